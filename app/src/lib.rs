@@ -1,0 +1,58 @@
+//! Drydock's user interface: pages, shared types (what crosses the wire), the ports the server
+//! implements, and the server functions that connect the two.
+
+pub mod format;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ports;
+pub mod server_fns;
+pub mod types;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The HTML document around the app; the server renders it for every page request.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout and routes. Every route renders completely on the server
+/// (`SsrMode::Async`), so pages are readable without JavaScript; hydration adds interactivity.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/drydock.css"/>
+        <Title formatter=|text: String| format!("{text} · Drydock")/>
+        <Router>
+            <pages::layout::Layout>
+                <Routes fallback=|| view! { <pages::layout::NotFound/> }>
+                    <Route path=path!("/") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams") view=pages::overview::TeamsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:name") view=pages::team::TeamPage ssr=SsrMode::Async/>
+                    <Route path=path!("/images") view=pages::images::ImagesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/images/:digest") view=pages::image::ImagePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/ownership") view=pages::ownership::OwnershipPage ssr=SsrMode::Async/>
+                </Routes>
+            </pages::layout::Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,114 @@
+//! Small pieces several pages use: severity counts, severity bars, digests.
+
+use crate::format::{path_segment, short_digest};
+use crate::types::{FindingCounts, ImageSummary, Severity};
+use leptos::prelude::*;
+
+/// A severity label in its colour.
+#[component]
+pub fn SeverityBadge(severity: Severity) -> impl IntoView {
+    view! { <span class=format!("sev sev-{}", severity.as_str())>{severity.as_str()}</span> }
+}
+
+/// Table header cells for the six severity buckets.
+#[component]
+pub fn SeverityHeaders() -> impl IntoView {
+    Severity::ALL
+        .into_iter()
+        .map(|s| view! { <th scope="col" class="num">{short_label(s)}</th> })
+        .collect_view()
+}
+
+fn short_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "Critical",
+        Severity::High => "High",
+        Severity::Medium => "Medium",
+        Severity::Low => "Low",
+        Severity::Negligible => "Negl.",
+        Severity::Unknown => "Unknown",
+    }
+}
+
+/// Table cells for the six buckets; zero is shown faint so the eye finds the real numbers.
+#[component]
+pub fn SeverityCells(counts: FindingCounts) -> impl IntoView {
+    Severity::ALL
+        .into_iter()
+        .map(|s| {
+            let n = counts.get(s);
+            let class = if n == 0 {
+                "num zero".to_string()
+            } else {
+                format!("num count-{}", s.as_str())
+            };
+            view! { <td class=class>{n}</td> }
+        })
+        .collect_view()
+}
+
+/// A horizontal bar of the findings mix, drawn as SVG (no inline styles, so CSP stays strict).
+#[component]
+pub fn SeverityBar(counts: FindingCounts) -> impl IntoView {
+    let total = counts.total();
+    let mut x = 0.0f64;
+    let rects = Severity::ALL
+        .into_iter()
+        .filter(|s| counts.get(*s) > 0)
+        .map(|s| {
+            let w = counts.get(s) as f64 * 100.0 / total as f64;
+            let r = view! {
+                <rect x=format!("{x:.3}") y="0" width=format!("{w:.3}") height="10" class=format!("fill-{}", s.as_str())>
+                    <title>{format!("{}: {}", s.as_str(), counts.get(s))}</title>
+                </rect>
+            };
+            x += w;
+            r
+        })
+        .collect_view();
+    let label = Severity::ALL
+        .into_iter()
+        .map(|s| format!("{} {}", counts.get(s), s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <svg class="sevbar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label=label>
+            <rect x="0" y="0" width="100" height="10" class="fill-empty"/>
+            {rects}
+        </svg>
+    }
+}
+
+/// A big number with its label, linking to the rows behind it.
+#[component]
+pub fn Stat(label: &'static str, value: i64, href: String, #[prop(optional)] tone: &'static str) -> impl IntoView {
+    view! {
+        <a class=format!("stat {tone}") href=href>
+            <span class="stat-value">{value}</span>
+            <span class="stat-label">{label}</span>
+        </a>
+    }
+}
+
+/// A link to an image page showing its readable name and short digest.
+#[component]
+pub fn ImageLink(image: ImageSummary) -> impl IntoView {
+    let href = format!("/images/{}", path_segment(&image.digest));
+    view! {
+        <a href=href class="image-link">{image.display_name()}</a>
+        <br/>
+        <code class="digest">{short_digest(&image.digest)}</code>
+    }
+}
+
+/// A team name linking to its page, or the "unowned" label.
+#[component]
+pub fn TeamLink(team: Option<String>) -> impl IntoView {
+    match team {
+        Some(t) => {
+            let href = format!("/teams/{}", path_segment(&t));
+            view! { <a href=href>{t}</a> }.into_any()
+        }
+        None => view! { <span class="label label-warn">"unowned"</span> }.into_any(),
+    }
+}

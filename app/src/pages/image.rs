@@ -1,0 +1,228 @@
+//! `/images/:digest`: one image, its identities, its scans and its findings.
+
+use super::components::{SeverityBadge, SeverityBar, SeverityCells, SeverityHeaders, TeamLink};
+use super::layout::{LoadError, NotFound};
+use crate::format::date;
+use crate::server_fns::get_image;
+use crate::types::{FindingRow, ImageView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// The image page.
+#[component]
+pub fn ImagePage() -> impl IntoView {
+    let params = use_params_map();
+    let digest = move || params.read().get("digest").unwrap_or_default();
+    let data = Resource::new(digest, get_image);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(Some(v)) => view! { <ImageBody v/> }.into_any(),
+                    Ok(None) => view! { <NotFound/> }.into_any(),
+                    Err(e) => view! { <LoadError message=e.to_string()/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ImageBody(v: ImageView) -> impl IntoView {
+    let s = v.image.summary;
+    let name = s.display_name();
+    let open: Vec<FindingRow> = v.findings.iter().filter(|f| f.resolved_at.is_none()).cloned().collect();
+    let resolved: Vec<FindingRow> = v.findings.into_iter().filter(|f| f.resolved_at.is_some()).collect();
+    view! {
+        <Title text=name.clone()/>
+        <p class="breadcrumb"><a href="/images">"Images"</a> " / "</p>
+        <h1 class="image-title">{name}</h1>
+        <dl class="facts">
+            <dt>"Owner"</dt>
+            <dd><TeamLink team=s.team.clone()/></dd>
+            <dt>"Operating system"</dt>
+            <dd>{s.os.clone().unwrap_or_else(|| "unknown".into())}</dd>
+            <dt>"Digests"</dt>
+            <dd>
+                <ul class="plain">
+                    {s.aliases.iter().map(|a| view! {
+                        <li><code class="digest">{a.digest.clone()}</code> " " <span class="label">{a.kind.as_str()}</span></li>
+                    }).collect_view()}
+                </ul>
+            </dd>
+            <dt>"Repositories"</dt>
+            <dd>
+                {if s.repositories.is_empty() {
+                    view! { <span class="muted">"not seen in any repository"</span> }.into_any()
+                } else {
+                    view! {
+                        <ul class="plain">
+                            {s.repositories.iter().map(|r| view! {
+                                <li><code>{r.repository.clone()}</code> " "
+                                    {r.tags.iter().map(|t| view! { <span class="label">{t.clone()}</span> " " }).collect_view()}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </dd>
+            <dt>"First seen"</dt>
+            <dd>{date(&s.first_seen)}</dd>
+        </dl>
+        <h2>"Open findings"</h2>
+        <SeverityBar counts=s.findings/>
+        <table class="data compact">
+            <thead><tr><SeverityHeaders/></tr></thead>
+            <tbody><tr><SeverityCells counts=s.findings/></tr></tbody>
+        </table>
+        <FindingsTable findings=open/>
+        <h2>"Scans"</h2>
+        <table class="data" id="scans">
+            <thead>
+                <tr>
+                    <th scope="col">"Scanner"</th>
+                    <th scope="col">"Artifact"</th>
+                    <th scope="col">"Scanned"</th>
+                    <th scope="col">"Received"</th>
+                    <SeverityHeaders/>
+                </tr>
+            </thead>
+            <tbody>
+                {v.image.scans.into_iter().map(|sc| view! {
+                    <tr>
+                        <td>{sc.scanner}</td>
+                        <td><code>{sc.artifact}</code></td>
+                        <td>{date(&sc.scanned_at)}</td>
+                        <td>{date(&sc.received_at)}</td>
+                        <SeverityCells counts=sc.findings/>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        {(!resolved.is_empty()).then(|| view! {
+            <h2>"Resolved findings"</h2>
+            <p class="muted">"Findings a newer scan no longer reports; the time to fix is measured from these."</p>
+            <ResolvedTable findings=resolved/>
+        })}
+    }
+}
+
+/// The open findings with a filter: plain GET form without JavaScript, live once hydrated.
+#[component]
+fn FindingsTable(findings: Vec<FindingRow>) -> impl IntoView {
+    let query = use_query_map();
+    let filter = RwSignal::new(query.read_untracked().get("q").unwrap_or_default());
+    let fixable = RwSignal::new(query.read_untracked().get("fixable").is_some_and(|v| v == "1"));
+    let total = findings.len();
+    let findings = StoredValue::new(findings);
+    let rows = move || {
+        let f = filter.get().trim().to_lowercase();
+        let only_fixable = fixable.get();
+        findings.with_value(|all| {
+            all.iter()
+                .filter(|r| !only_fixable || r.fixed.is_some())
+                .filter(|r| {
+                    f.is_empty()
+                        || r.vulnerability.to_lowercase().contains(&f)
+                        || r.package.to_lowercase().contains(&f)
+                })
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <form method="get" class="filter" role="search">
+            <label for="finding-filter">"Filter by vulnerability or package"</label>
+            <input
+                id="finding-filter"
+                name="q"
+                type="search"
+                autocomplete="off"
+                prop:value=filter
+                on:input=move |ev| filter.set(event_target_value(&ev))
+            />
+            <label class="check">
+                <input
+                    type="checkbox"
+                    name="fixable"
+                    value="1"
+                    prop:checked=fixable
+                    on:change=move |ev| fixable.set(event_target_checked(&ev))
+                />
+                " only with a fix"
+            </label>
+            <button type="submit" class="button-secondary">"Filter"</button>
+        </form>
+        <p class="muted" id="finding-count">
+            {move || format!("Showing {} of {} open findings", rows().len(), total)}
+        </p>
+        <table class="data" id="findings">
+            <thead>
+                <tr>
+                    <th scope="col">"Vulnerability"</th>
+                    <th scope="col">"Package"</th>
+                    <th scope="col">"Installed"</th>
+                    <th scope="col">"Fixed in"</th>
+                    <th scope="col">"Severity"</th>
+                    <th scope="col">"Path"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {move || rows().into_iter().map(|f| view! { <FindingTr f/> }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn FindingTr(f: FindingRow) -> impl IntoView {
+    let vuln = match f.url.clone() {
+        Some(u) if u.starts_with("https://") || u.starts_with("http://") => view! {
+            <a href=u rel="noopener noreferrer" target="_blank">{f.vulnerability.clone()}</a>
+        }
+        .into_any(),
+        _ => view! { <span>{f.vulnerability.clone()}</span> }.into_any(),
+    };
+    view! {
+        <tr>
+            <td>{vuln}<br/><span class="muted small">{f.title.clone().unwrap_or_default()}</span></td>
+            <td><code>{f.package.clone()}</code></td>
+            <td><code>{f.installed.clone()}</code></td>
+            <td>{match f.fixed.clone() {
+                Some(v) => view! { <code class="fixed">{v}</code> }.into_any(),
+                None => view! { <span class="muted">"no fix yet"</span> }.into_any(),
+            }}</td>
+            <td><SeverityBadge severity=f.severity/></td>
+            <td class="small">{f.package_path.clone()}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn ResolvedTable(findings: Vec<FindingRow>) -> impl IntoView {
+    view! {
+        <table class="data" id="resolved">
+            <thead>
+                <tr>
+                    <th scope="col">"Vulnerability"</th>
+                    <th scope="col">"Package"</th>
+                    <th scope="col">"Severity"</th>
+                    <th scope="col">"First seen"</th>
+                    <th scope="col">"Resolved"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {findings.into_iter().map(|f| view! {
+                    <tr>
+                        <td>{f.vulnerability}</td>
+                        <td><code>{f.package}</code> " " <code>{f.installed}</code></td>
+                        <td><SeverityBadge severity=f.severity/></td>
+                        <td>{date(&f.first_seen)}</td>
+                        <td>{f.resolved_at.as_ref().map(date)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

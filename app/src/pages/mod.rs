@@ -1,0 +1,9 @@
+//! One module per page, plus the shared layout and small components.
+
+pub mod components;
+pub mod image;
+pub mod images;
+pub mod layout;
+pub mod overview;
+pub mod ownership;
+pub mod team;

@@ -1,0 +1,45 @@
+//! Server functions: thin adaptors from the pages onto the ports in the Leptos context.
+
+use crate::types::{ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+fn estate() -> Result<crate::ports::Estate, ServerFnError> {
+    use_context::<crate::ports::Estate>()
+        .ok_or_else(|| ServerFnError::new("the estate store is not available"))
+}
+
+#[cfg(feature = "ssr")]
+fn port_err(e: crate::ports::PortError) -> ServerFnError {
+    ServerFnError::new(e.0)
+}
+
+/// The estate overview.
+#[server(endpoint = "overview")]
+pub async fn get_overview() -> Result<Overview, ServerFnError> {
+    estate()?.overview().await.map_err(port_err)
+}
+
+/// One team, `None` when unknown.
+#[server(endpoint = "team")]
+pub async fn get_team(name: String) -> Result<Option<TeamView>, ServerFnError> {
+    estate()?.team(&name).await.map_err(port_err)
+}
+
+/// One image by any of its digests, `None` when unknown.
+#[server(endpoint = "image")]
+pub async fn get_image(digest: String) -> Result<Option<ImageView>, ServerFnError> {
+    estate()?.image(&digest).await.map_err(port_err)
+}
+
+/// A page of images.
+#[server(endpoint = "images")]
+pub async fn get_images(limit: i64, offset: i64) -> Result<Page<ImageSummary>, ServerFnError> {
+    estate()?.images(limit, offset).await.map_err(port_err)
+}
+
+/// The ownership rules.
+#[server(endpoint = "ownership-rules")]
+pub async fn get_ownership_rules() -> Result<Vec<OwnershipRule>, ServerFnError> {
+    estate()?.ownership_rules().await.map_err(port_err)
+}

@@ -1,0 +1,321 @@
+//! Types shared by the server and the browser: what the pages and the JSON API carry.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A finding's severity, normalised across scanners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Negligible,
+    Unknown,
+}
+
+impl Severity {
+    /// Every severity, worst first.
+    pub const ALL: [Severity; 6] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Negligible,
+        Severity::Unknown,
+    ];
+
+    /// The lowercase name used in the API, the database and CSS classes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Negligible => "negligible",
+            Severity::Unknown => "unknown",
+        }
+    }
+
+    /// Sort rank: 0 is the worst.
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+
+    /// Reads a scanner's severity word; anything unrecognised (or absent) is `Unknown`.
+    pub fn from_scanner(s: Option<&str>) -> Severity {
+        s.and_then(|s| s.parse().ok()).unwrap_or(Severity::Unknown)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "critical" => Ok(Severity::Critical),
+            "high" => Ok(Severity::High),
+            "medium" | "moderate" => Ok(Severity::Medium),
+            "low" => Ok(Severity::Low),
+            "negligible" => Ok(Severity::Negligible),
+            "unknown" | "none" | "" => Ok(Severity::Unknown),
+            other => Err(format!("unknown severity {other:?}")),
+        }
+    }
+}
+
+/// Open findings counted per severity bucket (the API's `findings` object).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingCounts {
+    pub critical: i64,
+    pub high: i64,
+    pub medium: i64,
+    pub low: i64,
+    pub negligible: i64,
+    pub unknown: i64,
+}
+
+impl FindingCounts {
+    /// Adds `n` findings of severity `s`.
+    pub fn add(&mut self, s: Severity, n: i64) {
+        *self.bucket_mut(s) += n;
+    }
+
+    /// The count of one severity.
+    pub fn get(&self, s: Severity) -> i64 {
+        match s {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Negligible => self.negligible,
+            Severity::Unknown => self.unknown,
+        }
+    }
+
+    fn bucket_mut(&mut self, s: Severity) -> &mut i64 {
+        match s {
+            Severity::Critical => &mut self.critical,
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+            Severity::Negligible => &mut self.negligible,
+            Severity::Unknown => &mut self.unknown,
+        }
+    }
+
+    /// All findings.
+    pub fn total(&self) -> i64 {
+        Severity::ALL.iter().map(|s| self.get(*s)).sum()
+    }
+
+    /// Sums two count sets.
+    pub fn merged(mut self, other: &FindingCounts) -> FindingCounts {
+        for s in Severity::ALL {
+            self.add(s, other.get(s));
+        }
+        self
+    }
+
+    /// A key that orders "worst first": more criticals, then more highs, ...
+    pub fn worst_first_key(&self) -> [i64; 6] {
+        Severity::ALL.map(|s| -self.get(s))
+    }
+}
+
+/// How a digest relates to its image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AliasKind {
+    /// A manifest digest as pushed to a repository (`RepoDigests`).
+    Repo,
+    /// A platform manifest digest inside an index.
+    Platform,
+    /// An index / manifest list digest.
+    Index,
+    /// The image configuration digest (`ImageID`).
+    Config,
+}
+
+impl AliasKind {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AliasKind::Repo => "repo",
+            AliasKind::Platform => "platform",
+            AliasKind::Index => "index",
+            AliasKind::Config => "config",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<AliasKind> {
+        Some(match s {
+            "repo" => AliasKind::Repo,
+            "platform" => AliasKind::Platform,
+            "index" => AliasKind::Index,
+            "config" => AliasKind::Config,
+            _ => return None,
+        })
+    }
+}
+
+/// One digest of an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alias {
+    pub digest: String,
+    pub kind: AliasKind,
+}
+
+/// A repository an image is in, with the tags that point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryTags {
+    /// `registry/name`, e.g. `docker.io/bkimminich/juice-shop`.
+    pub repository: String,
+    pub tags: Vec<String>,
+}
+
+/// An image as listed by `GET /api/v1/images`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSummary {
+    /// The image's primary digest: its manifest digest when known, else its config digest.
+    pub digest: String,
+    pub aliases: Vec<Alias>,
+    pub repositories: Vec<RepositoryTags>,
+    /// Owning team, `None` when no ownership rule matches ("unowned").
+    pub team: Option<String>,
+    /// Open findings by severity.
+    pub findings: FindingCounts,
+    /// Operating system as the scanner saw it, e.g. "alpine 3.11.5".
+    pub os: Option<String>,
+    pub first_seen: DateTime<Utc>,
+    pub last_scanned: Option<DateTime<Utc>>,
+}
+
+impl ImageSummary {
+    /// The most readable name: the first repository and tag, else the short digest.
+    pub fn display_name(&self) -> String {
+        match self.repositories.first() {
+            Some(r) => match r.tags.first() {
+                Some(t) => format!("{}:{}", r.repository, t),
+                None => r.repository.clone(),
+            },
+            None => crate::format::short_digest(&self.digest),
+        }
+    }
+}
+
+/// One stored scanner report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSummary {
+    pub id: i64,
+    pub scanner: String,
+    pub artifact: String,
+    /// The image the report was matched to, `None` when it named no digest.
+    pub image: Option<String>,
+    /// SHA-256 of the report body as received.
+    pub report_sha256: String,
+    pub scanned_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    /// Findings the report itself contained, by severity.
+    pub findings: FindingCounts,
+}
+
+/// `GET /api/v1/images/{digest}`: the list entry plus the image's scans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageDetail {
+    #[serde(flatten)]
+    pub summary: ImageSummary,
+    pub scans: Vec<ScanSummary>,
+}
+
+/// One current (or resolved) finding on an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingRow {
+    pub vulnerability: String,
+    pub package: String,
+    pub installed: String,
+    pub fixed: Option<String>,
+    pub severity: Severity,
+    pub package_path: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub scanner: String,
+    pub first_seen: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// A team with its estate totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamSummary {
+    pub name: String,
+    pub display_name: String,
+    pub images: i64,
+    pub findings: FindingCounts,
+}
+
+/// The estate overview page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub images: i64,
+    pub unowned_images: i64,
+    pub unmatched_reports: i64,
+    pub scans: i64,
+    pub findings: FindingCounts,
+    /// Teams, worst first.
+    pub teams: Vec<TeamSummary>,
+    /// Findings of images no rule assigns to a team.
+    pub unowned_findings: FindingCounts,
+}
+
+/// The team page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamView {
+    pub team: TeamSummary,
+    /// The team's images, worst first.
+    pub images: Vec<ImageSummary>,
+}
+
+/// The image page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageView {
+    pub image: ImageDetail,
+    /// Open findings, worst first, then resolved ones.
+    pub findings: Vec<FindingRow>,
+}
+
+/// A page of a list, as every list endpoint answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// How an ownership rule matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// A repository path prefix, matched on whole path segments.
+    RepositoryPrefix,
+}
+
+/// An ownership rule: which images belong to which team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnershipRule {
+    pub id: i64,
+    pub kind: RuleKind,
+    pub pattern: String,
+    pub team: String,
+    /// How many images this rule currently decides the owner of.
+    pub images: i64,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}

@@ -1,0 +1,253 @@
+//! The command line. Logs go to stderr; stdout carries only command output (a token, summaries).
+
+use crate::config::Config;
+use crate::domain::Role;
+use crate::ingest;
+use crate::store::{sha256_hex, Actor, IngestOutcome, Store};
+use anyhow::{bail, Context as _};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Drydock: what runs in your container estate, who owns it, what must be patched.
+#[derive(Parser, Debug)]
+#[command(name = "drydock", version)]
+pub struct Cli {
+    /// Configuration file (TOML). Default: drydock.toml in the working directory, if present.
+    #[arg(long, global = true, env = "DRYDOCK_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the store is.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DbArgs {
+    /// sqlite://FILE (created if missing) or postgres://... [env: DRYDOCK_DATABASE_URL]
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web UI and the API.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:3000, env: DRYDOCK_ADDR]
+        #[arg(long)]
+        addr: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Load the demo estate into an empty database (SQLite only).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Send scanner reports in, directly into the database or to a running server.
+    Ingest(IngestArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print it (alone) on stdout; only its hash is stored.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// ingest, viewer, developer, manager, security or admin
+        #[arg(long)]
+        role: String,
+        /// The team the token acts for (developers, managers).
+        #[arg(long)]
+        team: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Report files (Trivy JSON).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Send to a running Drydock instead of opening the database.
+    #[arg(long, conflicts_with = "database_url", requires = "token")]
+    pub server: Option<String>,
+    /// API token for --server (role ingest, security or admin). [env: DRYDOCK_TOKEN]
+    #[arg(long, env = "DRYDOCK_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// Parses arguments, runs the command, maps failure to a non-zero exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn load_config(cli_config: Option<&PathBuf>, db: &DbArgs) -> anyhow::Result<Config> {
+    let mut config = Config::load(cli_config.map(|p| p.as_path()))?;
+    if let Some(url) = &db.database_url {
+        config.database_url = url.clone();
+    }
+    Ok(config)
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", crate::config::redact_url(&config.database_url)))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { addr, db, demo } => {
+            let mut config = load_config(cli.config.as_ref(), &db)?;
+            if let Some(a) = addr {
+                config.addr = a;
+            }
+            config.demo |= demo;
+            if config.demo && !config.database_url.starts_with("sqlite:") {
+                bail!("--demo is refused on PostgreSQL: it is meant for a local SQLite file, never a shared database");
+            }
+            let store = open_store(&config).await?;
+            if config.demo && crate::demo::load_if_empty(&store).await? {
+                tracing::info!("demo mode: the estate holds the demo reports");
+            }
+            let listener = tokio::net::TcpListener::bind(&config.addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.addr))?;
+            crate::startup::serve(listener, store, Arc::new(config)).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { db } => {
+            let config = load_config(cli.config.as_ref(), &db)?;
+            let store = open_store(&config).await?;
+            println!("database {} is up to date ({})", crate::config::redact_url(&config.database_url), store.backend());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { command: TokenCommand::Create { name, role, team, db } } => {
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let config = load_config(cli.config.as_ref(), &db)?;
+            let store = open_store(&config).await?;
+            let secret = store.create_token(&name, role, team.as_deref(), &Actor::cli(), chrono::Utc::now()).await?;
+            println!("{secret}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ingest(args) => ingest_files(cli.config.as_ref(), args).await,
+    }
+}
+
+/// One line per file on stdout.
+fn describe(file: &std::path::Path, status: &str, s: &crate::store::IngestSummary) -> String {
+    let f = &s.findings;
+    format!(
+        "{}: {status} {} ({}), {} findings: critical {}, high {}, medium {}, low {}, negligible {}, unknown {}",
+        file.display(),
+        s.image.as_deref().unwrap_or("no image digest (unmatched)"),
+        s.artifact,
+        f.total(),
+        f.critical,
+        f.high,
+        f.medium,
+        f.low,
+        f.negligible,
+        f.unknown
+    )
+}
+
+async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let bar = indicatif::ProgressBar::new(args.files.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut failed = 0;
+    enum Target {
+        Db(Store),
+        Server { client: reqwest::Client, url: String, token: String },
+    }
+    let target = match &args.server {
+        Some(server) => Target::Server {
+            client: reqwest::Client::new(),
+            url: format!("{}/api/v1/scans", server.trim_end_matches('/')),
+            token: args.token.clone().context("--server needs --token")?,
+        },
+        None => Target::Db(open_store(&load_config(cli_config, &args.db)?).await?),
+    };
+    for file in &args.files {
+        bar.set_message(file.display().to_string());
+        let result: anyhow::Result<String> = async {
+            let bytes = tokio::fs::read(file).await.with_context(|| format!("cannot read {}", file.display()))?;
+            match &target {
+                Target::Db(store) => {
+                    let report = ingest::parse(&bytes, None)?;
+                    let outcome = store.ingest_report(&report, &sha256_hex(&bytes), &Actor::cli(), chrono::Utc::now()).await?;
+                    Ok(match &outcome {
+                        IngestOutcome::Created(s) => describe(file, "stored", s),
+                        IngestOutcome::Duplicate(s) => describe(file, "already stored", s),
+                    })
+                }
+                Target::Server { client, url, token } => {
+                    let resp = client.post(url).bearer_auth(token).body(bytes).send().await?;
+                    let status = resp.status();
+                    let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+                    if !status.is_success() {
+                        bail!("{}: HTTP {status}: {}", file.display(), body["error"].as_str().unwrap_or("no error message"));
+                    }
+                    let s: crate::store::IngestSummary = crate::store::IngestSummary {
+                        image: body["image"].as_str().map(str::to_string),
+                        artifact: body["artifact"].as_str().unwrap_or_default().to_string(),
+                        scanner: body["scanner"].as_str().unwrap_or_default().to_string(),
+                        findings: serde_json::from_value(body["findings"].clone()).unwrap_or_default(),
+                    };
+                    Ok(describe(file, if status.as_u16() == 201 { "stored" } else { "already stored" }, &s))
+                }
+            }
+        }
+        .await;
+        match result {
+            Ok(line) => bar.suspend(|| println!("{line}")),
+            Err(e) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("error: {}: {e:#}", file.display()));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if failed > 0 {
+        eprintln!("{failed} of {} files failed", args.files.len());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}

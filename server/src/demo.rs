@@ -1,0 +1,69 @@
+//! The demo estate: real Trivy reports shipped in `server/fixtures/trivy/` (sources in
+//! `server/fixtures/SOURCES.md`), a few teams and ownership rules, and tags placing the images in
+//! a demo registry. The reports are real scanner output; only the placement is invented, because
+//! the upstream fixtures were scanned from tarballs that name no repository.
+
+use crate::ingest;
+use crate::store::{sha256_hex, Actor, NewRule, Store};
+use anyhow::Context as _;
+use app::types::RuleKind;
+
+/// (file name, report bytes).
+pub const REPORTS: [(&str, &[u8]); 10] = [
+    ("juice-shop-v10.2.0.json", include_bytes!("../fixtures/trivy/juice-shop-v10.2.0.json")),
+    ("alpine-310.json", include_bytes!("../fixtures/trivy/alpine-310.json")),
+    ("amazon-2.json", include_bytes!("../fixtures/trivy/amazon-2.json")),
+    ("centos-7.json", include_bytes!("../fixtures/trivy/centos-7.json")),
+    ("debian-buster.json", include_bytes!("../fixtures/trivy/debian-buster.json")),
+    ("defectdojo-scheme_2_many_vulns.json", include_bytes!("../fixtures/trivy/defectdojo-scheme_2_many_vulns.json")),
+    ("distroless-base.json", include_bytes!("../fixtures/trivy/distroless-base.json")),
+    ("rockylinux-8.json", include_bytes!("../fixtures/trivy/rockylinux-8.json")),
+    ("spring4shell-jre11.json", include_bytes!("../fixtures/trivy/spring4shell-jre11.json")),
+    ("ubuntu-1804.json", include_bytes!("../fixtures/trivy/ubuntu-1804.json")),
+];
+
+/// (team, display name, repository prefix).
+const TEAMS: [(&str, &str, &str); 4] = [
+    ("storefront", "Storefront", "docker.io/bkimminich"),
+    ("payments", "Payments", "registry.demo.internal/payments"),
+    ("platform", "Platform", "registry.demo.internal/platform"),
+    ("data", "Data & Analytics", "registry.demo.internal/data"),
+];
+
+/// (report file, where the demo registry holds that image). `rockylinux-8` stays in no
+/// repository (an unowned image); the DefectDojo report names no digest (an unmatched report).
+const PLACEMENTS: [(&str, &str); 7] = [
+    ("alpine-310.json", "registry.demo.internal/platform/base-alpine:3.10"),
+    ("amazon-2.json", "registry.demo.internal/platform/build-agent:2"),
+    ("debian-buster.json", "registry.demo.internal/payments/ledger-api:2.4.1"),
+    ("distroless-base.json", "registry.demo.internal/payments/checkout:1.9.0"),
+    ("spring4shell-jre11.json", "registry.demo.internal/payments/fraud-scoring:0.3.2"),
+    ("centos-7.json", "registry.demo.internal/data/etl-runner:7.6"),
+    ("ubuntu-1804.json", "registry.demo.internal/data/notebook:18.04"),
+];
+
+/// Loads the demo estate when the database is empty; does nothing otherwise.
+pub async fn load_if_empty(store: &Store) -> anyhow::Result<bool> {
+    if !store.is_empty().await? {
+        return Ok(false);
+    }
+    let actor = Actor("demo".into());
+    let now = chrono::Utc::now();
+    for (name, display, prefix) in TEAMS {
+        store.upsert_team(name, display, &actor, now).await?;
+        store
+            .add_ownership_rule(&NewRule { kind: RuleKind::RepositoryPrefix, pattern: prefix.into(), team: name.into() }, &actor, now)
+            .await?;
+    }
+    for (file, bytes) in REPORTS {
+        let report = ingest::parse(bytes, None).with_context(|| format!("demo report {file}"))?;
+        let outcome = store.ingest_report(&report, &sha256_hex(bytes), &actor, now).await?;
+        if let Some((_, reference)) = PLACEMENTS.iter().find(|(f, _)| *f == file) {
+            let digest = outcome.summary().image.clone().with_context(|| format!("demo report {file} names no image"))?;
+            let r = crate::domain::ImageRef::parse(reference).map_err(anyhow::Error::msg)?;
+            store.place_tag(&r, &digest, &actor, now).await?;
+        }
+    }
+    tracing::info!("demo estate loaded: {} reports, {} teams", REPORTS.len(), TEAMS.len());
+    Ok(true)
+}

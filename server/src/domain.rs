@@ -1,0 +1,205 @@
+//! Domain values that can only be built valid: digests, image references, roles.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A content digest such as `sha256:<64 hex>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Digest(String);
+
+impl Digest {
+    /// Accepts `sha256:<64 lowercase hex>` and `sha512:<128 lowercase hex>`.
+    pub fn parse(s: &str) -> Result<Digest, String> {
+        let (alg, hex) = s
+            .split_once(':')
+            .ok_or_else(|| format!("{s:?} is not a digest (expected sha256:<hex>)"))?;
+        let len = match alg {
+            "sha256" => 64,
+            "sha512" => 128,
+            _ => return Err(format!("{s:?} uses an unsupported digest algorithm {alg:?}")),
+        };
+        if hex.len() != len || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(format!("{s:?} is not a valid {alg} digest"));
+        }
+        Ok(Digest(s.to_string()))
+    }
+
+    /// The digest text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A normalised repository: registry host plus path, as Docker resolves short names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Repository {
+    pub registry: String,
+    pub name: String,
+}
+
+impl Repository {
+    /// `registry/name`.
+    pub fn full(&self) -> String {
+        format!("{}/{}", self.registry, self.name)
+    }
+}
+
+/// An image reference split into repository, tag and digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    pub repository: Repository,
+    pub tag: Option<String>,
+    pub digest: Option<Digest>,
+}
+
+impl ImageRef {
+    /// Parses `[registry/]path[:tag][@digest]` the way Docker does: a first component with a
+    /// `.` or `:` (or `localhost`) is a registry, else `docker.io`; a one-component Docker Hub
+    /// name lives under `library/`.
+    pub fn parse(s: &str) -> Result<ImageRef, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("empty image reference".into());
+        }
+        let (rest, digest) = match s.split_once('@') {
+            Some((r, d)) => (r, Some(Digest::parse(d)?)),
+            None => (s, None),
+        };
+        let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+        let (path, tag) = match rest[last_slash..].rfind(':') {
+            Some(i) => (&rest[..last_slash + i], Some(rest[last_slash + i + 1..].to_string())),
+            None => (rest, None),
+        };
+        if path.is_empty() || tag.as_deref() == Some("") {
+            return Err(format!("{s:?} is not an image reference"));
+        }
+        let (registry, name) = match path.split_once('/') {
+            Some((first, rest)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+                (first.to_ascii_lowercase(), rest.to_string())
+            }
+            _ => ("docker.io".to_string(), path.to_string()),
+        };
+        let name = if registry == "docker.io" && !name.contains('/') {
+            format!("library/{name}")
+        } else {
+            name
+        };
+        if name.is_empty() || name.split('/').any(str::is_empty) {
+            return Err(format!("{s:?} has an empty path component"));
+        }
+        Ok(ImageRef { repository: Repository { registry, name }, tag, digest })
+    }
+}
+
+/// What an API token or a person may do. The full specification lives in README.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Sends data in; reads nothing.
+    Ingest,
+    Viewer,
+    Developer,
+    Manager,
+    Security,
+    Admin,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Ingest => "ingest",
+            Role::Viewer => "viewer",
+            Role::Developer => "developer",
+            Role::Manager => "manager",
+            Role::Security => "security",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Every role but `ingest` reads the estate.
+    pub fn can_read(self) -> bool {
+        self != Role::Ingest
+    }
+
+    /// Sends reports in: ingest tokens, security and admin.
+    pub fn can_ingest(self) -> bool {
+        matches!(self, Role::Ingest | Role::Security | Role::Admin)
+    }
+
+    /// Manages ownership rules, registries, clusters and role mappings.
+    pub fn is_admin(self) -> bool {
+        self == Role::Admin
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "ingest" => Role::Ingest,
+            "viewer" => Role::Viewer,
+            "developer" => Role::Developer,
+            "manager" => Role::Manager,
+            "security" => Role::Security,
+            "admin" => Role::Admin,
+            other => {
+                return Err(format!(
+                    "unknown role {other:?} (one of ingest, viewer, developer, manager, security, admin)"
+                ))
+            }
+        })
+    }
+}
+
+/// A team slug: lowercase letters, digits and dashes, 1 to 63 characters.
+pub fn validate_team_name(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("team name {s:?} must be 1-63 lowercase letters, digits or dashes"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_docker_references() {
+        let r = ImageRef::parse("bkimminich/juice-shop:v10.2.0").unwrap();
+        assert_eq!(r.repository.full(), "docker.io/bkimminich/juice-shop");
+        assert_eq!(r.tag.as_deref(), Some("v10.2.0"));
+        let r = ImageRef::parse("nginx").unwrap();
+        assert_eq!(r.repository.full(), "docker.io/library/nginx");
+        let r = ImageRef::parse("localhost:5000/team-a/app:1.0").unwrap();
+        assert_eq!(r.repository.registry, "localhost:5000");
+        assert_eq!(r.repository.name, "team-a/app");
+        let d = "sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065";
+        let r = ImageRef::parse(&format!("quay.io/org/img@{d}")).unwrap();
+        assert_eq!(r.digest.unwrap().as_str(), d);
+        assert!(r.tag.is_none());
+        assert!(ImageRef::parse("a//b").is_err());
+        assert!(ImageRef::parse("img@sha256:xyz").is_err());
+    }
+
+    #[test]
+    fn digests_are_checked() {
+        assert!(Digest::parse("sha256:abc").is_err());
+        assert!(Digest::parse(&format!("sha256:{}", "A".repeat(64))).is_err());
+        assert!(Digest::parse(&format!("sha256:{}", "a".repeat(64))).is_ok());
+        assert!(Digest::parse(&format!("md5:{}", "a".repeat(32))).is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! REST handlers under `/api/v1`. Every list answers `{"items": [...], "total": n}`.
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::AppState;
+use crate::ingest::{self, Format};
+use crate::store::{sha256_hex, IngestOutcome, NewRule};
+use app::types::{ImageSummary, Page};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use std::collections::HashMap;
+
+fn query_map(raw: Option<String>) -> Result<HashMap<String, String>, ApiError> {
+    let raw = raw.unwrap_or_default();
+    let mut out = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
+        out.insert(k.into_owned(), v.into_owned());
+    }
+    Ok(out)
+}
+
+fn int_param(q: &HashMap<String, String>, name: &str, default: i64) -> Result<i64, ApiError> {
+    match q.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| ApiError::bad_request(format!("query parameter {name} must be a non-negative integer, got {v:?}"))),
+    }
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|rej| {
+        if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than the limit of {limit} bytes (setting max_body_bytes)"),
+            )
+        } else {
+            ApiError::bad_request(format!("the body could not be read: {rej}"))
+        }
+    })
+}
+
+/// `POST /api/v1/scans[?format=trivy]`: a raw scanner report; 201 new, 200 already stored.
+#[tracing::instrument(skip_all, fields(token = %caller.0.name))]
+pub async fn post_scan(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require_ingest()?;
+    let q = query_map(raw)?;
+    let format = q.get("format").map(|f| Format::from_name(f)).transpose()?;
+    let body = body_bytes(body, state.config.max_body_bytes)?;
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the body is empty; send the report's JSON as the request body"));
+    }
+    let report = ingest::parse(&body, format)?;
+    let sha = sha256_hex(&body);
+    let outcome = state.store.ingest_report(&report, &sha, &caller.actor(), chrono::Utc::now()).await?;
+    let status = match outcome {
+        IngestOutcome::Created(_) => StatusCode::CREATED,
+        IngestOutcome::Duplicate(_) => StatusCode::OK,
+    };
+    tracing::info!(status = status.as_u16(), artifact = %report.artifact, findings = report.findings.len(), "report received");
+    Ok((status, Json(outcome.summary().clone())).into_response())
+}
+
+/// `GET /api/v1/images?limit=&offset=`.
+pub async fn list_images(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Page<ImageSummary>>, ApiError> {
+    caller.require_read()?;
+    let q = query_map(raw)?;
+    let limit = int_param(&q, "limit", 100)?.clamp(1, 1000);
+    let offset = int_param(&q, "offset", 0)?;
+    Ok(Json(state.store.images(limit, offset).await?))
+}
+
+/// `GET /api/v1/images/{digest}`: by any of the image's digests.
+pub async fn get_image(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(digest): Path<String>,
+) -> Result<Json<app::types::ImageDetail>, ApiError> {
+    caller.require_read()?;
+    crate::domain::Digest::parse(&digest).map_err(ApiError::bad_request)?;
+    state
+        .store
+        .image_detail(&digest)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no image has digest {digest}")))
+}
+
+/// `GET /api/v1/ownership-rules`.
+pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_read()?;
+    let items = state.store.ownership_rules().await?;
+    let total = items.len() as i64;
+    Ok(Json(Page { items, total }).into_response())
+}
+
+/// `POST /api/v1/ownership-rules` (admin): `{"kind": "repository_prefix", "pattern": "...", "team": "..."}`.
+pub async fn create_rule(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require_admin()?;
+    let body = body_bytes(body, state.config.max_body_bytes)?;
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    let rule: NewRule = serde_path_to_error::deserialize(value)
+        .map_err(|e| ApiError::unprocessable(format!("ownership rule: {} at {}", e.inner(), e.path())))?;
+    let created = state.store.add_ownership_rule(&rule, &caller.actor(), chrono::Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Unknown API paths answer JSON, not the HTML 404 page.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such API endpoint")
+}

@@ -1,0 +1,172 @@
+//! Report parsing. Parsers are pure (bytes in, domain values out, no database); `parse` is the
+//! one entry point the HTTP API and the command line share: it detects the format from the body
+//! unless the caller names it.
+
+pub mod trivy;
+
+use crate::domain::{Digest, ImageRef};
+use app::types::{FindingCounts, Severity};
+use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+
+/// Why a body is not an acceptable report. Each maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// 400: the body is not JSON at all (or is truncated).
+    #[error("the body is not valid JSON: {0}")]
+    NotJson(String),
+    /// 415: JSON, but not a report format Drydock knows.
+    #[error("{0}")]
+    UnknownFormat(String),
+    /// 422: a known format with a missing or wrong field.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Report formats Drydock reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Trivy,
+}
+
+impl Format {
+    /// Parses `?format=` values.
+    pub fn from_name(s: &str) -> Result<Format, IngestError> {
+        match s.to_ascii_lowercase().as_str() {
+            "trivy" | "trivy-json" => Ok(Format::Trivy),
+            other => Err(IngestError::UnknownFormat(format!(
+                "unknown report format {other:?}; Drydock reads: trivy"
+            ))),
+        }
+    }
+}
+
+/// A parsed scanner report, independent of its source format.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// `trivy`, `grype`, ...: findings merge per scanner.
+    pub scanner: &'static str,
+    /// The format the body was in.
+    pub format: &'static str,
+    /// What the scanner was pointed at (`ArtifactName`).
+    pub artifact: String,
+    /// When the scanner ran, if it says.
+    pub scanned_at: Option<DateTime<Utc>>,
+    /// The image the report is about, if it names any digest.
+    pub image: Option<ImageIdentity>,
+    /// Findings, unique by identity.
+    pub findings: Vec<Finding>,
+    /// Package inventory (installed packages the report lists, vulnerable or not).
+    pub packages: Vec<Package>,
+}
+
+impl Report {
+    /// Findings per severity.
+    pub fn counts(&self) -> FindingCounts {
+        let mut c = FindingCounts::default();
+        for f in &self.findings {
+            c.add(f.severity, 1);
+        }
+        c
+    }
+}
+
+/// What identifies the scanned image.
+#[derive(Debug, Clone)]
+pub struct ImageIdentity {
+    /// Manifest digests with the repository they were pulled from.
+    pub repo_digests: Vec<(ImageRef, Digest)>,
+    /// The image config digest (`ImageID`).
+    pub config_digest: Option<Digest>,
+    /// Tags the scanner saw (`RepoTags`).
+    pub tags: Vec<ImageRef>,
+    pub os: Option<String>,
+    pub architecture: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl ImageIdentity {
+    /// The primary digest: the first manifest digest, else the config digest.
+    pub fn primary(&self) -> Option<&Digest> {
+        self.repo_digests.first().map(|(_, d)| d).or(self.config_digest.as_ref())
+    }
+}
+
+/// One vulnerability in one installed package.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub vulnerability_id: String,
+    pub package_name: String,
+    pub installed_version: String,
+    /// Where a language package was found; empty for OS packages.
+    pub package_path: String,
+    /// Ecosystem (`alpine`, `node-pkg`, `jar`, ...).
+    pub package_type: String,
+    pub purl: Option<String>,
+    pub severity: Severity,
+    pub fixed_version: Option<String>,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub cvss_score: Option<f64>,
+    pub published: Option<DateTime<Utc>>,
+}
+
+impl Finding {
+    /// The identity findings merge by across rescans.
+    pub fn identity(&self) -> (&str, &str, &str, &str) {
+        (&self.vulnerability_id, &self.package_name, &self.installed_version, &self.package_path)
+    }
+}
+
+/// An installed package.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Package {
+    pub package_type: String,
+    pub name: String,
+    pub version: String,
+    pub purl: Option<String>,
+    pub path: String,
+}
+
+/// Parses `body` as a report in `format`, or in the format detected from the body.
+pub fn parse(body: &[u8], format: Option<Format>) -> Result<Report, IngestError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| IngestError::NotJson(e.to_string()))?;
+    let format = match format {
+        Some(f) => f,
+        None => detect(&value)?,
+    };
+    match format {
+        Format::Trivy => trivy::parse(value),
+    }
+}
+
+/// Tells the format from the body's fields.
+pub fn detect(v: &serde_json::Value) -> Result<Format, IngestError> {
+    let obj = v.as_object().ok_or_else(|| {
+        IngestError::UnknownFormat("the body is JSON but not an object; no known report format starts that way".into())
+    })?;
+    if obj.contains_key("SchemaVersion") || (obj.contains_key("ArtifactName") && obj.contains_key("Results")) {
+        return Ok(Format::Trivy);
+    }
+    Err(IngestError::UnknownFormat(
+        "the body is JSON but not a report format Drydock knows (Trivy JSON); name it with ?format= if detection is wrong".into(),
+    ))
+}
+
+/// Drops repeated findings (same identity), keeping the first; scanners occasionally list a
+/// package twice across results.
+pub(crate) fn dedupe_findings(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut seen = HashSet::new();
+    findings
+        .into_iter()
+        .filter(|f| {
+            seen.insert((
+                f.vulnerability_id.clone(),
+                f.package_name.clone(),
+                f.installed_version.clone(),
+                f.package_path.clone(),
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,13 @@
+//! Drydock's server: configuration, the estate store, report ingestion, the HTTP API and the
+//! engine behind the UI's ports. `main.rs` only parses the command line.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod estate;
+pub mod http;
+pub mod ingest;
+pub mod startup;
+pub mod store;

@@ -1,0 +1,5 @@
+//! The `drydock` command.
+
+fn main() -> std::process::ExitCode {
+    drydock::cli::main()
+}

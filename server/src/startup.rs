@@ -1,0 +1,55 @@
+//! Building and running the application: one function returns a running server on a given
+//! listener, so tests start the real thing on port 0.
+
+use crate::config::Config;
+use crate::http::{router, AppState};
+use crate::store::Store;
+use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Leptos settings from our config (no dependency on cargo-leptos environment variables, so the
+/// binary run from the repository root finds `target/site`).
+pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("drydock")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(leptos::config::Env::PROD)
+        .build()
+}
+
+/// The router for `store` and `config`.
+pub fn app(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> axum::Router {
+    let leptos_options = leptos_options(&config, addr);
+    router(AppState { store, config, leptos_options })
+}
+
+/// Serves until ctrl-c / SIGTERM.
+pub async fn serve(listener: TcpListener, store: Store, config: Arc<Config>) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let router = app(store, config, addr);
+    tracing::info!("Drydock listening on http://{addr}");
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

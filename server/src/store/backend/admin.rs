@@ -1,0 +1,194 @@
+// Tokens, teams, ownership rules and tag placement.
+
+pub async fn create_token(
+    pool: &Pool,
+    name: &str,
+    role: crate::domain::Role,
+    team: Option<&str>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(StoreError::Invalid("token name must be 1-100 characters".into()));
+    }
+    let secret = crate::auth::new_token_secret();
+    let mut tx = begin(pool).await?;
+    let team_id = match team {
+        Some(t) => Some(ensure_team(&mut tx, t, actor, now).await?),
+        None => None,
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO api_tokens (name, role, team_id, token_sha256, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(name)
+    .bind(role.as_str())
+    .bind(team_id)
+    .bind(super::sha256_hex(secret.as_bytes()))
+    .bind(now)
+    .bind(&actor.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    append_event(
+        &mut tx,
+        actor,
+        "token.created",
+        &format!("token:{id}"),
+        serde_json::json!({ "id": id, "name": name, "role": role.as_str(), "team": team }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+pub async fn verify_token(pool: &Pool, secret: &str, now: DateTime<Utc>) -> Result<Option<TokenInfo>> {
+    let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT k.id, k.name, k.role, t.name FROM api_tokens k LEFT JOIN teams t ON t.id = k.team_id
+         WHERE k.token_sha256 = $1 AND k.revoked_at IS NULL",
+    )
+    .bind(super::sha256_hex(secret.as_bytes()))
+    .fetch_optional(pool)
+    .await?;
+    let Some((id, name, role, team)) = row else { return Ok(None) };
+    // "Last used" is kept to the minute: no write per request.
+    sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
+        .bind(id)
+        .bind(now)
+        .bind(now - chrono::Duration::seconds(60))
+        .execute(pool)
+        .await?;
+    let role = role.parse().map_err(StoreError::Invalid)?;
+    Ok(Some(TokenInfo { id, name, role, team }))
+}
+
+pub async fn upsert_team(pool: &Pool, name: &str, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    ensure_team(&mut tx, name, actor, now).await?;
+    let changed = sqlx::query("UPDATE teams SET display_name = $2 WHERE name = $1 AND display_name <> $2")
+        .bind(name)
+        .bind(display_name)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if changed > 0 {
+        append_event(
+            &mut tx,
+            actor,
+            "team.renamed",
+            &format!("team:{name}"),
+            serde_json::json!({ "name": name, "display_name": display_name }),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Normalises a repository prefix: trimmed, lowercase, no trailing `/`, no empty segments.
+fn normalise_prefix(p: &str) -> Result<String> {
+    let p = p.trim().trim_end_matches('/').to_ascii_lowercase();
+    if p.is_empty() || p.split('/').any(str::is_empty) || p.chars().any(|c| c.is_whitespace() || c == '@') {
+        return Err(StoreError::Invalid(format!(
+            "pattern {p:?} is not a repository prefix such as docker.io/acme or acme/payments"
+        )));
+    }
+    Ok(p)
+}
+
+pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<OwnershipRule> {
+    let pattern = normalise_prefix(&rule.pattern)?;
+    let mut tx = begin(pool).await?;
+    let team_id = ensure_team(&mut tx, &rule.team, actor, now).await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO ownership_rules (kind, pattern, team_id, created_at, created_by) VALUES ('repository_prefix', $1, $2, $3, $4)
+         ON CONFLICT (kind, pattern) DO NOTHING RETURNING id",
+    )
+    .bind(&pattern)
+    .bind(team_id)
+    .bind(now)
+    .bind(&actor.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else {
+        return Err(StoreError::Invalid(format!("a rule for pattern {pattern:?} already exists")));
+    };
+    recompute_owners(&mut tx, None).await?;
+    let images: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM images WHERE owner_rule_id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    append_event(
+        &mut tx,
+        actor,
+        "ownership_rule.created",
+        &format!("ownership_rule:{id}"),
+        serde_json::json!({ "id": id, "kind": "repository_prefix", "pattern": pattern, "team": rule.team, "images": images }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(OwnershipRule {
+        id,
+        kind: RuleKind::RepositoryPrefix,
+        pattern,
+        team: rule.team.clone(),
+        images,
+        created_at: now,
+        created_by: actor.0.clone(),
+    })
+}
+
+pub async fn ownership_rules(pool: &Pool) -> Result<Vec<OwnershipRule>> {
+    let rows: Vec<(i64, String, String, DateTime<Utc>, String, i64)> = sqlx::query_as(
+        "SELECT r.id, r.pattern, t.name, r.created_at, r.created_by,
+                (SELECT COUNT(*) FROM images i WHERE i.owner_rule_id = r.id)
+         FROM ownership_rules r JOIN teams t ON t.id = r.team_id
+         ORDER BY r.pattern",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, pattern, team, created_at, created_by, images)| OwnershipRule {
+            id,
+            kind: RuleKind::RepositoryPrefix,
+            pattern,
+            team,
+            images,
+            created_at,
+            created_by,
+        })
+        .collect())
+}
+
+pub async fn place_tag(
+    pool: &Pool,
+    reference: &crate::domain::ImageRef,
+    digest: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    let image_id = image_id_by_digest(&mut *tx, digest)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no image has digest {digest}")))?;
+    let repo = reference.repository.clone();
+    let tags: Vec<(crate::domain::Repository, String)> =
+        reference.tag.iter().map(|t| (repo.clone(), t.clone())).collect();
+    link_repositories(&mut tx, image_id, std::slice::from_ref(&repo), &tags, now).await?;
+    recompute_owners(&mut tx, Some(image_id)).await?;
+    append_event(
+        &mut tx,
+        actor,
+        "tag.placed",
+        &format!("repository:{}", repo.full()),
+        serde_json::json!({ "repository": repo.full(), "tag": reference.tag, "digest": digest }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,226 @@
+// Shared helpers of the store's SQL (included into each backend module).
+
+#[allow(unused_imports)]
+use super::{
+    Actor, AuditEvent, IngestOutcome, IngestSummary, NewRule, Result, StoreError, TableCounts, TokenInfo,
+};
+#[allow(unused_imports)]
+use app::types::{
+    Alias, AliasKind, FindingCounts, FindingRow, ImageDetail, ImageSummary, ImageView, Overview, OwnershipRule,
+    Page, RepositoryTags, RuleKind, ScanSummary, Severity, TeamSummary, TeamView,
+};
+#[allow(unused_imports)]
+use chrono::{DateTime, Utc};
+#[allow(unused_imports)]
+use sqlx::{QueryBuilder, Row};
+#[allow(unused_imports)]
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+type Pool = sqlx::Pool<DB>;
+type Tx<'a> = sqlx::Transaction<'a, DB>;
+
+/// Most rows one multi-row statement carries: well under both backends' bind limits.
+const CHUNK: usize = 1000;
+
+async fn begin(pool: &Pool) -> Result<Tx<'_>> {
+    Ok(pool.begin_with(BEGIN).await?)
+}
+
+/// Appends one audit event inside the caller's transaction: the change and its record commit
+/// together or not at all.
+async fn append_event(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    kind: &str,
+    subject: &str,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO audit_events (time, actor, kind, subject, payload) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(now)
+    .bind(&actor.0)
+    .bind(kind)
+    .bind(subject)
+    .bind(payload.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+pub async fn ping(pool: &Pool) -> Result<()> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
+pub async fn audit_events(pool: &Pool) -> Result<Vec<AuditEvent>> {
+    let rows: Vec<(i64, DateTime<Utc>, String, String, String, String)> =
+        sqlx::query_as("SELECT id, time, actor, kind, subject, payload FROM audit_events ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, time, actor, kind, subject, payload)| AuditEvent {
+            id,
+            time,
+            actor,
+            kind,
+            subject,
+            payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::String(payload)),
+        })
+        .collect())
+}
+
+pub async fn is_empty(pool: &Pool) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM scans) + (SELECT COUNT(*) FROM teams) + (SELECT COUNT(*) FROM ownership_rules)",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(n == 0)
+}
+
+pub async fn table_counts(pool: &Pool) -> Result<TableCounts> {
+    const TABLES: [&str; 14] = [
+        "teams", "ownership_rules", "repositories", "images", "image_aliases", "image_repositories", "tags",
+        "vulnerabilities", "packages", "image_packages", "scans", "scan_findings", "findings", "audit_events",
+    ];
+    let sql = TABLES
+        .iter()
+        .map(|t| format!("SELECT '{t}', COUNT(*) FROM {t}"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let mut rows: Vec<(String, i64)> = sqlx::query_as(&sql).fetch_all(pool).await?;
+    rows.sort();
+    Ok(TableCounts(rows))
+}
+
+/// Ensures the team exists; returns its id.
+async fn ensure_team(tx: &mut Tx<'_>, name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
+    crate::domain::validate_team_name(name).map_err(StoreError::Invalid)?;
+    if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM teams WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?
+    {
+        return Ok(id);
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO teams (name, display_name, created_at) VALUES ($1, $1, $2) RETURNING id",
+    )
+    .bind(name)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    append_event(tx, actor, "team.created", &format!("team:{name}"), serde_json::json!({ "name": name }), now).await?;
+    Ok(id)
+}
+
+/// Recomputes owners from the repository-prefix rules: the longest matching prefix wins (ties:
+/// the older rule). A prefix matches whole path segments of `registry/name` or of `name`.
+/// `image` limits the update to one image; `None` recomputes every image in one statement.
+async fn recompute_owners(tx: &mut Tx<'_>, image: Option<i64>) -> Result<()> {
+    sqlx::query(
+        "UPDATE images SET (team_id, owner_rule_id) = (
+            SELECT r.team_id, r.id
+            FROM image_repositories ir
+            JOIN repositories rp ON rp.id = ir.repository_id
+            JOIN ownership_rules r ON r.kind = 'repository_prefix' AND (
+                   rp.registry || '/' || rp.name = r.pattern
+                OR substr(rp.registry || '/' || rp.name, 1, length(r.pattern) + 1) = r.pattern || '/'
+                OR rp.name = r.pattern
+                OR substr(rp.name, 1, length(r.pattern) + 1) = r.pattern || '/')
+            WHERE ir.image_id = images.id
+            ORDER BY length(r.pattern) DESC, r.id
+            LIMIT 1)
+         WHERE $1 IS NULL OR images.id = $1",
+    )
+    .bind(image)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Finds an image id by any of its digests.
+async fn image_id_by_digest<'e, E>(exec: E, digest: &str) -> Result<Option<i64>>
+where
+    E: sqlx::Executor<'e, Database = DB>,
+{
+    Ok(sqlx::query_scalar(
+        "SELECT image_id FROM image_aliases WHERE digest = $1 UNION SELECT id FROM images WHERE digest = $1",
+    )
+    .bind(digest)
+    .fetch_optional(exec)
+    .await?)
+}
+
+/// Upserts repositories and returns their ids keyed by (registry, name).
+async fn ensure_repositories(
+    tx: &mut Tx<'_>,
+    repos: &[crate::domain::Repository],
+    now: DateTime<Utc>,
+) -> Result<HashMap<(String, String), i64>> {
+    let mut out = HashMap::new();
+    if repos.is_empty() {
+        return Ok(out);
+    }
+    let mut qb = QueryBuilder::<DB>::new("INSERT INTO repositories (registry, name, first_seen) ");
+    qb.push_values(repos, |mut b, r| {
+        b.push_bind(&r.registry).push_bind(&r.name).push_bind(now);
+    });
+    qb.push(" ON CONFLICT (registry, name) DO NOTHING");
+    qb.build().execute(&mut **tx).await?;
+    let mut qb = QueryBuilder::<DB>::new("SELECT id, registry, name FROM repositories WHERE registry || '/' || name IN (");
+    let mut sep = qb.separated(", ");
+    for r in repos {
+        sep.push_bind(r.full());
+    }
+    qb.push(")");
+    let rows: Vec<(i64, String, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+    for (id, registry, name) in rows {
+        out.insert((registry, name), id);
+    }
+    Ok(out)
+}
+
+/// Points tags at an image and records the image as present in those repositories.
+async fn link_repositories(
+    tx: &mut Tx<'_>,
+    image_id: i64,
+    repos: &[crate::domain::Repository],
+    tags: &[(crate::domain::Repository, String)],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut all: Vec<crate::domain::Repository> = repos.to_vec();
+    all.extend(tags.iter().map(|(r, _)| r.clone()));
+    all.sort();
+    all.dedup();
+    let ids = ensure_repositories(tx, &all, now).await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut qb = QueryBuilder::<DB>::new("INSERT INTO image_repositories (image_id, repository_id, first_seen, last_seen) ");
+    qb.push_values(ids.values(), |mut b, id| {
+        b.push_bind(image_id).push_bind(*id).push_bind(now).push_bind(now);
+    });
+    qb.push(" ON CONFLICT (image_id, repository_id) DO UPDATE SET last_seen = excluded.last_seen");
+    qb.build().execute(&mut **tx).await?;
+    let mut tag_rows: Vec<(i64, &str)> = tags
+        .iter()
+        .filter_map(|(r, t)| ids.get(&(r.registry.clone(), r.name.clone())).map(|id| (*id, t.as_str())))
+        .collect();
+    tag_rows.sort();
+    tag_rows.dedup();
+    if !tag_rows.is_empty() {
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO tags (repository_id, tag, image_id, updated_at) ");
+        qb.push_values(&tag_rows, |mut b, (repo, tag)| {
+            b.push_bind(*repo).push_bind(*tag).push_bind(image_id).push_bind(now);
+        });
+        qb.push(
+            " ON CONFLICT (repository_id, tag) DO UPDATE SET image_id = excluded.image_id, updated_at = excluded.updated_at",
+        );
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}

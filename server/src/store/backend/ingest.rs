@@ -1,0 +1,368 @@
+// Storing a scanner report: one transaction, set-based statements (never one per finding).
+
+pub async fn ingest_report(
+    pool: &Pool,
+    report: &crate::ingest::Report,
+    report_sha256: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<IngestOutcome> {
+    match ingest_report_tx(pool, report, report_sha256, actor, now).await {
+        // Two identical reports racing: the loser hits the unique hash and answers as a duplicate.
+        Err(StoreError::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+            match stored_scan_summary(pool, report_sha256).await? {
+                Some(s) => Ok(IngestOutcome::Duplicate(s)),
+                None => Err(StoreError::Db(sqlx::Error::Database(e))),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn stored_scan_summary<'e, E>(exec: E, report_sha256: &str) -> Result<Option<IngestSummary>>
+where
+    E: sqlx::Executor<'e, Database = DB>,
+{
+    let row: Option<(Option<String>, String, String, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT i.digest, s.artifact, s.scanner, s.n_critical, s.n_high, s.n_medium, s.n_low, s.n_negligible, s.n_unknown
+         FROM scans s LEFT JOIN images i ON i.id = s.image_id WHERE s.report_sha256 = $1",
+    )
+    .bind(report_sha256)
+    .fetch_optional(exec)
+    .await?;
+    Ok(row.map(|(image, artifact, scanner, critical, high, medium, low, negligible, unknown)| IngestSummary {
+        image,
+        artifact,
+        scanner,
+        findings: FindingCounts { critical, high, medium, low, negligible, unknown },
+    }))
+}
+
+async fn ingest_report_tx(
+    pool: &Pool,
+    report: &crate::ingest::Report,
+    report_sha256: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<IngestOutcome> {
+    let mut tx = begin(pool).await?;
+    if let Some(s) = stored_scan_summary(&mut *tx, report_sha256).await? {
+        return Ok(IngestOutcome::Duplicate(s));
+    }
+    let scanned_at = report.scanned_at.unwrap_or(now);
+    let image = match &report.image {
+        Some(identity) => Some(upsert_image(&mut tx, identity, now).await?),
+        None => None,
+    };
+    let image_id = image.as_ref().map(|(id, _)| *id);
+    // A report older than the newest one of the same scanner is kept as evidence but does not
+    // change the image's current findings (reports can arrive out of order).
+    let newest: Option<DateTime<Utc>> = match image_id {
+        Some(id) => sqlx::query_scalar(
+            "SELECT scanned_at FROM scans WHERE image_id = $1 AND scanner = $2 ORDER BY scanned_at DESC LIMIT 1",
+        )
+        .bind(id)
+        .bind(report.scanner)
+        .fetch_optional(&mut *tx)
+        .await?,
+        None => None,
+    };
+    let is_current = newest.is_none_or(|n| scanned_at >= n);
+    let counts = report.counts();
+    let scan_id: i64 = sqlx::query_scalar(
+        "INSERT INTO scans (report_sha256, scanner, format, artifact, image_id, unmatched, scanned_at, received_at,
+                            received_by, n_critical, n_high, n_medium, n_low, n_negligible, n_unknown)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+    )
+    .bind(report_sha256)
+    .bind(report.scanner)
+    .bind(report.format)
+    .bind(&report.artifact)
+    .bind(image_id)
+    .bind(image_id.is_none())
+    .bind(scanned_at)
+    .bind(now)
+    .bind(&actor.0)
+    .bind(counts.critical)
+    .bind(counts.high)
+    .bind(counts.medium)
+    .bind(counts.low)
+    .bind(counts.negligible)
+    .bind(counts.unknown)
+    .fetch_one(&mut *tx)
+    .await?;
+
+    upsert_vulnerabilities(&mut tx, &report.findings, now).await?;
+    for chunk in report.findings.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO scan_findings (scan_id, vulnerability_id, package_name, installed_version, package_path, severity, fixed_version) ",
+        );
+        qb.push_values(chunk, |mut b, f| {
+            b.push_bind(scan_id)
+                .push_bind(&f.vulnerability_id)
+                .push_bind(&f.package_name)
+                .push_bind(&f.installed_version)
+                .push_bind(&f.package_path)
+                .push_bind(f.severity.as_str())
+                .push_bind(&f.fixed_version);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+
+    if let Some(id) = image_id {
+        store_packages(&mut tx, id, &report.packages).await?;
+        if is_current {
+            merge_findings(&mut tx, id, report, scan_id, scanned_at).await?;
+        }
+        sqlx::query(
+            "UPDATE images SET last_scanned = $2 WHERE id = $1 AND (last_scanned IS NULL OR last_scanned < $2)",
+        )
+        .bind(id)
+        .bind(scanned_at)
+        .execute(&mut *tx)
+        .await?;
+        recompute_owners(&mut tx, Some(id)).await?;
+    }
+
+    let digest = image.map(|(_, d)| d);
+    let subject = match &digest {
+        Some(d) => format!("image:{d}"),
+        None => format!("artifact:{}", report.artifact),
+    };
+    append_event(
+        &mut tx,
+        actor,
+        "scan.ingested",
+        &subject,
+        serde_json::json!({
+            "scan_id": scan_id,
+            "report_sha256": report_sha256,
+            "scanner": report.scanner,
+            "format": report.format,
+            "artifact": report.artifact,
+            "image": digest,
+            "scanned_at": scanned_at,
+            "current": is_current,
+            "findings": counts,
+        }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(IngestOutcome::Created(IngestSummary {
+        image: digest,
+        artifact: report.artifact.clone(),
+        scanner: report.scanner.to_string(),
+        findings: counts,
+    }))
+}
+
+/// Finds the image by any of the report's digests or creates it; records every digest as an
+/// alias, and the repositories and tags the report names. Returns (id, primary digest).
+async fn upsert_image(
+    tx: &mut Tx<'_>,
+    identity: &crate::ingest::ImageIdentity,
+    now: DateTime<Utc>,
+) -> Result<(i64, String)> {
+    let primary = identity
+        .primary()
+        .ok_or_else(|| StoreError::Invalid("the report names no image digest".into()))?
+        .to_string();
+    let mut aliases: Vec<(String, &'static str)> = identity
+        .repo_digests
+        .iter()
+        .map(|(_, d)| (d.to_string(), AliasKind::Repo.as_str()))
+        .collect();
+    if let Some(c) = &identity.config_digest {
+        aliases.push((c.to_string(), AliasKind::Config.as_str()));
+    }
+    let mut seen = HashSet::new();
+    aliases.retain(|(d, _)| seen.insert(d.clone()));
+
+    let mut qb = QueryBuilder::<DB>::new("SELECT image_id FROM image_aliases WHERE digest IN (");
+    let mut sep = qb.separated(", ");
+    for (d, _) in &aliases {
+        sep.push_bind(d);
+    }
+    qb.push(") ORDER BY image_id LIMIT 1");
+    let existing: Option<i64> = qb.build_query_scalar().fetch_optional(&mut **tx).await?;
+    let image_id = match existing {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE images SET os = COALESCE($2, os), architecture = COALESCE($3, architecture),
+                                   created = COALESCE($4, created)
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&identity.os)
+            .bind(&identity.architecture)
+            .bind(identity.created)
+            .execute(&mut **tx)
+            .await?;
+            // An image first known by its config digest gets its manifest digest as primary
+            // once a report names one (unless that digest already names another image).
+            if !identity.repo_digests.is_empty() {
+                sqlx::query(
+                    "UPDATE images SET digest = $2
+                     WHERE id = $1
+                       AND digest IN (SELECT digest FROM image_aliases WHERE image_id = $1 AND kind = 'config')
+                       AND NOT EXISTS (SELECT 1 FROM images o WHERE o.digest = $2)
+                       AND NOT EXISTS (SELECT 1 FROM image_aliases a WHERE a.digest = $2 AND a.image_id <> $1)",
+                )
+                .bind(id)
+                .bind(&primary)
+                .execute(&mut **tx)
+                .await?;
+            }
+            id
+        }
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO images (digest, os, architecture, created, first_seen) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(&primary)
+            .bind(&identity.os)
+            .bind(&identity.architecture)
+            .bind(identity.created)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?
+        }
+    };
+    let mut qb = QueryBuilder::<DB>::new("INSERT INTO image_aliases (digest, image_id, kind) ");
+    qb.push_values(&aliases, |mut b, (d, kind)| {
+        b.push_bind(d).push_bind(image_id).push_bind(*kind);
+    });
+    qb.push(" ON CONFLICT (digest) DO NOTHING");
+    qb.build().execute(&mut **tx).await?;
+
+    let repos: Vec<crate::domain::Repository> =
+        identity.repo_digests.iter().map(|(r, _)| r.repository.clone()).collect();
+    let tags: Vec<(crate::domain::Repository, String)> = identity
+        .tags
+        .iter()
+        .filter_map(|r| r.tag.clone().map(|t| (r.repository.clone(), t)))
+        .collect();
+    link_repositories(tx, image_id, &repos, &tags, now).await?;
+    let digest: String = sqlx::query_scalar("SELECT digest FROM images WHERE id = $1")
+        .bind(image_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok((image_id, digest))
+}
+
+async fn upsert_vulnerabilities(tx: &mut Tx<'_>, findings: &[crate::ingest::Finding], now: DateTime<Utc>) -> Result<()> {
+    // One row per id (a statement may not touch a row twice); keep the first description.
+    let mut seen = HashSet::new();
+    let vulns: Vec<&crate::ingest::Finding> =
+        findings.iter().filter(|f| seen.insert(f.vulnerability_id.as_str())).collect();
+    for chunk in vulns.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO vulnerabilities (id, severity, title, primary_url, cvss_score, published, updated_at) ",
+        );
+        qb.push_values(chunk, |mut b, f| {
+            b.push_bind(&f.vulnerability_id)
+                .push_bind(f.severity.as_str())
+                .push_bind(&f.title)
+                .push_bind(&f.url)
+                .push_bind(f.cvss_score)
+                .push_bind(f.published)
+                .push_bind(now);
+        });
+        qb.push(
+            " ON CONFLICT (id) DO UPDATE SET severity = excluded.severity,
+                title = COALESCE(excluded.title, vulnerabilities.title),
+                primary_url = COALESCE(excluded.primary_url, vulnerabilities.primary_url),
+                cvss_score = COALESCE(excluded.cvss_score, vulnerabilities.cvss_score),
+                published = COALESCE(excluded.published, vulnerabilities.published),
+                updated_at = excluded.updated_at",
+        );
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn store_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate::ingest::Package]) -> Result<()> {
+    let mut seen = HashSet::new();
+    let unique: Vec<&crate::ingest::Package> = packages
+        .iter()
+        .filter(|p| seen.insert((p.package_type.as_str(), p.name.as_str(), p.version.as_str())))
+        .collect();
+    for chunk in unique.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO packages (pkg_type, name, version, purl) ");
+        qb.push_values(chunk, |mut b, p| {
+            b.push_bind(&p.package_type).push_bind(&p.name).push_bind(&p.version).push_bind(&p.purl);
+        });
+        qb.push(" ON CONFLICT (pkg_type, name, version) DO UPDATE SET purl = COALESCE(packages.purl, excluded.purl)");
+        qb.build().execute(&mut **tx).await?;
+    }
+    for chunk in packages.chunks(CHUNK) {
+        // VALUES columns are named column1.. on both backends.
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO image_packages (image_id, package_id, path) SELECT ",
+        );
+        qb.push_bind(image_id);
+        qb.push(", p.id, v.column4 FROM (");
+        qb.push_values(chunk, |mut b, p| {
+            b.push_bind(&p.package_type).push_bind(&p.name).push_bind(&p.version).push_bind(&p.path);
+        });
+        qb.push(
+            ") v JOIN packages p ON p.pkg_type = v.column1 AND p.name = v.column2 AND p.version = v.column3
+             WHERE true ON CONFLICT (image_id, package_id, path) DO NOTHING",
+        );
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The report becomes the image's current state for its scanner: its findings are upserted by
+/// identity (reopened if they had been resolved), and open findings it no longer lists are
+/// resolved at the report's scan time.
+async fn merge_findings(
+    tx: &mut Tx<'_>,
+    image_id: i64,
+    report: &crate::ingest::Report,
+    scan_id: i64,
+    scanned_at: DateTime<Utc>,
+) -> Result<()> {
+    for chunk in report.findings.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO findings (image_id, scanner, vulnerability_id, package_name, installed_version, package_path,
+                                   package_type, purl, severity, fixed_version, first_seen, last_seen, resolved_at, last_scan_id) ",
+        );
+        qb.push_values(chunk, |mut b, f| {
+            b.push_bind(image_id)
+                .push_bind(report.scanner)
+                .push_bind(&f.vulnerability_id)
+                .push_bind(&f.package_name)
+                .push_bind(&f.installed_version)
+                .push_bind(&f.package_path)
+                .push_bind(&f.package_type)
+                .push_bind(&f.purl)
+                .push_bind(f.severity.as_str())
+                .push_bind(&f.fixed_version)
+                .push_bind(scanned_at)
+                .push_bind(scanned_at)
+                .push_bind(None::<DateTime<Utc>>)
+                .push_bind(scan_id);
+        });
+        qb.push(
+            " ON CONFLICT (image_id, scanner, vulnerability_id, package_name, installed_version, package_path)
+              DO UPDATE SET severity = excluded.severity, fixed_version = excluded.fixed_version,
+                            purl = COALESCE(excluded.purl, findings.purl), last_seen = excluded.last_seen,
+                            resolved_at = NULL, last_scan_id = excluded.last_scan_id",
+        );
+        qb.build().execute(&mut **tx).await?;
+    }
+    sqlx::query(
+        "UPDATE findings SET resolved_at = $4
+         WHERE image_id = $1 AND scanner = $2 AND resolved_at IS NULL AND last_scan_id <> $3",
+    )
+    .bind(image_id)
+    .bind(report.scanner)
+    .bind(scan_id)
+    .bind(scanned_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,251 @@
+// Read queries for pages and the API. A page is a fixed number of set-based queries, whatever
+// the number of rows (no query per image).
+
+fn parse_severity(s: &str) -> Severity {
+    s.parse().unwrap_or(Severity::Unknown)
+}
+
+fn in_list<'a>(qb: &mut QueryBuilder<'a, DB>, ids: &'a [i64]) {
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(*id);
+    }
+    qb.push(")");
+}
+
+/// Builds image summaries for `ids`, returned in the order of `ids`.
+async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
+    let mut out: Vec<ImageSummary> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let mut by_id: HashMap<i64, ImageSummary> = HashMap::with_capacity(chunk.len());
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT i.id, i.digest, i.os, t.name, i.first_seen, i.last_scanned
+             FROM images i LEFT JOIN teams t ON t.id = i.team_id WHERE i.id IN (",
+        );
+        in_list(&mut qb, chunk);
+        let rows: Vec<(i64, String, Option<String>, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>)> =
+            qb.build_query_as().fetch_all(pool).await?;
+        for (id, digest, os, team, first_seen, last_scanned) in rows {
+            by_id.insert(
+                id,
+                ImageSummary {
+                    digest,
+                    aliases: vec![],
+                    repositories: vec![],
+                    team,
+                    findings: FindingCounts::default(),
+                    os,
+                    first_seen,
+                    last_scanned,
+                },
+            );
+        }
+
+        let mut qb = QueryBuilder::<DB>::new("SELECT image_id, digest, kind FROM image_aliases WHERE image_id IN (");
+        in_list(&mut qb, chunk);
+        qb.push(" ORDER BY image_id, kind, digest");
+        let rows: Vec<(i64, String, String)> = qb.build_query_as().fetch_all(pool).await?;
+        for (id, digest, kind) in rows {
+            if let (Some(img), Some(kind)) = (by_id.get_mut(&id), AliasKind::parse(&kind)) {
+                img.aliases.push(Alias { digest, kind });
+            }
+        }
+
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT ir.image_id, r.registry, r.name, tg.tag
+             FROM image_repositories ir
+             JOIN repositories r ON r.id = ir.repository_id
+             LEFT JOIN tags tg ON tg.repository_id = r.id AND tg.image_id = ir.image_id
+             WHERE ir.image_id IN (",
+        );
+        in_list(&mut qb, chunk);
+        qb.push(" ORDER BY ir.image_id, r.registry, r.name, tg.tag");
+        let rows: Vec<(i64, String, String, Option<String>)> = qb.build_query_as().fetch_all(pool).await?;
+        for (id, registry, name, tag) in rows {
+            let Some(img) = by_id.get_mut(&id) else { continue };
+            let full = format!("{registry}/{name}");
+            if img.repositories.last().map(|r| r.repository != full).unwrap_or(true) {
+                img.repositories.push(RepositoryTags { repository: full, tags: vec![] });
+            }
+            if let (Some(t), Some(r)) = (tag, img.repositories.last_mut()) {
+                r.tags.push(t);
+            }
+        }
+
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT image_id, severity, COUNT(*) FROM findings WHERE resolved_at IS NULL AND image_id IN (",
+        );
+        in_list(&mut qb, chunk);
+        qb.push(" GROUP BY image_id, severity");
+        let rows: Vec<(i64, String, i64)> = qb.build_query_as().fetch_all(pool).await?;
+        for (id, sev, n) in rows {
+            if let Some(img) = by_id.get_mut(&id) {
+                img.findings.add(parse_severity(&sev), n);
+            }
+        }
+        out.extend(chunk.iter().filter_map(|id| by_id.remove(id)));
+    }
+    Ok(out)
+}
+
+pub async fn images_page(pool: &Pool, limit: i64, offset: i64) -> Result<Page<ImageSummary>> {
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM images").fetch_one(pool).await?;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM images ORDER BY id LIMIT $1 OFFSET $2")
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+    Ok(Page { items: summaries(pool, &ids).await?, total })
+}
+
+pub async fn image_detail(pool: &Pool, digest: &str) -> Result<Option<ImageDetail>> {
+    let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
+    let Some(summary) = summaries(pool, &[id]).await?.pop() else { return Ok(None) };
+    let rows: Vec<(i64, String, String, String, DateTime<Utc>, DateTime<Utc>, i64, i64, i64, i64, i64, i64)> =
+        sqlx::query_as(
+            "SELECT id, scanner, artifact, report_sha256, scanned_at, received_at,
+                    n_critical, n_high, n_medium, n_low, n_negligible, n_unknown
+             FROM scans WHERE image_id = $1 ORDER BY scanned_at DESC, id DESC",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+    let scans = rows
+        .into_iter()
+        .map(|(id, scanner, artifact, sha, scanned_at, received_at, critical, high, medium, low, negligible, unknown)| {
+            ScanSummary {
+                id,
+                scanner,
+                artifact,
+                image: Some(summary.digest.clone()),
+                report_sha256: sha,
+                scanned_at,
+                received_at,
+                findings: FindingCounts { critical, high, medium, low, negligible, unknown },
+            }
+        })
+        .collect();
+    Ok(Some(ImageDetail { summary, scans }))
+}
+
+pub async fn image_view(pool: &Pool, digest: &str) -> Result<Option<ImageView>> {
+    let Some(image) = image_detail(pool, digest).await? else { return Ok(None) };
+    let id = image_id_by_digest(pool, &image.summary.digest).await?;
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    )> = sqlx::query_as(
+        "SELECT f.vulnerability_id, f.package_name, f.installed_version, f.fixed_version, f.severity, f.package_path,
+                v.title, v.primary_url, f.scanner, f.first_seen, f.resolved_at
+         FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.image_id = $1",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let mut findings: Vec<FindingRow> = rows
+        .into_iter()
+        .map(|(vulnerability, package, installed, fixed, sev, package_path, title, url, scanner, first_seen, resolved_at)| {
+            FindingRow {
+                vulnerability,
+                package,
+                installed,
+                fixed,
+                severity: parse_severity(&sev),
+                package_path,
+                title,
+                url,
+                scanner,
+                first_seen,
+                resolved_at,
+            }
+        })
+        .collect();
+    // Open first, worst first, fixable before unfixable, then by id.
+    findings.sort_by(|a, b| {
+        (a.resolved_at.is_some(), a.severity, a.fixed.is_none(), &a.vulnerability, &a.package)
+            .cmp(&(b.resolved_at.is_some(), b.severity, b.fixed.is_none(), &b.vulnerability, &b.package))
+    });
+    Ok(Some(ImageView { image, findings }))
+}
+
+/// Open findings per team (`None`: unowned) and severity.
+async fn counts_by_team(pool: &Pool) -> Result<HashMap<Option<i64>, FindingCounts>> {
+    let rows: Vec<(Option<i64>, String, i64)> = sqlx::query_as(
+        "SELECT i.team_id, f.severity, COUNT(*) FROM findings f JOIN images i ON i.id = f.image_id
+         WHERE f.resolved_at IS NULL GROUP BY i.team_id, f.severity",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out: HashMap<Option<i64>, FindingCounts> = HashMap::new();
+    for (team, sev, n) in rows {
+        out.entry(team).or_default().add(parse_severity(&sev), n);
+    }
+    Ok(out)
+}
+
+async fn team_summaries(pool: &Pool, only: Option<&str>) -> Result<Vec<(i64, TeamSummary)>> {
+    let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+        "SELECT t.id, t.name, t.display_name, COUNT(i.id) FROM teams t LEFT JOIN images i ON i.team_id = t.id
+         WHERE $1 IS NULL OR t.name = $1
+         GROUP BY t.id, t.name, t.display_name",
+    )
+    .bind(only)
+    .fetch_all(pool)
+    .await?;
+    let counts = counts_by_team(pool).await?;
+    let mut teams: Vec<(i64, TeamSummary)> = rows
+        .into_iter()
+        .map(|(id, name, display_name, images)| {
+            let findings = counts.get(&Some(id)).copied().unwrap_or_default();
+            (id, TeamSummary { name, display_name, images, findings })
+        })
+        .collect();
+    teams.sort_by(|a, b| {
+        (a.1.findings.worst_first_key(), &a.1.name).cmp(&(b.1.findings.worst_first_key(), &b.1.name))
+    });
+    Ok(teams)
+}
+
+pub async fn team_view(pool: &Pool, name: &str) -> Result<Option<TeamView>> {
+    let Some((team_id, team)) = team_summaries(pool, Some(name)).await?.pop() else { return Ok(None) };
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM images WHERE team_id = $1 ORDER BY id")
+        .bind(team_id)
+        .fetch_all(pool)
+        .await?;
+    let mut images = summaries(pool, &ids).await?;
+    images.sort_by(|a, b| (a.findings.worst_first_key(), &a.digest).cmp(&(b.findings.worst_first_key(), &b.digest)));
+    Ok(Some(TeamView { team, images }))
+}
+
+pub async fn overview(pool: &Pool) -> Result<Overview> {
+    let (images, unowned_images, scans, unmatched_reports): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM images),
+                (SELECT COUNT(*) FROM images WHERE team_id IS NULL),
+                (SELECT COUNT(*) FROM scans),
+                (SELECT COUNT(*) FROM scans WHERE unmatched)",
+    )
+    .fetch_one(pool)
+    .await?;
+    let counts = counts_by_team(pool).await?;
+    let findings = counts.values().fold(FindingCounts::default(), |acc, c| acc.merged(c));
+    let teams = team_summaries(pool, None).await?.into_iter().map(|(_, t)| t).collect();
+    Ok(Overview {
+        images,
+        unowned_images,
+        unmatched_reports,
+        scans,
+        findings,
+        teams,
+        unowned_findings: counts.get(&None).copied().unwrap_or_default(),
+    })
+}

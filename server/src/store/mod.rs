@@ -1,0 +1,301 @@
+//! The estate store on two backends: SQLite (the embedded default; WAL, foreign keys, busy
+//! timeout) and PostgreSQL (for several replicas). The SQL is written once, in `backend/`, and
+//! compiled twice: `include!`d into one module per backend with its own `DB` type, so each
+//! backend gets concrete types (native `timestamptz` on PostgreSQL) without generic bounds.
+//!
+//! Every state change goes through a function here that opens one transaction, makes the change
+//! and appends its audit event (`append_event`) before committing.
+
+use crate::ingest::Report;
+use app::types::{FindingCounts, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+
+/// Store failures: `NotFound` and `Invalid` carry a message for the user; `Db` is logged.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Crate-wide store result.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Who made a change: a person, a token, the CLI, a collector. Recorded with every event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(pub String);
+
+impl Actor {
+    /// The local command line (whoever can open the database file).
+    pub fn cli() -> Actor {
+        Actor("cli".into())
+    }
+    /// An API token, by its name.
+    pub fn token(name: &str) -> Actor {
+        Actor(format!("token:{name}"))
+    }
+}
+
+/// What `ingest_report` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// A new report was stored.
+    Created(IngestSummary),
+    /// The same bytes were stored before; nothing changed.
+    Duplicate(IngestSummary),
+}
+
+impl IngestOutcome {
+    /// The summary either way.
+    pub fn summary(&self) -> &IngestSummary {
+        match self {
+            IngestOutcome::Created(s) | IngestOutcome::Duplicate(s) => s,
+        }
+    }
+}
+
+/// The answer to `POST /api/v1/scans`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IngestSummary {
+    pub image: Option<String>,
+    pub artifact: String,
+    pub scanner: String,
+    pub findings: FindingCounts,
+}
+
+/// A verified API token.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub role: crate::domain::Role,
+    pub team: Option<String>,
+}
+
+/// A new ownership rule.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct NewRule {
+    /// Only `repository_prefix` for now.
+    pub kind: app::types::RuleKind,
+    pub pattern: String,
+    pub team: String,
+}
+
+/// Row counts of the tables a report writes to (tests use it to prove nothing was written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableCounts(pub Vec<(String, i64)>);
+
+/// The database handle, one variant per backend.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+macro_rules! dispatch {
+    ($self:expr, $f:ident ( $($arg:expr),* )) => {
+        match $self {
+            Store::Sqlite(p) => backend_sqlite::$f(p $(, $arg)*).await,
+            Store::Postgres(p) => backend_postgres::$f(p $(, $arg)*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the database named by `url` (creating a missing SQLite file) and migrates it.
+    pub async fn connect(url: &str) -> Result<Store> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Store::Postgres(pool)
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(15));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(20))
+                .connect_with(opts)
+                .await?;
+            Store::Sqlite(pool)
+        } else {
+            return Err(StoreError::Invalid(format!(
+                "unsupported database URL {:?}: use sqlite://FILE or postgres://...",
+                crate::config::redact_url(url)
+            )));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations (PostgreSQL: under sqlx's advisory lock, so replicas may race).
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await?,
+            Store::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Which backend this is (`sqlite` or `postgres`).
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(self, ping())
+    }
+
+    /// Stores a parsed report in one transaction (see `backend/ingest.rs`).
+    pub async fn ingest_report(
+        &self,
+        report: &Report,
+        report_sha256: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<IngestOutcome> {
+        dispatch!(self, ingest_report(report, report_sha256, actor, now))
+    }
+
+    /// Creates an API token; returns the secret (shown once, stored only as a hash).
+    pub async fn create_token(
+        &self,
+        name: &str,
+        role: crate::domain::Role,
+        team: Option<&str>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        dispatch!(self, create_token(name, role, team, actor, now))
+    }
+
+    /// Finds a live token by its secret and notes its use.
+    pub async fn verify_token(&self, secret: &str, now: DateTime<Utc>) -> Result<Option<TokenInfo>> {
+        dispatch!(self, verify_token(secret, now))
+    }
+
+    /// Adds an ownership rule (creating its team if needed) and reassigns owners.
+    pub async fn add_ownership_rule(&self, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<OwnershipRule> {
+        dispatch!(self, add_ownership_rule(rule, actor, now))
+    }
+
+    /// Points `repository:tag` at the image with `digest` (any alias), as a registry would report.
+    pub async fn place_tag(
+        &self,
+        reference: &crate::domain::ImageRef,
+        digest: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        dispatch!(self, place_tag(reference, digest, actor, now))
+    }
+
+    /// Creates or renames a team.
+    pub async fn upsert_team(&self, name: &str, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, upsert_team(name, display_name, actor, now))
+    }
+
+    /// True when no report, team or rule has been stored yet.
+    pub async fn is_empty(&self) -> Result<bool> {
+        dispatch!(self, is_empty())
+    }
+
+    /// Row counts of every estate table.
+    pub async fn table_counts(&self) -> Result<TableCounts> {
+        dispatch!(self, table_counts())
+    }
+
+    /// A page of images in a stable order.
+    pub async fn images(&self, limit: i64, offset: i64) -> Result<Page<ImageSummary>> {
+        dispatch!(self, images_page(limit, offset))
+    }
+
+    /// One image by any of its digests, with its scans.
+    pub async fn image_detail(&self, digest: &str) -> Result<Option<app::types::ImageDetail>> {
+        dispatch!(self, image_detail(digest))
+    }
+
+    /// One image with its findings (the image page).
+    pub async fn image_view(&self, digest: &str) -> Result<Option<ImageView>> {
+        dispatch!(self, image_view(digest))
+    }
+
+    /// One team with its images.
+    pub async fn team_view(&self, name: &str) -> Result<Option<TeamView>> {
+        dispatch!(self, team_view(name))
+    }
+
+    /// Estate headline numbers.
+    pub async fn overview(&self) -> Result<Overview> {
+        dispatch!(self, overview())
+    }
+
+    /// Every ownership rule.
+    pub async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>> {
+        dispatch!(self, ownership_rules())
+    }
+
+    /// The audit events, oldest first (the ledger issue builds on this).
+    pub async fn audit_events(&self) -> Result<Vec<AuditEvent>> {
+        dispatch!(self, audit_events())
+    }
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    pub kind: String,
+    pub subject: String,
+    pub payload: serde_json::Value,
+}
+
+/// SHA-256 of bytes as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+mod backend_sqlite {
+    //! The store's SQL compiled for SQLite.
+    pub type DB = sqlx::Sqlite;
+    /// Take the write lock up front: a deferred transaction that later writes can fail with
+    /// SQLITE_BUSY when another process writes first, whatever the busy timeout.
+    pub const BEGIN: &str = "BEGIN IMMEDIATE";
+    include!("backend/common.rs");
+    include!("backend/ingest.rs");
+    include!("backend/admin.rs");
+    include!("backend/queries.rs");
+}
+
+mod backend_postgres {
+    //! The store's SQL compiled for PostgreSQL.
+    pub type DB = sqlx::Postgres;
+    pub const BEGIN: &str = "BEGIN";
+    include!("backend/common.rs");
+    include!("backend/ingest.rs");
+    include!("backend/admin.rs");
+    include!("backend/queries.rs");
+}
