@@ -1,0 +1,6 @@
+//! Integration tests: one binary (linking the server once), one module per concern.
+
+mod helpers;
+mod http;
+mod store;
+mod trivy_parser;

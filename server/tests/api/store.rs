@@ -1,0 +1,226 @@
+//! The store suite: every test runs on SQLite and on PostgreSQL.
+
+use super::helpers::{fixture, trivy_fixtures, TestDb};
+use app::types::{FindingCounts, RuleKind};
+use chrono::{DateTime, Duration, Utc};
+use drydock::ingest;
+use drydock::store::{sha256_hex, Actor, IngestOutcome, NewRule, Store};
+use serde_json::Value;
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    let db = super::TestDb::sqlite().await;
+                    super::$name(&db.store).await;
+                    db.cleanup().await;
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    let db = super::TestDb::postgres().await;
+                    super::$name(&db.store).await;
+                    db.cleanup().await;
+                }
+            }
+        )*
+    };
+}
+
+on_both_backends!(
+    ingest_is_idempotent_by_content,
+    every_fixture_is_stored_with_its_counts,
+    rescan_resolves_and_reopens_findings,
+    older_report_does_not_rewrite_current_state,
+    ownership_longest_prefix_on_segment_boundaries,
+    tokens_are_hashed_and_verified,
+    every_change_appends_an_audit_event,
+);
+
+fn actor() -> Actor {
+    Actor("test".into())
+}
+
+async fn ingest_bytes(store: &Store, bytes: &[u8], now: DateTime<Utc>) -> IngestOutcome {
+    let report = ingest::parse(bytes, None).unwrap();
+    store.ingest_report(&report, &sha256_hex(bytes), &actor(), now).await.unwrap()
+}
+
+fn juice_shop() -> Vec<u8> {
+    fixture("trivy/juice-shop-v10.2.0.json")
+}
+
+/// Juice Shop with the report time set and the first `drop` OS findings removed.
+fn juice_shop_variant(created_at: &str, drop: usize) -> (Vec<u8>, Vec<String>) {
+    let mut v: Value = serde_json::from_slice(&juice_shop()).unwrap();
+    v["CreatedAt"] = Value::String(created_at.into());
+    let vulns = v["Results"][0]["Vulnerabilities"].as_array_mut().unwrap();
+    let removed: Vec<String> = vulns.drain(..drop).map(|x| x["VulnerabilityID"].as_str().unwrap().to_string()).collect();
+    (serde_json::to_vec(&v).unwrap(), removed)
+}
+
+async fn ingest_is_idempotent_by_content(store: &Store) {
+    let bytes = juice_shop();
+    let now = Utc::now();
+    let first = ingest_bytes(store, &bytes, now).await;
+    let before = store.table_counts().await.unwrap();
+    let second = ingest_bytes(store, &bytes, now).await;
+    assert!(matches!(first, IngestOutcome::Created(_)));
+    assert!(matches!(second, IngestOutcome::Duplicate(_)));
+    assert_eq!(first.summary(), second.summary());
+    assert_eq!(store.table_counts().await.unwrap(), before, "a duplicate writes nothing");
+    let page = store.images(100, 0).await.unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items[0].findings.total(), 236);
+
+    // A report without an image is idempotent too.
+    let dojo = fixture("trivy/defectdojo-scheme_2_many_vulns.json");
+    let a = ingest_bytes(store, &dojo, now).await;
+    let before = store.table_counts().await.unwrap();
+    let b = ingest_bytes(store, &dojo, now).await;
+    assert!(matches!(a, IngestOutcome::Created(_)) && matches!(b, IngestOutcome::Duplicate(_)));
+    assert_eq!(a.summary().image, None);
+    assert_eq!(a.summary().findings.total(), 5);
+    assert_eq!(store.table_counts().await.unwrap(), before);
+    let o = store.overview().await.unwrap();
+    assert_eq!((o.images, o.scans, o.unmatched_reports), (1, 2, 1));
+}
+
+async fn every_fixture_is_stored_with_its_counts(store: &Store) {
+    let now = Utc::now();
+    let mut expected_total = FindingCounts::default();
+    let mut images = 0;
+    for name in trivy_fixtures() {
+        let bytes = fixture(&format!("trivy/{name}"));
+        let report = ingest::parse(&bytes, None).unwrap();
+        let outcome = ingest_bytes(store, &bytes, now).await;
+        assert_eq!(outcome.summary().findings, report.counts(), "{name}");
+        if let Some(d) = &outcome.summary().image {
+            images += 1;
+            expected_total = expected_total.merged(&report.counts());
+            let detail = store.image_detail(d).await.unwrap().expect("image by primary digest");
+            assert_eq!(detail.summary.findings, report.counts(), "{name}: image counts");
+            assert_eq!(detail.scans.len(), 1);
+            // Found by the config digest too.
+            if let Some(cfg) = report.image.as_ref().and_then(|i| i.config_digest.clone()) {
+                let by_cfg = store.image_detail(cfg.as_str()).await.unwrap().expect("image by config digest");
+                assert_eq!(by_cfg.summary.digest, detail.summary.digest);
+            }
+            assert_eq!(detail.summary.team, None, "no rules yet: unowned");
+        }
+    }
+    let o = store.overview().await.unwrap();
+    assert_eq!(o.images, images);
+    assert_eq!(o.findings, expected_total);
+    assert_eq!(o.unowned_images, images);
+    assert_eq!(store.images(3, 0).await.unwrap().items.len(), 3);
+    let all = store.images(1000, 0).await.unwrap();
+    let again = store.images(1000, 0).await.unwrap();
+    assert_eq!(all, again, "stable order");
+    let paged: Vec<String> = [store.images(4, 0).await.unwrap(), store.images(4, 4).await.unwrap(), store.images(4, 8).await.unwrap()]
+        .into_iter()
+        .flat_map(|p| p.items.into_iter().map(|i| i.digest))
+        .collect();
+    assert_eq!(paged, all.items.iter().map(|i| i.digest.clone()).collect::<Vec<_>>());
+}
+
+async fn rescan_resolves_and_reopens_findings(store: &Store) {
+    let (first, _) = juice_shop_variant("2026-01-01T00:00:00Z", 0);
+    let (second, removed) = juice_shop_variant("2026-01-02T00:00:00Z", 10);
+    let (third, _) = juice_shop_variant("2026-01-03T00:00:00Z", 0);
+    let now = Utc::now();
+    let d = ingest_bytes(store, &first, now).await.summary().image.clone().unwrap();
+    ingest_bytes(store, &second, now).await;
+    let view = store.image_view(&d).await.unwrap().unwrap();
+    assert_eq!(view.image.summary.findings.total(), 226);
+    let resolved: Vec<_> = view.findings.iter().filter(|f| f.resolved_at.is_some()).collect();
+    assert_eq!(resolved.len(), 10);
+    let t2: DateTime<Utc> = "2026-01-02T00:00:00Z".parse().unwrap();
+    for f in &resolved {
+        assert!(removed.contains(&f.vulnerability), "{} was not removed", f.vulnerability);
+        assert_eq!(f.resolved_at, Some(t2), "resolved at the newer scan's time");
+        assert_eq!(f.first_seen, "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    }
+    // Open findings keep their first-seen time across rescans.
+    assert!(view.findings.iter().filter(|f| f.resolved_at.is_none()).all(|f| f.first_seen.to_rfc3339().starts_with("2026-01-01")));
+    assert_eq!(view.image.scans.len(), 2);
+    // The finding comes back: reopened, not duplicated.
+    ingest_bytes(store, &third, now).await;
+    let view = store.image_view(&d).await.unwrap().unwrap();
+    assert_eq!(view.image.summary.findings.total(), 236);
+    assert_eq!(view.findings.len(), 236);
+    assert!(view.findings.iter().all(|f| f.resolved_at.is_none()));
+}
+
+async fn older_report_does_not_rewrite_current_state(store: &Store) {
+    let (newer, _) = juice_shop_variant("2026-02-01T00:00:00Z", 0);
+    let (older, _) = juice_shop_variant("2026-01-01T00:00:00Z", 40);
+    let now = Utc::now();
+    let d = ingest_bytes(store, &newer, now).await.summary().image.clone().unwrap();
+    let late = ingest_bytes(store, &older, now).await;
+    assert!(matches!(late, IngestOutcome::Created(_)), "kept as evidence");
+    assert_eq!(late.summary().findings.total(), 196, "the response describes the report itself");
+    let detail = store.image_detail(&d).await.unwrap().unwrap();
+    assert_eq!(detail.summary.findings.total(), 236, "current state unchanged by an older report");
+    assert_eq!(detail.scans.len(), 2);
+    assert_eq!(detail.summary.last_scanned, Some("2026-02-01T00:00:00Z".parse().unwrap()));
+}
+
+async fn ownership_longest_prefix_on_segment_boundaries(store: &Store) {
+    let now = Utc::now();
+    let d = ingest_bytes(store, &juice_shop(), now).await.summary().image.clone().unwrap();
+    let rule = |pattern: &str, team: &str| NewRule { kind: RuleKind::RepositoryPrefix, pattern: pattern.into(), team: team.into() };
+    // "bkimm" is not a whole segment of bkimminich/juice-shop.
+    store.add_ownership_rule(&rule("docker.io/bkimm", "wrong"), &actor(), now).await.unwrap();
+    assert_eq!(store.image_detail(&d).await.unwrap().unwrap().summary.team, None);
+    store.add_ownership_rule(&rule("docker.io/bkimminich", "web"), &actor(), now).await.unwrap();
+    assert_eq!(store.image_detail(&d).await.unwrap().unwrap().summary.team.as_deref(), Some("web"));
+    // A longer prefix wins, with or without the registry and whatever the trailing slash.
+    store.add_ownership_rule(&rule("bkimminich/juice-shop/", "shop"), &actor(), now).await.unwrap();
+    assert_eq!(store.image_detail(&d).await.unwrap().unwrap().summary.team.as_deref(), Some("shop"));
+    let rules = store.ownership_rules().await.unwrap();
+    let decided: Vec<(String, i64)> = rules.iter().map(|r| (r.pattern.clone(), r.images)).collect();
+    assert!(decided.contains(&("bkimminich/juice-shop".into(), 1)));
+    assert!(decided.contains(&("docker.io/bkimminich".into(), 0)));
+    let team = store.team_view("shop").await.unwrap().unwrap();
+    assert_eq!(team.images.len(), 1);
+    assert_eq!(team.team.findings.total(), 236);
+    assert!(store.team_view("nobody").await.unwrap().is_none());
+    // Duplicates and bad patterns are refused.
+    assert!(store.add_ownership_rule(&rule("docker.io/bkimminich", "other"), &actor(), now).await.is_err());
+    assert!(store.add_ownership_rule(&rule("a//b", "other"), &actor(), now).await.is_err());
+    assert!(store.add_ownership_rule(&rule("acme", "Bad Team"), &actor(), now).await.is_err());
+}
+
+async fn tokens_are_hashed_and_verified(store: &Store) {
+    let now = Utc::now();
+    let secret = store.create_token("ci", "admin".parse().unwrap(), Some("team-a"), &actor(), now).await.unwrap();
+    assert!(secret.starts_with("ddk_") && secret.len() > 40);
+    let t = store.verify_token(&secret, now).await.unwrap().expect("valid token");
+    assert_eq!(t.name, "ci");
+    assert_eq!(t.team.as_deref(), Some("team-a"));
+    assert!(store.verify_token("ddk_wrong", now).await.unwrap().is_none());
+    let events = store.audit_events().await.unwrap();
+    let dump = serde_json::to_string(&events).unwrap();
+    assert!(!dump.contains(&secret), "the secret is never recorded");
+}
+
+async fn every_change_appends_an_audit_event(store: &Store) {
+    let now = Utc::now();
+    assert_eq!(store.audit_events().await.unwrap().len(), 0);
+    ingest_bytes(store, &juice_shop(), now).await;
+    let events = store.audit_events().await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "scan.ingested");
+    assert_eq!(events[0].payload["findings"]["critical"], 25);
+    assert_eq!(events[0].payload["report_sha256"], sha256_hex(&juice_shop()));
+    ingest_bytes(store, &juice_shop(), now + Duration::seconds(1)).await; // duplicate: no change, no event
+    assert_eq!(store.audit_events().await.unwrap().len(), 1);
+    store
+        .add_ownership_rule(&NewRule { kind: RuleKind::RepositoryPrefix, pattern: "bkimminich".into(), team: "web".into() }, &actor(), now)
+        .await
+        .unwrap();
+    let kinds: Vec<String> = store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["scan.ingested", "team.created", "ownership_rule.created"]);
+}
