@@ -23,6 +23,13 @@ pub fn Layout(children: Children) -> impl IntoView {
             path == href || path.starts_with(&format!("{href}/"))
         }
     };
+    // Runs only in the browser, once hydration has attached the page: end-to-end tests and
+    // styles can tell a live page from server-rendered HTML.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, then runs every test — unit, parser,
+# store suite on SQLite and PostgreSQL, HTTP on the real app, and the browser tests in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.ci/setup.sh --tests
+export RUST_BACKTRACE=0
+
+echo "==> cargo test (SQLite and PostgreSQL on 127.0.0.1:5432)" >&2
+cargo test --workspace --exclude frontend
+
+echo "==> release build (server + wasm)" >&2
+.ci/build.sh
+
+echo "==> browser tests (Playwright + Debian Chromium)" >&2
+cd end2end
+npx playwright test
+
+# Test databases are dropped by each test; a crashed run may leave some behind.
+psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'drydock_t_%'" 2>/dev/null |
+  while read -r db; do psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true; done
+echo "==> all tests passed" >&2

@@ -1,0 +1,82 @@
+import { test, expect, Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+async function hydrated(page: Page) {
+  // The app marks <body> once the wasm has taken over the server-rendered page.
+  await expect(page.locator("body[data-hydrated='true']")).toHaveCount(1, { timeout: 15_000 });
+}
+
+async function noSeriousA11yViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+}
+
+test("overview renders the demo estate and its filter responds once hydrated", async ({ page }) => {
+  await page.goto("/");
+  await expect(page).toHaveTitle(/Overview · Drydock/);
+  await expect(page.getByRole("heading", { name: "Estate overview" })).toBeVisible();
+  // Demo estate: 9 images (one report names no image), 4 teams.
+  await expect(page.locator(".stat", { hasText: "images" }).first().locator(".stat-value")).toHaveText("9");
+  const rows = page.locator("#teams-table tr.team-row");
+  await expect(rows).toHaveCount(4);
+  await hydrated(page);
+  await page.getByLabel("Filter teams").fill("pay");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("Payments");
+  await page.getByLabel("Filter teams").fill("no-such-team");
+  await expect(rows).toHaveCount(0);
+  await expect(page.getByText("No team matches this filter.")).toBeVisible();
+  await page.getByLabel("Filter teams").fill("");
+  await expect(rows).toHaveCount(4);
+  await page.screenshot({ path: "screenshots/overview.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+});
+
+test("the filter works without JavaScript as a GET form", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/?q=data");
+  await expect(page.locator("#teams-table tr.team-row")).toHaveCount(1);
+  await expect(page.locator("#teams-table")).toContainText("Data & Analytics");
+  await context.close();
+});
+
+test("team page lists its images worst first", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Storefront" }).click();
+  await expect(page).toHaveURL(/\/teams\/storefront$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Storefront" })).toBeVisible();
+  const images = page.locator("#team-images tbody tr");
+  await expect(images).toHaveCount(1);
+  await expect(images.first()).toContainText("docker.io/bkimminich/juice-shop:v10.2.0");
+  await expect(images.first()).toContainText("25");
+
+  await page.goto("/teams/payments");
+  await expect(page.getByRole("heading", { level: 1, name: "Payments" })).toBeVisible();
+  const payments = page.locator("#team-images tbody tr");
+  await expect(payments).toHaveCount(3);
+  // Worst first: the images with a critical finding come before the one without.
+  const firstCriticals = await payments.nth(0).locator("td.num").first().textContent();
+  const lastCriticals = await payments.nth(2).locator("td.num").first().textContent();
+  expect(Number(firstCriticals)).toBeGreaterThanOrEqual(Number(lastCriticals));
+  await page.screenshot({ path: "screenshots/team.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+});
+
+test("image page shows findings with a live filter", async ({ page }) => {
+  await page.goto("/teams/storefront");
+  await page.locator("#team-images a.image-link").first().click();
+  await expect(page).toHaveURL(/\/images\/sha256:b1802758/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("juice-shop");
+  const rows = page.locator("#findings tbody tr");
+  await expect(rows).toHaveCount(236);
+  await hydrated(page);
+  await page.getByLabel("Filter by vulnerability or package").fill("CVE-2021-36159");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("apk-tools");
+  await expect(page.locator("#finding-count")).toHaveText("Showing 1 of 236 open findings");
+  await page.getByLabel("Filter by vulnerability or package").fill("");
+  await page.screenshot({ path: "screenshots/image.png" });
+});
