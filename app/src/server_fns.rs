@@ -1,6 +1,6 @@
 //! Server functions: thin adaptors from the pages onto the ports in the Leptos context.
 
-use crate::types::{ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use crate::types::{DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -42,4 +42,10 @@ pub async fn get_images(limit: i64, offset: i64) -> Result<Page<ImageSummary>, S
 #[server(endpoint = "ownership-rules")]
 pub async fn get_ownership_rules() -> Result<Vec<OwnershipRule>, ServerFnError> {
     estate()?.ownership_rules().await.map_err(port_err)
+}
+
+/// What kind of deployment this is (demo mode, backend).
+#[server(endpoint = "deployment")]
+pub async fn get_deployment() -> Result<DeploymentInfo, ServerFnError> {
+    use_context::<DeploymentInfo>().ok_or_else(|| ServerFnError::new("deployment info is not available"))
 }

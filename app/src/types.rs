@@ -319,3 +319,12 @@ pub struct OwnershipRule {
     pub created_at: DateTime<Utc>,
     pub created_by: String,
 }
+
+/// Facts about this deployment that every page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentInfo {
+    /// Serving the demo estate: pages carry a banner.
+    pub demo: bool,
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+}

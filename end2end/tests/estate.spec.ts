@@ -16,6 +16,7 @@ test("overview renders the demo estate and its filter responds once hydrated", a
   await page.goto("/");
   await expect(page).toHaveTitle(/Overview · Drydock/);
   await expect(page.getByRole("heading", { name: "Estate overview" })).toBeVisible();
+  await expect(page.locator(".demo-banner")).toContainText("Demo mode");
   // Demo estate: 9 images (one report names no image), 4 teams.
   await expect(page.locator(".stat", { hasText: "images" }).first().locator(".stat-value")).toHaveText("9");
   const rows = page.locator("#teams-table tr.team-row");

@@ -39,6 +39,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             </a>
             <span class="tagline">"what runs, who owns it, what must be patched"</span>
         </header>
+        <DemoBanner/>
         <div class="frame">
             <nav class="sidenav" aria-label="Main">
                 <ul>
@@ -89,5 +90,23 @@ pub fn LoadError(message: String) -> impl IntoView {
             <p>{message}</p>
             <p>"Reload the page; if it keeps failing, check the server log."</p>
         </div>
+    }
+}
+
+/// A banner on every page when the server runs with `--demo`.
+#[component]
+fn DemoBanner() -> impl IntoView {
+    let info = Resource::new(|| (), |_| crate::server_fns::get_deployment());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                info.await.ok().filter(|i| i.demo).map(|_| view! {
+                    <div class="demo-banner" role="status">
+                        <strong>"Demo mode"</strong>
+                        " — this estate is built from public scanner test reports; do not use it for real data."
+                    </div>
+                })
+            })}
+        </Suspense>
     }
 }

@@ -55,7 +55,14 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
 
     let estate: app::ports::Estate = Arc::new(crate::estate::StoreEstate(state.store.clone()));
-    let context = move || leptos::prelude::provide_context(estate.clone());
+    let deployment = app::types::DeploymentInfo {
+        demo: state.config.demo,
+        backend: state.store.backend().to_string(),
+    };
+    let context = move || {
+        leptos::prelude::provide_context(estate.clone());
+        leptos::prelude::provide_context(deployment.clone());
+    };
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
 
