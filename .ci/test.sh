@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/setup.sh --tests
 export RUST_BACKTRACE=0
+# CI runs each time in a new clone: a target directory outside the clone lets runs on the same
+# machine reuse compiled dependencies (it works from empty too).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/drydock-target}"
+export DRYDOCK_BIN="$CARGO_TARGET_DIR/release/drydock"
 
 echo "==> cargo test (SQLite and PostgreSQL on 127.0.0.1:5432)" >&2
 cargo test --workspace --exclude frontend
