@@ -39,7 +39,7 @@ async fn bench(label: &str, store: Store, reports: &[Vec<u8>]) {
     let ingest = t.elapsed();
     let t = Instant::now();
     for _ in 0..20 {
-        store.images(100, 0).await.unwrap();
+        store.images(100, 0, None).await.unwrap();
     }
     let list = t.elapsed();
     let t = Instant::now();

@@ -24,7 +24,7 @@ impl EstateQueries for StoreEstate {
         self.0.image_view(digest).await.map_err(port)
     }
     async fn images(&self, limit: i64, offset: i64) -> Result<Page<ImageSummary>, PortError> {
-        self.0.images(limit.clamp(1, 1000), offset.max(0)).await.map_err(port)
+        self.0.images(limit.clamp(1, 1000), offset.max(0), None).await.map_err(port)
     }
     async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>, PortError> {
         self.0.ownership_rules().await.map_err(port)

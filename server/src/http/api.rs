@@ -1,6 +1,7 @@
 //! REST handlers under `/api/v1`. Every list answers `{"items": [...], "total": n}`.
 
 use super::auth::Caller;
+use crate::auth::Action;
 use super::error::ApiError;
 use super::AppState;
 use crate::ingest::{self, Format};
@@ -55,7 +56,7 @@ pub async fn post_scan(
     RawQuery(raw): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require_ingest()?;
+    caller.require(Action::SendData, None)?;
     let q = query_map(raw)?;
     let format = q.get("format").map(|f| Format::from_name(f)).transpose()?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
@@ -79,11 +80,12 @@ pub async fn list_images(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Page<ImageSummary>>, ApiError> {
-    caller.require_read()?;
+    caller.require(Action::ReadEstate, None)?;
     let q = query_map(raw)?;
     let limit = int_param(&q, "limit", 100)?.clamp(1, 1000);
     let offset = int_param(&q, "offset", 0)?;
-    Ok(Json(state.store.images(limit, offset).await?))
+    let visible = caller.principal().visible_teams();
+    Ok(Json(state.store.images(limit, offset, visible.as_deref()).await?))
 }
 
 /// `GET /api/v1/images/{digest}`: by any of the image's digests.
@@ -92,19 +94,20 @@ pub async fn get_image(
     caller: Caller,
     Path(digest): Path<String>,
 ) -> Result<Json<app::types::ImageDetail>, ApiError> {
-    caller.require_read()?;
+    caller.require(Action::ReadEstate, None)?;
     crate::domain::Digest::parse(&digest).map_err(ApiError::bad_request)?;
-    state
+    let image = state
         .store
         .image_detail(&digest)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no image has digest {digest}")))
+        .ok_or_else(|| ApiError::not_found(format!("no image has digest {digest}")))?;
+    caller.require(Action::ReadTeamDetails, image.summary.team.as_deref())?;
+    Ok(Json(image))
 }
 
 /// `GET /api/v1/ownership-rules`.
 pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require_read()?;
+    caller.require(Action::ReadEstate, None)?;
     let items = state.store.ownership_rules().await?;
     let total = items.len() as i64;
     Ok(Json(Page { items, total }).into_response())
@@ -116,7 +119,7 @@ pub async fn create_rule(
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require_admin()?;
+    caller.require(Action::ManageEstateConfig, None)?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
     let value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;

@@ -35,33 +35,29 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
-    /// Every role but `ingest` may read the estate.
-    pub fn require_read(&self) -> Result<(), ApiError> {
-        if self.0.role.can_read() {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!("role {} may only send data in, not read", self.0.role.as_str())))
+    /// Refuses with 403, naming the role, unless the RBAC specification allows `action`.
+    pub fn require(&self, action: crate::auth::Action, team: Option<&str>) -> Result<(), ApiError> {
+        if self.principal().can(action, team) {
+            return Ok(());
         }
+        let role = self.0.role.as_str();
+        let what = match action {
+            crate::auth::Action::SendData => "send reports (ingest, security or admin may)".to_string(),
+            crate::auth::Action::ReadEstate => "read; it may only send data in".to_string(),
+            crate::auth::Action::ReadTeamDetails => {
+                format!("see the details of team {}", team.unwrap_or("?"))
+            }
+            other => format!("do this ({other:?})"),
+        };
+        Err(ApiError::forbidden(format!("role {role} may not {what}")))
     }
 
-    /// Reports come from ingest tokens, security and admin.
-    pub fn require_ingest(&self) -> Result<(), ApiError> {
-        if self.0.role.can_ingest() {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "role {} may not send reports (ingest, security or admin may)",
-                self.0.role.as_str()
-            )))
-        }
-    }
-
-    /// Admin-only changes.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.0.role.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!("role {} may not do this; admin may", self.0.role.as_str())))
+    /// The token as a principal.
+    pub fn principal(&self) -> crate::auth::Principal {
+        crate::auth::Principal {
+            actor: format!("token:{}", self.0.name),
+            display: self.0.name.clone(),
+            grants: vec![crate::auth::Grant { role: self.0.role, team: self.0.team.clone() }],
         }
     }
 

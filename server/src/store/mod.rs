@@ -225,9 +225,10 @@ impl Store {
         dispatch!(self, table_counts())
     }
 
-    /// A page of images in a stable order.
-    pub async fn images(&self, limit: i64, offset: i64) -> Result<Page<ImageSummary>> {
-        dispatch!(self, images_page(limit, offset))
+    /// A page of images in a stable order; `teams` limits it to those teams' images plus the
+    /// unowned ones (`None`: every image).
+    pub async fn images(&self, limit: i64, offset: i64, teams: Option<&[String]>) -> Result<Page<ImageSummary>> {
+        dispatch!(self, images_page(limit, offset, teams))
     }
 
     /// One image by any of its digests, with its scans.

@@ -209,3 +209,36 @@ async fn health_and_pages() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.json::<Value>().await.unwrap()["error"].is_string());
 }
+
+#[tokio::test]
+async fn developers_see_their_teams_details_only() {
+    let app = app().await;
+    let admin = app.token("admin").await;
+    let dev_b = app
+        .db
+        .store
+        .create_token("dev-b", "developer".parse().unwrap(), Some("team-b"), &drydock::store::Actor::cli(), chrono::Utc::now())
+        .await
+        .unwrap();
+    for name in ["juice-shop-v10.2.0.json", "alpine-310.json"] {
+        post_scan(&app, Some(&admin), "", fixture(&format!("trivy/{name}"))).await;
+    }
+    let rule = serde_json::json!({"kind": "repository_prefix", "pattern": "docker.io/bkimminich", "team": "team-a"});
+    let r = app.client.post(app.url("/api/v1/ownership-rules")).bearer_auth(&admin).json(&rule).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Team B's developer sees the unowned image, not team A's.
+    let list: Value = app.client.get(app.url("/api/v1/images")).bearer_auth(&dev_b).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["team"], Value::Null);
+    let r = app
+        .client
+        .get(app.url("/api/v1/images/sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065"))
+        .bearer_auth(&dev_b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("team-a"));
+    let all: Value = app.client.get(app.url("/api/v1/images")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(all["total"], 2);
+}

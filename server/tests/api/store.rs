@@ -70,7 +70,7 @@ async fn ingest_is_idempotent_by_content(store: &Store) {
     assert!(matches!(second, IngestOutcome::Duplicate(_)));
     assert_eq!(first.summary(), second.summary());
     assert_eq!(store.table_counts().await.unwrap(), before, "a duplicate writes nothing");
-    let page = store.images(100, 0).await.unwrap();
+    let page = store.images(100, 0, None).await.unwrap();
     assert_eq!(page.total, 1);
     assert_eq!(page.items[0].findings.total(), 236);
 
@@ -114,11 +114,11 @@ async fn every_fixture_is_stored_with_its_counts(store: &Store) {
     assert_eq!(o.images, images);
     assert_eq!(o.findings, expected_total);
     assert_eq!(o.unowned_images, images);
-    assert_eq!(store.images(3, 0).await.unwrap().items.len(), 3);
-    let all = store.images(1000, 0).await.unwrap();
-    let again = store.images(1000, 0).await.unwrap();
+    assert_eq!(store.images(3, 0, None).await.unwrap().items.len(), 3);
+    let all = store.images(1000, 0, None).await.unwrap();
+    let again = store.images(1000, 0, None).await.unwrap();
     assert_eq!(all, again, "stable order");
-    let paged: Vec<String> = [store.images(4, 0).await.unwrap(), store.images(4, 4).await.unwrap(), store.images(4, 8).await.unwrap()]
+    let paged: Vec<String> = [store.images(4, 0, None).await.unwrap(), store.images(4, 4, None).await.unwrap(), store.images(4, 8, None).await.unwrap()]
         .into_iter()
         .flat_map(|p| p.items.into_iter().map(|i| i.digest))
         .collect();

@@ -88,13 +88,29 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
     Ok(out)
 }
 
-pub async fn images_page(pool: &Pool, limit: i64, offset: i64) -> Result<Page<ImageSummary>> {
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM images").fetch_one(pool).await?;
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM images ORDER BY id LIMIT $1 OFFSET $2")
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
-        .await?;
+/// `WHERE` clause limiting images to some teams' plus the unowned ones.
+fn push_team_filter<'a>(qb: &mut QueryBuilder<'a, DB>, teams: Option<&'a [String]>) {
+    if let Some(teams) = teams {
+        qb.push(" WHERE team_id IS NULL");
+        if !teams.is_empty() {
+            qb.push(" OR team_id IN (SELECT id FROM teams WHERE name IN (");
+            let mut sep = qb.separated(", ");
+            for t in teams {
+                sep.push_bind(t);
+            }
+            qb.push("))");
+        }
+    }
+}
+
+pub async fn images_page(pool: &Pool, limit: i64, offset: i64, teams: Option<&[String]>) -> Result<Page<ImageSummary>> {
+    let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM images");
+    push_team_filter(&mut qb, teams);
+    let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
+    let mut qb = QueryBuilder::<DB>::new("SELECT id FROM images");
+    push_team_filter(&mut qb, teams);
+    qb.push(" ORDER BY id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    let ids: Vec<i64> = qb.build_query_scalar().fetch_all(pool).await?;
     Ok(Page { items: summaries(pool, &ids).await?, total })
 }
 
