@@ -1,6 +1,7 @@
 //! Identity and permissions: API token secrets, the RBAC specification, principals.
 
 pub mod rbac;
+pub mod session_store;
 
 pub use rbac::{Action, Grant};
 
@@ -50,3 +51,4 @@ pub fn new_token_secret() -> String {
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     format!("ddk_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
+pub mod oidc;

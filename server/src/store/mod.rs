@@ -262,6 +262,54 @@ impl Store {
     }
 }
 
+/// A person as the identity provider describes them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignedInUser {
+    /// `issuer#sub`: stable across renames.
+    pub subject: String,
+    pub login: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl Store {
+    /// A live session's data and expiry (unix seconds).
+    pub async fn session_load(&self, id: &str, now_unix: i64) -> Result<Option<(String, i64)>> {
+        dispatch!(self, session_load(id, now_unix))
+    }
+    /// Inserts a session unless the id exists.
+    pub async fn session_create(&self, id: &str, data: &str, expires_at: i64) -> Result<bool> {
+        dispatch!(self, session_create(id, data, expires_at))
+    }
+    /// Upserts a session.
+    pub async fn session_save(&self, id: &str, data: &str, expires_at: i64) -> Result<()> {
+        dispatch!(self, session_save(id, data, expires_at))
+    }
+    /// Deletes a session.
+    pub async fn session_delete(&self, id: &str) -> Result<()> {
+        dispatch!(self, session_delete(id))
+    }
+    /// Deletes expired sessions; returns how many.
+    pub async fn session_delete_expired(&self, now_unix: i64) -> Result<u64> {
+        dispatch!(self, session_delete_expired(now_unix))
+    }
+    /// Records a sign-in, sign-out or failed sign-in (and the person, on sign-in).
+    pub async fn record_auth_event(
+        &self,
+        user: Option<&SignedInUser>,
+        actor: &Actor,
+        kind: &str,
+        payload: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        dispatch!(self, record_auth_event(user, actor, kind, payload, now))
+    }
+    /// Stored group → role mappings: (group, role, team).
+    pub async fn role_mappings(&self) -> Result<Vec<(String, String, Option<String>)>> {
+        dispatch!(self, role_mappings())
+    }
+}
+
 /// One recorded change.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AuditEvent {
@@ -289,6 +337,7 @@ mod backend_sqlite {
     include!("backend/ingest.rs");
     include!("backend/admin.rs");
     include!("backend/queries.rs");
+    include!("backend/sessions.rs");
 }
 
 mod backend_postgres {
@@ -299,4 +348,5 @@ mod backend_postgres {
     include!("backend/ingest.rs");
     include!("backend/admin.rs");
     include!("backend/queries.rs");
+    include!("backend/sessions.rs");
 }

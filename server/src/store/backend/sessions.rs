@@ -1,0 +1,83 @@
+// Sessions (tower-sessions records as JSON) and signed-in people.
+
+pub async fn session_load(pool: &Pool, id: &str, now_unix: i64) -> Result<Option<(String, i64)>> {
+    Ok(sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
+        .bind(id)
+        .bind(now_unix)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// Inserts a new session; `false` when the id is taken (the caller draws another).
+pub async fn session_create(pool: &Pool, id: &str, data: &str, expires_at: i64) -> Result<bool> {
+    let n = sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+        .bind(id)
+        .bind(data)
+        .bind(expires_at)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn session_save(pool: &Pool, id: &str, data: &str, expires_at: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+    )
+    .bind(id)
+    .bind(data)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn session_delete(pool: &Pool, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(pool).await?;
+    Ok(())
+}
+
+pub async fn session_delete_expired(pool: &Pool, now_unix: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_unix).execute(pool).await?.rows_affected())
+}
+
+/// Records an authentication event (sign-in, sign-out, failed sign-in) and, for a sign-in, the
+/// person, in one transaction.
+pub async fn record_auth_event(
+    pool: &Pool,
+    user: Option<&super::SignedInUser>,
+    actor: &Actor,
+    kind: &str,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    if let Some(u) = user {
+        sqlx::query(
+            "INSERT INTO users (subject, login, name, email, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $5)
+             ON CONFLICT (subject) DO UPDATE SET login = excluded.login, name = excluded.name, email = excluded.email,
+                                               last_seen = excluded.last_seen",
+        )
+        .bind(&u.subject)
+        .bind(&u.login)
+        .bind(&u.name)
+        .bind(&u.email)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let subject = user.map(|u| format!("user:{}", u.subject)).unwrap_or_else(|| "auth".into());
+    append_event(&mut tx, actor, kind, &subject, payload, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Group → role mappings an admin stored (config-file mappings are added by the caller).
+pub async fn role_mappings(pool: &Pool) -> Result<Vec<(String, String, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT m.idp_group, m.role, t.name FROM role_mappings m LEFT JOIN teams t ON t.id = m.team_id ORDER BY m.idp_group, m.role",
+    )
+    .fetch_all(pool)
+    .await?)
+}
