@@ -11,14 +11,15 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/drydock-target}"
 export DRYDOCK_BIN="$CARGO_TARGET_DIR/release/drydock"
 
 echo "==> cargo test (SQLite and PostgreSQL on 127.0.0.1:5432)" >&2
-cargo test --workspace --exclude frontend
+# A hung test must fail the run, not eat CI's 90 minutes.
+timeout 1800 cargo test --workspace --exclude frontend
 
 echo "==> release build (server + wasm)" >&2
 .ci/build.sh
 
 echo "==> browser tests (Playwright + Debian Chromium)" >&2
 cd end2end
-npx playwright test
+timeout 900 npx playwright test
 
 # Test databases are dropped by each test; a crashed run may leave some behind.
 psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'drydock_t_%'" 2>/dev/null |

@@ -1,13 +1,21 @@
 //! Ports: what the pages need from the engine. The server implements these traits and puts them
 //! into the Leptos context; `app` never depends on the server crate.
 
-use crate::types::{ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use crate::types::{DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
 use std::sync::Arc;
 
 /// A failure behind a port, already safe to show (details are logged by the server).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct PortError(pub String);
+pub enum PortError {
+    /// Nobody is signed in.
+    #[error("unauthenticated: sign in to see this page")]
+    Unauthenticated,
+    /// Signed in, but the role or team does not allow it.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Internal(String),
+}
 
 /// Read-only questions about the estate.
 #[async_trait::async_trait]
@@ -22,6 +30,8 @@ pub trait EstateQueries: Send + Sync {
     async fn images(&self, limit: i64, offset: i64) -> Result<Page<ImageSummary>, PortError>;
     /// Every ownership rule.
     async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>, PortError>;
+    /// This deployment and the person viewing it.
+    async fn deployment(&self) -> Result<DeploymentInfo, PortError>;
 }
 
 /// The handle pages take from the context.

@@ -11,7 +11,17 @@ fn estate() -> Result<crate::ports::Estate, ServerFnError> {
 
 #[cfg(feature = "ssr")]
 fn port_err(e: crate::ports::PortError) -> ServerFnError {
-    ServerFnError::new(e.0)
+    ServerFnError::new(e.to_string())
+}
+
+/// Pages tell a refusal from a failure by this prefix of the error message.
+pub fn is_forbidden(e: &ServerFnError) -> bool {
+    e.to_string().contains("forbidden: ")
+}
+
+/// Nobody signed in.
+pub fn is_unauthenticated(e: &ServerFnError) -> bool {
+    e.to_string().contains("unauthenticated: ")
 }
 
 /// The estate overview.
@@ -47,5 +57,5 @@ pub async fn get_ownership_rules() -> Result<Vec<OwnershipRule>, ServerFnError> 
 /// What kind of deployment this is (demo mode, backend).
 #[server(endpoint = "deployment")]
 pub async fn get_deployment() -> Result<DeploymentInfo, ServerFnError> {
-    use_context::<DeploymentInfo>().ok_or_else(|| ServerFnError::new("deployment info is not available"))
+    estate()?.deployment().await.map_err(port_err)
 }

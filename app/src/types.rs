@@ -320,11 +320,30 @@ pub struct OwnershipRule {
     pub created_by: String,
 }
 
-/// Facts about this deployment that every page shows.
+/// How people sign in to this deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignInMode {
+    /// OpenID Connect is configured.
+    Oidc,
+    /// `--demo`: pick a role on the demo sign-in page.
+    Demo,
+    /// Neither: the API works with tokens, pages explain what to set.
+    None,
+}
+
+/// Facts about this deployment and the person viewing it, shown on every page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentInfo {
     /// Serving the demo estate: pages carry a banner.
     pub demo: bool,
     /// `sqlite` or `postgres`.
     pub backend: String,
+    pub sign_in: SignInMode,
+    /// Who is signed in (login, name or e-mail), if anyone.
+    pub user: Option<String>,
+    /// Their roles, e.g. `developer (team-a)`; empty for a person whose groups map to no role.
+    pub roles: Vec<String>,
+    /// Whom to ask for access.
+    pub access_contact: String,
 }

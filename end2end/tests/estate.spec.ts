@@ -6,13 +6,35 @@ async function hydrated(page: Page) {
   await expect(page.locator("body[data-hydrated='true']")).toHaveCount(1, { timeout: 15_000 });
 }
 
+async function signIn(page: Page, role = "viewer") {
+  await page.goto("/auth/demo");
+  await page.getByRole("button", { name: new RegExp(`^Sign in as ${role}`) }).click();
+  await expect(page.locator("#whoami-user")).toHaveText(`demo-${role}`);
+}
+
 async function noSeriousA11yViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
   const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 }
 
+test("pages need a sign-in; the demo picker signs in", async ({ page }) => {
+  await page.goto("/teams/payments");
+  await expect(page).toHaveURL(/\/auth\/demo\?return_to=%2Fteams%2Fpayments/);
+  await page.getByRole("button", { name: "Sign in as developer of team payments" }).click();
+  await expect(page).toHaveURL(/\/teams\/payments$/);
+  await expect(page.locator("#whoami-user")).toHaveText("demo-developer");
+  // Another team's details are refused with a clear page.
+  const resp = await page.goto("/teams/storefront");
+  expect(resp?.status()).toBe(403);
+  await expect(page.getByRole("heading", { name: "You may not see this page" })).toBeVisible();
+  await page.screenshot({ path: "screenshots/forbidden.png" });
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("heading", { name: "Signed out" })).toBeVisible();
+});
+
 test("overview renders the demo estate and its filter responds once hydrated", async ({ page }) => {
+  await signIn(page);
   await page.goto("/");
   await expect(page).toHaveTitle(/Overview · Drydock/);
   await expect(page.getByRole("heading", { name: "Estate overview" })).toBeVisible();
@@ -37,6 +59,8 @@ test("overview renders the demo estate and its filter responds once hydrated", a
 test("the filter works without JavaScript as a GET form", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
+  // Sign-in and the filter are plain forms: both work with JavaScript off.
+  await signIn(page);
   await page.goto("/?q=data");
   await expect(page.locator("#teams-table tr.team-row")).toHaveCount(1);
   await expect(page.locator("#teams-table")).toContainText("Data & Analytics");
@@ -44,6 +68,7 @@ test("the filter works without JavaScript as a GET form", async ({ browser }) =>
 });
 
 test("team page lists its images worst first", async ({ page }) => {
+  await signIn(page);
   await page.goto("/");
   await hydrated(page);
   await page.getByRole("link", { name: "Storefront" }).click();
@@ -67,6 +92,7 @@ test("team page lists its images worst first", async ({ page }) => {
 });
 
 test("image page shows findings with a live filter", async ({ page }) => {
+  await signIn(page);
   await page.goto("/teams/storefront");
   await page.locator("#team-images a.image-link").first().click();
   await expect(page).toHaveURL(/\/images\/sha256:b1802758/);

@@ -139,6 +139,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if config.demo && !config.database_url.starts_with("sqlite:") {
                 bail!("--demo is refused on PostgreSQL: it is meant for a local SQLite file, never a shared database");
             }
+            if config.demo && config.is_https() {
+                bail!("--demo is refused when the public URL is https: demo sign-in would open a real deployment to anyone");
+            }
             let store = open_store(&config).await?;
             if config.demo && crate::demo::load_if_empty(&store).await? {
                 tracing::info!("demo mode: the estate holds the demo reports");

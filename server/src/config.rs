@@ -20,6 +20,25 @@ pub struct Config {
     pub demo: bool,
     /// Where the compiled site (`pkg/` with wasm, js, css) lives.
     pub site_root: String,
+    /// The URL people use to reach Drydock (`https://...` makes cookies Secure); the OIDC
+    /// callback is `{public_url}/auth/callback`.
+    pub public_url: Option<String>,
+    /// OIDC issuer URL; sign-in is configured when this and `oidc_client_id` are set.
+    pub oidc_issuer: Option<String>,
+    pub oidc_client_id: Option<String>,
+    /// Secret: never printed.
+    pub oidc_client_secret: Option<String>,
+    pub oidc_scopes: String,
+    /// The id_token claim carrying the person's groups.
+    pub oidc_groups_claim: String,
+    /// `group=role[:team],...`, e.g. `platform-admins=admin,team-a-dev=developer:team-a`.
+    pub group_roles: Option<String>,
+    /// Whom people without a role should ask (shown on every page).
+    pub access_contact: String,
+    /// A session ends after this long without activity.
+    pub session_idle_minutes: i64,
+    /// A session ends this long after sign-in, active or not.
+    pub session_absolute_hours: i64,
 }
 
 impl Default for Config {
@@ -30,6 +49,16 @@ impl Default for Config {
             max_body_bytes: 64 * 1024 * 1024,
             demo: false,
             site_root: "target/site".into(),
+            public_url: None,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_scopes: "openid profile email groups".into(),
+            oidc_groups_claim: "groups".into(),
+            group_roles: None,
+            access_contact: "your Drydock administrator".into(),
+            session_idle_minutes: 8 * 60,
+            session_absolute_hours: 12,
         }
     }
 }
@@ -42,6 +71,13 @@ impl fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("demo", &self.demo)
             .field("site_root", &self.site_root)
+            .field("public_url", &self.public_url)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field("oidc_client_secret", &self.oidc_client_secret.as_ref().map(|_| "***"))
+            .field("oidc_scopes", &self.oidc_scopes)
+            .field("oidc_groups_claim", &self.oidc_groups_claim)
+            .field("group_roles", &self.group_roles)
             .finish()
     }
 }
@@ -73,5 +109,31 @@ impl Config {
         // DRYDOCK_CONFIG names the file itself; it is not a setting.
         fig = fig.merge(Env::prefixed("DRYDOCK_").ignore(&["config"]));
         fig.extract().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
+    }
+}
+
+impl Config {
+    /// True when the public URL is https (cookies are then marked Secure).
+    pub fn is_https(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// OIDC settings when sign-in is configured.
+    pub fn oidc(&self) -> anyhow::Result<Option<crate::auth::oidc::OidcSettings>> {
+        let (Some(issuer), Some(client_id)) = (&self.oidc_issuer, &self.oidc_client_id) else {
+            return Ok(None);
+        };
+        let public = self
+            .public_url
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("DRYDOCK_PUBLIC_URL must be set when OIDC is configured (the callback URL is built from it)"))?;
+        Ok(Some(crate::auth::oidc::OidcSettings {
+            issuer: issuer.clone(),
+            client_id: client_id.clone(),
+            client_secret: self.oidc_client_secret.clone(),
+            redirect_url: format!("{}/auth/callback", public.trim_end_matches('/')),
+            scopes: self.oidc_scopes.split_whitespace().map(str::to_string).collect(),
+            groups_claim: self.oidc_groups_claim.clone(),
+        }))
     }
 }

@@ -1,32 +1,98 @@
-//! The engine behind `app`'s ports: page queries answered by the store.
+//! The engine behind `app`'s ports: page queries answered by the store, each checked against the
+//! RBAC specification for the person making the request.
 
+use crate::auth::{Action, Principal};
+use crate::http::session::CurrentUser;
 use crate::store::{Store, StoreError};
 use app::ports::{EstateQueries, PortError};
-use app::types::{ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use app::types::{DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, SignInMode, TeamView};
 
 /// `EstateQueries` over the store.
-pub struct StoreEstate(pub Store);
+pub struct StoreEstate {
+    pub store: Store,
+    pub sign_in: SignInMode,
+    pub demo: bool,
+    pub access_contact: String,
+}
 
 fn port(e: StoreError) -> PortError {
     tracing::error!(error = %e, "page query failed");
-    PortError("the estate could not be read; the cause is in the server log".into())
+    PortError::Internal("the estate could not be read; the cause is in the server log".into())
+}
+
+/// The person behind the current request (pages and server functions alike).
+fn current() -> CurrentUser {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|p| p.extensions.get::<CurrentUser>().cloned())
+        .unwrap_or_default()
+}
+
+/// The signed-in principal allowed to do `action` on `team`, or the refusal.
+fn require(action: Action, team: Option<&str>) -> Result<Principal, PortError> {
+    let Some(p) = current().principal else { return Err(PortError::Unauthenticated) };
+    if p.can(action, team) {
+        Ok(p)
+    } else if p.grants.is_empty() {
+        Err(PortError::Forbidden("your identity provider's groups give you no role in Drydock".into()))
+    } else {
+        Err(PortError::Forbidden(match (action, team) {
+            (Action::ReadTeamDetails, Some(t)) => format!("your role does not cover team {t}'s details"),
+            _ => "your role does not allow this page".into(),
+        }))
+    }
 }
 
 #[async_trait::async_trait]
 impl EstateQueries for StoreEstate {
     async fn overview(&self) -> Result<Overview, PortError> {
-        self.0.overview().await.map_err(port)
+        require(Action::ReadEstate, None)?;
+        self.store.overview().await.map_err(port)
     }
     async fn team(&self, name: &str) -> Result<Option<TeamView>, PortError> {
-        self.0.team_view(name).await.map_err(port)
+        require(Action::ReadEstate, None)?;
+        require(Action::ReadTeamDetails, Some(name))?;
+        self.store.team_view(name).await.map_err(port)
     }
     async fn image(&self, digest: &str) -> Result<Option<ImageView>, PortError> {
-        self.0.image_view(digest).await.map_err(port)
+        let p = require(Action::ReadEstate, None)?;
+        let view = self.store.image_view(digest).await.map_err(port)?;
+        if let Some(v) = &view {
+            let team = v.image.summary.team.as_deref();
+            if !p.can(Action::ReadTeamDetails, team) {
+                require(Action::ReadTeamDetails, team)?;
+            }
+        }
+        Ok(view)
     }
     async fn images(&self, limit: i64, offset: i64) -> Result<Page<ImageSummary>, PortError> {
-        self.0.images(limit.clamp(1, 1000), offset.max(0), None).await.map_err(port)
+        let p = require(Action::ReadEstate, None)?;
+        let visible = p.visible_teams();
+        self.store.images(limit.clamp(1, 1000), offset.max(0), visible.as_deref()).await.map_err(port)
     }
     async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>, PortError> {
-        self.0.ownership_rules().await.map_err(port)
+        require(Action::ReadEstate, None)?;
+        self.store.ownership_rules().await.map_err(port)
+    }
+    async fn deployment(&self) -> Result<DeploymentInfo, PortError> {
+        let user = current();
+        Ok(DeploymentInfo {
+            demo: self.demo,
+            backend: self.store.backend().to_string(),
+            sign_in: self.sign_in,
+            user: user.principal.as_ref().map(|p| p.display.clone()),
+            roles: user
+                .principal
+                .map(|p| {
+                    p.grants
+                        .iter()
+                        .map(|g| match &g.team {
+                            Some(t) => format!("{} ({t})", g.role.as_str()),
+                            None => g.role.as_str().to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            access_contact: self.access_contact.clone(),
+        })
     }
 }

@@ -20,16 +20,30 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
         .build()
 }
 
-/// The router for `store` and `config`.
-pub fn app(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> axum::Router {
+/// The router for `store` and `config`; fails on configuration that cannot work.
+pub fn app(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> anyhow::Result<axum::Router> {
+    if config.demo && config.is_https() {
+        anyhow::bail!("--demo is refused when the public URL is https: demo sign-in would open a real deployment to anyone");
+    }
+    if config.demo && store.backend() == "postgres" {
+        anyhow::bail!("--demo is refused on PostgreSQL: it is meant for a local SQLite file, never a shared database");
+    }
     let leptos_options = leptos_options(&config, addr);
-    router(AppState { store, config, leptos_options })
+    let group_mappings = match &config.group_roles {
+        Some(spec) => crate::auth::mapping::parse(spec).map_err(|e| anyhow::anyhow!("DRYDOCK_GROUP_ROLES: {e}"))?,
+        None => vec![],
+    };
+    let oidc = match config.oidc()? {
+        Some(settings) => Some(Arc::new(crate::auth::oidc::Oidc::new(settings)?)),
+        None => None,
+    };
+    Ok(router(AppState { store, config, leptos_options, oidc, group_mappings: Arc::new(group_mappings) }))
 }
 
 /// Serves until ctrl-c / SIGTERM.
 pub async fn serve(listener: TcpListener, store: Store, config: Arc<Config>) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let router = app(store, config, addr);
+    let router = app(store, config, addr)?;
     tracing::info!("Drydock listening on http://{addr}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())

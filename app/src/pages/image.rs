@@ -21,7 +21,7 @@ pub fn ImagePage() -> impl IntoView {
                 match data.await {
                     Ok(Some(v)) => view! { <ImageBody v/> }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
-                    Err(e) => view! { <LoadError message=e.to_string()/> }.into_any(),
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}
         </Suspense>

@@ -65,7 +65,7 @@ pub fn ImagesPage() -> impl IntoView {
                             {(off + PAGE < page.total).then(|| view! { <a href=format!("/images?offset={}", off + PAGE)>"Next →"</a> })}
                         </nav>
                     }.into_any(),
-                    Err(e) => view! { <LoadError message=e.to_string()/> }.into_any(),
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}
         </Suspense>

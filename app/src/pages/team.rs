@@ -21,7 +21,7 @@ pub fn TeamPage() -> impl IntoView {
                 match data.await {
                     Ok(Some(t)) => view! { <TeamBody t/> }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
-                    Err(e) => view! { <LoadError message=e.to_string()/> }.into_any(),
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}
         </Suspense>

@@ -52,3 +52,4 @@ pub fn new_token_secret() -> String {
     format!("ddk_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 pub mod oidc;
+pub mod mapping;

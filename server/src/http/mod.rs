@@ -3,11 +3,12 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod session;
 
 use crate::config::Config;
 use crate::store::Store;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::prelude::LeptosOptions;
@@ -19,6 +20,10 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
+    /// Sign-in, when OIDC is configured.
+    pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
+    /// Group → role mappings from configuration.
+    pub group_mappings: Arc<Vec<crate::auth::mapping::GroupMapping>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -43,6 +48,7 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json:
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
+    use axum::middleware::from_fn_with_state;
     use axum::routing::post;
     use leptos_axum::{generate_route_list, LeptosRoutes};
 
@@ -54,34 +60,48 @@ pub fn router(state: AppState) -> Router {
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
 
-    let estate: app::ports::Estate = Arc::new(crate::estate::StoreEstate(state.store.clone()));
-    let deployment = app::types::DeploymentInfo {
+    let sign_in = if state.oidc.is_some() {
+        app::types::SignInMode::Oidc
+    } else if state.config.demo {
+        app::types::SignInMode::Demo
+    } else {
+        app::types::SignInMode::None
+    };
+    let estate: app::ports::Estate = Arc::new(crate::estate::StoreEstate {
+        store: state.store.clone(),
+        sign_in,
         demo: state.config.demo,
-        backend: state.store.backend().to_string(),
-    };
-    let context = move || {
-        leptos::prelude::provide_context(estate.clone());
-        leptos::prelude::provide_context(deployment.clone());
-    };
+        access_contact: state.config.access_contact.clone(),
+    });
+    let context = move || leptos::prelude::provide_context(estate.clone());
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
 
+    let sessions = tower_sessions::SessionManagerLayer::new(crate::auth::session_store::DbSessionStore(state.store.clone()))
+        .with_name("drydock_session")
+        .with_http_only(true)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_secure(state.config.is_https())
+        .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
+
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/auth/login", get(session::login))
+        .route("/auth/callback", get(session::callback))
+        .route("/auth/logout", post(session::logout))
+        .route("/auth/demo", get(session::demo_page).post(session::demo_sign_in))
+        .route("/signed-out", get(session::signed_out))
         .nest("/api/v1", api)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || app::shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell))
-        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-            axum::http::header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-            axum::http::header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(from_fn_with_state(state.clone(), session::page_gate))
+        .layer(from_fn_with_state(state.clone(), session::csrf_guard))
+        .layer(from_fn_with_state(state.clone(), session::identify))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(session::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

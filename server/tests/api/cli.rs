@@ -118,8 +118,11 @@ mod probe {
         use std::io::{Read, Write};
         let rest = url.trim_start_matches("http://");
         let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
-        let Ok(mut s) = std::net::TcpStream::connect(host) else { return false };
-        let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+        let Ok(addr) = host.parse::<std::net::SocketAddr>() else { return false };
+        let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)) else { return false };
+        // Never block the test on a half-open connection.
+        let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+        let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
         let mut buf = String::new();
         let _ = s.read_to_string(&mut buf);
         buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200")

@@ -92,11 +92,22 @@ pub struct TestApp {
 impl TestApp {
     pub async fn start(db: TestDb, max_body_bytes: usize) -> TestApp {
         let config = Config { database_url: db.url.clone(), max_body_bytes, ..Config::default() };
+        TestApp::start_with(db, config).await
+    }
+
+    /// With a given configuration (its database URL is replaced by the test database's).
+    pub async fn start_with(db: TestDb, config: Config) -> TestApp {
+        let config = Config { database_url: db.url.clone(), ..config };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = drydock::startup::app(db.store.clone(), Arc::new(config), addr);
+        let router = drydock::startup::app(db.store.clone(), Arc::new(config), addr).unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        TestApp { base: format!("http://{addr}"), db, client: reqwest::Client::new() }
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp { base: format!("http://{addr}"), db, client }
     }
 
     pub async fn token(&self, role: &str) -> String {

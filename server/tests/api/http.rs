@@ -182,16 +182,101 @@ async fn ownership_rules_are_admin_managed() {
 }
 
 #[tokio::test]
-async fn health_and_pages() {
+async fn health_and_pages_without_sign_in_configured() {
     let app = app().await;
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap(), serde_json::json!({"status": "ok"}));
     let ingest = app.token("ingest").await;
     post_scan(&app, Some(&ingest), "", fixture("trivy/juice-shop-v10.2.0.json")).await;
-    // Pages render completely on the server (readable without JavaScript).
-    let html = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("Estate overview"), "overview heading");
+    // No OIDC, no --demo: Drydock starts, pages say what to set and show no estate data.
+    let r = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Sign-in is not configured"), "{html}");
+    assert!(!html.contains("Storefront") && !html.contains("236"));
+    let r = app.client.get(app.url("/auth/login")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.text().await.unwrap().contains("DRYDOCK_OIDC_ISSUER"));
+    let r = app.client.get(app.url("/api/v1/nothing")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
+}
+
+/// Signs in through the demo role picker, as a browser form post from our own origin would.
+pub async fn demo_sign_in(app: &TestApp, role: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/auth/demo"))
+        .header("Origin", &app.base)
+        .form(&[("role", role), ("return_to", "/")])
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn demo_app() -> TestApp {
+    let config = drydock::config::Config { demo: true, ..Default::default() };
+    let app = TestApp::start_with(TestDb::sqlite().await, config).await;
+    drydock::demo::load_if_empty(&app.db.store).await.unwrap();
+    app
+}
+
+#[tokio::test]
+async fn demo_sign_in_pages_cookies_and_headers() {
+    let app = demo_app().await;
+    // Without a session, pages send you to sign in.
+    let r = app.client.get(app.url("/teams/payments")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/auth/login?return_to=%2Fteams%2Fpayments");
+    let r = app.client.get(app.url("/auth/login?return_to=%2Fteams%2Fpayments")).send().await.unwrap();
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/auth/demo"));
+    // A form post from another site is refused (CSRF), and signs nobody in.
+    let r = app
+        .client
+        .post(app.url("/auth/demo"))
+        .header("Origin", "http://evil.example")
+        .form(&[("role", "admin")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = demo_sign_in(&app, "developer").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("drydock_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"), "{cookie}");
+    // The developer of payments sees the estate and their team…
+    let r = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'nonce-") && !csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["referrer-policy"], "same-origin");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Estate overview") && html.contains("demo-developer"));
+    let r = app.client.get(app.url("/teams/payments")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // …but not another team's details: a clear 403 page.
+    let r = app.client.get(app.url("/teams/storefront")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("You may not see this page"));
+    let r = app
+        .client
+        .get(app.url("/images/sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Sign out ends the session.
+    let r = app.client.post(app.url("/auth/logout")).header("Origin", &app.base).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let kinds: Vec<String> = app.db.store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&"auth.signed_in".to_string()) && kinds.contains(&"auth.signed_out".to_string()), "{kinds:?}");
+
+    // A viewer sees every team's details, and the image page.
+    demo_sign_in(&app, "viewer").await;
     let html = app
         .client
         .get(app.url("/images/sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065"))
@@ -202,12 +287,8 @@ async fn health_and_pages() {
         .await
         .unwrap();
     assert!(html.contains("CVE-2021-36159"), "a finding of juice-shop is on its page");
-    assert!(html.contains("docker.io/bkimminich/juice-shop"));
     let r = app.client.get(app.url("/teams/no-such-team")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = app.client.get(app.url("/api/v1/nothing")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
 }
 
 #[tokio::test]

@@ -1,0 +1,378 @@
+//! Browser sessions: who is signed in (OIDC or the demo role picker), the sign-in routes, the
+//! page gate, CSRF protection for cookie-authenticated changes, and security headers.
+
+use super::AppState;
+use crate::auth::mapping::{grants_for, GroupMapping};
+use crate::auth::oidc::{PendingLogin, VerifiedIdentity};
+use crate::auth::{Grant, Principal};
+use crate::domain::Role;
+use crate::store::{Actor, SignedInUser};
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+const USER_KEY: &str = "drydock.user";
+const PENDING_KEY: &str = "drydock.oidc_pending";
+
+/// What the session remembers about the signed-in person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub principal: Principal,
+    pub user: SignedInUser,
+    pub groups: Vec<String>,
+    /// Unix seconds; the absolute expiry counts from here.
+    pub signed_in_at: i64,
+    /// Unix seconds of the last recorded activity (refreshes the idle expiry).
+    pub active_at: i64,
+}
+
+/// The person behind a request, put into the request's extensions for pages and server functions.
+#[derive(Debug, Clone, Default)]
+pub struct CurrentUser {
+    pub principal: Option<Principal>,
+}
+
+fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Reads the session's user (ending the session past its absolute lifetime) into `CurrentUser`.
+pub async fn identify(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    let mut current = CurrentUser::default();
+    if let Ok(Some(mut u)) = session.get::<SessionUser>(USER_KEY).await {
+        let now = now_unix();
+        if now - u.signed_in_at > state.config.session_absolute_hours * 3600 {
+            let _ = session.flush().await;
+        } else {
+            // Reading is not activity for tower-sessions; rewrite at most every 5 minutes so the
+            // idle expiry moves without a database write on every request.
+            if now - u.active_at > 300 {
+                u.active_at = now;
+                let _ = session.insert(USER_KEY, &u).await;
+            }
+            current.principal = Some(u.principal);
+        }
+    }
+    req.extensions_mut().insert(current);
+    next.run(req).await
+}
+
+fn is_page_path(path: &str) -> bool {
+    !(path.starts_with("/api/")
+        || path.starts_with("/auth/")
+        || path.starts_with("/pkg/")
+        || path == "/healthz"
+        || path == "/favicon.svg")
+}
+
+/// Pages need a session when sign-in is configured (OIDC or demo): without one, go sign in.
+pub async fn page_gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let signed_in = req.extensions().get::<CurrentUser>().is_some_and(|c| c.principal.is_some());
+    let path = req.uri().path().to_string();
+    if !signed_in && req.method() == Method::GET && is_page_path(&path) && (state.oidc.is_some() || state.config.demo) {
+        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let to = format!("/auth/login?return_to={}", url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>());
+        return Redirect::to(&to).into_response();
+    }
+    next.run(req).await
+}
+
+/// CSRF defence for cookie-authenticated changes: besides SameSite=Lax cookies, a state-changing
+/// request without a bearer token must come from our own origin (Origin, else Referer).
+pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("bearer "));
+    // The REST API under /api/v1 authenticates by bearer token only, never by cookie.
+    let token_api = req.uri().path().starts_with("/api/v1/");
+    if safe || bearer || token_api || same_origin(req.headers(), &state) {
+        return next.run(req).await;
+    }
+    (StatusCode::FORBIDDEN, Html(simple_page("Request refused", "<p>This change did not come from a Drydock page (its Origin or Referer is missing or foreign), so it was refused to protect you from cross-site request forgery.</p>"))).into_response()
+}
+
+fn same_origin(headers: &HeaderMap, state: &AppState) -> bool {
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| {
+            let r = headers.get(header::REFERER)?.to_str().ok()?;
+            let u = url::Url::parse(r).ok()?;
+            Some(u.origin().ascii_serialization())
+        });
+    let Some(origin) = origin else { return false };
+    let mut allowed: Vec<String> = Vec::new();
+    if let Some(p) = &state.config.public_url {
+        if let Ok(u) = url::Url::parse(p) {
+            allowed.push(u.origin().ascii_serialization());
+        }
+    }
+    if let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) {
+        allowed.push(format!("http://{host}"));
+        allowed.push(format!("https://{host}"));
+    }
+    allowed.iter().any(|a| a == &origin)
+}
+
+/// Security headers on every response. Pages set their own CSP (the shell adds a per-page nonce
+/// for the hydration scripts Leptos inlines); everything else gets one with no inline script.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ),
+        );
+    }
+    resp
+}
+
+/// The mappings in force: configuration first, then those admins stored.
+async fn mappings(state: &AppState) -> Vec<GroupMapping> {
+    let mut all = state.group_mappings.as_ref().clone();
+    if let Ok(rows) = state.store.role_mappings().await {
+        for (group, role, team) in rows {
+            if let Ok(role) = role.parse::<Role>() {
+                all.push(GroupMapping { group, grant: Grant { role, team } });
+            }
+        }
+    }
+    all
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+}
+
+/// Only local paths: never an open redirect.
+fn safe_return(to: Option<&str>) -> String {
+    match to {
+        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.starts_with("/\\") && !t.starts_with("/auth/") => t.to_string(),
+        _ => "/".into(),
+    }
+}
+
+/// `GET /auth/login`: starts the OIDC flow (or shows the demo role picker).
+pub async fn login(State(state): State<AppState>, session: Session, Query(q): Query<LoginQuery>) -> Response {
+    let return_to = safe_return(q.return_to.as_deref());
+    if let Some(oidc) = &state.oidc {
+        return match oidc.begin(&return_to).await {
+            Ok((url, pending)) => {
+                if session.insert(PENDING_KEY, &pending).await.is_err() {
+                    return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The session could not be saved.");
+                }
+                Redirect::to(&url).into_response()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "sign-in could not start");
+                error_page(StatusCode::BAD_GATEWAY, &format!("Sign-in could not start: {e}"))
+            }
+        };
+    }
+    if state.config.demo {
+        return Redirect::to(&format!("/auth/demo?return_to={}", url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>())).into_response();
+    }
+    error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Sign-in is not configured. Set DRYDOCK_OIDC_ISSUER, DRYDOCK_OIDC_CLIENT_ID, DRYDOCK_OIDC_CLIENT_SECRET and DRYDOCK_PUBLIC_URL, or run with --demo.",
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    iss: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /auth/callback`: finishes the OIDC flow, maps groups to roles, rotates the session id.
+pub async fn callback(State(state): State<AppState>, session: Session, Query(q): Query<CallbackQuery>) -> Response {
+    let Some(oidc) = &state.oidc else { return error_page(StatusCode::NOT_FOUND, "Sign-in is not configured.") };
+    // The pending login is single-use: removed before anything else, so a replay finds nothing.
+    let pending: Option<PendingLogin> = session.remove(PENDING_KEY).await.ok().flatten();
+    let result: Result<VerifiedIdentity, String> = async {
+        if let Some(e) = &q.error {
+            return Err(format!("the identity provider refused: {e} {}", q.error_description.as_deref().unwrap_or("")));
+        }
+        let pending = pending.as_ref().ok_or("no sign-in was started in this browser (or it was already used)")?;
+        let code = q.code.as_deref().ok_or("the response carries no code")?;
+        let st = q.state.as_deref().ok_or("the response carries no state")?;
+        oidc.complete(pending, code, st, q.iss.as_deref()).await.map_err(|e| e.to_string())
+    }
+    .await;
+    let now = chrono::Utc::now();
+    let identity = match result {
+        Ok(i) => i,
+        Err(reason) => {
+            tracing::warn!(%reason, "sign-in failed");
+            let _ = state
+                .store
+                .record_auth_event(None, &Actor("anonymous".into()), "auth.sign_in_failed", serde_json::json!({ "reason": reason }), now)
+                .await;
+            return error_page(StatusCode::BAD_REQUEST, &format!("Sign-in failed: {reason}. Nothing was signed in; try again from the start."));
+        }
+    };
+    let grants = grants_for(&identity.groups, &mappings(&state).await);
+    let user = SignedInUser {
+        subject: format!("{}#{}", identity.issuer, identity.subject),
+        login: identity.login.clone(),
+        name: identity.name.clone(),
+        email: identity.email.clone(),
+    };
+    let display = identity.login.clone().or(identity.name.clone()).or(identity.email.clone()).unwrap_or(identity.subject.clone());
+    let principal = Principal { actor: format!("user:{display}"), display, grants };
+    establish(&state, &session, principal, user, identity.groups, pending.map(|p| p.return_to).unwrap_or_else(|| "/".into())).await
+}
+
+async fn establish(
+    state: &AppState,
+    session: &Session,
+    principal: Principal,
+    user: SignedInUser,
+    groups: Vec<String>,
+    return_to: String,
+) -> Response {
+    let now = chrono::Utc::now();
+    // A new session id at sign-in: a session fixed before sign-in is worth nothing after.
+    if session.cycle_id().await.is_err() {
+        return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The session could not be renewed.");
+    }
+    let roles: Vec<&Grant> = principal.grants.iter().collect();
+    if let Err(e) = state
+        .store
+        .record_auth_event(
+            Some(&user),
+            &Actor(principal.actor.clone()),
+            "auth.signed_in",
+            serde_json::json!({ "groups": groups, "grants": roles }),
+            now,
+        )
+        .await
+    {
+        tracing::error!(error = %e, "sign-in could not be recorded");
+        return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The sign-in could not be recorded, so it was refused.");
+    }
+    let u = SessionUser { principal, user, groups, signed_in_at: now.timestamp(), active_at: now.timestamp() };
+    if session.insert(USER_KEY, &u).await.is_err() {
+        return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The session could not be saved.");
+    }
+    Redirect::to(&safe_return(Some(&return_to))).into_response()
+}
+
+/// `POST /auth/logout`: ends the session, then the provider's session when it has an end-session endpoint.
+pub async fn logout(State(state): State<AppState>, session: Session) -> Response {
+    if let Ok(Some(u)) = session.get::<SessionUser>(USER_KEY).await {
+        let _ = state
+            .store
+            .record_auth_event(Some(&u.user), &Actor(u.principal.actor.clone()), "auth.signed_out", serde_json::json!({}), chrono::Utc::now())
+            .await;
+    }
+    let _ = session.flush().await;
+    if let (Some(oidc), Some(public)) = (&state.oidc, &state.config.public_url) {
+        if let Some(url) = oidc.end_session_url(public).await {
+            return Redirect::to(&url).into_response();
+        }
+    }
+    Redirect::to("/signed-out").into_response()
+}
+
+/// `GET /signed-out`.
+pub async fn signed_out() -> Html<String> {
+    Html(simple_page("Signed out", "<p>You are signed out of Drydock.</p><p><a href=\"/auth/login\">Sign in again</a></p>"))
+}
+
+/// The roles the demo picker offers: (role, team).
+const DEMO_ROLES: [(&str, Option<&str>); 5] = [
+    ("viewer", None),
+    ("developer", Some("payments")),
+    ("manager", Some("payments")),
+    ("security", None),
+    ("admin", None),
+];
+
+/// `GET /auth/demo`: the demo sign-in page (only with `--demo`).
+pub async fn demo_page(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
+    if !state.config.demo {
+        return error_page(StatusCode::NOT_FOUND, "Demo sign-in exists only when Drydock runs with --demo.");
+    }
+    let return_to = html_escape(&safe_return(q.return_to.as_deref()));
+    let buttons: String = DEMO_ROLES
+        .iter()
+        .map(|(role, team)| {
+            let label = match team {
+                Some(t) => format!("{role} of team {t}"),
+                None => role.to_string(),
+            };
+            format!(
+                "<form method=\"post\" action=\"/auth/demo\" class=\"demo-role\"><input type=\"hidden\" name=\"role\" value=\"{role}\"><input type=\"hidden\" name=\"return_to\" value=\"{return_to}\"><button type=\"submit\">Sign in as {label}</button></form>"
+            )
+        })
+        .collect();
+    Html(simple_page(
+        "Demo sign-in",
+        &format!("<div class=\"demo-banner\" role=\"status\"><strong>Demo mode</strong> — no identity provider; pick a role to look around.</div><p>Choose who to be. Each role sees what the same role would see with real sign-in.</p>{buttons}"),
+    ))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct DemoForm {
+    role: String,
+    return_to: Option<String>,
+}
+
+/// `POST /auth/demo`: signs in as the chosen demo role.
+pub async fn demo_sign_in(State(state): State<AppState>, session: Session, Form(f): Form<DemoForm>) -> Response {
+    if !state.config.demo {
+        return error_page(StatusCode::NOT_FOUND, "Demo sign-in exists only when Drydock runs with --demo.");
+    }
+    let Some((role, team)) = DEMO_ROLES.iter().find(|(r, _)| *r == f.role) else {
+        return error_page(StatusCode::BAD_REQUEST, &format!("{:?} is not one of the demo roles", f.role));
+    };
+    let role: Role = match role.parse() {
+        Ok(r) => r,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, &e),
+    };
+    let display = format!("demo-{}", role.as_str());
+    let principal = Principal {
+        actor: format!("demo:{}", role.as_str()),
+        display: display.clone(),
+        grants: vec![Grant { role, team: team.map(str::to_string) }],
+    };
+    let user = SignedInUser { subject: format!("demo#{display}"), login: Some(display), name: None, email: None };
+    establish(&state, &session, principal, user, vec![], f.return_to.unwrap_or_else(|| "/".into())).await
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    (status, Html(simple_page("Sign-in", &format!("<div class=\"notice notice-error\" role=\"alert\"><p>{}</p></div><p><a href=\"/\">Back to Drydock</a></p>", html_escape(message))))).into_response()
+}
+
+fn simple_page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · Drydock</title><link rel=\"stylesheet\" href=\"/pkg/drydock.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body><header class=\"topbar\"><a class=\"brand\" href=\"/\">⚓ Drydock</a></header><main class=\"content narrow\"><h1>{}</h1>{}</main></body></html>",
+        html_escape(title),
+        html_escape(title),
+        body
+    )
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
