@@ -66,7 +66,8 @@ fn is_page_path(path: &str) -> bool {
         || path.starts_with("/auth/")
         || path.starts_with("/pkg/")
         || path == "/healthz"
-        || path == "/favicon.svg")
+        || path == "/favicon.svg"
+        || path == "/signed-out")
 }
 
 /// Pages need a session when sign-in is configured (OIDC or demo): without one, go sign in.
