@@ -1,7 +1,7 @@
 //! Ports: what the pages need from the engine. The server implements these traits and puts them
 //! into the Leptos context; `app` never depends on the server crate.
 
-use crate::types::{DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use crate::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
 use std::sync::Arc;
 
 /// A failure behind a port, already safe to show (details are logged by the server).
@@ -30,6 +30,8 @@ pub trait EstateQueries: Send + Sync {
     async fn images(&self, limit: i64, offset: i64) -> Result<Page<ImageSummary>, PortError>;
     /// Every ownership rule.
     async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>, PortError>;
+    /// API tokens (security and admin).
+    async fn tokens(&self) -> Result<Vec<ApiToken>, PortError>;
     /// This deployment and the person viewing it.
     async fn deployment(&self) -> Result<DeploymentInfo, PortError>;
 }

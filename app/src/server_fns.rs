@@ -1,6 +1,6 @@
 //! Server functions: thin adaptors from the pages onto the ports in the Leptos context.
 
-use crate::types::{DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use crate::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -58,4 +58,10 @@ pub async fn get_ownership_rules() -> Result<Vec<OwnershipRule>, ServerFnError> 
 #[server(endpoint = "deployment")]
 pub async fn get_deployment() -> Result<DeploymentInfo, ServerFnError> {
     estate()?.deployment().await.map_err(port_err)
+}
+
+/// API tokens (security and admin only).
+#[server(endpoint = "tokens")]
+pub async fn get_tokens() -> Result<Vec<ApiToken>, ServerFnError> {
+    estate()?.tokens().await.map_err(port_err)
 }

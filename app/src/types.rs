@@ -347,3 +347,16 @@ pub struct DeploymentInfo {
     /// Whom to ask for access.
     pub access_contact: String,
 }
+
+/// An API token as the tokens page lists it (the secret is shown once, at creation, never again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub team: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}

@@ -136,15 +136,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.addr = a;
             }
             config.demo |= demo;
-            if config.demo && !config.database_url.starts_with("sqlite:") {
-                bail!("--demo is refused on PostgreSQL: it is meant for a local SQLite file, never a shared database");
-            }
-            if config.demo && config.is_https() {
-                bail!("--demo is refused when the public URL is https: demo sign-in would open a real deployment to anyone");
-            }
+            config.check_demo()?;
             let store = open_store(&config).await?;
             if config.demo && crate::demo::load_if_empty(&store).await? {
                 tracing::info!("demo mode: the estate holds the demo reports");
+            }
+            // Teams that the group mapping names exist from the start.
+            if let Some(spec) = &config.group_roles {
+                let mut teams: Vec<String> = crate::auth::mapping::parse(spec)
+                    .map_err(|e| anyhow::anyhow!("DRYDOCK_GROUP_ROLES: {e}"))?
+                    .into_iter()
+                    .filter_map(|m| m.grant.team)
+                    .collect();
+                teams.sort();
+                teams.dedup();
+                store.ensure_teams(&teams, &Actor("config".into()), chrono::Utc::now()).await?;
             }
             let listener = tokio::net::TcpListener::bind(&config.addr)
                 .await

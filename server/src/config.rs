@@ -118,6 +118,18 @@ impl Config {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 
+    /// `--demo` opens the estate to anyone who picks a role: refused on PostgreSQL (a shared
+    /// database) and behind an https public URL (a real deployment).
+    pub fn check_demo(&self) -> anyhow::Result<()> {
+        if self.demo && !self.database_url.starts_with("sqlite:") {
+            anyhow::bail!("--demo is refused on PostgreSQL: it is meant for a local SQLite file, never a shared database");
+        }
+        if self.demo && self.is_https() {
+            anyhow::bail!("--demo is refused when the public URL is https: demo sign-in would open a real deployment to anyone");
+        }
+        Ok(())
+    }
+
     /// OIDC settings when sign-in is configured.
     pub fn oidc(&self) -> anyhow::Result<Option<crate::auth::oidc::OidcSettings>> {
         let (Some(issuer), Some(client_id)) = (&self.oidc_issuer, &self.oidc_client_id) else {

@@ -5,7 +5,7 @@ use crate::auth::{Action, Principal};
 use crate::http::session::CurrentUser;
 use crate::store::{Store, StoreError};
 use app::ports::{EstateQueries, PortError};
-use app::types::{DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, SignInMode, TeamView};
+use app::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, SignInMode, TeamView};
 
 /// `EstateQueries` over the store.
 pub struct StoreEstate {
@@ -72,6 +72,10 @@ impl EstateQueries for StoreEstate {
     async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>, PortError> {
         require(Action::ReadEstate, None)?;
         self.store.ownership_rules().await.map_err(port)
+    }
+    async fn tokens(&self) -> Result<Vec<ApiToken>, PortError> {
+        require(Action::ManageTokens, None)?;
+        self.store.list_tokens().await.map_err(port)
     }
     async fn deployment(&self) -> Result<DeploymentInfo, PortError> {
         let user = current();

@@ -22,12 +22,7 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
 
 /// The router for `store` and `config`; fails on configuration that cannot work.
 pub fn app(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> anyhow::Result<axum::Router> {
-    if config.demo && config.is_https() {
-        anyhow::bail!("--demo is refused when the public URL is https: demo sign-in would open a real deployment to anyone");
-    }
-    if config.demo && store.backend() == "postgres" {
-        anyhow::bail!("--demo is refused on PostgreSQL: it is meant for a local SQLite file, never a shared database");
-    }
+    config.check_demo()?;
     let leptos_options = leptos_options(&config, addr);
     let group_mappings = match &config.group_roles {
         Some(spec) => crate::auth::mapping::parse(spec).map_err(|e| anyhow::anyhow!("DRYDOCK_GROUP_ROLES: {e}"))?,

@@ -4,11 +4,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-const NAV: [(&str, &str); 4] = [
+const NAV: [(&str, &str); 5] = [
     ("/", "Overview"),
     ("/teams", "Teams"),
     ("/images", "Images"),
     ("/admin/ownership", "Ownership"),
+    ("/admin/tokens", "API tokens"),
 ];
 
 /// Top bar, left navigation and the page's main content.

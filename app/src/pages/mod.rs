@@ -7,3 +7,4 @@ pub mod layout;
 pub mod overview;
 pub mod ownership;
 pub mod team;
+pub mod tokens;

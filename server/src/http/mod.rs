@@ -1,5 +1,6 @@
 //! The HTTP surface: REST API, health check, and the Leptos pages with their server functions.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -91,6 +92,8 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(session::logout))
         .route("/auth/demo", get(session::demo_page).post(session::demo_sign_in))
         .route("/signed-out", get(session::signed_out))
+        .route("/admin/tokens", post(admin::create_token))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .nest("/api/v1", api)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();

@@ -365,7 +365,7 @@ fn error_page(status: StatusCode, message: &str) -> Response {
     (status, Html(simple_page("Sign-in", &format!("<div class=\"notice notice-error\" role=\"alert\"><p>{}</p></div><p><a href=\"/\">Back to Drydock</a></p>", html_escape(message))))).into_response()
 }
 
-fn simple_page(title: &str, body: &str) -> String {
+pub(crate) fn simple_page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · Drydock</title><link rel=\"stylesheet\" href=\"/pkg/drydock.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body><header class=\"topbar\"><a class=\"brand\" href=\"/\">⚓ Drydock</a></header><main class=\"content narrow\"><h1>{}</h1>{}</main></body></html>",
         html_escape(title),
@@ -374,6 +374,6 @@ fn simple_page(title: &str, body: &str) -> String {
     )
 }
 
-fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }

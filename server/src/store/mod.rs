@@ -210,6 +210,21 @@ impl Store {
         dispatch!(self, place_tag(reference, digest, actor, now))
     }
 
+    /// Every API token (never the secrets).
+    pub async fn list_tokens(&self) -> Result<Vec<app::types::ApiToken>> {
+        dispatch!(self, list_tokens())
+    }
+
+    /// Revokes a token.
+    pub async fn revoke_token(&self, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, revoke_token(id, actor, now))
+    }
+
+    /// Creates missing teams.
+    pub async fn ensure_teams(&self, names: &[String], actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, ensure_teams(names, actor, now))
+    }
+
     /// Creates or renames a team.
     pub async fn upsert_team(&self, name: &str, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, upsert_team(name, display_name, actor, now))

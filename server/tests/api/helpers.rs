@@ -54,6 +54,12 @@ impl TestDb {
     }
 }
 
+/// The runtime test servers run on (the tests' own runtimes only drive their clients).
+fn server_runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
+}
+
 fn hex_id() -> String {
     use rand::RngCore as _;
     let mut b = [0u8; 8];
@@ -87,6 +93,7 @@ pub struct TestApp {
     pub base: String,
     pub db: TestDb,
     pub client: reqwest::Client,
+    _render_lock: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl TestApp {
@@ -98,16 +105,33 @@ impl TestApp {
     /// With a given configuration (its database URL is replaced by the test database's).
     pub async fn start_with(db: TestDb, config: Config) -> TestApp {
         let config = Config { database_url: db.url.clone(), ..config };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let router = drydock::startup::app(db.store.clone(), Arc::new(config), addr).unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        // Every test server runs on one shared runtime: Leptos keeps process-wide state, and
+        // rendering pages from several short-lived per-test runtimes at once can hang.
+        server_runtime().spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router).await.unwrap()
+        });
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        TestApp { base: format!("http://{addr}"), db, client }
+        TestApp { base: format!("http://{addr}"), db, client, _render_lock: None }
+    }
+
+    /// Holds the page-rendering lock for the app's lifetime. Several test routers rendering
+    /// Leptos pages at once in one process can stall (one router per process in production does
+    /// not: 300 concurrent page loads against the release server all answered), so tests that
+    /// render pages take turns.
+    pub async fn rendering_pages(mut self) -> TestApp {
+        static LOCK: std::sync::OnceLock<Arc<tokio::sync::Mutex<()>>> = std::sync::OnceLock::new();
+        let lock = LOCK.get_or_init(|| Arc::new(tokio::sync::Mutex::new(()))).clone();
+        self._render_lock = Some(lock.lock_owned().await);
+        self
     }
 
     pub async fn token(&self, role: &str) -> String {

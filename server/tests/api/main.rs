@@ -3,5 +3,6 @@
 mod cli;
 mod helpers;
 mod http;
+mod rbac;
 mod store;
 mod trivy_parser;

@@ -192,3 +192,53 @@ pub async fn place_tag(
     tx.commit().await?;
     Ok(())
 }
+
+pub async fn list_tokens(pool: &Pool) -> Result<Vec<app::types::ApiToken>> {
+    let rows: Vec<(i64, String, String, Option<String>, DateTime<Utc>, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
+        sqlx::query_as(
+            "SELECT k.id, k.name, k.role, t.name, k.created_at, k.created_by, k.last_used_at, k.revoked_at
+             FROM api_tokens k LEFT JOIN teams t ON t.id = k.team_id ORDER BY k.revoked_at IS NOT NULL, k.id DESC",
+        )
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, role, team, created_at, created_by, last_used_at, revoked_at)| app::types::ApiToken {
+            id,
+            name,
+            role,
+            team,
+            created_at,
+            created_by,
+            last_used_at,
+            revoked_at,
+        })
+        .collect())
+}
+
+pub async fn revoke_token(pool: &Pool, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    let name: Option<String> = sqlx::query_scalar(
+        "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING name",
+    )
+    .bind(id)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(name) = name else {
+        return Err(StoreError::NotFound(format!("no live token has id {id}")));
+    };
+    append_event(&mut tx, actor, "token.revoked", &format!("token:{id}"), serde_json::json!({ "id": id, "name": name }), now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates the teams that configuration names (group mappings), leaving existing ones alone.
+pub async fn ensure_teams(pool: &Pool, names: &[String], actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    for n in names {
+        ensure_team(&mut tx, n, actor, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! The RBAC matrix: every API route and page × every role (plus anonymous and a wrong-team
+//! developer), compared with the written specification (`drydock::auth::rbac`). Run with
+//! `--nocapture` to see the table.
+
+use super::helpers::{fixture, TestApp, TestDb};
+use super::http::{demo_app, demo_sign_in};
+use drydock::auth::{rbac, Action, Grant};
+use drydock::domain::Role;
+use drydock::store::Actor;
+use reqwest::{Method, StatusCode};
+
+const JUICE: &str = "sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065";
+
+/// (label, grant) of every principal the matrix tries; `None` is anonymous.
+fn principals() -> Vec<(&'static str, Option<Grant>)> {
+    let g = |role: Role, team: Option<&str>| Some(Grant { role, team: team.map(str::to_string) });
+    vec![
+        ("anonymous", None),
+        ("ingest", g(Role::Ingest, None)),
+        ("viewer", g(Role::Viewer, None)),
+        ("developer(storefront)", g(Role::Developer, Some("storefront"))),
+        ("developer(payments)", g(Role::Developer, Some("payments"))),
+        ("manager(storefront)", g(Role::Manager, Some("storefront"))),
+        ("security", g(Role::Security, None)),
+        ("admin", g(Role::Admin, None)),
+    ]
+}
+
+/// (method, path, body, the actions the route needs with their team scope).
+fn api_routes() -> Vec<(Method, String, Option<Vec<u8>>, Vec<(Action, Option<&'static str>)>)> {
+    vec![
+        (Method::POST, "/api/v1/scans".into(), Some(fixture("trivy/alpine-310.json")), vec![(Action::SendData, None)]),
+        (Method::GET, "/api/v1/images".into(), None, vec![(Action::ReadEstate, None)]),
+        (
+            Method::GET,
+            format!("/api/v1/images/{JUICE}"),
+            None,
+            vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))],
+        ),
+        (Method::GET, "/api/v1/ownership-rules".into(), None, vec![(Action::ReadEstate, None)]),
+        (
+            Method::POST,
+            "/api/v1/ownership-rules".into(),
+            Some(br#"{"kind":"repository_prefix","pattern":"PATTERN","team":"platform"}"#.to_vec()),
+            vec![(Action::ManageEstateConfig, None)],
+        ),
+    ]
+}
+
+fn expected(grant: &Option<Grant>, needs: &[(Action, Option<&str>)]) -> bool {
+    match grant {
+        None => false,
+        Some(g) => needs.iter().all(|(a, t)| rbac::allows(std::slice::from_ref(g), *a, *t)),
+    }
+}
+
+#[tokio::test]
+async fn api_matrix_matches_the_specification() {
+    let app = TestApp::start(TestDb::sqlite().await, 10_000_000).await;
+    drydock::demo::load_if_empty(&app.db.store).await.unwrap();
+    let mut tokens = Vec::new();
+    for (label, grant) in principals() {
+        let token = match &grant {
+            None => None,
+            Some(g) => Some(
+                app.db
+                    .store
+                    .create_token(label, g.role, g.team.as_deref(), &Actor::cli(), chrono::Utc::now())
+                    .await
+                    .unwrap(),
+            ),
+        };
+        tokens.push((label, grant, token));
+    }
+    let mut table = String::from("\nAPI route × role (✓ allowed, · refused)\n");
+    let mut mismatches = Vec::new();
+    for (i, (method, path, body, needs)) in api_routes().into_iter().enumerate() {
+        let mut row = format!("{:<6} {:<40}", method.as_str(), if path.len() > 40 { &path[..40] } else { &path });
+        for (j, (label, grant, token)) in tokens.iter().enumerate() {
+            let mut req = app.client.request(method.clone(), app.url(&path));
+            if let Some(b) = &body {
+                // Distinct bodies so "allowed" is never a duplicate-content 200 or a duplicate rule.
+                let b = String::from_utf8(b.clone()).unwrap().replace("PATTERN", &format!("matrix/{i}/{j}"));
+                let b = if path == "/api/v1/scans" { b.replacen("{", &format!("{{\"_matrix\": {j},"), 1) } else { b };
+                req = req.body(b);
+            }
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let status = req.send().await.unwrap().status();
+            let allowed = status.is_success();
+            let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
+            assert!(allowed || refused, "{method} {path} as {label}: unexpected {status}");
+            if allowed != expected(grant, &needs) {
+                mismatches.push(format!("{method} {path} as {label}: got {status}"));
+            }
+            if grant.is_none() {
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "anonymous gets 401 on {path}");
+            }
+            row.push_str(if allowed { " ✓" } else { " ·" });
+        }
+        table.push_str(&row);
+        table.push('\n');
+    }
+    table.push_str("columns: ");
+    table.push_str(&tokens.iter().map(|(l, _, _)| *l).collect::<Vec<_>>().join(", "));
+    println!("{table}");
+    assert!(mismatches.is_empty(), "differs from the specification: {mismatches:#?}");
+}
+
+#[tokio::test]
+async fn page_matrix_matches_the_specification() {
+    // Pages with demo sessions (the demo picker gives developers and managers team payments).
+    let pages: Vec<(&str, Vec<(Action, Option<&str>)>)> = vec![
+        ("/", vec![(Action::ReadEstate, None)]),
+        ("/images", vec![(Action::ReadEstate, None)]),
+        ("/teams/payments", vec![(Action::ReadTeamDetails, Some("payments"))]),
+        ("/teams/storefront", vec![(Action::ReadTeamDetails, Some("storefront"))]),
+        ("/admin/tokens", vec![(Action::ManageTokens, None)]),
+    ];
+    let roles: [(&str, Grant); 5] = [
+        ("viewer", Grant { role: Role::Viewer, team: None }),
+        ("developer", Grant { role: Role::Developer, team: Some("payments".into()) }),
+        ("manager", Grant { role: Role::Manager, team: Some("payments".into()) }),
+        ("security", Grant { role: Role::Security, team: None }),
+        ("admin", Grant { role: Role::Admin, team: None }),
+    ];
+    let mut table = String::from("\npage × demo role (✓ 200, · 403; anonymous always redirected to sign-in)\n");
+    let mut mismatches = Vec::new();
+    let app = demo_app().await;
+    for (path, _) in &pages {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "anonymous {path}");
+    }
+    let mut cells: Vec<Vec<bool>> = vec![vec![]; pages.len()];
+    for (label, grant) in &roles {
+        assert_eq!(demo_sign_in(&app, label).await.status(), StatusCode::SEE_OTHER);
+        for (k, (path, needs)) in pages.iter().enumerate() {
+            let status = app.client.get(app.url(path)).send().await.unwrap().status();
+            assert!(status == StatusCode::OK || status == StatusCode::FORBIDDEN, "{path} as {label}: {status}");
+            let allowed = status == StatusCode::OK;
+            let want = needs.iter().all(|(a, t)| rbac::allows(std::slice::from_ref(grant), *a, *t));
+            if allowed != want {
+                mismatches.push(format!("{path} as {label}: got {status}"));
+            }
+            cells[k].push(allowed);
+        }
+        app.client.post(app.url("/auth/logout")).header("Origin", &app.base).send().await.unwrap();
+    }
+    for (k, (path, _)) in pages.iter().enumerate() {
+        table.push_str(&format!("{path:<20}"));
+        for ok in &cells[k] {
+            table.push_str(if *ok { " ✓" } else { " ·" });
+        }
+        table.push('\n');
+    }
+    table.push_str("columns: viewer, developer(payments), manager(payments), security, admin");
+    println!("{table}");
+    assert!(mismatches.is_empty(), "differs from the specification: {mismatches:#?}");
+}
+
+#[tokio::test]
+async fn tokens_page_creates_once_shown_secrets_and_revokes() {
+    let app = demo_app().await;
+    demo_sign_in(&app, "security").await;
+    let form = |name: &str, role: &str| {
+        let c = app.client.post(app.url("/admin/tokens")).header("Origin", &app.base);
+        c.form(&[("name", name.to_string()), ("role", role.to_string()), ("team", String::new())])
+    };
+    let r = form("scanner", "ingest").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let secret = html.split("<code id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert!(secret.starts_with("ddk_"));
+    // Security may not mint admin tokens.
+    assert_eq!(form("root", "admin").send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    // The new token works, is listed without its secret, and stops working once revoked.
+    let ok = app.client.post(app.url("/api/v1/scans")).bearer_auth(&secret).body(fixture("trivy/centos-7.json")).send().await.unwrap();
+    assert!(ok.status().is_success(), "{}", ok.status());
+    let page = app.client.get(app.url("/admin/tokens")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("scanner") && !page.contains(&secret));
+    let id = app.db.store.list_tokens().await.unwrap().into_iter().find(|t| t.name == "scanner").unwrap().id;
+    let r = app.client.post(app.url(&format!("/admin/tokens/{id}/revoke"))).header("Origin", &app.base).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let gone = app.client.get(app.url("/api/v1/images")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::UNAUTHORIZED);
+    let kinds: Vec<String> = app.db.store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&"token.created".into()) && kinds.contains(&"token.revoked".into()));
+    // Without Origin (a cross-site form), nothing is created.
+    let before = app.db.store.list_tokens().await.unwrap().len();
+    let r = app.client.post(app.url("/admin/tokens")).form(&[("name", "x"), ("role", "ingest")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.db.store.list_tokens().await.unwrap().len(), before);
+}
+
+#[tokio::test]
+async fn demo_is_refused_on_https_and_postgres() {
+    let https = drydock::config::Config { demo: true, public_url: Some("https://drydock.example".into()), ..Default::default() };
+    assert!(https.check_demo().unwrap_err().to_string().contains("https"));
+    let pg = drydock::config::Config { demo: true, database_url: "postgres://x@127.0.0.1/db".into(), ..Default::default() };
+    assert!(pg.check_demo().unwrap_err().to_string().contains("PostgreSQL"));
+}
