@@ -54,10 +54,47 @@ impl TestDb {
     }
 }
 
-/// The runtime test servers run on (the tests' own runtimes only drive their clients).
-fn server_runtime() -> &'static tokio::runtime::Runtime {
-    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
+/// A client keeping cookies, not following redirects; a stalled request fails the test.
+fn test_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// The real `drydock serve` binary as its own process on `db`'s SQLite file (which the test
+    /// keeps open too: a second process on the file is supported). Page-rendering tests use this:
+    /// several in-process test routers rendering Leptos pages at once can stall, while the
+    /// binary serves concurrent page loads fine (300 concurrent loads measured).
+    pub async fn process(db: TestDb, args: &[&str], env: &[(&str, &str)]) -> TestApp {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_drydock"));
+        cmd.args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", &db.url])
+            .args(args)
+            .env_remove("DRYDOCK_DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = test_client();
+        let mut up = false;
+        for _ in 0..200 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let app = TestApp { base, db, client, process: Some(child) };
+        assert!(up, "drydock serve did not come up");
+        app
+    }
 }
 
 fn hex_id() -> String {
@@ -93,7 +130,16 @@ pub struct TestApp {
     pub base: String,
     pub db: TestDb,
     pub client: reqwest::Client,
-    _render_lock: Option<tokio::sync::OwnedMutexGuard<()>>,
+    process: Option<std::process::Child>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+    }
 }
 
 impl TestApp {
@@ -105,33 +151,11 @@ impl TestApp {
     /// With a given configuration (its database URL is replaced by the test database's).
     pub async fn start_with(db: TestDb, config: Config) -> TestApp {
         let config = Config { database_url: db.url.clone(), ..config };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = drydock::startup::app(db.store.clone(), Arc::new(config), addr).unwrap();
-        // Every test server runs on one shared runtime: Leptos keeps process-wide state, and
-        // rendering pages from several short-lived per-test runtimes at once can hang.
-        server_runtime().spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, router).await.unwrap()
-        });
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        TestApp { base: format!("http://{addr}"), db, client, _render_lock: None }
-    }
-
-    /// Holds the page-rendering lock for the app's lifetime. Several test routers rendering
-    /// Leptos pages at once in one process can stall (one router per process in production does
-    /// not: 300 concurrent page loads against the release server all answered), so tests that
-    /// render pages take turns.
-    pub async fn rendering_pages(mut self) -> TestApp {
-        static LOCK: std::sync::OnceLock<Arc<tokio::sync::Mutex<()>>> = std::sync::OnceLock::new();
-        let lock = LOCK.get_or_init(|| Arc::new(tokio::sync::Mutex::new(()))).clone();
-        self._render_lock = Some(lock.lock_owned().await);
-        self
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        TestApp { base: format!("http://{addr}"), db, client: test_client(), process: None }
     }
 
     pub async fn token(&self, role: &str) -> String {

@@ -183,7 +183,7 @@ async fn ownership_rules_are_admin_managed() {
 
 #[tokio::test]
 async fn health_and_pages_without_sign_in_configured() {
-    let app = app().await.rendering_pages().await;
+    let app = TestApp::process(TestDb::sqlite().await, &[], &[]).await;
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap(), serde_json::json!({"status": "ok"}));
@@ -215,10 +215,7 @@ pub async fn demo_sign_in(app: &TestApp, role: &str) -> reqwest::Response {
 }
 
 pub async fn demo_app() -> TestApp {
-    let config = drydock::config::Config { demo: true, ..Default::default() };
-    let app = TestApp::start_with(TestDb::sqlite().await, config).await.rendering_pages().await;
-    drydock::demo::load_if_empty(&app.db.store).await.unwrap();
-    app
+    TestApp::process(TestDb::sqlite().await, &["--demo"], &[]).await
 }
 
 #[tokio::test]
