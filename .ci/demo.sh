@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/setup.sh
 .ci/build.sh
-exec target/release/drydock serve --demo "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/drydock" serve --demo "$@"
