@@ -320,3 +320,29 @@ async fn developers_see_their_teams_details_only() {
     let all: Value = app.client.get(app.url("/api/v1/images")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
     assert_eq!(all["total"], 2);
 }
+
+#[tokio::test]
+async fn a_callback_without_a_started_sign_in_is_refused() {
+    // OIDC configured (the provider is never reached: the callback fails before the code exchange).
+    let config = drydock::config::Config {
+        oidc_issuer: Some("http://127.0.0.1:9/".into()),
+        oidc_client_id: Some("drydock".into()),
+        oidc_client_secret: Some("secret".into()),
+        public_url: Some("http://127.0.0.1:3000".into()),
+        ..Default::default()
+    };
+    let app = TestApp::start_with(TestDb::sqlite().await, config).await;
+    // A forged or replayed callback: no pending sign-in in this browser.
+    let r = app.client.get(app.url("/auth/callback?code=stolen&state=guess")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("no sign-in was started"));
+    // The provider's error is shown, not swallowed.
+    let r = app.client.get(app.url("/auth/callback?error=access_denied&error_description=no")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("access_denied"));
+    // Nobody is signed in, and both failures are recorded.
+    let r = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let failed = app.db.store.audit_events().await.unwrap().into_iter().filter(|e| e.kind == "auth.sign_in_failed").count();
+    assert_eq!(failed, 2);
+}
