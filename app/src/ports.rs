@@ -1,7 +1,7 @@
 //! Ports: what the pages need from the engine. The server implements these traits and puts them
 //! into the Leptos context; `app` never depends on the server crate.
 
-use crate::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use crate::types::{ApiToken, RoleMapping, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
 use std::sync::Arc;
 
 /// A failure behind a port, already safe to show (details are logged by the server).
@@ -32,6 +32,8 @@ pub trait EstateQueries: Send + Sync {
     async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>, PortError>;
     /// API tokens (security and admin).
     async fn tokens(&self) -> Result<Vec<ApiToken>, PortError>;
+    /// Group → role mappings, configured and stored (admin).
+    async fn role_mappings(&self) -> Result<Vec<RoleMapping>, PortError>;
     /// This deployment and the person viewing it.
     async fn deployment(&self) -> Result<DeploymentInfo, PortError>;
 }

@@ -1,6 +1,6 @@
 //! Server functions: thin adaptors from the pages onto the ports in the Leptos context.
 
-use crate::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use crate::types::{ApiToken, RoleMapping, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -64,4 +64,10 @@ pub async fn get_deployment() -> Result<DeploymentInfo, ServerFnError> {
 #[server(endpoint = "tokens")]
 pub async fn get_tokens() -> Result<Vec<ApiToken>, ServerFnError> {
     estate()?.tokens().await.map_err(port_err)
+}
+
+/// Group → role mappings (admin only).
+#[server(endpoint = "role-mappings")]
+pub async fn get_role_mappings() -> Result<Vec<RoleMapping>, ServerFnError> {
+    estate()?.role_mappings().await.map_err(port_err)
 }

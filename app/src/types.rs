@@ -360,3 +360,15 @@ pub struct ApiToken {
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
+
+/// A group → role mapping as the role-mapping page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleMapping {
+    /// Stored mappings have an id (and can be removed); configured ones do not.
+    pub id: Option<i64>,
+    pub group: String,
+    pub role: String,
+    pub team: Option<String>,
+    /// "configuration" or who added it when.
+    pub source: String,
+}

@@ -5,11 +5,13 @@ use crate::auth::{Action, Principal};
 use crate::http::session::CurrentUser;
 use crate::store::{Store, StoreError};
 use app::ports::{EstateQueries, PortError};
-use app::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, SignInMode, TeamView};
+use app::types::{ApiToken, RoleMapping, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, SignInMode, TeamView};
 
 /// `EstateQueries` over the store.
 pub struct StoreEstate {
     pub store: Store,
+    /// Mappings from configuration (shown beside the stored ones).
+    pub configured_mappings: std::sync::Arc<Vec<crate::auth::mapping::GroupMapping>>,
     pub sign_in: SignInMode,
     pub demo: bool,
     pub access_contact: String,
@@ -76,6 +78,22 @@ impl EstateQueries for StoreEstate {
     async fn tokens(&self) -> Result<Vec<ApiToken>, PortError> {
         require(Action::ManageTokens, None)?;
         self.store.list_tokens().await.map_err(port)
+    }
+    async fn role_mappings(&self) -> Result<Vec<RoleMapping>, PortError> {
+        require(Action::ManageRoleMappings, None)?;
+        let mut out: Vec<RoleMapping> = self
+            .configured_mappings
+            .iter()
+            .map(|m| RoleMapping {
+                id: None,
+                group: m.group.clone(),
+                role: m.grant.role.as_str().to_string(),
+                team: m.grant.team.clone(),
+                source: "configuration (DRYDOCK_GROUP_ROLES)".into(),
+            })
+            .collect();
+        out.extend(self.store.role_mapping_rows().await.map_err(port)?);
+        Ok(out)
     }
     async fn deployment(&self) -> Result<DeploymentInfo, PortError> {
         let user = current();

@@ -4,12 +4,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-const NAV: [(&str, &str); 5] = [
+const NAV: [(&str, &str); 6] = [
     ("/", "Overview"),
     ("/teams", "Teams"),
     ("/images", "Images"),
     ("/admin/ownership", "Ownership"),
     ("/admin/tokens", "API tokens"),
+    ("/admin/roles", "Role mapping"),
 ];
 
 /// Top bar, left navigation and the page's main content.

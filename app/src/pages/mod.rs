@@ -6,5 +6,6 @@ pub mod images;
 pub mod layout;
 pub mod overview;
 pub mod ownership;
+pub mod roles;
 pub mod team;
 pub mod tokens;

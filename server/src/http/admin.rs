@@ -68,3 +68,55 @@ pub async fn revoke_token(State(state): State<AppState>, Extension(user): Extens
         }
     }
 }
+
+#[derive(Deserialize)]
+pub struct NewMapping {
+    group: String,
+    role: String,
+    team: Option<String>,
+}
+
+fn back_to_roles(status: StatusCode, msg: &str) -> Response {
+    (status, Html(simple_page("Not done", &format!("<div class=\"notice notice-error\" role=\"alert\"><p>{}</p></div><p><a href=\"/admin/roles\">Back to role mapping</a></p>", html_escape(msg))))).into_response()
+}
+
+/// `POST /admin/roles` (admin): maps an identity-provider group to a role (and team).
+pub async fn add_role_mapping(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<NewMapping>) -> Response {
+    let Some(p) = user.principal else { return back_to_roles(StatusCode::UNAUTHORIZED, "Sign in first.") };
+    if !p.can(Action::ManageRoleMappings, None) {
+        return back_to_roles(StatusCode::FORBIDDEN, "Only admins may change role mappings.");
+    }
+    let spec = match f.team.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => format!("{}={}:{t}", f.group.trim(), f.role.trim()),
+        None => format!("{}={}", f.group.trim(), f.role.trim()),
+    };
+    let mapping = match crate::auth::mapping::parse(&spec) {
+        Ok(mut m) if m.len() == 1 && !f.group.contains([',', '=']) => m.remove(0),
+        Ok(_) => return back_to_roles(StatusCode::UNPROCESSABLE_ENTITY, "A group name may not contain ',' or '='."),
+        Err(e) => return back_to_roles(StatusCode::UNPROCESSABLE_ENTITY, &e),
+    };
+    match state.store.add_role_mapping(&mapping, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+        Ok(()) => Redirect::to("/admin/roles").into_response(),
+        Err(StoreError::Invalid(m)) => back_to_roles(StatusCode::UNPROCESSABLE_ENTITY, &m),
+        Err(e) => {
+            tracing::error!(error = %e, "role mapping failed");
+            back_to_roles(StatusCode::INTERNAL_SERVER_ERROR, "The mapping could not be saved; the cause is in the server log.")
+        }
+    }
+}
+
+/// `POST /admin/roles/{id}/delete` (admin).
+pub async fn delete_role_mapping(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Path(id): Path<i64>) -> Response {
+    let Some(p) = user.principal else { return back_to_roles(StatusCode::UNAUTHORIZED, "Sign in first.") };
+    if !p.can(Action::ManageRoleMappings, None) {
+        return back_to_roles(StatusCode::FORBIDDEN, "Only admins may change role mappings.");
+    }
+    match state.store.delete_role_mapping(id, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+        Ok(()) => Redirect::to("/admin/roles").into_response(),
+        Err(StoreError::NotFound(m)) => back_to_roles(StatusCode::NOT_FOUND, &m),
+        Err(e) => {
+            tracing::error!(error = %e, "role mapping deletion failed");
+            back_to_roles(StatusCode::INTERNAL_SERVER_ERROR, "The mapping could not be removed; the cause is in the server log.")
+        }
+    }
+}

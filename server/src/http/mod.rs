@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     };
     let estate: app::ports::Estate = Arc::new(crate::estate::StoreEstate {
         store: state.store.clone(),
+        configured_mappings: state.group_mappings.clone(),
         sign_in,
         demo: state.config.demo,
         access_contact: state.config.access_contact.clone(),
@@ -94,6 +95,8 @@ pub fn router(state: AppState) -> Router {
         .route("/signed-out", get(session::signed_out))
         .route("/admin/tokens", post(admin::create_token))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/admin/roles", post(admin::add_role_mapping))
+        .route("/admin/roles/{id}/delete", post(admin::delete_role_mapping))
         .nest("/api/v1", api)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();

@@ -319,6 +319,18 @@ impl Store {
     ) -> Result<()> {
         dispatch!(self, record_auth_event(user, actor, kind, payload, now))
     }
+    /// Stored mappings with ids (the admin page).
+    pub async fn role_mapping_rows(&self) -> Result<Vec<app::types::RoleMapping>> {
+        dispatch!(self, role_mapping_rows())
+    }
+    /// Stores a group → role mapping (audited).
+    pub async fn add_role_mapping(&self, m: &crate::auth::mapping::GroupMapping, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, add_role_mapping(m, actor, now))
+    }
+    /// Deletes a stored mapping (audited).
+    pub async fn delete_role_mapping(&self, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, delete_role_mapping(id, actor, now))
+    }
     /// Stored group → role mappings: (group, role, team).
     pub async fn role_mappings(&self) -> Result<Vec<(String, String, Option<String>)>> {
         dispatch!(self, role_mappings())

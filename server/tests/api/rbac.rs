@@ -117,6 +117,7 @@ async fn page_matrix_matches_the_specification() {
         ("/teams/payments", vec![(Action::ReadTeamDetails, Some("payments"))]),
         ("/teams/storefront", vec![(Action::ReadTeamDetails, Some("storefront"))]),
         ("/admin/tokens", vec![(Action::ManageTokens, None)]),
+        ("/admin/roles", vec![(Action::ManageRoleMappings, None)]),
     ];
     let roles: [(&str, Grant); 5] = [
         ("viewer", Grant { role: Role::Viewer, team: None }),
@@ -199,4 +200,33 @@ async fn demo_is_refused_on_https_and_postgres() {
     assert!(https.check_demo().unwrap_err().to_string().contains("https"));
     let pg = drydock::config::Config { demo: true, database_url: "postgres://x@127.0.0.1/db".into(), ..Default::default() };
     assert!(pg.check_demo().unwrap_err().to_string().contains("PostgreSQL"));
+}
+
+#[tokio::test]
+async fn role_mappings_are_admin_managed_and_audited() {
+    let app = demo_app().await;
+    demo_sign_in(&app, "security").await;
+    let add = |group: &str, role: &str, team: &str| {
+        app.client
+            .post(app.url("/admin/roles"))
+            .header("Origin", &app.base)
+            .form(&[("group", group.to_string()), ("role", role.to_string()), ("team", team.to_string())])
+    };
+    assert_eq!(add("g", "viewer", "").send().await.unwrap().status(), StatusCode::FORBIDDEN, "security may not");
+    app.client.post(app.url("/auth/logout")).header("Origin", &app.base).send().await.unwrap();
+    demo_sign_in(&app, "admin").await;
+    assert_eq!(add("team-b-dev", "developer", "team-b").send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(add("x", "developer", "").send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY, "developer needs a team");
+    assert_eq!(add("x", "ingest", "").send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY, "ingest is for tokens");
+    assert_eq!(add("team-b-dev", "developer", "team-b").send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY, "duplicate");
+    let page = app.client.get(app.url("/admin/roles")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("team-b-dev") && page.contains("team-b"));
+    let rows = app.db.store.role_mapping_rows().await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let id = rows[0].id.unwrap();
+    let r = app.client.post(app.url(&format!("/admin/roles/{id}/delete"))).header("Origin", &app.base).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(app.db.store.role_mapping_rows().await.unwrap().is_empty());
+    let kinds: Vec<String> = app.db.store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&"role_mapping.created".into()) && kinds.contains(&"role_mapping.deleted".into()), "{kinds:?}");
 }

@@ -36,6 +36,7 @@ on_both_backends!(
     ownership_longest_prefix_on_segment_boundaries,
     tokens_are_hashed_and_verified,
     every_change_appends_an_audit_event,
+    role_mappings_are_unique_and_audited,
 );
 
 fn actor() -> Actor {
@@ -223,4 +224,18 @@ async fn every_change_appends_an_audit_event(store: &Store) {
         .unwrap();
     let kinds: Vec<String> = store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ["scan.ingested", "team.created", "ownership_rule.created"]);
+}
+
+async fn role_mappings_are_unique_and_audited(store: &Store) {
+    let now = Utc::now();
+    let m = drydock::auth::mapping::parse("team-a-dev=developer:team-a").unwrap().remove(0);
+    store.add_role_mapping(&m, &actor(), now).await.unwrap();
+    assert!(store.add_role_mapping(&m, &actor(), now).await.is_err(), "the same mapping twice is refused");
+    let rows = store.role_mapping_rows().await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(store.role_mappings().await.unwrap(), vec![("team-a-dev".into(), "developer".into(), Some("team-a".into()))]);
+    store.delete_role_mapping(rows[0].id.unwrap(), &actor(), now).await.unwrap();
+    assert!(store.delete_role_mapping(rows[0].id.unwrap(), &actor(), now).await.is_err());
+    let kinds: Vec<String> = store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["team.created", "role_mapping.created", "role_mapping.deleted"]);
 }

@@ -81,3 +81,84 @@ pub async fn role_mappings(pool: &Pool) -> Result<Vec<(String, String, Option<St
     .fetch_all(pool)
     .await?)
 }
+
+/// Stored mappings with their ids, for the admin page.
+pub async fn role_mapping_rows(pool: &Pool) -> Result<Vec<app::types::RoleMapping>> {
+    let rows: Vec<(i64, String, String, Option<String>, DateTime<Utc>, String)> = sqlx::query_as(
+        "SELECT m.id, m.idp_group, m.role, t.name, m.created_at, m.created_by
+         FROM role_mappings m LEFT JOIN teams t ON t.id = m.team_id ORDER BY m.idp_group, m.role",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, group, role, team, created_at, created_by)| app::types::RoleMapping {
+            id: Some(id),
+            group,
+            role,
+            team,
+            source: format!("added {} by {created_by}", created_at.format("%Y-%m-%d")),
+        })
+        .collect())
+}
+
+pub async fn add_role_mapping(
+    pool: &Pool,
+    mapping: &crate::auth::mapping::GroupMapping,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    let team_id = match &mapping.grant.team {
+        Some(t) => Some(ensure_team(&mut tx, t, actor, now).await?),
+        None => None,
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO role_mappings (idp_group, role, team_id, created_at, created_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&mapping.group)
+    .bind(mapping.grant.role.as_str())
+    .bind(team_id)
+    .bind(now)
+    .bind(&actor.0)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(StoreError::Invalid(format!("group {:?} already maps to that role and team", mapping.group)));
+    }
+    append_event(
+        &mut tx,
+        actor,
+        "role_mapping.created",
+        &format!("group:{}", mapping.group),
+        serde_json::json!({ "group": mapping.group, "role": mapping.grant.role.as_str(), "team": mapping.grant.team }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete_role_mapping(pool: &Pool, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    let row: Option<(String, String)> = sqlx::query_as("DELETE FROM role_mappings WHERE id = $1 RETURNING idp_group, role")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some((group, role)) = row else {
+        return Err(StoreError::NotFound(format!("no role mapping has id {id}")));
+    };
+    append_event(
+        &mut tx,
+        actor,
+        "role_mapping.deleted",
+        &format!("group:{group}"),
+        serde_json::json!({ "id": id, "group": group, "role": role }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
