@@ -112,3 +112,21 @@ pub fn TeamLink(team: Option<String>) -> impl IntoView {
         None => view! { <span class="label label-warn">"unowned"</span> }.into_any(),
     }
 }
+
+/// The `<option>`s of a role picker; `ingest` only where tokens are made (people never get it).
+#[component]
+pub fn RoleOptions(with_ingest: bool) -> impl IntoView {
+    let roles: &[(&str, &str)] = &[
+        ("ingest", "ingest — send reports in, read nothing"),
+        ("viewer", "viewer"),
+        ("developer", "developer (needs a team)"),
+        ("manager", "manager (needs a team)"),
+        ("security", "security"),
+        ("admin", "admin"),
+    ];
+    roles
+        .iter()
+        .filter(|(r, _)| with_ingest || *r != "ingest")
+        .map(|(r, label)| view! { <option value=*r>{*label}</option> })
+        .collect_view()
+}

@@ -1,6 +1,7 @@
 //! `/admin/roles`: which identity-provider groups give which role (and team). Admins add and
 //! remove stored mappings with plain forms; configured ones (`DRYDOCK_GROUP_ROLES`) are listed too.
 
+use super::components::RoleOptions;
 use super::layout::LoadError;
 use crate::server_fns::get_role_mappings;
 use leptos::prelude::*;
@@ -23,13 +24,7 @@ pub fn RolesPage() -> impl IntoView {
                             <label for="map-group">"Group"</label>
                             <input id="map-group" name="group" required/>
                             <label for="map-role">"Role"</label>
-                            <select id="map-role" name="role">
-                                <option value="viewer">"viewer"</option>
-                                <option value="developer">"developer"</option>
-                                <option value="manager">"manager"</option>
-                                <option value="security">"security"</option>
-                                <option value="admin">"admin"</option>
-                            </select>
+                            <select id="map-role" name="role"><RoleOptions with_ingest=false/></select>
                             <label for="map-team">"Team"</label>
                             <input id="map-team" name="team"/>
                             <button type="submit">"Add mapping"</button>

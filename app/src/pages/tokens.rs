@@ -1,6 +1,7 @@
 //! `/admin/tokens`: API tokens for security and admin. Creating and revoking are plain forms
 //! (they work without JavaScript); a new token's secret is shown once, on the page that follows.
 
+use super::components::RoleOptions;
 use super::layout::LoadError;
 use crate::format::date;
 use crate::server_fns::get_tokens;
@@ -24,14 +25,7 @@ pub fn TokensPage() -> impl IntoView {
                             <label for="token-name">"Name"</label>
                             <input id="token-name" name="name" required maxlength="100"/>
                             <label for="token-role">"Role"</label>
-                            <select id="token-role" name="role">
-                                <option value="ingest">"ingest — send reports in, read nothing"</option>
-                                <option value="viewer">"viewer"</option>
-                                <option value="developer">"developer (needs a team)"</option>
-                                <option value="manager">"manager (needs a team)"</option>
-                                <option value="security">"security"</option>
-                                <option value="admin">"admin"</option>
-                            </select>
+                            <select id="token-role" name="role"><RoleOptions with_ingest=true/></select>
                             <label for="token-team">"Team (optional)"</label>
                             <input id="token-team" name="team"/>
                             <button type="submit">"Create token"</button>

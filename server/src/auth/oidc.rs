@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    AuthorizationCode, ClaimsVerificationError, SignatureVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
     RedirectUrl, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
@@ -165,7 +165,8 @@ impl Oidc {
         let nonce = Nonce::new(pending.nonce.clone());
         let claims = match id_token.claims(&client.id_token_verifier(), &nonce) {
             Ok(c) => c.clone(),
-            Err(e) if e.to_string().contains("key") => {
+            // Unknown signing key (the Display text does not say so: match the variant).
+            Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey)) => {
                 // Unknown signing key: the provider may have rotated its keys; rediscover once.
                 let client = client!(self, self.metadata(true).await?);
                 let verifier = client.id_token_verifier();

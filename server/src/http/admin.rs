@@ -11,9 +11,44 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-fn refuse(status: StatusCode, msg: &str) -> Response {
-    (status, Html(simple_page("Not done", &format!("<div class=\"notice notice-error\" role=\"alert\"><p>{}</p></div><p><a href=\"/admin/tokens\">Back to API tokens</a></p>", html_escape(msg))))).into_response()
+const TOKENS: (&str, &str) = ("/admin/tokens", "API tokens");
+const ROLES: (&str, &str) = ("/admin/roles", "role mapping");
+
+/// A refusal page with a way back to the admin page the form came from.
+fn refuse(back: (&str, &str), status: StatusCode, msg: &str) -> Response {
+    let body = format!(
+        "<div class=\"notice notice-error\" role=\"alert\"><p>{}</p></div><p><a href=\"{}\">Back to {}</a></p>",
+        html_escape(msg),
+        back.0,
+        back.1
+    );
+    (status, Html(simple_page("Not done", &body))).into_response()
 }
+
+/// The signed-in principal if the RBAC specification allows `action`, else the refusal page.
+fn authorise(user: CurrentUser, action: Action, back: (&str, &str), denied: &str) -> Result<crate::auth::Principal, Response> {
+    let Some(p) = user.principal else { return Err(refuse(back, StatusCode::UNAUTHORIZED, "Sign in first.")) };
+    if p.can(action, None) {
+        Ok(p)
+    } else {
+        Err(refuse(back, StatusCode::FORBIDDEN, denied))
+    }
+}
+
+/// Maps a store failure of a form to its page; internal causes go to the log only.
+fn store_failure(back: (&str, &str), e: StoreError, what: &str) -> Response {
+    match e {
+        StoreError::Invalid(m) => refuse(back, StatusCode::UNPROCESSABLE_ENTITY, &m),
+        StoreError::NotFound(m) => refuse(back, StatusCode::NOT_FOUND, &m),
+        other => {
+            tracing::error!(error = %other, "{what} failed");
+            refuse(back, StatusCode::INTERNAL_SERVER_ERROR, &format!("The {what} failed; the cause is in the server log."))
+        }
+    }
+}
+
+const NO_TOKENS: &str = "Your role may not manage API tokens (security and admin may).";
+const NO_ROLES: &str = "Only admins may change role mappings.";
 
 #[derive(Deserialize)]
 pub struct NewToken {
@@ -24,16 +59,16 @@ pub struct NewToken {
 
 /// `POST /admin/tokens`: security creates ingest tokens, admin any role. The secret is shown once.
 pub async fn create_token(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<NewToken>) -> Response {
-    let Some(p) = user.principal else { return refuse(StatusCode::UNAUTHORIZED, "Sign in first.") };
-    if !p.can(Action::ManageTokens, None) {
-        return refuse(StatusCode::FORBIDDEN, "Your role may not manage API tokens (security and admin may).");
-    }
+    let p = match authorise(user, Action::ManageTokens, TOKENS, NO_TOKENS) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let role: Role = match f.role.parse() {
         Ok(r) => r,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
+        Err(e) => return refuse(TOKENS, StatusCode::BAD_REQUEST, &e),
     };
     if role != Role::Ingest && !p.can(Action::ManageRoleMappings, None) {
-        return refuse(StatusCode::FORBIDDEN, "Security may create ingest tokens only; ask an admin for other roles.");
+        return refuse(TOKENS, StatusCode::FORBIDDEN, "Security may create ingest tokens only; ask an admin for other roles.");
     }
     let team = f.team.as_deref().map(str::trim).filter(|t| !t.is_empty());
     match state.store.create_token(&f.name, role, team, &Actor(p.actor.clone()), chrono::Utc::now()).await {
@@ -45,27 +80,19 @@ pub async fn create_token(State(state): State<AppState>, Extension(user): Extens
             ),
         ))
         .into_response(),
-        Err(StoreError::Invalid(m)) => refuse(StatusCode::UNPROCESSABLE_ENTITY, &m),
-        Err(e) => {
-            tracing::error!(error = %e, "token creation failed");
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "The token could not be created; the cause is in the server log.")
-        }
+        Err(e) => store_failure(TOKENS, e, "token creation"),
     }
 }
 
 /// `POST /admin/tokens/{id}/revoke`.
 pub async fn revoke_token(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Path(id): Path<i64>) -> Response {
-    let Some(p) = user.principal else { return refuse(StatusCode::UNAUTHORIZED, "Sign in first.") };
-    if !p.can(Action::ManageTokens, None) {
-        return refuse(StatusCode::FORBIDDEN, "Your role may not manage API tokens (security and admin may).");
-    }
+    let p = match authorise(user, Action::ManageTokens, TOKENS, NO_TOKENS) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     match state.store.revoke_token(id, &Actor(p.actor.clone()), chrono::Utc::now()).await {
-        Ok(()) => Redirect::to("/admin/tokens").into_response(),
-        Err(StoreError::NotFound(m)) => refuse(StatusCode::NOT_FOUND, &m),
-        Err(e) => {
-            tracing::error!(error = %e, "token revocation failed");
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "The token could not be revoked; the cause is in the server log.")
-        }
+        Ok(()) => Redirect::to(TOKENS.0).into_response(),
+        Err(e) => store_failure(TOKENS, e, "token revocation"),
     }
 }
 
@@ -76,47 +103,35 @@ pub struct NewMapping {
     team: Option<String>,
 }
 
-fn back_to_roles(status: StatusCode, msg: &str) -> Response {
-    (status, Html(simple_page("Not done", &format!("<div class=\"notice notice-error\" role=\"alert\"><p>{}</p></div><p><a href=\"/admin/roles\">Back to role mapping</a></p>", html_escape(msg))))).into_response()
-}
-
 /// `POST /admin/roles` (admin): maps an identity-provider group to a role (and team).
 pub async fn add_role_mapping(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<NewMapping>) -> Response {
-    let Some(p) = user.principal else { return back_to_roles(StatusCode::UNAUTHORIZED, "Sign in first.") };
-    if !p.can(Action::ManageRoleMappings, None) {
-        return back_to_roles(StatusCode::FORBIDDEN, "Only admins may change role mappings.");
-    }
+    let p = match authorise(user, Action::ManageRoleMappings, ROLES, NO_ROLES) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let spec = match f.team.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => format!("{}={}:{t}", f.group.trim(), f.role.trim()),
         None => format!("{}={}", f.group.trim(), f.role.trim()),
     };
     let mapping = match crate::auth::mapping::parse(&spec) {
         Ok(mut m) if m.len() == 1 && !f.group.contains([',', '=']) => m.remove(0),
-        Ok(_) => return back_to_roles(StatusCode::UNPROCESSABLE_ENTITY, "A group name may not contain ',' or '='."),
-        Err(e) => return back_to_roles(StatusCode::UNPROCESSABLE_ENTITY, &e),
+        Ok(_) => return refuse(ROLES, StatusCode::UNPROCESSABLE_ENTITY, "A group name may not contain ',' or '='."),
+        Err(e) => return refuse(ROLES, StatusCode::UNPROCESSABLE_ENTITY, &e),
     };
     match state.store.add_role_mapping(&mapping, &Actor(p.actor.clone()), chrono::Utc::now()).await {
-        Ok(()) => Redirect::to("/admin/roles").into_response(),
-        Err(StoreError::Invalid(m)) => back_to_roles(StatusCode::UNPROCESSABLE_ENTITY, &m),
-        Err(e) => {
-            tracing::error!(error = %e, "role mapping failed");
-            back_to_roles(StatusCode::INTERNAL_SERVER_ERROR, "The mapping could not be saved; the cause is in the server log.")
-        }
+        Ok(()) => Redirect::to(ROLES.0).into_response(),
+        Err(e) => store_failure(ROLES, e, "role mapping"),
     }
 }
 
 /// `POST /admin/roles/{id}/delete` (admin).
 pub async fn delete_role_mapping(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Path(id): Path<i64>) -> Response {
-    let Some(p) = user.principal else { return back_to_roles(StatusCode::UNAUTHORIZED, "Sign in first.") };
-    if !p.can(Action::ManageRoleMappings, None) {
-        return back_to_roles(StatusCode::FORBIDDEN, "Only admins may change role mappings.");
-    }
+    let p = match authorise(user, Action::ManageRoleMappings, ROLES, NO_ROLES) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     match state.store.delete_role_mapping(id, &Actor(p.actor.clone()), chrono::Utc::now()).await {
-        Ok(()) => Redirect::to("/admin/roles").into_response(),
-        Err(StoreError::NotFound(m)) => back_to_roles(StatusCode::NOT_FOUND, &m),
-        Err(e) => {
-            tracing::error!(error = %e, "role mapping deletion failed");
-            back_to_roles(StatusCode::INTERNAL_SERVER_ERROR, "The mapping could not be removed; the cause is in the server log.")
-        }
+        Ok(()) => Redirect::to(ROLES.0).into_response(),
+        Err(e) => store_failure(ROLES, e, "role mapping removal"),
     }
 }

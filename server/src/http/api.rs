@@ -15,13 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::collections::HashMap;
 
-fn query_map(raw: Option<String>) -> Result<HashMap<String, String>, ApiError> {
-    let raw = raw.unwrap_or_default();
-    let mut out = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
-        out.insert(k.into_owned(), v.into_owned());
-    }
-    Ok(out)
+fn query_map(raw: Option<String>) -> HashMap<String, String> {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect()
 }
 
 fn int_param(q: &HashMap<String, String>, name: &str, default: i64) -> Result<i64, ApiError> {
@@ -57,7 +52,7 @@ pub async fn post_scan(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::SendData, None)?;
-    let q = query_map(raw)?;
+    let q = query_map(raw);
     let format = q.get("format").map(|f| Format::from_name(f)).transpose()?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
     if body.is_empty() {
@@ -81,7 +76,7 @@ pub async fn list_images(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Page<ImageSummary>>, ApiError> {
     caller.require(Action::ReadEstate, None)?;
-    let q = query_map(raw)?;
+    let q = query_map(raw);
     let limit = int_param(&q, "limit", 100)?.clamp(1, 1000);
     let offset = int_param(&q, "offset", 0)?;
     let visible = caller.principal().visible_teams();

@@ -116,6 +116,10 @@ pub async fn images_page(pool: &Pool, limit: i64, offset: i64, teams: Option<&[S
 
 pub async fn image_detail(pool: &Pool, digest: &str) -> Result<Option<ImageDetail>> {
     let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
+    image_detail_by_id(pool, id).await
+}
+
+async fn image_detail_by_id(pool: &Pool, id: i64) -> Result<Option<ImageDetail>> {
     let Some(summary) = summaries(pool, &[id]).await?.pop() else { return Ok(None) };
     let rows: Vec<(i64, String, String, String, DateTime<Utc>, DateTime<Utc>, i64, i64, i64, i64, i64, i64)> =
         sqlx::query_as(
@@ -145,8 +149,8 @@ pub async fn image_detail(pool: &Pool, digest: &str) -> Result<Option<ImageDetai
 }
 
 pub async fn image_view(pool: &Pool, digest: &str) -> Result<Option<ImageView>> {
-    let Some(image) = image_detail(pool, digest).await? else { return Ok(None) };
-    let id = image_id_by_digest(pool, &image.summary.digest).await?;
+    let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
+    let Some(image) = image_detail_by_id(pool, id).await? else { return Ok(None) };
     let rows: Vec<(
         String,
         String,
