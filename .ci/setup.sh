@@ -39,6 +39,9 @@ fi
 
 if [ "$want_tests" = 1 ]; then
   [ -x /usr/bin/chromium ] || apt_install chromium
+  # The real Distribution registry, skopeo to push test images, htpasswd for its Basic auth.
+  { command -v docker-registry >/dev/null && command -v skopeo >/dev/null && command -v htpasswd >/dev/null; } ||
+    apt_install docker-registry skopeo apache2-utils
   if ! command -v pg_ctlcluster >/dev/null; then
     apt_install postgresql
   fi

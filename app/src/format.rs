@@ -17,12 +17,20 @@ pub fn date(t: &DateTime<Utc>) -> String {
 
 /// Percent-encodes a path segment (digests carry `:`; team names are slugs).
 pub fn path_segment(s: &str) -> String {
+    encode(s, false)
+}
+
+/// Percent-encodes a query parameter value (repository names keep their `/`).
+pub fn query_value(s: &str) -> String {
+    encode(s, true)
+}
+
+fn encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => out.push(b as char),
+            b'/' if keep_slash => out.push('/'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

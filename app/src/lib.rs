@@ -62,6 +62,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams/:name") view=pages::team::TeamPage ssr=SsrMode::Async/>
                     <Route path=path!("/images") view=pages::images::ImagesPage ssr=SsrMode::Async/>
                     <Route path=path!("/images/:digest") view=pages::image::ImagePage ssr=SsrMode::Async/>
+                    <Route path=path!("/registries") view=pages::registries::RegistriesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/repository") view=pages::registries::RepositoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/roles") view=pages::roles::RolesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/tokens") view=pages::tokens::TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/ownership") view=pages::ownership::OwnershipPage ssr=SsrMode::Async/>

@@ -36,6 +36,10 @@ pub trait EstateQueries: Send + Sync {
     async fn role_mappings(&self) -> Result<Vec<RoleMapping>, PortError>;
     /// This deployment and the person viewing it.
     async fn deployment(&self) -> Result<DeploymentInfo, PortError>;
+    /// Configured registries with their status and repositories.
+    async fn registries(&self) -> Result<Vec<crate::types::RegistryOverview>, PortError>;
+    /// One repository by `registry-host/name`; `None` if unknown.
+    async fn repository(&self, name: &str) -> Result<Option<crate::types::RepositoryView>, PortError>;
 }
 
 /// The handle pages take from the context.

@@ -9,8 +9,19 @@ fn estate() -> Result<crate::ports::Estate, ServerFnError> {
         .ok_or_else(|| ServerFnError::new("the estate store is not available"))
 }
 
+/// The port's error as the server function's, with the HTTP status a caller of the endpoint sees
+/// (401 nobody signed in, 403 refused, 500 failure).
 #[cfg(feature = "ssr")]
 fn port_err(e: crate::ports::PortError) -> ServerFnError {
+    use crate::ports::PortError;
+    let status = match &e {
+        PortError::Unauthenticated => http::StatusCode::UNAUTHORIZED,
+        PortError::Forbidden(_) => http::StatusCode::FORBIDDEN,
+        PortError::Internal(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(status);
+    }
     ServerFnError::new(e.to_string())
 }
 
@@ -70,4 +81,16 @@ pub async fn get_tokens() -> Result<Vec<ApiToken>, ServerFnError> {
 #[server(endpoint = "role-mappings")]
 pub async fn get_role_mappings() -> Result<Vec<RoleMapping>, ServerFnError> {
     estate()?.role_mappings().await.map_err(port_err)
+}
+
+/// Registries with status and repositories.
+#[server(endpoint = "registries")]
+pub async fn get_registries() -> Result<Vec<crate::types::RegistryOverview>, ServerFnError> {
+    estate()?.registries().await.map_err(port_err)
+}
+
+/// One repository by `registry-host/name`, `None` when unknown.
+#[server(endpoint = "repository")]
+pub async fn get_repository(name: String) -> Result<Option<crate::types::RepositoryView>, ServerFnError> {
+    estate()?.repository(&name).await.map_err(port_err)
 }

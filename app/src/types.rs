@@ -197,10 +197,118 @@ pub struct ImageSummary {
     /// Operating system as the scanner saw it, e.g. "alpine 3.11.5".
     pub os: Option<String>,
     pub first_seen: DateTime<Utc>,
+    /// When a scanner with vulnerability data last looked at it.
     pub last_scanned: Option<DateTime<Utc>>,
+    /// Not scanned, scanned, or SBOM only: "no findings" never stands in for "not scanned".
+    pub scan_state: ScanState,
+    /// Each scanner that reported on the image, with its latest report.
+    pub scanners: Vec<ScannerSeen>,
+    /// True for an index / manifest list (its platform manifests are in `platforms`).
+    pub is_index: bool,
+    /// `os/architecture[/variant]` from the image config (None for an index or when unknown).
+    pub platform: Option<String>,
+    /// An index's platform manifests.
+    pub platforms: Vec<PlatformManifest>,
+    pub media_type: Option<String>,
+    /// The config's labels.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// The promotion state in force (by label or by repository placement).
+    pub promotion: Promotion,
+    /// none / present / verified (a trusted key verified a signature naming this digest).
+    pub signed: SignatureState,
+    /// Which key verified it, or why a present signature did not verify.
+    pub signature_detail: Option<String>,
+    /// The config's user (None when the collector has not read the config).
+    pub user: Option<String>,
+    /// `org.opencontainers.image.base.name` / `.digest`.
+    pub base_name: Option<String>,
+    pub base_digest: Option<String>,
+}
+
+/// A platform manifest of an index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformManifest {
+    pub digest: String,
+    pub platform: String,
+}
+
+/// Whether an image is promoted, and by which rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promotion {
+    /// `label` or `repository`: the rule in force.
+    pub mode: String,
+    pub promoted: bool,
+    /// The label's value, or the promoted repository the image is in.
+    pub value: Option<String>,
+}
+
+/// A cosign signature's state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureState {
+    #[default]
+    None,
+    Present,
+    Verified,
+}
+
+impl SignatureState {
+    pub fn parse(s: &str) -> SignatureState {
+        match s {
+            "verified" => SignatureState::Verified,
+            "present" => SignatureState::Present,
+            _ => SignatureState::None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SignatureState::None => "not signed",
+            SignatureState::Present => "signature not verified",
+            SignatureState::Verified => "signed (verified)",
+        }
+    }
+}
+
+/// Whether Drydock knows an image's vulnerabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanState {
+    /// No report at all.
+    NotScanned,
+    /// At least one report with vulnerability data.
+    Scanned,
+    /// Only SBOMs: packages are known, vulnerabilities are not.
+    SbomOnly,
+}
+
+impl ScanState {
+    pub fn label(self) -> &'static str {
+        match self {
+            ScanState::NotScanned => "not scanned",
+            ScanState::Scanned => "scanned",
+            ScanState::SbomOnly => "SBOM only",
+        }
+    }
+}
+
+/// One scanner's latest report on an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScannerSeen {
+    pub scanner: String,
+    /// False for an SBOM without vulnerability data.
+    pub vulnerability_data: bool,
+    pub last_report: DateTime<Utc>,
 }
 
 impl ImageSummary {
+    /// "2026-11-27" when scanned, else "SBOM only" or "not scanned".
+    pub fn scan_status_text(&self) -> String {
+        match (self.scan_state, &self.last_scanned) {
+            (ScanState::Scanned, Some(t)) => crate::format::date(t),
+            (state, _) => state.label().to_string(),
+        }
+    }
+
     /// The most readable name: the first repository and tag, else the short digest.
     pub fn display_name(&self) -> String {
         match self.repositories.first() {
@@ -258,6 +366,7 @@ pub struct FindingRow {
 pub struct TeamSummary {
     pub name: String,
     pub display_name: String,
+    /// Images (platform manifests; an index is not counted: its platforms are).
     pub images: i64,
     pub findings: FindingCounts,
 }
@@ -290,6 +399,8 @@ pub struct ImageView {
     pub image: ImageDetail,
     /// Open findings, worst first, then resolved ones.
     pub findings: Vec<FindingRow>,
+    /// The package inventory scanners and SBOMs reported.
+    pub packages: Vec<PackageRow>,
 }
 
 /// A page of a list, as every list endpoint answers.
@@ -371,4 +482,96 @@ pub struct RoleMapping {
     pub team: Option<String>,
     /// "configuration" or who added it when.
     pub source: String,
+}
+
+/// A configured registry, as stored (never a secret: a password is named by its variable).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RegistryRow {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub username: Option<String>,
+    /// The environment variable holding the password or token.
+    pub password_env: Option<String>,
+    pub has_ca: bool,
+    pub insecure: bool,
+    /// On the approved list.
+    pub approved: bool,
+    /// Repositories read where the registry has no catalog.
+    pub repositories: Vec<String>,
+    pub status: RegistryStatus,
+}
+
+/// The collector's last results for a registry.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RegistryStatus {
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Failed runs in a row (the back-off grows with it).
+    pub failures: i64,
+    pub next_attempt: Option<DateTime<Utc>>,
+    pub repositories: i64,
+    pub tags: i64,
+    pub manifests: i64,
+}
+
+/// A registry with its repositories (the Registries page).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RegistryOverview {
+    pub registry: RegistryRow,
+    pub repositories: Vec<RepositoryInfo>,
+}
+
+/// One repository in a list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RepositoryInfo {
+    /// `registry-host/name`.
+    pub repository: String,
+    pub tags: i64,
+    pub images: i64,
+    pub collected_at: Option<DateTime<Utc>>,
+    pub last_push: Option<DateTime<Utc>>,
+    pub last_push_by: Option<String>,
+}
+
+/// A repository's tags (the Repository page).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RepositoryView {
+    pub repository: String,
+    /// The configured registry it was collected from.
+    pub registry: Option<String>,
+    pub tags: Vec<TagInfo>,
+    /// Pushes and deletions the registry notified, newest first.
+    pub events: Vec<RegistryEventRow>,
+}
+
+/// A tag and what it points at.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TagInfo {
+    pub tag: String,
+    pub image: ImageSummary,
+    pub updated_at: DateTime<Utc>,
+    pub last_push: Option<DateTime<Utc>>,
+    pub last_push_by: Option<String>,
+}
+
+/// A push or deletion the registry notified.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RegistryEventRow {
+    pub action: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+    pub actor: Option<String>,
+    pub source_addr: Option<String>,
+    pub happened_at: DateTime<Utc>,
+}
+
+/// An installed package of an image.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PackageRow {
+    pub pkg_type: String,
+    pub name: String,
+    pub version: String,
+    pub path: String,
 }

@@ -105,5 +105,32 @@ test("image page shows findings with a live filter", async ({ page }) => {
   await expect(rows.first()).toContainText("apk-tools");
   await expect(page.locator("#finding-count")).toHaveText("Showing 1 of 236 open findings");
   await page.getByLabel("Filter by vulnerability or package").fill("");
+  await expect(page.locator("#scan-state")).toContainText("scanned by trivy");
+  await expect(page.locator("#signature")).toHaveText("not signed");
+  // The package inventory, searchable.
+  await page.getByLabel("Search packages").fill("apk-tools");
+  await expect(page.locator("#packages tbody tr").first()).toContainText("apk-tools");
+  await expect(page.locator("#package-count")).toContainText(/Showing [1-9]\d* of \d+ packages/);
   await page.screenshot({ path: "screenshots/image.png" });
+});
+
+test("admins add a registry with a plain form; its status shows on the Registries page", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.goto("/registries");
+  await expect(page.getByRole("heading", { level: 1, name: "Registries" })).toBeVisible();
+  await expect(page.getByText("No registry is configured.")).toBeVisible();
+  await page.getByLabel("Name", { exact: true }).fill("unreachable");
+  await page.getByLabel("Base URL").fill("http://127.0.0.1:9");
+  await page.getByLabel("Approved registry").check();
+  await page.getByRole("button", { name: "Add registry" }).click();
+  await expect(page).toHaveURL(/\/registries$/);
+  await expect(page.getByRole("heading", { level: 2, name: "unreachable" })).toBeVisible();
+  // The first collection runs in the background and fails: the page says so, with the error.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator(".error", { hasText: "Last error" })).toContainText("unreachable");
+  }).toPass({ timeout: 15_000 });
+  await expect(page.getByRole("button", { name: "Remove unreachable from the approved list" })).toBeVisible();
+  await page.screenshot({ path: "screenshots/registries.png", fullPage: true });
+  await noSeriousA11yViolations(page);
 });

@@ -54,6 +54,53 @@ pub enum Command {
     },
     /// Send scanner reports in, directly into the database or to a running server.
     Ingest(IngestArgs),
+    /// Manage the registries Drydock collects from.
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
+    /// Run every configured collector once, print a summary per registry; non-zero exit if any failed.
+    Collect {
+        /// Run once and exit (the only mode: `serve` collects on its schedule).
+        #[arg(long, required = true)]
+        once: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegistryCommand {
+    /// Add a registry: drydock registry add NAME URL [--username U --password-env VAR] [--ca-file F]
+    Add {
+        name: String,
+        /// Base URL, e.g. https://registry.example.com (http:// only for loopback or --insecure).
+        url: String,
+        #[arg(long)]
+        username: Option<String>,
+        /// The environment variable holding the password or token (the secret is never stored).
+        #[arg(long, requires = "username")]
+        password_env: Option<String>,
+        /// PEM CA bundle to trust for this registry.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// Allow plain http:// to a non-loopback host.
+        #[arg(long)]
+        insecure: bool,
+        /// Put the registry on the approved list.
+        #[arg(long)]
+        approved: bool,
+        /// Repositories to read when the registry has no catalog (repeatable).
+        #[arg(long = "repository")]
+        repositories: Vec<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List the registries and their collection status.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -75,7 +122,7 @@ pub enum TokenCommand {
 
 #[derive(Args, Debug)]
 pub struct IngestArgs {
-    /// Report files (Trivy JSON).
+    /// Report files (Trivy JSON, Grype JSON, CycloneDX JSON).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
@@ -173,6 +220,69 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ingest(args) => ingest_files(cli.config.as_ref(), args).await,
+        Command::Registry { command: RegistryCommand::Add { name, url, username, password_env, ca_file, insecure, approved, repositories, db } } => {
+            let ca_pem = match &ca_file {
+                Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("--ca-file {}", f.display()))?),
+                None => None,
+            };
+            let mut new = crate::registry::NewRegistry { name, url, username, password_env, ca_pem, insecure, approved, repositories };
+            new.validate().map_err(|e| anyhow::anyhow!("registry {e}"))?;
+            let config = load_config(cli.config.as_ref(), &db)?;
+            let store = open_store(&config).await?;
+            let r = store.add_registry(&new, &Actor::cli(), chrono::Utc::now()).await?;
+            println!("registry {} added: {}{}", r.name, r.url, if r.approved { " (approved)" } else { "" });
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Registry { command: RegistryCommand::List { db } } => {
+            let config = load_config(cli.config.as_ref(), &db)?;
+            let store = open_store(&config).await?;
+            for r in store.registries().await? {
+                let s = &r.status;
+                println!(
+                    "{}\t{}\t{}\trepositories {}, tags {}, manifests {}\tlast success {}\t{}",
+                    r.name,
+                    r.url,
+                    if r.approved { "approved" } else { "not approved" },
+                    s.repositories,
+                    s.tags,
+                    s.manifests,
+                    s.last_success.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into()),
+                    s.last_error.as_deref().map(|e| format!("FAILING: {e}")).unwrap_or_else(|| "ok".into())
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Collect { once: _, db } => {
+            let config = load_config(cli.config.as_ref(), &db)?;
+            let settings = config.collect_settings()?;
+            let store = open_store(&config).await?;
+            let regs = store.registries().await?;
+            if regs.is_empty() {
+                bail!("no registries are configured (drydock registry add NAME URL)");
+            }
+            let mut failed = false;
+            for r in regs {
+                match crate::registry::collect_registry(&store, &r, &settings, None, chrono::Utc::now()).await {
+                    Ok(s) => {
+                        println!(
+                            "{}: {} repositories, {} tags, {} new manifests, {} verified signatures{}",
+                            r.name,
+                            s.repositories,
+                            s.tags,
+                            s.new_manifests,
+                            s.signatures_verified,
+                            if s.errors.is_empty() { String::new() } else { format!("; FAILED: {}", s.errors.join("; ")) }
+                        );
+                        failed |= !s.errors.is_empty();
+                    }
+                    Err(e) => {
+                        println!("{}: FAILED: {e}", r.name);
+                        failed = true;
+                    }
+                }
+            }
+            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
     }
 }
 

@@ -39,6 +39,18 @@ pub struct Config {
     pub session_idle_minutes: i64,
     /// A session ends this long after sign-in, active or not.
     pub session_absolute_hours: i64,
+    /// How often `serve` collects every registry (a failing one backs off on its own).
+    pub collect_interval_minutes: u64,
+    /// Trusted cosign public keys (ECDSA P-256 PEM files), comma separated in the environment.
+    pub cosign_keys: String,
+    /// How promotion is decided: `label` (the image's label `promotion_label` says it) or
+    /// `repository` (the image is in a repository matching `promotion_repositories`).
+    pub promotion_mode: String,
+    /// The label carrying the promotion state (label mode).
+    pub promotion_label: String,
+    /// Repository patterns (`*` within a path segment, `**` across) that count as promoted
+    /// (repository mode), comma separated, e.g. `registry.example.com/prod/**`.
+    pub promotion_repositories: String,
 }
 
 impl Default for Config {
@@ -59,6 +71,11 @@ impl Default for Config {
             access_contact: "your Drydock administrator".into(),
             session_idle_minutes: 8 * 60,
             session_absolute_hours: 12,
+            collect_interval_minutes: 15,
+            cosign_keys: String::new(),
+            promotion_mode: "label".into(),
+            promotion_label: "promotion".into(),
+            promotion_repositories: String::new(),
         }
     }
 }
@@ -78,6 +95,11 @@ impl fmt::Debug for Config {
             .field("oidc_scopes", &self.oidc_scopes)
             .field("oidc_groups_claim", &self.oidc_groups_claim)
             .field("group_roles", &self.group_roles)
+            .field("collect_interval_minutes", &self.collect_interval_minutes)
+            .field("cosign_keys", &self.cosign_keys)
+            .field("promotion_mode", &self.promotion_mode)
+            .field("promotion_label", &self.promotion_label)
+            .field("promotion_repositories", &self.promotion_repositories)
             .finish()
     }
 }
@@ -128,6 +150,29 @@ impl Config {
             anyhow::bail!("--demo is refused when the public URL is https: demo sign-in would open a real deployment to anyone");
         }
         Ok(())
+    }
+
+    /// The collector's settings: the trusted keys, loaded (a key that does not load is an error).
+    pub fn collect_settings(&self) -> anyhow::Result<crate::registry::CollectSettings> {
+        let mut trusted_keys = Vec::new();
+        for p in self.cosign_keys.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            trusted_keys.push(crate::registry::cosign::TrustedKey::load(Path::new(p)).map_err(|e| anyhow::anyhow!("DRYDOCK_COSIGN_KEYS: {e}"))?);
+        }
+        Ok(crate::registry::CollectSettings { trusted_keys })
+    }
+
+    /// How promotion is decided, checked.
+    pub fn promotion(&self) -> anyhow::Result<crate::registry::Promotion> {
+        match self.promotion_mode.as_str() {
+            "label" => Ok(crate::registry::Promotion::Label(self.promotion_label.clone())),
+            "repository" => {
+                let patterns: Vec<String> =
+                    self.promotion_repositories.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect();
+                anyhow::ensure!(!patterns.is_empty(), "DRYDOCK_PROMOTION_MODE=repository needs DRYDOCK_PROMOTION_REPOSITORIES");
+                Ok(crate::registry::Promotion::Repository(patterns))
+            }
+            other => anyhow::bail!("DRYDOCK_PROMOTION_MODE: {other:?} is not label or repository"),
+        }
     }
 
     /// OIDC settings when sign-in is configured.

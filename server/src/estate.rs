@@ -15,6 +15,7 @@ pub struct StoreEstate {
     pub sign_in: SignInMode,
     pub demo: bool,
     pub access_contact: String,
+    pub promotion: crate::registry::Promotion,
 }
 
 fn port(e: StoreError) -> PortError {
@@ -53,11 +54,18 @@ impl EstateQueries for StoreEstate {
     async fn team(&self, name: &str) -> Result<Option<TeamView>, PortError> {
         require(Action::ReadEstate, None)?;
         require(Action::ReadTeamDetails, Some(name))?;
-        self.store.team_view(name).await.map_err(port)
+        let mut view = self.store.team_view(name).await.map_err(port)?;
+        if let Some(v) = &mut view {
+            self.promotion.apply(&mut v.images);
+        }
+        Ok(view)
     }
     async fn image(&self, digest: &str) -> Result<Option<ImageView>, PortError> {
         let p = require(Action::ReadEstate, None)?;
-        let view = self.store.image_view(digest).await.map_err(port)?;
+        let mut view = self.store.image_view(digest).await.map_err(port)?;
+        if let Some(v) = &mut view {
+            self.promotion.apply(std::slice::from_mut(&mut v.image.summary));
+        }
         if let Some(v) = &view {
             let team = v.image.summary.team.as_deref();
             if !p.can(Action::ReadTeamDetails, team) {
@@ -69,7 +77,9 @@ impl EstateQueries for StoreEstate {
     async fn images(&self, limit: i64, offset: i64) -> Result<Page<ImageSummary>, PortError> {
         let p = require(Action::ReadEstate, None)?;
         let visible = p.visible_teams();
-        self.store.images(limit.clamp(1, 1000), offset.max(0), visible.as_deref()).await.map_err(port)
+        let mut page = self.store.images(limit.clamp(1, 1000), offset.max(0), visible.as_deref()).await.map_err(port)?;
+        self.promotion.apply(&mut page.items);
+        Ok(page)
     }
     async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>, PortError> {
         require(Action::ReadEstate, None)?;
@@ -116,5 +126,20 @@ impl EstateQueries for StoreEstate {
                 .unwrap_or_default(),
             access_contact: self.access_contact.clone(),
         })
+    }
+    async fn registries(&self) -> Result<Vec<app::types::RegistryOverview>, PortError> {
+        require(Action::ReadEstate, None)?;
+        self.store.registry_overviews().await.map_err(port)
+    }
+    async fn repository(&self, name: &str) -> Result<Option<app::types::RepositoryView>, PortError> {
+        let p = require(Action::ReadEstate, None)?;
+        let visible = p.visible_teams();
+        let mut view = self.store.repository_view(name, visible.as_deref()).await.map_err(port)?;
+        if let Some(v) = &mut view {
+            for t in &mut v.tags {
+                self.promotion.apply(std::slice::from_mut(&mut t.image));
+            }
+        }
+        Ok(view)
     }
 }

@@ -9,5 +9,6 @@ pub mod domain;
 pub mod estate;
 pub mod http;
 pub mod ingest;
+pub mod registry;
 pub mod startup;
 pub mod store;

@@ -22,6 +22,11 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
 
 /// The router for `store` and `config`; fails on configuration that cannot work.
 pub fn app(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> anyhow::Result<axum::Router> {
+    Ok(router(state(store, config, addr)?))
+}
+
+/// The application's shared state (starts the background collector).
+pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> anyhow::Result<AppState> {
     config.check_demo()?;
     let leptos_options = leptos_options(&config, addr);
     let group_mappings = match &config.group_roles {
@@ -32,13 +37,17 @@ pub fn app(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> any
         Some(settings) => Some(Arc::new(crate::auth::oidc::Oidc::new(settings)?)),
         None => None,
     };
-    Ok(router(AppState { store, config, leptos_options, oidc, group_mappings: Arc::new(group_mappings) }))
+    let promotion = config.promotion()?;
+    let collector = crate::registry::Collector::start(store.clone(), config.collect_settings()?);
+    Ok(AppState { store, config, leptos_options, oidc, group_mappings: Arc::new(group_mappings), collector, promotion })
 }
 
 /// Serves until ctrl-c / SIGTERM.
 pub async fn serve(listener: TcpListener, store: Store, config: Arc<Config>) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let router = app(store, config, addr)?;
+    let state = state(store, config.clone(), addr)?;
+    tokio::spawn(state.collector.clone().schedule(std::time::Duration::from_secs(config.collect_interval_minutes.max(1) * 60)));
+    let router = router(state);
     tracing::info!("Drydock listening on http://{addr}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())

@@ -4,7 +4,7 @@ use super::components::{SeverityBadge, SeverityBar, SeverityCells, SeverityHeade
 use super::layout::{LoadError, NotFound};
 use crate::format::date;
 use crate::server_fns::get_image;
-use crate::types::{FindingRow, ImageView};
+use crate::types::{FindingRow, ImageView, PackageRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -34,6 +34,44 @@ fn ImageBody(v: ImageView) -> impl IntoView {
     let name = s.display_name();
     let open: Vec<FindingRow> = v.findings.iter().filter(|f| f.resolved_at.is_none()).cloned().collect();
     let resolved: Vec<FindingRow> = v.findings.into_iter().filter(|f| f.resolved_at.is_some()).collect();
+    let platform = super::registries::platform_text(&s);
+    let scan_state = match s.scan_state {
+        crate::types::ScanState::Scanned => format!(
+            "scanned by {}",
+            s.scanners
+                .iter()
+                .filter(|x| x.vulnerability_data)
+                .map(|x| format!("{} ({})", x.scanner, date(&x.last_report)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.label().to_string(),
+    };
+    let base = match (&s.base_name, &s.base_digest) {
+        (Some(n), Some(d)) => format!("{n}@{d}"),
+        (Some(n), None) => n.clone(),
+        (None, Some(d)) => d.clone(),
+        (None, None) => "not declared".into(),
+    };
+    let user = match s.user.as_deref() {
+        None => "unknown (config not read)".to_string(),
+        Some("") | Some("root") | Some("0") => "root (no USER set)".to_string(),
+        Some(u) if u.starts_with("0:") || u.starts_with("root:") => format!("{u} (root)"),
+        Some(u) => u.to_string(),
+    };
+    let promotion = match (&s.promotion.value, s.promotion.mode.as_str()) {
+        (Some(v), "label") => format!("{v} (label)"),
+        (Some(v), _) => format!("promoted: in {v}"),
+        (None, "repository") => "not in a promoted repository".to_string(),
+        (None, _) => "no promotion label".to_string(),
+    };
+    let signature = match s.signed {
+        crate::types::SignatureState::Verified => format!("verified with {}", s.signature_detail.clone().unwrap_or_default()),
+        crate::types::SignatureState::Present => format!("present, not verified: {}", s.signature_detail.clone().unwrap_or_default()),
+        crate::types::SignatureState::None => "not signed".to_string(),
+    };
+    let labels: Vec<(String, String)> = s.labels.clone().into_iter().collect();
+    let packages = v.packages;
     view! {
         <Title text=name.clone()/>
         <p class="breadcrumb"><a href="/images">"Images"</a> " / "</p>
@@ -69,6 +107,30 @@ fn ImageBody(v: ImageView) -> impl IntoView {
             </dd>
             <dt>"First seen"</dt>
             <dd>{date(&s.first_seen)}</dd>
+            <dt>"Platform"</dt>
+            <dd>{platform}</dd>
+            <dt>"Scan state"</dt>
+            <dd id="scan-state">{scan_state}</dd>
+            <dt>"Signature"</dt>
+            <dd id="signature">{signature}</dd>
+            <dt>"Promotion"</dt>
+            <dd>{promotion}</dd>
+            <dt>"Runs as"</dt>
+            <dd>{user}</dd>
+            <dt>"Base image"</dt>
+            <dd><code>{base}</code></dd>
+            <dt>"Labels"</dt>
+            <dd>
+                {if labels.is_empty() {
+                    view! { <span class="muted">"none known"</span> }.into_any()
+                } else {
+                    view! {
+                        <ul class="plain">
+                            {labels.into_iter().map(|(k, v)| view! { <li><code>{k}</code> " = " <code>{v}</code></li> }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </dd>
         </dl>
         <h2>"Open findings"</h2>
         <SeverityBar counts=s.findings/>
@@ -100,6 +162,8 @@ fn ImageBody(v: ImageView) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        <h2>"Packages"</h2>
+        <PackagesTable packages/>
         {(!resolved.is_empty()).then(|| view! {
             <h2>"Resolved findings"</h2>
             <p class="muted">"Findings a newer scan no longer reports; the time to fix is measured from these."</p>
@@ -221,6 +285,51 @@ fn ResolvedTable(findings: Vec<FindingRow>) -> impl IntoView {
                         <td>{date(&f.first_seen)}</td>
                         <td>{f.resolved_at.as_ref().map(date)}</td>
                     </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The package inventory with a search: plain GET form without JavaScript, live once hydrated.
+#[component]
+fn PackagesTable(packages: Vec<PackageRow>) -> impl IntoView {
+    let query = use_query_map();
+    let filter = RwSignal::new(query.read_untracked().get("pkg").unwrap_or_default());
+    let total = packages.len();
+    let packages = StoredValue::new(packages);
+    let rows = move || {
+        let f = filter.get().trim().to_lowercase();
+        packages.with_value(|all| {
+            all.iter()
+                .filter(|p| f.is_empty() || p.name.to_lowercase().contains(&f) || p.version.to_lowercase().contains(&f))
+                .take(500)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <form method="get" class="filter" role="search">
+            <label for="package-filter">"Search packages"</label>
+            <input id="package-filter" name="pkg" type="search" autocomplete="off"
+                prop:value=filter on:input=move |ev| filter.set(event_target_value(&ev))/>
+            <button type="submit" class="button-secondary">"Search"</button>
+        </form>
+        <p class="muted" id="package-count">
+            {move || {
+                let n = rows().len();
+                if total == 0 { "No package inventory: no scanner or SBOM has listed this image's packages.".to_string() }
+                else if n == 500 { format!("Showing the first 500 matches of {total} packages") }
+                else { format!("Showing {n} of {total} packages") }
+            }}
+        </p>
+        <table class="data" id="packages">
+            <thead><tr>
+                <th scope="col">"Package"</th><th scope="col">"Version"</th><th scope="col">"Type"</th><th scope="col">"Path"</th>
+            </tr></thead>
+            <tbody>
+                {move || rows().into_iter().map(|p| view! {
+                    <tr><td><code>{p.name}</code></td><td><code>{p.version}</code></td><td>{p.pkg_type}</td><td class="small">{p.path}</td></tr>
                 }).collect_view()}
             </tbody>
         </table>

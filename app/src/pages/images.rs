@@ -2,7 +2,6 @@
 
 use super::components::{ImageLink, SeverityCells, SeverityHeaders, TeamLink};
 use super::layout::LoadError;
-use crate::format::date;
 use crate::server_fns::get_images;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -47,7 +46,7 @@ pub fn ImagesPage() -> impl IntoView {
                                     let team = i.team.clone();
                                     let os = i.os.clone().unwrap_or_else(|| "—".into());
                                     let counts = i.findings;
-                                    let scanned = i.last_scanned.as_ref().map(date).unwrap_or_else(|| "never".into());
+                                    let scanned = i.scan_status_text();
                                     view! {
                                         <tr>
                                             <td><ImageLink image=i/></td>

@@ -4,10 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 7] = [
     ("/", "Overview"),
     ("/teams", "Teams"),
     ("/images", "Images"),
+    ("/registries", "Registries"),
     ("/admin/ownership", "Ownership"),
     ("/admin/tokens", "API tokens"),
     ("/admin/roles", "Role mapping"),

@@ -5,6 +5,7 @@ pub mod image;
 pub mod images;
 pub mod layout;
 pub mod overview;
+pub mod registries;
 pub mod ownership;
 pub mod roles;
 pub mod team;

@@ -2,7 +2,7 @@
 
 use super::components::{ImageLink, SeverityBar, SeverityCells, SeverityHeaders, Stat};
 use super::layout::{LoadError, NotFound};
-use crate::format::{date, path_segment};
+use crate::format::path_segment;
 use crate::server_fns::get_team;
 use crate::types::TeamView;
 use leptos::prelude::*;
@@ -68,7 +68,7 @@ fn TeamBody(t: TeamView) -> impl IntoView {
                             .into_iter()
                             .map(|i| {
                                 let os = i.os.clone().unwrap_or_else(|| "—".into());
-                                let scanned = i.last_scanned.as_ref().map(date).unwrap_or_else(|| "never".into());
+                                let scanned = i.scan_status_text();
                                 let counts = i.findings;
                                 view! {
                                     <tr>

@@ -4,7 +4,8 @@
 //! and RFC 9207's `iss` parameter checked when the provider sends it.
 
 use base64::Engine as _;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreProviderMetadata};
+use std::str::FromStr as _;
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, SignatureVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
     RedirectUrl, Scope, TokenResponse,
@@ -161,13 +162,22 @@ impl Oidc {
             .request_async(&self.http)
             .await
             .map_err(|e| err("the provider refused the authorization code", e))?;
-        let id_token = token.id_token().ok_or_else(|| OidcError("the provider returned no id_token".into()))?.clone();
-        let nonce = Nonce::new(pending.nonce.clone());
+        let id_token = token.id_token().ok_or_else(|| OidcError("the provider returned no id_token".into()))?;
+        self.verify_id_token(&id_token.to_string(), &pending.nonce).await
+    }
+
+    /// Checks an id_token (compact JWS) as the callback does: signature against the provider's
+    /// JWKS (rediscovered once on an unknown key), issuer, audience, expiry and `nonce`; then
+    /// reads the person and their groups from it.
+    pub async fn verify_id_token(&self, raw: &str, nonce: &str) -> Result<VerifiedIdentity, OidcError> {
+        let id_token = CoreIdToken::from_str(raw).map_err(|e| err("the id_token is not a valid JWT", e))?;
+        let nonce = Nonce::new(nonce.to_string());
+        let client = client!(self, self.metadata(false).await?);
         let claims = match id_token.claims(&client.id_token_verifier(), &nonce) {
             Ok(c) => c.clone(),
-            // Unknown signing key (the Display text does not say so: match the variant).
+            // Unknown signing key (the Display text does not say so: match the variant): the
+            // provider may have rotated its keys; rediscover once.
             Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey)) => {
-                // Unknown signing key: the provider may have rotated its keys; rediscover once.
                 let client = client!(self, self.metadata(true).await?);
                 let verifier = client.id_token_verifier();
                 let claims = id_token.claims(&verifier, &nonce).map_err(|e| err("the id_token is not valid", e))?.clone();
@@ -176,8 +186,7 @@ impl Oidc {
             Err(e) => return Err(err("the id_token is not valid", e)),
         };
         // The signature is verified above; the groups claim is read from the same token's payload.
-        let payload = id_token.to_string();
-        let groups = payload
+        let groups = raw
             .split('.')
             .nth(1)
             .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())

@@ -135,3 +135,78 @@ pub async fn delete_role_mapping(State(state): State<AppState>, Extension(user):
         Err(e) => store_failure(ROLES, e, "role mapping removal"),
     }
 }
+
+const REGISTRIES: (&str, &str) = ("/registries", "registries");
+const NO_REGISTRIES: &str = "Only admins may configure registries.";
+
+#[derive(Deserialize)]
+pub struct RegistryForm {
+    name: String,
+    url: String,
+    username: Option<String>,
+    password_env: Option<String>,
+    ca_pem: Option<String>,
+    insecure: Option<String>,
+    approved: Option<String>,
+    /// One repository per line.
+    repositories: Option<String>,
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// `POST /admin/registries` (admin): adds a registry; its first collection starts at once.
+pub async fn add_registry(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<RegistryForm>) -> Response {
+    let p = match authorise(user, Action::ManageEstateConfig, REGISTRIES, NO_REGISTRIES) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let mut new = crate::registry::NewRegistry {
+        name: f.name,
+        url: f.url,
+        username: non_empty(f.username),
+        password_env: non_empty(f.password_env),
+        ca_pem: non_empty(f.ca_pem),
+        insecure: f.insecure.is_some(),
+        approved: f.approved.is_some(),
+        repositories: f.repositories.unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
+    };
+    if let Err(e) = new.validate() {
+        return refuse(REGISTRIES, StatusCode::UNPROCESSABLE_ENTITY, &format!("The registry was not added: {e}"));
+    }
+    match state.store.add_registry(&new, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+        Ok(r) => {
+            state.collector.refresh(&r.name, None);
+            Redirect::to(REGISTRIES.0).into_response()
+        }
+        Err(e) => store_failure(REGISTRIES, e, "registry change"),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ApprovalForm {
+    approved: String,
+}
+
+/// `POST /admin/registries/{name}/approval` (admin): puts a registry on or off the approved list.
+pub async fn set_registry_approval(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(name): Path<String>,
+    Form(f): Form<ApprovalForm>,
+) -> Response {
+    let p = match authorise(user, Action::ManageEstateConfig, REGISTRIES, NO_REGISTRIES) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let approved = match f.approved.as_str() {
+        "1" | "true" => true,
+        "0" | "false" => false,
+        other => return refuse(REGISTRIES, StatusCode::BAD_REQUEST, &format!("approved must be 1 or 0, not {other:?}")),
+    };
+    match state.store.set_registry_approved(&name, approved, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+        Ok(()) => Redirect::to(REGISTRIES.0).into_response(),
+        Err(e) => store_failure(REGISTRIES, e, "registry change"),
+    }
+}

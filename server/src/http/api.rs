@@ -80,7 +80,9 @@ pub async fn list_images(
     let limit = int_param(&q, "limit", 100)?.clamp(1, 1000);
     let offset = int_param(&q, "offset", 0)?;
     let visible = caller.principal().visible_teams();
-    Ok(Json(state.store.images(limit, offset, visible.as_deref()).await?))
+    let mut page = state.store.images(limit, offset, visible.as_deref()).await?;
+    state.promotion.apply(&mut page.items);
+    Ok(Json(page))
 }
 
 /// `GET /api/v1/images/{digest}`: by any of the image's digests.
@@ -91,12 +93,13 @@ pub async fn get_image(
 ) -> Result<Json<app::types::ImageDetail>, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     crate::domain::Digest::parse(&digest).map_err(ApiError::bad_request)?;
-    let image = state
+    let mut image = state
         .store
         .image_detail(&digest)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no image has digest {digest}")))?;
     caller.require(Action::ReadTeamDetails, image.summary.team.as_deref())?;
+    state.promotion.apply(std::slice::from_mut(&mut image.summary));
     Ok(Json(image))
 }
 
@@ -122,6 +125,60 @@ pub async fn create_rule(
         .map_err(|e| ApiError::unprocessable(format!("ownership rule: {} at {}", e.inner(), e.path())))?;
     let created = state.store.add_ownership_rule(&rule, &caller.actor(), chrono::Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// `GET /api/v1/registries`: configured registries with their collection status (no secrets:
+/// a password is only ever named by its environment variable).
+pub async fn list_registries(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Action::ReadEstate, None)?;
+    let items = state.store.registries().await?;
+    let total = items.len() as i64;
+    Ok(Json(serde_json::json!({ "items": items, "total": total })).into_response())
+}
+
+/// `POST /api/v1/registries` (admin): `{"name", "url", "username", "password_env", "ca_pem",
+/// "insecure", "approved", "repositories"}`; 201 with the registry; its first collection starts.
+pub async fn create_registry(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::ManageEstateConfig, None)?;
+    let body = body_bytes(body, state.config.max_body_bytes)?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    let mut new: crate::registry::NewRegistry = serde_path_to_error::deserialize(value)
+        .map_err(|e| ApiError::unprocessable(format!("registry: {} at {}", e.inner(), e.path())))?;
+    new.validate().map_err(|e| ApiError::unprocessable(format!("registry: {e}")))?;
+    let created = state.store.add_registry(&new, &caller.actor(), chrono::Utc::now()).await?;
+    state.collector.refresh(&created.name, None);
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// `POST /api/v1/registries/{name}/events`: the registry's notification envelope (configure the
+/// registry's `notifications.endpoints` with this URL and an ingest token as its Authorization
+/// header). Manifest pushes and deletions are recorded in the ledger (each event once) before
+/// the answer; a refresh of each repository named follows in the background.
+pub async fn registry_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::SendData, None)?;
+    let body = body_bytes(body, state.config.max_body_bytes)?;
+    let reg = state
+        .store
+        .registry_by_name(&name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no registry is named {name:?}; add it first (POST /api/v1/registries)")))?;
+    let now = chrono::Utc::now();
+    let parsed = crate::registry::notify::parse(&body, now).map_err(ApiError::unprocessable)?;
+    let (repos, new) = state.store.record_registry_events(reg.id, &reg.name, &parsed.events, &caller.actor(), now).await?;
+    for r in &repos {
+        state.collector.refresh(&reg.name, Some(r));
+    }
+    Ok(Json(serde_json::json!({ "recorded": new, "duplicates": parsed.events.len() - new, "ignored": parsed.ignored })).into_response())
 }
 
 /// Unknown API paths answer JSON, not the HTML 404 page.

@@ -25,6 +25,10 @@ pub struct AppState {
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
     /// Group → role mappings from configuration.
     pub group_mappings: Arc<Vec<crate::auth::mapping::GroupMapping>>,
+    /// Background registry collections (notifications queue refreshes here).
+    pub collector: Arc<crate::registry::Collector>,
+    /// How promotion is decided.
+    pub promotion: crate::registry::Promotion,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -58,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .route("/images", get(api::list_images))
         .route("/images/{digest}", get(api::get_image))
         .route("/ownership-rules", get(api::list_rules).post(api::create_rule))
+        .route("/registries", get(api::list_registries).post(api::create_registry))
+        .route("/registries/{name}/events", post(api::registry_events))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
 
@@ -74,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         sign_in,
         demo: state.config.demo,
         access_contact: state.config.access_contact.clone(),
+        promotion: state.promotion.clone(),
     });
     let context = move || leptos::prelude::provide_context(estate.clone());
     let routes = generate_route_list(app::App);
@@ -97,6 +104,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/roles", post(admin::add_role_mapping))
         .route("/admin/roles/{id}/delete", post(admin::delete_role_mapping))
+        .route("/admin/registries", post(admin::add_registry))
+        .route("/admin/registries/{name}/approval", post(admin::set_registry_approval))
         .nest("/api/v1", api)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();

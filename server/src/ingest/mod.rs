@@ -2,6 +2,8 @@
 //! one entry point the HTTP API and the command line share: it detects the format from the body
 //! unless the caller names it.
 
+pub mod cyclonedx;
+pub mod grype;
 pub mod trivy;
 
 use crate::domain::{Digest, ImageRef};
@@ -27,6 +29,8 @@ pub enum IngestError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Trivy,
+    Grype,
+    CycloneDx,
 }
 
 impl Format {
@@ -34,8 +38,10 @@ impl Format {
     pub fn from_name(s: &str) -> Result<Format, IngestError> {
         match s.to_ascii_lowercase().as_str() {
             "trivy" | "trivy-json" => Ok(Format::Trivy),
+            "grype" | "grype-json" => Ok(Format::Grype),
+            "cyclonedx" | "cyclonedx-json" | "cdx" => Ok(Format::CycloneDx),
             other => Err(IngestError::UnknownFormat(format!(
-                "unknown report format {other:?}; Drydock reads: trivy"
+                "unknown report format {other:?}; Drydock reads: trivy, grype, cyclonedx"
             ))),
         }
     }
@@ -58,6 +64,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Package inventory (installed packages the report lists, vulnerable or not).
     pub packages: Vec<Package>,
+    /// False for an SBOM without vulnerability data: it tells what is installed, not what is
+    /// vulnerable, so it never resolves findings and the image does not count as scanned.
+    pub vulnerability_data: bool,
 }
 
 impl Report {
@@ -138,6 +147,8 @@ pub fn parse(body: &[u8], format: Option<Format>) -> Result<Report, IngestError>
     };
     match format {
         Format::Trivy => trivy::parse(value),
+        Format::Grype => grype::parse(value),
+        Format::CycloneDx => cyclonedx::parse(value),
     }
 }
 
@@ -149,8 +160,14 @@ pub fn detect(v: &serde_json::Value) -> Result<Format, IngestError> {
     if obj.contains_key("SchemaVersion") || (obj.contains_key("ArtifactName") && obj.contains_key("Results")) {
         return Ok(Format::Trivy);
     }
+    if obj.get("matches").is_some_and(|m| m.is_array()) && (obj.contains_key("source") || obj.contains_key("descriptor")) {
+        return Ok(Format::Grype);
+    }
+    if obj.get("bomFormat").and_then(|f| f.as_str()) == Some("CycloneDX") {
+        return Ok(Format::CycloneDx);
+    }
     Err(IngestError::UnknownFormat(
-        "the body is JSON but not a report format Drydock knows (Trivy JSON); name it with ?format= if detection is wrong".into(),
+        "the body is JSON but not a report format Drydock knows (Trivy JSON, Grype JSON, CycloneDX JSON); name it with ?format= if detection is wrong".into(),
     ))
 }
 

@@ -196,6 +196,7 @@ pub fn parse(value: serde_json::Value) -> Result<Report, IngestError> {
         image,
         findings: dedupe_findings(findings),
         packages,
+        vulnerability_data: true,
     })
 }
 

@@ -70,7 +70,11 @@ impl TestApp {
     /// several in-process test routers rendering Leptos pages at once can stall, while the
     /// binary serves concurrent page loads fine (300 concurrent loads measured).
     pub async fn process(db: TestDb, args: &[&str], env: &[(&str, &str)]) -> TestApp {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        TestApp::process_at(free_port(), db, args, env).await
+    }
+
+    /// As `process`, on a given port (when another program must know the URL first).
+    pub async fn process_at(port: u16, db: TestDb, args: &[&str], env: &[(&str, &str)]) -> TestApp {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_drydock"));
         cmd.args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database-url", &db.url])
             .args(args)
@@ -95,6 +99,11 @@ impl TestApp {
         assert!(up, "drydock serve did not come up");
         app
     }
+}
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn hex_id() -> String {

@@ -346,3 +346,53 @@ async fn a_callback_without_a_started_sign_in_is_refused() {
     let failed = app.db.store.audit_events().await.unwrap().into_iter().filter(|e| e.kind == "auth.sign_in_failed").count();
     assert_eq!(failed, 2);
 }
+
+#[tokio::test]
+async fn grype_and_cyclonedx_reports_go_through_the_same_endpoint() {
+    let app = TestApp::start(TestDb::sqlite().await, 10_000_000).await;
+    let token = app.token("ingest").await;
+    let viewer = app.token("viewer").await;
+    let (s, b) = post_scan(&app, Some(&token), "", fixture("grype/defectdojo-many_vulns-python36.json")).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["scanner"], "grype");
+    let total: i64 = b["findings"].as_object().unwrap().values().map(|v| v.as_i64().unwrap()).sum();
+    assert_eq!(total, 1509);
+    assert_eq!(b["findings"]["negligible"], 681);
+    let python = b["image"].as_str().unwrap().to_string();
+
+    // An SBOM without vulnerability data: packages known, the image is "SBOM only".
+    let mut sbom: Value = serde_json::from_slice(&fixture("cyclonedx/trivy-operator-alpine-3.18-cdx15.json")).unwrap();
+    sbom.as_object_mut().unwrap().remove("vulnerabilities");
+    let (s, b) = post_scan(&app, Some(&token), "", serde_json::to_vec(&sbom).unwrap()).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let alpine = b["image"].as_str().unwrap().to_string();
+    let get = |d: String| {
+        let req = app.client.get(app.url(&format!("/api/v1/images/{d}"))).bearer_auth(&viewer);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let img = get(alpine.clone()).await;
+    assert_eq!(img["scan_state"], "sbom_only", "{img}");
+    assert_eq!(img["last_scanned"], Value::Null);
+    // The same image's BOM with (empty) vulnerability data: now scanned, by trivy, no findings.
+    let (s, _) = post_scan(&app, Some(&token), "?format=cyclonedx", fixture("cyclonedx/trivy-operator-alpine-3.18-cdx15.json")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let img = get(alpine.clone()).await;
+    assert_eq!(img["scan_state"], "scanned");
+    assert_eq!(img["findings"]["critical"], 0);
+    let scanners: Vec<&str> = img["scanners"].as_array().unwrap().iter().map(|s| s["scanner"].as_str().unwrap()).collect();
+    assert_eq!(scanners, vec!["trivy", "trivy"], "one SBOM and one vulnerability report: {img}");
+
+    // The same image (by its config digest) scanned by Grype too is still one image.
+    let mut grype: Value = serde_json::from_slice(&fixture("grype/defectdojo-busybox-epss.json")).unwrap();
+    let config = "sha256:8ca4688f4f356596b5ae539337c9941abc78eda10021d35cbc52659c74d9b443";
+    grype["source"]["target"]["imageID"] = config.into();
+    grype["source"]["target"].as_object_mut().unwrap().remove("repoDigests");
+    let (s, b) = post_scan(&app, Some(&token), "", serde_json::to_vec(&grype).unwrap()).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["image"].as_str(), Some(alpine.as_str()), "matched by the config digest alias");
+    let img = get(alpine).await;
+    assert_eq!(img["findings"]["critical"], 1, "grype's findings count for the image: {img}");
+    let list: Value = app.client.get(app.url("/api/v1/images")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 2, "python and alpine: {list}");
+    assert!(list["items"].as_array().unwrap().iter().any(|i| i["digest"] == python.as_str()));
+}

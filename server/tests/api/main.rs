@@ -3,6 +3,10 @@
 mod cli;
 mod helpers;
 mod http;
+mod oidc;
+mod registry;
+mod registry_support;
 mod rbac;
+mod sbom_parsers;
 mod store;
 mod trivy_parser;

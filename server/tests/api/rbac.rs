@@ -44,6 +44,14 @@ fn api_routes() -> Vec<(Method, String, Option<Vec<u8>>, Vec<(Action, Option<&'s
             Some(br#"{"kind":"repository_prefix","pattern":"PATTERN","team":"platform"}"#.to_vec()),
             vec![(Action::ManageEstateConfig, None)],
         ),
+        (Method::GET, "/api/v1/registries".into(), None, vec![(Action::ReadEstate, None)]),
+        (
+            Method::POST,
+            "/api/v1/registries".into(),
+            Some(br#"{"name":"PATTERN","url":"http://127.0.0.1:9"}"#.to_vec()),
+            vec![(Action::ManageEstateConfig, None)],
+        ),
+        (Method::POST, "/api/v1/registries/matrix/events".into(), Some(br#"{"events":[]}"#.to_vec()), vec![(Action::SendData, None)]),
     ]
 }
 
@@ -58,6 +66,18 @@ fn expected(grant: &Option<Grant>, needs: &[(Action, Option<&str>)]) -> bool {
 async fn api_matrix_matches_the_specification() {
     let app = TestApp::start(TestDb::sqlite().await, 10_000_000).await;
     drydock::demo::load_if_empty(&app.db.store).await.unwrap();
+    let mut matrix_registry = drydock::registry::NewRegistry {
+        name: "matrix".into(),
+        url: "http://127.0.0.1:9".into(),
+        username: None,
+        password_env: None,
+        ca_pem: None,
+        insecure: false,
+        approved: false,
+        repositories: vec![],
+    };
+    matrix_registry.validate().unwrap();
+    app.db.store.add_registry(&matrix_registry, &Actor::cli(), chrono::Utc::now()).await.unwrap();
     let mut tokens = Vec::new();
     for (label, grant) in principals() {
         let token = match &grant {
@@ -80,7 +100,8 @@ async fn api_matrix_matches_the_specification() {
             let mut req = app.client.request(method.clone(), app.url(&path));
             if let Some(b) = &body {
                 // Distinct bodies so "allowed" is never a duplicate-content 200 or a duplicate rule.
-                let b = String::from_utf8(b.clone()).unwrap().replace("PATTERN", &format!("matrix/{i}/{j}"));
+                let distinct = if path == "/api/v1/registries" { format!("matrix-{i}-{j}") } else { format!("matrix/{i}/{j}") };
+                let b = String::from_utf8(b.clone()).unwrap().replace("PATTERN", &distinct);
                 let b = if path == "/api/v1/scans" { b.replacen("{", &format!("{{\"_matrix\": {j},"), 1) } else { b };
                 req = req.body(b);
             }
@@ -109,15 +130,34 @@ async fn api_matrix_matches_the_specification() {
 }
 
 #[tokio::test]
-async fn page_matrix_matches_the_specification() {
-    // Pages with demo sessions (the demo picker gives developers and managers team payments).
-    let pages: Vec<(&str, Vec<(Action, Option<&str>)>)> = vec![
-        ("/", vec![(Action::ReadEstate, None)]),
-        ("/images", vec![(Action::ReadEstate, None)]),
-        ("/teams/payments", vec![(Action::ReadTeamDetails, Some("payments"))]),
-        ("/teams/storefront", vec![(Action::ReadTeamDetails, Some("storefront"))]),
-        ("/admin/tokens", vec![(Action::ManageTokens, None)]),
-        ("/admin/roles", vec![(Action::ManageRoleMappings, None)]),
+async fn page_and_server_function_matrix_matches_the_specification() {
+    // Pages (GET) and server functions (POST /api/<endpoint>, form-encoded arguments, as the
+    // hydrated pages call them) with demo sessions (the picker gives developers and managers
+    // team payments).
+    let juice = format!("digest={JUICE}");
+    let entries: Vec<(Method, &str, &str, Vec<(Action, Option<&str>)>)> = vec![
+        (Method::GET, "/", "", vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/images", "", vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/teams/payments", "", vec![(Action::ReadTeamDetails, Some("payments"))]),
+        (Method::GET, "/teams/storefront", "", vec![(Action::ReadTeamDetails, Some("storefront"))]),
+        (Method::GET, "/admin/ownership", "", vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/admin/tokens", "", vec![(Action::ManageTokens, None)]),
+        (Method::GET, "/admin/roles", "", vec![(Action::ManageRoleMappings, None)]),
+        (Method::GET, "/registries", "", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/overview", "", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/team", "name=payments", vec![(Action::ReadTeamDetails, Some("payments"))]),
+        (Method::POST, "/api/team", "name=storefront", vec![(Action::ReadTeamDetails, Some("storefront"))]),
+        (Method::POST, "/api/image", &juice, vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))]),
+        (Method::POST, "/api/images", "limit=10&offset=0", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/ownership-rules", "", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/tokens", "", vec![(Action::ManageTokens, None)]),
+        (Method::POST, "/api/role-mappings", "", vec![(Action::ManageRoleMappings, None)]),
+        (Method::POST, "/api/registries", "", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/repository", "name=registry.demo.internal/payments/api", vec![(Action::ReadEstate, None)]),
+        // The admin forms (ROLE makes each attempt distinct, so an allowed one is never a duplicate).
+        (Method::POST, "/admin/tokens", "name=t-ROLE&role=ingest&team=", vec![(Action::ManageTokens, None)]),
+        (Method::POST, "/admin/roles", "group=g-ROLE&role=viewer&team=", vec![(Action::ManageRoleMappings, None)]),
+        (Method::POST, "/admin/registries", "name=r-ROLE&url=http%3A%2F%2F127.0.0.1%3A9", vec![(Action::ManageEstateConfig, None)]),
     ];
     let roles: [(&str, Grant); 5] = [
         ("viewer", Grant { role: Role::Viewer, team: None }),
@@ -126,30 +166,47 @@ async fn page_matrix_matches_the_specification() {
         ("security", Grant { role: Role::Security, team: None }),
         ("admin", Grant { role: Role::Admin, team: None }),
     ];
-    let mut table = String::from("\npage × demo role (✓ 200, · 403; anonymous always redirected to sign-in)\n");
-    let mut mismatches = Vec::new();
     let app = demo_app().await;
-    for (path, _) in &pages {
-        let r = app.client.get(app.url(path)).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "anonymous {path}");
+    let send = |method: &Method, path: &str, body: &str| {
+        let req = app.client.request(method.clone(), app.url(path));
+        if *method == Method::POST {
+            req.header("Origin", &app.base).header("Content-Type", "application/x-www-form-urlencoded").body(body.to_string())
+        } else {
+            req
+        }
+    };
+    // Anonymous: pages are sent to sign in, server functions answer 401.
+    for (method, path, body, _) in &entries {
+        let status = send(method, path, body).send().await.unwrap().status();
+        let want = match (method, path.starts_with("/api/")) {
+            (&Method::GET, _) => [StatusCode::SEE_OTHER; 2],
+            (_, true) => [StatusCode::UNAUTHORIZED; 2],
+            // A form post without a session: refused (401 or 403), never performed.
+            _ => [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN],
+        };
+        assert!(want.contains(&status), "anonymous {method} {path}: {status}");
     }
-    let mut cells: Vec<Vec<bool>> = vec![vec![]; pages.len()];
+    let mut table = String::from("\npage / server function × demo role (✓ 200, · 403; anonymous: pages 303 to sign-in, functions 401)\n");
+    let mut mismatches = Vec::new();
+    let mut cells: Vec<Vec<bool>> = vec![vec![]; entries.len()];
     for (label, grant) in &roles {
         assert_eq!(demo_sign_in(&app, label).await.status(), StatusCode::SEE_OTHER);
-        for (k, (path, needs)) in pages.iter().enumerate() {
-            let status = app.client.get(app.url(path)).send().await.unwrap().status();
-            assert!(status == StatusCode::OK || status == StatusCode::FORBIDDEN, "{path} as {label}: {status}");
-            let allowed = status == StatusCode::OK;
+        for (k, (method, path, body, needs)) in entries.iter().enumerate() {
+            let status = send(method, path, &body.replace("ROLE", label)).send().await.unwrap().status();
+            // A form that worked answers 200 (a page) or 303 (back to the list).
+            let allowed = status == StatusCode::OK || (status == StatusCode::SEE_OTHER && path.starts_with("/admin/"));
+            assert!(allowed || status == StatusCode::FORBIDDEN, "{method} {path} {body} as {label}: {status}");
             let want = needs.iter().all(|(a, t)| rbac::allows(std::slice::from_ref(grant), *a, *t));
             if allowed != want {
-                mismatches.push(format!("{path} as {label}: got {status}"));
+                mismatches.push(format!("{method} {path} {body} as {label}: got {status}"));
             }
             cells[k].push(allowed);
         }
         app.client.post(app.url("/auth/logout")).header("Origin", &app.base).send().await.unwrap();
     }
-    for (k, (path, _)) in pages.iter().enumerate() {
-        table.push_str(&format!("{path:<20}"));
+    for (k, (method, path, body, _)) in entries.iter().enumerate() {
+        let body = if body.len() > 14 { &body[..14] } else { body };
+        table.push_str(&format!("{:<5}{:<22}{:<15}", method.as_str(), path, body));
         for ok in &cells[k] {
             table.push_str(if *ok { " ✓" } else { " ·" });
         }

@@ -59,7 +59,8 @@ async fn ingest_report_tx(
     // change the image's current findings (reports can arrive out of order).
     let newest: Option<DateTime<Utc>> = match image_id {
         Some(id) => sqlx::query_scalar(
-            "SELECT scanned_at FROM scans WHERE image_id = $1 AND scanner = $2 ORDER BY scanned_at DESC LIMIT 1",
+            "SELECT scanned_at FROM scans WHERE image_id = $1 AND scanner = $2 AND vulnerability_data
+             ORDER BY scanned_at DESC LIMIT 1",
         )
         .bind(id)
         .bind(report.scanner)
@@ -71,8 +72,8 @@ async fn ingest_report_tx(
     let counts = report.counts();
     let scan_id: i64 = sqlx::query_scalar(
         "INSERT INTO scans (report_sha256, scanner, format, artifact, image_id, unmatched, scanned_at, received_at,
-                            received_by, n_critical, n_high, n_medium, n_low, n_negligible, n_unknown)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+                            received_by, n_critical, n_high, n_medium, n_low, n_negligible, n_unknown, vulnerability_data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
     )
     .bind(report_sha256)
     .bind(report.scanner)
@@ -89,6 +90,7 @@ async fn ingest_report_tx(
     .bind(counts.low)
     .bind(counts.negligible)
     .bind(counts.unknown)
+    .bind(report.vulnerability_data)
     .fetch_one(&mut *tx)
     .await?;
 
@@ -111,16 +113,19 @@ async fn ingest_report_tx(
 
     if let Some(id) = image_id {
         store_packages(&mut tx, id, &report.packages).await?;
-        if is_current {
-            merge_findings(&mut tx, id, report, scan_id, scanned_at).await?;
+        // An SBOM without vulnerability data says nothing about findings.
+        if report.vulnerability_data {
+            if is_current {
+                merge_findings(&mut tx, id, report, scan_id, scanned_at).await?;
+            }
+            sqlx::query(
+                "UPDATE images SET last_scanned = $2 WHERE id = $1 AND (last_scanned IS NULL OR last_scanned < $2)",
+            )
+            .bind(id)
+            .bind(scanned_at)
+            .execute(&mut *tx)
+            .await?;
         }
-        sqlx::query(
-            "UPDATE images SET last_scanned = $2 WHERE id = $1 AND (last_scanned IS NULL OR last_scanned < $2)",
-        )
-        .bind(id)
-        .bind(scanned_at)
-        .execute(&mut *tx)
-        .await?;
         recompute_owners(&mut tx, Some(id)).await?;
     }
 
@@ -143,6 +148,7 @@ async fn ingest_report_tx(
             "image": digest,
             "scanned_at": scanned_at,
             "current": is_current,
+            "vulnerability_data": report.vulnerability_data,
             "findings": counts,
         }),
         now,

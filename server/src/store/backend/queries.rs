@@ -19,13 +19,17 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
     for chunk in ids.chunks(CHUNK) {
         let mut by_id: HashMap<i64, ImageSummary> = HashMap::with_capacity(chunk.len());
         let mut qb = QueryBuilder::<DB>::new(
-            "SELECT i.id, i.digest, i.os, t.name, i.first_seen, i.last_scanned
+            "SELECT i.id, i.digest, i.os, t.name, i.first_seen, i.last_scanned, i.is_index, i.platform, i.media_type,
+                    i.labels, i.signature, i.signature_detail, i.config_user, i.base_name, i.base_digest
              FROM images i LEFT JOIN teams t ON t.id = i.team_id WHERE i.id IN (",
         );
         in_list(&mut qb, chunk);
-        let rows: Vec<(i64, String, Option<String>, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>)> =
-            qb.build_query_as().fetch_all(pool).await?;
-        for (id, digest, os, team, first_seen, last_scanned) in rows {
+        let rows = qb.build().fetch_all(pool).await?;
+        for r in rows {
+            let id: i64 = r.try_get(0)?;
+            let labels: Option<String> = r.try_get(9)?;
+            let signature: String = r.try_get(10)?;
+            let (digest, os, team, first_seen, last_scanned) = (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
             by_id.insert(
                 id,
                 ImageSummary {
@@ -37,6 +41,19 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
                     os,
                     first_seen,
                     last_scanned,
+                    scan_state: ScanState::NotScanned,
+                    scanners: vec![],
+                    is_index: r.try_get(6)?,
+                    platform: r.try_get(7)?,
+                    platforms: vec![],
+                    media_type: r.try_get(8)?,
+                    labels: labels.and_then(|l| serde_json::from_str(&l).ok()).unwrap_or_default(),
+                    promotion: Default::default(),
+                    signed: SignatureState::parse(&signature),
+                    signature_detail: r.try_get(11)?,
+                    user: r.try_get(12)?,
+                    base_name: r.try_get(13)?,
+                    base_digest: r.try_get(14)?,
                 },
             );
         }
@@ -48,6 +65,29 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
         for (id, digest, kind) in rows {
             if let (Some(img), Some(kind)) = (by_id.get_mut(&id), AliasKind::parse(&kind)) {
                 img.aliases.push(Alias { digest, kind });
+            }
+        }
+
+        // Indexes and their platform manifests name each other as aliases.
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT p.index_image_id, p.image_id, c.digest, x.digest, p.platform FROM image_platforms p
+             JOIN images c ON c.id = p.image_id JOIN images x ON x.id = p.index_image_id
+             WHERE p.index_image_id IN (",
+        );
+        in_list(&mut qb, chunk);
+        qb.push(" OR p.image_id IN (");
+        in_list(&mut qb, chunk);
+        qb.push(" ORDER BY p.platform, c.digest");
+        let rows: Vec<(i64, i64, String, String, String)> = qb.build_query_as().fetch_all(pool).await?;
+        for (index_id, child_id, child_digest, index_digest, platform) in rows {
+            if let Some(img) = by_id.get_mut(&index_id) {
+                img.platforms.push(PlatformManifest { digest: child_digest.clone(), platform });
+                img.aliases.push(Alias { digest: child_digest, kind: AliasKind::Platform });
+            }
+            if let Some(img) = by_id.get_mut(&child_id) {
+                if !img.aliases.iter().any(|a| a.digest == index_digest) {
+                    img.aliases.push(Alias { digest: index_digest, kind: AliasKind::Index });
+                }
             }
         }
 
@@ -81,6 +121,21 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
         for (id, sev, n) in rows {
             if let Some(img) = by_id.get_mut(&id) {
                 img.findings.add(parse_severity(&sev), n);
+            }
+        }
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT image_id, scanner, vulnerability_data, MAX(scanned_at) FROM scans WHERE image_id IN (",
+        );
+        in_list(&mut qb, chunk);
+        qb.push(" GROUP BY image_id, scanner, vulnerability_data ORDER BY image_id, scanner, vulnerability_data");
+        let rows: Vec<(i64, String, bool, DateTime<Utc>)> = qb.build_query_as().fetch_all(pool).await?;
+        for (id, scanner, vulnerability_data, last_report) in rows {
+            if let Some(img) = by_id.get_mut(&id) {
+                img.scan_state = match (img.scan_state, vulnerability_data) {
+                    (_, true) | (ScanState::Scanned, _) => ScanState::Scanned,
+                    _ => ScanState::SbomOnly,
+                };
+                img.scanners.push(ScannerSeen { scanner, vulnerability_data, last_report });
             }
         }
         out.extend(chunk.iter().filter_map(|id| by_id.remove(id)));
@@ -195,7 +250,122 @@ pub async fn image_view(pool: &Pool, digest: &str) -> Result<Option<ImageView>> 
         (a.resolved_at.is_some(), a.severity, a.fixed.is_none(), &a.vulnerability, &a.package)
             .cmp(&(b.resolved_at.is_some(), b.severity, b.fixed.is_none(), &b.vulnerability, &b.package))
     });
-    Ok(Some(ImageView { image, findings }))
+    let packages: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT p.pkg_type, p.name, p.version, ip.path FROM image_packages ip JOIN packages p ON p.id = ip.package_id
+         WHERE ip.image_id = $1 ORDER BY p.name, p.version, p.pkg_type, ip.path",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let packages = packages.into_iter().map(|(pkg_type, name, version, path)| PackageRow { pkg_type, name, version, path }).collect();
+    Ok(Some(ImageView { image, findings, packages }))
+}
+
+/// Every registry with its repositories (the Registries page): three queries whatever the size.
+pub async fn registry_overviews(pool: &Pool) -> Result<Vec<RegistryOverview>> {
+    let registries = registries(pool).await?;
+    let rows: Vec<(i64, String, String, i64, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT r.registry_id, r.registry, r.name,
+                (SELECT COUNT(*) FROM tags t WHERE t.repository_id = r.id),
+                (SELECT COUNT(*) FROM image_repositories ir WHERE ir.repository_id = r.id),
+                r.collected_at
+         FROM repositories r WHERE r.registry_id IS NOT NULL ORDER BY r.name",
+    )
+    .fetch_all(pool)
+    .await?;
+    // The latest push per repository.
+    let pushes: Vec<(i64, String, DateTime<Utc>, Option<String>)> = sqlx::query_as(
+        "SELECT e.registry_id, e.repository, e.happened_at, e.actor FROM registry_events e
+         WHERE e.action = 'push' AND e.happened_at = (SELECT MAX(x.happened_at) FROM registry_events x
+               WHERE x.registry_id = e.registry_id AND x.repository = e.repository AND x.action = 'push')",
+    )
+    .fetch_all(pool)
+    .await?;
+    let pushes: HashMap<(i64, String), (DateTime<Utc>, Option<String>)> =
+        pushes.into_iter().map(|(r, repo, at, by)| ((r, repo), (at, by))).collect();
+    Ok(registries
+        .into_iter()
+        .map(|registry| {
+            let repositories = rows
+                .iter()
+                .filter(|(rid, ..)| *rid == registry.id)
+                .map(|(rid, host, name, tags, images, collected_at)| {
+                    let push = pushes.get(&(*rid, name.clone()));
+                    RepositoryInfo {
+                        repository: format!("{host}/{name}"),
+                        tags: *tags,
+                        images: *images,
+                        collected_at: *collected_at,
+                        last_push: push.map(|p| p.0),
+                        last_push_by: push.and_then(|p| p.1.clone()),
+                    }
+                })
+                .collect();
+            RegistryOverview { registry, repositories }
+        })
+        .collect())
+}
+
+/// One repository by `registry-host/name`: its tags with what they point at, and the notified
+/// pushes and deletions. `teams` limits the tags to images of those teams (and unowned ones).
+pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) -> Result<Option<RepositoryView>> {
+    let row: Option<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT r.id, r.name, r.registry_id, g.name FROM repositories r LEFT JOIN registries g ON g.id = r.registry_id
+         WHERE r.registry || '/' || r.name = $1",
+    )
+    .bind(full)
+    .fetch_optional(pool)
+    .await?;
+    let Some((repo_id, name, registry_id, registry)) = row else { return Ok(None) };
+    let tags: Vec<(String, i64, DateTime<Utc>)> =
+        sqlx::query_as("SELECT tag, image_id, updated_at FROM tags WHERE repository_id = $1 ORDER BY updated_at DESC, tag")
+            .bind(repo_id)
+            .fetch_all(pool)
+            .await?;
+    let mut ids: Vec<i64> = tags.iter().map(|(_, id, _)| *id).collect();
+    ids.sort();
+    ids.dedup();
+    let summaries: HashMap<i64, ImageSummary> = {
+        let list = summaries(pool, &ids).await?;
+        ids.iter().copied().zip(list).collect()
+    };
+    let events: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>, DateTime<Utc>)> = match registry_id {
+        Some(rid) => sqlx::query_as(
+            "SELECT action, tag, digest, actor, source_addr, happened_at FROM registry_events
+             WHERE registry_id = $1 AND repository = $2 ORDER BY happened_at DESC, id DESC LIMIT 200",
+        )
+        .bind(rid)
+        .bind(&name)
+        .fetch_all(pool)
+        .await?,
+        None => vec![],
+    };
+    let allowed = |s: &ImageSummary| match teams {
+        None => true,
+        Some(ts) => s.team.as_ref().is_none_or(|t| ts.contains(t)),
+    };
+    let tags = tags
+        .into_iter()
+        .filter_map(|(tag, id, updated_at)| {
+            let image = summaries.get(&id)?.clone();
+            if !allowed(&image) {
+                return None;
+            }
+            let push = events.iter().find(|e| e.0 == "push" && e.1.as_deref() == Some(tag.as_str()));
+            Some(TagInfo {
+                last_push: push.map(|p| p.5),
+                last_push_by: push.and_then(|p| p.3.clone()),
+                tag,
+                image,
+                updated_at,
+            })
+        })
+        .collect();
+    let events = events
+        .into_iter()
+        .map(|(action, tag, digest, actor, source_addr, happened_at)| RegistryEventRow { action, tag, digest, actor, source_addr, happened_at })
+        .collect();
+    Ok(Some(RepositoryView { repository: full.to_string(), registry, tags, events }))
 }
 
 /// Open findings per team (`None`: unowned) and severity.
@@ -215,7 +385,7 @@ async fn counts_by_team(pool: &Pool) -> Result<HashMap<Option<i64>, FindingCount
 
 async fn team_summaries(pool: &Pool, only: Option<&str>) -> Result<Vec<(i64, TeamSummary)>> {
     let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-        "SELECT t.id, t.name, t.display_name, COUNT(i.id) FROM teams t LEFT JOIN images i ON i.team_id = t.id
+        "SELECT t.id, t.name, t.display_name, COUNT(i.id) FROM teams t LEFT JOIN images i ON i.team_id = t.id AND NOT i.is_index
          WHERE $1 IS NULL OR t.name = $1
          GROUP BY t.id, t.name, t.display_name",
     )
@@ -249,8 +419,8 @@ pub async fn team_view(pool: &Pool, name: &str) -> Result<Option<TeamView>> {
 
 pub async fn overview(pool: &Pool) -> Result<Overview> {
     let (images, unowned_images, scans, unmatched_reports): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM images),
-                (SELECT COUNT(*) FROM images WHERE team_id IS NULL),
+        "SELECT (SELECT COUNT(*) FROM images WHERE NOT is_index),
+                (SELECT COUNT(*) FROM images WHERE team_id IS NULL AND NOT is_index),
                 (SELECT COUNT(*) FROM scans),
                 (SELECT COUNT(*) FROM scans WHERE unmatched)",
     )

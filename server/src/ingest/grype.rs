@@ -1,0 +1,267 @@
+//! Grype JSON (`grype -o json`), every schema from 0.7 to 0.9x. The layout changed over time, so
+//! fields are read by what is present, never by the version number:
+//! - vulnerability URL: `dataSource` (newer) or `links[0]` / `urls[0]` (older);
+//! - CVSS: `cvss[].metrics.baseScore` (newer) or `cvssV3`/`cvssV2.baseScore` (0.7);
+//! - fixed version: `fix.versions` (newer) or `fixedInVersion` (older);
+//! - locations: objects with `path` (newer) or plain strings (oldest);
+//! - image: `source.target` with `repoDigests` (newer), else only `imageID` (the config digest):
+//!   `manifestDigest` is what Grype computed locally and is not the registry's digest.
+//!
+//! Finding identity: (vulnerability id, artifact name, version, location paths); severities map
+//! to the same buckets as Trivy's (`Negligible` → negligible, missing → unknown).
+
+use super::{dedupe_findings, Finding, ImageIdentity, IngestError, Package, Report};
+use crate::domain::{Digest, ImageRef};
+use app::types::Severity;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashSet;
+
+#[derive(Deserialize)]
+struct GrypeReport {
+    matches: Vec<Match>,
+    #[serde(default)]
+    source: Option<Source>,
+    #[serde(default)]
+    distro: Option<Distro>,
+    #[serde(default)]
+    descriptor: Option<Descriptor>,
+}
+
+#[derive(Deserialize)]
+struct Descriptor {
+    #[serde(default)]
+    timestamp: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+struct Distro {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Source {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    target: Value,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ImageTarget {
+    #[serde(default)]
+    user_input: Option<String>,
+    #[serde(rename = "imageID", default)]
+    image_id: Option<String>,
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+    #[serde(default)]
+    repo_digests: Option<Vec<String>>,
+    #[serde(default)]
+    architecture: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Match {
+    vulnerability: Vulnerability,
+    artifact: Artifact,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Vulnerability {
+    id: String,
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    data_source: Option<String>,
+    #[serde(default)]
+    links: Option<Vec<String>>,
+    #[serde(default)]
+    urls: Option<Vec<String>>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    cvss: Option<Vec<CvssEntry>>,
+    #[serde(default, rename = "cvssV3")]
+    cvss_v3: Option<Score>,
+    #[serde(default, rename = "cvssV2")]
+    cvss_v2: Option<Score>,
+    #[serde(default)]
+    fix: Option<Fix>,
+    #[serde(default)]
+    fixed_in_version: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CvssEntry {
+    #[serde(default)]
+    metrics: Option<Score>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Score {
+    #[serde(default)]
+    base_score: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct Fix {
+    #[serde(default)]
+    versions: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct Artifact {
+    name: String,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    locations: Option<Vec<Value>>,
+    #[serde(default)]
+    purl: Option<String>,
+}
+
+/// Reads a Grype report already parsed as JSON. Field errors name the JSON path.
+pub fn parse(value: Value) -> Result<Report, IngestError> {
+    let report: GrypeReport = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        IngestError::Invalid(format!("Grype report: {} at {}", e.inner(), if path == "." { "the top level".into() } else { path }))
+    })?;
+    let (artifact, image) = identity(report.source.as_ref(), report.distro.as_ref())?;
+    let mut findings = Vec::with_capacity(report.matches.len());
+    let mut packages = HashSet::new();
+    for (i, m) in report.matches.into_iter().enumerate() {
+        let v = m.vulnerability;
+        let a = m.artifact;
+        if v.id.trim().is_empty() || a.name.trim().is_empty() {
+            return Err(IngestError::Invalid(format!("Grype report: matches[{i}] has an empty vulnerability.id or artifact.name")));
+        }
+        let mut paths: Vec<String> = a
+            .locations
+            .iter()
+            .flatten()
+            .filter_map(|l| match l {
+                Value::String(s) => Some(s.clone()),
+                Value::Object(o) => o.get("path").and_then(Value::as_str).map(str::to_string),
+                _ => None,
+            })
+            .collect();
+        paths.sort();
+        paths.dedup();
+        let path = paths.join(", ");
+        let package_type = a.kind.clone().unwrap_or_else(|| "unknown".into());
+        let version = a.version.clone().unwrap_or_default();
+        packages.insert(Package {
+            package_type: package_type.clone(),
+            name: a.name.clone(),
+            version: version.clone(),
+            purl: a.purl.clone().filter(|p| !p.is_empty()),
+            path: path.clone(),
+        });
+        let cvss_score = v
+            .cvss
+            .iter()
+            .flatten()
+            .filter_map(|c| c.metrics.as_ref().and_then(|m| m.base_score))
+            .chain(v.cvss_v3.as_ref().and_then(|s| s.base_score))
+            .chain(v.cvss_v2.as_ref().and_then(|s| s.base_score))
+            .fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s))));
+        let fixed_version = v
+            .fix
+            .and_then(|f| f.versions)
+            .filter(|vs| !vs.is_empty())
+            .map(|vs| vs.join(", "))
+            .or(v.fixed_in_version)
+            .filter(|s| !s.is_empty());
+        let url = v
+            .data_source
+            .or_else(|| v.links.and_then(|l| l.into_iter().next()))
+            .or_else(|| v.urls.and_then(|l| l.into_iter().next()));
+        findings.push(Finding {
+            severity: Severity::from_scanner(v.severity.as_deref()),
+            vulnerability_id: v.id,
+            package_name: a.name,
+            installed_version: version,
+            package_path: path,
+            package_type,
+            purl: a.purl.filter(|p| !p.is_empty()),
+            fixed_version,
+            title: v.description.map(|d| first_sentence(&d)),
+            url,
+            cvss_score,
+            published: None,
+        });
+    }
+    let mut packages: Vec<Package> = packages.into_iter().collect();
+    packages.sort_by(|a, b| (&a.package_type, &a.name, &a.version, &a.path).cmp(&(&b.package_type, &b.name, &b.version, &b.path)));
+    Ok(Report {
+        scanner: "grype",
+        format: "grype-json",
+        artifact,
+        scanned_at: report.descriptor.and_then(|d| d.timestamp),
+        image,
+        findings: dedupe_findings(findings),
+        packages,
+        vulnerability_data: true,
+    })
+}
+
+/// Grype has no title; the description's first sentence stands in, kept short.
+fn first_sentence(d: &str) -> String {
+    let s = d.split(". ").next().unwrap_or(d).trim();
+    if s.chars().count() > 200 {
+        s.chars().take(199).collect::<String>() + "…"
+    } else {
+        s.to_string()
+    }
+}
+
+fn identity(source: Option<&Source>, distro: Option<&Distro>) -> Result<(String, Option<ImageIdentity>), IngestError> {
+    let Some(source) = source else { return Ok(("(unknown)".into(), None)) };
+    if source.kind.as_deref() != Some("image") {
+        // A directory or file scan: findings without an image.
+        let artifact = match &source.target {
+            Value::String(s) => s.clone(),
+            other => other.get("userInput").and_then(Value::as_str).unwrap_or("(unknown)").to_string(),
+        };
+        return Ok((artifact, None));
+    }
+    let t: ImageTarget = serde_json::from_value(source.target.clone())
+        .map_err(|e| IngestError::Invalid(format!("Grype report: source.target: {e}")))?;
+    let artifact = t.user_input.clone().or_else(|| t.tags.as_ref().and_then(|v| v.first().cloned())).unwrap_or_else(|| "(unknown)".into());
+    let mut repo_digests = Vec::new();
+    for (i, rd) in t.repo_digests.iter().flatten().enumerate() {
+        let r = ImageRef::parse(rd).map_err(|e| IngestError::Invalid(format!("Grype report: source.target.repoDigests[{i}]: {e}")))?;
+        let d = r
+            .digest
+            .clone()
+            .ok_or_else(|| IngestError::Invalid(format!("Grype report: source.target.repoDigests[{i}] {rd:?} has no @digest")))?;
+        repo_digests.push((r, d));
+    }
+    let config_digest = match t.image_id.as_deref().filter(|s| !s.is_empty()) {
+        Some(id) => Some(Digest::parse(id).map_err(|e| IngestError::Invalid(format!("Grype report: source.target.imageID: {e}")))?),
+        None => None,
+    };
+    if repo_digests.is_empty() && config_digest.is_none() {
+        return Ok((artifact, None));
+    }
+    let mut tags = Vec::new();
+    for (i, tag) in t.tags.iter().flatten().enumerate() {
+        tags.push(ImageRef::parse(tag).map_err(|e| IngestError::Invalid(format!("Grype report: source.target.tags[{i}]: {e}")))?);
+    }
+    let os = distro.and_then(|d| match (&d.name, &d.version) {
+        (Some(n), Some(v)) if !v.is_empty() => Some(format!("{n} {v}")),
+        (Some(n), _) => Some(n.clone()),
+        _ => None,
+    });
+    Ok((artifact, Some(ImageIdentity { repo_digests, config_digest, tags, os, architecture: t.architecture, created: None })))
+}

@@ -1,0 +1,371 @@
+//! An OCI Distribution API client: anonymous, Basic and Bearer-token authentication (the
+//! `WWW-Authenticate: Bearer realm,service,scope` challenge), a custom CA per registry, the full
+//! manifest `Accept` list, and `Link` pagination.
+
+use super::RegistryError;
+use reqwest::header::{HeaderMap, ACCEPT, LINK, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Every manifest type Drydock reads. Without the OCI types the Distribution registry answers
+/// 404 for OCI manifests; without any, it converts schema2 to schema1 (another digest).
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
+application/vnd.oci.image.index.v1+json, \
+application/vnd.docker.distribution.manifest.v2+json, \
+application/vnd.docker.distribution.manifest.list.v2+json";
+
+/// How the client authenticates.
+#[derive(Clone, Default)]
+pub struct Credentials {
+    pub username: Option<String>,
+    /// A password (Basic, or Basic at the token endpoint).
+    pub password: Option<String>,
+}
+
+pub struct RegistryClient {
+    base: url::Url,
+    http: reqwest::Client,
+    creds: Credentials,
+    /// Bearer tokens by scope.
+    tokens: Mutex<HashMap<String, String>>,
+    /// Set once the registry asked for Basic: send it up front from then on.
+    basic: Mutex<bool>,
+}
+
+/// A response the caller reads.
+pub struct Fetched {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl RegistryClient {
+    pub fn new(base: &str, creds: Credentials, ca_pem: Option<&str>) -> Result<RegistryClient, RegistryError> {
+        let base = url::Url::parse(base.trim_end_matches('/')).map_err(|e| RegistryError::Config(format!("registry URL {base:?}: {e}")))?;
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .timeout(std::time::Duration::from_secs(30))
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| RegistryError::Config(format!("the CA bundle is not PEM certificates: {e}")))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| RegistryError::Config(e.to_string()))?;
+        Ok(RegistryClient { base, http, creds, tokens: Mutex::new(HashMap::new()), basic: Mutex::new(false) })
+    }
+
+    /// `host[:port]`: how image references name this registry.
+    pub fn host(&self) -> String {
+        match self.base.port() {
+            Some(p) => format!("{}:{p}", self.base.host_str().unwrap_or_default()),
+            None => self.base.host_str().unwrap_or_default().to_string(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.as_str().trim_end_matches('/'))
+    }
+
+    /// GETs (or HEADs) `path` (or an absolute URL from a `Link`), answering auth challenges.
+    /// `scope` is the token scope the call needs (`repository:NAME:pull`, `registry:catalog:*`).
+    pub async fn fetch(&self, method: Method, path_or_url: &str, accept: Option<&str>, scope: &str) -> Result<Fetched, RegistryError> {
+        let url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
+            path_or_url.to_string()
+        } else {
+            self.url(path_or_url)
+        };
+        let mut challenged = false;
+        loop {
+            let mut req = self.http.request(method.clone(), &url);
+            if let Some(a) = accept {
+                req = req.header(ACCEPT, a);
+            }
+            let token = self.tokens.lock().unwrap().get(scope).cloned();
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            } else if *self.basic.lock().unwrap() {
+                req = req.basic_auth(self.creds.username.clone().unwrap_or_default(), self.creds.password.clone());
+            }
+            let resp = req.send().await.map_err(|e| RegistryError::Unreachable(format!("{url}: {}", error_chain(&e))))?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            if status == StatusCode::UNAUTHORIZED && !challenged {
+                challenged = true;
+                let challenge = headers.get(WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+                self.answer(&challenge, scope).await?;
+                continue;
+            }
+            let body = resp.bytes().await.map_err(|e| RegistryError::Unreachable(format!("{url}: {}", error_chain(&e))))?;
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                // The challenge's error (e.g. insufficient_scope) says more than the body's code.
+                let detail = headers
+                    .get(WWW_AUTHENTICATE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|c| param(c, "error"))
+                    .or_else(|| error_code(&body))
+                    .unwrap_or_else(|| status.to_string());
+                return Err(RegistryError::Denied(format!("{url}: {detail}")));
+            }
+            return Ok(Fetched { status, headers, body });
+        }
+    }
+
+    /// Answers a `WWW-Authenticate` challenge: remembers Basic, or fetches a Bearer token.
+    async fn answer(&self, challenge: &str, scope: &str) -> Result<(), RegistryError> {
+        let lower = challenge.to_ascii_lowercase();
+        if lower.starts_with("basic") {
+            if self.creds.username.is_none() {
+                return Err(RegistryError::Denied("the registry wants a user name and password (Basic) and none is configured".into()));
+            }
+            *self.basic.lock().unwrap() = true;
+            return Ok(());
+        }
+        if !lower.starts_with("bearer") {
+            return Err(RegistryError::Denied(format!("the registry answered 401 with an unsupported challenge {challenge:?}")));
+        }
+        let realm = param(challenge, "realm").ok_or_else(|| RegistryError::Garbage(format!("Bearer challenge without realm: {challenge:?}")))?;
+        let mut url = url::Url::parse(&realm).map_err(|e| RegistryError::Garbage(format!("token realm {realm:?}: {e}")))?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(service) = param(challenge, "service") {
+                q.append_pair("service", &service);
+            }
+            // The scope this call needs (the challenge's own may be narrower or absent).
+            q.append_pair("scope", &param(challenge, "scope").unwrap_or_else(|| scope.to_string()));
+        }
+        let mut req = self.http.get(url.clone());
+        if let Some(u) = &self.creds.username {
+            req = req.basic_auth(u, self.creds.password.clone());
+        }
+        let resp = req.send().await.map_err(|e| RegistryError::Unreachable(format!("token endpoint {realm}: {}", error_chain(&e))))?;
+        if !resp.status().is_success() {
+            return Err(RegistryError::Denied(format!("the token endpoint {realm} refused: {}", resp.status())));
+        }
+        let body: serde_json::Value =
+            resp.json().await.map_err(|e| RegistryError::Garbage(format!("the token endpoint {realm} answered no JSON: {e}")))?;
+        let token = body["token"]
+            .as_str()
+            .or(body["access_token"].as_str())
+            .ok_or_else(|| RegistryError::Garbage(format!("the token endpoint {realm} answered no token")))?;
+        self.tokens.lock().unwrap().insert(scope.to_string(), token.to_string());
+        Ok(())
+    }
+
+    /// A GET that must succeed (2xx), else an error naming the registry's error code.
+    pub async fn get_ok(&self, path: &str, accept: Option<&str>, scope: &str) -> Result<Fetched, RegistryError> {
+        let f = self.fetch(Method::GET, path, accept, scope).await?;
+        if !f.status.is_success() {
+            return Err(status_error(path, &f));
+        }
+        Ok(f)
+    }
+
+    /// The repositories in `_catalog`, following `Link` pages. `Ok(None)` when the registry has
+    /// no catalog (404 / unsupported) — the caller falls back to configured repositories.
+    pub async fn catalog(&self) -> Result<Option<Vec<String>>, RegistryError> {
+        let mut out = Vec::new();
+        let mut next = Some("/v2/_catalog?n=1000".to_string());
+        let mut pages = 0;
+        while let Some(path) = next.take() {
+            pages += 1;
+            if pages > 10_000 {
+                return Err(RegistryError::Garbage("_catalog pagination does not end".into()));
+            }
+            let f = self.fetch(Method::GET, &path, None, "registry:catalog:*").await?;
+            if f.status == StatusCode::NOT_FOUND || f.status == StatusCode::METHOD_NOT_ALLOWED {
+                return Ok(None);
+            }
+            if !f.status.is_success() {
+                return Err(status_error("/v2/_catalog", &f));
+            }
+            let v: serde_json::Value =
+                serde_json::from_slice(&f.body).map_err(|e| RegistryError::Garbage(format!("_catalog is not JSON: {e}")))?;
+            let repos = v["repositories"].as_array().ok_or_else(|| RegistryError::Garbage("_catalog has no repositories list".into()))?;
+            out.extend(repos.iter().filter_map(|r| r.as_str().map(str::to_string)));
+            next = next_link(&f.headers).map(|l| self.resolve(&l));
+        }
+        Ok(Some(out))
+    }
+
+    /// Every tag of `repo` (`tags/list`, following `Link` pages). `Ok(None)`: unknown repository.
+    pub async fn tags(&self, repo: &str) -> Result<Option<Vec<String>>, RegistryError> {
+        let scope = pull_scope(repo);
+        let mut out = Vec::new();
+        let mut next = Some(format!("/v2/{repo}/tags/list"));
+        while let Some(path) = next.take() {
+            let f = self.fetch(Method::GET, &path, None, &scope).await?;
+            if f.status == StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            if !f.status.is_success() {
+                return Err(status_error(&path, &f));
+            }
+            let v: serde_json::Value =
+                serde_json::from_slice(&f.body).map_err(|e| RegistryError::Garbage(format!("{repo} tags/list is not JSON: {e}")))?;
+            out.extend(v["tags"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_string)));
+            next = next_link(&f.headers).map(|l| self.resolve(&l));
+            if out.len() > 1_000_000 {
+                return Err(RegistryError::Garbage(format!("{repo}: more than a million tags")));
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(Some(out))
+    }
+
+    /// The digest a tag points at (HEAD with the full Accept list), `None` if the tag is gone.
+    pub async fn resolve_tag(&self, repo: &str, tag: &str) -> Result<Option<String>, RegistryError> {
+        let path = format!("/v2/{repo}/manifests/{tag}");
+        let f = self.fetch(Method::HEAD, &path, Some(MANIFEST_ACCEPT), &pull_scope(repo)).await?;
+        if f.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !f.status.is_success() {
+            return Err(status_error(&path, &f));
+        }
+        match f.headers.get("docker-content-digest").and_then(|v| v.to_str().ok()) {
+            Some(d) => Ok(Some(d.to_string())),
+            // No digest header: GET and hash the bytes.
+            None => Ok(Some(self.manifest(repo, tag).await?.0)),
+        }
+    }
+
+    /// A manifest by tag or digest: (digest, media type, bytes). The digest is the registry's
+    /// `Docker-Content-Digest`, checked against the bytes when the reference is a digest.
+    pub async fn manifest(&self, repo: &str, reference: &str) -> Result<(String, String, bytes::Bytes), RegistryError> {
+        let path = format!("/v2/{repo}/manifests/{reference}");
+        let f = self.get_ok(&path, Some(MANIFEST_ACCEPT), &pull_scope(repo)).await?;
+        let computed = format!("sha256:{}", crate::store::sha256_hex(&f.body));
+        let digest = f.headers.get("docker-content-digest").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or(computed.clone());
+        if reference.starts_with("sha256:") && computed != reference {
+            return Err(RegistryError::Garbage(format!("{repo}@{reference}: the manifest bytes hash to {computed}")));
+        }
+        let media_type = f
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.split(';').next().unwrap_or(s).trim().to_string())
+            .unwrap_or_default();
+        Ok((digest, media_type, f.body))
+    }
+
+    /// A blob, checked against its digest.
+    pub async fn blob(&self, repo: &str, digest: &str) -> Result<bytes::Bytes, RegistryError> {
+        let path = format!("/v2/{repo}/blobs/{digest}");
+        let f = self.get_ok(&path, None, &pull_scope(repo)).await?;
+        let computed = format!("sha256:{}", crate::store::sha256_hex(&f.body));
+        if digest.starts_with("sha256:") && computed != digest {
+            return Err(RegistryError::Garbage(format!("{repo} blob {digest}: the bytes hash to {computed}")));
+        }
+        Ok(f.body)
+    }
+
+    /// The OCI referrers of a digest. `Ok(None)`: the registry does not support the API (404).
+    pub async fn referrers(&self, repo: &str, digest: &str) -> Result<Option<serde_json::Value>, RegistryError> {
+        let path = format!("/v2/{repo}/referrers/{digest}");
+        let f = self.fetch(Method::GET, &path, Some("application/vnd.oci.image.index.v1+json"), &pull_scope(repo)).await?;
+        if f.status == StatusCode::NOT_FOUND || f.status == StatusCode::METHOD_NOT_ALLOWED || f.status == StatusCode::BAD_REQUEST {
+            return Ok(None);
+        }
+        if !f.status.is_success() {
+            return Err(status_error(&path, &f));
+        }
+        let v = serde_json::from_slice(&f.body).map_err(|e| RegistryError::Garbage(format!("{repo} referrers: {e}")))?;
+        Ok(Some(v))
+    }
+
+    fn resolve(&self, link: &str) -> String {
+        self.base.join(link).map(|u| u.to_string()).unwrap_or_else(|_| link.to_string())
+    }
+}
+
+pub fn pull_scope(repo: &str) -> String {
+    format!("repository:{repo}:pull")
+}
+
+fn status_error(path: &str, f: &Fetched) -> RegistryError {
+    let code = error_code(&f.body).unwrap_or_default();
+    if f.status.is_server_error() {
+        RegistryError::Unreachable(format!("{path}: {} {code}", f.status))
+    } else {
+        RegistryError::Garbage(format!("{path}: {} {code}", f.status))
+    }
+}
+
+/// The first `errors[].code` of a Distribution error body.
+fn error_code(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let e = v["errors"].as_array()?.first()?;
+    Some(match e["message"].as_str() {
+        Some(m) => format!("{} ({m})", e["code"].as_str().unwrap_or("error")),
+        None => e["code"].as_str()?.to_string(),
+    })
+}
+
+/// `<url>; rel="next"` from a `Link` header.
+fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(LINK)?.to_str().ok()?;
+    link.split(',').find(|part| part.contains("rel=\"next\"") || part.contains("rel=next")).and_then(|part| {
+        let start = part.find('<')? + 1;
+        let end = part.find('>')?;
+        Some(part[start..end].to_string())
+    })
+}
+
+/// A `key="value"` parameter of a challenge.
+fn param(challenge: &str, key: &str) -> Option<String> {
+    let rest = challenge.split_once(' ').map(|(_, r)| r).unwrap_or(challenge);
+    let mut out = None;
+    let mut s = rest;
+    while !s.is_empty() {
+        let (k, after) = s.split_once('=')?;
+        let k = k.trim().trim_start_matches(',').trim();
+        let (v, remaining) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            (&quoted[..end], quoted[end + 1..].trim_start_matches(',').trim_start())
+        } else {
+            match after.split_once(',') {
+                Some((v, r)) => (v, r.trim_start()),
+                None => (after, ""),
+            }
+        };
+        if k.eq_ignore_ascii_case(key) {
+            out = Some(v.to_string());
+        }
+        s = remaining;
+    }
+    out
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenge_parameters() {
+        let c = r#"Bearer realm="http://127.0.0.1:1/token",service="registry.test",scope="repository:team-a/app:pull",error="insufficient_scope""#;
+        assert_eq!(param(c, "realm").as_deref(), Some("http://127.0.0.1:1/token"));
+        assert_eq!(param(c, "scope").as_deref(), Some("repository:team-a/app:pull"));
+        assert_eq!(param(c, "error").as_deref(), Some("insufficient_scope"));
+        assert_eq!(param(r#"Basic realm="Registry Realm""#, "realm").as_deref(), Some("Registry Realm"));
+        let mut h = HeaderMap::new();
+        h.insert(LINK, r#"</v2/_catalog?last=b&n=2>; rel="next""#.parse().unwrap());
+        assert_eq!(next_link(&h).as_deref(), Some("/v2/_catalog?last=b&n=2"));
+    }
+}

@@ -1,0 +1,613 @@
+//! The registry collector: every repository, tag and digest of the configured registries, what
+//! each image is (platform, config, labels, base image, user, layers), its cosign signature, and
+//! the indexes over platform manifests.
+//!
+//! `collect_registry` is the step function (`drydock collect --once`, the schedule in `serve`
+//! and the tests call it). A registry that fails keeps its last good inventory: nothing is
+//! deleted for what could not be read; its status records the error and when to try again.
+
+pub mod client;
+pub mod cosign;
+pub mod notify;
+
+use crate::store::{Actor, Store};
+use chrono::{DateTime, Utc};
+use client::{Credentials, RegistryClient};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+/// Why a registry (or one repository of it) could not be read.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RegistryError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    #[error("access denied: {0}")]
+    Denied(String),
+    #[error("unexpected answer: {0}")]
+    Garbage(String),
+}
+
+/// A configured registry and its collection status (shared with the pages).
+pub use app::types::{RegistryRow, RegistryStatus};
+
+/// What an admin sends to add a registry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewRegistry {
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// PEM certificates to trust for this registry.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+    #[serde(default)]
+    pub insecure: bool,
+    #[serde(default)]
+    pub approved: bool,
+    #[serde(default)]
+    pub repositories: Vec<String>,
+}
+
+impl NewRegistry {
+    /// Checks the fields; the message names the wrong one.
+    pub fn validate(&mut self) -> Result<(), String> {
+        self.name = self.name.trim().to_string();
+        if self.name.is_empty() || self.name.len() > 64 || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            return Err("name: 1 to 64 letters, digits, '-', '_' or '.'".into());
+        }
+        let url = url::Url::parse(self.url.trim()).map_err(|e| format!("url: {e}"))?;
+        match url.scheme() {
+            "https" => {}
+            "http" => {
+                let loopback = match url.host() {
+                    Some(url::Host::Ipv4(a)) => a.is_loopback(),
+                    Some(url::Host::Ipv6(a)) => a.is_loopback(),
+                    Some(url::Host::Domain(d)) => d == "localhost",
+                    None => false,
+                };
+                if !loopback && !self.insecure {
+                    return Err("url: plain http:// is allowed only for loopback or a registry marked insecure".into());
+                }
+            }
+            other => return Err(format!("url: scheme {other:?} is not http or https")),
+        }
+        if url.host().is_none() || (url.path() != "/" && !url.path().is_empty()) || url.query().is_some() {
+            return Err("url: give the registry's base URL, e.g. https://registry.example.com".into());
+        }
+        self.url = url.as_str().trim_end_matches('/').to_string();
+        if self.password_env.as_deref().is_some_and(|v| v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+            return Err("password_env: the NAME of an environment variable (letters, digits, '_')".into());
+        }
+        if let Some(pem) = &self.ca_pem {
+            reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| format!("ca_pem: {e}"))?;
+            if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                return Err("ca_pem: no PEM certificate in it".into());
+            }
+        }
+        for r in &self.repositories {
+            if r.is_empty() || r.starts_with('/') || r.contains("..") || r.chars().any(|c| c.is_whitespace()) {
+                return Err(format!("repositories: {r:?} is not a repository name"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the collector needs besides the registry rows.
+#[derive(Clone, Default)]
+pub struct CollectSettings {
+    pub trusted_keys: Vec<cosign::TrustedKey>,
+}
+
+/// One image configuration as read from its config blob (and the manifest's annotations).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageConfig {
+    pub config_digest: String,
+    pub os: Option<String>,
+    pub architecture: Option<String>,
+    pub variant: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    pub labels: BTreeMap<String, String>,
+    pub user: Option<String>,
+    pub diff_ids: Vec<String>,
+    pub base_name: Option<String>,
+    pub base_digest: Option<String>,
+}
+
+impl ImageConfig {
+    pub fn platform(&self) -> Option<String> {
+        let os = self.os.as_deref()?;
+        let arch = self.architecture.as_deref()?;
+        Some(match &self.variant {
+            Some(v) => format!("{os}/{arch}/{v}"),
+            None => format!("{os}/{arch}"),
+        })
+    }
+}
+
+/// A manifest the collector read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Manifest {
+    Image { digest: String, media_type: String, config: ImageConfig },
+    Index { digest: String, media_type: String, platforms: Vec<(String, String)> },
+}
+
+impl Manifest {
+    pub fn digest(&self) -> &str {
+        match self {
+            Manifest::Image { digest, .. } | Manifest::Index { digest, .. } => digest,
+        }
+    }
+}
+
+/// A signature check for one digest: (state, detail, the .sig manifest's digest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignatureSeen {
+    pub digest: String,
+    pub verdict: cosign::Verdict,
+    pub reference: String,
+}
+
+/// Everything read from one repository in one run.
+#[derive(Debug, Clone, Default)]
+pub struct RepositoryInventory {
+    pub repository: String,
+    /// tag → digest (cosign's signature tags excluded).
+    pub tags: Vec<(String, String)>,
+    /// Manifests not known before this run (known digests are not fetched again).
+    pub manifests: Vec<Manifest>,
+    pub signatures: Vec<SignatureSeen>,
+}
+
+/// The result of one registry's run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CollectSummary {
+    pub registry: String,
+    pub repositories: usize,
+    pub tags: usize,
+    pub new_manifests: usize,
+    pub signatures_verified: usize,
+    /// Repositories that could not be read, with why (the rest were collected).
+    pub errors: Vec<String>,
+}
+
+fn is_signature_tag(tag: &str) -> bool {
+    tag.starts_with("sha256-") && (tag.ends_with(".sig") || tag.ends_with(".att") || tag.ends_with(".sbom"))
+}
+
+/// A client for `reg`; the password comes from the environment variable it names.
+pub fn client_for(reg: &RegistryRow, ca_pem: Option<&str>) -> Result<RegistryClient, RegistryError> {
+    let password = match &reg.password_env {
+        Some(var) => Some(std::env::var(var).map_err(|_| RegistryError::Config(format!("the environment variable {var} (the password) is not set")))?),
+        None => None,
+    };
+    RegistryClient::new(&reg.url, Credentials { username: reg.username.clone(), password }, ca_pem)
+}
+
+/// Collects one registry (every repository, or only `only` when a notification names one) and
+/// stores the result; updates the registry's status either way.
+pub async fn collect_registry(
+    store: &Store,
+    reg: &RegistryRow,
+    settings: &CollectSettings,
+    only: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<CollectSummary, RegistryError> {
+    let actor = Actor(format!("collector:registry:{}", reg.name));
+    let result = collect_inner(store, reg, settings, only, &actor, now).await;
+    let status = match &result {
+        Ok(s) if s.errors.is_empty() => Ok(s),
+        Ok(s) => Err(s.errors.join("; ")),
+        Err(e) => Err(e.to_string()),
+    };
+    let counts = result.as_ref().ok().map(|s| (s.repositories, s.tags));
+    store
+        .record_registry_run(reg.id, status.map(|_| ()), counts, only.is_some(), now)
+        .await
+        .map_err(|e| RegistryError::Config(format!("the registry status could not be saved: {e}")))?;
+    result
+}
+
+async fn collect_inner(
+    store: &Store,
+    reg: &RegistryRow,
+    settings: &CollectSettings,
+    only: Option<&str>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<CollectSummary, RegistryError> {
+    let ca = store.registry_ca(reg.id).await.map_err(|e| RegistryError::Config(e.to_string()))?;
+    let client = client_for(reg, ca.as_deref())?;
+    let host = client.host();
+    let repositories = match only {
+        Some(r) => vec![r.to_string()],
+        None => match client.catalog().await {
+            Ok(Some(list)) => {
+                let mut all: Vec<String> = list;
+                all.extend(reg.repositories.iter().cloned());
+                all.sort();
+                all.dedup();
+                all
+            }
+            Ok(None) if !reg.repositories.is_empty() => reg.repositories.clone(),
+            Ok(None) => return Err(RegistryError::Garbage("the registry has no catalog and no repositories are configured".into())),
+            // A catalog we may not read (a token for some repositories only): the configured list.
+            Err(RegistryError::Denied(_)) if !reg.repositories.is_empty() => reg.repositories.clone(),
+            Err(e) => return Err(e),
+        },
+    };
+    let mut summary = CollectSummary { registry: reg.name.clone(), ..Default::default() };
+    let mut referrers_supported = true;
+    for repo in &repositories {
+        match collect_repository(&client, store, repo, settings, &mut referrers_supported).await {
+            Ok(Some(inv)) => {
+                summary.repositories += 1;
+                summary.tags += inv.tags.len();
+                summary.new_manifests += inv.manifests.len();
+                summary.signatures_verified +=
+                    inv.signatures.iter().filter(|s| matches!(s.verdict, cosign::Verdict::Verified(_))).count();
+                store
+                    .store_repository_inventory(reg.id, &host, &inv, actor, now)
+                    .await
+                    .map_err(|e| RegistryError::Config(format!("{repo}: could not be stored: {e}")))?;
+            }
+            Ok(None) => summary.errors.push(format!("{repo}: the registry does not know this repository")),
+            Err(RegistryError::Unreachable(e)) => return Err(RegistryError::Unreachable(e)),
+            Err(e) => summary.errors.push(format!("{repo}: {e}")),
+        }
+    }
+    Ok(summary)
+}
+
+/// Reads one repository: tags → digests, the manifests not known yet (an index's platform
+/// manifests too), their configs, and the signatures.
+async fn collect_repository(
+    client: &RegistryClient,
+    store: &Store,
+    repo: &str,
+    settings: &CollectSettings,
+    referrers_supported: &mut bool,
+) -> Result<Option<RepositoryInventory>, RegistryError> {
+    let Some(all_tags) = client.tags(repo).await? else { return Ok(None) };
+    let tag_set: HashSet<&str> = all_tags.iter().map(String::as_str).collect();
+    let mut inv = RepositoryInventory { repository: repo.to_string(), ..Default::default() };
+    for tag in all_tags.iter().filter(|t| !is_signature_tag(t)) {
+        if let Some(d) = client.resolve_tag(repo, tag).await? {
+            inv.tags.push((tag.clone(), d));
+        }
+    }
+    let tagged: Vec<String> = {
+        let mut v: Vec<String> = inv.tags.iter().map(|(_, d)| d.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let known = store.collected_digests(&tagged).await.map_err(|e| RegistryError::Config(e.to_string()))?;
+    let mut digests_in_repo: Vec<String> = tagged.clone();
+    for digest in tagged.iter().filter(|d| !known.contains(*d)) {
+        let m = read_manifest(client, repo, digest).await?;
+        if let Manifest::Index { platforms, .. } = &m {
+            let children: Vec<String> = platforms.iter().map(|(d, _)| d.clone()).collect();
+            let known_children = store.collected_digests(&children).await.map_err(|e| RegistryError::Config(e.to_string()))?;
+            for child in children.iter().filter(|c| !known_children.contains(*c)) {
+                let cm = read_manifest(client, repo, child).await?;
+                inv.manifests.push(cm);
+            }
+            digests_in_repo.extend(children);
+        }
+        inv.manifests.push(m);
+    }
+    // Signatures: cosign's tag convention, and the referrers API where the registry has it.
+    let signed_refs = store.signature_refs(&digests_in_repo).await.map_err(|e| RegistryError::Config(e.to_string()))?;
+    for digest in &digests_in_repo {
+        let Some(sig_tag) = cosign::signature_tag(digest) else { continue };
+        let mut sig_manifest: Option<String> = None;
+        if tag_set.contains(sig_tag.as_str()) {
+            sig_manifest = client.resolve_tag(repo, &sig_tag).await?;
+        } else if *referrers_supported {
+            match client.referrers(repo, digest).await? {
+                None => *referrers_supported = false,
+                Some(index) => {
+                    sig_manifest = index["manifests"].as_array().into_iter().flatten().find_map(|m| {
+                        let t = m["artifactType"].as_str().unwrap_or_default();
+                        (t.contains("cosign") || t == cosign::SIMPLE_SIGNING_MEDIA_TYPE).then(|| m["digest"].as_str().map(str::to_string)).flatten()
+                    });
+                }
+            }
+        }
+        let Some(sig_ref) = sig_manifest else { continue };
+        // The same signature checked before: again only if it did not verify and keys exist now.
+        if signed_refs.get(digest).is_some_and(|(r, state)| *r == sig_ref && (state == "verified" || settings.trusted_keys.is_empty())) {
+            continue;
+        }
+        let verdict = check_signature(client, repo, digest, &sig_ref, &settings.trusted_keys).await?;
+        inv.signatures.push(SignatureSeen { digest: digest.clone(), verdict, reference: sig_ref });
+    }
+    Ok(Some(inv))
+}
+
+async fn check_signature(
+    client: &RegistryClient,
+    repo: &str,
+    digest: &str,
+    sig_ref: &str,
+    keys: &[cosign::TrustedKey],
+) -> Result<cosign::Verdict, RegistryError> {
+    let (_, _, body) = client.manifest(repo, sig_ref).await?;
+    let m: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| RegistryError::Garbage(format!("{repo} signature manifest {sig_ref}: {e}")))?;
+    let mut layers = Vec::new();
+    for l in m["layers"].as_array().into_iter().flatten() {
+        let Some(sig) = l["annotations"][cosign::SIGNATURE_ANNOTATION].as_str() else { continue };
+        let Some(d) = l["digest"].as_str() else { continue };
+        let payload = client.blob(repo, d).await?;
+        layers.push(cosign::SignedPayload { signature_b64: sig.to_string(), payload: payload.to_vec() });
+    }
+    Ok(cosign::verify(digest, &layers, keys))
+}
+
+const INDEX_TYPES: [&str; 2] = ["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
+
+/// Reads a manifest by digest; for an image, its config blob too.
+async fn read_manifest(client: &RegistryClient, repo: &str, digest: &str) -> Result<Manifest, RegistryError> {
+    let (got, media_type, body) = client.manifest(repo, digest).await?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| RegistryError::Garbage(format!("{repo}@{digest}: the manifest is not JSON: {e}")))?;
+    let media_type = v["mediaType"].as_str().map(str::to_string).unwrap_or(media_type);
+    let is_index = INDEX_TYPES.contains(&media_type.as_str()) || (v.get("manifests").is_some() && v.get("config").is_none());
+    if is_index {
+        let mut platforms = Vec::new();
+        for m in v["manifests"].as_array().into_iter().flatten() {
+            let Some(d) = m["digest"].as_str() else { continue };
+            // Attestation manifests (BuildKit's unknown/unknown) are not platforms.
+            let os = m["platform"]["os"].as_str().unwrap_or("unknown");
+            let arch = m["platform"]["architecture"].as_str().unwrap_or("unknown");
+            if os == "unknown" && arch == "unknown" {
+                continue;
+            }
+            let p = match m["platform"]["variant"].as_str() {
+                Some(var) => format!("{os}/{arch}/{var}"),
+                None => format!("{os}/{arch}"),
+            };
+            platforms.push((d.to_string(), p));
+        }
+        return Ok(Manifest::Index { digest: got, media_type, platforms });
+    }
+    let config_digest = v["config"]["digest"]
+        .as_str()
+        .ok_or_else(|| RegistryError::Garbage(format!("{repo}@{digest}: {media_type} manifest without config.digest (schema 1 is not supported)")))?
+        .to_string();
+    let blob = client.blob(repo, &config_digest).await?;
+    let mut config = parse_config(&blob).map_err(|e| RegistryError::Garbage(format!("{repo}@{digest}: config {config_digest}: {e}")))?;
+    config.config_digest = config_digest;
+    let ann = &v["annotations"];
+    config.base_name = ann["org.opencontainers.image.base.name"]
+        .as_str()
+        .or_else(|| config.labels.get("org.opencontainers.image.base.name").map(String::as_str))
+        .map(str::to_string);
+    config.base_digest = ann["org.opencontainers.image.base.digest"]
+        .as_str()
+        .or_else(|| config.labels.get("org.opencontainers.image.base.digest").map(String::as_str))
+        .map(str::to_string);
+    Ok(Manifest::Image { digest: got, media_type, config })
+}
+
+/// An OCI / Docker image config blob.
+pub fn parse_config(blob: &[u8]) -> Result<ImageConfig, String> {
+    let v: serde_json::Value = serde_json::from_slice(blob).map_err(|e| format!("not JSON: {e}"))?;
+    if !v.is_object() {
+        return Err("not a JSON object".into());
+    }
+    let s = |x: &serde_json::Value| x.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    let labels = v["config"]["Labels"]
+        .as_object()
+        .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
+        .unwrap_or_default();
+    Ok(ImageConfig {
+        config_digest: String::new(),
+        os: s(&v["os"]),
+        architecture: s(&v["architecture"]),
+        variant: s(&v["variant"]),
+        created: v["created"].as_str().and_then(|c| DateTime::parse_from_rfc3339(c).ok()).map(|t| t.with_timezone(&Utc)),
+        labels,
+        user: v["config"]["User"].as_str().map(str::to_string),
+        diff_ids: v["rootfs"]["diff_ids"].as_array().into_iter().flatten().filter_map(|d| d.as_str().map(str::to_string)).collect(),
+        base_name: None,
+        base_digest: None,
+    })
+}
+
+/// Whether a config user runs as root: empty, `root`, `0`, or `0:…` / `root:…`.
+pub fn runs_as_root(user: Option<&str>) -> bool {
+    match user.map(str::trim) {
+        None | Some("") => true,
+        Some(u) => {
+            let name = u.split(':').next().unwrap_or(u);
+            name == "root" || name == "0"
+        }
+    }
+}
+
+/// Runs collections in the background for `serve`: on a schedule, and when a registry's push
+/// notification asks for one repository. One collection at a time (registries are read politely).
+pub struct Collector {
+    store: Store,
+    settings: CollectSettings,
+    queue: tokio::sync::mpsc::UnboundedSender<(String, Option<String>)>,
+    /// One collection at a time, scheduled or asked for.
+    running: tokio::sync::Mutex<()>,
+}
+
+impl Collector {
+    /// Starts the worker on the current runtime.
+    pub fn start(store: Store, settings: CollectSettings) -> std::sync::Arc<Collector> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Option<String>)>();
+        let c = std::sync::Arc::new(Collector { store, settings, queue: tx, running: tokio::sync::Mutex::new(()) });
+        let worker = c.clone();
+        tokio::spawn(async move {
+            while let Some((name, repo)) = rx.recv().await {
+                worker.run_one(&name, repo.as_deref()).await;
+            }
+        });
+        c
+    }
+
+    /// Asks for a collection of `registry` (one repository of it, or all).
+    pub fn refresh(&self, registry: &str, repository: Option<&str>) {
+        let _ = self.queue.send((registry.to_string(), repository.map(str::to_string)));
+    }
+
+    async fn run_one(&self, name: &str, repo: Option<&str>) {
+        let _one_at_a_time = self.running.lock().await;
+        let reg = match self.store.registry_by_name(name).await {
+            Ok(Some(r)) => r,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(registry = name, error = %e, "registry could not be read from the database");
+                return;
+            }
+        };
+        match collect_registry(&self.store, &reg, &self.settings, repo, Utc::now()).await {
+            Ok(s) if s.errors.is_empty() => tracing::info!(registry = name, repositories = s.repositories, tags = s.tags, new = s.new_manifests, "registry collected"),
+            Ok(s) => tracing::warn!(registry = name, errors = ?s.errors, "registry collected with errors"),
+            Err(e) => tracing::warn!(registry = name, error = %e, "registry collection failed"),
+        }
+    }
+
+    /// Every `interval`, queues each registry that is due (a failing one waits out its back-off).
+    pub async fn schedule(self: std::sync::Arc<Self>, interval: std::time::Duration) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30).min(interval));
+        loop {
+            tick.tick().await;
+            let now = Utc::now();
+            let Ok(regs) = self.store.registries().await else { continue };
+            for r in regs {
+                let due = match (r.status.next_attempt, r.status.last_attempt) {
+                    (Some(next), _) => next <= now,
+                    (None, Some(last)) => last + chrono::Duration::from_std(interval).unwrap_or_default() <= now,
+                    (None, None) => true,
+                };
+                if due {
+                    self.run_one(&r.name, None).await;
+                }
+            }
+        }
+    }
+}
+
+/// How promotion is decided (setting `promotion_mode`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Promotion {
+    /// The image's label of this name holds the promotion state (set by whoever built it).
+    Label(String),
+    /// The image is promoted when it is in a repository matching one of these patterns
+    /// (placement is controlled by the registry's permissions).
+    Repository(Vec<String>),
+}
+
+impl Default for Promotion {
+    fn default() -> Self {
+        Promotion::Label("promotion".into())
+    }
+}
+
+impl Promotion {
+    /// The state for an image with these labels, in these repositories (`registry/name`).
+    pub fn evaluate(&self, labels: &BTreeMap<String, String>, repositories: &[String]) -> app::types::Promotion {
+        match self {
+            Promotion::Label(key) => {
+                let value = labels.get(key).filter(|v| !v.is_empty()).cloned();
+                app::types::Promotion { mode: "label".into(), promoted: value.is_some(), value }
+            }
+            Promotion::Repository(patterns) => {
+                let value = repositories.iter().find(|r| patterns.iter().any(|p| glob(p, r))).cloned();
+                app::types::Promotion { mode: "repository".into(), promoted: value.is_some(), value }
+            }
+        }
+    }
+
+    /// Sets `promotion` on each image (after the store read it).
+    pub fn apply(&self, images: &mut [app::types::ImageSummary]) {
+        for i in images {
+            let repos: Vec<String> = i.repositories.iter().map(|r| r.repository.clone()).collect();
+            i.promotion = self.evaluate(&i.labels, &repos);
+        }
+    }
+}
+
+/// `*` matches within one path segment, `**` across segments.
+pub fn glob(pattern: &str, s: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some(b'*') if p.get(1) == Some(&b'*') => (0..=s.len()).any(|i| go(&p[2..], &s[i..])),
+            Some(b'*') => (0..=s.len()).take_while(|i| *i == 0 || s[i - 1] != b'/').any(|i| go(&p[1..], &s[i..])),
+            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
+        }
+    }
+    go(pattern.as_bytes(), s.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn promotion_by_label_or_repository() {
+        assert!(glob("reg.example/prod/**", "reg.example/prod/team-a/app"));
+        assert!(glob("reg.example/*/app", "reg.example/prod/app"));
+        assert!(!glob("reg.example/*/app", "reg.example/prod/x/app"));
+        assert!(!glob("reg.example/prod/**", "reg.example/dev/app"));
+        let labels: BTreeMap<String, String> = [("promotion".to_string(), "prod".to_string())].into();
+        let by_label = Promotion::Label("promotion".into()).evaluate(&labels, &[]);
+        assert_eq!((by_label.promoted, by_label.value.as_deref()), (true, Some("prod")));
+        let none = Promotion::Label("stage".into()).evaluate(&labels, &[]);
+        assert!(!none.promoted);
+        let by_repo = Promotion::Repository(vec!["r/prod/**".into()]).evaluate(&labels, &["r/dev/a".into(), "r/prod/a".into()]);
+        assert_eq!((by_repo.mode.as_str(), by_repo.promoted, by_repo.value.as_deref()), ("repository", true, Some("r/prod/a")));
+    }
+
+    #[test]
+    fn registry_validation_names_the_field() {
+        let mut ok = NewRegistry {
+            name: "local".into(),
+            url: "http://127.0.0.1:5000/".into(),
+            username: None,
+            password_env: None,
+            ca_pem: None,
+            insecure: false,
+            approved: true,
+            repositories: vec![],
+        };
+        ok.validate().unwrap();
+        assert_eq!(ok.url, "http://127.0.0.1:5000");
+        let mut remote = NewRegistry { url: "http://registry.example.com".into(), ..ok.clone() };
+        assert!(remote.validate().unwrap_err().contains("loopback"));
+        remote.insecure = true;
+        remote.validate().unwrap();
+        let mut bad = NewRegistry { name: "a b".into(), ..ok.clone() };
+        assert!(bad.validate().unwrap_err().starts_with("name"));
+        let mut bad = NewRegistry { password_env: Some("A-B".into()), ..ok.clone() };
+        assert!(bad.validate().unwrap_err().starts_with("password_env"));
+        let mut bad = NewRegistry { ca_pem: Some("junk".into()), ..ok };
+        assert!(bad.validate().unwrap_err().starts_with("ca_pem"));
+    }
+
+    #[test]
+    fn config_blob_and_root_user() {
+        let blob = br#"{"architecture":"arm64","os":"linux","variant":"v8","created":"2024-01-02T03:04:05Z",
+            "config":{"User":"1000:1000","Labels":{"promotion":"prod","org.opencontainers.image.source":"https://x"}},
+            "rootfs":{"type":"layers","diff_ids":["sha256:aa"]}}"#;
+        let c = parse_config(blob).unwrap();
+        assert_eq!(c.platform().as_deref(), Some("linux/arm64/v8"));
+        assert_eq!(c.labels.get("promotion").map(String::as_str), Some("prod"));
+        assert_eq!(c.diff_ids, vec!["sha256:aa".to_string()]);
+        assert!(!runs_as_root(c.user.as_deref()));
+        assert!(runs_as_root(None) && runs_as_root(Some("")) && runs_as_root(Some("0:0")) && runs_as_root(Some("root")));
+        assert!(parse_config(b"[1]").is_err());
+    }
+}
