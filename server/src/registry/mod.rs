@@ -530,11 +530,16 @@ impl Promotion {
         }
     }
 
-    /// Sets `promotion` on each image (after the store read it).
+    /// Sets `promotion` on each image (after the store read it). In repository mode a pattern
+    /// matches a repository (`registry/name`) or a tag in it (`registry/name:tag`).
     pub fn apply(&self, images: &mut [app::types::ImageSummary]) {
         for i in images {
-            let repos: Vec<String> = i.repositories.iter().map(|r| r.repository.clone()).collect();
-            i.promotion = self.evaluate(&i.labels, &repos);
+            let mut places: Vec<String> = Vec::new();
+            for r in &i.repositories {
+                places.push(r.repository.clone());
+                places.extend(r.tags.iter().map(|t| format!("{}:{t}", r.repository)));
+            }
+            i.promotion = self.evaluate(&i.labels, &places);
         }
     }
 }
@@ -569,6 +574,9 @@ mod tests {
         assert!(!none.promoted);
         let by_repo = Promotion::Repository(vec!["r/prod/**".into()]).evaluate(&labels, &["r/dev/a".into(), "r/prod/a".into()]);
         assert_eq!((by_repo.mode.as_str(), by_repo.promoted, by_repo.value.as_deref()), ("repository", true, Some("r/prod/a")));
+        let by_tag = Promotion::Repository(vec!["r/app:release-*".into()]);
+        assert!(by_tag.evaluate(&labels, &["r/app".into(), "r/app:release-2".into()]).promoted);
+        assert!(!by_tag.evaluate(&labels, &["r/app".into(), "r/app:dev".into()]).promoted);
     }
 
     #[test]

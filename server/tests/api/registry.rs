@@ -188,9 +188,23 @@ async fn a_registry_that_is_down_or_answers_garbage_keeps_its_inventory() {
     let (reg, s) = seed().await;
     let db = TestDb::sqlite().await;
     let store = db.store.clone();
+    // A scanner reported the image first, knowing only its config digest (Grype from a daemon).
+    let mut grype: Value = serde_json::from_slice(&super::helpers::fixture("grype/defectdojo-busybox-epss.json")).unwrap();
+    grype["source"]["target"]["imageID"] = s.app_config.as_str().into();
+    grype["source"]["target"].as_object_mut().unwrap().remove("repoDigests");
+    let bytes = serde_json::to_vec(&grype).unwrap();
+    let report = drydock::ingest::parse(&bytes, None).unwrap();
+    store.ingest_report(&report, &drydock::store::sha256_hex(&bytes), &Actor::cli(), chrono::Utc::now()).await.unwrap();
     let row = add(&store, "local", &reg.url(), |_| {}).await;
     let settings = CollectSettings::default();
     collect_registry(&store, &row, &settings, None, chrono::Utc::now()).await.unwrap();
+    // One image: found by its config digest, now known by its manifest digest, findings kept.
+    let img = store.image_detail(&s.app_oci).await.unwrap().expect("collected");
+    assert_eq!(img.summary.digest, s.app_oci);
+    assert_eq!(img.summary.findings.critical, 1);
+    assert_eq!(img.summary.scan_state, app::types::ScanState::Scanned);
+    assert_eq!(img.summary.platform.as_deref(), Some("linux/amd64"));
+    assert_eq!(store.images(100, 0, None).await.unwrap().total, 6);
     let before = store.table_counts().await.unwrap();
     let port = reg.port;
     drop(reg);

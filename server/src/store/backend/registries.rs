@@ -239,35 +239,72 @@ pub async fn store_repository_inventory(
     .await?;
 
     let tagged: HashSet<&str> = inv.tags.iter().map(|(_, d)| d.as_str()).collect();
-    let mut new_images = Vec::new();
-    // Platform manifests first, so an index can link them.
-    for m in inv.manifests.iter().filter(|m| matches!(m, Manifest::Image { .. })) {
-        let Manifest::Image { digest, media_type, config } = m else { continue };
-        let existing: Option<i64> = sqlx::query_scalar(
-            "SELECT a.image_id FROM image_aliases a JOIN images i ON i.id = a.image_id
-             WHERE a.digest IN ($1, $2) AND NOT i.is_index ORDER BY a.image_id LIMIT 1",
-        )
-        .bind(digest)
-        .bind(&config.config_digest)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let existing = match existing {
-            Some(id) => Some(id),
-            None => sqlx::query_scalar("SELECT id FROM images WHERE digest = $1").bind(digest).fetch_optional(&mut *tx).await?,
-        };
-        let labels = serde_json::to_string(&config.labels).unwrap_or_default();
-        let diff_ids = serde_json::to_string(&config.diff_ids).unwrap_or_default();
-        let id: i64 = match existing {
-            Some(id) => id,
-            None => {
-                new_images.push(digest.clone());
-                sqlx::query_scalar("INSERT INTO images (digest, first_seen) VALUES ($1, $2) RETURNING id")
-                    .bind(digest)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
-        };
+    // Platform manifests first, so an index can link them. Set-based: one lookup, one multi-row
+    // insert for the new images, one for their aliases; only images a scanner created before the
+    // collector saw them are updated one by one (their rows exist already).
+    let mut seen = HashSet::new();
+    let images: Vec<(&String, &String, &crate::registry::ImageConfig)> = inv
+        .manifests
+        .iter()
+        .filter_map(|m| match m {
+            Manifest::Image { digest, media_type, config } => Some((digest, media_type, config)),
+            Manifest::Index { .. } => None,
+        })
+        .filter(|(d, _, _)| seen.insert(d.as_str()))
+        .collect();
+    let mut known: HashMap<String, i64> = HashMap::new();
+    for chunk in images.chunks(CHUNK / 2) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT a.digest, a.image_id FROM image_aliases a JOIN images i ON i.id = a.image_id WHERE NOT i.is_index AND a.digest IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for (d, _, c) in chunk {
+            sep.push_bind(d.as_str());
+            sep.push_bind(c.config_digest.as_str());
+        }
+        qb.push(") UNION SELECT digest, id FROM images WHERE NOT is_index AND digest IN (");
+        let mut sep = qb.separated(", ");
+        for (d, _, _) in chunk {
+            sep.push_bind(d.as_str());
+        }
+        qb.push(")");
+        let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+        known.extend(rows);
+    }
+    let detail = |c: &crate::registry::ImageConfig| {
+        (serde_json::to_string(&c.labels).unwrap_or_default(), serde_json::to_string(&c.diff_ids).unwrap_or_default())
+    };
+    let (existing, fresh): (Vec<_>, Vec<_>) =
+        images.iter().partition(|(d, _, c)| known.contains_key(d.as_str()) || known.contains_key(&c.config_digest));
+    let mut new_images: Vec<String> = fresh.iter().map(|(d, _, _)| (*d).clone()).collect();
+    let mut ids: HashMap<String, i64> = HashMap::new();
+    for chunk in fresh.chunks(CHUNK / 12) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO images (digest, first_seen, media_type, platform, architecture, created, labels, config_user,
+                                 base_name, base_digest, diff_ids, collected_at) ",
+        );
+        qb.push_values(chunk, |mut b, (digest, media_type, c)| {
+            let (labels, diff_ids) = detail(c);
+            b.push_bind(digest.as_str())
+                .push_bind(now)
+                .push_bind(media_type.as_str())
+                .push_bind(c.platform())
+                .push_bind(c.architecture.clone())
+                .push_bind(c.created)
+                .push_bind(labels)
+                .push_bind(c.user.clone())
+                .push_bind(c.base_name.clone())
+                .push_bind(c.base_digest.clone())
+                .push_bind(diff_ids)
+                .push_bind(now);
+        });
+        qb.push(" RETURNING digest, id");
+        let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+        ids.extend(rows);
+    }
+    for (digest, media_type, config) in &existing {
+        let id = known.get(digest.as_str()).or_else(|| known.get(&config.config_digest)).copied().expect("partitioned on it");
+        let (labels, diff_ids) = detail(config);
         sqlx::query(
             "UPDATE images SET media_type = $2, platform = $3, architecture = COALESCE(architecture, $4),
                  created = COALESCE(created, $5), labels = $6, config_user = $7, base_name = $8, base_digest = $9,
@@ -275,7 +312,7 @@ pub async fn store_repository_inventory(
              WHERE id = $1",
         )
         .bind(id)
-        .bind(media_type)
+        .bind(media_type.as_str())
         .bind(config.platform())
         .bind(&config.architecture)
         .bind(config.created)
@@ -288,23 +325,29 @@ pub async fn store_repository_inventory(
         .execute(&mut *tx)
         .await?;
         // An image a scanner first knew by its config digest takes the manifest digest as primary.
-        sqlx::query(
-            "UPDATE images SET digest = $2 WHERE id = $1 AND digest = $3
-               AND NOT EXISTS (SELECT 1 FROM images o WHERE o.digest = $2)",
-        )
-        .bind(id)
-        .bind(digest)
-        .bind(&config.config_digest)
-        .execute(&mut *tx)
-        .await?;
-        let kind = if tagged.contains(digest.as_str()) { "repo" } else { "platform" };
-        sqlx::query("INSERT INTO image_aliases (digest, image_id, kind) VALUES ($1, $2, $3), ($4, $2, 'config') ON CONFLICT (digest) DO NOTHING")
-            .bind(digest)
+        sqlx::query("UPDATE images SET digest = $2 WHERE id = $1 AND digest = $3 AND NOT EXISTS (SELECT 1 FROM images o WHERE o.digest = $2)")
             .bind(id)
-            .bind(kind)
+            .bind(digest.as_str())
             .bind(&config.config_digest)
             .execute(&mut *tx)
             .await?;
+        ids.insert((*digest).clone(), id);
+    }
+    let aliases: Vec<(&str, i64, &str)> = images
+        .iter()
+        .filter_map(|(d, _, c)| ids.get(d.as_str()).map(|id| (d.as_str(), c.config_digest.as_str(), *id)))
+        .flat_map(|(d, config, id)| {
+            let kind = if tagged.contains(d) { "repo" } else { "platform" };
+            [(d, id, kind), (config, id, "config")]
+        })
+        .collect();
+    for chunk in aliases.chunks(CHUNK / 3) {
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO image_aliases (digest, image_id, kind) ");
+        qb.push_values(chunk, |mut b, (d, id, kind)| {
+            b.push_bind(*d).push_bind(*id).push_bind(*kind);
+        });
+        qb.push(" ON CONFLICT (digest) DO NOTHING");
+        qb.build().execute(&mut *tx).await?;
     }
     for m in &inv.manifests {
         let Manifest::Index { digest, media_type, platforms } = m else { continue };
