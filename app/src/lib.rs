@@ -62,6 +62,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams/:name") view=pages::team::TeamPage ssr=SsrMode::Async/>
                     <Route path=path!("/images") view=pages::images::ImagesPage ssr=SsrMode::Async/>
                     <Route path=path!("/images/:digest") view=pages::image::ImagePage ssr=SsrMode::Async/>
+                    <Route path=path!("/workloads") view=pages::workloads::WorkloadsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/unaccounted") view=pages::workloads::UnaccountedPage ssr=SsrMode::Async/>
+                    <Route path=path!("/clusters") view=pages::workloads::ClustersPage ssr=SsrMode::Async/>
                     <Route path=path!("/registries") view=pages::registries::RegistriesPage ssr=SsrMode::Async/>
                     <Route path=path!("/repository") view=pages::registries::RepositoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/roles") view=pages::roles::RolesPage ssr=SsrMode::Async/>

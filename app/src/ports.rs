@@ -40,6 +40,12 @@ pub trait EstateQueries: Send + Sync {
     async fn registries(&self) -> Result<Vec<crate::types::RegistryOverview>, PortError>;
     /// One repository by `registry-host/name`; `None` if unknown.
     async fn repository(&self, name: &str) -> Result<Option<crate::types::RepositoryView>, PortError>;
+    /// Clusters with nodes and counts.
+    async fn clusters(&self) -> Result<Vec<crate::types::ClusterOverview>, PortError>;
+    /// A page of containers, filtered (empty strings: no filter).
+    async fn workloads(&self, filter: crate::types::WorkloadQuery) -> Result<Page<crate::types::WorkloadRow>, PortError>;
+    /// Running images that cannot be accounted for.
+    async fn unaccounted(&self) -> Result<Vec<crate::types::UnaccountedEntry>, PortError>;
 }
 
 /// The handle pages take from the context.

@@ -94,3 +94,21 @@ pub async fn get_registries() -> Result<Vec<crate::types::RegistryOverview>, Ser
 pub async fn get_repository(name: String) -> Result<Option<crate::types::RepositoryView>, ServerFnError> {
     estate()?.repository(&name).await.map_err(port_err)
 }
+
+/// Clusters with nodes and counts.
+#[server(endpoint = "clusters")]
+pub async fn get_clusters() -> Result<Vec<crate::types::ClusterOverview>, ServerFnError> {
+    estate()?.clusters().await.map_err(port_err)
+}
+
+/// A page of containers.
+#[server(endpoint = "workloads")]
+pub async fn get_workloads(query: crate::types::WorkloadQuery) -> Result<Page<crate::types::WorkloadRow>, ServerFnError> {
+    estate()?.workloads(query).await.map_err(port_err)
+}
+
+/// Running images that cannot be accounted for.
+#[server(endpoint = "unaccounted")]
+pub async fn get_unaccounted() -> Result<Vec<crate::types::UnaccountedEntry>, ServerFnError> {
+    estate()?.unaccounted().await.map_err(port_err)
+}

@@ -134,3 +134,29 @@ test("admins add a registry with a plain form; its status shows on the Registrie
   await page.screenshot({ path: "screenshots/registries.png", fullPage: true });
   await noSeriousA11yViolations(page);
 });
+
+test("what runs: workloads filter and sort without JavaScript; unaccounted lists images not in any registry", async ({ page }) => {
+  await signIn(page);
+  // The demo estate holds a real minikube node's kubelet /pods: 24 containers, 17 running.
+  await page.goto("/workloads?cluster=minikube");
+  await expect(page.locator("#workload-count")).toHaveText("24 containers");
+  await page.goto("/workloads?cluster=minikube&state=running");
+  await expect(page.locator("#workload-count")).toHaveText("17 containers");
+  await page.getByRole("link", { name: "State" }).click();
+  await expect(page).toHaveURL(/sort=state/);
+  await expect(page.locator("#workloads tbody tr")).toHaveCount(17);
+  await page.screenshot({ path: "screenshots/workloads.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+
+  await page.goto("/unaccounted");
+  await expect(page.getByRole("heading", { level: 1, name: "Unaccounted" })).toBeVisible();
+  const rows = page.locator("#unaccounted tbody tr");
+  await expect(rows.first()).toContainText("not in any configured registry");
+  await expect(page.locator("#unaccounted")).toContainText("minikube / kube-system");
+  await page.screenshot({ path: "screenshots/unaccounted.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+
+  await page.goto("/clusters");
+  await expect(page.getByRole("heading", { level: 2, name: "minikube" })).toBeVisible();
+  await page.screenshot({ path: "screenshots/clusters.png", fullPage: true });
+});

@@ -133,6 +133,9 @@ pub struct IngestArgs {
     /// API token for --server (role ingest, security or admin). [env: DRYDOCK_TOKEN]
     #[arg(long, env = "DRYDOCK_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// The cluster Kubernetes pod and node lists among the files belong to (created if new).
+    #[arg(long)]
+    pub cluster: Option<String>,
 }
 
 /// Parses arguments, runs the command, maps failure to a non-zero exit code.
@@ -286,6 +289,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Where a Kubernetes file goes.
+enum KubeTarget<'a> {
+    Db(&'a Store),
+    Server { client: &'a reqwest::Client, base: &'a str, token: &'a str },
+}
+
+/// Sends a pod or node list for `cluster`; one summary line.
+async fn ingest_kubernetes(target: &KubeTarget<'_>, cluster: &str, file: &std::path::Path, bytes: &[u8], v: &serde_json::Value) -> anyhow::Result<String> {
+    let upload = crate::k8s::parse_value(v).map_err(anyhow::Error::msg)?;
+    match (target, upload) {
+        (KubeTarget::Db(store), crate::k8s::Upload::Pods(p)) => {
+            let (pods, containers, ended) = store.store_pods(cluster, &p, &Actor::cli(), chrono::Utc::now()).await?;
+            Ok(format!("{}: cluster {cluster}: {pods} pods, {containers} containers recorded, {ended} pods ended", file.display()))
+        }
+        (KubeTarget::Db(store), crate::k8s::Upload::Nodes(n)) => {
+            let n = store.store_nodes(cluster, &n, &Actor::cli(), chrono::Utc::now()).await?;
+            Ok(format!("{}: cluster {cluster}: {n} nodes recorded", file.display()))
+        }
+        (KubeTarget::Server { client, base, token }, upload) => {
+            let what = if matches!(upload, crate::k8s::Upload::Pods(_)) { "pods" } else { "nodes" };
+            let url = format!("{base}/api/v1/clusters/{cluster}/{what}");
+            let resp = client.post(&url).bearer_auth(token).body(bytes.to_vec()).send().await?;
+            let status = resp.status();
+            let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+            if !status.is_success() {
+                bail!("{}: HTTP {status}: {}", file.display(), body["error"].as_str().unwrap_or("no error message"));
+            }
+            Ok(format!("{}: cluster {cluster}: {body}", file.display()))
+        }
+    }
+}
+
 /// One line per file on stdout.
 fn describe(file: &std::path::Path, status: &str, s: &crate::store::IngestSummary) -> String {
     let f = &s.findings;
@@ -315,6 +350,12 @@ async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs) -> anyhow:
         Db(Store),
         Server { client: reqwest::Client, url: String, token: String },
     }
+    fn target_ref(t: &Target) -> KubeTarget<'_> {
+        match t {
+            Target::Db(s) => KubeTarget::Db(s),
+            Target::Server { client, url, token } => KubeTarget::Server { client, base: url.trim_end_matches("/api/v1/scans"), token },
+        }
+    }
     let target = match &args.server {
         Some(server) => Target::Server {
             client: reqwest::Client::new(),
@@ -327,6 +368,12 @@ async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs) -> anyhow:
         bar.set_message(file.display().to_string());
         let result: anyhow::Result<String> = async {
             let bytes = tokio::fs::read(file).await.with_context(|| format!("cannot read {}", file.display()))?;
+            // Kubernetes pod and node lists go to the cluster named by --cluster.
+            let kube = serde_json::from_slice::<serde_json::Value>(&bytes).ok().filter(crate::k8s::is_kubernetes);
+            if let Some(v) = kube {
+                let cluster = args.cluster.as_deref().context("this is a Kubernetes pod or node list: name its cluster with --cluster NAME")?;
+                return ingest_kubernetes(&target_ref(&target), cluster, file, &bytes, &v).await;
+            }
             match &target {
                 Target::Db(store) => {
                     let report = ingest::parse(&bytes, None)?;

@@ -51,6 +51,8 @@ pub struct Config {
     /// Repository patterns (`*` within a path segment, `**` across) that count as promoted
     /// (repository mode), comma separated, e.g. `registry.example.com/prod/**`.
     pub promotion_repositories: String,
+    /// A running image whose newest scan is older than this many days is unaccounted (stale).
+    pub scan_max_age_days: i64,
 }
 
 impl Default for Config {
@@ -76,6 +78,7 @@ impl Default for Config {
             promotion_mode: "label".into(),
             promotion_label: "promotion".into(),
             promotion_repositories: String::new(),
+            scan_max_age_days: 7,
         }
     }
 }
@@ -100,6 +103,7 @@ impl fmt::Debug for Config {
             .field("promotion_mode", &self.promotion_mode)
             .field("promotion_label", &self.promotion_label)
             .field("promotion_repositories", &self.promotion_repositories)
+            .field("scan_max_age_days", &self.scan_max_age_days)
             .finish()
     }
 }

@@ -43,6 +43,14 @@ const PLACEMENTS: [(&str, &str); 7] = [
 ];
 
 /// Loads the demo estate when the database is empty; does nothing otherwise.
+/// Real cluster output (server/fixtures/k8s-pods, SOURCES.md there), by demo cluster.
+const PODS: [(&str, &str, &[u8]); 4] = [
+    ("minikube", "nri-k8s-1.35-kubelet-pods.json", include_bytes!("../fixtures/k8s-pods/nri-k8s-1.35-kubelet-pods.json")),
+    ("staging", "troubleshoot-crashloop-podlist.json", include_bytes!("../fixtures/k8s-pods/troubleshoot-crashloop-podlist.json")),
+    ("staging-b", "troubleshoot-imagepull-fail-podlist.json", include_bytes!("../fixtures/k8s-pods/troubleshoot-imagepull-fail-podlist.json")),
+    ("batch", "troubleshoot-oomkill-podlist.json", include_bytes!("../fixtures/k8s-pods/troubleshoot-oomkill-podlist.json")),
+];
+
 pub async fn load_if_empty(store: &Store) -> anyhow::Result<bool> {
     if !store.is_empty().await? {
         return Ok(false);
@@ -64,6 +72,17 @@ pub async fn load_if_empty(store: &Store) -> anyhow::Result<bool> {
             store.place_tag(&r, &digest, &actor, now).await?;
         }
     }
-    tracing::info!("demo estate loaded: {} reports, {} teams", REPORTS.len(), TEAMS.len());
+    // What runs: a real minikube node's kubelet /pods, and three real API server pod lists.
+    for (cluster, file, bytes) in PODS {
+        match crate::k8s::parse(bytes).map_err(anyhow::Error::msg).with_context(|| format!("demo pods {file}"))? {
+            crate::k8s::Upload::Pods(p) => {
+                store.store_pods(cluster, &p, &actor, now).await?;
+            }
+            crate::k8s::Upload::Nodes(n) => {
+                store.store_nodes(cluster, &n, &actor, now).await?;
+            }
+        }
+    }
+    tracing::info!("demo estate loaded: {} reports, {} teams, {} pod lists", REPORTS.len(), TEAMS.len(), PODS.len());
     Ok(true)
 }

@@ -16,6 +16,8 @@ pub struct StoreEstate {
     pub demo: bool,
     pub access_contact: String,
     pub promotion: crate::registry::Promotion,
+    /// A running image scanned longer ago than this is unaccounted.
+    pub scan_max_age_days: i64,
 }
 
 fn port(e: StoreError) -> PortError {
@@ -141,5 +143,29 @@ impl EstateQueries for StoreEstate {
             }
         }
         Ok(view)
+    }
+    async fn clusters(&self) -> Result<Vec<app::types::ClusterOverview>, PortError> {
+        require(Action::ReadEstate, None)?;
+        self.store.clusters().await.map_err(port)
+    }
+    async fn workloads(&self, q: app::types::WorkloadQuery) -> Result<Page<app::types::WorkloadRow>, PortError> {
+        let p = require(Action::ReadEstate, None)?;
+        let text = |s: String| Some(s).filter(|s| !s.is_empty());
+        let f = crate::store::WorkloadFilter {
+            cluster: text(q.cluster),
+            namespace: text(q.namespace),
+            team: text(q.team),
+            state: text(q.state),
+            ended: false,
+            visible_teams: p.visible_teams(),
+        };
+        self.store.workloads(&f, q.limit.clamp(1, 1000), q.offset.max(0)).await.map_err(port)
+    }
+    async fn unaccounted(&self) -> Result<Vec<app::types::UnaccountedEntry>, PortError> {
+        let p = require(Action::ReadEstate, None)?;
+        let hosts = crate::http::api::approved_hosts(&self.store).await.map_err(port)?;
+        let stale = chrono::Utc::now() - chrono::Duration::days(self.scan_max_age_days);
+        let visible = p.visible_teams();
+        self.store.unaccounted(&hosts, stale, visible.as_deref()).await.map_err(port)
     }
 }

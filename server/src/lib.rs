@@ -9,6 +9,7 @@ pub mod domain;
 pub mod estate;
 pub mod http;
 pub mod ingest;
+pub mod k8s;
 pub mod registry;
 pub mod startup;
 pub mod store;

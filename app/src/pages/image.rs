@@ -162,6 +162,23 @@ fn ImageBody(v: ImageView) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        <h2>"Runs in"</h2>
+        {if v.image.runs_in.is_empty() {
+            view! { <p class="muted" id="runs-in">"Not seen running in any cluster."</p> }.into_any()
+        } else {
+            view! {
+                <table class="data" id="runs-in">
+                    <thead><tr><th scope="col">"Cluster"</th><th scope="col">"Namespace"</th><th scope="col">"Workload"</th>
+                        <th scope="col">"Container"</th><th scope="col">"State"</th><th scope="col">"Pods"</th></tr></thead>
+                    <tbody>
+                        {v.image.runs_in.clone().into_iter().map(|r| view! {
+                            <tr><td>{r.cluster}</td><td>{r.namespace}</td><td>{r.workload.unwrap_or_else(|| "—".into())}</td>
+                                <td>{r.container}</td><td>{r.state}</td><td class="num">{r.pods}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
         <h2>"Packages"</h2>
         <PackagesTable packages/>
         {(!resolved.is_empty()).then(|| view! {

@@ -4,10 +4,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-const NAV: [(&str, &str); 7] = [
+const NAV: [(&str, &str); 10] = [
     ("/", "Overview"),
     ("/teams", "Teams"),
     ("/images", "Images"),
+    ("/workloads", "Workloads"),
+    ("/unaccounted", "Unaccounted"),
+    ("/clusters", "Clusters"),
     ("/registries", "Registries"),
     ("/admin/ownership", "Ownership"),
     ("/admin/tokens", "API tokens"),

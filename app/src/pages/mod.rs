@@ -10,3 +10,4 @@ pub mod ownership;
 pub mod roles;
 pub mod team;
 pub mod tokens;
+pub mod workloads;

@@ -181,6 +181,120 @@ pub async fn registry_events(
     Ok(Json(serde_json::json!({ "recorded": new, "duplicates": parsed.events.len() - new, "ignored": parsed.ignored })).into_response())
 }
 
+/// `POST /api/v1/clusters/{name}/pods`: a `PodList` (`kubectl get pods -A -o json`: the
+/// cluster's complete state), the kubelet's `/pods` (that node's complete state) or one `Pod`.
+/// Answers after the upload is committed: 201 when the cluster was new, else 200.
+pub async fn upload_pods(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::SendData, None)?;
+    let body = body_bytes(body, state.config.max_body_bytes)?;
+    let upload = match crate::k8s::parse(&body) {
+        Ok(crate::k8s::Upload::Pods(p)) => p,
+        Ok(crate::k8s::Upload::Nodes(_)) => return Err(ApiError::unprocessable("this is a node list: send it to .../nodes")),
+        Err(e) if e.starts_with("the body is not valid JSON") => return Err(ApiError::bad_request(e)),
+        Err(e) => return Err(ApiError::unprocessable(e)),
+    };
+    let existed = state.store.clusters().await?.iter().any(|c| c.name == name);
+    let (pods, containers, ended) = state.store.store_pods(&name, &upload, &caller.actor(), chrono::Utc::now()).await?;
+    let scope = match &upload.scope {
+        crate::k8s::Scope::Cluster => "cluster".to_string(),
+        crate::k8s::Scope::Node(n) => format!("node {n}"),
+        crate::k8s::Scope::Pods => "pods".to_string(),
+    };
+    let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(serde_json::json!({ "cluster": name, "scope": scope, "pods": pods, "containers": containers, "ended": ended })))
+        .into_response())
+}
+
+/// `POST /api/v1/clusters/{name}/nodes`: a `NodeList` (`kubectl get nodes -o json`).
+pub async fn upload_nodes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::SendData, None)?;
+    let body = body_bytes(body, state.config.max_body_bytes)?;
+    let nodes = match crate::k8s::parse(&body) {
+        Ok(crate::k8s::Upload::Nodes(n)) => n,
+        Ok(crate::k8s::Upload::Pods(_)) => return Err(ApiError::unprocessable("this is a pod list: send it to .../pods")),
+        Err(e) if e.starts_with("the body is not valid JSON") => return Err(ApiError::bad_request(e)),
+        Err(e) => return Err(ApiError::unprocessable(e)),
+    };
+    let n = state.store.store_nodes(&name, &nodes, &caller.actor(), chrono::Utc::now()).await?;
+    Ok(Json(serde_json::json!({ "cluster": name, "nodes": n })).into_response())
+}
+
+/// `GET /api/v1/clusters`: clusters with their nodes and live pod/container counts.
+pub async fn list_clusters(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Action::ReadEstate, None)?;
+    let items = state.store.clusters().await?;
+    let total = items.len() as i64;
+    Ok(Json(serde_json::json!({ "items": items, "total": total })).into_response())
+}
+
+/// `GET /api/v1/workloads?cluster=&namespace=&team=&state=&ended=true&limit=&offset=`.
+pub async fn list_workloads(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Page<app::types::WorkloadRow>>, ApiError> {
+    caller.require(Action::ReadEstate, None)?;
+    let q = query_map(raw);
+    let limit = int_param(&q, "limit", 100)?.clamp(1, 1000);
+    let offset = int_param(&q, "offset", 0)?;
+    let text = |k: &str| q.get(k).filter(|v| !v.is_empty()).cloned();
+    if let Some(s) = text("state") {
+        if !["running", "waiting", "terminated", "unknown"].contains(&s.as_str()) {
+            return Err(ApiError::bad_request(format!("state must be running, waiting, terminated or unknown, not {s:?}")));
+        }
+    }
+    let f = crate::store::WorkloadFilter {
+        cluster: text("cluster"),
+        namespace: text("namespace"),
+        team: text("team"),
+        state: text("state"),
+        ended: q.get("ended").is_some_and(|v| v == "true" || v == "1"),
+        visible_teams: caller.principal().visible_teams(),
+    };
+    Ok(Json(state.store.workloads(&f, limit, offset).await?))
+}
+
+/// Hosts of the approved registries, as image references name them.
+pub async fn approved_hosts(store: &crate::store::Store) -> Result<Vec<String>, crate::store::StoreError> {
+    Ok(store
+        .registries()
+        .await?
+        .into_iter()
+        .filter(|r| r.approved)
+        .filter_map(|r| {
+            let u = url::Url::parse(&r.url).ok()?;
+            let host = u.host_str()?.to_string();
+            Some(match (host.as_str(), u.port()) {
+                ("registry-1.docker.io" | "index.docker.io", _) => "docker.io".to_string(),
+                (_, Some(p)) => format!("{host}:{p}"),
+                (_, None) => host,
+            })
+        })
+        .collect())
+}
+
+/// `GET /api/v1/unaccounted`: running images not in any configured registry, from a registry not
+/// approved, never scanned, or scanned longer ago than `scan_max_age_days`.
+pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Action::ReadEstate, None)?;
+    let hosts = approved_hosts(&state.store).await?;
+    let stale = chrono::Utc::now() - chrono::Duration::days(state.config.scan_max_age_days);
+    let visible = caller.principal().visible_teams();
+    let items = state.store.unaccounted(&hosts, stale, visible.as_deref()).await?;
+    let total = items.len() as i64;
+    Ok(Json(serde_json::json!({ "items": items, "total": total })).into_response())
+}
+
 /// Unknown API paths answer JSON, not the HTML 404 page.
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no such API endpoint")

@@ -64,6 +64,11 @@ pub fn router(state: AppState) -> Router {
         .route("/ownership-rules", get(api::list_rules).post(api::create_rule))
         .route("/registries", get(api::list_registries).post(api::create_registry))
         .route("/registries/{name}/events", post(api::registry_events))
+        .route("/clusters", get(api::list_clusters))
+        .route("/clusters/{name}/pods", post(api::upload_pods))
+        .route("/clusters/{name}/nodes", post(api::upload_nodes))
+        .route("/workloads", get(api::list_workloads))
+        .route("/unaccounted", get(api::list_unaccounted))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
 
@@ -81,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         demo: state.config.demo,
         access_contact: state.config.access_contact.clone(),
         promotion: state.promotion.clone(),
+        scan_max_age_days: state.config.scan_max_age_days,
     });
     let context = move || leptos::prelude::provide_context(estate.clone());
     let routes = generate_route_list(app::App);

@@ -354,6 +354,52 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
+/// Filters for the workloads list.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadFilter {
+    pub cluster: Option<String>,
+    pub namespace: Option<String>,
+    pub team: Option<String>,
+    pub state: Option<String>,
+    /// Include containers of ended pods.
+    pub ended: bool,
+    /// Limit to these teams' containers and unowned ones (developers, managers).
+    pub visible_teams: Option<Vec<String>>,
+}
+
+/// What runs (`backend/clusters.rs`).
+impl Store {
+    /// Stores a pod upload (creating an upload-only cluster for a new name); (pods, containers, ended).
+    pub async fn store_pods(&self, cluster: &str, upload: &crate::k8s::PodsUpload, actor: &Actor, now: DateTime<Utc>) -> Result<(usize, usize, u64)> {
+        dispatch!(self, store_pods(cluster, upload, actor, now))
+    }
+
+    /// Stores a node list.
+    pub async fn store_nodes(&self, cluster: &str, nodes: &[crate::k8s::NodeRecord], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
+        dispatch!(self, store_nodes(cluster, nodes, actor, now))
+    }
+
+    /// A page of containers.
+    pub async fn workloads(&self, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<app::types::WorkloadRow>> {
+        dispatch!(self, workloads(f, limit, offset))
+    }
+
+    /// Running images that cannot be accounted for.
+    pub async fn unaccounted(
+        &self,
+        approved_hosts: &[String],
+        stale_before: DateTime<Utc>,
+        visible_teams: Option<&[String]>,
+    ) -> Result<Vec<app::types::UnaccountedEntry>> {
+        dispatch!(self, unaccounted(approved_hosts, stale_before, visible_teams))
+    }
+
+    /// Clusters with nodes and counts.
+    pub async fn clusters(&self) -> Result<Vec<app::types::ClusterOverview>> {
+        dispatch!(self, clusters())
+    }
+}
+
 /// Registries and the collector's inventory (`backend/registries.rs`).
 impl Store {
     pub async fn registries(&self) -> Result<Vec<crate::registry::RegistryRow>> {
@@ -448,6 +494,7 @@ mod backend_sqlite {
     include!("backend/queries.rs");
     include!("backend/sessions.rs");
     include!("backend/registries.rs");
+    include!("backend/clusters.rs");
 }
 
 mod backend_postgres {
@@ -460,4 +507,5 @@ mod backend_postgres {
     include!("backend/queries.rs");
     include!("backend/sessions.rs");
     include!("backend/registries.rs");
+    include!("backend/clusters.rs");
 }

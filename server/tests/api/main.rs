@@ -3,6 +3,7 @@
 mod cli;
 mod helpers;
 mod http;
+mod k8s;
 mod oidc;
 mod registry;
 mod registry_support;

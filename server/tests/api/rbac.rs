@@ -52,6 +52,16 @@ fn api_routes() -> Vec<(Method, String, Option<Vec<u8>>, Vec<(Action, Option<&'s
             vec![(Action::ManageEstateConfig, None)],
         ),
         (Method::POST, "/api/v1/registries/matrix/events".into(), Some(br#"{"events":[]}"#.to_vec()), vec![(Action::SendData, None)]),
+        (Method::GET, "/api/v1/clusters".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/workloads".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/unaccounted".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/v1/clusters/matrix/pods".into(), Some(fixture("k8s-pods/kubectl-neat-pod1-raw.json")), vec![(Action::SendData, None)]),
+        (
+            Method::POST,
+            "/api/v1/clusters/matrix/nodes".into(),
+            Some(br#"{"apiVersion":"v1","kind":"NodeList","items":[{"metadata":{"name":"n1"},"status":{"nodeInfo":{}}}]}"#.to_vec()),
+            vec![(Action::SendData, None)],
+        ),
     ]
 }
 
@@ -144,6 +154,9 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         (Method::GET, "/admin/tokens", "", vec![(Action::ManageTokens, None)]),
         (Method::GET, "/admin/roles", "", vec![(Action::ManageRoleMappings, None)]),
         (Method::GET, "/registries", "", vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/workloads", "", vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/unaccounted", "", vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/clusters", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/overview", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/team", "name=payments", vec![(Action::ReadTeamDetails, Some("payments"))]),
         (Method::POST, "/api/team", "name=storefront", vec![(Action::ReadTeamDetails, Some("storefront"))]),
@@ -153,6 +166,14 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         (Method::POST, "/api/tokens", "", vec![(Action::ManageTokens, None)]),
         (Method::POST, "/api/role-mappings", "", vec![(Action::ManageRoleMappings, None)]),
         (Method::POST, "/api/registries", "", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/clusters", "", vec![(Action::ReadEstate, None)]),
+        (
+            Method::POST,
+            "/api/workloads",
+            "query[cluster]=&query[namespace]=&query[team]=&query[state]=&query[limit]=10&query[offset]=0",
+            vec![(Action::ReadEstate, None)],
+        ),
+        (Method::POST, "/api/unaccounted", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/repository", "name=registry.demo.internal/payments/api", vec![(Action::ReadEstate, None)]),
         // The admin forms (ROLE makes each attempt distinct, so an allowed one is never a duplicate).
         (Method::POST, "/admin/tokens", "name=t-ROLE&role=ingest&team=", vec![(Action::ManageTokens, None)]),

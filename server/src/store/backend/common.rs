@@ -2,12 +2,12 @@
 
 #[allow(unused_imports)]
 use super::{
-    Actor, AuditEvent, IngestOutcome, IngestSummary, NewRule, Result, StoreError, TableCounts, TokenInfo,
+    Actor, AuditEvent, IngestOutcome, IngestSummary, NewRule, Result, StoreError, TableCounts, TokenInfo, WorkloadFilter,
 };
 #[allow(unused_imports)]
 use app::types::{
     Alias, AliasKind, FindingCounts, FindingRow, ImageDetail, ImageSummary, ImageView, Overview, OwnershipRule,
-    PackageRow, Page, PlatformManifest, RegistryEventRow, RegistryOverview, RepositoryInfo, RepositoryView, ScanState, TagInfo, ScannerSeen, SignatureState, RepositoryTags, RuleKind, ScanSummary, Severity, TeamSummary, TeamView,
+    ClusterOverview, NodeRow, PackageRow, Page, RunsIn, UnaccountedEntry, WorkloadRow, PlatformManifest, RegistryEventRow, RegistryOverview, RepositoryInfo, RepositoryView, ScanState, TagInfo, ScannerSeen, SignatureState, RepositoryTags, RuleKind, ScanSummary, Severity, TeamSummary, TeamView,
 };
 #[allow(unused_imports)]
 use chrono::{DateTime, Utc};

@@ -200,7 +200,8 @@ async fn image_detail_by_id(pool: &Pool, id: i64) -> Result<Option<ImageDetail>>
             }
         })
         .collect();
-    Ok(Some(ImageDetail { summary, scans }))
+    let runs_in = runs_in(pool, id).await?;
+    Ok(Some(ImageDetail { summary, scans, runs_in }))
 }
 
 pub async fn image_view(pool: &Pool, digest: &str) -> Result<Option<ImageView>> {

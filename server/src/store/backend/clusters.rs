@@ -1,0 +1,455 @@
+// Clusters, nodes, pods and containers; the workloads and unaccounted queries.
+
+/// The cluster's id; an upload to a name not configured creates an upload-only cluster (audited).
+async fn ensure_cluster(tx: &mut Tx<'_>, name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
+    crate::domain::validate_team_name(name).map_err(|e| StoreError::Invalid(format!("cluster name: {}", e.replace("team", "cluster"))))?;
+    if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM clusters WHERE name = $1").bind(name).fetch_optional(&mut **tx).await? {
+        return Ok(id);
+    }
+    let id: i64 = sqlx::query_scalar("INSERT INTO clusters (name, created_at, created_by) VALUES ($1, $2, $3) RETURNING id")
+        .bind(name)
+        .bind(now)
+        .bind(&actor.0)
+        .fetch_one(&mut **tx)
+        .await?;
+    append_event(tx, actor, "cluster.created", &format!("cluster:{name}"), serde_json::json!({ "name": name, "upload_only": true }), now).await?;
+    Ok(id)
+}
+
+/// Stores a pod upload in one transaction: pods upserted by uid (an ended pod that reappears
+/// runs again), their labels and containers, and — per the upload's scope — the pods it no
+/// longer lists marked ended (never deleted). Returns (pods, containers, ended).
+pub async fn store_pods(
+    pool: &Pool,
+    cluster: &str,
+    upload: &crate::k8s::PodsUpload,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(usize, usize, u64)> {
+    use crate::k8s::Scope;
+    let mut tx = begin(pool).await?;
+    let cluster_id = ensure_cluster(&mut tx, cluster, actor, now).await?;
+    let mut pod_ids: HashMap<String, i64> = HashMap::new();
+    for chunk in upload.pods.chunks(CHUNK / 10) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO pods (cluster_id, uid, namespace, name, node, workload_kind, workload_name, phase, first_seen, last_seen) ",
+        );
+        qb.push_values(chunk, |mut b, p| {
+            b.push_bind(cluster_id)
+                .push_bind(&p.uid)
+                .push_bind(&p.namespace)
+                .push_bind(&p.name)
+                .push_bind(&p.node)
+                .push_bind(p.workload.as_ref().map(|w| w.0.clone()))
+                .push_bind(p.workload.as_ref().map(|w| w.1.clone()))
+                .push_bind(&p.phase)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        qb.push(
+            " ON CONFLICT (cluster_id, uid) DO UPDATE SET namespace = excluded.namespace, name = excluded.name, node = excluded.node,
+                 workload_kind = excluded.workload_kind, workload_name = excluded.workload_name, phase = excluded.phase,
+                 last_seen = excluded.last_seen, ended_at = NULL
+              RETURNING uid, id",
+        );
+        let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+        pod_ids.extend(rows);
+    }
+    let ids: Vec<i64> = pod_ids.values().copied().collect();
+    for chunk in ids.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new("DELETE FROM pod_labels WHERE pod_id IN (");
+        in_list(&mut qb, chunk);
+        qb.build().execute(&mut *tx).await?;
+    }
+    let labels: Vec<(i64, &String, &String)> = upload
+        .pods
+        .iter()
+        .filter_map(|p| pod_ids.get(&p.uid).map(|id| (*id, p)))
+        .flat_map(|(id, p)| p.labels.iter().map(move |(k, v)| (id, k, v)))
+        .collect();
+    for chunk in labels.chunks(CHUNK / 3) {
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO pod_labels (pod_id, key, value) ");
+        qb.push_values(chunk, |mut b, (id, k, v)| {
+            b.push_bind(*id).push_bind(*k).push_bind(*v);
+        });
+        qb.push(" ON CONFLICT (pod_id, key) DO NOTHING");
+        qb.build().execute(&mut *tx).await?;
+    }
+    let containers: Vec<(i64, &crate::k8s::ContainerRecord)> = upload
+        .pods
+        .iter()
+        .filter_map(|p| pod_ids.get(&p.uid).map(|id| (*id, p)))
+        .flat_map(|(id, p)| p.containers.iter().map(move |c| (id, c)))
+        .collect();
+    for chunk in containers.chunks(CHUNK / 14) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO containers (pod_id, kind, name, image, image_id, digest, digest_is_bare, run_as_user, run_as_non_root,
+                                     state, reason, first_seen, last_seen) ",
+        );
+        qb.push_values(chunk, |mut b, (id, c)| {
+            b.push_bind(*id)
+                .push_bind(c.kind)
+                .push_bind(&c.name)
+                .push_bind(&c.image)
+                .push_bind(&c.image_id)
+                .push_bind(&c.digest)
+                .push_bind(c.digest_is_bare)
+                .push_bind(c.run_as_user)
+                .push_bind(c.run_as_non_root)
+                .push_bind(c.state)
+                .push_bind(&c.reason)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        qb.push(
+            " ON CONFLICT (pod_id, kind, name) DO UPDATE SET image = excluded.image, image_id = excluded.image_id,
+                 digest = excluded.digest, digest_is_bare = excluded.digest_is_bare, run_as_user = excluded.run_as_user,
+                 run_as_non_root = excluded.run_as_non_root, state = excluded.state, reason = excluded.reason,
+                 last_seen = excluded.last_seen",
+        );
+        qb.build().execute(&mut *tx).await?;
+    }
+    // Every pod this upload covers was stamped `now`: the ones it covers but did not list ended.
+    let ended: Vec<(String, String)> = match &upload.scope {
+        Scope::Cluster => {
+            sqlx::query_as(
+                "UPDATE pods SET ended_at = $2 WHERE cluster_id = $1 AND ended_at IS NULL AND last_seen < $2
+                 RETURNING namespace, name",
+            )
+            .bind(cluster_id)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?
+        }
+        Scope::Node(node) => {
+            sqlx::query_as(
+                "UPDATE pods SET ended_at = $2 WHERE cluster_id = $1 AND node = $3 AND ended_at IS NULL AND last_seen < $2
+                 RETURNING namespace, name",
+            )
+            .bind(cluster_id)
+            .bind(now)
+            .bind(node)
+            .fetch_all(&mut *tx)
+            .await?
+        }
+        Scope::Pods => vec![],
+    };
+    sqlx::query("UPDATE clusters SET last_upload = $2 WHERE id = $1").bind(cluster_id).bind(now).execute(&mut *tx).await?;
+    let scope = match &upload.scope {
+        Scope::Cluster => "cluster".to_string(),
+        Scope::Node(n) => format!("node:{n}"),
+        Scope::Pods => "pods".to_string(),
+    };
+    append_event(
+        &mut tx,
+        actor,
+        "cluster.pods_recorded",
+        &format!("cluster:{cluster}"),
+        serde_json::json!({
+            "scope": scope,
+            "pods": upload.pods.len(),
+            "containers": containers.len(),
+            "ended": ended.iter().map(|(ns, n)| format!("{ns}/{n}")).collect::<Vec<_>>(),
+        }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((upload.pods.len(), containers.len(), ended.len() as u64))
+}
+
+/// Stores a node list (versions, runtime, kernel, architecture) in one transaction.
+pub async fn store_nodes(pool: &Pool, cluster: &str, nodes: &[crate::k8s::NodeRecord], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
+    let mut tx = begin(pool).await?;
+    let cluster_id = ensure_cluster(&mut tx, cluster, actor, now).await?;
+    for chunk in nodes.chunks(CHUNK / 10) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO nodes (cluster_id, name, kubelet_version, container_runtime, kernel, os_image, architecture,
+                                operating_system, first_seen, last_seen) ",
+        );
+        qb.push_values(chunk, |mut b, n| {
+            b.push_bind(cluster_id)
+                .push_bind(&n.name)
+                .push_bind(&n.kubelet_version)
+                .push_bind(&n.container_runtime)
+                .push_bind(&n.kernel)
+                .push_bind(&n.os_image)
+                .push_bind(&n.architecture)
+                .push_bind(&n.operating_system)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        qb.push(
+            " ON CONFLICT (cluster_id, name) DO UPDATE SET kubelet_version = excluded.kubelet_version,
+                 container_runtime = excluded.container_runtime, kernel = excluded.kernel, os_image = excluded.os_image,
+                 architecture = excluded.architecture, operating_system = excluded.operating_system, last_seen = excluded.last_seen",
+        );
+        qb.build().execute(&mut *tx).await?;
+    }
+    append_event(
+        &mut tx,
+        actor,
+        "cluster.nodes_recorded",
+        &format!("cluster:{cluster}"),
+        serde_json::json!({
+            "nodes": nodes.iter().map(|n| serde_json::json!({
+                "name": n.name, "kubelet": n.kubelet_version, "runtime": n.container_runtime, "kernel": n.kernel,
+                "os_image": n.os_image, "architecture": n.architecture,
+            })).collect::<Vec<_>>(),
+        }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(nodes.len())
+}
+
+/// The container → image → team join, written once. The image: the container's digest as an
+/// alias (manifest, index or config); an index resolves to the platform manifest of the node's
+/// `os/architecture` when the node is known. The team: a pod-label rule (`key=value`), else a
+/// namespace rule, else the image's owner (repository prefix).
+const WORKLOAD_SELECT: &str = "
+    SELECT k.name AS cluster, p.namespace, p.name AS pod,
+           CASE WHEN p.workload_kind IS NULL THEN NULL ELSE p.workload_kind || '/' || p.workload_name END AS workload,
+           c.name AS container, c.kind AS container_kind, c.image, c.image_id, c.digest,
+           COALESCE(child.digest, img.digest) AS image_digest,
+           COALESCE(
+               (SELECT t.name FROM ownership_rules r JOIN pod_labels l ON l.pod_id = p.id AND r.pattern = l.key || '=' || l.value
+                JOIN teams t ON t.id = r.team_id WHERE r.kind = 'label' ORDER BY r.id LIMIT 1),
+               (SELECT t.name FROM ownership_rules r JOIN teams t ON t.id = r.team_id
+                WHERE r.kind = 'namespace' AND r.pattern = p.namespace ORDER BY r.id LIMIT 1),
+               (SELECT t.name FROM teams t WHERE t.id = COALESCE(child.team_id, img.team_id))) AS team,
+           c.state, c.reason, p.node, c.run_as_user, c.first_seen, c.last_seen, p.ended_at,
+           COALESCE(child.id, img.id) AS image_row
+    FROM containers c
+    JOIN pods p ON p.id = c.pod_id
+    JOIN clusters k ON k.id = p.cluster_id
+    LEFT JOIN image_aliases a ON a.digest = c.digest
+    LEFT JOIN images img ON img.id = a.image_id
+    LEFT JOIN nodes n ON n.cluster_id = p.cluster_id AND n.name = p.node
+    LEFT JOIN image_platforms ip ON img.is_index AND ip.index_image_id = img.id
+                                 AND ip.platform = COALESCE(n.operating_system, 'linux') || '/' || n.architecture
+    LEFT JOIN images child ON child.id = ip.image_id";
+
+fn push_workload_filter<'a>(qb: &mut QueryBuilder<'a, DB>, f: &'a WorkloadFilter) {
+    qb.push(" WHERE 1 = 1");
+    if !f.ended {
+        qb.push(" AND w.ended_at IS NULL");
+    }
+    if let Some(c) = &f.cluster {
+        qb.push(" AND w.cluster = ").push_bind(c);
+    }
+    if let Some(n) = &f.namespace {
+        qb.push(" AND w.namespace = ").push_bind(n);
+    }
+    if let Some(t) = &f.team {
+        qb.push(" AND w.team = ").push_bind(t);
+    }
+    if let Some(s) = &f.state {
+        qb.push(" AND w.state = ").push_bind(s);
+    }
+    if let Some(teams) = &f.visible_teams {
+        qb.push(" AND (w.team IS NULL");
+        for t in teams {
+            qb.push(" OR w.team = ").push_bind(t);
+        }
+        qb.push(")");
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct WorkloadDbRow {
+    cluster: String,
+    namespace: String,
+    pod: String,
+    workload: Option<String>,
+    container: String,
+    container_kind: String,
+    image: String,
+    image_id: String,
+    digest: Option<String>,
+    image_digest: Option<String>,
+    team: Option<String>,
+    state: String,
+    reason: Option<String>,
+    node: Option<String>,
+    run_as_user: Option<i64>,
+    first_seen: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+    image_row: Option<i64>,
+}
+
+fn workload_row(r: WorkloadDbRow) -> (WorkloadRow, Option<i64>) {
+    (
+        WorkloadRow {
+            cluster: r.cluster,
+            namespace: r.namespace,
+            pod: r.pod,
+            workload: r.workload,
+            container: r.container,
+            container_kind: r.container_kind,
+            image: r.image,
+            image_id: r.image_id,
+            digest: r.digest,
+            image_digest: r.image_digest,
+            team: r.team,
+            state: r.state,
+            reason: r.reason,
+            node: r.node,
+            run_as_user: r.run_as_user,
+            first_seen: r.first_seen,
+            last_seen: r.last_seen,
+            ended_at: r.ended_at,
+        },
+        r.image_row,
+    )
+}
+
+/// A page of containers (two queries: the count and the page).
+pub async fn workloads(pool: &Pool, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<WorkloadRow>> {
+    let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM (");
+    qb.push(WORKLOAD_SELECT).push(") w");
+    push_workload_filter(&mut qb, f);
+    let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
+    let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
+    qb.push(WORKLOAD_SELECT).push(") w");
+    push_workload_filter(&mut qb, f);
+    qb.push(" ORDER BY w.cluster, w.namespace, w.workload, w.pod, w.container_kind, w.container LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows: Vec<WorkloadDbRow> = qb.build_query_as().fetch_all(pool).await?;
+    Ok(Page { items: rows.into_iter().map(|t| workload_row(t).0).collect(), total })
+}
+
+/// Running images Drydock cannot account for, grouped by (cluster, namespace, workload, image).
+/// `approved_hosts`: registry hosts on the approved list; `stale_before`: a scan older than this
+/// is stale. Four queries whatever the estate's size.
+pub async fn unaccounted(
+    pool: &Pool,
+    approved_hosts: &[String],
+    stale_before: DateTime<Utc>,
+    visible_teams: Option<&[String]>,
+) -> Result<Vec<UnaccountedEntry>> {
+    let f = WorkloadFilter { visible_teams: visible_teams.map(|t| t.to_vec()), ..Default::default() };
+    let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
+    qb.push(WORKLOAD_SELECT).push(") w");
+    push_workload_filter(&mut qb, &f);
+    qb.push(" AND w.state <> 'terminated' ORDER BY w.cluster, w.namespace, w.workload, w.image");
+    let rows: Vec<WorkloadDbRow> = qb.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<(WorkloadRow, Option<i64>)> = rows.into_iter().map(workload_row).collect();
+    let mut ids: Vec<i64> = rows.iter().filter_map(|(_, id)| *id).collect();
+    ids.sort();
+    ids.dedup();
+    // Per image: collected from a configured registry? last scanned when?
+    let mut in_registry: HashSet<i64> = HashSet::new();
+    let mut scanned: HashMap<i64, Option<DateTime<Utc>>> = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT DISTINCT ir.image_id FROM image_repositories ir JOIN repositories r ON r.id = ir.repository_id
+             WHERE r.registry_id IS NOT NULL AND ir.image_id IN (",
+        );
+        in_list(&mut qb, chunk);
+        let found: Vec<i64> = qb.build_query_scalar().fetch_all(pool).await?;
+        in_registry.extend(found);
+        // An index counts as in the registry and scanned through its platform manifests too.
+        let mut qb = QueryBuilder::<DB>::new("SELECT id, last_scanned FROM images WHERE id IN (");
+        in_list(&mut qb, chunk);
+        let found: Vec<(i64, Option<DateTime<Utc>>)> = qb.build_query_as().fetch_all(pool).await?;
+        scanned.extend(found);
+    }
+    let mut out: Vec<UnaccountedEntry> = Vec::new();
+    for (w, image_row) in rows {
+        let mut reasons = Vec::new();
+        if image_row.is_none_or(|id| !in_registry.contains(&id)) {
+            reasons.push("not_in_registry".to_string());
+        }
+        let host = crate::domain::ImageRef::parse(&w.image).ok().map(|r| r.repository.registry);
+        if host.is_none_or(|h| !approved_hosts.contains(&h)) {
+            reasons.push("unapproved_registry".to_string());
+        }
+        match image_row.and_then(|id| scanned.get(&id).copied().flatten()) {
+            None => reasons.push("never_scanned".to_string()),
+            Some(t) if t < stale_before => reasons.push("stale_scan".to_string()),
+            Some(_) => {}
+        }
+        if reasons.is_empty() {
+            continue;
+        }
+        let digest = w.digest.clone();
+        match out.iter_mut().find(|e| {
+            e.cluster == w.cluster && e.namespace == w.namespace && e.workload == w.workload && e.image == w.image && e.digest == digest
+        }) {
+            Some(e) => e.containers += 1,
+            None => out.push(UnaccountedEntry {
+                digest,
+                image_id: w.image_id,
+                image: w.image,
+                reasons,
+                cluster: w.cluster,
+                namespace: w.namespace,
+                workload: w.workload,
+                team: w.team,
+                containers: 1,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// Clusters with their nodes and live counts.
+pub async fn clusters(pool: &Pool) -> Result<Vec<ClusterOverview>> {
+    let rows: Vec<(i64, String, Option<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>, i64, i64)> = sqlx::query_as(
+        "SELECT k.id, k.name, k.server, k.last_success, k.last_upload, k.last_error,
+                (SELECT COUNT(*) FROM pods p WHERE p.cluster_id = k.id AND p.ended_at IS NULL),
+                (SELECT COUNT(*) FROM containers c JOIN pods p ON p.id = c.pod_id WHERE p.cluster_id = k.id AND p.ended_at IS NULL)
+         FROM clusters k ORDER BY k.name",
+    )
+    .fetch_all(pool)
+    .await?;
+    let nodes: Vec<(i64, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT cluster_id, name, kubelet_version, container_runtime, kernel, os_image, architecture, last_seen FROM nodes ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, server, last_success, last_upload, last_error, pods, containers)| ClusterOverview {
+            upload_only: server.is_none(),
+            name,
+            server,
+            last_success,
+            last_upload,
+            last_error,
+            pods,
+            containers,
+            nodes: nodes
+                .iter()
+                .filter(|n| n.0 == id)
+                .map(|n| NodeRow {
+                    name: n.1.clone(),
+                    kubelet_version: n.2.clone(),
+                    container_runtime: n.3.clone(),
+                    kernel: n.4.clone(),
+                    os_image: n.5.clone(),
+                    architecture: n.6.clone(),
+                    last_seen: n.7,
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+/// Where an image runs now: its own digests, and an index's platforms for the index.
+async fn runs_in(pool: &Pool, image_id: i64) -> Result<Vec<RunsIn>> {
+    let mut qb = QueryBuilder::<DB>::new("SELECT w.cluster, w.namespace, w.workload, w.container, w.state, COUNT(*) FROM (");
+    qb.push(WORKLOAD_SELECT).push(") w WHERE w.ended_at IS NULL AND (w.image_row = ").push_bind(image_id);
+    qb.push(" OR w.image_row IN (SELECT image_id FROM image_platforms WHERE index_image_id = ").push_bind(image_id);
+    qb.push(")) GROUP BY w.cluster, w.namespace, w.workload, w.container, w.state ORDER BY w.cluster, w.namespace, w.workload, w.container");
+    let rows: Vec<(String, String, Option<String>, String, String, i64)> = qb.build_query_as().fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(cluster, namespace, workload, container, state, pods)| RunsIn { cluster, namespace, workload, container, state, pods })
+        .collect())
+}

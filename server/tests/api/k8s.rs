@@ -1,0 +1,264 @@
+//! What runs: pod and node uploads from real cluster output, the imageID shapes resolved to
+//! images ingested from real reports, ended pods, per-node kubelet uploads, workloads and the
+//! unaccounted list. Expected values are counted here from the files themselves.
+
+use super::helpers::{fixture, TestApp, TestDb};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+async fn app() -> TestApp {
+    TestApp::start(TestDb::sqlite().await, 10_000_000).await
+}
+
+async fn upload(app: &TestApp, token: &str, cluster: &str, what: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let r = app.client.post(app.url(&format!("/api/v1/clusters/{cluster}/{what}"))).bearer_auth(token).body(body).send().await.unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn workloads(app: &TestApp, token: &str, query: &str) -> Value {
+    app.client.get(app.url(&format!("/api/v1/workloads?limit=1000&{query}"))).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
+/// (namespace, state) → containers, counted from the file.
+fn expected_states(file: &Value) -> BTreeMap<(String, String), i64> {
+    let mut out = BTreeMap::new();
+    for p in file["items"].as_array().unwrap() {
+        let ns = p["metadata"]["namespace"].as_str().unwrap().to_string();
+        for key in ["initContainers", "containers", "ephemeralContainers"] {
+            let statuses = match key {
+                "initContainers" => &p["status"]["initContainerStatuses"],
+                "containers" => &p["status"]["containerStatuses"],
+                _ => &p["status"]["ephemeralContainerStatuses"],
+            };
+            for c in p["spec"][key].as_array().into_iter().flatten() {
+                let st = statuses.as_array().into_iter().flatten().find(|s| s["name"] == c["name"]);
+                let state = st.and_then(|s| s["state"].as_object()).and_then(|o| o.keys().next().cloned()).unwrap_or("unknown".into());
+                *out.entry((ns.clone(), state)).or_insert(0) += 1;
+            }
+        }
+    }
+    out
+}
+
+fn counted(items: &Value) -> BTreeMap<(String, String), i64> {
+    let mut out = BTreeMap::new();
+    for w in items.as_array().unwrap() {
+        *out.entry((w["namespace"].as_str().unwrap().to_string(), w["state"].as_str().unwrap().to_string())).or_insert(0) += 1;
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_shared_pod_list_uploads_with_its_counts_per_namespace_and_state() {
+    let app = app().await;
+    let ingest = app.token("ingest").await;
+    let viewer = app.token("viewer").await;
+    for (i, name) in [
+        "nri-k8s-1.35-kubelet-pods.json",
+        "troubleshoot-crashloop-podlist.json",
+        "troubleshoot-imagepull-fail-podlist.json",
+        "troubleshoot-oomkill-podlist.json",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let bytes = fixture(&format!("k8s-pods/{name}"));
+        let file: Value = serde_json::from_slice(&bytes).unwrap();
+        let cluster = format!("c{i}");
+        let (s, b) = upload(&app, &ingest, &cluster, "pods", bytes).await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        assert_eq!(b["pods"], file["items"].as_array().unwrap().len(), "{name}");
+        let got = workloads(&app, &viewer, &format!("cluster={cluster}")).await;
+        assert_eq!(counted(&got["items"]), expected_states(&file), "{name}");
+        assert_eq!(got["total"], got["items"].as_array().unwrap().len());
+        let running = workloads(&app, &viewer, &format!("cluster={cluster}&state=running")).await;
+        let want_running: i64 = expected_states(&file).iter().filter(|((_, s), _)| s == "running").map(|(_, n)| n).sum();
+        assert_eq!(running["total"], want_running, "{name}: state=running");
+    }
+    // The same file again: 200, nothing doubles.
+    let (s, _) = upload(&app, &ingest, "c0", "pods", fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).await;
+    assert_eq!(s, StatusCode::OK);
+    let again = workloads(&app, &viewer, "cluster=c0").await;
+    assert_eq!(again["total"], 24);
+
+    // Fields of one container, from the file: workload through the ReplicaSet to its Deployment,
+    // the digest of a containerd imageID, runtime uid, the reason of a terminated container.
+    let all = workloads(&app, &viewer, "cluster=c0&namespace=scraper").await;
+    let items = all["items"].as_array().unwrap();
+    let php = items.iter().find(|w| w["container"] == "php-apache").expect("php-apache");
+    assert_eq!(php["workload"], "Deployment/e2e-hpa");
+    assert_eq!(php["image"], "docker.io/library/nginx:alpine");
+    assert_eq!(php["image_id"], "docker.io/library/nginx@sha256:54f2a904c251d5a34adf545a72d32515a15e08418dae0266e23be2e18c66fefa");
+    assert_eq!(php["digest"], "sha256:54f2a904c251d5a34adf545a72d32515a15e08418dae0266e23be2e18c66fefa");
+    assert_eq!(php["image_digest"], Value::Null, "no such image known yet");
+    assert_eq!(php["run_as_user"], 0);
+    let oom = workloads(&app, &viewer, "cluster=c3").await;
+    assert_eq!(oom["items"][0]["reason"], "OOMKilled");
+    assert_eq!(oom["items"][0]["workload"], "Job/oom-kill-job3");
+    let pull = workloads(&app, &viewer, "cluster=c2").await;
+    assert_eq!(pull["items"][0]["digest"], Value::Null, "an empty imageID (pull failed) has no digest");
+    assert_eq!(pull["items"][0]["reason"], "ErrImagePull");
+
+    // Bad input: not JSON 400, not a pod list 422, a node list sent as pods 422, ingest-only reads.
+    assert_eq!(upload(&app, &ingest, "c9", "pods", b"{".to_vec()).await.0, StatusCode::BAD_REQUEST);
+    let (s, b) = upload(&app, &ingest, "c9", "pods", br#"{"kind":"Service","apiVersion":"v1"}"#.to_vec()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let (s, b) = upload(&app, &ingest, "c9", "pods", br#"{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{}}]}"#.to_vec()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(b["error"].as_str().unwrap().contains("items[0].metadata.name"), "{b}");
+    let r = app.client.get(app.url("/api/v1/workloads")).bearer_auth(&ingest).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app.client.get(app.url("/api/v1/workloads?state=sleeping")).bearer_auth(&viewer).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let clusters: Value = app.client.get(app.url("/api/v1/clusters")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    assert_eq!(clusters["total"], 4, "c9 was never created: nothing half-written");
+    assert_eq!(clusters["items"][0]["upload_only"], true);
+}
+
+/// A PodList with `keep` of the file's pods (`metadata.resourceVersion` makes it an API list).
+fn subset(file: &Value, keep: usize, api_list: bool) -> Vec<u8> {
+    let mut v = file.clone();
+    let items: Vec<Value> = v["items"].as_array().unwrap()[..keep].to_vec();
+    v["items"] = Value::Array(items);
+    if api_list {
+        v["metadata"] = serde_json::json!({"resourceVersion": "1"});
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[tokio::test]
+async fn ended_pods_and_per_node_kubelet_uploads() {
+    let app = app().await;
+    let ingest = app.token("ingest").await;
+    let viewer = app.token("viewer").await;
+    let file: Value = serde_json::from_slice(&fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).unwrap();
+    // A second node's kubelet: the same pods moved to node "other" with other uids.
+    let mut other = file.clone();
+    for p in other["items"].as_array_mut().unwrap().iter_mut().take(5) {
+        p["spec"]["nodeName"] = "other".into();
+        let uid = format!("{}-other", p["metadata"]["uid"].as_str().unwrap());
+        p["metadata"]["uid"] = uid.into();
+    }
+    other["items"] = Value::Array(other["items"].as_array().unwrap()[..5].to_vec());
+    upload(&app, &ingest, "k", "pods", serde_json::to_vec(&file).unwrap()).await;
+    upload(&app, &ingest, "k", "pods", serde_json::to_vec(&other).unwrap()).await;
+    assert_eq!(workloads(&app, &viewer, "cluster=k").await["total"], 29);
+
+    // The first node's kubelet now lists 20 of its 24 pods: 4 end there, node "other" is untouched.
+    let (s, b) = upload(&app, &ingest, "k", "pods", subset(&file, 20, false)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((b["scope"].as_str(), b["ended"].as_i64()), (Some("node datagen-1-35"), Some(4)), "{b}");
+    assert_eq!(workloads(&app, &viewer, "cluster=k").await["total"], 25);
+    // Ended pods are kept as history.
+    let history = workloads(&app, &viewer, "cluster=k&ended=true").await;
+    assert_eq!(history["total"], 29);
+    let ended = history["items"].as_array().unwrap().iter().filter(|w| !w["ended_at"].is_null()).count();
+    assert_eq!(ended, 4);
+
+    // An API server list is the whole cluster: the other node's pods end too.
+    let (_, b) = upload(&app, &ingest, "k", "pods", subset(&file, 10, true)).await;
+    assert_eq!((b["scope"].as_str(), b["ended"].as_i64()), (Some("cluster"), Some(15)), "{b}");
+    assert_eq!(workloads(&app, &viewer, "cluster=k").await["total"], 10);
+    // A pod that comes back runs again.
+    let (_, b) = upload(&app, &ingest, "k", "pods", subset(&file, 12, true)).await;
+    assert_eq!(b["ended"], 0);
+    assert_eq!(workloads(&app, &viewer, "cluster=k").await["total"], 12);
+    let kinds: Vec<String> = app.db.store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&"cluster.created".to_string()) && kinds.iter().filter(|k| *k == "cluster.pods_recorded").count() == 5);
+}
+
+#[tokio::test]
+async fn image_ids_resolve_to_images_from_real_reports_and_unaccounted_says_why() {
+    let app = app().await;
+    let ingest = app.token("ingest").await;
+    let viewer = app.token("viewer").await;
+    // A real report: juice-shop, with its manifest digest (RepoDigests) and config digest (ImageID).
+    let juice = fixture("trivy/juice-shop-v10.2.0.json");
+    let r = app.client.post(app.url("/api/v1/scans")).bearer_auth(&ingest).body(juice.clone()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let report: Value = serde_json::from_slice(&juice).unwrap();
+    let manifest = report["Metadata"]["RepoDigests"][0].as_str().unwrap().split('@').nth(1).unwrap().to_string();
+    let config = report["Metadata"]["ImageID"].as_str().unwrap().to_string();
+
+    // The kubectl-neat pod, once per imageID shape.
+    let base: Value = serde_json::from_slice(&fixture("k8s-pods/kubectl-neat-pod1-raw.json")).unwrap();
+    let shapes = [
+        ("docker-io", format!("docker.io/bkimminich/juice-shop@{manifest}"), Some(manifest.clone())),
+        ("pullable", format!("docker-pullable://bkimminich/juice-shop@{manifest}"), Some(manifest.clone())),
+        ("bare-config", config.clone(), Some(config.clone())),
+        ("empty", String::new(), None),
+    ];
+    let mut pods = Vec::new();
+    for (suffix, image_id, _) in &shapes {
+        let mut p = base.clone();
+        p["metadata"]["name"] = format!("myapp-{suffix}").into();
+        p["metadata"]["uid"] = format!("uid-{suffix}").into();
+        p["spec"]["containers"][0]["image"] = "bkimminich/juice-shop:v10.2.0".into();
+        p["status"]["containerStatuses"][0]["imageID"] = image_id.clone().into();
+        pods.push(p);
+    }
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": pods});
+    let (s, b) = upload(&app, &ingest, "prod", "pods", serde_json::to_vec(&list).unwrap()).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let got = workloads(&app, &viewer, "cluster=prod").await;
+    for (suffix, _, digest) in &shapes {
+        let w = got["items"].as_array().unwrap().iter().find(|w| w["pod"] == format!("myapp-{suffix}")).unwrap();
+        assert_eq!(w["digest"].as_str(), digest.as_deref(), "{suffix}");
+        let want = digest.as_ref().map(|_| manifest.as_str());
+        assert_eq!(w["image_digest"].as_str(), want, "{suffix}: resolved to the report's image by any alias");
+    }
+    // The image page's API shows where it runs.
+    let img: Value = app.client.get(app.url(&format!("/api/v1/images/{config}"))).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let runs = img["runs_in"].as_array().unwrap();
+    assert!(runs.iter().all(|r| r["cluster"] == "prod" && r["namespace"] == "default"));
+    assert_eq!(runs.iter().map(|r| r["pods"].as_i64().unwrap()).sum::<i64>(), 3, "three bare pods run it: {runs:?}");
+
+    // Unaccounted: no registry is configured, so nothing is in one or from an approved one; the
+    // scanned image is not "never scanned", the failed pull is.
+    let un: Value = app.client.get(app.url("/api/v1/unaccounted")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let items = un["items"].as_array().unwrap();
+    let known = items.iter().find(|e| e["digest"] == manifest.as_str()).expect("the scanned image is listed");
+    assert_eq!(known["reasons"], serde_json::json!(["not_in_registry", "unapproved_registry", "stale_scan"]), "{known}");
+    let failed = items.iter().find(|e| e["digest"].is_null()).expect("the failed pull is listed");
+    assert_eq!(failed["image_id"], "");
+    assert!(failed["reasons"].as_array().unwrap().contains(&Value::from("never_scanned")));
+    for field in ["digest", "image", "reasons", "cluster", "namespace", "workload", "team"] {
+        assert!(known.get(field).is_some(), "{field}");
+    }
+}
+
+#[tokio::test]
+async fn nodes_and_kubernetes_files_through_the_command_line() {
+    let db = TestDb::sqlite().await;
+    let nodes = serde_json::json!({
+        "apiVersion": "v1", "kind": "NodeList", "metadata": {"resourceVersion": "1"},
+        "items": [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "datagen-1-35"},
+                   "status": {"nodeInfo": {"kubeletVersion": "v1.35.0", "containerRuntimeVersion": "containerd://2.1.3",
+                                           "kernelVersion": "6.8.0", "osImage": "Debian GNU/Linux 12 (bookworm)",
+                                           "architecture": "amd64", "operatingSystem": "linux"}}}]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let nodes_file = dir.path().join("nodes.json");
+    std::fs::write(&nodes_file, serde_json::to_vec(&nodes).unwrap()).unwrap();
+    let pods_file = super::helpers::fixture_path("k8s-pods/nri-k8s-1.35-kubelet-pods.json");
+    let run = |args: &[&std::path::Path], cluster: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_drydock"));
+        cmd.arg("ingest").args(args).args(["--database-url", &db.url]).env("RUST_LOG", "warn");
+        if let Some(c) = cluster {
+            cmd.args(["--cluster", c]);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(&[pods_file.as_path()], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cluster"));
+    let out = run(&[pods_file.as_path(), nodes_file.as_path()], Some("minikube"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("24 pods, 24 containers recorded") && stdout.contains("1 nodes recorded"), "{stdout}");
+    let clusters = db.store.clusters().await.unwrap();
+    assert_eq!(clusters[0].nodes[0].container_runtime.as_deref(), Some("containerd://2.1.3"));
+    assert_eq!(clusters[0].pods, 24);
+}
