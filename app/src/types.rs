@@ -633,6 +633,8 @@ pub struct ClusterOverview {
     /// The API server, or null for a cluster that only receives uploads.
     pub server: Option<String>,
     pub upload_only: bool,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub next_attempt: Option<DateTime<Utc>>,
     pub last_success: Option<DateTime<Utc>>,
     pub last_upload: Option<DateTime<Utc>>,
     pub last_error: Option<String>,

@@ -59,11 +59,35 @@ pub enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
-    /// Run every configured collector once, print a summary per registry; non-zero exit if any failed.
+    /// Manage the Kubernetes clusters Drydock collects from.
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
+    /// Run every configured collector once (registries, clusters), print a summary of each; non-zero exit if any failed.
     Collect {
         /// Run once and exit (the only mode: `serve` collects on its schedule).
         #[arg(long, required = true)]
         once: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClusterCommand {
+    /// Add a cluster: drydock cluster add NAME --server URL --token-env VAR [--ca-file F]
+    Add {
+        name: String,
+        /// The API server, e.g. https://10.0.0.1:6443
+        #[arg(long)]
+        server: String,
+        /// The environment variable holding a bearer token that may list pods and nodes.
+        #[arg(long)]
+        token_env: String,
+        /// PEM CA bundle of the API server.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -255,15 +279,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Cluster { command: ClusterCommand::Add { name, server, token_env, ca_file, db } } => {
+            let ca_pem = match &ca_file {
+                Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("--ca-file {}", f.display()))?),
+                None => None,
+            };
+            let mut new = crate::k8s::collect::NewCluster { name, server, token_env, ca_pem };
+            new.validate().map_err(|e| anyhow::anyhow!("cluster {e}"))?;
+            let config = load_config(cli.config.as_ref(), &db)?;
+            let store = open_store(&config).await?;
+            store.add_cluster(&new, &Actor::cli(), chrono::Utc::now()).await?;
+            println!("cluster {} added: {} (token from ${})", new.name, new.server, new.token_env);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Collect { once: _, db } => {
             let config = load_config(cli.config.as_ref(), &db)?;
             let settings = config.collect_settings()?;
             let store = open_store(&config).await?;
             let regs = store.registries().await?;
-            if regs.is_empty() {
-                bail!("no registries are configured (drydock registry add NAME URL)");
+            let clusters = store.collectable_clusters().await?;
+            if regs.is_empty() && clusters.is_empty() {
+                bail!("no registries or clusters are configured (drydock registry add NAME URL, drydock cluster add NAME --server URL --token-env VAR)");
             }
             let mut failed = false;
+            for c in clusters {
+                match crate::k8s::collect::collect_and_record(&store, &c, chrono::Utc::now()).await {
+                    Ok((pods, containers, ended, nodes)) => {
+                        println!("cluster {}: {pods} pods, {containers} containers, {ended} pods ended, {nodes} nodes", c.name)
+                    }
+                    Err(e) => {
+                        println!("cluster {}: FAILED: {e}", c.name);
+                        failed = true;
+                    }
+                }
+            }
             for r in regs {
                 match crate::registry::collect_registry(&store, &r, &settings, None, chrono::Utc::now()).await {
                     Ok(s) => {

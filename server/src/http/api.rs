@@ -229,6 +229,29 @@ pub async fn upload_nodes(
     Ok(Json(serde_json::json!({ "cluster": name, "nodes": n })).into_response())
 }
 
+/// `POST /api/v1/clusters` (admin): `{"name", "server", "token_env", "ca_pem"}`; 201, and a first
+/// collection starts.
+pub async fn create_cluster(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    caller.require(Action::ManageEstateConfig, None)?;
+    let body = body_bytes(body, state.config.max_body_bytes)?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    let mut new: crate::k8s::collect::NewCluster = serde_path_to_error::deserialize(value)
+        .map_err(|e| ApiError::unprocessable(format!("cluster: {} at {}", e.inner(), e.path())))?;
+    new.validate().map_err(|e| ApiError::unprocessable(format!("cluster: {e}")))?;
+    state.store.add_cluster(&new, &caller.actor(), chrono::Utc::now()).await?;
+    let store = state.store.clone();
+    let name = new.name.clone();
+    tokio::spawn(async move {
+        if let Ok(list) = store.collectable_clusters().await {
+            if let Some(c) = list.into_iter().find(|c| c.name == name) {
+                let _ = crate::k8s::collect::collect_and_record(&store, &c, chrono::Utc::now()).await;
+            }
+        }
+    });
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "name": new.name, "server": new.server, "token_env": new.token_env }))).into_response())
+}
+
 /// `GET /api/v1/clusters`: clusters with their nodes and live pod/container counts.
 pub async fn list_clusters(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;

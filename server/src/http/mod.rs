@@ -64,7 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ownership-rules", get(api::list_rules).post(api::create_rule))
         .route("/registries", get(api::list_registries).post(api::create_registry))
         .route("/registries/{name}/events", post(api::registry_events))
-        .route("/clusters", get(api::list_clusters))
+        .route("/clusters", get(api::list_clusters).post(api::create_cluster))
         .route("/clusters/{name}/pods", post(api::upload_pods))
         .route("/clusters/{name}/nodes", post(api::upload_nodes))
         .route("/workloads", get(api::list_workloads))

@@ -7,6 +7,8 @@
 //! `metadata.resourceVersion`, every pod on one node) is the complete state of that node only;
 //! a single `Pod` ends nothing.
 
+pub mod collect;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::BTreeMap;

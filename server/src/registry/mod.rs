@@ -495,6 +495,24 @@ impl Collector {
                     self.run_one(&r.name, None).await;
                 }
             }
+            // Clusters with an API server, on the same schedule and back-off.
+            let Ok(clusters) = self.store.collectable_clusters().await else { continue };
+            let Ok(status) = self.store.clusters().await else { continue };
+            for c in clusters {
+                let last = status.iter().find(|s| s.name == c.name).and_then(|s| s.last_attempt);
+                let next = status.iter().find(|s| s.name == c.name).and_then(|s| s.next_attempt);
+                let due = match (next, last) {
+                    (Some(n), _) => n <= now,
+                    (None, Some(l)) => l + chrono::Duration::from_std(interval).unwrap_or_default() <= now,
+                    (None, None) => true,
+                };
+                if due {
+                    let _one_at_a_time = self.running.lock().await;
+                    if let Err(e) = crate::k8s::collect::collect_and_record(&self.store, &c, Utc::now()).await {
+                        tracing::warn!(cluster = %c.name, error = %e, "cluster collection failed");
+                    }
+                }
+            }
         }
     }
 }

@@ -394,6 +394,26 @@ impl Store {
         dispatch!(self, unaccounted(approved_hosts, stale_before, visible_teams))
     }
 
+    /// Configures a cluster's API server.
+    pub async fn add_cluster(&self, new: &crate::k8s::collect::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, add_cluster(new, actor, now))
+    }
+
+    /// Clusters with an API server.
+    pub async fn collectable_clusters(&self) -> Result<Vec<crate::k8s::collect::ClusterRow>> {
+        dispatch!(self, collectable_clusters())
+    }
+
+    /// The cluster's CA bundle.
+    pub async fn cluster_ca(&self, id: i64) -> Result<Option<String>> {
+        dispatch!(self, cluster_ca(id))
+    }
+
+    /// Records a cluster collection's outcome.
+    pub async fn record_cluster_run(&self, id: i64, outcome: std::result::Result<(), String>, now: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, record_cluster_run(id, outcome, now))
+    }
+
     /// Clusters with nodes and counts.
     pub async fn clusters(&self) -> Result<Vec<app::types::ClusterOverview>> {
         dispatch!(self, clusters())

@@ -400,10 +400,12 @@ pub async fn unaccounted(
 
 /// Clusters with their nodes and live counts.
 pub async fn clusters(pool: &Pool) -> Result<Vec<ClusterOverview>> {
-    let rows: Vec<(i64, String, Option<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>, i64, i64)> = sqlx::query_as(
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, String, Option<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = sqlx::query_as(
         "SELECT k.id, k.name, k.server, k.last_success, k.last_upload, k.last_error,
                 (SELECT COUNT(*) FROM pods p WHERE p.cluster_id = k.id AND p.ended_at IS NULL),
-                (SELECT COUNT(*) FROM containers c JOIN pods p ON p.id = c.pod_id WHERE p.cluster_id = k.id AND p.ended_at IS NULL)
+                (SELECT COUNT(*) FROM containers c JOIN pods p ON p.id = c.pod_id WHERE p.cluster_id = k.id AND p.ended_at IS NULL),
+                k.last_attempt, k.next_attempt
          FROM clusters k ORDER BY k.name",
     )
     .fetch_all(pool)
@@ -415,8 +417,10 @@ pub async fn clusters(pool: &Pool) -> Result<Vec<ClusterOverview>> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, server, last_success, last_upload, last_error, pods, containers)| ClusterOverview {
+        .map(|(id, name, server, last_success, last_upload, last_error, pods, containers, last_attempt, next_attempt)| ClusterOverview {
             upload_only: server.is_none(),
+            last_attempt,
+            next_attempt,
             name,
             server,
             last_success,
@@ -452,4 +456,89 @@ async fn runs_in(pool: &Pool, image_id: i64) -> Result<Vec<RunsIn>> {
         .into_iter()
         .map(|(cluster, namespace, workload, container, state, pods)| RunsIn { cluster, namespace, workload, container, state, pods })
         .collect())
+}
+
+/// Configures a cluster's API server (an upload-only cluster of that name gains it), audited.
+pub async fn add_cluster(pool: &Pool, new: &crate::k8s::collect::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    let existing: Option<(i64, Option<String>)> =
+        sqlx::query_as("SELECT id, server FROM clusters WHERE name = $1").bind(&new.name).fetch_optional(&mut *tx).await?;
+    match existing {
+        Some((_, Some(_))) => return Err(StoreError::Invalid(format!("name: a cluster named {:?} is configured already", new.name))),
+        Some((id, None)) => {
+            sqlx::query("UPDATE clusters SET server = $2, token_env = $3, ca_pem = $4 WHERE id = $1")
+                .bind(id)
+                .bind(&new.server)
+                .bind(&new.token_env)
+                .bind(&new.ca_pem)
+                .execute(&mut *tx)
+                .await?;
+        }
+        None => {
+            sqlx::query("INSERT INTO clusters (name, server, token_env, ca_pem, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&new.name)
+                .bind(&new.server)
+                .bind(&new.token_env)
+                .bind(&new.ca_pem)
+                .bind(now)
+                .bind(&actor.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    append_event(
+        &mut tx,
+        actor,
+        "cluster.configured",
+        &format!("cluster:{}", new.name),
+        serde_json::json!({ "name": new.name, "server": new.server, "token_env": new.token_env, "custom_ca": new.ca_pem.is_some() }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Clusters with an API server (the collector's list).
+pub async fn collectable_clusters(pool: &Pool) -> Result<Vec<crate::k8s::collect::ClusterRow>> {
+    let rows: Vec<(i64, String, Option<String>, Option<String>, bool)> = sqlx::query_as(
+        "SELECT id, name, server, token_env, ca_pem IS NOT NULL FROM clusters WHERE server IS NOT NULL ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, server, token_env, has_ca)| crate::k8s::collect::ClusterRow { id, name, server, token_env, has_ca })
+        .collect())
+}
+
+pub async fn cluster_ca(pool: &Pool, id: i64) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT ca_pem FROM clusters WHERE id = $1").bind(id).fetch_optional(pool).await?.flatten())
+}
+
+/// Records a collection's outcome: success clears the error; failure counts and backs off.
+pub async fn record_cluster_run(pool: &Pool, id: i64, outcome: std::result::Result<(), String>, now: DateTime<Utc>) -> Result<()> {
+    match outcome {
+        Ok(()) => {
+            sqlx::query(
+                "UPDATE clusters SET last_attempt = $2, last_success = $2, last_error = NULL, failures = 0, next_attempt = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        }
+        Err(e) => {
+            let failures: i64 = sqlx::query_scalar("SELECT failures FROM clusters WHERE id = $1").bind(id).fetch_one(pool).await?;
+            let backoff = chrono::Duration::minutes((5i64 << failures.clamp(0, 7)).min(360));
+            sqlx::query("UPDATE clusters SET last_attempt = $2, last_error = $3, failures = failures + 1, next_attempt = $4 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .bind(e)
+                .bind(now + backoff)
+                .execute(pool)
+                .await?;
+        }
+    }
+    Ok(())
 }
