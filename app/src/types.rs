@@ -416,8 +416,30 @@ pub struct Page<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
-    /// A repository path prefix, matched on whole path segments.
+    /// A repository path prefix, matched on whole path segments (owns images).
     RepositoryPrefix,
+    /// A Kubernetes namespace (owns what runs in it).
+    Namespace,
+    /// A pod label `key=value` (owns the pods carrying it).
+    Label,
+}
+
+impl RuleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::RepositoryPrefix => "repository_prefix",
+            RuleKind::Namespace => "namespace",
+            RuleKind::Label => "label",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RuleKind> {
+        match s {
+            "repository_prefix" => Some(RuleKind::RepositoryPrefix),
+            "namespace" => Some(RuleKind::Namespace),
+            "label" => Some(RuleKind::Label),
+            _ => None,
+        }
+    }
 }
 
 /// An ownership rule: which images belong to which team.
@@ -427,7 +449,8 @@ pub struct OwnershipRule {
     pub kind: RuleKind,
     pub pattern: String,
     pub team: String,
-    /// How many images this rule currently decides the owner of.
+    /// How many images (repository prefix) or live containers (namespace, label) this rule
+    /// currently decides the owner of.
     pub images: i64,
     pub created_at: DateTime<Utc>,
     pub created_by: String,

@@ -18,6 +18,8 @@ pub fn OwnershipPage() -> impl IntoView {
             <code>"docker.io/acme"</code> " matches " <code>"docker.io/acme/api"</code> ", not "
             <code>"docker.io/acme-labs/api"</code>
             "). The longest matching prefix wins. Images no rule matches are shown as unowned, never hidden. "
+            "What runs in a cluster belongs to the team of a matching pod-label rule (" <code>"team=payments"</code>
+            "), else of a namespace rule, else to its image's owner. "
             "Admins add rules with " <code>"POST /api/v1/ownership-rules"</code> "."
         </p>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -30,15 +32,21 @@ pub fn OwnershipPage() -> impl IntoView {
                         <table class="data" id="rules">
                             <thead>
                                 <tr>
-                                    <th scope="col">"Repository prefix"</th>
+                                    <th scope="col">"Kind"</th>
+                                    <th scope="col">"Pattern"</th>
                                     <th scope="col">"Team"</th>
-                                    <th scope="col" class="num">"Images decided"</th>
+                                    <th scope="col" class="num">"Images or containers decided"</th>
                                     <th scope="col">"Created"</th>
                                 </tr>
                             </thead>
                             <tbody>
                                 {rules.into_iter().map(|r| view! {
                                     <tr>
+                                        <td>{match r.kind {
+                                            crate::types::RuleKind::RepositoryPrefix => "repository prefix",
+                                            crate::types::RuleKind::Namespace => "namespace",
+                                            crate::types::RuleKind::Label => "pod label",
+                                        }}</td>
                                         <td><code>{r.pattern}</code></td>
                                         <td><a href=format!("/teams/{}", path_segment(&r.team))>{r.team.clone()}</a></td>
                                         <td class="num">{r.images}</td>

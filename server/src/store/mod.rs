@@ -85,7 +85,8 @@ pub struct TokenInfo {
 /// A new ownership rule.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct NewRule {
-    /// Only `repository_prefix` for now.
+    /// `repository_prefix` (images), `namespace` or `label` (`key=value`, pods). What runs is
+    /// owned by a label rule first, then a namespace rule, then its image's owner.
     pub kind: app::types::RuleKind,
     pub pattern: String,
     pub team: String,

@@ -44,6 +44,11 @@ impl TestDb {
 
     /// Drops the PostgreSQL database (SQLite files go with the temp dir).
     pub async fn cleanup(self) {
+        self.drop_database().await;
+    }
+
+    /// As `cleanup`, for a database an app still holds (the app must not use it afterwards).
+    pub async fn drop_database(&self) {
         if let (Store::Postgres(pool), Some(name)) = (&self.store, &self.pg_name) {
             use sqlx::Connection as _;
             pool.close().await;

@@ -129,8 +129,17 @@ fn subset(file: &Value, keep: usize, api_list: bool) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn ended_pods_and_per_node_kubelet_uploads() {
-    let app = app().await;
+async fn ended_pods_and_per_node_kubelet_uploads_sqlite() {
+    ended_pods_and_per_node_kubelet_uploads(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn ended_pods_and_per_node_kubelet_uploads_postgres() {
+    ended_pods_and_per_node_kubelet_uploads(TestDb::postgres().await).await;
+}
+
+async fn ended_pods_and_per_node_kubelet_uploads(db: TestDb) {
+    let app = TestApp::start(db, 10_000_000).await;
     let ingest = app.token("ingest").await;
     let viewer = app.token("viewer").await;
     let file: Value = serde_json::from_slice(&fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).unwrap();
@@ -167,11 +176,21 @@ async fn ended_pods_and_per_node_kubelet_uploads() {
     assert_eq!(workloads(&app, &viewer, "cluster=k").await["total"], 12);
     let kinds: Vec<String> = app.db.store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
     assert!(kinds.contains(&"cluster.created".to_string()) && kinds.iter().filter(|k| *k == "cluster.pods_recorded").count() == 5);
+    app.db.drop_database().await;
 }
 
 #[tokio::test]
-async fn image_ids_resolve_to_images_from_real_reports_and_unaccounted_says_why() {
-    let app = app().await;
+async fn image_ids_resolve_and_unaccounted_says_why_sqlite() {
+    image_ids_resolve_to_images_from_real_reports_and_unaccounted_says_why(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn image_ids_resolve_and_unaccounted_says_why_postgres() {
+    image_ids_resolve_to_images_from_real_reports_and_unaccounted_says_why(TestDb::postgres().await).await;
+}
+
+async fn image_ids_resolve_to_images_from_real_reports_and_unaccounted_says_why(db: TestDb) {
+    let app = TestApp::start(db, 10_000_000).await;
     let ingest = app.token("ingest").await;
     let viewer = app.token("viewer").await;
     // A real report: juice-shop, with its manifest digest (RepoDigests) and config digest (ImageID).
@@ -227,6 +246,7 @@ async fn image_ids_resolve_to_images_from_real_reports_and_unaccounted_says_why(
     for field in ["digest", "image", "reasons", "cluster", "namespace", "workload", "team"] {
         assert!(known.get(field).is_some(), "{field}");
     }
+    app.db.drop_database().await;
 }
 
 #[tokio::test]
@@ -403,4 +423,46 @@ async fn the_kube_collector_pages_through_pods_and_survives_401_and_500() {
     // And the right one again: collected, the error cleared.
     collect_and_record(&store, &cluster, chrono::Utc::now()).await.unwrap();
     assert_eq!(store.clusters().await.unwrap()[0].last_error, None);
+}
+
+#[tokio::test]
+async fn what_runs_is_owned_by_label_then_namespace_then_image_rules() {
+    let app = app().await;
+    let admin = app.token("admin").await;
+    let ingest = app.token("ingest").await;
+    let viewer = app.token("viewer").await;
+    // nginx:alpine by the repository-prefix rule; kube-system by namespace; one pod by its label.
+    let file: Value = serde_json::from_slice(&fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).unwrap();
+    let labelled = file["items"].as_array().unwrap().iter().find(|p| p["metadata"]["namespace"] == "kube-system").unwrap();
+    let (label_key, label_value) = labelled["metadata"]["labels"].as_object().unwrap().iter().next().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).unwrap();
+    let rule = |kind: &str, pattern: &str, team: &str| {
+        app.client.post(app.url("/api/v1/ownership-rules")).bearer_auth(&admin).json(&serde_json::json!({"kind": kind, "pattern": pattern, "team": team}))
+    };
+    assert_eq!(rule("namespace", "kube-system", "platform").send().await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(rule("label", &format!("{label_key}={label_value}"), "sre").send().await.unwrap().status(), StatusCode::CREATED);
+    let bad = rule("namespace", "Not_A_Namespace", "x").send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = rule("label", "no-equals-sign", "x").send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    upload(&app, &ingest, "m", "pods", fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).await;
+    let all = workloads(&app, &viewer, "cluster=m").await;
+    for w in all["items"].as_array().unwrap() {
+        let pod = file["items"].as_array().unwrap().iter().find(|p| p["metadata"]["name"] == w["pod"]).unwrap();
+        let has_label = pod["metadata"]["labels"][&label_key] == label_value.as_str();
+        let want = if has_label {
+            Some("sre")
+        } else if w["namespace"] == "kube-system" {
+            Some("platform")
+        } else {
+            None
+        };
+        assert_eq!(w["team"].as_str(), want, "{}", w["pod"]);
+    }
+    // The team filter uses the same rule.
+    let sre = workloads(&app, &viewer, "team=sre").await;
+    assert!(sre["total"].as_i64().unwrap() >= 1);
+    let rules: Value = app.client.get(app.url("/api/v1/ownership-rules")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let ns = rules["items"].as_array().unwrap().iter().find(|r| r["kind"] == "namespace").unwrap();
+    let want_ns = all["items"].as_array().unwrap().iter().filter(|w| w["namespace"] == "kube-system").count();
+    assert_eq!(ns["images"], want_ns, "containers in kube-system");
 }

@@ -180,6 +180,28 @@ async fn collects_a_seeded_registry_by_command_and_lists_it_in_the_api() {
     assert!(changed.iter().all(|e| e.actor == "collector:registry:local"));
     assert!(changed.iter().any(|e| e.subject == format!("repository:{host}/team-a/signed")
         && e.payload["signatures"][0]["signature"] == "verified"));
+
+    // A pod running the index by digest resolves to the platform manifest of its node's
+    // architecture; on a node Drydock knows nothing about it stays the index.
+    let ingest = app.token("ingest").await;
+    let pod = |name: &str, node: &str| {
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "apps", "uid": name},
+            "spec": {"nodeName": node, "containers": [{"name": "multi", "image": format!("{host}/team-b/multi:2.0")}]},
+            "status": {"containerStatuses": [{"name": "multi", "image": format!("{host}/team-b/multi:2.0"),
+                "imageID": format!("{host}/team-b/multi@{}", s.multi_index), "state": {"running": {}}}]}})
+    };
+    let nodes = serde_json::json!({"apiVersion": "v1", "kind": "NodeList", "items": [
+        {"metadata": {"name": "arm-node"}, "status": {"nodeInfo": {"architecture": "arm64", "operatingSystem": "linux"}}}]});
+    let post = |path: String, body: Value| app.client.post(app.url(&path)).bearer_auth(&ingest).json(&body).send();
+    assert!(post("/api/v1/clusters/edge/nodes".into(), nodes).await.unwrap().status().is_success());
+    assert!(post("/api/v1/clusters/edge/pods".into(), pod("on-arm", "arm-node")).await.unwrap().status().is_success());
+    assert!(post("/api/v1/clusters/edge/pods".into(), pod("elsewhere", "unknown-node")).await.unwrap().status().is_success());
+    let w: Value = app.client.get(app.url("/api/v1/workloads?cluster=edge")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let arm = s.multi_platforms.iter().find(|(_, p)| p == "linux/arm64").unwrap().0.clone();
+    let by_pod = |name: &str| w["items"].as_array().unwrap().iter().find(|i| i["pod"] == name).unwrap()["image_digest"].clone();
+    assert_eq!(by_pod("on-arm"), arm.as_str());
+    assert_eq!(by_pod("elsewhere"), s.multi_index.as_str());
     drop(s.storage);
 }
 

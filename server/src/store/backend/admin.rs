@@ -98,22 +98,47 @@ fn normalise_prefix(p: &str) -> Result<String> {
     Ok(p)
 }
 
+/// A namespace: a DNS label (lowercase letters, digits, '-').
+fn normalise_namespace(p: &str) -> Result<String> {
+    let p = p.trim();
+    if p.is_empty() || p.len() > 63 || !p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        return Err(StoreError::Invalid(format!("pattern {p:?} is not a Kubernetes namespace name")));
+    }
+    Ok(p.to_string())
+}
+
+/// A pod label selector `key=value` (one pair).
+fn normalise_label(p: &str) -> Result<String> {
+    let p = p.trim();
+    match p.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !k.contains(char::is_whitespace) && !v.contains(char::is_whitespace) => {
+            Ok(format!("{}={}", k.trim(), v.trim()))
+        }
+        _ => Err(StoreError::Invalid(format!("pattern {p:?} is not a pod label key=value such as team=payments"))),
+    }
+}
+
 pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<OwnershipRule> {
-    let pattern = normalise_prefix(&rule.pattern)?;
+    let pattern = match rule.kind {
+        RuleKind::RepositoryPrefix => normalise_prefix(&rule.pattern)?,
+        RuleKind::Namespace => normalise_namespace(&rule.pattern)?,
+        RuleKind::Label => normalise_label(&rule.pattern)?,
+    };
     let mut tx = begin(pool).await?;
     let team_id = ensure_team(&mut tx, &rule.team, actor, now).await?;
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO ownership_rules (kind, pattern, team_id, created_at, created_by) VALUES ('repository_prefix', $1, $2, $3, $4)
+        "INSERT INTO ownership_rules (kind, pattern, team_id, created_at, created_by) VALUES ($5, $1, $2, $3, $4)
          ON CONFLICT (kind, pattern) DO NOTHING RETURNING id",
     )
     .bind(&pattern)
     .bind(team_id)
     .bind(now)
     .bind(&actor.0)
+    .bind(rule.kind.as_str())
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else {
-        return Err(StoreError::Invalid(format!("a rule for pattern {pattern:?} already exists")));
+        return Err(StoreError::Invalid(format!("a {} rule for pattern {pattern:?} already exists", rule.kind.as_str())));
     };
     recompute_owners(&mut tx, None).await?;
     let images: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM images WHERE owner_rule_id = $1")
@@ -125,14 +150,14 @@ pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now:
         actor,
         "ownership_rule.created",
         &format!("ownership_rule:{id}"),
-        serde_json::json!({ "id": id, "kind": "repository_prefix", "pattern": pattern, "team": rule.team, "images": images }),
+        serde_json::json!({ "id": id, "kind": rule.kind.as_str(), "pattern": pattern, "team": rule.team, "images": images }),
         now,
     )
     .await?;
     tx.commit().await?;
     Ok(OwnershipRule {
         id,
-        kind: RuleKind::RepositoryPrefix,
+        kind: rule.kind,
         pattern,
         team: rule.team.clone(),
         images,
@@ -142,19 +167,26 @@ pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now:
 }
 
 pub async fn ownership_rules(pool: &Pool) -> Result<Vec<OwnershipRule>> {
-    let rows: Vec<(i64, String, String, DateTime<Utc>, String, i64)> = sqlx::query_as(
-        "SELECT r.id, r.pattern, t.name, r.created_at, r.created_by,
-                (SELECT COUNT(*) FROM images i WHERE i.owner_rule_id = r.id)
+    let rows: Vec<(i64, String, String, String, DateTime<Utc>, String, i64)> = sqlx::query_as(
+        "SELECT r.id, r.kind, r.pattern, t.name, r.created_at, r.created_by,
+                CASE r.kind
+                  WHEN 'repository_prefix' THEN (SELECT COUNT(*) FROM images i WHERE i.owner_rule_id = r.id)
+                  WHEN 'namespace' THEN (SELECT COUNT(*) FROM containers c JOIN pods p ON p.id = c.pod_id
+                                         WHERE p.ended_at IS NULL AND p.namespace = r.pattern)
+                  ELSE (SELECT COUNT(*) FROM containers c JOIN pods p ON p.id = c.pod_id
+                        JOIN pod_labels l ON l.pod_id = p.id AND l.key || '=' || l.value = r.pattern
+                        WHERE p.ended_at IS NULL)
+                END
          FROM ownership_rules r JOIN teams t ON t.id = r.team_id
-         ORDER BY r.pattern",
+         ORDER BY r.kind DESC, r.pattern",
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, pattern, team, created_at, created_by, images)| OwnershipRule {
+        .map(|(id, kind, pattern, team, created_at, created_by, images)| OwnershipRule {
             id,
-            kind: RuleKind::RepositoryPrefix,
+            kind: RuleKind::parse(&kind).unwrap_or(RuleKind::RepositoryPrefix),
             pattern,
             team,
             images,
