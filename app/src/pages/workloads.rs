@@ -4,7 +4,7 @@
 use super::components::TeamLink;
 use super::layout::LoadError;
 use crate::format::{date, query_value, short_digest};
-use crate::server_fns::{get_clusters, get_unaccounted, get_workloads};
+use crate::server_fns::{get_clusters, get_deployment, get_unaccounted, get_workloads};
 use crate::types::{WorkloadQuery, WorkloadRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,12 +20,15 @@ fn or_dash(s: Option<String>) -> String {
 #[component]
 pub fn ClustersPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_clusters());
+    let who = Resource::new(|| (), |_| get_deployment());
     view! {
         <Title text="Clusters"/>
         <h1>"Clusters"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match data.await {
+                let admin = who.await.map(|d| d.roles.iter().any(|r| r == "admin")).unwrap_or(false);
+                view! {
+                {match data.await {
                     Ok(list) if list.is_empty() => view! {
                         <p>"No cluster has reported yet. Upload " <code>"kubectl get pods -A -o json"</code> " to "
                            <code>"POST /api/v1/clusters/NAME/pods"</code> " (or " <code>"drydock ingest --cluster NAME FILE"</code> ")."</p>
@@ -63,9 +66,31 @@ pub fn ClustersPage() -> impl IntoView {
                         }
                     }).collect_view().into_any(),
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
+                }}
+                {admin.then(cluster_form)}
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The admin's form to configure a cluster's API server (works without JavaScript).
+fn cluster_form() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Add a cluster"</h2>
+            <form method="post" action="/admin/clusters" class="stacked" id="add-cluster">
+                <label for="cl-name">"Name"</label>
+                <input id="cl-name" name="name" required/>
+                <label for="cl-server">"API server URL"</label>
+                <input id="cl-server" name="server" type="url" required placeholder="https://10.0.0.1:6443"/>
+                <label for="cl-token">"Environment variable holding the bearer token (the token is never stored)"</label>
+                <input id="cl-token" name="token_env" required pattern="[A-Za-z0-9_]+"/>
+                <label for="cl-ca">"CA certificates (PEM, optional)"</label>
+                <textarea id="cl-ca" name="ca_pem" rows="3"></textarea>
+                <button type="submit">"Add cluster"</button>
+            </form>
+        </section>
     }
 }
 

@@ -210,3 +210,33 @@ pub async fn set_registry_approval(
         Err(e) => store_failure(REGISTRIES, e, "registry change"),
     }
 }
+
+const CLUSTERS: (&str, &str) = ("/clusters", "clusters");
+const NO_CLUSTERS: &str = "Only admins may configure clusters.";
+
+#[derive(Deserialize)]
+pub struct ClusterForm {
+    name: String,
+    server: String,
+    token_env: String,
+    ca_pem: Option<String>,
+}
+
+/// `POST /admin/clusters` (admin): configures a cluster's API server; a first collection starts.
+pub async fn add_cluster(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<ClusterForm>) -> Response {
+    let p = match authorise(user, Action::ManageEstateConfig, CLUSTERS, NO_CLUSTERS) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let mut new = crate::k8s::collect::NewCluster { name: f.name, server: f.server, token_env: f.token_env, ca_pem: non_empty(f.ca_pem) };
+    if let Err(e) = new.validate() {
+        return refuse(CLUSTERS, StatusCode::UNPROCESSABLE_ENTITY, &format!("The cluster was not added: {e}"));
+    }
+    match state.store.add_cluster(&new, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+        Ok(()) => {
+            crate::k8s::collect::collect_soon(state.store.clone(), new.name.clone());
+            Redirect::to(CLUSTERS.0).into_response()
+        }
+        Err(e) => store_failure(CLUSTERS, e, "cluster change"),
+    }
+}

@@ -240,15 +240,7 @@ pub async fn create_cluster(State(state): State<AppState>, caller: Caller, body:
         .map_err(|e| ApiError::unprocessable(format!("cluster: {} at {}", e.inner(), e.path())))?;
     new.validate().map_err(|e| ApiError::unprocessable(format!("cluster: {e}")))?;
     state.store.add_cluster(&new, &caller.actor(), chrono::Utc::now()).await?;
-    let store = state.store.clone();
-    let name = new.name.clone();
-    tokio::spawn(async move {
-        if let Ok(list) = store.collectable_clusters().await {
-            if let Some(c) = list.into_iter().find(|c| c.name == name) {
-                let _ = crate::k8s::collect::collect_and_record(&store, &c, chrono::Utc::now()).await;
-            }
-        }
-    });
+    crate::k8s::collect::collect_soon(state.store.clone(), new.name.clone());
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "name": new.name, "server": new.server, "token_env": new.token_env }))).into_response())
 }
 

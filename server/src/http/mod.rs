@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/roles", post(admin::add_role_mapping))
         .route("/admin/roles/{id}/delete", post(admin::delete_role_mapping))
         .route("/admin/registries", post(admin::add_registry))
+        .route("/admin/clusters", post(admin::add_cluster))
         .route("/admin/registries/{name}/approval", post(admin::set_registry_approval))
         .nest("/api/v1", api)
         .leptos_routes_with_context(&state, routes, context.clone(), {
