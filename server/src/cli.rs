@@ -59,6 +59,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
+    /// The audit ledger: keys, checkpoints, verification.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Manage the Kubernetes clusters Drydock collects from.
     Cluster {
         #[command(subcommand)]
@@ -69,6 +74,23 @@ pub enum Command {
         /// Run once and exit (the only mode: `serve` collects on its schedule).
         #[arg(long, required = true)]
         once: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LedgerCommand {
+    /// Write a new Ed25519 signing key (PKCS#8 PEM) to FILE; print its public verifier key.
+    Keygen { file: PathBuf },
+    /// Sign (if needed) and print the checkpoint covering every entry.
+    Checkpoint {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Recompute every entry and the tree, check every stored checkpoint; non-zero exit naming
+    /// the first bad index if anything was changed.
+    Verify {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -278,6 +300,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger { command: LedgerCommand::Keygen { file } } => {
+            let key = crate::ledger::LedgerKey::generate(&file)?;
+            println!("{}", key.verifier_key());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger { command: LedgerCommand::Checkpoint { db } } => {
+            let config = load_config(cli.config.as_ref(), &db)?;
+            let store = open_store(&config).await?;
+            let key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url)?;
+            let (_, note) = crate::ledger::current_checkpoint(&store, &key).await?;
+            print!("{note}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger { command: LedgerCommand::Verify { db } } => {
+            let config = load_config(cli.config.as_ref(), &db)?;
+            let store = open_store(&config).await?;
+            let (path, _) = crate::ledger::key_path(config.ledger_key.as_deref(), &config.database_url)?;
+            let key = if path.exists() { Some(crate::ledger::LedgerKey::load(&path)?.public()) } else { None };
+            let report = crate::ledger::verify_store(&store, key.as_ref()).await?;
+            match &report.error {
+                None => {
+                    println!(
+                        "ledger intact: {} entries, root {}, {} checkpoints verified{}",
+                        report.size,
+                        report.root,
+                        report.checkpoints_checked,
+                        if key.is_none() { " (no key found: signatures not checked)" } else { "" }
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(e) => {
+                    println!("LEDGER TAMPERED: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Cluster { command: ClusterCommand::Add { name, server, token_env, ca_file, db } } => {
             let ca_pem = match &ca_file {

@@ -53,6 +53,9 @@ pub struct Config {
     pub promotion_repositories: String,
     /// A running image whose newest scan is older than this many days is unaccounted (stale).
     pub scan_max_age_days: i64,
+    /// The ledger's Ed25519 signing key (PKCS#8 PEM). Unset with SQLite: `<database>.ledger.pem`,
+    /// created when first needed. Required with PostgreSQL.
+    pub ledger_key: Option<String>,
 }
 
 impl Default for Config {
@@ -79,6 +82,7 @@ impl Default for Config {
             promotion_label: "promotion".into(),
             promotion_repositories: String::new(),
             scan_max_age_days: 7,
+            ledger_key: None,
         }
     }
 }
@@ -104,6 +108,7 @@ impl fmt::Debug for Config {
             .field("promotion_label", &self.promotion_label)
             .field("promotion_repositories", &self.promotion_repositories)
             .field("scan_max_age_days", &self.scan_max_age_days)
+            .field("ledger_key", &self.ledger_key)
             .finish()
     }
 }

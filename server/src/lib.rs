@@ -10,6 +10,7 @@ pub mod estate;
 pub mod http;
 pub mod ingest;
 pub mod k8s;
+pub mod ledger;
 pub mod registry;
 pub mod startup;
 pub mod store;

@@ -39,7 +39,13 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> a
     };
     let promotion = config.promotion()?;
     let collector = crate::registry::Collector::start(store.clone(), config.collect_settings()?);
-    Ok(AppState { store, config, leptos_options, oidc, group_mappings: Arc::new(group_mappings), collector, promotion })
+    let ledger_key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url)
+        .map(Arc::new)
+        .map_err(|e| e.to_string());
+    if let Err(e) = &ledger_key {
+        tracing::warn!(error = %e, "ledger checkpoints cannot be signed");
+    }
+    Ok(AppState { store, config, leptos_options, oidc, group_mappings: Arc::new(group_mappings), collector, promotion, ledger_key })
 }
 
 /// Serves until ctrl-c / SIGTERM.

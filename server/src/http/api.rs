@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 fn query_map(raw: Option<String>) -> HashMap<String, String> {
     url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect()
@@ -308,6 +309,87 @@ pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> 
     let items = state.store.unaccounted(&hosts, stale, visible.as_deref()).await?;
     let total = items.len() as i64;
     Ok(Json(serde_json::json!({ "items": items, "total": total })).into_response())
+}
+
+fn ledger_key(state: &AppState) -> Result<Arc<crate::ledger::LedgerKey>, ApiError> {
+    state.ledger_key.clone().map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("the ledger cannot sign checkpoints: {e}")))
+}
+
+/// `GET /api/v1/ledger/checkpoint`: the signed checkpoint covering every committed entry (text/plain).
+pub async fn ledger_checkpoint(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Action::ReadEstate, None)?;
+    let key = ledger_key(&state)?;
+    let (_, note) = crate::ledger::current_checkpoint(&state.store, &key).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+}
+
+/// `GET /api/v1/ledger/entries?start=S&end=E` (end exclusive, at most 10,000 a call).
+pub async fn ledger_entries(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    use base64::Engine as _;
+    caller.require(Action::ReadEstate, None)?;
+    let q = query_map(raw);
+    let size = state.store.ledger_size().await?;
+    let start = int_param(&q, "start", 0)?;
+    let end = int_param(&q, "end", size)?.min(size);
+    if end < start {
+        return Err(ApiError::bad_request(format!("end ({end}) is before start ({start})")));
+    }
+    if end - start > 10_000 {
+        return Err(ApiError::bad_request("at most 10,000 entries a call: narrow start..end"));
+    }
+    let rows = state.store.ledger_rows(start, end).await?;
+    let items: Vec<serde_json::Value> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let entry = r.entry?;
+            Some(serde_json::json!({
+                "index": r.index?,
+                "time": crate::ledger::entry_time(&r.time),
+                "actor": r.actor,
+                "kind": r.kind,
+                "subject": r.subject,
+                "payload": serde_json::from_str::<serde_json::Value>(&r.payload).unwrap_or(serde_json::Value::Null),
+                "leaf": base64::engine::general_purpose::STANDARD.encode(entry.as_bytes()),
+            }))
+        })
+        .collect();
+    Ok(Json(items).into_response())
+}
+
+fn b64_hashes(h: &[crate::ledger::merkle::Hash]) -> Vec<String> {
+    use base64::Engine as _;
+    h.iter().map(|x| base64::engine::general_purpose::STANDARD.encode(x)).collect()
+}
+
+/// `GET /api/v1/ledger/proof/inclusion?index=I&size=N`.
+pub async fn ledger_inclusion(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    caller.require(Action::ReadEstate, None)?;
+    let q = query_map(raw);
+    let head = state.store.ledger_size().await?;
+    let size = int_param(&q, "size", head)?;
+    let index = q.get("index").ok_or_else(|| ApiError::bad_request("index is required"))?;
+    let index: i64 = index.parse().ok().filter(|i| *i >= 0).ok_or_else(|| ApiError::bad_request("index must be a non-negative integer"))?;
+    if size > head || index >= size {
+        return Err(ApiError::bad_request(format!("need index < size <= {head} (the log's size), got index {index}, size {size}")));
+    }
+    let leaves = state.store.ledger_leaves(size).await?;
+    let proof = crate::ledger::merkle::inclusion_proof(index as usize, &leaves);
+    Ok(Json(serde_json::json!({ "index": index, "size": size, "hashes": b64_hashes(&proof) })).into_response())
+}
+
+/// `GET /api/v1/ledger/proof/consistency?from=M&to=N`.
+pub async fn ledger_consistency(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    caller.require(Action::ReadEstate, None)?;
+    let q = query_map(raw);
+    let head = state.store.ledger_size().await?;
+    let from = q.get("from").and_then(|v| v.parse::<i64>().ok()).ok_or_else(|| ApiError::bad_request("from must be an integer"))?;
+    let to = int_param(&q, "to", head)?;
+    if from < 1 || from > to || to > head {
+        return Err(ApiError::bad_request(format!("need 1 <= from <= to <= {head} (the log's size), got from {from}, to {to}")));
+    }
+    let leaves = state.store.ledger_leaves(to).await?;
+    let proof = crate::ledger::merkle::consistency_proof(from as usize, &leaves);
+    Ok(Json(serde_json::json!({ "from": from, "to": to, "hashes": b64_hashes(&proof) })).into_response())
 }
 
 /// Unknown API paths answer JSON, not the HTML 404 page.

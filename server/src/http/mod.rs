@@ -29,6 +29,8 @@ pub struct AppState {
     pub collector: Arc<crate::registry::Collector>,
     /// How promotion is decided.
     pub promotion: crate::registry::Promotion,
+    /// The ledger's signing key, or why there is none (PostgreSQL without DRYDOCK_LEDGER_KEY).
+    pub ledger_key: Result<Arc<crate::ledger::LedgerKey>, String>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -69,6 +71,10 @@ pub fn router(state: AppState) -> Router {
         .route("/clusters/{name}/nodes", post(api::upload_nodes))
         .route("/workloads", get(api::list_workloads))
         .route("/unaccounted", get(api::list_unaccounted))
+        .route("/ledger/checkpoint", get(api::ledger_checkpoint))
+        .route("/ledger/entries", get(api::ledger_entries))
+        .route("/ledger/proof/inclusion", get(api::ledger_inclusion))
+        .route("/ledger/proof/consistency", get(api::ledger_consistency))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
 

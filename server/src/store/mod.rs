@@ -151,6 +151,11 @@ impl Store {
             Store::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await?,
             Store::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await?,
         }
+        // Events written before the ledger existed join the log once, in id order.
+        let carried = dispatch!(self, ledger_backfill())?;
+        if carried > 0 {
+            tracing::info!(entries = carried, "older audit events carried into the ledger");
+        }
         Ok(())
     }
 
@@ -355,6 +360,34 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
+/// The audit ledger (`backend/ledger.rs`).
+impl Store {
+    /// Entries in the log.
+    pub async fn ledger_size(&self) -> Result<i64> {
+        dispatch!(self, ledger_size())
+    }
+
+    /// Leaf hashes of entries `0..size`.
+    pub async fn ledger_leaves(&self, size: i64) -> Result<Vec<[u8; 32]>> {
+        dispatch!(self, ledger_leaves(size))
+    }
+
+    /// Stored entries `start..end` (and any event not in the log, which verification reports).
+    pub async fn ledger_rows(&self, start: i64, end: i64) -> Result<Vec<crate::ledger::StoredEntry>> {
+        dispatch!(self, ledger_rows(start, end))
+    }
+
+    /// Stored checkpoints, smallest first.
+    pub async fn ledger_checkpoints(&self) -> Result<Vec<(i64, String)>> {
+        dispatch!(self, ledger_checkpoints())
+    }
+
+    /// Keeps a signed checkpoint.
+    pub async fn store_checkpoint(&self, size: i64, root_hex: &str, note: &str, now: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, store_checkpoint(size, root_hex, note, now))
+    }
+}
+
 /// Filters for the workloads list.
 #[derive(Debug, Clone, Default)]
 pub struct WorkloadFilter {
@@ -516,6 +549,7 @@ mod backend_sqlite {
     include!("backend/sessions.rs");
     include!("backend/registries.rs");
     include!("backend/clusters.rs");
+    include!("backend/ledger.rs");
 }
 
 mod backend_postgres {
@@ -529,4 +563,5 @@ mod backend_postgres {
     include!("backend/sessions.rs");
     include!("backend/registries.rs");
     include!("backend/clusters.rs");
+    include!("backend/ledger.rs");
 }

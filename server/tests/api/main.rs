@@ -4,6 +4,7 @@ mod cli;
 mod helpers;
 mod http;
 mod k8s;
+mod ledger;
 mod oidc;
 mod registry;
 mod registry_support;

@@ -27,7 +27,8 @@ async fn begin(pool: &Pool) -> Result<Tx<'_>> {
 }
 
 /// Appends one audit event inside the caller's transaction: the change and its record commit
-/// together or not at all.
+/// together or not at all. The event is the next entry of the ledger: the head row's lock makes
+/// indexes dense and ordered; the entry bytes and leaf hash are stored with it.
 async fn append_event(
     tx: &mut Tx<'_>,
     actor: &Actor,
@@ -36,14 +37,23 @@ async fn append_event(
     payload: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    let index: i64 = sqlx::query_scalar("UPDATE ledger_head SET size = size + 1 WHERE id = 1 RETURNING size - 1")
+        .fetch_one(&mut **tx)
+        .await?;
+    let entry = crate::ledger::entry_bytes(index, &crate::ledger::entry_time(&now), &actor.0, kind, subject, &payload);
+    let leaf = hex::encode(crate::ledger::merkle::leaf_hash(entry.as_bytes()));
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO audit_events (time, actor, kind, subject, payload) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO audit_events (time, actor, kind, subject, payload, ledger_index, entry, leaf_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(now)
     .bind(&actor.0)
     .bind(kind)
     .bind(subject)
     .bind(payload.to_string())
+    .bind(index)
+    .bind(&entry)
+    .bind(&leaf)
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)

@@ -1,0 +1,366 @@
+//! The audit ledger: every audit event is an entry of an append-only RFC 6962 Merkle log.
+//! Entry bytes are the canonical JSON (RFC 8785) of `{index, time, actor, kind, subject,
+//! payload}`; the entry is written in the same transaction as the change it records. Signed
+//! checkpoints (C2SP signed-note format, Ed25519) commit to the log's size and root.
+
+pub mod merkle;
+
+use base64::Engine as _;
+use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
+use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use serde_json::Value;
+use sha2::Digest as _;
+use std::path::{Path, PathBuf};
+
+/// The checkpoint's origin line (C2SP: names the log).
+pub const ORIGIN: &str = "drydock.audit.ledger/v1";
+
+/// RFC 8785 (JCS) canonical JSON: object members sorted by their UTF-16 code units, no
+/// whitespace, integers as integers, strings escaped as ECMAScript's JSON.stringify does.
+pub fn canonical_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                out.push_str(&i.to_string());
+            } else if let Some(u) = n.as_u64() {
+                out.push_str(&u.to_string());
+            } else {
+                let f = n.as_f64().unwrap_or(0.0);
+                if f.fract() == 0.0 && f.abs() < 1e21 {
+                    out.push_str(&format!("{}", f as i64));
+                } else {
+                    out.push_str(&format!("{f}"));
+                }
+            }
+        }
+        Value::String(s) => write_string(s, out),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(k, out);
+                out.push(':');
+                write_canonical(&m[k], out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The time as entries carry it: RFC 3339, UTC, microseconds (what both databases keep).
+pub fn entry_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// The entry bytes of one event.
+pub fn entry_bytes(index: i64, time: &str, actor: &str, kind: &str, subject: &str, payload: &Value) -> String {
+    canonical_json(&serde_json::json!({
+        "index": index, "time": time, "actor": actor, "kind": kind, "subject": subject, "payload": payload,
+    }))
+}
+
+/// The checkpoint body: origin, size, base64 root, each on its own line.
+pub fn checkpoint_body(size: u64, root: &merkle::Hash) -> String {
+    format!("{ORIGIN}\n{size}\n{}\n", base64::engine::general_purpose::STANDARD.encode(root))
+}
+
+/// C2SP key ID: the first 4 bytes of SHA-256(name || "\n" || 0x01 || public key).
+fn key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
+    let mut h = sha2::Sha256::new();
+    h.update(name.as_bytes());
+    h.update([b'\n', 0x01]);
+    h.update(key.as_bytes());
+    let d = h.finalize();
+    [d[0], d[1], d[2], d[3]]
+}
+
+/// The ledger's signing key.
+pub struct LedgerKey {
+    key: SigningKey,
+}
+
+impl LedgerKey {
+    /// Reads a PKCS#8 PEM Ed25519 private key (what `openssl genpkey -algorithm ed25519` writes).
+    pub fn load(path: &Path) -> anyhow::Result<LedgerKey> {
+        let pem = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("ledger key {}: {e}", path.display()))?;
+        let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| anyhow::anyhow!("ledger key {}: not a PKCS#8 Ed25519 key: {e}", path.display()))?;
+        Ok(LedgerKey { key })
+    }
+
+    /// Writes a new key (PKCS#8 PEM, mode 0600); refuses to overwrite.
+    pub fn generate(path: &Path) -> anyhow::Result<LedgerKey> {
+        anyhow::ensure!(!path.exists(), "{} exists already; refusing to overwrite a ledger key", path.display());
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        let pem = key.to_pkcs8_pem(Default::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        use std::io::Write as _;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        opts.open(path)?.write_all(pem.as_bytes())?;
+        Ok(LedgerKey { key })
+    }
+
+    pub fn public(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    /// The public key in the C2SP verifier-key form: `<name>+<hex key id>+<base64(0x01 || key)>`.
+    pub fn verifier_key(&self) -> String {
+        let vk = self.public();
+        let mut raw = vec![0x01];
+        raw.extend_from_slice(vk.as_bytes());
+        format!("{ORIGIN}+{}+{}", hex::encode(key_id(ORIGIN, &vk)), base64::engine::general_purpose::STANDARD.encode(raw))
+    }
+
+    /// A signed note: the body, a blank line, and `— <name> <base64(key id || signature)>`.
+    pub fn sign_checkpoint(&self, size: u64, root: &merkle::Hash) -> String {
+        let body = checkpoint_body(size, root);
+        let sig = self.key.sign(body.as_bytes());
+        let mut blob = key_id(ORIGIN, &self.public()).to_vec();
+        blob.extend_from_slice(&sig.to_bytes());
+        format!("{body}\n\u{2014} {ORIGIN} {}\n", base64::engine::general_purpose::STANDARD.encode(blob))
+    }
+}
+
+/// Parses the verifier-key form back into a key.
+pub fn parse_verifier_key(s: &str) -> Result<VerifyingKey, String> {
+    let parts: Vec<&str> = s.trim().splitn(3, '+').collect();
+    let [name, _id, b64] = parts.as_slice() else { return Err("a verifier key is NAME+KEYID+BASE64".into()) };
+    let raw = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| format!("verifier key: {e}"))?;
+    if raw.len() != 33 || raw[0] != 0x01 {
+        return Err("verifier key: not an Ed25519 key".into());
+    }
+    let key = VerifyingKey::from_bytes(raw[1..].try_into().expect("32 bytes")).map_err(|e| format!("verifier key: {e}"))?;
+    if *name != ORIGIN {
+        return Err(format!("verifier key: for log {name:?}, not {ORIGIN:?}"));
+    }
+    Ok(key)
+}
+
+/// Checks a signed checkpoint with `key`; returns (size, root) when the signature is good.
+pub fn verify_checkpoint(note: &str, key: &VerifyingKey) -> Result<(u64, merkle::Hash), String> {
+    let (body, sigs) = note.split_once("\n\n").ok_or("checkpoint: no blank line before the signatures")?;
+    let body = format!("{body}\n");
+    let lines: Vec<&str> = body.lines().collect();
+    if lines.len() < 3 || lines[0] != ORIGIN {
+        return Err(format!("checkpoint: the origin line is not {ORIGIN:?}"));
+    }
+    let size: u64 = lines[1].parse().map_err(|_| "checkpoint: the size line is not a number")?;
+    let root: merkle::Hash = base64::engine::general_purpose::STANDARD
+        .decode(lines[2])
+        .ok()
+        .and_then(|r| r.try_into().ok())
+        .ok_or("checkpoint: the root line is not a base64 SHA-256 hash")?;
+    let want_id = key_id(ORIGIN, key);
+    for line in sigs.lines() {
+        let Some(rest) = line.strip_prefix("\u{2014} ") else { continue };
+        let Some((name, b64)) = rest.split_once(' ') else { continue };
+        if name != ORIGIN {
+            continue;
+        }
+        let blob = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| "checkpoint: a signature is not base64")?;
+        if blob.len() != 68 || blob[..4] != want_id {
+            continue;
+        }
+        let sig = ed25519_dalek::Signature::from_slice(&blob[4..]).map_err(|_| "checkpoint: malformed signature")?;
+        return key.verify(body.as_bytes(), &sig).map(|_| (size, root)).map_err(|_| "checkpoint: the signature does not verify".to_string());
+    }
+    Err("checkpoint: no signature by the ledger key".into())
+}
+
+/// Where the key is: `DRYDOCK_LEDGER_KEY`, else (SQLite only) `<database>.ledger.pem` beside the
+/// database file, created by whichever command first needs it. PostgreSQL replicas share one
+/// configured key: none is generated there.
+pub fn key_path(config_key: Option<&str>, database_url: &str) -> anyhow::Result<(PathBuf, bool)> {
+    if let Some(k) = config_key {
+        return Ok((PathBuf::from(k), false));
+    }
+    let Some(file) = database_url.strip_prefix("sqlite://") else {
+        anyhow::bail!("DRYDOCK_LEDGER_KEY must be set with PostgreSQL: every replica signs with the same key, so none is generated");
+    };
+    let file = file.split('?').next().unwrap_or(file);
+    Ok((PathBuf::from(format!("{file}.ledger.pem")), true))
+}
+
+/// Loads the key, generating it beside a SQLite database the first time.
+pub fn load_or_create_key(config_key: Option<&str>, database_url: &str) -> anyhow::Result<LedgerKey> {
+    let (path, may_create) = key_path(config_key, database_url)?;
+    if path.exists() || !may_create {
+        return LedgerKey::load(&path);
+    }
+    tracing::info!(path = %path.display(), "generating the ledger signing key beside the database");
+    LedgerKey::generate(&path)
+}
+
+/// The signed checkpoint covering every entry committed before the call (signed and kept the
+/// first time a size is asked for).
+pub async fn current_checkpoint(store: &crate::store::Store, key: &LedgerKey) -> Result<(i64, String), crate::store::StoreError> {
+    let size = store.ledger_size().await?;
+    if let Some((_, note)) = store.ledger_checkpoints().await?.into_iter().find(|(s, _)| *s == size) {
+        return Ok((size, note));
+    }
+    let leaves = store.ledger_leaves(size).await?;
+    let root = merkle::root(&leaves);
+    let note = key.sign_checkpoint(size as u64, &root);
+    store.store_checkpoint(size, &hex::encode(root), &note, chrono::Utc::now()).await?;
+    // Another request may have stored this size first: serve what is kept.
+    let kept = store.ledger_checkpoints().await?.into_iter().find(|(s, _)| *s == size).map(|(_, n)| n).unwrap_or(note);
+    Ok((size, kept))
+}
+
+/// Verifies the whole ledger in the store (see `verify_entries`).
+pub async fn verify_store(store: &crate::store::Store, key: Option<&VerifyingKey>) -> Result<VerifyReport, crate::store::StoreError> {
+    let head = store.ledger_size().await?;
+    let rows = store.ledger_rows(0, i64::MAX).await?;
+    let checkpoints = store.ledger_checkpoints().await?;
+    Ok(verify_entries(&rows, head, &checkpoints, key))
+}
+
+/// One stored event as verification reads it.
+#[derive(Debug, Clone)]
+pub struct StoredEntry {
+    pub index: Option<i64>,
+    pub entry: Option<String>,
+    pub leaf_hash: Option<String>,
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub actor: String,
+    pub kind: String,
+    pub subject: String,
+    pub payload: String,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VerifyReport {
+    pub size: i64,
+    pub root: String,
+    pub checkpoints_checked: usize,
+    /// The first problem, naming the first bad index; None when the ledger is intact.
+    pub error: Option<String>,
+}
+
+/// Recomputes every entry and the tree, and checks every checkpoint with `key` (when given):
+/// an edited, deleted, inserted or reordered entry names the first bad index.
+pub fn verify_entries(rows: &[StoredEntry], head: i64, checkpoints: &[(i64, String)], key: Option<&VerifyingKey>) -> VerifyReport {
+    let mut leaves: Vec<merkle::Hash> = Vec::with_capacity(rows.len());
+    let fail = |leaves: &[merkle::Hash], n: usize, msg: String| VerifyReport {
+        size: head,
+        root: hex::encode(merkle::root(leaves)),
+        checkpoints_checked: n,
+        error: Some(msg),
+    };
+    for (expect, r) in rows.iter().enumerate() {
+        let expect = expect as i64;
+        let Some(index) = r.index else {
+            return fail(&leaves, 0, format!("entry {expect}: an audit event is not in the log (inserted outside Drydock?)"));
+        };
+        if index != expect {
+            return fail(&leaves, 0, format!("entry {expect}: missing (the next stored entry is {index})"));
+        }
+        let Some(entry) = &r.entry else { return fail(&leaves, 0, format!("entry {index}: no entry bytes")) };
+        let payload: Value = serde_json::from_str(&r.payload).unwrap_or(Value::String(r.payload.clone()));
+        let rebuilt = entry_bytes(index, &entry_time(&r.time), &r.actor, &r.kind, &r.subject, &payload);
+        if &rebuilt != entry {
+            return fail(&leaves, 0, format!("entry {index}: its stored fields differ from its entry bytes (edited or moved)"));
+        }
+        let leaf = merkle::leaf_hash(entry.as_bytes());
+        if r.leaf_hash.as_deref() != Some(hex::encode(leaf).as_str()) {
+            return fail(&leaves, 0, format!("entry {index}: its leaf hash does not match its bytes"));
+        }
+        leaves.push(leaf);
+    }
+    if leaves.len() as i64 != head {
+        return fail(&leaves, 0, format!("entry {}: the log's size is {head} but {} entries are stored", leaves.len().min(head as usize), leaves.len()));
+    }
+    let mut checked = 0;
+    for (size, note) in checkpoints {
+        if let Some(k) = key {
+            match verify_checkpoint(note, k) {
+                Ok((s, _)) if s as i64 != *size => return fail(&leaves, checked, format!("checkpoint of size {size}: its note says size {s}")),
+                Ok(_) => {}
+                Err(e) => return fail(&leaves, checked, format!("checkpoint of size {size}: {e}")),
+            }
+        }
+        let body_root = note.lines().nth(2).and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok());
+        if *size as usize > leaves.len() {
+            return fail(&leaves, checked, format!("entry {}: a checkpoint covers {size} entries, only {} remain", leaves.len(), leaves.len()));
+        }
+        if body_root.as_deref() != Some(&merkle::root(&leaves[..*size as usize])[..]) {
+            // The first entry that changed lies after the largest checkpoint that still matches.
+            let good = checkpoints.iter().take_while(|(s, _)| s < size).map(|(s, _)| *s).max().unwrap_or(0);
+            return fail(&leaves, checked, format!("entry {good}..{size}: the tree no longer matches the signed checkpoint of size {size}"));
+        }
+        checked += 1;
+    }
+    VerifyReport { size: head, root: hex::encode(merkle::root(&leaves)), checkpoints_checked: checked, error: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_members_and_escapes_like_jcs() {
+        let v = serde_json::json!({"b": [1, "x\n\u{1}"], "a": {"d": true, "c": null}, "€": 2.5, "é": 10.0});
+        assert_eq!(canonical_json(&v), "{\"a\":{\"c\":null,\"d\":true},\"b\":[1,\"x\\n\\u0001\"],\"é\":10,\"€\":2.5}");
+    }
+
+    #[test]
+    fn checkpoints_sign_and_verify_and_forgeries_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = LedgerKey::generate(&dir.path().join("k.pem")).unwrap();
+        assert!(LedgerKey::generate(&dir.path().join("k.pem")).is_err(), "never overwrites");
+        let again = LedgerKey::load(&dir.path().join("k.pem")).unwrap();
+        assert_eq!(again.public(), key.public());
+        let root = merkle::leaf_hash(b"x");
+        let note = key.sign_checkpoint(7, &root);
+        assert!(note.starts_with(&format!("{ORIGIN}\n7\n")));
+        let vk = parse_verifier_key(&key.verifier_key()).unwrap();
+        assert_eq!(verify_checkpoint(&note, &vk).unwrap(), (7, root));
+        let forged = note.replacen("\n7\n", "\n8\n", 1);
+        assert!(verify_checkpoint(&forged, &vk).unwrap_err().contains("does not verify"));
+        let other = LedgerKey::generate(&dir.path().join("o.pem")).unwrap();
+        assert!(verify_checkpoint(&note, &other.public()).is_err());
+    }
+}

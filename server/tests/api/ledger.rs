@@ -1,0 +1,225 @@
+//! The audit ledger: RFC 6962 hashing and proofs against the published test vectors and a large
+//! tree, tamper detection on a real store, atomicity, carry-over of older events, and the API.
+
+use super::helpers::{fixture, TestApp, TestDb};
+use base64::Engine as _;
+use drydock::ledger::{self, merkle};
+use drydock::store::Store;
+use serde_json::Value;
+use sha2::Digest as _;
+
+fn unhex(s: &str) -> merkle::Hash {
+    hex::decode(s).unwrap().try_into().unwrap()
+}
+
+fn b64(s: &str) -> merkle::Hash {
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap().try_into().unwrap()
+}
+
+#[test]
+fn rfc6962_vectors_roots_inclusion_and_consistency() {
+    let v: Value = serde_json::from_slice(&fixture("ledger/rfc6962-vectors.json")).unwrap();
+    let leaves: Vec<merkle::Hash> =
+        v["leaf_inputs"].as_array().unwrap().iter().map(|x| merkle::leaf_hash(&hex::decode(x.as_str().unwrap()).unwrap())).collect();
+    for (size, root) in v["roots_by_size"].as_object().unwrap() {
+        let n: usize = size.parse().unwrap();
+        assert_eq!(hex::encode(merkle::root(&leaves[..n])), root.as_str().unwrap(), "root of size {n}");
+    }
+    for p in v["inclusion_proofs"].as_array().unwrap() {
+        let (i, n) = (p["index"].as_u64().unwrap(), p["size"].as_u64().unwrap());
+        let want: Vec<merkle::Hash> = p["proof"].as_array().unwrap().iter().map(|h| unhex(h.as_str().unwrap())).collect();
+        assert_eq!(merkle::inclusion_proof(i as usize, &leaves[..n as usize]), want, "inclusion {i} in {n}");
+        let root = unhex(v["roots_by_size"][n.to_string()].as_str().unwrap());
+        assert!(merkle::verify_inclusion(i, n, &leaves[i as usize], &want, &root));
+    }
+    for p in v["consistency_proofs"].as_array().unwrap() {
+        let (m, n) = (p["from"].as_u64().unwrap(), p["to"].as_u64().unwrap());
+        let want: Vec<merkle::Hash> = p["proof"].as_array().unwrap().iter().map(|h| unhex(h.as_str().unwrap())).collect();
+        assert_eq!(merkle::consistency_proof(m as usize, &leaves[..n as usize]), want, "consistency {m} → {n}");
+        let r1 = unhex(v["roots_by_size"][m.to_string()].as_str().unwrap());
+        let r2 = unhex(v["roots_by_size"][n.to_string()].as_str().unwrap());
+        assert!(merkle::verify_consistency(m, n, &r1, &r2, &want), "verify consistency {m} → {n}");
+    }
+}
+
+/// RFC 6962's recursive MTH, written here independently of the library's bottom-up root.
+fn mth(leaves: &[merkle::Hash]) -> merkle::Hash {
+    match leaves.len() {
+        0 => sha2::Sha256::digest([]).into(),
+        1 => leaves[0],
+        n => {
+            let k = 1 << (usize::BITS - (n - 1).leading_zeros() - 1);
+            let mut h = sha2::Sha256::new();
+            h.update([1u8]);
+            h.update(mth(&leaves[..k]));
+            h.update(mth(&leaves[k..]));
+            h.finalize().into()
+        }
+    }
+}
+
+#[test]
+fn a_large_tree() {
+    let leaves: Vec<merkle::Hash> = (0..100_003u32).map(|i| merkle::leaf_hash(&i.to_le_bytes())).collect();
+    let root = merkle::root(&leaves);
+    assert_eq!(root, mth(&leaves));
+    for i in [0usize, 1, 4095, 65_536, 99_999, 100_002] {
+        let p = merkle::inclusion_proof(i, &leaves);
+        assert!(merkle::verify_inclusion(i as u64, leaves.len() as u64, &leaves[i], &p, &root), "inclusion {i}");
+    }
+    for m in [1usize, 2, 1000, 65_536, 65_537, 100_002] {
+        let p = merkle::consistency_proof(m, &leaves);
+        assert!(merkle::verify_consistency(m as u64, leaves.len() as u64, &mth(&leaves[..m]), &root, &p), "consistency {m}");
+    }
+}
+
+/// A SQLite store with the demo estate and a signed checkpoint; returns the store and the key.
+async fn demo_ledger() -> (TestDb, ledger::LedgerKey, tempfile::TempDir) {
+    let db = TestDb::sqlite().await;
+    drydock::demo::load_if_empty(&db.store).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = ledger::LedgerKey::generate(&dir.path().join("ledger.pem")).unwrap();
+    ledger::current_checkpoint(&db.store, &key).await.unwrap();
+    (db, key, dir)
+}
+
+async fn sql(store: &Store, q: &str) {
+    match store {
+        Store::Sqlite(p) => {
+            sqlx::query(q).execute(p).await.unwrap();
+        }
+        Store::Postgres(p) => {
+            sqlx::query(q).execute(p).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn tampering_with_one_entry_names_the_first_bad_index() {
+    let (db, key, _dir) = demo_ledger().await;
+    let report = ledger::verify_store(&db.store, Some(&key.public())).await.unwrap();
+    assert!(report.error.is_none(), "{report:?}");
+    assert!(report.size > 20 && report.checkpoints_checked == 1);
+
+    // Each tamper on a fresh copy of the same ledger.
+    let cases: [(&str, &str); 5] = [
+        ("UPDATE audit_events SET payload = '{\"forged\":true}' WHERE ledger_index = 5", "entry 5:"),
+        ("DELETE FROM audit_events WHERE ledger_index = 7", "entry 7: missing"),
+        ("UPDATE audit_events SET ledger_index = -1 WHERE ledger_index = 3; UPDATE audit_events SET ledger_index = 3 WHERE ledger_index = 4; UPDATE audit_events SET ledger_index = 4 WHERE ledger_index = -1", "entry 3:"),
+        ("INSERT INTO audit_events (time, actor, kind, subject, payload) VALUES ('2026-01-01T00:00:00Z', 'intruder', 'x', 'y', '{}')", "not in the log"),
+        ("UPDATE audit_events SET actor = 'someone-else' WHERE ledger_index = 0", "entry 0:"),
+    ];
+    for (tamper, want) in cases {
+        let (db, key, _dir) = demo_ledger().await;
+        for stmt in tamper.split("; ") {
+            sql(&db.store, stmt).await;
+        }
+        let r = ledger::verify_store(&db.store, Some(&key.public())).await.unwrap();
+        let e = r.error.unwrap_or_else(|| panic!("{tamper}: not detected"));
+        assert!(e.contains(want), "{tamper}: {e}");
+    }
+
+    // Rewriting an entry consistently (bytes, leaf and fields) still breaks the signed checkpoint.
+    let (db, key, _dir) = demo_ledger().await;
+    let row = db.store.ledger_rows(2, 3).await.unwrap().pop().unwrap();
+    let forged = ledger::entry_bytes(2, &ledger::entry_time(&row.time), "intruder", &row.kind, &row.subject, &serde_json::from_str(&row.payload).unwrap());
+    let leaf = hex::encode(merkle::leaf_hash(forged.as_bytes()));
+    let q = format!(
+        "UPDATE audit_events SET actor = 'intruder', entry = '{}', leaf_hash = '{leaf}' WHERE ledger_index = 2",
+        forged.replace('\'', "''")
+    );
+    sql(&db.store, &q).await;
+    let e = ledger::verify_store(&db.store, Some(&key.public())).await.unwrap().error.expect("detected");
+    assert!(e.contains("no longer matches the signed checkpoint"), "{e}");
+
+    // A checkpoint re-signed with another key (someone holding the database, not the key) fails.
+    let (db, key, dir) = demo_ledger().await;
+    let other = ledger::LedgerKey::generate(&dir.path().join("other.pem")).unwrap();
+    let size = db.store.ledger_size().await.unwrap();
+    let leaves = db.store.ledger_leaves(size).await.unwrap();
+    sql(&db.store, "DELETE FROM ledger_checkpoints").await;
+    let forged = other.sign_checkpoint(size as u64, &merkle::root(&leaves));
+    db.store.store_checkpoint(size, &hex::encode(merkle::root(&leaves)), &forged, chrono::Utc::now()).await.unwrap();
+    let e = ledger::verify_store(&db.store, Some(&key.public())).await.unwrap().error.expect("forgery detected");
+    assert!(e.contains("no signature by the ledger key"), "{e}");
+}
+
+#[tokio::test]
+async fn a_failed_change_leaves_neither_the_change_nor_its_entry() {
+    let db = TestDb::sqlite().await;
+    let before = db.store.ledger_size().await.unwrap();
+    // Creating a cluster appends its entry, then the pods insert fails: all or nothing.
+    sql(&db.store, "CREATE TRIGGER fail_pods BEFORE INSERT ON pods BEGIN SELECT RAISE(ABORT, 'injected failure'); END").await;
+    let upload = match drydock::k8s::parse(&fixture("k8s-pods/kubectl-neat-pod1-raw.json")).unwrap() {
+        drydock::k8s::Upload::Pods(p) => p,
+        _ => unreachable!(),
+    };
+    let e = db.store.store_pods("new-cluster", &upload, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap_err();
+    assert!(e.to_string().contains("injected failure"), "{e}");
+    assert_eq!(db.store.ledger_size().await.unwrap(), before);
+    assert!(db.store.clusters().await.unwrap().is_empty());
+    assert!(db.store.audit_events().await.unwrap().iter().all(|e| e.kind != "cluster.created"));
+    assert!(ledger::verify_store(&db.store, None).await.unwrap().error.is_none());
+}
+
+#[tokio::test]
+async fn events_written_before_the_ledger_are_carried_into_it() {
+    let db = TestDb::postgres().await;
+    drydock::store::Store::connect(&db.url).await.unwrap();
+    db.store.ensure_teams(&["a".into()], &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
+    let size = db.store.ledger_size().await.unwrap();
+    // An event as the foundation wrote it: no index, no entry bytes.
+    sql(&db.store, "INSERT INTO audit_events (time, actor, kind, subject, payload) VALUES (now(), 'cli', 'team.created', 'team:old', '{\"name\":\"old\"}')").await;
+    assert!(ledger::verify_store(&db.store, None).await.unwrap().error.unwrap().contains("not in the log"));
+    db.store.migrate().await.unwrap();
+    assert_eq!(db.store.ledger_size().await.unwrap(), size + 1);
+    let report = ledger::verify_store(&db.store, None).await.unwrap();
+    assert!(report.error.is_none(), "{report:?}");
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_api_serves_checkpoints_entries_and_proofs_that_verify() {
+    let app = TestApp::start(TestDb::sqlite().await, 1_000_000).await;
+    drydock::demo::load_if_empty(&app.db.store).await.unwrap();
+    let viewer = app.token("viewer").await;
+    let ingest = app.token("ingest").await;
+    let get = |path: &str, token: &str| app.client.get(app.url(path)).bearer_auth(token).send();
+    assert_eq!(get("/api/v1/ledger/checkpoint", &ingest).await.unwrap().status(), reqwest::StatusCode::FORBIDDEN);
+    let r = get("/api/v1/ledger/checkpoint", &viewer).await.unwrap();
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let note = r.text().await.unwrap();
+    // The key Drydock made beside the SQLite file verifies it.
+    let key_file = format!("{}.ledger.pem", app.db.url.trim_start_matches("sqlite://"));
+    let key = ledger::LedgerKey::load(std::path::Path::new(&key_file)).unwrap();
+    let (size, root) = ledger::verify_checkpoint(&note, &key.public()).unwrap();
+    assert_eq!(size as i64, app.db.store.ledger_size().await.unwrap() - 0);
+    // Entry 0 and its inclusion proof reproduce the signed root.
+    let entries: Value = get(&format!("/api/v1/ledger/entries?start=0&end={size}"), &viewer).await.unwrap().json().await.unwrap();
+    assert_eq!(entries.as_array().unwrap().len() as u64, size);
+    let e0 = &entries[0];
+    let bytes = base64::engine::general_purpose::STANDARD.decode(e0["leaf"].as_str().unwrap()).unwrap();
+    let parsed: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!((parsed["index"].clone(), parsed["kind"].clone()), (Value::from(0), e0["kind"].clone()));
+    let proof: Value = get(&format!("/api/v1/ledger/proof/inclusion?index=0&size={size}"), &viewer).await.unwrap().json().await.unwrap();
+    let hashes: Vec<merkle::Hash> = proof["hashes"].as_array().unwrap().iter().map(|h| b64(h.as_str().unwrap())).collect();
+    assert!(merkle::verify_inclusion(0, size, &merkle::leaf_hash(&bytes), &hashes, &root));
+    // A consistency proof from an earlier size to the checkpoint's.
+    let leaves: Vec<merkle::Hash> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| merkle::leaf_hash(&base64::engine::general_purpose::STANDARD.decode(e["leaf"].as_str().unwrap()).unwrap()))
+        .collect();
+    let from = size / 2;
+    let c: Value = get(&format!("/api/v1/ledger/proof/consistency?from={from}&to={size}"), &viewer).await.unwrap().json().await.unwrap();
+    let hashes: Vec<merkle::Hash> = c["hashes"].as_array().unwrap().iter().map(|h| b64(h.as_str().unwrap())).collect();
+    assert!(merkle::verify_consistency(from, size, &merkle::root(&leaves[..from as usize]), &root, &hashes));
+    // Bad requests name the problem.
+    let r = get(&format!("/api/v1/ledger/proof/inclusion?index={size}&size={size}"), &viewer).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
+    let r = get("/api/v1/ledger/entries?start=0&end=20000", &viewer).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "end is capped at the log's size");
+    let r = get("/api/v1/ledger/proof/consistency?from=0&to=1", &viewer).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
+}
