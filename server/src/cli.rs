@@ -475,6 +475,27 @@ async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs) -> anyhow:
         bar.set_message(file.display().to_string());
         let result: anyhow::Result<String> = async {
             let bytes = tokio::fs::read(file).await.with_context(|| format!("cannot read {}", file.display()))?;
+            // Kubernetes audit logs (JSON lines or an EventList).
+            if crate::k8s::audit::looks_like_audit(&bytes) {
+                let cluster = args.cluster.as_deref().unwrap_or("default");
+                let facts = crate::k8s::audit::parse(&bytes).map_err(anyhow::Error::msg)?;
+                return match &target {
+                    Target::Db(store) => {
+                        let new = store.record_k8s_audit(cluster, &facts, &Actor::cli(), chrono::Utc::now()).await?;
+                        Ok(format!("{}: cluster {cluster}: {} audit events, {new} new", file.display(), facts.len()))
+                    }
+                    Target::Server { client, url, token } => {
+                        let url = format!("{}/api/v1/audit/k8s?cluster={cluster}", url.trim_end_matches("/api/v1/scans"));
+                        let resp = client.post(&url).bearer_auth(token).body(bytes.clone()).send().await?;
+                        let status = resp.status();
+                        let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+                        if !status.is_success() {
+                            bail!("{}: HTTP {status}: {}", file.display(), body["error"].as_str().unwrap_or("no error message"));
+                        }
+                        Ok(format!("{}: cluster {cluster}: {body}", file.display()))
+                    }
+                };
+            }
             // Kubernetes pod and node lists go to the cluster named by --cluster.
             let kube = serde_json::from_slice::<serde_json::Value>(&bytes).ok().filter(crate::k8s::is_kubernetes);
             if let Some(v) = kube {

@@ -311,6 +311,26 @@ pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> 
     Ok(Json(serde_json::json!({ "items": items, "total": total })).into_response())
 }
 
+/// `POST /api/v1/audit/k8s[?cluster=NAME]`: an `EventList` (the API server's audit webhook),
+/// one `Event`, or JSON lines; `audit.k8s.io/v1` and `v1beta1`. Facts only are kept, each event
+/// once; answers after commit: 201 when any event was new, else 200.
+pub async fn k8s_audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::SendData, None)?;
+    let q = query_map(raw);
+    let cluster = q.get("cluster").cloned().unwrap_or_else(|| "default".into());
+    crate::domain::validate_team_name(&cluster).map_err(|e| ApiError::bad_request(format!("cluster: {}", e.replace("team", "cluster"))))?;
+    let body = body_bytes(body, state.config.max_body_bytes)?;
+    let facts = crate::k8s::audit::parse(&body).map_err(ApiError::unprocessable)?;
+    let new = state.store.record_k8s_audit(&cluster, &facts, &caller.actor(), chrono::Utc::now()).await?;
+    let status = if new > 0 { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(serde_json::json!({ "cluster": cluster, "events": facts.len(), "recorded": new }))).into_response())
+}
+
 fn ledger_key(state: &AppState) -> Result<Arc<crate::ledger::LedgerKey>, ApiError> {
     state.ledger_key.clone().map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("the ledger cannot sign checkpoints: {e}")))
 }

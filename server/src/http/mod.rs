@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/clusters/{name}/nodes", post(api::upload_nodes))
         .route("/workloads", get(api::list_workloads))
         .route("/unaccounted", get(api::list_unaccounted))
+        .route("/audit/k8s", post(api::k8s_audit))
         .route("/ledger/checkpoint", get(api::ledger_checkpoint))
         .route("/ledger/entries", get(api::ledger_entries))
         .route("/ledger/proof/inclusion", get(api::ledger_inclusion))

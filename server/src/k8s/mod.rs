@@ -7,6 +7,7 @@
 //! `metadata.resourceVersion`, every pod on one node) is the complete state of that node only;
 //! a single `Pod` ends nothing.
 
+pub mod audit;
 pub mod collect;
 
 use chrono::{DateTime, Utc};

@@ -428,6 +428,11 @@ impl Store {
         dispatch!(self, unaccounted(approved_hosts, stale_before, visible_teams))
     }
 
+    /// Records Kubernetes audit events (facts only), each once; returns how many were new.
+    pub async fn record_k8s_audit(&self, cluster: &str, facts: &[crate::k8s::audit::AuditFact], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
+        dispatch!(self, record_k8s_audit(cluster, facts, actor, now))
+    }
+
     /// Configures a cluster's API server.
     pub async fn add_cluster(&self, new: &crate::k8s::collect::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, add_cluster(new, actor, now))

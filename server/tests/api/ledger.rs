@@ -223,3 +223,81 @@ async fn the_api_serves_checkpoints_entries_and_proofs_that_verify() {
     let r = get("/api/v1/ledger/proof/consistency?from=0&to=1", &viewer).await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn kubernetes_audit_events_are_kept_as_facts_never_as_objects() {
+    let app = TestApp::start(TestDb::sqlite().await, 10_000_000).await;
+    let ingest = app.token("ingest").await;
+    let post = |q: &str, body: Vec<u8>| app.client.post(app.url(&format!("/api/v1/audit/k8s{q}"))).bearer_auth(&ingest).body(body).send();
+    let before = app.db.store.ledger_size().await.unwrap();
+    let mut total = 0;
+    for name in ["audit2rbac-demo.log.jsonl", "falco-create_configmap_sensitive_values.jsonl"] {
+        let bytes = fixture(&format!("k8s-audit/{name}"));
+        // Counted here: one event per non-empty line, unique by (auditID, stage).
+        let lines: Vec<Value> = std::str::from_utf8(&bytes).unwrap().lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+        let unique: std::collections::HashSet<(String, String)> = lines
+            .iter()
+            .map(|v| (v["auditID"].as_str().unwrap().to_string(), v["stage"].as_str().unwrap_or("ResponseComplete").to_string()))
+            .collect();
+        let r = post("?cluster=minikube", bytes.clone()).await.unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{name}");
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["events"], lines.len(), "{name}");
+        assert_eq!(b["recorded"], unique.len(), "{name}");
+        total += unique.len() as i64;
+        // Again: nothing new.
+        let r = post("?cluster=minikube", bytes).await.unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+    }
+    assert_eq!(app.db.store.ledger_size().await.unwrap(), before + total);
+    // The ConfigMaps' data (placeholder cloud credentials) is in no entry, stored or served.
+    let rows = app.db.store.ledger_rows(0, i64::MAX).await.unwrap();
+    for r in &rows {
+        let e = r.entry.as_deref().unwrap_or_default();
+        for secret in ["MY-KEY", "aws_secret_access_key", "color.good", "requestObject", "responseObject"] {
+            assert!(!e.contains(secret) && !r.payload.contains(secret), "{secret} leaked into entry {:?}", r.index);
+        }
+    }
+    let audit: Vec<_> = app.db.store.audit_events().await.unwrap().into_iter().filter(|e| e.kind == "k8s.audit").collect();
+    let falco = audit.iter().find(|e| e.payload["audit_id"] == "9a2bb12c-b9f7-4d34-809c-671e8c7e1e06").expect("the first falco event");
+    assert_eq!(falco.payload["api_version"], "audit.k8s.io/v1", "items without apiVersion take the default");
+    assert_eq!(falco.payload["username"], "minikube-user");
+    assert_eq!(falco.payload["decision"], "allow");
+    assert_eq!(falco.payload["code"], 201);
+    let bob = audit.iter().find(|e| e.payload["impersonated"] == "bob").expect("impersonation kept");
+    assert_eq!(bob.payload["code"], 403);
+
+    // An EventList; an item naming its own version keeps it; a pod create keeps only its images.
+    let list = serde_json::json!({"kind": "EventList", "apiVersion": "audit.k8s.io/v1beta1", "items": [
+        {"auditID": "a1", "stage": "ResponseComplete", "verb": "create", "timestamp": "2026-11-27T10:00:00Z",
+         "user": {"username": "alice", "groups": ["dev"]}, "sourceIPs": ["10.1.2.3"], "userAgent": "kubectl/v1.35",
+         "objectRef": {"resource": "pods", "namespace": "shop", "name": "api-1"},
+         "requestObject": {"kind": "Pod", "spec": {"containers": [{"name": "api", "image": "registry.example/shop/api:1.2",
+             "env": [{"name": "DB_PASSWORD", "value": "hunter2"}]}]}},
+         "responseStatus": {"code": 201}},
+        {"apiVersion": "audit.k8s.io/v1", "kind": "Event", "auditID": "a2", "stage": "ResponseComplete", "verb": "create",
+         "stageTimestamp": "2026-11-27T10:05:00.123456Z", "user": {"username": "bob"},
+         "objectRef": {"resource": "pods", "namespace": "shop", "name": "api-1", "subresource": "exec"}, "responseStatus": {"code": 101}}
+    ]});
+    let r = post("?cluster=prod", serde_json::to_vec(&list).unwrap()).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let audit: Vec<_> = app.db.store.audit_events().await.unwrap().into_iter().filter(|e| e.subject.starts_with("cluster:prod/")).collect();
+    let create = audit.iter().find(|e| e.payload["audit_id"] == "a1").unwrap();
+    assert_eq!(create.payload["api_version"], "audit.k8s.io/v1beta1");
+    assert_eq!(create.payload["images"], serde_json::json!(["registry.example/shop/api:1.2"]));
+    assert_eq!(create.payload["source_ips"], serde_json::json!(["10.1.2.3"]));
+    assert!(!create.payload.to_string().contains("hunter2"));
+    let exec = audit.iter().find(|e| e.payload["audit_id"] == "a2").unwrap();
+    assert_eq!((exec.payload["api_version"].as_str(), exec.payload["subresource"].as_str()), (Some("audit.k8s.io/v1"), Some("exec")));
+
+    // Bad input names the problem; nothing is written.
+    let size = app.db.store.ledger_size().await.unwrap();
+    let r = post("", b"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v2\",\"auditID\":\"x\",\"verb\":\"get\"}".to_vec()).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("audit.k8s.io/v2"));
+    let r = post("", b"{\"auditID\":\"ok\",\"verb\":\"get\",\"timestamp\":\"2026-01-01T00:00:00Z\"}\nnot json\n".to_vec()).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("line 2"));
+    assert_eq!(app.db.store.ledger_size().await.unwrap(), size);
+    assert!(ledger::verify_store(&app.db.store, None).await.unwrap().error.is_none());
+}

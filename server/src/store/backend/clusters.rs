@@ -542,3 +542,54 @@ pub async fn record_cluster_run(pool: &Pool, id: i64, outcome: std::result::Resu
     }
     Ok(())
 }
+
+/// Records audit events of `cluster` (each `(auditID, stage)` once), each also a ledger entry, in
+/// one transaction. Returns how many were new.
+pub async fn record_k8s_audit(pool: &Pool, cluster: &str, facts: &[crate::k8s::audit::AuditFact], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
+    let mut tx = begin(pool).await?;
+    let mut new = 0;
+    for f in facts {
+        let inserted = sqlx::query(
+            "INSERT INTO k8s_audit (cluster, audit_id, stage, verb, username, groups, impersonated, resource, subresource,
+                                    namespace, name, images, source_ips, user_agent, code, decision, happened_at, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+             ON CONFLICT (cluster, audit_id, stage) DO NOTHING",
+        )
+        .bind(cluster)
+        .bind(&f.audit_id)
+        .bind(&f.stage)
+        .bind(&f.verb)
+        .bind(&f.username)
+        .bind(serde_json::to_string(&f.groups).unwrap_or_default())
+        .bind(&f.impersonated)
+        .bind(&f.resource)
+        .bind(&f.subresource)
+        .bind(&f.namespace)
+        .bind(&f.name)
+        .bind(serde_json::to_string(&f.images).unwrap_or_default())
+        .bind(serde_json::to_string(&f.source_ips).unwrap_or_default())
+        .bind(&f.user_agent)
+        .bind(f.code)
+        .bind(&f.decision)
+        .bind(f.time)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            continue;
+        }
+        new += 1;
+        let object = [f.namespace.as_deref(), f.resource.as_deref(), f.name.as_deref()].iter().flatten().copied().collect::<Vec<_>>().join("/");
+        append_event(
+            &mut tx,
+            actor,
+            "k8s.audit",
+            &format!("cluster:{cluster}/{object}"),
+            serde_json::to_value(f).unwrap_or_default(),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(new)
+}
