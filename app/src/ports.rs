@@ -44,6 +44,10 @@ pub trait EstateQueries: Send + Sync {
     async fn clusters(&self) -> Result<Vec<crate::types::ClusterOverview>, PortError>;
     /// A page of containers, filtered (empty strings: no filter).
     async fn workloads(&self, filter: crate::types::WorkloadQuery) -> Result<Page<crate::types::WorkloadRow>, PortError>;
+    /// Everything recorded about one image; `None` if unknown.
+    async fn image_forensics(&self, digest: &str) -> Result<Option<crate::types::ImageForensics>, PortError>;
+    /// The ledger's checkpoint and a verification run.
+    async fn ledger(&self) -> Result<crate::types::LedgerStatus, PortError>;
     /// Running images that cannot be accounted for.
     async fn unaccounted(&self) -> Result<Vec<crate::types::UnaccountedEntry>, PortError>;
 }

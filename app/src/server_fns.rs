@@ -112,3 +112,15 @@ pub async fn get_workloads(query: crate::types::WorkloadQuery) -> Result<Page<cr
 pub async fn get_unaccounted() -> Result<Vec<crate::types::UnaccountedEntry>, ServerFnError> {
     estate()?.unaccounted().await.map_err(port_err)
 }
+
+/// Everything recorded about one image.
+#[server(endpoint = "image-forensics")]
+pub async fn get_image_forensics(digest: String) -> Result<Option<crate::types::ImageForensics>, ServerFnError> {
+    estate()?.image_forensics(&digest).await.map_err(port_err)
+}
+
+/// The ledger's checkpoint and a verification run.
+#[server(endpoint = "ledger")]
+pub async fn get_ledger() -> Result<crate::types::LedgerStatus, ServerFnError> {
+    estate()?.ledger().await.map_err(port_err)
+}

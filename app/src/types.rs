@@ -699,3 +699,57 @@ pub struct WorkloadQuery {
     pub limit: i64,
     pub offset: i64,
 }
+
+/// Everything the record says about one image (the forensics page).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ImageForensics {
+    pub image: ImageSummary,
+    /// `org.opencontainers.image.source` / `.revision` labels: what it was built from.
+    pub source: Option<String>,
+    pub revision: Option<String>,
+    /// Pushes and deletions of any of its digests, as the registry notified them.
+    pub pushes: Vec<RegistryEventRow>,
+    /// Every container that ran it, ended ones included.
+    pub runs: Vec<WorkloadRow>,
+    /// Exec and attach into pods that ran it, from the Kubernetes audit log.
+    pub access: Vec<AccessRow>,
+    /// Every ledger entry about it.
+    pub ledger: Vec<LedgerRow>,
+}
+
+/// A person's exec/attach (or other action) on a pod.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessRow {
+    pub time: DateTime<Utc>,
+    pub cluster: String,
+    pub namespace: Option<String>,
+    pub pod: Option<String>,
+    pub verb: String,
+    pub subresource: Option<String>,
+    pub user: Option<String>,
+    pub source_ips: Vec<String>,
+    pub code: Option<i64>,
+}
+
+/// One ledger entry, for reading.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub index: i64,
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    pub kind: String,
+    pub subject: String,
+}
+
+/// The ledger page: the signed checkpoint and a verification run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LedgerStatus {
+    pub size: i64,
+    pub root: String,
+    pub checkpoint: Option<String>,
+    pub verifier_key: Option<String>,
+    pub checkpoints_checked: usize,
+    /// None: intact; else the first problem, naming the first bad index.
+    pub problem: Option<String>,
+    pub recent: Vec<LedgerRow>,
+}

@@ -160,3 +160,22 @@ test("what runs: workloads filter and sort without JavaScript; unaccounted lists
   await expect(page.getByRole("heading", { level: 2, name: "minikube" })).toBeVisible();
   await page.screenshot({ path: "screenshots/clusters.png", fullPage: true });
 });
+
+test("the ledger verifies and an image's forensics page tells its story", async ({ page }) => {
+  await signIn(page, "security");
+  await page.goto("/ledger");
+  await expect(page.locator("#verify-result")).toContainText("Verified: all");
+  await expect(page.locator("#checkpoint")).toContainText("drydock.audit.ledger/v1");
+  await expect(page.locator("#ledger-entries tbody tr").first()).toBeVisible();
+  await page.screenshot({ path: "screenshots/ledger.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+
+  await page.goto("/teams/storefront");
+  await page.locator("#team-images a.image-link").first().click();
+  await page.locator("#forensics-link").click();
+  await expect(page).toHaveURL(/\/forensics\/image\/sha256:b1802758/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Forensics");
+  await expect(page.locator("#image-ledger")).toContainText("scan.ingested");
+  await page.screenshot({ path: "screenshots/forensics.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+});

@@ -51,6 +51,12 @@ const PODS: [(&str, &str, &[u8]); 4] = [
     ("batch", "troubleshoot-oomkill-podlist.json", include_bytes!("../fixtures/k8s-pods/troubleshoot-oomkill-podlist.json")),
 ];
 
+/// Real Kubernetes audit logs (server/fixtures/k8s-audit).
+const AUDIT: [(&str, &[u8]); 2] = [
+    ("audit2rbac-demo.log.jsonl", include_bytes!("../fixtures/k8s-audit/audit2rbac-demo.log.jsonl")),
+    ("falco-create_configmap_sensitive_values.jsonl", include_bytes!("../fixtures/k8s-audit/falco-create_configmap_sensitive_values.jsonl")),
+];
+
 pub async fn load_if_empty(store: &Store) -> anyhow::Result<bool> {
     if !store.is_empty().await? {
         return Ok(false);
@@ -83,6 +89,11 @@ pub async fn load_if_empty(store: &Store) -> anyhow::Result<bool> {
             }
         }
     }
-    tracing::info!("demo estate loaded: {} reports, {} teams, {} pod lists", REPORTS.len(), TEAMS.len(), PODS.len());
+    // Real Kubernetes audit logs (facts only: the ConfigMap secrets in one of them are not kept).
+    for (file, bytes) in AUDIT {
+        let facts = crate::k8s::audit::parse(bytes).map_err(anyhow::Error::msg).with_context(|| format!("demo audit {file}"))?;
+        store.record_k8s_audit("minikube", &facts, &actor, now).await?;
+    }
+    tracing::info!("demo estate loaded: {} reports, {} teams, {} pod lists, {} audit logs", REPORTS.len(), TEAMS.len(), PODS.len(), AUDIT.len());
     Ok(true)
 }

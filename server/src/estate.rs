@@ -18,6 +18,8 @@ pub struct StoreEstate {
     pub promotion: crate::registry::Promotion,
     /// A running image scanned longer ago than this is unaccounted.
     pub scan_max_age_days: i64,
+    /// The ledger's key (or why there is none).
+    pub ledger_key: Result<std::sync::Arc<crate::ledger::LedgerKey>, String>,
 }
 
 fn port(e: StoreError) -> PortError {
@@ -167,5 +169,37 @@ impl EstateQueries for StoreEstate {
         let stale = chrono::Utc::now() - chrono::Duration::days(self.scan_max_age_days);
         let visible = p.visible_teams();
         self.store.unaccounted(&hosts, stale, visible.as_deref()).await.map_err(port)
+    }
+    async fn image_forensics(&self, digest: &str) -> Result<Option<app::types::ImageForensics>, PortError> {
+        let p = require(Action::ReadEstate, None)?;
+        let mut f = self.store.image_forensics(digest).await.map_err(port)?;
+        if let Some(f) = &mut f {
+            if !p.can(Action::ReadTeamDetails, f.image.team.as_deref()) {
+                require(Action::ReadTeamDetails, f.image.team.as_deref())?;
+            }
+            self.promotion.apply(std::slice::from_mut(&mut f.image));
+        }
+        Ok(f)
+    }
+    async fn ledger(&self) -> Result<app::types::LedgerStatus, PortError> {
+        require(Action::ReadEstate, None)?;
+        let (checkpoint, key) = match &self.ledger_key {
+            Ok(k) => {
+                let (_, note) = crate::ledger::current_checkpoint(&self.store, k).await.map_err(port)?;
+                (Some(note), Some(k.clone()))
+            }
+            Err(_) => (None, None),
+        };
+        let public = key.as_ref().map(|k| k.public());
+        let report = crate::ledger::verify_store(&self.store, public.as_ref()).await.map_err(port)?;
+        Ok(app::types::LedgerStatus {
+            size: report.size,
+            root: report.root,
+            checkpoint,
+            verifier_key: key.map(|k| k.verifier_key()),
+            checkpoints_checked: report.checkpoints_checked,
+            problem: report.error,
+            recent: self.store.ledger_recent(50).await.map_err(port)?,
+        })
     }
 }

@@ -76,6 +76,7 @@ fn ImageBody(v: ImageView) -> impl IntoView {
         <Title text=name.clone()/>
         <p class="breadcrumb"><a href="/images">"Images"</a> " / "</p>
         <h1 class="image-title">{name}</h1>
+        <p><a href=format!("/forensics/image/{}", crate::format::path_segment(&s.digest)) id="forensics-link">"Forensics: who built, pushed, ran and touched it"</a></p>
         <dl class="facts">
             <dt>"Owner"</dt>
             <dd><TeamLink team=s.team.clone()/></dd>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-const NAV: [(&str, &str); 10] = [
+const NAV: [(&str, &str); 11] = [
     ("/", "Overview"),
     ("/teams", "Teams"),
     ("/images", "Images"),
@@ -12,6 +12,7 @@ const NAV: [(&str, &str); 10] = [
     ("/unaccounted", "Unaccounted"),
     ("/clusters", "Clusters"),
     ("/registries", "Registries"),
+    ("/ledger", "Ledger"),
     ("/admin/ownership", "Ownership"),
     ("/admin/tokens", "API tokens"),
     ("/admin/roles", "Role mapping"),

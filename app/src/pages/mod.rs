@@ -1,6 +1,7 @@
 //! One module per page, plus the shared layout and small components.
 
 pub mod components;
+pub mod forensics;
 pub mod image;
 pub mod images;
 pub mod layout;

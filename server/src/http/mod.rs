@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         access_contact: state.config.access_contact.clone(),
         promotion: state.promotion.clone(),
         scan_max_age_days: state.config.scan_max_age_days,
+        ledger_key: state.ledger_key.clone(),
     });
     let context = move || leptos::prelude::provide_context(estate.clone());
     let routes = generate_route_list(app::App);

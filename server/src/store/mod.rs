@@ -382,6 +382,16 @@ impl Store {
         dispatch!(self, ledger_checkpoints())
     }
 
+    /// Everything recorded about one image.
+    pub async fn image_forensics(&self, digest: &str) -> Result<Option<app::types::ImageForensics>> {
+        dispatch!(self, image_forensics(digest))
+    }
+
+    /// The newest `n` ledger entries.
+    pub async fn ledger_recent(&self, n: i64) -> Result<Vec<app::types::LedgerRow>> {
+        dispatch!(self, ledger_recent(n))
+    }
+
     /// Keeps a signed checkpoint.
     pub async fn store_checkpoint(&self, size: i64, root_hex: &str, note: &str, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, store_checkpoint(size, root_hex, note, now))

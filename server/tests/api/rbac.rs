@@ -162,6 +162,8 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         (Method::GET, "/workloads", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/unaccounted", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/clusters", "", vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/ledger", "", vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/forensics/image/sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065", "", vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))]),
         (Method::POST, "/api/overview", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/team", "name=payments", vec![(Action::ReadTeamDetails, Some("payments"))]),
         (Method::POST, "/api/team", "name=storefront", vec![(Action::ReadTeamDetails, Some("storefront"))]),
@@ -179,6 +181,8 @@ async fn page_and_server_function_matrix_matches_the_specification() {
             vec![(Action::ReadEstate, None)],
         ),
         (Method::POST, "/api/unaccounted", "", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/ledger", "", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/image-forensics", &juice, vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))]),
         (Method::POST, "/api/repository", "name=registry.demo.internal/payments/api", vec![(Action::ReadEstate, None)]),
         // The admin forms (ROLE makes each attempt distinct, so an allowed one is never a duplicate).
         (Method::POST, "/admin/tokens", "name=t-ROLE&role=ingest&team=", vec![(Action::ManageTokens, None)]),

@@ -96,3 +96,99 @@ pub async fn store_checkpoint(pool: &Pool, size: i64, root_hex: &str, note: &str
         .await?;
     Ok(())
 }
+
+/// Everything recorded about one image (by any of its digests): pushes, runs, exec/attach into
+/// the pods that ran it, and ledger entries naming it. A fixed number of queries.
+pub async fn image_forensics(pool: &Pool, digest: &str) -> Result<Option<ImageForensics>> {
+    let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
+    let Some(image) = summaries(pool, &[id]).await?.pop() else { return Ok(None) };
+    let digests: Vec<String> = image.aliases.iter().map(|a| a.digest.clone()).chain([image.digest.clone()]).collect();
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT action, tag, digest, actor, source_addr, happened_at FROM registry_events WHERE digest IN (",
+    );
+    let mut sep = qb.separated(", ");
+    for d in &digests {
+        sep.push_bind(d);
+    }
+    qb.push(") ORDER BY happened_at");
+    let pushes: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>, DateTime<Utc>)> =
+        qb.build_query_as().fetch_all(pool).await?;
+    let pushes = pushes
+        .into_iter()
+        .map(|(action, tag, digest, actor, source_addr, happened_at)| RegistryEventRow { action, tag, digest, actor, source_addr, happened_at })
+        .collect();
+    let f = WorkloadFilter { ended: true, ..Default::default() };
+    let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
+    qb.push(WORKLOAD_SELECT).push(") w");
+    push_workload_filter(&mut qb, &f);
+    qb.push(" AND (w.image_row = ").push_bind(id);
+    qb.push(" OR w.image_row IN (SELECT image_id FROM image_platforms WHERE index_image_id = ").push_bind(id);
+    qb.push(")) ORDER BY w.first_seen");
+    let runs: Vec<WorkloadDbRow> = qb.build_query_as().fetch_all(pool).await?;
+    let runs: Vec<WorkloadRow> = runs.into_iter().map(|r| workload_row(r).0).collect();
+    // Exec/attach (and every other audited action) on the pods that ran it.
+    let mut access = Vec::new();
+    if !runs.is_empty() {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT happened_at, cluster, namespace, name, verb, subresource, username, source_ips, code FROM k8s_audit
+             WHERE resource = 'pods' AND (",
+        );
+        for (i, r) in runs.iter().enumerate() {
+            if i > 0 {
+                qb.push(" OR ");
+            }
+            qb.push("(cluster = ").push_bind(r.cluster.clone());
+            qb.push(" AND namespace = ").push_bind(r.namespace.clone());
+            qb.push(" AND name = ").push_bind(r.pod.clone()).push(")");
+        }
+        qb.push(") ORDER BY happened_at");
+        let rows: Vec<(DateTime<Utc>, String, Option<String>, Option<String>, String, Option<String>, Option<String>, String, Option<i64>)> =
+            qb.build_query_as().fetch_all(pool).await?;
+        access = rows
+            .into_iter()
+            .map(|(time, cluster, namespace, pod, verb, subresource, user, ips, code)| AccessRow {
+                time,
+                cluster,
+                namespace,
+                pod,
+                verb,
+                subresource,
+                user,
+                source_ips: serde_json::from_str(&ips).unwrap_or_default(),
+                code,
+            })
+            .collect();
+    }
+    // Ledger entries naming any of its digests (subject or payload).
+    let mut qb = QueryBuilder::<DB>::new("SELECT ledger_index, time, actor, kind, subject FROM audit_events WHERE ledger_index IS NOT NULL AND (");
+    for (i, d) in digests.iter().enumerate() {
+        if i > 0 {
+            qb.push(" OR ");
+        }
+        qb.push("subject = ").push_bind(format!("image:{d}"));
+        qb.push(" OR payload LIKE ").push_bind(format!("%{d}%"));
+    }
+    qb.push(") ORDER BY ledger_index");
+    let ledger: Vec<(i64, DateTime<Utc>, String, String, String)> = qb.build_query_as().fetch_all(pool).await?;
+    let ledger = ledger.into_iter().map(|(index, time, actor, kind, subject)| LedgerRow { index, time, actor, kind, subject }).collect();
+    Ok(Some(ImageForensics {
+        source: image.labels.get("org.opencontainers.image.source").cloned(),
+        revision: image.labels.get("org.opencontainers.image.revision").cloned(),
+        image,
+        pushes,
+        runs,
+        access,
+        ledger,
+    }))
+}
+
+/// The newest `n` ledger entries, newest first.
+pub async fn ledger_recent(pool: &Pool, n: i64) -> Result<Vec<LedgerRow>> {
+    let rows: Vec<(i64, DateTime<Utc>, String, String, String)> = sqlx::query_as(
+        "SELECT ledger_index, time, actor, kind, subject FROM audit_events WHERE ledger_index IS NOT NULL ORDER BY ledger_index DESC LIMIT $1",
+    )
+    .bind(n)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(index, time, actor, kind, subject)| LedgerRow { index, time, actor, kind, subject }).collect())
+}
