@@ -89,8 +89,20 @@ pub enum LedgerCommand {
         db: DbArgs,
     },
     /// Recompute every entry and the tree, check every stored checkpoint; non-zero exit naming
-    /// the first bad index if anything was changed.
+    /// the first bad index if anything was changed. `--file` checks an export offline.
     Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        /// An export (`drydock ledger export`) to check instead of the database.
+        #[arg(long, requires = "public_key", conflicts_with = "database_url")]
+        file: Option<PathBuf>,
+        /// The ledger's verifier key (NAME+ID+BASE64, as `keygen` prints), or a file holding it.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Write every entry and signed checkpoint to FILE, for `verify --file` on another machine.
+    Export {
+        file: PathBuf,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -310,11 +322,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(cli.config.as_ref(), &db)?;
             let store = open_store(&config).await?;
             let key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url)?;
-            let (_, note) = crate::ledger::current_checkpoint(&store, &key).await?;
+            let (_, note) = crate::ledger::current_checkpoint(&store, &key, config.ledger_witness.as_deref()).await?;
             print!("{note}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Ledger { command: LedgerCommand::Verify { db } } => {
+        Command::Ledger { command: LedgerCommand::Export { file, db } } => {
+            use base64::Engine as _;
+            let config = load_config(cli.config.as_ref(), &db)?;
+            let store = open_store(&config).await?;
+            let key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url)?;
+            crate::ledger::current_checkpoint(&store, &key, config.ledger_witness.as_deref()).await?;
+            let rows = store.ledger_rows(0, i64::MAX).await?;
+            let export = crate::ledger::Export {
+                origin: crate::ledger::ORIGIN.into(),
+                verifier_key: Some(key.verifier_key()),
+                entries: rows.iter().filter_map(|r| r.entry.as_ref()).map(|e| base64::engine::general_purpose::STANDARD.encode(e)).collect(),
+                checkpoints: store.ledger_checkpoints().await?.into_iter().map(|(_, n)| n).collect(),
+            };
+            std::fs::write(&file, serde_json::to_vec_pretty(&export)?).with_context(|| format!("cannot write {}", file.display()))?;
+            println!("{} entries and {} checkpoints written to {}", export.entries.len(), export.checkpoints.len(), file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger { command: LedgerCommand::Verify { file: Some(file), public_key, .. } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let export: crate::ledger::Export = serde_json::from_str(&text).context("not a ledger export")?;
+            let pk = public_key.context("--public-key is required with --file")?;
+            let pk = if std::path::Path::new(&pk).exists() { std::fs::read_to_string(&pk)? } else { pk };
+            let key = crate::ledger::parse_verifier_key(&pk).map_err(anyhow::Error::msg)?;
+            match crate::ledger::verify_export(&export, &key) {
+                Ok((n, root)) => {
+                    println!("ledger export intact: {n} entries, root {root}, {} checkpoints verified", export.checkpoints.len());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("LEDGER TAMPERED: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Ledger { command: LedgerCommand::Verify { db, .. } } => {
             let config = load_config(cli.config.as_ref(), &db)?;
             let store = open_store(&config).await?;
             let (path, _) = crate::ledger::key_path(config.ledger_key.as_deref(), &config.database_url)?;

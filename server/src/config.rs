@@ -56,6 +56,8 @@ pub struct Config {
     /// The ledger's Ed25519 signing key (PKCS#8 PEM). Unset with SQLite: `<database>.ledger.pem`,
     /// created when first needed. Required with PostgreSQL.
     pub ledger_key: Option<String>,
+    /// Where new checkpoints are also sent: an http(s) URL (POST) or a file (appended).
+    pub ledger_witness: Option<String>,
 }
 
 impl Default for Config {
@@ -83,6 +85,7 @@ impl Default for Config {
             promotion_repositories: String::new(),
             scan_max_age_days: 7,
             ledger_key: None,
+            ledger_witness: None,
         }
     }
 }
@@ -109,6 +112,7 @@ impl fmt::Debug for Config {
             .field("promotion_repositories", &self.promotion_repositories)
             .field("scan_max_age_days", &self.scan_max_age_days)
             .field("ledger_key", &self.ledger_key)
+            .field("ledger_witness", &self.ledger_witness)
             .finish()
     }
 }

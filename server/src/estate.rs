@@ -20,6 +20,8 @@ pub struct StoreEstate {
     pub scan_max_age_days: i64,
     /// The ledger's key (or why there is none).
     pub ledger_key: Result<std::sync::Arc<crate::ledger::LedgerKey>, String>,
+    /// Where new checkpoints are also sent.
+    pub ledger_witness: Option<String>,
 }
 
 fn port(e: StoreError) -> PortError {
@@ -185,7 +187,7 @@ impl EstateQueries for StoreEstate {
         require(Action::ReadEstate, None)?;
         let (checkpoint, key) = match &self.ledger_key {
             Ok(k) => {
-                let (_, note) = crate::ledger::current_checkpoint(&self.store, k).await.map_err(port)?;
+                let (_, note) = crate::ledger::current_checkpoint(&self.store, k, self.ledger_witness.as_deref()).await.map_err(port)?;
                 (Some(note), Some(k.clone()))
             }
             Err(_) => (None, None),

@@ -339,7 +339,7 @@ fn ledger_key(state: &AppState) -> Result<Arc<crate::ledger::LedgerKey>, ApiErro
 pub async fn ledger_checkpoint(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     let key = ledger_key(&state)?;
-    let (_, note) = crate::ledger::current_checkpoint(&state.store, &key).await?;
+    let (_, note) = crate::ledger::current_checkpoint(&state.store, &key, state.config.ledger_witness.as_deref()).await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
 }
 

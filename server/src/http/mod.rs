@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         promotion: state.promotion.clone(),
         scan_max_age_days: state.config.scan_max_age_days,
         ledger_key: state.ledger_key.clone(),
+        ledger_witness: state.config.ledger_witness.clone(),
     });
     let context = move || leptos::prelude::provide_context(estate.clone());
     let routes = generate_route_list(app::App);

@@ -79,7 +79,7 @@ async fn demo_ledger() -> (TestDb, ledger::LedgerKey, tempfile::TempDir) {
     drydock::demo::load_if_empty(&db.store).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let key = ledger::LedgerKey::generate(&dir.path().join("ledger.pem")).unwrap();
-    ledger::current_checkpoint(&db.store, &key).await.unwrap();
+    ledger::current_checkpoint(&db.store, &key, None).await.unwrap();
     (db, key, dir)
 }
 
@@ -300,4 +300,57 @@ async fn kubernetes_audit_events_are_kept_as_facts_never_as_objects() {
     assert!(r.text().await.unwrap().contains("line 2"));
     assert_eq!(app.db.store.ledger_size().await.unwrap(), size);
     assert!(ledger::verify_store(&app.db.store, None).await.unwrap().error.is_none());
+}
+
+#[tokio::test]
+async fn the_command_line_checkpoints_exports_and_verifies_offline() {
+    let db = TestDb::sqlite().await;
+    drydock::demo::load_if_empty(&db.store).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let witness = dir.path().join("witness.log");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_drydock"))
+            .args(args)
+            .env("DRYDOCK_LEDGER_WITNESS", &witness)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let url = db.url.as_str();
+    // The key is created beside the SQLite file by the first command that needs it.
+    let (ok, note, err) = run(&["ledger", "checkpoint", "--database-url", url]);
+    assert!(ok, "{err}");
+    assert!(note.starts_with("drydock.audit.ledger/v1\n"), "{note}");
+    assert!(std::fs::read_to_string(&witness).unwrap().contains(&note), "the witness got the checkpoint");
+    let (ok, out, _) = run(&["ledger", "verify", "--database-url", url]);
+    assert!(ok && out.starts_with("ledger intact"), "{out}");
+
+    let export = dir.path().join("ledger.json");
+    let (ok, out, err) = run(&["ledger", "export", export.to_str().unwrap(), "--database-url", url]);
+    assert!(ok, "{out}{err}");
+    let mut e: Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    let vkey = e["verifier_key"].as_str().unwrap().to_string();
+    let (ok, out, _) = run(&["ledger", "verify", "--file", export.to_str().unwrap(), "--public-key", &vkey]);
+    assert!(ok && out.starts_with("ledger export intact"), "{out}");
+
+    // A tampered copy: entry 4 edited.
+    let bytes = base64::engine::general_purpose::STANDARD.decode(e["entries"][4].as_str().unwrap()).unwrap();
+    let mut entry: Value = serde_json::from_slice(&bytes).unwrap();
+    entry["actor"] = "someone-else".into();
+    e["entries"][4] = base64::engine::general_purpose::STANDARD.encode(ledger::canonical_json(&entry)).into();
+    let tampered = dir.path().join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&e).unwrap()).unwrap();
+    let (ok, out, _) = run(&["ledger", "verify", "--file", tampered.to_str().unwrap(), "--public-key", &vkey]);
+    assert!(!ok && out.contains("no longer match the signed checkpoint"), "{out}");
+    // An entry removed: the next one carries the wrong index.
+    let mut e2: Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    e2["entries"].as_array_mut().unwrap().remove(2);
+    std::fs::write(&tampered, serde_json::to_vec(&e2).unwrap()).unwrap();
+    let (ok, out, _) = run(&["ledger", "verify", "--file", tampered.to_str().unwrap(), "--public-key", &vkey]);
+    assert!(!ok && out.contains("entry 2: carries index 3"), "{out}");
+    // The database itself, tampered: the command names the first bad index.
+    sql(&db.store, "UPDATE audit_events SET subject = 'x' WHERE ledger_index = 9").await;
+    let (ok, out, _) = run(&["ledger", "verify", "--database-url", url]);
+    assert!(!ok && out.contains("entry 9:"), "{out}");
 }
