@@ -182,6 +182,13 @@ pub async fn registry_events(
     Ok(Json(serde_json::json!({ "recorded": new, "duplicates": parsed.events.len() - new, "ignored": parsed.ignored })).into_response())
 }
 
+/// A Kubernetes upload from a caller who may send data: 400 not JSON, 422 not a pod or node list.
+fn kube_upload(state: &AppState, caller: &Caller, body: Result<Bytes, BytesRejection>) -> Result<crate::k8s::Upload, ApiError> {
+    caller.require(Action::SendData, None)?;
+    let body = body_bytes(body, state.config.max_body_bytes)?;
+    crate::k8s::parse(&body).map_err(|e| if e.starts_with("the body is not valid JSON") { ApiError::bad_request(e) } else { ApiError::unprocessable(e) })
+}
+
 /// `POST /api/v1/clusters/{name}/pods`: a `PodList` (`kubectl get pods -A -o json`: the
 /// cluster's complete state), the kubelet's `/pods` (that node's complete state) or one `Pod`.
 /// Answers after the upload is committed: 201 when the cluster was new, else 200.
@@ -191,23 +198,14 @@ pub async fn upload_pods(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require(Action::SendData, None)?;
-    let body = body_bytes(body, state.config.max_body_bytes)?;
-    let upload = match crate::k8s::parse(&body) {
-        Ok(crate::k8s::Upload::Pods(p)) => p,
-        Ok(crate::k8s::Upload::Nodes(_)) => return Err(ApiError::unprocessable("this is a node list: send it to .../nodes")),
-        Err(e) if e.starts_with("the body is not valid JSON") => return Err(ApiError::bad_request(e)),
-        Err(e) => return Err(ApiError::unprocessable(e)),
+    let upload = match kube_upload(&state, &caller, body)? {
+        crate::k8s::Upload::Pods(p) => p,
+        crate::k8s::Upload::Nodes(_) => return Err(ApiError::unprocessable("this is a node list: send it to .../nodes")),
     };
     let existed = state.store.clusters().await?.iter().any(|c| c.name == name);
     let (pods, containers, ended) = state.store.store_pods(&name, &upload, &caller.actor(), chrono::Utc::now()).await?;
-    let scope = match &upload.scope {
-        crate::k8s::Scope::Cluster => "cluster".to_string(),
-        crate::k8s::Scope::Node(n) => format!("node {n}"),
-        crate::k8s::Scope::Pods => "pods".to_string(),
-    };
     let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(serde_json::json!({ "cluster": name, "scope": scope, "pods": pods, "containers": containers, "ended": ended })))
+    Ok((status, Json(serde_json::json!({ "cluster": name, "scope": upload.scope.label(), "pods": pods, "containers": containers, "ended": ended })))
         .into_response())
 }
 
@@ -218,13 +216,9 @@ pub async fn upload_nodes(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require(Action::SendData, None)?;
-    let body = body_bytes(body, state.config.max_body_bytes)?;
-    let nodes = match crate::k8s::parse(&body) {
-        Ok(crate::k8s::Upload::Nodes(n)) => n,
-        Ok(crate::k8s::Upload::Pods(_)) => return Err(ApiError::unprocessable("this is a pod list: send it to .../pods")),
-        Err(e) if e.starts_with("the body is not valid JSON") => return Err(ApiError::bad_request(e)),
-        Err(e) => return Err(ApiError::unprocessable(e)),
+    let nodes = match kube_upload(&state, &caller, body)? {
+        crate::k8s::Upload::Nodes(n) => n,
+        crate::k8s::Upload::Pods(_) => return Err(ApiError::unprocessable("this is a pod list: send it to .../pods")),
     };
     let n = state.store.store_nodes(&name, &nodes, &caller.actor(), chrono::Utc::now()).await?;
     Ok(Json(serde_json::json!({ "cluster": name, "nodes": n })).into_response())

@@ -25,6 +25,17 @@ pub enum Scope {
     Pods,
 }
 
+impl Scope {
+    /// `cluster`, `node NAME` or `pods`, as answers and the ledger say it.
+    pub fn label(&self) -> String {
+        match self {
+            Scope::Cluster => "cluster".into(),
+            Scope::Node(n) => format!("node {n}"),
+            Scope::Pods => "pods".into(),
+        }
+    }
+}
+
 /// One container of a pod (containers, init containers, ephemeral containers).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerRecord {

@@ -354,6 +354,11 @@ pub struct AuditEvent {
     pub payload: serde_json::Value,
 }
 
+/// How long a collector waits after `failures` failed runs in a row: 5 minutes, doubling, at most 6 hours.
+pub fn backoff(failures: i64) -> chrono::Duration {
+    chrono::Duration::minutes((5i64 << failures.clamp(0, 7)).min(360))
+}
+
 /// SHA-256 of bytes as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;

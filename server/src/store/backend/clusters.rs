@@ -135,18 +135,13 @@ pub async fn store_pods(
         Scope::Pods => vec![],
     };
     sqlx::query("UPDATE clusters SET last_upload = $2 WHERE id = $1").bind(cluster_id).bind(now).execute(&mut *tx).await?;
-    let scope = match &upload.scope {
-        Scope::Cluster => "cluster".to_string(),
-        Scope::Node(n) => format!("node:{n}"),
-        Scope::Pods => "pods".to_string(),
-    };
     append_event(
         &mut tx,
         actor,
         "cluster.pods_recorded",
         &format!("cluster:{cluster}"),
         serde_json::json!({
-            "scope": scope,
+            "scope": upload.scope.label(),
             "pods": upload.pods.len(),
             "containers": containers.len(),
             "ended": ended.iter().map(|(ns, n)| format!("{ns}/{n}")).collect::<Vec<_>>(),
@@ -530,7 +525,7 @@ pub async fn record_cluster_run(pool: &Pool, id: i64, outcome: std::result::Resu
         }
         Err(e) => {
             let failures: i64 = sqlx::query_scalar("SELECT failures FROM clusters WHERE id = $1").bind(id).fetch_one(pool).await?;
-            let backoff = chrono::Duration::minutes((5i64 << failures.clamp(0, 7)).min(360));
+            let backoff = super::backoff(failures);
             sqlx::query("UPDATE clusters SET last_attempt = $2, last_error = $3, failures = failures + 1, next_attempt = $4 WHERE id = $1")
                 .bind(id)
                 .bind(now)

@@ -127,7 +127,7 @@ pub async fn record_registry_run(
         }
         Err(e) => {
             let failures: i64 = sqlx::query_scalar("SELECT failures FROM registries WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
-            let backoff = chrono::Duration::minutes((5i64 << failures.clamp(0, 7)).min(360));
+            let backoff = super::backoff(failures);
             sqlx::query("UPDATE registries SET last_attempt = $2, last_error = $3, failures = failures + 1, next_attempt = $4 WHERE id = $1")
                 .bind(id)
                 .bind(now)
