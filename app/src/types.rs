@@ -625,7 +625,10 @@ pub struct WorkloadRow {
     pub state: String,
     pub reason: Option<String>,
     pub node: Option<String>,
+    /// The runtime uid (`status.user.linux.uid`, else the security context's `runAsUser`).
     pub run_as_user: Option<i64>,
+    /// The image config's `User`, which applies when neither says (empty: root).
+    pub image_user: Option<String>,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     /// When the pod was no longer listed (null while it runs).

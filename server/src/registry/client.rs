@@ -31,6 +31,8 @@ pub struct RegistryClient {
     tokens: Mutex<HashMap<String, String>>,
     /// Set once the registry asked for Basic: send it up front from then on.
     basic: Mutex<bool>,
+    /// Entries asked per `_catalog` page (the registry may answer fewer, with a `Link` to the next).
+    pub page_size: u32,
 }
 
 /// A response the caller reads.
@@ -56,7 +58,7 @@ impl RegistryClient {
             }
         }
         let http = builder.build().map_err(|e| RegistryError::Config(e.to_string()))?;
-        Ok(RegistryClient { base, http, creds, tokens: Mutex::new(HashMap::new()), basic: Mutex::new(false) })
+        Ok(RegistryClient { base, http, creds, tokens: Mutex::new(HashMap::new()), basic: Mutex::new(false), page_size: 1000 })
     }
 
     /// `host[:port]`: how image references name this registry.
@@ -169,7 +171,7 @@ impl RegistryClient {
     /// no catalog (404 / unsupported) — the caller falls back to configured repositories.
     pub async fn catalog(&self) -> Result<Option<Vec<String>>, RegistryError> {
         let mut out = Vec::new();
-        let mut next = Some("/v2/_catalog?n=1000".to_string());
+        let mut next = Some(format!("/v2/_catalog?n={}", self.page_size));
         let mut pages = 0;
         while let Some(path) = next.take() {
             pages += 1;

@@ -178,7 +178,7 @@ async fn events_written_before_the_ledger_are_carried_into_it() {
     db.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_serves_checkpoints_entries_and_proofs_that_verify() {
     let app = TestApp::start(TestDb::sqlite().await, 1_000_000).await;
     drydock::demo::load_if_empty(&app.db.store).await.unwrap();
@@ -215,6 +215,14 @@ async fn the_api_serves_checkpoints_entries_and_proofs_that_verify() {
     let c: Value = get(&format!("/api/v1/ledger/proof/consistency?from={from}&to={size}"), &viewer).await.unwrap().json().await.unwrap();
     let hashes: Vec<merkle::Hash> = c["hashes"].as_array().unwrap().iter().map(|h| b64(h.as_str().unwrap())).collect();
     assert!(merkle::verify_consistency(from, size, &merkle::root(&leaves[..from as usize]), &root, &hashes));
+    // The command line checks a running server through the same API, signature included.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_drydock"))
+        .args(["ledger", "verify", "--server", &app.base, "--token", &viewer, "--public-key", &key.verifier_key()])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("checkpoint signature verified"), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     // Bad requests name the problem.
     let r = get(&format!("/api/v1/ledger/proof/inclusion?index={size}&size={size}"), &viewer).await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);

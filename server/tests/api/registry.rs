@@ -201,6 +201,8 @@ async fn collects_a_seeded_registry_by_command_and_lists_it_in_the_api() {
     let arm = s.multi_platforms.iter().find(|(_, p)| p == "linux/arm64").unwrap().0.clone();
     let by_pod = |name: &str| w["items"].as_array().unwrap().iter().find(|i| i["pod"] == name).unwrap()["image_digest"].clone();
     assert_eq!(by_pod("on-arm"), arm.as_str());
+    let on_arm = w["items"].as_array().unwrap().iter().find(|i| i["pod"] == "on-arm").unwrap();
+    assert_eq!((on_arm["run_as_user"].clone(), on_arm["image_user"].as_str()), (Value::Null, Some("app")), "the image config's user applies");
     assert_eq!(by_pod("elsewhere"), s.multi_index.as_str());
     drop(s.storage);
 }
@@ -234,6 +236,7 @@ async fn a_registry_that_is_down_or_answers_garbage_keeps_its_inventory() {
     assert!(matches!(e, RegistryError::Unreachable(_)), "{e}");
     let status = store.registry_by_name("local").await.unwrap().unwrap().status;
     assert_eq!(status.failures, 1);
+    assert_eq!(status.repositories, 3);
     assert!(status.last_error.unwrap().contains("unreachable"));
     assert!(status.next_attempt.unwrap() > chrono::Utc::now(), "backs off");
     assert!(status.last_success.is_some());
@@ -261,7 +264,12 @@ async fn a_registry_that_is_down_or_answers_garbage_keeps_its_inventory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn basic_and_bearer_token_registries() {
-    let (_anon, s) = seed().await;
+    let (anon, s) = seed().await;
+    // The catalog one repository per page: the registry links each page to the next.
+    let mut paged = drydock::registry::client::RegistryClient::new(&anon.url(), Default::default(), None).unwrap();
+    paged.page_size = 1;
+    let repos = paged.catalog().await.unwrap().unwrap();
+    assert_eq!(repos, vec!["team-a/app".to_string(), "team-a/signed".into(), "team-b/multi".into()]);
     let db = TestDb::postgres().await;
     let store = db.store.clone();
     let settings = CollectSettings::default();

@@ -214,7 +214,8 @@ const WORKLOAD_SELECT: &str = "
                (SELECT t.name FROM ownership_rules r JOIN teams t ON t.id = r.team_id
                 WHERE r.kind = 'namespace' AND r.pattern = p.namespace ORDER BY r.id LIMIT 1),
                (SELECT t.name FROM teams t WHERE t.id = COALESCE(child.team_id, img.team_id))) AS team,
-           c.state, c.reason, p.node, c.run_as_user, c.first_seen, c.last_seen, p.ended_at,
+           c.state, c.reason, p.node, c.run_as_user, COALESCE(child.config_user, img.config_user) AS image_user,
+           c.first_seen, c.last_seen, p.ended_at,
            COALESCE(child.id, img.id) AS image_row
     FROM containers c
     JOIN pods p ON p.id = c.pod_id
@@ -269,6 +270,7 @@ struct WorkloadDbRow {
     reason: Option<String>,
     node: Option<String>,
     run_as_user: Option<i64>,
+    image_user: Option<String>,
     first_seen: DateTime<Utc>,
     last_seen: DateTime<Utc>,
     ended_at: Option<DateTime<Utc>>,
@@ -293,6 +295,7 @@ fn workload_row(r: WorkloadDbRow) -> (WorkloadRow, Option<i64>) {
             reason: r.reason,
             node: r.node,
             run_as_user: r.run_as_user,
+            image_user: r.image_user,
             first_seen: r.first_seen,
             last_seen: r.last_seen,
             ended_at: r.ended_at,
