@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/images") view=pages::images::ImagesPage ssr=SsrMode::Async/>
                     <Route path=path!("/images/:digest") view=pages::image::ImagePage ssr=SsrMode::Async/>
                     <Route path=path!("/forensics/image/:digest") view=pages::forensics::ImageForensicsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/forensics/workload") view=pages::forensics::WorkloadForensicsPage ssr=SsrMode::Async/>
                     <Route path=path!("/ledger") view=pages::forensics::LedgerPage ssr=SsrMode::Async/>
                     <Route path=path!("/workloads") view=pages::workloads::WorkloadsPage ssr=SsrMode::Async/>
                     <Route path=path!("/unaccounted") view=pages::workloads::UnaccountedPage ssr=SsrMode::Async/>

@@ -46,6 +46,8 @@ pub trait EstateQueries: Send + Sync {
     async fn workloads(&self, filter: crate::types::WorkloadQuery) -> Result<Page<crate::types::WorkloadRow>, PortError>;
     /// Everything recorded about one image; `None` if unknown.
     async fn image_forensics(&self, digest: &str) -> Result<Option<crate::types::ImageForensics>, PortError>;
+    /// A workload's images over time and the people who touched it; `None` if unknown.
+    async fn workload_forensics(&self, cluster: &str, namespace: &str, workload: &str) -> Result<Option<crate::types::WorkloadForensics>, PortError>;
     /// The ledger's checkpoint and a verification run.
     async fn ledger(&self) -> Result<crate::types::LedgerStatus, PortError>;
     /// Running images that cannot be accounted for.

@@ -124,3 +124,9 @@ pub async fn get_image_forensics(digest: String) -> Result<Option<crate::types::
 pub async fn get_ledger() -> Result<crate::types::LedgerStatus, ServerFnError> {
     estate()?.ledger().await.map_err(port_err)
 }
+
+/// A workload's images over time and the people who touched it.
+#[server(endpoint = "workload-forensics")]
+pub async fn get_workload_forensics(cluster: String, namespace: String, workload: String) -> Result<Option<crate::types::WorkloadForensics>, ServerFnError> {
+    estate()?.workload_forensics(&cluster, &namespace, &workload).await.map_err(port_err)
+}

@@ -756,3 +756,28 @@ pub struct LedgerStatus {
     pub problem: Option<String>,
     pub recent: Vec<LedgerRow>,
 }
+
+/// A workload's story (the workload forensics page).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WorkloadForensics {
+    pub cluster: String,
+    pub namespace: String,
+    /// `Kind/name`.
+    pub workload: String,
+    /// Each image it ran, first and last seen, in order.
+    pub images: Vec<WorkloadImage>,
+    /// Audited actions on its pods and on the workload object itself.
+    pub access: Vec<AccessRow>,
+}
+
+/// One image a workload ran.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WorkloadImage {
+    pub image: String,
+    pub digest: Option<String>,
+    pub image_digest: Option<String>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Containers running it now.
+    pub running: i64,
+}

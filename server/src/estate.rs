@@ -183,6 +183,25 @@ impl EstateQueries for StoreEstate {
         }
         Ok(f)
     }
+    async fn workload_forensics(&self, cluster: &str, namespace: &str, workload: &str) -> Result<Option<app::types::WorkloadForensics>, PortError> {
+        let p = require(Action::ReadEstate, None)?;
+        // A workload's people and images are its team's details: the same visibility as workloads.
+        let f = self.store.workload_forensics(cluster, namespace, workload).await.map_err(port)?;
+        if let Some(f) = &f {
+            let filter = crate::store::WorkloadFilter {
+                cluster: Some(cluster.into()),
+                namespace: Some(namespace.into()),
+                ended: true,
+                visible_teams: p.visible_teams(),
+                ..Default::default()
+            };
+            let visible = self.store.workloads(&filter, 1000, 0).await.map_err(port)?;
+            if !visible.items.iter().any(|w| w.workload.as_deref() == Some(f.workload.as_str())) {
+                return Err(PortError::Forbidden("this workload belongs to another team".into()));
+            }
+        }
+        Ok(f)
+    }
     async fn ledger(&self) -> Result<app::types::LedgerStatus, PortError> {
         require(Action::ReadEstate, None)?;
         let (checkpoint, key) = match &self.ledger_key {

@@ -5,11 +5,11 @@
 use super::components::TeamLink;
 use super::layout::{LoadError, NotFound};
 use crate::format::{date, short_digest};
-use crate::server_fns::{get_image_forensics, get_ledger};
+use crate::server_fns::{get_image_forensics, get_ledger, get_workload_forensics};
 use crate::types::{ImageForensics, LedgerRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 fn ledger_table(rows: Vec<LedgerRow>, id: &'static str) -> impl IntoView {
     view! {
@@ -107,6 +107,61 @@ pub fn ImageForensicsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(Some(f)) => body(f).into_any(),
+                    Ok(None) => view! { <NotFound/> }.into_any(),
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The workload forensics page: `/forensics/workload?cluster=&namespace=&workload=Kind/name`.
+#[component]
+pub fn WorkloadForensicsPage() -> impl IntoView {
+    let query = use_query_map();
+    let key = move || {
+        let q = query.read();
+        (q.get("cluster").unwrap_or_default(), q.get("namespace").unwrap_or_default(), q.get("workload").unwrap_or_default())
+    };
+    let data = Resource::new(key, |(c, n, w)| get_workload_forensics(c, n, w));
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(Some(f)) => view! {
+                        <Title text=format!("Forensics: {}", f.workload)/>
+                        <h1>"Forensics: " {f.workload.clone()}</h1>
+                        <p class="muted">{format!("{} / {}", f.cluster, f.namespace)}</p>
+                        <h2>"Images over time"</h2>
+                        <table class="data" id="workload-images">
+                            <thead><tr><th scope="col">"Image"</th><th scope="col">"First seen"</th><th scope="col">"Last seen"</th><th scope="col">"Running now"</th></tr></thead>
+                            <tbody>{f.images.into_iter().map(|i| view! {
+                                <tr>
+                                    <td>{match &i.image_digest {
+                                        Some(d) => view! { <a href=format!("/forensics/image/{}", crate::format::path_segment(d))>{i.image.clone()}</a> }.into_any(),
+                                        None => view! { <span>{i.image.clone()}</span> }.into_any(),
+                                    }}<br/><code class="small">{i.digest.as_deref().map(short_digest).unwrap_or_else(|| "no digest".into())}</code></td>
+                                    <td>{date(&i.first_seen)}</td><td>{date(&i.last_seen)}</td><td class="num">{i.running}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                        <h2>"People who touched it"</h2>
+                        {if f.access.is_empty() {
+                            view! { <p class="muted" id="workload-access">"No audited action on its pods or on the object."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="data" id="workload-access">
+                                    <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Did"</th><th scope="col">"On"</th><th scope="col">"From"</th><th scope="col">"Verdict"</th></tr></thead>
+                                    <tbody>{f.access.into_iter().map(|a| view! {
+                                        <tr><td>{date(&a.time)}</td><td>{a.user.unwrap_or_else(|| "—".into())}</td>
+                                            <td>{match a.subresource { Some(s) => format!("{} {s}", a.verb), None => a.verb }}</td>
+                                            <td>{a.pod.unwrap_or_default()}</td><td>{a.source_ips.join(", ")}</td>
+                                            <td>{a.code.map(|c| c.to_string()).unwrap_or_default()}</td></tr>
+                                    }).collect_view()}</tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                    }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }

@@ -187,7 +187,10 @@ pub fn WorkloadsPage() -> impl IntoView {
                                         let state = match &r.reason { Some(why) => format!("{} ({why})", r.state), None => r.state.clone() };
                                         view! {
                                             <tr>
-                                                <td>{format!("{} / {}", r.namespace, r.workload.clone().unwrap_or_else(|| "—".into()))}<br/><span class="small muted">{r.cluster.clone()}</span></td>
+                                                <td>{r.namespace.clone()} " / " {match &r.workload {
+                                                    Some(w) => view! { <a href=format!("/forensics/workload?cluster={}&namespace={}&workload={}", query_value(&r.cluster), query_value(&r.namespace), query_value(w))>{w.clone()}</a> }.into_any(),
+                                                    None => view! { <span>"—"</span> }.into_any(),
+                                                }}<br/><span class="small muted">{r.cluster.clone()}</span></td>
                                                 <td>{r.pod.clone()}</td>
                                                 <td>{r.container.clone()}{(r.container_kind != "container").then(|| format!(" ({})", r.container_kind))}</td>
                                                 <td>{image}</td>

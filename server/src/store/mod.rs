@@ -392,6 +392,11 @@ impl Store {
         dispatch!(self, image_forensics(digest))
     }
 
+    /// A workload's images over time and the people who touched it.
+    pub async fn workload_forensics(&self, cluster: &str, namespace: &str, workload: &str) -> Result<Option<app::types::WorkloadForensics>> {
+        dispatch!(self, workload_forensics(cluster, namespace, workload))
+    }
+
     /// The newest `n` ledger entries.
     pub async fn ledger_recent(&self, n: i64) -> Result<Vec<app::types::LedgerRow>> {
         dispatch!(self, ledger_recent(n))

@@ -362,3 +362,41 @@ async fn the_command_line_checkpoints_exports_and_verifies_offline() {
     let (ok, out, _) = run(&["ledger", "verify", "--database-url", url]);
     assert!(!ok && out.contains("entry 9:"), "{out}");
 }
+
+#[tokio::test]
+async fn a_workloads_images_over_time_and_the_people_who_touched_it() {
+    let db = TestDb::sqlite().await;
+    let store = db.store.clone();
+    let actor = drydock::store::Actor::cli();
+    let now = chrono::Utc::now();
+    let pod = |uid: &str, image: &str, digest: &str| {
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("api-{uid}"), "namespace": "shop", "uid": uid, "labels": {"pod-template-hash": "5d9f"},
+                         "ownerReferences": [{"kind": "ReplicaSet", "name": "api-5d9f", "controller": true}]},
+            "spec": {"containers": [{"name": "api", "image": image}]},
+            "status": {"containerStatuses": [{"name": "api", "imageID": format!("{image}@{digest}"), "state": {"running": {}}}]}})
+    };
+    let d1 = format!("sha256:{}", "1".repeat(64));
+    let d2 = format!("sha256:{}", "2".repeat(64));
+    for p in [pod("u1", "reg/shop/api", &d1), pod("u2", "reg/shop/api", &d2)] {
+        match drydock::k8s::parse_value(&p).unwrap() {
+            drydock::k8s::Upload::Pods(u) => store.store_pods("prod", &u, &actor, now).await.unwrap(),
+            _ => unreachable!(),
+        };
+    }
+    let exec = serde_json::json!({"auditID": "e1", "stage": "ResponseComplete", "verb": "create", "timestamp": "2026-11-27T12:00:00Z",
+        "user": {"username": "mallory"}, "sourceIPs": ["10.9.9.9"], "objectRef": {"resource": "pods", "namespace": "shop", "name": "api-u2", "subresource": "exec"},
+        "responseStatus": {"code": 101}});
+    let scale = serde_json::json!({"auditID": "e2", "stage": "ResponseComplete", "verb": "patch", "timestamp": "2026-11-27T12:05:00Z",
+        "user": {"username": "alice"}, "objectRef": {"resource": "deployments", "namespace": "shop", "name": "api"}, "responseStatus": {"code": 200}});
+    let other = serde_json::json!({"auditID": "e3", "stage": "ResponseComplete", "verb": "delete", "timestamp": "2026-11-27T12:06:00Z",
+        "user": {"username": "bob"}, "objectRef": {"resource": "pods", "namespace": "shop", "name": "not-ours"}, "responseStatus": {"code": 200}});
+    let facts = drydock::k8s::audit::parse(format!("{exec}\n{scale}\n{other}\n").as_bytes()).unwrap();
+    store.record_k8s_audit("prod", &facts, &actor, now).await.unwrap();
+
+    let f = store.workload_forensics("prod", "shop", "Deployment/api").await.unwrap().expect("known workload");
+    assert_eq!(f.images.iter().map(|i| i.digest.clone().unwrap()).collect::<Vec<_>>(), vec![d1, d2]);
+    let who: Vec<(String, String)> = f.access.iter().map(|a| (a.user.clone().unwrap(), a.subresource.clone().unwrap_or(a.verb.clone()))).collect();
+    assert_eq!(who, vec![("mallory".to_string(), "exec".to_string()), ("alice".to_string(), "patch".to_string())]);
+    assert!(store.workload_forensics("prod", "shop", "Deployment/none").await.unwrap().is_none());
+}

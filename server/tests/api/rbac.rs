@@ -163,6 +163,7 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         (Method::GET, "/unaccounted", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/clusters", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/ledger", "", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/workload-forensics", "cluster=minikube&namespace=scraper&workload=Deployment%2Fe2e-hpa", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/forensics/image/sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065", "", vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))]),
         (Method::POST, "/api/overview", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/team", "name=payments", vec![(Action::ReadTeamDetails, Some("payments"))]),

@@ -7,7 +7,7 @@ use super::{
 #[allow(unused_imports)]
 use app::types::{
     Alias, AliasKind, FindingCounts, FindingRow, ImageDetail, ImageSummary, ImageView, Overview, OwnershipRule,
-    AccessRow, ClusterOverview, ImageForensics, LedgerRow, NodeRow, PackageRow, Page, RunsIn, UnaccountedEntry, WorkloadRow, PlatformManifest, RegistryEventRow, RegistryOverview, RepositoryInfo, RepositoryView, ScanState, TagInfo, ScannerSeen, SignatureState, RepositoryTags, RuleKind, ScanSummary, Severity, TeamSummary, TeamView,
+    AccessRow, ClusterOverview, ImageForensics, LedgerRow, NodeRow, WorkloadForensics, WorkloadImage, PackageRow, Page, RunsIn, UnaccountedEntry, WorkloadRow, PlatformManifest, RegistryEventRow, RegistryOverview, RepositoryInfo, RepositoryView, ScanState, TagInfo, ScannerSeen, SignatureState, RepositoryTags, RuleKind, ScanSummary, Severity, TeamSummary, TeamView,
 };
 #[allow(unused_imports)]
 use chrono::{DateTime, Utc};

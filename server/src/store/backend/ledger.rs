@@ -192,3 +192,67 @@ pub async fn ledger_recent(pool: &Pool, n: i64) -> Result<Vec<LedgerRow>> {
     .await?;
     Ok(rows.into_iter().map(|(index, time, actor, kind, subject)| LedgerRow { index, time, actor, kind, subject }).collect())
 }
+
+/// A workload's images over time and the people who touched it (its pods, or the object).
+pub async fn workload_forensics(pool: &Pool, cluster: &str, namespace: &str, workload: &str) -> Result<Option<WorkloadForensics>> {
+    let f = WorkloadFilter { cluster: Some(cluster.into()), namespace: Some(namespace.into()), ended: true, ..Default::default() };
+    let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
+    qb.push(WORKLOAD_SELECT).push(") w");
+    push_workload_filter(&mut qb, &f);
+    qb.push(" AND w.workload = ").push_bind(workload).push(" ORDER BY w.first_seen");
+    let rows: Vec<WorkloadDbRow> = qb.build_query_as().fetch_all(pool).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let rows: Vec<WorkloadRow> = rows.into_iter().map(|r| workload_row(r).0).collect();
+    let mut images: Vec<WorkloadImage> = Vec::new();
+    for r in &rows {
+        let running = i64::from(r.ended_at.is_none() && r.state == "running");
+        match images.iter_mut().find(|i| i.image == r.image && i.digest == r.digest) {
+            Some(i) => {
+                i.first_seen = i.first_seen.min(r.first_seen);
+                i.last_seen = i.last_seen.max(r.last_seen);
+                i.running += running;
+            }
+            None => images.push(WorkloadImage {
+                image: r.image.clone(),
+                digest: r.digest.clone(),
+                image_digest: r.image_digest.clone(),
+                first_seen: r.first_seen,
+                last_seen: r.last_seen,
+                running,
+            }),
+        }
+    }
+    let mut pods: Vec<&str> = rows.iter().map(|r| r.pod.as_str()).collect();
+    pods.sort();
+    pods.dedup();
+    let object = workload.split_once('/').map(|(_, n)| n).unwrap_or(workload);
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT happened_at, cluster, namespace, name, verb, subresource, username, source_ips, code FROM k8s_audit WHERE cluster = ",
+    );
+    qb.push_bind(cluster).push(" AND namespace = ").push_bind(namespace);
+    qb.push(" AND ((resource = 'pods' AND name IN (");
+    let mut sep = qb.separated(", ");
+    for p in &pods {
+        sep.push_bind(*p);
+    }
+    qb.push(")) OR (resource <> 'pods' AND name = ").push_bind(object).push(")) ORDER BY happened_at");
+    let access: Vec<(DateTime<Utc>, String, Option<String>, Option<String>, String, Option<String>, Option<String>, String, Option<i64>)> =
+        qb.build_query_as().fetch_all(pool).await?;
+    let access = access
+        .into_iter()
+        .map(|(time, cluster, namespace, pod, verb, subresource, user, ips, code)| AccessRow {
+            time,
+            cluster,
+            namespace,
+            pod,
+            verb,
+            subresource,
+            user,
+            source_ips: serde_json::from_str(&ips).unwrap_or_default(),
+            code,
+        })
+        .collect();
+    Ok(Some(WorkloadForensics { cluster: cluster.into(), namespace: namespace.into(), workload: workload.into(), images, access }))
+}
