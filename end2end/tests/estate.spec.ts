@@ -142,7 +142,7 @@ test("what runs: workloads filter and sort without JavaScript; unaccounted lists
   await expect(page.locator("#workload-count")).toHaveText("24 containers");
   await page.goto("/workloads?cluster=minikube&state=running");
   await expect(page.locator("#workload-count")).toHaveText("17 containers");
-  await page.getByRole("link", { name: "State" }).click();
+  await page.getByRole("link", { name: "State", exact: true }).click();
   await expect(page).toHaveURL(/sort=state/);
   await expect(page.locator("#workloads tbody tr")).toHaveCount(17);
   await page.screenshot({ path: "screenshots/workloads.png", fullPage: true });
