@@ -395,10 +395,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             };
-            let export = crate::ledger::Export { origin: crate::ledger::ORIGIN.into(), verifier_key: None, entries, checkpoints: vec![note] };
+            let export = crate::ledger::Export { origin: crate::ledger::ORIGIN.into(), verifier_key: None, entries, checkpoints: vec![note.clone()] };
             match crate::ledger::verify_export(&export, &key) {
                 Ok((n, root)) => {
                     println!("ledger intact on {base}: {n} entries, root {root}, checkpoint signature verified");
+                    // The server's proofs, checked against the signed checkpoint.
+                    let (size, signed_root) = crate::ledger::verify_checkpoint(&note, &key).map_err(anyhow::Error::msg)?;
+                    let leaves: Vec<_> = export.entries.iter().filter_map(|e| base64::engine::general_purpose::STANDARD.decode(e).ok()).map(|b| crate::ledger::merkle::leaf_hash(&b)).collect();
+                    let hashes = |v: &serde_json::Value| -> Vec<crate::ledger::merkle::Hash> {
+                        v["hashes"].as_array().into_iter().flatten().filter_map(|h| h.as_str()).filter_map(|h| base64::engine::general_purpose::STANDARD.decode(h).ok()).filter_map(|b| b.try_into().ok()).collect()
+                    };
+                    if size > 0 {
+                        let p: serde_json::Value = client.get(format!("{base}/api/v1/ledger/proof/inclusion?index=0&size={size}")).bearer_auth(&token).send().await?.json().await?;
+                        let ok = crate::ledger::merkle::verify_inclusion(0, size, &leaves[0], &hashes(&p), &signed_root);
+                        println!("inclusion proof of entry 0 in {size}: {}", if ok { "verified" } else { "FAILED" });
+                        anyhow::ensure!(ok, "the server's inclusion proof does not verify");
+                    }
+                    if size > 1 {
+                        let from = size / 2;
+                        let p: serde_json::Value = client.get(format!("{base}/api/v1/ledger/proof/consistency?from={from}&to={size}")).bearer_auth(&token).send().await?.json().await?;
+                        let old_root = crate::ledger::merkle::root(&leaves[..from as usize]);
+                        let ok = crate::ledger::merkle::verify_consistency(from, size, &old_root, &signed_root, &hashes(&p));
+                        println!("consistency proof {from} → {size}: {}", if ok { "verified" } else { "FAILED" });
+                        anyhow::ensure!(ok, "the server's consistency proof does not verify");
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {

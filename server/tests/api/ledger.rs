@@ -223,6 +223,7 @@ async fn the_api_serves_checkpoints_entries_and_proofs_that_verify() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && stdout.contains("checkpoint signature verified"), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("inclusion proof of entry 0 in") && stdout.contains("consistency proof") && !stdout.contains("FAILED"), "{stdout}");
     // Bad requests name the problem.
     let r = get(&format!("/api/v1/ledger/proof/inclusion?index={size}&size={size}"), &viewer).await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
