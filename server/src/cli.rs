@@ -83,6 +83,11 @@ pub enum Command {
 pub enum LedgerCommand {
     /// Write a new Ed25519 signing key (PKCS#8 PEM) to FILE; print its public verifier key.
     Keygen { file: PathBuf },
+    /// Print the ledger's public verifier key (for `verify --public-key` elsewhere).
+    PublicKey {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Sign (if needed) and print the checkpoint covering every entry.
     Checkpoint {
         #[command(flatten)]
@@ -321,6 +326,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Ledger { command: LedgerCommand::Keygen { file } } => {
             let key = crate::ledger::LedgerKey::generate(&file)?;
+            println!("{}", key.verifier_key());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger { command: LedgerCommand::PublicKey { db } } => {
+            let config = load_config(cli.config.as_ref(), &db)?;
+            let key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url)?;
             println!("{}", key.verifier_key());
             Ok(ExitCode::SUCCESS)
         }

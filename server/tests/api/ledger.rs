@@ -340,6 +340,8 @@ async fn the_command_line_checkpoints_exports_and_verifies_offline() {
     assert!(ok, "{out}{err}");
     let mut e: Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
     let vkey = e["verifier_key"].as_str().unwrap().to_string();
+    let (ok, printed, _) = run(&["ledger", "public-key", "--database-url", url]);
+    assert!(ok && printed.trim() == vkey, "{printed}");
     let (ok, out, _) = run(&["ledger", "verify", "--file", export.to_str().unwrap(), "--public-key", &vkey]);
     assert!(ok && out.starts_with("ledger export intact"), "{out}");
 
