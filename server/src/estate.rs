@@ -160,6 +160,7 @@ impl EstateQueries for StoreEstate {
             namespace: text(q.namespace),
             team: text(q.team),
             state: text(q.state),
+            workload: None,
             ended: false,
             visible_teams: p.visible_teams(),
         };
@@ -187,16 +188,16 @@ impl EstateQueries for StoreEstate {
         let p = require(Action::ReadEstate, None)?;
         // A workload's people and images are its team's details: the same visibility as workloads.
         let f = self.store.workload_forensics(cluster, namespace, workload).await.map_err(port)?;
-        if let Some(f) = &f {
+        if f.is_some() {
             let filter = crate::store::WorkloadFilter {
                 cluster: Some(cluster.into()),
                 namespace: Some(namespace.into()),
+                workload: Some(workload.into()),
                 ended: true,
                 visible_teams: p.visible_teams(),
                 ..Default::default()
             };
-            let visible = self.store.workloads(&filter, 1000, 0).await.map_err(port)?;
-            if !visible.items.iter().any(|w| w.workload.as_deref() == Some(f.workload.as_str())) {
+            if self.store.workloads(&filter, 1, 0).await.map_err(port)?.total == 0 {
                 return Err(PortError::Forbidden("this workload belongs to another team".into()));
             }
         }

@@ -44,6 +44,20 @@ fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes
     })
 }
 
+/// A JSON body as `T`: 400 when it is not JSON, 422 naming the field that is wrong.
+fn json_body<T: serde::de::DeserializeOwned>(state: &AppState, body: Result<Bytes, BytesRejection>, what: &str) -> Result<T, ApiError> {
+    let body = body_bytes(body, state.config.max_body_bytes)?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    serde_path_to_error::deserialize(value).map_err(|e| ApiError::unprocessable(format!("{what}: {} at {}", e.inner(), e.path())))
+}
+
+/// A whole list as every list endpoint answers it: `{"items": [...], "total": n}`.
+fn list<T: serde::Serialize>(items: Vec<T>) -> Response {
+    let total = items.len() as i64;
+    Json(Page { items, total }).into_response()
+}
+
 /// `POST /api/v1/scans[?format=trivy]`: a raw scanner report; 201 new, 200 already stored.
 #[tracing::instrument(skip_all, fields(token = %caller.0.name))]
 pub async fn post_scan(
@@ -107,9 +121,7 @@ pub async fn get_image(
 /// `GET /api/v1/ownership-rules`.
 pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
-    let items = state.store.ownership_rules().await?;
-    let total = items.len() as i64;
-    Ok(Json(Page { items, total }).into_response())
+    Ok(list(state.store.ownership_rules().await?))
 }
 
 /// `POST /api/v1/ownership-rules` (admin): `{"kind": "repository_prefix", "pattern": "...", "team": "..."}`.
@@ -119,11 +131,7 @@ pub async fn create_rule(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
-    let body = body_bytes(body, state.config.max_body_bytes)?;
-    let value: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
-    let rule: NewRule = serde_path_to_error::deserialize(value)
-        .map_err(|e| ApiError::unprocessable(format!("ownership rule: {} at {}", e.inner(), e.path())))?;
+    let rule: NewRule = json_body(&state, body, "ownership rule")?;
     let created = state.store.add_ownership_rule(&rule, &caller.actor(), chrono::Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -132,9 +140,7 @@ pub async fn create_rule(
 /// a password is only ever named by its environment variable).
 pub async fn list_registries(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
-    let items = state.store.registries().await?;
-    let total = items.len() as i64;
-    Ok(Json(serde_json::json!({ "items": items, "total": total })).into_response())
+    Ok(list(state.store.registries().await?))
 }
 
 /// `POST /api/v1/registries` (admin): `{"name", "url", "username", "password_env", "ca_pem",
@@ -145,11 +151,7 @@ pub async fn create_registry(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
-    let body = body_bytes(body, state.config.max_body_bytes)?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
-    let mut new: crate::registry::NewRegistry = serde_path_to_error::deserialize(value)
-        .map_err(|e| ApiError::unprocessable(format!("registry: {} at {}", e.inner(), e.path())))?;
+    let mut new: crate::registry::NewRegistry = json_body(&state, body, "registry")?;
     new.validate().map_err(|e| ApiError::unprocessable(format!("registry: {e}")))?;
     let created = state.store.add_registry(&new, &caller.actor(), chrono::Utc::now()).await?;
     state.collector.refresh(&created.name, None);
@@ -228,11 +230,7 @@ pub async fn upload_nodes(
 /// collection starts.
 pub async fn create_cluster(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
-    let body = body_bytes(body, state.config.max_body_bytes)?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
-    let mut new: crate::k8s::collect::NewCluster = serde_path_to_error::deserialize(value)
-        .map_err(|e| ApiError::unprocessable(format!("cluster: {} at {}", e.inner(), e.path())))?;
+    let mut new: crate::k8s::collect::NewCluster = json_body(&state, body, "cluster")?;
     new.validate().map_err(|e| ApiError::unprocessable(format!("cluster: {e}")))?;
     state.store.add_cluster(&new, &caller.actor(), chrono::Utc::now()).await?;
     crate::k8s::collect::collect_soon(state.store.clone(), new.name.clone());
@@ -242,12 +240,10 @@ pub async fn create_cluster(State(state): State<AppState>, caller: Caller, body:
 /// `GET /api/v1/clusters`: clusters with their nodes and live pod/container counts.
 pub async fn list_clusters(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
-    let items = state.store.clusters().await?;
-    let total = items.len() as i64;
-    Ok(Json(serde_json::json!({ "items": items, "total": total })).into_response())
+    Ok(list(state.store.clusters().await?))
 }
 
-/// `GET /api/v1/workloads?cluster=&namespace=&team=&state=&ended=true&limit=&offset=`.
+/// `GET /api/v1/workloads?cluster=&namespace=&team=&state=&workload=Kind/name&ended=true&limit=&offset=`.
 pub async fn list_workloads(
     State(state): State<AppState>,
     caller: Caller,
@@ -268,6 +264,7 @@ pub async fn list_workloads(
         namespace: text("namespace"),
         team: text("team"),
         state: text("state"),
+        workload: text("workload"),
         ended: q.get("ended").is_some_and(|v| v == "true" || v == "1"),
         visible_teams: caller.principal().visible_teams(),
     };
@@ -300,9 +297,7 @@ pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> 
     let hosts = approved_hosts(&state.store).await?;
     let stale = chrono::Utc::now() - chrono::Duration::days(state.config.scan_max_age_days);
     let visible = caller.principal().visible_teams();
-    let items = state.store.unaccounted(&hosts, stale, visible.as_deref()).await?;
-    let total = items.len() as i64;
-    Ok(Json(serde_json::json!({ "items": items, "total": total })).into_response())
+    Ok(list(state.store.unaccounted(&hosts, stale, visible.as_deref()).await?))
 }
 
 /// `POST /api/v1/audit/k8s[?cluster=NAME]`: an `EventList` (the API server's audit webhook),

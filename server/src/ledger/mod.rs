@@ -237,7 +237,7 @@ pub fn load_or_create_key(config_key: Option<&str>, database_url: &str) -> anyho
 /// first time a size is asked for).
 pub async fn current_checkpoint(store: &crate::store::Store, key: &LedgerKey, witness: Option<&str>) -> Result<(i64, String), crate::store::StoreError> {
     let size = store.ledger_size().await?;
-    if let Some((_, note)) = store.ledger_checkpoints().await?.into_iter().find(|(s, _)| *s == size) {
+    if let Some(note) = store.ledger_checkpoint_at(size).await? {
         return Ok((size, note));
     }
     let leaves = store.ledger_leaves(size).await?;
@@ -245,7 +245,7 @@ pub async fn current_checkpoint(store: &crate::store::Store, key: &LedgerKey, wi
     let note = key.sign_checkpoint(size as u64, &root);
     store.store_checkpoint(size, &hex::encode(root), &note, chrono::Utc::now()).await?;
     // Another request may have stored this size first: serve what is kept.
-    let kept = store.ledger_checkpoints().await?.into_iter().find(|(s, _)| *s == size).map(|(_, n)| n).unwrap_or(note);
+    let kept = store.ledger_checkpoint_at(size).await?.unwrap_or(note);
     if let Some(w) = witness {
         if let Err(e) = push_to_witness(w, &kept).await {
             tracing::warn!(witness = w, error = %e, "the checkpoint could not be pushed to the witness");

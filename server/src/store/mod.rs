@@ -402,6 +402,11 @@ impl Store {
         dispatch!(self, ledger_recent(n))
     }
 
+    /// The signed checkpoint of one size, if kept.
+    pub async fn ledger_checkpoint_at(&self, size: i64) -> Result<Option<String>> {
+        dispatch!(self, ledger_checkpoint_at(size))
+    }
+
     /// Keeps a signed checkpoint.
     pub async fn store_checkpoint(&self, size: i64, root_hex: &str, note: &str, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, store_checkpoint(size, root_hex, note, now))
@@ -415,6 +420,8 @@ pub struct WorkloadFilter {
     pub namespace: Option<String>,
     pub team: Option<String>,
     pub state: Option<String>,
+    /// `Kind/name` of one workload.
+    pub workload: Option<String>,
     /// Include containers of ended pods.
     pub ended: bool,
     /// Limit to these teams' containers and unowned ones (developers, managers).

@@ -83,6 +83,15 @@ async fn every_shared_pod_list_uploads_with_its_counts_per_namespace_and_state()
     let again = workloads(&app, &viewer, "cluster=c0").await;
     assert_eq!(again["total"], 24);
 
+    // One workload by name; the unaccounted list groups c0's live containers without losing one.
+    let hpa = workloads(&app, &viewer, "cluster=c0&workload=Deployment%2Fe2e-hpa").await;
+    assert_eq!(hpa["total"], 1);
+    let file0: Value = serde_json::from_slice(&fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).unwrap();
+    let live: i64 = expected_states(&file0).iter().filter(|((_, st), _)| st != "terminated").map(|(_, n)| n).sum();
+    let un: Value = app.client.get(app.url("/api/v1/unaccounted")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let grouped: i64 = un["items"].as_array().unwrap().iter().filter(|e| e["cluster"] == "c0").map(|e| e["containers"].as_i64().unwrap()).sum();
+    assert_eq!(grouped, live);
+    assert!(un["items"].as_array().unwrap().iter().any(|e| e["cluster"] == "c0" && e["containers"].as_i64().unwrap() > 1), "replicas grouped");
     // Fields of one container, from the file: workload through the ReplicaSet to its Deployment,
     // the digest of a containerd imageID, runtime uid, the reason of a terminated container.
     let all = workloads(&app, &viewer, "cluster=c0&namespace=scraper").await;

@@ -244,6 +244,9 @@ fn push_workload_filter<'a>(qb: &mut QueryBuilder<'a, DB>, f: &'a WorkloadFilter
     if let Some(s) = &f.state {
         qb.push(" AND w.state = ").push_bind(s);
     }
+    if let Some(wl) = &f.workload {
+        qb.push(" AND w.workload = ").push_bind(wl);
+    }
     if let Some(teams) = &f.visible_teams {
         qb.push(" AND (w.team IS NULL");
         for t in teams {
@@ -358,6 +361,9 @@ pub async fn unaccounted(
         scanned.extend(found);
     }
     let mut out: Vec<UnaccountedEntry> = Vec::new();
+    // (cluster, namespace, workload, image, digest) → its entry in `out` (rows arrive sorted, but
+    // replicas of one workload can interleave with init containers).
+    let mut seen: HashMap<(String, String, Option<String>, String, Option<String>), usize> = HashMap::new();
     for (w, image_row) in rows {
         let mut reasons = Vec::new();
         if image_row.is_none_or(|id| !in_registry.contains(&id)) {
@@ -375,13 +381,13 @@ pub async fn unaccounted(
         if reasons.is_empty() {
             continue;
         }
-        let digest = w.digest.clone();
-        match out.iter_mut().find(|e| {
-            e.cluster == w.cluster && e.namespace == w.namespace && e.workload == w.workload && e.image == w.image && e.digest == digest
-        }) {
-            Some(e) => e.containers += 1,
-            None => out.push(UnaccountedEntry {
-                digest,
+        let key = (w.cluster.clone(), w.namespace.clone(), w.workload.clone(), w.image.clone(), w.digest.clone());
+        match seen.get(&key) {
+            Some(&i) => out[i].containers += 1,
+            None => {
+                seen.insert(key, out.len());
+                out.push(UnaccountedEntry {
+                digest: w.digest,
                 image_id: w.image_id,
                 image: w.image,
                 reasons,
@@ -390,7 +396,8 @@ pub async fn unaccounted(
                 workload: w.workload,
                 team: w.team,
                 containers: 1,
-            }),
+            })
+            }
         }
     }
     Ok(out)

@@ -85,6 +85,11 @@ pub async fn ledger_checkpoints(pool: &Pool) -> Result<Vec<(i64, String)>> {
     Ok(sqlx::query_as("SELECT size, note FROM ledger_checkpoints ORDER BY size").fetch_all(pool).await?)
 }
 
+/// The signed checkpoint of one size, if one was kept.
+pub async fn ledger_checkpoint_at(pool: &Pool, size: i64) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT note FROM ledger_checkpoints WHERE size = $1").bind(size).fetch_optional(pool).await?)
+}
+
 /// Keeps a signed checkpoint (the first one of a size stays).
 pub async fn store_checkpoint(pool: &Pool, size: i64, root_hex: &str, note: &str, now: DateTime<Utc>) -> Result<()> {
     sqlx::query("INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING")
@@ -195,11 +200,17 @@ pub async fn ledger_recent(pool: &Pool, n: i64) -> Result<Vec<LedgerRow>> {
 
 /// A workload's images over time and the people who touched it (its pods, or the object).
 pub async fn workload_forensics(pool: &Pool, cluster: &str, namespace: &str, workload: &str) -> Result<Option<WorkloadForensics>> {
-    let f = WorkloadFilter { cluster: Some(cluster.into()), namespace: Some(namespace.into()), ended: true, ..Default::default() };
+    let f = WorkloadFilter {
+        cluster: Some(cluster.into()),
+        namespace: Some(namespace.into()),
+        workload: Some(workload.into()),
+        ended: true,
+        ..Default::default()
+    };
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
     qb.push(WORKLOAD_SELECT).push(") w");
     push_workload_filter(&mut qb, &f);
-    qb.push(" AND w.workload = ").push_bind(workload).push(" ORDER BY w.first_seen");
+    qb.push(" ORDER BY w.first_seen");
     let rows: Vec<WorkloadDbRow> = qb.build_query_as().fetch_all(pool).await?;
     if rows.is_empty() {
         return Ok(None);
