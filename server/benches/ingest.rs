@@ -67,6 +67,7 @@ async fn bench_collector_store(label: &str, store: &Store) {
         password_env: None,
         ca_pem: None,
         insecure: false,
+        auth_hosts: vec![],
         approved: true,
         repositories: vec![],
     };

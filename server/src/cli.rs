@@ -133,6 +133,9 @@ pub enum ClusterCommand {
         /// PEM CA bundle of the API server.
         #[arg(long)]
         ca_file: Option<PathBuf>,
+        /// Allow plain http:// to a non-loopback API server (the token travels in clear).
+        #[arg(long)]
+        insecure: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -156,6 +159,10 @@ pub enum RegistryCommand {
         /// Allow plain http:// to a non-loopback host.
         #[arg(long)]
         insecure: bool,
+        /// A host (besides the registry's own) whose https token realm may receive the
+        /// credentials (repeatable; Docker Hub's auth.docker.io is known by default).
+        #[arg(long = "auth-host")]
+        auth_hosts: Vec<String>,
         /// Put the registry on the approved list.
         #[arg(long)]
         approved: bool,
@@ -184,6 +191,13 @@ pub enum TokenCommand {
         /// The team the token acts for (developers, managers).
         #[arg(long)]
         team: Option<String>,
+        /// Ingest tokens: a cluster whose pods, nodes and audit events it may post (repeatable;
+        /// may name a cluster not yet known: its first upload creates it).
+        #[arg(long = "cluster")]
+        clusters: Vec<String>,
+        /// Ingest tokens: a registry whose notifications it may post (repeatable).
+        #[arg(long = "registry")]
+        registries: Vec<String>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -283,21 +297,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("database {} is up to date ({})", crate::config::redact_url(&config.database_url), store.backend());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Token { command: TokenCommand::Create { name, role, team, db } } => {
+        Command::Token { command: TokenCommand::Create { name, role, team, clusters, registries, db } } => {
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
             let config = load_config(cli.config.as_ref(), &db)?;
             let store = open_store(&config).await?;
-            let secret = store.create_token(&name, role, team.as_deref(), &Actor::cli(), chrono::Utc::now()).await?;
+            let bindings = crate::store::TokenBindings { clusters, registries };
+            let secret = store.create_token(&name, role, team.as_deref(), &bindings, &Actor::cli(), chrono::Utc::now()).await?;
             println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Ingest(args) => ingest_files(cli.config.as_ref(), args).await,
-        Command::Registry { command: RegistryCommand::Add { name, url, username, password_env, ca_file, insecure, approved, repositories, db } } => {
+        Command::Registry { command: RegistryCommand::Add { name, url, username, password_env, ca_file, insecure, auth_hosts, approved, repositories, db } } => {
             let ca_pem = match &ca_file {
                 Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("--ca-file {}", f.display()))?),
                 None => None,
             };
-            let mut new = crate::registry::NewRegistry { name, url, username, password_env, ca_pem, insecure, approved, repositories };
+            let mut new = crate::registry::NewRegistry { name, url, username, password_env, ca_pem, insecure, auth_hosts, approved, repositories };
             new.validate().map_err(|e| anyhow::anyhow!("registry {e}"))?;
             let config = load_config(cli.config.as_ref(), &db)?;
             let store = open_store(&config).await?;
@@ -339,7 +354,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(cli.config.as_ref(), &db)?;
             let store = open_store(&config).await?;
             let key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url)?;
-            let (_, note) = crate::ledger::current_checkpoint(&store, &key, config.ledger_witness.as_deref()).await?;
+            let note = checkpoint_and_witness(&store, &key, config.ledger_witness.as_deref()).await?;
             print!("{note}");
             Ok(ExitCode::SUCCESS)
         }
@@ -348,7 +363,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(cli.config.as_ref(), &db)?;
             let store = open_store(&config).await?;
             let key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url)?;
-            crate::ledger::current_checkpoint(&store, &key, config.ledger_witness.as_deref()).await?;
+            checkpoint_and_witness(&store, &key, config.ledger_witness.as_deref()).await?;
             let rows = store.ledger_rows(0, i64::MAX).await?;
             let export = crate::ledger::Export {
                 origin: crate::ledger::ORIGIN.into(),
@@ -478,12 +493,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Cluster { command: ClusterCommand::Add { name, server, token_env, ca_file, db } } => {
+        Command::Cluster { command: ClusterCommand::Add { name, server, token_env, ca_file, insecure, db } } => {
             let ca_pem = match &ca_file {
                 Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("--ca-file {}", f.display()))?),
                 None => None,
             };
-            let mut new = crate::k8s::collect::NewCluster { name, server, token_env, ca_pem };
+            let mut new = crate::k8s::collect::NewCluster { name, server, token_env, ca_pem, insecure };
             new.validate().map_err(|e| anyhow::anyhow!("cluster {e}"))?;
             let config = load_config(cli.config.as_ref(), &db)?;
             let store = open_store(&config).await?;
@@ -685,4 +700,15 @@ async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs) -> anyhow:
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The current checkpoint; a new one is pushed to the witness before the command ends.
+async fn checkpoint_and_witness(store: &Store, key: &crate::ledger::LedgerKey, witness: Option<&str>) -> anyhow::Result<String> {
+    let (_, note, new) = crate::ledger::current_checkpoint(store, key, chrono::Utc::now()).await?;
+    if let (true, Some(w)) = (new, witness) {
+        if !crate::ledger::push_with_retries(w, &note, crate::ledger::WITNESS_ATTEMPTS, crate::ledger::WITNESS_TIMEOUT).await {
+            eprintln!("warning: the checkpoint could not be pushed to the witness {w}");
+        }
+    }
+    Ok(note)
 }

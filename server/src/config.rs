@@ -39,6 +39,11 @@ pub struct Config {
     pub session_idle_minutes: i64,
     /// A session ends this long after sign-in, active or not.
     pub session_absolute_hours: i64,
+    /// A signed-in person's grants are derived again from their groups and the mappings in force
+    /// once older than this (seconds; at most 60).
+    pub grants_refresh_seconds: i64,
+    /// How often `serve` verifies the whole ledger (the ledger page shows the last result).
+    pub ledger_verify_minutes: u64,
     /// How often `serve` collects every registry (a failing one backs off on its own).
     pub collect_interval_minutes: u64,
     /// Trusted cosign public keys (ECDSA P-256 PEM files), comma separated in the environment.
@@ -78,6 +83,8 @@ impl Default for Config {
             access_contact: "your Drydock administrator".into(),
             session_idle_minutes: 8 * 60,
             session_absolute_hours: 12,
+            grants_refresh_seconds: 60,
+            ledger_verify_minutes: 60,
             collect_interval_minutes: 15,
             cosign_keys: String::new(),
             promotion_mode: "label".into(),

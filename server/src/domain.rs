@@ -173,9 +173,118 @@ pub fn validate_team_name(s: &str) -> Result<(), String> {
     }
 }
 
+/// Is this URL's host a loopback address (`127.0.0.0/8`, `::1`, `localhost`)?
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Checks a server URL that will receive a secret: https, or plain http only to loopback or when
+/// the operator said `insecure`. The message names `field`.
+pub fn check_secret_url(url: &url::Url, insecure: bool, field: &str) -> Result<(), String> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) || insecure => Ok(()),
+        "http" => Err(format!("{field}: plain http:// is allowed only for loopback or with insecure (the credential would travel in clear)")),
+        other => Err(format!("{field}: scheme {other:?} is not http or https")),
+    }
+}
+
+/// A repository name in the OCI distribution grammar: path components of lowercase letters and
+/// digits joined by `.`, `_`, `__` or runs of `-`, separated by `/`; at most 255 characters.
+pub fn validate_repository_name(s: &str) -> Result<(), String> {
+    fn component(c: &str) -> bool {
+        let b = c.as_bytes();
+        if b.is_empty() || !b[0].is_ascii_alphanumeric() || !b[b.len() - 1].is_ascii_alphanumeric() {
+            return false;
+        }
+        let mut i = 0;
+        while i < b.len() {
+            let ch = b[i];
+            if ch.is_ascii_lowercase() || ch.is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            // A separator: ".", "_", "__" or one or more "-", always between alphanumerics.
+            let start = i;
+            match ch {
+                b'.' => i += 1,
+                b'_' => i += if b.get(i + 1) == Some(&b'_') { 2 } else { 1 },
+                b'-' => {
+                    while b.get(i) == Some(&b'-') {
+                        i += 1;
+                    }
+                }
+                _ => return false,
+            }
+            if i == start || !b.get(i).is_some_and(|n| n.is_ascii_lowercase() || n.is_ascii_digit()) {
+                return false;
+            }
+        }
+        true
+    }
+    if !s.is_empty() && s.len() <= 255 && s.split('/').all(component) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?} is not a repository name (lowercase letters and digits separated by '.', '_', '__', '-' or '/')",
+            s.chars().take(80).collect::<String>()
+        ))
+    }
+}
+
+/// A tag in the OCI distribution grammar: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+pub fn validate_tag(s: &str) -> Result<(), String> {
+    let b = s.as_bytes();
+    if !b.is_empty()
+        && b.len() <= 128
+        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+    {
+        Ok(())
+    } else {
+        Err(format!("{:?} is not a tag", s.chars().take(80).collect::<String>()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repository_names_follow_the_distribution_grammar() {
+        for ok in ["app", "team-a/app", "library/nginx", "a.b_c__d---e/f0", "juice-shop"] {
+            assert!(validate_repository_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "../../../../internal/admin?x=",
+            "a/../b",
+            "a//b",
+            "/a",
+            "a/",
+            "A",
+            "a?x",
+            "a#b",
+            "a%2fb",
+            "a b",
+            "a___b",
+            "-a",
+            "a-",
+            "a..b",
+            "",
+        ] {
+            assert!(validate_repository_name(bad).is_err(), "{bad}");
+        }
+        assert!(validate_repository_name(&"a".repeat(256)).is_err());
+        assert!(validate_tag("v1.2.3_rc-1").is_ok());
+        for bad in ["", ".x", "-x", "a/b", "a:b", &"a".repeat(129)] {
+            assert!(validate_tag(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn parses_docker_references() {

@@ -22,6 +22,8 @@ pub struct StoreEstate {
     pub ledger_key: Result<std::sync::Arc<crate::ledger::LedgerKey>, String>,
     /// Where new checkpoints are also sent.
     pub ledger_witness: Option<String>,
+    /// Where "now" comes from.
+    pub clock: crate::clock::SharedClock,
 }
 
 fn port(e: StoreError) -> PortError {
@@ -45,7 +47,8 @@ fn require(action: Action, team: Option<&str>) -> Result<Principal, PortError> {
         Err(PortError::Forbidden("your identity provider's groups give you no role in Drydock".into()))
     } else {
         Err(PortError::Forbidden(match (action, team) {
-            (Action::ReadTeamDetails, Some(t)) => format!("your role does not cover team {t}'s details"),
+            // Never the other team's name: a refusal must not tell what exists.
+            (Action::ReadTeamDetails, Some(_)) => "your role does not cover this team's details".into(),
             _ => "your role does not allow this page".into(),
         }))
     }
@@ -68,7 +71,7 @@ impl EstateQueries for StoreEstate {
     }
     async fn image(&self, digest: &str) -> Result<Option<ImageView>, PortError> {
         let p = require(Action::ReadEstate, None)?;
-        let mut view = self.store.image_view(digest).await.map_err(port)?;
+        let mut view = self.store.image_view(digest, p.visible_teams().as_deref()).await.map_err(port)?;
         if let Some(v) = &mut view {
             self.promotion.apply(std::slice::from_mut(&mut v.image.summary));
         }
@@ -92,8 +95,10 @@ impl EstateQueries for StoreEstate {
         self.store.ownership_rules().await.map_err(port)
     }
     async fn tokens(&self) -> Result<Vec<ApiToken>, PortError> {
-        require(Action::ManageTokens, None)?;
-        self.store.list_tokens().await.map_err(port)
+        let p = require(Action::ManageTokens, None)?;
+        let mut tokens = self.store.list_tokens().await.map_err(port)?;
+        tokens.retain(|t| t.role.parse().is_ok_and(|r| crate::auth::rbac::may_manage_token_role(&p.grants, r)));
+        Ok(tokens)
     }
     async fn role_mappings(&self) -> Result<Vec<RoleMapping>, PortError> {
         require(Action::ManageRoleMappings, None)?;
@@ -169,13 +174,13 @@ impl EstateQueries for StoreEstate {
     async fn unaccounted(&self) -> Result<Vec<app::types::UnaccountedEntry>, PortError> {
         let p = require(Action::ReadEstate, None)?;
         let hosts = crate::http::api::approved_hosts(&self.store).await.map_err(port)?;
-        let stale = chrono::Utc::now() - chrono::Duration::days(self.scan_max_age_days);
+        let stale = self.clock.now() - chrono::Duration::days(self.scan_max_age_days);
         let visible = p.visible_teams();
         self.store.unaccounted(&hosts, stale, visible.as_deref()).await.map_err(port)
     }
     async fn image_forensics(&self, digest: &str) -> Result<Option<app::types::ImageForensics>, PortError> {
         let p = require(Action::ReadEstate, None)?;
-        let mut f = self.store.image_forensics(digest).await.map_err(port)?;
+        let mut f = self.store.image_forensics(digest, p.visible_teams().as_deref()).await.map_err(port)?;
         if let Some(f) = &mut f {
             if !p.can(Action::ReadTeamDetails, f.image.team.as_deref()) {
                 require(Action::ReadTeamDetails, f.image.team.as_deref())?;
@@ -204,24 +209,41 @@ impl EstateQueries for StoreEstate {
         Ok(f)
     }
     async fn ledger(&self) -> Result<app::types::LedgerStatus, PortError> {
-        require(Action::ReadEstate, None)?;
+        let p = require(Action::ReadEstate, None)?;
         let (checkpoint, key) = match &self.ledger_key {
             Ok(k) => {
-                let (_, note) = crate::ledger::current_checkpoint(&self.store, k, self.ledger_witness.as_deref()).await.map_err(port)?;
+                let (_, note, new) = crate::ledger::current_checkpoint(&self.store, k, self.clock.now()).await.map_err(port)?;
+                if new {
+                    crate::ledger::witness_in_background(self.ledger_witness.as_deref(), &note);
+                }
                 (Some(note), Some(k.clone()))
             }
             Err(_) => (None, None),
         };
-        let public = key.as_ref().map(|k| k.public());
-        let report = crate::ledger::verify_store(&self.store, public.as_ref()).await.map_err(port)?;
+        // The verification ran on its schedule; a page view only reads its result.
+        let last = self.store.last_verification().await.map_err(port)?;
+        let size = self.store.ledger_size().await.map_err(port)?;
+        let root = match &checkpoint {
+            Some(note) => note
+                .lines()
+                .nth(2)
+                .and_then(|l| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, l).ok())
+                .map(hex::encode)
+                .unwrap_or_default(),
+            None => last.as_ref().map(|l| l.2.clone()).unwrap_or_default(),
+        };
+        let entries_visible = p.can(Action::ReadLedgerEntries, None);
         Ok(app::types::LedgerStatus {
-            size: report.size,
-            root: report.root,
+            size,
+            root,
             checkpoint,
             verifier_key: key.map(|k| k.verifier_key()),
-            checkpoints_checked: report.checkpoints_checked,
-            problem: report.error,
-            recent: self.store.ledger_recent(50).await.map_err(port)?,
+            verified_at: last.as_ref().map(|l| l.0),
+            verified_size: last.as_ref().map(|l| l.1).unwrap_or(0),
+            checkpoints_checked: last.as_ref().map(|l| l.3 as usize).unwrap_or(0),
+            problem: last.and_then(|l| l.4),
+            recent: if entries_visible { self.store.ledger_recent(50).await.map_err(port)? } else { vec![] },
+            entries_visible,
         })
     }
 }

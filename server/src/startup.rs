@@ -22,11 +22,16 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
 
 /// The router for `store` and `config`; fails on configuration that cannot work.
 pub fn app(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> anyhow::Result<axum::Router> {
-    Ok(router(state(store, config, addr)?))
+    Ok(router(state(store, config, addr, Arc::new(crate::clock::SystemClock))?))
 }
 
-/// The application's shared state (starts the background collector).
-pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> anyhow::Result<AppState> {
+/// As `app`, on a given clock (tests move it).
+pub fn app_with_clock(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, clock: crate::clock::SharedClock) -> anyhow::Result<axum::Router> {
+    Ok(router(state(store, config, addr, clock)?))
+}
+
+/// The application's shared state (starts the background collector), on `clock`.
+pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, clock: crate::clock::SharedClock) -> anyhow::Result<AppState> {
     config.check_demo()?;
     let leptos_options = leptos_options(&config, addr);
     let group_mappings = match &config.group_roles {
@@ -45,14 +50,44 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> a
     if let Err(e) = &ledger_key {
         tracing::warn!(error = %e, "ledger checkpoints cannot be signed");
     }
-    Ok(AppState { store, config, leptos_options, oidc, group_mappings: Arc::new(group_mappings), collector, promotion, ledger_key })
+    Ok(AppState { store, config, leptos_options, oidc, group_mappings: Arc::new(group_mappings), collector, promotion, ledger_key, clock })
 }
 
 /// Serves until ctrl-c / SIGTERM.
 pub async fn serve(listener: TcpListener, store: Store, config: Arc<Config>) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let state = state(store, config.clone(), addr)?;
+    let state = state(store, config.clone(), addr, Arc::new(crate::clock::SystemClock))?;
     tokio::spawn(state.collector.clone().schedule(std::time::Duration::from_secs(config.collect_interval_minutes.max(1) * 60)));
+    // The ledger is verified once before serving (the page shows a result from the start), then on
+    // a schedule: no reader's request does O(n) work.
+    let public = state.ledger_key.as_ref().ok().map(|k| k.public());
+    if let Err(e) = crate::ledger::verify_and_record(&state.store, public.as_ref(), state.clock.now()).await {
+        tracing::warn!(error = %e, "the ledger could not be verified");
+    }
+    let (store, clock, every) = (state.store.clone(), state.clock.clone(), config.ledger_verify_minutes.max(1) * 60);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::ledger::verify_and_record(&store, public.as_ref(), clock.now()).await {
+                tracing::warn!(error = %e, "the ledger could not be verified");
+            }
+        }
+    });
+    // Expired sessions (and abandoned sign-ins) are deleted every five minutes.
+    let (store, clock) = (state.store.clone(), state.clock.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            match crate::http::session::purge_expired_sessions(&store, clock.as_ref()).await {
+                Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions purged"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
+            }
+        }
+    });
     let router = router(state);
     tracing::info!("Drydock listening on http://{addr}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;

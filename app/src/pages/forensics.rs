@@ -182,10 +182,14 @@ pub fn LedgerPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(s) => view! {
-                        {match &s.problem {
-                            None => view! { <p class="verified" id="verify-result" role="status">
-                                {format!("Verified: all {} entries recomputed, {} signed checkpoints match.", s.size, s.checkpoints_checked)}</p> }.into_any(),
-                            Some(p) => view! { <p class="error" id="verify-result" role="alert">"Verification FAILED: " {p.clone()}</p> }.into_any(),
+                        {match (&s.verified_at, &s.problem) {
+                            (None, _) => view! { <p class="muted" id="verify-result" role="status">"Not verified yet: the scheduled verification has not run."</p> }.into_any(),
+                            (Some(at), None) => view! { <p class="verified" id="verify-result" role="status">
+                                {format!("Verified: all {} entries recomputed, {} signed checkpoints match (scheduled run, {}).", s.verified_size, s.checkpoints_checked, crate::format::date(at))}
+                                {(s.size > s.verified_size).then(|| format!(" {} newer entries are checked by the next run.", s.size - s.verified_size))}
+                            </p> }.into_any(),
+                            (Some(at), Some(p)) => view! { <p class="error" id="verify-result" role="alert">
+                                {format!("Verification FAILED ({}): ", crate::format::date(at))} {p.clone()}</p> }.into_any(),
                         }}
                         <dl class="facts">
                             <dt>"Entries"</dt><dd id="ledger-size">{s.size}</dd>
@@ -195,7 +199,11 @@ pub fn LedgerPage() -> impl IntoView {
                         <h2>"Latest checkpoint"</h2>
                         <pre id="checkpoint">{s.checkpoint.clone().unwrap_or_else(|| "No checkpoint: set DRYDOCK_LEDGER_KEY.".into())}</pre>
                         <h2>"Newest entries"</h2>
-                        {ledger_table(s.recent, "ledger-entries")}
+                        {if s.entries_visible {
+                            ledger_table(s.recent, "ledger-entries").into_any()
+                        } else {
+                            view! { <p class="muted" id="ledger-entries-hidden">"Raw entries name every team's subjects and people: viewers, security and admins read them. The checkpoint and proofs above are open to you."</p> }.into_any()
+                        }}
                     }.into_any(),
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }

@@ -8,6 +8,21 @@ use crate::server_fns::get_tokens;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// What an ingest token may post besides scans, in words.
+fn bindings(t: &crate::types::ApiToken) -> String {
+    if t.role != "ingest" {
+        return "—".into();
+    }
+    let mut parts = vec!["scans".to_string()];
+    if !t.clusters.is_empty() {
+        parts.push(format!("clusters {}", t.clusters.join(", ")));
+    }
+    if !t.registries.is_empty() {
+        parts.push(format!("registries {}", t.registries.join(", ")));
+    }
+    parts.join("; ")
+}
+
 /// The tokens page.
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -28,12 +43,16 @@ pub fn TokensPage() -> impl IntoView {
                             <select id="token-role" name="role"><RoleOptions with_ingest=true/></select>
                             <label for="token-team">"Team (optional)"</label>
                             <input id="token-team" name="team"/>
+                            <label for="token-clusters">"Ingest: clusters it may post pods, nodes and audit events for (comma separated)"</label>
+                            <input id="token-clusters" name="clusters" placeholder="prod-eu, staging"/>
+                            <label for="token-registries">"Ingest: registries whose notifications it may post (comma separated)"</label>
+                            <input id="token-registries" name="registries"/>
                             <button type="submit">"Create token"</button>
                         </form>
                         <h2>"Tokens"</h2>
                         <table class="data" id="tokens">
                             <thead><tr>
-                                <th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Team"</th>
+                                <th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Team"</th><th scope="col">"May post for"</th>
                                 <th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"State"</th>
                             </tr></thead>
                             <tbody>
@@ -42,6 +61,7 @@ pub fn TokensPage() -> impl IntoView {
                                         <td>{t.name.clone()}</td>
                                         <td>{t.role.clone()}</td>
                                         <td>{t.team.clone().unwrap_or_else(|| "—".into())}</td>
+                                        <td>{bindings(&t)}</td>
                                         <td>{date(&t.created_at)} " by " {t.created_by.clone()}</td>
                                         <td>{t.last_used_at.as_ref().map(date).unwrap_or_else(|| "never".into())}</td>
                                         <td>{match t.revoked_at {

@@ -46,14 +46,22 @@ pub struct LedgerRow {
 /// The ledger page: the signed checkpoint and a verification run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LedgerStatus {
+    /// Entries in the log now.
     pub size: i64,
+    /// The current checkpoint's root (hex), or the last verified one without a key.
     pub root: String,
     pub checkpoint: Option<String>,
     pub verifier_key: Option<String>,
+    /// The last scheduled verification: when, how many entries it covered, how many signed
+    /// checkpoints it checked, and its first problem (None: intact). `None` before the first run.
+    pub verified_at: Option<DateTime<Utc>>,
+    pub verified_size: i64,
     pub checkpoints_checked: usize,
-    /// None: intact; else the first problem, naming the first bad index.
     pub problem: Option<String>,
+    /// The newest entries (estate-wide readers only; empty for team-scoped roles).
     pub recent: Vec<LedgerRow>,
+    /// Whether this reader may see raw entries.
+    pub entries_visible: bool,
 }
 
 /// A workload's story (the workload forensics page).

@@ -495,6 +495,24 @@ pub struct ApiToken {
     pub created_by: String,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Ingest tokens: the clusters whose pods, nodes and audit events they may post.
+    pub clusters: Vec<String>,
+    /// Ingest tokens: the registries whose notifications they may post.
+    pub registries: Vec<String>,
+}
+
+/// A person who signed in, as the users page lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    /// `issuer#subject` (or `demo#name`): what identifies the person.
+    pub subject: String,
+    pub login: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Live sessions.
+    pub sessions: i64,
 }
 
 /// A group → role mapping as the role-mapping page lists it.

@@ -17,6 +17,9 @@ pub struct RegistryRow {
     pub approved: bool,
     /// Repositories read where the registry has no catalog.
     pub repositories: Vec<String>,
+    /// Hosts besides the registry's own whose https token realm may receive its credentials.
+    #[serde(default)]
+    pub auth_hosts: Vec<String>,
     pub status: RegistryStatus,
 }
 

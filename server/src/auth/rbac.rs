@@ -27,13 +27,16 @@ pub enum Action {
     ManageTokens,
     /// Ownership rules, registries, clusters.
     ManageEstateConfig,
-    /// Group → role mappings.
+    /// Group → role mappings; ending other people's sessions.
     ManageRoleMappings,
+    /// Raw ledger entries (every team's subjects, sign-ins, audit facts): estate-wide readers
+    /// only. Team-scoped roles may read checkpoints and proofs (hashes reveal nothing).
+    ReadLedgerEntries,
 }
 
 impl Action {
     /// Every action, for the RBAC matrix.
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::ReadEstate,
         Action::ReadTeamDetails,
         Action::SendData,
@@ -43,6 +46,7 @@ impl Action {
         Action::ManageTokens,
         Action::ManageEstateConfig,
         Action::ManageRoleMappings,
+        Action::ReadLedgerEntries,
     ];
 }
 
@@ -81,7 +85,13 @@ pub fn grant_allows(grant: &Grant, action: Action, team: Option<&str>) -> bool {
         Action::ManagePolicies => matches!(grant.role, Security | Admin),
         Action::ManageTokens => matches!(grant.role, Security | Admin),
         Action::ManageEstateConfig | Action::ManageRoleMappings => grant.role == Admin,
+        Action::ReadLedgerEntries => matches!(grant.role, Viewer | Security | Admin),
     }
+}
+
+/// May `grants` create or revoke a token of `role`? Security: ingest tokens; admin: any.
+pub fn may_manage_token_role(grants: &[Grant], role: Role) -> bool {
+    grants.iter().any(|g| g.role == Role::Admin || (g.role == Role::Security && role == Role::Ingest))
 }
 
 /// Any of `grants` allows it.

@@ -5,9 +5,14 @@ use crate::store::Store;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
 
-/// The session store over `Store`.
+/// The session store over `Store`; expiry is judged by the application's clock.
 #[derive(Debug, Clone)]
-pub struct DbSessionStore(pub Store);
+pub struct DbSessionStore(pub Store, pub crate::clock::SharedClock);
+
+/// Whose session a record is (the signed-in person's subject), so their sessions can be ended.
+fn subject_of(record: &Record) -> Option<String> {
+    record.data.get("drydock.user")?.get("user")?.get("subject")?.as_str().map(str::to_string)
+}
 
 fn backend(e: impl std::fmt::Display) -> Error {
     Error::Backend(e.to_string())
@@ -20,7 +25,7 @@ impl tower_sessions::SessionStore for DbSessionStore {
         // A clash of 128-bit random ids is astronomically unlikely; draw again if it happens.
         while !self
             .0
-            .session_create(&record.id.to_string(), &data, record.expiry_date.unix_timestamp())
+            .session_create(&record.id.to_string(), &data, record.expiry_date.unix_timestamp(), subject_of(record).as_deref())
             .await
             .map_err(backend)?
         {
@@ -32,13 +37,13 @@ impl tower_sessions::SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         self.0
-            .session_save(&record.id.to_string(), &data, record.expiry_date.unix_timestamp())
+            .session_save(&record.id.to_string(), &data, record.expiry_date.unix_timestamp(), subject_of(record).as_deref())
             .await
             .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = self.1.now().timestamp();
         let Some((data, expires)) = self.0.session_load(&id.to_string(), now).await.map_err(backend)? else {
             return Ok(None);
         };

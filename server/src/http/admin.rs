@@ -40,6 +40,7 @@ fn store_failure(back: (&str, &str), e: StoreError, what: &str) -> Response {
     match e {
         StoreError::Invalid(m) => refuse(back, StatusCode::UNPROCESSABLE_ENTITY, &m),
         StoreError::NotFound(m) => refuse(back, StatusCode::NOT_FOUND, &m),
+        StoreError::Forbidden(m) => refuse(back, StatusCode::FORBIDDEN, &m),
         other => {
             tracing::error!(error = %other, "{what} failed");
             refuse(back, StatusCode::INTERNAL_SERVER_ERROR, &format!("The {what} failed; the cause is in the server log."))
@@ -55,6 +56,15 @@ pub struct NewToken {
     name: String,
     role: String,
     team: Option<String>,
+    /// Ingest tokens: clusters they may post for (comma, space or line separated).
+    clusters: Option<String>,
+    /// Ingest tokens: registries whose notifications they may post.
+    registries: Option<String>,
+}
+
+/// A comma, space or line separated list field.
+fn list_field(v: Option<String>) -> Vec<String> {
+    v.unwrap_or_default().split([',', ' ', '\n', '\r']).map(str::trim).filter(|h| !h.is_empty()).map(str::to_string).collect()
 }
 
 /// `POST /admin/tokens`: security creates ingest tokens, admin any role. The secret is shown once.
@@ -67,11 +77,12 @@ pub async fn create_token(State(state): State<AppState>, Extension(user): Extens
         Ok(r) => r,
         Err(e) => return refuse(TOKENS, StatusCode::BAD_REQUEST, &e),
     };
-    if role != Role::Ingest && !p.can(Action::ManageRoleMappings, None) {
+    if !crate::auth::rbac::may_manage_token_role(&p.grants, role) {
         return refuse(TOKENS, StatusCode::FORBIDDEN, "Security may create ingest tokens only; ask an admin for other roles.");
     }
     let team = f.team.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    match state.store.create_token(&f.name, role, team, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+    let bindings = crate::store::TokenBindings { clusters: list_field(f.clusters), registries: list_field(f.registries) };
+    match state.store.create_token(&f.name, role, team, &bindings, &Actor(p.actor.clone()), state.clock.now()).await {
         Ok(secret) => Html(simple_page(
             "Token created",
             &format!(
@@ -90,7 +101,8 @@ pub async fn revoke_token(State(state): State<AppState>, Extension(user): Extens
         Ok(p) => p,
         Err(r) => return r,
     };
-    match state.store.revoke_token(id, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+    let may_revoke = |role: Role| crate::auth::rbac::may_manage_token_role(&p.grants, role);
+    match state.store.revoke_token(id, &may_revoke, &Actor(p.actor.clone()), state.clock.now()).await {
         Ok(()) => Redirect::to(TOKENS.0).into_response(),
         Err(e) => store_failure(TOKENS, e, "token revocation"),
     }
@@ -118,7 +130,7 @@ pub async fn add_role_mapping(State(state): State<AppState>, Extension(user): Ex
         Ok(_) => return refuse(ROLES, StatusCode::UNPROCESSABLE_ENTITY, "A group name may not contain ',' or '='."),
         Err(e) => return refuse(ROLES, StatusCode::UNPROCESSABLE_ENTITY, &e),
     };
-    match state.store.add_role_mapping(&mapping, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+    match state.store.add_role_mapping(&mapping, &Actor(p.actor.clone()), state.clock.now()).await {
         Ok(()) => Redirect::to(ROLES.0).into_response(),
         Err(e) => store_failure(ROLES, e, "role mapping"),
     }
@@ -130,7 +142,7 @@ pub async fn delete_role_mapping(State(state): State<AppState>, Extension(user):
         Ok(p) => p,
         Err(r) => return r,
     };
-    match state.store.delete_role_mapping(id, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+    match state.store.delete_role_mapping(id, &Actor(p.actor.clone()), state.clock.now()).await {
         Ok(()) => Redirect::to(ROLES.0).into_response(),
         Err(e) => store_failure(ROLES, e, "role mapping removal"),
     }
@@ -147,6 +159,8 @@ pub struct RegistryForm {
     password_env: Option<String>,
     ca_pem: Option<String>,
     insecure: Option<String>,
+    /// Token-realm hosts that may receive the credentials (comma, space or line separated).
+    auth_hosts: Option<String>,
     approved: Option<String>,
     /// One repository per line.
     repositories: Option<String>,
@@ -169,13 +183,14 @@ pub async fn add_registry(State(state): State<AppState>, Extension(user): Extens
         password_env: non_empty(f.password_env),
         ca_pem: non_empty(f.ca_pem),
         insecure: f.insecure.is_some(),
+        auth_hosts: f.auth_hosts.unwrap_or_default().split([',', ' ', '\n']).map(str::trim).filter(|h| !h.is_empty()).map(str::to_string).collect(),
         approved: f.approved.is_some(),
         repositories: f.repositories.unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
     };
     if let Err(e) = new.validate() {
         return refuse(REGISTRIES, StatusCode::UNPROCESSABLE_ENTITY, &format!("The registry was not added: {e}"));
     }
-    match state.store.add_registry(&new, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+    match state.store.add_registry(&new, &Actor(p.actor.clone()), state.clock.now()).await {
         Ok(r) => {
             state.collector.refresh(&r.name, None);
             Redirect::to(REGISTRIES.0).into_response()
@@ -205,7 +220,7 @@ pub async fn set_registry_approval(
         "0" | "false" => false,
         other => return refuse(REGISTRIES, StatusCode::BAD_REQUEST, &format!("approved must be 1 or 0, not {other:?}")),
     };
-    match state.store.set_registry_approved(&name, approved, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+    match state.store.set_registry_approved(&name, approved, &Actor(p.actor.clone()), state.clock.now()).await {
         Ok(()) => Redirect::to(REGISTRIES.0).into_response(),
         Err(e) => store_failure(REGISTRIES, e, "registry change"),
     }
@@ -220,6 +235,7 @@ pub struct ClusterForm {
     server: String,
     token_env: String,
     ca_pem: Option<String>,
+    insecure: Option<String>,
 }
 
 /// `POST /admin/clusters` (admin): configures a cluster's API server; a first collection starts.
@@ -228,11 +244,17 @@ pub async fn add_cluster(State(state): State<AppState>, Extension(user): Extensi
         Ok(p) => p,
         Err(r) => return r,
     };
-    let mut new = crate::k8s::collect::NewCluster { name: f.name, server: f.server, token_env: f.token_env, ca_pem: non_empty(f.ca_pem) };
+    let mut new = crate::k8s::collect::NewCluster {
+        name: f.name,
+        server: f.server,
+        token_env: f.token_env,
+        ca_pem: non_empty(f.ca_pem),
+        insecure: f.insecure.is_some(),
+    };
     if let Err(e) = new.validate() {
         return refuse(CLUSTERS, StatusCode::UNPROCESSABLE_ENTITY, &format!("The cluster was not added: {e}"));
     }
-    match state.store.add_cluster(&new, &Actor(p.actor.clone()), chrono::Utc::now()).await {
+    match state.store.add_cluster(&new, &Actor(p.actor.clone()), state.clock.now()).await {
         Ok(()) => {
             crate::k8s::collect::collect_soon(state.store.clone(), new.name.clone());
             Redirect::to(CLUSTERS.0).into_response()

@@ -75,7 +75,7 @@ pub async fn post_scan(
     }
     let report = ingest::parse(&body, format)?;
     let sha = sha256_hex(&body);
-    let outcome = state.store.ingest_report(&report, &sha, &caller.actor(), chrono::Utc::now()).await?;
+    let outcome = state.store.ingest_report(&report, &sha, &caller.actor(), state.clock.now()).await?;
     let status = match outcome {
         IngestOutcome::Created(_) => StatusCode::CREATED,
         IngestOutcome::Duplicate(_) => StatusCode::OK,
@@ -108,9 +108,10 @@ pub async fn get_image(
 ) -> Result<Json<app::types::ImageDetail>, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     crate::domain::Digest::parse(&digest).map_err(ApiError::bad_request)?;
+    let visible = caller.principal().visible_teams();
     let mut image = state
         .store
-        .image_detail(&digest)
+        .image_detail(&digest, visible.as_deref())
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no image has digest {digest}")))?;
     caller.require(Action::ReadTeamDetails, image.summary.team.as_deref())?;
@@ -132,7 +133,7 @@ pub async fn create_rule(
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
     let rule: NewRule = json_body(&state, body, "ownership rule")?;
-    let created = state.store.add_ownership_rule(&rule, &caller.actor(), chrono::Utc::now()).await?;
+    let created = state.store.add_ownership_rule(&rule, &caller.actor(), state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -153,7 +154,7 @@ pub async fn create_registry(
     caller.require(Action::ManageEstateConfig, None)?;
     let mut new: crate::registry::NewRegistry = json_body(&state, body, "registry")?;
     new.validate().map_err(|e| ApiError::unprocessable(format!("registry: {e}")))?;
-    let created = state.store.add_registry(&new, &caller.actor(), chrono::Utc::now()).await?;
+    let created = state.store.add_registry(&new, &caller.actor(), state.clock.now()).await?;
     state.collector.refresh(&created.name, None);
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -168,14 +169,14 @@ pub async fn registry_events(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require(Action::SendData, None)?;
+    caller.require_registry(&name)?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
     let reg = state
         .store
         .registry_by_name(&name)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no registry is named {name:?}; add it first (POST /api/v1/registries)")))?;
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let parsed = crate::registry::notify::parse(&body, now).map_err(ApiError::unprocessable)?;
     let (repos, new) = state.store.record_registry_events(reg.id, &reg.name, &parsed.events, &caller.actor(), now).await?;
     for r in &repos {
@@ -184,11 +185,34 @@ pub async fn registry_events(
     Ok(Json(serde_json::json!({ "recorded": new, "duplicates": parsed.events.len() - new, "ignored": parsed.ignored })).into_response())
 }
 
-/// A Kubernetes upload from a caller who may send data: 400 not JSON, 422 not a pod or node list.
-fn kube_upload(state: &AppState, caller: &Caller, body: Result<Bytes, BytesRejection>) -> Result<crate::k8s::Upload, ApiError> {
+/// A cluster name from a path or query: the team-name grammar (lowercase, digits, dashes).
+fn cluster_name(name: &str) -> Result<(), ApiError> {
+    crate::domain::validate_team_name(name).map_err(|e| ApiError::bad_request(format!("cluster: {}", e.replace("team", "cluster"))))
+}
+
+/// May `caller` post for cluster `name`? (Bindings of ingest tokens; collected clusters refused.)
+/// Answers whether the cluster existed before.
+async fn authorise_cluster(state: &AppState, caller: &Caller, name: &str) -> Result<bool, ApiError> {
     caller.require(Action::SendData, None)?;
+    cluster_name(name)?;
+    let server = state.store.cluster_server(name).await?;
+    caller.require_cluster(name, server.clone().flatten().as_deref())?;
+    Ok(server.is_some())
+}
+
+/// A Kubernetes upload from a caller who may post for `cluster`: 400 not JSON, 422 not a pod or
+/// node list. Answers the upload and whether the cluster existed before.
+async fn kube_upload(
+    state: &AppState,
+    caller: &Caller,
+    cluster: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(crate::k8s::Upload, bool), ApiError> {
+    let existed = authorise_cluster(state, caller, cluster).await?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
-    crate::k8s::parse(&body).map_err(|e| if e.starts_with("the body is not valid JSON") { ApiError::bad_request(e) } else { ApiError::unprocessable(e) })
+    let upload = crate::k8s::parse(&body)
+        .map_err(|e| if e.starts_with("the body is not valid JSON") { ApiError::bad_request(e) } else { ApiError::unprocessable(e) })?;
+    Ok((upload, existed))
 }
 
 /// `POST /api/v1/clusters/{name}/pods`: a `PodList` (`kubectl get pods -A -o json`: the
@@ -200,12 +224,12 @@ pub async fn upload_pods(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let upload = match kube_upload(&state, &caller, body)? {
-        crate::k8s::Upload::Pods(p) => p,
-        crate::k8s::Upload::Nodes(_) => return Err(ApiError::unprocessable("this is a node list: send it to .../nodes")),
+    let upload = match kube_upload(&state, &caller, &name, body).await? {
+        (crate::k8s::Upload::Pods(p), existed) => (p, existed),
+        (crate::k8s::Upload::Nodes(_), _) => return Err(ApiError::unprocessable("this is a node list: send it to .../nodes")),
     };
-    let existed = state.store.clusters().await?.iter().any(|c| c.name == name);
-    let (pods, containers, ended) = state.store.store_pods(&name, &upload, &caller.actor(), chrono::Utc::now()).await?;
+    let (upload, existed) = upload;
+    let (pods, containers, ended) = state.store.store_pods(&name, &upload, &caller.actor(), state.clock.now()).await?;
     let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(serde_json::json!({ "cluster": name, "scope": upload.scope.label(), "pods": pods, "containers": containers, "ended": ended })))
         .into_response())
@@ -218,11 +242,11 @@ pub async fn upload_nodes(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let nodes = match kube_upload(&state, &caller, body)? {
-        crate::k8s::Upload::Nodes(n) => n,
-        crate::k8s::Upload::Pods(_) => return Err(ApiError::unprocessable("this is a pod list: send it to .../pods")),
+    let nodes = match kube_upload(&state, &caller, &name, body).await? {
+        (crate::k8s::Upload::Nodes(n), _) => n,
+        (crate::k8s::Upload::Pods(_), _) => return Err(ApiError::unprocessable("this is a pod list: send it to .../pods")),
     };
-    let n = state.store.store_nodes(&name, &nodes, &caller.actor(), chrono::Utc::now()).await?;
+    let n = state.store.store_nodes(&name, &nodes, &caller.actor(), state.clock.now()).await?;
     Ok(Json(serde_json::json!({ "cluster": name, "nodes": n })).into_response())
 }
 
@@ -232,7 +256,7 @@ pub async fn create_cluster(State(state): State<AppState>, caller: Caller, body:
     caller.require(Action::ManageEstateConfig, None)?;
     let mut new: crate::k8s::collect::NewCluster = json_body(&state, body, "cluster")?;
     new.validate().map_err(|e| ApiError::unprocessable(format!("cluster: {e}")))?;
-    state.store.add_cluster(&new, &caller.actor(), chrono::Utc::now()).await?;
+    state.store.add_cluster(&new, &caller.actor(), state.clock.now()).await?;
     crate::k8s::collect::collect_soon(state.store.clone(), new.name.clone());
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "name": new.name, "server": new.server, "token_env": new.token_env }))).into_response())
 }
@@ -295,7 +319,7 @@ pub async fn approved_hosts(store: &crate::store::Store) -> Result<Vec<String>, 
 pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     let hosts = approved_hosts(&state.store).await?;
-    let stale = chrono::Utc::now() - chrono::Duration::days(state.config.scan_max_age_days);
+    let stale = state.clock.now() - chrono::Duration::days(state.config.scan_max_age_days);
     let visible = caller.principal().visible_teams();
     Ok(list(state.store.unaccounted(&hosts, stale, visible.as_deref()).await?))
 }
@@ -309,13 +333,15 @@ pub async fn k8s_audit(
     RawQuery(raw): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require(Action::SendData, None)?;
     let q = query_map(raw);
     let cluster = q.get("cluster").cloned().unwrap_or_else(|| "default".into());
-    crate::domain::validate_team_name(&cluster).map_err(|e| ApiError::bad_request(format!("cluster: {}", e.replace("team", "cluster"))))?;
+    // Audit events are about the cluster, not its pod state: a collected cluster may receive them.
+    caller.require(Action::SendData, None)?;
+    cluster_name(&cluster)?;
+    caller.require_cluster(&cluster, None)?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
     let facts = crate::k8s::audit::parse(&body).map_err(ApiError::unprocessable)?;
-    let new = state.store.record_k8s_audit(&cluster, &facts, &caller.actor(), chrono::Utc::now()).await?;
+    let new = state.store.record_k8s_audit(&cluster, &facts, &caller.actor(), state.clock.now()).await?;
     let status = if new > 0 { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(serde_json::json!({ "cluster": cluster, "events": facts.len(), "recorded": new }))).into_response())
 }
@@ -328,14 +354,17 @@ fn ledger_key(state: &AppState) -> Result<Arc<crate::ledger::LedgerKey>, ApiErro
 pub async fn ledger_checkpoint(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     let key = ledger_key(&state)?;
-    let (_, note) = crate::ledger::current_checkpoint(&state.store, &key, state.config.ledger_witness.as_deref()).await?;
+    let (_, note, new) = crate::ledger::current_checkpoint(&state.store, &key, state.clock.now()).await?;
+    if new {
+        crate::ledger::witness_in_background(state.config.ledger_witness.as_deref(), &note);
+    }
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
 }
 
 /// `GET /api/v1/ledger/entries?start=S&end=E` (end exclusive, at most 10,000 a call).
 pub async fn ledger_entries(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     use base64::Engine as _;
-    caller.require(Action::ReadEstate, None)?;
+    caller.require(Action::ReadLedgerEntries, None)?;
     let q = query_map(raw);
     let size = state.store.ledger_size().await?;
     let start = int_param(&q, "start", 0)?;
@@ -381,8 +410,7 @@ pub async fn ledger_inclusion(State(state): State<AppState>, caller: Caller, Raw
     if size > head || index >= size {
         return Err(ApiError::bad_request(format!("need index < size <= {head} (the log's size), got index {index}, size {size}")));
     }
-    let leaves = state.store.ledger_leaves(size).await?;
-    let proof = crate::ledger::merkle::inclusion_proof(index as usize, &leaves);
+    let proof = crate::ledger::inclusion_proof(&state.store, index, size).await?;
     Ok(Json(serde_json::json!({ "index": index, "size": size, "hashes": b64_hashes(&proof) })).into_response())
 }
 
@@ -396,9 +424,30 @@ pub async fn ledger_consistency(State(state): State<AppState>, caller: Caller, R
     if from < 1 || from > to || to > head {
         return Err(ApiError::bad_request(format!("need 1 <= from <= to <= {head} (the log's size), got from {from}, to {to}")));
     }
-    let leaves = state.store.ledger_leaves(to).await?;
-    let proof = crate::ledger::merkle::consistency_proof(from as usize, &leaves);
+    let proof = crate::ledger::consistency_proof(&state.store, from, to).await?;
     Ok(Json(serde_json::json!({ "from": from, "to": to, "hashes": b64_hashes(&proof) })).into_response())
+}
+
+/// `GET /api/v1/tokens`: security sees ingest tokens, admin every token; each with its bindings,
+/// never its secret.
+pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Action::ManageTokens, None)?;
+    let grants = caller.principal().grants;
+    let items: Vec<serde_json::Value> = state
+        .store
+        .list_tokens()
+        .await?
+        .into_iter()
+        .filter(|t| t.role.parse().is_ok_and(|r| crate::auth::rbac::may_manage_token_role(&grants, r)))
+        .map(|t| {
+            serde_json::json!({
+                "id": t.id, "name": t.name, "role": t.role, "team": t.team, "clusters": t.clusters,
+                "registries": t.registries, "created_at": t.created_at, "last_used_at": t.last_used_at,
+                "revoked_at": t.revoked_at,
+            })
+        })
+        .collect();
+    Ok(list(items))
 }
 
 /// Unknown API paths answer JSON, not the HTML 404 page.

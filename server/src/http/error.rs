@@ -63,6 +63,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(m) => ApiError::not_found(m),
             StoreError::Invalid(m) => ApiError::unprocessable(m),
+            StoreError::Forbidden(m) => ApiError::forbidden(m),
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error; the cause is in the server log")

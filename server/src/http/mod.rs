@@ -31,6 +31,8 @@ pub struct AppState {
     pub promotion: crate::registry::Promotion,
     /// The ledger's signing key, or why there is none (PostgreSQL without DRYDOCK_LEDGER_KEY).
     pub ledger_key: Result<Arc<crate::ledger::LedgerKey>, String>,
+    /// Where "now" comes from (tests move it).
+    pub clock: crate::clock::SharedClock,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -76,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ledger/entries", get(api::ledger_entries))
         .route("/ledger/proof/inclusion", get(api::ledger_inclusion))
         .route("/ledger/proof/consistency", get(api::ledger_consistency))
+        .route("/tokens", get(api::list_tokens))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
 
@@ -96,12 +99,13 @@ pub fn router(state: AppState) -> Router {
         scan_max_age_days: state.config.scan_max_age_days,
         ledger_key: state.ledger_key.clone(),
         ledger_witness: state.config.ledger_witness.clone(),
+        clock: state.clock.clone(),
     });
     let context = move || leptos::prelude::provide_context(estate.clone());
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
 
-    let sessions = tower_sessions::SessionManagerLayer::new(crate::auth::session_store::DbSessionStore(state.store.clone()))
+    let sessions = tower_sessions::SessionManagerLayer::new(crate::auth::session_store::DbSessionStore(state.store.clone(), state.clock.clone()))
         .with_name("drydock_session")
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)

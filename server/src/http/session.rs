@@ -17,6 +17,12 @@ use tower_sessions::Session;
 
 const USER_KEY: &str = "drydock.user";
 const PENDING_KEY: &str = "drydock.oidc_pending";
+/// When the pending sign-in started (unix seconds, the application's clock).
+const PENDING_AT_KEY: &str = "drydock.oidc_pending_at";
+/// A started sign-in must come back within this many seconds.
+pub const PENDING_SIGN_IN_SECONDS: i64 = 10 * 60;
+/// Most characters of an identity provider's error text kept in the ledger.
+const PROVIDER_TEXT_MAX: usize = 256;
 
 /// What the session remembers about the signed-in person.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,6 +34,12 @@ pub struct SessionUser {
     pub signed_in_at: i64,
     /// Unix seconds of the last recorded activity (refreshes the idle expiry).
     pub active_at: i64,
+    /// Unix seconds when the grants were last derived from the groups and the mappings in force.
+    #[serde(default)]
+    pub grants_at: i64,
+    /// A demo sign-in keeps the role it chose (it has no groups to derive grants from).
+    #[serde(default)]
+    pub demo: bool,
 }
 
 /// The person behind a request, put into the request's extensions for pages and server functions.
@@ -36,22 +48,33 @@ pub struct CurrentUser {
     pub principal: Option<Principal>,
 }
 
-fn now_unix() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 /// Reads the session's user (ending the session past its absolute lifetime) into `CurrentUser`.
+/// Grants are derived again from the stored groups and the mappings in force once they are older
+/// than `grants_refresh_seconds` (a minute), so a removed mapping stops granting within a minute.
 pub async fn identify(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
     let mut current = CurrentUser::default();
     if let Ok(Some(mut u)) = session.get::<SessionUser>(USER_KEY).await {
-        let now = now_unix();
+        let now = state.clock.now().timestamp();
         if now - u.signed_in_at > state.config.session_absolute_hours * 3600 {
             let _ = session.flush().await;
         } else {
+            let mut dirty = false;
+            if !u.demo && now - u.grants_at >= state.config.grants_refresh_seconds {
+                let grants = grants_for(&u.groups, &mappings(&state).await);
+                if grants != u.principal.grants {
+                    tracing::info!(actor = %u.principal.actor, "grants changed with the role mappings");
+                }
+                u.principal.grants = grants;
+                u.grants_at = now;
+                dirty = true;
+            }
             // Reading is not activity for tower-sessions; rewrite at most every 5 minutes so the
             // idle expiry moves without a database write on every request.
             if now - u.active_at > 300 {
                 u.active_at = now;
+                dirty = true;
+            }
+            if dirty {
                 let _ = session.insert(USER_KEY, &u).await;
             }
             current.principal = Some(u.principal);
@@ -83,20 +106,31 @@ pub async fn page_gate(State(state): State<AppState>, req: Request, next: Next) 
 }
 
 /// CSRF defence for cookie-authenticated changes: besides SameSite=Lax cookies, a state-changing
-/// request without a bearer token must come from our own origin (Origin, else Referer).
+/// request must come from our own origin (Origin, else Referer) unless a valid bearer token
+/// authenticates it (a browser never sends one by itself; a junk `Authorization` header does
+/// not switch the check off).
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("bearer "));
     // The REST API under /api/v1 authenticates by bearer token only, never by cookie.
     let token_api = req.uri().path().starts_with("/api/v1/");
-    if safe || bearer || token_api || same_origin(req.headers(), &state) {
+    if safe || token_api || same_origin(req.headers(), &state) || valid_bearer(&state, req.headers()).await {
         return next.run(req).await;
     }
     (StatusCode::FORBIDDEN, Html(simple_page("Request refused", "<p>This change did not come from a Drydock page (its Origin or Referer is missing or foreign), so it was refused to protect you from cross-site request forgery.</p>"))).into_response()
+}
+
+/// Does a valid, live API token authenticate this request?
+async fn valid_bearer(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(secret) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
+        return false;
+    };
+    matches!(state.store.verify_token(secret, state.clock.now()).await, Ok(Some(_)))
 }
 
 fn same_origin(headers: &HeaderMap, state: &AppState) -> bool {
@@ -160,11 +194,72 @@ pub struct LoginQuery {
     return_to: Option<String>,
 }
 
-/// Only local paths: never an open redirect.
-fn safe_return(to: Option<&str>) -> String {
+/// Only local paths: never an open redirect. A target is kept only when it is a path starting
+/// with exactly one `/` and holds no control character, whitespace or backslash — checked on
+/// the text as given and once percent-decoded (browsers and proxies decode). Anything else is `/`.
+pub fn safe_return(to: Option<&str>) -> String {
+    fn plain_path(t: &str) -> bool {
+        t.starts_with('/') && !t.starts_with("//") && !t.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    }
+    fn percent_decoded(t: &str) -> String {
+        let b = t.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            match (b[i], b.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())) {
+                (b'%', Some(v)) => {
+                    out.push(v);
+                    i += 3;
+                }
+                (c, _) => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
     match to {
-        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.starts_with("/\\") && !t.starts_with("/auth/") => t.to_string(),
+        Some(t) if plain_path(t) && plain_path(&percent_decoded(t)) && !t.starts_with("/auth/") => t.to_string(),
         _ => "/".into(),
+    }
+}
+
+/// Deletes expired sessions (run on a schedule by `serve`); how many went.
+pub async fn purge_expired_sessions(store: &crate::store::Store, clock: &dyn crate::clock::Clock) -> Result<u64, crate::store::StoreError> {
+    store.session_delete_expired(clock.now().timestamp()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return;
+
+    #[test]
+    fn return_to_accepts_only_plain_local_paths() {
+        for ok in ["/", "/images", "/teams/payments?tab=images#top", "/images?offset=100&limit=50", "/repositories/127.0.0.1%3A5000%2Fapp"] {
+            assert_eq!(safe_return(Some(ok)), ok, "{ok:?}");
+        }
+        for trick in [
+            "/\t/evil.example",
+            "/\r\n/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/%09/evil.example",
+            "/%2f/evil.example",
+            "/%5c/evil.example",
+            "/%0d%0aLocation:%20http://evil.example",
+            "https://evil.example/",
+            "http:/evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            " /images",
+            "/ /evil.example",
+            "",
+            "/auth/login",
+        ] {
+            assert_eq!(safe_return(Some(trick)), "/", "{trick:?}");
+        }
+        assert_eq!(safe_return(None), "/");
     }
 }
 
@@ -174,7 +269,12 @@ pub async fn login(State(state): State<AppState>, session: Session, Query(q): Qu
     if let Some(oidc) = &state.oidc {
         return match oidc.begin(&return_to).await {
             Ok((url, pending)) => {
-                if session.insert(PENDING_KEY, &pending).await.is_err() {
+                // An anonymous browser's session lives only as long as a sign-in may take.
+                let now = state.clock.now().timestamp();
+                let until = time::OffsetDateTime::from_unix_timestamp(now + PENDING_SIGN_IN_SECONDS)
+                    .unwrap_or_else(|_| time::OffsetDateTime::now_utc() + time::Duration::seconds(PENDING_SIGN_IN_SECONDS));
+                session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(until)));
+                if session.insert(PENDING_KEY, &pending).await.is_err() || session.insert(PENDING_AT_KEY, now).await.is_err() {
                     return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The session could not be saved.");
                 }
                 Redirect::to(&url).into_response()
@@ -208,25 +308,42 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
     let Some(oidc) = &state.oidc else { return error_page(StatusCode::NOT_FOUND, "Sign-in is not configured.") };
     // The pending login is single-use: removed before anything else, so a replay finds nothing.
     let pending: Option<PendingLogin> = session.remove(PENDING_KEY).await.ok().flatten();
+    let started_at: Option<i64> = session.remove(PENDING_AT_KEY).await.ok().flatten();
+    let now = state.clock.now();
+    let Some(pending) = pending else {
+        // Nothing was started here: anyone can send this request, so it writes nothing lasting
+        // (a log line only) and the anonymous session it may have made goes.
+        let reason = match &q.error {
+            Some(e) => format!("the identity provider refused: {}", cut(&format!("{e} {}", q.error_description.as_deref().unwrap_or("")), PROVIDER_TEXT_MAX)),
+            None => "no sign-in was started in this browser (or it was already used)".to_string(),
+        };
+        tracing::warn!(%reason, "sign-in callback without a started sign-in refused");
+        let _ = session.flush().await;
+        return error_page(StatusCode::BAD_REQUEST, &format!("Sign-in failed: {reason}. Nothing was signed in; try again from the start."));
+    };
     let result: Result<VerifiedIdentity, String> = async {
-        if let Some(e) = &q.error {
-            return Err(format!("the identity provider refused: {e} {}", q.error_description.as_deref().unwrap_or("")));
+        if started_at.is_none_or(|t| now.timestamp() - t > PENDING_SIGN_IN_SECONDS) {
+            return Err(format!("the sign-in took longer than {} minutes and expired", PENDING_SIGN_IN_SECONDS / 60));
         }
-        let pending = pending.as_ref().ok_or("no sign-in was started in this browser (or it was already used)")?;
+        if let Some(e) = &q.error {
+            let text = format!("{e} {}", q.error_description.as_deref().unwrap_or(""));
+            return Err(format!("the identity provider refused: {}", cut(text.trim(), PROVIDER_TEXT_MAX)));
+        }
         let code = q.code.as_deref().ok_or("the response carries no code")?;
         let st = q.state.as_deref().ok_or("the response carries no state")?;
-        oidc.complete(pending, code, st, q.iss.as_deref()).await.map_err(|e| e.to_string())
+        oidc.complete(&pending, code, st, q.iss.as_deref()).await.map_err(|e| e.to_string())
     }
     .await;
-    let now = chrono::Utc::now();
     let identity = match result {
         Ok(i) => i,
         Err(reason) => {
             tracing::warn!(%reason, "sign-in failed");
+            let reason = cut(&reason, 2 * PROVIDER_TEXT_MAX);
             let _ = state
                 .store
                 .record_auth_event(None, &Actor("anonymous".into()), "auth.sign_in_failed", serde_json::json!({ "reason": reason }), now)
                 .await;
+            let _ = session.flush().await;
             return error_page(StatusCode::BAD_REQUEST, &format!("Sign-in failed: {reason}. Nothing was signed in; try again from the start."));
         }
     };
@@ -239,7 +356,15 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
     };
     let display = identity.login.clone().or(identity.name.clone()).or(identity.email.clone()).unwrap_or(identity.subject.clone());
     let principal = Principal { actor: format!("user:{display}"), display, grants };
-    establish(&state, &session, principal, user, identity.groups, pending.map(|p| p.return_to).unwrap_or_else(|| "/".into())).await
+    establish(&state, &session, principal, user, identity.groups, pending.return_to, false).await
+}
+
+/// At most `max` characters of `s` (an ellipsis marks the cut).
+fn cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
 }
 
 async fn establish(
@@ -249,12 +374,14 @@ async fn establish(
     user: SignedInUser,
     groups: Vec<String>,
     return_to: String,
+    demo: bool,
 ) -> Response {
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     // A new session id at sign-in: a session fixed before sign-in is worth nothing after.
     if session.cycle_id().await.is_err() {
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The session could not be renewed.");
     }
+    session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes))));
     let roles: Vec<&Grant> = principal.grants.iter().collect();
     if let Err(e) = state
         .store
@@ -270,7 +397,7 @@ async fn establish(
         tracing::error!(error = %e, "sign-in could not be recorded");
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The sign-in could not be recorded, so it was refused.");
     }
-    let u = SessionUser { principal, user, groups, signed_in_at: now.timestamp(), active_at: now.timestamp() };
+    let u = SessionUser { principal, user, groups, signed_in_at: now.timestamp(), active_at: now.timestamp(), grants_at: now.timestamp(), demo };
     if session.insert(USER_KEY, &u).await.is_err() {
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The session could not be saved.");
     }
@@ -282,7 +409,7 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
     if let Ok(Some(u)) = session.get::<SessionUser>(USER_KEY).await {
         let _ = state
             .store
-            .record_auth_event(Some(&u.user), &Actor(u.principal.actor.clone()), "auth.signed_out", serde_json::json!({}), chrono::Utc::now())
+            .record_auth_event(Some(&u.user), &Actor(u.principal.actor.clone()), "auth.signed_out", serde_json::json!({}), state.clock.now())
             .await;
     }
     let _ = session.flush().await;
@@ -358,7 +485,7 @@ pub async fn demo_sign_in(State(state): State<AppState>, session: Session, Form(
         grants: vec![Grant { role, team: team.map(str::to_string) }],
     };
     let user = SignedInUser { subject: format!("demo#{display}"), login: Some(display), name: None, email: None };
-    establish(&state, &session, principal, user, vec![], f.return_to.unwrap_or_else(|| "/".into())).await
+    establish(&state, &session, principal, user, vec![], f.return_to.unwrap_or_else(|| "/".into()), true).await
 }
 
 fn error_page(status: StatusCode, message: &str) -> Response {

@@ -26,6 +26,9 @@ pub struct NewCluster {
     pub token_env: String,
     #[serde(default)]
     pub ca_pem: Option<String>,
+    /// Allow plain http:// to a non-loopback API server.
+    #[serde(default)]
+    pub insecure: bool,
 }
 
 impl NewCluster {
@@ -37,6 +40,7 @@ impl NewCluster {
         if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
             return Err("server: the API server's https:// URL".into());
         }
+        crate::domain::check_secret_url(&url, self.insecure, "server")?;
         self.server = url.as_str().trim_end_matches('/').to_string();
         if self.token_env.is_empty() || !self.token_env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err("token_env: the NAME of the environment variable holding the bearer token".into());
@@ -142,15 +146,22 @@ mod tests {
 
     #[test]
     fn cluster_validation_names_the_field() {
-        let mut ok = NewCluster { name: "prod".into(), server: "https://10.0.0.1:6443/".into(), token_env: "PROD_TOKEN".into(), ca_pem: None };
+        let mut ok = NewCluster { name: "prod".into(), server: "https://10.0.0.1:6443/".into(), token_env: "PROD_TOKEN".into(), ca_pem: None, insecure: false };
         ok.validate().unwrap();
         assert_eq!(ok.server, "https://10.0.0.1:6443");
         let mut bad = NewCluster { token_env: "a b".into(), ..ok.clone() };
         assert!(bad.validate().unwrap_err().starts_with("token_env"));
         let mut bad = NewCluster { server: "ftp://x".into(), ..ok.clone() };
         assert!(bad.validate().unwrap_err().starts_with("server"));
-        let mut bad = NewCluster { ca_pem: Some("junk".into()), ..ok };
+        let mut bad = NewCluster { ca_pem: Some("junk".into()), ..ok.clone() };
         assert!(bad.validate().unwrap_err().starts_with("ca_pem"));
+        // The bearer token never travels in clear to another host unless the operator says so.
+        let mut clear = NewCluster { server: "http://10.0.0.1:6443".into(), ..ok.clone() };
+        assert!(clear.validate().unwrap_err().contains("plain http"), "http to another host is refused");
+        clear.insecure = true;
+        clear.validate().unwrap();
+        let mut local = NewCluster { server: "http://127.0.0.1:8001".into(), ..ok };
+        local.validate().unwrap();
     }
 }
 

@@ -97,6 +97,102 @@ fn subproof(m: usize, leaves: &[Hash], b: bool) -> Vec<Hash> {
     }
 }
 
+/// Where the hashes of perfect subtrees come from: the subtree of `2^level` leaves starting at leaf
+/// `idx * 2^level` (level 0: the leaf itself). The ledger stores them as entries are appended, so
+/// a root or proof needs O(log n) of them, never every leaf.
+pub trait NodeSource {
+    fn node(&mut self, level: u32, idx: u64) -> Hash;
+}
+
+/// Records which nodes a computation asks for (answering zeros): the first pass of a two-pass
+/// read, so the store fetches them all in one query.
+#[derive(Default)]
+pub struct NodeRecorder(pub std::collections::BTreeSet<(u32, u64)>);
+
+impl NodeSource for NodeRecorder {
+    fn node(&mut self, level: u32, idx: u64) -> Hash {
+        self.0.insert((level, idx));
+        [0; 32]
+    }
+}
+
+/// Nodes fetched beforehand (a missing one answers zeros, which no proof then verifies against).
+pub struct NodeMap(pub std::collections::HashMap<(u32, u64), Hash>);
+
+impl NodeSource for NodeMap {
+    fn node(&mut self, level: u32, idx: u64) -> Hash {
+        self.0.get(&(level, idx)).copied().unwrap_or([0; 32])
+    }
+}
+
+/// MTH of the `size` leaves starting at `start` (a subtree of the RFC 6962 recursion, so its
+/// power-of-two parts are aligned).
+pub fn subtree_root<S: NodeSource>(s: &mut S, start: u64, size: u64) -> Hash {
+    match size {
+        0 => Sha256::digest([]).into(),
+        n if n.is_power_of_two() && start % n == 0 => s.node(n.trailing_zeros(), start / n),
+        n => {
+            let k = split(n as usize) as u64;
+            let left = subtree_root(s, start, k);
+            let right = subtree_root(s, start + k, n - k);
+            node_hash(&left, &right)
+        }
+    }
+}
+
+/// PATH(m, D[start..start+n]) from stored nodes.
+pub fn inclusion_proof_from<S: NodeSource>(s: &mut S, start: u64, m: u64, n: u64) -> Vec<Hash> {
+    if n <= 1 {
+        return vec![];
+    }
+    let k = split(n as usize) as u64;
+    if m < k {
+        let mut p = inclusion_proof_from(s, start, m, k);
+        p.push(subtree_root(s, start + k, n - k));
+        p
+    } else {
+        let mut p = inclusion_proof_from(s, start + k, m - k, n - k);
+        p.push(subtree_root(s, start, k));
+        p
+    }
+}
+
+/// PROOF(m, D[n]) from stored nodes.
+pub fn consistency_proof_from<S: NodeSource>(s: &mut S, m: u64, n: u64) -> Vec<Hash> {
+    if m == 0 || m >= n {
+        return vec![];
+    }
+    subproof_from(s, 0, m, n, true)
+}
+
+fn subproof_from<S: NodeSource>(s: &mut S, start: u64, m: u64, n: u64, b: bool) -> Vec<Hash> {
+    if m == n {
+        return if b { vec![] } else { vec![subtree_root(s, start, n)] };
+    }
+    let k = split(n as usize) as u64;
+    if m <= k {
+        let mut p = subproof_from(s, start, m, k, b);
+        p.push(subtree_root(s, start + k, n - k));
+        p
+    } else {
+        let mut p = subproof_from(s, start + k, m - k, n - k, false);
+        p.push(subtree_root(s, start, k));
+        p
+    }
+}
+
+/// The perfect subtrees completed by appending leaf `index` (level ≥ 1, bottom up): for each,
+/// (level, idx, the left sibling's node (level - 1, 2 idx)); the right one is the node just made.
+pub fn completed_by(index: u64) -> Vec<(u32, u64)> {
+    let mut out = Vec::new();
+    let mut level = 1;
+    while (index + 1) % (1u64 << level) == 0 {
+        out.push((level, (index + 1) / (1u64 << level) - 1));
+        level += 1;
+    }
+    out
+}
+
 /// Verifies an inclusion proof (RFC 9162 §2.1.3.2).
 pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
     if index >= size {
@@ -204,6 +300,34 @@ mod tests {
                 if m < n {
                     assert!(!verify_consistency(m as u64, n as u64, &leaf_hash(b"x"), &r, &p));
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn stored_nodes_give_the_same_roots_and_proofs_as_the_leaves() {
+        use std::collections::HashMap;
+        for n in 1u64..=70 {
+            let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(format!("entry {i}").as_bytes())).collect();
+            // The nodes as the ledger stores them while appending.
+            let mut nodes: HashMap<(u32, u64), Hash> = HashMap::new();
+            for (i, l) in leaves.iter().enumerate() {
+                nodes.insert((0, i as u64), *l);
+                for (level, idx) in completed_by(i as u64) {
+                    let h = node_hash(&nodes[&(level - 1, 2 * idx)], &nodes[&(level - 1, 2 * idx + 1)]);
+                    nodes.insert((level, idx), h);
+                }
+            }
+            let mut src = NodeMap(nodes);
+            assert_eq!(subtree_root(&mut src, 0, n), root(&leaves), "root of {n}");
+            for m in 0..n {
+                assert_eq!(inclusion_proof_from(&mut src, 0, m, n), inclusion_proof(m as usize, &leaves), "inclusion {m} of {n}");
+                let mut rec = NodeRecorder::default();
+                inclusion_proof_from(&mut rec, 0, m, n);
+                assert!(rec.0.len() <= 2 * 64, "O(log n) nodes");
+            }
+            for m in 1..=n {
+                assert_eq!(consistency_proof_from(&mut src, m, n), consistency_proof(m as usize, &leaves), "consistency {m} -> {n}");
             }
         }
     }

@@ -178,6 +178,33 @@ pub fn parse_verifier_key(s: &str) -> Result<VerifyingKey, String> {
     Ok(key)
 }
 
+/// Every `sha256:<64 hex>` digest named anywhere in a payload (strings, at any depth), once each.
+pub fn mentioned_digests(v: &Value) -> std::collections::BTreeSet<String> {
+    fn walk(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::String(s) => {
+                let mut rest = s.as_str();
+                while let Some(i) = rest.find("sha256:") {
+                    let cand = &rest[i..];
+                    let hex = &cand[7..];
+                    if hex.len() >= 64 && hex.as_bytes()[..64].iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)) {
+                        out.insert(cand[..71].to_string());
+                        rest = &cand[71..];
+                    } else {
+                        rest = &cand[7..];
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    walk(v, &mut out);
+    out
+}
+
 /// Checks a signed checkpoint with `key`; returns (size, root) when the signature is good.
 pub fn verify_checkpoint(note: &str, key: &VerifyingKey) -> Result<(u64, merkle::Hash), String> {
     let (body, sigs) = note.split_once("\n\n").ok_or("checkpoint: no blank line before the signatures")?;
@@ -233,33 +260,112 @@ pub fn load_or_create_key(config_key: Option<&str>, database_url: &str) -> anyho
     LedgerKey::generate(&path)
 }
 
-/// The signed checkpoint covering every entry committed before the call (signed and kept the
-/// first time a size is asked for).
-pub async fn current_checkpoint(store: &crate::store::Store, key: &LedgerKey, witness: Option<&str>) -> Result<(i64, String), crate::store::StoreError> {
-    let size = store.ledger_size().await?;
-    if let Some(note) = store.ledger_checkpoint_at(size).await? {
-        return Ok((size, note));
+/// Runs a tree computation over stored nodes: a first pass records which nodes it needs, one read
+/// fetches them (O(log n) of them), a second pass computes. Should a node be missing (a ledger
+/// whose nodes are not built yet), the leaves are read instead: slower, never wrong.
+async fn with_nodes<T>(
+    store: &crate::store::Store,
+    size: i64,
+    f: impl Fn(&mut dyn FnMut(u32, u64) -> merkle::Hash) -> T,
+) -> Result<T, crate::store::StoreError> {
+    use merkle::NodeSource as _;
+    let mut rec = merkle::NodeRecorder::default();
+    f(&mut |l, i| rec.node(l, i));
+    let fetched = store.ledger_nodes(&rec.0).await?;
+    if rec.0.iter().all(|k| fetched.contains_key(k)) {
+        let mut map = merkle::NodeMap(fetched);
+        return Ok(f(&mut |l, i| map.node(l, i)));
     }
+    tracing::warn!("ledger nodes missing: computing from every leaf");
     let leaves = store.ledger_leaves(size).await?;
-    let root = merkle::root(&leaves);
-    let note = key.sign_checkpoint(size as u64, &root);
-    store.store_checkpoint(size, &hex::encode(root), &note, chrono::Utc::now()).await?;
-    // Another request may have stored this size first: serve what is kept.
-    let kept = store.ledger_checkpoint_at(size).await?.unwrap_or(note);
-    if let Some(w) = witness {
-        if let Err(e) = push_to_witness(w, &kept).await {
-            tracing::warn!(witness = w, error = %e, "the checkpoint could not be pushed to the witness");
+    let mut all = std::collections::HashMap::new();
+    for (i, l) in leaves.iter().enumerate() {
+        all.insert((0, i as u64), *l);
+        for (level, idx) in merkle::completed_by(i as u64) {
+            let h = merkle::node_hash(&all[&(level - 1, 2 * idx)], &all[&(level - 1, 2 * idx + 1)]);
+            all.insert((level, idx), h);
         }
     }
-    Ok((size, kept))
+    let mut map = merkle::NodeMap(all);
+    Ok(f(&mut |l, i| map.node(l, i)))
+}
+
+/// A closure as a `NodeSource`.
+struct FnSource<'a>(&'a mut dyn FnMut(u32, u64) -> merkle::Hash);
+
+impl merkle::NodeSource for FnSource<'_> {
+    fn node(&mut self, level: u32, idx: u64) -> merkle::Hash {
+        (self.0)(level, idx)
+    }
+}
+
+/// The root of the first `size` entries, from O(log n) stored nodes.
+pub async fn tree_root(store: &crate::store::Store, size: i64) -> Result<merkle::Hash, crate::store::StoreError> {
+    with_nodes(store, size, |g| merkle::subtree_root(&mut FnSource(g), 0, size as u64)).await
+}
+
+/// The inclusion proof of entry `index` in the tree of `size` entries, from stored nodes.
+pub async fn inclusion_proof(store: &crate::store::Store, index: i64, size: i64) -> Result<Vec<merkle::Hash>, crate::store::StoreError> {
+    with_nodes(store, size, |g| merkle::inclusion_proof_from(&mut FnSource(g), 0, index as u64, size as u64)).await
+}
+
+/// The consistency proof from the tree of `from` entries to that of `to`, from stored nodes.
+pub async fn consistency_proof(store: &crate::store::Store, from: i64, to: i64) -> Result<Vec<merkle::Hash>, crate::store::StoreError> {
+    with_nodes(store, to, |g| merkle::consistency_proof_from(&mut FnSource(g), from as u64, to as u64)).await
+}
+
+/// The signed checkpoint covering every entry committed before the call: the kept one of the
+/// current size, else a new one signed over the root from O(log n) stored nodes and kept.
+/// Answers (size, note, whether it is new: a new one is for the witness).
+pub async fn current_checkpoint(store: &crate::store::Store, key: &LedgerKey, now: chrono::DateTime<chrono::Utc>) -> Result<(i64, String, bool), crate::store::StoreError> {
+    let size = store.ledger_size().await?;
+    if let Some(note) = store.ledger_checkpoint_at(size).await? {
+        return Ok((size, note, false));
+    }
+    let root = tree_root(store, size).await?;
+    let note = key.sign_checkpoint(size as u64, &root);
+    store.store_checkpoint(size, &hex::encode(root), &note, now).await?;
+    // Another request may have stored this size first: serve what is kept.
+    let kept = store.ledger_checkpoint_at(size).await?.unwrap_or(note);
+    Ok((size, kept, true))
+}
+
+/// The server's way to witness a new checkpoint: in the background, with a timeout per attempt
+/// and retries, never on a request's path.
+pub fn witness_in_background(witness: Option<&str>, note: &str) {
+    if let Some(w) = witness {
+        let (w, note) = (w.to_string(), note.to_string());
+        tokio::spawn(async move { push_with_retries(&w, &note, WITNESS_ATTEMPTS, WITNESS_TIMEOUT).await });
+    }
+}
+
+/// Attempts per checkpoint, and the time each may take.
+pub const WITNESS_ATTEMPTS: u32 = 4;
+pub const WITNESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Pushes to the witness, retrying with a growing pause (1 s, 2 s, 4 s...); answers whether it
+/// was taken. Failures are logged.
+pub async fn push_with_retries(witness: &str, note: &str, attempts: u32, timeout: std::time::Duration) -> bool {
+    for attempt in 1..=attempts {
+        match tokio::time::timeout(timeout, push_to_witness(witness, note, timeout)).await {
+            Ok(Ok(())) => return true,
+            Ok(Err(e)) => tracing::warn!(witness, attempt, error = %e, "the checkpoint could not be pushed to the witness"),
+            Err(_) => tracing::warn!(witness, attempt, "the witness did not answer in time"),
+        }
+        if attempt < attempts {
+            tokio::time::sleep(std::time::Duration::from_secs(1 << (attempt - 1).min(6))).await;
+        }
+    }
+    false
 }
 
 /// Hands a new checkpoint to an external witness: POSTed to an http(s) URL, or appended to a
 /// file (one signed note after another). Someone holding the database and the key still cannot
 /// rewrite history without the witness's copies disagreeing.
-pub async fn push_to_witness(witness: &str, note: &str) -> anyhow::Result<()> {
+pub async fn push_to_witness(witness: &str, note: &str, timeout: std::time::Duration) -> anyhow::Result<()> {
     if witness.starts_with("http://") || witness.starts_with("https://") {
-        let resp = reqwest::Client::new().post(witness).header("content-type", "text/plain").body(note.to_string()).send().await?;
+        let client = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build()?;
+        let resp = client.post(witness).header("content-type", "text/plain").body(note.to_string()).send().await?;
         anyhow::ensure!(resp.status().is_success(), "the witness answered {}", resp.status());
     } else {
         use std::io::Write as _;
@@ -308,6 +414,17 @@ pub fn verify_export(e: &Export, key: &VerifyingKey) -> Result<(usize, String), 
         }
     }
     Ok((leaves.len(), hex::encode(merkle::root(&leaves))))
+}
+
+/// The scheduled verification: verifies the whole ledger and keeps the result for the ledger page
+/// (readers never trigger a verification).
+pub async fn verify_and_record(store: &crate::store::Store, key: Option<&VerifyingKey>, now: chrono::DateTime<chrono::Utc>) -> Result<VerifyReport, crate::store::StoreError> {
+    let report = verify_store(store, key).await?;
+    store.record_verification(report.size, &report.root, report.checkpoints_checked as i64, report.error.as_deref(), now).await?;
+    if let Some(e) = &report.error {
+        tracing::error!(problem = %e, "LEDGER VERIFICATION FAILED");
+    }
+    Ok(report)
 }
 
 /// Verifies the whole ledger in the store (see `verify_entries`).

@@ -1,6 +1,14 @@
 //! An OCI Distribution API client: anonymous, Basic and Bearer-token authentication (the
 //! `WWW-Authenticate: Bearer realm,service,scope` challenge), a custom CA per registry, the full
 //! manifest `Accept` list, and `Link` pagination.
+//!
+//! Credentials stay with their registry: Basic and bearer tokens are sent only to the registry's
+//! own origin; the Basic password goes to a token realm only when the realm is https and on the
+//! registry's host or listed for it (`auth_hosts`; Docker Hub's `auth.docker.io` is known), or is
+//! plain http on the registry's own host when the registry itself is plain http (loopback or
+//! insecure). `Link` pages are followed only within the origin; redirects are followed by hand:
+//! within the origin with credentials, elsewhere only for blobs (storage back ends) and without
+//! any. Every body is read against a cap, so a hostile registry cannot exhaust memory.
 
 use super::RegistryError;
 use reqwest::header::{HeaderMap, ACCEPT, LINK, WWW_AUTHENTICATE};
@@ -15,17 +23,32 @@ application/vnd.oci.image.index.v1+json, \
 application/vnd.docker.distribution.manifest.v2+json, \
 application/vnd.docker.distribution.manifest.list.v2+json";
 
+/// Largest manifest read (the distribution spec suggests registries accept at least 4 MiB).
+pub const MAX_MANIFEST_BYTES: usize = 4 << 20;
+/// Largest config blob (and cosign payload) read: image configs are kilobytes; 8 MiB leaves room
+/// for a long history without letting a registry exhaust memory.
+pub const MAX_CONFIG_BYTES: usize = 8 << 20;
+/// Largest page of `_catalog`, `tags/list`, referrers or token endpoint answer.
+pub const MAX_LIST_BYTES: usize = 16 << 20;
+/// Redirects followed for one request.
+const MAX_REDIRECTS: usize = 5;
+
 /// How the client authenticates.
 #[derive(Clone, Default)]
 pub struct Credentials {
     pub username: Option<String>,
     /// A password (Basic, or Basic at the token endpoint).
     pub password: Option<String>,
+    /// Hosts besides the registry's own whose https token realm may receive the credentials.
+    pub auth_hosts: Vec<String>,
 }
 
 pub struct RegistryClient {
     base: url::Url,
+    /// Talks to the registry's origin (and its token realm); follows no redirect by itself.
     http: reqwest::Client,
+    /// Follows a blob's redirect to another host (a storage back end): never any credential.
+    anonymous: reqwest::Client,
     creds: Credentials,
     /// Bearer tokens by scope.
     tokens: Mutex<HashMap<String, String>>,
@@ -45,20 +68,31 @@ pub struct Fetched {
 impl RegistryClient {
     pub fn new(base: &str, creds: Credentials, ca_pem: Option<&str>) -> Result<RegistryClient, RegistryError> {
         let base = url::Url::parse(base.trim_end_matches('/')).map_err(|e| RegistryError::Config(format!("registry URL {base:?}: {e}")))?;
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .timeout(std::time::Duration::from_secs(30))
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")));
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")))
+        };
+        let mut with_ca = builder().redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = ca_pem {
             for cert in reqwest::Certificate::from_pem_bundle(pem.as_bytes())
                 .map_err(|e| RegistryError::Config(format!("the CA bundle is not PEM certificates: {e}")))?
             {
-                builder = builder.add_root_certificate(cert);
+                with_ca = with_ca.add_root_certificate(cert);
             }
         }
-        let http = builder.build().map_err(|e| RegistryError::Config(e.to_string()))?;
-        Ok(RegistryClient { base, http, creds, tokens: Mutex::new(HashMap::new()), basic: Mutex::new(false), page_size: 1000 })
+        let http = with_ca.build().map_err(|e| RegistryError::Config(e.to_string()))?;
+        let anonymous = builder()
+            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+            .build()
+            .map_err(|e| RegistryError::Config(e.to_string()))?;
+        Ok(RegistryClient { base, http, anonymous, creds, tokens: Mutex::new(HashMap::new()), basic: Mutex::new(false), page_size: 1000 })
+    }
+
+    /// Is `url` on the registry's own origin (scheme, host and port)?
+    fn same_origin(&self, url: &url::Url) -> bool {
+        url.origin() == self.base.origin()
     }
 
     /// `host[:port]`: how image references name this registry.
@@ -73,15 +107,33 @@ impl RegistryClient {
         format!("{}{path}", self.base.as_str().trim_end_matches('/'))
     }
 
-    /// GETs (or HEADs) `path` (or an absolute URL from a `Link`), answering auth challenges.
-    /// `scope` is the token scope the call needs (`repository:NAME:pull`, `registry:catalog:*`).
-    pub async fn fetch(&self, method: Method, path_or_url: &str, accept: Option<&str>, scope: &str) -> Result<Fetched, RegistryError> {
-        let url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
+    /// GETs (or HEADs) `path` (or an absolute URL of the registry's origin, from a `Link`),
+    /// answering auth challenges and following redirects within the origin. `scope` is the token
+    /// scope the call needs (`repository:NAME:pull`, `registry:catalog:*`); `limit` caps the body.
+    pub async fn fetch(&self, method: Method, path_or_url: &str, accept: Option<&str>, scope: &str, limit: usize) -> Result<Fetched, RegistryError> {
+        self.fetch_inner(method, path_or_url, accept, scope, limit, false).await
+    }
+
+    async fn fetch_inner(
+        &self,
+        method: Method,
+        path_or_url: &str,
+        accept: Option<&str>,
+        scope: &str,
+        limit: usize,
+        blob: bool,
+    ) -> Result<Fetched, RegistryError> {
+        let mut url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
             path_or_url.to_string()
         } else {
             self.url(path_or_url)
         };
+        let parsed = url::Url::parse(&url).map_err(|e| RegistryError::Garbage(format!("{url}: {e}")))?;
+        if !self.same_origin(&parsed) {
+            return Err(RegistryError::Garbage(format!("{url} is not on the registry's origin {}: not requested", self.base.origin().ascii_serialization())));
+        }
         let mut challenged = false;
+        let mut redirects = 0;
         loop {
             let mut req = self.http.request(method.clone(), &url);
             if let Some(a) = accept {
@@ -102,7 +154,41 @@ impl RegistryClient {
                 self.answer(&challenge, scope).await?;
                 continue;
             }
-            let body = resp.bytes().await.map_err(|e| RegistryError::Unreachable(format!("{url}: {}", error_chain(&e))))?;
+            if status.is_redirection() {
+                let location = headers
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| RegistryError::Garbage(format!("{url}: {status} without a Location")))?;
+                let next = url::Url::parse(&url)
+                    .and_then(|u| u.join(location))
+                    .map_err(|e| RegistryError::Garbage(format!("{url}: redirect to {location:?}: {e}")))?;
+                redirects += 1;
+                if redirects > MAX_REDIRECTS {
+                    return Err(RegistryError::Garbage(format!("{url}: more than {MAX_REDIRECTS} redirects")));
+                }
+                if self.same_origin(&next) {
+                    url = next.to_string();
+                    continue;
+                }
+                if !blob {
+                    return Err(RegistryError::Garbage(format!(
+                        "{url} redirects to another origin ({}): not followed",
+                        next.origin().ascii_serialization()
+                    )));
+                }
+                // A blob on a storage back end: fetched without any credential.
+                let resp = self
+                    .anonymous
+                    .request(method.clone(), next.clone())
+                    .send()
+                    .await
+                    .map_err(|e| RegistryError::Unreachable(format!("{next}: {}", error_chain(&e))))?;
+                let status = resp.status();
+                let headers = resp.headers().clone();
+                let body = read_capped(resp, limit, next.as_str()).await?;
+                return Ok(Fetched { status, headers, body });
+            }
+            let body = read_capped(resp, limit, &url).await?;
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
                 // The challenge's error (e.g. insufficient_scope) says more than the body's code.
                 let detail = headers
@@ -132,6 +218,7 @@ impl RegistryClient {
         }
         let realm = param(challenge, "realm").ok_or_else(|| RegistryError::Garbage(format!("Bearer challenge without realm: {challenge:?}")))?;
         let mut url = url::Url::parse(&realm).map_err(|e| RegistryError::Garbage(format!("token realm {realm:?}: {e}")))?;
+        realm_allowed(&self.base, &url, &self.creds.auth_hosts).map_err(RegistryError::Config)?;
         {
             let mut q = url.query_pairs_mut();
             if let Some(service) = param(challenge, "service") {
@@ -148,8 +235,9 @@ impl RegistryClient {
         if !resp.status().is_success() {
             return Err(RegistryError::Denied(format!("the token endpoint {realm} refused: {}", resp.status())));
         }
+        let body = read_capped(resp, MAX_LIST_BYTES, &realm).await?;
         let body: serde_json::Value =
-            resp.json().await.map_err(|e| RegistryError::Garbage(format!("the token endpoint {realm} answered no JSON: {e}")))?;
+            serde_json::from_slice(&body).map_err(|e| RegistryError::Garbage(format!("the token endpoint {realm} answered no JSON: {e}")))?;
         let token = body["token"]
             .as_str()
             .or(body["access_token"].as_str())
@@ -159,8 +247,8 @@ impl RegistryClient {
     }
 
     /// A GET that must succeed (2xx), else an error naming the registry's error code.
-    pub async fn get_ok(&self, path: &str, accept: Option<&str>, scope: &str) -> Result<Fetched, RegistryError> {
-        let f = self.fetch(Method::GET, path, accept, scope).await?;
+    pub async fn get_ok(&self, path: &str, accept: Option<&str>, scope: &str, limit: usize) -> Result<Fetched, RegistryError> {
+        let f = self.fetch(Method::GET, path, accept, scope, limit).await?;
         if !f.status.is_success() {
             return Err(status_error(path, &f));
         }
@@ -178,7 +266,7 @@ impl RegistryClient {
             if pages > 10_000 {
                 return Err(RegistryError::Garbage("_catalog pagination does not end".into()));
             }
-            let f = self.fetch(Method::GET, &path, None, "registry:catalog:*").await?;
+            let f = self.fetch(Method::GET, &path, None, "registry:catalog:*", MAX_LIST_BYTES).await?;
             if f.status == StatusCode::NOT_FOUND || f.status == StatusCode::METHOD_NOT_ALLOWED {
                 return Ok(None);
             }
@@ -189,7 +277,7 @@ impl RegistryClient {
                 serde_json::from_slice(&f.body).map_err(|e| RegistryError::Garbage(format!("_catalog is not JSON: {e}")))?;
             let repos = v["repositories"].as_array().ok_or_else(|| RegistryError::Garbage("_catalog has no repositories list".into()))?;
             out.extend(repos.iter().filter_map(|r| r.as_str().map(str::to_string)));
-            next = next_link(&f.headers).map(|l| self.resolve(&l));
+            next = next_link(&f.headers).map(|l| self.resolve(&l)).transpose()?;
         }
         Ok(Some(out))
     }
@@ -200,7 +288,7 @@ impl RegistryClient {
         let mut out = Vec::new();
         let mut next = Some(format!("/v2/{repo}/tags/list"));
         while let Some(path) = next.take() {
-            let f = self.fetch(Method::GET, &path, None, &scope).await?;
+            let f = self.fetch(Method::GET, &path, None, &scope, MAX_LIST_BYTES).await?;
             if f.status == StatusCode::NOT_FOUND {
                 return Ok(None);
             }
@@ -210,7 +298,7 @@ impl RegistryClient {
             let v: serde_json::Value =
                 serde_json::from_slice(&f.body).map_err(|e| RegistryError::Garbage(format!("{repo} tags/list is not JSON: {e}")))?;
             out.extend(v["tags"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_string)));
-            next = next_link(&f.headers).map(|l| self.resolve(&l));
+            next = next_link(&f.headers).map(|l| self.resolve(&l)).transpose()?;
             if out.len() > 1_000_000 {
                 return Err(RegistryError::Garbage(format!("{repo}: more than a million tags")));
             }
@@ -223,7 +311,7 @@ impl RegistryClient {
     /// The digest a tag points at (HEAD with the full Accept list), `None` if the tag is gone.
     pub async fn resolve_tag(&self, repo: &str, tag: &str) -> Result<Option<String>, RegistryError> {
         let path = format!("/v2/{repo}/manifests/{tag}");
-        let f = self.fetch(Method::HEAD, &path, Some(MANIFEST_ACCEPT), &pull_scope(repo)).await?;
+        let f = self.fetch(Method::HEAD, &path, Some(MANIFEST_ACCEPT), &pull_scope(repo), MAX_MANIFEST_BYTES).await?;
         if f.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -241,7 +329,7 @@ impl RegistryClient {
     /// `Docker-Content-Digest`, checked against the bytes when the reference is a digest.
     pub async fn manifest(&self, repo: &str, reference: &str) -> Result<(String, String, bytes::Bytes), RegistryError> {
         let path = format!("/v2/{repo}/manifests/{reference}");
-        let f = self.get_ok(&path, Some(MANIFEST_ACCEPT), &pull_scope(repo)).await?;
+        let f = self.get_ok(&path, Some(MANIFEST_ACCEPT), &pull_scope(repo), MAX_MANIFEST_BYTES).await?;
         let computed = format!("sha256:{}", crate::store::sha256_hex(&f.body));
         let digest = f.headers.get("docker-content-digest").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or(computed.clone());
         if reference.starts_with("sha256:") && computed != reference {
@@ -256,10 +344,14 @@ impl RegistryClient {
         Ok((digest, media_type, f.body))
     }
 
-    /// A blob, checked against its digest.
-    pub async fn blob(&self, repo: &str, digest: &str) -> Result<bytes::Bytes, RegistryError> {
+    /// A blob (at most `limit` bytes), checked against its digest. A redirect to another host
+    /// (a storage back end) is followed without credentials.
+    pub async fn blob(&self, repo: &str, digest: &str, limit: usize) -> Result<bytes::Bytes, RegistryError> {
         let path = format!("/v2/{repo}/blobs/{digest}");
-        let f = self.get_ok(&path, None, &pull_scope(repo)).await?;
+        let f = self.fetch_inner(Method::GET, &path, None, &pull_scope(repo), limit, true).await?;
+        if !f.status.is_success() {
+            return Err(status_error(&path, &f));
+        }
         let computed = format!("sha256:{}", crate::store::sha256_hex(&f.body));
         if digest.starts_with("sha256:") && computed != digest {
             return Err(RegistryError::Garbage(format!("{repo} blob {digest}: the bytes hash to {computed}")));
@@ -270,7 +362,7 @@ impl RegistryClient {
     /// The OCI referrers of a digest. `Ok(None)`: the registry does not support the API (404).
     pub async fn referrers(&self, repo: &str, digest: &str) -> Result<Option<serde_json::Value>, RegistryError> {
         let path = format!("/v2/{repo}/referrers/{digest}");
-        let f = self.fetch(Method::GET, &path, Some("application/vnd.oci.image.index.v1+json"), &pull_scope(repo)).await?;
+        let f = self.fetch(Method::GET, &path, Some("application/vnd.oci.image.index.v1+json"), &pull_scope(repo), MAX_LIST_BYTES).await?;
         if f.status == StatusCode::NOT_FOUND || f.status == StatusCode::METHOD_NOT_ALLOWED || f.status == StatusCode::BAD_REQUEST {
             return Ok(None);
         }
@@ -281,9 +373,60 @@ impl RegistryClient {
         Ok(Some(v))
     }
 
-    fn resolve(&self, link: &str) -> String {
-        self.base.join(link).map(|u| u.to_string()).unwrap_or_else(|_| link.to_string())
+    /// A `Link` target, only within the registry's origin (credentials would follow it).
+    fn resolve(&self, link: &str) -> Result<String, RegistryError> {
+        let u = self.base.join(link).map_err(|e| RegistryError::Garbage(format!("Link {link:?}: {e}")))?;
+        if !self.same_origin(&u) {
+            return Err(RegistryError::Garbage(format!(
+                "a Link header points to another origin ({}): not followed",
+                u.origin().ascii_serialization()
+            )));
+        }
+        Ok(u.to_string())
     }
+}
+
+/// May the credentials go to this token realm? Only https on the registry's host or a listed host
+/// (Docker Hub's `auth.docker.io` for Docker Hub), or plain http on the registry's own host when
+/// the registry itself is plain http (it was allowed as loopback or insecure). The refusal names
+/// the realm.
+pub fn realm_allowed(registry: &url::Url, realm: &url::Url, auth_hosts: &[String]) -> Result<(), String> {
+    let host = realm.host_str().unwrap_or_default().to_ascii_lowercase();
+    let registry_host = registry.host_str().unwrap_or_default().to_ascii_lowercase();
+    let docker_hub = matches!(registry_host.as_str(), "registry-1.docker.io" | "index.docker.io" | "docker.io") && host == "auth.docker.io";
+    let listed = docker_hub || auth_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host));
+    let ok = match realm.scheme() {
+        "https" => host == registry_host || listed,
+        "http" => host == registry_host && registry.scheme() == "http",
+        _ => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    let why = if realm.scheme() != "https" && host != registry_host {
+        "plain http on another host"
+    } else if realm.scheme() != "https" {
+        "plain http while the registry is https"
+    } else {
+        "on another host that is not listed for this registry (drydock registry add ... --auth-host HOST)"
+    };
+    Err(format!("the token realm {realm} is {why}: the registry's credentials are not sent there"))
+}
+
+/// Reads a response body, refusing one larger than `limit` (by its Content-Length, or as it comes).
+async fn read_capped(mut resp: reqwest::Response, limit: usize, what: &str) -> Result<bytes::Bytes, RegistryError> {
+    let too_big = || RegistryError::Garbage(format!("{what}: the answer is larger than the cap of {limit} bytes"));
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_big());
+    }
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| RegistryError::Unreachable(format!("{what}: {}", error_chain(&e))))? {
+        if buf.len() + chunk.len() > limit {
+            return Err(too_big());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
 }
 
 pub fn pull_scope(repo: &str) -> String {
@@ -366,6 +509,19 @@ mod tests {
         assert_eq!(param(c, "scope").as_deref(), Some("repository:team-a/app:pull"));
         assert_eq!(param(c, "error").as_deref(), Some("insufficient_scope"));
         assert_eq!(param(r#"Basic realm="Registry Realm""#, "realm").as_deref(), Some("Registry Realm"));
+        let reg = url::Url::parse("https://registry.example.com").unwrap();
+        let hub = url::Url::parse("https://registry-1.docker.io").unwrap();
+        let local = url::Url::parse("http://127.0.0.1:5000").unwrap();
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert!(realm_allowed(&reg, &u("https://registry.example.com/token"), &[]).is_ok());
+        assert!(realm_allowed(&reg, &u("https://auth.example.com/token"), &[]).unwrap_err().contains("not listed"));
+        assert!(realm_allowed(&reg, &u("https://auth.example.com/token"), &["auth.example.com".into()]).is_ok());
+        assert!(realm_allowed(&reg, &u("http://auth.example.com/token"), &["auth.example.com".into()]).unwrap_err().contains("plain http"));
+        assert!(realm_allowed(&reg, &u("http://registry.example.com/token"), &[]).unwrap_err().contains("plain http"));
+        assert!(realm_allowed(&hub, &u("https://auth.docker.io/token"), &[]).is_ok());
+        assert!(realm_allowed(&reg, &u("https://auth.docker.io/token"), &[]).is_err(), "auth.docker.io is known for Docker Hub only");
+        assert!(realm_allowed(&local, &u("http://127.0.0.1:5001/token"), &[]).is_ok(), "same loopback host, registry plain http");
+        assert!(realm_allowed(&local, &u("http://localhost:5001/token"), &[]).unwrap_err().contains("another host"));
         let mut h = HeaderMap::new();
         h.insert(LINK, r#"</v2/_catalog?last=b&n=2>; rel="next""#.parse().unwrap());
         assert_eq!(next_link(&h).as_deref(), Some("/v2/_catalog?last=b&n=2"));

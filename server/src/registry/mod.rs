@@ -46,6 +46,9 @@ pub struct NewRegistry {
     pub ca_pem: Option<String>,
     #[serde(default)]
     pub insecure: bool,
+    /// Hosts (besides the registry's own) whose https token realm may receive the credentials.
+    #[serde(default)]
+    pub auth_hosts: Vec<String>,
     #[serde(default)]
     pub approved: bool,
     #[serde(default)]
@@ -60,21 +63,7 @@ impl NewRegistry {
             return Err("name: 1 to 64 letters, digits, '-', '_' or '.'".into());
         }
         let url = url::Url::parse(self.url.trim()).map_err(|e| format!("url: {e}"))?;
-        match url.scheme() {
-            "https" => {}
-            "http" => {
-                let loopback = match url.host() {
-                    Some(url::Host::Ipv4(a)) => a.is_loopback(),
-                    Some(url::Host::Ipv6(a)) => a.is_loopback(),
-                    Some(url::Host::Domain(d)) => d == "localhost",
-                    None => false,
-                };
-                if !loopback && !self.insecure {
-                    return Err("url: plain http:// is allowed only for loopback or a registry marked insecure".into());
-                }
-            }
-            other => return Err(format!("url: scheme {other:?} is not http or https")),
-        }
+        crate::domain::check_secret_url(&url, self.insecure, "url")?;
         if url.host().is_none() || (url.path() != "/" && !url.path().is_empty()) || url.query().is_some() {
             return Err("url: give the registry's base URL, e.g. https://registry.example.com".into());
         }
@@ -89,8 +78,12 @@ impl NewRegistry {
             }
         }
         for r in &self.repositories {
-            if r.is_empty() || r.starts_with('/') || r.contains("..") || r.chars().any(|c| c.is_whitespace()) {
-                return Err(format!("repositories: {r:?} is not a repository name"));
+            crate::domain::validate_repository_name(r).map_err(|e| format!("repositories: {e}"))?;
+        }
+        for h in &mut self.auth_hosts {
+            *h = h.trim().to_ascii_lowercase();
+            if url::Host::parse(h).is_err() || h.is_empty() || h.contains([':', '/']) {
+                return Err(format!("auth_hosts: {h:?} is not a host name"));
             }
         }
         Ok(())
@@ -185,7 +178,7 @@ pub fn client_for(reg: &RegistryRow, ca_pem: Option<&str>) -> Result<RegistryCli
         Some(var) => Some(std::env::var(var).map_err(|_| RegistryError::Config(format!("the environment variable {var} (the password) is not set")))?),
         None => None,
     };
-    RegistryClient::new(&reg.url, Credentials { username: reg.username.clone(), password }, ca_pem)
+    RegistryClient::new(&reg.url, Credentials { username: reg.username.clone(), password, auth_hosts: reg.auth_hosts.clone() }, ca_pem)
 }
 
 /// Collects one registry (every repository, or only `only` when a notification names one) and
@@ -272,11 +265,16 @@ async fn collect_repository(
     settings: &CollectSettings,
     referrers_supported: &mut bool,
 ) -> Result<Option<RepositoryInventory>, RegistryError> {
-    let Some(all_tags) = client.tags(repo).await? else { return Ok(None) };
+    // Names that reach a URL follow the distribution grammar, wherever they came from (a
+    // catalog, a notification, configuration): nothing else is requested.
+    crate::domain::validate_repository_name(repo).map_err(RegistryError::Garbage)?;
+    let Some(mut all_tags) = client.tags(repo).await? else { return Ok(None) };
+    all_tags.retain(|t| crate::domain::validate_tag(t).is_ok());
     let tag_set: HashSet<&str> = all_tags.iter().map(String::as_str).collect();
     let mut inv = RepositoryInventory { repository: repo.to_string(), ..Default::default() };
     for tag in all_tags.iter().filter(|t| !is_signature_tag(t)) {
         if let Some(d) = client.resolve_tag(repo, tag).await? {
+            crate::domain::Digest::parse(&d).map_err(|e| RegistryError::Garbage(format!("{repo}:{tag}: {e}")))?;
             inv.tags.push((tag.clone(), d));
         }
     }
@@ -292,6 +290,9 @@ async fn collect_repository(
         let m = read_manifest(client, repo, digest).await?;
         if let Manifest::Index { platforms, .. } = &m {
             let children: Vec<String> = platforms.iter().map(|(d, _)| d.clone()).collect();
+            for c in &children {
+                crate::domain::Digest::parse(c).map_err(|e| RegistryError::Garbage(format!("{repo}@{digest}: platform manifest {e}")))?;
+            }
             let known_children = store.collected_digests(&children).await.map_err(|e| RegistryError::Config(e.to_string()))?;
             for child in children.iter().filter(|c| !known_children.contains(*c)) {
                 let cm = read_manifest(client, repo, child).await?;
@@ -320,6 +321,7 @@ async fn collect_repository(
             }
         }
         let Some(sig_ref) = sig_manifest else { continue };
+        crate::domain::Digest::parse(&sig_ref).map_err(|e| RegistryError::Garbage(format!("{repo}: signature of {digest}: {e}")))?;
         // The same signature checked before: again only if it did not verify and keys exist now.
         if signed_refs.get(digest).is_some_and(|(r, state)| *r == sig_ref && (state == "verified" || settings.trusted_keys.is_empty())) {
             continue;
@@ -344,7 +346,8 @@ async fn check_signature(
     for l in m["layers"].as_array().into_iter().flatten() {
         let Some(sig) = l["annotations"][cosign::SIGNATURE_ANNOTATION].as_str() else { continue };
         let Some(d) = l["digest"].as_str() else { continue };
-        let payload = client.blob(repo, d).await?;
+        crate::domain::Digest::parse(d).map_err(|e| RegistryError::Garbage(format!("{repo} signature {sig_ref}: layer {e}")))?;
+        let payload = client.blob(repo, d, client::MAX_CONFIG_BYTES).await?;
         layers.push(cosign::SignedPayload { signature_b64: sig.to_string(), payload: payload.to_vec() });
     }
     Ok(cosign::verify(digest, &layers, keys))
@@ -381,7 +384,8 @@ async fn read_manifest(client: &RegistryClient, repo: &str, digest: &str) -> Res
         .as_str()
         .ok_or_else(|| RegistryError::Garbage(format!("{repo}@{digest}: {media_type} manifest without config.digest (schema 1 is not supported)")))?
         .to_string();
-    let blob = client.blob(repo, &config_digest).await?;
+    crate::domain::Digest::parse(&config_digest).map_err(|e| RegistryError::Garbage(format!("{repo}@{digest}: config {e}")))?;
+    let blob = client.blob(repo, &config_digest, client::MAX_CONFIG_BYTES).await?;
     let mut config = parse_config(&blob).map_err(|e| RegistryError::Garbage(format!("{repo}@{digest}: config {config_digest}: {e}")))?;
     config.config_digest = config_digest;
     let ann = &v["annotations"];
@@ -606,6 +610,7 @@ mod tests {
             password_env: None,
             ca_pem: None,
             insecure: false,
+            auth_hosts: vec![],
             approved: true,
             repositories: vec![],
         };

@@ -79,6 +79,23 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Parsed, String> {
     let mut events = Vec::new();
     let mut ignored = 0;
     for (i, e) in env.events.into_iter().enumerate() {
+        // The repository becomes part of the collector's URLs: only the distribution grammar.
+        crate::domain::validate_repository_name(&e.target.repository).map_err(|err| format!("events[{i}].target.repository: {err}"))?;
+        if let Some(t) = e.target.tag.as_deref().filter(|t| !t.is_empty()) {
+            crate::domain::validate_tag(t).map_err(|err| format!("events[{i}].target.tag: {err}"))?;
+        }
+        for (field, value, max) in [
+            ("id", Some(e.id.as_str()), 256),
+            ("actor.name", e.actor.as_ref().and_then(|a| a.name.as_deref()), 256),
+            ("request.addr", e.request.as_ref().and_then(|r| r.addr.as_deref()), 256),
+            ("request.useragent", e.request.as_ref().and_then(|r| r.useragent.as_deref()), 1024),
+        ] {
+            if let Some(v) = value {
+                if v.len() > max || v.contains('\0') {
+                    return Err(format!("events[{i}].{field}: at most {max} bytes and no NUL character"));
+                }
+            }
+        }
         let is_manifest = e.target.tag.is_some()
             || e.target.media_type.as_deref().is_some_and(|m| m.contains("manifest") || m.contains("index"));
         if !matches!(e.action.as_str(), "push" | "delete") || (e.action == "push" && !is_manifest) {
@@ -126,5 +143,9 @@ mod tests {
         assert_eq!(p.events[0].tag.as_deref(), Some("1.0"));
         assert!(parse(br#"{"events":[{"id":"x"}]}"#, Utc::now()).unwrap_err().contains("events[0]"));
         assert!(parse(b"{}", Utc::now()).is_err());
+        let hostile = br#"{"events":[{"id":"e1","action":"push","target":{"repository":"../../../../internal/admin?x=","tag":"v1"}}]}"#;
+        assert!(parse(hostile, Utc::now()).unwrap_err().contains("events[0].target.repository"));
+        let bad_tag = br#"{"events":[{"id":"e1","action":"push","target":{"repository":"app","tag":"../x"}}]}"#;
+        assert!(parse(bad_tag, Utc::now()).unwrap_err().contains("events[0].target.tag"));
     }
 }

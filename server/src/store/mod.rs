@@ -22,6 +22,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// The caller may not do this to this row (the message names no other team).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -80,6 +83,30 @@ pub struct TokenInfo {
     pub name: String,
     pub role: crate::domain::Role,
     pub team: Option<String>,
+    /// Ingest tokens: the clusters and registries they may post for (empty: none).
+    pub bindings: TokenBindings,
+}
+
+/// What an ingest token may post besides scans: pods, nodes and audit events of these clusters,
+/// notifications of these registries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenBindings {
+    pub clusters: Vec<String>,
+    pub registries: Vec<String>,
+}
+
+impl TokenBindings {
+    /// Checks each name (cluster and registry names: 1-64 of letters, digits, '-', '_', '.').
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        for (what, names) in [("cluster", &self.clusters), ("registry", &self.registries)] {
+            for n in names {
+                if n.is_empty() || n.len() > 64 || !n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+                    return Err(format!("{what} {n:?}: 1 to 64 letters, digits, '-', '_' or '.'"));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A new ownership rule.
@@ -156,6 +183,11 @@ impl Store {
         if carried > 0 {
             tracing::info!(entries = carried, "older audit events carried into the ledger");
         }
+        // A ledger from before stored subtree hashes and mentions gets them once.
+        let nodes = dispatch!(self, ledger_index_backfill())?;
+        if nodes > 0 {
+            tracing::info!(nodes, "ledger subtree hashes built for entries written before they were stored");
+        }
         Ok(())
     }
 
@@ -189,10 +221,11 @@ impl Store {
         name: &str,
         role: crate::domain::Role,
         team: Option<&str>,
+        bindings: &TokenBindings,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<String> {
-        dispatch!(self, create_token(name, role, team, actor, now))
+        dispatch!(self, create_token(name, role, team, bindings, actor, now))
     }
 
     /// Finds a live token by its secret and notes its use.
@@ -221,9 +254,9 @@ impl Store {
         dispatch!(self, list_tokens())
     }
 
-    /// Revokes a token.
-    pub async fn revoke_token(&self, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, revoke_token(id, actor, now))
+    /// Revokes a token whose role `may_revoke` allows (else `Forbidden`, nothing changed).
+    pub async fn revoke_token(&self, id: i64, may_revoke: &(dyn Fn(crate::domain::Role) -> bool + Sync), actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, revoke_token(id, may_revoke, actor, now))
     }
 
     /// Creates missing teams.
@@ -253,13 +286,14 @@ impl Store {
     }
 
     /// One image by any of its digests, with its scans.
-    pub async fn image_detail(&self, digest: &str) -> Result<Option<app::types::ImageDetail>> {
-        dispatch!(self, image_detail(digest))
+    /// One image; `teams` (a team-scoped reader's) limits the workloads it lists as running it.
+    pub async fn image_detail(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<app::types::ImageDetail>> {
+        dispatch!(self, image_detail(digest, teams))
     }
 
     /// One image with its findings (the image page).
-    pub async fn image_view(&self, digest: &str) -> Result<Option<ImageView>> {
-        dispatch!(self, image_view(digest))
+    pub async fn image_view(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageView>> {
+        dispatch!(self, image_view(digest, teams))
     }
 
     /// One team with its images.
@@ -299,12 +333,12 @@ impl Store {
         dispatch!(self, session_load(id, now_unix))
     }
     /// Inserts a session unless the id exists.
-    pub async fn session_create(&self, id: &str, data: &str, expires_at: i64) -> Result<bool> {
-        dispatch!(self, session_create(id, data, expires_at))
+    pub async fn session_create(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<bool> {
+        dispatch!(self, session_create(id, data, expires_at, subject))
     }
     /// Upserts a session.
-    pub async fn session_save(&self, id: &str, data: &str, expires_at: i64) -> Result<()> {
-        dispatch!(self, session_save(id, data, expires_at))
+    pub async fn session_save(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<()> {
+        dispatch!(self, session_save(id, data, expires_at, subject))
     }
     /// Deletes a session.
     pub async fn session_delete(&self, id: &str) -> Result<()> {
@@ -315,6 +349,16 @@ impl Store {
         dispatch!(self, session_delete_expired(now_unix))
     }
     /// Records a sign-in, sign-out or failed sign-in (and the person, on sign-in).
+    /// Ends every session of a person (admin); how many there were.
+    pub async fn end_user_sessions(&self, subject: &str, actor: &Actor, now: DateTime<Utc>) -> Result<u64> {
+        dispatch!(self, end_user_sessions(subject, actor, now))
+    }
+
+    /// People who signed in, with live session counts.
+    pub async fn users(&self, now_unix: i64) -> Result<Vec<app::types::UserRow>> {
+        dispatch!(self, users(now_unix))
+    }
+
     pub async fn record_auth_event(
         &self,
         user: Option<&SignedInUser>,
@@ -368,6 +412,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// The audit ledger (`backend/ledger.rs`).
 impl Store {
     /// Entries in the log.
+    /// Stored ledger nodes (level 0: leaf hashes) by (level, index).
+    pub async fn ledger_nodes(&self, keys: &std::collections::BTreeSet<(u32, u64)>) -> Result<std::collections::HashMap<(u32, u64), [u8; 32]>> {
+        dispatch!(self, ledger_nodes(keys))
+    }
+
+    /// Keeps the scheduled verification's result.
+    pub async fn record_verification(&self, size: i64, root: &str, checkpoints_checked: i64, problem: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, record_verification(size, root, checkpoints_checked, problem, now))
+    }
+
+    /// The last scheduled verification: (ran at, size, root hex, checkpoints checked, problem).
+    pub async fn last_verification(&self) -> Result<Option<(DateTime<Utc>, i64, String, i64, Option<String>)>> {
+        dispatch!(self, last_verification())
+    }
+
     pub async fn ledger_size(&self) -> Result<i64> {
         dispatch!(self, ledger_size())
     }
@@ -388,8 +447,10 @@ impl Store {
     }
 
     /// Everything recorded about one image.
-    pub async fn image_forensics(&self, digest: &str) -> Result<Option<app::types::ImageForensics>> {
-        dispatch!(self, image_forensics(digest))
+    /// Everything about an image; `teams` (a team-scoped reader's) limits its runs, the access to
+    /// them and its ledger entries to what that reader may see.
+    pub async fn image_forensics(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<app::types::ImageForensics>> {
+        dispatch!(self, image_forensics(digest, teams))
     }
 
     /// A workload's images over time and the people who touched it.
@@ -431,6 +492,10 @@ pub struct WorkloadFilter {
 /// What runs (`backend/clusters.rs`).
 impl Store {
     /// Stores a pod upload (creating an upload-only cluster for a new name); (pods, containers, ended).
+    pub async fn cluster_server(&self, name: &str) -> Result<Option<Option<String>>> {
+        dispatch!(self, cluster_server(name))
+    }
+
     pub async fn store_pods(&self, cluster: &str, upload: &crate::k8s::PodsUpload, actor: &Actor, now: DateTime<Utc>) -> Result<(usize, usize, u64)> {
         dispatch!(self, store_pods(cluster, upload, actor, now))
     }

@@ -164,18 +164,28 @@ impl TestApp {
 
     /// With a given configuration (its database URL is replaced by the test database's).
     pub async fn start_with(db: TestDb, config: Config) -> TestApp {
+        TestApp::start_on(0, db, config, Arc::new(drydock::clock::SystemClock)).await
+    }
+
+    /// In process on `port` (0: any), with `config` and `clock`.
+    pub async fn start_on(port: u16, db: TestDb, config: Config, clock: drydock::clock::SharedClock) -> TestApp {
         let config = Config { database_url: db.url.clone(), ..config };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = drydock::startup::app(db.store.clone(), Arc::new(config), addr).unwrap();
+        let router = drydock::startup::app_with_clock(db.store.clone(), Arc::new(config), addr, clock).unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         TestApp { base: format!("http://{addr}"), db, client: test_client(), process: None }
     }
 
     pub async fn token(&self, role: &str) -> String {
+        self.token_with(&format!("test-{role}"), role, None, Default::default()).await
+    }
+
+    /// A token of `role` (for `team`) with `bindings`.
+    pub async fn token_with(&self, name: &str, role: &str, team: Option<&str>, bindings: drydock::store::TokenBindings) -> String {
         self.db
             .store
-            .create_token(&format!("test-{role}"), role.parse().unwrap(), None, &drydock::store::Actor::cli(), chrono::Utc::now())
+            .create_token(name, role.parse().unwrap(), team, &bindings, &drydock::store::Actor::cli(), chrono::Utc::now())
             .await
             .unwrap()
     }

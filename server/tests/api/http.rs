@@ -295,7 +295,7 @@ async fn developers_see_their_teams_details_only() {
     let dev_b = app
         .db
         .store
-        .create_token("dev-b", "developer".parse().unwrap(), Some("team-b"), &drydock::store::Actor::cli(), chrono::Utc::now())
+        .create_token("dev-b", "developer".parse().unwrap(), Some("team-b"), &Default::default(), &drydock::store::Actor::cli(), chrono::Utc::now())
         .await
         .unwrap();
     for name in ["juice-shop-v10.2.0.json", "alpine-310.json"] {
@@ -340,11 +340,28 @@ async fn a_callback_without_a_started_sign_in_is_refused() {
     let r = app.client.get(app.url("/auth/callback?error=access_denied&error_description=no")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("access_denied"));
-    // Nobody is signed in, and both failures are recorded.
+    // Anyone can send these: nothing lasting is written — no ledger entry, no session row — even
+    // for a 60 KB error description sent again and again.
+    let ledger_before = app.db.store.ledger_size().await.unwrap();
+    let huge = "x".repeat(60_000);
+    for _ in 0..5 {
+        let r = app.client.get(app.url(&format!("/auth/callback?error=access_denied&error_description={huge}"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let body = r.text().await.unwrap();
+        assert!(body.len() < 5_000, "the provider's text is cut, not echoed whole ({} bytes)", body.len());
+    }
+    assert_eq!(app.db.store.ledger_size().await.unwrap(), ledger_before);
+    let failed = app.db.store.audit_events().await.unwrap().into_iter().filter(|e| e.kind == "auth.sign_in_failed").count();
+    assert_eq!(failed, 0, "callbacks without a started sign-in record nothing");
+    assert_eq!(session_rows(&app.db).await, 0, "no session row is left behind");
+    // Nobody is signed in.
     let r = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let failed = app.db.store.audit_events().await.unwrap().into_iter().filter(|e| e.kind == "auth.sign_in_failed").count();
-    assert_eq!(failed, 2);
+}
+
+/// Rows in the sessions table.
+async fn session_rows(db: &TestDb) -> i64 {
+    db.store.table_counts().await.unwrap().0.iter().find(|(t, _)| t == "sessions").map(|(_, n)| *n).unwrap_or(-1)
 }
 
 #[tokio::test]

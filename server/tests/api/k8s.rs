@@ -385,7 +385,7 @@ async fn the_kube_collector_pages_through_pods_and_survives_401_and_500() {
     let api = replay::start(file.clone()).await;
     std::env::set_var("DRYDOCK_TEST_KUBE_TOKEN", "replay-token");
     std::env::set_var("DRYDOCK_TEST_KUBE_WRONG", "not-the-token");
-    let mut new = NewCluster { name: "minikube".into(), server: api.url.clone(), token_env: "DRYDOCK_TEST_KUBE_TOKEN".into(), ca_pem: None };
+    let mut new = NewCluster { name: "minikube".into(), server: api.url.clone(), token_env: "DRYDOCK_TEST_KUBE_TOKEN".into(), ca_pem: None, insecure: false };
     new.validate().unwrap();
     store.add_cluster(&new, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
     let cluster = store.collectable_clusters().await.unwrap().pop().unwrap();

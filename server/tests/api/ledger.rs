@@ -79,7 +79,7 @@ async fn demo_ledger() -> (TestDb, ledger::LedgerKey, tempfile::TempDir) {
     drydock::demo::load_if_empty(&db.store).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let key = ledger::LedgerKey::generate(&dir.path().join("ledger.pem")).unwrap();
-    ledger::current_checkpoint(&db.store, &key, None).await.unwrap();
+    ledger::current_checkpoint(&db.store, &key, chrono::Utc::now()).await.unwrap();
     (db, key, dir)
 }
 

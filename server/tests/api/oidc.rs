@@ -147,9 +147,24 @@ fn new_client() -> reqwest::Client {
         .unwrap()
 }
 
+/// Recorded sign-in failures' reasons.
+async fn failures(app: &TestApp) -> Vec<String> {
+    app.db
+        .store
+        .audit_events()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "auth.sign_in_failed")
+        .map(|e| e.payload["reason"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 /// Sends the callback to Drydock and asserts the refusal: 400, the message names `reason`, no
-/// session afterwards (a page request is sent to sign in), and the failure is recorded.
+/// session afterwards (a page request is sent to sign in), and the failure of a started sign-in
+/// is recorded — while a callback no sign-in was started for (anyone can send one) records nothing.
 async fn assert_refused(app: &TestApp, client: &reqwest::Client, callback: &url::Url, reason: &str) {
+    let before = failures(app).await.len();
     let path = format!("{}?{}", callback.path(), callback.query().unwrap_or(""));
     let resp = client.get(app.url(&path)).send().await.unwrap();
     let status = resp.status();
@@ -159,17 +174,13 @@ async fn assert_refused(app: &TestApp, client: &reqwest::Client, callback: &url:
     let page = client.get(app.url("/teams/team-a")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::SEE_OTHER, "a refused sign-in must leave no session");
     assert!(location(&page).path().starts_with("/auth/login"));
-    let recorded: Vec<String> = app
-        .db
-        .store
-        .audit_events()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.kind == "auth.sign_in_failed")
-        .map(|e| e.payload["reason"].as_str().unwrap_or_default().to_string())
-        .collect();
-    assert!(recorded.iter().any(|r| r.contains(reason)), "failure not recorded with {reason:?}: {recorded:?}");
+    let recorded = failures(app).await;
+    if reason.contains("no sign-in was started") {
+        assert_eq!(recorded.len(), before, "a callback without a started sign-in must write no ledger entry: {recorded:?}");
+    } else {
+        assert_eq!(recorded.len(), before + 1, "{recorded:?}");
+        assert!(recorded.iter().any(|r| r.contains(reason)), "failure not recorded with {reason:?}: {recorded:?}");
+    }
 }
 
 /// Signs in through Drydock and asserts the session works: the team page of dev-a's team renders.

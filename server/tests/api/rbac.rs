@@ -88,6 +88,7 @@ async fn api_matrix_matches_the_specification() {
         password_env: None,
         ca_pem: None,
         insecure: false,
+        auth_hosts: vec![],
         approved: false,
         repositories: vec![],
     };
@@ -100,7 +101,7 @@ async fn api_matrix_matches_the_specification() {
             Some(g) => Some(
                 app.db
                     .store
-                    .create_token(label, g.role, g.team.as_deref(), &Actor::cli(), chrono::Utc::now())
+                    .create_token(label, g.role, g.team.as_deref(), &Default::default(), &Actor::cli(), chrono::Utc::now())
                     .await
                     .unwrap(),
             ),

@@ -80,6 +80,7 @@ async fn add(store: &Store, name: &str, url: &str, f: impl FnOnce(&mut NewRegist
         password_env: None,
         ca_pem: None,
         insecure: false,
+        auth_hosts: vec![],
         approved: true,
         repositories: vec![],
     };
@@ -223,7 +224,7 @@ async fn a_registry_that_is_down_or_answers_garbage_keeps_its_inventory() {
     let settings = CollectSettings::default();
     collect_registry(&store, &row, &settings, None, chrono::Utc::now()).await.unwrap();
     // One image: found by its config digest, now known by its manifest digest, findings kept.
-    let img = store.image_detail(&s.app_oci).await.unwrap().expect("collected");
+    let img = store.image_detail(&s.app_oci, None).await.unwrap().expect("collected");
     assert_eq!(img.summary.digest, s.app_oci);
     assert_eq!(img.summary.findings.critical, 1);
     assert_eq!(img.summary.scan_state, app::types::ScanState::Scanned);

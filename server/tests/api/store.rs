@@ -100,12 +100,12 @@ async fn every_fixture_is_stored_with_its_counts(store: &Store) {
         if let Some(d) = &outcome.summary().image {
             images += 1;
             expected_total = expected_total.merged(&report.counts());
-            let detail = store.image_detail(d).await.unwrap().expect("image by primary digest");
+            let detail = store.image_detail(d, None).await.unwrap().expect("image by primary digest");
             assert_eq!(detail.summary.findings, report.counts(), "{name}: image counts");
             assert_eq!(detail.scans.len(), 1);
             // Found by the config digest too.
             if let Some(cfg) = report.image.as_ref().and_then(|i| i.config_digest.clone()) {
-                let by_cfg = store.image_detail(cfg.as_str()).await.unwrap().expect("image by config digest");
+                let by_cfg = store.image_detail(cfg.as_str(), None).await.unwrap().expect("image by config digest");
                 assert_eq!(by_cfg.summary.digest, detail.summary.digest);
             }
             assert_eq!(detail.summary.team, None, "no rules yet: unowned");
@@ -133,7 +133,7 @@ async fn rescan_resolves_and_reopens_findings(store: &Store) {
     let now = Utc::now();
     let d = ingest_bytes(store, &first, now).await.summary().image.clone().unwrap();
     ingest_bytes(store, &second, now).await;
-    let view = store.image_view(&d).await.unwrap().unwrap();
+    let view = store.image_view(&d, None).await.unwrap().unwrap();
     assert_eq!(view.image.summary.findings.total(), 226);
     let resolved: Vec<_> = view.findings.iter().filter(|f| f.resolved_at.is_some()).collect();
     assert_eq!(resolved.len(), 10);
@@ -148,7 +148,7 @@ async fn rescan_resolves_and_reopens_findings(store: &Store) {
     assert_eq!(view.image.scans.len(), 2);
     // The finding comes back: reopened, not duplicated.
     ingest_bytes(store, &third, now).await;
-    let view = store.image_view(&d).await.unwrap().unwrap();
+    let view = store.image_view(&d, None).await.unwrap().unwrap();
     assert_eq!(view.image.summary.findings.total(), 236);
     assert_eq!(view.findings.len(), 236);
     assert!(view.findings.iter().all(|f| f.resolved_at.is_none()));
@@ -162,7 +162,7 @@ async fn older_report_does_not_rewrite_current_state(store: &Store) {
     let late = ingest_bytes(store, &older, now).await;
     assert!(matches!(late, IngestOutcome::Created(_)), "kept as evidence");
     assert_eq!(late.summary().findings.total(), 196, "the response describes the report itself");
-    let detail = store.image_detail(&d).await.unwrap().unwrap();
+    let detail = store.image_detail(&d, None).await.unwrap().unwrap();
     assert_eq!(detail.summary.findings.total(), 236, "current state unchanged by an older report");
     assert_eq!(detail.scans.len(), 2);
     assert_eq!(detail.summary.last_scanned, Some("2026-02-01T00:00:00Z".parse().unwrap()));
@@ -174,12 +174,12 @@ async fn ownership_longest_prefix_on_segment_boundaries(store: &Store) {
     let rule = |pattern: &str, team: &str| NewRule { kind: RuleKind::RepositoryPrefix, pattern: pattern.into(), team: team.into() };
     // "bkimm" is not a whole segment of bkimminich/juice-shop.
     store.add_ownership_rule(&rule("docker.io/bkimm", "wrong"), &actor(), now).await.unwrap();
-    assert_eq!(store.image_detail(&d).await.unwrap().unwrap().summary.team, None);
+    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().summary.team, None);
     store.add_ownership_rule(&rule("docker.io/bkimminich", "web"), &actor(), now).await.unwrap();
-    assert_eq!(store.image_detail(&d).await.unwrap().unwrap().summary.team.as_deref(), Some("web"));
+    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().summary.team.as_deref(), Some("web"));
     // A longer prefix wins, with or without the registry and whatever the trailing slash.
     store.add_ownership_rule(&rule("bkimminich/juice-shop/", "shop"), &actor(), now).await.unwrap();
-    assert_eq!(store.image_detail(&d).await.unwrap().unwrap().summary.team.as_deref(), Some("shop"));
+    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().summary.team.as_deref(), Some("shop"));
     let rules = store.ownership_rules().await.unwrap();
     let decided: Vec<(String, i64)> = rules.iter().map(|r| (r.pattern.clone(), r.images)).collect();
     assert!(decided.contains(&("bkimminich/juice-shop".into(), 1)));
@@ -196,7 +196,7 @@ async fn ownership_longest_prefix_on_segment_boundaries(store: &Store) {
 
 async fn tokens_are_hashed_and_verified(store: &Store) {
     let now = Utc::now();
-    let secret = store.create_token("ci", "admin".parse().unwrap(), Some("team-a"), &actor(), now).await.unwrap();
+    let secret = store.create_token("ci", "admin".parse().unwrap(), Some("team-a"), &Default::default(), &actor(), now).await.unwrap();
     assert!(secret.starts_with("ddk_") && secret.len() > 40);
     let t = store.verify_token(&secret, now).await.unwrap().expect("valid token");
     assert_eq!(t.name, "ci");

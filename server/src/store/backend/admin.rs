@@ -5,12 +5,17 @@ pub async fn create_token(
     name: &str,
     role: crate::domain::Role,
     team: Option<&str>,
+    bindings: &super::TokenBindings,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<String> {
     let name = name.trim();
-    if name.is_empty() || name.len() > 100 {
-        return Err(StoreError::Invalid("token name must be 1-100 characters".into()));
+    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid("name: a token name is 1-100 characters, no control characters".into()));
+    }
+    bindings.validate().map_err(StoreError::Invalid)?;
+    if role != crate::domain::Role::Ingest && (!bindings.clusters.is_empty() || !bindings.registries.is_empty()) {
+        return Err(StoreError::Invalid("clusters/registries: only ingest tokens are bound to clusters and registries".into()));
     }
     let secret = crate::auth::new_token_secret();
     let mut tx = begin(pool).await?;
@@ -19,8 +24,8 @@ pub async fn create_token(
         None => None,
     };
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO api_tokens (name, role, team_id, token_sha256, created_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO api_tokens (name, role, team_id, token_sha256, created_at, created_by, clusters, registries)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(name)
     .bind(role.as_str())
@@ -28,6 +33,8 @@ pub async fn create_token(
     .bind(super::sha256_hex(secret.as_bytes()))
     .bind(now)
     .bind(&actor.0)
+    .bind(bindings.clusters.join("\n"))
+    .bind(bindings.registries.join("\n"))
     .fetch_one(&mut *tx)
     .await?;
     append_event(
@@ -35,7 +42,8 @@ pub async fn create_token(
         actor,
         "token.created",
         &format!("token:{id}"),
-        serde_json::json!({ "id": id, "name": name, "role": role.as_str(), "team": team }),
+        serde_json::json!({ "id": id, "name": name, "role": role.as_str(), "team": team,
+                            "clusters": bindings.clusters, "registries": bindings.registries }),
         now,
     )
     .await?;
@@ -44,14 +52,14 @@ pub async fn create_token(
 }
 
 pub async fn verify_token(pool: &Pool, secret: &str, now: DateTime<Utc>) -> Result<Option<TokenInfo>> {
-    let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT k.id, k.name, k.role, t.name FROM api_tokens k LEFT JOIN teams t ON t.id = k.team_id
+    let row: Option<(i64, String, String, Option<String>, String, String)> = sqlx::query_as(
+        "SELECT k.id, k.name, k.role, t.name, k.clusters, k.registries FROM api_tokens k LEFT JOIN teams t ON t.id = k.team_id
          WHERE k.token_sha256 = $1 AND k.revoked_at IS NULL",
     )
     .bind(super::sha256_hex(secret.as_bytes()))
     .fetch_optional(pool)
     .await?;
-    let Some((id, name, role, team)) = row else { return Ok(None) };
+    let Some((id, name, role, team, clusters, registries)) = row else { return Ok(None) };
     // "Last used" is kept to the minute: no write per request.
     sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
         .bind(id)
@@ -60,7 +68,8 @@ pub async fn verify_token(pool: &Pool, secret: &str, now: DateTime<Utc>) -> Resu
         .execute(pool)
         .await?;
     let role = role.parse().map_err(StoreError::Invalid)?;
-    Ok(Some(TokenInfo { id, name, role, team }))
+    let bindings = super::TokenBindings { clusters: split_lines(&clusters), registries: split_lines(&registries) };
+    Ok(Some(TokenInfo { id, name, role, team, bindings }))
 }
 
 pub async fn upsert_team(pool: &Pool, name: &str, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
@@ -226,30 +235,49 @@ pub async fn place_tag(
 }
 
 pub async fn list_tokens(pool: &Pool) -> Result<Vec<app::types::ApiToken>> {
-    let rows: Vec<(i64, String, String, Option<String>, DateTime<Utc>, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
-        sqlx::query_as(
-            "SELECT k.id, k.name, k.role, t.name, k.created_at, k.created_by, k.last_used_at, k.revoked_at
-             FROM api_tokens k LEFT JOIN teams t ON t.id = k.team_id ORDER BY k.revoked_at IS NOT NULL, k.id DESC",
-        )
-        .fetch_all(pool)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, role, team, created_at, created_by, last_used_at, revoked_at)| app::types::ApiToken {
-            id,
-            name,
-            role,
-            team,
-            created_at,
-            created_by,
-            last_used_at,
-            revoked_at,
+    let rows = sqlx::query(
+        "SELECT k.id, k.name, k.role, t.name AS team, k.created_at, k.created_by, k.last_used_at, k.revoked_at, k.clusters, k.registries
+         FROM api_tokens k LEFT JOIN teams t ON t.id = k.team_id ORDER BY k.revoked_at IS NOT NULL, k.id DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(app::types::ApiToken {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                role: r.try_get("role")?,
+                team: r.try_get("team")?,
+                created_at: r.try_get("created_at")?,
+                created_by: r.try_get("created_by")?,
+                last_used_at: r.try_get("last_used_at")?,
+                revoked_at: r.try_get("revoked_at")?,
+                clusters: split_lines(&r.try_get::<String, _>("clusters")?),
+                registries: split_lines(&r.try_get::<String, _>("registries")?),
+            })
         })
-        .collect())
+        .collect()
 }
 
-pub async fn revoke_token(pool: &Pool, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+pub async fn revoke_token(
+    pool: &Pool,
+    id: i64,
+    may_revoke: &(dyn Fn(crate::domain::Role) -> bool + Sync),
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let mut tx = begin(pool).await?;
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(role) = role else {
+        return Err(StoreError::NotFound(format!("no live token has id {id}")));
+    };
+    let role: crate::domain::Role = role.parse().map_err(StoreError::Invalid)?;
+    if !may_revoke(role) {
+        return Err(StoreError::Forbidden(format!("your role may not revoke a token of role {}", role.as_str())));
+    }
     let name: Option<String> = sqlx::query_scalar(
         "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING name",
     )

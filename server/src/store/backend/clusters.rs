@@ -19,6 +19,11 @@ async fn ensure_cluster(tx: &mut Tx<'_>, name: &str, actor: &Actor, now: DateTim
 /// Stores a pod upload in one transaction: pods upserted by uid (an ended pod that reappears
 /// runs again), their labels and containers, and — per the upload's scope — the pods it no
 /// longer lists marked ended (never deleted). Returns (pods, containers, ended).
+/// `None`: no such cluster; `Some(None)`: upload-only; `Some(Some(server))`: collected.
+pub async fn cluster_server(pool: &Pool, name: &str) -> Result<Option<Option<String>>> {
+    Ok(sqlx::query_scalar("SELECT server FROM clusters WHERE name = $1").bind(name).fetch_optional(pool).await?)
+}
+
 pub async fn store_pods(
     pool: &Pool,
     cluster: &str,
@@ -451,9 +456,12 @@ pub async fn clusters(pool: &Pool) -> Result<Vec<ClusterOverview>> {
 }
 
 /// Where an image runs now: its own digests, and an index's platforms for the index.
-async fn runs_in(pool: &Pool, image_id: i64) -> Result<Vec<RunsIn>> {
+async fn runs_in(pool: &Pool, image_id: i64, teams: Option<&[String]>) -> Result<Vec<RunsIn>> {
+    let f = WorkloadFilter { visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
     let mut qb = QueryBuilder::<DB>::new("SELECT w.cluster, w.namespace, w.workload, w.container, w.state, COUNT(*) FROM (");
-    qb.push(WORKLOAD_SELECT).push(") w WHERE w.ended_at IS NULL AND (w.image_row = ").push_bind(image_id);
+    qb.push(WORKLOAD_SELECT).push(") w");
+    push_workload_filter(&mut qb, &f);
+    qb.push(" AND (w.image_row = ").push_bind(image_id);
     qb.push(" OR w.image_row IN (SELECT image_id FROM image_platforms WHERE index_image_id = ").push_bind(image_id);
     qb.push(")) GROUP BY w.cluster, w.namespace, w.workload, w.container, w.state ORDER BY w.cluster, w.namespace, w.workload, w.container");
     let rows: Vec<(String, String, Option<String>, String, String, i64)> = qb.build_query_as().fetch_all(pool).await?;
@@ -471,20 +479,22 @@ pub async fn add_cluster(pool: &Pool, new: &crate::k8s::collect::NewCluster, act
     match existing {
         Some((_, Some(_))) => return Err(StoreError::Invalid(format!("name: a cluster named {:?} is configured already", new.name))),
         Some((id, None)) => {
-            sqlx::query("UPDATE clusters SET server = $2, token_env = $3, ca_pem = $4 WHERE id = $1")
+            sqlx::query("UPDATE clusters SET server = $2, token_env = $3, ca_pem = $4, insecure = $5 WHERE id = $1")
                 .bind(id)
                 .bind(&new.server)
                 .bind(&new.token_env)
                 .bind(&new.ca_pem)
+                .bind(new.insecure)
                 .execute(&mut *tx)
                 .await?;
         }
         None => {
-            sqlx::query("INSERT INTO clusters (name, server, token_env, ca_pem, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)")
+            sqlx::query("INSERT INTO clusters (name, server, token_env, ca_pem, insecure, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(&new.name)
                 .bind(&new.server)
                 .bind(&new.token_env)
                 .bind(&new.ca_pem)
+                .bind(new.insecure)
                 .bind(now)
                 .bind(&actor.0)
                 .execute(&mut *tx)

@@ -56,7 +56,58 @@ async fn append_event(
     .bind(&leaf)
     .fetch_one(&mut **tx)
     .await?;
+    // The perfect subtrees this entry completes (amortised: one read, one write per entry).
+    let mut right = crate::ledger::merkle::leaf_hash(entry.as_bytes());
+    for (level, idx) in crate::ledger::merkle::completed_by(index as u64) {
+        let Some(left) = ledger_node(&mut **tx, level - 1, 2 * idx).await? else {
+            // Only a ledger older than stored nodes lacks one: `ledger_index_backfill` builds them.
+            break;
+        };
+        right = crate::ledger::merkle::node_hash(&left, &right);
+        sqlx::query("INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3) ON CONFLICT (level, idx) DO NOTHING")
+            .bind(level as i64)
+            .bind(idx as i64)
+            .bind(hex::encode(right))
+            .execute(&mut **tx)
+            .await?;
+    }
+    insert_mentions(tx, index, subject, &payload).await?;
     Ok(id)
+}
+
+/// Image digests an entry's payload names (besides its own subject), indexed for forensics.
+async fn insert_mentions(tx: &mut Tx<'_>, index: i64, subject: &str, payload: &serde_json::Value) -> Result<()> {
+    let mentions: Vec<String> = crate::ledger::mentioned_digests(payload)
+        .into_iter()
+        .map(|d| format!("image:{d}"))
+        .filter(|m| m != subject)
+        .collect();
+    for chunk in mentions.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO audit_mentions (subject, ledger_index) ");
+        qb.push_values(chunk, |mut b, m| {
+            b.push_bind(m).push_bind(index);
+        });
+        qb.push(" ON CONFLICT DO NOTHING");
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// One stored node: level 0 is an entry's leaf hash, higher levels are in `ledger_nodes`.
+async fn ledger_node<'e, E>(exec: E, level: u32, idx: u64) -> Result<Option<crate::ledger::merkle::Hash>>
+where
+    E: sqlx::Executor<'e, Database = DB>,
+{
+    let hex_hash: Option<String> = if level == 0 {
+        sqlx::query_scalar("SELECT leaf_hash FROM audit_events WHERE ledger_index = $1").bind(idx as i64).fetch_optional(exec).await?
+    } else {
+        sqlx::query_scalar("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2")
+            .bind(level as i64)
+            .bind(idx as i64)
+            .fetch_optional(exec)
+            .await?
+    };
+    Ok(hex_hash.and_then(|h| hex::decode(h).ok()).and_then(|b| <[u8; 32]>::try_from(b).ok()))
 }
 
 pub async fn ping(pool: &Pool) -> Result<()> {
@@ -92,9 +143,9 @@ pub async fn is_empty(pool: &Pool) -> Result<bool> {
 }
 
 pub async fn table_counts(pool: &Pool) -> Result<TableCounts> {
-    const TABLES: [&str; 14] = [
+    const TABLES: [&str; 15] = [
         "teams", "ownership_rules", "repositories", "images", "image_aliases", "image_repositories", "tags",
-        "vulnerabilities", "packages", "image_packages", "scans", "scan_findings", "findings", "audit_events",
+        "vulnerabilities", "packages", "image_packages", "scans", "scan_findings", "findings", "audit_events", "sessions",
     ];
     let sql = TABLES
         .iter()
@@ -233,4 +284,9 @@ async fn link_repositories(
         qb.build().execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// A newline-separated list column as its items.
+fn split_lines(s: &str) -> Vec<String> {
+    s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
 }

@@ -34,6 +34,99 @@ pub async fn ledger_backfill(pool: &Pool) -> Result<u64> {
     Ok(n as u64)
 }
 
+/// Builds the stored subtree hashes and the mention index of a ledger written before they existed
+/// (once: a ledger that has them is left alone). O(n), at open only.
+pub async fn ledger_index_backfill(pool: &Pool) -> Result<u64> {
+    let size = ledger_size(pool).await?;
+    let have_nodes: Option<i64> = sqlx::query_scalar("SELECT level FROM ledger_nodes LIMIT 1").fetch_optional(pool).await?;
+    let have_mentions: Option<i64> = sqlx::query_scalar("SELECT ledger_index FROM audit_mentions LIMIT 1").fetch_optional(pool).await?;
+    if size < 2 || have_nodes.is_some() || have_mentions.is_some() {
+        return Ok(0);
+    }
+    let mut tx = begin(pool).await?;
+    let rows: Vec<(i64, String, String, String)> =
+        sqlx::query_as("SELECT ledger_index, leaf_hash, subject, payload FROM audit_events WHERE ledger_index IS NOT NULL ORDER BY ledger_index")
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut level: Vec<crate::ledger::merkle::Hash> = Vec::with_capacity(rows.len());
+    for (index, leaf, subject, payload) in &rows {
+        let h = hex::decode(leaf).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
+        let Some(h) = h else { return Err(StoreError::Invalid(format!("entry {index}: the stored leaf hash is not 32 bytes of hex"))) };
+        level.push(h);
+        let payload: serde_json::Value = serde_json::from_str(payload).unwrap_or(serde_json::Value::Null);
+        insert_mentions(&mut tx, *index, subject, &payload).await?;
+    }
+    let mut n_level = 0i64;
+    let mut written = 0u64;
+    while level.len() > 1 {
+        n_level += 1;
+        let next: Vec<crate::ledger::merkle::Hash> =
+            level.chunks(2).filter(|p| p.len() == 2).map(|p| crate::ledger::merkle::node_hash(&p[0], &p[1])).collect();
+        for (i, chunk) in next.chunks(CHUNK).enumerate() {
+            let mut qb = QueryBuilder::<DB>::new("INSERT INTO ledger_nodes (level, idx, hash) ");
+            qb.push_values(chunk.iter().enumerate(), |mut b, (j, h)| {
+                b.push_bind(n_level).push_bind((i * CHUNK + j) as i64).push_bind(hex::encode(h));
+            });
+            qb.push(" ON CONFLICT (level, idx) DO NOTHING");
+            qb.build().execute(&mut *tx).await?;
+        }
+        written += next.len() as u64;
+        level = next;
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// The stored nodes asked for (level 0: leaf hashes), in two queries whatever the ledger's size.
+pub async fn ledger_nodes(pool: &Pool, keys: &std::collections::BTreeSet<(u32, u64)>) -> Result<HashMap<(u32, u64), [u8; 32]>> {
+    let mut out = HashMap::new();
+    let decode = |h: &str| hex::decode(h).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
+    let leaves: Vec<i64> = keys.iter().filter(|(l, _)| *l == 0).map(|(_, i)| *i as i64).collect();
+    if !leaves.is_empty() {
+        let mut qb = QueryBuilder::<DB>::new("SELECT ledger_index, leaf_hash FROM audit_events WHERE ledger_index IN (");
+        in_list(&mut qb, &leaves);
+        let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(pool).await?;
+        out.extend(rows.into_iter().filter_map(|(i, h)| Some(((0, i as u64), decode(&h)?))));
+    }
+    let inner: Vec<(u32, u64)> = keys.iter().filter(|(l, _)| *l > 0).copied().collect();
+    if !inner.is_empty() {
+        let mut qb = QueryBuilder::<DB>::new("SELECT level, idx, hash FROM ledger_nodes WHERE ");
+        for (n, (l, i)) in inner.iter().enumerate() {
+            if n > 0 {
+                qb.push(" OR ");
+            }
+            qb.push("(level = ").push_bind(*l as i64).push(" AND idx = ").push_bind(*i as i64).push(")");
+        }
+        let rows: Vec<(i64, i64, String)> = qb.build_query_as().fetch_all(pool).await?;
+        out.extend(rows.into_iter().filter_map(|(l, i, h)| Some(((l as u32, i as u64), decode(&h)?))));
+    }
+    Ok(out)
+}
+
+/// Keeps the scheduled verification's result (one row: the latest).
+pub async fn record_verification(pool: &Pool, size: i64, root: &str, checkpoints_checked: i64, problem: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO ledger_verification (id, ran_at, size, root, checkpoints_checked, problem) VALUES (1, $1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET ran_at = excluded.ran_at, size = excluded.size, root = excluded.root,
+                                        checkpoints_checked = excluded.checkpoints_checked, problem = excluded.problem",
+    )
+    .bind(now)
+    .bind(size)
+    .bind(root)
+    .bind(checkpoints_checked)
+    .bind(problem)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The last scheduled verification: (ran at, size, root hex, checkpoints checked, problem).
+pub async fn last_verification(pool: &Pool) -> Result<Option<(DateTime<Utc>, i64, String, i64, Option<String>)>> {
+    Ok(sqlx::query_as("SELECT ran_at, size, root, checkpoints_checked, problem FROM ledger_verification WHERE id = 1")
+        .fetch_optional(pool)
+        .await?)
+}
+
 pub async fn ledger_size(pool: &Pool) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT size FROM ledger_head WHERE id = 1").fetch_one(pool).await?)
 }
@@ -104,7 +197,7 @@ pub async fn store_checkpoint(pool: &Pool, size: i64, root_hex: &str, note: &str
 
 /// Everything recorded about one image (by any of its digests): pushes, runs, exec/attach into
 /// the pods that ran it, and ledger entries naming it. A fixed number of queries.
-pub async fn image_forensics(pool: &Pool, digest: &str) -> Result<Option<ImageForensics>> {
+pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageForensics>> {
     let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
     let Some(image) = summaries(pool, &[id]).await?.pop() else { return Ok(None) };
     let digests: Vec<String> = image.aliases.iter().map(|a| a.digest.clone()).chain([image.digest.clone()]).collect();
@@ -122,7 +215,7 @@ pub async fn image_forensics(pool: &Pool, digest: &str) -> Result<Option<ImageFo
         .into_iter()
         .map(|(action, tag, digest, actor, source_addr, happened_at)| RegistryEventRow { action, tag, digest, actor, source_addr, happened_at })
         .collect();
-    let f = WorkloadFilter { ended: true, ..Default::default() };
+    let f = WorkloadFilter { ended: true, visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
     qb.push(WORKLOAD_SELECT).push(") w");
     push_workload_filter(&mut qb, &f);
@@ -164,14 +257,15 @@ pub async fn image_forensics(pool: &Pool, digest: &str) -> Result<Option<ImageFo
             })
             .collect();
     }
-    // Ledger entries naming any of its digests (subject or payload).
-    let mut qb = QueryBuilder::<DB>::new("SELECT ledger_index, time, actor, kind, subject FROM audit_events WHERE ledger_index IS NOT NULL AND (");
-    for (i, d) in digests.iter().enumerate() {
-        if i > 0 {
-            qb.push(" OR ");
-        }
-        qb.push("subject = ").push_bind(format!("image:{d}"));
-        qb.push(" OR payload LIKE ").push_bind(format!("%{d}%"));
+    // Ledger entries about any of its digests, found through indexes (the subject, and for
+    // estate-wide readers the entries whose payload mentions it), never a scan of payloads.
+    let subjects: Vec<String> = digests.iter().map(|d| format!("image:{d}")).collect();
+    let mut qb = QueryBuilder::<DB>::new("SELECT ledger_index, time, actor, kind, subject FROM audit_events WHERE ledger_index IS NOT NULL AND (subject IN (");
+    in_list(&mut qb, &subjects);
+    if teams.is_none() {
+        qb.push(" OR ledger_index IN (SELECT ledger_index FROM audit_mentions WHERE subject IN (");
+        in_list(&mut qb, &subjects);
+        qb.push(")");
     }
     qb.push(") ORDER BY ledger_index");
     let ledger: Vec<(i64, DateTime<Utc>, String, String, String)> = qb.build_query_as().fetch_all(pool).await?;

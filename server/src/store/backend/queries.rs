@@ -5,10 +5,13 @@ fn parse_severity(s: &str) -> Severity {
     s.parse().unwrap_or(Severity::Unknown)
 }
 
-fn in_list<'a>(qb: &mut QueryBuilder<'a, DB>, ids: &'a [i64]) {
+fn in_list<'a, T>(qb: &mut QueryBuilder<'a, DB>, items: &'a [T])
+where
+    &'a T: 'a + sqlx::Encode<'a, DB> + sqlx::Type<DB> + Send,
+{
     let mut sep = qb.separated(", ");
-    for id in ids {
-        sep.push_bind(*id);
+    for x in items {
+        sep.push_bind(x);
     }
     qb.push(")");
 }
@@ -169,12 +172,12 @@ pub async fn images_page(pool: &Pool, limit: i64, offset: i64, teams: Option<&[S
     Ok(Page { items: summaries(pool, &ids).await?, total })
 }
 
-pub async fn image_detail(pool: &Pool, digest: &str) -> Result<Option<ImageDetail>> {
+pub async fn image_detail(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageDetail>> {
     let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
-    image_detail_by_id(pool, id).await
+    image_detail_by_id(pool, id, teams).await
 }
 
-async fn image_detail_by_id(pool: &Pool, id: i64) -> Result<Option<ImageDetail>> {
+async fn image_detail_by_id(pool: &Pool, id: i64, teams: Option<&[String]>) -> Result<Option<ImageDetail>> {
     let Some(summary) = summaries(pool, &[id]).await?.pop() else { return Ok(None) };
     let rows: Vec<(i64, String, String, String, DateTime<Utc>, DateTime<Utc>, i64, i64, i64, i64, i64, i64)> =
         sqlx::query_as(
@@ -200,13 +203,13 @@ async fn image_detail_by_id(pool: &Pool, id: i64) -> Result<Option<ImageDetail>>
             }
         })
         .collect();
-    let runs_in = runs_in(pool, id).await?;
+    let runs_in = runs_in(pool, id, teams).await?;
     Ok(Some(ImageDetail { summary, scans, runs_in }))
 }
 
-pub async fn image_view(pool: &Pool, digest: &str) -> Result<Option<ImageView>> {
+pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageView>> {
     let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
-    let Some(image) = image_detail_by_id(pool, id).await? else { return Ok(None) };
+    let Some(image) = image_detail_by_id(pool, id, teams).await? else { return Ok(None) };
     let rows: Vec<(
         String,
         String,

@@ -1,7 +1,7 @@
 // Registries, the collector's inventory and the registry's push notifications.
 
 const REGISTRY_COLUMNS: &str = "id, name, url, username, password_env, ca_pem IS NOT NULL, insecure, approved, repositories,
-     last_attempt, last_success, last_error, failures, next_attempt, n_repositories, n_tags, n_manifests";
+     last_attempt, last_success, last_error, failures, next_attempt, n_repositories, n_tags, n_manifests, auth_hosts";
 
 async fn registry_rows(pool: &Pool, name: Option<&str>) -> Result<Vec<crate::registry::RegistryRow>> {
     let rows = match name {
@@ -20,7 +20,8 @@ async fn registry_rows(pool: &Pool, name: Option<&str>) -> Result<Vec<crate::reg
             has_ca: r.try_get(5)?,
             insecure: r.try_get(6)?,
             approved: r.try_get(7)?,
-            repositories: repositories.lines().filter(|l| !l.is_empty()).map(str::to_string).collect(),
+            repositories: split_lines(&repositories),
+            auth_hosts: split_lines(&r.try_get::<String, _>(17)?),
             status: crate::registry::RegistryStatus {
                 last_attempt: r.try_get(9)?,
                 last_success: r.try_get(10)?,
@@ -60,8 +61,8 @@ pub async fn add_registry(
         return Err(StoreError::Invalid(format!("name: a registry named {:?} exists already", new.name)));
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO registries (name, url, username, password_env, ca_pem, insecure, approved, repositories, created_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO registries (name, url, username, password_env, ca_pem, insecure, approved, repositories, created_at, created_by, auth_hosts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(&new.name)
     .bind(&new.url)
@@ -73,6 +74,7 @@ pub async fn add_registry(
     .bind(new.repositories.join("\n"))
     .bind(now)
     .bind(&actor.0)
+    .bind(new.auth_hosts.join("\n"))
     .fetch_one(&mut *tx)
     .await?;
     append_event(
@@ -83,7 +85,7 @@ pub async fn add_registry(
         serde_json::json!({
             "id": id, "name": new.name, "url": new.url, "username": new.username, "password_env": new.password_env,
             "custom_ca": new.ca_pem.is_some(), "insecure": new.insecure, "approved": new.approved,
-            "repositories": new.repositories,
+            "repositories": new.repositories, "auth_hosts": new.auth_hosts,
         }),
         now,
     )

@@ -9,25 +9,27 @@ pub async fn session_load(pool: &Pool, id: &str, now_unix: i64) -> Result<Option
 }
 
 /// Inserts a new session; `false` when the id is taken (the caller draws another).
-pub async fn session_create(pool: &Pool, id: &str, data: &str, expires_at: i64) -> Result<bool> {
-    let n = sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+pub async fn session_create(pool: &Pool, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<bool> {
+    let n = sqlx::query("INSERT INTO sessions (id, data, expires_at, subject) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
         .bind(id)
         .bind(data)
         .bind(expires_at)
+        .bind(subject)
         .execute(pool)
         .await?
         .rows_affected();
     Ok(n == 1)
 }
 
-pub async fn session_save(pool: &Pool, id: &str, data: &str, expires_at: i64) -> Result<()> {
+pub async fn session_save(pool: &Pool, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+        "INSERT INTO sessions (id, data, expires_at, subject) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, subject = excluded.subject",
     )
     .bind(id)
     .bind(data)
     .bind(expires_at)
+    .bind(subject)
     .execute(pool)
     .await?;
     Ok(())
@@ -40,6 +42,44 @@ pub async fn session_delete(pool: &Pool, id: &str) -> Result<()> {
 
 pub async fn session_delete_expired(pool: &Pool, now_unix: i64) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_unix).execute(pool).await?.rows_affected())
+}
+
+/// Ends every session of `subject` (recorded); answers how many there were.
+pub async fn end_user_sessions(pool: &Pool, subject: &str, actor: &Actor, now: DateTime<Utc>) -> Result<u64> {
+    let mut tx = begin(pool).await?;
+    let known: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE subject = $1").bind(subject).fetch_optional(&mut *tx).await?;
+    if known.is_none() {
+        return Err(StoreError::NotFound(format!("nobody with subject {subject:?} has signed in")));
+    }
+    let n = sqlx::query("DELETE FROM sessions WHERE subject = $1").bind(subject).execute(&mut *tx).await?.rows_affected();
+    append_event(&mut tx, actor, "user.sessions_ended", &format!("user:{subject}"), serde_json::json!({ "sessions": n }), now).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// People who signed in, with their live session counts (newest first).
+pub async fn users(pool: &Pool, now_unix: i64) -> Result<Vec<app::types::UserRow>> {
+    let rows = sqlx::query(
+        "SELECT u.subject, u.login, u.name, u.email, u.first_seen, u.last_seen,
+                (SELECT COUNT(*) FROM sessions s WHERE s.subject = u.subject AND s.expires_at > $1) AS sessions
+         FROM users u ORDER BY u.last_seen DESC LIMIT 1000",
+    )
+    .bind(now_unix)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(app::types::UserRow {
+                subject: r.try_get("subject")?,
+                login: r.try_get("login")?,
+                name: r.try_get("name")?,
+                email: r.try_get("email")?,
+                first_seen: r.try_get("first_seen")?,
+                last_seen: r.try_get("last_seen")?,
+                sessions: r.try_get("sessions")?,
+            })
+        })
+        .collect()
 }
 
 /// Records an authentication event (sign-in, sign-out, failed sign-in) and, for a sign-in, the
