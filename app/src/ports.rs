@@ -34,6 +34,8 @@ pub trait EstateQueries: Send + Sync {
     async fn tokens(&self) -> Result<Vec<ApiToken>, PortError>;
     /// Group → role mappings, configured and stored (admin).
     async fn role_mappings(&self) -> Result<Vec<RoleMapping>, PortError>;
+    /// People who signed in, with their live sessions (admin).
+    async fn users(&self) -> Result<Vec<crate::types::UserRow>, PortError>;
     /// This deployment and the person viewing it.
     async fn deployment(&self) -> Result<DeploymentInfo, PortError>;
     /// Configured registries with their status and repositories.

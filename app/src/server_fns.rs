@@ -83,6 +83,12 @@ pub async fn get_role_mappings() -> Result<Vec<RoleMapping>, ServerFnError> {
     estate()?.role_mappings().await.map_err(port_err)
 }
 
+/// People who signed in, with live sessions (admin only).
+#[server(endpoint = "users")]
+pub async fn get_users() -> Result<Vec<crate::types::UserRow>, ServerFnError> {
+    estate()?.users().await.map_err(port_err)
+}
+
 /// Registries with status and repositories.
 #[server(endpoint = "registries")]
 pub async fn get_registries() -> Result<Vec<crate::types::RegistryOverview>, ServerFnError> {

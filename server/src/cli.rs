@@ -679,6 +679,7 @@ async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs) -> anyhow:
                         artifact: body["artifact"].as_str().unwrap_or_default().to_string(),
                         scanner: body["scanner"].as_str().unwrap_or_default().to_string(),
                         findings: serde_json::from_value(body["findings"].clone()).unwrap_or_default(),
+                        future_dated: body["future_dated"].as_bool().unwrap_or(false),
                     };
                     Ok(describe(file, if status.as_u16() == 201 { "stored" } else { "already stored" }, &s))
                 }

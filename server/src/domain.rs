@@ -173,6 +173,51 @@ pub fn validate_team_name(s: &str) -> Result<(), String> {
     }
 }
 
+/// The first string (or member name) of a JSON document holding a NUL character, as a path like
+/// `items[3].metadata.name`. PostgreSQL cannot store NUL in text, SQLite can: such input is
+/// refused the same way on both (422 naming the field), before anything is written.
+pub fn find_nul(v: &serde_json::Value) -> Option<String> {
+    fn walk(v: &serde_json::Value, path: &mut String) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().enumerate().any(|(i, x)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = walk(x, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            serde_json::Value::Object(o) => o.iter().any(|(k, x)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&k.replace('\0', "\\0"));
+                let found = k.contains('\0') || walk(x, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+    let mut path = String::new();
+    walk(v, &mut path).then(|| if path.is_empty() { "the body".to_string() } else { path })
+}
+
+/// Refuses a field longer than `max` bytes, naming it (the documented limits keep every value
+/// within what both databases index).
+pub fn check_len(field: &str, value: &str, max: usize) -> Result<(), String> {
+    if value.len() > max {
+        Err(format!("{field}: {} bytes, at most {max}", value.len()))
+    } else {
+        Ok(())
+    }
+}
+
 /// Is this URL's host a loopback address (`127.0.0.0/8`, `::1`, `localhost`)?
 pub fn is_loopback(url: &url::Url) -> bool {
     match url.host() {

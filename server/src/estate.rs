@@ -116,6 +116,10 @@ impl EstateQueries for StoreEstate {
         out.extend(self.store.role_mapping_rows().await.map_err(port)?);
         Ok(out)
     }
+    async fn users(&self) -> Result<Vec<app::types::UserRow>, PortError> {
+        require(Action::ManageRoleMappings, None)?;
+        self.store.users(self.clock.now().timestamp()).await.map_err(port)
+    }
     async fn deployment(&self) -> Result<DeploymentInfo, PortError> {
         let user = current();
         Ok(DeploymentInfo {

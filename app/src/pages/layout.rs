@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-const NAV: [(&str, &str); 11] = [
+const NAV: [(&str, &str); 12] = [
     ("/", "Overview"),
     ("/teams", "Teams"),
     ("/images", "Images"),
@@ -16,6 +16,7 @@ const NAV: [(&str, &str); 11] = [
     ("/admin/ownership", "Ownership"),
     ("/admin/tokens", "API tokens"),
     ("/admin/roles", "Role mapping"),
+    ("/admin/users", "Users"),
 ];
 
 /// Top bar, left navigation and the page's main content.

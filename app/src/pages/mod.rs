@@ -11,4 +11,5 @@ pub mod ownership;
 pub mod roles;
 pub mod team;
 pub mod tokens;
+pub mod users;
 pub mod workloads;

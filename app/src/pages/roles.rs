@@ -18,7 +18,7 @@ pub fn RolesPage() -> impl IntoView {
                 match data.await {
                     Ok(rows) => view! {
                         <h1>"Role mapping"</h1>
-                        <p>"People get roles from their identity provider's groups. Developers and managers need a team. Changes apply at each person's next sign-in and are recorded in the audit log."</p>
+                        <p>"People get roles from their identity provider's groups. Developers and managers need a team. Changes apply to signed-in people within a minute and are recorded in the audit log; to sign someone out at once, end their sessions on the Users page."</p>
                         <h2>"Add a mapping"</h2>
                         <form method="post" action="/admin/roles" class="stacked" id="add-mapping">
                             <label for="map-group">"Group"</label>

@@ -331,8 +331,12 @@ pub struct ScanSummary {
     pub image: Option<String>,
     /// SHA-256 of the report body as received.
     pub report_sha256: String,
+    /// The report's own date (evidence; which report is current is decided by `received_at`).
     pub scanned_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
+    /// The report claimed a date more than a day after Drydock received it.
+    #[serde(default)]
+    pub future_dated: bool,
     /// Findings the report itself contained, by severity.
     pub findings: FindingCounts,
 }

@@ -36,6 +36,9 @@ pub fn parse(spec: &str) -> Result<Vec<GroupMapping>, String> {
         if group.is_empty() {
             return Err(format!("group mapping {item:?} has an empty group"));
         }
+        if group.len() > 256 || group.chars().any(char::is_control) {
+            return Err("group: at most 256 bytes, no control characters".into());
+        }
         out.push(GroupMapping { group: group.to_string(), grant: Grant { role, team } });
     }
     Ok(out)

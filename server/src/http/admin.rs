@@ -148,6 +148,25 @@ pub async fn delete_role_mapping(State(state): State<AppState>, Extension(user):
     }
 }
 
+const USERS: (&str, &str) = ("/admin/users", "users");
+
+#[derive(Deserialize)]
+pub struct EndSessionsForm {
+    subject: String,
+}
+
+/// `POST /admin/users/end-sessions` (admin): signs a person out everywhere.
+pub async fn end_user_sessions(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<EndSessionsForm>) -> Response {
+    let p = match authorise(user, Action::ManageRoleMappings, USERS, "Only admins may end other people's sessions.") {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match state.store.end_user_sessions(&f.subject, &Actor(p.actor.clone()), state.clock.now()).await {
+        Ok(_) => Redirect::to(USERS.0).into_response(),
+        Err(e) => store_failure(USERS, e, "ending the sessions"),
+    }
+}
+
 const REGISTRIES: (&str, &str) = ("/registries", "registries");
 const NO_REGISTRIES: &str = "Only admins may configure registries.";
 

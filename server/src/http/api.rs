@@ -49,6 +49,9 @@ fn json_body<T: serde::de::DeserializeOwned>(state: &AppState, body: Result<Byte
     let body = body_bytes(body, state.config.max_body_bytes)?;
     let value: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    if let Some(at) = crate::domain::find_nul(&value) {
+        return Err(ApiError::unprocessable(format!("{what}: {at}: contains a NUL character")));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| ApiError::unprocessable(format!("{what}: {} at {}", e.inner(), e.path())))
 }
 
@@ -448,6 +451,14 @@ pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Resul
         })
         .collect();
     Ok(list(items))
+}
+
+/// `DELETE /api/v1/users/{subject}/sessions` (admin): ends every session of a person (the subject
+/// percent-encoded, as the users page shows it); 204, or 404 when nobody with it signed in.
+pub async fn end_user_sessions(State(state): State<AppState>, caller: Caller, Path(subject): Path<String>) -> Result<Response, ApiError> {
+    caller.require(Action::ManageRoleMappings, None)?;
+    state.store.end_user_sessions(&subject, &caller.actor(), state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Unknown API paths answer JSON, not the HTML 404 page.

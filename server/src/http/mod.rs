@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ledger/proof/inclusion", get(api::ledger_inclusion))
         .route("/ledger/proof/consistency", get(api::ledger_consistency))
         .route("/tokens", get(api::list_tokens))
+        .route("/users/{subject}/sessions", axum::routing::delete(api::end_user_sessions))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
 
@@ -123,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/roles", post(admin::add_role_mapping))
         .route("/admin/roles/{id}/delete", post(admin::delete_role_mapping))
+        .route("/admin/users/end-sessions", post(admin::end_user_sessions))
         .route("/admin/registries", post(admin::add_registry))
         .route("/admin/clusters", post(admin::add_cluster))
         .route("/admin/registries/{name}/approval", post(admin::set_registry_approval))

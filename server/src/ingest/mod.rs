@@ -141,14 +141,60 @@ pub struct Package {
 pub fn parse(body: &[u8], format: Option<Format>) -> Result<Report, IngestError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| IngestError::NotJson(e.to_string()))?;
+    if let Some(at) = crate::domain::find_nul(&value) {
+        return Err(IngestError::Invalid(format!("{at}: contains a NUL character")));
+    }
     let format = match format {
         Some(f) => f,
         None => detect(&value)?,
     };
-    match format {
+    let report = match format {
         Format::Trivy => trivy::parse(value),
         Format::Grype => grype::parse(value),
         Format::CycloneDx => cyclonedx::parse(value),
+    }?;
+    report.check_limits().map_err(IngestError::Invalid)?;
+    Ok(report)
+}
+
+/// Longest values a report may carry (bytes), documented in the README: within what both
+/// databases index, so a report is refused the same way on both rather than failing on one.
+pub const MAX_ID: usize = 256;
+pub const MAX_NAME: usize = 512;
+pub const MAX_PATH: usize = 1024;
+pub const MAX_TEXT: usize = 8192;
+
+impl Report {
+    /// Every stored field within its documented limit; the message names the first one over.
+    pub fn check_limits(&self) -> Result<(), String> {
+        use crate::domain::check_len;
+        check_len("artifact", &self.artifact, MAX_PATH)?;
+        for (i, f) in self.findings.iter().enumerate() {
+            check_len(&format!("findings[{i}].vulnerability_id"), &f.vulnerability_id, MAX_ID)?;
+            check_len(&format!("findings[{i}].package_name"), &f.package_name, MAX_NAME)?;
+            check_len(&format!("findings[{i}].installed_version"), &f.installed_version, MAX_ID)?;
+            check_len(&format!("findings[{i}].package_path"), &f.package_path, MAX_PATH)?;
+            check_len(&format!("findings[{i}].package_type"), &f.package_type, MAX_ID)?;
+            check_len(&format!("findings[{i}].fixed_version"), f.fixed_version.as_deref().unwrap_or(""), MAX_PATH)?;
+            check_len(&format!("findings[{i}].purl"), f.purl.as_deref().unwrap_or(""), MAX_PATH)?;
+            check_len(&format!("findings[{i}].title"), f.title.as_deref().unwrap_or(""), MAX_TEXT)?;
+            check_len(&format!("findings[{i}].url"), f.url.as_deref().unwrap_or(""), MAX_PATH)?;
+        }
+        for (i, p) in self.packages.iter().enumerate() {
+            check_len(&format!("packages[{i}].name"), &p.name, MAX_NAME)?;
+            check_len(&format!("packages[{i}].version"), &p.version, MAX_ID)?;
+            check_len(&format!("packages[{i}].path"), &p.path, MAX_PATH)?;
+            check_len(&format!("packages[{i}].package_type"), &p.package_type, MAX_ID)?;
+            check_len(&format!("packages[{i}].purl"), p.purl.as_deref().unwrap_or(""), MAX_PATH)?;
+        }
+        if let Some(id) = &self.image {
+            for (i, t) in id.tags.iter().enumerate() {
+                check_len(&format!("image.tags[{i}]"), &t.repository.full(), MAX_PATH)?;
+            }
+            check_len("image.os", id.os.as_deref().unwrap_or(""), MAX_ID)?;
+            check_len("image.architecture", id.architecture.as_deref().unwrap_or(""), MAX_ID)?;
+        }
+        Ok(())
     }
 }
 

@@ -51,7 +51,40 @@ pub fn looks_like_audit(body: &[u8]) -> bool {
 
 /// Parses an `EventList`, one `Event`, or JSON lines of events. Errors name the line or item.
 pub fn parse(body: &[u8]) -> Result<Vec<AuditFact>, String> {
+    let facts = parse_facts(body)?;
+    for (i, f) in facts.iter().enumerate() {
+        use crate::domain::check_len;
+        for (field, v, max) in [
+            ("auditID", Some(&f.audit_id), 256),
+            ("stage", Some(&f.stage), 256),
+            ("verb", Some(&f.verb), 256),
+            ("user.username", f.username.as_ref(), 1024),
+            ("impersonatedUser", f.impersonated.as_ref(), 1024),
+            ("objectRef.resource", f.resource.as_ref(), 1024),
+            ("objectRef.subresource", f.subresource.as_ref(), 1024),
+            ("objectRef.namespace", f.namespace.as_ref(), 1024),
+            ("objectRef.name", f.name.as_ref(), 1024),
+            ("userAgent", f.user_agent.as_ref(), 1024),
+        ] {
+            check_len(&format!("events[{i}].{field}"), v.map(String::as_str).unwrap_or(""), max)?;
+        }
+    }
+    Ok(facts)
+}
+
+fn parse_facts(body: &[u8]) -> Result<Vec<AuditFact>, String> {
     let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8 text".to_string())?;
+    // JSON escapes NUL as \u0000: only then is the exact field looked for (PostgreSQL cannot keep it).
+    if text.contains("\\u0000") {
+        let bad = |v: &Value| crate::domain::find_nul(v);
+        let found = match serde_json::from_str::<Value>(text) {
+            Ok(v) => bad(&v),
+            Err(_) => text.lines().enumerate().find_map(|(i, l)| serde_json::from_str::<Value>(l).ok().and_then(|v| bad(&v)).map(|p| format!("line {}: {p}", i + 1))),
+        };
+        if let Some(at) = found {
+            return Err(format!("{at}: contains a NUL character"));
+        }
+    }
     match serde_json::from_str::<Value>(text) {
         Ok(v) if v["kind"] == "EventList" => {
             let version = s(&v["apiVersion"]).unwrap_or_else(|| "audit.k8s.io/v1".into());

@@ -113,7 +113,49 @@ pub fn is_kubernetes(v: &Value) -> bool {
 /// Parses a `PodList`, `List` (of pods or nodes), kubelet `/pods`, single `Pod` or `NodeList`.
 pub fn parse(body: &[u8]) -> Result<Upload, String> {
     let v: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
-    parse_value(&v)
+    if let Some(at) = crate::domain::find_nul(&v) {
+        return Err(format!("{at}: contains a NUL character"));
+    }
+    let upload = parse_value(&v)?;
+    if let Upload::Pods(p) = &upload {
+        p.check()?;
+    }
+    Ok(upload)
+}
+
+/// Longest names, references and label texts an upload may carry (bytes; README).
+pub const MAX_FIELD: usize = 1024;
+
+impl PodsUpload {
+    /// One upload is one state: a pod uid twice, or a container name twice in one pod, is an
+    /// error naming it (refused the same way on both databases), as is a field over its limit.
+    pub fn check(&self) -> Result<(), String> {
+        use crate::domain::check_len;
+        let mut uids = std::collections::HashSet::new();
+        for (i, p) in self.pods.iter().enumerate() {
+            if !uids.insert(p.uid.as_str()) {
+                return Err(format!("items[{i}]: pod uid {:?} ({}/{}) appears more than once", p.uid, p.namespace, p.name));
+            }
+            for (f, v) in [("metadata.uid", &p.uid), ("metadata.namespace", &p.namespace), ("metadata.name", &p.name)] {
+                check_len(&format!("items[{i}].{f}"), v, MAX_FIELD)?;
+            }
+            check_len(&format!("items[{i}].spec.nodeName"), p.node.as_deref().unwrap_or(""), MAX_FIELD)?;
+            for (k, v) in &p.labels {
+                check_len(&format!("items[{i}].metadata.labels"), k, MAX_FIELD)?;
+                check_len(&format!("items[{i}].metadata.labels.{k}"), v, MAX_FIELD)?;
+            }
+            let mut names = std::collections::HashSet::new();
+            for c in &p.containers {
+                if !names.insert((c.kind, c.name.as_str())) {
+                    return Err(format!("items[{i}]: {} container {:?} appears more than once in pod {}/{}", c.kind, c.name, p.namespace, p.name));
+                }
+                check_len(&format!("items[{i}] container {:?} name", c.name), &c.name, MAX_FIELD)?;
+                check_len(&format!("items[{i}] container {:?} image", c.name), &c.image, MAX_FIELD)?;
+                check_len(&format!("items[{i}] container {:?} imageID", c.name), &c.image_id, MAX_FIELD)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 pub fn parse_value(v: &Value) -> Result<Upload, String> {

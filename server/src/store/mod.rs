@@ -74,6 +74,9 @@ pub struct IngestSummary {
     pub artifact: String,
     pub scanner: String,
     pub findings: FindingCounts,
+    /// The report claimed a date more than a day after Drydock received it (kept as evidence,
+    /// never trusted for which report is current or how fresh the image's scan is).
+    pub future_dated: bool,
 }
 
 /// A verified API token.
@@ -639,6 +642,9 @@ mod backend_sqlite {
     /// Take the write lock up front: a deferred transaction that later writes can fail with
     /// SQLITE_BUSY when another process writes first, whatever the busy timeout.
     pub const BEGIN: &str = "BEGIN IMMEDIATE";
+    /// Serialises writers of one key inside a transaction: nothing to do, `BEGIN IMMEDIATE`
+    /// already serialises every writer.
+    pub const KEY_LOCK: Option<&str> = None;
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/admin.rs");
@@ -653,6 +659,9 @@ mod backend_postgres {
     //! The store's SQL compiled for PostgreSQL.
     pub type DB = sqlx::Postgres;
     pub const BEGIN: &str = "BEGIN";
+    /// Serialises writers of one key (an image digest) until the transaction ends, so concurrent
+    /// reports of one new image land on one row instead of failing on its unique digest.
+    pub const KEY_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))");
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/admin.rs");

@@ -128,6 +128,9 @@ fn normalise_label(p: &str) -> Result<String> {
 }
 
 pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<OwnershipRule> {
+    if rule.pattern.len() > 1024 || rule.pattern.chars().any(char::is_control) {
+        return Err(StoreError::Invalid("pattern: at most 1024 bytes, no control characters".into()));
+    }
     let pattern = match rule.kind {
         RuleKind::RepositoryPrefix => normalise_prefix(&rule.pattern)?,
         RuleKind::Namespace => normalise_namespace(&rule.pattern)?,

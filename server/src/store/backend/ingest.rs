@@ -23,18 +23,27 @@ async fn stored_scan_summary<'e, E>(exec: E, report_sha256: &str) -> Result<Opti
 where
     E: sqlx::Executor<'e, Database = DB>,
 {
-    let row: Option<(Option<String>, String, String, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT i.digest, s.artifact, s.scanner, s.n_critical, s.n_high, s.n_medium, s.n_low, s.n_negligible, s.n_unknown
+    let row = sqlx::query(
+        "SELECT i.digest, s.artifact, s.scanner, s.n_critical, s.n_high, s.n_medium, s.n_low, s.n_negligible, s.n_unknown, s.future_dated
          FROM scans s LEFT JOIN images i ON i.id = s.image_id WHERE s.report_sha256 = $1",
     )
     .bind(report_sha256)
     .fetch_optional(exec)
     .await?;
-    Ok(row.map(|(image, artifact, scanner, critical, high, medium, low, negligible, unknown)| IngestSummary {
-        image,
-        artifact,
-        scanner,
-        findings: FindingCounts { critical, high, medium, low, negligible, unknown },
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(IngestSummary {
+        image: r.try_get(0)?,
+        artifact: r.try_get(1)?,
+        scanner: r.try_get(2)?,
+        findings: FindingCounts {
+            critical: r.try_get(3)?,
+            high: r.try_get(4)?,
+            medium: r.try_get(5)?,
+            low: r.try_get(6)?,
+            negligible: r.try_get(7)?,
+            unknown: r.try_get(8)?,
+        },
+        future_dated: r.try_get(9)?,
     }))
 }
 
@@ -49,18 +58,24 @@ async fn ingest_report_tx(
     if let Some(s) = stored_scan_summary(&mut *tx, report_sha256).await? {
         return Ok(IngestOutcome::Duplicate(s));
     }
+    // The report's own date is evidence only: a scanner's clock (or a forger) may claim any date.
+    // Which report is current is decided by when Drydock received it; freshness uses the earlier
+    // of the two; a date more than a day ahead of Drydock's clock is flagged.
     let scanned_at = report.scanned_at.unwrap_or(now);
+    let future_dated = scanned_at > now + chrono::Duration::days(1);
+    let effective = scanned_at.min(now);
     let image = match &report.image {
         Some(identity) => Some(upsert_image(&mut tx, identity, now).await?),
         None => None,
     };
     let image_id = image.as_ref().map(|(id, _)| *id);
-    // A report older than the newest one of the same scanner is kept as evidence but does not
-    // change the image's current findings (reports can arrive out of order).
+    // The report received last is the current one (a report received earlier but dated later
+    // cannot freeze the image); one received before the newest — only possible across replicas
+    // with skewed clocks — is kept as evidence.
     let newest: Option<DateTime<Utc>> = match image_id {
         Some(id) => sqlx::query_scalar(
-            "SELECT scanned_at FROM scans WHERE image_id = $1 AND scanner = $2 AND vulnerability_data
-             ORDER BY scanned_at DESC LIMIT 1",
+            "SELECT received_at FROM scans WHERE image_id = $1 AND scanner = $2 AND vulnerability_data
+             ORDER BY received_at DESC LIMIT 1",
         )
         .bind(id)
         .bind(report.scanner)
@@ -68,12 +83,12 @@ async fn ingest_report_tx(
         .await?,
         None => None,
     };
-    let is_current = newest.is_none_or(|n| scanned_at >= n);
+    let is_current = newest.is_none_or(|n| now >= n);
     let counts = report.counts();
     let scan_id: i64 = sqlx::query_scalar(
         "INSERT INTO scans (report_sha256, scanner, format, artifact, image_id, unmatched, scanned_at, received_at,
-                            received_by, n_critical, n_high, n_medium, n_low, n_negligible, n_unknown, vulnerability_data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+                            received_by, n_critical, n_high, n_medium, n_low, n_negligible, n_unknown, vulnerability_data, future_dated)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(report_sha256)
     .bind(report.scanner)
@@ -91,6 +106,7 @@ async fn ingest_report_tx(
     .bind(counts.negligible)
     .bind(counts.unknown)
     .bind(report.vulnerability_data)
+    .bind(future_dated)
     .fetch_one(&mut *tx)
     .await?;
 
@@ -116,13 +132,13 @@ async fn ingest_report_tx(
         // An SBOM without vulnerability data says nothing about findings.
         if report.vulnerability_data {
             if is_current {
-                merge_findings(&mut tx, id, report, scan_id, scanned_at).await?;
+                merge_findings(&mut tx, id, report, scan_id, effective).await?;
             }
             sqlx::query(
                 "UPDATE images SET last_scanned = $2 WHERE id = $1 AND (last_scanned IS NULL OR last_scanned < $2)",
             )
             .bind(id)
-            .bind(scanned_at)
+            .bind(effective)
             .execute(&mut *tx)
             .await?;
         }
@@ -147,6 +163,7 @@ async fn ingest_report_tx(
             "artifact": report.artifact,
             "image": digest,
             "scanned_at": scanned_at,
+            "future_dated": future_dated,
             "current": is_current,
             "vulnerability_data": report.vulnerability_data,
             "findings": counts,
@@ -160,6 +177,7 @@ async fn ingest_report_tx(
         artifact: report.artifact.clone(),
         scanner: report.scanner.to_string(),
         findings: counts,
+        future_dated,
     }))
 }
 
@@ -184,6 +202,16 @@ async fn upsert_image(
     }
     let mut seen = HashSet::new();
     aliases.retain(|(d, _)| seen.insert(d.clone()));
+    // Concurrent reports of one image: each takes its digests' locks in one global order (no
+    // deadlock), so the second finds the row the first created.
+    if let Some(lock) = KEY_LOCK {
+        let mut keys: Vec<&str> = aliases.iter().map(|(d, _)| d.as_str()).chain([primary.as_str()]).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            sqlx::query(lock).bind(format!("image:{k}")).execute(&mut **tx).await?;
+        }
+    }
 
     let mut qb = QueryBuilder::<DB>::new("SELECT image_id FROM image_aliases WHERE digest IN (");
     let mut sep = qb.separated(", ");

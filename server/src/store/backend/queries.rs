@@ -127,7 +127,8 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
             }
         }
         let mut qb = QueryBuilder::<DB>::new(
-            "SELECT image_id, scanner, vulnerability_data, MAX(scanned_at) FROM scans WHERE image_id IN (",
+            "SELECT image_id, scanner, vulnerability_data, MAX(CASE WHEN scanned_at > received_at THEN received_at ELSE scanned_at END)
+             FROM scans WHERE image_id IN (",
         );
         in_list(&mut qb, chunk);
         qb.push(" GROUP BY image_id, scanner, vulnerability_data ORDER BY image_id, scanner, vulnerability_data");
@@ -179,30 +180,37 @@ pub async fn image_detail(pool: &Pool, digest: &str, teams: Option<&[String]>) -
 
 async fn image_detail_by_id(pool: &Pool, id: i64, teams: Option<&[String]>) -> Result<Option<ImageDetail>> {
     let Some(summary) = summaries(pool, &[id]).await?.pop() else { return Ok(None) };
-    let rows: Vec<(i64, String, String, String, DateTime<Utc>, DateTime<Utc>, i64, i64, i64, i64, i64, i64)> =
-        sqlx::query_as(
-            "SELECT id, scanner, artifact, report_sha256, scanned_at, received_at,
-                    n_critical, n_high, n_medium, n_low, n_negligible, n_unknown
-             FROM scans WHERE image_id = $1 ORDER BY scanned_at DESC, id DESC",
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, scanner, artifact, report_sha256, scanned_at, received_at,
+                n_critical, n_high, n_medium, n_low, n_negligible, n_unknown, future_dated
+         FROM scans WHERE image_id = $1 ORDER BY received_at DESC, id DESC",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
     let scans = rows
         .into_iter()
-        .map(|(id, scanner, artifact, sha, scanned_at, received_at, critical, high, medium, low, negligible, unknown)| {
-            ScanSummary {
-                id,
-                scanner,
-                artifact,
+        .map(|r| {
+            Ok(ScanSummary {
+                id: r.try_get(0)?,
+                scanner: r.try_get(1)?,
+                artifact: r.try_get(2)?,
                 image: Some(summary.digest.clone()),
-                report_sha256: sha,
-                scanned_at,
-                received_at,
-                findings: FindingCounts { critical, high, medium, low, negligible, unknown },
-            }
+                report_sha256: r.try_get(3)?,
+                scanned_at: r.try_get(4)?,
+                received_at: r.try_get(5)?,
+                findings: FindingCounts {
+                    critical: r.try_get(6)?,
+                    high: r.try_get(7)?,
+                    medium: r.try_get(8)?,
+                    low: r.try_get(9)?,
+                    negligible: r.try_get(10)?,
+                    unknown: r.try_get(11)?,
+                },
+                future_dated: r.try_get(12)?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let runs_in = runs_in(pool, id, teams).await?;
     Ok(Some(ImageDetail { summary, scans, runs_in }))
 }
