@@ -14,6 +14,9 @@ echo "==> cargo test (SQLite and PostgreSQL on 127.0.0.1:5432)" >&2
 # A hung test must fail the run, not eat CI's 90 minutes.
 timeout 1800 cargo test --workspace --exclude frontend
 
+echo "==> cargo build --release --bin drydock at the root serves (the foundation's contract)" >&2
+.ci/check-root-build.sh
+
 echo "==> release build (server + wasm)" >&2
 .ci/build.sh
 

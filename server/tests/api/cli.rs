@@ -128,3 +128,26 @@ mod probe {
         buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200")
     }
 }
+
+#[test]
+fn ingest_tokens_are_created_bound_to_clusters_and_registries() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let out = drydock()
+        .args(["token", "create", "--name", "edge", "--role", "ingest", "--cluster", "edge-1", "--cluster", "edge-2", "--registry", "hub"])
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let tokens = rt.block_on(async { drydock::store::Store::connect(&url).await.unwrap().list_tokens().await.unwrap() });
+    assert_eq!(tokens[0].clusters, vec!["edge-1".to_string(), "edge-2".to_string()]);
+    assert_eq!(tokens[0].registries, vec!["hub".to_string()]);
+    // Bindings make no sense for other roles: refused, naming why.
+    let bad = drydock()
+        .args(["token", "create", "--name", "v", "--role", "viewer", "--cluster", "edge-1", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("only ingest tokens"));
+}

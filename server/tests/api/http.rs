@@ -316,7 +316,9 @@ async fn developers_see_their_teams_details_only() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(r.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("team-a"));
+    // The refusal says why without naming the other team (it must not tell what exists).
+    let error = r.json::<Value>().await.unwrap()["error"].as_str().unwrap().to_string();
+    assert!(error.contains("this team's details") && !error.contains("team-a"), "{error}");
     let all: Value = app.client.get(app.url("/api/v1/images")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
     assert_eq!(all["total"], 2);
 }
@@ -412,4 +414,95 @@ async fn grype_and_cyclonedx_reports_go_through_the_same_endpoint() {
     let list: Value = app.client.get(app.url("/api/v1/images")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
     assert_eq!(list["total"], 2, "python and alpine: {list}");
     assert!(list["items"].as_array().unwrap().iter().any(|i| i["digest"] == python.as_str()));
+}
+
+#[tokio::test]
+async fn expired_sessions_are_purged_on_the_clock() {
+    let clock = drydock::clock::ManualClock::new(chrono::Utc::now());
+    let config = drydock::config::Config { demo: true, ..Default::default() };
+    let app = TestApp::start_on(0, TestDb::sqlite().await, config, clock.clone()).await;
+    let form = [("role", "viewer"), ("return_to", "/")];
+    let r = app.client.post(app.url("/auth/demo")).header("Origin", &app.base).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(session_rows(&app.db).await, 1);
+    // Idle for less than the idle expiry (8 h): kept.
+    clock.advance(chrono::Duration::hours(7));
+    assert_eq!(drydock::http::session::purge_expired_sessions(&app.db.store, clock.as_ref()).await.unwrap(), 0);
+    assert_eq!(session_rows(&app.db).await, 1);
+    // Past it: the row is gone, and the browser's cookie no longer signs anyone in.
+    clock.advance(chrono::Duration::hours(2));
+    assert_eq!(drydock::http::session::purge_expired_sessions(&app.db.store, clock.as_ref()).await.unwrap(), 1);
+    assert_eq!(session_rows(&app.db).await, 0);
+    let r = app.client.get(app.url("/api/v1/images")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn return_to_tricks_all_land_on_the_front_page() {
+    let config = drydock::config::Config { demo: true, ..Default::default() };
+    let app = TestApp::start_with(TestDb::sqlite().await, config).await;
+    let tricks = [
+        "/\t/evil.example",
+        "/\r\n/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "/%09/evil.example",
+        "/%5C/evil.example",
+        "https://evil.example/",
+        "http:evil.example",
+        "/ /evil.example",
+    ];
+    for t in tricks {
+        let q: String = url::form_urlencoded::byte_serialize(t.as_bytes()).collect();
+        let r = app.client.get(app.url(&format!("/auth/login?return_to={q}"))).send().await.unwrap();
+        assert_eq!(r.headers()["location"], "/auth/demo?return_to=%2F", "{t:?}");
+        let r = app
+            .client
+            .post(app.url("/auth/demo"))
+            .header("Origin", &app.base)
+            .form(&[("role", "viewer"), ("return_to", t)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], "/", "{t:?}");
+    }
+    // A plain local path is kept.
+    let r = app.client.get(app.url("/auth/login?return_to=%2Fteams%2Fpayments")).send().await.unwrap();
+    assert_eq!(r.headers()["location"], "/auth/demo?return_to=%2Fteams%2Fpayments");
+}
+
+#[tokio::test]
+async fn a_future_dated_report_is_flagged_and_cannot_freeze_the_image() {
+    let app = app().await;
+    let token = app.token("ingest").await;
+    let mut v: Value = serde_json::from_slice(&fixture("trivy/juice-shop-v10.2.0.json")).unwrap();
+    v["CreatedAt"] = Value::String("2999-01-01T00:00:00Z".into());
+    for r in v["Results"].as_array_mut().unwrap() {
+        r["Vulnerabilities"] = Value::Array(vec![]);
+    }
+    let (s, b) = post_scan(&app, Some(&token), "", serde_json::to_vec(&v).unwrap()).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["future_dated"], true);
+    // The genuine, later rescan with four findings is current.
+    let mut genuine: Value = serde_json::from_slice(&fixture("trivy/juice-shop-v10.2.0.json")).unwrap();
+    genuine["CreatedAt"] = Value::String(chrono::Utc::now().to_rfc3339());
+    for (i, r) in genuine["Results"].as_array_mut().unwrap().iter_mut().enumerate() {
+        let keep = if i == 0 { 4 } else { 0 };
+        if let Some(vs) = r["Vulnerabilities"].as_array_mut() {
+            vs.truncate(keep);
+        }
+    }
+    let (s, b) = post_scan(&app, Some(&token), "", serde_json::to_vec(&genuine).unwrap()).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["future_dated"], false);
+    let viewer = app.token("viewer").await;
+    let d = b["image"].as_str().unwrap();
+    let image: Value = app.client.get(app.url(&format!("/api/v1/images/{d}"))).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let open: i64 = image["findings"].as_object().unwrap().values().map(|n| n.as_i64().unwrap()).sum();
+    assert_eq!(open, 4, "the report received last is current");
+    let flags: Vec<bool> = image["scans"].as_array().unwrap().iter().map(|s| s["future_dated"].as_bool().unwrap()).collect();
+    assert_eq!(flags, vec![false, true], "newest received first; the 2999 report is flagged");
+    let last: chrono::DateTime<chrono::Utc> = image["last_scanned"].as_str().unwrap().parse().unwrap();
+    assert!(last <= chrono::Utc::now(), "freshness never trusts a date in the future: {last}");
 }

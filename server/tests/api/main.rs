@@ -1,6 +1,7 @@
 //! Integration tests: one binary (linking the server once), one module per concern.
 
 mod cli;
+mod hardening;
 mod helpers;
 mod http;
 mod k8s;

@@ -361,3 +361,109 @@ async fn id_tokens_are_checked_for_issuer_audience_and_nonce() {
     let e = oidc.verify_id_token(&parts.join("."), "n-1").await.unwrap_err().to_string();
     assert!(e.to_lowercase().contains("signature"), "{e}");
 }
+
+/// Rows in the sessions table.
+async fn session_rows(app: &TestApp) -> i64 {
+    app.db.store.table_counts().await.unwrap().0.iter().find(|(t, _)| t == "sessions").map(|(_, n)| *n).unwrap()
+}
+
+#[tokio::test]
+async fn a_started_sign_in_expires_after_ten_minutes_and_its_session_is_purged() {
+    // Drydock in process on a clock the test moves, signing in with the real provider.
+    let (op_port, rp_port) = (free_port(), free_port());
+    let rp = format!("http://127.0.0.1:{rp_port}");
+    let provider = Provider::start(op_port, &rp, &[]).await;
+    let clock = drydock::clock::ManualClock::new(chrono::Utc::now());
+    let config = drydock::config::Config {
+        oidc_issuer: Some(provider.issuer.clone()),
+        oidc_client_id: Some(CLIENT.0.into()),
+        oidc_client_secret: Some(CLIENT.1.into()),
+        public_url: Some(rp.clone()),
+        group_roles: Some("team-a-dev=developer:team-a".into()),
+        ..Default::default()
+    };
+    let app = TestApp::start_on(rp_port, TestDb::sqlite().await, config, clock.clone()).await;
+    // An abandoned sign-in leaves a session row that lives ten minutes, then the purge takes it.
+    let abandoned = new_client();
+    start_sign_in(&app, &abandoned).await;
+    assert_eq!(session_rows(&app).await, 1);
+    clock.advance(chrono::Duration::minutes(9));
+    assert_eq!(drydock::http::session::purge_expired_sessions(&app.db.store, clock.as_ref()).await.unwrap(), 0);
+    clock.advance(chrono::Duration::minutes(2));
+    assert_eq!(drydock::http::session::purge_expired_sessions(&app.db.store, clock.as_ref()).await.unwrap(), 1);
+    assert_eq!(session_rows(&app).await, 0);
+    // A sign-in that comes back after more than ten minutes is refused (and recorded).
+    clock.set(chrono::Utc::now());
+    let slow = new_client();
+    let auth = start_sign_in(&app, &slow).await;
+    let callback = authorize(&slow, &auth, "dev-a").await;
+    clock.advance(chrono::Duration::minutes(11));
+    let resp = slow.get(callback.as_str()).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = resp.text().await.unwrap();
+    // The session row may already be gone with the clock moved; either way nobody signs in.
+    assert!(body.contains("expired") || body.contains("no sign-in was started"), "{body}");
+    // One within the ten minutes still works.
+    clock.set(chrono::Utc::now());
+    let quick = new_client();
+    let auth = start_sign_in(&app, &quick).await;
+    let callback = authorize(&quick, &auth, "dev-a").await;
+    clock.advance(chrono::Duration::minutes(9));
+    let resp = quick.get(callback.as_str()).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{}", resp.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn grants_follow_the_role_mappings_and_an_admin_ends_sessions() {
+    let (op_port, rp_port) = (free_port(), free_port());
+    let rp = format!("http://127.0.0.1:{rp_port}");
+    let provider = Provider::start(op_port, &rp, &[]).await;
+    let db = TestDb::sqlite().await;
+    // The mapping is stored (an admin's), not configured: it can be removed.
+    let mapping = drydock::auth::mapping::parse("team-a-dev=developer:team-a").unwrap().remove(0);
+    db.store.add_role_mapping(&mapping, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
+    let app = TestApp::process_at(
+        rp_port,
+        db,
+        &[],
+        &[
+            ("DRYDOCK_OIDC_ISSUER", provider.issuer.as_str()),
+            ("DRYDOCK_OIDC_CLIENT_ID", CLIENT.0),
+            ("DRYDOCK_OIDC_CLIENT_SECRET", CLIENT.1),
+            ("DRYDOCK_PUBLIC_URL", rp.as_str()),
+            // Derived again on every request here (the default is every minute).
+            ("DRYDOCK_GRANTS_REFRESH_SECONDS", "0"),
+        ],
+    )
+    .await;
+    let client = new_client();
+    sign_in_ok(&app, &client, "dev-a").await;
+    // The admin removes the mapping: the signed-in developer loses the team at once.
+    let id = app.db.store.role_mapping_rows().await.unwrap()[0].id.unwrap();
+    app.db.store.delete_role_mapping(id, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
+    let page = client.get(app.url("/teams/team-a")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN, "grants re-derived from the current mappings");
+    assert!(page.text().await.unwrap().contains("no role"));
+    // Mapped again, and then the admin ends the person's sessions.
+    app.db.store.add_role_mapping(&mapping, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
+    assert_eq!(client.get(app.url("/teams/team-a")).send().await.unwrap().status(), StatusCode::OK);
+    let users = app.db.store.users(chrono::Utc::now().timestamp()).await.unwrap();
+    let dev = users.iter().find(|u| u.login.as_deref() == Some("dev-a")).unwrap();
+    assert_eq!(dev.sessions, 1);
+    let admin = app
+        .db
+        .store
+        .create_token("admin", "admin".parse().unwrap(), None, &Default::default(), &drydock::store::Actor::cli(), chrono::Utc::now())
+        .await
+        .unwrap();
+    let subject: String = url::form_urlencoded::byte_serialize(dev.subject.as_bytes()).collect();
+    let r = new_client().delete(app.url(&format!("/api/v1/users/{subject}/sessions"))).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let page = client.get(app.url("/teams/team-a")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::SEE_OTHER, "signed out everywhere");
+    assert!(location(&page).path().starts_with("/auth/login"));
+    let r = new_client().delete(app.url("/api/v1/users/nobody%23x/sessions")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let kinds: Vec<String> = app.db.store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&"user.sessions_ended".to_string()));
+}

@@ -32,7 +32,7 @@ on_both_backends!(
     ingest_is_idempotent_by_content,
     every_fixture_is_stored_with_its_counts,
     rescan_resolves_and_reopens_findings,
-    older_report_does_not_rewrite_current_state,
+    the_report_received_last_is_current_whatever_its_date,
     ownership_longest_prefix_on_segment_boundaries,
     tokens_are_hashed_and_verified,
     every_change_appends_an_audit_event,
@@ -154,18 +154,38 @@ async fn rescan_resolves_and_reopens_findings(store: &Store) {
     assert!(view.findings.iter().all(|f| f.resolved_at.is_none()));
 }
 
-async fn older_report_does_not_rewrite_current_state(store: &Store) {
+async fn the_report_received_last_is_current_whatever_its_date(store: &Store) {
+    // Which report is current is decided by when Drydock received it; a report's own date is
+    // evidence only (a scanner's clock, or a forger, may claim any date).
     let (newer, _) = juice_shop_variant("2026-02-01T00:00:00Z", 0);
     let (older, _) = juice_shop_variant("2026-01-01T00:00:00Z", 40);
     let now = Utc::now();
     let d = ingest_bytes(store, &newer, now).await.summary().image.clone().unwrap();
-    let late = ingest_bytes(store, &older, now).await;
-    assert!(matches!(late, IngestOutcome::Created(_)), "kept as evidence");
+    let late = ingest_bytes(store, &older, now + chrono::Duration::seconds(1)).await;
+    assert!(matches!(late, IngestOutcome::Created(_)));
     assert_eq!(late.summary().findings.total(), 196, "the response describes the report itself");
     let detail = store.image_detail(&d, None).await.unwrap().unwrap();
-    assert_eq!(detail.summary.findings.total(), 236, "current state unchanged by an older report");
+    assert_eq!(detail.summary.findings.total(), 196, "received last, so current");
     assert_eq!(detail.scans.len(), 2);
-    assert_eq!(detail.summary.last_scanned, Some("2026-02-01T00:00:00Z".parse().unwrap()));
+    assert_eq!(detail.scans[0].scanned_at, "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap(), "newest received first");
+    assert_eq!(detail.summary.last_scanned, Some("2026-02-01T00:00:00Z".parse().unwrap()), "freshness: the freshest evidence");
+    // A report dated far ahead (2999, no findings) is flagged, and a genuine rescan after it is
+    // current: the image is not frozen, and its freshness never lies in the future.
+    let mut future: Value = serde_json::from_slice(&juice_shop()).unwrap();
+    future["CreatedAt"] = Value::String("2999-01-01T00:00:00Z".into());
+    for r in future["Results"].as_array_mut().unwrap() {
+        r["Vulnerabilities"] = Value::Array(vec![]);
+    }
+    let t = now + chrono::Duration::seconds(2);
+    let out = ingest_bytes(store, &serde_json::to_vec(&future).unwrap(), t).await;
+    assert!(out.summary().future_dated);
+    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().summary.findings.total(), 0);
+    let (genuine, _) = juice_shop_variant("2026-03-01T00:00:00Z", 40);
+    ingest_bytes(store, &genuine, t + chrono::Duration::seconds(1)).await;
+    let detail = store.image_detail(&d, None).await.unwrap().unwrap();
+    assert_eq!(detail.summary.findings.total(), 196, "the genuine rescan after the forged one is current");
+    assert!(detail.summary.last_scanned.unwrap() <= t, "freshness uses the earlier of report date and receipt");
+    assert_eq!(detail.scans.iter().filter(|s| s.future_dated).count(), 1);
 }
 
 async fn ownership_longest_prefix_on_segment_boundaries(store: &Store) {
