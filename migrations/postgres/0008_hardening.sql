@@ -19,7 +19,7 @@ CREATE INDEX audit_events_subject ON audit_events (subject);
 -- The ledger's perfect subtree hashes (level >= 1; level 0 is each entry's leaf_hash), written as
 -- entries are appended: a checkpoint or a proof reads O(log n) of them, never every leaf.
 CREATE TABLE ledger_nodes (
-    level INTEGER NOT NULL,
+    level BIGINT NOT NULL,
     idx   BIGINT NOT NULL,
     hash  TEXT NOT NULL,
     PRIMARY KEY (level, idx)

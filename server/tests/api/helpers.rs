@@ -181,6 +181,17 @@ impl TestApp {
         self.token_with(&format!("test-{role}"), role, None, Default::default()).await
     }
 
+    /// An ingest token bound to these clusters and registries (least privilege: it may post pods,
+    /// nodes and audit events only for them, notifications only of them).
+    pub async fn ingest_for(&self, clusters: &[&str], registries: &[&str]) -> String {
+        let b = drydock::store::TokenBindings {
+            clusters: clusters.iter().map(|c| c.to_string()).collect(),
+            registries: registries.iter().map(|r| r.to_string()).collect(),
+        };
+        let name = format!("ingest-{}", clusters.iter().chain(registries).copied().collect::<Vec<_>>().join("-"));
+        self.token_with(&name, "ingest", None, b).await
+    }
+
     /// A token of `role` (for `team`) with `bindings`.
     pub async fn token_with(&self, name: &str, role: &str, team: Option<&str>, bindings: drydock::store::TokenBindings) -> String {
         self.db

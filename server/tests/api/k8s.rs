@@ -53,7 +53,7 @@ fn counted(items: &Value) -> BTreeMap<(String, String), i64> {
 #[tokio::test]
 async fn every_shared_pod_list_uploads_with_its_counts_per_namespace_and_state() {
     let app = app().await;
-    let ingest = app.token("ingest").await;
+    let ingest = app.ingest_for(&["c0", "c1", "c2", "c3", "c9"], &[]).await;
     let viewer = app.token("viewer").await;
     for (i, name) in [
         "nri-k8s-1.35-kubelet-pods.json",
@@ -149,7 +149,7 @@ async fn ended_pods_and_per_node_kubelet_uploads_postgres() {
 
 async fn ended_pods_and_per_node_kubelet_uploads(db: TestDb) {
     let app = TestApp::start(db, 10_000_000).await;
-    let ingest = app.token("ingest").await;
+    let ingest = app.ingest_for(&["k"], &[]).await;
     let viewer = app.token("viewer").await;
     let file: Value = serde_json::from_slice(&fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).unwrap();
     // A second node's kubelet: the same pods moved to node "other" with other uids.
@@ -200,7 +200,7 @@ async fn image_ids_resolve_and_unaccounted_says_why_postgres() {
 
 async fn image_ids_resolve_to_images_from_real_reports_and_unaccounted_says_why(db: TestDb) {
     let app = TestApp::start(db, 10_000_000).await;
-    let ingest = app.token("ingest").await;
+    let ingest = app.ingest_for(&["prod"], &[]).await;
     let viewer = app.token("viewer").await;
     // A real report: juice-shop, with its manifest digest (RepoDigests) and config digest (ImageID).
     let juice = fixture("trivy/juice-shop-v10.2.0.json");
@@ -438,7 +438,7 @@ async fn the_kube_collector_pages_through_pods_and_survives_401_and_500() {
 async fn what_runs_is_owned_by_label_then_namespace_then_image_rules() {
     let app = app().await;
     let admin = app.token("admin").await;
-    let ingest = app.token("ingest").await;
+    let ingest = app.ingest_for(&["m"], &[]).await;
     let viewer = app.token("viewer").await;
     // nginx:alpine by the repository-prefix rule; kube-system by namespace; one pod by its label.
     let file: Value = serde_json::from_slice(&fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).unwrap();

@@ -184,7 +184,7 @@ async fn collects_a_seeded_registry_by_command_and_lists_it_in_the_api() {
 
     // A pod running the index by digest resolves to the platform manifest of its node's
     // architecture; on a node Drydock knows nothing about it stays the index.
-    let ingest = app.token("ingest").await;
+    let ingest = app.ingest_for(&["edge"], &[]).await;
     let pod = |name: &str, node: &str| {
         serde_json::json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": "apps", "uid": name},
@@ -342,7 +342,7 @@ async fn sqlx_scalar(store: &Store, full: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_notifications_are_recorded_and_refresh_the_repository() {
     let app = TestApp::start(TestDb::sqlite().await, 10_000_000).await;
-    let ingest = app.token("ingest").await;
+    let ingest = app.ingest_for(&[], &["pushes", "nope"]).await;
     let viewer = app.token("viewer").await;
     let storage = tempfile::tempdir().unwrap();
     // Drydock knows the registry (and how to read it) before the registry notifies.
@@ -372,7 +372,7 @@ async fn push_notifications_are_recorded_and_refresh_the_repository() {
     assert_eq!(pushed.payload["registry_user"], "alice");
     assert_eq!(pushed.payload["digest"], image.digest.as_str());
     assert_eq!(pushed.payload["repository"], "team-c/api");
-    assert_eq!(pushed.actor, "token:test-ingest");
+    assert_eq!(pushed.actor, "token:ingest-pushes-nope");
     let mut listed = false;
     for _ in 0..100 {
         let r = app.client.get(app.url(&format!("/api/v1/images/{}", image.digest))).bearer_auth(&viewer).send().await.unwrap();
