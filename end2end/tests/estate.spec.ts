@@ -179,3 +179,40 @@ test("the ledger verifies and an image's forensics page tells its story", async 
   await page.screenshot({ path: "screenshots/forensics.png", fullPage: true });
   await noSeriousA11yViolations(page);
 });
+
+test("security binds an ingest token to a cluster; the admin's Users page ends a person's sessions", async ({ browser }) => {
+  // A viewer signs in in one browser…
+  const viewerContext = await browser.newContext();
+  const viewer = await viewerContext.newPage();
+  await signIn(viewer, "viewer");
+  // …security creates a least-privilege ingest token with a plain form, in another.
+  const securityContext = await browser.newContext({ javaScriptEnabled: false });
+  const security = await securityContext.newPage();
+  await signIn(security, "security");
+  await security.goto("/admin/tokens");
+  await security.getByLabel("Name").fill("edge-agent");
+  await security.getByLabel("Role").selectOption("ingest");
+  await security.getByLabel(/clusters it may post/).fill("edge-1, edge-2");
+  await security.getByRole("button", { name: "Create token" }).click();
+  await expect(security.locator("#new-token")).toContainText("ddk_");
+  await security.goto("/admin/tokens");
+  const row = security.locator("#tokens tr", { hasText: "edge-agent" });
+  await expect(row).toContainText("clusters edge-1, edge-2");
+  await security.screenshot({ path: "screenshots/tokens.png", fullPage: true });
+  // Security sees no Users page; the admin does, and ends the viewer's sessions.
+  expect((await security.goto("/admin/users"))?.status()).toBe(403);
+  await securityContext.close();
+  const admin = await browser.newPage();
+  await signIn(admin, "admin");
+  await admin.goto("/admin/users");
+  const viewerRow = admin.locator("#users tr", { hasText: "demo-viewer" });
+  await expect(viewerRow.locator("td.num")).not.toHaveText("0");
+  await admin.screenshot({ path: "screenshots/users.png", fullPage: true });
+  await viewerRow.getByRole("button", { name: /End demo-viewer's sessions/ }).click();
+  await expect(admin.locator("#users tr", { hasText: "demo-viewer" }).locator("td.num")).toHaveText("0");
+  await noSeriousA11yViolations(admin);
+  // The viewer's next page asks for a sign-in.
+  await viewer.goto("/images");
+  await expect(viewer).toHaveURL(/\/auth\/demo/);
+  await viewerContext.close();
+});

@@ -59,7 +59,9 @@ pub async fn identify(State(state): State<AppState>, session: Session, mut req: 
             let _ = session.flush().await;
         } else {
             let mut dirty = false;
-            if !u.demo && now - u.grants_at >= state.config.grants_refresh_seconds {
+            // Demo sessions (also those written before the flag existed) keep the chosen role.
+            let demo = u.demo || u.user.subject.starts_with("demo#");
+            if !demo && now - u.grants_at >= state.config.grants_refresh_seconds {
                 let grants = grants_for(&u.groups, &mappings(&state).await);
                 if grants != u.principal.grants {
                     tracing::info!(actor = %u.principal.actor, "grants changed with the role mappings");
@@ -269,11 +271,14 @@ pub async fn login(State(state): State<AppState>, session: Session, Query(q): Qu
     if let Some(oidc) = &state.oidc {
         return match oidc.begin(&return_to).await {
             Ok((url, pending)) => {
-                // An anonymous browser's session lives only as long as a sign-in may take.
+                // An anonymous browser's session lives only as long as a sign-in may take (a
+                // signed-in one keeps its own expiry until the new sign-in replaces it).
                 let now = state.clock.now().timestamp();
-                let until = time::OffsetDateTime::from_unix_timestamp(now + PENDING_SIGN_IN_SECONDS)
-                    .unwrap_or_else(|_| time::OffsetDateTime::now_utc() + time::Duration::seconds(PENDING_SIGN_IN_SECONDS));
-                session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(until)));
+                if !matches!(session.get::<SessionUser>(USER_KEY).await, Ok(Some(_))) {
+                    let until = time::OffsetDateTime::from_unix_timestamp(now + PENDING_SIGN_IN_SECONDS)
+                        .unwrap_or_else(|_| time::OffsetDateTime::now_utc() + time::Duration::seconds(PENDING_SIGN_IN_SECONDS));
+                    session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(until)));
+                }
                 if session.insert(PENDING_KEY, &pending).await.is_err() || session.insert(PENDING_AT_KEY, now).await.is_err() {
                     return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The session could not be saved.");
                 }

@@ -286,6 +286,18 @@ async fn link_repositories(
     Ok(())
 }
 
+/// Six severity counts stored side by side (critical … unknown) starting at column `i`.
+fn counts_at(r: &<DB as sqlx::Database>::Row, i: usize) -> Result<FindingCounts> {
+    Ok(FindingCounts {
+        critical: r.try_get(i)?,
+        high: r.try_get(i + 1)?,
+        medium: r.try_get(i + 2)?,
+        low: r.try_get(i + 3)?,
+        negligible: r.try_get(i + 4)?,
+        unknown: r.try_get(i + 5)?,
+    })
+}
+
 /// A newline-separated list column as its items.
 fn split_lines(s: &str) -> Vec<String> {
     s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()

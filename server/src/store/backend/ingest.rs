@@ -35,14 +35,7 @@ where
         image: r.try_get(0)?,
         artifact: r.try_get(1)?,
         scanner: r.try_get(2)?,
-        findings: FindingCounts {
-            critical: r.try_get(3)?,
-            high: r.try_get(4)?,
-            medium: r.try_get(5)?,
-            low: r.try_get(6)?,
-            negligible: r.try_get(7)?,
-            unknown: r.try_get(8)?,
-        },
+        findings: counts_at(&r, 3)?,
         future_dated: r.try_get(9)?,
     }))
 }

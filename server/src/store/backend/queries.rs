@@ -199,14 +199,7 @@ async fn image_detail_by_id(pool: &Pool, id: i64, teams: Option<&[String]>) -> R
                 report_sha256: r.try_get(3)?,
                 scanned_at: r.try_get(4)?,
                 received_at: r.try_get(5)?,
-                findings: FindingCounts {
-                    critical: r.try_get(6)?,
-                    high: r.try_get(7)?,
-                    medium: r.try_get(8)?,
-                    low: r.try_get(9)?,
-                    negligible: r.try_get(10)?,
-                    unknown: r.try_get(11)?,
-                },
+                findings: counts_at(&r, 6)?,
                 future_dated: r.try_get(12)?,
             })
         })
