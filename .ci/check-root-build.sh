@@ -26,6 +26,9 @@ jar="$dir/cookies"
 curl -fsS -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" -d "role=viewer&return_to=/" "$base/auth/demo"
 page="$(curl -fsS -c "$jar" -b "$jar" "$base/")"
 echo "$page" | grep -q "Overview" || { echo "the overview page did not render" >&2; cat "$dir/serve.log" >&2; exit 1; }
+# The hydration script must ask for the wasm cargo-leptos writes (pkg/drydock.wasm), else the
+# pages this binary serves never hydrate.
+echo "$page" | grep -q 'href="/pkg/drydock.wasm"' || { echo "the page asks for another wasm than /pkg/drydock.wasm:" >&2; echo "$page" | grep -o 'href="/pkg/[^"]*"' >&2; exit 1; }
 kill -0 "$pid" 2>/dev/null || { echo "the root-built drydock died serving a page:" >&2; cat "$dir/serve.log" >&2; exit 1; }
 if grep -q "panicked" "$dir/serve.log"; then echo "the root-built drydock panicked:" >&2; cat "$dir/serve.log" >&2; exit 1; fi
 echo "root build ($bin) serves /healthz and the overview page" >&2
