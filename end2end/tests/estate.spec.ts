@@ -202,7 +202,8 @@ test("security binds an ingest token to a cluster; the admin's Users page ends a
   // Security sees no Users page; the admin does, and ends the viewer's sessions.
   expect((await security.goto("/admin/users"))?.status()).toBe(403);
   await securityContext.close();
-  const admin = await browser.newPage();
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
   await signIn(admin, "admin");
   await admin.goto("/admin/users");
   const viewerRow = admin.locator("#users tr", { hasText: "demo-viewer" });
@@ -215,4 +216,5 @@ test("security binds an ingest token to a cluster; the admin's Users page ends a
   await viewer.goto("/images");
   await expect(viewer).toHaveURL(/\/auth\/demo/);
   await viewerContext.close();
+  await adminContext.close();
 });
