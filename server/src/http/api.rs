@@ -183,7 +183,7 @@ pub async fn registry_events(
     let parsed = crate::registry::notify::parse(&body, now).map_err(ApiError::unprocessable)?;
     let (repos, new) = state.store.record_registry_events(reg.id, &reg.name, &parsed.events, &caller.actor(), now).await?;
     for r in &repos {
-        state.collector.refresh(&reg.name, Some(r));
+        state.collector.refresh_after_push(&reg.name, r);
     }
     Ok(Json(serde_json::json!({ "recorded": new, "duplicates": parsed.events.len() - new, "ignored": parsed.ignored })).into_response())
 }
@@ -227,11 +227,10 @@ pub async fn upload_pods(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let upload = match kube_upload(&state, &caller, &name, body).await? {
+    let (upload, existed) = match kube_upload(&state, &caller, &name, body).await? {
         (crate::k8s::Upload::Pods(p), existed) => (p, existed),
         (crate::k8s::Upload::Nodes(_), _) => return Err(ApiError::unprocessable("this is a node list: send it to .../nodes")),
     };
-    let (upload, existed) = upload;
     let (pods, containers, ended) = state.store.store_pods(&name, &upload, &caller.actor(), state.clock.now()).await?;
     let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(serde_json::json!({ "cluster": name, "scope": upload.scope.label(), "pods": pods, "containers": containers, "ended": ended })))

@@ -7,6 +7,11 @@ use crate::store::TokenInfo;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
+/// The secret of an `Authorization: Bearer <token>` header value.
+pub fn bearer_secret(value: &str) -> Option<&str> {
+    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim).filter(|s| !s.is_empty())
+}
+
 /// The authenticated caller of an API route.
 pub struct Caller(pub TokenInfo);
 
@@ -21,12 +26,8 @@ impl FromRequestParts<AppState> for Caller {
         let value = header
             .to_str()
             .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
-        let secret = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be \"Bearer <token>\""))?;
+        let secret =
+            bearer_secret(value).ok_or_else(|| ApiError::unauthorized("the Authorization header must be \"Bearer <token>\""))?;
         match state.store.verify_token(secret, state.clock.now()).await? {
             Some(t) => Ok(Caller(t)),
             None => Err(ApiError::unauthorized("the token is unknown or revoked")),

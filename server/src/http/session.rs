@@ -123,13 +123,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
 
 /// Does a valid, live API token authenticate this request?
 async fn valid_bearer(state: &AppState, headers: &HeaderMap) -> bool {
-    let Some(secret) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    else {
+    let Some(secret) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(super::auth::bearer_secret) else {
         return false;
     };
     matches!(state.store.verify_token(secret, state.clock.now()).await, Ok(Some(_)))

@@ -465,6 +465,19 @@ impl Collector {
         let _ = self.queue.send((registry.to_string(), repository.map(str::to_string)));
     }
 
+    /// A repository a push notification named: collected now, and once more a few seconds later.
+    /// The Distribution registry sends a manifest's push event before it writes the tag (the
+    /// notification can outrun the tag on a busy machine); the second read, cheap since known
+    /// digests are not fetched again, catches the tag.
+    pub fn refresh_after_push(&self, registry: &str, repository: &str) {
+        self.refresh(registry, Some(repository));
+        let (queue, registry, repository) = (self.queue.clone(), registry.to_string(), repository.to_string());
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            let _ = queue.send((registry, Some(repository)));
+        });
+    }
+
     async fn run_one(&self, name: &str, repo: Option<&str>) {
         let _one_at_a_time = self.running.lock().await;
         let reg = match self.store.registry_by_name(name).await {

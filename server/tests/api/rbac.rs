@@ -431,6 +431,9 @@ async fn a_team_scoped_role_sees_no_row_of_another_team_anywhere() {
         "/registries".into(),
         "/ledger".into(),
         "/teams/storefront".into(),
+        "/teams/payments".into(),
+        "/admin/ownership".into(),
+        "/repository?name=registry.demo.internal/payments/api".into(),
     ];
     let fns: Vec<(&str, String)> = vec![
         ("/api/image", format!("digest={digest}")),
@@ -442,6 +445,11 @@ async fn a_team_scoped_role_sees_no_row_of_another_team_anywhere() {
         ("/api/overview", String::new()),
         ("/api/team", "name=storefront".into()),
         ("/api/images", "limit=1000&offset=0".into()),
+        ("/api/ownership-rules", String::new()),
+        ("/api/registries", String::new()),
+        ("/api/clusters", String::new()),
+        ("/api/repository", "name=registry.demo.internal/payments/api".into()),
+        ("/api/deployment", String::new()),
     ];
     // (what, status, leaked markers) for one principal's walk.
     async fn walk(

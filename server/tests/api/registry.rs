@@ -374,7 +374,7 @@ async fn push_notifications_are_recorded_and_refresh_the_repository() {
     assert_eq!(pushed.payload["repository"], "team-c/api");
     assert_eq!(pushed.actor, "token:ingest-pushes-nope");
     let mut listed = false;
-    for _ in 0..100 {
+    for _ in 0..300 {
         let r = app.client.get(app.url(&format!("/api/v1/images/{}", image.digest))).bearer_auth(&viewer).send().await.unwrap();
         if r.status() == StatusCode::OK {
             let v: Value = r.json().await.unwrap();
@@ -384,7 +384,12 @@ async fn push_notifications_are_recorded_and_refresh_the_repository() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(listed, "the notification triggered a refresh of team-c/api");
+    if !listed {
+        // Say what the collector saw, so a failure here can be told from a slow machine.
+        let status = app.db.store.registry_by_name("pushes").await.unwrap().map(|r| r.status);
+        let kinds: Vec<String> = app.db.store.audit_events().await.unwrap().into_iter().map(|e| format!("{} {}", e.kind, e.subject)).collect();
+        panic!("the notification did not refresh team-c/api: registry status {status:?}; ledger {kinds:?}");
+    }
 
     // A bad envelope is refused with the field named; a token without ingest rights is refused.
     let r = app.client.post(&events_url).bearer_auth(&ingest).body(r#"{"events":[{"id":"x"}]}"#).send().await.unwrap();
