@@ -43,7 +43,7 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
         None => None,
     };
     let promotion = config.promotion()?;
-    let collector = crate::registry::Collector::start(store.clone(), config.collect_settings()?);
+    let collector = crate::registry::Collector::start(store.clone(), config.collect_settings()?, clock.clone());
     let ledger_key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url)
         .map(Arc::new)
         .map_err(|e| e.to_string());

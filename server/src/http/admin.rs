@@ -275,7 +275,7 @@ pub async fn add_cluster(State(state): State<AppState>, Extension(user): Extensi
     }
     match state.store.add_cluster(&new, &Actor(p.actor.clone()), state.clock.now()).await {
         Ok(()) => {
-            crate::k8s::collect::collect_soon(state.store.clone(), new.name.clone());
+            crate::k8s::collect::collect_soon(state.store.clone(), new.name.clone(), state.clock.clone());
             Redirect::to(CLUSTERS.0).into_response()
         }
         Err(e) => store_failure(CLUSTERS, e, "cluster change"),

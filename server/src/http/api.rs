@@ -259,7 +259,7 @@ pub async fn create_cluster(State(state): State<AppState>, caller: Caller, body:
     let mut new: crate::k8s::collect::NewCluster = json_body(&state, body, "cluster")?;
     new.validate().map_err(|e| ApiError::unprocessable(format!("cluster: {e}")))?;
     state.store.add_cluster(&new, &caller.actor(), state.clock.now()).await?;
-    crate::k8s::collect::collect_soon(state.store.clone(), new.name.clone());
+    crate::k8s::collect::collect_soon(state.store.clone(), new.name.clone(), state.clock.clone());
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "name": new.name, "server": new.server, "token_env": new.token_env }))).into_response())
 }
 

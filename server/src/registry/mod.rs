@@ -441,6 +441,8 @@ pub fn runs_as_root(user: Option<&str>) -> bool {
 pub struct Collector {
     store: Store,
     settings: CollectSettings,
+    /// Where "now" comes from (the application's clock).
+    clock: crate::clock::SharedClock,
     queue: tokio::sync::mpsc::UnboundedSender<(String, Option<String>)>,
     /// One collection at a time, scheduled or asked for.
     running: tokio::sync::Mutex<()>,
@@ -448,9 +450,9 @@ pub struct Collector {
 
 impl Collector {
     /// Starts the worker on the current runtime.
-    pub fn start(store: Store, settings: CollectSettings) -> std::sync::Arc<Collector> {
+    pub fn start(store: Store, settings: CollectSettings, clock: crate::clock::SharedClock) -> std::sync::Arc<Collector> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Option<String>)>();
-        let c = std::sync::Arc::new(Collector { store, settings, queue: tx, running: tokio::sync::Mutex::new(()) });
+        let c = std::sync::Arc::new(Collector { store, settings, clock, queue: tx, running: tokio::sync::Mutex::new(()) });
         let worker = c.clone();
         tokio::spawn(async move {
             while let Some((name, repo)) = rx.recv().await {
@@ -488,7 +490,7 @@ impl Collector {
                 return;
             }
         };
-        match collect_registry(&self.store, &reg, &self.settings, repo, Utc::now()).await {
+        match collect_registry(&self.store, &reg, &self.settings, repo, self.clock.now()).await {
             Ok(s) if s.errors.is_empty() => tracing::info!(registry = name, repositories = s.repositories, tags = s.tags, new = s.new_manifests, "registry collected"),
             Ok(s) => tracing::warn!(registry = name, errors = ?s.errors, "registry collected with errors"),
             Err(e) => tracing::warn!(registry = name, error = %e, "registry collection failed"),
@@ -500,7 +502,7 @@ impl Collector {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30).min(interval));
         loop {
             tick.tick().await;
-            let now = Utc::now();
+            let now = self.clock.now();
             let Ok(regs) = self.store.registries().await else { continue };
             for r in regs {
                 let due = match (r.status.next_attempt, r.status.last_attempt) {
@@ -525,7 +527,7 @@ impl Collector {
                 };
                 if due {
                     let _one_at_a_time = self.running.lock().await;
-                    if let Err(e) = crate::k8s::collect::collect_and_record(&self.store, &c, Utc::now()).await {
+                    if let Err(e) = crate::k8s::collect::collect_and_record(&self.store, &c, self.clock.now()).await {
                         tracing::warn!(cluster = %c.name, error = %e, "cluster collection failed");
                     }
                 }
