@@ -173,6 +173,12 @@ pub fn validate_team_name(s: &str) -> Result<(), String> {
     }
 }
 
+/// SHA-256 of `bytes`, lowercase hex (report identity, digests checked against their bytes).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// The first string (or member name) of a JSON document holding a NUL character, as a path like
 /// `items[3].metadata.name`. PostgreSQL cannot store NUL in text, SQLite can: such input is
 /// refused the same way on both (422 naming the field), before anything is written.

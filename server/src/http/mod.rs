@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod redirect;
 pub mod session;
 
 use crate::config::Config;

@@ -4,6 +4,11 @@
 //! checkpoints (C2SP signed-note format, Ed25519) commit to the log's size and root.
 
 pub mod merkle;
+mod stored;
+mod witness;
+
+pub use stored::{consistency_proof, current_checkpoint, inclusion_proof, tree_root};
+pub use witness::{push_to_witness, push_with_retries, witness_in_background, WITNESS_ATTEMPTS, WITNESS_TIMEOUT};
 
 use base64::Engine as _;
 use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
@@ -258,122 +263,6 @@ pub fn load_or_create_key(config_key: Option<&str>, database_url: &str) -> anyho
     }
     tracing::info!(path = %path.display(), "generating the ledger signing key beside the database");
     LedgerKey::generate(&path)
-}
-
-/// Runs a tree computation over stored nodes: a first pass records which nodes it needs, one read
-/// fetches them (O(log n) of them), a second pass computes. Should a node be missing (a ledger
-/// whose nodes are not built yet), the leaves are read instead: slower, never wrong.
-async fn with_nodes<T>(
-    store: &crate::store::Store,
-    size: i64,
-    f: impl Fn(&mut dyn FnMut(u32, u64) -> merkle::Hash) -> T,
-) -> Result<T, crate::store::StoreError> {
-    use merkle::NodeSource as _;
-    let mut rec = merkle::NodeRecorder::default();
-    f(&mut |l, i| rec.node(l, i));
-    let fetched = store.ledger_nodes(&rec.0).await?;
-    if rec.0.iter().all(|k| fetched.contains_key(k)) {
-        let mut map = merkle::NodeMap(fetched);
-        return Ok(f(&mut |l, i| map.node(l, i)));
-    }
-    tracing::warn!("ledger nodes missing: computing from every leaf");
-    let leaves = store.ledger_leaves(size).await?;
-    let mut all = std::collections::HashMap::new();
-    for (i, l) in leaves.iter().enumerate() {
-        all.insert((0, i as u64), *l);
-        for (level, idx) in merkle::completed_by(i as u64) {
-            let h = merkle::node_hash(&all[&(level - 1, 2 * idx)], &all[&(level - 1, 2 * idx + 1)]);
-            all.insert((level, idx), h);
-        }
-    }
-    let mut map = merkle::NodeMap(all);
-    Ok(f(&mut |l, i| map.node(l, i)))
-}
-
-/// A closure as a `NodeSource`.
-struct FnSource<'a>(&'a mut dyn FnMut(u32, u64) -> merkle::Hash);
-
-impl merkle::NodeSource for FnSource<'_> {
-    fn node(&mut self, level: u32, idx: u64) -> merkle::Hash {
-        (self.0)(level, idx)
-    }
-}
-
-/// The root of the first `size` entries, from O(log n) stored nodes.
-pub async fn tree_root(store: &crate::store::Store, size: i64) -> Result<merkle::Hash, crate::store::StoreError> {
-    with_nodes(store, size, |g| merkle::subtree_root(&mut FnSource(g), 0, size as u64)).await
-}
-
-/// The inclusion proof of entry `index` in the tree of `size` entries, from stored nodes.
-pub async fn inclusion_proof(store: &crate::store::Store, index: i64, size: i64) -> Result<Vec<merkle::Hash>, crate::store::StoreError> {
-    with_nodes(store, size, |g| merkle::inclusion_proof_from(&mut FnSource(g), 0, index as u64, size as u64)).await
-}
-
-/// The consistency proof from the tree of `from` entries to that of `to`, from stored nodes.
-pub async fn consistency_proof(store: &crate::store::Store, from: i64, to: i64) -> Result<Vec<merkle::Hash>, crate::store::StoreError> {
-    with_nodes(store, to, |g| merkle::consistency_proof_from(&mut FnSource(g), from as u64, to as u64)).await
-}
-
-/// The signed checkpoint covering every entry committed before the call: the kept one of the
-/// current size, else a new one signed over the root from O(log n) stored nodes and kept.
-/// Answers (size, note, whether it is new: a new one is for the witness).
-pub async fn current_checkpoint(store: &crate::store::Store, key: &LedgerKey, now: chrono::DateTime<chrono::Utc>) -> Result<(i64, String, bool), crate::store::StoreError> {
-    let size = store.ledger_size().await?;
-    if let Some(note) = store.ledger_checkpoint_at(size).await? {
-        return Ok((size, note, false));
-    }
-    let root = tree_root(store, size).await?;
-    let note = key.sign_checkpoint(size as u64, &root);
-    store.store_checkpoint(size, &hex::encode(root), &note, now).await?;
-    // Another request may have stored this size first: serve what is kept.
-    let kept = store.ledger_checkpoint_at(size).await?.unwrap_or(note);
-    Ok((size, kept, true))
-}
-
-/// The server's way to witness a new checkpoint: in the background, with a timeout per attempt
-/// and retries, never on a request's path.
-pub fn witness_in_background(witness: Option<&str>, note: &str) {
-    if let Some(w) = witness {
-        let (w, note) = (w.to_string(), note.to_string());
-        tokio::spawn(async move { push_with_retries(&w, &note, WITNESS_ATTEMPTS, WITNESS_TIMEOUT).await });
-    }
-}
-
-/// Attempts per checkpoint, and the time each may take.
-pub const WITNESS_ATTEMPTS: u32 = 4;
-pub const WITNESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Pushes to the witness, retrying with a growing pause (1 s, 2 s, 4 s...); answers whether it
-/// was taken. Failures are logged.
-pub async fn push_with_retries(witness: &str, note: &str, attempts: u32, timeout: std::time::Duration) -> bool {
-    for attempt in 1..=attempts {
-        match tokio::time::timeout(timeout, push_to_witness(witness, note, timeout)).await {
-            Ok(Ok(())) => return true,
-            Ok(Err(e)) => tracing::warn!(witness, attempt, error = %e, "the checkpoint could not be pushed to the witness"),
-            Err(_) => tracing::warn!(witness, attempt, "the witness did not answer in time"),
-        }
-        if attempt < attempts {
-            tokio::time::sleep(std::time::Duration::from_secs(1 << (attempt - 1).min(6))).await;
-        }
-    }
-    false
-}
-
-/// Hands a new checkpoint to an external witness: POSTed to an http(s) URL, or appended to a
-/// file (one signed note after another). Someone holding the database and the key still cannot
-/// rewrite history without the witness's copies disagreeing.
-pub async fn push_to_witness(witness: &str, note: &str, timeout: std::time::Duration) -> anyhow::Result<()> {
-    if witness.starts_with("http://") || witness.starts_with("https://") {
-        let client = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build()?;
-        let resp = client.post(witness).header("content-type", "text/plain").body(note.to_string()).send().await?;
-        anyhow::ensure!(resp.status().is_success(), "the witness answered {}", resp.status());
-    } else {
-        use std::io::Write as _;
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(witness)?;
-        f.write_all(note.as_bytes())?;
-        f.write_all(b"\n")?;
-    }
-    Ok(())
 }
 
 /// A portable copy of the ledger: every entry's bytes and every signed checkpoint.

@@ -9,6 +9,7 @@
 pub mod client;
 pub mod cosign;
 pub mod notify;
+pub mod wire;
 
 use crate::store::{Actor, Store};
 use chrono::{DateTime, Utc};

@@ -407,10 +407,7 @@ pub fn backoff(failures: i64) -> chrono::Duration {
 }
 
 /// SHA-256 of bytes as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
+pub use crate::domain::sha256_hex;
 
 /// The audit ledger (`backend/ledger.rs`).
 impl Store {
