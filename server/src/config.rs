@@ -124,16 +124,7 @@ impl fmt::Debug for Config {
     }
 }
 
-/// A database URL with any password replaced, safe for logs.
-pub fn redact_url(u: &str) -> String {
-    match url::Url::parse(u) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => u.to_string(),
-    }
-}
+pub use crate::domain::redact_url;
 
 impl Config {
     /// Loads defaults, then `file` (or `drydock.toml` in the working directory when it exists),

@@ -173,6 +173,17 @@ pub fn validate_team_name(s: &str) -> Result<(), String> {
     }
 }
 
+/// A database URL with any password replaced, safe for logs.
+pub fn redact_url(u: &str) -> String {
+    match url::Url::parse(u) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => u.to_string(),
+    }
+}
+
 /// SHA-256 of `bytes`, lowercase hex (report identity, digests checked against their bytes).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;

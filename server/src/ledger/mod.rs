@@ -324,18 +324,7 @@ pub async fn verify_store(store: &crate::store::Store, key: Option<&VerifyingKey
     Ok(verify_entries(&rows, head, &checkpoints, key))
 }
 
-/// One stored event as verification reads it.
-#[derive(Debug, Clone)]
-pub struct StoredEntry {
-    pub index: Option<i64>,
-    pub entry: Option<String>,
-    pub leaf_hash: Option<String>,
-    pub time: chrono::DateTime<chrono::Utc>,
-    pub actor: String,
-    pub kind: String,
-    pub subject: String,
-    pub payload: String,
-}
+pub use crate::store::StoredEntry;
 
 /// What `verify` found.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -126,6 +126,19 @@ pub struct NewRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableCounts(pub Vec<(String, i64)>);
 
+/// One stored audit event as the ledger's verification reads it (a row of the store).
+#[derive(Debug, Clone)]
+pub struct StoredEntry {
+    pub index: Option<i64>,
+    pub entry: Option<String>,
+    pub leaf_hash: Option<String>,
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub actor: String,
+    pub kind: String,
+    pub subject: String,
+    pub payload: String,
+}
+
 /// The database handle, one variant per backend.
 #[derive(Clone, Debug)]
 pub enum Store {
@@ -168,7 +181,7 @@ impl Store {
         } else {
             return Err(StoreError::Invalid(format!(
                 "unsupported database URL {:?}: use sqlite://FILE or postgres://...",
-                crate::config::redact_url(url)
+                crate::domain::redact_url(url)
             )));
         };
         store.migrate().await?;
@@ -437,7 +450,7 @@ impl Store {
     }
 
     /// Stored entries `start..end` (and any event not in the log, which verification reports).
-    pub async fn ledger_rows(&self, start: i64, end: i64) -> Result<Vec<crate::ledger::StoredEntry>> {
+    pub async fn ledger_rows(&self, start: i64, end: i64) -> Result<Vec<StoredEntry>> {
         dispatch!(self, ledger_rows(start, end))
     }
 

@@ -149,7 +149,7 @@ pub async fn ledger_leaves(pool: &Pool, size: i64) -> Result<Vec<[u8; 32]>> {
 
 /// Stored entries with index in `start..end`: (index, entry bytes, leaf hash hex, and the
 /// columns the entry was made from: time, actor, kind, subject, payload).
-pub async fn ledger_rows(pool: &Pool, start: i64, end: i64) -> Result<Vec<crate::ledger::StoredEntry>> {
+pub async fn ledger_rows(pool: &Pool, start: i64, end: i64) -> Result<Vec<super::StoredEntry>> {
     let rows: Vec<(Option<i64>, Option<String>, Option<String>, DateTime<Utc>, String, String, String, String)> = sqlx::query_as(
         "SELECT ledger_index, entry, leaf_hash, time, actor, kind, subject, payload FROM audit_events
          WHERE ledger_index IS NULL OR (ledger_index >= $1 AND ledger_index < $2) ORDER BY ledger_index, id",
@@ -160,7 +160,7 @@ pub async fn ledger_rows(pool: &Pool, start: i64, end: i64) -> Result<Vec<crate:
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(index, entry, leaf_hash, time, actor, kind, subject, payload)| crate::ledger::StoredEntry {
+        .map(|(index, entry, leaf_hash, time, actor, kind, subject, payload)| super::StoredEntry {
             index,
             entry,
             leaf_hash,

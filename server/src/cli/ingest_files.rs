@@ -1,0 +1,155 @@
+//! `drydock ingest …`: reports and Kubernetes files, into the database or to a running server.
+
+use super::*;
+use crate::ingest;
+
+/// Where a Kubernetes file goes.
+enum KubeTarget<'a> {
+    Db(&'a Store),
+    Server { client: &'a reqwest::Client, base: &'a str, token: &'a str },
+}
+
+/// Sends a pod or node list for `cluster`; one summary line.
+async fn ingest_kubernetes(target: &KubeTarget<'_>, cluster: &str, file: &std::path::Path, bytes: &[u8], v: &serde_json::Value) -> anyhow::Result<String> {
+    let upload = crate::k8s::parse_value(v).map_err(anyhow::Error::msg)?;
+    match (target, upload) {
+        (KubeTarget::Db(store), crate::k8s::Upload::Pods(p)) => {
+            let (pods, containers, ended) = store.store_pods(cluster, &p, &Actor::cli(), chrono::Utc::now()).await?;
+            Ok(format!("{}: cluster {cluster}: {pods} pods, {containers} containers recorded, {ended} pods ended", file.display()))
+        }
+        (KubeTarget::Db(store), crate::k8s::Upload::Nodes(n)) => {
+            let n = store.store_nodes(cluster, &n, &Actor::cli(), chrono::Utc::now()).await?;
+            Ok(format!("{}: cluster {cluster}: {n} nodes recorded", file.display()))
+        }
+        (KubeTarget::Server { client, base, token }, upload) => {
+            let what = if matches!(upload, crate::k8s::Upload::Pods(_)) { "pods" } else { "nodes" };
+            let url = format!("{base}/api/v1/clusters/{cluster}/{what}");
+            let resp = client.post(&url).bearer_auth(token).body(bytes.to_vec()).send().await?;
+            let status = resp.status();
+            let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+            if !status.is_success() {
+                bail!("{}: HTTP {status}: {}", file.display(), body["error"].as_str().unwrap_or("no error message"));
+            }
+            Ok(format!("{}: cluster {cluster}: {body}", file.display()))
+        }
+    }
+}
+
+/// One line per file on stdout.
+fn describe(file: &std::path::Path, status: &str, s: &crate::store::IngestSummary) -> String {
+    let f = &s.findings;
+    format!(
+        "{}: {status} {} ({}), {} findings: critical {}, high {}, medium {}, low {}, negligible {}, unknown {}",
+        file.display(),
+        s.image.as_deref().unwrap_or("no image digest (unmatched)"),
+        s.artifact,
+        f.total(),
+        f.critical,
+        f.high,
+        f.medium,
+        f.low,
+        f.negligible,
+        f.unknown
+    )
+}
+
+pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let bar = indicatif::ProgressBar::new(args.files.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut failed = 0;
+    enum Target {
+        Db(Store),
+        Server { client: reqwest::Client, url: String, token: String },
+    }
+    fn target_ref(t: &Target) -> KubeTarget<'_> {
+        match t {
+            Target::Db(s) => KubeTarget::Db(s),
+            Target::Server { client, url, token } => KubeTarget::Server { client, base: url.trim_end_matches("/api/v1/scans"), token },
+        }
+    }
+    let target = match &args.server {
+        Some(server) => Target::Server {
+            client: reqwest::Client::new(),
+            url: format!("{}/api/v1/scans", server.trim_end_matches('/')),
+            token: args.token.clone().context("--server needs --token")?,
+        },
+        None => Target::Db(open_store(&load_config(cli_config, &args.db)?).await?),
+    };
+    for file in &args.files {
+        bar.set_message(file.display().to_string());
+        let result: anyhow::Result<String> = async {
+            let bytes = tokio::fs::read(file).await.with_context(|| format!("cannot read {}", file.display()))?;
+            // Kubernetes audit logs (JSON lines or an EventList).
+            if crate::k8s::audit::looks_like_audit(&bytes) {
+                let cluster = args.cluster.as_deref().unwrap_or("default");
+                let facts = crate::k8s::audit::parse(&bytes).map_err(anyhow::Error::msg)?;
+                return match &target {
+                    Target::Db(store) => {
+                        let new = store.record_k8s_audit(cluster, &facts, &Actor::cli(), chrono::Utc::now()).await?;
+                        Ok(format!("{}: cluster {cluster}: {} audit events, {new} new", file.display(), facts.len()))
+                    }
+                    Target::Server { client, url, token } => {
+                        let url = format!("{}/api/v1/audit/k8s?cluster={cluster}", url.trim_end_matches("/api/v1/scans"));
+                        let resp = client.post(&url).bearer_auth(token).body(bytes.clone()).send().await?;
+                        let status = resp.status();
+                        let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+                        if !status.is_success() {
+                            bail!("{}: HTTP {status}: {}", file.display(), body["error"].as_str().unwrap_or("no error message"));
+                        }
+                        Ok(format!("{}: cluster {cluster}: {body}", file.display()))
+                    }
+                };
+            }
+            // Kubernetes pod and node lists go to the cluster named by --cluster.
+            let kube = serde_json::from_slice::<serde_json::Value>(&bytes).ok().filter(crate::k8s::is_kubernetes);
+            if let Some(v) = kube {
+                let cluster = args.cluster.as_deref().context("this is a Kubernetes pod or node list: name its cluster with --cluster NAME")?;
+                return ingest_kubernetes(&target_ref(&target), cluster, file, &bytes, &v).await;
+            }
+            match &target {
+                Target::Db(store) => {
+                    let report = ingest::parse(&bytes, None)?;
+                    let outcome = store.ingest_report(&report, &sha256_hex(&bytes), &Actor::cli(), chrono::Utc::now()).await?;
+                    Ok(match &outcome {
+                        IngestOutcome::Created(s) => describe(file, "stored", s),
+                        IngestOutcome::Duplicate(s) => describe(file, "already stored", s),
+                    })
+                }
+                Target::Server { client, url, token } => {
+                    let resp = client.post(url).bearer_auth(token).body(bytes).send().await?;
+                    let status = resp.status();
+                    let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+                    if !status.is_success() {
+                        bail!("{}: HTTP {status}: {}", file.display(), body["error"].as_str().unwrap_or("no error message"));
+                    }
+                    let s: crate::store::IngestSummary = crate::store::IngestSummary {
+                        image: body["image"].as_str().map(str::to_string),
+                        artifact: body["artifact"].as_str().unwrap_or_default().to_string(),
+                        scanner: body["scanner"].as_str().unwrap_or_default().to_string(),
+                        findings: serde_json::from_value(body["findings"].clone()).unwrap_or_default(),
+                        future_dated: body["future_dated"].as_bool().unwrap_or(false),
+                    };
+                    Ok(describe(file, if status.as_u16() == 201 { "stored" } else { "already stored" }, &s))
+                }
+            }
+        }
+        .await;
+        match result {
+            Ok(line) => bar.suspend(|| println!("{line}")),
+            Err(e) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("error: {}: {e:#}", file.display()));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if failed > 0 {
+        eprintln!("{failed} of {} files failed", args.files.len());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
