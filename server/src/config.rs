@@ -44,8 +44,20 @@ pub struct Config {
     pub grants_refresh_seconds: i64,
     /// How often `serve` verifies the whole ledger (the ledger page shows the last result).
     pub ledger_verify_minutes: u64,
-    /// How often `serve` collects every registry (a failing one backs off on its own).
+    /// How often each registry and each cluster with an API server is collected (a failing one
+    /// backs off on its own).
     pub collect_interval_minutes: u64,
+    /// The same in seconds, when set (it wins over the minutes): for short test runs.
+    pub collect_interval_seconds: Option<u64>,
+    /// How often a signed checkpoint of the ledger's head is made (and handed to the witness).
+    pub ledger_checkpoint_minutes: u64,
+    /// Whether this process runs background jobs (collections, ledger verification, purges).
+    /// Several replicas may all run them: each due job is claimed by one.
+    pub jobs_worker: bool,
+    /// A claimed job's lease (seconds): a worker that dies mid-job leaves it to another after this.
+    pub job_lease_seconds: u64,
+    /// How often an idle worker looks for due jobs (seconds, fractions allowed).
+    pub job_poll_seconds: f64,
     /// Trusted cosign public keys (ECDSA P-256 PEM files), comma separated in the environment.
     pub cosign_keys: String,
     /// How promotion is decided: `label` (the image's label `promotion_label` says it) or
@@ -86,6 +98,11 @@ impl Default for Config {
             grants_refresh_seconds: 60,
             ledger_verify_minutes: 60,
             collect_interval_minutes: 15,
+            collect_interval_seconds: None,
+            ledger_checkpoint_minutes: 60,
+            jobs_worker: true,
+            job_lease_seconds: 300,
+            job_poll_seconds: 5.0,
             cosign_keys: String::new(),
             promotion_mode: "label".into(),
             promotion_label: "promotion".into(),
@@ -113,6 +130,11 @@ impl fmt::Debug for Config {
             .field("oidc_groups_claim", &self.oidc_groups_claim)
             .field("group_roles", &self.group_roles)
             .field("collect_interval_minutes", &self.collect_interval_minutes)
+            .field("collect_interval_seconds", &self.collect_interval_seconds)
+            .field("ledger_checkpoint_minutes", &self.ledger_checkpoint_minutes)
+            .field("jobs_worker", &self.jobs_worker)
+            .field("job_lease_seconds", &self.job_lease_seconds)
+            .field("job_poll_seconds", &self.job_poll_seconds)
             .field("cosign_keys", &self.cosign_keys)
             .field("promotion_mode", &self.promotion_mode)
             .field("promotion_label", &self.promotion_label)

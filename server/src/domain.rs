@@ -374,3 +374,11 @@ mod tests {
         assert!(Digest::parse(&format!("md5:{}", "a".repeat(32))).is_err());
     }
 }
+
+/// `n` random bytes from the operating system, as lowercase hex.
+pub fn random_hex(n: usize) -> String {
+    use rand::RngCore as _;
+    let mut bytes = vec![0u8; n];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod domain;
 pub mod estate;
 pub mod http;
+pub mod jobs;
 pub mod ingest;
 pub mod k8s;
 pub mod ledger;

@@ -30,7 +30,7 @@ pub fn app_with_clock(store: Store, config: Arc<Config>, addr: std::net::SocketA
     Ok(router(state(store, config, addr, clock)?))
 }
 
-/// The application's shared state (starts the background collector), on `clock`.
+/// The application's shared state on `clock`; starts the job worker unless `jobs_worker` is off.
 pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, clock: crate::clock::SharedClock) -> anyhow::Result<AppState> {
     config.check_demo()?;
     let leptos_options = leptos_options(&config, addr);
@@ -43,51 +43,23 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
         None => None,
     };
     let promotion = config.promotion()?;
-    let collector = crate::registry::Collector::start(store.clone(), config.collect_settings()?, clock.clone());
     let ledger_key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url)
         .map(Arc::new)
         .map_err(|e| e.to_string());
     if let Err(e) = &ledger_key {
         tracing::warn!(error = %e, "ledger checkpoints cannot be signed");
     }
-    Ok(AppState { store, config, leptos_options, oidc, group_mappings: Arc::new(group_mappings), collector, promotion, ledger_key, clock })
+    let jobs = crate::jobs::Jobs::new(store.clone(), crate::jobs::JobSettings::from_config(&config), config.collect_settings()?, ledger_key.clone(), clock.clone());
+    if config.jobs_worker {
+        jobs.start();
+    }
+    Ok(AppState { store, config, leptos_options, oidc, group_mappings: Arc::new(group_mappings), jobs, promotion, ledger_key, clock })
 }
 
 /// Serves until ctrl-c / SIGTERM.
 pub async fn serve(listener: TcpListener, store: Store, config: Arc<Config>) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let state = state(store, config.clone(), addr, Arc::new(crate::clock::SystemClock))?;
-    tokio::spawn(state.collector.clone().schedule(std::time::Duration::from_secs(config.collect_interval_minutes.max(1) * 60)));
-    // The ledger is verified once before serving (the page shows a result from the start), then on
-    // a schedule: no reader's request does O(n) work.
-    let public = state.ledger_key.as_ref().ok().map(|k| k.public());
-    if let Err(e) = crate::ledger::verify_and_record(&state.store, public.as_ref(), state.clock.now()).await {
-        tracing::warn!(error = %e, "the ledger could not be verified");
-    }
-    let (store, clock, every) = (state.store.clone(), state.clock.clone(), config.ledger_verify_minutes.max(1) * 60);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            if let Err(e) = crate::ledger::verify_and_record(&store, public.as_ref(), clock.now()).await {
-                tracing::warn!(error = %e, "the ledger could not be verified");
-            }
-        }
-    });
-    // Expired sessions (and abandoned sign-ins) are deleted every five minutes.
-    let (store, clock) = (state.store.clone(), state.clock.clone());
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
-        loop {
-            tick.tick().await;
-            match crate::http::session::purge_expired_sessions(&store, clock.as_ref()).await {
-                Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions purged"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
-            }
-        }
-    });
     let router = router(state);
     tracing::info!("Drydock listening on http://{addr}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod ingest_files;
+mod jobs;
 mod ledger;
 
 use ingest_files::ingest_files;
@@ -73,6 +74,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ClusterCommand,
     },
+    /// Background jobs: each job's next run, last success and failure, and the recent runs.
+    Jobs(jobs::JobsArgs),
     /// Run every configured collector once (registries, clusters), print a summary of each; non-zero exit if any failed.
     Collect {
         /// Run once and exit (the only mode: `serve` collects on its schedule).
@@ -344,6 +347,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ledger { command } => ledger::run(cli.config.as_ref(), command).await,
+        Command::Jobs(args) => jobs::run(cli.config.as_ref(), args).await,
         Command::Cluster { command: ClusterCommand::Add { name, server, token_env, ca_file, insecure, db } } => {
             let ca_pem = match &ca_file {
                 Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("--ca-file {}", f.display()))?),

@@ -211,7 +211,9 @@ pub async fn add_registry(State(state): State<AppState>, Extension(user): Extens
     }
     match state.store.add_registry(&new, &Actor(p.actor.clone()), state.clock.now()).await {
         Ok(r) => {
-            state.collector.refresh(&r.name, None);
+            if let Err(e) = state.jobs.collect_registry_soon(&r.name).await {
+                tracing::warn!(registry = %r.name, error = %e, "the first collection could not be queued (the schedule will run it)");
+            }
             Redirect::to(REGISTRIES.0).into_response()
         }
         Err(e) => store_failure(REGISTRIES, e, "registry change"),
@@ -275,7 +277,9 @@ pub async fn add_cluster(State(state): State<AppState>, Extension(user): Extensi
     }
     match state.store.add_cluster(&new, &Actor(p.actor.clone()), state.clock.now()).await {
         Ok(()) => {
-            crate::k8s::collect::collect_soon(state.store.clone(), new.name.clone(), state.clock.clone());
+            if let Err(e) = state.jobs.collect_cluster_soon(&new.name).await {
+                tracing::warn!(cluster = %new.name, error = %e, "the first collection could not be queued (the schedule will run it)");
+            }
             Redirect::to(CLUSTERS.0).into_response()
         }
         Err(e) => store_failure(CLUSTERS, e, "cluster change"),

@@ -158,7 +158,9 @@ pub async fn create_registry(
     let mut new: crate::registry::NewRegistry = json_body(&state, body, "registry")?;
     new.validate().map_err(|e| ApiError::unprocessable(format!("registry: {e}")))?;
     let created = state.store.add_registry(&new, &caller.actor(), state.clock.now()).await?;
-    state.collector.refresh(&created.name, None);
+    if let Err(e) = state.jobs.collect_registry_soon(&created.name).await {
+        tracing::warn!(registry = %created.name, error = %e, "the first collection could not be queued (the schedule will run it)");
+    }
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -183,7 +185,9 @@ pub async fn registry_events(
     let parsed = crate::registry::notify::parse(&body, now).map_err(ApiError::unprocessable)?;
     let (repos, new) = state.store.record_registry_events(reg.id, &reg.name, &parsed.events, &caller.actor(), now).await?;
     for r in &repos {
-        state.collector.refresh_after_push(&reg.name, r);
+        if let Err(e) = state.jobs.refresh_repository(&reg.name, r).await {
+            tracing::warn!(registry = %reg.name, repository = %r, error = %e, "the refresh could not be queued (the schedule will collect it)");
+        }
     }
     Ok(Json(serde_json::json!({ "recorded": new, "duplicates": parsed.events.len() - new, "ignored": parsed.ignored })).into_response())
 }
@@ -259,7 +263,9 @@ pub async fn create_cluster(State(state): State<AppState>, caller: Caller, body:
     let mut new: crate::k8s::collect::NewCluster = json_body(&state, body, "cluster")?;
     new.validate().map_err(|e| ApiError::unprocessable(format!("cluster: {e}")))?;
     state.store.add_cluster(&new, &caller.actor(), state.clock.now()).await?;
-    crate::k8s::collect::collect_soon(state.store.clone(), new.name.clone(), state.clock.clone());
+    if let Err(e) = state.jobs.collect_cluster_soon(&new.name).await {
+        tracing::warn!(cluster = %new.name, error = %e, "the first collection could not be queued (the schedule will run it)");
+    }
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "name": new.name, "server": new.server, "token_env": new.token_env }))).into_response())
 }
 

@@ -27,7 +27,8 @@ pub struct AppState {
     /// Group → role mappings from configuration.
     pub group_mappings: Arc<Vec<crate::auth::mapping::GroupMapping>>,
     /// Background registry collections (notifications queue refreshes here).
-    pub collector: Arc<crate::registry::Collector>,
+    /// Background work: collections, ledger verification and checkpoints, purges.
+    pub jobs: Arc<crate::jobs::Jobs>,
     /// How promotion is decided.
     pub promotion: crate::registry::Promotion,
     /// The ledger's signing key, or why there is none (PostgreSQL without DRYDOCK_LEDGER_KEY).

@@ -164,14 +164,3 @@ mod tests {
         local.validate().unwrap();
     }
 }
-
-/// Starts a first collection of a just-configured cluster in the background.
-pub fn collect_soon(store: Store, name: String, clock: crate::clock::SharedClock) {
-    tokio::spawn(async move {
-        if let Some(c) = store.collectable_clusters().await.ok().and_then(|l| l.into_iter().find(|c| c.name == name)) {
-            if let Err(e) = collect_and_record(&store, &c, clock.now()).await {
-                tracing::warn!(cluster = %name, error = %e, "cluster collection failed");
-            }
-        }
-    });
-}

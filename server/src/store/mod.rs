@@ -155,6 +155,9 @@ macro_rules! dispatch {
     };
 }
 
+mod jobs;
+pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
+
 impl Store {
     /// Opens the database named by `url` (creating a missing SQLite file) and migrates it.
     pub async fn connect(url: &str) -> Result<Store> {
@@ -655,6 +658,8 @@ mod backend_sqlite {
     /// Serialises writers of one key inside a transaction: nothing to do, `BEGIN IMMEDIATE`
     /// already serialises every writer.
     pub const KEY_LOCK: Option<&str> = None;
+    /// A claimer needs no row lock: `BEGIN IMMEDIATE` holds the database's write lock.
+    pub const SKIP_LOCKED: &str = "";
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/admin.rs");
@@ -663,6 +668,7 @@ mod backend_sqlite {
     include!("backend/registries.rs");
     include!("backend/clusters.rs");
     include!("backend/ledger.rs");
+    include!("backend/jobs.rs");
 }
 
 mod backend_postgres {
@@ -672,6 +678,8 @@ mod backend_postgres {
     /// Serialises writers of one key (an image digest) until the transaction ends, so concurrent
     /// reports of one new image land on one row instead of failing on its unique digest.
     pub const KEY_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))");
+    /// Claimers skip rows another claimer holds instead of waiting for it.
+    pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/admin.rs");
@@ -680,4 +688,5 @@ mod backend_postgres {
     include!("backend/registries.rs");
     include!("backend/clusters.rs");
     include!("backend/ledger.rs");
+    include!("backend/jobs.rs");
 }

@@ -296,7 +296,7 @@ async fn nodes_and_kubernetes_files_through_the_command_line() {
 /// server replays the real pod list (`/api/v1/pods`, paginated with `limit`/`continue` as the API
 /// server does) behind a bearer token, and can answer 500. The node list is built here from the
 /// node the pod list names (the shared data holds no real node list).
-mod replay {
+pub mod replay {
     use axum::extract::{Query, State};
     use axum::http::{HeaderMap, StatusCode};
     use serde_json::Value;

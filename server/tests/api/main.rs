@@ -4,6 +4,7 @@ mod cli;
 mod hardening;
 mod helpers;
 mod http;
+mod jobs;
 mod k8s;
 mod ledger;
 mod oidc;

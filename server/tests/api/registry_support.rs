@@ -27,7 +27,7 @@ pub enum Auth {
 pub struct Registry {
     child: Child,
     pub port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Registry {
@@ -90,15 +90,17 @@ impl Registry {
         );
         let cfg = dir.path().join("config.yml");
         std::fs::write(&cfg, config).unwrap();
+        // The access log (one line per request) goes to stdout: kept, so tests can count requests.
+        let access = std::fs::File::create(dir.path().join("access.log")).unwrap();
         let child = Command::new("docker-registry")
             .arg("serve")
             .arg(&cfg)
-            .stdout(Stdio::null())
+            .stdout(Stdio::from(access))
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let tls = matches!(auth, Auth::Tls { .. });
-        let reg = Registry { child, port, _dir: dir };
+        let reg = Registry { child, port, dir };
         let http = reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
         let probe = if tls { format!("https://127.0.0.1:{port}/v2/") } else { format!("{}/v2/", reg.url()) };
         for _ in 0..200 {
@@ -110,6 +112,11 @@ impl Registry {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         panic!("docker-registry did not come up on port {port}");
+    }
+
+    /// How many requests so far had a request line containing `needle` (e.g. `GET /v2/_catalog`).
+    pub fn requests(&self, needle: &str) -> usize {
+        std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default().lines().filter(|l| l.contains(needle)).count()
     }
 
     pub fn url(&self) -> String {

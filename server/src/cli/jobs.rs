@@ -1,0 +1,79 @@
+//! `drydock jobs`: each job's state and the recent runs; `--run-pending` runs what is due.
+
+use super::{load_config, open_store, DbArgs};
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+pub struct JobsArgs {
+    /// How many recent runs to list.
+    #[arg(long, default_value_t = 30)]
+    pub limit: i64,
+    /// Run every job due now (or at --at) in this process, print each run, and exit; non-zero
+    /// exit when one failed.
+    #[arg(long)]
+    pub run_pending: bool,
+    /// With --run-pending: the time to run at (RFC 3339), e.g. to catch up a schedule.
+    #[arg(long, requires = "run_pending")]
+    pub at: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+fn when(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into())
+}
+
+pub async fn run(cli_config: Option<&PathBuf>, args: JobsArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(cli_config, &args.db)?;
+    let store = open_store(&config).await?;
+    if args.run_pending {
+        let at = match &args.at {
+            Some(a) => DateTime::parse_from_rfc3339(a).with_context(|| format!("--at {a:?} is not an RFC 3339 time"))?.with_timezone(&Utc),
+            None => Utc::now(),
+        };
+        let key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url).map(Arc::new).map_err(|e| e.to_string());
+        let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
+        let jobs = crate::jobs::Jobs::new(store, crate::jobs::JobSettings::from_config(&config), config.collect_settings()?, key, clock);
+        let mut failed = false;
+        for r in jobs.run_pending(at).await? {
+            let key = if r.key.is_empty() { String::new() } else { format!(" {}", r.key) };
+            match &r.outcome {
+                Ok(what) => println!("{}{key}: {what}", r.kind),
+                Err(e) => {
+                    println!("{}{key}: FAILED: {e}", r.kind);
+                    failed = true;
+                }
+            }
+        }
+        return Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS });
+    }
+    println!("JOB\tNEXT RUN\tLAST SUCCESS\tLAST FAILURE\tFAILURES IN A ROW\tHELD BY");
+    for j in store.jobs().await? {
+        let name = if j.key.is_empty() { j.kind.clone() } else { format!("{} {}", j.kind, j.key) };
+        let failure = match (&j.last_failure, &j.last_error) {
+            (Some(t), Some(e)) => format!("{} ({e})", when(Some(*t))),
+            (t, _) => when(*t),
+        };
+        println!("{name}\t{}\t{}\t{failure}\t{}\t{}", when(Some(j.run_at)), when(j.last_success), j.attempts, j.locked_by.as_deref().unwrap_or("-"));
+    }
+    println!();
+    println!("STARTED\tJOB\tDUE\tOUTCOME\tSECONDS\tWORKER\tERROR");
+    for r in store.job_runs(args.limit.clamp(1, 10_000)).await? {
+        let name = if r.key.is_empty() { r.kind.clone() } else { format!("{} {}", r.kind, r.key) };
+        let secs = r.finished_at.map(|f| format!("{:.1}", (f - r.started_at).num_milliseconds() as f64 / 1000.0)).unwrap_or_else(|| "-".into());
+        println!(
+            "{}\t{name}\t{}\t{}\t{secs}\t{}\t{}",
+            when(Some(r.started_at)),
+            when(Some(r.due_at)),
+            r.outcome,
+            r.worker,
+            r.error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

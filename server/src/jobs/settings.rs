@@ -1,0 +1,38 @@
+//! The job runner's settings, read from the configuration.
+
+use chrono::Duration;
+
+/// Periods, the lease and the poll interval.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// Each registry and each cluster with an API server is collected this often.
+    pub collect_every: Duration,
+    pub ledger_verify_every: Duration,
+    pub checkpoint_every: Duration,
+    pub purge_every: Duration,
+    /// A claimed job is this worker's for this long; a heartbeat extends it while the job runs,
+    /// so only a dead worker's job is taken over.
+    pub lease: Duration,
+    /// How often an idle worker looks for due jobs (jobs this process enqueues wake it at once).
+    pub poll: std::time::Duration,
+    /// Where new checkpoints are handed.
+    pub witness: Option<String>,
+}
+
+impl JobSettings {
+    pub fn from_config(c: &crate::config::Config) -> JobSettings {
+        let minutes = |m: u64| Duration::minutes(m.max(1) as i64);
+        JobSettings {
+            collect_every: match c.collect_interval_seconds {
+                Some(s) => Duration::seconds(s.max(1) as i64),
+                None => minutes(c.collect_interval_minutes),
+            },
+            ledger_verify_every: minutes(c.ledger_verify_minutes),
+            checkpoint_every: minutes(c.ledger_checkpoint_minutes),
+            purge_every: Duration::minutes(5),
+            lease: Duration::seconds(c.job_lease_seconds.max(1) as i64),
+            poll: std::time::Duration::from_millis((c.job_poll_seconds * 1000.0).clamp(100.0, 3_600_000.0) as u64),
+            witness: c.ledger_witness.clone(),
+        }
+    }
+}

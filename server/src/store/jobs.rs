@@ -1,0 +1,117 @@
+//! The store's rows for durable jobs (`backend/jobs.rs` holds their SQL).
+
+use super::{backend_postgres, backend_sqlite, Result, Store};
+use chrono::{DateTime, Utc};
+
+/// A periodic job that should exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodicJob {
+    pub kind: String,
+    pub key: String,
+    pub period_seconds: i64,
+}
+
+/// A job row as claimed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobClaimRow {
+    pub id: i64,
+    pub kind: String,
+    pub key: String,
+    /// The due time this run serves.
+    pub run_at: DateTime<Utc>,
+    pub period_seconds: Option<i64>,
+    pub repeat: i64,
+    /// Failures in a row before this run.
+    pub attempts: i64,
+}
+
+/// A job this worker holds: the row, its run's id and the claim token.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub row: JobClaimRow,
+    pub run_id: i64,
+    pub claim: String,
+}
+
+/// A job and its state.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub kind: String,
+    pub key: String,
+    pub run_at: DateTime<Utc>,
+    pub period_seconds: Option<i64>,
+    pub attempts: i64,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_started: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_failure: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// One run of a job.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct JobRunRow {
+    pub id: i64,
+    pub kind: String,
+    pub key: String,
+    pub worker: String,
+    pub due_at: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// Inserts the missing periodic jobs (due `now`) and updates changed periods.
+    pub async fn ensure_periodic_jobs(&self, jobs: &[PeriodicJob], now: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, ensure_periodic_jobs(jobs, now))
+    }
+
+    /// Deletes the periodic jobs of `kind` whose key is not in `keep`.
+    pub async fn retire_periodic_jobs(&self, kind: &str, keep: &[String]) -> Result<u64> {
+        dispatch!(self, retire_periodic_jobs(kind, keep))
+    }
+
+    /// Makes a job due at `run_at` (creating a one-off job when missing).
+    pub async fn enqueue_job(&self, kind: &str, key: &str, run_at: DateTime<Utc>, repeat: i64) -> Result<()> {
+        dispatch!(self, enqueue_job(kind, key, run_at, repeat))
+    }
+
+    /// Claims the first due job for `worker` with a lease until `until`.
+    pub async fn claim_job(&self, worker: &str, claim: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Option<ClaimedJob>> {
+        dispatch!(self, claim_job(worker, claim, now, until))
+    }
+
+    /// Extends a held lease; false when the claim was taken over.
+    pub async fn extend_job_lease(&self, id: i64, claim: &str, until: DateTime<Utc>) -> Result<bool> {
+        dispatch!(self, extend_job_lease(id, claim, until))
+    }
+
+    /// Records a run's end and the job's next due time (None deletes a one-off job).
+    pub async fn finish_job(
+        &self,
+        job: &ClaimedJob,
+        outcome: std::result::Result<(), &str>,
+        next: Option<(DateTime<Utc>, i64)>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        dispatch!(self, finish_job(job, outcome, next, now))
+    }
+
+    /// Every job.
+    pub async fn jobs(&self) -> Result<Vec<JobRow>> {
+        dispatch!(self, jobs())
+    }
+
+    /// The most recent runs, newest first.
+    pub async fn job_runs(&self, limit: i64) -> Result<Vec<JobRunRow>> {
+        dispatch!(self, job_runs(limit))
+    }
+
+    /// Deletes finished runs that started before `before`.
+    pub async fn prune_job_runs(&self, before: DateTime<Utc>) -> Result<u64> {
+        dispatch!(self, prune_job_runs(before))
+    }
+}
