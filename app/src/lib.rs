@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/roles") view=pages::roles::RolesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/tokens") view=pages::tokens::TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=pages::users::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/jobs") view=pages::jobs::JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/ownership") view=pages::ownership::OwnershipPage ssr=SsrMode::Async/>
                 </Routes>
             </pages::layout::Layout>

@@ -36,6 +36,8 @@ pub trait EstateQueries: Send + Sync {
     async fn role_mappings(&self) -> Result<Vec<RoleMapping>, PortError>;
     /// People who signed in, with their live sessions (admin).
     async fn users(&self) -> Result<Vec<crate::types::UserRow>, PortError>;
+    /// Background jobs with their state, and the most recent runs (admin).
+    async fn jobs(&self) -> Result<crate::types::JobsView, PortError>;
     /// This deployment and the person viewing it.
     async fn deployment(&self) -> Result<DeploymentInfo, PortError>;
     /// Configured registries with their status and repositories.

@@ -89,6 +89,12 @@ pub async fn get_users() -> Result<Vec<crate::types::UserRow>, ServerFnError> {
     estate()?.users().await.map_err(port_err)
 }
 
+/// Background jobs and their recent runs (admin only).
+#[server(endpoint = "jobs")]
+pub async fn get_jobs() -> Result<crate::types::JobsView, ServerFnError> {
+    estate()?.jobs().await.map_err(port_err)
+}
+
 /// Registries with status and repositories.
 #[server(endpoint = "registries")]
 pub async fn get_registries() -> Result<Vec<crate::types::RegistryOverview>, ServerFnError> {

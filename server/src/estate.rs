@@ -120,6 +120,41 @@ impl EstateQueries for StoreEstate {
         require(Action::ManageRoleMappings, None)?;
         self.store.users(self.clock.now().timestamp()).await.map_err(port)
     }
+    async fn jobs(&self) -> Result<app::types::JobsView, PortError> {
+        require(Action::ManageEstateConfig, None)?;
+        let jobs = self.store.jobs().await.map_err(port)?;
+        let runs = self.store.job_runs(50).await.map_err(port)?;
+        Ok(app::types::JobsView {
+            jobs: jobs
+                .into_iter()
+                .map(|j| app::types::JobStatus {
+                    kind: j.kind,
+                    key: j.key,
+                    next_run: j.run_at,
+                    every_seconds: j.period_seconds,
+                    failures: j.attempts,
+                    running_by: j.locked_by,
+                    last_started: j.last_started,
+                    last_success: j.last_success,
+                    last_failure: j.last_failure,
+                    last_error: j.last_error,
+                })
+                .collect(),
+            runs: runs
+                .into_iter()
+                .map(|r| app::types::JobRun {
+                    kind: r.kind,
+                    key: r.key,
+                    worker: r.worker,
+                    due_at: r.due_at,
+                    started_at: r.started_at,
+                    finished_at: r.finished_at,
+                    outcome: r.outcome,
+                    error: r.error,
+                })
+                .collect(),
+        })
+    }
     async fn deployment(&self) -> Result<DeploymentInfo, PortError> {
         let user = current();
         Ok(DeploymentInfo {

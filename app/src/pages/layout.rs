@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-const NAV: [(&str, &str); 12] = [
+const NAV: [(&str, &str); 13] = [
     ("/", "Overview"),
     ("/teams", "Teams"),
     ("/images", "Images"),
@@ -17,6 +17,7 @@ const NAV: [(&str, &str); 12] = [
     ("/admin/tokens", "API tokens"),
     ("/admin/roles", "Role mapping"),
     ("/admin/users", "Users"),
+    ("/admin/jobs", "Jobs"),
 ];
 
 /// Top bar, left navigation and the page's main content.

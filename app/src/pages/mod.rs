@@ -11,5 +11,6 @@ pub mod ownership;
 pub mod roles;
 pub mod team;
 pub mod tokens;
+pub mod jobs;
 pub mod users;
 pub mod workloads;

@@ -103,3 +103,44 @@ pub struct WorkloadQuery {
     pub limit: i64,
     pub offset: i64,
 }
+
+/// A background job and its state (the admin Jobs page).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JobStatus {
+    /// `registry.collect`, `cluster.collect`, `registry.refresh`, `ledger.verify`, …
+    pub kind: String,
+    /// What it is for (a registry, a cluster, `registry/repository`), empty for estate-wide jobs.
+    pub key: String,
+    pub next_run: DateTime<Utc>,
+    /// Periodic jobs: the period; one-off jobs: none.
+    pub every_seconds: Option<i64>,
+    /// Failed runs in a row (the back-off grows with it).
+    pub failures: i64,
+    /// The worker running it now.
+    pub running_by: Option<String>,
+    pub last_started: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_failure: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// One run of a job.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JobRun {
+    pub kind: String,
+    pub key: String,
+    pub worker: String,
+    pub due_at: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `running`, `ok`, `failed` or `abandoned` (its worker died; another took the job over).
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+/// The Jobs page: every job, and the most recent runs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JobsView {
+    pub jobs: Vec<JobStatus>,
+    pub runs: Vec<JobRun>,
+}

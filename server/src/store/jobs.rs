@@ -46,6 +46,7 @@ pub struct JobRow {
     pub last_started: Option<DateTime<Utc>>,
     pub last_success: Option<DateTime<Utc>>,
     pub last_failure: Option<DateTime<Utc>>,
+    /// Why the last failure failed (kept after a later success, beside its time).
     pub last_error: Option<String>,
 }
 

@@ -277,11 +277,36 @@ async fn a_failing_registry_backs_off_five_ten_twenty_minutes_then_recovers() {
     assert_eq!(ran.len(), 1);
     assert!(ran[0].as_ref().unwrap().starts_with("1 repositories"), "{:?}", ran[0]);
     let job = registry_job(&db.store).await;
-    assert_eq!((job.attempts, job.last_error.as_deref()), (0, None));
+    assert_eq!((job.attempts, job.last_failure), (0, Some(expected_next - Duration::minutes(20))));
+    assert!(job.last_error.unwrap().contains("unreachable"), "the last failure's error is kept beside its time");
     assert_eq!(job.run_at, expected_next + Duration::minutes(15), "back on the 15-minute schedule");
     assert_eq!(job.last_success, Some(expected_next));
     assert_eq!(reg.requests("GET /v2/_catalog"), 1);
     let runs = db.store.job_runs(100).await.unwrap();
     let outcomes: Vec<&str> = runs_of(&runs, "registry.collect", "flaky").iter().map(|r| r.outcome.as_str()).collect();
     assert_eq!(outcomes, ["failed", "failed", "failed", "ok"]);
+
+    // `drydock jobs` says the same: next run 09:50, last success 09:35, last failure 09:15 and why.
+    let out = Command::new(env!("CARGO_BIN_EXE_drydock")).args(["jobs", "--database-url", &db.url]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    println!("{text}");
+    let line = text.lines().find(|l| l.starts_with("registry.collect flaky\t")).expect("the registry's job is listed");
+    let cols: Vec<&str> = line.split('\t').collect();
+    assert_eq!(&cols[1..3], ["2026-03-02 09:50:00", "2026-03-02 09:35:00"]);
+    assert!(cols[3].starts_with("2026-03-02 09:15:00 (unreachable"), "{line}");
+    assert_eq!(cols[4], "0");
+    let failed_runs = text.lines().filter(|l| l.contains("\tregistry.collect flaky\t") && l.contains("\tfailed\t")).count();
+    assert_eq!(failed_runs, 3);
+
+    // And the admin's Jobs page (the server's own worker off: the page shows what happened above).
+    let app = super::helpers::TestApp::process(db, &["--demo"], &[("DRYDOCK_JOBS_WORKER", "false")]).await;
+    super::http::demo_sign_in(&app, "admin").await;
+    let page = app.client.get(app.url("/admin/jobs")).send().await.unwrap().text().await.unwrap();
+    let row = page.split("<tr>").find(|r| r.contains("flaky") && r.contains("registry.collect")).expect("the job's row");
+    for want in ["every 15 min", ">ok<", "2026-03-02 09:50 UTC", "2026-03-02 09:35 UTC", "2026-03-02 09:15 UTC", "unreachable"] {
+        assert!(row.contains(want), "{want} in {row}");
+    }
+    let failed = page.split("<tr>").filter(|r| r.contains(">flaky<") && r.contains(">failed<")).count();
+    assert_eq!(failed, 3, "the three failed runs are listed");
 }

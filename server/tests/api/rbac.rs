@@ -176,6 +176,8 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         (Method::GET, "/admin/roles", "", vec![(Action::ManageRoleMappings, None)]),
         (Method::GET, "/admin/users", "", vec![(Action::ManageRoleMappings, None)]),
         (Method::POST, "/api/users", "", vec![(Action::ManageRoleMappings, None)]),
+        (Method::GET, "/admin/jobs", "", vec![(Action::ManageEstateConfig, None)]),
+        (Method::POST, "/api/jobs", "", vec![(Action::ManageEstateConfig, None)]),
         (Method::GET, "/registries", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/workloads", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/unaccounted", "", vec![(Action::ReadEstate, None)]),

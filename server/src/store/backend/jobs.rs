@@ -122,7 +122,7 @@ pub async fn finish_job(
         (None, _) => sqlx::query("DELETE FROM jobs WHERE id = $1 AND claim = $2").bind(job.row.id).bind(&job.claim).execute(&mut *tx).await?,
         (Some((at, repeat)), Ok(())) => {
             sqlx::query(
-                "UPDATE jobs SET run_at = $3, repeat = $4, attempts = 0, last_success = $5, last_error = NULL,
+                "UPDATE jobs SET run_at = $3, repeat = $4, attempts = 0, last_success = $5,
                         locked_by = NULL, claim = NULL, locked_until = NULL
                  WHERE id = $1 AND claim = $2",
             )
