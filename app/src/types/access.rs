@@ -4,6 +4,7 @@ use super::*;
 
 /// How people sign in to this deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SignInMode {
     /// OpenID Connect is configured.
@@ -16,6 +17,7 @@ pub enum SignInMode {
 
 /// Facts about this deployment and the person viewing it, shown on every page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeploymentInfo {
     /// Serving the demo estate: pages carry a banner.
     pub demo: bool,
@@ -32,6 +34,7 @@ pub struct DeploymentInfo {
 
 /// An API token as the tokens page lists it (the secret is shown once, at creation, never again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,
@@ -49,6 +52,7 @@ pub struct ApiToken {
 
 /// A person who signed in, as the users page lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserRow {
     /// `issuer#subject` (or `demo#name`): what identifies the person.
     pub subject: String,
@@ -63,6 +67,7 @@ pub struct UserRow {
 
 /// A group → role mapping as the role-mapping page lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RoleMapping {
     /// Stored mappings have an id (and can be removed); configured ones do not.
     pub id: Option<i64>,

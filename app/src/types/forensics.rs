@@ -4,6 +4,7 @@ use super::*;
 
 /// Everything the record says about one image (the forensics page).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImageForensics {
     pub image: ImageSummary,
     /// `org.opencontainers.image.source` / `.revision` labels: what it was built from.
@@ -21,6 +22,7 @@ pub struct ImageForensics {
 
 /// A person's exec/attach (or other action) on a pod.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccessRow {
     pub time: DateTime<Utc>,
     pub cluster: String,
@@ -35,6 +37,7 @@ pub struct AccessRow {
 
 /// One ledger entry, for reading.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LedgerRow {
     pub index: i64,
     pub time: DateTime<Utc>,
@@ -45,6 +48,7 @@ pub struct LedgerRow {
 
 /// The ledger page: the signed checkpoint and a verification run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LedgerStatus {
     /// Entries in the log now.
     pub size: i64,
@@ -66,6 +70,7 @@ pub struct LedgerStatus {
 
 /// A workload's story (the workload forensics page).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkloadForensics {
     pub cluster: String,
     pub namespace: String,
@@ -79,6 +84,7 @@ pub struct WorkloadForensics {
 
 /// One image a workload ran.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkloadImage {
     pub image: String,
     pub digest: Option<String>,

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 /// A finding's severity, normalised across scanners.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Critical,
@@ -74,6 +75,7 @@ impl FromStr for Severity {
 
 /// Open findings counted per severity bucket (the API's `findings` object).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FindingCounts {
     pub critical: i64,
     pub high: i64,
@@ -133,6 +135,7 @@ impl FindingCounts {
 
 /// How a digest relates to its image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AliasKind {
     /// A manifest digest as pushed to a repository (`RepoDigests`).
@@ -170,6 +173,7 @@ impl AliasKind {
 
 /// One digest of an image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Alias {
     pub digest: String,
     pub kind: AliasKind,
@@ -177,6 +181,7 @@ pub struct Alias {
 
 /// A repository an image is in, with the tags that point at it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RepositoryTags {
     /// `registry/name`, e.g. `docker.io/bkimminich/juice-shop`.
     pub repository: String,
@@ -185,6 +190,7 @@ pub struct RepositoryTags {
 
 /// An image as listed by `GET /api/v1/images`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImageSummary {
     /// The image's primary digest: its manifest digest when known, else its config digest.
     pub digest: String,
@@ -227,6 +233,7 @@ pub struct ImageSummary {
 
 /// A platform manifest of an index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlatformManifest {
     pub digest: String,
     pub platform: String,
@@ -234,6 +241,7 @@ pub struct PlatformManifest {
 
 /// Whether an image is promoted, and by which rule.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Promotion {
     /// `label` or `repository`: the rule in force.
     pub mode: String,
@@ -244,6 +252,7 @@ pub struct Promotion {
 
 /// A cosign signature's state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureState {
     #[default]
@@ -271,6 +280,7 @@ impl SignatureState {
 
 /// Whether Drydock knows an image's vulnerabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScanState {
     /// No report at all.
@@ -293,6 +303,7 @@ impl ScanState {
 
 /// One scanner's latest report on an image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScannerSeen {
     pub scanner: String,
     /// False for an SBOM without vulnerability data.
@@ -323,6 +334,7 @@ impl ImageSummary {
 
 /// One stored scanner report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScanSummary {
     pub id: i64,
     pub scanner: String,
@@ -343,6 +355,7 @@ pub struct ScanSummary {
 
 /// `GET /api/v1/images/{digest}`: the list entry plus the image's scans.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImageDetail {
     #[serde(flatten)]
     pub summary: ImageSummary,
@@ -353,6 +366,7 @@ pub struct ImageDetail {
 
 /// One current (or resolved) finding on an image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FindingRow {
     pub vulnerability: String,
     pub package: String,
@@ -369,6 +383,7 @@ pub struct FindingRow {
 
 /// A team with its estate totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamSummary {
     pub name: String,
     pub display_name: String,
@@ -379,6 +394,7 @@ pub struct TeamSummary {
 
 /// The estate overview page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Overview {
     pub images: i64,
     pub unowned_images: i64,
@@ -393,6 +409,7 @@ pub struct Overview {
 
 /// The team page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamView {
     pub team: TeamSummary,
     /// The team's images, worst first.
@@ -401,6 +418,7 @@ pub struct TeamView {
 
 /// The image page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImageView {
     pub image: ImageDetail,
     /// Open findings, worst first, then resolved ones.
@@ -411,6 +429,7 @@ pub struct ImageView {
 
 /// A page of a list, as every list endpoint answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
@@ -418,6 +437,7 @@ pub struct Page<T> {
 
 /// How an ownership rule matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     /// A repository path prefix, matched on whole path segments (owns images).
@@ -448,6 +468,7 @@ impl RuleKind {
 
 /// An ownership rule: which images belong to which team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OwnershipRule {
     pub id: i64,
     pub kind: RuleKind,
@@ -462,6 +483,7 @@ pub struct OwnershipRule {
 
 /// An installed package of an image.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PackageRow {
     pub pkg_type: String,
     pub name: String,

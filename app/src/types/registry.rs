@@ -4,6 +4,7 @@ use super::*;
 
 /// A configured registry, as stored (never a secret: a password is named by its variable).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RegistryRow {
     pub id: i64,
     pub name: String,
@@ -25,6 +26,7 @@ pub struct RegistryRow {
 
 /// The collector's last results for a registry.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RegistryStatus {
     pub last_attempt: Option<DateTime<Utc>>,
     pub last_success: Option<DateTime<Utc>>,
@@ -39,6 +41,7 @@ pub struct RegistryStatus {
 
 /// A registry with its repositories (the Registries page).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RegistryOverview {
     pub registry: RegistryRow,
     pub repositories: Vec<RepositoryInfo>,
@@ -46,6 +49,7 @@ pub struct RegistryOverview {
 
 /// One repository in a list.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RepositoryInfo {
     /// `registry-host/name`.
     pub repository: String,
@@ -58,6 +62,7 @@ pub struct RepositoryInfo {
 
 /// A repository's tags (the Repository page).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RepositoryView {
     pub repository: String,
     /// The configured registry it was collected from.
@@ -69,6 +74,7 @@ pub struct RepositoryView {
 
 /// A tag and what it points at.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TagInfo {
     pub tag: String,
     pub image: ImageSummary,
@@ -79,6 +85,7 @@ pub struct TagInfo {
 
 /// A push or deletion the registry notified.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RegistryEventRow {
     pub action: String,
     pub tag: Option<String>,

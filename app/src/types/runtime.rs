@@ -4,6 +4,7 @@ use super::*;
 
 /// One container as it runs (or ran) in a cluster (`GET /api/v1/workloads`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkloadRow {
     pub cluster: String,
     pub namespace: String,
@@ -38,6 +39,7 @@ pub struct WorkloadRow {
 
 /// A running image Drydock cannot account for (`GET /api/v1/unaccounted`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UnaccountedEntry {
     /// The digest it runs by, or null (then `image_id` is the raw runtime value).
     pub digest: Option<String>,
@@ -55,6 +57,7 @@ pub struct UnaccountedEntry {
 
 /// A cluster with its nodes (the Clusters page, `GET /api/v1/clusters`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ClusterOverview {
     pub name: String,
     /// The API server, or null for a cluster that only receives uploads.
@@ -72,6 +75,7 @@ pub struct ClusterOverview {
 
 /// A node's versions.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NodeRow {
     pub name: String,
     pub kubelet_version: Option<String>,
@@ -84,6 +88,7 @@ pub struct NodeRow {
 
 /// Where an image runs (image page, `GET /api/v1/images/{digest}`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RunsIn {
     pub cluster: String,
     pub namespace: String,
@@ -95,6 +100,7 @@ pub struct RunsIn {
 
 /// The Workloads page's filter (empty strings mean no filter).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkloadQuery {
     pub cluster: String,
     pub namespace: String,
@@ -106,6 +112,7 @@ pub struct WorkloadQuery {
 
 /// A background job and its state (the admin Jobs page).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobStatus {
     /// `registry.collect`, `cluster.collect`, `registry.refresh`, `ledger.verify`, …
     pub kind: String,
@@ -126,6 +133,7 @@ pub struct JobStatus {
 
 /// One run of a job.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobRun {
     pub kind: String,
     pub key: String,
@@ -140,6 +148,7 @@ pub struct JobRun {
 
 /// The Jobs page: every job, and the most recent runs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobsView {
     pub jobs: Vec<JobStatus>,
     pub runs: Vec<JobRun>,

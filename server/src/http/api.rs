@@ -3,6 +3,7 @@
 use super::auth::Caller;
 use crate::auth::Action;
 use super::error::ApiError;
+use super::openapi::{AuditRecorded, ClusterCreated, ConsistencyProof, ErrorBody, EventsRecorded, InclusionProof, LedgerEntry, NodesStored, PodsStored, TokenOut};
 use super::AppState;
 use crate::ingest::{self, Format};
 use crate::store::{sha256_hex, IngestOutcome, NewRule};
@@ -15,6 +16,19 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// `GET /api/v1/openapi.json`: this API's OpenAPI document (no token needed).
+#[utoipa::path(
+    get, path = "/api/v1/openapi.json", tag = "meta",
+    description = "This document. Roles: anyone (no token).",
+    responses((status = 200, description = "the OpenAPI 3.1 document", content_type = "application/json", body = serde_json::Value)),
+    security(()), extensions(("x-roles" = json!(["anonymous"])))
+)]
+pub async fn openapi_json() -> Response {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(|| super::openapi::document().to_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")));
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], doc.as_str()).into_response()
+}
 
 fn query_map(raw: Option<String>) -> HashMap<String, String> {
     url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect()
@@ -62,6 +76,14 @@ fn list<T: serde::Serialize>(items: Vec<T>) -> Response {
 }
 
 /// `POST /api/v1/scans[?format=trivy]`: a raw scanner report; 201 new, 200 already stored.
+#[utoipa::path(
+    post, path = "/api/v1/scans", tag = "reports",
+    description = "A raw scanner report (Trivy JSON, Grype JSON, CycloneDX JSON; detected, or named by `format`). Roles: ingest, security, admin.",
+    params(("format" = Option<String>, Query, description = "trivy, grype or cyclonedx (detected when absent)")),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "the report as the scanner wrote it"),
+    responses((status = 201, description = "a new report", body = crate::store::IngestSummary), (status = 200, description = "the same bytes were stored before", body = crate::store::IngestSummary), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 413, description = "the body is larger than max_body_bytes", body = ErrorBody), (status = 415, description = "not a known report format", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    extensions(("x-roles" = json!(["ingest", "security", "admin"])))
+)]
 #[tracing::instrument(skip_all, fields(token = %caller.0.name))]
 pub async fn post_scan(
     State(state): State<AppState>,
@@ -88,6 +110,13 @@ pub async fn post_scan(
 }
 
 /// `GET /api/v1/images?limit=&offset=`.
+#[utoipa::path(
+    get, path = "/api/v1/images", tag = "estate",
+    description = "Images (newest first). Roles: viewer, developer, manager, security, admin (developers and managers see their teams' images).",
+    params(("limit" = Option<i64>, Query, description = "1 to 1000 (100)"), ("offset" = Option<i64>, Query, description = "(0)")),
+    responses((status = 200, body = Page<ImageSummary>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
 pub async fn list_images(
     State(state): State<AppState>,
     caller: Caller,
@@ -104,6 +133,13 @@ pub async fn list_images(
 }
 
 /// `GET /api/v1/images/{digest}`: by any of the image's digests.
+#[utoipa::path(
+    get, path = "/api/v1/images/{digest}", tag = "estate",
+    description = "One image by any of its digests (manifest, index or config), with findings, packages, repositories and where it runs. Roles: viewer, security, admin; developers and managers for their teams' images.",
+    params(("digest" = String, Path, description = "sha256:…")),
+    responses((status = 200, body = app::types::ImageDetail), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 404, description = "not found", body = ErrorBody)),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
 pub async fn get_image(
     State(state): State<AppState>,
     caller: Caller,
@@ -123,12 +159,25 @@ pub async fn get_image(
 }
 
 /// `GET /api/v1/ownership-rules`.
+#[utoipa::path(
+    get, path = "/api/v1/ownership-rules", tag = "ownership",
+    description = "Ownership rules. Roles: viewer, developer, manager, security, admin.",
+    responses((status = 200, body = Page<app::types::OwnershipRule>), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
 pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     Ok(list(state.store.ownership_rules().await?))
 }
 
 /// `POST /api/v1/ownership-rules` (admin): `{"kind": "repository_prefix", "pattern": "...", "team": "..."}`.
+#[utoipa::path(
+    post, path = "/api/v1/ownership-rules", tag = "ownership",
+    description = "Adds an ownership rule. Roles: admin.",
+    request_body = crate::store::NewRule,
+    responses((status = 201, body = app::types::OwnershipRule), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    extensions(("x-roles" = json!(["admin"])))
+)]
 pub async fn create_rule(
     State(state): State<AppState>,
     caller: Caller,
@@ -142,6 +191,12 @@ pub async fn create_rule(
 
 /// `GET /api/v1/registries`: configured registries with their collection status (no secrets:
 /// a password is only ever named by its environment variable).
+#[utoipa::path(
+    get, path = "/api/v1/registries", tag = "registries",
+    description = "Configured registries with their collection status (a password is only named by its environment variable). Roles: viewer, developer, manager, security, admin.",
+    responses((status = 200, body = Page<app::types::RegistryRow>), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
 pub async fn list_registries(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     Ok(list(state.store.registries().await?))
@@ -149,6 +204,13 @@ pub async fn list_registries(State(state): State<AppState>, caller: Caller) -> R
 
 /// `POST /api/v1/registries` (admin): `{"name", "url", "username", "password_env", "ca_pem",
 /// "insecure", "approved", "repositories"}`; 201 with the registry; its first collection starts.
+#[utoipa::path(
+    post, path = "/api/v1/registries", tag = "registries",
+    description = "Configures a registry; its first collection is queued. Roles: admin.",
+    request_body = crate::registry::NewRegistry,
+    responses((status = 201, body = app::types::RegistryRow), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    extensions(("x-roles" = json!(["admin"])))
+)]
 pub async fn create_registry(
     State(state): State<AppState>,
     caller: Caller,
@@ -168,6 +230,14 @@ pub async fn create_registry(
 /// registry's `notifications.endpoints` with this URL and an ingest token as its Authorization
 /// header). Manifest pushes and deletions are recorded in the ledger (each event once) before
 /// the answer; a refresh of each repository named follows in the background.
+#[utoipa::path(
+    post, path = "/api/v1/registries/{name}/events", tag = "registries",
+    description = "The registry's notification envelope: pushes and deletions recorded in the ledger, the repositories named refreshed. Roles: ingest tokens bound to this registry, security, admin.",
+    params(("name" = String, Path, description = "the registry's name in Drydock")),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "the Distribution registry's notification envelope"),
+    responses((status = 200, body = EventsRecorded), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 404, description = "not found", body = ErrorBody), (status = 413, description = "the body is larger than max_body_bytes", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    extensions(("x-roles" = json!(["ingest", "security", "admin"])))
+)]
 pub async fn registry_events(
     State(state): State<AppState>,
     caller: Caller,
@@ -189,7 +259,7 @@ pub async fn registry_events(
             tracing::warn!(registry = %reg.name, repository = %r, error = %e, "the refresh could not be queued (the schedule will collect it)");
         }
     }
-    Ok(Json(serde_json::json!({ "recorded": new, "duplicates": parsed.events.len() - new, "ignored": parsed.ignored })).into_response())
+    Ok(Json(EventsRecorded { recorded: new, duplicates: parsed.events.len() - new, ignored: parsed.ignored }).into_response())
 }
 
 /// A cluster name from a path or query: the team-name grammar (lowercase, digits, dashes).
@@ -225,6 +295,14 @@ async fn kube_upload(
 /// `POST /api/v1/clusters/{name}/pods`: a `PodList` (`kubectl get pods -A -o json`: the
 /// cluster's complete state), the kubelet's `/pods` (that node's complete state) or one `Pod`.
 /// Answers after the upload is committed: 201 when the cluster was new, else 200.
+#[utoipa::path(
+    post, path = "/api/v1/clusters/{name}/pods", tag = "runtime",
+    description = "A PodList (the cluster's complete state), a kubelet's /pods (that node's complete state) or one Pod. Roles: ingest tokens bound to this cluster, security, admin; refused for a cluster collected from its API server.",
+    params(("name" = String, Path, description = "cluster name (created upload-only when new)")),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "Kubernetes JSON"),
+    responses((status = 200, body = PodsStored), (status = 201, description = "the cluster was new", body = PodsStored), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 413, description = "the body is larger than max_body_bytes", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    extensions(("x-roles" = json!(["ingest", "security", "admin"])))
+)]
 pub async fn upload_pods(
     State(state): State<AppState>,
     caller: Caller,
@@ -237,11 +315,18 @@ pub async fn upload_pods(
     };
     let (pods, containers, ended) = state.store.store_pods(&name, &upload, &caller.actor(), state.clock.now()).await?;
     let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(serde_json::json!({ "cluster": name, "scope": upload.scope.label(), "pods": pods, "containers": containers, "ended": ended })))
-        .into_response())
+    Ok((status, Json(PodsStored { cluster: name, scope: upload.scope.label(), pods, containers, ended })).into_response())
 }
 
 /// `POST /api/v1/clusters/{name}/nodes`: a `NodeList` (`kubectl get nodes -o json`).
+#[utoipa::path(
+    post, path = "/api/v1/clusters/{name}/nodes", tag = "runtime",
+    description = "A NodeList (`kubectl get nodes -o json`). Roles: ingest tokens bound to this cluster, security, admin.",
+    params(("name" = String, Path, description = "cluster name")),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "Kubernetes JSON"),
+    responses((status = 200, body = NodesStored), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 413, description = "the body is larger than max_body_bytes", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    extensions(("x-roles" = json!(["ingest", "security", "admin"])))
+)]
 pub async fn upload_nodes(
     State(state): State<AppState>,
     caller: Caller,
@@ -253,11 +338,18 @@ pub async fn upload_nodes(
         (crate::k8s::Upload::Pods(_), _) => return Err(ApiError::unprocessable("this is a pod list: send it to .../pods")),
     };
     let n = state.store.store_nodes(&name, &nodes, &caller.actor(), state.clock.now()).await?;
-    Ok(Json(serde_json::json!({ "cluster": name, "nodes": n })).into_response())
+    Ok(Json(NodesStored { cluster: name, nodes: n }).into_response())
 }
 
 /// `POST /api/v1/clusters` (admin): `{"name", "server", "token_env", "ca_pem"}`; 201, and a first
 /// collection starts.
+#[utoipa::path(
+    post, path = "/api/v1/clusters", tag = "runtime",
+    description = "Configures a cluster's API server; its first collection is queued. Roles: admin.",
+    request_body = crate::k8s::collect::NewCluster,
+    responses((status = 201, body = ClusterCreated), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    extensions(("x-roles" = json!(["admin"])))
+)]
 pub async fn create_cluster(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
     let mut new: crate::k8s::collect::NewCluster = json_body(&state, body, "cluster")?;
@@ -266,16 +358,31 @@ pub async fn create_cluster(State(state): State<AppState>, caller: Caller, body:
     if let Err(e) = state.jobs.collect_cluster_soon(&new.name).await {
         tracing::warn!(cluster = %new.name, error = %e, "the first collection could not be queued (the schedule will run it)");
     }
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "name": new.name, "server": new.server, "token_env": new.token_env }))).into_response())
+    Ok((StatusCode::CREATED, Json(ClusterCreated { name: new.name, server: new.server, token_env: new.token_env })).into_response())
 }
 
 /// `GET /api/v1/clusters`: clusters with their nodes and live pod/container counts.
+#[utoipa::path(
+    get, path = "/api/v1/clusters", tag = "runtime",
+    description = "Clusters with their nodes and live pod and container counts. Roles: viewer, developer, manager, security, admin.",
+    responses((status = 200, body = Page<app::types::ClusterOverview>), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
 pub async fn list_clusters(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     Ok(list(state.store.clusters().await?))
 }
 
 /// `GET /api/v1/workloads?cluster=&namespace=&team=&state=&workload=Kind/name&ended=true&limit=&offset=`.
+#[utoipa::path(
+    get, path = "/api/v1/workloads", tag = "runtime",
+    description = "What runs, by workload and container. Roles: viewer, developer, manager, security, admin (developers and managers see their teams' workloads).",
+    params(("cluster" = Option<String>, Query,), ("namespace" = Option<String>, Query,), ("team" = Option<String>, Query,),
+        ("state" = Option<String>, Query, description = "running, waiting, terminated or unknown"), ("workload" = Option<String>, Query, description = "Kind/name"),
+        ("ended" = Option<bool>, Query, description = "include pods that ended"), ("limit" = Option<i64>, Query,), ("offset" = Option<i64>, Query,)),
+    responses((status = 200, body = Page<app::types::WorkloadRow>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
 pub async fn list_workloads(
     State(state): State<AppState>,
     caller: Caller,
@@ -324,6 +431,12 @@ pub async fn approved_hosts(store: &crate::store::Store) -> Result<Vec<String>, 
 
 /// `GET /api/v1/unaccounted`: running images not in any configured registry, from a registry not
 /// approved, never scanned, or scanned longer ago than `scan_max_age_days`.
+#[utoipa::path(
+    get, path = "/api/v1/unaccounted", tag = "runtime",
+    description = "Running images not in any configured registry, from a registry not approved, never scanned, or scanned too long ago. Roles: viewer, developer, manager, security, admin (team-scoped for developers and managers).",
+    responses((status = 200, body = Page<app::types::UnaccountedEntry>), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
 pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     let hosts = approved_hosts(&state.store).await?;
@@ -335,6 +448,14 @@ pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> 
 /// `POST /api/v1/audit/k8s[?cluster=NAME]`: an `EventList` (the API server's audit webhook),
 /// one `Event`, or JSON lines; `audit.k8s.io/v1` and `v1beta1`. Facts only are kept, each event
 /// once; answers after commit: 201 when any event was new, else 200.
+#[utoipa::path(
+    post, path = "/api/v1/audit/k8s", tag = "runtime",
+    description = "Kubernetes audit events (an EventList, one Event or JSON lines; audit.k8s.io/v1 and v1beta1); each event recorded once. Roles: ingest tokens bound to the cluster, security, admin.",
+    params(("cluster" = Option<String>, Query, description = "(default)")),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "audit events"),
+    responses((status = 200, description = "nothing new", body = AuditRecorded), (status = 201, description = "new events recorded", body = AuditRecorded), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 413, description = "the body is larger than max_body_bytes", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    extensions(("x-roles" = json!(["ingest", "security", "admin"])))
+)]
 pub async fn k8s_audit(
     State(state): State<AppState>,
     caller: Caller,
@@ -351,7 +472,7 @@ pub async fn k8s_audit(
     let facts = crate::k8s::audit::parse(&body).map_err(ApiError::unprocessable)?;
     let new = state.store.record_k8s_audit(&cluster, &facts, &caller.actor(), state.clock.now()).await?;
     let status = if new > 0 { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(serde_json::json!({ "cluster": cluster, "events": facts.len(), "recorded": new }))).into_response())
+    Ok((status, Json(AuditRecorded { cluster, events: facts.len(), recorded: new })).into_response())
 }
 
 fn ledger_key(state: &AppState) -> Result<Arc<crate::ledger::LedgerKey>, ApiError> {
@@ -359,6 +480,12 @@ fn ledger_key(state: &AppState) -> Result<Arc<crate::ledger::LedgerKey>, ApiErro
 }
 
 /// `GET /api/v1/ledger/checkpoint`: the signed checkpoint covering every committed entry (text/plain).
+#[utoipa::path(
+    get, path = "/api/v1/ledger/checkpoint", tag = "ledger",
+    description = "The signed checkpoint (a signed note) covering every committed entry. Roles: viewer, developer, manager, security, admin.",
+    responses((status = 200, description = "the signed note", content_type = "text/plain", body = String), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 503, description = "the ledger has no signing key", body = ErrorBody)),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
 pub async fn ledger_checkpoint(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     let key = ledger_key(&state)?;
@@ -370,6 +497,13 @@ pub async fn ledger_checkpoint(State(state): State<AppState>, caller: Caller) ->
 }
 
 /// `GET /api/v1/ledger/entries?start=S&end=E` (end exclusive, at most 10,000 a call).
+#[utoipa::path(
+    get, path = "/api/v1/ledger/entries", tag = "ledger",
+    description = "Entries start..end (end exclusive, at most 10,000 a call) with their exact bytes; a bare array (outside verifiers read it). Roles: viewer, security, admin.",
+    params(("start" = Option<i64>, Query, description = "(0)"), ("end" = Option<i64>, Query, description = "(the log's size)")),
+    responses((status = 200, body = Vec<LedgerEntry>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    extensions(("x-roles" = json!(["viewer", "security", "admin"])))
+)]
 pub async fn ledger_entries(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     use base64::Engine as _;
     caller.require(Action::ReadLedgerEntries, None)?;
@@ -384,19 +518,19 @@ pub async fn ledger_entries(State(state): State<AppState>, caller: Caller, RawQu
         return Err(ApiError::bad_request("at most 10,000 entries a call: narrow start..end"));
     }
     let rows = state.store.ledger_rows(start, end).await?;
-    let items: Vec<serde_json::Value> = rows
+    let items: Vec<LedgerEntry> = rows
         .into_iter()
         .filter_map(|r| {
             let entry = r.entry?;
-            Some(serde_json::json!({
-                "index": r.index?,
-                "time": crate::ledger::entry_time(&r.time),
-                "actor": r.actor,
-                "kind": r.kind,
-                "subject": r.subject,
-                "payload": serde_json::from_str::<serde_json::Value>(&r.payload).unwrap_or(serde_json::Value::Null),
-                "leaf": base64::engine::general_purpose::STANDARD.encode(entry.as_bytes()),
-            }))
+            Some(LedgerEntry {
+                index: r.index?,
+                time: crate::ledger::entry_time(&r.time),
+                actor: r.actor,
+                kind: r.kind,
+                subject: r.subject,
+                payload: serde_json::from_str::<serde_json::Value>(&r.payload).unwrap_or(serde_json::Value::Null),
+                leaf: base64::engine::general_purpose::STANDARD.encode(entry.as_bytes()),
+            })
         })
         .collect();
     Ok(Json(items).into_response())
@@ -408,6 +542,13 @@ fn b64_hashes(h: &[crate::ledger::merkle::Hash]) -> Vec<String> {
 }
 
 /// `GET /api/v1/ledger/proof/inclusion?index=I&size=N`.
+#[utoipa::path(
+    get, path = "/api/v1/ledger/proof/inclusion", tag = "ledger",
+    description = "The inclusion proof of entry `index` in the tree of `size` entries. Roles: viewer, developer, manager, security, admin.",
+    params(("index" = i64, Query,), ("size" = Option<i64>, Query, description = "(the log's size)")),
+    responses((status = 200, body = InclusionProof), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
 pub async fn ledger_inclusion(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     let q = query_map(raw);
@@ -419,10 +560,17 @@ pub async fn ledger_inclusion(State(state): State<AppState>, caller: Caller, Raw
         return Err(ApiError::bad_request(format!("need index < size <= {head} (the log's size), got index {index}, size {size}")));
     }
     let proof = crate::ledger::inclusion_proof(&state.store, index, size).await?;
-    Ok(Json(serde_json::json!({ "index": index, "size": size, "hashes": b64_hashes(&proof) })).into_response())
+    Ok(Json(InclusionProof { index, size, hashes: b64_hashes(&proof) }).into_response())
 }
 
 /// `GET /api/v1/ledger/proof/consistency?from=M&to=N`.
+#[utoipa::path(
+    get, path = "/api/v1/ledger/proof/consistency", tag = "ledger",
+    description = "The consistency proof from the tree of `from` entries to that of `to`. Roles: viewer, developer, manager, security, admin.",
+    params(("from" = i64, Query,), ("to" = Option<i64>, Query, description = "(the log's size)")),
+    responses((status = 200, body = ConsistencyProof), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
 pub async fn ledger_consistency(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     caller.require(Action::ReadEstate, None)?;
     let q = query_map(raw);
@@ -433,26 +581,36 @@ pub async fn ledger_consistency(State(state): State<AppState>, caller: Caller, R
         return Err(ApiError::bad_request(format!("need 1 <= from <= to <= {head} (the log's size), got from {from}, to {to}")));
     }
     let proof = crate::ledger::consistency_proof(&state.store, from, to).await?;
-    Ok(Json(serde_json::json!({ "from": from, "to": to, "hashes": b64_hashes(&proof) })).into_response())
+    Ok(Json(ConsistencyProof { from, to, hashes: b64_hashes(&proof) }).into_response())
 }
 
 /// `GET /api/v1/tokens`: security sees ingest tokens, admin every token; each with its bindings,
 /// never its secret.
+#[utoipa::path(
+    get, path = "/api/v1/tokens", tag = "access",
+    description = "API tokens with their bindings, never their secrets: security sees ingest tokens, admin every token. Roles: security, admin.",
+    responses((status = 200, body = Page<TokenOut>), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    extensions(("x-roles" = json!(["security", "admin"])))
+)]
 pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ManageTokens, None)?;
     let grants = caller.principal().grants;
-    let items: Vec<serde_json::Value> = state
+    let items: Vec<TokenOut> = state
         .store
         .list_tokens()
         .await?
         .into_iter()
         .filter(|t| t.role.parse().is_ok_and(|r| crate::auth::rbac::may_manage_token_role(&grants, r)))
-        .map(|t| {
-            serde_json::json!({
-                "id": t.id, "name": t.name, "role": t.role, "team": t.team, "clusters": t.clusters,
-                "registries": t.registries, "created_at": t.created_at, "last_used_at": t.last_used_at,
-                "revoked_at": t.revoked_at,
-            })
+        .map(|t| TokenOut {
+            id: t.id,
+            name: t.name,
+            role: t.role,
+            team: t.team,
+            clusters: t.clusters,
+            registries: t.registries,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
         })
         .collect();
     Ok(list(items))
@@ -460,6 +618,13 @@ pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Resul
 
 /// `DELETE /api/v1/users/{subject}/sessions` (admin): ends every session of a person (the subject
 /// percent-encoded, as the users page shows it); 204, or 404 when nobody with it signed in.
+#[utoipa::path(
+    delete, path = "/api/v1/users/{subject}/sessions", tag = "access",
+    description = "Ends every session of a person (signed out everywhere at once). Roles: admin.",
+    params(("subject" = String, Path, description = "the person's subject, percent-encoded")),
+    responses((status = 204, description = "ended"), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 404, description = "not found", body = ErrorBody)),
+    extensions(("x-roles" = json!(["admin"])))
+)]
 pub async fn end_user_sessions(State(state): State<AppState>, caller: Caller, Path(subject): Path<String>) -> Result<Response, ApiError> {
     caller.require(Action::ManageRoleMappings, None)?;
     state.store.end_user_sessions(&subject, &caller.actor(), state.clock.now()).await?;

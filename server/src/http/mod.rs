@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod openapi;
 pub mod redirect;
 pub mod session;
 
@@ -57,33 +58,56 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json:
     }
 }
 
+/// The `/api/v1` router and the (method, path) of every route in it, built from one list: the
+/// OpenAPI completeness test compares the list with the document.
+pub struct ApiRoutes {
+    pub router: Router<AppState>,
+    pub routes: Vec<(&'static str, String)>,
+}
+
+impl ApiRoutes {
+    fn route(mut self, method: &'static str, path: &'static str, handler: axum::routing::MethodRouter<AppState>) -> ApiRoutes {
+        self.routes.push((method, format!("/api/v1{path}")));
+        self.router = self.router.route(path, handler);
+        self
+    }
+}
+
+/// Every `/api/v1` route (paths relative to `/api/v1`).
+pub fn api_routes() -> ApiRoutes {
+    use axum::routing::{delete, post};
+    ApiRoutes { router: Router::new(), routes: Vec::new() }
+        .route("get", "/openapi.json", get(api::openapi_json))
+        .route("post", "/scans", post(api::post_scan))
+        .route("get", "/images", get(api::list_images))
+        .route("get", "/images/{digest}", get(api::get_image))
+        .route("get", "/ownership-rules", get(api::list_rules))
+        .route("post", "/ownership-rules", post(api::create_rule))
+        .route("get", "/registries", get(api::list_registries))
+        .route("post", "/registries", post(api::create_registry))
+        .route("post", "/registries/{name}/events", post(api::registry_events))
+        .route("get", "/clusters", get(api::list_clusters))
+        .route("post", "/clusters", post(api::create_cluster))
+        .route("post", "/clusters/{name}/pods", post(api::upload_pods))
+        .route("post", "/clusters/{name}/nodes", post(api::upload_nodes))
+        .route("get", "/workloads", get(api::list_workloads))
+        .route("get", "/unaccounted", get(api::list_unaccounted))
+        .route("post", "/audit/k8s", post(api::k8s_audit))
+        .route("get", "/ledger/checkpoint", get(api::ledger_checkpoint))
+        .route("get", "/ledger/entries", get(api::ledger_entries))
+        .route("get", "/ledger/proof/inclusion", get(api::ledger_inclusion))
+        .route("get", "/ledger/proof/consistency", get(api::ledger_consistency))
+        .route("get", "/tokens", get(api::list_tokens))
+        .route("delete", "/users/{subject}/sessions", delete(api::end_user_sessions))
+}
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     use axum::middleware::from_fn_with_state;
     use axum::routing::post;
     use leptos_axum::{generate_route_list, LeptosRoutes};
 
-    let api = Router::new()
-        .route("/scans", post(api::post_scan))
-        .route("/images", get(api::list_images))
-        .route("/images/{digest}", get(api::get_image))
-        .route("/ownership-rules", get(api::list_rules).post(api::create_rule))
-        .route("/registries", get(api::list_registries).post(api::create_registry))
-        .route("/registries/{name}/events", post(api::registry_events))
-        .route("/clusters", get(api::list_clusters).post(api::create_cluster))
-        .route("/clusters/{name}/pods", post(api::upload_pods))
-        .route("/clusters/{name}/nodes", post(api::upload_nodes))
-        .route("/workloads", get(api::list_workloads))
-        .route("/unaccounted", get(api::list_unaccounted))
-        .route("/audit/k8s", post(api::k8s_audit))
-        .route("/ledger/checkpoint", get(api::ledger_checkpoint))
-        .route("/ledger/entries", get(api::ledger_entries))
-        .route("/ledger/proof/inclusion", get(api::ledger_inclusion))
-        .route("/ledger/proof/consistency", get(api::ledger_consistency))
-        .route("/tokens", get(api::list_tokens))
-        .route("/users/{subject}/sessions", axum::routing::delete(api::end_user_sessions))
-        .fallback(api::not_found)
-        .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
+    let api = api_routes().router.fallback(api::not_found).layer(DefaultBodyLimit::max(state.config.max_body_bytes));
 
     let sign_in = if state.oidc.is_some() {
         app::types::SignInMode::Oidc

@@ -19,7 +19,7 @@ pub struct ClusterRow {
 }
 
 /// What an admin sends to configure a cluster.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewCluster {
     pub name: String,
     pub server: String,

@@ -34,7 +34,7 @@ pub enum RegistryError {
 pub use app::types::{RegistryRow, RegistryStatus};
 
 /// What an admin sends to add a registry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewRegistry {
     pub name: String,
     pub url: String,

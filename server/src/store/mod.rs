@@ -68,7 +68,7 @@ impl IngestOutcome {
 }
 
 /// The answer to `POST /api/v1/scans`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct IngestSummary {
     pub image: Option<String>,
     pub artifact: String,
@@ -113,7 +113,7 @@ impl TokenBindings {
 }
 
 /// A new ownership rule.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewRule {
     /// `repository_prefix` (images), `namespace` or `label` (`key=value`, pods). What runs is
     /// owned by a label rule first, then a namespace rule, then its image's owner.

@@ -204,4 +204,11 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    /// `GET path` with `token`: the answer is checked against the OpenAPI document and must be 200.
+    pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        let (status, body) = super::openapi::checked_json("GET", path, self.client.get(self.url(path)).bearer_auth(token)).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "GET {path}: {body}");
+        body
+    }
 }

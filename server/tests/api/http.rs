@@ -14,9 +14,7 @@ async fn post_scan(app: &TestApp, token: Option<&str>, query: &str, body: Vec<u8
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    super::openapi::checked_json("POST", "/api/v1/scans", req).await
 }
 
 #[tokio::test]
@@ -175,9 +173,9 @@ async fn ownership_rules_are_admin_managed() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("team"));
-    let list: Value = app.client.get(app.url("/api/v1/ownership-rules")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let list: Value = app.get_json("/api/v1/ownership-rules", &viewer).await;
     assert_eq!(list["total"], 1);
-    let img: Value = app.client.get(app.url("/api/v1/images")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let img: Value = app.get_json("/api/v1/images", &viewer).await;
     assert_eq!(img["items"][0]["team"], "storefront");
 }
 
@@ -305,7 +303,7 @@ async fn developers_see_their_teams_details_only() {
     let r = app.client.post(app.url("/api/v1/ownership-rules")).bearer_auth(&admin).json(&rule).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     // Team B's developer sees the unowned image, not team A's.
-    let list: Value = app.client.get(app.url("/api/v1/images")).bearer_auth(&dev_b).send().await.unwrap().json().await.unwrap();
+    let list: Value = app.get_json("/api/v1/images", &dev_b).await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["team"], Value::Null);
     let r = app
@@ -319,7 +317,7 @@ async fn developers_see_their_teams_details_only() {
     // The refusal says why without naming the other team (it must not tell what exists).
     let error = r.json::<Value>().await.unwrap()["error"].as_str().unwrap().to_string();
     assert!(error.contains("this team's details") && !error.contains("team-a"), "{error}");
-    let all: Value = app.client.get(app.url("/api/v1/images")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    let all: Value = app.get_json("/api/v1/images", &admin).await;
     assert_eq!(all["total"], 2);
 }
 
@@ -411,7 +409,7 @@ async fn grype_and_cyclonedx_reports_go_through_the_same_endpoint() {
     assert_eq!(b["image"].as_str(), Some(alpine.as_str()), "matched by the config digest alias");
     let img = get(alpine).await;
     assert_eq!(img["findings"]["critical"], 1, "grype's findings count for the image: {img}");
-    let list: Value = app.client.get(app.url("/api/v1/images")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let list: Value = app.get_json("/api/v1/images", &viewer).await;
     assert_eq!(list["total"], 2, "python and alpine: {list}");
     assert!(list["items"].as_array().unwrap().iter().any(|i| i["digest"] == python.as_str()));
 }
@@ -498,7 +496,7 @@ async fn a_future_dated_report_is_flagged_and_cannot_freeze_the_image() {
     assert_eq!(b["future_dated"], false);
     let viewer = app.token("viewer").await;
     let d = b["image"].as_str().unwrap();
-    let image: Value = app.client.get(app.url(&format!("/api/v1/images/{d}"))).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let image: Value = app.get_json(&format!("/api/v1/images/{d}"), &viewer).await;
     let open: i64 = image["findings"].as_object().unwrap().values().map(|n| n.as_i64().unwrap()).sum();
     assert_eq!(open, 4, "the report received last is current");
     let flags: Vec<bool> = image["scans"].as_array().unwrap().iter().map(|s| s["future_dated"].as_bool().unwrap()).collect();

@@ -12,13 +12,15 @@ async fn app() -> TestApp {
 }
 
 async fn upload(app: &TestApp, token: &str, cluster: &str, what: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let r = app.client.post(app.url(&format!("/api/v1/clusters/{cluster}/{what}"))).bearer_auth(token).body(body).send().await.unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
+    let path = format!("/api/v1/clusters/{cluster}/{what}");
+    super::openapi::checked_json("POST", &path, app.client.post(app.url(&path)).bearer_auth(token).body(body)).await
 }
 
 async fn workloads(app: &TestApp, token: &str, query: &str) -> Value {
-    app.client.get(app.url(&format!("/api/v1/workloads?limit=1000&{query}"))).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+    let path = format!("/api/v1/workloads?limit=1000&{query}");
+    let (status, body) = super::openapi::checked_json("GET", &path, app.client.get(app.url(&path)).bearer_auth(token)).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    body
 }
 
 /// (namespace, state) → containers, counted from the file.
@@ -88,7 +90,7 @@ async fn every_shared_pod_list_uploads_with_its_counts_per_namespace_and_state()
     assert_eq!(hpa["total"], 1);
     let file0: Value = serde_json::from_slice(&fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).unwrap();
     let live: i64 = expected_states(&file0).iter().filter(|((_, st), _)| st != "terminated").map(|(_, n)| n).sum();
-    let un: Value = app.client.get(app.url("/api/v1/unaccounted")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let un: Value = app.get_json("/api/v1/unaccounted", &viewer).await;
     let grouped: i64 = un["items"].as_array().unwrap().iter().filter(|e| e["cluster"] == "c0").map(|e| e["containers"].as_i64().unwrap()).sum();
     assert_eq!(grouped, live);
     assert!(un["items"].as_array().unwrap().iter().any(|e| e["cluster"] == "c0" && e["containers"].as_i64().unwrap() > 1), "replicas grouped");
@@ -121,7 +123,7 @@ async fn every_shared_pod_list_uploads_with_its_counts_per_namespace_and_state()
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = app.client.get(app.url("/api/v1/workloads?state=sleeping")).bearer_auth(&viewer).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let clusters: Value = app.client.get(app.url("/api/v1/clusters")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let clusters: Value = app.get_json("/api/v1/clusters", &viewer).await;
     assert_eq!(clusters["total"], 4, "c9 was never created: nothing half-written");
     assert_eq!(clusters["items"][0]["upload_only"], true);
 }
@@ -238,14 +240,14 @@ async fn image_ids_resolve_to_images_from_real_reports_and_unaccounted_says_why(
         assert_eq!(w["image_digest"].as_str(), want, "{suffix}: resolved to the report's image by any alias");
     }
     // The image page's API shows where it runs.
-    let img: Value = app.client.get(app.url(&format!("/api/v1/images/{config}"))).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let img: Value = app.get_json(&format!("/api/v1/images/{config}"), &viewer).await;
     let runs = img["runs_in"].as_array().unwrap();
     assert!(runs.iter().all(|r| r["cluster"] == "prod" && r["namespace"] == "default"));
     assert_eq!(runs.iter().map(|r| r["pods"].as_i64().unwrap()).sum::<i64>(), 3, "three bare pods run it: {runs:?}");
 
     // Unaccounted: no registry is configured, so nothing is in one or from an approved one; the
     // scanned image is not "never scanned", the failed pull is.
-    let un: Value = app.client.get(app.url("/api/v1/unaccounted")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let un: Value = app.get_json("/api/v1/unaccounted", &viewer).await;
     let items = un["items"].as_array().unwrap();
     let known = items.iter().find(|e| e["digest"] == manifest.as_str()).expect("the scanned image is listed");
     assert_eq!(known["reasons"], serde_json::json!(["not_in_registry", "unapproved_registry", "stale_scan"]), "{known}");
@@ -470,7 +472,7 @@ async fn what_runs_is_owned_by_label_then_namespace_then_image_rules() {
     // The team filter uses the same rule.
     let sre = workloads(&app, &viewer, "team=sre").await;
     assert!(sre["total"].as_i64().unwrap() >= 1);
-    let rules: Value = app.client.get(app.url("/api/v1/ownership-rules")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let rules: Value = app.get_json("/api/v1/ownership-rules", &viewer).await;
     let ns = rules["items"].as_array().unwrap().iter().find(|r| r["kind"] == "namespace").unwrap();
     let want_ns = all["items"].as_array().unwrap().iter().filter(|w| w["namespace"] == "kube-system").count();
     assert_eq!(ns["images"], want_ns, "containers in kube-system");

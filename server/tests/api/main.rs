@@ -8,6 +8,7 @@ mod jobs;
 mod k8s;
 mod ledger;
 mod oidc;
+mod openapi;
 mod registry;
 mod registry_support;
 mod rbac;

@@ -125,6 +125,7 @@ async fn api_matrix_matches_the_specification() {
     }
     let mut table = String::from("\nAPI route × role (✓ allowed, · refused)\n");
     let mut mismatches = Vec::new();
+    let mut allowed_roles: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
     for (i, (method, path, body, needs)) in api_routes().into_iter().enumerate() {
         let mut row = format!("{:<6} {:<40}", method.as_str(), if path.len() > 40 { &path[..40] } else { &path });
         for (j, (label, grant, token)) in tokens.iter().enumerate() {
@@ -139,8 +140,13 @@ async fn api_matrix_matches_the_specification() {
             if let Some(t) = token {
                 req = req.bearer_auth(t);
             }
-            let status = req.send().await.unwrap().status();
+            // Every answer, allowed or refused, must be one the OpenAPI document describes.
+            let (status, _) = super::openapi::checked(method.as_str(), &path, req).await;
             let allowed = status.is_success();
+            if allowed {
+                let role = label.split('(').next().unwrap().to_string();
+                allowed_roles.entry(path.split('?').next().unwrap().to_string() + " " + method.as_str()).or_default().insert(role);
+            }
             let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
             assert!(allowed || refused, "{method} {path} as {label}: unexpected {status}");
             if allowed != expected(grant, &needs) {
@@ -158,6 +164,15 @@ async fn api_matrix_matches_the_specification() {
     table.push_str(&tokens.iter().map(|(l, _, _)| *l).collect::<Vec<_>>().join(", "));
     println!("{table}");
     assert!(mismatches.is_empty(), "differs from the specification: {mismatches:#?}");
+    // The roles the OpenAPI document names for each operation are exactly the roles it let in.
+    for (key, roles) in &allowed_roles {
+        let (path, method) = key.rsplit_once(' ').unwrap();
+        let (_, op) = super::openapi::operation(method, path).unwrap();
+        let documented: std::collections::BTreeSet<String> =
+            op["x-roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect();
+        assert_eq!(&documented, roles, "{method} {path}: x-roles against the roles that were allowed");
+    }
+    assert_eq!(allowed_roles.len(), api_routes().len(), "every route let someone in");
 }
 
 #[tokio::test]
@@ -514,7 +529,7 @@ async fn a_team_scoped_role_sees_no_row_of_another_team_anywhere() {
     let viewer_saw: usize = seen_by_viewer.iter().map(|(_, _, f)| f.len()).sum();
     assert!(viewer_saw >= 12, "a viewer sees storefront's shop rows on several routes: {seen_by_viewer:#?}");
     // What the developer may see of it: the unowned image itself, without the shop pods.
-    let image: serde_json::Value = app.client.get(app.url(&format!("/api/v1/images/{digest}"))).bearer_auth(&dev_token).send().await.unwrap().json().await.unwrap();
+    let image: serde_json::Value = app.get_json(&format!("/api/v1/images/{digest}"), &dev_token).await;
     assert_eq!(image["digest"], digest.as_str());
     assert!(image["runs_in"].as_array().unwrap().iter().all(|r| r["namespace"] != "shop"));
     // Raw ledger entries: 403 for team-scoped roles, checkpoints and proofs open.

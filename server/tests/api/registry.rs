@@ -124,7 +124,7 @@ async fn collects_a_seeded_registry_by_command_and_lists_it_in_the_api() {
 
     let app = TestApp::start(db, 1_000_000).await;
     let viewer = app.token("viewer").await;
-    let list: Value = app.client.get(app.url("/api/v1/images?limit=100")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let list: Value = app.get_json("/api/v1/images?limit=100", &viewer).await;
     let items = list["items"].as_array().unwrap();
     // app (OCI), app (schema2), the index, its two platform manifests, signed.
     assert_eq!(list["total"], 6, "{list:#}");
@@ -169,7 +169,7 @@ async fn collects_a_seeded_registry_by_command_and_lists_it_in_the_api() {
     assert_eq!(signed["signed"], "verified", "{signed:#}");
     assert_eq!(signed["signature_detail"], "team.pub");
 
-    let regs: Value = app.client.get(app.url("/api/v1/registries")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let regs: Value = app.get_json("/api/v1/registries", &viewer).await;
     let r = &regs["items"][0];
     assert_eq!((r["name"].as_str(), r["approved"].as_bool()), (Some("local"), Some(true)));
     assert_eq!(r["status"]["repositories"], 3);
@@ -198,7 +198,7 @@ async fn collects_a_seeded_registry_by_command_and_lists_it_in_the_api() {
     assert!(post("/api/v1/clusters/edge/nodes".into(), nodes).await.unwrap().status().is_success());
     assert!(post("/api/v1/clusters/edge/pods".into(), pod("on-arm", "arm-node")).await.unwrap().status().is_success());
     assert!(post("/api/v1/clusters/edge/pods".into(), pod("elsewhere", "unknown-node")).await.unwrap().status().is_success());
-    let w: Value = app.client.get(app.url("/api/v1/workloads?cluster=edge")).bearer_auth(&viewer).send().await.unwrap().json().await.unwrap();
+    let w: Value = app.get_json("/api/v1/workloads?cluster=edge", &viewer).await;
     let arm = s.multi_platforms.iter().find(|(_, p)| p == "linux/arm64").unwrap().0.clone();
     let by_pod = |name: &str| w["items"].as_array().unwrap().iter().find(|i| i["pod"] == name).unwrap()["image_digest"].clone();
     assert_eq!(by_pod("on-arm"), arm.as_str());
