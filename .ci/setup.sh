@@ -22,6 +22,9 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
+for c in clippy rustfmt; do
+  rustup component list --installed | grep -q "^$c" || { say "rustup component add $c"; rustup component add "$c"; }
+done
 if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos 0.3.10" ]; then
   say "cargo install cargo-leptos 0.3.10 (about 11 minutes, once)"
   cargo install cargo-leptos --locked --version 0.3.10

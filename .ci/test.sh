@@ -10,6 +10,9 @@ export RUST_BACKTRACE=0
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/drydock-target}"
 export DRYDOCK_BIN="$CARGO_TARGET_DIR/release/drydock"
 
+echo "==> cargo fmt --check, cargo clippy -D warnings" >&2
+.ci/lint.sh
+
 echo "==> cargo test (SQLite and PostgreSQL on 127.0.0.1:5432)" >&2
 # A hung test must fail the run, not eat CI's 90 minutes.
 timeout 1800 cargo test --workspace --exclude frontend

@@ -1,7 +1,7 @@
 //! Ports: what the pages need from the engine. The server implements these traits and puts them
 //! into the Leptos context; `app` never depends on the server crate.
 
-use crate::types::{ApiToken, RoleMapping, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use crate::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, RoleMapping, TeamView};
 use std::sync::Arc;
 
 /// A failure behind a port, already safe to show (details are logged by the server).
@@ -51,7 +51,12 @@ pub trait EstateQueries: Send + Sync {
     /// Everything recorded about one image; `None` if unknown.
     async fn image_forensics(&self, digest: &str) -> Result<Option<crate::types::ImageForensics>, PortError>;
     /// A workload's images over time and the people who touched it; `None` if unknown.
-    async fn workload_forensics(&self, cluster: &str, namespace: &str, workload: &str) -> Result<Option<crate::types::WorkloadForensics>, PortError>;
+    async fn workload_forensics(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        workload: &str,
+    ) -> Result<Option<crate::types::WorkloadForensics>, PortError>;
     /// The ledger's checkpoint and a verification run.
     async fn ledger(&self) -> Result<crate::types::LedgerStatus, PortError>;
     /// Running images that cannot be accounted for.

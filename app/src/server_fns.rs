@@ -1,12 +1,11 @@
 //! Server functions: thin adaptors from the pages onto the ports in the Leptos context.
 
-use crate::types::{ApiToken, RoleMapping, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use crate::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, RoleMapping, TeamView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 fn estate() -> Result<crate::ports::Estate, ServerFnError> {
-    use_context::<crate::ports::Estate>()
-        .ok_or_else(|| ServerFnError::new("the estate store is not available"))
+    use_context::<crate::ports::Estate>().ok_or_else(|| ServerFnError::new("the estate store is not available"))
 }
 
 /// The port's error as the server function's, with the HTTP status a caller of the endpoint sees
@@ -139,6 +138,10 @@ pub async fn get_ledger() -> Result<crate::types::LedgerStatus, ServerFnError> {
 
 /// A workload's images over time and the people who touched it.
 #[server(endpoint = "workload-forensics")]
-pub async fn get_workload_forensics(cluster: String, namespace: String, workload: String) -> Result<Option<crate::types::WorkloadForensics>, ServerFnError> {
+pub async fn get_workload_forensics(
+    cluster: String,
+    namespace: String,
+    workload: String,
+) -> Result<Option<crate::types::WorkloadForensics>, ServerFnError> {
     estate()?.workload_forensics(&cluster, &namespace, &workload).await.map_err(port_err)
 }

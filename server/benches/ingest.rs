@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 const REPORTS: usize = 40;
 
 fn juice_shop_variants(n: usize) -> Vec<Vec<u8>> {
-    let base: serde_json::Value =
-        serde_json::from_slice(include_bytes!("../fixtures/trivy/juice-shop-v10.2.0.json")).unwrap();
+    let base: serde_json::Value = serde_json::from_slice(include_bytes!("../fixtures/trivy/juice-shop-v10.2.0.json")).unwrap();
     (0..n)
         .map(|i| {
             let mut v = base.clone();
@@ -26,8 +25,7 @@ fn juice_shop_variants(n: usize) -> Vec<Vec<u8>> {
 
 /// Grype 0.7's python:3.6 report (1509 findings), as distinct images.
 fn grype_variants(n: usize) -> Vec<Vec<u8>> {
-    let base: serde_json::Value =
-        serde_json::from_slice(include_bytes!("../fixtures/grype/defectdojo-many_vulns-python36.json")).unwrap();
+    let base: serde_json::Value = serde_json::from_slice(include_bytes!("../fixtures/grype/defectdojo-many_vulns-python36.json")).unwrap();
     (0..n)
         .map(|i| {
             let mut v = base.clone();

@@ -64,7 +64,10 @@ async fn bench(label: &str, store: Store, entries: usize) {
     let batch = checkpoints_every.min(1000);
     let mut next_checkpoint = checkpoints_every;
     for start in (0..entries).step_by(batch) {
-        store.record_k8s_audit("bench", &facts(start, batch.min(entries - start)), &Actor("bench".into()), chrono::Utc::now()).await.unwrap();
+        store
+            .record_k8s_audit("bench", &facts(start, batch.min(entries - start)), &Actor("bench".into()), chrono::Utc::now())
+            .await
+            .unwrap();
         while store.ledger_size().await.unwrap() as usize >= next_checkpoint {
             ledger::current_checkpoint(&store, &key, chrono::Utc::now()).await.unwrap();
             next_checkpoint += checkpoints_every;
@@ -73,7 +76,10 @@ async fn bench(label: &str, store: Store, entries: usize) {
     let fill = t.elapsed();
     let size = store.ledger_size().await.unwrap();
     let kept = store.ledger_checkpoints().await.unwrap().len();
-    println!("{label:<9} {size} entries, {kept} signed checkpoints (filled in {:.1} s, {batch} entries per transaction)", fill.as_secs_f64());
+    println!(
+        "{label:<9} {size} entries, {kept} signed checkpoints (filled in {:.1} s, {batch} entries per transaction)",
+        fill.as_secs_f64()
+    );
 
     // A reader's checkpoint request after one new entry: sign over the root of the new size
     // (the append itself is the writer's cost, not timed).

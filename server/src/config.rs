@@ -189,7 +189,8 @@ impl Config {
     pub fn collect_settings(&self) -> anyhow::Result<crate::registry::CollectSettings> {
         let mut trusted_keys = Vec::new();
         for p in self.cosign_keys.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            trusted_keys.push(crate::registry::cosign::TrustedKey::load(Path::new(p)).map_err(|e| anyhow::anyhow!("DRYDOCK_COSIGN_KEYS: {e}"))?);
+            trusted_keys
+                .push(crate::registry::cosign::TrustedKey::load(Path::new(p)).map_err(|e| anyhow::anyhow!("DRYDOCK_COSIGN_KEYS: {e}"))?);
         }
         Ok(crate::registry::CollectSettings { trusted_keys })
     }

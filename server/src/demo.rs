@@ -47,14 +47,21 @@ const PLACEMENTS: [(&str, &str); 7] = [
 const PODS: [(&str, &str, &[u8]); 4] = [
     ("minikube", "nri-k8s-1.35-kubelet-pods.json", include_bytes!("../fixtures/k8s-pods/nri-k8s-1.35-kubelet-pods.json")),
     ("staging", "troubleshoot-crashloop-podlist.json", include_bytes!("../fixtures/k8s-pods/troubleshoot-crashloop-podlist.json")),
-    ("staging-b", "troubleshoot-imagepull-fail-podlist.json", include_bytes!("../fixtures/k8s-pods/troubleshoot-imagepull-fail-podlist.json")),
+    (
+        "staging-b",
+        "troubleshoot-imagepull-fail-podlist.json",
+        include_bytes!("../fixtures/k8s-pods/troubleshoot-imagepull-fail-podlist.json"),
+    ),
     ("batch", "troubleshoot-oomkill-podlist.json", include_bytes!("../fixtures/k8s-pods/troubleshoot-oomkill-podlist.json")),
 ];
 
 /// Real Kubernetes audit logs (server/fixtures/k8s-audit).
 const AUDIT: [(&str, &[u8]); 2] = [
     ("audit2rbac-demo.log.jsonl", include_bytes!("../fixtures/k8s-audit/audit2rbac-demo.log.jsonl")),
-    ("falco-create_configmap_sensitive_values.jsonl", include_bytes!("../fixtures/k8s-audit/falco-create_configmap_sensitive_values.jsonl")),
+    (
+        "falco-create_configmap_sensitive_values.jsonl",
+        include_bytes!("../fixtures/k8s-audit/falco-create_configmap_sensitive_values.jsonl"),
+    ),
 ];
 
 pub async fn load_if_empty(store: &Store) -> anyhow::Result<bool> {
@@ -94,6 +101,12 @@ pub async fn load_if_empty(store: &Store) -> anyhow::Result<bool> {
         let facts = crate::k8s::audit::parse(bytes).map_err(anyhow::Error::msg).with_context(|| format!("demo audit {file}"))?;
         store.record_k8s_audit("minikube", &facts, &actor, now).await?;
     }
-    tracing::info!("demo estate loaded: {} reports, {} teams, {} pod lists, {} audit logs", REPORTS.len(), TEAMS.len(), PODS.len(), AUDIT.len());
+    tracing::info!(
+        "demo estate loaded: {} reports, {} teams, {} pod lists, {} audit logs",
+        REPORTS.len(),
+        TEAMS.len(),
+        PODS.len(),
+        AUDIT.len()
+    );
     Ok(true)
 }

@@ -12,9 +12,7 @@ pub struct Digest(String);
 impl Digest {
     /// Accepts `sha256:<64 lowercase hex>` and `sha512:<128 lowercase hex>`.
     pub fn parse(s: &str) -> Result<Digest, String> {
-        let (alg, hex) = s
-            .split_once(':')
-            .ok_or_else(|| format!("{s:?} is not a digest (expected sha256:<hex>)"))?;
+        let (alg, hex) = s.split_once(':').ok_or_else(|| format!("{s:?} is not a digest (expected sha256:<hex>)"))?;
         let len = match alg {
             "sha256" => 64,
             "sha512" => 128,
@@ -87,11 +85,7 @@ impl ImageRef {
             }
             _ => ("docker.io".to_string(), path.to_string()),
         };
-        let name = if registry == "docker.io" && !name.contains('/') {
-            format!("library/{name}")
-        } else {
-            name
-        };
+        let name = if registry == "docker.io" && !name.contains('/') { format!("library/{name}") } else { name };
         if name.is_empty() || name.split('/').any(str::is_empty) {
             return Err(format!("{s:?} has an empty path component"));
         }
@@ -151,11 +145,7 @@ impl FromStr for Role {
             "manager" => Role::Manager,
             "security" => Role::Security,
             "admin" => Role::Admin,
-            other => {
-                return Err(format!(
-                    "unknown role {other:?} (one of ingest, viewer, developer, manager, security, admin)"
-                ))
-            }
+            other => return Err(format!("unknown role {other:?} (one of ingest, viewer, developer, manager, security, admin)")),
         })
     }
 }
@@ -251,7 +241,9 @@ pub fn check_secret_url(url: &url::Url, insecure: bool, field: &str) -> Result<(
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(url) || insecure => Ok(()),
-        "http" => Err(format!("{field}: plain http:// is allowed only for loopback or with insecure (the credential would travel in clear)")),
+        "http" => {
+            Err(format!("{field}: plain http:// is allowed only for loopback or with insecure (the credential would travel in clear)"))
+        }
         other => Err(format!("{field}: scheme {other:?} is not http or https")),
     }
 }
@@ -311,6 +303,14 @@ pub fn validate_tag(s: &str) -> Result<(), String> {
     } else {
         Err(format!("{:?} is not a tag", s.chars().take(80).collect::<String>()))
     }
+}
+
+/// `n` random bytes from the operating system, as lowercase hex.
+pub fn random_hex(n: usize) -> String {
+    use rand::RngCore as _;
+    let mut bytes = vec![0u8; n];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 #[cfg(test)]
@@ -373,12 +373,4 @@ mod tests {
         assert!(Digest::parse(&format!("sha256:{}", "a".repeat(64))).is_ok());
         assert!(Digest::parse(&format!("md5:{}", "a".repeat(32))).is_err());
     }
-}
-
-/// `n` random bytes from the operating system, as lowercase hex.
-pub fn random_hex(n: usize) -> String {
-    use rand::RngCore as _;
-    let mut bytes = vec![0u8; n];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }

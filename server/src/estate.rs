@@ -5,7 +5,7 @@ use crate::auth::{Action, Principal};
 use crate::http::session::CurrentUser;
 use crate::store::{Store, StoreError};
 use app::ports::{EstateQueries, PortError};
-use app::types::{ApiToken, RoleMapping, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, SignInMode, TeamView};
+use app::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, RoleMapping, SignInMode, TeamView};
 
 /// `EstateQueries` over the store.
 pub struct StoreEstate {
@@ -228,7 +228,12 @@ impl EstateQueries for StoreEstate {
         }
         Ok(f)
     }
-    async fn workload_forensics(&self, cluster: &str, namespace: &str, workload: &str) -> Result<Option<app::types::WorkloadForensics>, PortError> {
+    async fn workload_forensics(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        workload: &str,
+    ) -> Result<Option<app::types::WorkloadForensics>, PortError> {
         let p = require(Action::ReadEstate, None)?;
         // A workload's people and images are its team's details: the same visibility as workloads.
         let f = self.store.workload_forensics(cluster, namespace, workload).await.map_err(port)?;
@@ -269,7 +274,7 @@ impl EstateQueries for StoreEstate {
                 .and_then(|l| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, l).ok())
                 .map(hex::encode)
                 .unwrap_or_default(),
-            None => last.as_ref().map(|l| l.2.clone()).unwrap_or_default(),
+            None => last.as_ref().map(|l| l.root.clone()).unwrap_or_default(),
         };
         let entries_visible = p.can(Action::ReadLedgerEntries, None);
         Ok(app::types::LedgerStatus {
@@ -277,10 +282,10 @@ impl EstateQueries for StoreEstate {
             root,
             checkpoint,
             verifier_key: key.map(|k| k.verifier_key()),
-            verified_at: last.as_ref().map(|l| l.0),
-            verified_size: last.as_ref().map(|l| l.1).unwrap_or(0),
-            checkpoints_checked: last.as_ref().map(|l| l.3 as usize).unwrap_or(0),
-            problem: last.and_then(|l| l.4),
+            verified_at: last.as_ref().map(|l| l.ran_at),
+            verified_size: last.as_ref().map(|l| l.size).unwrap_or(0),
+            checkpoints_checked: last.as_ref().map(|l| l.checkpoints_checked as usize).unwrap_or(0),
+            problem: last.and_then(|l| l.problem),
             recent: if entries_visible { self.store.ledger_recent(50).await.map_err(port)? } else { vec![] },
             entries_visible,
         })

@@ -26,7 +26,12 @@ pub fn app(store: Store, config: Arc<Config>, addr: std::net::SocketAddr) -> any
 }
 
 /// As `app`, on a given clock (tests move it).
-pub fn app_with_clock(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, clock: crate::clock::SharedClock) -> anyhow::Result<axum::Router> {
+pub fn app_with_clock(
+    store: Store,
+    config: Arc<Config>,
+    addr: std::net::SocketAddr,
+    clock: crate::clock::SharedClock,
+) -> anyhow::Result<axum::Router> {
     Ok(router(state(store, config, addr, clock)?))
 }
 
@@ -43,13 +48,18 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
         None => None,
     };
     let promotion = config.promotion()?;
-    let ledger_key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url)
-        .map(Arc::new)
-        .map_err(|e| e.to_string());
+    let ledger_key =
+        crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url).map(Arc::new).map_err(|e| e.to_string());
     if let Err(e) = &ledger_key {
         tracing::warn!(error = %e, "ledger checkpoints cannot be signed");
     }
-    let jobs = crate::jobs::Jobs::new(store.clone(), crate::jobs::JobSettings::from_config(&config), config.collect_settings()?, ledger_key.clone(), clock.clone());
+    let jobs = crate::jobs::Jobs::new(
+        store.clone(),
+        crate::jobs::JobSettings::from_config(&config),
+        config.collect_settings()?,
+        ledger_key.clone(),
+        clock.clone(),
+    );
     if config.jobs_worker {
         jobs.start();
     }

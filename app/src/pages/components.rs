@@ -13,10 +13,7 @@ pub fn SeverityBadge(severity: Severity) -> impl IntoView {
 /// Table header cells for the six severity buckets.
 #[component]
 pub fn SeverityHeaders() -> impl IntoView {
-    Severity::ALL
-        .into_iter()
-        .map(|s| view! { <th scope="col" class="num">{short_label(s)}</th> })
-        .collect_view()
+    Severity::ALL.into_iter().map(|s| view! { <th scope="col" class="num">{short_label(s)}</th> }).collect_view()
 }
 
 fn short_label(s: Severity) -> &'static str {
@@ -37,11 +34,7 @@ pub fn SeverityCells(counts: FindingCounts) -> impl IntoView {
         .into_iter()
         .map(|s| {
             let n = counts.get(s);
-            let class = if n == 0 {
-                "num zero".to_string()
-            } else {
-                format!("num count-{}", s.as_str())
-            };
+            let class = if n == 0 { "num zero".to_string() } else { format!("num count-{}", s.as_str()) };
             view! { <td class=class>{n}</td> }
         })
         .collect_view()
@@ -66,11 +59,7 @@ pub fn SeverityBar(counts: FindingCounts) -> impl IntoView {
             r
         })
         .collect_view();
-    let label = Severity::ALL
-        .into_iter()
-        .map(|s| format!("{} {}", counts.get(s), s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let label = Severity::ALL.into_iter().map(|s| format!("{} {}", counts.get(s), s.as_str())).collect::<Vec<_>>().join(", ");
     view! {
         <svg class="sevbar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label=label>
             <rect x="0" y="0" width="100" height="10" class="fill-empty"/>

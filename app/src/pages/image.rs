@@ -204,11 +204,7 @@ fn FindingsTable(findings: Vec<FindingRow>) -> impl IntoView {
         findings.with_value(|all| {
             all.iter()
                 .filter(|r| !only_fixable || r.fixed.is_some())
-                .filter(|r| {
-                    f.is_empty()
-                        || r.vulnerability.to_lowercase().contains(&f)
-                        || r.package.to_lowercase().contains(&f)
-                })
+                .filter(|r| f.is_empty() || r.vulnerability.to_lowercase().contains(&f) || r.package.to_lowercase().contains(&f))
                 .cloned()
                 .collect::<Vec<_>>()
         })

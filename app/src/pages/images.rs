@@ -13,14 +13,7 @@ const PAGE: i64 = 50;
 #[component]
 pub fn ImagesPage() -> impl IntoView {
     let query = use_query_map();
-    let offset = move || {
-        query
-            .read()
-            .get("offset")
-            .and_then(|o| o.parse::<i64>().ok())
-            .unwrap_or(0)
-            .max(0)
-    };
+    let offset = move || query.read().get("offset").and_then(|o| o.parse::<i64>().ok()).unwrap_or(0).max(0);
     let data = Resource::new(offset, |o| get_images(PAGE, o));
     view! {
         <Title text="Images"/>

@@ -87,10 +87,7 @@ pub fn TeamsPage() -> impl IntoView {
 /// Teams with a filter box: the filter works as a plain GET form without JavaScript and
 /// narrows the rows as you type once the page is hydrated.
 #[component]
-fn TeamsTable(
-    teams: Vec<TeamSummary>,
-    unowned: Option<(i64, crate::types::FindingCounts)>,
-) -> impl IntoView {
+fn TeamsTable(teams: Vec<TeamSummary>, unowned: Option<(i64, crate::types::FindingCounts)>) -> impl IntoView {
     let query = use_query_map();
     let filter = RwSignal::new(query.read_untracked().get("q").unwrap_or_default());
     let teams = StoredValue::new(teams);
@@ -98,11 +95,7 @@ fn TeamsTable(
         let f = filter.get().trim().to_lowercase();
         teams.with_value(|all| {
             all.iter()
-                .filter(|t| {
-                    f.is_empty()
-                        || t.name.to_lowercase().contains(&f)
-                        || t.display_name.to_lowercase().contains(&f)
-                })
+                .filter(|t| f.is_empty() || t.name.to_lowercase().contains(&f) || t.display_name.to_lowercase().contains(&f))
                 .cloned()
                 .collect::<Vec<_>>()
         })

@@ -20,14 +20,8 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, worst first.
-    pub const ALL: [Severity; 6] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Negligible,
-        Severity::Unknown,
-    ];
+    pub const ALL: [Severity; 6] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Negligible, Severity::Unknown];
 
     /// The lowercase name used in the API, the database and CSS classes.
     pub fn as_str(self) -> &'static str {

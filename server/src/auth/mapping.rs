@@ -15,9 +15,8 @@ pub struct GroupMapping {
 pub fn parse(spec: &str) -> Result<Vec<GroupMapping>, String> {
     let mut out = Vec::new();
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (group, rest) = item
-            .split_once('=')
-            .ok_or_else(|| format!("group mapping {item:?} must look like group=role or group=role:team"))?;
+        let (group, rest) =
+            item.split_once('=').ok_or_else(|| format!("group mapping {item:?} must look like group=role or group=role:team"))?;
         let (role, team) = match rest.split_once(':') {
             Some((r, t)) => (r.trim(), Some(t.trim().to_string())),
             None => (rest.trim(), None),
@@ -46,11 +45,7 @@ pub fn parse(spec: &str) -> Result<Vec<GroupMapping>, String> {
 
 /// The grants a person with `groups` receives.
 pub fn grants_for(groups: &[String], mappings: &[GroupMapping]) -> Vec<Grant> {
-    let mut grants: Vec<Grant> = mappings
-        .iter()
-        .filter(|m| groups.iter().any(|g| g == &m.group))
-        .map(|m| m.grant.clone())
-        .collect();
+    let mut grants: Vec<Grant> = mappings.iter().filter(|m| groups.iter().any(|g| g == &m.group)).map(|m| m.grant.clone()).collect();
     grants.sort_by(|a, b| (a.role.as_str(), &a.team).cmp(&(b.role.as_str(), &b.team)));
     grants.dedup();
     grants

@@ -27,12 +27,8 @@ impl Principal {
         if self.grants.iter().any(|g| matches!(g.role, Viewer | Security | Admin)) {
             return None;
         }
-        let mut teams: Vec<String> = self
-            .grants
-            .iter()
-            .filter(|g| matches!(g.role, Developer | Manager))
-            .filter_map(|g| g.team.clone())
-            .collect();
+        let mut teams: Vec<String> =
+            self.grants.iter().filter(|g| matches!(g.role, Developer | Manager)).filter_map(|g| g.team.clone()).collect();
         teams.sort();
         teams.dedup();
         Some(teams)
@@ -51,5 +47,5 @@ pub fn new_token_secret() -> String {
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     format!("ddk_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
-pub mod oidc;
 pub mod mapping;
+pub mod oidc;

@@ -5,12 +5,12 @@
 
 use base64::Engine as _;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreProviderMetadata};
-use std::str::FromStr as _;
 use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, SignatureVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
+use std::str::FromStr as _;
 use tokio::sync::RwLock;
 
 /// The openidconnect client for the discovered metadata (a macro: its type is long and unnamed).
@@ -79,10 +79,8 @@ impl Oidc {
     /// A client for `settings`; discovery happens on first use (the provider may start later).
     pub fn new(settings: OidcSettings) -> anyhow::Result<Oidc> {
         // Never follow redirects from the provider's back channel (SSRF, token leaks).
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(15))
-            .build()?;
+        let http =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(std::time::Duration::from_secs(15)).build()?;
         let redirect = RedirectUrl::new(settings.redirect_url.clone())
             .map_err(|e| anyhow::anyhow!("DRYDOCK_PUBLIC_URL gives an invalid callback URL: {e}"))?;
         Ok(Oidc { settings, http, redirect, metadata: RwLock::new(None), end_session: RwLock::new(None) })
@@ -113,7 +111,6 @@ impl Oidc {
         *self.metadata.write().await = Some(m.clone());
         Ok(m)
     }
-
 
     /// Starts a sign-in: the provider URL to redirect to, and what to keep in the session.
     pub async fn begin(&self, return_to: &str) -> Result<(String, PendingLogin), OidcError> {
@@ -207,13 +204,10 @@ impl Oidc {
     pub async fn end_session_url(&self, post_logout: &str) -> Option<String> {
         let end = self.end_session.read().await.clone()?;
         let mut url = url::Url::parse(&end).ok()?;
-        url.query_pairs_mut()
-            .append_pair("client_id", &self.settings.client_id)
-            .append_pair("post_logout_redirect_uri", post_logout);
+        url.query_pairs_mut().append_pair("client_id", &self.settings.client_id).append_pair("post_logout_redirect_uri", post_logout);
         Some(url.to_string())
     }
 }
-
 
 fn groups_from(v: &serde_json::Value) -> Vec<String> {
     match v {

@@ -10,7 +10,13 @@ enum KubeTarget<'a> {
 }
 
 /// Sends a pod or node list for `cluster`; one summary line.
-async fn ingest_kubernetes(target: &KubeTarget<'_>, cluster: &str, file: &std::path::Path, bytes: &[u8], v: &serde_json::Value) -> anyhow::Result<String> {
+async fn ingest_kubernetes(
+    target: &KubeTarget<'_>,
+    cluster: &str,
+    file: &std::path::Path,
+    bytes: &[u8],
+    v: &serde_json::Value,
+) -> anyhow::Result<String> {
     let upload = crate::k8s::parse_value(v).map_err(anyhow::Error::msg)?;
     match (target, upload) {
         (KubeTarget::Db(store), crate::k8s::Upload::Pods(p)) => {
@@ -56,8 +62,7 @@ fn describe(file: &std::path::Path, status: &str, s: &crate::store::IngestSummar
 pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let bar = indicatif::ProgressBar::new(args.files.len() as u64);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut failed = 0;
     enum Target {
@@ -106,7 +111,8 @@ pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs)
             // Kubernetes pod and node lists go to the cluster named by --cluster.
             let kube = serde_json::from_slice::<serde_json::Value>(&bytes).ok().filter(crate::k8s::is_kubernetes);
             if let Some(v) = kube {
-                let cluster = args.cluster.as_deref().context("this is a Kubernetes pod or node list: name its cluster with --cluster NAME")?;
+                let cluster =
+                    args.cluster.as_deref().context("this is a Kubernetes pod or node list: name its cluster with --cluster NAME")?;
                 return ingest_kubernetes(&target_ref(&target), cluster, file, &bytes, &v).await;
             }
             match &target {

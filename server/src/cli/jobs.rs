@@ -36,7 +36,8 @@ pub async fn run(cli_config: Option<&PathBuf>, args: JobsArgs) -> anyhow::Result
             Some(a) => DateTime::parse_from_rfc3339(a).with_context(|| format!("--at {a:?} is not an RFC 3339 time"))?.with_timezone(&Utc),
             None => Utc::now(),
         };
-        let key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url).map(Arc::new).map_err(|e| e.to_string());
+        let key =
+            crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url).map(Arc::new).map_err(|e| e.to_string());
         let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
         let jobs = crate::jobs::Jobs::new(store, crate::jobs::JobSettings::from_config(&config), config.collect_settings()?, key, clock);
         let mut failed = false;
@@ -59,13 +60,20 @@ pub async fn run(cli_config: Option<&PathBuf>, args: JobsArgs) -> anyhow::Result
             (Some(t), Some(e)) => format!("{} ({e})", when(Some(*t))),
             (t, _) => when(*t),
         };
-        println!("{name}\t{}\t{}\t{failure}\t{}\t{}", when(Some(j.run_at)), when(j.last_success), j.attempts, j.locked_by.as_deref().unwrap_or("-"));
+        println!(
+            "{name}\t{}\t{}\t{failure}\t{}\t{}",
+            when(Some(j.run_at)),
+            when(j.last_success),
+            j.attempts,
+            j.locked_by.as_deref().unwrap_or("-")
+        );
     }
     println!();
     println!("STARTED\tJOB\tDUE\tOUTCOME\tSECONDS\tWORKER\tERROR");
     for r in store.job_runs(args.limit.clamp(1, 10_000)).await? {
         let name = if r.key.is_empty() { r.kind.clone() } else { format!("{} {}", r.kind, r.key) };
-        let secs = r.finished_at.map(|f| format!("{:.1}", (f - r.started_at).num_milliseconds() as f64 / 1000.0)).unwrap_or_else(|| "-".into());
+        let secs =
+            r.finished_at.map(|f| format!("{:.1}", (f - r.started_at).num_milliseconds() as f64 / 1000.0)).unwrap_or_else(|| "-".into());
         println!(
             "{}\t{name}\t{}\t{}\t{secs}\t{}\t{}",
             when(Some(r.started_at)),

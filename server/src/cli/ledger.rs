@@ -38,7 +38,11 @@ pub(super) async fn run(cli_config: Option<&PathBuf>, command: LedgerCommand) ->
             let export = crate::ledger::Export {
                 origin: crate::ledger::ORIGIN.into(),
                 verifier_key: Some(key.verifier_key()),
-                entries: rows.iter().filter_map(|r| r.entry.as_ref()).map(|e| base64::engine::general_purpose::STANDARD.encode(e)).collect(),
+                entries: rows
+                    .iter()
+                    .filter_map(|r| r.entry.as_ref())
+                    .map(|e| base64::engine::general_purpose::STANDARD.encode(e))
+                    .collect(),
                 checkpoints: store.ledger_checkpoints().await?.into_iter().map(|(_, n)| n).collect(),
             };
             std::fs::write(&file, serde_json::to_vec_pretty(&export)?).with_context(|| format!("cannot write {}", file.display()))?;
@@ -79,9 +83,19 @@ pub(super) async fn run(cli_config: Option<&PathBuf>, command: LedgerCommand) ->
                     // Without a key given, the checkpoint's own signature line cannot be trusted:
                     // say so, and check the tree against its size and root only.
                     let size: usize = note.lines().nth(1).and_then(|l| l.parse().ok()).context("checkpoint: no size line")?;
-                    let root = note.lines().nth(2).and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok()).context("checkpoint: no root line")?;
-                    let export = crate::ledger::Export { origin: crate::ledger::ORIGIN.into(), verifier_key: None, entries, checkpoints: vec![] };
-                    let leaves: Vec<_> = export.entries.iter().filter_map(|e| base64::engine::general_purpose::STANDARD.decode(e).ok()).map(|b| crate::ledger::merkle::leaf_hash(&b)).collect();
+                    let root = note
+                        .lines()
+                        .nth(2)
+                        .and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok())
+                        .context("checkpoint: no root line")?;
+                    let export =
+                        crate::ledger::Export { origin: crate::ledger::ORIGIN.into(), verifier_key: None, entries, checkpoints: vec![] };
+                    let leaves: Vec<_> = export
+                        .entries
+                        .iter()
+                        .filter_map(|e| base64::engine::general_purpose::STANDARD.decode(e).ok())
+                        .map(|b| crate::ledger::merkle::leaf_hash(&b))
+                        .collect();
                     anyhow::ensure!(leaves.len() >= size, "the server serves {} entries, its checkpoint covers {size}", leaves.len());
                     if crate::ledger::merkle::root(&leaves[..size])[..] == root[..] {
                         println!("ledger consistent with the served checkpoint: {size} entries (signature not checked: give --public-key)");
@@ -91,25 +105,54 @@ pub(super) async fn run(cli_config: Option<&PathBuf>, command: LedgerCommand) ->
                     return Ok(ExitCode::FAILURE);
                 }
             };
-            let export = crate::ledger::Export { origin: crate::ledger::ORIGIN.into(), verifier_key: None, entries, checkpoints: vec![note.clone()] };
+            let export = crate::ledger::Export {
+                origin: crate::ledger::ORIGIN.into(),
+                verifier_key: None,
+                entries,
+                checkpoints: vec![note.clone()],
+            };
             match crate::ledger::verify_export(&export, &key) {
                 Ok((n, root)) => {
                     println!("ledger intact on {base}: {n} entries, root {root}, checkpoint signature verified");
                     // The server's proofs, checked against the signed checkpoint.
                     let (size, signed_root) = crate::ledger::verify_checkpoint(&note, &key).map_err(anyhow::Error::msg)?;
-                    let leaves: Vec<_> = export.entries.iter().filter_map(|e| base64::engine::general_purpose::STANDARD.decode(e).ok()).map(|b| crate::ledger::merkle::leaf_hash(&b)).collect();
+                    let leaves: Vec<_> = export
+                        .entries
+                        .iter()
+                        .filter_map(|e| base64::engine::general_purpose::STANDARD.decode(e).ok())
+                        .map(|b| crate::ledger::merkle::leaf_hash(&b))
+                        .collect();
                     let hashes = |v: &serde_json::Value| -> Vec<crate::ledger::merkle::Hash> {
-                        v["hashes"].as_array().into_iter().flatten().filter_map(|h| h.as_str()).filter_map(|h| base64::engine::general_purpose::STANDARD.decode(h).ok()).filter_map(|b| b.try_into().ok()).collect()
+                        v["hashes"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|h| h.as_str())
+                            .filter_map(|h| base64::engine::general_purpose::STANDARD.decode(h).ok())
+                            .filter_map(|b| b.try_into().ok())
+                            .collect()
                     };
                     if size > 0 {
-                        let p: serde_json::Value = client.get(format!("{base}/api/v1/ledger/proof/inclusion?index=0&size={size}")).bearer_auth(&token).send().await?.json().await?;
+                        let p: serde_json::Value = client
+                            .get(format!("{base}/api/v1/ledger/proof/inclusion?index=0&size={size}"))
+                            .bearer_auth(&token)
+                            .send()
+                            .await?
+                            .json()
+                            .await?;
                         let ok = crate::ledger::merkle::verify_inclusion(0, size, &leaves[0], &hashes(&p), &signed_root);
                         println!("inclusion proof of entry 0 in {size}: {}", if ok { "verified" } else { "FAILED" });
                         anyhow::ensure!(ok, "the server's inclusion proof does not verify");
                     }
                     if size > 1 {
                         let from = size / 2;
-                        let p: serde_json::Value = client.get(format!("{base}/api/v1/ledger/proof/consistency?from={from}&to={size}")).bearer_auth(&token).send().await?.json().await?;
+                        let p: serde_json::Value = client
+                            .get(format!("{base}/api/v1/ledger/proof/consistency?from={from}&to={size}"))
+                            .bearer_auth(&token)
+                            .send()
+                            .await?
+                            .json()
+                            .await?;
                         let old_root = crate::ledger::merkle::root(&leaves[..from as usize]);
                         let ok = crate::ledger::merkle::verify_consistency(from, size, &old_root, &signed_root, &hashes(&p));
                         println!("consistency proof {from} → {size}: {}", if ok { "verified" } else { "FAILED" });

@@ -292,9 +292,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 teams.dedup();
                 store.ensure_teams(&teams, &Actor("config".into()), chrono::Utc::now()).await?;
             }
-            let listener = tokio::net::TcpListener::bind(&config.addr)
-                .await
-                .with_context(|| format!("cannot listen on {}", config.addr))?;
+            let listener =
+                tokio::net::TcpListener::bind(&config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
             crate::startup::serve(listener, store, Arc::new(config)).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -314,12 +313,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ingest(args) => ingest_files(cli.config.as_ref(), args).await,
-        Command::Registry { command: RegistryCommand::Add { name, url, username, password_env, ca_file, insecure, auth_hosts, approved, repositories, db } } => {
+        Command::Registry {
+            command: RegistryCommand::Add { name, url, username, password_env, ca_file, insecure, auth_hosts, approved, repositories, db },
+        } => {
             let ca_pem = match &ca_file {
                 Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("--ca-file {}", f.display()))?),
                 None => None,
             };
-            let mut new = crate::registry::NewRegistry { name, url, username, password_env, ca_pem, insecure, auth_hosts, approved, repositories };
+            let mut new =
+                crate::registry::NewRegistry { name, url, username, password_env, ca_pem, insecure, auth_hosts, approved, repositories };
             new.validate().map_err(|e| anyhow::anyhow!("registry {e}"))?;
             let config = load_config(cli.config.as_ref(), &db)?;
             let store = open_store(&config).await?;

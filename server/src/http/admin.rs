@@ -25,7 +25,9 @@ fn refuse(back: (&str, &str), status: StatusCode, msg: &str) -> Response {
     (status, Html(simple_page("Not done", &body))).into_response()
 }
 
-/// The signed-in principal if the RBAC specification allows `action`, else the refusal page.
+/// The signed-in principal if the RBAC specification allows `action`, else the refusal page
+/// (a whole response: the form handlers return it as it is).
+#[allow(clippy::result_large_err)]
 fn authorise(user: CurrentUser, action: Action, back: (&str, &str), denied: &str) -> Result<crate::auth::Principal, Response> {
     let Some(p) = user.principal else { return Err(refuse(back, StatusCode::UNAUTHORIZED, "Sign in first.")) };
     if p.can(action, None) {
@@ -116,7 +118,11 @@ pub struct NewMapping {
 }
 
 /// `POST /admin/roles` (admin): maps an identity-provider group to a role (and team).
-pub async fn add_role_mapping(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<NewMapping>) -> Response {
+pub async fn add_role_mapping(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Form(f): Form<NewMapping>,
+) -> Response {
     let p = match authorise(user, Action::ManageRoleMappings, ROLES, NO_ROLES) {
         Ok(p) => p,
         Err(r) => return r,
@@ -156,7 +162,11 @@ pub struct EndSessionsForm {
 }
 
 /// `POST /admin/users/end-sessions` (admin): signs a person out everywhere.
-pub async fn end_user_sessions(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<EndSessionsForm>) -> Response {
+pub async fn end_user_sessions(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Form(f): Form<EndSessionsForm>,
+) -> Response {
     let p = match authorise(user, Action::ManageRoleMappings, USERS, "Only admins may end other people's sessions.") {
         Ok(p) => p,
         Err(r) => return r,
@@ -202,7 +212,14 @@ pub async fn add_registry(State(state): State<AppState>, Extension(user): Extens
         password_env: non_empty(f.password_env),
         ca_pem: non_empty(f.ca_pem),
         insecure: f.insecure.is_some(),
-        auth_hosts: f.auth_hosts.unwrap_or_default().split([',', ' ', '\n']).map(str::trim).filter(|h| !h.is_empty()).map(str::to_string).collect(),
+        auth_hosts: f
+            .auth_hosts
+            .unwrap_or_default()
+            .split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_string)
+            .collect(),
         approved: f.approved.is_some(),
         repositories: f.repositories.unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
     };

@@ -1,10 +1,13 @@
 //! REST handlers under `/api/v1`. Every list answers `{"items": [...], "total": n}`.
 
 use super::auth::Caller;
-use crate::auth::Action;
 use super::error::ApiError;
-use super::openapi::{AuditRecorded, ClusterCreated, ConsistencyProof, ErrorBody, EventsRecorded, InclusionProof, LedgerEntry, NodesStored, PodsStored, TokenOut};
+use super::openapi::{
+    AuditRecorded, ClusterCreated, ConsistencyProof, ErrorBody, EventsRecorded, InclusionProof, LedgerEntry, NodesStored, PodsStored,
+    TokenOut,
+};
 use super::AppState;
+use crate::auth::Action;
 use crate::ingest::{self, Format};
 use crate::store::{sha256_hex, IngestOutcome, NewRule};
 use app::types::{ImageSummary, Page};
@@ -178,11 +181,7 @@ pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result
     responses((status = 201, body = app::types::OwnershipRule), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
     extensions(("x-roles" = json!(["admin"])))
 )]
-pub async fn create_rule(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
+pub async fn create_rule(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
     let rule: NewRule = json_body(&state, body, "ownership rule")?;
     let created = state.store.add_ownership_rule(&rule, &caller.actor(), state.clock.now()).await?;
@@ -287,8 +286,13 @@ async fn kube_upload(
 ) -> Result<(crate::k8s::Upload, bool), ApiError> {
     let existed = authorise_cluster(state, caller, cluster).await?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
-    let upload = crate::k8s::parse(&body)
-        .map_err(|e| if e.starts_with("the body is not valid JSON") { ApiError::bad_request(e) } else { ApiError::unprocessable(e) })?;
+    let upload = crate::k8s::parse(&body).map_err(|e| {
+        if e.starts_with("the body is not valid JSON") {
+            ApiError::bad_request(e)
+        } else {
+            ApiError::unprocessable(e)
+        }
+    })?;
     Ok((upload, existed))
 }
 
@@ -350,7 +354,11 @@ pub async fn upload_nodes(
     responses((status = 201, body = ClusterCreated), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
     extensions(("x-roles" = json!(["admin"])))
 )]
-pub async fn create_cluster(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+pub async fn create_cluster(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
     let mut new: crate::k8s::collect::NewCluster = json_body(&state, body, "cluster")?;
     new.validate().map_err(|e| ApiError::unprocessable(format!("cluster: {e}")))?;

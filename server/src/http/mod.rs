@@ -50,10 +50,7 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json:
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "unavailable", "error": "the database does not answer" })),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "error": "the database does not answer" })))
         }
     }
 }
@@ -132,12 +129,13 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
 
-    let sessions = tower_sessions::SessionManagerLayer::new(crate::auth::session_store::DbSessionStore(state.store.clone(), state.clock.clone()))
-        .with_name("drydock_session")
-        .with_http_only(true)
-        .with_same_site(tower_sessions::cookie::SameSite::Lax)
-        .with_secure(state.config.is_https())
-        .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
+    let sessions =
+        tower_sessions::SessionManagerLayer::new(crate::auth::session_store::DbSessionStore(state.store.clone(), state.clock.clone()))
+            .with_name("drydock_session")
+            .with_http_only(true)
+            .with_same_site(tower_sessions::cookie::SameSite::Lax)
+            .with_secure(state.config.is_https())
+            .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
 
     Router::new()
         .route("/healthz", get(healthz))

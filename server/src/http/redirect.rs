@@ -38,7 +38,8 @@ mod tests {
 
     #[test]
     fn return_to_accepts_only_plain_local_paths() {
-        for ok in ["/", "/images", "/teams/payments?tab=images#top", "/images?offset=100&limit=50", "/repositories/127.0.0.1%3A5000%2Fapp"] {
+        for ok in ["/", "/images", "/teams/payments?tab=images#top", "/images?offset=100&limit=50", "/repositories/127.0.0.1%3A5000%2Fapp"]
+        {
             assert_eq!(safe_return(Some(ok)), ok, "{ok:?}");
         }
         for trick in [

@@ -131,15 +131,11 @@ async fn valid_bearer(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 fn same_origin(headers: &HeaderMap, state: &AppState) -> bool {
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| {
-            let r = headers.get(header::REFERER)?.to_str().ok()?;
-            let u = url::Url::parse(r).ok()?;
-            Some(u.origin().ascii_serialization())
-        });
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string).or_else(|| {
+        let r = headers.get(header::REFERER)?.to_str().ok()?;
+        let u = url::Url::parse(r).ok()?;
+        Some(u.origin().ascii_serialization())
+    });
     let Some(origin) = origin else { return false };
     let mut allowed: Vec<String> = Vec::new();
     if let Some(p) = &state.config.public_url {
@@ -222,7 +218,11 @@ pub async fn login(State(state): State<AppState>, session: Session, Query(q): Qu
         };
     }
     if state.config.demo {
-        return Redirect::to(&format!("/auth/demo?return_to={}", url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>())).into_response();
+        return Redirect::to(&format!(
+            "/auth/demo?return_to={}",
+            url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+        ))
+        .into_response();
     }
     error_page(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -250,7 +250,10 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
         // Nothing was started here: anyone can send this request, so it writes nothing lasting
         // (a log line only) and the anonymous session it may have made goes.
         let reason = match &q.error {
-            Some(e) => format!("the identity provider refused: {}", cut(&format!("{e} {}", q.error_description.as_deref().unwrap_or("")), PROVIDER_TEXT_MAX)),
+            Some(e) => format!(
+                "the identity provider refused: {}",
+                cut(&format!("{e} {}", q.error_description.as_deref().unwrap_or("")), PROVIDER_TEXT_MAX)
+            ),
             None => "no sign-in was started in this browser (or it was already used)".to_string(),
         };
         tracing::warn!(%reason, "sign-in callback without a started sign-in refused");
@@ -280,7 +283,10 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
                 .record_auth_event(None, &Actor("anonymous".into()), "auth.sign_in_failed", serde_json::json!({ "reason": reason }), now)
                 .await;
             let _ = session.flush().await;
-            return error_page(StatusCode::BAD_REQUEST, &format!("Sign-in failed: {reason}. Nothing was signed in; try again from the start."));
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("Sign-in failed: {reason}. Nothing was signed in; try again from the start."),
+            );
         }
     };
     let grants = grants_for(&identity.groups, &mappings(&state).await);
@@ -333,7 +339,15 @@ async fn establish(
         tracing::error!(error = %e, "sign-in could not be recorded");
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The sign-in could not be recorded, so it was refused.");
     }
-    let u = SessionUser { principal, user, groups, signed_in_at: now.timestamp(), active_at: now.timestamp(), grants_at: now.timestamp(), demo };
+    let u = SessionUser {
+        principal,
+        user,
+        groups,
+        signed_in_at: now.timestamp(),
+        active_at: now.timestamp(),
+        grants_at: now.timestamp(),
+        demo,
+    };
     if session.insert(USER_KEY, &u).await.is_err() {
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The session could not be saved.");
     }
@@ -345,7 +359,13 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
     if let Ok(Some(u)) = session.get::<SessionUser>(USER_KEY).await {
         let _ = state
             .store
-            .record_auth_event(Some(&u.user), &Actor(u.principal.actor.clone()), "auth.signed_out", serde_json::json!({}), state.clock.now())
+            .record_auth_event(
+                Some(&u.user),
+                &Actor(u.principal.actor.clone()),
+                "auth.signed_out",
+                serde_json::json!({}),
+                state.clock.now(),
+            )
             .await;
     }
     let _ = session.flush().await;
@@ -363,13 +383,8 @@ pub async fn signed_out() -> Html<String> {
 }
 
 /// The roles the demo picker offers: (role, team).
-const DEMO_ROLES: [(&str, Option<&str>); 5] = [
-    ("viewer", None),
-    ("developer", Some("payments")),
-    ("manager", Some("payments")),
-    ("security", None),
-    ("admin", None),
-];
+const DEMO_ROLES: [(&str, Option<&str>); 5] =
+    [("viewer", None), ("developer", Some("payments")), ("manager", Some("payments")), ("security", None), ("admin", None)];
 
 /// `GET /auth/demo`: the demo sign-in page (only with `--demo`).
 pub async fn demo_page(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
@@ -425,7 +440,17 @@ pub async fn demo_sign_in(State(state): State<AppState>, session: Session, Form(
 }
 
 fn error_page(status: StatusCode, message: &str) -> Response {
-    (status, Html(simple_page("Sign-in", &format!("<div class=\"notice notice-error\" role=\"alert\"><p>{}</p></div><p><a href=\"/\">Back to Drydock</a></p>", html_escape(message))))).into_response()
+    (
+        status,
+        Html(simple_page(
+            "Sign-in",
+            &format!(
+                "<div class=\"notice notice-error\" role=\"alert\"><p>{}</p></div><p><a href=\"/\">Back to Drydock</a></p>",
+                html_escape(message)
+            ),
+        )),
+    )
+        .into_response()
 }
 
 pub(crate) fn simple_page(title: &str, body: &str) -> String {

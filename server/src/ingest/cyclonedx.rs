@@ -137,13 +137,10 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
     // Every component, nested ones included, by bom-ref.
     let mut all = Vec::new();
     flatten(bom.components.unwrap_or_default(), &mut all);
-    let os = all
-        .iter()
-        .find(|c| c.kind.as_deref() == Some("operating-system"))
-        .map(|c| match &c.version {
-            Some(v) => format!("{} {v}", c.name),
-            None => c.name.clone(),
-        });
+    let os = all.iter().find(|c| c.kind.as_deref() == Some("operating-system")).map(|c| match &c.version {
+        Some(v) => format!("{} {v}", c.name),
+        None => c.name.clone(),
+    });
     let mut packages = HashSet::new();
     let mut by_ref: HashMap<&str, Package> = HashMap::new();
     for c in &all {
@@ -247,22 +244,19 @@ fn package_of(c: &Component) -> Package {
         .map(str::to_string)
         .or_else(|| purl.as_deref().and_then(purl_type))
         .unwrap_or_else(|| c.kind.clone().unwrap_or_else(|| "unknown".into()));
-    let path = c
-        .prop("aquasecurity:trivy:FilePath")
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            // Syft lists every location as syft:location:N:path.
-            let mut paths: Vec<&str> = c
-                .properties
-                .iter()
-                .flatten()
-                .filter(|p| p.name.starts_with("syft:location:") && p.name.ends_with(":path"))
-                .filter_map(|p| p.value.as_deref())
-                .collect();
-            paths.sort();
-            paths.dedup();
-            paths.join(", ")
-        });
+    let path = c.prop("aquasecurity:trivy:FilePath").map(str::to_string).unwrap_or_else(|| {
+        // Syft lists every location as syft:location:N:path.
+        let mut paths: Vec<&str> = c
+            .properties
+            .iter()
+            .flatten()
+            .filter(|p| p.name.starts_with("syft:location:") && p.name.ends_with(":path"))
+            .filter_map(|p| p.value.as_deref())
+            .collect();
+        paths.sort();
+        paths.dedup();
+        paths.join(", ")
+    });
     Package { package_type, name: c.name.clone(), version: c.version.clone().unwrap_or_default(), purl, path }
 }
 

@@ -182,10 +182,8 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
             .map(|vs| vs.join(", "))
             .or(v.fixed_in_version)
             .filter(|s| !s.is_empty());
-        let url = v
-            .data_source
-            .or_else(|| v.links.and_then(|l| l.into_iter().next()))
-            .or_else(|| v.urls.and_then(|l| l.into_iter().next()));
+        let url =
+            v.data_source.or_else(|| v.links.and_then(|l| l.into_iter().next())).or_else(|| v.urls.and_then(|l| l.into_iter().next()));
         findings.push(Finding {
             severity: Severity::from_scanner(v.severity.as_deref()),
             vulnerability_id: v.id,
@@ -235,8 +233,8 @@ fn identity(source: Option<&Source>, distro: Option<&Distro>) -> Result<(String,
         };
         return Ok((artifact, None));
     }
-    let t: ImageTarget = serde_json::from_value(source.target.clone())
-        .map_err(|e| IngestError::Invalid(format!("Grype report: source.target: {e}")))?;
+    let t: ImageTarget =
+        serde_json::from_value(source.target.clone()).map_err(|e| IngestError::Invalid(format!("Grype report: source.target: {e}")))?;
     let artifact = t.user_input.clone().or_else(|| t.tags.as_ref().and_then(|v| v.first().cloned())).unwrap_or_else(|| "(unknown)".into());
     let mut repo_digests = Vec::new();
     for (i, rd) in t.repo_digests.iter().flatten().enumerate() {

@@ -40,9 +40,7 @@ impl Format {
             "trivy" | "trivy-json" => Ok(Format::Trivy),
             "grype" | "grype-json" => Ok(Format::Grype),
             "cyclonedx" | "cyclonedx-json" | "cdx" => Ok(Format::CycloneDx),
-            other => Err(IngestError::UnknownFormat(format!(
-                "unknown report format {other:?}; Drydock reads: trivy, grype, cyclonedx"
-            ))),
+            other => Err(IngestError::UnknownFormat(format!("unknown report format {other:?}; Drydock reads: trivy, grype, cyclonedx"))),
         }
     }
 }
@@ -139,8 +137,7 @@ pub struct Package {
 
 /// Parses `body` as a report in `format`, or in the format detected from the body.
 pub fn parse(body: &[u8], format: Option<Format>) -> Result<Report, IngestError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| IngestError::NotJson(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| IngestError::NotJson(e.to_string()))?;
     if let Some(at) = crate::domain::find_nul(&value) {
         return Err(IngestError::Invalid(format!("{at}: contains a NUL character")));
     }
@@ -200,9 +197,9 @@ impl Report {
 
 /// Tells the format from the body's fields.
 pub fn detect(v: &serde_json::Value) -> Result<Format, IngestError> {
-    let obj = v.as_object().ok_or_else(|| {
-        IngestError::UnknownFormat("the body is JSON but not an object; no known report format starts that way".into())
-    })?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| IngestError::UnknownFormat("the body is JSON but not an object; no known report format starts that way".into()))?;
     if obj.contains_key("SchemaVersion") || (obj.contains_key("ArtifactName") && obj.contains_key("Results")) {
         return Ok(Format::Trivy);
     }
@@ -223,13 +220,6 @@ pub(crate) fn dedupe_findings(findings: Vec<Finding>) -> Vec<Finding> {
     let mut seen = HashSet::new();
     findings
         .into_iter()
-        .filter(|f| {
-            seen.insert((
-                f.vulnerability_id.clone(),
-                f.package_name.clone(),
-                f.installed_version.clone(),
-                f.package_path.clone(),
-            ))
-        })
+        .filter(|f| seen.insert((f.vulnerability_id.clone(), f.package_name.clone(), f.installed_version.clone(), f.package_path.clone())))
         .collect()
 }

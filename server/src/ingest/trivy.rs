@@ -125,21 +125,14 @@ pub fn parse(value: serde_json::Value) -> Result<Report, IngestError> {
         IngestError::Invalid(format!("Trivy report: {} at {}", e.inner(), if path == "." { "the top level".into() } else { path }))
     })?;
     if report.schema_version != 2 {
-        return Err(IngestError::Invalid(format!(
-            "Trivy report: SchemaVersion {} is not supported (expected 2)",
-            report.schema_version
-        )));
+        return Err(IngestError::Invalid(format!("Trivy report: SchemaVersion {} is not supported (expected 2)", report.schema_version)));
     }
     let meta = report.metadata.unwrap_or_default();
     let image = identity(&meta)?;
     let mut findings = Vec::new();
     let mut packages = HashSet::new();
     for (ri, result) in report.results.unwrap_or_default().into_iter().enumerate() {
-        let pkg_type = result
-            .kind
-            .clone()
-            .or_else(|| result.class.clone())
-            .unwrap_or_else(|| "unknown".into());
+        let pkg_type = result.kind.clone().or_else(|| result.class.clone()).unwrap_or_else(|| "unknown".into());
         // Language packages are found at a path; OS packages are not.
         let is_lang = result.class.as_deref() == Some("lang-pkgs");
         for p in result.packages.unwrap_or_default() {
@@ -167,9 +160,10 @@ pub fn parse(value: serde_json::Value) -> Result<Report, IngestError> {
                 purl: purl.clone(),
                 path: path.clone(),
             });
-            let cvss_score = v.cvss.as_ref().and_then(|m| {
-                m.values().filter_map(|c| c.v3.or(c.v2)).fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s))))
-            });
+            let cvss_score = v
+                .cvss
+                .as_ref()
+                .and_then(|m| m.values().filter_map(|c| c.v3.or(c.v2)).fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s)))));
             findings.push(Finding {
                 severity: Severity::from_scanner(v.severity.as_deref()),
                 vulnerability_id: v.vulnerability_id,
@@ -203,17 +197,15 @@ pub fn parse(value: serde_json::Value) -> Result<Report, IngestError> {
 fn identity(meta: &Metadata) -> Result<Option<ImageIdentity>, IngestError> {
     let mut repo_digests = Vec::new();
     for (i, rd) in meta.repo_digests.iter().flatten().enumerate() {
-        let r = ImageRef::parse(rd)
-            .map_err(|e| IngestError::Invalid(format!("Trivy report: Metadata.RepoDigests[{i}]: {e}")))?;
-        let d = r.digest.clone().ok_or_else(|| {
-            IngestError::Invalid(format!("Trivy report: Metadata.RepoDigests[{i}] {rd:?} has no @digest"))
-        })?;
+        let r = ImageRef::parse(rd).map_err(|e| IngestError::Invalid(format!("Trivy report: Metadata.RepoDigests[{i}]: {e}")))?;
+        let d = r
+            .digest
+            .clone()
+            .ok_or_else(|| IngestError::Invalid(format!("Trivy report: Metadata.RepoDigests[{i}] {rd:?} has no @digest")))?;
         repo_digests.push((r, d));
     }
     let config_digest = match meta.image_id.as_deref().filter(|s| !s.is_empty()) {
-        Some(id) => Some(
-            Digest::parse(id).map_err(|e| IngestError::Invalid(format!("Trivy report: Metadata.ImageID: {e}")))?,
-        ),
+        Some(id) => Some(Digest::parse(id).map_err(|e| IngestError::Invalid(format!("Trivy report: Metadata.ImageID: {e}")))?),
         None => None,
     };
     if repo_digests.is_empty() && config_digest.is_none() {
@@ -221,8 +213,7 @@ fn identity(meta: &Metadata) -> Result<Option<ImageIdentity>, IngestError> {
     }
     let mut tags = Vec::new();
     for (i, t) in meta.repo_tags.iter().flatten().enumerate() {
-        let r = ImageRef::parse(t)
-            .map_err(|e| IngestError::Invalid(format!("Trivy report: Metadata.RepoTags[{i}]: {e}")))?;
+        let r = ImageRef::parse(t).map_err(|e| IngestError::Invalid(format!("Trivy report: Metadata.RepoTags[{i}]: {e}")))?;
         tags.push(r);
     }
     let os = meta.os.as_ref().map(|o| match &o.name {

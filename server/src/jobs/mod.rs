@@ -84,7 +84,8 @@ impl Jobs {
     /// Collects `registry` as soon as a worker is free (a new registry, or an admin's request).
     pub async fn collect_registry_soon(&self, registry: &str) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let job = PeriodicJob { kind: REGISTRY_COLLECT.into(), key: registry.into(), period_seconds: self.settings.collect_every.num_seconds() };
+        let job =
+            PeriodicJob { kind: REGISTRY_COLLECT.into(), key: registry.into(), period_seconds: self.settings.collect_every.num_seconds() };
         self.store.ensure_periodic_jobs(&[job], now).await?;
         self.store.enqueue_job(REGISTRY_COLLECT, registry, now, 0).await?;
         self.wake.notify_one();
@@ -101,7 +102,8 @@ impl Jobs {
     /// Collects `cluster` (one with an API server) as soon as a worker is free.
     pub async fn collect_cluster_soon(&self, cluster: &str) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let job = PeriodicJob { kind: CLUSTER_COLLECT.into(), key: cluster.into(), period_seconds: self.settings.collect_every.num_seconds() };
+        let job =
+            PeriodicJob { kind: CLUSTER_COLLECT.into(), key: cluster.into(), period_seconds: self.settings.collect_every.num_seconds() };
         self.store.ensure_periodic_jobs(&[job], now).await?;
         self.store.enqueue_job(CLUSTER_COLLECT, cluster, now, 0).await?;
         self.wake.notify_one();
@@ -117,9 +119,19 @@ impl Jobs {
         let clusters: Vec<String> = self.store.collectable_clusters().await?.into_iter().map(|c| c.name).collect();
         let mut wanted = Vec::with_capacity(registries.len() + clusters.len() + 3);
         let every = |d: Duration| d.num_seconds().max(1);
-        wanted.extend(registries.iter().map(|r| PeriodicJob { kind: REGISTRY_COLLECT.into(), key: r.clone(), period_seconds: every(s.collect_every) }));
-        wanted.extend(clusters.iter().map(|c| PeriodicJob { kind: CLUSTER_COLLECT.into(), key: c.clone(), period_seconds: every(s.collect_every) }));
-        for (kind, period) in [(LEDGER_VERIFY, s.ledger_verify_every), (LEDGER_CHECKPOINT, s.checkpoint_every), (SESSION_PURGE, s.purge_every)] {
+        wanted.extend(registries.iter().map(|r| PeriodicJob {
+            kind: REGISTRY_COLLECT.into(),
+            key: r.clone(),
+            period_seconds: every(s.collect_every),
+        }));
+        wanted.extend(clusters.iter().map(|c| PeriodicJob {
+            kind: CLUSTER_COLLECT.into(),
+            key: c.clone(),
+            period_seconds: every(s.collect_every),
+        }));
+        for (kind, period) in
+            [(LEDGER_VERIFY, s.ledger_verify_every), (LEDGER_CHECKPOINT, s.checkpoint_every), (SESSION_PURGE, s.purge_every)]
+        {
             wanted.push(PeriodicJob { kind: kind.into(), key: String::new(), period_seconds: every(period) });
         }
         self.store.ensure_periodic_jobs(&wanted, now).await?;
@@ -149,7 +161,8 @@ impl Jobs {
         let outcome = self.execute_with_lease(&job, now).await;
         // A job's own time: its start for the next due time, the clock for when it ended.
         let next = next_due(&job, &outcome, now);
-        let held = self.store.finish_job(&job, outcome.as_ref().map(|_| ()).map_err(String::as_str), next, self.clock.now().max(now)).await?;
+        let held =
+            self.store.finish_job(&job, outcome.as_ref().map(|_| ()).map_err(String::as_str), next, self.clock.now().max(now)).await?;
         match (&outcome, held) {
             (_, false) => tracing::warn!("the job's lease ran out while it ran: another worker took it over"),
             (Ok(what), _) => tracing::info!(result = %what, "job done"),
@@ -183,13 +196,17 @@ impl Jobs {
         match kind {
             REGISTRY_COLLECT | REGISTRY_REFRESH => {
                 let (name, repository) = match kind {
-                    REGISTRY_REFRESH => key.split_once('/').map(|(n, r)| (n, Some(r))).ok_or_else(|| format!("{key:?} names no repository"))?,
+                    REGISTRY_REFRESH => {
+                        key.split_once('/').map(|(n, r)| (n, Some(r))).ok_or_else(|| format!("{key:?} names no repository"))?
+                    }
                     _ => (key, None),
                 };
                 let Some(reg) = self.store.registry_by_name(name).await.map_err(db)? else {
                     return Ok(format!("the registry {name} is no longer configured"));
                 };
-                let s = crate::registry::collect_registry(&self.store, &reg, &self.collect, repository, now).await.map_err(|e| e.to_string())?;
+                let s = crate::registry::collect_registry(&self.store, &reg, &self.collect, repository, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if !s.errors.is_empty() {
                     return Err(s.errors.join("; "));
                 }
@@ -303,7 +320,10 @@ mod tests {
         // On time: the next due time is on the schedule, whatever the run took.
         assert_eq!(next_due(&claimed(Some(900), 0, 0, t), &ok, t + Duration::seconds(40)), Some((t + Duration::seconds(900), 0)));
         // Late by more than a period (the estate was down): from now.
-        assert_eq!(next_due(&claimed(Some(900), 0, 0, t), &ok, t + Duration::hours(2)), Some((t + Duration::hours(2) + Duration::seconds(900), 0)));
+        assert_eq!(
+            next_due(&claimed(Some(900), 0, 0, t), &ok, t + Duration::hours(2)),
+            Some((t + Duration::hours(2) + Duration::seconds(900), 0))
+        );
         // Failures: 5, 10, 20 minutes... at most six hours.
         assert_eq!(next_due(&claimed(Some(900), 0, 0, t), &failed, t), Some((t + Duration::minutes(5), 0)));
         assert_eq!(next_due(&claimed(Some(900), 0, 2, t), &failed, t), Some((t + Duration::minutes(20), 0)));

@@ -79,7 +79,10 @@ fn parse_facts(body: &[u8]) -> Result<Vec<AuditFact>, String> {
         let bad = |v: &Value| crate::domain::find_nul(v);
         let found = match serde_json::from_str::<Value>(text) {
             Ok(v) => bad(&v),
-            Err(_) => text.lines().enumerate().find_map(|(i, l)| serde_json::from_str::<Value>(l).ok().and_then(|v| bad(&v)).map(|p| format!("line {}: {p}", i + 1))),
+            Err(_) => text
+                .lines()
+                .enumerate()
+                .find_map(|(i, l)| serde_json::from_str::<Value>(l).ok().and_then(|v| bad(&v)).map(|p| format!("line {}: {p}", i + 1))),
         };
         if let Some(at) = found {
             return Err(format!("{at}: contains a NUL character"));

@@ -9,7 +9,7 @@ use kube::api::{Api, ListParams};
 use serde::Deserialize;
 
 /// A configured cluster, as stored (the token is named by its environment variable).
-#[derive(Debug, Clone, serde::Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, Deserialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClusterRow {
     pub id: i64,
     pub name: String,
@@ -82,7 +82,13 @@ pub type Collected = (usize, usize, u64, usize);
 
 /// Lists pods (all namespaces, `page` per request) and nodes from the cluster's API server and
 /// stores them as its complete state. An error names what failed (401, 500, unreachable...).
-pub async fn collect_cluster(store: &Store, c: &ClusterRow, ca_pem: Option<&str>, page: u32, now: DateTime<Utc>) -> Result<Collected, String> {
+pub async fn collect_cluster(
+    store: &Store,
+    c: &ClusterRow,
+    ca_pem: Option<&str>,
+    page: u32,
+    now: DateTime<Utc>,
+) -> Result<Collected, String> {
     let server = c.server.as_deref().ok_or("the cluster has no API server configured (upload-only)")?;
     let var = c.token_env.as_deref().ok_or("the cluster has no token_env configured")?;
     let token = std::env::var(var).map_err(|_| format!("the environment variable {var} (the token) is not set"))?;
@@ -146,7 +152,13 @@ mod tests {
 
     #[test]
     fn cluster_validation_names_the_field() {
-        let mut ok = NewCluster { name: "prod".into(), server: "https://10.0.0.1:6443/".into(), token_env: "PROD_TOKEN".into(), ca_pem: None, insecure: false };
+        let mut ok = NewCluster {
+            name: "prod".into(),
+            server: "https://10.0.0.1:6443/".into(),
+            token_env: "PROD_TOKEN".into(),
+            ca_pem: None,
+            insecure: false,
+        };
         ok.validate().unwrap();
         assert_eq!(ok.server, "https://10.0.0.1:6443");
         let mut bad = NewCluster { token_env: "a b".into(), ..ok.clone() };

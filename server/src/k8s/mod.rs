@@ -147,7 +147,10 @@ impl PodsUpload {
             let mut names = std::collections::HashSet::new();
             for c in &p.containers {
                 if !names.insert((c.kind, c.name.as_str())) {
-                    return Err(format!("items[{i}]: {} container {:?} appears more than once in pod {}/{}", c.kind, c.name, p.namespace, p.name));
+                    return Err(format!(
+                        "items[{i}]: {} container {:?} appears more than once in pod {}/{}",
+                        c.kind, c.name, p.namespace, p.name
+                    ));
                 }
                 check_len(&format!("items[{i}] container {:?} name", c.name), &c.name, MAX_FIELD)?;
                 check_len(&format!("items[{i}] container {:?} image", c.name), &c.image, MAX_FIELD)?;
@@ -348,7 +351,8 @@ mod tests {
     #[test]
     fn workloads_from_owner_references() {
         let labels: BTreeMap<String, String> = [("pod-template-hash".to_string(), "6cd8d99884".to_string())].into();
-        let meta = serde_json::json!({"name": "p", "ownerReferences": [{"kind": "ReplicaSet", "name": "e2e-hpa-6cd8d99884", "controller": true}]});
+        let meta =
+            serde_json::json!({"name": "p", "ownerReferences": [{"kind": "ReplicaSet", "name": "e2e-hpa-6cd8d99884", "controller": true}]});
         assert_eq!(workload(&meta, &labels), Some(("Deployment".into(), "e2e-hpa".into())));
         let meta = serde_json::json!({"name": "p", "ownerReferences": [{"kind": "Job", "name": "backup-29012345", "controller": true}]});
         assert_eq!(workload(&meta, &BTreeMap::new()), Some(("CronJob".into(), "backup".into())));

@@ -130,7 +130,7 @@ impl NodeSource for NodeMap {
 pub fn subtree_root<S: NodeSource>(s: &mut S, start: u64, size: u64) -> Hash {
     match size {
         0 => Sha256::digest([]).into(),
-        n if n.is_power_of_two() && start % n == 0 => s.node(n.trailing_zeros(), start / n),
+        n if n.is_power_of_two() && start.is_multiple_of(n) => s.node(n.trailing_zeros(), start / n),
         n => {
             let k = split(n as usize) as u64;
             let left = subtree_root(s, start, k);
@@ -186,7 +186,7 @@ fn subproof_from<S: NodeSource>(s: &mut S, start: u64, m: u64, n: u64, b: bool) 
 pub fn completed_by(index: u64) -> Vec<(u32, u64)> {
     let mut out = Vec::new();
     let mut level = 1;
-    while (index + 1) % (1u64 << level) == 0 {
+    while (index + 1).is_multiple_of(1u64 << level) {
         out.push((level, (index + 1) / (1u64 << level) - 1));
         level += 1;
     }

@@ -128,7 +128,8 @@ impl LedgerKey {
     /// Reads a PKCS#8 PEM Ed25519 private key (what `openssl genpkey -algorithm ed25519` writes).
     pub fn load(path: &Path) -> anyhow::Result<LedgerKey> {
         let pem = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("ledger key {}: {e}", path.display()))?;
-        let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| anyhow::anyhow!("ledger key {}: not a PKCS#8 Ed25519 key: {e}", path.display()))?;
+        let key = SigningKey::from_pkcs8_pem(&pem)
+            .map_err(|e| anyhow::anyhow!("ledger key {}: not a PKCS#8 Ed25519 key: {e}", path.display()))?;
         Ok(LedgerKey { key })
     }
 
@@ -236,7 +237,10 @@ pub fn verify_checkpoint(note: &str, key: &VerifyingKey) -> Result<(u64, merkle:
             continue;
         }
         let sig = ed25519_dalek::Signature::from_slice(&blob[4..]).map_err(|_| "checkpoint: malformed signature")?;
-        return key.verify(body.as_bytes(), &sig).map(|_| (size, root)).map_err(|_| "checkpoint: the signature does not verify".to_string());
+        return key
+            .verify(body.as_bytes(), &sig)
+            .map(|_| (size, root))
+            .map_err(|_| "checkpoint: the signature does not verify".to_string());
     }
     Err("checkpoint: no signature by the ledger key".into())
 }
@@ -307,7 +311,11 @@ pub fn verify_export(e: &Export, key: &VerifyingKey) -> Result<(usize, String), 
 
 /// The scheduled verification: verifies the whole ledger and keeps the result for the ledger page
 /// (readers never trigger a verification).
-pub async fn verify_and_record(store: &crate::store::Store, key: Option<&VerifyingKey>, now: chrono::DateTime<chrono::Utc>) -> Result<VerifyReport, crate::store::StoreError> {
+pub async fn verify_and_record(
+    store: &crate::store::Store,
+    key: Option<&VerifyingKey>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<VerifyReport, crate::store::StoreError> {
     let report = verify_store(store, key).await?;
     store.record_verification(report.size, &report.root, report.checkpoints_checked as i64, report.error.as_deref(), now).await?;
     if let Some(e) = &report.error {
@@ -367,25 +375,39 @@ pub fn verify_entries(rows: &[StoredEntry], head: i64, checkpoints: &[(i64, Stri
         leaves.push(leaf);
     }
     if leaves.len() as i64 != head {
-        return fail(&leaves, 0, format!("entry {}: the log's size is {head} but {} entries are stored", leaves.len().min(head as usize), leaves.len()));
+        return fail(
+            &leaves,
+            0,
+            format!("entry {}: the log's size is {head} but {} entries are stored", leaves.len().min(head as usize), leaves.len()),
+        );
     }
     let mut checked = 0;
     for (size, note) in checkpoints {
         if let Some(k) = key {
             match verify_checkpoint(note, k) {
-                Ok((s, _)) if s as i64 != *size => return fail(&leaves, checked, format!("checkpoint of size {size}: its note says size {s}")),
+                Ok((s, _)) if s as i64 != *size => {
+                    return fail(&leaves, checked, format!("checkpoint of size {size}: its note says size {s}"))
+                }
                 Ok(_) => {}
                 Err(e) => return fail(&leaves, checked, format!("checkpoint of size {size}: {e}")),
             }
         }
         let body_root = note.lines().nth(2).and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok());
         if *size as usize > leaves.len() {
-            return fail(&leaves, checked, format!("entry {}: a checkpoint covers {size} entries, only {} remain", leaves.len(), leaves.len()));
+            return fail(
+                &leaves,
+                checked,
+                format!("entry {}: a checkpoint covers {size} entries, only {} remain", leaves.len(), leaves.len()),
+            );
         }
         if body_root.as_deref() != Some(&merkle::root(&leaves[..*size as usize])[..]) {
             // The first entry that changed lies after the largest checkpoint that still matches.
             let good = checkpoints.iter().take_while(|(s, _)| s < size).map(|(s, _)| *s).max().unwrap_or(0);
-            return fail(&leaves, checked, format!("entry {good}..{size}: the tree no longer matches the signed checkpoint of size {size}"));
+            return fail(
+                &leaves,
+                checked,
+                format!("entry {good}..{size}: the tree no longer matches the signed checkpoint of size {size}"),
+            );
         }
         checked += 1;
     }

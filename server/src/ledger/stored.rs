@@ -60,7 +60,11 @@ pub async fn consistency_proof(store: &crate::store::Store, from: i64, to: i64) 
 /// The signed checkpoint covering every entry committed before the call: the kept one of the
 /// current size, else a new one signed over the root from O(log n) stored nodes and kept.
 /// Answers (size, note, whether it is new: a new one is for the witness).
-pub async fn current_checkpoint(store: &crate::store::Store, key: &LedgerKey, now: chrono::DateTime<chrono::Utc>) -> Result<(i64, String, bool), crate::store::StoreError> {
+pub async fn current_checkpoint(
+    store: &crate::store::Store,
+    key: &LedgerKey,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(i64, String, bool), crate::store::StoreError> {
     let size = store.ledger_size().await?;
     if let Some(note) = store.ledger_checkpoint_at(size).await? {
         return Ok((size, note, false));

@@ -10,9 +10,9 @@
 //! within the origin with credentials, elsewhere only for blobs (storage back ends) and without
 //! any. Every body is read against a cap, so a hostile registry cannot exhaust memory.
 
-use super::RegistryError;
 use super::wire::{error_chain, error_code, next_link, param, read_capped, realm_allowed};
 pub use super::wire::{MAX_CONFIG_BYTES, MAX_LIST_BYTES, MAX_MANIFEST_BYTES};
+use super::RegistryError;
 use reqwest::header::{HeaderMap, ACCEPT, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
 use std::collections::HashMap;
@@ -105,7 +105,14 @@ impl RegistryClient {
     /// GETs (or HEADs) `path` (or an absolute URL of the registry's origin, from a `Link`),
     /// answering auth challenges and following redirects within the origin. `scope` is the token
     /// scope the call needs (`repository:NAME:pull`, `registry:catalog:*`); `limit` caps the body.
-    pub async fn fetch(&self, method: Method, path_or_url: &str, accept: Option<&str>, scope: &str, limit: usize) -> Result<Fetched, RegistryError> {
+    pub async fn fetch(
+        &self,
+        method: Method,
+        path_or_url: &str,
+        accept: Option<&str>,
+        scope: &str,
+        limit: usize,
+    ) -> Result<Fetched, RegistryError> {
         self.fetch_inner(method, path_or_url, accept, scope, limit, false).await
     }
 
@@ -125,7 +132,10 @@ impl RegistryClient {
         };
         let parsed = url::Url::parse(&url).map_err(|e| RegistryError::Garbage(format!("{url}: {e}")))?;
         if !self.same_origin(&parsed) {
-            return Err(RegistryError::Garbage(format!("{url} is not on the registry's origin {}: not requested", self.base.origin().ascii_serialization())));
+            return Err(RegistryError::Garbage(format!(
+                "{url} is not on the registry's origin {}: not requested",
+                self.base.origin().ascii_serialization()
+            )));
         }
         let mut challenged = false;
         let mut redirects = 0;
@@ -211,7 +221,8 @@ impl RegistryClient {
         if !lower.starts_with("bearer") {
             return Err(RegistryError::Denied(format!("the registry answered 401 with an unsupported challenge {challenge:?}")));
         }
-        let realm = param(challenge, "realm").ok_or_else(|| RegistryError::Garbage(format!("Bearer challenge without realm: {challenge:?}")))?;
+        let realm =
+            param(challenge, "realm").ok_or_else(|| RegistryError::Garbage(format!("Bearer challenge without realm: {challenge:?}")))?;
         let mut url = url::Url::parse(&realm).map_err(|e| RegistryError::Garbage(format!("token realm {realm:?}: {e}")))?;
         realm_allowed(&self.base, &url, &self.creds.auth_hosts).map_err(RegistryError::Config)?;
         {
@@ -231,8 +242,8 @@ impl RegistryClient {
             return Err(RegistryError::Denied(format!("the token endpoint {realm} refused: {}", resp.status())));
         }
         let body = read_capped(resp, MAX_LIST_BYTES, &realm).await?;
-        let body: serde_json::Value =
-            serde_json::from_slice(&body).map_err(|e| RegistryError::Garbage(format!("the token endpoint {realm} answered no JSON: {e}")))?;
+        let body: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| RegistryError::Garbage(format!("the token endpoint {realm} answered no JSON: {e}")))?;
         let token = body["token"]
             .as_str()
             .or(body["access_token"].as_str())
@@ -380,7 +391,6 @@ impl RegistryClient {
         Ok(u.to_string())
     }
 }
-
 
 pub fn pull_scope(repo: &str) -> String {
     format!("repository:{repo}:pull")

@@ -21,8 +21,8 @@ pub struct TrustedKey {
 impl TrustedKey {
     /// A `-----BEGIN PUBLIC KEY-----` ECDSA P-256 key, as `cosign generate-key-pair` writes.
     pub fn from_pem(name: &str, pem: &str) -> Result<TrustedKey, String> {
-        let key = VerifyingKey::from_public_key_pem(pem.trim())
-            .map_err(|e| format!("{name}: not an ECDSA P-256 public key in PEM: {e}"))?;
+        let key =
+            VerifyingKey::from_public_key_pem(pem.trim()).map_err(|e| format!("{name}: not an ECDSA P-256 public key in PEM: {e}"))?;
         Ok(TrustedKey { name: name.to_string(), key })
     }
 
@@ -109,14 +109,13 @@ mod tests {
         let d = "sha256:aaaa";
         let p = payload(d);
         let sig: Signature = sk.sign(&p);
-        let layer = SignedPayload {
-            signature_b64: base64::engine::general_purpose::STANDARD.encode(sig.to_der().as_bytes()),
-            payload: p,
-        };
+        let layer = SignedPayload { signature_b64: base64::engine::general_purpose::STANDARD.encode(sig.to_der().as_bytes()), payload: p };
         let layers = [layer];
         assert_eq!(verify(d, &layers, std::slice::from_ref(&trusted)), Verdict::Verified("team.pub".into()));
         assert!(matches!(verify(d, &layers, &[stranger]), Verdict::Present(w) if w.contains("no trusted key")));
-        assert!(matches!(verify("sha256:bbbb", &layers, &[trusted.clone()]), Verdict::Present(w) if w.contains("another image")));
+        assert!(
+            matches!(verify("sha256:bbbb", &layers, std::slice::from_ref(&trusted)), Verdict::Present(w) if w.contains("another image"))
+        );
         assert!(matches!(verify(d, &layers, &[]), Verdict::Present(_)));
         assert!(TrustedKey::from_pem("x", "not a key").is_err());
     }

@@ -123,8 +123,9 @@ impl ImageConfig {
     }
 }
 
-/// A manifest the collector read.
+/// A manifest the collector read (a handful per run: the image variant's size does not matter).
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Manifest {
     Image { digest: String, media_type: String, config: ImageConfig },
     Index { digest: String, media_type: String, platforms: Vec<(String, String)> },
@@ -176,7 +177,9 @@ fn is_signature_tag(tag: &str) -> bool {
 /// A client for `reg`; the password comes from the environment variable it names.
 pub fn client_for(reg: &RegistryRow, ca_pem: Option<&str>) -> Result<RegistryClient, RegistryError> {
     let password = match &reg.password_env {
-        Some(var) => Some(std::env::var(var).map_err(|_| RegistryError::Config(format!("the environment variable {var} (the password) is not set")))?),
+        Some(var) => Some(
+            std::env::var(var).map_err(|_| RegistryError::Config(format!("the environment variable {var} (the password) is not set")))?,
+        ),
         None => None,
     };
     RegistryClient::new(&reg.url, Credentials { username: reg.username.clone(), password, auth_hosts: reg.auth_hosts.clone() }, ca_pem)
@@ -242,8 +245,7 @@ async fn collect_inner(
                 summary.repositories += 1;
                 summary.tags += inv.tags.len();
                 summary.new_manifests += inv.manifests.len();
-                summary.signatures_verified +=
-                    inv.signatures.iter().filter(|s| matches!(s.verdict, cosign::Verdict::Verified(_))).count();
+                summary.signatures_verified += inv.signatures.iter().filter(|s| matches!(s.verdict, cosign::Verdict::Verified(_))).count();
                 store
                     .store_repository_inventory(reg.id, &host, &inv, actor, now)
                     .await
@@ -316,7 +318,9 @@ async fn collect_repository(
                 Some(index) => {
                     sig_manifest = index["manifests"].as_array().into_iter().flatten().find_map(|m| {
                         let t = m["artifactType"].as_str().unwrap_or_default();
-                        (t.contains("cosign") || t == cosign::SIMPLE_SIGNING_MEDIA_TYPE).then(|| m["digest"].as_str().map(str::to_string)).flatten()
+                        (t.contains("cosign") || t == cosign::SIMPLE_SIGNING_MEDIA_TYPE)
+                            .then(|| m["digest"].as_str().map(str::to_string))
+                            .flatten()
                     });
                 }
             }
@@ -383,7 +387,9 @@ async fn read_manifest(client: &RegistryClient, repo: &str, digest: &str) -> Res
     }
     let config_digest = v["config"]["digest"]
         .as_str()
-        .ok_or_else(|| RegistryError::Garbage(format!("{repo}@{digest}: {media_type} manifest without config.digest (schema 1 is not supported)")))?
+        .ok_or_else(|| {
+            RegistryError::Garbage(format!("{repo}@{digest}: {media_type} manifest without config.digest (schema 1 is not supported)"))
+        })?
         .to_string();
     crate::domain::Digest::parse(&config_digest).map_err(|e| RegistryError::Garbage(format!("{repo}@{digest}: config {e}")))?;
     let blob = client.blob(repo, &config_digest, client::MAX_CONFIG_BYTES).await?;

@@ -96,8 +96,8 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Parsed, String> {
                 }
             }
         }
-        let is_manifest = e.target.tag.is_some()
-            || e.target.media_type.as_deref().is_some_and(|m| m.contains("manifest") || m.contains("index"));
+        let is_manifest =
+            e.target.tag.is_some() || e.target.media_type.as_deref().is_some_and(|m| m.contains("manifest") || m.contains("index"));
         if !matches!(e.action.as_str(), "push" | "delete") || (e.action == "push" && !is_manifest) {
             ignored += 1;
             continue;

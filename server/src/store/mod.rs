@@ -14,7 +14,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use std::str::FromStr;
 use std::time::Duration;
 
-
 /// Store failures: `NotFound` and `Invalid` carry a message for the user; `Db` is logged.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -126,9 +125,21 @@ pub struct NewRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableCounts(pub Vec<(String, i64)>);
 
+/// The last scheduled verification of the ledger.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LastVerification {
+    pub ran_at: DateTime<Utc>,
+    pub size: i64,
+    pub root: String,
+    pub checkpoints_checked: i64,
+    /// The first problem found; None when the ledger verified.
+    pub problem: Option<String>,
+}
+
 /// One stored audit event as the ledger's verification reads it (a row of the store).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredEntry {
+    #[sqlx(rename = "ledger_index")]
     pub index: Option<i64>,
     pub entry: Option<String>,
     pub leaf_hash: Option<String>,
@@ -162,11 +173,7 @@ impl Store {
     /// Opens the database named by `url` (creating a missing SQLite file) and migrates it.
     pub async fn connect(url: &str) -> Result<Store> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
-                .await?;
+            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
             Store::Postgres(pool)
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
@@ -175,11 +182,7 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(15));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(20))
-                .connect_with(opts)
-                .await?;
+            let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(20)).connect_with(opts).await?;
             Store::Sqlite(pool)
         } else {
             return Err(StoreError::Invalid(format!(
@@ -224,13 +227,7 @@ impl Store {
     }
 
     /// Stores a parsed report in one transaction (see `backend/ingest.rs`).
-    pub async fn ingest_report(
-        &self,
-        report: &Report,
-        report_sha256: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<IngestOutcome> {
+    pub async fn ingest_report(&self, report: &Report, report_sha256: &str, actor: &Actor, now: DateTime<Utc>) -> Result<IngestOutcome> {
         dispatch!(self, ingest_report(report, report_sha256, actor, now))
     }
 
@@ -258,13 +255,7 @@ impl Store {
     }
 
     /// Points `repository:tag` at the image with `digest` (any alias), as a registry would report.
-    pub async fn place_tag(
-        &self,
-        reference: &crate::domain::ImageRef,
-        digest: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
+    pub async fn place_tag(&self, reference: &crate::domain::ImageRef, digest: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, place_tag(reference, digest, actor, now))
     }
 
@@ -274,7 +265,13 @@ impl Store {
     }
 
     /// Revokes a token whose role `may_revoke` allows (else `Forbidden`, nothing changed).
-    pub async fn revoke_token(&self, id: i64, may_revoke: &(dyn Fn(crate::domain::Role) -> bool + Sync), actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    pub async fn revoke_token(
+        &self,
+        id: i64,
+        may_revoke: &(dyn Fn(crate::domain::Role) -> bool + Sync),
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         dispatch!(self, revoke_token(id, may_revoke, actor, now))
     }
 
@@ -429,17 +426,27 @@ pub use crate::domain::sha256_hex;
 impl Store {
     /// Entries in the log.
     /// Stored ledger nodes (level 0: leaf hashes) by (level, index).
-    pub async fn ledger_nodes(&self, keys: &std::collections::BTreeSet<(u32, u64)>) -> Result<std::collections::HashMap<(u32, u64), [u8; 32]>> {
+    pub async fn ledger_nodes(
+        &self,
+        keys: &std::collections::BTreeSet<(u32, u64)>,
+    ) -> Result<std::collections::HashMap<(u32, u64), [u8; 32]>> {
         dispatch!(self, ledger_nodes(keys))
     }
 
     /// Keeps the scheduled verification's result.
-    pub async fn record_verification(&self, size: i64, root: &str, checkpoints_checked: i64, problem: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    pub async fn record_verification(
+        &self,
+        size: i64,
+        root: &str,
+        checkpoints_checked: i64,
+        problem: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         dispatch!(self, record_verification(size, root, checkpoints_checked, problem, now))
     }
 
     /// The last scheduled verification: (ran at, size, root hex, checkpoints checked, problem).
-    pub async fn last_verification(&self) -> Result<Option<(DateTime<Utc>, i64, String, i64, Option<String>)>> {
+    pub async fn last_verification(&self) -> Result<Option<LastVerification>> {
         dispatch!(self, last_verification())
     }
 
@@ -470,7 +477,12 @@ impl Store {
     }
 
     /// A workload's images over time and the people who touched it.
-    pub async fn workload_forensics(&self, cluster: &str, namespace: &str, workload: &str) -> Result<Option<app::types::WorkloadForensics>> {
+    pub async fn workload_forensics(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        workload: &str,
+    ) -> Result<Option<app::types::WorkloadForensics>> {
         dispatch!(self, workload_forensics(cluster, namespace, workload))
     }
 
@@ -512,7 +524,13 @@ impl Store {
         dispatch!(self, cluster_server(name))
     }
 
-    pub async fn store_pods(&self, cluster: &str, upload: &crate::k8s::PodsUpload, actor: &Actor, now: DateTime<Utc>) -> Result<(usize, usize, u64)> {
+    pub async fn store_pods(
+        &self,
+        cluster: &str,
+        upload: &crate::k8s::PodsUpload,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize, u64)> {
         dispatch!(self, store_pods(cluster, upload, actor, now))
     }
 
@@ -537,7 +555,13 @@ impl Store {
     }
 
     /// Records Kubernetes audit events (facts only), each once; returns how many were new.
-    pub async fn record_k8s_audit(&self, cluster: &str, facts: &[crate::k8s::audit::AuditFact], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
+    pub async fn record_k8s_audit(
+        &self,
+        cluster: &str,
+        facts: &[crate::k8s::audit::AuditFact],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
         dispatch!(self, record_k8s_audit(cluster, facts, actor, now))
     }
 
@@ -593,7 +617,12 @@ impl Store {
     }
 
     /// Adds a registry (already validated), audited.
-    pub async fn add_registry(&self, new: &crate::registry::NewRegistry, actor: &Actor, now: DateTime<Utc>) -> Result<crate::registry::RegistryRow> {
+    pub async fn add_registry(
+        &self,
+        new: &crate::registry::NewRegistry,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<crate::registry::RegistryRow> {
         dispatch!(self, add_registry(new, actor, now))
     }
 

@@ -55,12 +55,7 @@ fn ingest_into_an_absolute_sqlite_path_summarises_each_file() {
     // A broken file fails the command, names the file, and the good one is still reported.
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, b"{\"SchemaVersion\": 2,").unwrap();
-    let out = drydock()
-        .args(["ingest", "--database-url", &url])
-        .arg(&broken)
-        .arg(fixture_path("trivy/alpine-310.json"))
-        .output()
-        .unwrap();
+    let out = drydock().args(["ingest", "--database-url", &url]).arg(&broken).arg(fixture_path("trivy/alpine-310.json")).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.json"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("already stored"));
@@ -94,17 +89,10 @@ fn a_second_process_writes_while_serve_runs() {
     let token = drydock().args(["token", "create", "--name", "ci", "--role", "ingest", "--database-url", &url]).output().unwrap();
     assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
     let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
-    let direct = drydock()
-        .args(["ingest", "--database-url", &url])
-        .arg(fixture_path("trivy/centos-7.json"))
-        .output()
-        .unwrap();
+    let direct = drydock().args(["ingest", "--database-url", &url]).arg(fixture_path("trivy/centos-7.json")).output().unwrap();
     // …and through the running server, with the token the other process created.
-    let remote = drydock()
-        .args(["ingest", "--server", &base, "--token", &token])
-        .arg(fixture_path("trivy/debian-buster.json"))
-        .output()
-        .unwrap();
+    let remote =
+        drydock().args(["ingest", "--server", &base, "--token", &token]).arg(fixture_path("trivy/debian-buster.json")).output().unwrap();
     let _ = serve.kill();
     let _ = serve.wait();
     assert!(direct.status.success(), "{}", String::from_utf8_lossy(&direct.stderr));

@@ -31,9 +31,8 @@ impl TestDb {
         use sqlx::Connection as _;
         let admin = postgres_admin_url();
         let name = format!("drydock_t_{}", hex_id());
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .expect("PostgreSQL must run on 127.0.0.1:5432 (the README's test command starts it)");
+        let mut conn =
+            sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL must run on 127.0.0.1:5432 (the README's test command starts it)");
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
         let mut url = url::Url::parse(&admin).unwrap();
         url.set_path(&name);

@@ -63,7 +63,8 @@ async fn rejected_requests_name_the_problem_and_write_nothing() {
     let small_token = small.token("ingest").await;
 
     let before = app.db.store.table_counts().await.unwrap();
-    let cases: Vec<(Option<&str>, &str, Vec<u8>, StatusCode, &str)> = vec![
+    type Case<'a> = (Option<&'a str>, &'a str, Vec<u8>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
         (None, "", good.clone(), StatusCode::UNAUTHORIZED, "Authorization"),
         (Some("ddk_not-a-token"), "", good.clone(), StatusCode::UNAUTHORIZED, "unknown or revoked"),
         (Some(&viewer), "", good.clone(), StatusCode::FORBIDDEN, "may not send reports"),
@@ -203,13 +204,7 @@ async fn health_and_pages_without_sign_in_configured() {
 
 /// Signs in through the demo role picker, as a browser form post from our own origin would.
 pub async fn demo_sign_in(app: &TestApp, role: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/auth/demo"))
-        .header("Origin", &app.base)
-        .form(&[("role", role), ("return_to", "/")])
-        .send()
-        .await
-        .unwrap()
+    app.client.post(app.url("/auth/demo")).header("Origin", &app.base).form(&[("role", role), ("return_to", "/")]).send().await.unwrap()
 }
 
 pub async fn demo_app() -> TestApp {
@@ -226,14 +221,7 @@ async fn demo_sign_in_pages_cookies_and_headers() {
     let r = app.client.get(app.url("/auth/login?return_to=%2Fteams%2Fpayments")).send().await.unwrap();
     assert!(r.headers()["location"].to_str().unwrap().starts_with("/auth/demo"));
     // A form post from another site is refused (CSRF), and signs nobody in.
-    let r = app
-        .client
-        .post(app.url("/auth/demo"))
-        .header("Origin", "http://evil.example")
-        .form(&[("role", "admin")])
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.post(app.url("/auth/demo")).header("Origin", "http://evil.example").form(&[("role", "admin")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = demo_sign_in(&app, "developer").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -255,12 +243,8 @@ async fn demo_sign_in_pages_cookies_and_headers() {
     let r = app.client.get(app.url("/teams/storefront")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("You may not see this page"));
-    let r = app
-        .client
-        .get(app.url("/images/sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065"))
-        .send()
-        .await
-        .unwrap();
+    let r =
+        app.client.get(app.url("/images/sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Sign out ends the session.
     let r = app.client.post(app.url("/auth/logout")).header("Origin", &app.base).send().await.unwrap();
@@ -293,7 +277,14 @@ async fn developers_see_their_teams_details_only() {
     let dev_b = app
         .db
         .store
-        .create_token("dev-b", "developer".parse().unwrap(), Some("team-b"), &Default::default(), &drydock::store::Actor::cli(), chrono::Utc::now())
+        .create_token(
+            "dev-b",
+            "developer".parse().unwrap(),
+            Some("team-b"),
+            &Default::default(),
+            &drydock::store::Actor::cli(),
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     for name in ["juice-shop-v10.2.0.json", "alpine-310.json"] {

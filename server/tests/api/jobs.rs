@@ -113,7 +113,8 @@ async fn two_replicas_on_one_postgres_run_each_due_job_once() {
     assert!(by_worker.keys().all(|p| pids.contains(p)), "every run was made by one of the two replicas");
     assert_eq!(by_worker.len(), 2, "both replicas took jobs: {by_worker:?}");
 
-    let checks: [(&str, &str, Box<dyn Fn() -> usize>); 3] = [
+    type Requests<'a> = Box<dyn Fn() -> usize + 'a>;
+    let checks: [(&str, &str, Requests); 3] = [
         ("registry.collect", "alpha", Box::new(|| reg_a.requests("GET /v2/_catalog"))),
         ("registry.collect", "beta", Box::new(|| reg_b.requests("GET /v2/_catalog"))),
         ("cluster.collect", "edge", Box::new(|| api.pod_requests.load(Ordering::SeqCst))),
@@ -125,7 +126,13 @@ async fn two_replicas_on_one_postgres_run_each_due_job_once() {
         let seen = requests();
         println!("{kind} {key}: {} runs ({ok} ok, {unfinished} cut short by the kill), {seen} collector requests received", mine.len());
         for r in &mine {
-            println!("    due {}  started {}  {}  by {}", r.due_at.format("%H:%M:%S%.3f"), r.started_at.format("%H:%M:%S%.3f"), r.outcome, r.worker);
+            println!(
+                "    due {}  started {}  {}  by {}",
+                r.due_at.format("%H:%M:%S%.3f"),
+                r.started_at.format("%H:%M:%S%.3f"),
+                r.outcome,
+                r.worker
+            );
         }
         assert!(ok >= 3, "{kind} {key} ran on its schedule: {ok} runs");
         assert!(mine.iter().all(|r| r.outcome == "ok" || r.outcome == "running"), "no run failed or was abandoned");
@@ -214,7 +221,11 @@ async fn a_worker_killed_mid_job_leaves_it_to_the_other_after_its_lease() {
     assert_ne!(pid_of(&retry.worker), killed_pid, "the other replica retried");
     assert_eq!(retry.outcome, "ok");
     assert_eq!(first.due_at, retry.due_at, "the same due time was retried, not skipped");
-    assert!(retry.started_at >= t_kill + Duration::milliseconds(1500), "the retry waited for the lease to run out: killed {t_kill}, retried {}", retry.started_at);
+    assert!(
+        retry.started_at >= t_kill + Duration::milliseconds(1500),
+        "the retry waited for the lease to run out: killed {t_kill}, retried {}",
+        retry.started_at
+    );
     let status = db.store.registries().await.unwrap().pop().unwrap().status;
     assert_eq!((status.repositories, status.last_error.as_deref()), (1, None));
     for r in &mut replicas {
@@ -245,7 +256,13 @@ async fn a_failing_registry_backs_off_five_ten_twenty_minutes_then_recovers() {
     let clock = drydock::clock::ManualClock::new(t0);
     db.store.add_registry(&registry("flaky", &format!("http://127.0.0.1:{port}")), &Actor::cli(), t0).await.unwrap();
     let config = drydock::config::Config { database_url: db.url.clone(), ..Default::default() };
-    let jobs = Jobs::new(db.store.clone(), JobSettings::from_config(&config), Default::default(), Err("no key in this test".into()), clock.clone());
+    let jobs = Jobs::new(
+        db.store.clone(),
+        JobSettings::from_config(&config),
+        Default::default(),
+        Err("no key in this test".into()),
+        clock.clone(),
+    );
 
     // Nothing listens: each run fails, and the next waits 5, then 10, then 20 minutes.
     let mut expected_next = t0;

@@ -91,9 +91,13 @@ async fn every_shared_pod_list_uploads_with_its_counts_per_namespace_and_state()
     let file0: Value = serde_json::from_slice(&fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).unwrap();
     let live: i64 = expected_states(&file0).iter().filter(|((_, st), _)| st != "terminated").map(|(_, n)| n).sum();
     let un: Value = app.get_json("/api/v1/unaccounted", &viewer).await;
-    let grouped: i64 = un["items"].as_array().unwrap().iter().filter(|e| e["cluster"] == "c0").map(|e| e["containers"].as_i64().unwrap()).sum();
+    let grouped: i64 =
+        un["items"].as_array().unwrap().iter().filter(|e| e["cluster"] == "c0").map(|e| e["containers"].as_i64().unwrap()).sum();
     assert_eq!(grouped, live);
-    assert!(un["items"].as_array().unwrap().iter().any(|e| e["cluster"] == "c0" && e["containers"].as_i64().unwrap() > 1), "replicas grouped");
+    assert!(
+        un["items"].as_array().unwrap().iter().any(|e| e["cluster"] == "c0" && e["containers"].as_i64().unwrap() > 1),
+        "replicas grouped"
+    );
     // Fields of one container, from the file: workload through the ReplicaSet to its Deployment,
     // the digest of a containerd imageID, runtime uid, the reason of a terminated container.
     let all = workloads(&app, &viewer, "cluster=c0&namespace=scraper").await;
@@ -315,8 +319,11 @@ pub mod replay {
     }
 
     fn status(code: StatusCode, reason: &str) -> (StatusCode, axum::Json<Value>) {
-        (code, axum::Json(serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": reason, "reason": reason, "code": code.as_u16()})))
+        (
+            code,
+            axum::Json(serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": reason, "reason": reason, "code": code.as_u16()})),
+        )
     }
 
     fn authorised(h: &HeaderMap) -> bool {
@@ -340,7 +347,10 @@ pub mod replay {
         if end < items.len() {
             meta["continue"] = end.to_string().into();
         }
-        (StatusCode::OK, axum::Json(serde_json::json!({"kind": "PodList", "apiVersion": "v1", "metadata": meta, "items": items[start..end]})))
+        (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"kind": "PodList", "apiVersion": "v1", "metadata": meta, "items": items[start..end]})),
+        )
     }
 
     async fn nodes(State(r): State<Replay>, h: HeaderMap) -> (StatusCode, axum::Json<Value>) {
@@ -348,17 +358,25 @@ pub mod replay {
             return status(StatusCode::UNAUTHORIZED, "Unauthorized");
         }
         let all = r.pods.lock().unwrap().clone();
-        let mut names: Vec<String> = all["items"].as_array().into_iter().flatten().filter_map(|p| p["spec"]["nodeName"].as_str().map(str::to_string)).collect();
+        let mut names: Vec<String> =
+            all["items"].as_array().into_iter().flatten().filter_map(|p| p["spec"]["nodeName"].as_str().map(str::to_string)).collect();
         names.sort();
         names.dedup();
         let items: Vec<Value> = names
             .into_iter()
-            .map(|n| serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": n},
+            .map(|n| {
+                serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": n},
                 "status": {"nodeInfo": {"kubeletVersion": "v1.35.0", "containerRuntimeVersion": "containerd://2.1.3",
                     "kernelVersion": "6.8.0-generic", "osImage": "Ubuntu 24.04 LTS", "architecture": "amd64", "operatingSystem": "linux",
-                    "machineID": "", "systemUUID": "", "bootID": "", "kubeProxyVersion": ""}}}))
+                    "machineID": "", "systemUUID": "", "bootID": "", "kubeProxyVersion": ""}}})
+            })
             .collect();
-        (StatusCode::OK, axum::Json(serde_json::json!({"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "4242"}, "items": items})))
+        (
+            StatusCode::OK,
+            axum::Json(
+                serde_json::json!({"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "4242"}, "items": items}),
+            ),
+        )
     }
 
     pub async fn start(pods_list: Value) -> Replay {
@@ -387,7 +405,13 @@ async fn the_kube_collector_pages_through_pods_and_survives_401_and_500() {
     let api = replay::start(file.clone()).await;
     std::env::set_var("DRYDOCK_TEST_KUBE_TOKEN", "replay-token");
     std::env::set_var("DRYDOCK_TEST_KUBE_WRONG", "not-the-token");
-    let mut new = NewCluster { name: "minikube".into(), server: api.url.clone(), token_env: "DRYDOCK_TEST_KUBE_TOKEN".into(), ca_pem: None, insecure: false };
+    let mut new = NewCluster {
+        name: "minikube".into(),
+        server: api.url.clone(),
+        token_env: "DRYDOCK_TEST_KUBE_TOKEN".into(),
+        ca_pem: None,
+        insecure: false,
+    };
     new.validate().unwrap();
     store.add_cluster(&new, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
     let cluster = store.collectable_clusters().await.unwrap().pop().unwrap();
@@ -445,9 +469,18 @@ async fn what_runs_is_owned_by_label_then_namespace_then_image_rules() {
     // nginx:alpine by the repository-prefix rule; kube-system by namespace; one pod by its label.
     let file: Value = serde_json::from_slice(&fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).unwrap();
     let labelled = file["items"].as_array().unwrap().iter().find(|p| p["metadata"]["namespace"] == "kube-system").unwrap();
-    let (label_key, label_value) = labelled["metadata"]["labels"].as_object().unwrap().iter().next().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).unwrap();
+    let (label_key, label_value) = labelled["metadata"]["labels"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .unwrap();
     let rule = |kind: &str, pattern: &str, team: &str| {
-        app.client.post(app.url("/api/v1/ownership-rules")).bearer_auth(&admin).json(&serde_json::json!({"kind": kind, "pattern": pattern, "team": team}))
+        app.client
+            .post(app.url("/api/v1/ownership-rules"))
+            .bearer_auth(&admin)
+            .json(&serde_json::json!({"kind": kind, "pattern": pattern, "team": team}))
     };
     assert_eq!(rule("namespace", "kube-system", "platform").send().await.unwrap().status(), StatusCode::CREATED);
     assert_eq!(rule("label", &format!("{label_key}={label_value}"), "sre").send().await.unwrap().status(), StatusCode::CREATED);

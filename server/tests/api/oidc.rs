@@ -127,8 +127,10 @@ async fn authorize(client: &reqwest::Client, auth_url: &url::Url, login: &str) -
 }
 
 fn with_param(url: &url::Url, name: &str, value: &str) -> url::Url {
-    let pairs: Vec<(String, String)> =
-        url.query_pairs().map(|(k, v)| if k == name { (k.into_owned(), value.to_string()) } else { (k.into_owned(), v.into_owned()) }).collect();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| if k == name { (k.into_owned(), value.to_string()) } else { (k.into_owned(), v.into_owned()) })
+        .collect();
     let mut out = url.clone();
     out.query_pairs_mut().clear().extend_pairs(pairs);
     out

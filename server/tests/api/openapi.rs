@@ -21,7 +21,8 @@ pub fn operation(method: &str, path: &str) -> Option<(String, &'static Value)> {
     let want: Vec<&str> = path.split('/').collect();
     for (template, item) in spec()["paths"].as_object()? {
         let have: Vec<&str> = template.split('/').collect();
-        let fits = have.len() == want.len() && have.iter().zip(&want).all(|(t, w)| (t.starts_with('{') && t.ends_with('}') && !w.is_empty()) || t == w);
+        let fits = have.len() == want.len()
+            && have.iter().zip(&want).all(|(t, w)| (t.starts_with('{') && t.ends_with('}') && !w.is_empty()) || t == w);
         if fits {
             return item.get(method.to_ascii_lowercase()).map(|op| (template.clone(), op));
         }
@@ -41,14 +42,18 @@ pub fn check(method: &str, path: &str, status: StatusCode, content_type: &str, b
         return;
     };
     if !content_type.starts_with("application/json") {
-        assert!(content.as_object().unwrap().keys().any(|k| content_type.starts_with(k.as_str())), "{method} {template} {status}: {content_type} is not documented");
+        assert!(
+            content.as_object().unwrap().keys().any(|k| content_type.starts_with(k.as_str())),
+            "{method} {template} {status}: {content_type} is not documented"
+        );
         return;
     }
     let schema = &content["application/json"]["schema"];
     let value: Value = serde_json::from_slice(body).unwrap_or_else(|e| panic!("{method} {path} {status}: not JSON: {e}"));
     // The response schema with the document's components beside it, so `#/components/...` resolves.
     let root = serde_json::json!({ "$schema": "https://json-schema.org/draft/2020-12/schema", "allOf": [schema], "components": spec()["components"] });
-    let validator = jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{method} {template} {status}: the schema does not compile: {e}"));
+    let validator =
+        jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{method} {template} {status}: the schema does not compile: {e}"));
     let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path)).take(5).collect();
     assert!(errors.is_empty(), "{method} {path} {status}: the body does not match the document: {errors:#?}");
 }
@@ -113,7 +118,10 @@ async fn the_document_lists_every_route_with_its_roles_and_schemas() {
         if path != "/api/v1/openapi.json" {
             // Every authenticated operation documents 401 and 403 with the one error shape.
             for s in ["401", "403"] {
-                assert_eq!(op["responses"][s]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody", "{method} {path} {s}");
+                assert_eq!(
+                    op["responses"][s]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+                    "{method} {path} {s}"
+                );
             }
             assert!(op.get("security").is_none(), "{method} {path}: takes the document's bearer token");
         }

@@ -26,8 +26,11 @@ fn principals() -> Vec<(&'static str, Option<Grant>)> {
     ]
 }
 
+/// The actions a route needs, each with its team scope.
+type Needs = Vec<(Action, Option<&'static str>)>;
+
 /// (method, path, body, the actions the route needs with their team scope).
-fn api_routes() -> Vec<(Method, String, Option<Vec<u8>>, Vec<(Action, Option<&'static str>)>)> {
+fn api_routes() -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
     vec![
         (Method::POST, "/api/v1/scans".into(), Some(fixture("trivy/alpine-310.json")), vec![(Action::SendData, None)]),
         (Method::GET, "/api/v1/images".into(), None, vec![(Action::ReadEstate, None)]),
@@ -59,10 +62,20 @@ fn api_routes() -> Vec<(Method, String, Option<Vec<u8>>, Vec<(Action, Option<&'s
         (Method::DELETE, "/api/v1/users/demo%23matrix-user/sessions".into(), None, vec![(Action::ManageRoleMappings, None)]),
         (Method::GET, "/api/v1/ledger/proof/inclusion?index=0&size=2".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/ledger/proof/consistency?from=1&to=2".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::POST, "/api/v1/audit/k8s?cluster=matrix".into(), Some(fixture("k8s-audit/audit2rbac-demo.log.jsonl")), vec![(Action::SendData, None)]),
+        (
+            Method::POST,
+            "/api/v1/audit/k8s?cluster=matrix".into(),
+            Some(fixture("k8s-audit/audit2rbac-demo.log.jsonl")),
+            vec![(Action::SendData, None)],
+        ),
         (Method::GET, "/api/v1/workloads".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/unaccounted".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::POST, "/api/v1/clusters/matrix/pods".into(), Some(fixture("k8s-pods/kubectl-neat-pod1-raw.json")), vec![(Action::SendData, None)]),
+        (
+            Method::POST,
+            "/api/v1/clusters/matrix/pods".into(),
+            Some(fixture("k8s-pods/kubectl-neat-pod1-raw.json")),
+            vec![(Action::SendData, None)],
+        ),
         (
             Method::POST,
             "/api/v1/clusters/matrix/nodes".into(),
@@ -97,8 +110,13 @@ async fn api_matrix_matches_the_specification() {
     matrix_registry.validate().unwrap();
     app.db.store.add_registry(&matrix_registry, &Actor::cli(), chrono::Utc::now()).await.unwrap();
     // A person whose sessions the admin route ends.
-    let person = drydock::store::SignedInUser { subject: "demo#matrix-user".into(), login: Some("matrix-user".into()), name: None, email: None };
-    app.db.store.record_auth_event(Some(&person), &Actor("demo:viewer".into()), "auth.signed_in", serde_json::json!({}), chrono::Utc::now()).await.unwrap();
+    let person =
+        drydock::store::SignedInUser { subject: "demo#matrix-user".into(), login: Some("matrix-user".into()), name: None, email: None };
+    app.db
+        .store
+        .record_auth_event(Some(&person), &Actor("demo:viewer".into()), "auth.signed_in", serde_json::json!({}), chrono::Utc::now())
+        .await
+        .unwrap();
     // The ingest token is bound to the cluster and registry the matrix posts for (an unbound one
     // is refused: see `ingest_tokens_post_only_for_their_clusters_and_registries`).
     let matrix_bindings = drydock::store::TokenBindings { clusters: vec!["matrix".into()], registries: vec!["matrix".into()] };
@@ -181,7 +199,7 @@ async fn page_and_server_function_matrix_matches_the_specification() {
     // hydrated pages call them) with demo sessions (the picker gives developers and managers
     // team payments).
     let juice = format!("digest={JUICE}");
-    let entries: Vec<(Method, &str, &str, Vec<(Action, Option<&str>)>)> = vec![
+    let entries: Vec<(Method, &str, &str, Needs)> = vec![
         (Method::GET, "/", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/images", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/teams/payments", "", vec![(Action::ReadTeamDetails, Some("payments"))]),
@@ -198,8 +216,18 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         (Method::GET, "/unaccounted", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/clusters", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/ledger", "", vec![(Action::ReadEstate, None)]),
-        (Method::POST, "/api/workload-forensics", "cluster=minikube&namespace=scraper&workload=Deployment%2Fe2e-hpa", vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/forensics/image/sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065", "", vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))]),
+        (
+            Method::POST,
+            "/api/workload-forensics",
+            "cluster=minikube&namespace=scraper&workload=Deployment%2Fe2e-hpa",
+            vec![(Action::ReadEstate, None)],
+        ),
+        (
+            Method::GET,
+            "/forensics/image/sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065",
+            "",
+            vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))],
+        ),
         (Method::POST, "/api/overview", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/team", "name=payments", vec![(Action::ReadTeamDetails, Some("payments"))]),
         (Method::POST, "/api/team", "name=storefront", vec![(Action::ReadTeamDetails, Some("storefront"))]),
@@ -332,10 +360,11 @@ async fn role_mappings_are_admin_managed_and_audited() {
     let app = demo_app().await;
     demo_sign_in(&app, "security").await;
     let add = |group: &str, role: &str, team: &str| {
-        app.client
-            .post(app.url("/admin/roles"))
-            .header("Origin", &app.base)
-            .form(&[("group", group.to_string()), ("role", role.to_string()), ("team", team.to_string())])
+        app.client.post(app.url("/admin/roles")).header("Origin", &app.base).form(&[
+            ("group", group.to_string()),
+            ("role", role.to_string()),
+            ("team", team.to_string()),
+        ])
     };
     assert_eq!(add("g", "viewer", "").send().await.unwrap().status(), StatusCode::FORBIDDEN, "security may not");
     app.client.post(app.url("/auth/logout")).header("Origin", &app.base).send().await.unwrap();
@@ -368,10 +397,15 @@ async fn estate_with_storefront_shop(app: &TestApp) -> String {
     let store = &app.db.store;
     let now = chrono::Utc::now();
     store
-        .add_ownership_rule(&NewRule { kind: app::types::RuleKind::Namespace, pattern: "shop".into(), team: "storefront".into() }, &Actor::cli(), now)
+        .add_ownership_rule(
+            &NewRule { kind: app::types::RuleKind::Namespace, pattern: "shop".into(), team: "storefront".into() },
+            &Actor::cli(),
+            now,
+        )
         .await
         .unwrap();
-    let unowned = store.images(1000, 0, None).await.unwrap().items.into_iter().find(|i| i.team.is_none()).expect("the demo has an unowned image");
+    let unowned =
+        store.images(1000, 0, None).await.unwrap().items.into_iter().find(|i| i.team.is_none()).expect("the demo has an unowned image");
     let pod = serde_json::json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {
@@ -416,7 +450,8 @@ async fn a_team_scoped_role_sees_no_row_of_another_team_anywhere() {
         .create_token("dev-payments", Role::Developer, Some("payments"), &Default::default(), &Actor::cli(), chrono::Utc::now())
         .await
         .unwrap();
-    let viewer_token = app.db.store.create_token("viewer", Role::Viewer, None, &Default::default(), &Actor::cli(), chrono::Utc::now()).await.unwrap();
+    let viewer_token =
+        app.db.store.create_token("viewer", Role::Viewer, None, &Default::default(), &Actor::cli(), chrono::Utc::now()).await.unwrap();
     let size = app.db.store.ledger_size().await.unwrap();
     let workload = "cluster=minikube&namespace=shop&workload=Deployment%2Fcheckout-web";
     let api: Vec<String> = vec![
@@ -520,7 +555,13 @@ async fn a_team_scoped_role_sees_no_row_of_another_team_anywhere() {
     let mut report = String::from("\nscoping walk as developer(payments) (status, storefront rows leaked)      viewer for comparison\n");
     for ((what, status, leaked), (_, vstatus, vfound)) in seen_by_dev.iter().zip(&seen_by_viewer) {
         assert!(!status.is_server_error(), "{what}: {status}");
-        report.push_str(&format!("{what:<90} {} {:<3}   viewer {} sees {}\n", status.as_u16(), leaked.len(), vstatus.as_u16(), vfound.len()));
+        report.push_str(&format!(
+            "{what:<90} {} {:<3}   viewer {} sees {}\n",
+            status.as_u16(),
+            leaked.len(),
+            vstatus.as_u16(),
+            vfound.len()
+        ));
     }
     println!("{report}");
     let leaks: Vec<_> = seen_by_dev.iter().filter(|(_, _, l)| !l.is_empty()).collect();
@@ -571,7 +612,8 @@ async fn a_junk_bearer_header_does_not_switch_off_the_csrf_check() {
     demo_sign_in(&app, "admin").await;
     let before = app.db.store.list_tokens().await.unwrap().len();
     for origin in [Some("http://evil.example"), None] {
-        let mut req = app.client.post(app.url("/admin/tokens")).header("Authorization", "Bearer junk").form(&[("name", "x"), ("role", "admin")]);
+        let mut req =
+            app.client.post(app.url("/admin/tokens")).header("Authorization", "Bearer junk").form(&[("name", "x"), ("role", "admin")]);
         if let Some(o) = origin {
             req = req.header("Origin", o);
         }

@@ -41,10 +41,7 @@ async fn seed() -> (Registry, Seeded) {
     let multi = build_image(
         "team-b/multi",
         "2.0",
-        &[
-            Platform { arch: "amd64", labels: vec![], user: "app" },
-            Platform { arch: "arm64", labels: vec![], user: "app" },
-        ],
+        &[Platform { arch: "amd64", labels: vec![], user: "app" }, Platform { arch: "arm64", labels: vec![], user: "app" }],
     );
     push(&multi, "2.0", &format!("{host}/team-b/multi:2.0"), false, None);
     let signed = build_image("team-a/signed", "1.0", &[Platform { arch: "amd64", labels: vec![], user: "1000" }]);
@@ -179,8 +176,9 @@ async fn collects_a_seeded_registry_by_command_and_lists_it_in_the_api() {
     let events = app.db.store.audit_events().await.unwrap();
     let changed: Vec<_> = events.iter().filter(|e| e.kind == "registry.repository_changed").collect();
     assert!(changed.iter().all(|e| e.actor == "collector:registry:local"));
-    assert!(changed.iter().any(|e| e.subject == format!("repository:{host}/team-a/signed")
-        && e.payload["signatures"][0]["signature"] == "verified"));
+    assert!(changed
+        .iter()
+        .any(|e| e.subject == format!("repository:{host}/team-a/signed") && e.payload["signatures"][0]["signature"] == "verified"));
 
     // A pod running the index by digest resolves to the platform manifest of its node's
     // architecture; on a node Drydock knows nothing about it stays the index.
@@ -203,7 +201,11 @@ async fn collects_a_seeded_registry_by_command_and_lists_it_in_the_api() {
     let by_pod = |name: &str| w["items"].as_array().unwrap().iter().find(|i| i["pod"] == name).unwrap()["image_digest"].clone();
     assert_eq!(by_pod("on-arm"), arm.as_str());
     let on_arm = w["items"].as_array().unwrap().iter().find(|i| i["pod"] == "on-arm").unwrap();
-    assert_eq!((on_arm["run_as_user"].clone(), on_arm["image_user"].as_str()), (Value::Null, Some("app")), "the image config's user applies");
+    assert_eq!(
+        (on_arm["run_as_user"].clone(), on_arm["image_user"].as_str()),
+        (Value::Null, Some("app")),
+        "the image config's user applies"
+    );
     assert_eq!(by_pod("elsewhere"), s.multi_index.as_str());
     drop(s.storage);
 }
@@ -292,7 +294,8 @@ async fn basic_and_bearer_token_registries() {
 
     // Bearer: a token per scope from the realm the challenge names.
     let tokens = token_server(None).await;
-    let bearer = Registry::start(s.storage.path(), Auth::Token { realm: tokens.realm.clone(), cert_pem: tokens.cert_pem.clone() }, None).await;
+    let bearer =
+        Registry::start(s.storage.path(), Auth::Token { realm: tokens.realm.clone(), cert_pem: tokens.cert_pem.clone() }, None).await;
     let row = add(&store, "bearer", &bearer.url(), |_| {}).await;
     let sum = collect_registry(&store, &row, &settings, None, now()).await.unwrap();
     assert_eq!((sum.repositories, sum.tags, sum.errors.len()), (3, 4, 0), "{sum:?}");
@@ -303,7 +306,8 @@ async fn basic_and_bearer_token_registries() {
     // A token that only covers team-a/app: the catalog is refused (the configured list is used),
     // team-b/multi answers 401 insufficient_scope — an error for that repository, not a crash.
     let narrow = token_server(Some("team-a/app")).await;
-    let limited = Registry::start(s.storage.path(), Auth::Token { realm: narrow.realm.clone(), cert_pem: narrow.cert_pem.clone() }, None).await;
+    let limited =
+        Registry::start(s.storage.path(), Auth::Token { realm: narrow.realm.clone(), cert_pem: narrow.cert_pem.clone() }, None).await;
     let row = add(&store, "limited", &limited.url(), |n| n.repositories = vec!["team-a/app".into(), "team-b/multi".into()]).await;
     let sum = collect_registry(&store, &row, &settings, None, now()).await.unwrap();
     assert_eq!(sum.repositories, 1);
@@ -354,7 +358,9 @@ async fn push_notifications_are_recorded_and_refresh_the_repository() {
     })
     .await;
     let events_url = app.url("/api/v1/registries/pushes/events");
-    let reg = Registry::start_at(port, storage.path(), Auth::Basic { user: "alice".into(), password: "pw".into() }, Some((&events_url, &ingest))).await;
+    let reg =
+        Registry::start_at(port, storage.path(), Auth::Basic { user: "alice".into(), password: "pw".into() }, Some((&events_url, &ingest)))
+            .await;
     let image = build_image("team-c/api", "3.1", &[Platform { arch: "amd64", labels: vec![], user: "1000" }]);
     push(&image, "3.1", &format!("{}/team-c/api:3.1", reg.host()), false, Some("alice:pw"));
 
@@ -387,7 +393,8 @@ async fn push_notifications_are_recorded_and_refresh_the_repository() {
     if !listed {
         // Say what the collector saw, so a failure here can be told from a slow machine.
         let status = app.db.store.registry_by_name("pushes").await.unwrap().map(|r| r.status);
-        let kinds: Vec<String> = app.db.store.audit_events().await.unwrap().into_iter().map(|e| format!("{} {}", e.kind, e.subject)).collect();
+        let kinds: Vec<String> =
+            app.db.store.audit_events().await.unwrap().into_iter().map(|e| format!("{} {}", e.kind, e.subject)).collect();
         panic!("the notification did not refresh team-c/api: registry status {status:?}; ledger {kinds:?}");
     }
 

@@ -18,9 +18,18 @@ pub fn sha256(bytes: &[u8]) -> String {
 pub enum Auth {
     Anonymous,
     /// Anonymous over TLS with this certificate and key (PEM).
-    Tls { cert_pem: String, key_pem: String },
-    Basic { user: String, password: String },
-    Token { realm: String, cert_pem: String },
+    Tls {
+        cert_pem: String,
+        key_pem: String,
+    },
+    Basic {
+        user: String,
+        password: String,
+    },
+    Token {
+        realm: String,
+        cert_pem: String,
+    },
 }
 
 /// A running registry; killed when dropped.
@@ -92,13 +101,8 @@ impl Registry {
         std::fs::write(&cfg, config).unwrap();
         // The access log (one line per request) goes to stdout: kept, so tests can count requests.
         let access = std::fs::File::create(dir.path().join("access.log")).unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&cfg)
-            .stdout(Stdio::from(access))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child =
+            Command::new("docker-registry").arg("serve").arg(&cfg).stdout(Stdio::from(access)).stderr(Stdio::null()).spawn().unwrap();
         let tls = matches!(auth, Auth::Tls { .. });
         let reg = Registry { child, port, dir };
         let http = reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap();

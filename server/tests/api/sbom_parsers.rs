@@ -40,8 +40,7 @@ fn every_grype_file_parses_with_independent_counts() {
         let mut seen = HashSet::new();
         let mut counts = FindingCounts::default();
         for m in raw["matches"].as_array().unwrap() {
-            let mut paths: Vec<&str> =
-                m["artifact"]["locations"].as_array().unwrap().iter().map(|l| l["path"].as_str().unwrap()).collect();
+            let mut paths: Vec<&str> = m["artifact"]["locations"].as_array().unwrap().iter().map(|l| l["path"].as_str().unwrap()).collect();
             paths.sort();
             paths.dedup();
             let key = (
@@ -159,10 +158,7 @@ fn cyclonedx_identity_by_tool() {
     let alpine = ingest::parse(&fixture("cyclonedx/trivy-operator-alpine-3.18-cdx15.json"), None).unwrap();
     let id = alpine.image.unwrap();
     assert_eq!(id.primary().unwrap().to_string(), "sha256:eece025e432126ce23f223450a0326fbebde39cdf496a85d8c016293fc851978");
-    assert_eq!(
-        id.config_digest.unwrap().to_string(),
-        "sha256:8ca4688f4f356596b5ae539337c9941abc78eda10021d35cbc52659c74d9b443"
-    );
+    assert_eq!(id.config_digest.unwrap().to_string(), "sha256:8ca4688f4f356596b5ae539337c9941abc78eda10021d35cbc52659c74d9b443");
     assert_eq!(id.os.as_deref(), Some("alpine 3.18.4"));
     assert_eq!(alpine.scanner, "trivy");
     assert!(alpine.findings.is_empty());

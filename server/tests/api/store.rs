@@ -119,10 +119,11 @@ async fn every_fixture_is_stored_with_its_counts(store: &Store) {
     let all = store.images(1000, 0, None).await.unwrap();
     let again = store.images(1000, 0, None).await.unwrap();
     assert_eq!(all, again, "stable order");
-    let paged: Vec<String> = [store.images(4, 0, None).await.unwrap(), store.images(4, 4, None).await.unwrap(), store.images(4, 8, None).await.unwrap()]
-        .into_iter()
-        .flat_map(|p| p.items.into_iter().map(|i| i.digest))
-        .collect();
+    let paged: Vec<String> =
+        [store.images(4, 0, None).await.unwrap(), store.images(4, 4, None).await.unwrap(), store.images(4, 8, None).await.unwrap()]
+            .into_iter()
+            .flat_map(|p| p.items.into_iter().map(|i| i.digest))
+            .collect();
     assert_eq!(paged, all.items.iter().map(|i| i.digest.clone()).collect::<Vec<_>>());
 }
 

@@ -60,10 +60,7 @@ fn juice_shop_has_both_digests_and_236_findings() {
     let id = report.image.unwrap();
     assert_eq!(id.repo_digests.len(), 1);
     assert_eq!(id.repo_digests[0].0.repository.full(), "docker.io/bkimminich/juice-shop");
-    assert_eq!(
-        id.config_digest.unwrap().as_str(),
-        "sha256:21ef0dc04325e8ee21e385dc672460ed6b5c058cef1fedb84086ed5fca3f91cd"
-    );
+    assert_eq!(id.config_digest.unwrap().as_str(), "sha256:21ef0dc04325e8ee21e385dc672460ed6b5c058cef1fedb84086ed5fca3f91cd");
     assert_eq!(id.tags[0].tag.as_deref(), Some("v10.2.0"));
     assert_eq!(id.os.as_deref(), Some("alpine 3.11.5"));
     // Language packages carry their path; OS packages do not.
@@ -99,10 +96,12 @@ fn errors_name_the_problem() {
     assert!(matches!(e, IngestError::Invalid(ref m) if m.contains("SchemaVersion 1")), "{e}");
     let e = ingest::parse(br#"{"SchemaVersion": 2}"#, None).unwrap_err();
     assert!(matches!(e, IngestError::Invalid(ref m) if m.contains("ArtifactName")), "{e}");
-    let e = ingest::parse(br#"{"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t", "Vulnerabilities": [{"PkgName": "p"}]}]}"#, None)
-        .unwrap_err();
+    let e = ingest::parse(
+        br#"{"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t", "Vulnerabilities": [{"PkgName": "p"}]}]}"#,
+        None,
+    )
+    .unwrap_err();
     assert!(matches!(e, IngestError::Invalid(ref m) if m.contains("VulnerabilityID") && m.contains("Results[0]")), "{e}");
-    let e = ingest::parse(br#"{"SchemaVersion": 2, "ArtifactName": "x", "Metadata": {"ImageID": "sha256:nothex"}}"#, None)
-        .unwrap_err();
+    let e = ingest::parse(br#"{"SchemaVersion": 2, "ArtifactName": "x", "Metadata": {"ImageID": "sha256:nothex"}}"#, None).unwrap_err();
     assert!(matches!(e, IngestError::Invalid(ref m) if m.contains("ImageID")), "{e}");
 }

@@ -51,15 +51,26 @@ pub async fn create_token(
     Ok(secret)
 }
 
+/// A live token as `verify_token` reads it.
+#[derive(sqlx::FromRow)]
+struct LiveTokenRow {
+    id: i64,
+    name: String,
+    role: String,
+    team: Option<String>,
+    clusters: String,
+    registries: String,
+}
+
 pub async fn verify_token(pool: &Pool, secret: &str, now: DateTime<Utc>) -> Result<Option<TokenInfo>> {
-    let row: Option<(i64, String, String, Option<String>, String, String)> = sqlx::query_as(
-        "SELECT k.id, k.name, k.role, t.name, k.clusters, k.registries FROM api_tokens k LEFT JOIN teams t ON t.id = k.team_id
+    let row: Option<LiveTokenRow> = sqlx::query_as(
+        "SELECT k.id, k.name, k.role, t.name AS team, k.clusters, k.registries FROM api_tokens k LEFT JOIN teams t ON t.id = k.team_id
          WHERE k.token_sha256 = $1 AND k.revoked_at IS NULL",
     )
     .bind(super::sha256_hex(secret.as_bytes()))
     .fetch_optional(pool)
     .await?;
-    let Some((id, name, role, team, clusters, registries)) = row else { return Ok(None) };
+    let Some(LiveTokenRow { id, name, role, team, clusters, registries }) = row else { return Ok(None) };
     // "Last used" is kept to the minute: no write per request.
     sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
         .bind(id)
@@ -178,9 +189,21 @@ pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now:
     })
 }
 
+/// An ownership rule with how many subjects it decides.
+#[derive(sqlx::FromRow)]
+struct RuleRow {
+    id: i64,
+    kind: String,
+    pattern: String,
+    team: String,
+    created_at: DateTime<Utc>,
+    created_by: String,
+    images: i64,
+}
+
 pub async fn ownership_rules(pool: &Pool) -> Result<Vec<OwnershipRule>> {
-    let rows: Vec<(i64, String, String, String, DateTime<Utc>, String, i64)> = sqlx::query_as(
-        "SELECT r.id, r.kind, r.pattern, t.name, r.created_at, r.created_by,
+    let rows: Vec<RuleRow> = sqlx::query_as(
+        "SELECT r.id, r.kind, r.pattern, t.name AS team, r.created_at, r.created_by,
                 CASE r.kind
                   WHEN 'repository_prefix' THEN (SELECT COUNT(*) FROM images i WHERE i.owner_rule_id = r.id)
                   WHEN 'namespace' THEN (SELECT COUNT(*) FROM containers c JOIN pods p ON p.id = c.pod_id
@@ -188,7 +211,7 @@ pub async fn ownership_rules(pool: &Pool) -> Result<Vec<OwnershipRule>> {
                   ELSE (SELECT COUNT(*) FROM containers c JOIN pods p ON p.id = c.pod_id
                         JOIN pod_labels l ON l.pod_id = p.id AND l.key || '=' || l.value = r.pattern
                         WHERE p.ended_at IS NULL)
-                END
+                END AS images
          FROM ownership_rules r JOIN teams t ON t.id = r.team_id
          ORDER BY r.kind DESC, r.pattern",
     )
@@ -196,7 +219,7 @@ pub async fn ownership_rules(pool: &Pool) -> Result<Vec<OwnershipRule>> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, kind, pattern, team, created_at, created_by, images)| OwnershipRule {
+        .map(|RuleRow { id, kind, pattern, team, created_at, created_by, images }| OwnershipRule {
             id,
             kind: RuleKind::parse(&kind).unwrap_or(RuleKind::RepositoryPrefix),
             pattern,

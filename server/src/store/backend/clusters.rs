@@ -368,7 +368,8 @@ pub async fn unaccounted(
     let mut out: Vec<UnaccountedEntry> = Vec::new();
     // (cluster, namespace, workload, image, digest) → its entry in `out` (rows arrive sorted, but
     // replicas of one workload can interleave with init containers).
-    let mut seen: HashMap<(String, String, Option<String>, String, Option<String>), usize> = HashMap::new();
+    type Place = (String, String, Option<String>, String, Option<String>);
+    let mut seen: HashMap<Place, usize> = HashMap::new();
     for (w, image_row) in rows {
         let mut reasons = Vec::new();
         if image_row.is_none_or(|id| !in_registry.contains(&id)) {
@@ -408,66 +409,104 @@ pub async fn unaccounted(
     Ok(out)
 }
 
+/// A cluster with its live counts and collection status.
+#[derive(sqlx::FromRow)]
+struct ClusterStatusRow {
+    id: i64,
+    name: String,
+    server: Option<String>,
+    last_success: Option<DateTime<Utc>>,
+    last_upload: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    pods: i64,
+    containers: i64,
+    last_attempt: Option<DateTime<Utc>>,
+    next_attempt: Option<DateTime<Utc>>,
+}
+
+/// A node's versions, with its cluster's id.
+#[derive(sqlx::FromRow)]
+struct NodeVersionsRow {
+    cluster_id: i64,
+    name: String,
+    kubelet_version: Option<String>,
+    container_runtime: Option<String>,
+    kernel: Option<String>,
+    os_image: Option<String>,
+    architecture: Option<String>,
+    last_seen: DateTime<Utc>,
+}
+
 /// Clusters with their nodes and live counts.
 pub async fn clusters(pool: &Pool) -> Result<Vec<ClusterOverview>> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, Option<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = sqlx::query_as(
+    let rows: Vec<ClusterStatusRow> = sqlx::query_as(
         "SELECT k.id, k.name, k.server, k.last_success, k.last_upload, k.last_error,
-                (SELECT COUNT(*) FROM pods p WHERE p.cluster_id = k.id AND p.ended_at IS NULL),
-                (SELECT COUNT(*) FROM containers c JOIN pods p ON p.id = c.pod_id WHERE p.cluster_id = k.id AND p.ended_at IS NULL),
+                (SELECT COUNT(*) FROM pods p WHERE p.cluster_id = k.id AND p.ended_at IS NULL) AS pods,
+                (SELECT COUNT(*) FROM containers c JOIN pods p ON p.id = c.pod_id WHERE p.cluster_id = k.id AND p.ended_at IS NULL) AS containers,
                 k.last_attempt, k.next_attempt
          FROM clusters k ORDER BY k.name",
     )
     .fetch_all(pool)
     .await?;
-    let nodes: Vec<(i64, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, DateTime<Utc>)> = sqlx::query_as(
+    let nodes: Vec<NodeVersionsRow> = sqlx::query_as(
         "SELECT cluster_id, name, kubelet_version, container_runtime, kernel, os_image, architecture, last_seen FROM nodes ORDER BY name",
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, server, last_success, last_upload, last_error, pods, containers, last_attempt, next_attempt)| ClusterOverview {
-            upload_only: server.is_none(),
-            last_attempt,
-            next_attempt,
-            name,
-            server,
-            last_success,
-            last_upload,
-            last_error,
-            pods,
-            containers,
+        .map(|k| ClusterOverview {
+            upload_only: k.server.is_none(),
+            last_attempt: k.last_attempt,
+            next_attempt: k.next_attempt,
+            name: k.name,
+            server: k.server,
+            last_success: k.last_success,
+            last_upload: k.last_upload,
+            last_error: k.last_error,
+            pods: k.pods,
+            containers: k.containers,
             nodes: nodes
                 .iter()
-                .filter(|n| n.0 == id)
+                .filter(|n| n.cluster_id == k.id)
                 .map(|n| NodeRow {
-                    name: n.1.clone(),
-                    kubelet_version: n.2.clone(),
-                    container_runtime: n.3.clone(),
-                    kernel: n.4.clone(),
-                    os_image: n.5.clone(),
-                    architecture: n.6.clone(),
-                    last_seen: n.7,
+                    name: n.name.clone(),
+                    kubelet_version: n.kubelet_version.clone(),
+                    container_runtime: n.container_runtime.clone(),
+                    kernel: n.kernel.clone(),
+                    os_image: n.os_image.clone(),
+                    architecture: n.architecture.clone(),
+                    last_seen: n.last_seen,
                 })
                 .collect(),
         })
         .collect())
 }
 
+/// Containers of one workload and state running an image.
+#[derive(sqlx::FromRow)]
+struct RunsInRow {
+    cluster: String,
+    namespace: String,
+    workload: Option<String>,
+    container: String,
+    state: String,
+    pods: i64,
+}
+
 /// Where an image runs now: its own digests, and an index's platforms for the index.
 async fn runs_in(pool: &Pool, image_id: i64, teams: Option<&[String]>) -> Result<Vec<RunsIn>> {
     let f = WorkloadFilter { visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
-    let mut qb = QueryBuilder::<DB>::new("SELECT w.cluster, w.namespace, w.workload, w.container, w.state, COUNT(*) FROM (");
+    let mut qb = QueryBuilder::<DB>::new("SELECT w.cluster, w.namespace, w.workload, w.container, w.state, COUNT(*) AS pods FROM (");
     qb.push(WORKLOAD_SELECT).push(") w");
     push_workload_filter(&mut qb, &f);
     qb.push(" AND (w.image_row = ").push_bind(image_id);
     qb.push(" OR w.image_row IN (SELECT image_id FROM image_platforms WHERE index_image_id = ").push_bind(image_id);
     qb.push(")) GROUP BY w.cluster, w.namespace, w.workload, w.container, w.state ORDER BY w.cluster, w.namespace, w.workload, w.container");
-    let rows: Vec<(String, String, Option<String>, String, String, i64)> = qb.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<RunsInRow> = qb.build_query_as().fetch_all(pool).await?;
     Ok(rows
         .into_iter()
-        .map(|(cluster, namespace, workload, container, state, pods)| RunsIn { cluster, namespace, workload, container, state, pods })
+        .map(|r| RunsIn { cluster: r.cluster, namespace: r.namespace, workload: r.workload, container: r.container, state: r.state, pods: r.pods })
         .collect())
 }
 
@@ -516,15 +555,9 @@ pub async fn add_cluster(pool: &Pool, new: &crate::k8s::collect::NewCluster, act
 
 /// Clusters with an API server (the collector's list).
 pub async fn collectable_clusters(pool: &Pool) -> Result<Vec<crate::k8s::collect::ClusterRow>> {
-    let rows: Vec<(i64, String, Option<String>, Option<String>, bool)> = sqlx::query_as(
-        "SELECT id, name, server, token_env, ca_pem IS NOT NULL FROM clusters WHERE server IS NOT NULL ORDER BY name",
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, server, token_env, has_ca)| crate::k8s::collect::ClusterRow { id, name, server, token_env, has_ca })
-        .collect())
+    Ok(sqlx::query_as("SELECT id, name, server, token_env, ca_pem IS NOT NULL AS has_ca FROM clusters WHERE server IS NOT NULL ORDER BY name")
+        .fetch_all(pool)
+        .await?)
 }
 
 pub async fn cluster_ca(pool: &Pool, id: i64) -> Result<Option<String>> {

@@ -115,14 +115,23 @@ pub async fn ping(pool: &Pool) -> Result<()> {
     Ok(())
 }
 
+/// An audit event's columns (its payload as stored, JSON text).
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    time: DateTime<Utc>,
+    actor: String,
+    kind: String,
+    subject: String,
+    payload: String,
+}
+
 pub async fn audit_events(pool: &Pool) -> Result<Vec<AuditEvent>> {
-    let rows: Vec<(i64, DateTime<Utc>, String, String, String, String)> =
-        sqlx::query_as("SELECT id, time, actor, kind, subject, payload FROM audit_events ORDER BY id")
-            .fetch_all(pool)
-            .await?;
+    let rows: Vec<EventRow> =
+        sqlx::query_as("SELECT id, time, actor, kind, subject, payload FROM audit_events ORDER BY id").fetch_all(pool).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, time, actor, kind, subject, payload)| AuditEvent {
+        .map(|EventRow { id, time, actor, kind, subject, payload }| AuditEvent {
             id,
             time,
             actor,

@@ -4,7 +4,7 @@
 /// (one transaction; nothing to do once done).
 pub async fn ledger_backfill(pool: &Pool) -> Result<u64> {
     let mut tx = begin(pool).await?;
-    let rows: Vec<(i64, DateTime<Utc>, String, String, String, String)> = sqlx::query_as(
+    let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT id, time, actor, kind, subject, payload FROM audit_events WHERE ledger_index IS NULL ORDER BY id",
     )
     .fetch_all(&mut *tx)
@@ -17,7 +17,7 @@ pub async fn ledger_backfill(pool: &Pool) -> Result<u64> {
         .bind(n)
         .fetch_one(&mut *tx)
         .await?;
-    for (i, (id, time, actor, kind, subject, payload)) in rows.into_iter().enumerate() {
+    for (i, EventRow { id, time, actor, kind, subject, payload }) in rows.into_iter().enumerate() {
         let index = start + i as i64;
         let payload: serde_json::Value = serde_json::from_str(&payload).unwrap_or(serde_json::Value::String(payload));
         let entry = crate::ledger::entry_bytes(index, &crate::ledger::entry_time(&time), &actor, &kind, &subject, &payload);
@@ -120,8 +120,8 @@ pub async fn record_verification(pool: &Pool, size: i64, root: &str, checkpoints
     Ok(())
 }
 
-/// The last scheduled verification: (ran at, size, root hex, checkpoints checked, problem).
-pub async fn last_verification(pool: &Pool) -> Result<Option<(DateTime<Utc>, i64, String, i64, Option<String>)>> {
+/// The last scheduled verification.
+pub async fn last_verification(pool: &Pool) -> Result<Option<super::LastVerification>> {
     Ok(sqlx::query_as("SELECT ran_at, size, root, checkpoints_checked, problem FROM ledger_verification WHERE id = 1")
         .fetch_optional(pool)
         .await?)
@@ -150,27 +150,14 @@ pub async fn ledger_leaves(pool: &Pool, size: i64) -> Result<Vec<[u8; 32]>> {
 /// Stored entries with index in `start..end`: (index, entry bytes, leaf hash hex, and the
 /// columns the entry was made from: time, actor, kind, subject, payload).
 pub async fn ledger_rows(pool: &Pool, start: i64, end: i64) -> Result<Vec<super::StoredEntry>> {
-    let rows: Vec<(Option<i64>, Option<String>, Option<String>, DateTime<Utc>, String, String, String, String)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT ledger_index, entry, leaf_hash, time, actor, kind, subject, payload FROM audit_events
          WHERE ledger_index IS NULL OR (ledger_index >= $1 AND ledger_index < $2) ORDER BY ledger_index, id",
     )
     .bind(start)
     .bind(end)
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(index, entry, leaf_hash, time, actor, kind, subject, payload)| super::StoredEntry {
-            index,
-            entry,
-            leaf_hash,
-            time,
-            actor,
-            kind,
-            subject,
-            payload,
-        })
-        .collect())
+    .await?)
 }
 
 /// Every stored checkpoint, smallest first: (size, note).
@@ -195,6 +182,70 @@ pub async fn store_checkpoint(pool: &Pool, size: i64, root_hex: &str, note: &str
     Ok(())
 }
 
+/// A registry notification as stored.
+#[derive(sqlx::FromRow)]
+struct RegistryEventDbRow {
+    action: String,
+    tag: Option<String>,
+    digest: Option<String>,
+    actor: Option<String>,
+    source_addr: Option<String>,
+    happened_at: DateTime<Utc>,
+}
+
+impl RegistryEventDbRow {
+    fn into_row(self) -> RegistryEventRow {
+        let RegistryEventDbRow { action, tag, digest, actor, source_addr, happened_at } = self;
+        RegistryEventRow { action, tag, digest, actor, source_addr, happened_at }
+    }
+}
+
+/// One audited Kubernetes request about a pod or object.
+#[derive(sqlx::FromRow)]
+struct AccessDbRow {
+    happened_at: DateTime<Utc>,
+    cluster: String,
+    namespace: Option<String>,
+    name: Option<String>,
+    verb: String,
+    subresource: Option<String>,
+    username: Option<String>,
+    source_ips: String,
+    code: Option<i64>,
+}
+
+impl AccessDbRow {
+    fn into_row(self) -> AccessRow {
+        AccessRow {
+            time: self.happened_at,
+            cluster: self.cluster,
+            namespace: self.namespace,
+            pod: self.name,
+            verb: self.verb,
+            subresource: self.subresource,
+            user: self.username,
+            source_ips: serde_json::from_str(&self.source_ips).unwrap_or_default(),
+            code: self.code,
+        }
+    }
+}
+
+/// A ledger entry's headline.
+#[derive(sqlx::FromRow)]
+struct LedgerHeadlineRow {
+    ledger_index: i64,
+    time: DateTime<Utc>,
+    actor: String,
+    kind: String,
+    subject: String,
+}
+
+impl LedgerHeadlineRow {
+    fn into_row(self) -> LedgerRow {
+        LedgerRow { index: self.ledger_index, time: self.time, actor: self.actor, kind: self.kind, subject: self.subject }
+    }
+}
+
 /// Everything recorded about one image (by any of its digests): pushes, runs, exec/attach into
 /// the pods that ran it, and ledger entries naming it. A fixed number of queries.
 pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageForensics>> {
@@ -209,12 +260,8 @@ pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>
         sep.push_bind(d);
     }
     qb.push(") ORDER BY happened_at");
-    let pushes: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>, DateTime<Utc>)> =
-        qb.build_query_as().fetch_all(pool).await?;
-    let pushes = pushes
-        .into_iter()
-        .map(|(action, tag, digest, actor, source_addr, happened_at)| RegistryEventRow { action, tag, digest, actor, source_addr, happened_at })
-        .collect();
+    let pushes: Vec<RegistryEventDbRow> = qb.build_query_as().fetch_all(pool).await?;
+    let pushes = pushes.into_iter().map(RegistryEventDbRow::into_row).collect();
     let f = WorkloadFilter { ended: true, visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
     qb.push(WORKLOAD_SELECT).push(") w");
@@ -240,22 +287,8 @@ pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>
             qb.push(" AND name = ").push_bind(r.pod.clone()).push(")");
         }
         qb.push(") ORDER BY happened_at");
-        let rows: Vec<(DateTime<Utc>, String, Option<String>, Option<String>, String, Option<String>, Option<String>, String, Option<i64>)> =
-            qb.build_query_as().fetch_all(pool).await?;
-        access = rows
-            .into_iter()
-            .map(|(time, cluster, namespace, pod, verb, subresource, user, ips, code)| AccessRow {
-                time,
-                cluster,
-                namespace,
-                pod,
-                verb,
-                subresource,
-                user,
-                source_ips: serde_json::from_str(&ips).unwrap_or_default(),
-                code,
-            })
-            .collect();
+        let rows: Vec<AccessDbRow> = qb.build_query_as().fetch_all(pool).await?;
+        access = rows.into_iter().map(AccessDbRow::into_row).collect();
     }
     // Ledger entries about any of its digests, found through indexes (the subject, and for
     // estate-wide readers the entries whose payload mentions it), never a scan of payloads.
@@ -268,8 +301,8 @@ pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>
         qb.push(")");
     }
     qb.push(") ORDER BY ledger_index");
-    let ledger: Vec<(i64, DateTime<Utc>, String, String, String)> = qb.build_query_as().fetch_all(pool).await?;
-    let ledger = ledger.into_iter().map(|(index, time, actor, kind, subject)| LedgerRow { index, time, actor, kind, subject }).collect();
+    let ledger: Vec<LedgerHeadlineRow> = qb.build_query_as().fetch_all(pool).await?;
+    let ledger = ledger.into_iter().map(LedgerHeadlineRow::into_row).collect();
     Ok(Some(ImageForensics {
         source: image.labels.get("org.opencontainers.image.source").cloned(),
         revision: image.labels.get("org.opencontainers.image.revision").cloned(),
@@ -283,13 +316,13 @@ pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>
 
 /// The newest `n` ledger entries, newest first.
 pub async fn ledger_recent(pool: &Pool, n: i64) -> Result<Vec<LedgerRow>> {
-    let rows: Vec<(i64, DateTime<Utc>, String, String, String)> = sqlx::query_as(
+    let rows: Vec<LedgerHeadlineRow> = sqlx::query_as(
         "SELECT ledger_index, time, actor, kind, subject FROM audit_events WHERE ledger_index IS NOT NULL ORDER BY ledger_index DESC LIMIT $1",
     )
     .bind(n)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(index, time, actor, kind, subject)| LedgerRow { index, time, actor, kind, subject }).collect())
+    Ok(rows.into_iter().map(LedgerHeadlineRow::into_row).collect())
 }
 
 /// A workload's images over time and the people who touched it (its pods, or the object).
@@ -343,21 +376,7 @@ pub async fn workload_forensics(pool: &Pool, cluster: &str, namespace: &str, wor
         sep.push_bind(*p);
     }
     qb.push(")) OR (resource <> 'pods' AND name = ").push_bind(object).push(")) ORDER BY happened_at");
-    let access: Vec<(DateTime<Utc>, String, Option<String>, Option<String>, String, Option<String>, Option<String>, String, Option<i64>)> =
-        qb.build_query_as().fetch_all(pool).await?;
-    let access = access
-        .into_iter()
-        .map(|(time, cluster, namespace, pod, verb, subresource, user, ips, code)| AccessRow {
-            time,
-            cluster,
-            namespace,
-            pod,
-            verb,
-            subresource,
-            user,
-            source_ips: serde_json::from_str(&ips).unwrap_or_default(),
-            code,
-        })
-        .collect();
+    let access: Vec<AccessDbRow> = qb.build_query_as().fetch_all(pool).await?;
+    let access = access.into_iter().map(AccessDbRow::into_row).collect();
     Ok(Some(WorkloadForensics { cluster: cluster.into(), namespace: namespace.into(), workload: workload.into(), images, access }))
 }

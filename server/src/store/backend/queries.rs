@@ -73,7 +73,7 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
 
         // Indexes and their platform manifests name each other as aliases.
         let mut qb = QueryBuilder::<DB>::new(
-            "SELECT p.index_image_id, p.image_id, c.digest, x.digest, p.platform FROM image_platforms p
+            "SELECT p.index_image_id, p.image_id, c.digest AS child_digest, x.digest AS index_digest, p.platform FROM image_platforms p
              JOIN images c ON c.id = p.image_id JOIN images x ON x.id = p.index_image_id
              WHERE p.index_image_id IN (",
         );
@@ -81,8 +81,8 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
         qb.push(" OR p.image_id IN (");
         in_list(&mut qb, chunk);
         qb.push(" ORDER BY p.platform, c.digest");
-        let rows: Vec<(i64, i64, String, String, String)> = qb.build_query_as().fetch_all(pool).await?;
-        for (index_id, child_id, child_digest, index_digest, platform) in rows {
+        let rows: Vec<PlatformLinkRow> = qb.build_query_as().fetch_all(pool).await?;
+        for PlatformLinkRow { index_image_id: index_id, image_id: child_id, child_digest, index_digest, platform } in rows {
             if let Some(img) = by_id.get_mut(&index_id) {
                 img.platforms.push(PlatformManifest { digest: child_digest.clone(), platform });
                 img.aliases.push(Alias { digest: child_digest, kind: AliasKind::Platform });
@@ -208,24 +208,50 @@ async fn image_detail_by_id(pool: &Pool, id: i64, teams: Option<&[String]>) -> R
     Ok(Some(ImageDetail { summary, scans, runs_in }))
 }
 
+/// An index and one of its platform manifests.
+#[derive(sqlx::FromRow)]
+struct PlatformLinkRow {
+    index_image_id: i64,
+    image_id: i64,
+    child_digest: String,
+    index_digest: String,
+    platform: String,
+}
+
+/// A finding of an image with its vulnerability's title and link.
+#[derive(sqlx::FromRow)]
+struct FindingDbRow {
+    vulnerability: String,
+    package: String,
+    installed: String,
+    fixed: Option<String>,
+    severity: String,
+    package_path: String,
+    title: Option<String>,
+    url: Option<String>,
+    scanner: String,
+    first_seen: DateTime<Utc>,
+    resolved_at: Option<DateTime<Utc>>,
+}
+
+/// A repository of a configured registry with its counts.
+#[derive(sqlx::FromRow)]
+struct RepositoryCountsRow {
+    registry_id: i64,
+    registry: String,
+    name: String,
+    tags: i64,
+    images: i64,
+    collected_at: Option<DateTime<Utc>>,
+}
+
 pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageView>> {
     let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
     let Some(image) = image_detail_by_id(pool, id, teams).await? else { return Ok(None) };
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-    )> = sqlx::query_as(
-        "SELECT f.vulnerability_id, f.package_name, f.installed_version, f.fixed_version, f.severity, f.package_path,
-                v.title, v.primary_url, f.scanner, f.first_seen, f.resolved_at
+    let rows: Vec<FindingDbRow> = sqlx::query_as(
+        "SELECT f.vulnerability_id AS vulnerability, f.package_name AS package, f.installed_version AS installed,
+                f.fixed_version AS fixed, f.severity, f.package_path,
+                v.title, v.primary_url AS url, f.scanner, f.first_seen, f.resolved_at
          FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
          WHERE f.image_id = $1",
     )
@@ -234,20 +260,18 @@ pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> 
     .await?;
     let mut findings: Vec<FindingRow> = rows
         .into_iter()
-        .map(|(vulnerability, package, installed, fixed, sev, package_path, title, url, scanner, first_seen, resolved_at)| {
-            FindingRow {
-                vulnerability,
-                package,
-                installed,
-                fixed,
-                severity: parse_severity(&sev),
-                package_path,
-                title,
-                url,
-                scanner,
-                first_seen,
-                resolved_at,
-            }
+        .map(|f| FindingRow {
+            severity: parse_severity(&f.severity),
+            vulnerability: f.vulnerability,
+            package: f.package,
+            installed: f.installed,
+            fixed: f.fixed,
+            package_path: f.package_path,
+            title: f.title,
+            url: f.url,
+            scanner: f.scanner,
+            first_seen: f.first_seen,
+            resolved_at: f.resolved_at,
         })
         .collect();
     // Open first, worst first, fixable before unfixable, then by id.
@@ -269,10 +293,10 @@ pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> 
 /// Every registry with its repositories (the Registries page): three queries whatever the size.
 pub async fn registry_overviews(pool: &Pool) -> Result<Vec<RegistryOverview>> {
     let registries = registries(pool).await?;
-    let rows: Vec<(i64, String, String, i64, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+    let rows: Vec<RepositoryCountsRow> = sqlx::query_as(
         "SELECT r.registry_id, r.registry, r.name,
-                (SELECT COUNT(*) FROM tags t WHERE t.repository_id = r.id),
-                (SELECT COUNT(*) FROM image_repositories ir WHERE ir.repository_id = r.id),
+                (SELECT COUNT(*) FROM tags t WHERE t.repository_id = r.id) AS tags,
+                (SELECT COUNT(*) FROM image_repositories ir WHERE ir.repository_id = r.id) AS images,
                 r.collected_at
          FROM repositories r WHERE r.registry_id IS NOT NULL ORDER BY r.name",
     )
@@ -293,14 +317,14 @@ pub async fn registry_overviews(pool: &Pool) -> Result<Vec<RegistryOverview>> {
         .map(|registry| {
             let repositories = rows
                 .iter()
-                .filter(|(rid, ..)| *rid == registry.id)
-                .map(|(rid, host, name, tags, images, collected_at)| {
-                    let push = pushes.get(&(*rid, name.clone()));
+                .filter(|r| r.registry_id == registry.id)
+                .map(|r| {
+                    let push = pushes.get(&(r.registry_id, r.name.clone()));
                     RepositoryInfo {
-                        repository: format!("{host}/{name}"),
-                        tags: *tags,
-                        images: *images,
-                        collected_at: *collected_at,
+                        repository: format!("{}/{}", r.registry, r.name),
+                        tags: r.tags,
+                        images: r.images,
+                        collected_at: r.collected_at,
                         last_push: push.map(|p| p.0),
                         last_push_by: push.and_then(|p| p.1.clone()),
                     }
@@ -334,7 +358,7 @@ pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) 
         let list = summaries(pool, &ids).await?;
         ids.iter().copied().zip(list).collect()
     };
-    let events: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>, DateTime<Utc>)> = match registry_id {
+    let events: Vec<RegistryEventDbRow> = match registry_id {
         Some(rid) => sqlx::query_as(
             "SELECT action, tag, digest, actor, source_addr, happened_at FROM registry_events
              WHERE registry_id = $1 AND repository = $2 ORDER BY happened_at DESC, id DESC LIMIT 200",
@@ -356,20 +380,17 @@ pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) 
             if !allowed(&image) {
                 return None;
             }
-            let push = events.iter().find(|e| e.0 == "push" && e.1.as_deref() == Some(tag.as_str()));
+            let push = events.iter().find(|e| e.action == "push" && e.tag.as_deref() == Some(tag.as_str()));
             Some(TagInfo {
-                last_push: push.map(|p| p.5),
-                last_push_by: push.and_then(|p| p.3.clone()),
+                last_push: push.map(|p| p.happened_at),
+                last_push_by: push.and_then(|p| p.actor.clone()),
                 tag,
                 image,
                 updated_at,
             })
         })
         .collect();
-    let events = events
-        .into_iter()
-        .map(|(action, tag, digest, actor, source_addr, happened_at)| RegistryEventRow { action, tag, digest, actor, source_addr, happened_at })
-        .collect();
+    let events = events.into_iter().map(RegistryEventDbRow::into_row).collect();
     Ok(Some(RepositoryView { repository: full.to_string(), registry, tags, events }))
 }
 

@@ -122,17 +122,28 @@ pub async fn role_mappings(pool: &Pool) -> Result<Vec<(String, String, Option<St
     .await?)
 }
 
+/// A stored group → role mapping.
+#[derive(sqlx::FromRow)]
+struct RoleMappingDbRow {
+    id: i64,
+    idp_group: String,
+    role: String,
+    team: Option<String>,
+    created_at: DateTime<Utc>,
+    created_by: String,
+}
+
 /// Stored mappings with their ids, for the admin page.
 pub async fn role_mapping_rows(pool: &Pool) -> Result<Vec<app::types::RoleMapping>> {
-    let rows: Vec<(i64, String, String, Option<String>, DateTime<Utc>, String)> = sqlx::query_as(
-        "SELECT m.id, m.idp_group, m.role, t.name, m.created_at, m.created_by
+    let rows: Vec<RoleMappingDbRow> = sqlx::query_as(
+        "SELECT m.id, m.idp_group, m.role, t.name AS team, m.created_at, m.created_by
          FROM role_mappings m LEFT JOIN teams t ON t.id = m.team_id ORDER BY m.idp_group, m.role",
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, group, role, team, created_at, created_by)| app::types::RoleMapping {
+        .map(|RoleMappingDbRow { id, idp_group: group, role, team, created_at, created_by }| app::types::RoleMapping {
             id: Some(id),
             group,
             role,
