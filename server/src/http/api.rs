@@ -1,11 +1,11 @@
 //! REST handlers under `/api/v1`. Every list answers `{"items": [...], "total": n}`.
 
-use super::auth::Caller;
-use super::error::ApiError;
-use super::openapi::{
+use super::answers::{
     AuditRecorded, ClusterCreated, ConsistencyProof, ErrorBody, EventsRecorded, InclusionProof, LedgerEntry, NodesStored, PodsStored,
     TokenOut,
 };
+use super::auth::Caller;
+use super::error::ApiError;
 use super::AppState;
 use crate::auth::Action;
 use crate::ingest::{self, Format};
@@ -19,19 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// `GET /api/v1/openapi.json`: this API's OpenAPI document (no token needed).
-#[utoipa::path(
-    get, path = "/api/v1/openapi.json", tag = "meta",
-    description = "This document. Roles: anyone (no token).",
-    responses((status = 200, description = "the OpenAPI 3.1 document", content_type = "application/json", body = serde_json::Value)),
-    security(()), extensions(("x-roles" = json!(["anonymous"])))
-)]
-pub async fn openapi_json() -> Response {
-    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let doc = DOC.get_or_init(|| super::openapi::document().to_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")));
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], doc.as_str()).into_response()
-}
 
 fn query_map(raw: Option<String>) -> HashMap<String, String> {
     url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect()

@@ -1,6 +1,7 @@
 //! The HTTP surface: REST API, health check, and the Leptos pages with their server functions.
 
 pub mod admin;
+pub mod answers;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -74,7 +75,7 @@ impl ApiRoutes {
 pub fn api_routes() -> ApiRoutes {
     use axum::routing::{delete, post};
     ApiRoutes { router: Router::new(), routes: Vec::new() }
-        .route("get", "/openapi.json", get(api::openapi_json))
+        .route("get", "/openapi.json", get(openapi::openapi_json))
         .route("post", "/scans", post(api::post_scan))
         .route("get", "/images", get(api::list_images))
         .route("get", "/images/{digest}", get(api::get_image))

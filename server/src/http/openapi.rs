@@ -2,107 +2,11 @@
 //! and the types they answer with; served at `GET /api/v1/openapi.json` without authentication.
 //! Each operation names the roles that may call it (`x-roles`, and in its description).
 
+use super::answers::ErrorBody;
 use super::api;
-use serde::Serialize;
+use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
-
-/// Every error: a message naming what is wrong (internal causes stay in the server log).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: String,
-}
-
-/// The answer to a registry's notification envelope.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventsRecorded {
-    /// Events recorded now (each event once, whatever the retries).
-    pub recorded: usize,
-    /// Events recorded before.
-    pub duplicates: usize,
-    /// Events that are not manifest pushes or deletions.
-    pub ignored: usize,
-}
-
-/// The answer to a pod upload.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PodsStored {
-    pub cluster: String,
-    /// `cluster` (a whole cluster's list), `node NAME` (a kubelet's) or `pod` (one pod).
-    pub scope: String,
-    pub pods: usize,
-    pub containers: usize,
-    /// Pods of the stated scope that are gone since the last upload.
-    pub ended: u64,
-}
-
-/// The answer to a node upload.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NodesStored {
-    pub cluster: String,
-    pub nodes: usize,
-}
-
-/// A configured cluster (the token is only named by its environment variable).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClusterCreated {
-    pub name: String,
-    pub server: String,
-    pub token_env: String,
-}
-
-/// The answer to a Kubernetes audit upload.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditRecorded {
-    pub cluster: String,
-    /// Events in the body.
-    pub events: usize,
-    /// Events new to the ledger.
-    pub recorded: usize,
-}
-
-/// One ledger entry with its exact bytes (`leaf`, base64): outside verifiers hash these.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LedgerEntry {
-    pub index: i64,
-    /// RFC 3339 with microseconds, as in the entry's bytes.
-    pub time: String,
-    pub actor: String,
-    pub kind: String,
-    pub subject: String,
-    pub payload: serde_json::Value,
-    pub leaf: String,
-}
-
-/// An RFC 6962 inclusion proof (hashes base64).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InclusionProof {
-    pub index: i64,
-    pub size: i64,
-    pub hashes: Vec<String>,
-}
-
-/// An RFC 6962 consistency proof (hashes base64).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsistencyProof {
-    pub from: i64,
-    pub to: i64,
-    pub hashes: Vec<String>,
-}
-
-/// An API token, never its secret.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenOut {
-    pub id: i64,
-    pub name: String,
-    pub role: String,
-    pub team: Option<String>,
-    pub clusters: Vec<String>,
-    pub registries: Vec<String>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
-}
+use utoipa::{Modify, OpenApi};
 
 struct BearerAuth;
 
@@ -125,7 +29,7 @@ impl Modify for BearerAuth {
         description = "What runs in the container estate, who owns it, what must be patched. Every call but this document's takes `Authorization: Bearer TOKEN`; errors answer `{\"error\": \"…\"}`; lists answer `{\"items\": […], \"total\": n}`. `x-roles` names the roles that may call each operation (developers and managers see their teams' rows only)."
     ),
     paths(
-        api::openapi_json,
+        openapi_json,
         api::post_scan,
         api::list_images,
         api::get_image,
@@ -157,4 +61,17 @@ pub struct ApiDoc;
 /// The document as served.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// `GET /api/v1/openapi.json`: this API's OpenAPI document (no token needed).
+#[utoipa::path(
+    get, path = "/api/v1/openapi.json", tag = "meta",
+    description = "This document. Roles: anyone (no token).",
+    responses((status = 200, description = "the OpenAPI 3.1 document", content_type = "application/json", body = serde_json::Value)),
+    security(()), extensions(("x-roles" = json!(["anonymous"])))
+)]
+pub async fn openapi_json() -> Response {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(|| document().to_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")));
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], doc.as_str()).into_response()
 }

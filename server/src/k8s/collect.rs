@@ -6,76 +6,8 @@ use crate::store::{Actor, Store};
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, ListParams};
-use serde::Deserialize;
 
-/// A configured cluster, as stored (the token is named by its environment variable).
-#[derive(Debug, Clone, serde::Serialize, Deserialize, PartialEq, Eq, sqlx::FromRow)]
-pub struct ClusterRow {
-    pub id: i64,
-    pub name: String,
-    pub server: Option<String>,
-    pub token_env: Option<String>,
-    pub has_ca: bool,
-}
-
-/// What an admin sends to configure a cluster.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-pub struct NewCluster {
-    pub name: String,
-    pub server: String,
-    pub token_env: String,
-    #[serde(default)]
-    pub ca_pem: Option<String>,
-    /// Allow plain http:// to a non-loopback API server.
-    #[serde(default)]
-    pub insecure: bool,
-}
-
-impl NewCluster {
-    /// Checks the fields; the message names the wrong one.
-    pub fn validate(&mut self) -> Result<(), String> {
-        self.name = self.name.trim().to_string();
-        crate::domain::validate_team_name(&self.name).map_err(|e| format!("name: {}", e.replace("team", "cluster")))?;
-        let url = url::Url::parse(self.server.trim()).map_err(|e| format!("server: {e}"))?;
-        if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
-            return Err("server: the API server's https:// URL".into());
-        }
-        crate::domain::check_secret_url(&url, self.insecure, "server")?;
-        self.server = url.as_str().trim_end_matches('/').to_string();
-        if self.token_env.is_empty() || !self.token_env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err("token_env: the NAME of the environment variable holding the bearer token".into());
-        }
-        if let Some(pem) = &self.ca_pem {
-            if pem_certificates(pem).is_empty() {
-                return Err("ca_pem: no PEM certificate in it".into());
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The DER bytes of each `CERTIFICATE` block of a PEM bundle.
-fn pem_certificates(pem: &str) -> Vec<Vec<u8>> {
-    use base64::Engine as _;
-    let mut out = Vec::new();
-    let mut cur: Option<String> = None;
-    for line in pem.lines().map(str::trim) {
-        match line {
-            "-----BEGIN CERTIFICATE-----" => cur = Some(String::new()),
-            "-----END CERTIFICATE-----" => {
-                if let Some(b) = cur.take().and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()) {
-                    out.push(b);
-                }
-            }
-            l => {
-                if let Some(b) = cur.as_mut() {
-                    b.push_str(l);
-                }
-            }
-        }
-    }
-    out
-}
+pub use crate::domain::cluster::{pem_certificates, ClusterRow, NewCluster};
 
 /// What one collection read: (pods, containers, pods ended, nodes).
 pub type Collected = (usize, usize, u64, usize);
@@ -144,35 +76,4 @@ pub async fn collect_and_record(store: &Store, c: &ClusterRow, now: DateTime<Utc
         .await
         .map_err(|e| format!("the cluster status could not be saved: {e}"))?;
     result
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cluster_validation_names_the_field() {
-        let mut ok = NewCluster {
-            name: "prod".into(),
-            server: "https://10.0.0.1:6443/".into(),
-            token_env: "PROD_TOKEN".into(),
-            ca_pem: None,
-            insecure: false,
-        };
-        ok.validate().unwrap();
-        assert_eq!(ok.server, "https://10.0.0.1:6443");
-        let mut bad = NewCluster { token_env: "a b".into(), ..ok.clone() };
-        assert!(bad.validate().unwrap_err().starts_with("token_env"));
-        let mut bad = NewCluster { server: "ftp://x".into(), ..ok.clone() };
-        assert!(bad.validate().unwrap_err().starts_with("server"));
-        let mut bad = NewCluster { ca_pem: Some("junk".into()), ..ok.clone() };
-        assert!(bad.validate().unwrap_err().starts_with("ca_pem"));
-        // The bearer token never travels in clear to another host unless the operator says so.
-        let mut clear = NewCluster { server: "http://10.0.0.1:6443".into(), ..ok.clone() };
-        assert!(clear.validate().unwrap_err().contains("plain http"), "http to another host is refused");
-        clear.insecure = true;
-        clear.validate().unwrap();
-        let mut local = NewCluster { server: "http://127.0.0.1:8001".into(), ..ok };
-        local.validate().unwrap();
-    }
 }

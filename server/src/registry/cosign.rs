@@ -44,14 +44,7 @@ pub struct SignedPayload {
     pub payload: Vec<u8>,
 }
 
-/// The outcome for one image.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// A trusted key verified a payload naming this digest (the key's name).
-    Verified(String),
-    /// A signature exists but no trusted key verifies it for this digest (why).
-    Present(String),
-}
+pub use crate::domain::registry::Verdict;
 
 pub fn verify(image_digest: &str, layers: &[SignedPayload], keys: &[TrustedKey]) -> Verdict {
     if keys.is_empty() {

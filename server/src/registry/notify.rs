@@ -49,20 +49,7 @@ struct Request {
     useragent: Option<String>,
 }
 
-/// One push or deletion of a manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistryEvent {
-    pub id: String,
-    pub action: String,
-    pub repository: String,
-    pub tag: Option<String>,
-    pub digest: Option<String>,
-    /// The registry user who did it (empty for anonymous pushes).
-    pub actor: Option<String>,
-    pub source_addr: Option<String>,
-    pub user_agent: Option<String>,
-    pub happened_at: DateTime<Utc>,
-}
+pub use crate::domain::registry::RegistryEvent;
 
 /// What an envelope held: the manifest pushes and deletions, and how many events were ignored
 /// (pulls, blob uploads).

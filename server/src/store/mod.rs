@@ -566,12 +566,12 @@ impl Store {
     }
 
     /// Configures a cluster's API server.
-    pub async fn add_cluster(&self, new: &crate::k8s::collect::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    pub async fn add_cluster(&self, new: &crate::domain::cluster::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, add_cluster(new, actor, now))
     }
 
     /// Clusters with an API server.
-    pub async fn collectable_clusters(&self) -> Result<Vec<crate::k8s::collect::ClusterRow>> {
+    pub async fn collectable_clusters(&self) -> Result<Vec<crate::domain::cluster::ClusterRow>> {
         dispatch!(self, collectable_clusters())
     }
 
@@ -593,7 +593,7 @@ impl Store {
 
 /// Registries and the collector's inventory (`backend/registries.rs`).
 impl Store {
-    pub async fn registries(&self) -> Result<Vec<crate::registry::RegistryRow>> {
+    pub async fn registries(&self) -> Result<Vec<crate::domain::registry::RegistryRow>> {
         dispatch!(self, registries())
     }
 
@@ -607,7 +607,7 @@ impl Store {
         dispatch!(self, repository_view(full, teams))
     }
 
-    pub async fn registry_by_name(&self, name: &str) -> Result<Option<crate::registry::RegistryRow>> {
+    pub async fn registry_by_name(&self, name: &str) -> Result<Option<crate::domain::registry::RegistryRow>> {
         dispatch!(self, registry_by_name(name))
     }
 
@@ -619,10 +619,10 @@ impl Store {
     /// Adds a registry (already validated), audited.
     pub async fn add_registry(
         &self,
-        new: &crate::registry::NewRegistry,
+        new: &crate::domain::registry::NewRegistry,
         actor: &Actor,
         now: DateTime<Utc>,
-    ) -> Result<crate::registry::RegistryRow> {
+    ) -> Result<crate::domain::registry::RegistryRow> {
         dispatch!(self, add_registry(new, actor, now))
     }
 
@@ -658,7 +658,7 @@ impl Store {
         &self,
         registry_id: i64,
         host: &str,
-        inv: &crate::registry::RepositoryInventory,
+        inv: &crate::domain::registry::RepositoryInventory,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
@@ -670,7 +670,7 @@ impl Store {
         &self,
         registry_id: i64,
         registry: &str,
-        events: &[crate::registry::notify::RegistryEvent],
+        events: &[crate::domain::registry::RegistryEvent],
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(Vec<String>, usize)> {

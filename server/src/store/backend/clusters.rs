@@ -511,7 +511,7 @@ async fn runs_in(pool: &Pool, image_id: i64, teams: Option<&[String]>) -> Result
 }
 
 /// Configures a cluster's API server (an upload-only cluster of that name gains it), audited.
-pub async fn add_cluster(pool: &Pool, new: &crate::k8s::collect::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+pub async fn add_cluster(pool: &Pool, new: &crate::domain::cluster::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
     let mut tx = begin(pool).await?;
     let existing: Option<(i64, Option<String>)> =
         sqlx::query_as("SELECT id, server FROM clusters WHERE name = $1").bind(&new.name).fetch_optional(&mut *tx).await?;
@@ -554,7 +554,7 @@ pub async fn add_cluster(pool: &Pool, new: &crate::k8s::collect::NewCluster, act
 }
 
 /// Clusters with an API server (the collector's list).
-pub async fn collectable_clusters(pool: &Pool) -> Result<Vec<crate::k8s::collect::ClusterRow>> {
+pub async fn collectable_clusters(pool: &Pool) -> Result<Vec<crate::domain::cluster::ClusterRow>> {
     Ok(sqlx::query_as("SELECT id, name, server, token_env, ca_pem IS NOT NULL AS has_ca FROM clusters WHERE server IS NOT NULL ORDER BY name")
         .fetch_all(pool)
         .await?)

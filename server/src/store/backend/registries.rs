@@ -3,7 +3,7 @@
 const REGISTRY_COLUMNS: &str = "id, name, url, username, password_env, ca_pem IS NOT NULL, insecure, approved, repositories,
      last_attempt, last_success, last_error, failures, next_attempt, n_repositories, n_tags, n_manifests, auth_hosts";
 
-async fn registry_rows(pool: &Pool, name: Option<&str>) -> Result<Vec<crate::registry::RegistryRow>> {
+async fn registry_rows(pool: &Pool, name: Option<&str>) -> Result<Vec<crate::domain::registry::RegistryRow>> {
     let rows = match name {
         Some(n) => sqlx::query(&format!("SELECT {REGISTRY_COLUMNS} FROM registries WHERE name = $1")).bind(n).fetch_all(pool).await?,
         None => sqlx::query(&format!("SELECT {REGISTRY_COLUMNS} FROM registries ORDER BY name")).fetch_all(pool).await?,
@@ -11,7 +11,7 @@ async fn registry_rows(pool: &Pool, name: Option<&str>) -> Result<Vec<crate::reg
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let repositories: String = r.try_get(8)?;
-        out.push(crate::registry::RegistryRow {
+        out.push(crate::domain::registry::RegistryRow {
             id: r.try_get(0)?,
             name: r.try_get(1)?,
             url: r.try_get(2)?,
@@ -22,7 +22,7 @@ async fn registry_rows(pool: &Pool, name: Option<&str>) -> Result<Vec<crate::reg
             approved: r.try_get(7)?,
             repositories: split_lines(&repositories),
             auth_hosts: split_lines(&r.try_get::<String, _>(17)?),
-            status: crate::registry::RegistryStatus {
+            status: crate::domain::registry::RegistryStatus {
                 last_attempt: r.try_get(9)?,
                 last_success: r.try_get(10)?,
                 last_error: r.try_get(11)?,
@@ -37,11 +37,11 @@ async fn registry_rows(pool: &Pool, name: Option<&str>) -> Result<Vec<crate::reg
     Ok(out)
 }
 
-pub async fn registries(pool: &Pool) -> Result<Vec<crate::registry::RegistryRow>> {
+pub async fn registries(pool: &Pool) -> Result<Vec<crate::domain::registry::RegistryRow>> {
     registry_rows(pool, None).await
 }
 
-pub async fn registry_by_name(pool: &Pool, name: &str) -> Result<Option<crate::registry::RegistryRow>> {
+pub async fn registry_by_name(pool: &Pool, name: &str) -> Result<Option<crate::domain::registry::RegistryRow>> {
     Ok(registry_rows(pool, Some(name)).await?.pop())
 }
 
@@ -51,10 +51,10 @@ pub async fn registry_ca(pool: &Pool, id: i64) -> Result<Option<String>> {
 
 pub async fn add_registry(
     pool: &Pool,
-    new: &crate::registry::NewRegistry,
+    new: &crate::domain::registry::NewRegistry,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<crate::registry::RegistryRow> {
+) -> Result<crate::domain::registry::RegistryRow> {
     let mut tx = begin(pool).await?;
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM registries WHERE name = $1").bind(&new.name).fetch_optional(&mut *tx).await?;
     if exists.is_some() {
@@ -222,11 +222,11 @@ pub async fn store_repository_inventory(
     pool: &Pool,
     registry_id: i64,
     host: &str,
-    inv: &crate::registry::RepositoryInventory,
+    inv: &crate::domain::registry::RepositoryInventory,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    use crate::registry::Manifest;
+    use crate::domain::registry::Manifest;
     let mut tx = begin(pool).await?;
     let repo_id: i64 = sqlx::query_scalar(
         "INSERT INTO repositories (registry, name, first_seen, registry_id, collected_at) VALUES ($1, $2, $3, $4, $3)
@@ -245,7 +245,7 @@ pub async fn store_repository_inventory(
     // insert for the new images, one for their aliases; only images a scanner created before the
     // collector saw them are updated one by one (their rows exist already).
     let mut seen = HashSet::new();
-    let images: Vec<(&String, &String, &crate::registry::ImageConfig)> = inv
+    let images: Vec<(&String, &String, &crate::domain::registry::ImageConfig)> = inv
         .manifests
         .iter()
         .filter_map(|m| match m {
@@ -273,7 +273,7 @@ pub async fn store_repository_inventory(
         let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
         known.extend(rows);
     }
-    let detail = |c: &crate::registry::ImageConfig| {
+    let detail = |c: &crate::domain::registry::ImageConfig| {
         (serde_json::to_string(&c.labels).unwrap_or_default(), serde_json::to_string(&c.diff_ids).unwrap_or_default())
     };
     let (existing, fresh): (Vec<_>, Vec<_>) =
@@ -460,8 +460,8 @@ pub async fn store_repository_inventory(
     for s in &inv.signatures {
         let Some(id) = sig_ids.get(&s.digest) else { continue };
         let (state, detail) = match &s.verdict {
-            crate::registry::cosign::Verdict::Verified(k) => ("verified", k.clone()),
-            crate::registry::cosign::Verdict::Present(why) => ("present", why.clone()),
+            crate::domain::registry::Verdict::Verified(k) => ("verified", k.clone()),
+            crate::domain::registry::Verdict::Present(why) => ("present", why.clone()),
         };
         let changed = sqlx::query(
             "UPDATE images SET signature = $2, signature_detail = $3, signature_ref = $4
@@ -511,7 +511,7 @@ pub async fn record_registry_events(
     pool: &Pool,
     registry_id: i64,
     registry: &str,
-    events: &[crate::registry::notify::RegistryEvent],
+    events: &[crate::domain::registry::RegistryEvent],
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(Vec<String>, usize)> {

@@ -1,4 +1,9 @@
-//! Domain values that can only be built valid: digests, image references, roles.
+//! Domain values that can only be built valid: digests, image references, roles; a registry's
+//! and a cluster's configuration and what their collectors read (`registry`, `cluster`). Nothing
+//! here imports the store or anything above it.
+
+pub mod cluster;
+pub mod registry;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
