@@ -1,6 +1,7 @@
 //! Drydock's user interface: pages, shared types (what crosses the wire), the ports the server
 //! implements, and the server functions that connect the two.
 
+pub mod error;
 pub mod format;
 pub mod pages;
 #[cfg(feature = "ssr")]

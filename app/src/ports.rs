@@ -4,18 +4,7 @@
 use crate::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, RoleMapping, TeamView};
 use std::sync::Arc;
 
-/// A failure behind a port, already safe to show (details are logged by the server).
-#[derive(Debug, thiserror::Error)]
-pub enum PortError {
-    /// Nobody is signed in.
-    #[error("unauthenticated: sign in to see this page")]
-    Unauthenticated,
-    /// Signed in, but the role or team does not allow it.
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Internal(String),
-}
+pub use crate::error::PortError;
 
 /// Read-only questions about the estate.
 #[async_trait::async_trait]

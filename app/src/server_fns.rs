@@ -1,138 +1,123 @@
 //! Server functions: thin adaptors from the pages onto the ports in the Leptos context.
 
+use crate::error::PortError;
 use crate::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, RoleMapping, TeamView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-fn estate() -> Result<crate::ports::Estate, ServerFnError> {
-    use_context::<crate::ports::Estate>().ok_or_else(|| ServerFnError::new("the estate store is not available"))
+fn estate() -> Result<crate::ports::Estate, PortError> {
+    use_context::<crate::ports::Estate>().ok_or_else(|| PortError::Unavailable("the estate store is not available".into()))
 }
 
 /// The port's error as the server function's, with the HTTP status a caller of the endpoint sees
-/// (401 nobody signed in, 403 refused, 500 failure).
+/// (401 nobody signed in, 403 refused, 404, 422, 503, 500).
 #[cfg(feature = "ssr")]
-fn port_err(e: crate::ports::PortError) -> ServerFnError {
-    use crate::ports::PortError;
-    let status = match &e {
-        PortError::Unauthenticated => http::StatusCode::UNAUTHORIZED,
-        PortError::Forbidden(_) => http::StatusCode::FORBIDDEN,
-        PortError::Internal(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+fn port_err(e: PortError) -> PortError {
+    if let (Some(resp), Ok(status)) = (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(e.status())) {
         resp.set_status(status);
     }
-    ServerFnError::new(e.to_string())
-}
-
-/// Pages tell a refusal from a failure by this prefix of the error message.
-pub fn is_forbidden(e: &ServerFnError) -> bool {
-    e.to_string().contains("forbidden: ")
-}
-
-/// Nobody signed in.
-pub fn is_unauthenticated(e: &ServerFnError) -> bool {
-    e.to_string().contains("unauthenticated: ")
+    e
 }
 
 /// The estate overview.
 #[server(endpoint = "overview")]
-pub async fn get_overview() -> Result<Overview, ServerFnError> {
+pub async fn get_overview() -> Result<Overview, PortError> {
     estate()?.overview().await.map_err(port_err)
 }
 
 /// One team, `None` when unknown.
 #[server(endpoint = "team")]
-pub async fn get_team(name: String) -> Result<Option<TeamView>, ServerFnError> {
+pub async fn get_team(name: String) -> Result<Option<TeamView>, PortError> {
     estate()?.team(&name).await.map_err(port_err)
 }
 
 /// One image by any of its digests, `None` when unknown.
 #[server(endpoint = "image")]
-pub async fn get_image(digest: String) -> Result<Option<ImageView>, ServerFnError> {
+pub async fn get_image(digest: String) -> Result<Option<ImageView>, PortError> {
     estate()?.image(&digest).await.map_err(port_err)
 }
 
 /// A page of images.
 #[server(endpoint = "images")]
-pub async fn get_images(limit: i64, offset: i64) -> Result<Page<ImageSummary>, ServerFnError> {
+pub async fn get_images(limit: i64, offset: i64) -> Result<Page<ImageSummary>, PortError> {
     estate()?.images(limit, offset).await.map_err(port_err)
 }
 
 /// The ownership rules.
 #[server(endpoint = "ownership-rules")]
-pub async fn get_ownership_rules() -> Result<Vec<OwnershipRule>, ServerFnError> {
+pub async fn get_ownership_rules() -> Result<Vec<OwnershipRule>, PortError> {
     estate()?.ownership_rules().await.map_err(port_err)
 }
 
 /// What kind of deployment this is (demo mode, backend).
 #[server(endpoint = "deployment")]
-pub async fn get_deployment() -> Result<DeploymentInfo, ServerFnError> {
+pub async fn get_deployment() -> Result<DeploymentInfo, PortError> {
     estate()?.deployment().await.map_err(port_err)
 }
 
 /// API tokens (security and admin only).
 #[server(endpoint = "tokens")]
-pub async fn get_tokens() -> Result<Vec<ApiToken>, ServerFnError> {
+pub async fn get_tokens() -> Result<Vec<ApiToken>, PortError> {
     estate()?.tokens().await.map_err(port_err)
 }
 
 /// Group → role mappings (admin only).
 #[server(endpoint = "role-mappings")]
-pub async fn get_role_mappings() -> Result<Vec<RoleMapping>, ServerFnError> {
+pub async fn get_role_mappings() -> Result<Vec<RoleMapping>, PortError> {
     estate()?.role_mappings().await.map_err(port_err)
 }
 
 /// People who signed in, with live sessions (admin only).
 #[server(endpoint = "users")]
-pub async fn get_users() -> Result<Vec<crate::types::UserRow>, ServerFnError> {
+pub async fn get_users() -> Result<Vec<crate::types::UserRow>, PortError> {
     estate()?.users().await.map_err(port_err)
 }
 
 /// Background jobs and their recent runs (admin only).
 #[server(endpoint = "jobs")]
-pub async fn get_jobs() -> Result<crate::types::JobsView, ServerFnError> {
+pub async fn get_jobs() -> Result<crate::types::JobsView, PortError> {
     estate()?.jobs().await.map_err(port_err)
 }
 
 /// Registries with status and repositories.
 #[server(endpoint = "registries")]
-pub async fn get_registries() -> Result<Vec<crate::types::RegistryOverview>, ServerFnError> {
+pub async fn get_registries() -> Result<Vec<crate::types::RegistryOverview>, PortError> {
     estate()?.registries().await.map_err(port_err)
 }
 
 /// One repository by `registry-host/name`, `None` when unknown.
 #[server(endpoint = "repository")]
-pub async fn get_repository(name: String) -> Result<Option<crate::types::RepositoryView>, ServerFnError> {
+pub async fn get_repository(name: String) -> Result<Option<crate::types::RepositoryView>, PortError> {
     estate()?.repository(&name).await.map_err(port_err)
 }
 
 /// Clusters with nodes and counts.
 #[server(endpoint = "clusters")]
-pub async fn get_clusters() -> Result<Vec<crate::types::ClusterOverview>, ServerFnError> {
+pub async fn get_clusters() -> Result<Vec<crate::types::ClusterOverview>, PortError> {
     estate()?.clusters().await.map_err(port_err)
 }
 
 /// A page of containers.
 #[server(endpoint = "workloads")]
-pub async fn get_workloads(query: crate::types::WorkloadQuery) -> Result<Page<crate::types::WorkloadRow>, ServerFnError> {
+pub async fn get_workloads(query: crate::types::WorkloadQuery) -> Result<Page<crate::types::WorkloadRow>, PortError> {
     estate()?.workloads(query).await.map_err(port_err)
 }
 
 /// Running images that cannot be accounted for.
 #[server(endpoint = "unaccounted")]
-pub async fn get_unaccounted() -> Result<Vec<crate::types::UnaccountedEntry>, ServerFnError> {
+pub async fn get_unaccounted() -> Result<Vec<crate::types::UnaccountedEntry>, PortError> {
     estate()?.unaccounted().await.map_err(port_err)
 }
 
 /// Everything recorded about one image.
 #[server(endpoint = "image-forensics")]
-pub async fn get_image_forensics(digest: String) -> Result<Option<crate::types::ImageForensics>, ServerFnError> {
+pub async fn get_image_forensics(digest: String) -> Result<Option<crate::types::ImageForensics>, PortError> {
     estate()?.image_forensics(&digest).await.map_err(port_err)
 }
 
 /// The ledger's checkpoint and a verification run.
 #[server(endpoint = "ledger")]
-pub async fn get_ledger() -> Result<crate::types::LedgerStatus, ServerFnError> {
+pub async fn get_ledger() -> Result<crate::types::LedgerStatus, PortError> {
     estate()?.ledger().await.map_err(port_err)
 }
 
@@ -142,6 +127,6 @@ pub async fn get_workload_forensics(
     cluster: String,
     namespace: String,
     workload: String,
-) -> Result<Option<crate::types::WorkloadForensics>, ServerFnError> {
+) -> Result<Option<crate::types::WorkloadForensics>, PortError> {
     estate()?.workload_forensics(&cluster, &namespace, &workload).await.map_err(port_err)
 }

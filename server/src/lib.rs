@@ -14,5 +14,6 @@ pub mod jobs;
 pub mod k8s;
 pub mod ledger;
 pub mod registry;
+pub mod service;
 pub mod startup;
 pub mod store;

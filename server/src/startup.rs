@@ -63,7 +63,18 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
     if config.jobs_worker {
         jobs.start();
     }
-    Ok(AppState { store, config, leptos_options, oidc, group_mappings: Arc::new(group_mappings), jobs, promotion, ledger_key, clock })
+    let group_mappings = Arc::new(group_mappings);
+    let service = Arc::new(crate::service::Service {
+        store: store.clone(),
+        clock: clock.clone(),
+        promotion: promotion.clone(),
+        scan_max_age_days: config.scan_max_age_days,
+        jobs: jobs.clone(),
+        ledger_key: ledger_key.clone(),
+        ledger_witness: config.ledger_witness.clone(),
+        configured_mappings: group_mappings.clone(),
+    });
+    Ok(AppState { store, config, leptos_options, oidc, group_mappings, jobs, service, promotion, ledger_key, clock })
 }
 
 /// Serves until ctrl-c / SIGTERM.

@@ -99,11 +99,10 @@ fn set_status(_code: u16) {
 
 /// A failed load: a refusal (403), a missing sign-in (401) or a failure, each with what to do.
 #[component]
-pub fn LoadError(error: ServerFnError) -> impl IntoView {
-    use crate::server_fns::{is_forbidden, is_unauthenticated};
+pub fn LoadError(error: crate::error::PortError) -> impl IntoView {
+    use crate::error::PortError;
     let message = error.to_string();
-    let message = message.rsplit_once(": ").map(|(_, m)| m.to_string()).unwrap_or(message);
-    if is_forbidden(&error) {
+    if matches!(error, PortError::Forbidden(_)) {
         set_status(403);
         view! {
             <Title text="Not allowed"/>
@@ -115,7 +114,7 @@ pub fn LoadError(error: ServerFnError) -> impl IntoView {
             </div>
         }
         .into_any()
-    } else if is_unauthenticated(&error) {
+    } else if matches!(error, PortError::Unauthenticated) {
         set_status(401);
         view! {
             <Title text="Sign in"/>

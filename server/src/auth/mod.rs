@@ -16,6 +16,15 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The local command line: whoever can open the database acts as an admin, recorded as `cli`.
+    pub fn cli() -> Principal {
+        Principal {
+            actor: "cli".into(),
+            display: "command line".into(),
+            grants: vec![Grant { role: crate::domain::Role::Admin, team: None }],
+        }
+    }
+
     /// Does the principal's role (and team) allow `action` on `team`?
     pub fn can(&self, action: Action, team: Option<&str>) -> bool {
         rbac::allows(&self.grants, action, team)

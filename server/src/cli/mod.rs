@@ -251,7 +251,14 @@ pub fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    // DRYDOCK_TRACE_SPANS=1 logs each service and store call as it ends, with its time
+    // (`RUST_LOG=drydock=debug` includes the store's): where a slow request's time went.
+    let spans = if std::env::var("DRYDOCK_TRACE_SPANS").is_ok_and(|v| v == "1") {
+        tracing_subscriber::fmt::format::FmtSpan::CLOSE
+    } else {
+        tracing_subscriber::fmt::format::FmtSpan::NONE
+    };
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_span_events(spans).with_writer(std::io::stderr).try_init();
 }
 
 fn load_config(cli_config: Option<&PathBuf>, db: &DbArgs) -> anyhow::Result<Config> {
@@ -260,6 +267,29 @@ fn load_config(cli_config: Option<&PathBuf>, db: &DbArgs) -> anyhow::Result<Conf
         config.database_url = url.clone();
     }
     Ok(config)
+}
+
+/// The application layer for commands that change the estate as the command line (`cli`): the
+/// same checks and audit records as the API and the forms. Jobs it queues run in `serve`.
+fn service(config: &Config, store: Store) -> anyhow::Result<crate::service::Service> {
+    let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
+    let jobs = crate::jobs::Jobs::new(
+        store.clone(),
+        crate::jobs::JobSettings::from_config(config),
+        config.collect_settings()?,
+        Err("the command line signs no checkpoints here".into()),
+        clock.clone(),
+    );
+    Ok(crate::service::Service {
+        store,
+        clock,
+        promotion: config.promotion()?,
+        scan_max_age_days: config.scan_max_age_days,
+        jobs,
+        ledger_key: Err("the command line signs no checkpoints here".into()),
+        ledger_witness: None,
+        configured_mappings: Arc::new(Vec::new()),
+    })
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -304,11 +334,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { command: TokenCommand::Create { name, role, team, clusters, registries, db } } => {
-            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            role.parse::<Role>().map_err(anyhow::Error::msg)?;
             let config = load_config(cli.config.as_ref(), &db)?;
             let store = open_store(&config).await?;
             let bindings = crate::store::TokenBindings { clusters, registries };
-            let secret = store.create_token(&name, role, team.as_deref(), &bindings, &Actor::cli(), chrono::Utc::now()).await?;
+            let secret = service(&config, store)?
+                .create_token(Some(&crate::auth::Principal::cli()), &name, &role, team.as_deref(), &bindings)
+                .await?;
             println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }
@@ -325,7 +357,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             new.validate().map_err(|e| anyhow::anyhow!("registry {e}"))?;
             let config = load_config(cli.config.as_ref(), &db)?;
             let store = open_store(&config).await?;
-            let r = store.add_registry(&new, &Actor::cli(), chrono::Utc::now()).await?;
+            let r = service(&config, store)?.add_registry(Some(&crate::auth::Principal::cli()), new).await?;
             println!("registry {} added: {}{}", r.name, r.url, if r.approved { " (approved)" } else { "" });
             Ok(ExitCode::SUCCESS)
         }
@@ -359,7 +391,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             new.validate().map_err(|e| anyhow::anyhow!("cluster {e}"))?;
             let config = load_config(cli.config.as_ref(), &db)?;
             let store = open_store(&config).await?;
-            store.add_cluster(&new, &Actor::cli(), chrono::Utc::now()).await?;
+            let new = service(&config, store)?.add_cluster(Some(&crate::auth::Principal::cli()), new).await?;
             println!("cluster {} added: {} (token from ${})", new.name, new.server, new.token_env);
             Ok(ExitCode::SUCCESS)
         }

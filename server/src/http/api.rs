@@ -18,7 +18,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 fn query_map(raw: Option<String>) -> HashMap<String, String> {
     url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect()
@@ -57,6 +56,27 @@ fn json_body<T: serde::de::DeserializeOwned>(state: &AppState, body: Result<Byte
         return Err(ApiError::unprocessable(format!("{what}: {at}: contains a NUL character")));
     }
     serde_path_to_error::deserialize(value).map_err(|e| ApiError::unprocessable(format!("{what}: {} at {}", e.inner(), e.path())))
+}
+
+/// A service error about query parameters: a malformed request (400), not an invalid body.
+fn in_query(e: crate::service::Error) -> ApiError {
+    let mut a = ApiError::from(e);
+    if a.status == StatusCode::UNPROCESSABLE_ENTITY {
+        a.status = StatusCode::BAD_REQUEST;
+    }
+    a
+}
+
+/// A service error about a JSON body of `what`, its message prefixed the way the API always did
+/// (`registry: url: ...`).
+fn prefixed(what: &'static str) -> impl Fn(crate::service::Error) -> ApiError {
+    move |e| {
+        let mut a = ApiError::from(e);
+        if a.status == StatusCode::UNPROCESSABLE_ENTITY {
+            a.message = format!("{what}: {}", a.message);
+        }
+        a
+    }
 }
 
 /// A whole list as every list endpoint answers it: `{"items": [...], "total": n}`.
@@ -112,14 +132,10 @@ pub async fn list_images(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Page<ImageSummary>>, ApiError> {
-    caller.require(Action::ReadEstate, None)?;
     let q = query_map(raw);
-    let limit = int_param(&q, "limit", 100)?.clamp(1, 1000);
+    let limit = int_param(&q, "limit", 100)?;
     let offset = int_param(&q, "offset", 0)?;
-    let visible = caller.principal().visible_teams();
-    let mut page = state.store.images(limit, offset, visible.as_deref()).await?;
-    state.promotion.apply(&mut page.items);
-    Ok(Json(page))
+    Ok(Json(state.service.images(Some(&caller.principal()), limit, offset).await?))
 }
 
 /// `GET /api/v1/images/{digest}`: by any of the image's digests.
@@ -135,17 +151,8 @@ pub async fn get_image(
     caller: Caller,
     Path(digest): Path<String>,
 ) -> Result<Json<app::types::ImageDetail>, ApiError> {
-    caller.require(Action::ReadEstate, None)?;
     crate::domain::Digest::parse(&digest).map_err(ApiError::bad_request)?;
-    let visible = caller.principal().visible_teams();
-    let mut image = state
-        .store
-        .image_detail(&digest, visible.as_deref())
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no image has digest {digest}")))?;
-    caller.require(Action::ReadTeamDetails, image.summary.team.as_deref())?;
-    state.promotion.apply(std::slice::from_mut(&mut image.summary));
-    Ok(Json(image))
+    Ok(Json(state.service.image_detail(Some(&caller.principal()), &digest).await?))
 }
 
 /// `GET /api/v1/ownership-rules`.
@@ -156,8 +163,7 @@ pub async fn get_image(
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require(Action::ReadEstate, None)?;
-    Ok(list(state.store.ownership_rules().await?))
+    Ok(list(state.service.ownership_rules(Some(&caller.principal())).await?))
 }
 
 /// `POST /api/v1/ownership-rules` (admin): `{"kind": "repository_prefix", "pattern": "...", "team": "..."}`.
@@ -171,7 +177,7 @@ pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result
 pub async fn create_rule(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
     let rule: NewRule = json_body(&state, body, "ownership rule")?;
-    let created = state.store.add_ownership_rule(&rule, &caller.actor(), state.clock.now()).await?;
+    let created = state.service.add_ownership_rule(Some(&caller.principal()), &rule).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -184,8 +190,7 @@ pub async fn create_rule(State(state): State<AppState>, caller: Caller, body: Re
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_registries(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require(Action::ReadEstate, None)?;
-    Ok(list(state.store.registries().await?))
+    Ok(list(state.service.registries(Some(&caller.principal())).await?))
 }
 
 /// `POST /api/v1/registries` (admin): `{"name", "url", "username", "password_env", "ca_pem",
@@ -203,12 +208,8 @@ pub async fn create_registry(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
-    let mut new: crate::registry::NewRegistry = json_body(&state, body, "registry")?;
-    new.validate().map_err(|e| ApiError::unprocessable(format!("registry: {e}")))?;
-    let created = state.store.add_registry(&new, &caller.actor(), state.clock.now()).await?;
-    if let Err(e) = state.jobs.collect_registry_soon(&created.name).await {
-        tracing::warn!(registry = %created.name, error = %e, "the first collection could not be queued (the schedule will run it)");
-    }
+    let new: crate::domain::registry::NewRegistry = json_body(&state, body, "registry")?;
+    let created = state.service.add_registry(Some(&caller.principal()), new).await.map_err(prefixed("registry"))?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -347,12 +348,8 @@ pub async fn create_cluster(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
-    let mut new: crate::k8s::collect::NewCluster = json_body(&state, body, "cluster")?;
-    new.validate().map_err(|e| ApiError::unprocessable(format!("cluster: {e}")))?;
-    state.store.add_cluster(&new, &caller.actor(), state.clock.now()).await?;
-    if let Err(e) = state.jobs.collect_cluster_soon(&new.name).await {
-        tracing::warn!(cluster = %new.name, error = %e, "the first collection could not be queued (the schedule will run it)");
-    }
+    let new: crate::domain::cluster::NewCluster = json_body(&state, body, "cluster")?;
+    let new = state.service.add_cluster(Some(&caller.principal()), new).await.map_err(prefixed("cluster"))?;
     Ok((StatusCode::CREATED, Json(ClusterCreated { name: new.name, server: new.server, token_env: new.token_env })).into_response())
 }
 
@@ -364,8 +361,7 @@ pub async fn create_cluster(
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_clusters(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require(Action::ReadEstate, None)?;
-    Ok(list(state.store.clusters().await?))
+    Ok(list(state.service.clusters(Some(&caller.principal())).await?))
 }
 
 /// `GET /api/v1/workloads?cluster=&namespace=&team=&state=&workload=Kind/name&ended=true&limit=&offset=`.
@@ -383,16 +379,10 @@ pub async fn list_workloads(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Page<app::types::WorkloadRow>>, ApiError> {
-    caller.require(Action::ReadEstate, None)?;
     let q = query_map(raw);
-    let limit = int_param(&q, "limit", 100)?.clamp(1, 1000);
+    let limit = int_param(&q, "limit", 100)?;
     let offset = int_param(&q, "offset", 0)?;
     let text = |k: &str| q.get(k).filter(|v| !v.is_empty()).cloned();
-    if let Some(s) = text("state") {
-        if !["running", "waiting", "terminated", "unknown"].contains(&s.as_str()) {
-            return Err(ApiError::bad_request(format!("state must be running, waiting, terminated or unknown, not {s:?}")));
-        }
-    }
     let f = crate::store::WorkloadFilter {
         cluster: text("cluster"),
         namespace: text("namespace"),
@@ -400,28 +390,9 @@ pub async fn list_workloads(
         state: text("state"),
         workload: text("workload"),
         ended: q.get("ended").is_some_and(|v| v == "true" || v == "1"),
-        visible_teams: caller.principal().visible_teams(),
+        visible_teams: None,
     };
-    Ok(Json(state.store.workloads(&f, limit, offset).await?))
-}
-
-/// Hosts of the approved registries, as image references name them.
-pub async fn approved_hosts(store: &crate::store::Store) -> Result<Vec<String>, crate::store::StoreError> {
-    Ok(store
-        .registries()
-        .await?
-        .into_iter()
-        .filter(|r| r.approved)
-        .filter_map(|r| {
-            let u = url::Url::parse(&r.url).ok()?;
-            let host = u.host_str()?.to_string();
-            Some(match (host.as_str(), u.port()) {
-                ("registry-1.docker.io" | "index.docker.io", _) => "docker.io".to_string(),
-                (_, Some(p)) => format!("{host}:{p}"),
-                (_, None) => host,
-            })
-        })
-        .collect())
+    Ok(Json(state.service.workloads(Some(&caller.principal()), f, limit, offset).await.map_err(in_query)?))
 }
 
 /// `GET /api/v1/unaccounted`: running images not in any configured registry, from a registry not
@@ -433,11 +404,7 @@ pub async fn approved_hosts(store: &crate::store::Store) -> Result<Vec<String>, 
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require(Action::ReadEstate, None)?;
-    let hosts = approved_hosts(&state.store).await?;
-    let stale = state.clock.now() - chrono::Duration::days(state.config.scan_max_age_days);
-    let visible = caller.principal().visible_teams();
-    Ok(list(state.store.unaccounted(&hosts, stale, visible.as_deref()).await?))
+    Ok(list(state.service.unaccounted(Some(&caller.principal())).await?))
 }
 
 /// `POST /api/v1/audit/k8s[?cluster=NAME]`: an `EventList` (the API server's audit webhook),
@@ -470,10 +437,6 @@ pub async fn k8s_audit(
     Ok((status, Json(AuditRecorded { cluster, events: facts.len(), recorded: new })).into_response())
 }
 
-fn ledger_key(state: &AppState) -> Result<Arc<crate::ledger::LedgerKey>, ApiError> {
-    state.ledger_key.clone().map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("the ledger cannot sign checkpoints: {e}")))
-}
-
 /// `GET /api/v1/ledger/checkpoint`: the signed checkpoint covering every committed entry (text/plain).
 #[utoipa::path(
     get, path = "/api/v1/ledger/checkpoint", tag = "ledger",
@@ -482,12 +445,7 @@ fn ledger_key(state: &AppState) -> Result<Arc<crate::ledger::LedgerKey>, ApiErro
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn ledger_checkpoint(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require(Action::ReadEstate, None)?;
-    let key = ledger_key(&state)?;
-    let (_, note, new) = crate::ledger::current_checkpoint(&state.store, &key, state.clock.now()).await?;
-    if new {
-        crate::ledger::witness_in_background(state.config.ledger_witness.as_deref(), &note);
-    }
+    let note = state.service.checkpoint(Some(&caller.principal())).await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
 }
 
@@ -501,18 +459,10 @@ pub async fn ledger_checkpoint(State(state): State<AppState>, caller: Caller) ->
 )]
 pub async fn ledger_entries(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     use base64::Engine as _;
-    caller.require(Action::ReadLedgerEntries, None)?;
     let q = query_map(raw);
-    let size = state.store.ledger_size().await?;
     let start = int_param(&q, "start", 0)?;
-    let end = int_param(&q, "end", size)?.min(size);
-    if end < start {
-        return Err(ApiError::bad_request(format!("end ({end}) is before start ({start})")));
-    }
-    if end - start > 10_000 {
-        return Err(ApiError::bad_request("at most 10,000 entries a call: narrow start..end"));
-    }
-    let rows = state.store.ledger_rows(start, end).await?;
+    let end = q.contains_key("end").then(|| int_param(&q, "end", 0)).transpose()?;
+    let rows = state.service.ledger_entries(Some(&caller.principal()), start, end).await.map_err(in_query)?;
     let items: Vec<LedgerEntry> = rows
         .into_iter()
         .filter_map(|r| {
@@ -545,16 +495,11 @@ fn b64_hashes(h: &[crate::ledger::merkle::Hash]) -> Vec<String> {
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn ledger_inclusion(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
-    caller.require(Action::ReadEstate, None)?;
     let q = query_map(raw);
-    let head = state.store.ledger_size().await?;
-    let size = int_param(&q, "size", head)?;
     let index = q.get("index").ok_or_else(|| ApiError::bad_request("index is required"))?;
     let index: i64 = index.parse().ok().filter(|i| *i >= 0).ok_or_else(|| ApiError::bad_request("index must be a non-negative integer"))?;
-    if size > head || index >= size {
-        return Err(ApiError::bad_request(format!("need index < size <= {head} (the log's size), got index {index}, size {size}")));
-    }
-    let proof = crate::ledger::inclusion_proof(&state.store, index, size).await?;
+    let size = q.contains_key("size").then(|| int_param(&q, "size", 0)).transpose()?;
+    let (size, proof) = state.service.inclusion_proof(Some(&caller.principal()), index, size).await.map_err(in_query)?;
     Ok(Json(InclusionProof { index, size, hashes: b64_hashes(&proof) }).into_response())
 }
 
@@ -567,15 +512,10 @@ pub async fn ledger_inclusion(State(state): State<AppState>, caller: Caller, Raw
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn ledger_consistency(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
-    caller.require(Action::ReadEstate, None)?;
     let q = query_map(raw);
-    let head = state.store.ledger_size().await?;
     let from = q.get("from").and_then(|v| v.parse::<i64>().ok()).ok_or_else(|| ApiError::bad_request("from must be an integer"))?;
-    let to = int_param(&q, "to", head)?;
-    if from < 1 || from > to || to > head {
-        return Err(ApiError::bad_request(format!("need 1 <= from <= to <= {head} (the log's size), got from {from}, to {to}")));
-    }
-    let proof = crate::ledger::consistency_proof(&state.store, from, to).await?;
+    let to = q.contains_key("to").then(|| int_param(&q, "to", 0)).transpose()?;
+    let (to, proof) = state.service.consistency_proof(Some(&caller.principal()), from, to).await.map_err(in_query)?;
     Ok(Json(ConsistencyProof { from, to, hashes: b64_hashes(&proof) }).into_response())
 }
 
@@ -588,14 +528,11 @@ pub async fn ledger_consistency(State(state): State<AppState>, caller: Caller, R
     extensions(("x-roles" = json!(["security", "admin"])))
 )]
 pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require(Action::ManageTokens, None)?;
-    let grants = caller.principal().grants;
     let items: Vec<TokenOut> = state
-        .store
-        .list_tokens()
+        .service
+        .tokens(Some(&caller.principal()))
         .await?
         .into_iter()
-        .filter(|t| t.role.parse().is_ok_and(|r| crate::auth::rbac::may_manage_token_role(&grants, r)))
         .map(|t| TokenOut {
             id: t.id,
             name: t.name,
@@ -621,8 +558,7 @@ pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Resul
     extensions(("x-roles" = json!(["admin"])))
 )]
 pub async fn end_user_sessions(State(state): State<AppState>, caller: Caller, Path(subject): Path<String>) -> Result<Response, ApiError> {
-    caller.require(Action::ManageRoleMappings, None)?;
-    state.store.end_user_sessions(&subject, &caller.actor(), state.clock.now()).await?;
+    state.service.end_user_sessions(Some(&caller.principal()), &subject).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -28,9 +28,10 @@ pub struct AppState {
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
     /// Group → role mappings from configuration.
     pub group_mappings: Arc<Vec<crate::auth::mapping::GroupMapping>>,
-    /// Background registry collections (notifications queue refreshes here).
     /// Background work: collections, ledger verification and checkpoints, purges.
     pub jobs: Arc<crate::jobs::Jobs>,
+    /// The application layer every adapter (REST, forms, server functions) calls.
+    pub service: Arc<crate::service::Service>,
     /// How promotion is decided.
     pub promotion: crate::registry::Promotion,
     /// The ledger's signing key, or why there is none (PostgreSQL without DRYDOCK_LEDGER_KEY).
@@ -115,16 +116,10 @@ pub fn router(state: AppState) -> Router {
         app::types::SignInMode::None
     };
     let estate: app::ports::Estate = Arc::new(crate::estate::StoreEstate {
-        store: state.store.clone(),
-        configured_mappings: state.group_mappings.clone(),
+        service: state.service.clone(),
         sign_in,
         demo: state.config.demo,
         access_contact: state.config.access_contact.clone(),
-        promotion: state.promotion.clone(),
-        scan_max_age_days: state.config.scan_max_age_days,
-        ledger_key: state.ledger_key.clone(),
-        ledger_witness: state.config.ledger_witness.clone(),
-        clock: state.clock.clone(),
     });
     let context = move || leptos::prelude::provide_context(estate.clone());
     let routes = generate_route_list(app::App);

@@ -171,6 +171,7 @@ pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
 
 impl Store {
     /// Opens the database named by `url` (creating a missing SQLite file) and migrates it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect(url: &str) -> Result<Store> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
@@ -195,6 +196,7 @@ impl Store {
     }
 
     /// Applies pending migrations (PostgreSQL: under sqlx's advisory lock, so replicas may race).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Store::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await?,
@@ -222,16 +224,19 @@ impl Store {
     }
 
     /// Answers when the database does.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ping(&self) -> Result<()> {
         dispatch!(self, ping())
     }
 
     /// Stores a parsed report in one transaction (see `backend/ingest.rs`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ingest_report(&self, report: &Report, report_sha256: &str, actor: &Actor, now: DateTime<Utc>) -> Result<IngestOutcome> {
         dispatch!(self, ingest_report(report, report_sha256, actor, now))
     }
 
     /// Creates an API token; returns the secret (shown once, stored only as a hash).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_token(
         &self,
         name: &str,
@@ -245,26 +250,31 @@ impl Store {
     }
 
     /// Finds a live token by its secret and notes its use.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn verify_token(&self, secret: &str, now: DateTime<Utc>) -> Result<Option<TokenInfo>> {
         dispatch!(self, verify_token(secret, now))
     }
 
     /// Adds an ownership rule (creating its team if needed) and reassigns owners.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_ownership_rule(&self, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<OwnershipRule> {
         dispatch!(self, add_ownership_rule(rule, actor, now))
     }
 
     /// Points `repository:tag` at the image with `digest` (any alias), as a registry would report.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn place_tag(&self, reference: &crate::domain::ImageRef, digest: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, place_tag(reference, digest, actor, now))
     }
 
     /// Every API token (never the secrets).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_tokens(&self) -> Result<Vec<app::types::ApiToken>> {
         dispatch!(self, list_tokens())
     }
 
     /// Revokes a token whose role `may_revoke` allows (else `Forbidden`, nothing changed).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoke_token(
         &self,
         id: i64,
@@ -276,58 +286,69 @@ impl Store {
     }
 
     /// Creates missing teams.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ensure_teams(&self, names: &[String], actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, ensure_teams(names, actor, now))
     }
 
     /// Creates or renames a team.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn upsert_team(&self, name: &str, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, upsert_team(name, display_name, actor, now))
     }
 
     /// True when no report, team or rule has been stored yet.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn is_empty(&self) -> Result<bool> {
         dispatch!(self, is_empty())
     }
 
     /// Row counts of every estate table.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn table_counts(&self) -> Result<TableCounts> {
         dispatch!(self, table_counts())
     }
 
     /// A page of images in a stable order; `teams` limits it to those teams' images plus the
     /// unowned ones (`None`: every image).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn images(&self, limit: i64, offset: i64, teams: Option<&[String]>) -> Result<Page<ImageSummary>> {
         dispatch!(self, images_page(limit, offset, teams))
     }
 
     /// One image by any of its digests, with its scans.
     /// One image; `teams` (a team-scoped reader's) limits the workloads it lists as running it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn image_detail(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<app::types::ImageDetail>> {
         dispatch!(self, image_detail(digest, teams))
     }
 
     /// One image with its findings (the image page).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn image_view(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageView>> {
         dispatch!(self, image_view(digest, teams))
     }
 
     /// One team with its images.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn team_view(&self, name: &str) -> Result<Option<TeamView>> {
         dispatch!(self, team_view(name))
     }
 
     /// Estate headline numbers.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn overview(&self) -> Result<Overview> {
         dispatch!(self, overview())
     }
 
     /// Every ownership rule.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>> {
         dispatch!(self, ownership_rules())
     }
 
     /// The audit events, oldest first (the ledger issue builds on this).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn audit_events(&self) -> Result<Vec<AuditEvent>> {
         dispatch!(self, audit_events())
     }
@@ -345,36 +366,44 @@ pub struct SignedInUser {
 
 impl Store {
     /// A live session's data and expiry (unix seconds).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session_load(&self, id: &str, now_unix: i64) -> Result<Option<(String, i64)>> {
         dispatch!(self, session_load(id, now_unix))
     }
     /// Inserts a session unless the id exists.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session_create(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<bool> {
         dispatch!(self, session_create(id, data, expires_at, subject))
     }
     /// Upserts a session.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session_save(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<()> {
         dispatch!(self, session_save(id, data, expires_at, subject))
     }
     /// Deletes a session.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session_delete(&self, id: &str) -> Result<()> {
         dispatch!(self, session_delete(id))
     }
     /// Deletes expired sessions; returns how many.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session_delete_expired(&self, now_unix: i64) -> Result<u64> {
         dispatch!(self, session_delete_expired(now_unix))
     }
     /// Records a sign-in, sign-out or failed sign-in (and the person, on sign-in).
     /// Ends every session of a person (admin); how many there were.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn end_user_sessions(&self, subject: &str, actor: &Actor, now: DateTime<Utc>) -> Result<u64> {
         dispatch!(self, end_user_sessions(subject, actor, now))
     }
 
     /// People who signed in, with live session counts.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn users(&self, now_unix: i64) -> Result<Vec<app::types::UserRow>> {
         dispatch!(self, users(now_unix))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_auth_event(
         &self,
         user: Option<&SignedInUser>,
@@ -386,18 +415,22 @@ impl Store {
         dispatch!(self, record_auth_event(user, actor, kind, payload, now))
     }
     /// Stored mappings with ids (the admin page).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn role_mapping_rows(&self) -> Result<Vec<app::types::RoleMapping>> {
         dispatch!(self, role_mapping_rows())
     }
     /// Stores a group → role mapping (audited).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_role_mapping(&self, m: &crate::auth::mapping::GroupMapping, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, add_role_mapping(m, actor, now))
     }
     /// Deletes a stored mapping (audited).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_role_mapping(&self, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, delete_role_mapping(id, actor, now))
     }
     /// Stored group → role mappings: (group, role, team).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn role_mappings(&self) -> Result<Vec<(String, String, Option<String>)>> {
         dispatch!(self, role_mappings())
     }
@@ -426,6 +459,7 @@ pub use crate::domain::sha256_hex;
 impl Store {
     /// Entries in the log.
     /// Stored ledger nodes (level 0: leaf hashes) by (level, index).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ledger_nodes(
         &self,
         keys: &std::collections::BTreeSet<(u32, u64)>,
@@ -434,6 +468,7 @@ impl Store {
     }
 
     /// Keeps the scheduled verification's result.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_verification(
         &self,
         size: i64,
@@ -446,25 +481,30 @@ impl Store {
     }
 
     /// The last scheduled verification: (ran at, size, root hex, checkpoints checked, problem).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn last_verification(&self) -> Result<Option<LastVerification>> {
         dispatch!(self, last_verification())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ledger_size(&self) -> Result<i64> {
         dispatch!(self, ledger_size())
     }
 
     /// Leaf hashes of entries `0..size`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ledger_leaves(&self, size: i64) -> Result<Vec<[u8; 32]>> {
         dispatch!(self, ledger_leaves(size))
     }
 
     /// Stored entries `start..end` (and any event not in the log, which verification reports).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ledger_rows(&self, start: i64, end: i64) -> Result<Vec<StoredEntry>> {
         dispatch!(self, ledger_rows(start, end))
     }
 
     /// Stored checkpoints, smallest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ledger_checkpoints(&self) -> Result<Vec<(i64, String)>> {
         dispatch!(self, ledger_checkpoints())
     }
@@ -472,11 +512,13 @@ impl Store {
     /// Everything recorded about one image.
     /// Everything about an image; `teams` (a team-scoped reader's) limits its runs, the access to
     /// them and its ledger entries to what that reader may see.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn image_forensics(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<app::types::ImageForensics>> {
         dispatch!(self, image_forensics(digest, teams))
     }
 
     /// A workload's images over time and the people who touched it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn workload_forensics(
         &self,
         cluster: &str,
@@ -487,16 +529,19 @@ impl Store {
     }
 
     /// The newest `n` ledger entries.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ledger_recent(&self, n: i64) -> Result<Vec<app::types::LedgerRow>> {
         dispatch!(self, ledger_recent(n))
     }
 
     /// The signed checkpoint of one size, if kept.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ledger_checkpoint_at(&self, size: i64) -> Result<Option<String>> {
         dispatch!(self, ledger_checkpoint_at(size))
     }
 
     /// Keeps a signed checkpoint.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn store_checkpoint(&self, size: i64, root_hex: &str, note: &str, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, store_checkpoint(size, root_hex, note, now))
     }
@@ -520,10 +565,12 @@ pub struct WorkloadFilter {
 /// What runs (`backend/clusters.rs`).
 impl Store {
     /// Stores a pod upload (creating an upload-only cluster for a new name); (pods, containers, ended).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn cluster_server(&self, name: &str) -> Result<Option<Option<String>>> {
         dispatch!(self, cluster_server(name))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn store_pods(
         &self,
         cluster: &str,
@@ -535,16 +582,19 @@ impl Store {
     }
 
     /// Stores a node list.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn store_nodes(&self, cluster: &str, nodes: &[crate::k8s::NodeRecord], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
         dispatch!(self, store_nodes(cluster, nodes, actor, now))
     }
 
     /// A page of containers.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn workloads(&self, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<app::types::WorkloadRow>> {
         dispatch!(self, workloads(f, limit, offset))
     }
 
     /// Running images that cannot be accounted for.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn unaccounted(
         &self,
         approved_hosts: &[String],
@@ -555,6 +605,7 @@ impl Store {
     }
 
     /// Records Kubernetes audit events (facts only), each once; returns how many were new.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_k8s_audit(
         &self,
         cluster: &str,
@@ -566,26 +617,31 @@ impl Store {
     }
 
     /// Configures a cluster's API server.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_cluster(&self, new: &crate::domain::cluster::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, add_cluster(new, actor, now))
     }
 
     /// Clusters with an API server.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn collectable_clusters(&self) -> Result<Vec<crate::domain::cluster::ClusterRow>> {
         dispatch!(self, collectable_clusters())
     }
 
     /// The cluster's CA bundle.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn cluster_ca(&self, id: i64) -> Result<Option<String>> {
         dispatch!(self, cluster_ca(id))
     }
 
     /// Records a cluster collection's outcome.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_cluster_run(&self, id: i64, outcome: std::result::Result<(), String>, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, record_cluster_run(id, outcome, now))
     }
 
     /// Clusters with nodes and counts.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn clusters(&self) -> Result<Vec<app::types::ClusterOverview>> {
         dispatch!(self, clusters())
     }
@@ -593,30 +649,36 @@ impl Store {
 
 /// Registries and the collector's inventory (`backend/registries.rs`).
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn registries(&self) -> Result<Vec<crate::domain::registry::RegistryRow>> {
         dispatch!(self, registries())
     }
 
     /// Every registry with its repositories.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn registry_overviews(&self) -> Result<Vec<app::types::RegistryOverview>> {
         dispatch!(self, registry_overviews())
     }
 
     /// One repository (`registry-host/name`), its tags limited to `teams` when given.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn repository_view(&self, full: &str, teams: Option<&[String]>) -> Result<Option<app::types::RepositoryView>> {
         dispatch!(self, repository_view(full, teams))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn registry_by_name(&self, name: &str) -> Result<Option<crate::domain::registry::RegistryRow>> {
         dispatch!(self, registry_by_name(name))
     }
 
     /// The registry's CA bundle (kept out of `RegistryRow`, which pages and the API show).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn registry_ca(&self, id: i64) -> Result<Option<String>> {
         dispatch!(self, registry_ca(id))
     }
 
     /// Adds a registry (already validated), audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_registry(
         &self,
         new: &crate::domain::registry::NewRegistry,
@@ -627,11 +689,13 @@ impl Store {
     }
 
     /// Puts a registry on (or takes it off) the approved list, audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_registry_approved(&self, name: &str, approved: bool, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         dispatch!(self, set_registry_approved(name, approved, actor, now))
     }
 
     /// Records a collector run's outcome and, for a full run, the registry's counts.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_registry_run(
         &self,
         id: i64,
@@ -644,16 +708,19 @@ impl Store {
     }
 
     /// Of `digests`, those the collector has read already.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn collected_digests(&self, digests: &[String]) -> Result<std::collections::HashSet<String>> {
         dispatch!(self, collected_digests(digests))
     }
 
     /// digest → (signature manifest last checked, state).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn signature_refs(&self, digests: &[String]) -> Result<std::collections::HashMap<String, (String, String)>> {
         dispatch!(self, signature_refs(digests))
     }
 
     /// Stores one repository's inventory in one transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn store_repository_inventory(
         &self,
         registry_id: i64,
@@ -666,6 +733,7 @@ impl Store {
     }
 
     /// Records notified pushes and deletions; returns the repositories to refresh and the count of new events.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_registry_events(
         &self,
         registry_id: i64,

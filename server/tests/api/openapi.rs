@@ -138,6 +138,18 @@ async fn the_document_lists_every_route_with_its_roles_and_schemas() {
     }
     println!("{} schemas referenced, all resolve", all.len());
 
+    // An invalid body names its field in the error, as the document says.
+    let admin = app.token("admin").await;
+    let req = app
+        .client
+        .post(app.url("/api/v1/registries"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "a b", "url": "http://127.0.0.1:9"}));
+    let (status, body) = checked_json("POST", "/api/v1/registries", req).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "name", "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("registry: name: "), "{body}");
+
     // A wrong answer fails the check (the validation is not vacuous).
     let images_ok = serde_json::json!({"items": [], "total": 0}).to_string();
     check("GET", "/api/v1/images", StatusCode::OK, "application/json", images_ok.as_bytes());

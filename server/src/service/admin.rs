@@ -1,0 +1,141 @@
+//! People, tokens, role mappings and background jobs: security and admin capabilities.
+
+use super::{require, Error, Result, Service};
+use crate::auth::{rbac, Action, Principal};
+use crate::domain::Role;
+use crate::store::{Actor, TokenBindings};
+use app::types::{ApiToken, JobRun, JobStatus, JobsView, RoleMapping, UserRow};
+
+impl Service {
+    /// Tokens the caller may manage (security: ingest tokens; admin: all), never their secrets.
+    #[tracing::instrument(skip_all)]
+    pub async fn tokens(&self, who: Option<&Principal>) -> Result<Vec<ApiToken>> {
+        let p = require(who, Action::ManageTokens, None)?;
+        let mut tokens = self.store.list_tokens().await?;
+        tokens.retain(|t| t.role.parse().is_ok_and(|r| rbac::may_manage_token_role(&p.grants, r)));
+        Ok(tokens)
+    }
+
+    /// Creates a token and answers its secret (shown once; only its hash is kept).
+    #[tracing::instrument(skip(self, who, bindings))]
+    pub async fn create_token(
+        &self,
+        who: Option<&Principal>,
+        name: &str,
+        role: &str,
+        team: Option<&str>,
+        bindings: &TokenBindings,
+    ) -> Result<String> {
+        let p = require(who, Action::ManageTokens, None)?;
+        let role: Role = role.parse().map_err(|e: String| Error::invalid(format!("role: {e}")))?;
+        if !rbac::may_manage_token_role(&p.grants, role) {
+            return Err(Error::Forbidden("security may create ingest tokens only; ask an admin for other roles".into()));
+        }
+        Ok(self.store.create_token(name, role, team, bindings, &Actor(p.actor.clone()), self.clock.now()).await?)
+    }
+
+    /// Revokes a token the caller may manage.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn revoke_token(&self, who: Option<&Principal>, id: i64) -> Result<()> {
+        let p = require(who, Action::ManageTokens, None)?;
+        let may_revoke = |role: Role| rbac::may_manage_token_role(&p.grants, role);
+        Ok(self.store.revoke_token(id, &may_revoke, &Actor(p.actor.clone()), self.clock.now()).await?)
+    }
+
+    /// Group → role mappings: from the configuration, then the stored ones (admin).
+    #[tracing::instrument(skip_all)]
+    pub async fn role_mappings(&self, who: Option<&Principal>) -> Result<Vec<RoleMapping>> {
+        require(who, Action::ManageRoleMappings, None)?;
+        let mut out: Vec<RoleMapping> = self
+            .configured_mappings
+            .iter()
+            .map(|m| RoleMapping {
+                id: None,
+                group: m.group.clone(),
+                role: m.grant.role.as_str().to_string(),
+                team: m.grant.team.clone(),
+                source: "configuration (DRYDOCK_GROUP_ROLES)".into(),
+            })
+            .collect();
+        out.extend(self.store.role_mapping_rows().await?);
+        Ok(out)
+    }
+
+    /// Maps a group to a role (and team), given as the form's fields (admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn add_role_mapping(&self, who: Option<&Principal>, group: &str, role: &str, team: Option<&str>) -> Result<()> {
+        let p = require(who, Action::ManageRoleMappings, None)?;
+        if group.contains([',', '=']) {
+            return Err(Error::invalid("group: a group name may not contain ',' or '='"));
+        }
+        let spec = match team.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => format!("{}={}:{t}", group.trim(), role.trim()),
+            None => format!("{}={}", group.trim(), role.trim()),
+        };
+        let mut parsed = crate::auth::mapping::parse(&spec).map_err(Error::invalid)?;
+        let mapping = match parsed.len() {
+            1 => parsed.remove(0),
+            _ => return Err(Error::invalid("group: one group, role and team at a time")),
+        };
+        Ok(self.store.add_role_mapping(&mapping, &Actor(p.actor.clone()), self.clock.now()).await?)
+    }
+
+    /// Deletes a stored mapping (admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn delete_role_mapping(&self, who: Option<&Principal>, id: i64) -> Result<()> {
+        let p = require(who, Action::ManageRoleMappings, None)?;
+        Ok(self.store.delete_role_mapping(id, &Actor(p.actor.clone()), self.clock.now()).await?)
+    }
+
+    /// People who signed in, with their live sessions (admin).
+    #[tracing::instrument(skip_all)]
+    pub async fn users(&self, who: Option<&Principal>) -> Result<Vec<UserRow>> {
+        require(who, Action::ManageRoleMappings, None)?;
+        Ok(self.store.users(self.clock.now().timestamp()).await?)
+    }
+
+    /// Ends every session of a person (admin); NotFound when nobody with `subject` signed in.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn end_user_sessions(&self, who: Option<&Principal>, subject: &str) -> Result<u64> {
+        let p = require(who, Action::ManageRoleMappings, None)?;
+        Ok(self.store.end_user_sessions(subject, &Actor(p.actor.clone()), self.clock.now()).await?)
+    }
+
+    /// Every background job with its state, and the most recent runs (admin).
+    #[tracing::instrument(skip_all)]
+    pub async fn jobs(&self, who: Option<&Principal>) -> Result<JobsView> {
+        require(who, Action::ManageEstateConfig, None)?;
+        let jobs = self.store.jobs().await?;
+        let runs = self.store.job_runs(50).await?;
+        Ok(JobsView {
+            jobs: jobs
+                .into_iter()
+                .map(|j| JobStatus {
+                    kind: j.kind,
+                    key: j.key,
+                    next_run: j.run_at,
+                    every_seconds: j.period_seconds,
+                    failures: j.attempts,
+                    running_by: j.locked_by,
+                    last_started: j.last_started,
+                    last_success: j.last_success,
+                    last_failure: j.last_failure,
+                    last_error: j.last_error,
+                })
+                .collect(),
+            runs: runs
+                .into_iter()
+                .map(|r| JobRun {
+                    kind: r.kind,
+                    key: r.key,
+                    worker: r.worker,
+                    due_at: r.due_at,
+                    started_at: r.started_at,
+                    finished_at: r.finished_at,
+                    outcome: r.outcome,
+                    error: r.error,
+                })
+                .collect(),
+        })
+    }
+}

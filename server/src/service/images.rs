@@ -1,0 +1,98 @@
+//! Images, teams and the overview: read with the caller's team scope, promotion applied here.
+
+use super::{require, Result, Service};
+use crate::auth::{Action, Principal};
+use app::types::{ImageDetail, ImageForensics, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+
+impl Service {
+    /// Sets each image's promotion (the one place it is derived).
+    pub(super) fn promote<'a>(&self, images: impl IntoIterator<Item = &'a mut ImageSummary>) {
+        for i in images {
+            self.promotion.apply(std::slice::from_mut(i));
+        }
+    }
+
+    /// An image's details are its team's: the caller must be allowed to see that team's details.
+    fn may_see_image(who: &Principal, team: Option<&str>) -> Result<()> {
+        if who.can(Action::ReadTeamDetails, team) {
+            Ok(())
+        } else {
+            Err(super::refusal(who, Action::ReadTeamDetails, team))
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn overview(&self, who: Option<&Principal>) -> Result<Overview> {
+        require(who, Action::ReadEstate, None)?;
+        Ok(self.store.overview().await?)
+    }
+
+    /// A page of images (newest first), of the caller's teams for team-scoped roles.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn images(&self, who: Option<&Principal>, limit: i64, offset: i64) -> Result<Page<ImageSummary>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let mut page = self.store.images(limit.clamp(1, 1000), offset.max(0), p.visible_teams().as_deref()).await?;
+        self.promote(&mut page.items);
+        Ok(page)
+    }
+
+    /// One image by any of its digests, with its scans and where it runs.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn image_detail(&self, who: Option<&Principal>, digest: &str) -> Result<ImageDetail> {
+        let p = require(who, Action::ReadEstate, None)?;
+        crate::domain::Digest::parse(digest).map_err(|e| super::Error::invalid(format!("digest: {e}")))?;
+        let mut image = self
+            .store
+            .image_detail(digest, p.visible_teams().as_deref())
+            .await?
+            .ok_or_else(|| super::Error::NotFound(format!("no image has digest {digest}")))?;
+        Self::may_see_image(p, image.summary.team.as_deref())?;
+        self.promote([&mut image.summary]);
+        Ok(image)
+    }
+
+    /// The image page: the image with its findings and packages.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn image_view(&self, who: Option<&Principal>, digest: &str) -> Result<Option<ImageView>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let Some(mut view) = self.store.image_view(digest, p.visible_teams().as_deref()).await? else { return Ok(None) };
+        Self::may_see_image(p, view.image.summary.team.as_deref())?;
+        self.promote([&mut view.image.summary]);
+        Ok(Some(view))
+    }
+
+    /// A team's page.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn team(&self, who: Option<&Principal>, name: &str) -> Result<Option<TeamView>> {
+        require(who, Action::ReadEstate, None)?;
+        require(who, Action::ReadTeamDetails, Some(name))?;
+        let mut view = self.store.team_view(name).await?;
+        if let Some(v) = &mut view {
+            self.promote(&mut v.images);
+        }
+        Ok(view)
+    }
+
+    /// Everything recorded about one image.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn image_forensics(&self, who: Option<&Principal>, digest: &str) -> Result<Option<ImageForensics>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let Some(mut f) = self.store.image_forensics(digest, p.visible_teams().as_deref()).await? else { return Ok(None) };
+        Self::may_see_image(p, f.image.team.as_deref())?;
+        self.promote([&mut f.image]);
+        Ok(Some(f))
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn ownership_rules(&self, who: Option<&Principal>) -> Result<Vec<OwnershipRule>> {
+        require(who, Action::ReadEstate, None)?;
+        Ok(self.store.ownership_rules().await?)
+    }
+
+    /// Adds an ownership rule (admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn add_ownership_rule(&self, who: Option<&Principal>, rule: &crate::store::NewRule) -> Result<OwnershipRule> {
+        let p = require(who, Action::ManageEstateConfig, None)?;
+        Ok(self.store.add_ownership_rule(rule, &crate::store::Actor(p.actor.clone()), self.clock.now()).await?)
+    }
+}

@@ -1,0 +1,140 @@
+//! The application layer: each capability once — who may do it (the RBAC specification, with one
+//! wording for every refusal), the store call, and the values derived from it (promotion). REST
+//! handlers, form handlers, server functions and CLI commands are adapters over it: they read
+//! their input, call here, and render `Error` their way (JSON, an HTML page, a typed
+//! server-function error, an exit code).
+
+pub mod admin;
+pub mod clusters;
+pub mod images;
+pub mod ledger;
+pub mod registries;
+pub mod workloads;
+
+use crate::auth::{Action, Principal};
+use crate::clock::SharedClock;
+use crate::store::{Store, StoreError};
+use std::sync::Arc;
+
+/// Why a capability could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Nobody is signed in (or no token).
+    #[error("sign in first")]
+    Unauthenticated,
+    /// The role (or team) does not allow it; the message never names another team.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The input is wrong: `field` names it when one field is to blame.
+    #[error("{message}")]
+    Invalid { field: Option<String>, message: String },
+    /// The request contradicts the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// A dependency is missing or down (the ledger's key, a database).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A failure of ours: the cause is logged, never shown.
+    #[error("internal error; the cause is in the server log")]
+    Internal,
+}
+
+impl Error {
+    /// Invalid input; a message written `field: what is wrong` names its field.
+    pub fn invalid(message: impl Into<String>) -> Error {
+        let message = message.into();
+        let field = message
+            .split_once(": ")
+            .map(|(f, _)| f)
+            .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c)))
+            .map(str::to_string);
+        Error::Invalid { field, message }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Error {
+        match e {
+            StoreError::NotFound(m) => Error::NotFound(m),
+            StoreError::Invalid(m) => Error::invalid(m),
+            StoreError::Forbidden(m) => Error::Forbidden(m),
+            other => {
+                tracing::error!(error = %other, "store failure");
+                Error::Internal
+            }
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The refusal of `action` on `team` for `who` (one wording for the API, the pages and forms).
+pub fn refusal(who: &Principal, action: Action, team: Option<&str>) -> Error {
+    if who.grants.is_empty() {
+        return Error::Forbidden("your identity provider's groups give you no role in Drydock".into());
+    }
+    let roles: Vec<&str> = who.grants.iter().map(|g| g.role.as_str()).collect();
+    let what = match (action, team) {
+        // Never the other team's name: a refusal must not tell what exists.
+        (Action::ReadTeamDetails, _) => return Error::Forbidden("your role does not cover this team's details".into()),
+        (Action::SendData, _) => "send reports (ingest, security or admin may)",
+        (Action::ReadEstate, _) => "read; it may only send data in",
+        (Action::ReadLedgerEntries, _) => {
+            "read raw ledger entries (viewer, security and admin may; checkpoints and proofs are open to every reader)"
+        }
+        (Action::ManageTokens, _) => "manage API tokens (security and admin may)",
+        (Action::ManageEstateConfig, _) => "change the estate's configuration (admin may)",
+        (Action::ManageRoleMappings, _) => "manage people and role mappings (admin may)",
+        (Action::ManagePolicies, _) => "manage policies (security and admin may)",
+        (Action::Acknowledge, _) => "acknowledge for this team",
+        (Action::ExportTeamReport, _) => "export this team's report",
+    };
+    Error::Forbidden(format!("role {} may not {what}", roles.join(", ")))
+}
+
+/// The caller allowed to do `action` on `team`, or the refusal.
+pub fn require<'a>(who: Option<&'a Principal>, action: Action, team: Option<&str>) -> Result<&'a Principal> {
+    let p = who.ok_or(Error::Unauthenticated)?;
+    if p.can(action, team) {
+        Ok(p)
+    } else {
+        Err(refusal(p, action, team))
+    }
+}
+
+/// What every capability needs: the store, the clock, the settings that derive values.
+pub struct Service {
+    pub store: Store,
+    pub clock: SharedClock,
+    /// How promotion is decided (applied here once, to every image answered).
+    pub promotion: crate::registry::Promotion,
+    /// A running image scanned longer ago than this is unaccounted.
+    pub scan_max_age_days: i64,
+    pub jobs: Arc<crate::jobs::Jobs>,
+    /// The ledger's key (or why there is none).
+    pub ledger_key: std::result::Result<Arc<crate::ledger::LedgerKey>, String>,
+    /// Where new checkpoints are also sent.
+    pub ledger_witness: Option<String>,
+    /// Group → role mappings from the configuration (shown beside the stored ones).
+    pub configured_mappings: Arc<Vec<crate::auth::mapping::GroupMapping>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_input_names_its_field() {
+        assert_eq!(
+            Error::invalid("name: 1 to 64 letters"),
+            Error::Invalid { field: Some("name".into()), message: "name: 1 to 64 letters".into() }
+        );
+        assert_eq!(
+            Error::invalid("events[0].target.repository: not a name"),
+            Error::Invalid { field: Some("events[0].target.repository".into()), message: "events[0].target.repository: not a name".into() }
+        );
+        assert_eq!(Error::invalid("the body is empty"), Error::Invalid { field: None, message: "the body is empty".into() });
+    }
+}

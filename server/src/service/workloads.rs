@@ -1,0 +1,89 @@
+//! What runs: workloads, clusters, unaccounted images, a workload's forensics.
+
+use super::{require, Error, Result, Service};
+use crate::auth::{Action, Principal};
+use crate::store::WorkloadFilter;
+use app::types::{ClusterOverview, Page, UnaccountedEntry, WorkloadForensics, WorkloadRow};
+
+impl Service {
+    /// Workloads matching `filter` (its team scope is the caller's, whatever the filter said).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn workloads(
+        &self,
+        who: Option<&Principal>,
+        mut filter: WorkloadFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<WorkloadRow>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        if let Some(s) = &filter.state {
+            if !["running", "waiting", "terminated", "unknown"].contains(&s.as_str()) {
+                return Err(Error::invalid(format!("state: must be running, waiting, terminated or unknown, not {s:?}")));
+            }
+        }
+        filter.visible_teams = p.visible_teams();
+        Ok(self.store.workloads(&filter, limit.clamp(1, 1000), offset.max(0)).await?)
+    }
+
+    /// Clusters with nodes and live counts.
+    #[tracing::instrument(skip_all)]
+    pub async fn clusters(&self, who: Option<&Principal>) -> Result<Vec<ClusterOverview>> {
+        require(who, Action::ReadEstate, None)?;
+        Ok(self.store.clusters().await?)
+    }
+
+    /// Running images not in a configured registry, from one not approved, never scanned, or
+    /// scanned longer ago than `scan_max_age_days`.
+    #[tracing::instrument(skip_all)]
+    pub async fn unaccounted(&self, who: Option<&Principal>) -> Result<Vec<UnaccountedEntry>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let hosts = approved_hosts(&self.store).await?;
+        let stale = self.clock.now() - chrono::Duration::days(self.scan_max_age_days);
+        Ok(self.store.unaccounted(&hosts, stale, p.visible_teams().as_deref()).await?)
+    }
+
+    /// A workload's images over time and who touched it: its team's details.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn workload_forensics(
+        &self,
+        who: Option<&Principal>,
+        cluster: &str,
+        namespace: &str,
+        workload: &str,
+    ) -> Result<Option<WorkloadForensics>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let Some(f) = self.store.workload_forensics(cluster, namespace, workload).await? else { return Ok(None) };
+        // The same visibility as the workload list: a workload the caller may not list is refused.
+        let filter = WorkloadFilter {
+            cluster: Some(cluster.into()),
+            namespace: Some(namespace.into()),
+            workload: Some(workload.into()),
+            ended: true,
+            visible_teams: p.visible_teams(),
+            ..Default::default()
+        };
+        if self.store.workloads(&filter, 1, 0).await?.total == 0 {
+            return Err(Error::Forbidden("this workload belongs to another team".into()));
+        }
+        Ok(Some(f))
+    }
+}
+
+/// Hosts of the approved registries, as image references name them.
+pub async fn approved_hosts(store: &crate::store::Store) -> Result<Vec<String>> {
+    Ok(store
+        .registries()
+        .await?
+        .into_iter()
+        .filter(|r| r.approved)
+        .filter_map(|r| {
+            let u = url::Url::parse(&r.url).ok()?;
+            let host = u.host_str()?.to_string();
+            Some(match (host.as_str(), u.port()) {
+                ("registry-1.docker.io" | "index.docker.io", _) => "docker.io".to_string(),
+                (_, Some(p)) => format!("{host}:{p}"),
+                (_, None) => host,
+            })
+        })
+        .collect())
+}
