@@ -2,7 +2,7 @@
 //! (`group_roles` / `DRYDOCK_GROUP_ROLES`) and from the admin page (stored in the database).
 
 use super::Grant;
-use crate::domain::{validate_team_name, Role};
+use crate::domain::{Role, TeamName};
 
 /// One mapping: members of `group` get `role` (for `team`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub fn parse(spec: &str) -> Result<Vec<GroupMapping>, String> {
             return Err(format!("group mapping {item:?}: the ingest role is for API tokens, not people"));
         }
         if let Some(t) = &team {
-            validate_team_name(t)?;
+            TeamName::parse(t)?;
         }
         if matches!(role, Role::Developer | Role::Manager) && team.is_none() {
             return Err(format!("group mapping {item:?}: {} needs a team (group={}:TEAM)", role.as_str(), role.as_str()));

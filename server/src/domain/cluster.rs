@@ -29,7 +29,7 @@ impl NewCluster {
     /// Checks the fields; the message names the wrong one.
     pub fn validate(&mut self) -> Result<(), String> {
         self.name = self.name.trim().to_string();
-        crate::domain::validate_team_name(&self.name).map_err(|e| format!("name: {}", e.replace("team", "cluster")))?;
+        crate::domain::ClusterName::parse(&self.name).map_err(|e| format!("name: {e}"))?;
         let url = url::Url::parse(self.server.trim()).map_err(|e| format!("server: {e}"))?;
         if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
             return Err("server: the API server's https:// URL".into());

@@ -36,9 +36,7 @@ impl NewRegistry {
     /// Checks the fields; the message names the wrong one.
     pub fn validate(&mut self) -> Result<(), String> {
         self.name = self.name.trim().to_string();
-        if self.name.is_empty() || self.name.len() > 64 || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            return Err("name: 1 to 64 letters, digits, '-', '_' or '.'".into());
-        }
+        crate::domain::RegistryName::parse(&self.name).map_err(|e| format!("name: {e}"))?;
         let url = url::Url::parse(self.url.trim()).map_err(|e| format!("url: {e}"))?;
         crate::domain::check_secret_url(&url, self.insecure, "url")?;
         if url.host().is_none() || (url.path() != "/" && !url.path().is_empty()) || url.query().is_some() {

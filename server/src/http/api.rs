@@ -251,7 +251,7 @@ pub async fn registry_events(
 
 /// A cluster name from a path or query: the team-name grammar (lowercase, digits, dashes).
 fn cluster_name(name: &str) -> Result<(), ApiError> {
-    crate::domain::validate_team_name(name).map_err(|e| ApiError::bad_request(format!("cluster: {}", e.replace("team", "cluster"))))
+    crate::domain::ClusterName::parse(name).map(|_| ()).map_err(|e| ApiError::bad_request(format!("cluster: {e}")))
 }
 
 /// May `caller` post for cluster `name`? (Bindings of ingest tokens; collected clusters refused.)

@@ -2,7 +2,7 @@
 
 /// The cluster's id; an upload to a name not configured creates an upload-only cluster (audited).
 async fn ensure_cluster(tx: &mut Tx<'_>, name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
-    crate::domain::validate_team_name(name).map_err(|e| StoreError::Invalid(format!("cluster name: {}", e.replace("team", "cluster"))))?;
+    crate::domain::ClusterName::parse(name).map_err(|e| StoreError::Invalid(format!("cluster name: {e}")))?;
     if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM clusters WHERE name = $1").bind(name).fetch_optional(&mut **tx).await? {
         return Ok(id);
     }
