@@ -218,3 +218,20 @@ test("security binds an ingest token to a cluster; the admin's Users page ends a
   await viewerContext.close();
   await adminContext.close();
 });
+
+test("the admin's Jobs page shows each background job's schedule and its runs; others may not see it", async ({ page }) => {
+  await signIn(page, "viewer");
+  expect((await page.goto("/admin/jobs"))?.status()).toBe(403);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, "admin");
+  await page.goto("/admin/jobs");
+  await expect(page.getByRole("heading", { name: "Jobs", exact: true })).toBeVisible();
+  // serve's worker ran the estate-wide jobs when it started: each has a row, verified ok.
+  for (const kind of ["ledger.verify", "ledger.checkpoint", "session.purge"]) {
+    await expect(page.locator("#jobs tr", { hasText: kind })).toHaveCount(1);
+  }
+  await expect(page.locator("#jobs tr", { hasText: "ledger.verify" }).locator("td.ok")).toHaveText("ok");
+  await expect(page.locator("#job-runs tr", { hasText: "ledger.verify" }).first()).toContainText("ok");
+  await page.screenshot({ path: "screenshots/jobs.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+});

@@ -103,3 +103,31 @@ pub struct TokenOut {
     pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// The refusals of every authenticated operation (documented once, listed by each).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Refused {
+    #[response(status = 401, description = "no or an unknown token")]
+    Unauthenticated(ErrorBody),
+    #[response(status = 403, description = "the role (or the token's bindings) does not allow this")]
+    Forbidden(ErrorBody),
+}
+
+/// The answers to a JSON body that is not JSON (400) or not valid (422, naming the field).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum BadBody {
+    #[response(status = 400, description = "a parameter or the body is malformed")]
+    Malformed(ErrorBody),
+    #[response(status = 422, description = "the body is JSON but not valid: `field` names the field")]
+    Invalid(ErrorBody),
+}
+
+/// The answer to a body over `max_body_bytes`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum TooLarge {
+    #[response(status = 413, description = "the body is larger than max_body_bytes")]
+    TooLarge(ErrorBody),
+}

@@ -1,8 +1,8 @@
 //! REST handlers under `/api/v1`. Every list answers `{"items": [...], "total": n}`.
 
 use super::answers::{
-    AuditRecorded, ClusterCreated, ConsistencyProof, ErrorBody, EventsRecorded, InclusionProof, LedgerEntry, NodesStored, PodsStored,
-    TokenOut,
+    AuditRecorded, BadBody, ClusterCreated, ConsistencyProof, ErrorBody, EventsRecorded, InclusionProof, LedgerEntry, NodesStored,
+    PodsStored, Refused, TokenOut, TooLarge,
 };
 use super::auth::Caller;
 use super::error::ApiError;
@@ -91,7 +91,7 @@ fn list<T: serde::Serialize>(items: Vec<T>) -> Response {
     description = "A raw scanner report (Trivy JSON, Grype JSON, CycloneDX JSON; detected, or named by `format`). Roles: ingest, security, admin.",
     params(("format" = Option<String>, Query, description = "trivy, grype or cyclonedx (detected when absent)")),
     request_body(content = serde_json::Value, content_type = "application/json", description = "the report as the scanner wrote it"),
-    responses((status = 201, description = "a new report", body = crate::store::IngestSummary), (status = 200, description = "the same bytes were stored before", body = crate::store::IngestSummary), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 413, description = "the body is larger than max_body_bytes", body = ErrorBody), (status = 415, description = "not a known report format", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    responses((status = 201, description = "a new report", body = crate::store::IngestSummary), (status = 200, description = "the same bytes were stored before", body = crate::store::IngestSummary), BadBody, Refused, TooLarge, (status = 415, description = "not a known report format", body = ErrorBody)),
     extensions(("x-roles" = json!(["ingest", "security", "admin"])))
 )]
 #[tracing::instrument(skip_all, fields(token = %caller.0.name))]
@@ -124,7 +124,7 @@ pub async fn post_scan(
     get, path = "/api/v1/images", tag = "estate",
     description = "Images (newest first). Roles: viewer, developer, manager, security, admin (developers and managers see their teams' images).",
     params(("limit" = Option<i64>, Query, description = "1 to 1000 (100)"), ("offset" = Option<i64>, Query, description = "(0)")),
-    responses((status = 200, body = Page<ImageSummary>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    responses((status = 200, body = Page<ImageSummary>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_images(
@@ -143,7 +143,7 @@ pub async fn list_images(
     get, path = "/api/v1/images/{digest}", tag = "estate",
     description = "One image by any of its digests (manifest, index or config), with findings, packages, repositories and where it runs. Roles: viewer, security, admin; developers and managers for their teams' images.",
     params(("digest" = String, Path, description = "sha256:…")),
-    responses((status = 200, body = app::types::ImageDetail), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 404, description = "not found", body = ErrorBody)),
+    responses((status = 200, body = app::types::ImageDetail), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused, (status = 404, description = "not found", body = ErrorBody)),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn get_image(
@@ -159,7 +159,7 @@ pub async fn get_image(
 #[utoipa::path(
     get, path = "/api/v1/ownership-rules", tag = "ownership",
     description = "Ownership rules. Roles: viewer, developer, manager, security, admin.",
-    responses((status = 200, body = Page<app::types::OwnershipRule>), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    responses((status = 200, body = Page<app::types::OwnershipRule>), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -171,7 +171,7 @@ pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result
     post, path = "/api/v1/ownership-rules", tag = "ownership",
     description = "Adds an ownership rule. Roles: admin.",
     request_body = crate::store::NewRule,
-    responses((status = 201, body = app::types::OwnershipRule), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    responses((status = 201, body = app::types::OwnershipRule), BadBody, Refused),
     extensions(("x-roles" = json!(["admin"])))
 )]
 pub async fn create_rule(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
@@ -186,7 +186,7 @@ pub async fn create_rule(State(state): State<AppState>, caller: Caller, body: Re
 #[utoipa::path(
     get, path = "/api/v1/registries", tag = "registries",
     description = "Configured registries with their collection status (a password is only named by its environment variable). Roles: viewer, developer, manager, security, admin.",
-    responses((status = 200, body = Page<app::types::RegistryRow>), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    responses((status = 200, body = Page<app::types::RegistryRow>), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_registries(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -199,7 +199,7 @@ pub async fn list_registries(State(state): State<AppState>, caller: Caller) -> R
     post, path = "/api/v1/registries", tag = "registries",
     description = "Configures a registry; its first collection is queued. Roles: admin.",
     request_body = crate::registry::NewRegistry,
-    responses((status = 201, body = app::types::RegistryRow), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    responses((status = 201, body = app::types::RegistryRow), BadBody, Refused),
     extensions(("x-roles" = json!(["admin"])))
 )]
 pub async fn create_registry(
@@ -222,7 +222,7 @@ pub async fn create_registry(
     description = "The registry's notification envelope: pushes and deletions recorded in the ledger, the repositories named refreshed. Roles: ingest tokens bound to this registry, security, admin.",
     params(("name" = String, Path, description = "the registry's name in Drydock")),
     request_body(content = serde_json::Value, content_type = "application/json", description = "the Distribution registry's notification envelope"),
-    responses((status = 200, body = EventsRecorded), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 404, description = "not found", body = ErrorBody), (status = 413, description = "the body is larger than max_body_bytes", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    responses((status = 200, body = EventsRecorded), BadBody, Refused, (status = 404, description = "not found", body = ErrorBody), TooLarge),
     extensions(("x-roles" = json!(["ingest", "security", "admin"])))
 )]
 pub async fn registry_events(
@@ -292,7 +292,7 @@ async fn kube_upload(
     description = "A PodList (the cluster's complete state), a kubelet's /pods (that node's complete state) or one Pod. Roles: ingest tokens bound to this cluster, security, admin; refused for a cluster collected from its API server.",
     params(("name" = String, Path, description = "cluster name (created upload-only when new)")),
     request_body(content = serde_json::Value, content_type = "application/json", description = "Kubernetes JSON"),
-    responses((status = 200, body = PodsStored), (status = 201, description = "the cluster was new", body = PodsStored), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 413, description = "the body is larger than max_body_bytes", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    responses((status = 200, body = PodsStored), (status = 201, description = "the cluster was new", body = PodsStored), BadBody, Refused, TooLarge),
     extensions(("x-roles" = json!(["ingest", "security", "admin"])))
 )]
 pub async fn upload_pods(
@@ -316,7 +316,7 @@ pub async fn upload_pods(
     description = "A NodeList (`kubectl get nodes -o json`). Roles: ingest tokens bound to this cluster, security, admin.",
     params(("name" = String, Path, description = "cluster name")),
     request_body(content = serde_json::Value, content_type = "application/json", description = "Kubernetes JSON"),
-    responses((status = 200, body = NodesStored), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 413, description = "the body is larger than max_body_bytes", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    responses((status = 200, body = NodesStored), BadBody, Refused, TooLarge),
     extensions(("x-roles" = json!(["ingest", "security", "admin"])))
 )]
 pub async fn upload_nodes(
@@ -339,7 +339,7 @@ pub async fn upload_nodes(
     post, path = "/api/v1/clusters", tag = "runtime",
     description = "Configures a cluster's API server; its first collection is queued. Roles: admin.",
     request_body = crate::k8s::collect::NewCluster,
-    responses((status = 201, body = ClusterCreated), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    responses((status = 201, body = ClusterCreated), BadBody, Refused),
     extensions(("x-roles" = json!(["admin"])))
 )]
 pub async fn create_cluster(
@@ -357,7 +357,7 @@ pub async fn create_cluster(
 #[utoipa::path(
     get, path = "/api/v1/clusters", tag = "runtime",
     description = "Clusters with their nodes and live pod and container counts. Roles: viewer, developer, manager, security, admin.",
-    responses((status = 200, body = Page<app::types::ClusterOverview>), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    responses((status = 200, body = Page<app::types::ClusterOverview>), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_clusters(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -371,7 +371,7 @@ pub async fn list_clusters(State(state): State<AppState>, caller: Caller) -> Res
     params(("cluster" = Option<String>, Query,), ("namespace" = Option<String>, Query,), ("team" = Option<String>, Query,),
         ("state" = Option<String>, Query, description = "running, waiting, terminated or unknown"), ("workload" = Option<String>, Query, description = "Kind/name"),
         ("ended" = Option<bool>, Query, description = "include pods that ended"), ("limit" = Option<i64>, Query,), ("offset" = Option<i64>, Query,)),
-    responses((status = 200, body = Page<app::types::WorkloadRow>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    responses((status = 200, body = Page<app::types::WorkloadRow>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_workloads(
@@ -400,7 +400,7 @@ pub async fn list_workloads(
 #[utoipa::path(
     get, path = "/api/v1/unaccounted", tag = "runtime",
     description = "Running images not in any configured registry, from a registry not approved, never scanned, or scanned too long ago. Roles: viewer, developer, manager, security, admin (team-scoped for developers and managers).",
-    responses((status = 200, body = Page<app::types::UnaccountedEntry>), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    responses((status = 200, body = Page<app::types::UnaccountedEntry>), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -415,7 +415,7 @@ pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> 
     description = "Kubernetes audit events (an EventList, one Event or JSON lines; audit.k8s.io/v1 and v1beta1); each event recorded once. Roles: ingest tokens bound to the cluster, security, admin.",
     params(("cluster" = Option<String>, Query, description = "(default)")),
     request_body(content = serde_json::Value, content_type = "application/json", description = "audit events"),
-    responses((status = 200, description = "nothing new", body = AuditRecorded), (status = 201, description = "new events recorded", body = AuditRecorded), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 413, description = "the body is larger than max_body_bytes", body = ErrorBody), (status = 422, description = "the body is JSON but not valid: the message names the field", body = ErrorBody)),
+    responses((status = 200, description = "nothing new", body = AuditRecorded), (status = 201, description = "new events recorded", body = AuditRecorded), BadBody, Refused, TooLarge),
     extensions(("x-roles" = json!(["ingest", "security", "admin"])))
 )]
 pub async fn k8s_audit(
@@ -441,7 +441,7 @@ pub async fn k8s_audit(
 #[utoipa::path(
     get, path = "/api/v1/ledger/checkpoint", tag = "ledger",
     description = "The signed checkpoint (a signed note) covering every committed entry. Roles: viewer, developer, manager, security, admin.",
-    responses((status = 200, description = "the signed note", content_type = "text/plain", body = String), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 503, description = "the ledger has no signing key", body = ErrorBody)),
+    responses((status = 200, description = "the signed note", content_type = "text/plain", body = String), Refused, (status = 503, description = "the ledger has no signing key", body = ErrorBody)),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn ledger_checkpoint(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -454,7 +454,7 @@ pub async fn ledger_checkpoint(State(state): State<AppState>, caller: Caller) ->
     get, path = "/api/v1/ledger/entries", tag = "ledger",
     description = "Entries start..end (end exclusive, at most 10,000 a call) with their exact bytes; a bare array (outside verifiers read it). Roles: viewer, security, admin.",
     params(("start" = Option<i64>, Query, description = "(0)"), ("end" = Option<i64>, Query, description = "(the log's size)")),
-    responses((status = 200, body = Vec<LedgerEntry>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    responses((status = 200, body = Vec<LedgerEntry>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused),
     extensions(("x-roles" = json!(["viewer", "security", "admin"])))
 )]
 pub async fn ledger_entries(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
@@ -491,7 +491,7 @@ fn b64_hashes(h: &[crate::ledger::merkle::Hash]) -> Vec<String> {
     get, path = "/api/v1/ledger/proof/inclusion", tag = "ledger",
     description = "The inclusion proof of entry `index` in the tree of `size` entries. Roles: viewer, developer, manager, security, admin.",
     params(("index" = i64, Query,), ("size" = Option<i64>, Query, description = "(the log's size)")),
-    responses((status = 200, body = InclusionProof), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    responses((status = 200, body = InclusionProof), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn ledger_inclusion(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
@@ -508,7 +508,7 @@ pub async fn ledger_inclusion(State(state): State<AppState>, caller: Caller, Raw
     get, path = "/api/v1/ledger/proof/consistency", tag = "ledger",
     description = "The consistency proof from the tree of `from` entries to that of `to`. Roles: viewer, developer, manager, security, admin.",
     params(("from" = i64, Query,), ("to" = Option<i64>, Query, description = "(the log's size)")),
-    responses((status = 200, body = ConsistencyProof), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    responses((status = 200, body = ConsistencyProof), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn ledger_consistency(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
@@ -524,7 +524,7 @@ pub async fn ledger_consistency(State(state): State<AppState>, caller: Caller, R
 #[utoipa::path(
     get, path = "/api/v1/tokens", tag = "access",
     description = "API tokens with their bindings, never their secrets: security sees ingest tokens, admin every token. Roles: security, admin.",
-    responses((status = 200, body = Page<TokenOut>), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody)),
+    responses((status = 200, body = Page<TokenOut>), Refused),
     extensions(("x-roles" = json!(["security", "admin"])))
 )]
 pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -554,7 +554,7 @@ pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Resul
     delete, path = "/api/v1/users/{subject}/sessions", tag = "access",
     description = "Ends every session of a person (signed out everywhere at once). Roles: admin.",
     params(("subject" = String, Path, description = "the person's subject, percent-encoded")),
-    responses((status = 204, description = "ended"), (status = 401, description = "no or an unknown token", body = ErrorBody), (status = 403, description = "the role (or the token's bindings) does not allow this", body = ErrorBody), (status = 404, description = "not found", body = ErrorBody)),
+    responses((status = 204, description = "ended"), Refused, (status = 404, description = "not found", body = ErrorBody)),
     extensions(("x-roles" = json!(["admin"])))
 )]
 pub async fn end_user_sessions(State(state): State<AppState>, caller: Caller, Path(subject): Path<String>) -> Result<Response, ApiError> {

@@ -8,28 +8,11 @@ use super::k8s::replay;
 use super::registry_support::*;
 use chrono::{DateTime, Duration, Utc};
 use drydock::jobs::{JobSettings, Jobs};
-use drydock::registry::NewRegistry;
 use drydock::store::{Actor, JobRunRow, Store};
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-
-fn registry(name: &str, url: &str) -> NewRegistry {
-    let mut r = NewRegistry {
-        name: name.into(),
-        url: url.into(),
-        username: None,
-        password_env: None,
-        ca_pem: None,
-        insecure: false,
-        auth_hosts: vec![],
-        approved: true,
-        repositories: vec![],
-    };
-    r.validate().unwrap();
-    r
-}
 
 /// A registry holding one image.
 async fn seeded_registry(repo: &str) -> (Registry, tempfile::TempDir) {
@@ -76,8 +59,8 @@ async fn two_replicas_on_one_postgres_run_each_due_job_once() {
     let key_file = keys.path().join("ledger.pem");
     drydock::ledger::LedgerKey::generate(&key_file).unwrap();
     let now = Utc::now();
-    db.store.add_registry(&registry("alpha", &reg_a.url()), &Actor::cli(), now).await.unwrap();
-    db.store.add_registry(&registry("beta", &reg_b.url()), &Actor::cli(), now).await.unwrap();
+    db.store.add_registry(&new_registry("alpha", &reg_a.url()), &Actor::cli(), now).await.unwrap();
+    db.store.add_registry(&new_registry("beta", &reg_b.url()), &Actor::cli(), now).await.unwrap();
     let mut cluster = drydock::k8s::collect::NewCluster {
         name: "edge".into(),
         server: api.url.clone(),
@@ -178,7 +161,7 @@ async fn a_worker_killed_mid_job_leaves_it_to_the_other_after_its_lease() {
     let (reg, _storage) = seeded_registry("team-a/app").await;
     let stall = Arc::new(AtomicBool::new(true));
     let front = stalling_proxy(reg.port, stall.clone()).await;
-    db.store.add_registry(&registry("slow", &format!("http://127.0.0.1:{front}")), &Actor::cli(), Utc::now()).await.unwrap();
+    db.store.add_registry(&new_registry("slow", &format!("http://127.0.0.1:{front}")), &Actor::cli(), Utc::now()).await.unwrap();
     let env = [("DRYDOCK_JOB_POLL_SECONDS", "0.2"), ("DRYDOCK_JOB_LEASE_SECONDS", "3"), ("DRYDOCK_COLLECT_INTERVAL_MINUTES", "60")];
     let mut replicas = vec![serve(&db.url, &env), serve(&db.url, &env)];
 
@@ -254,7 +237,7 @@ async fn a_failing_registry_backs_off_five_ten_twenty_minutes_then_recovers() {
     let port = free_port();
     let t0 = at("2026-03-02T09:00:00Z");
     let clock = drydock::clock::ManualClock::new(t0);
-    db.store.add_registry(&registry("flaky", &format!("http://127.0.0.1:{port}")), &Actor::cli(), t0).await.unwrap();
+    db.store.add_registry(&new_registry("flaky", &format!("http://127.0.0.1:{port}")), &Actor::cli(), t0).await.unwrap();
     let config = drydock::config::Config { database_url: db.url.clone(), ..Default::default() };
     let jobs = Jobs::new(
         db.store.clone(),

@@ -70,17 +70,7 @@ async fn seed() -> (Registry, Seeded) {
 }
 
 async fn add(store: &Store, name: &str, url: &str, f: impl FnOnce(&mut NewRegistry)) -> drydock::registry::RegistryRow {
-    let mut new = NewRegistry {
-        name: name.into(),
-        url: url.into(),
-        username: None,
-        password_env: None,
-        ca_pem: None,
-        insecure: false,
-        auth_hosts: vec![],
-        approved: true,
-        repositories: vec![],
-    };
+    let mut new = new_registry(name, url);
     f(&mut new);
     new.validate().unwrap();
     store.add_registry(&new, &Actor::cli(), chrono::Utc::now()).await.unwrap()

@@ -375,3 +375,20 @@ pub fn loopback_certificate() -> (String, String) {
     let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().self_signed(&key).unwrap();
     (cert.pem(), key.serialize_pem())
 }
+
+/// An anonymous, approved registry configuration (validated).
+pub fn new_registry(name: &str, url: &str) -> drydock::registry::NewRegistry {
+    let mut r = drydock::registry::NewRegistry {
+        name: name.into(),
+        url: url.into(),
+        username: None,
+        password_env: None,
+        ca_pem: None,
+        insecure: false,
+        auth_hosts: vec![],
+        approved: true,
+        repositories: vec![],
+    };
+    r.validate().unwrap();
+    r
+}
