@@ -1,11 +1,52 @@
 //! `drydock ledger …`: keys, checkpoints, export, and verification of a database, an export or a
 //! running server.
 
-use super::{load_config, open_store, LedgerCommand};
+use super::{load_config, open_store, DbArgs};
 use crate::store::Store;
 use anyhow::Context as _;
+use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Subcommand, Debug)]
+pub enum LedgerCommand {
+    /// Write a new Ed25519 signing key (PKCS#8 PEM) to FILE; print its public verifier key.
+    Keygen { file: PathBuf },
+    /// Print the ledger's public verifier key (for `verify --public-key` elsewhere).
+    PublicKey {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Sign (if needed) and print the checkpoint covering every entry.
+    Checkpoint {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Recompute every entry and the tree, check every stored checkpoint; non-zero exit naming
+    /// the first bad index if anything was changed. `--file` checks an export offline.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        /// An export (`drydock ledger export`) to check instead of the database.
+        #[arg(long, requires = "public_key", conflicts_with = "database_url")]
+        file: Option<PathBuf>,
+        /// A running Drydock to check through its API (with --token).
+        #[arg(long, conflicts_with_all = ["database_url", "file"], requires = "token")]
+        server: Option<String>,
+        /// API token for --server (any role but ingest). [env: DRYDOCK_TOKEN]
+        #[arg(long, env = "DRYDOCK_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// The ledger's verifier key (NAME+ID+BASE64, as `keygen` prints), or a file holding it.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Write every entry and signed checkpoint to FILE, for `verify --file` on another machine.
+    Export {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
 
 pub(super) async fn run(cli_config: Option<&PathBuf>, command: LedgerCommand) -> anyhow::Result<ExitCode> {
     match command {

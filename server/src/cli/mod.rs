@@ -1,7 +1,6 @@
 //! The command line. Logs go to stderr; stdout carries only command output (a token, summaries).
 
 use crate::config::Config;
-use crate::domain::Role;
 use crate::store::{sha256_hex, Actor, IngestOutcome, Store};
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand};
@@ -9,9 +8,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod cluster;
+mod collect;
 mod ingest_files;
 mod jobs;
 mod ledger;
+mod registry;
+mod tokens;
+
+pub use cluster::ClusterCommand;
+pub use ledger::LedgerCommand;
+pub use registry::RegistryCommand;
+pub use tokens::TokenCommand;
 
 use ingest_files::ingest_files;
 
@@ -81,130 +89,6 @@ pub enum Command {
         /// Run once and exit (the only mode: `serve` collects on its schedule).
         #[arg(long, required = true)]
         once: bool,
-        #[command(flatten)]
-        db: DbArgs,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum LedgerCommand {
-    /// Write a new Ed25519 signing key (PKCS#8 PEM) to FILE; print its public verifier key.
-    Keygen { file: PathBuf },
-    /// Print the ledger's public verifier key (for `verify --public-key` elsewhere).
-    PublicKey {
-        #[command(flatten)]
-        db: DbArgs,
-    },
-    /// Sign (if needed) and print the checkpoint covering every entry.
-    Checkpoint {
-        #[command(flatten)]
-        db: DbArgs,
-    },
-    /// Recompute every entry and the tree, check every stored checkpoint; non-zero exit naming
-    /// the first bad index if anything was changed. `--file` checks an export offline.
-    Verify {
-        #[command(flatten)]
-        db: DbArgs,
-        /// An export (`drydock ledger export`) to check instead of the database.
-        #[arg(long, requires = "public_key", conflicts_with = "database_url")]
-        file: Option<PathBuf>,
-        /// A running Drydock to check through its API (with --token).
-        #[arg(long, conflicts_with_all = ["database_url", "file"], requires = "token")]
-        server: Option<String>,
-        /// API token for --server (any role but ingest). [env: DRYDOCK_TOKEN]
-        #[arg(long, env = "DRYDOCK_TOKEN", hide_env_values = true)]
-        token: Option<String>,
-        /// The ledger's verifier key (NAME+ID+BASE64, as `keygen` prints), or a file holding it.
-        #[arg(long)]
-        public_key: Option<String>,
-    },
-    /// Write every entry and signed checkpoint to FILE, for `verify --file` on another machine.
-    Export {
-        file: PathBuf,
-        #[command(flatten)]
-        db: DbArgs,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum ClusterCommand {
-    /// Add a cluster: drydock cluster add NAME --server URL --token-env VAR [--ca-file F]
-    Add {
-        name: String,
-        /// The API server, e.g. https://10.0.0.1:6443
-        #[arg(long)]
-        server: String,
-        /// The environment variable holding a bearer token that may list pods and nodes.
-        #[arg(long)]
-        token_env: String,
-        /// PEM CA bundle of the API server.
-        #[arg(long)]
-        ca_file: Option<PathBuf>,
-        /// Allow plain http:// to a non-loopback API server (the token travels in clear).
-        #[arg(long)]
-        insecure: bool,
-        #[command(flatten)]
-        db: DbArgs,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum RegistryCommand {
-    /// Add a registry: drydock registry add NAME URL [--username U --password-env VAR] [--ca-file F]
-    Add {
-        name: String,
-        /// Base URL, e.g. https://registry.example.com (http:// only for loopback or --insecure).
-        url: String,
-        #[arg(long)]
-        username: Option<String>,
-        /// The environment variable holding the password or token (the secret is never stored).
-        #[arg(long, requires = "username")]
-        password_env: Option<String>,
-        /// PEM CA bundle to trust for this registry.
-        #[arg(long)]
-        ca_file: Option<PathBuf>,
-        /// Allow plain http:// to a non-loopback host.
-        #[arg(long)]
-        insecure: bool,
-        /// A host (besides the registry's own) whose https token realm may receive the
-        /// credentials (repeatable; Docker Hub's auth.docker.io is known by default).
-        #[arg(long = "auth-host")]
-        auth_hosts: Vec<String>,
-        /// Put the registry on the approved list.
-        #[arg(long)]
-        approved: bool,
-        /// Repositories to read when the registry has no catalog (repeatable).
-        #[arg(long = "repository")]
-        repositories: Vec<String>,
-        #[command(flatten)]
-        db: DbArgs,
-    },
-    /// List the registries and their collection status.
-    List {
-        #[command(flatten)]
-        db: DbArgs,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum TokenCommand {
-    /// Create a token and print it (alone) on stdout; only its hash is stored.
-    Create {
-        #[arg(long)]
-        name: String,
-        /// ingest, viewer, developer, manager, security or admin
-        #[arg(long)]
-        role: String,
-        /// The team the token acts for (developers, managers).
-        #[arg(long)]
-        team: Option<String>,
-        /// Ingest tokens: a cluster whose pods, nodes and audit events it may post (repeatable;
-        /// may name a cluster not yet known: its first upload creates it).
-        #[arg(long = "cluster")]
-        clusters: Vec<String>,
-        /// Ingest tokens: a registry whose notifications it may post (repeatable).
-        #[arg(long = "registry")]
-        registries: Vec<String>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -333,110 +217,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("database {} is up to date ({})", crate::config::redact_url(&config.database_url), store.backend());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Token { command: TokenCommand::Create { name, role, team, clusters, registries, db } } => {
-            role.parse::<Role>().map_err(anyhow::Error::msg)?;
-            let config = load_config(cli.config.as_ref(), &db)?;
-            let store = open_store(&config).await?;
-            let bindings = crate::store::TokenBindings { clusters, registries };
-            let secret = service(&config, store)?
-                .create_token(Some(&crate::auth::Principal::cli()), &name, &role, team.as_deref(), &bindings)
-                .await?;
-            println!("{secret}");
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Token { command } => tokens::run(cli.config.as_ref(), command).await,
         Command::Ingest(args) => ingest_files(cli.config.as_ref(), args).await,
-        Command::Registry {
-            command: RegistryCommand::Add { name, url, username, password_env, ca_file, insecure, auth_hosts, approved, repositories, db },
-        } => {
-            let ca_pem = match &ca_file {
-                Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("--ca-file {}", f.display()))?),
-                None => None,
-            };
-            let mut new =
-                crate::registry::NewRegistry { name, url, username, password_env, ca_pem, insecure, auth_hosts, approved, repositories };
-            new.validate().map_err(|e| anyhow::anyhow!("registry {e}"))?;
-            let config = load_config(cli.config.as_ref(), &db)?;
-            let store = open_store(&config).await?;
-            let r = service(&config, store)?.add_registry(Some(&crate::auth::Principal::cli()), new).await?;
-            println!("registry {} added: {}{}", r.name, r.url, if r.approved { " (approved)" } else { "" });
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Registry { command: RegistryCommand::List { db } } => {
-            let config = load_config(cli.config.as_ref(), &db)?;
-            let store = open_store(&config).await?;
-            for r in store.registries().await? {
-                let s = &r.status;
-                println!(
-                    "{}\t{}\t{}\trepositories {}, tags {}, manifests {}\tlast success {}\t{}",
-                    r.name,
-                    r.url,
-                    if r.approved { "approved" } else { "not approved" },
-                    s.repositories,
-                    s.tags,
-                    s.manifests,
-                    s.last_success.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into()),
-                    s.last_error.as_deref().map(|e| format!("FAILING: {e}")).unwrap_or_else(|| "ok".into())
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Registry { command } => registry::run(cli.config.as_ref(), command).await,
+        Command::Cluster { command } => cluster::run(cli.config.as_ref(), command).await,
+        Command::Collect { once: _, db } => collect::run(cli.config.as_ref(), db).await,
         Command::Ledger { command } => ledger::run(cli.config.as_ref(), command).await,
         Command::Jobs(args) => jobs::run(cli.config.as_ref(), args).await,
-        Command::Cluster { command: ClusterCommand::Add { name, server, token_env, ca_file, insecure, db } } => {
-            let ca_pem = match &ca_file {
-                Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("--ca-file {}", f.display()))?),
-                None => None,
-            };
-            let mut new = crate::k8s::collect::NewCluster { name, server, token_env, ca_pem, insecure };
-            new.validate().map_err(|e| anyhow::anyhow!("cluster {e}"))?;
-            let config = load_config(cli.config.as_ref(), &db)?;
-            let store = open_store(&config).await?;
-            let new = service(&config, store)?.add_cluster(Some(&crate::auth::Principal::cli()), new).await?;
-            println!("cluster {} added: {} (token from ${})", new.name, new.server, new.token_env);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Collect { once: _, db } => {
-            let config = load_config(cli.config.as_ref(), &db)?;
-            let settings = config.collect_settings()?;
-            let store = open_store(&config).await?;
-            let regs = store.registries().await?;
-            let clusters = store.collectable_clusters().await?;
-            if regs.is_empty() && clusters.is_empty() {
-                bail!("no registries or clusters are configured (drydock registry add NAME URL, drydock cluster add NAME --server URL --token-env VAR)");
-            }
-            let mut failed = false;
-            for c in clusters {
-                match crate::k8s::collect::collect_and_record(&store, &c, chrono::Utc::now()).await {
-                    Ok((pods, containers, ended, nodes)) => {
-                        println!("cluster {}: {pods} pods, {containers} containers, {ended} pods ended, {nodes} nodes", c.name)
-                    }
-                    Err(e) => {
-                        println!("cluster {}: FAILED: {e}", c.name);
-                        failed = true;
-                    }
-                }
-            }
-            for r in regs {
-                match crate::registry::collect_registry(&store, &r, &settings, None, chrono::Utc::now()).await {
-                    Ok(s) => {
-                        println!(
-                            "{}: {} repositories, {} tags, {} new manifests, {} verified signatures{}",
-                            r.name,
-                            s.repositories,
-                            s.tags,
-                            s.new_manifests,
-                            s.signatures_verified,
-                            if s.errors.is_empty() { String::new() } else { format!("; FAILED: {}", s.errors.join("; ")) }
-                        );
-                        failed |= !s.errors.is_empty();
-                    }
-                    Err(e) => {
-                        println!("{}: FAILED: {e}", r.name);
-                        failed = true;
-                    }
-                }
-            }
-            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-        }
     }
 }
