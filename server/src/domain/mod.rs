@@ -3,6 +3,8 @@
 //! here imports the store or anything above it.
 
 pub mod cluster;
+pub mod entry;
+pub mod merkle;
 pub mod registry;
 
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,8 @@
 //! payload}`; the entry is written in the same transaction as the change it records. Signed
 //! checkpoints (C2SP signed-note format, Ed25519) commit to the log's size and root.
 
-pub mod merkle;
+pub use crate::domain::entry::{canonical_json, entry_bytes, entry_time, mentioned_digests};
+pub use crate::domain::merkle;
 mod stored;
 mod witness;
 
@@ -19,90 +20,6 @@ use std::path::{Path, PathBuf};
 
 /// The checkpoint's origin line (C2SP: names the log).
 pub const ORIGIN: &str = "drydock.audit.ledger/v1";
-
-/// RFC 8785 (JCS) canonical JSON: object members sorted by their UTF-16 code units, no
-/// whitespace, integers as integers, strings escaped as ECMAScript's JSON.stringify does.
-pub fn canonical_json(v: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(v, &mut out);
-    out
-}
-
-fn write_canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                out.push_str(&i.to_string());
-            } else if let Some(u) = n.as_u64() {
-                out.push_str(&u.to_string());
-            } else {
-                let f = n.as_f64().unwrap_or(0.0);
-                if f.fract() == 0.0 && f.abs() < 1e21 {
-                    out.push_str(&format!("{}", f as i64));
-                } else {
-                    out.push_str(&format!("{f}"));
-                }
-            }
-        }
-        Value::String(s) => write_string(s, out),
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(x, out);
-            }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(k, out);
-                out.push(':');
-                write_canonical(&m[k], out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn write_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// The time as entries carry it: RFC 3339, UTC, microseconds (what both databases keep).
-pub fn entry_time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
-/// The entry bytes of one event.
-pub fn entry_bytes(index: i64, time: &str, actor: &str, kind: &str, subject: &str, payload: &Value) -> String {
-    canonical_json(&serde_json::json!({
-        "index": index, "time": time, "actor": actor, "kind": kind, "subject": subject, "payload": payload,
-    }))
-}
 
 /// The checkpoint body: origin, size, base64 root, each on its own line.
 pub fn checkpoint_body(size: u64, root: &merkle::Hash) -> String {
@@ -182,33 +99,6 @@ pub fn parse_verifier_key(s: &str) -> Result<VerifyingKey, String> {
         return Err(format!("verifier key: for log {name:?}, not {ORIGIN:?}"));
     }
     Ok(key)
-}
-
-/// Every `sha256:<64 hex>` digest named anywhere in a payload (strings, at any depth), once each.
-pub fn mentioned_digests(v: &Value) -> std::collections::BTreeSet<String> {
-    fn walk(v: &Value, out: &mut std::collections::BTreeSet<String>) {
-        match v {
-            Value::String(s) => {
-                let mut rest = s.as_str();
-                while let Some(i) = rest.find("sha256:") {
-                    let cand = &rest[i..];
-                    let hex = &cand[7..];
-                    if hex.len() >= 64 && hex.as_bytes()[..64].iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)) {
-                        out.insert(cand[..71].to_string());
-                        rest = &cand[71..];
-                    } else {
-                        rest = &cand[7..];
-                    }
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
-    let mut out = std::collections::BTreeSet::new();
-    walk(v, &mut out);
-    out
 }
 
 /// Checks a signed checkpoint with `key`; returns (size, root) when the signature is good.

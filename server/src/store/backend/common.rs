@@ -40,8 +40,8 @@ async fn append_event(
     let index: i64 = sqlx::query_scalar("UPDATE ledger_head SET size = size + 1 WHERE id = 1 RETURNING size - 1")
         .fetch_one(&mut **tx)
         .await?;
-    let entry = crate::ledger::entry_bytes(index, &crate::ledger::entry_time(&now), &actor.0, kind, subject, &payload);
-    let leaf = hex::encode(crate::ledger::merkle::leaf_hash(entry.as_bytes()));
+    let entry = crate::domain::entry::entry_bytes(index, &crate::domain::entry::entry_time(&now), &actor.0, kind, subject, &payload);
+    let leaf = hex::encode(crate::domain::merkle::leaf_hash(entry.as_bytes()));
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO audit_events (time, actor, kind, subject, payload, ledger_index, entry, leaf_hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -57,13 +57,13 @@ async fn append_event(
     .fetch_one(&mut **tx)
     .await?;
     // The perfect subtrees this entry completes (amortised: one read, one write per entry).
-    let mut right = crate::ledger::merkle::leaf_hash(entry.as_bytes());
-    for (level, idx) in crate::ledger::merkle::completed_by(index as u64) {
+    let mut right = crate::domain::merkle::leaf_hash(entry.as_bytes());
+    for (level, idx) in crate::domain::merkle::completed_by(index as u64) {
         let Some(left) = ledger_node(&mut **tx, level - 1, 2 * idx).await? else {
             // Only a ledger older than stored nodes lacks one: `ledger_index_backfill` builds them.
             break;
         };
-        right = crate::ledger::merkle::node_hash(&left, &right);
+        right = crate::domain::merkle::node_hash(&left, &right);
         sqlx::query("INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3) ON CONFLICT (level, idx) DO NOTHING")
             .bind(level as i64)
             .bind(idx as i64)
@@ -77,7 +77,7 @@ async fn append_event(
 
 /// Image digests an entry's payload names (besides its own subject), indexed for forensics.
 async fn insert_mentions(tx: &mut Tx<'_>, index: i64, subject: &str, payload: &serde_json::Value) -> Result<()> {
-    let mentions: Vec<String> = crate::ledger::mentioned_digests(payload)
+    let mentions: Vec<String> = crate::domain::entry::mentioned_digests(payload)
         .into_iter()
         .map(|d| format!("image:{d}"))
         .filter(|m| m != subject)
@@ -94,7 +94,7 @@ async fn insert_mentions(tx: &mut Tx<'_>, index: i64, subject: &str, payload: &s
 }
 
 /// One stored node: level 0 is an entry's leaf hash, higher levels are in `ledger_nodes`.
-async fn ledger_node<'e, E>(exec: E, level: u32, idx: u64) -> Result<Option<crate::ledger::merkle::Hash>>
+async fn ledger_node<'e, E>(exec: E, level: u32, idx: u64) -> Result<Option<crate::domain::merkle::Hash>>
 where
     E: sqlx::Executor<'e, Database = DB>,
 {

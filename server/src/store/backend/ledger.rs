@@ -20,8 +20,8 @@ pub async fn ledger_backfill(pool: &Pool) -> Result<u64> {
     for (i, EventRow { id, time, actor, kind, subject, payload }) in rows.into_iter().enumerate() {
         let index = start + i as i64;
         let payload: serde_json::Value = serde_json::from_str(&payload).unwrap_or(serde_json::Value::String(payload));
-        let entry = crate::ledger::entry_bytes(index, &crate::ledger::entry_time(&time), &actor, &kind, &subject, &payload);
-        let leaf = hex::encode(crate::ledger::merkle::leaf_hash(entry.as_bytes()));
+        let entry = crate::domain::entry::entry_bytes(index, &crate::domain::entry::entry_time(&time), &actor, &kind, &subject, &payload);
+        let leaf = hex::encode(crate::domain::merkle::leaf_hash(entry.as_bytes()));
         sqlx::query("UPDATE audit_events SET ledger_index = $2, entry = $3, leaf_hash = $4 WHERE id = $1")
             .bind(id)
             .bind(index)
@@ -48,7 +48,7 @@ pub async fn ledger_index_backfill(pool: &Pool) -> Result<u64> {
         sqlx::query_as("SELECT ledger_index, leaf_hash, subject, payload FROM audit_events WHERE ledger_index IS NOT NULL ORDER BY ledger_index")
             .fetch_all(&mut *tx)
             .await?;
-    let mut level: Vec<crate::ledger::merkle::Hash> = Vec::with_capacity(rows.len());
+    let mut level: Vec<crate::domain::merkle::Hash> = Vec::with_capacity(rows.len());
     for (index, leaf, subject, payload) in &rows {
         let h = hex::decode(leaf).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
         let Some(h) = h else { return Err(StoreError::Invalid(format!("entry {index}: the stored leaf hash is not 32 bytes of hex"))) };
@@ -60,8 +60,8 @@ pub async fn ledger_index_backfill(pool: &Pool) -> Result<u64> {
     let mut written = 0u64;
     while level.len() > 1 {
         n_level += 1;
-        let next: Vec<crate::ledger::merkle::Hash> =
-            level.chunks(2).filter(|p| p.len() == 2).map(|p| crate::ledger::merkle::node_hash(&p[0], &p[1])).collect();
+        let next: Vec<crate::domain::merkle::Hash> =
+            level.chunks(2).filter(|p| p.len() == 2).map(|p| crate::domain::merkle::node_hash(&p[0], &p[1])).collect();
         for (i, chunk) in next.chunks(CHUNK).enumerate() {
             let mut qb = QueryBuilder::<DB>::new("INSERT INTO ledger_nodes (level, idx, hash) ");
             qb.push_values(chunk.iter().enumerate(), |mut b, (j, h)| {
