@@ -7,7 +7,6 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
-pub mod estate;
 pub mod http;
 pub mod ingest;
 pub mod jobs;

@@ -1,6 +1,6 @@
 //! A registry as configured and what its collector reads: manifests, image configs, signature
 //! verdicts, one repository's inventory, and the pushes its notifications report. Values only:
-//! the collector (`crate::registry`) produces them, the store keeps them.
+//! the registry collector produces them, the store keeps them.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

@@ -5,6 +5,7 @@ pub mod answers;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod estate;
 pub mod openapi;
 pub mod redirect;
 pub mod session;
@@ -115,7 +116,7 @@ pub fn router(state: AppState) -> Router {
     } else {
         app::types::SignInMode::None
     };
-    let estate: app::ports::Estate = Arc::new(crate::estate::StoreEstate {
+    let estate: app::ports::Estate = Arc::new(estate::StoreEstate {
         service: state.service.clone(),
         sign_in,
         demo: state.config.demo,

@@ -1,7 +1,7 @@
 //! The ports `app` declares, as adapters over the application layer (`crate::service`): each
 //! method takes the person behind the current request and calls one service function.
 
-use crate::http::session::CurrentUser;
+use super::session::CurrentUser;
 use crate::service::{Error, Service};
 use app::ports::{EstateQueries, PortError};
 use app::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, RoleMapping, SignInMode, TeamView};
