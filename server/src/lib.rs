@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -1,7 +1,6 @@
 //! Identity and permissions: API token secrets, the RBAC specification, principals.
 
 pub mod rbac;
-pub mod session_store;
 
 pub use rbac::{Action, Grant};
 

@@ -9,6 +9,7 @@ pub mod estate;
 pub mod openapi;
 pub mod redirect;
 pub mod session;
+pub mod session_store;
 
 use crate::config::Config;
 use crate::store::Store;
@@ -127,7 +128,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
 
     let sessions =
-        tower_sessions::SessionManagerLayer::new(crate::auth::session_store::DbSessionStore(state.store.clone(), state.clock.clone()))
+        tower_sessions::SessionManagerLayer::new(crate::http::session_store::DbSessionStore(state.store.clone(), state.clock.clone()))
             .with_name("drydock_session")
             .with_http_only(true)
             .with_same_site(tower_sessions::cookie::SameSite::Lax)

@@ -217,7 +217,7 @@ impl Jobs {
                 let Some(c) = clusters.into_iter().find(|c| c.name == key) else {
                     return Ok(format!("the cluster {key} is no longer collected"));
                 };
-                let (pods, containers, ended, nodes) = crate::k8s::collect::collect_and_record(&self.store, &c, now).await?;
+                let (pods, containers, ended, nodes) = crate::collect::cluster::collect_and_record(&self.store, &c, now).await?;
                 Ok(format!("{pods} pods, {containers} containers ({ended} ended), {nodes} nodes"))
             }
             LEDGER_VERIFY => {

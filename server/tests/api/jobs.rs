@@ -61,7 +61,7 @@ async fn two_replicas_on_one_postgres_run_each_due_job_once() {
     let now = Utc::now();
     db.store.add_registry(&new_registry("alpha", &reg_a.url()), &Actor::cli(), now).await.unwrap();
     db.store.add_registry(&new_registry("beta", &reg_b.url()), &Actor::cli(), now).await.unwrap();
-    let mut cluster = drydock::k8s::collect::NewCluster {
+    let mut cluster = drydock::collect::cluster::NewCluster {
         name: "edge".into(),
         server: api.url.clone(),
         token_env: "DRYDOCK_TEST_JOBS_KUBE_TOKEN".into(),
