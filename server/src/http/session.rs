@@ -187,11 +187,6 @@ pub struct LoginQuery {
     return_to: Option<String>,
 }
 
-/// Deletes expired sessions (run on a schedule by `serve`); how many went.
-pub async fn purge_expired_sessions(store: &crate::store::Store, clock: &dyn crate::clock::Clock) -> Result<u64, crate::store::StoreError> {
-    store.session_delete_expired(clock.now().timestamp()).await
-}
-
 /// `GET /auth/login`: starts the OIDC flow (or shows the demo role picker).
 pub async fn login(State(state): State<AppState>, session: Session, Query(q): Query<LoginQuery>) -> Response {
     let return_to = safe_return(q.return_to.as_deref());

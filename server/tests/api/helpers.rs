@@ -211,3 +211,22 @@ impl TestApp {
         body
     }
 }
+
+/// Runs every job due at `clock`'s time in this task (tests whose app has `jobs_worker` off, so
+/// nothing runs behind their back); answers the purge run's outcome when one ran.
+pub async fn run_due_jobs(store: &Store, clock: &drydock::clock::SharedClock) -> Vec<drydock::jobs::RunReport> {
+    let config = Config::default();
+    let jobs = drydock::jobs::Jobs::new(
+        store.clone(),
+        drydock::jobs::JobSettings::from_config(&config),
+        Default::default(),
+        Err("no key in this test".into()),
+        clock.clone(),
+    );
+    jobs.run_pending(clock.now()).await.unwrap()
+}
+
+/// Whether `runs` include a successful `session.purge`.
+pub fn purged(runs: &[drydock::jobs::RunReport]) -> bool {
+    runs.iter().any(|r| r.kind == "session.purge" && r.outcome.is_ok())
+}

@@ -407,20 +407,22 @@ async fn grype_and_cyclonedx_reports_go_through_the_same_endpoint() {
 
 #[tokio::test]
 async fn expired_sessions_are_purged_on_the_clock() {
-    let clock = drydock::clock::ManualClock::new(chrono::Utc::now());
-    let config = drydock::config::Config { demo: true, ..Default::default() };
-    let app = TestApp::start_on(0, TestDb::sqlite().await, config, clock.clone()).await;
+    let manual = drydock::clock::ManualClock::new(chrono::Utc::now());
+    let config = drydock::config::Config { demo: true, jobs_worker: false, ..Default::default() };
+    let app = TestApp::start_on(0, TestDb::sqlite().await, config, manual.clone()).await;
+    let clock: drydock::clock::SharedClock = manual.clone();
     let form = [("role", "viewer"), ("return_to", "/")];
     let r = app.client.post(app.url("/auth/demo")).header("Origin", &app.base).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(session_rows(&app.db).await, 1);
     // Idle for less than the idle expiry (8 h): kept.
-    clock.advance(chrono::Duration::hours(7));
-    assert_eq!(drydock::http::session::purge_expired_sessions(&app.db.store, clock.as_ref()).await.unwrap(), 0);
+    manual.advance(chrono::Duration::hours(7));
+    assert!(super::helpers::purged(&super::helpers::run_due_jobs(&app.db.store, &clock).await), "the purge job ran");
     assert_eq!(session_rows(&app.db).await, 1);
-    // Past it: the row is gone, and the browser's cookie no longer signs anyone in.
-    clock.advance(chrono::Duration::hours(2));
-    assert_eq!(drydock::http::session::purge_expired_sessions(&app.db.store, clock.as_ref()).await.unwrap(), 1);
+    // Past it: the purge job (due every five minutes) deletes the row, and the browser's cookie
+    // no longer signs anyone in.
+    manual.advance(chrono::Duration::hours(2));
+    assert!(super::helpers::purged(&super::helpers::run_due_jobs(&app.db.store, &clock).await), "the purge job ran");
     assert_eq!(session_rows(&app.db).await, 0);
     let r = app.client.get(app.url("/api/v1/images")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);

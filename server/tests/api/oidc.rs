@@ -382,18 +382,22 @@ async fn a_started_sign_in_expires_after_ten_minutes_and_its_session_is_purged()
         oidc_client_secret: Some(CLIENT.1.into()),
         public_url: Some(rp.clone()),
         group_roles: Some("team-a-dev=developer:team-a".into()),
+        jobs_worker: false,
         ..Default::default()
     };
     let app = TestApp::start_on(rp_port, TestDb::sqlite().await, config, clock.clone()).await;
-    // An abandoned sign-in leaves a session row that lives ten minutes, then the purge takes it.
+    let shared: drydock::clock::SharedClock = clock.clone();
+    // An abandoned sign-in leaves a session row that lives ten minutes, then the purge job takes it.
     let abandoned = new_client();
     start_sign_in(&app, &abandoned).await;
     assert_eq!(session_rows(&app).await, 1);
     clock.advance(chrono::Duration::minutes(9));
-    assert_eq!(drydock::http::session::purge_expired_sessions(&app.db.store, clock.as_ref()).await.unwrap(), 0);
-    clock.advance(chrono::Duration::minutes(2));
-    assert_eq!(drydock::http::session::purge_expired_sessions(&app.db.store, clock.as_ref()).await.unwrap(), 1);
-    assert_eq!(session_rows(&app).await, 0);
+    assert!(super::helpers::purged(&super::helpers::run_due_jobs(&app.db.store, &shared).await));
+    assert_eq!(session_rows(&app).await, 1, "kept at nine minutes");
+    // The purge runs every five minutes: its next run, at fourteen minutes, takes the row.
+    clock.advance(chrono::Duration::minutes(5));
+    assert!(super::helpers::purged(&super::helpers::run_due_jobs(&app.db.store, &shared).await));
+    assert_eq!(session_rows(&app).await, 0, "purged by the first run after ten minutes");
     // A sign-in that comes back after more than ten minutes is refused (and recorded).
     clock.set(chrono::Utc::now());
     let slow = new_client();
