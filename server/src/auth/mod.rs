@@ -12,6 +12,10 @@ pub struct Principal {
     /// What pages show: login, name or e-mail.
     pub display: String,
     pub grants: Vec<Grant>,
+    /// An ingest token's bindings: the clusters and registries it may post for (None: a person,
+    /// or a token of another role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bindings: Option<crate::domain::TokenBindings>,
 }
 
 impl Principal {
@@ -21,6 +25,7 @@ impl Principal {
             actor: "cli".into(),
             display: "command line".into(),
             grants: vec![Grant { role: crate::domain::Role::Admin, team: None }],
+            bindings: None,
         }
     }
 

@@ -5,7 +5,7 @@ use crate::ingest;
 
 /// Where a Kubernetes file goes.
 enum KubeTarget<'a> {
-    Db(&'a Store),
+    Db(&'a crate::service::Service),
     Server { client: &'a reqwest::Client, base: &'a str, token: &'a str },
 }
 
@@ -19,12 +19,12 @@ async fn ingest_kubernetes(
 ) -> anyhow::Result<String> {
     let upload = crate::k8s::parse_value(v).map_err(anyhow::Error::msg)?;
     match (target, upload) {
-        (KubeTarget::Db(store), crate::k8s::Upload::Pods(p)) => {
-            let (pods, containers, ended) = store.store_pods(cluster, &p, &Actor::cli(), chrono::Utc::now()).await?;
+        (KubeTarget::Db(service), crate::k8s::Upload::Pods(p)) => {
+            let (pods, containers, ended, _) = service.upload_pods(Some(&crate::auth::Principal::cli()), cluster, &p).await?;
             Ok(format!("{}: cluster {cluster}: {pods} pods, {containers} containers recorded, {ended} pods ended", file.display()))
         }
-        (KubeTarget::Db(store), crate::k8s::Upload::Nodes(n)) => {
-            let n = store.store_nodes(cluster, &n, &Actor::cli(), chrono::Utc::now()).await?;
+        (KubeTarget::Db(service), crate::k8s::Upload::Nodes(n)) => {
+            let n = service.upload_nodes(Some(&crate::auth::Principal::cli()), cluster, &n).await?;
             Ok(format!("{}: cluster {cluster}: {n} nodes recorded", file.display()))
         }
         (KubeTarget::Server { client, base, token }, upload) => {
@@ -66,7 +66,7 @@ pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs)
     );
     let mut failed = 0;
     enum Target {
-        Db(Store),
+        Db(crate::service::Service),
         Server { client: reqwest::Client, url: String, token: String },
     }
     fn target_ref(t: &Target) -> KubeTarget<'_> {
@@ -81,7 +81,11 @@ pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs)
             url: format!("{}/api/v1/scans", server.trim_end_matches('/')),
             token: args.token.clone().context("--server needs --token")?,
         },
-        None => Target::Db(open_store(&load_config(cli_config, &args.db)?).await?),
+        None => {
+            let config = load_config(cli_config, &args.db)?;
+            let store = open_store(&config).await?;
+            Target::Db(service(&config, store)?)
+        }
     };
     for file in &args.files {
         bar.set_message(file.display().to_string());
@@ -92,8 +96,8 @@ pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs)
                 let cluster = args.cluster.as_deref().unwrap_or("default");
                 let facts = crate::k8s::audit::parse(&bytes).map_err(anyhow::Error::msg)?;
                 return match &target {
-                    Target::Db(store) => {
-                        let new = store.record_k8s_audit(cluster, &facts, &Actor::cli(), chrono::Utc::now()).await?;
+                    Target::Db(service) => {
+                        let new = service.record_audit(Some(&crate::auth::Principal::cli()), cluster, &facts).await?;
                         Ok(format!("{}: cluster {cluster}: {} audit events, {new} new", file.display(), facts.len()))
                     }
                     Target::Server { client, url, token } => {
@@ -116,9 +120,9 @@ pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs)
                 return ingest_kubernetes(&target_ref(&target), cluster, file, &bytes, &v).await;
             }
             match &target {
-                Target::Db(store) => {
+                Target::Db(service) => {
                     let report = ingest::parse(&bytes, None)?;
-                    let outcome = store.ingest_report(&report, &sha256_hex(&bytes), &Actor::cli(), chrono::Utc::now()).await?;
+                    let outcome = service.ingest_report(Some(&crate::auth::Principal::cli()), &report, &sha256_hex(&bytes)).await?;
                     Ok(match &outcome {
                         IngestOutcome::Created(s) => describe(file, "stored", s),
                         IngestOutcome::Duplicate(s) => describe(file, "already stored", s),

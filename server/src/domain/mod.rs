@@ -157,6 +157,28 @@ impl FromStr for Role {
     }
 }
 
+/// What an ingest token may post besides scans: pods, nodes and audit events of these clusters,
+/// notifications of these registries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenBindings {
+    pub clusters: Vec<String>,
+    pub registries: Vec<String>,
+}
+
+impl TokenBindings {
+    /// Checks each name (cluster and registry names: 1-64 of letters, digits, '-', '_', '.').
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        for (what, names) in [("cluster", &self.clusters), ("registry", &self.registries)] {
+            for n in names {
+                if n.is_empty() || n.len() > 64 || !n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+                    return Err(format!("{what} {n:?}: 1 to 64 letters, digits, '-', '_' or '.'"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A name that can only hold what its grammar allows (private field; `parse`, `TryFrom<String>`
 /// and serde all check it). It reads as a `&str`.
 macro_rules! checked_name {

@@ -109,8 +109,7 @@ pub async fn post_scan(
         return Err(ApiError::bad_request("the body is empty; send the report's JSON as the request body"));
     }
     let report = ingest::parse(&body, format)?;
-    let sha = sha256_hex(&body);
-    let outcome = state.store.ingest_report(&report, &sha, &caller.actor(), state.clock.now()).await?;
+    let outcome = state.service.ingest_report(Some(&caller.principal()), &report, &sha256_hex(&body)).await?;
     let status = match outcome {
         IngestOutcome::Created(_) => StatusCode::CREATED,
         IngestOutcome::Duplicate(_) => StatusCode::OK,
@@ -231,21 +230,11 @@ pub async fn registry_events(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require_registry(&name)?;
+    let who = caller.principal();
+    state.service.may_notify(Some(&who), &name)?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
-    let reg = state
-        .store
-        .registry_by_name(&name)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no registry is named {name:?}; add it first (POST /api/v1/registries)")))?;
-    let now = state.clock.now();
-    let parsed = crate::registry::notify::parse(&body, now).map_err(ApiError::unprocessable)?;
-    let (repos, new) = state.store.record_registry_events(reg.id, &reg.name, &parsed.events, &caller.actor(), now).await?;
-    for r in &repos {
-        if let Err(e) = state.jobs.refresh_repository(&reg.name, r).await {
-            tracing::warn!(registry = %reg.name, repository = %r, error = %e, "the refresh could not be queued (the schedule will collect it)");
-        }
-    }
+    let parsed = crate::registry::notify::parse(&body, state.clock.now()).map_err(ApiError::unprocessable)?;
+    let new = state.service.registry_events(Some(&who), &name, &parsed.events).await?;
     Ok(Json(EventsRecorded { recorded: new, duplicates: parsed.events.len() - new, ignored: parsed.ignored }).into_response())
 }
 
@@ -259,9 +248,7 @@ fn cluster_name(name: &str) -> Result<(), ApiError> {
 async fn authorise_cluster(state: &AppState, caller: &Caller, name: &str) -> Result<bool, ApiError> {
     caller.require(Action::SendData, None)?;
     cluster_name(name)?;
-    let server = state.store.cluster_server(name).await?;
-    caller.require_cluster(name, server.clone().flatten().as_deref())?;
-    Ok(server.is_some())
+    Ok(state.service.may_upload_to(Some(&caller.principal()), name).await?)
 }
 
 /// A Kubernetes upload from a caller who may post for `cluster`: 400 not JSON, 422 not a pod or
@@ -301,11 +288,11 @@ pub async fn upload_pods(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let (upload, existed) = match kube_upload(&state, &caller, &name, body).await? {
-        (crate::k8s::Upload::Pods(p), existed) => (p, existed),
+    let upload = match kube_upload(&state, &caller, &name, body).await? {
+        (crate::k8s::Upload::Pods(p), _) => p,
         (crate::k8s::Upload::Nodes(_), _) => return Err(ApiError::unprocessable("this is a node list: send it to .../nodes")),
     };
-    let (pods, containers, ended) = state.store.store_pods(&name, &upload, &caller.actor(), state.clock.now()).await?;
+    let (pods, containers, ended, existed) = state.service.upload_pods(Some(&caller.principal()), &name, &upload).await?;
     let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(PodsStored { cluster: name, scope: upload.scope.label(), pods, containers, ended })).into_response())
 }
@@ -329,7 +316,7 @@ pub async fn upload_nodes(
         (crate::k8s::Upload::Nodes(n), _) => n,
         (crate::k8s::Upload::Pods(_), _) => return Err(ApiError::unprocessable("this is a pod list: send it to .../pods")),
     };
-    let n = state.store.store_nodes(&name, &nodes, &caller.actor(), state.clock.now()).await?;
+    let n = state.service.upload_nodes(Some(&caller.principal()), &name, &nodes).await?;
     Ok(Json(NodesStored { cluster: name, nodes: n }).into_response())
 }
 
@@ -426,13 +413,13 @@ pub async fn k8s_audit(
 ) -> Result<Response, ApiError> {
     let q = query_map(raw);
     let cluster = q.get("cluster").cloned().unwrap_or_else(|| "default".into());
-    // Audit events are about the cluster, not its pod state: a collected cluster may receive them.
+    let who = caller.principal();
     caller.require(Action::SendData, None)?;
     cluster_name(&cluster)?;
-    caller.require_cluster(&cluster, None)?;
+    state.service.may_send_audit(Some(&who), &cluster)?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
     let facts = crate::k8s::audit::parse(&body).map_err(ApiError::unprocessable)?;
-    let new = state.store.record_k8s_audit(&cluster, &facts, &caller.actor(), state.clock.now()).await?;
+    let new = state.service.record_audit(Some(&who), &cluster, &facts).await?;
     let status = if new > 0 { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(AuditRecorded { cluster, events: facts.len(), recorded: new })).into_response())
 }

@@ -33,68 +33,19 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
-    /// Refuses with 403, naming the role, unless the RBAC specification allows `action`.
-    pub fn require(&self, action: crate::auth::Action, team: Option<&str>) -> Result<(), ApiError> {
-        if self.principal().can(action, team) {
-            return Ok(());
-        }
-        let role = self.0.role.as_str();
-        let what = match action {
-            crate::auth::Action::SendData => "send reports (ingest, security or admin may)".to_string(),
-            crate::auth::Action::ReadEstate => "read; it may only send data in".to_string(),
-            // Never the team's name: a refusal must not tell a caller what exists elsewhere.
-            crate::auth::Action::ReadTeamDetails => "see this team's details".to_string(),
-            crate::auth::Action::ReadLedgerEntries => {
-                "read raw ledger entries (viewer, security and admin may; checkpoints and proofs are open to every reader)".to_string()
-            }
-            other => format!("do this ({other:?})"),
-        };
-        Err(ApiError::forbidden(format!("role {role} may not {what}")))
-    }
-
-    /// The token as a principal.
+    /// The token as a principal (an ingest token with its bindings).
     pub fn principal(&self) -> crate::auth::Principal {
         crate::auth::Principal {
             actor: format!("token:{}", self.0.name),
             display: self.0.name.clone(),
             grants: vec![crate::auth::Grant { role: self.0.role, team: self.0.team.clone() }],
+            bindings: (self.0.role == crate::domain::Role::Ingest).then(|| self.0.bindings.clone()),
         }
     }
 
-    /// May this caller post pods, nodes or audit events for `cluster`? Ingest tokens only for the
-    /// clusters they are bound to, and never for one the collector reads from its API server;
-    /// security and admin for any. `server` is the cluster's API server (`None` upload-only or new).
-    pub fn require_cluster(&self, cluster: &str, server: Option<&str>) -> Result<(), ApiError> {
-        self.require(crate::auth::Action::SendData, None)?;
-        if self.0.role != crate::domain::Role::Ingest {
-            return Ok(());
-        }
-        if !self.0.bindings.clusters.iter().any(|c| c == cluster) {
-            return Err(ApiError::forbidden(format!(
-                "this ingest token is not bound to cluster {cluster:?} (drydock token create --role ingest --cluster {cluster})"
-            )));
-        }
-        if server.is_some() {
-            return Err(ApiError::forbidden(format!(
-                "cluster {cluster:?} is collected from its API server: the collector owns its state, uploads by ingest tokens are refused"
-            )));
-        }
-        Ok(())
-    }
-
-    /// May this caller post notifications of `registry`? Ingest tokens only when bound to it.
-    pub fn require_registry(&self, registry: &str) -> Result<(), ApiError> {
-        self.require(crate::auth::Action::SendData, None)?;
-        if self.0.role == crate::domain::Role::Ingest && !self.0.bindings.registries.iter().any(|r| r == registry) {
-            return Err(ApiError::forbidden(format!(
-                "this ingest token is not bound to registry {registry:?} (drydock token create --role ingest --registry {registry})"
-            )));
-        }
-        Ok(())
-    }
-
-    /// The actor recorded for changes this caller makes.
-    pub fn actor(&self) -> crate::store::Actor {
-        crate::store::Actor::token(&self.0.name)
+    /// Refuses (as the service words it) unless the RBAC specification allows `action`: for
+    /// routes that refuse before reading their body.
+    pub fn require(&self, action: crate::auth::Action, team: Option<&str>) -> Result<(), ApiError> {
+        crate::service::require(Some(&self.principal()), action, team).map(|_| ()).map_err(ApiError::from)
     }
 }

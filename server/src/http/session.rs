@@ -292,7 +292,7 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
         email: identity.email.clone(),
     };
     let display = identity.login.clone().or(identity.name.clone()).or(identity.email.clone()).unwrap_or(identity.subject.clone());
-    let principal = Principal { actor: format!("user:{display}"), display, grants };
+    let principal = Principal { actor: format!("user:{display}"), display, grants, bindings: None };
     establish(&state, &session, principal, user, identity.groups, pending.return_to, false).await
 }
 
@@ -429,6 +429,7 @@ pub async fn demo_sign_in(State(state): State<AppState>, session: Session, Form(
         actor: format!("demo:{}", role.as_str()),
         display: display.clone(),
         grants: vec![Grant { role, team: team.map(str::to_string) }],
+        bindings: None,
     };
     let user = SignedInUser { subject: format!("demo#{display}"), login: Some(display), name: None, email: None };
     establish(&state, &session, principal, user, vec![], f.return_to.unwrap_or_else(|| "/".into()), true).await

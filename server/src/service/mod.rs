@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod clusters;
 pub mod images;
+pub mod ingest;
 pub mod ledger;
 pub mod registries;
 pub mod workloads;

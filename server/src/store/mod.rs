@@ -89,27 +89,7 @@ pub struct TokenInfo {
     pub bindings: TokenBindings,
 }
 
-/// What an ingest token may post besides scans: pods, nodes and audit events of these clusters,
-/// notifications of these registries.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TokenBindings {
-    pub clusters: Vec<String>,
-    pub registries: Vec<String>,
-}
-
-impl TokenBindings {
-    /// Checks each name (cluster and registry names: 1-64 of letters, digits, '-', '_', '.').
-    pub fn validate(&self) -> std::result::Result<(), String> {
-        for (what, names) in [("cluster", &self.clusters), ("registry", &self.registries)] {
-            for n in names {
-                if n.is_empty() || n.len() > 64 || !n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-                    return Err(format!("{what} {n:?}: 1 to 64 letters, digits, '-', '_' or '.'"));
-                }
-            }
-        }
-        Ok(())
-    }
-}
+pub use crate::domain::TokenBindings;
 
 /// A new ownership rule.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
