@@ -59,7 +59,7 @@ fn inventory(n: usize) -> drydock::registry::RepositoryInventory {
 
 async fn bench_collector_store(label: &str, store: &Store) {
     let mut new = drydock::registry::NewRegistry {
-        name: "bench".into(),
+        name: drydock::domain::RegistryName::parse("bench").unwrap(),
         url: "http://127.0.0.1:5000".into(),
         username: None,
         password_env: None,

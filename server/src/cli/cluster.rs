@@ -35,6 +35,7 @@ pub async fn run(cli_config: Option<&PathBuf>, command: ClusterCommand) -> anyho
                 Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("--ca-file {}", f.display()))?),
                 None => None,
             };
+            let name = crate::domain::ClusterName::parse(name.trim()).map_err(|e| anyhow::anyhow!("cluster name: {e}"))?;
             let mut new = crate::collect::cluster::NewCluster { name, server, token_env, ca_pem, insecure };
             new.validate().map_err(|e| anyhow::anyhow!("cluster {e}"))?;
             let config = load_config(cli_config, &db)?;

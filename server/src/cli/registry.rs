@@ -51,6 +51,7 @@ pub async fn run(cli_config: Option<&PathBuf>, command: RegistryCommand) -> anyh
                 Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("--ca-file {}", f.display()))?),
                 None => None,
             };
+            let name = crate::domain::RegistryName::parse(name.trim()).map_err(|e| anyhow::anyhow!("registry name: {e}"))?;
             let mut new =
                 crate::registry::NewRegistry { name, url, username, password_env, ca_pem, insecure, auth_hosts, approved, repositories };
             new.validate().map_err(|e| anyhow::anyhow!("registry {e}"))?;

@@ -15,7 +15,8 @@ pub struct ClusterRow {
 /// What an admin sends to configure a cluster.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewCluster {
-    pub name: String,
+    #[schema(value_type = String)]
+    pub name: crate::domain::ClusterName,
     pub server: String,
     pub token_env: String,
     #[serde(default)]
@@ -28,8 +29,6 @@ pub struct NewCluster {
 impl NewCluster {
     /// Checks the fields; the message names the wrong one.
     pub fn validate(&mut self) -> Result<(), String> {
-        self.name = self.name.trim().to_string();
-        crate::domain::ClusterName::parse(&self.name).map_err(|e| format!("name: {e}"))?;
         let url = url::Url::parse(self.server.trim()).map_err(|e| format!("server: {e}"))?;
         if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
             return Err("server: the API server's https:// URL".into());
@@ -78,7 +77,7 @@ mod tests {
     #[test]
     fn cluster_validation_names_the_field() {
         let mut ok = NewCluster {
-            name: "prod".into(),
+            name: crate::domain::ClusterName::parse("prod").unwrap(),
             server: "https://10.0.0.1:6443/".into(),
             token_env: "PROD_TOKEN".into(),
             ca_pem: None,

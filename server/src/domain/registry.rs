@@ -12,7 +12,8 @@ pub use app::types::{RegistryRow, RegistryStatus};
 /// What an admin sends to add a registry.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewRegistry {
-    pub name: String,
+    #[schema(value_type = String)]
+    pub name: crate::domain::RegistryName,
     pub url: String,
     #[serde(default)]
     pub username: Option<String>,
@@ -35,8 +36,6 @@ pub struct NewRegistry {
 impl NewRegistry {
     /// Checks the fields; the message names the wrong one.
     pub fn validate(&mut self) -> Result<(), String> {
-        self.name = self.name.trim().to_string();
-        crate::domain::RegistryName::parse(&self.name).map_err(|e| format!("name: {e}"))?;
         let url = url::Url::parse(self.url.trim()).map_err(|e| format!("url: {e}"))?;
         crate::domain::check_secret_url(&url, self.insecure, "url")?;
         if url.host().is_none() || (url.path() != "/" && !url.path().is_empty()) || url.query().is_some() {
@@ -157,7 +156,7 @@ mod tests {
     #[test]
     fn registry_validation_names_the_field() {
         let mut ok = NewRegistry {
-            name: "local".into(),
+            name: crate::domain::RegistryName::parse("local").unwrap(),
             url: "http://127.0.0.1:5000/".into(),
             username: None,
             password_env: None,
@@ -173,8 +172,7 @@ mod tests {
         assert!(remote.validate().unwrap_err().contains("loopback"));
         remote.insecure = true;
         remote.validate().unwrap();
-        let mut bad = NewRegistry { name: "a b".into(), ..ok.clone() };
-        assert!(bad.validate().unwrap_err().starts_with("name"));
+        assert!(serde_json::from_value::<NewRegistry>(serde_json::json!({"name": "a b", "url": "http://127.0.0.1:5000"})).is_err());
         let mut bad = NewRegistry { password_env: Some("A-B".into()), ..ok.clone() };
         assert!(bad.validate().unwrap_err().starts_with("password_env"));
         let mut bad = NewRegistry { ca_pem: Some("junk".into()), ..ok };

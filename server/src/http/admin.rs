@@ -153,8 +153,12 @@ fn non_empty(s: Option<String>) -> Option<String> {
 
 /// `POST /admin/registries` (admin): adds a registry; its first collection starts at once.
 pub async fn add_registry(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<RegistryForm>) -> Response {
+    let name = match crate::domain::RegistryName::parse(f.name.trim()) {
+        Ok(n) => n,
+        Err(e) => return refuse(REGISTRIES, StatusCode::UNPROCESSABLE_ENTITY, &format!("The registry change was not done: name: {e}")),
+    };
     let new = crate::domain::registry::NewRegistry {
-        name: f.name,
+        name,
         url: f.url,
         username: non_empty(f.username),
         password_env: non_empty(f.password_env),
@@ -206,8 +210,12 @@ pub struct ClusterForm {
 
 /// `POST /admin/clusters` (admin): configures a cluster's API server; a first collection starts.
 pub async fn add_cluster(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<ClusterForm>) -> Response {
+    let name = match crate::domain::ClusterName::parse(f.name.trim()) {
+        Ok(n) => n,
+        Err(e) => return refuse(CLUSTERS, StatusCode::UNPROCESSABLE_ENTITY, &format!("The cluster change was not done: name: {e}")),
+    };
     let new = crate::domain::cluster::NewCluster {
-        name: f.name,
+        name,
         server: f.server,
         token_env: f.token_env,
         ca_pem: non_empty(f.ca_pem),

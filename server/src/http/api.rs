@@ -55,7 +55,12 @@ fn json_body<T: serde::de::DeserializeOwned>(state: &AppState, body: Result<Byte
     if let Some(at) = crate::domain::find_nul(&value) {
         return Err(ApiError::unprocessable(format!("{what}: {at}: contains a NUL character")));
     }
-    serde_path_to_error::deserialize(value).map_err(|e| ApiError::unprocessable(format!("{what}: {} at {}", e.inner(), e.path())))
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let mut err = ApiError::unprocessable(format!("{what}: {} at {path}", e.inner()));
+        err.field = (path != ".").then_some(path);
+        err
+    })
 }
 
 /// A service error about query parameters: a malformed request (400), not an invalid body.
@@ -337,7 +342,7 @@ pub async fn create_cluster(
     caller.require(Action::ManageEstateConfig, None)?;
     let new: crate::domain::cluster::NewCluster = json_body(&state, body, "cluster")?;
     let new = state.service.add_cluster(Some(&caller.principal()), new).await.map_err(prefixed("cluster"))?;
-    Ok((StatusCode::CREATED, Json(ClusterCreated { name: new.name, server: new.server, token_env: new.token_env })).into_response())
+    Ok((StatusCode::CREATED, Json(ClusterCreated { name: new.name.into(), server: new.server, token_env: new.token_env })).into_response())
 }
 
 /// `GET /api/v1/clusters`: clusters with their nodes and live pod/container counts.

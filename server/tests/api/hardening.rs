@@ -145,7 +145,7 @@ async fn hostile_registry(how: Hostile) -> (String, Hits) {
 
 async fn add_registry(store: &Store, name: &str, url: &str, password_env: Option<&str>) -> drydock::registry::RegistryRow {
     let mut new = NewRegistry {
-        name: name.into(),
+        name: drydock::domain::RegistryName::parse(name).unwrap(),
         url: url.into(),
         username: password_env.map(|_| USER.to_string()),
         password_env: password_env.map(str::to_string),

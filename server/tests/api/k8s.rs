@@ -406,7 +406,7 @@ async fn the_kube_collector_pages_through_pods_and_survives_401_and_500() {
     std::env::set_var("DRYDOCK_TEST_KUBE_TOKEN", "replay-token");
     std::env::set_var("DRYDOCK_TEST_KUBE_WRONG", "not-the-token");
     let mut new = NewCluster {
-        name: "minikube".into(),
+        name: drydock::domain::ClusterName::parse("minikube").unwrap(),
         server: api.url.clone(),
         token_env: "DRYDOCK_TEST_KUBE_TOKEN".into(),
         ca_pem: None,

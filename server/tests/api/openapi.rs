@@ -148,7 +148,12 @@ async fn the_document_lists_every_route_with_its_roles_and_schemas() {
     let (status, body) = checked_json("POST", "/api/v1/registries", req).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["field"], "name", "{body}");
-    assert!(body["error"].as_str().unwrap().starts_with("registry: name: "), "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("registry: registry name \"a b\" must be"), "{body}");
+    // A field the checks after parsing refuse is named the same way.
+    let req =
+        app.client.post(app.url("/api/v1/registries")).bearer_auth(&admin).json(&serde_json::json!({"name": "hub", "url": "ftp://x"}));
+    let (status, body) = checked_json("POST", "/api/v1/registries", req).await;
+    assert_eq!((status, &body["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &serde_json::json!("url")), "{body}");
 
     // A wrong answer fails the check (the validation is not vacuous).
     let images_ok = serde_json::json!({"items": [], "total": 0}).to_string();

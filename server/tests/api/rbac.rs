@@ -97,7 +97,7 @@ async fn api_matrix_matches_the_specification() {
     let app = TestApp::start(TestDb::sqlite().await, 10_000_000).await;
     drydock::demo::load_if_empty(&app.db.store).await.unwrap();
     let mut matrix_registry = drydock::registry::NewRegistry {
-        name: "matrix".into(),
+        name: drydock::domain::RegistryName::parse("matrix").unwrap(),
         url: "http://127.0.0.1:9".into(),
         username: None,
         password_env: None,

@@ -379,7 +379,7 @@ pub fn loopback_certificate() -> (String, String) {
 /// An anonymous, approved registry configuration (validated).
 pub fn new_registry(name: &str, url: &str) -> drydock::registry::NewRegistry {
     let mut r = drydock::registry::NewRegistry {
-        name: name.into(),
+        name: drydock::domain::RegistryName::parse(name).unwrap(),
         url: url.into(),
         username: None,
         password_env: None,

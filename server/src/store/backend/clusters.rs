@@ -514,9 +514,9 @@ async fn runs_in(pool: &Pool, image_id: i64, teams: Option<&[String]>) -> Result
 pub async fn add_cluster(pool: &Pool, new: &crate::domain::cluster::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
     let mut tx = begin(pool).await?;
     let existing: Option<(i64, Option<String>)> =
-        sqlx::query_as("SELECT id, server FROM clusters WHERE name = $1").bind(&new.name).fetch_optional(&mut *tx).await?;
+        sqlx::query_as("SELECT id, server FROM clusters WHERE name = $1").bind(new.name.as_str()).fetch_optional(&mut *tx).await?;
     match existing {
-        Some((_, Some(_))) => return Err(StoreError::Invalid(format!("name: a cluster named {:?} is configured already", new.name))),
+        Some((_, Some(_))) => return Err(StoreError::Invalid(format!("name: a cluster named {:?} is configured already", new.name.as_str()))),
         Some((id, None)) => {
             sqlx::query("UPDATE clusters SET server = $2, token_env = $3, ca_pem = $4, insecure = $5 WHERE id = $1")
                 .bind(id)
@@ -529,7 +529,7 @@ pub async fn add_cluster(pool: &Pool, new: &crate::domain::cluster::NewCluster, 
         }
         None => {
             sqlx::query("INSERT INTO clusters (name, server, token_env, ca_pem, insecure, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(&new.name)
+                .bind(new.name.as_str())
                 .bind(&new.server)
                 .bind(&new.token_env)
                 .bind(&new.ca_pem)

@@ -56,15 +56,15 @@ pub async fn add_registry(
     now: DateTime<Utc>,
 ) -> Result<crate::domain::registry::RegistryRow> {
     let mut tx = begin(pool).await?;
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM registries WHERE name = $1").bind(&new.name).fetch_optional(&mut *tx).await?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM registries WHERE name = $1").bind(new.name.as_str()).fetch_optional(&mut *tx).await?;
     if exists.is_some() {
-        return Err(StoreError::Invalid(format!("name: a registry named {:?} exists already", new.name)));
+        return Err(StoreError::Invalid(format!("name: a registry named {:?} exists already", new.name.as_str())));
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO registries (name, url, username, password_env, ca_pem, insecure, approved, repositories, created_at, created_by, auth_hosts)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
-    .bind(&new.name)
+    .bind(new.name.as_str())
     .bind(&new.url)
     .bind(&new.username)
     .bind(&new.password_env)
@@ -91,7 +91,7 @@ pub async fn add_registry(
     )
     .await?;
     tx.commit().await?;
-    Ok(registry_rows(pool, Some(&new.name)).await?.pop().expect("just inserted"))
+    Ok(registry_rows(pool, Some(new.name.as_str())).await?.pop().expect("just inserted"))
 }
 
 pub async fn set_registry_approved(pool: &Pool, name: &str, approved: bool, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
