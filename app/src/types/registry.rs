@@ -63,11 +63,11 @@ pub struct RepositoryInfo {
 /// A repository's tags (the Repository page).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct RepositoryView {
+pub struct RepositoryView<I = ImageSummary> {
     pub repository: String,
     /// The configured registry it was collected from.
     pub registry: Option<String>,
-    pub tags: Vec<TagInfo>,
+    pub tags: Vec<TagInfo<I>>,
     /// Pushes and deletions the registry notified, newest first.
     pub events: Vec<RegistryEventRow>,
 }
@@ -75,9 +75,9 @@ pub struct RepositoryView {
 /// A tag and what it points at.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct TagInfo {
+pub struct TagInfo<I = ImageSummary> {
     pub tag: String,
-    pub image: ImageSummary,
+    pub image: I,
     pub updated_at: DateTime<Utc>,
     pub last_push: Option<DateTime<Utc>>,
     pub last_push_by: Option<String>,

@@ -354,17 +354,16 @@ impl Promotion {
         }
     }
 
-    /// Sets `promotion` on each image (after the store read it). In repository mode a pattern
-    /// matches a repository (`registry/name`) or a tag in it (`registry/name:tag`).
-    pub fn apply(&self, images: &mut [app::types::ImageSummary]) {
-        for i in images {
-            let mut places: Vec<String> = Vec::new();
-            for r in &i.repositories {
-                places.push(r.repository.clone());
-                places.extend(r.tags.iter().map(|t| format!("{}:{t}", r.repository)));
-            }
-            i.promotion = self.evaluate(&i.labels, &places);
+    /// An image's promotion from its labels and the repositories (with tags) it is in. In
+    /// repository mode a pattern matches a repository (`registry/name`) or a tag in it
+    /// (`registry/name:tag`).
+    pub fn for_image(&self, labels: &BTreeMap<String, String>, repositories: &[app::types::RepositoryTags]) -> app::types::Promotion {
+        let mut places: Vec<String> = Vec::new();
+        for r in repositories {
+            places.push(r.repository.clone());
+            places.extend(r.tags.iter().map(|t| format!("{}:{t}", r.repository)));
         }
+        self.evaluate(labels, &places)
     }
 }
 

@@ -2,13 +2,36 @@
 
 use super::{require, Result, Service};
 use crate::auth::{Action, Principal};
+use crate::store::ImageRow;
 use app::types::{ImageDetail, ImageForensics, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
 
 impl Service {
-    /// Sets each image's promotion (the one place it is derived).
-    pub(super) fn promote<'a>(&self, images: impl IntoIterator<Item = &'a mut ImageSummary>) {
-        for i in images {
-            self.promotion.apply(std::slice::from_mut(i));
+    /// The image as pages and the API show it: the store's row and its promotion, derived here
+    /// (the one place).
+    pub(super) fn summary(&self, r: ImageRow) -> ImageSummary {
+        let promotion = self.promotion.for_image(&r.labels, &r.repositories);
+        ImageSummary {
+            digest: r.digest,
+            aliases: r.aliases,
+            repositories: r.repositories,
+            team: r.team,
+            findings: r.findings,
+            os: r.os,
+            first_seen: r.first_seen,
+            last_scanned: r.last_scanned,
+            scan_state: r.scan_state,
+            scanners: r.scanners,
+            is_index: r.is_index,
+            platform: r.platform,
+            platforms: r.platforms,
+            media_type: r.media_type,
+            labels: r.labels,
+            promotion,
+            signed: r.signed,
+            signature_detail: r.signature_detail,
+            user: r.user,
+            base_name: r.base_name,
+            base_digest: r.base_digest,
         }
     }
 
@@ -31,9 +54,8 @@ impl Service {
     #[tracing::instrument(skip(self, who))]
     pub async fn images(&self, who: Option<&Principal>, limit: i64, offset: i64) -> Result<Page<ImageSummary>> {
         let p = require(who, Action::ReadEstate, None)?;
-        let mut page = self.store.images(limit.clamp(1, 1000), offset.max(0), p.visible_teams().as_deref()).await?;
-        self.promote(&mut page.items);
-        Ok(page)
+        let page = self.store.images(limit.clamp(1, 1000), offset.max(0), p.visible_teams().as_deref()).await?;
+        Ok(page.map(|r| self.summary(r)))
     }
 
     /// One image by any of its digests, with its scans and where it runs.
@@ -41,24 +63,22 @@ impl Service {
     pub async fn image_detail(&self, who: Option<&Principal>, digest: &str) -> Result<ImageDetail> {
         let p = require(who, Action::ReadEstate, None)?;
         crate::domain::Digest::parse(digest).map_err(|e| super::Error::invalid(format!("digest: {e}")))?;
-        let mut image = self
+        let image = self
             .store
             .image_detail(digest, p.visible_teams().as_deref())
             .await?
             .ok_or_else(|| super::Error::NotFound(format!("no image has digest {digest}")))?;
         Self::may_see_image(p, image.summary.team.as_deref())?;
-        self.promote([&mut image.summary]);
-        Ok(image)
+        Ok(image.map(|r| self.summary(r)))
     }
 
     /// The image page: the image with its findings and packages.
     #[tracing::instrument(skip(self, who))]
     pub async fn image_view(&self, who: Option<&Principal>, digest: &str) -> Result<Option<ImageView>> {
         let p = require(who, Action::ReadEstate, None)?;
-        let Some(mut view) = self.store.image_view(digest, p.visible_teams().as_deref()).await? else { return Ok(None) };
+        let Some(view) = self.store.image_view(digest, p.visible_teams().as_deref()).await? else { return Ok(None) };
         Self::may_see_image(p, view.image.summary.team.as_deref())?;
-        self.promote([&mut view.image.summary]);
-        Ok(Some(view))
+        Ok(Some(view.map(|r| self.summary(r))))
     }
 
     /// A team's page.
@@ -66,21 +86,16 @@ impl Service {
     pub async fn team(&self, who: Option<&Principal>, name: &str) -> Result<Option<TeamView>> {
         require(who, Action::ReadEstate, None)?;
         require(who, Action::ReadTeamDetails, Some(name))?;
-        let mut view = self.store.team_view(name).await?;
-        if let Some(v) = &mut view {
-            self.promote(&mut v.images);
-        }
-        Ok(view)
+        Ok(self.store.team_view(name).await?.map(|v| v.map(|r| self.summary(r))))
     }
 
     /// Everything recorded about one image.
     #[tracing::instrument(skip(self, who))]
     pub async fn image_forensics(&self, who: Option<&Principal>, digest: &str) -> Result<Option<ImageForensics>> {
         let p = require(who, Action::ReadEstate, None)?;
-        let Some(mut f) = self.store.image_forensics(digest, p.visible_teams().as_deref()).await? else { return Ok(None) };
+        let Some(f) = self.store.image_forensics(digest, p.visible_teams().as_deref()).await? else { return Ok(None) };
         Self::may_see_image(p, f.image.team.as_deref())?;
-        self.promote([&mut f.image]);
-        Ok(Some(f))
+        Ok(Some(f.map(|r| self.summary(r))))
     }
 
     #[tracing::instrument(skip_all)]

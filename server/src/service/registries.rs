@@ -24,11 +24,7 @@ impl Service {
     #[tracing::instrument(skip(self, who))]
     pub async fn repository(&self, who: Option<&Principal>, name: &str) -> Result<Option<RepositoryView>> {
         let p = require(who, Action::ReadEstate, None)?;
-        let mut view = self.store.repository_view(name, p.visible_teams().as_deref()).await?;
-        if let Some(v) = &mut view {
-            self.promote(v.tags.iter_mut().map(|t| &mut t.image));
-        }
-        Ok(view)
+        Ok(self.store.repository_view(name, p.visible_teams().as_deref()).await?.map(|v| v.map(|r| self.summary(r))))
     }
 
     /// Configures a registry (admin); its first collection is queued.

@@ -7,7 +7,7 @@
 //! and appends its audit event (`append_event`) before committing.
 
 use crate::ingest::Report;
-use app::types::{FindingCounts, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use app::types::{FindingCounts, ImageView, Overview, OwnershipRule, Page, TeamView};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -90,6 +90,33 @@ pub struct TokenInfo {
 }
 
 pub use crate::domain::TokenBindings;
+
+/// An image as the store keeps it: what the image list shows except the values the service
+/// derives (promotion). Containers of images (team view, image detail and view, forensics,
+/// repository tags) are returned holding these rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRow {
+    pub digest: String,
+    pub aliases: Vec<app::types::Alias>,
+    pub repositories: Vec<app::types::RepositoryTags>,
+    pub team: Option<String>,
+    pub findings: FindingCounts,
+    pub os: Option<String>,
+    pub first_seen: DateTime<Utc>,
+    pub last_scanned: Option<DateTime<Utc>>,
+    pub scan_state: app::types::ScanState,
+    pub scanners: Vec<app::types::ScannerSeen>,
+    pub is_index: bool,
+    pub platform: Option<String>,
+    pub platforms: Vec<app::types::PlatformManifest>,
+    pub media_type: Option<String>,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub signed: app::types::SignatureState,
+    pub signature_detail: Option<String>,
+    pub user: Option<String>,
+    pub base_name: Option<String>,
+    pub base_digest: Option<String>,
+}
 
 /// A new ownership rule.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -292,26 +319,26 @@ impl Store {
     /// A page of images in a stable order; `teams` limits it to those teams' images plus the
     /// unowned ones (`None`: every image).
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn images(&self, limit: i64, offset: i64, teams: Option<&[String]>) -> Result<Page<ImageSummary>> {
+    pub async fn images(&self, limit: i64, offset: i64, teams: Option<&[String]>) -> Result<Page<ImageRow>> {
         dispatch!(self, images_page(limit, offset, teams))
     }
 
     /// One image by any of its digests, with its scans.
     /// One image; `teams` (a team-scoped reader's) limits the workloads it lists as running it.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn image_detail(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<app::types::ImageDetail>> {
+    pub async fn image_detail(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<app::types::ImageDetail<ImageRow>>> {
         dispatch!(self, image_detail(digest, teams))
     }
 
     /// One image with its findings (the image page).
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn image_view(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageView>> {
+    pub async fn image_view(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageView<ImageRow>>> {
         dispatch!(self, image_view(digest, teams))
     }
 
     /// One team with its images.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn team_view(&self, name: &str) -> Result<Option<TeamView>> {
+    pub async fn team_view(&self, name: &str) -> Result<Option<TeamView<ImageRow>>> {
         dispatch!(self, team_view(name))
     }
 
@@ -493,7 +520,7 @@ impl Store {
     /// Everything about an image; `teams` (a team-scoped reader's) limits its runs, the access to
     /// them and its ledger entries to what that reader may see.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn image_forensics(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<app::types::ImageForensics>> {
+    pub async fn image_forensics(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<app::types::ImageForensics<ImageRow>>> {
         dispatch!(self, image_forensics(digest, teams))
     }
 
@@ -642,7 +669,7 @@ impl Store {
 
     /// One repository (`registry-host/name`), its tags limited to `teams` when given.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn repository_view(&self, full: &str, teams: Option<&[String]>) -> Result<Option<app::types::RepositoryView>> {
+    pub async fn repository_view(&self, full: &str, teams: Option<&[String]>) -> Result<Option<app::types::RepositoryView<ImageRow>>> {
         dispatch!(self, repository_view(full, teams))
     }
 

@@ -26,7 +26,9 @@ async fn seeded_registry(repo: &str) -> (Registry, tempfile::TempDir) {
 /// `drydock serve` on `db_url` with the job settings of these tests (its output discarded).
 fn serve(db_url: &str, env: &[(&str, &str)]) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_drydock"));
-    cmd.args(["serve", "--addr", &format!("127.0.0.1:{}", free_port()), "--database-url", db_url])
+    // Port 0: the replicas serve on ports the kernel picks (no test reaches them over HTTP), so
+    // they never race other tests for a "free" port.
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--database-url", db_url])
         .env_remove("DRYDOCK_DATABASE_URL")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

@@ -2,7 +2,7 @@
 
 #[allow(unused_imports)]
 use super::{
-    Actor, AuditEvent, IngestOutcome, IngestSummary, NewRule, Result, StoreError, TableCounts, TokenInfo, WorkloadFilter,
+    Actor, AuditEvent, ImageRow, IngestOutcome, IngestSummary, NewRule, Result, StoreError, TableCounts, TokenInfo, WorkloadFilter,
 };
 #[allow(unused_imports)]
 use app::types::{

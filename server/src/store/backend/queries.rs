@@ -17,10 +17,10 @@ where
 }
 
 /// Builds image summaries for `ids`, returned in the order of `ids`.
-async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
-    let mut out: Vec<ImageSummary> = Vec::with_capacity(ids.len());
+async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageRow>> {
+    let mut out: Vec<ImageRow> = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
-        let mut by_id: HashMap<i64, ImageSummary> = HashMap::with_capacity(chunk.len());
+        let mut by_id: HashMap<i64, ImageRow> = HashMap::with_capacity(chunk.len());
         let mut qb = QueryBuilder::<DB>::new(
             "SELECT i.id, i.digest, i.os, t.name, i.first_seen, i.last_scanned, i.is_index, i.platform, i.media_type,
                     i.labels, i.signature, i.signature_detail, i.config_user, i.base_name, i.base_digest
@@ -35,7 +35,7 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
             let (digest, os, team, first_seen, last_scanned) = (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
             by_id.insert(
                 id,
-                ImageSummary {
+                ImageRow {
                     digest,
                     aliases: vec![],
                     repositories: vec![],
@@ -51,7 +51,6 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageSummary>> {
                     platforms: vec![],
                     media_type: r.try_get(8)?,
                     labels: labels.and_then(|l| serde_json::from_str(&l).ok()).unwrap_or_default(),
-                    promotion: Default::default(),
                     signed: SignatureState::parse(&signature),
                     signature_detail: r.try_get(11)?,
                     user: r.try_get(12)?,
@@ -162,7 +161,7 @@ fn push_team_filter<'a>(qb: &mut QueryBuilder<'a, DB>, teams: Option<&'a [String
     }
 }
 
-pub async fn images_page(pool: &Pool, limit: i64, offset: i64, teams: Option<&[String]>) -> Result<Page<ImageSummary>> {
+pub async fn images_page(pool: &Pool, limit: i64, offset: i64, teams: Option<&[String]>) -> Result<Page<ImageRow>> {
     let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM images");
     push_team_filter(&mut qb, teams);
     let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
@@ -173,12 +172,12 @@ pub async fn images_page(pool: &Pool, limit: i64, offset: i64, teams: Option<&[S
     Ok(Page { items: summaries(pool, &ids).await?, total })
 }
 
-pub async fn image_detail(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageDetail>> {
+pub async fn image_detail(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageDetail<ImageRow>>> {
     let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
     image_detail_by_id(pool, id, teams).await
 }
 
-async fn image_detail_by_id(pool: &Pool, id: i64, teams: Option<&[String]>) -> Result<Option<ImageDetail>> {
+async fn image_detail_by_id(pool: &Pool, id: i64, teams: Option<&[String]>) -> Result<Option<ImageDetail<ImageRow>>> {
     let Some(summary) = summaries(pool, &[id]).await?.pop() else { return Ok(None) };
     let rows = sqlx::query(
         "SELECT id, scanner, artifact, report_sha256, scanned_at, received_at,
@@ -245,7 +244,7 @@ struct RepositoryCountsRow {
     collected_at: Option<DateTime<Utc>>,
 }
 
-pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageView>> {
+pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageView<ImageRow>>> {
     let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
     let Some(image) = image_detail_by_id(pool, id, teams).await? else { return Ok(None) };
     let rows: Vec<FindingDbRow> = sqlx::query_as(
@@ -337,7 +336,7 @@ pub async fn registry_overviews(pool: &Pool) -> Result<Vec<RegistryOverview>> {
 
 /// One repository by `registry-host/name`: its tags with what they point at, and the notified
 /// pushes and deletions. `teams` limits the tags to images of those teams (and unowned ones).
-pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) -> Result<Option<RepositoryView>> {
+pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) -> Result<Option<RepositoryView<ImageRow>>> {
     let row: Option<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(
         "SELECT r.id, r.name, r.registry_id, g.name FROM repositories r LEFT JOIN registries g ON g.id = r.registry_id
          WHERE r.registry || '/' || r.name = $1",
@@ -354,7 +353,7 @@ pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) 
     let mut ids: Vec<i64> = tags.iter().map(|(_, id, _)| *id).collect();
     ids.sort();
     ids.dedup();
-    let summaries: HashMap<i64, ImageSummary> = {
+    let summaries: HashMap<i64, ImageRow> = {
         let list = summaries(pool, &ids).await?;
         ids.iter().copied().zip(list).collect()
     };
@@ -369,7 +368,7 @@ pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) 
         .await?,
         None => vec![],
     };
-    let allowed = |s: &ImageSummary| match teams {
+    let allowed = |s: &ImageRow| match teams {
         None => true,
         Some(ts) => s.team.as_ref().is_none_or(|t| ts.contains(t)),
     };
@@ -432,7 +431,7 @@ async fn team_summaries(pool: &Pool, only: Option<&str>) -> Result<Vec<(i64, Tea
     Ok(teams)
 }
 
-pub async fn team_view(pool: &Pool, name: &str) -> Result<Option<TeamView>> {
+pub async fn team_view(pool: &Pool, name: &str) -> Result<Option<TeamView<ImageRow>>> {
     let Some((team_id, team)) = team_summaries(pool, Some(name)).await?.pop() else { return Ok(None) };
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM images WHERE team_id = $1 ORDER BY id")
         .bind(team_id)
