@@ -25,15 +25,7 @@ fn refuse(back: (&str, &str), status: StatusCode, msg: &str) -> Response {
 
 /// A service refusal or failure of a form, as its page (the service logged internal causes).
 fn failure(back: (&str, &str), e: Error, what: &str) -> Response {
-    let status = match &e {
-        Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::NotFound(_) => StatusCode::NOT_FOUND,
-        Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::Conflict(_) => StatusCode::CONFLICT,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    };
+    let status = e.status();
     let message = match e {
         Error::Unauthenticated => "Sign in first.".to_string(),
         Error::Invalid { message, .. } => format!("The {what} was not done: {message}"),

@@ -80,15 +80,7 @@ impl From<StoreError> for ApiError {
 impl From<crate::service::Error> for ApiError {
     fn from(e: crate::service::Error) -> ApiError {
         use crate::service::Error;
-        let status = match &e {
-            Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Conflict(_) => StatusCode::CONFLICT,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let status = e.status();
         let field = match &e {
             Error::Invalid { field, .. } => field.clone(),
             _ => None,

@@ -43,6 +43,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// The HTTP status every adapter answers it with (the API, the forms).
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     /// Invalid input; a message written `field: what is wrong` names its field.
     pub fn invalid(message: impl Into<String>) -> Error {
         let message = message.into();
