@@ -67,14 +67,14 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
     let service = Arc::new(crate::service::Service {
         store: store.clone(),
         clock: clock.clone(),
-        promotion: promotion.clone(),
+        promotion,
         scan_max_age_days: config.scan_max_age_days,
-        jobs: jobs.clone(),
-        ledger_key: ledger_key.clone(),
+        jobs,
+        ledger_key,
         ledger_witness: config.ledger_witness.clone(),
         configured_mappings: group_mappings.clone(),
     });
-    Ok(AppState { store, config, leptos_options, oidc, group_mappings, jobs, service, promotion, ledger_key, clock })
+    Ok(AppState { store, config, leptos_options, oidc, group_mappings, service, clock })
 }
 
 /// Serves until ctrl-c / SIGTERM.

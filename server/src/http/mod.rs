@@ -30,14 +30,8 @@ pub struct AppState {
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
     /// Group → role mappings from configuration.
     pub group_mappings: Arc<Vec<crate::auth::mapping::GroupMapping>>,
-    /// Background work: collections, ledger verification and checkpoints, purges.
-    pub jobs: Arc<crate::jobs::Jobs>,
     /// The application layer every adapter (REST, forms, server functions) calls.
     pub service: Arc<crate::service::Service>,
-    /// How promotion is decided.
-    pub promotion: crate::registry::Promotion,
-    /// The ledger's signing key, or why there is none (PostgreSQL without DRYDOCK_LEDGER_KEY).
-    pub ledger_key: Result<Arc<crate::ledger::LedgerKey>, String>,
     /// Where "now" comes from (tests move it).
     pub clock: crate::clock::SharedClock,
 }
