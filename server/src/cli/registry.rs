@@ -64,7 +64,7 @@ pub async fn run(cli_config: Option<&PathBuf>, command: RegistryCommand) -> anyh
         RegistryCommand::List { db } => {
             let config = load_config(cli_config, &db)?;
             let store = open_store(&config).await?;
-            for r in store.registries().await? {
+            for r in service(&config, store)?.registries(Some(&crate::auth::Principal::cli())).await? {
                 let s = &r.status;
                 println!(
                     "{}\t{}\t{}\trepositories {}, tags {}, manifests {}\tlast success {}\t{}",

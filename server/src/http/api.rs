@@ -266,12 +266,9 @@ async fn kube_upload(
 ) -> Result<(crate::k8s::Upload, bool), ApiError> {
     let existed = authorise_cluster(state, caller, cluster).await?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
-    let upload = crate::k8s::parse(&body).map_err(|e| {
-        if e.starts_with("the body is not valid JSON") {
-            ApiError::bad_request(e)
-        } else {
-            ApiError::unprocessable(e)
-        }
+    let upload = crate::k8s::parse(&body).map_err(|e| match e {
+        crate::k8s::UploadError::NotJson(m) => ApiError::bad_request(m),
+        crate::k8s::UploadError::Invalid(m) => ApiError::unprocessable(m),
     })?;
     Ok((upload, existed))
 }

@@ -110,16 +110,26 @@ pub fn is_kubernetes(v: &Value) -> bool {
 }
 
 /// Parses a `PodList`, `List` (of pods or nodes), kubelet `/pods`, single `Pod` or `NodeList`.
-pub fn parse(body: &[u8]) -> Result<Upload, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
+pub fn parse(body: &[u8]) -> Result<Upload, UploadError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| UploadError::NotJson(format!("the body is not valid JSON: {e}")))?;
     if let Some(at) = crate::domain::find_nul(&v) {
-        return Err(format!("{at}: contains a NUL character"));
+        return Err(UploadError::Invalid(format!("{at}: contains a NUL character")));
     }
-    let upload = parse_value(&v)?;
+    let upload = parse_value(&v).map_err(UploadError::Invalid)?;
     if let Upload::Pods(p) = &upload {
-        p.check()?;
+        p.check().map_err(UploadError::Invalid)?;
     }
     Ok(upload)
+}
+
+/// Why an upload was refused: not JSON at all, or JSON that is not a pod or node list (the
+/// message names the field).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UploadError {
+    #[error("{0}")]
+    NotJson(String),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Longest names, references and label texts an upload may carry (bytes; README).
