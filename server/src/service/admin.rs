@@ -57,7 +57,13 @@ impl Service {
                 source: "configuration (DRYDOCK_GROUP_ROLES)".into(),
             })
             .collect();
-        out.extend(self.store.role_mapping_rows().await?);
+        out.extend(self.store.role_mapping_rows().await?.into_iter().map(|m| RoleMapping {
+            id: Some(m.id),
+            group: m.idp_group,
+            role: m.role,
+            team: m.team,
+            source: format!("added {} by {}", m.created_at.format("%Y-%m-%d"), m.created_by),
+        }));
         Ok(out)
     }
 

@@ -91,6 +91,17 @@ pub struct TokenInfo {
 
 pub use crate::domain::TokenBindings;
 
+/// A group → role mapping as stored, with who added it when.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoleMappingRow {
+    pub id: i64,
+    pub idp_group: String,
+    pub role: String,
+    pub team: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
 /// An image as the store keeps it: what the image list shows except the values the service
 /// derives (promotion). Containers of images (team view, image detail and view, forensics,
 /// repository tags) are returned holding these rows.
@@ -423,7 +434,7 @@ impl Store {
     }
     /// Stored mappings with ids (the admin page).
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn role_mapping_rows(&self) -> Result<Vec<app::types::RoleMapping>> {
+    pub async fn role_mapping_rows(&self) -> Result<Vec<RoleMappingRow>> {
         dispatch!(self, role_mapping_rows())
     }
     /// Stores a group → role mapping (audited).

@@ -445,7 +445,7 @@ async fn grants_follow_the_role_mappings_and_an_admin_ends_sessions() {
     let client = new_client();
     sign_in_ok(&app, &client, "dev-a").await;
     // The admin removes the mapping: the signed-in developer loses the team at once.
-    let id = app.db.store.role_mapping_rows().await.unwrap()[0].id.unwrap();
+    let id = app.db.store.role_mapping_rows().await.unwrap()[0].id;
     app.db.store.delete_role_mapping(id, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
     let page = client.get(app.url("/teams/team-a")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::FORBIDDEN, "grants re-derived from the current mappings");

@@ -377,7 +377,7 @@ async fn role_mappings_are_admin_managed_and_audited() {
     assert!(page.contains("team-b-dev") && page.contains("team-b"));
     let rows = app.db.store.role_mapping_rows().await.unwrap();
     assert_eq!(rows.len(), 1);
-    let id = rows[0].id.unwrap();
+    let id = rows[0].id;
     let r = app.client.post(app.url(&format!("/admin/roles/{id}/delete"))).header("Origin", &app.base).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(app.db.store.role_mapping_rows().await.unwrap().is_empty());

@@ -254,9 +254,10 @@ async fn role_mappings_are_unique_and_audited(store: &Store) {
     assert!(store.add_role_mapping(&m, &actor(), now).await.is_err(), "the same mapping twice is refused");
     let rows = store.role_mapping_rows().await.unwrap();
     assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].idp_group.as_str(), rows[0].created_by.as_str()), ("team-a-dev", actor().0.as_str()));
     assert_eq!(store.role_mappings().await.unwrap(), vec![("team-a-dev".into(), "developer".into(), Some("team-a".into()))]);
-    store.delete_role_mapping(rows[0].id.unwrap(), &actor(), now).await.unwrap();
-    assert!(store.delete_role_mapping(rows[0].id.unwrap(), &actor(), now).await.is_err());
+    store.delete_role_mapping(rows[0].id, &actor(), now).await.unwrap();
+    assert!(store.delete_role_mapping(rows[0].id, &actor(), now).await.is_err());
     let kinds: Vec<String> = store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ["team.created", "role_mapping.created", "role_mapping.deleted"]);
 }

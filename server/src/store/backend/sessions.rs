@@ -122,35 +122,14 @@ pub async fn role_mappings(pool: &Pool) -> Result<Vec<(String, String, Option<St
     .await?)
 }
 
-/// A stored group → role mapping.
-#[derive(sqlx::FromRow)]
-struct RoleMappingDbRow {
-    id: i64,
-    idp_group: String,
-    role: String,
-    team: Option<String>,
-    created_at: DateTime<Utc>,
-    created_by: String,
-}
-
-/// Stored mappings with their ids, for the admin page.
-pub async fn role_mapping_rows(pool: &Pool) -> Result<Vec<app::types::RoleMapping>> {
-    let rows: Vec<RoleMappingDbRow> = sqlx::query_as(
+/// Stored mappings with their ids and who added them when, for the admin page.
+pub async fn role_mapping_rows(pool: &Pool) -> Result<Vec<super::RoleMappingRow>> {
+    Ok(sqlx::query_as(
         "SELECT m.id, m.idp_group, m.role, t.name AS team, m.created_at, m.created_by
          FROM role_mappings m LEFT JOIN teams t ON t.id = m.team_id ORDER BY m.idp_group, m.role",
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|RoleMappingDbRow { id, idp_group: group, role, team, created_at, created_by }| app::types::RoleMapping {
-            id: Some(id),
-            group,
-            role,
-            team,
-            source: format!("added {} by {created_by}", created_at.format("%Y-%m-%d")),
-        })
-        .collect())
+    .await?)
 }
 
 pub async fn add_role_mapping(
