@@ -52,7 +52,16 @@ fn pid_of(worker: &str) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_replicas_on_one_postgres_run_each_due_job_once() {
-    let db = TestDb::postgres().await;
+    two_replicas_run_each_due_job_once(TestDb::postgres().await).await;
+}
+
+/// The same on one SQLite file (claims serialised by `BEGIN IMMEDIATE` across the processes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_one_sqlite_file_run_each_due_job_once() {
+    two_replicas_run_each_due_job_once(TestDb::sqlite().await).await;
+}
+
+async fn two_replicas_run_each_due_job_once(db: TestDb) {
     let (reg_a, _sa) = seeded_registry("team-a/app").await;
     let (reg_b, _sb) = seeded_registry("team-b/api").await;
     let pods: serde_json::Value = serde_json::from_slice(&fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).unwrap();
