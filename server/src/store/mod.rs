@@ -185,7 +185,13 @@ macro_rules! dispatch {
 }
 
 mod jobs;
+mod ledger;
+mod people;
+mod registries;
+mod runtime;
 pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
+pub use people::SignedInUser;
+pub use runtime::WorkloadFilter;
 
 impl Store {
     /// Opens the database named by `url` (creating a missing SQLite file) and migrates it.
@@ -372,88 +378,6 @@ impl Store {
     }
 }
 
-/// A person as the identity provider describes them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SignedInUser {
-    /// `issuer#sub`: stable across renames.
-    pub subject: String,
-    pub login: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-}
-
-impl Store {
-    /// A live session's data and expiry (unix seconds).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session_load(&self, id: &str, now_unix: i64) -> Result<Option<(String, i64)>> {
-        dispatch!(self, session_load(id, now_unix))
-    }
-    /// Inserts a session unless the id exists.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session_create(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<bool> {
-        dispatch!(self, session_create(id, data, expires_at, subject))
-    }
-    /// Upserts a session.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session_save(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<()> {
-        dispatch!(self, session_save(id, data, expires_at, subject))
-    }
-    /// Deletes a session.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session_delete(&self, id: &str) -> Result<()> {
-        dispatch!(self, session_delete(id))
-    }
-    /// Deletes expired sessions; returns how many.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session_delete_expired(&self, now_unix: i64) -> Result<u64> {
-        dispatch!(self, session_delete_expired(now_unix))
-    }
-    /// Records a sign-in, sign-out or failed sign-in (and the person, on sign-in).
-    /// Ends every session of a person (admin); how many there were.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn end_user_sessions(&self, subject: &str, actor: &Actor, now: DateTime<Utc>) -> Result<u64> {
-        dispatch!(self, end_user_sessions(subject, actor, now))
-    }
-
-    /// People who signed in, with live session counts.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn users(&self, now_unix: i64) -> Result<Vec<app::types::UserRow>> {
-        dispatch!(self, users(now_unix))
-    }
-
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_auth_event(
-        &self,
-        user: Option<&SignedInUser>,
-        actor: &Actor,
-        kind: &str,
-        payload: serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        dispatch!(self, record_auth_event(user, actor, kind, payload, now))
-    }
-    /// Stored mappings with ids (the admin page).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn role_mapping_rows(&self) -> Result<Vec<RoleMappingRow>> {
-        dispatch!(self, role_mapping_rows())
-    }
-    /// Stores a group → role mapping (audited).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn add_role_mapping(&self, m: &crate::auth::mapping::GroupMapping, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, add_role_mapping(m, actor, now))
-    }
-    /// Deletes a stored mapping (audited).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn delete_role_mapping(&self, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, delete_role_mapping(id, actor, now))
-    }
-    /// Stored group → role mappings: (group, role, team).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn role_mappings(&self) -> Result<Vec<(String, String, Option<String>)>> {
-        dispatch!(self, role_mappings())
-    }
-}
-
 /// One recorded change.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AuditEvent {
@@ -473,297 +397,6 @@ pub fn backoff(failures: i64) -> chrono::Duration {
 /// SHA-256 of bytes as lowercase hex.
 pub use crate::domain::sha256_hex;
 
-/// The audit ledger (`backend/ledger.rs`).
-impl Store {
-    /// Entries in the log.
-    /// Stored ledger nodes (level 0: leaf hashes) by (level, index).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ledger_nodes(
-        &self,
-        keys: &std::collections::BTreeSet<(u32, u64)>,
-    ) -> Result<std::collections::HashMap<(u32, u64), [u8; 32]>> {
-        dispatch!(self, ledger_nodes(keys))
-    }
-
-    /// Keeps the scheduled verification's result.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_verification(
-        &self,
-        size: i64,
-        root: &str,
-        checkpoints_checked: i64,
-        problem: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        dispatch!(self, record_verification(size, root, checkpoints_checked, problem, now))
-    }
-
-    /// The last scheduled verification: (ran at, size, root hex, checkpoints checked, problem).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn last_verification(&self) -> Result<Option<LastVerification>> {
-        dispatch!(self, last_verification())
-    }
-
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ledger_size(&self) -> Result<i64> {
-        dispatch!(self, ledger_size())
-    }
-
-    /// Leaf hashes of entries `0..size`.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ledger_leaves(&self, size: i64) -> Result<Vec<[u8; 32]>> {
-        dispatch!(self, ledger_leaves(size))
-    }
-
-    /// Stored entries `start..end` (and any event not in the log, which verification reports).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ledger_rows(&self, start: i64, end: i64) -> Result<Vec<StoredEntry>> {
-        dispatch!(self, ledger_rows(start, end))
-    }
-
-    /// Stored checkpoints, smallest first.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ledger_checkpoints(&self) -> Result<Vec<(i64, String)>> {
-        dispatch!(self, ledger_checkpoints())
-    }
-
-    /// Everything recorded about one image.
-    /// Everything about an image; `teams` (a team-scoped reader's) limits its runs, the access to
-    /// them and its ledger entries to what that reader may see.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn image_forensics(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<app::types::ImageForensics<ImageRow>>> {
-        dispatch!(self, image_forensics(digest, teams))
-    }
-
-    /// A workload's images over time and the people who touched it.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn workload_forensics(
-        &self,
-        cluster: &str,
-        namespace: &str,
-        workload: &str,
-    ) -> Result<Option<app::types::WorkloadForensics>> {
-        dispatch!(self, workload_forensics(cluster, namespace, workload))
-    }
-
-    /// The newest `n` ledger entries.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ledger_recent(&self, n: i64) -> Result<Vec<app::types::LedgerRow>> {
-        dispatch!(self, ledger_recent(n))
-    }
-
-    /// The signed checkpoint of one size, if kept.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ledger_checkpoint_at(&self, size: i64) -> Result<Option<String>> {
-        dispatch!(self, ledger_checkpoint_at(size))
-    }
-
-    /// Keeps a signed checkpoint.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn store_checkpoint(&self, size: i64, root_hex: &str, note: &str, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, store_checkpoint(size, root_hex, note, now))
-    }
-}
-
-/// Filters for the workloads list.
-#[derive(Debug, Clone, Default)]
-pub struct WorkloadFilter {
-    pub cluster: Option<String>,
-    pub namespace: Option<String>,
-    pub team: Option<String>,
-    pub state: Option<String>,
-    /// `Kind/name` of one workload.
-    pub workload: Option<String>,
-    /// Include containers of ended pods.
-    pub ended: bool,
-    /// Limit to these teams' containers and unowned ones (developers, managers).
-    pub visible_teams: Option<Vec<String>>,
-}
-
-/// What runs (`backend/clusters.rs`).
-impl Store {
-    /// Stores a pod upload (creating an upload-only cluster for a new name); (pods, containers, ended).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn cluster_server(&self, name: &str) -> Result<Option<Option<String>>> {
-        dispatch!(self, cluster_server(name))
-    }
-
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn store_pods(
-        &self,
-        cluster: &str,
-        upload: &crate::k8s::PodsUpload,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(usize, usize, u64)> {
-        dispatch!(self, store_pods(cluster, upload, actor, now))
-    }
-
-    /// Stores a node list.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn store_nodes(&self, cluster: &str, nodes: &[crate::k8s::NodeRecord], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
-        dispatch!(self, store_nodes(cluster, nodes, actor, now))
-    }
-
-    /// A page of containers.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn workloads(&self, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<app::types::WorkloadRow>> {
-        dispatch!(self, workloads(f, limit, offset))
-    }
-
-    /// Running images that cannot be accounted for.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn unaccounted(
-        &self,
-        approved_hosts: &[String],
-        stale_before: DateTime<Utc>,
-        visible_teams: Option<&[String]>,
-    ) -> Result<Vec<app::types::UnaccountedEntry>> {
-        dispatch!(self, unaccounted(approved_hosts, stale_before, visible_teams))
-    }
-
-    /// Records Kubernetes audit events (facts only), each once; returns how many were new.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_k8s_audit(
-        &self,
-        cluster: &str,
-        facts: &[crate::k8s::audit::AuditFact],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<usize> {
-        dispatch!(self, record_k8s_audit(cluster, facts, actor, now))
-    }
-
-    /// Configures a cluster's API server.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn add_cluster(&self, new: &crate::domain::cluster::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, add_cluster(new, actor, now))
-    }
-
-    /// Clusters with an API server.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn collectable_clusters(&self) -> Result<Vec<crate::domain::cluster::ClusterRow>> {
-        dispatch!(self, collectable_clusters())
-    }
-
-    /// The cluster's CA bundle.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn cluster_ca(&self, id: i64) -> Result<Option<String>> {
-        dispatch!(self, cluster_ca(id))
-    }
-
-    /// Records a cluster collection's outcome.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_cluster_run(&self, id: i64, outcome: std::result::Result<(), String>, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, record_cluster_run(id, outcome, now))
-    }
-
-    /// Clusters with nodes and counts.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn clusters(&self) -> Result<Vec<app::types::ClusterOverview>> {
-        dispatch!(self, clusters())
-    }
-}
-
-/// Registries and the collector's inventory (`backend/registries.rs`).
-impl Store {
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn registries(&self) -> Result<Vec<crate::domain::registry::RegistryRow>> {
-        dispatch!(self, registries())
-    }
-
-    /// Every registry with its repositories.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn registry_overviews(&self) -> Result<Vec<app::types::RegistryOverview>> {
-        dispatch!(self, registry_overviews())
-    }
-
-    /// One repository (`registry-host/name`), its tags limited to `teams` when given.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn repository_view(&self, full: &str, teams: Option<&[String]>) -> Result<Option<app::types::RepositoryView<ImageRow>>> {
-        dispatch!(self, repository_view(full, teams))
-    }
-
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn registry_by_name(&self, name: &str) -> Result<Option<crate::domain::registry::RegistryRow>> {
-        dispatch!(self, registry_by_name(name))
-    }
-
-    /// The registry's CA bundle (kept out of `RegistryRow`, which pages and the API show).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn registry_ca(&self, id: i64) -> Result<Option<String>> {
-        dispatch!(self, registry_ca(id))
-    }
-
-    /// Adds a registry (already validated), audited.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn add_registry(
-        &self,
-        new: &crate::domain::registry::NewRegistry,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<crate::domain::registry::RegistryRow> {
-        dispatch!(self, add_registry(new, actor, now))
-    }
-
-    /// Puts a registry on (or takes it off) the approved list, audited.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn set_registry_approved(&self, name: &str, approved: bool, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, set_registry_approved(name, approved, actor, now))
-    }
-
-    /// Records a collector run's outcome and, for a full run, the registry's counts.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_registry_run(
-        &self,
-        id: i64,
-        outcome: std::result::Result<(), String>,
-        counts: Option<(usize, usize)>,
-        partial: bool,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        dispatch!(self, record_registry_run(id, outcome, counts, partial, now))
-    }
-
-    /// Of `digests`, those the collector has read already.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn collected_digests(&self, digests: &[String]) -> Result<std::collections::HashSet<String>> {
-        dispatch!(self, collected_digests(digests))
-    }
-
-    /// digest → (signature manifest last checked, state).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn signature_refs(&self, digests: &[String]) -> Result<std::collections::HashMap<String, (String, String)>> {
-        dispatch!(self, signature_refs(digests))
-    }
-
-    /// Stores one repository's inventory in one transaction.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn store_repository_inventory(
-        &self,
-        registry_id: i64,
-        host: &str,
-        inv: &crate::domain::registry::RepositoryInventory,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        dispatch!(self, store_repository_inventory(registry_id, host, inv, actor, now))
-    }
-
-    /// Records notified pushes and deletions; returns the repositories to refresh and the count of new events.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_registry_events(
-        &self,
-        registry_id: i64,
-        registry: &str,
-        events: &[crate::domain::registry::RegistryEvent],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(Vec<String>, usize)> {
-        dispatch!(self, record_registry_events(registry_id, registry, events, actor, now))
-    }
-}
-
 mod backend_sqlite {
     //! The store's SQL compiled for SQLite.
     pub type DB = sqlx::Sqlite;
@@ -781,7 +414,9 @@ mod backend_sqlite {
     include!("backend/queries.rs");
     include!("backend/sessions.rs");
     include!("backend/registries.rs");
+    include!("backend/inventory.rs");
     include!("backend/clusters.rs");
+    include!("backend/workloads.rs");
     include!("backend/ledger.rs");
     include!("backend/jobs.rs");
 }
@@ -801,7 +436,9 @@ mod backend_postgres {
     include!("backend/queries.rs");
     include!("backend/sessions.rs");
     include!("backend/registries.rs");
+    include!("backend/inventory.rs");
     include!("backend/clusters.rs");
+    include!("backend/workloads.rs");
     include!("backend/ledger.rs");
     include!("backend/jobs.rs");
 }

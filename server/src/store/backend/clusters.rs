@@ -1,4 +1,5 @@
-// Clusters, nodes, pods and containers; the workloads and unaccounted queries.
+// Clusters, their nodes, pods and containers as uploaded or collected, the collector's status,
+// Kubernetes audit events. What runs is read in `workloads.rs`.
 
 /// The cluster's id; an upload to a name not configured creates an upload-only cluster (audited).
 async fn ensure_cluster(tx: &mut Tx<'_>, name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
@@ -16,14 +17,14 @@ async fn ensure_cluster(tx: &mut Tx<'_>, name: &str, actor: &Actor, now: DateTim
     Ok(id)
 }
 
-/// Stores a pod upload in one transaction: pods upserted by uid (an ended pod that reappears
-/// runs again), their labels and containers, and — per the upload's scope — the pods it no
-/// longer lists marked ended (never deleted). Returns (pods, containers, ended).
 /// `None`: no such cluster; `Some(None)`: upload-only; `Some(Some(server))`: collected.
 pub async fn cluster_server(pool: &Pool, name: &str) -> Result<Option<Option<String>>> {
     Ok(sqlx::query_scalar("SELECT server FROM clusters WHERE name = $1").bind(name).fetch_optional(pool).await?)
 }
 
+/// Stores a pod upload in one transaction: pods upserted by uid (an ended pod that reappears
+/// runs again), their labels and containers, and — per the upload's scope — the pods it no
+/// longer lists marked ended (never deleted). Returns (pods, containers, ended).
 pub async fn store_pods(
     pool: &Pool,
     cluster: &str,
@@ -204,211 +205,6 @@ pub async fn store_nodes(pool: &Pool, cluster: &str, nodes: &[crate::k8s::NodeRe
     Ok(nodes.len())
 }
 
-/// The container → image → team join, written once. The image: the container's digest as an
-/// alias (manifest, index or config); an index resolves to the platform manifest of the node's
-/// `os/architecture` when the node is known. The team: a pod-label rule (`key=value`), else a
-/// namespace rule, else the image's owner (repository prefix).
-const WORKLOAD_SELECT: &str = "
-    SELECT k.name AS cluster, p.namespace, p.name AS pod,
-           CASE WHEN p.workload_kind IS NULL THEN NULL ELSE p.workload_kind || '/' || p.workload_name END AS workload,
-           c.name AS container, c.kind AS container_kind, c.image, c.image_id, c.digest,
-           COALESCE(child.digest, img.digest) AS image_digest,
-           COALESCE(
-               (SELECT t.name FROM ownership_rules r JOIN pod_labels l ON l.pod_id = p.id AND r.pattern = l.key || '=' || l.value
-                JOIN teams t ON t.id = r.team_id WHERE r.kind = 'label' ORDER BY r.id LIMIT 1),
-               (SELECT t.name FROM ownership_rules r JOIN teams t ON t.id = r.team_id
-                WHERE r.kind = 'namespace' AND r.pattern = p.namespace ORDER BY r.id LIMIT 1),
-               (SELECT t.name FROM teams t WHERE t.id = COALESCE(child.team_id, img.team_id))) AS team,
-           c.state, c.reason, p.node, c.run_as_user, COALESCE(child.config_user, img.config_user) AS image_user,
-           c.first_seen, c.last_seen, p.ended_at,
-           COALESCE(child.id, img.id) AS image_row
-    FROM containers c
-    JOIN pods p ON p.id = c.pod_id
-    JOIN clusters k ON k.id = p.cluster_id
-    LEFT JOIN image_aliases a ON a.digest = c.digest
-    LEFT JOIN images img ON img.id = a.image_id
-    LEFT JOIN nodes n ON n.cluster_id = p.cluster_id AND n.name = p.node
-    LEFT JOIN image_platforms ip ON img.is_index AND ip.index_image_id = img.id
-                                 AND ip.platform = COALESCE(n.operating_system, 'linux') || '/' || n.architecture
-    LEFT JOIN images child ON child.id = ip.image_id";
-
-fn push_workload_filter<'a>(qb: &mut QueryBuilder<'a, DB>, f: &'a WorkloadFilter) {
-    qb.push(" WHERE 1 = 1");
-    if !f.ended {
-        qb.push(" AND w.ended_at IS NULL");
-    }
-    if let Some(c) = &f.cluster {
-        qb.push(" AND w.cluster = ").push_bind(c);
-    }
-    if let Some(n) = &f.namespace {
-        qb.push(" AND w.namespace = ").push_bind(n);
-    }
-    if let Some(t) = &f.team {
-        qb.push(" AND w.team = ").push_bind(t);
-    }
-    if let Some(s) = &f.state {
-        qb.push(" AND w.state = ").push_bind(s);
-    }
-    if let Some(wl) = &f.workload {
-        qb.push(" AND w.workload = ").push_bind(wl);
-    }
-    if let Some(teams) = &f.visible_teams {
-        qb.push(" AND (w.team IS NULL");
-        for t in teams {
-            qb.push(" OR w.team = ").push_bind(t);
-        }
-        qb.push(")");
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct WorkloadDbRow {
-    cluster: String,
-    namespace: String,
-    pod: String,
-    workload: Option<String>,
-    container: String,
-    container_kind: String,
-    image: String,
-    image_id: String,
-    digest: Option<String>,
-    image_digest: Option<String>,
-    team: Option<String>,
-    state: String,
-    reason: Option<String>,
-    node: Option<String>,
-    run_as_user: Option<i64>,
-    image_user: Option<String>,
-    first_seen: DateTime<Utc>,
-    last_seen: DateTime<Utc>,
-    ended_at: Option<DateTime<Utc>>,
-    image_row: Option<i64>,
-}
-
-fn workload_row(r: WorkloadDbRow) -> (WorkloadRow, Option<i64>) {
-    (
-        WorkloadRow {
-            cluster: r.cluster,
-            namespace: r.namespace,
-            pod: r.pod,
-            workload: r.workload,
-            container: r.container,
-            container_kind: r.container_kind,
-            image: r.image,
-            image_id: r.image_id,
-            digest: r.digest,
-            image_digest: r.image_digest,
-            team: r.team,
-            state: r.state,
-            reason: r.reason,
-            node: r.node,
-            run_as_user: r.run_as_user,
-            image_user: r.image_user,
-            first_seen: r.first_seen,
-            last_seen: r.last_seen,
-            ended_at: r.ended_at,
-        },
-        r.image_row,
-    )
-}
-
-/// A page of containers (two queries: the count and the page).
-pub async fn workloads(pool: &Pool, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<WorkloadRow>> {
-    let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM (");
-    qb.push(WORKLOAD_SELECT).push(") w");
-    push_workload_filter(&mut qb, f);
-    let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
-    let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
-    qb.push(WORKLOAD_SELECT).push(") w");
-    push_workload_filter(&mut qb, f);
-    qb.push(" ORDER BY w.cluster, w.namespace, w.workload, w.pod, w.container_kind, w.container LIMIT ")
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(offset);
-    let rows: Vec<WorkloadDbRow> = qb.build_query_as().fetch_all(pool).await?;
-    Ok(Page { items: rows.into_iter().map(|t| workload_row(t).0).collect(), total })
-}
-
-/// Running images Drydock cannot account for, grouped by (cluster, namespace, workload, image).
-/// `approved_hosts`: registry hosts on the approved list; `stale_before`: a scan older than this
-/// is stale. Four queries whatever the estate's size.
-pub async fn unaccounted(
-    pool: &Pool,
-    approved_hosts: &[String],
-    stale_before: DateTime<Utc>,
-    visible_teams: Option<&[String]>,
-) -> Result<Vec<UnaccountedEntry>> {
-    let f = WorkloadFilter { visible_teams: visible_teams.map(|t| t.to_vec()), ..Default::default() };
-    let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
-    qb.push(WORKLOAD_SELECT).push(") w");
-    push_workload_filter(&mut qb, &f);
-    qb.push(" AND w.state <> 'terminated' ORDER BY w.cluster, w.namespace, w.workload, w.image");
-    let rows: Vec<WorkloadDbRow> = qb.build_query_as().fetch_all(pool).await?;
-    let rows: Vec<(WorkloadRow, Option<i64>)> = rows.into_iter().map(workload_row).collect();
-    let mut ids: Vec<i64> = rows.iter().filter_map(|(_, id)| *id).collect();
-    ids.sort();
-    ids.dedup();
-    // Per image: collected from a configured registry? last scanned when?
-    let mut in_registry: HashSet<i64> = HashSet::new();
-    let mut scanned: HashMap<i64, Option<DateTime<Utc>>> = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT DISTINCT ir.image_id FROM image_repositories ir JOIN repositories r ON r.id = ir.repository_id
-             WHERE r.registry_id IS NOT NULL AND ir.image_id IN (",
-        );
-        in_list(&mut qb, chunk);
-        let found: Vec<i64> = qb.build_query_scalar().fetch_all(pool).await?;
-        in_registry.extend(found);
-        // An index counts as in the registry and scanned through its platform manifests too.
-        let mut qb = QueryBuilder::<DB>::new("SELECT id, last_scanned FROM images WHERE id IN (");
-        in_list(&mut qb, chunk);
-        let found: Vec<(i64, Option<DateTime<Utc>>)> = qb.build_query_as().fetch_all(pool).await?;
-        scanned.extend(found);
-    }
-    let mut out: Vec<UnaccountedEntry> = Vec::new();
-    // (cluster, namespace, workload, image, digest) → its entry in `out` (rows arrive sorted, but
-    // replicas of one workload can interleave with init containers).
-    type Place = (String, String, Option<String>, String, Option<String>);
-    let mut seen: HashMap<Place, usize> = HashMap::new();
-    for (w, image_row) in rows {
-        let mut reasons = Vec::new();
-        if image_row.is_none_or(|id| !in_registry.contains(&id)) {
-            reasons.push("not_in_registry".to_string());
-        }
-        let host = crate::domain::ImageRef::parse(&w.image).ok().map(|r| r.repository.registry);
-        if host.is_none_or(|h| !approved_hosts.contains(&h)) {
-            reasons.push("unapproved_registry".to_string());
-        }
-        match image_row.and_then(|id| scanned.get(&id).copied().flatten()) {
-            None => reasons.push("never_scanned".to_string()),
-            Some(t) if t < stale_before => reasons.push("stale_scan".to_string()),
-            Some(_) => {}
-        }
-        if reasons.is_empty() {
-            continue;
-        }
-        let key = (w.cluster.clone(), w.namespace.clone(), w.workload.clone(), w.image.clone(), w.digest.clone());
-        match seen.get(&key) {
-            Some(&i) => out[i].containers += 1,
-            None => {
-                seen.insert(key, out.len());
-                out.push(UnaccountedEntry {
-                digest: w.digest,
-                image_id: w.image_id,
-                image: w.image,
-                reasons,
-                cluster: w.cluster,
-                namespace: w.namespace,
-                workload: w.workload,
-                team: w.team,
-                containers: 1,
-            })
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// A cluster with its live counts and collection status.
 #[derive(sqlx::FromRow)]
 struct ClusterStatusRow {
@@ -480,33 +276,6 @@ pub async fn clusters(pool: &Pool) -> Result<Vec<ClusterOverview>> {
                 })
                 .collect(),
         })
-        .collect())
-}
-
-/// Containers of one workload and state running an image.
-#[derive(sqlx::FromRow)]
-struct RunsInRow {
-    cluster: String,
-    namespace: String,
-    workload: Option<String>,
-    container: String,
-    state: String,
-    pods: i64,
-}
-
-/// Where an image runs now: its own digests, and an index's platforms for the index.
-async fn runs_in(pool: &Pool, image_id: i64, teams: Option<&[String]>) -> Result<Vec<RunsIn>> {
-    let f = WorkloadFilter { visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
-    let mut qb = QueryBuilder::<DB>::new("SELECT w.cluster, w.namespace, w.workload, w.container, w.state, COUNT(*) AS pods FROM (");
-    qb.push(WORKLOAD_SELECT).push(") w");
-    push_workload_filter(&mut qb, &f);
-    qb.push(" AND (w.image_row = ").push_bind(image_id);
-    qb.push(" OR w.image_row IN (SELECT image_id FROM image_platforms WHERE index_image_id = ").push_bind(image_id);
-    qb.push(")) GROUP BY w.cluster, w.namespace, w.workload, w.container, w.state ORDER BY w.cluster, w.namespace, w.workload, w.container");
-    let rows: Vec<RunsInRow> = qb.build_query_as().fetch_all(pool).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| RunsIn { cluster: r.cluster, namespace: r.namespace, workload: r.workload, container: r.container, state: r.state, pods: r.pods })
         .collect())
 }
 
