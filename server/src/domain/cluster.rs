@@ -87,6 +87,8 @@ mod tests {
         assert_eq!(ok.server, "https://10.0.0.1:6443");
         let mut bad = NewCluster { token_env: "a b".into(), ..ok.clone() };
         assert!(bad.validate().unwrap_err().starts_with("token_env"));
+        let mut creds = NewCluster { server: "https://admin:s3cret@10.0.0.1:6443".into(), ..ok.clone() };
+        assert!(creds.validate().unwrap_err().starts_with("server: no credentials"));
         let mut bad = NewCluster { server: "ftp://x".into(), ..ok.clone() };
         assert!(bad.validate().unwrap_err().starts_with("server"));
         let mut bad = NewCluster { ca_pem: Some("junk".into()), ..ok.clone() };

@@ -173,6 +173,9 @@ mod tests {
         remote.insecure = true;
         remote.validate().unwrap();
         assert!(serde_json::from_value::<NewRegistry>(serde_json::json!({"name": "a b", "url": "http://127.0.0.1:5000"})).is_err());
+        let mut creds = NewRegistry { url: "https://bot:hunter2@registry.example.com".into(), ..ok.clone() };
+        let e = creds.validate().unwrap_err();
+        assert!(e.starts_with("url: no credentials") && !e.contains("hunter2"), "{e}");
         let mut bad = NewRegistry { password_env: Some("A-B".into()), ..ok.clone() };
         assert!(bad.validate().unwrap_err().starts_with("password_env"));
         let mut bad = NewRegistry { ca_pem: Some("junk".into()), ..ok };
