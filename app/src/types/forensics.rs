@@ -5,8 +5,8 @@ use super::*;
 /// Everything the record says about one image (the forensics page).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ImageForensics<I = ImageSummary> {
-    pub image: I,
+pub struct ImageForensics {
+    pub image: ImageSummary,
     /// `org.opencontainers.image.source` / `.revision` labels: what it was built from.
     pub source: Option<String>,
     pub revision: Option<String>,

@@ -226,9 +226,9 @@ pub struct ScanSummary {
 /// `GET /api/v1/images/{digest}`: the list entry plus the image's scans.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ImageDetail<I = ImageSummary> {
+pub struct ImageDetail {
     #[serde(flatten)]
-    pub summary: I,
+    pub summary: ImageSummary,
     pub scans: Vec<ScanSummary>,
     /// Where it runs now (pods not ended), by cluster, namespace, workload and container.
     pub runs_in: Vec<RunsIn>,
@@ -254,8 +254,8 @@ pub struct FindingRow {
 /// The image page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ImageView<I = ImageSummary> {
-    pub image: ImageDetail<I>,
+pub struct ImageView {
+    pub image: ImageDetail,
     /// Open findings, worst first, then resolved ones.
     pub findings: Vec<FindingRow>,
     /// The package inventory scanners and SBOMs reported.
@@ -272,65 +272,8 @@ pub struct PackageRow {
     pub path: String,
 }
 
-// The containers of images are generic over the image: the server's store fills them with its
-// own rows, the server's application layer turns those into `ImageSummary` (deriving what the
-// store does not know, such as promotion) with `map`.
-
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page { items: self.items.into_iter().map(f).collect(), total: self.total }
-    }
-}
-
-impl<I> ImageDetail<I> {
-    pub fn map<J>(self, f: impl FnOnce(I) -> J) -> ImageDetail<J> {
-        ImageDetail { summary: f(self.summary), scans: self.scans, runs_in: self.runs_in }
-    }
-}
-
-impl<I> ImageView<I> {
-    pub fn map<J>(self, f: impl FnOnce(I) -> J) -> ImageView<J> {
-        ImageView { image: self.image.map(f), findings: self.findings, packages: self.packages }
-    }
-}
-
-impl<I> TeamView<I> {
-    pub fn map<J>(self, f: impl FnMut(I) -> J) -> TeamView<J> {
-        TeamView { team: self.team, images: self.images.into_iter().map(f).collect() }
-    }
-}
-
-impl<I> ImageForensics<I> {
-    pub fn map<J>(self, f: impl FnOnce(I) -> J) -> ImageForensics<J> {
-        ImageForensics {
-            image: f(self.image),
-            source: self.source,
-            revision: self.revision,
-            pushes: self.pushes,
-            runs: self.runs,
-            access: self.access,
-            ledger: self.ledger,
-        }
-    }
-}
-
-impl<I> RepositoryView<I> {
-    pub fn map<J>(self, mut f: impl FnMut(I) -> J) -> RepositoryView<J> {
-        RepositoryView {
-            repository: self.repository,
-            registry: self.registry,
-            tags: self
-                .tags
-                .into_iter()
-                .map(|t| TagInfo {
-                    tag: t.tag,
-                    image: f(t.image),
-                    updated_at: t.updated_at,
-                    last_push: t.last_push,
-                    last_push_by: t.last_push_by,
-                })
-                .collect(),
-            events: self.events,
-        }
     }
 }

@@ -156,10 +156,10 @@ pub struct Overview {
 /// The team page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct TeamView<I = ImageSummary> {
+pub struct TeamView {
     pub team: TeamSummary,
     /// The team's images, worst first.
-    pub images: Vec<I>,
+    pub images: Vec<ImageSummary>,
 }
 
 /// A page of a list, as every list endpoint answers.

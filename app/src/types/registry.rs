@@ -63,11 +63,11 @@ pub struct RepositoryInfo {
 /// A repository's tags (the Repository page).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct RepositoryView<I = ImageSummary> {
+pub struct RepositoryView {
     pub repository: String,
     /// The configured registry it was collected from.
     pub registry: Option<String>,
-    pub tags: Vec<TagInfo<I>>,
+    pub tags: Vec<TagInfo>,
     /// Pushes and deletions the registry notified, newest first.
     pub events: Vec<RegistryEventRow>,
 }
@@ -75,9 +75,9 @@ pub struct RepositoryView<I = ImageSummary> {
 /// A tag and what it points at.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct TagInfo<I = ImageSummary> {
+pub struct TagInfo {
     pub tag: String,
-    pub image: I,
+    pub image: ImageSummary,
     pub updated_at: DateTime<Utc>,
     pub last_push: Option<DateTime<Utc>>,
     pub last_push_by: Option<String>,

@@ -1,6 +1,6 @@
 //! People, tokens, role mappings and background jobs: security and admin capabilities.
 
-use super::{require, Error, Result, Service};
+use super::{require, views, Error, Result, Service};
 use crate::auth::{rbac, Action, Principal};
 use crate::domain::Role;
 use crate::store::{Actor, TokenBindings};
@@ -13,7 +13,7 @@ impl Service {
         let p = require(who, Action::ManageTokens, None)?;
         let mut tokens = self.store.list_tokens().await?;
         tokens.retain(|t| t.role.parse().is_ok_and(|r| rbac::may_manage_token_role(&p.grants, r)));
-        Ok(tokens)
+        Ok(views::all(tokens))
     }
 
     /// Creates a token and answers its secret (shown once; only its hash is kept).
@@ -97,7 +97,7 @@ impl Service {
     #[tracing::instrument(skip_all)]
     pub async fn users(&self, who: Option<&Principal>) -> Result<Vec<UserRow>> {
         require(who, Action::ManageRoleMappings, None)?;
-        Ok(self.store.users(self.clock.now().timestamp()).await?)
+        Ok(views::all(self.store.users(self.clock.now().timestamp()).await?))
     }
 
     /// Ends every session of a person (admin); NotFound when nobody with `subject` signed in.

@@ -1,6 +1,6 @@
 //! Images, teams and the overview: read with the caller's team scope, promotion applied here.
 
-use super::{require, Result, Service};
+use super::{require, views, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::store::ImageRow;
 use app::types::{ImageDetail, ImageForensics, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
@@ -47,7 +47,7 @@ impl Service {
     #[tracing::instrument(skip_all)]
     pub async fn overview(&self, who: Option<&Principal>) -> Result<Overview> {
         require(who, Action::ReadEstate, None)?;
-        Ok(self.store.overview().await?)
+        Ok(views::overview(self.store.overview().await?))
     }
 
     /// A page of images (newest first), of the caller's teams for team-scoped roles.
@@ -68,8 +68,8 @@ impl Service {
             .image_detail(digest, p.visible_teams().as_deref())
             .await?
             .ok_or_else(|| super::Error::NotFound(format!("no image has digest {digest}")))?;
-        Self::may_see_image(p, image.summary.team.as_deref())?;
-        Ok(image.map(|r| self.summary(r)))
+        Self::may_see_image(p, image.image.team.as_deref())?;
+        Ok(self.image_detail_view(image))
     }
 
     /// The image page: the image with its findings and packages.
@@ -77,8 +77,8 @@ impl Service {
     pub async fn image_view(&self, who: Option<&Principal>, digest: &str) -> Result<Option<ImageView>> {
         let p = require(who, Action::ReadEstate, None)?;
         let Some(view) = self.store.image_view(digest, p.visible_teams().as_deref()).await? else { return Ok(None) };
-        Self::may_see_image(p, view.image.summary.team.as_deref())?;
-        Ok(Some(view.map(|r| self.summary(r))))
+        Self::may_see_image(p, view.image.image.team.as_deref())?;
+        Ok(Some(self.image_page_view(view)))
     }
 
     /// A team's page.
@@ -86,7 +86,7 @@ impl Service {
     pub async fn team(&self, who: Option<&Principal>, name: &str) -> Result<Option<TeamView>> {
         require(who, Action::ReadEstate, None)?;
         require(who, Action::ReadTeamDetails, Some(name))?;
-        Ok(self.store.team_view(name).await?.map(|v| v.map(|r| self.summary(r))))
+        Ok(self.store.team_view(name).await?.map(|v| self.team_view(v)))
     }
 
     /// Everything recorded about one image.
@@ -95,19 +95,19 @@ impl Service {
         let p = require(who, Action::ReadEstate, None)?;
         let Some(f) = self.store.image_forensics(digest, p.visible_teams().as_deref()).await? else { return Ok(None) };
         Self::may_see_image(p, f.image.team.as_deref())?;
-        Ok(Some(f.map(|r| self.summary(r))))
+        Ok(Some(self.image_forensics_view(f)))
     }
 
     #[tracing::instrument(skip_all)]
     pub async fn ownership_rules(&self, who: Option<&Principal>) -> Result<Vec<OwnershipRule>> {
         require(who, Action::ReadEstate, None)?;
-        Ok(self.store.ownership_rules().await?)
+        Ok(views::all(self.store.ownership_rules().await?))
     }
 
     /// Adds an ownership rule (admin).
     #[tracing::instrument(skip(self, who))]
     pub async fn add_ownership_rule(&self, who: Option<&Principal>, rule: &crate::store::NewRule) -> Result<OwnershipRule> {
         let p = require(who, Action::ManageEstateConfig, None)?;
-        Ok(self.store.add_ownership_rule(rule, &crate::store::Actor(p.actor.clone()), self.clock.now()).await?)
+        Ok(self.store.add_ownership_rule(rule, &crate::store::Actor(p.actor.clone()), self.clock.now()).await?.into())
     }
 }

@@ -101,7 +101,7 @@ impl Service {
             verified_size: last.as_ref().map(|l| l.size).unwrap_or(0),
             checkpoints_checked: last.as_ref().map(|l| l.checkpoints_checked as usize).unwrap_or(0),
             problem: last.and_then(|l| l.problem),
-            recent: if entries_visible { self.store.ledger_recent(50).await? } else { vec![] },
+            recent: if entries_visible { super::views::all(self.store.ledger_recent(50).await?) } else { vec![] },
             entries_visible,
         })
     }

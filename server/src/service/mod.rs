@@ -10,6 +10,7 @@ pub mod images;
 pub mod ingest;
 pub mod ledger;
 pub mod registries;
+mod views;
 pub mod workloads;
 
 use crate::auth::{Action, Principal};

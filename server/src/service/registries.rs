@@ -1,6 +1,6 @@
 //! Registries as configured by admins, and what was collected from them.
 
-use super::{require, Error, Result, Service};
+use super::{require, views, Error, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::domain::registry::{NewRegistry, RegistryRow};
 use app::types::{RegistryOverview, RepositoryView};
@@ -17,14 +17,14 @@ impl Service {
     #[tracing::instrument(skip_all)]
     pub async fn registry_overviews(&self, who: Option<&Principal>) -> Result<Vec<RegistryOverview>> {
         require(who, Action::ReadEstate, None)?;
-        Ok(self.store.registry_overviews().await?)
+        Ok(views::registry_overviews(self.store.registry_overviews().await?))
     }
 
     /// One repository with its tags (images of the caller's teams) and notified pushes.
     #[tracing::instrument(skip(self, who))]
     pub async fn repository(&self, who: Option<&Principal>, name: &str) -> Result<Option<RepositoryView>> {
         let p = require(who, Action::ReadEstate, None)?;
-        Ok(self.store.repository_view(name, p.visible_teams().as_deref()).await?.map(|v| v.map(|r| self.summary(r))))
+        Ok(self.store.repository_view(name, p.visible_teams().as_deref()).await?.map(|v| self.repository_view(v)))
     }
 
     /// Configures a registry (admin); its first collection is queued.

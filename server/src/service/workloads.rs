@@ -1,9 +1,11 @@
 //! What runs: workloads, clusters, unaccounted images, a workload's forensics.
 
-use super::{require, Error, Result, Service};
+use super::{require, views, Error, Result, Service};
 use crate::auth::{Action, Principal};
-use crate::store::WorkloadFilter;
+use crate::store::{RunningFacts, WorkloadFilter};
 use app::types::{ClusterOverview, Page, UnaccountedEntry, WorkloadForensics, WorkloadRow};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 impl Service {
     /// Workloads matching `filter` (its team scope is the caller's, whatever the filter said).
@@ -22,24 +24,25 @@ impl Service {
             }
         }
         filter.visible_teams = p.visible_teams();
-        Ok(self.store.workloads(&filter, limit.clamp(1, 1000), offset.max(0)).await?)
+        Ok(self.store.workloads(&filter, limit.clamp(1, 1000), offset.max(0)).await?.map(WorkloadRow::from))
     }
 
     /// Clusters with nodes and live counts.
     #[tracing::instrument(skip_all)]
     pub async fn clusters(&self, who: Option<&Principal>) -> Result<Vec<ClusterOverview>> {
         require(who, Action::ReadEstate, None)?;
-        Ok(self.store.clusters().await?)
+        Ok(views::clusters(self.store.clusters().await?))
     }
 
     /// Running images not in a configured registry, from one not approved, never scanned, or
-    /// scanned longer ago than `scan_max_age_days`.
+    /// scanned longer ago than `scan_max_age_days`, by (cluster, namespace, workload, image).
     #[tracing::instrument(skip_all)]
     pub async fn unaccounted(&self, who: Option<&Principal>) -> Result<Vec<UnaccountedEntry>> {
         let p = require(who, Action::ReadEstate, None)?;
         let hosts = approved_hosts(&self.store).await?;
-        let stale = self.clock.now() - chrono::Duration::days(self.scan_max_age_days);
-        Ok(self.store.unaccounted(&hosts, stale, p.visible_teams().as_deref()).await?)
+        let stale_before = self.clock.now() - chrono::Duration::days(self.scan_max_age_days);
+        let facts = self.store.running_facts(p.visible_teams().as_deref()).await?;
+        Ok(unaccounted(facts, &hosts, stale_before))
     }
 
     /// A workload's images over time and who touched it: its team's details.
@@ -65,8 +68,54 @@ impl Service {
         if self.store.workloads(&filter, 1, 0).await?.total == 0 {
             return Err(Error::Forbidden("this workload belongs to another team".into()));
         }
-        Ok(Some(f))
+        Ok(Some(views::workload_forensics(cluster, namespace, workload, f)))
     }
+}
+
+/// The unaccounted entries of live containers: each (cluster, namespace, workload, image, digest)
+/// once, with its reasons and how many containers run it there.
+fn unaccounted(facts: RunningFacts, approved_hosts: &[String], stale_before: DateTime<Utc>) -> Vec<UnaccountedEntry> {
+    let mut out: Vec<UnaccountedEntry> = Vec::new();
+    // Rows arrive sorted, but replicas of one workload can interleave with init containers.
+    type Place = (String, String, Option<String>, String, Option<String>);
+    let mut seen: HashMap<Place, usize> = HashMap::new();
+    for w in facts.runs {
+        let mut reasons = Vec::new();
+        if w.image_row.is_none_or(|id| !facts.in_registry.contains(&id)) {
+            reasons.push("not_in_registry".to_string());
+        }
+        let host = crate::domain::ImageRef::parse(&w.image).ok().map(|r| r.repository.registry);
+        if host.is_none_or(|h| !approved_hosts.contains(&h)) {
+            reasons.push("unapproved_registry".to_string());
+        }
+        match w.image_row.and_then(|id| facts.last_scanned.get(&id).copied().flatten()) {
+            None => reasons.push("never_scanned".to_string()),
+            Some(t) if t < stale_before => reasons.push("stale_scan".to_string()),
+            Some(_) => {}
+        }
+        if reasons.is_empty() {
+            continue;
+        }
+        let key = (w.cluster.clone(), w.namespace.clone(), w.workload.clone(), w.image.clone(), w.digest.clone());
+        match seen.get(&key) {
+            Some(&i) => out[i].containers += 1,
+            None => {
+                seen.insert(key, out.len());
+                out.push(UnaccountedEntry {
+                    digest: w.digest,
+                    image_id: w.image_id,
+                    image: w.image,
+                    reasons,
+                    cluster: w.cluster,
+                    namespace: w.namespace,
+                    workload: w.workload,
+                    team: w.team,
+                    containers: 1,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Hosts of the approved registries, as image references name them.

@@ -65,24 +65,19 @@ impl Store {
     /// Everything about an image; `teams` (a team-scoped reader's) limits its runs, the access to
     /// them and its ledger entries to what that reader may see.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn image_forensics(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<app::types::ImageForensics<ImageRow>>> {
+    pub async fn image_forensics(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageHistory>> {
         dispatch!(self, image_forensics(digest, teams))
     }
 
     /// A workload's images over time and the people who touched it.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn workload_forensics(
-        &self,
-        cluster: &str,
-        namespace: &str,
-        workload: &str,
-    ) -> Result<Option<app::types::WorkloadForensics>> {
+    pub async fn workload_forensics(&self, cluster: &str, namespace: &str, workload: &str) -> Result<Option<WorkloadHistory>> {
         dispatch!(self, workload_forensics(cluster, namespace, workload))
     }
 
     /// The newest `n` ledger entries.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ledger_recent(&self, n: i64) -> Result<Vec<app::types::LedgerRow>> {
+    pub async fn ledger_recent(&self, n: i64) -> Result<Vec<LedgerHeadline>> {
         dispatch!(self, ledger_recent(n))
     }
 

@@ -7,7 +7,7 @@
 //! and appends its audit event (`append_event`) before committing.
 
 use crate::ingest::Report;
-use app::types::{FindingCounts, ImageView, Overview, OwnershipRule, Page, TeamView};
+use app::types::{FindingCounts, Page};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -188,9 +188,11 @@ mod jobs;
 mod ledger;
 mod people;
 mod registries;
+mod rows;
 mod runtime;
 pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
 pub use people::SignedInUser;
+pub use rows::*;
 pub use runtime::WorkloadFilter;
 
 impl Store {
@@ -281,7 +283,7 @@ impl Store {
 
     /// Adds an ownership rule (creating its team if needed) and reassigns owners.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn add_ownership_rule(&self, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<OwnershipRule> {
+    pub async fn add_ownership_rule(&self, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<RuleRecord> {
         dispatch!(self, add_ownership_rule(rule, actor, now))
     }
 
@@ -293,7 +295,7 @@ impl Store {
 
     /// Every API token (never the secrets).
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn list_tokens(&self) -> Result<Vec<app::types::ApiToken>> {
+    pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>> {
         dispatch!(self, list_tokens())
     }
 
@@ -343,31 +345,31 @@ impl Store {
     /// One image by any of its digests, with its scans.
     /// One image; `teams` (a team-scoped reader's) limits the workloads it lists as running it.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn image_detail(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<app::types::ImageDetail<ImageRow>>> {
+    pub async fn image_detail(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageRecord>> {
         dispatch!(self, image_detail(digest, teams))
     }
 
     /// One image with its findings (the image page).
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn image_view(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageView<ImageRow>>> {
+    pub async fn image_view(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageContents>> {
         dispatch!(self, image_view(digest, teams))
     }
 
     /// One team with its images.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn team_view(&self, name: &str) -> Result<Option<TeamView<ImageRow>>> {
+    pub async fn team_view(&self, name: &str) -> Result<Option<TeamImages>> {
         dispatch!(self, team_view(name))
     }
 
     /// Estate headline numbers.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn overview(&self) -> Result<Overview> {
+    pub async fn overview(&self) -> Result<EstateTotals> {
         dispatch!(self, overview())
     }
 
     /// Every ownership rule.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>> {
+    pub async fn ownership_rules(&self) -> Result<Vec<RuleRecord>> {
         dispatch!(self, ownership_rules())
     }
 

@@ -52,7 +52,7 @@ impl Store {
 
     /// People who signed in, with live session counts.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn users(&self, now_unix: i64) -> Result<Vec<app::types::UserRow>> {
+    pub async fn users(&self, now_unix: i64) -> Result<Vec<UserRecord>> {
         dispatch!(self, users(now_unix))
     }
 

@@ -16,13 +16,13 @@ impl Store {
 
     /// Every registry with its repositories.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn registry_overviews(&self) -> Result<Vec<app::types::RegistryOverview>> {
+    pub async fn registry_overviews(&self) -> Result<RegistryRecords> {
         dispatch!(self, registry_overviews())
     }
 
     /// One repository (`registry-host/name`), its tags limited to `teams` when given.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn repository_view(&self, full: &str, teams: Option<&[String]>) -> Result<Option<app::types::RepositoryView<ImageRow>>> {
+    pub async fn repository_view(&self, full: &str, teams: Option<&[String]>) -> Result<Option<RepositoryRecord>> {
         dispatch!(self, repository_view(full, teams))
     }
 

@@ -49,19 +49,15 @@ impl Store {
 
     /// A page of containers.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn workloads(&self, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<app::types::WorkloadRow>> {
+    pub async fn workloads(&self, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<WorkloadRecord>> {
         dispatch!(self, workloads(f, limit, offset))
     }
 
-    /// Running images that cannot be accounted for.
+    /// Live containers (of `visible_teams` and unowned ones when given) with, per image, whether a
+    /// configured registry holds it and when it was last scanned.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn unaccounted(
-        &self,
-        approved_hosts: &[String],
-        stale_before: DateTime<Utc>,
-        visible_teams: Option<&[String]>,
-    ) -> Result<Vec<app::types::UnaccountedEntry>> {
-        dispatch!(self, unaccounted(approved_hosts, stale_before, visible_teams))
+    pub async fn running_facts(&self, visible_teams: Option<&[String]>) -> Result<RunningFacts> {
+        dispatch!(self, running_facts(visible_teams))
     }
 
     /// Records Kubernetes audit events (facts only), each once; returns how many were new.
@@ -102,7 +98,7 @@ impl Store {
 
     /// Clusters with nodes and counts.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn clusters(&self) -> Result<Vec<app::types::ClusterOverview>> {
+    pub async fn clusters(&self) -> Result<ClusterRecords> {
         dispatch!(self, clusters())
     }
 }

@@ -129,8 +129,8 @@ fn ingest_tokens_are_created_bound_to_clusters_and_registries() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let tokens = rt.block_on(async { drydock::store::Store::connect(&url).await.unwrap().list_tokens().await.unwrap() });
-    assert_eq!(tokens[0].clusters, vec!["edge-1".to_string(), "edge-2".to_string()]);
-    assert_eq!(tokens[0].registries, vec!["hub".to_string()]);
+    assert_eq!(tokens[0].cluster_list(), vec!["edge-1".to_string(), "edge-2".to_string()]);
+    assert_eq!(tokens[0].registry_list(), vec!["hub".to_string()]);
     // Bindings make no sense for other roles: refused, naming why.
     let bad = drydock()
         .args(["token", "create", "--name", "v", "--role", "viewer", "--cluster", "edge-1", "--database-url", &url])

@@ -294,8 +294,8 @@ async fn nodes_and_kubernetes_files_through_the_command_line() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("24 pods, 24 containers recorded") && stdout.contains("1 nodes recorded"), "{stdout}");
     let clusters = db.store.clusters().await.unwrap();
-    assert_eq!(clusters[0].nodes[0].container_runtime.as_deref(), Some("containerd://2.1.3"));
-    assert_eq!(clusters[0].pods, 24);
+    assert_eq!(clusters.nodes[0].container_runtime.as_deref(), Some("containerd://2.1.3"));
+    assert_eq!(clusters.clusters[0].pods, 24);
 }
 
 /// The one stand-in this project allows: no Kubernetes API server runs here, so a small HTTP
@@ -428,8 +428,8 @@ async fn the_kube_collector_pages_through_pods_and_survives_401_and_500() {
     }
     assert_eq!(by_state, expected_states(&file));
     let overview = store.clusters().await.unwrap();
-    assert_eq!(overview[0].nodes[0].kubelet_version.as_deref(), Some("v1.35.0"));
-    assert!(!overview[0].upload_only);
+    assert_eq!(overview.nodes[0].kubelet_version.as_deref(), Some("v1.35.0"));
+    assert!(overview.clusters[0].server.is_some(), "collected from its API server, not upload-only");
 
     // The API server's list is the whole cluster: four pods gone are ended.
     let mut fewer = file.clone();
@@ -444,7 +444,7 @@ async fn the_kube_collector_pages_through_pods_and_survives_401_and_500() {
     let e = collect_and_record(&store, &cluster, chrono::Utc::now()).await.unwrap_err();
     assert!(e.contains("listing pods") && (e.contains("500") || e.contains("InternalError")), "{e}");
     assert_eq!(store.workloads(&f, 1000, 0).await.unwrap().total, before);
-    let c = store.clusters().await.unwrap().pop().unwrap();
+    let c = store.clusters().await.unwrap().clusters.pop().unwrap();
     assert!(c.last_error.unwrap().contains("listing pods"));
     assert!(c.next_attempt.unwrap() > chrono::Utc::now());
     *api.fail.lock().unwrap() = None;
@@ -457,7 +457,7 @@ async fn the_kube_collector_pages_through_pods_and_survives_401_and_500() {
     assert_eq!(store.workloads(&f, 1000, 0).await.unwrap().total, before);
     // And the right one again: collected, the error cleared.
     collect_and_record(&store, &cluster, chrono::Utc::now()).await.unwrap();
-    assert_eq!(store.clusters().await.unwrap()[0].last_error, None);
+    assert_eq!(store.clusters().await.unwrap().clusters[0].last_error, None);
 }
 
 #[tokio::test]

@@ -217,10 +217,10 @@ async fn a_registry_that_is_down_or_answers_garbage_keeps_its_inventory() {
     collect_registry(&store, &row, &settings, None, chrono::Utc::now()).await.unwrap();
     // One image: found by its config digest, now known by its manifest digest, findings kept.
     let img = store.image_detail(&s.app_oci, None).await.unwrap().expect("collected");
-    assert_eq!(img.summary.digest, s.app_oci);
-    assert_eq!(img.summary.findings.critical, 1);
-    assert_eq!(img.summary.scan_state, app::types::ScanState::Scanned);
-    assert_eq!(img.summary.platform.as_deref(), Some("linux/amd64"));
+    assert_eq!(img.image.digest, s.app_oci);
+    assert_eq!(img.image.findings.critical, 1);
+    assert_eq!(img.image.scan_state, app::types::ScanState::Scanned);
+    assert_eq!(img.image.platform.as_deref(), Some("linux/amd64"));
     assert_eq!(store.images(100, 0, None).await.unwrap().total, 6);
     let before = store.table_counts().await.unwrap();
     let port = reg.port;

@@ -101,19 +101,19 @@ async fn every_fixture_is_stored_with_its_counts(store: &Store) {
             images += 1;
             expected_total = expected_total.merged(&report.counts());
             let detail = store.image_detail(d, None).await.unwrap().expect("image by primary digest");
-            assert_eq!(detail.summary.findings, report.counts(), "{name}: image counts");
+            assert_eq!(detail.image.findings, report.counts(), "{name}: image counts");
             assert_eq!(detail.scans.len(), 1);
             // Found by the config digest too.
             if let Some(cfg) = report.image.as_ref().and_then(|i| i.config_digest.clone()) {
                 let by_cfg = store.image_detail(cfg.as_str(), None).await.unwrap().expect("image by config digest");
-                assert_eq!(by_cfg.summary.digest, detail.summary.digest);
+                assert_eq!(by_cfg.image.digest, detail.image.digest);
             }
-            assert_eq!(detail.summary.team, None, "no rules yet: unowned");
+            assert_eq!(detail.image.team, None, "no rules yet: unowned");
         }
     }
     let o = store.overview().await.unwrap();
     assert_eq!(o.images, images);
-    assert_eq!(o.findings, expected_total);
+    assert_eq!(o.teams.iter().fold(o.unowned_findings, |a, t| a.merged(&t.findings)), expected_total);
     assert_eq!(o.unowned_images, images);
     assert_eq!(store.images(3, 0, None).await.unwrap().items.len(), 3);
     let all = store.images(1000, 0, None).await.unwrap();
@@ -135,7 +135,7 @@ async fn rescan_resolves_and_reopens_findings(store: &Store) {
     let d = ingest_bytes(store, &first, now).await.summary().image.clone().unwrap();
     ingest_bytes(store, &second, now).await;
     let view = store.image_view(&d, None).await.unwrap().unwrap();
-    assert_eq!(view.image.summary.findings.total(), 226);
+    assert_eq!(view.image.image.findings.total(), 226);
     let resolved: Vec<_> = view.findings.iter().filter(|f| f.resolved_at.is_some()).collect();
     assert_eq!(resolved.len(), 10);
     let t2: DateTime<Utc> = "2026-01-02T00:00:00Z".parse().unwrap();
@@ -150,7 +150,7 @@ async fn rescan_resolves_and_reopens_findings(store: &Store) {
     // The finding comes back: reopened, not duplicated.
     ingest_bytes(store, &third, now).await;
     let view = store.image_view(&d, None).await.unwrap().unwrap();
-    assert_eq!(view.image.summary.findings.total(), 236);
+    assert_eq!(view.image.image.findings.total(), 236);
     assert_eq!(view.findings.len(), 236);
     assert!(view.findings.iter().all(|f| f.resolved_at.is_none()));
 }
@@ -166,10 +166,10 @@ async fn the_report_received_last_is_current_whatever_its_date(store: &Store) {
     assert!(matches!(late, IngestOutcome::Created(_)));
     assert_eq!(late.summary().findings.total(), 196, "the response describes the report itself");
     let detail = store.image_detail(&d, None).await.unwrap().unwrap();
-    assert_eq!(detail.summary.findings.total(), 196, "received last, so current");
+    assert_eq!(detail.image.findings.total(), 196, "received last, so current");
     assert_eq!(detail.scans.len(), 2);
     assert_eq!(detail.scans[0].scanned_at, "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap(), "newest received first");
-    assert_eq!(detail.summary.last_scanned, Some("2026-02-01T00:00:00Z".parse().unwrap()), "freshness: the freshest evidence");
+    assert_eq!(detail.image.last_scanned, Some("2026-02-01T00:00:00Z".parse().unwrap()), "freshness: the freshest evidence");
     // A report dated far ahead (2999, no findings) is flagged, and a genuine rescan after it is
     // current: the image is not frozen, and its freshness never lies in the future.
     let mut future: Value = serde_json::from_slice(&juice_shop()).unwrap();
@@ -180,12 +180,12 @@ async fn the_report_received_last_is_current_whatever_its_date(store: &Store) {
     let t = now + chrono::Duration::seconds(2);
     let out = ingest_bytes(store, &serde_json::to_vec(&future).unwrap(), t).await;
     assert!(out.summary().future_dated);
-    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().summary.findings.total(), 0);
+    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().image.findings.total(), 0);
     let (genuine, _) = juice_shop_variant("2026-03-01T00:00:00Z", 40);
     ingest_bytes(store, &genuine, t + chrono::Duration::seconds(1)).await;
     let detail = store.image_detail(&d, None).await.unwrap().unwrap();
-    assert_eq!(detail.summary.findings.total(), 196, "the genuine rescan after the forged one is current");
-    assert!(detail.summary.last_scanned.unwrap() <= t, "freshness uses the earlier of report date and receipt");
+    assert_eq!(detail.image.findings.total(), 196, "the genuine rescan after the forged one is current");
+    assert!(detail.image.last_scanned.unwrap() <= t, "freshness uses the earlier of report date and receipt");
     assert_eq!(detail.scans.iter().filter(|s| s.future_dated).count(), 1);
 }
 
@@ -195,14 +195,14 @@ async fn ownership_longest_prefix_on_segment_boundaries(store: &Store) {
     let rule = |pattern: &str, team: &str| NewRule { kind: RuleKind::RepositoryPrefix, pattern: pattern.into(), team: team.into() };
     // "bkimm" is not a whole segment of bkimminich/juice-shop.
     store.add_ownership_rule(&rule("docker.io/bkimm", "wrong"), &actor(), now).await.unwrap();
-    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().summary.team, None);
+    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().image.team, None);
     store.add_ownership_rule(&rule("docker.io/bkimminich", "web"), &actor(), now).await.unwrap();
-    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().summary.team.as_deref(), Some("web"));
+    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().image.team.as_deref(), Some("web"));
     // A longer prefix wins, with or without the registry and whatever the trailing slash.
     store.add_ownership_rule(&rule("bkimminich/juice-shop/", "shop"), &actor(), now).await.unwrap();
-    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().summary.team.as_deref(), Some("shop"));
+    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().image.team.as_deref(), Some("shop"));
     let rules = store.ownership_rules().await.unwrap();
-    let decided: Vec<(String, i64)> = rules.iter().map(|r| (r.pattern.clone(), r.images)).collect();
+    let decided: Vec<(String, i64)> = rules.iter().map(|r| (r.pattern.clone(), r.subjects)).collect();
     assert!(decided.contains(&("bkimminich/juice-shop".into(), 1)));
     assert!(decided.contains(&("docker.io/bkimminich".into(), 0)));
     let team = store.team_view("shop").await.unwrap().unwrap();

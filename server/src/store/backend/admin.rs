@@ -138,7 +138,7 @@ fn normalise_label(p: &str) -> Result<String> {
     }
 }
 
-pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<OwnershipRule> {
+pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<RuleRecord> {
     if rule.pattern.len() > 1024 || rule.pattern.chars().any(char::is_control) {
         return Err(StoreError::Invalid("pattern: at most 1024 bytes, no control characters".into()));
     }
@@ -178,12 +178,12 @@ pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now:
     )
     .await?;
     tx.commit().await?;
-    Ok(OwnershipRule {
+    Ok(RuleRecord {
         id,
         kind: rule.kind,
         pattern,
         team: rule.team.clone(),
-        images,
+        subjects: images,
         created_at: now,
         created_by: actor.0.clone(),
     })
@@ -201,7 +201,7 @@ struct RuleRow {
     images: i64,
 }
 
-pub async fn ownership_rules(pool: &Pool) -> Result<Vec<OwnershipRule>> {
+pub async fn ownership_rules(pool: &Pool) -> Result<Vec<RuleRecord>> {
     let rows: Vec<RuleRow> = sqlx::query_as(
         "SELECT r.id, r.kind, r.pattern, t.name AS team, r.created_at, r.created_by,
                 CASE r.kind
@@ -219,12 +219,12 @@ pub async fn ownership_rules(pool: &Pool) -> Result<Vec<OwnershipRule>> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|RuleRow { id, kind, pattern, team, created_at, created_by, images }| OwnershipRule {
+        .map(|RuleRow { id, kind, pattern, team, created_at, created_by, images }| RuleRecord {
             id,
             kind: RuleKind::parse(&kind).unwrap_or(RuleKind::RepositoryPrefix),
             pattern,
             team,
-            images,
+            subjects: images,
             created_at,
             created_by,
         })
@@ -260,29 +260,13 @@ pub async fn place_tag(
     Ok(())
 }
 
-pub async fn list_tokens(pool: &Pool) -> Result<Vec<app::types::ApiToken>> {
-    let rows = sqlx::query(
+pub async fn list_tokens(pool: &Pool) -> Result<Vec<TokenRecord>> {
+    Ok(sqlx::query_as(
         "SELECT k.id, k.name, k.role, t.name AS team, k.created_at, k.created_by, k.last_used_at, k.revoked_at, k.clusters, k.registries
          FROM api_tokens k LEFT JOIN teams t ON t.id = k.team_id ORDER BY k.revoked_at IS NOT NULL, k.id DESC",
     )
     .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(app::types::ApiToken {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                role: r.try_get("role")?,
-                team: r.try_get("team")?,
-                created_at: r.try_get("created_at")?,
-                created_by: r.try_get("created_by")?,
-                last_used_at: r.try_get("last_used_at")?,
-                revoked_at: r.try_get("revoked_at")?,
-                clusters: split_lines(&r.try_get::<String, _>("clusters")?),
-                registries: split_lines(&r.try_get::<String, _>("registries")?),
-            })
-        })
-        .collect()
+    .await?)
 }
 
 pub async fn revoke_token(

@@ -205,37 +205,9 @@ pub async fn store_nodes(pool: &Pool, cluster: &str, nodes: &[crate::k8s::NodeRe
     Ok(nodes.len())
 }
 
-/// A cluster with its live counts and collection status.
-#[derive(sqlx::FromRow)]
-struct ClusterStatusRow {
-    id: i64,
-    name: String,
-    server: Option<String>,
-    last_success: Option<DateTime<Utc>>,
-    last_upload: Option<DateTime<Utc>>,
-    last_error: Option<String>,
-    pods: i64,
-    containers: i64,
-    last_attempt: Option<DateTime<Utc>>,
-    next_attempt: Option<DateTime<Utc>>,
-}
-
-/// A node's versions, with its cluster's id.
-#[derive(sqlx::FromRow)]
-struct NodeVersionsRow {
-    cluster_id: i64,
-    name: String,
-    kubelet_version: Option<String>,
-    container_runtime: Option<String>,
-    kernel: Option<String>,
-    os_image: Option<String>,
-    architecture: Option<String>,
-    last_seen: DateTime<Utc>,
-}
-
 /// Clusters with their nodes and live counts.
-pub async fn clusters(pool: &Pool) -> Result<Vec<ClusterOverview>> {
-    let rows: Vec<ClusterStatusRow> = sqlx::query_as(
+pub async fn clusters(pool: &Pool) -> Result<ClusterRecords> {
+    let clusters: Vec<ClusterRecord> = sqlx::query_as(
         "SELECT k.id, k.name, k.server, k.last_success, k.last_upload, k.last_error,
                 (SELECT COUNT(*) FROM pods p WHERE p.cluster_id = k.id AND p.ended_at IS NULL) AS pods,
                 (SELECT COUNT(*) FROM containers c JOIN pods p ON p.id = c.pod_id WHERE p.cluster_id = k.id AND p.ended_at IS NULL) AS containers,
@@ -244,39 +216,12 @@ pub async fn clusters(pool: &Pool) -> Result<Vec<ClusterOverview>> {
     )
     .fetch_all(pool)
     .await?;
-    let nodes: Vec<NodeVersionsRow> = sqlx::query_as(
+    let nodes: Vec<NodeVersions> = sqlx::query_as(
         "SELECT cluster_id, name, kubelet_version, container_runtime, kernel, os_image, architecture, last_seen FROM nodes ORDER BY name",
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|k| ClusterOverview {
-            upload_only: k.server.is_none(),
-            last_attempt: k.last_attempt,
-            next_attempt: k.next_attempt,
-            name: k.name,
-            server: k.server,
-            last_success: k.last_success,
-            last_upload: k.last_upload,
-            last_error: k.last_error,
-            pods: k.pods,
-            containers: k.containers,
-            nodes: nodes
-                .iter()
-                .filter(|n| n.cluster_id == k.id)
-                .map(|n| NodeRow {
-                    name: n.name.clone(),
-                    kubelet_version: n.kubelet_version.clone(),
-                    container_runtime: n.container_runtime.clone(),
-                    kernel: n.kernel.clone(),
-                    os_image: n.os_image.clone(),
-                    architecture: n.architecture.clone(),
-                    last_seen: n.last_seen,
-                })
-                .collect(),
-        })
-        .collect())
+    Ok(ClusterRecords { clusters, nodes })
 }
 
 /// Configures a cluster's API server (an upload-only cluster of that name gains it), audited.

@@ -5,10 +5,9 @@ use super::{
     Actor, AuditEvent, ImageRow, IngestOutcome, IngestSummary, NewRule, Result, StoreError, TableCounts, TokenInfo, WorkloadFilter,
 };
 #[allow(unused_imports)]
-use app::types::{
-    Alias, AliasKind, FindingCounts, FindingRow, ImageDetail, ImageSummary, ImageView, Overview, OwnershipRule,
-    AccessRow, ClusterOverview, ImageForensics, LedgerRow, NodeRow, WorkloadForensics, WorkloadImage, PackageRow, Page, RunsIn, UnaccountedEntry, WorkloadRow, PlatformManifest, RegistryEventRow, RegistryOverview, RepositoryInfo, RepositoryView, ScanState, TagInfo, ScannerSeen, SignatureState, RepositoryTags, RuleKind, ScanSummary, Severity, TeamSummary, TeamView,
-};
+use super::rows::*;
+#[allow(unused_imports)]
+use app::types::{Alias, AliasKind, FindingCounts, Page, PlatformManifest, RepositoryTags, RuleKind, ScanState, ScannerSeen, Severity, SignatureState};
 #[allow(unused_imports)]
 use chrono::{DateTime, Utc};
 #[allow(unused_imports)]
@@ -307,7 +306,3 @@ fn counts_at(r: &<DB as sqlx::Database>::Row, i: usize) -> Result<FindingCounts>
     })
 }
 
-/// A newline-separated list column as its items.
-fn split_lines(s: &str) -> Vec<String> {
-    s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
-}

@@ -182,73 +182,9 @@ pub async fn store_checkpoint(pool: &Pool, size: i64, root_hex: &str, note: &str
     Ok(())
 }
 
-/// A registry notification as stored.
-#[derive(sqlx::FromRow)]
-struct RegistryEventDbRow {
-    action: String,
-    tag: Option<String>,
-    digest: Option<String>,
-    actor: Option<String>,
-    source_addr: Option<String>,
-    happened_at: DateTime<Utc>,
-}
-
-impl RegistryEventDbRow {
-    fn into_row(self) -> RegistryEventRow {
-        let RegistryEventDbRow { action, tag, digest, actor, source_addr, happened_at } = self;
-        RegistryEventRow { action, tag, digest, actor, source_addr, happened_at }
-    }
-}
-
-/// One audited Kubernetes request about a pod or object.
-#[derive(sqlx::FromRow)]
-struct AccessDbRow {
-    happened_at: DateTime<Utc>,
-    cluster: String,
-    namespace: Option<String>,
-    name: Option<String>,
-    verb: String,
-    subresource: Option<String>,
-    username: Option<String>,
-    source_ips: String,
-    code: Option<i64>,
-}
-
-impl AccessDbRow {
-    fn into_row(self) -> AccessRow {
-        AccessRow {
-            time: self.happened_at,
-            cluster: self.cluster,
-            namespace: self.namespace,
-            pod: self.name,
-            verb: self.verb,
-            subresource: self.subresource,
-            user: self.username,
-            source_ips: serde_json::from_str(&self.source_ips).unwrap_or_default(),
-            code: self.code,
-        }
-    }
-}
-
-/// A ledger entry's headline.
-#[derive(sqlx::FromRow)]
-struct LedgerHeadlineRow {
-    ledger_index: i64,
-    time: DateTime<Utc>,
-    actor: String,
-    kind: String,
-    subject: String,
-}
-
-impl LedgerHeadlineRow {
-    fn into_row(self) -> LedgerRow {
-        LedgerRow { index: self.ledger_index, time: self.time, actor: self.actor, kind: self.kind, subject: self.subject }
-    }
-}
-
 /// Everything recorded about one image (by any of its digests): pushes, runs, exec/attach into
 /// the pods that ran it, and ledger entries naming it. A fixed number of queries.
-pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageForensics<ImageRow>>> {
+pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageHistory>> {
     let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
     let Some(image) = summaries(pool, &[id]).await?.pop() else { return Ok(None) };
     let digests: Vec<String> = image.aliases.iter().map(|a| a.digest.clone()).chain([image.digest.clone()]).collect();
@@ -260,8 +196,7 @@ pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>
         sep.push_bind(d);
     }
     qb.push(") ORDER BY happened_at");
-    let pushes: Vec<RegistryEventDbRow> = qb.build_query_as().fetch_all(pool).await?;
-    let pushes = pushes.into_iter().map(RegistryEventDbRow::into_row).collect();
+    let pushes: Vec<RegistryEventRecord> = qb.build_query_as().fetch_all(pool).await?;
     let f = WorkloadFilter { ended: true, visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
     qb.push(WORKLOAD_SELECT).push(") w");
@@ -269,8 +204,7 @@ pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>
     qb.push(" AND (w.image_row = ").push_bind(id);
     qb.push(" OR w.image_row IN (SELECT image_id FROM image_platforms WHERE index_image_id = ").push_bind(id);
     qb.push(")) ORDER BY w.first_seen");
-    let runs: Vec<WorkloadDbRow> = qb.build_query_as().fetch_all(pool).await?;
-    let runs: Vec<WorkloadRow> = runs.into_iter().map(|r| workload_row(r).0).collect();
+    let runs: Vec<WorkloadRecord> = qb.build_query_as().fetch_all(pool).await?;
     // Exec/attach (and every other audited action) on the pods that ran it.
     let mut access = Vec::new();
     if !runs.is_empty() {
@@ -287,8 +221,7 @@ pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>
             qb.push(" AND name = ").push_bind(r.pod.clone()).push(")");
         }
         qb.push(") ORDER BY happened_at");
-        let rows: Vec<AccessDbRow> = qb.build_query_as().fetch_all(pool).await?;
-        access = rows.into_iter().map(AccessDbRow::into_row).collect();
+        access = qb.build_query_as().fetch_all(pool).await?;
     }
     // Ledger entries about any of its digests, found through indexes (the subject, and for
     // estate-wide readers the entries whose payload mentions it), never a scan of payloads.
@@ -301,32 +234,22 @@ pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>
         qb.push(")");
     }
     qb.push(") ORDER BY ledger_index");
-    let ledger: Vec<LedgerHeadlineRow> = qb.build_query_as().fetch_all(pool).await?;
-    let ledger = ledger.into_iter().map(LedgerHeadlineRow::into_row).collect();
-    Ok(Some(ImageForensics {
-        source: image.labels.get("org.opencontainers.image.source").cloned(),
-        revision: image.labels.get("org.opencontainers.image.revision").cloned(),
-        image,
-        pushes,
-        runs,
-        access,
-        ledger,
-    }))
+    let ledger: Vec<LedgerHeadline> = qb.build_query_as().fetch_all(pool).await?;
+    Ok(Some(ImageHistory { image, pushes, runs, access, ledger }))
 }
 
 /// The newest `n` ledger entries, newest first.
-pub async fn ledger_recent(pool: &Pool, n: i64) -> Result<Vec<LedgerRow>> {
-    let rows: Vec<LedgerHeadlineRow> = sqlx::query_as(
+pub async fn ledger_recent(pool: &Pool, n: i64) -> Result<Vec<LedgerHeadline>> {
+    Ok(sqlx::query_as(
         "SELECT ledger_index, time, actor, kind, subject FROM audit_events WHERE ledger_index IS NOT NULL ORDER BY ledger_index DESC LIMIT $1",
     )
     .bind(n)
     .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(LedgerHeadlineRow::into_row).collect())
+    .await?)
 }
 
 /// A workload's images over time and the people who touched it (its pods, or the object).
-pub async fn workload_forensics(pool: &Pool, cluster: &str, namespace: &str, workload: &str) -> Result<Option<WorkloadForensics>> {
+pub async fn workload_forensics(pool: &Pool, cluster: &str, namespace: &str, workload: &str) -> Result<Option<WorkloadHistory>> {
     let f = WorkloadFilter {
         cluster: Some(cluster.into()),
         namespace: Some(namespace.into()),
@@ -338,31 +261,11 @@ pub async fn workload_forensics(pool: &Pool, cluster: &str, namespace: &str, wor
     qb.push(WORKLOAD_SELECT).push(") w");
     push_workload_filter(&mut qb, &f);
     qb.push(" ORDER BY w.first_seen");
-    let rows: Vec<WorkloadDbRow> = qb.build_query_as().fetch_all(pool).await?;
-    if rows.is_empty() {
+    let runs: Vec<WorkloadRecord> = qb.build_query_as().fetch_all(pool).await?;
+    if runs.is_empty() {
         return Ok(None);
     }
-    let rows: Vec<WorkloadRow> = rows.into_iter().map(|r| workload_row(r).0).collect();
-    let mut images: Vec<WorkloadImage> = Vec::new();
-    for r in &rows {
-        let running = i64::from(r.ended_at.is_none() && r.state == "running");
-        match images.iter_mut().find(|i| i.image == r.image && i.digest == r.digest) {
-            Some(i) => {
-                i.first_seen = i.first_seen.min(r.first_seen);
-                i.last_seen = i.last_seen.max(r.last_seen);
-                i.running += running;
-            }
-            None => images.push(WorkloadImage {
-                image: r.image.clone(),
-                digest: r.digest.clone(),
-                image_digest: r.image_digest.clone(),
-                first_seen: r.first_seen,
-                last_seen: r.last_seen,
-                running,
-            }),
-        }
-    }
-    let mut pods: Vec<&str> = rows.iter().map(|r| r.pod.as_str()).collect();
+    let mut pods: Vec<&str> = runs.iter().map(|r| r.pod.as_str()).collect();
     pods.sort();
     pods.dedup();
     let object = workload.split_once('/').map(|(_, n)| n).unwrap_or(workload);
@@ -376,7 +279,6 @@ pub async fn workload_forensics(pool: &Pool, cluster: &str, namespace: &str, wor
         sep.push_bind(*p);
     }
     qb.push(")) OR (resource <> 'pods' AND name = ").push_bind(object).push(")) ORDER BY happened_at");
-    let access: Vec<AccessDbRow> = qb.build_query_as().fetch_all(pool).await?;
-    let access = access.into_iter().map(AccessDbRow::into_row).collect();
-    Ok(Some(WorkloadForensics { cluster: cluster.into(), namespace: namespace.into(), workload: workload.into(), images, access }))
+    let access: Vec<AccessRecord> = qb.build_query_as().fetch_all(pool).await?;
+    Ok(Some(WorkloadHistory { runs, access }))
 }

@@ -172,13 +172,13 @@ pub async fn images_page(pool: &Pool, limit: i64, offset: i64, teams: Option<&[S
     Ok(Page { items: summaries(pool, &ids).await?, total })
 }
 
-pub async fn image_detail(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageDetail<ImageRow>>> {
+pub async fn image_detail(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageRecord>> {
     let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
     image_detail_by_id(pool, id, teams).await
 }
 
-async fn image_detail_by_id(pool: &Pool, id: i64, teams: Option<&[String]>) -> Result<Option<ImageDetail<ImageRow>>> {
-    let Some(summary) = summaries(pool, &[id]).await?.pop() else { return Ok(None) };
+async fn image_detail_by_id(pool: &Pool, id: i64, teams: Option<&[String]>) -> Result<Option<ImageRecord>> {
+    let Some(image) = summaries(pool, &[id]).await?.pop() else { return Ok(None) };
     let rows = sqlx::query(
         "SELECT id, scanner, artifact, report_sha256, scanned_at, received_at,
                 n_critical, n_high, n_medium, n_low, n_negligible, n_unknown, future_dated
@@ -190,11 +190,10 @@ async fn image_detail_by_id(pool: &Pool, id: i64, teams: Option<&[String]>) -> R
     let scans = rows
         .into_iter()
         .map(|r| {
-            Ok(ScanSummary {
+            Ok(ScanRecord {
                 id: r.try_get(0)?,
                 scanner: r.try_get(1)?,
                 artifact: r.try_get(2)?,
-                image: Some(summary.digest.clone()),
                 report_sha256: r.try_get(3)?,
                 scanned_at: r.try_get(4)?,
                 received_at: r.try_get(5)?,
@@ -204,7 +203,7 @@ async fn image_detail_by_id(pool: &Pool, id: i64, teams: Option<&[String]>) -> R
         })
         .collect::<Result<Vec<_>>>()?;
     let runs_in = runs_in(pool, id, teams).await?;
-    Ok(Some(ImageDetail { summary, scans, runs_in }))
+    Ok(Some(ImageRecord { image, scans, runs_in }))
 }
 
 /// An index and one of its platform manifests.
@@ -233,18 +232,7 @@ struct FindingDbRow {
     resolved_at: Option<DateTime<Utc>>,
 }
 
-/// A repository of a configured registry with its counts.
-#[derive(sqlx::FromRow)]
-struct RepositoryCountsRow {
-    registry_id: i64,
-    registry: String,
-    name: String,
-    tags: i64,
-    images: i64,
-    collected_at: Option<DateTime<Utc>>,
-}
-
-pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageView<ImageRow>>> {
+pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageContents>> {
     let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
     let Some(image) = image_detail_by_id(pool, id, teams).await? else { return Ok(None) };
     let rows: Vec<FindingDbRow> = sqlx::query_as(
@@ -257,9 +245,9 @@ pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> 
     .bind(id)
     .fetch_all(pool)
     .await?;
-    let mut findings: Vec<FindingRow> = rows
+    let mut findings: Vec<FindingRecord> = rows
         .into_iter()
-        .map(|f| FindingRow {
+        .map(|f| FindingRecord {
             severity: parse_severity(&f.severity),
             vulnerability: f.vulnerability,
             package: f.package,
@@ -278,65 +266,39 @@ pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> 
         (a.resolved_at.is_some(), a.severity, a.fixed.is_none(), &a.vulnerability, &a.package)
             .cmp(&(b.resolved_at.is_some(), b.severity, b.fixed.is_none(), &b.vulnerability, &b.package))
     });
-    let packages: Vec<(String, String, String, String)> = sqlx::query_as(
+    let packages: Vec<PackageRecord> = sqlx::query_as(
         "SELECT p.pkg_type, p.name, p.version, ip.path FROM image_packages ip JOIN packages p ON p.id = ip.package_id
          WHERE ip.image_id = $1 ORDER BY p.name, p.version, p.pkg_type, ip.path",
     )
     .bind(id)
     .fetch_all(pool)
     .await?;
-    let packages = packages.into_iter().map(|(pkg_type, name, version, path)| PackageRow { pkg_type, name, version, path }).collect();
-    Ok(Some(ImageView { image, findings, packages }))
+    Ok(Some(ImageContents { image, findings, packages }))
 }
 
-/// Every registry with its repositories (the Registries page): three queries whatever the size.
-pub async fn registry_overviews(pool: &Pool) -> Result<Vec<RegistryOverview>> {
+/// Every registry and the repositories collected from them, with counts and the latest push:
+/// two queries whatever the size.
+pub async fn registry_overviews(pool: &Pool) -> Result<RegistryRecords> {
     let registries = registries(pool).await?;
-    let rows: Vec<RepositoryCountsRow> = sqlx::query_as(
+    let repositories: Vec<RepositoryCounts> = sqlx::query_as(
         "SELECT r.registry_id, r.registry, r.name,
                 (SELECT COUNT(*) FROM tags t WHERE t.repository_id = r.id) AS tags,
                 (SELECT COUNT(*) FROM image_repositories ir WHERE ir.repository_id = r.id) AS images,
-                r.collected_at
-         FROM repositories r WHERE r.registry_id IS NOT NULL ORDER BY r.name",
+                r.collected_at, p.happened_at AS last_push, p.actor AS last_push_by
+         FROM repositories r
+         LEFT JOIN registry_events p ON p.id = (SELECT x.id FROM registry_events x
+               WHERE x.registry_id = r.registry_id AND x.repository = r.name AND x.action = 'push'
+               ORDER BY x.happened_at DESC, x.id DESC LIMIT 1)
+         WHERE r.registry_id IS NOT NULL ORDER BY r.name",
     )
     .fetch_all(pool)
     .await?;
-    // The latest push per repository.
-    let pushes: Vec<(i64, String, DateTime<Utc>, Option<String>)> = sqlx::query_as(
-        "SELECT e.registry_id, e.repository, e.happened_at, e.actor FROM registry_events e
-         WHERE e.action = 'push' AND e.happened_at = (SELECT MAX(x.happened_at) FROM registry_events x
-               WHERE x.registry_id = e.registry_id AND x.repository = e.repository AND x.action = 'push')",
-    )
-    .fetch_all(pool)
-    .await?;
-    let pushes: HashMap<(i64, String), (DateTime<Utc>, Option<String>)> =
-        pushes.into_iter().map(|(r, repo, at, by)| ((r, repo), (at, by))).collect();
-    Ok(registries
-        .into_iter()
-        .map(|registry| {
-            let repositories = rows
-                .iter()
-                .filter(|r| r.registry_id == registry.id)
-                .map(|r| {
-                    let push = pushes.get(&(r.registry_id, r.name.clone()));
-                    RepositoryInfo {
-                        repository: format!("{}/{}", r.registry, r.name),
-                        tags: r.tags,
-                        images: r.images,
-                        collected_at: r.collected_at,
-                        last_push: push.map(|p| p.0),
-                        last_push_by: push.and_then(|p| p.1.clone()),
-                    }
-                })
-                .collect();
-            RegistryOverview { registry, repositories }
-        })
-        .collect())
+    Ok(RegistryRecords { registries, repositories })
 }
 
 /// One repository by `registry-host/name`: its tags with what they point at, and the notified
 /// pushes and deletions. `teams` limits the tags to images of those teams (and unowned ones).
-pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) -> Result<Option<RepositoryView<ImageRow>>> {
+pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) -> Result<Option<RepositoryRecord>> {
     let row: Option<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(
         "SELECT r.id, r.name, r.registry_id, g.name FROM repositories r LEFT JOIN registries g ON g.id = r.registry_id
          WHERE r.registry || '/' || r.name = $1",
@@ -357,7 +319,7 @@ pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) 
         let list = summaries(pool, &ids).await?;
         ids.iter().copied().zip(list).collect()
     };
-    let events: Vec<RegistryEventDbRow> = match registry_id {
+    let events: Vec<RegistryEventRecord> = match registry_id {
         Some(rid) => sqlx::query_as(
             "SELECT action, tag, digest, actor, source_addr, happened_at FROM registry_events
              WHERE registry_id = $1 AND repository = $2 ORDER BY happened_at DESC, id DESC LIMIT 200",
@@ -379,18 +341,10 @@ pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) 
             if !allowed(&image) {
                 return None;
             }
-            let push = events.iter().find(|e| e.action == "push" && e.tag.as_deref() == Some(tag.as_str()));
-            Some(TagInfo {
-                last_push: push.map(|p| p.happened_at),
-                last_push_by: push.and_then(|p| p.actor.clone()),
-                tag,
-                image,
-                updated_at,
-            })
+            Some(TagRecord { tag, image, updated_at })
         })
         .collect();
-    let events = events.into_iter().map(RegistryEventDbRow::into_row).collect();
-    Ok(Some(RepositoryView { repository: full.to_string(), registry, tags, events }))
+    Ok(Some(RepositoryRecord { repository: full.to_string(), registry, tags, events }))
 }
 
 /// Open findings per team (`None`: unowned) and severity.
@@ -408,7 +362,8 @@ async fn counts_by_team(pool: &Pool) -> Result<HashMap<Option<i64>, FindingCount
     Ok(out)
 }
 
-async fn team_summaries(pool: &Pool, only: Option<&str>) -> Result<Vec<(i64, TeamSummary)>> {
+/// Teams with their image counts and open findings (one team with `only`), unsorted.
+async fn team_totals(pool: &Pool, only: Option<&str>) -> Result<Vec<(i64, TeamTotals)>> {
     let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
         "SELECT t.id, t.name, t.display_name, COUNT(i.id) FROM teams t LEFT JOIN images i ON i.team_id = t.id AND NOT i.is_index
          WHERE $1 IS NULL OR t.name = $1
@@ -418,31 +373,26 @@ async fn team_summaries(pool: &Pool, only: Option<&str>) -> Result<Vec<(i64, Tea
     .fetch_all(pool)
     .await?;
     let counts = counts_by_team(pool).await?;
-    let mut teams: Vec<(i64, TeamSummary)> = rows
+    Ok(rows
         .into_iter()
         .map(|(id, name, display_name, images)| {
             let findings = counts.get(&Some(id)).copied().unwrap_or_default();
-            (id, TeamSummary { name, display_name, images, findings })
+            (id, TeamTotals { name, display_name, images, findings })
         })
-        .collect();
-    teams.sort_by(|a, b| {
-        (a.1.findings.worst_first_key(), &a.1.name).cmp(&(b.1.findings.worst_first_key(), &b.1.name))
-    });
-    Ok(teams)
+        .collect())
 }
 
-pub async fn team_view(pool: &Pool, name: &str) -> Result<Option<TeamView<ImageRow>>> {
-    let Some((team_id, team)) = team_summaries(pool, Some(name)).await?.pop() else { return Ok(None) };
+pub async fn team_view(pool: &Pool, name: &str) -> Result<Option<TeamImages>> {
+    let Some((team_id, team)) = team_totals(pool, Some(name)).await?.pop() else { return Ok(None) };
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM images WHERE team_id = $1 ORDER BY id")
         .bind(team_id)
         .fetch_all(pool)
         .await?;
-    let mut images = summaries(pool, &ids).await?;
-    images.sort_by(|a, b| (a.findings.worst_first_key(), &a.digest).cmp(&(b.findings.worst_first_key(), &b.digest)));
-    Ok(Some(TeamView { team, images }))
+    let images = summaries(pool, &ids).await?;
+    Ok(Some(TeamImages { team, images }))
 }
 
-pub async fn overview(pool: &Pool) -> Result<Overview> {
+pub async fn overview(pool: &Pool) -> Result<EstateTotals> {
     let (images, unowned_images, scans, unmatched_reports): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM images WHERE NOT is_index),
                 (SELECT COUNT(*) FROM images WHERE team_id IS NULL AND NOT is_index),
@@ -451,16 +401,7 @@ pub async fn overview(pool: &Pool) -> Result<Overview> {
     )
     .fetch_one(pool)
     .await?;
-    let counts = counts_by_team(pool).await?;
-    let findings = counts.values().fold(FindingCounts::default(), |acc, c| acc.merged(c));
-    let teams = team_summaries(pool, None).await?.into_iter().map(|(_, t)| t).collect();
-    Ok(Overview {
-        images,
-        unowned_images,
-        unmatched_reports,
-        scans,
-        findings,
-        teams,
-        unowned_findings: counts.get(&None).copied().unwrap_or_default(),
-    })
+    let unowned_findings = counts_by_team(pool).await?.get(&None).copied().unwrap_or_default();
+    let teams = team_totals(pool, None).await?.into_iter().map(|(_, t)| t).collect();
+    Ok(EstateTotals { images, unowned_images, unmatched_reports, scans, unowned_findings, teams })
 }

@@ -58,28 +58,15 @@ pub async fn end_user_sessions(pool: &Pool, subject: &str, actor: &Actor, now: D
 }
 
 /// People who signed in, with their live session counts (newest first).
-pub async fn users(pool: &Pool, now_unix: i64) -> Result<Vec<app::types::UserRow>> {
-    let rows = sqlx::query(
+pub async fn users(pool: &Pool, now_unix: i64) -> Result<Vec<UserRecord>> {
+    Ok(sqlx::query_as(
         "SELECT u.subject, u.login, u.name, u.email, u.first_seen, u.last_seen,
                 (SELECT COUNT(*) FROM sessions s WHERE s.subject = u.subject AND s.expires_at > $1) AS sessions
          FROM users u ORDER BY u.last_seen DESC LIMIT 1000",
     )
     .bind(now_unix)
     .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(app::types::UserRow {
-                subject: r.try_get("subject")?,
-                login: r.try_get("login")?,
-                name: r.try_get("name")?,
-                email: r.try_get("email")?,
-                first_seen: r.try_get("first_seen")?,
-                last_seen: r.try_get("last_seen")?,
-                sessions: r.try_get("sessions")?,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// Records an authentication event (sign-in, sign-out, failed sign-in) and, for a sign-in, the

@@ -58,59 +58,8 @@ fn push_workload_filter<'a>(qb: &mut QueryBuilder<'a, DB>, f: &'a WorkloadFilter
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct WorkloadDbRow {
-    cluster: String,
-    namespace: String,
-    pod: String,
-    workload: Option<String>,
-    container: String,
-    container_kind: String,
-    image: String,
-    image_id: String,
-    digest: Option<String>,
-    image_digest: Option<String>,
-    team: Option<String>,
-    state: String,
-    reason: Option<String>,
-    node: Option<String>,
-    run_as_user: Option<i64>,
-    image_user: Option<String>,
-    first_seen: DateTime<Utc>,
-    last_seen: DateTime<Utc>,
-    ended_at: Option<DateTime<Utc>>,
-    image_row: Option<i64>,
-}
-
-fn workload_row(r: WorkloadDbRow) -> (WorkloadRow, Option<i64>) {
-    (
-        WorkloadRow {
-            cluster: r.cluster,
-            namespace: r.namespace,
-            pod: r.pod,
-            workload: r.workload,
-            container: r.container,
-            container_kind: r.container_kind,
-            image: r.image,
-            image_id: r.image_id,
-            digest: r.digest,
-            image_digest: r.image_digest,
-            team: r.team,
-            state: r.state,
-            reason: r.reason,
-            node: r.node,
-            run_as_user: r.run_as_user,
-            image_user: r.image_user,
-            first_seen: r.first_seen,
-            last_seen: r.last_seen,
-            ended_at: r.ended_at,
-        },
-        r.image_row,
-    )
-}
-
 /// A page of containers (two queries: the count and the page).
-pub async fn workloads(pool: &Pool, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<WorkloadRow>> {
+pub async fn workloads(pool: &Pool, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<WorkloadRecord>> {
     let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM (");
     qb.push(WORKLOAD_SELECT).push(") w");
     push_workload_filter(&mut qb, f);
@@ -122,32 +71,24 @@ pub async fn workloads(pool: &Pool, f: &WorkloadFilter, limit: i64, offset: i64)
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
-    let rows: Vec<WorkloadDbRow> = qb.build_query_as().fetch_all(pool).await?;
-    Ok(Page { items: rows.into_iter().map(|t| workload_row(t).0).collect(), total })
+    let items: Vec<WorkloadRecord> = qb.build_query_as().fetch_all(pool).await?;
+    Ok(Page { items, total })
 }
 
-/// Running images Drydock cannot account for, grouped by (cluster, namespace, workload, image).
-/// `approved_hosts`: registry hosts on the approved list; `stale_before`: a scan older than this
-/// is stale. Four queries whatever the estate's size.
-pub async fn unaccounted(
-    pool: &Pool,
-    approved_hosts: &[String],
-    stale_before: DateTime<Utc>,
-    visible_teams: Option<&[String]>,
-) -> Result<Vec<UnaccountedEntry>> {
+/// Live containers (of `visible_teams` and unowned ones when given) and, per image row they run,
+/// whether a configured registry holds it and when it was last scanned. Three queries per
+/// thousand images whatever the number of containers.
+pub async fn running_facts(pool: &Pool, visible_teams: Option<&[String]>) -> Result<RunningFacts> {
     let f = WorkloadFilter { visible_teams: visible_teams.map(|t| t.to_vec()), ..Default::default() };
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
     qb.push(WORKLOAD_SELECT).push(") w");
     push_workload_filter(&mut qb, &f);
     qb.push(" AND w.state <> 'terminated' ORDER BY w.cluster, w.namespace, w.workload, w.image");
-    let rows: Vec<WorkloadDbRow> = qb.build_query_as().fetch_all(pool).await?;
-    let rows: Vec<(WorkloadRow, Option<i64>)> = rows.into_iter().map(workload_row).collect();
-    let mut ids: Vec<i64> = rows.iter().filter_map(|(_, id)| *id).collect();
+    let runs: Vec<WorkloadRecord> = qb.build_query_as().fetch_all(pool).await?;
+    let mut ids: Vec<i64> = runs.iter().filter_map(|w| w.image_row).collect();
     ids.sort();
     ids.dedup();
-    // Per image: collected from a configured registry? last scanned when?
-    let mut in_registry: HashSet<i64> = HashSet::new();
-    let mut scanned: HashMap<i64, Option<DateTime<Utc>>> = HashMap::new();
+    let mut facts = RunningFacts { runs, ..Default::default() };
     for chunk in ids.chunks(CHUNK) {
         let mut qb = QueryBuilder::<DB>::new(
             "SELECT DISTINCT ir.image_id FROM image_repositories ir JOIN repositories r ON r.id = ir.repository_id
@@ -155,70 +96,17 @@ pub async fn unaccounted(
         );
         in_list(&mut qb, chunk);
         let found: Vec<i64> = qb.build_query_scalar().fetch_all(pool).await?;
-        in_registry.extend(found);
-        // An index counts as in the registry and scanned through its platform manifests too.
+        facts.in_registry.extend(found);
         let mut qb = QueryBuilder::<DB>::new("SELECT id, last_scanned FROM images WHERE id IN (");
         in_list(&mut qb, chunk);
         let found: Vec<(i64, Option<DateTime<Utc>>)> = qb.build_query_as().fetch_all(pool).await?;
-        scanned.extend(found);
+        facts.last_scanned.extend(found);
     }
-    let mut out: Vec<UnaccountedEntry> = Vec::new();
-    // (cluster, namespace, workload, image, digest) → its entry in `out` (rows arrive sorted, but
-    // replicas of one workload can interleave with init containers).
-    type Place = (String, String, Option<String>, String, Option<String>);
-    let mut seen: HashMap<Place, usize> = HashMap::new();
-    for (w, image_row) in rows {
-        let mut reasons = Vec::new();
-        if image_row.is_none_or(|id| !in_registry.contains(&id)) {
-            reasons.push("not_in_registry".to_string());
-        }
-        let host = crate::domain::ImageRef::parse(&w.image).ok().map(|r| r.repository.registry);
-        if host.is_none_or(|h| !approved_hosts.contains(&h)) {
-            reasons.push("unapproved_registry".to_string());
-        }
-        match image_row.and_then(|id| scanned.get(&id).copied().flatten()) {
-            None => reasons.push("never_scanned".to_string()),
-            Some(t) if t < stale_before => reasons.push("stale_scan".to_string()),
-            Some(_) => {}
-        }
-        if reasons.is_empty() {
-            continue;
-        }
-        let key = (w.cluster.clone(), w.namespace.clone(), w.workload.clone(), w.image.clone(), w.digest.clone());
-        match seen.get(&key) {
-            Some(&i) => out[i].containers += 1,
-            None => {
-                seen.insert(key, out.len());
-                out.push(UnaccountedEntry {
-                digest: w.digest,
-                image_id: w.image_id,
-                image: w.image,
-                reasons,
-                cluster: w.cluster,
-                namespace: w.namespace,
-                workload: w.workload,
-                team: w.team,
-                containers: 1,
-            })
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Containers of one workload and state running an image.
-#[derive(sqlx::FromRow)]
-struct RunsInRow {
-    cluster: String,
-    namespace: String,
-    workload: Option<String>,
-    container: String,
-    state: String,
-    pods: i64,
+    Ok(facts)
 }
 
 /// Where an image runs now: its own digests, and an index's platforms for the index.
-async fn runs_in(pool: &Pool, image_id: i64, teams: Option<&[String]>) -> Result<Vec<RunsIn>> {
+async fn runs_in(pool: &Pool, image_id: i64, teams: Option<&[String]>) -> Result<Vec<RunsInRecord>> {
     let f = WorkloadFilter { visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
     let mut qb = QueryBuilder::<DB>::new("SELECT w.cluster, w.namespace, w.workload, w.container, w.state, COUNT(*) AS pods FROM (");
     qb.push(WORKLOAD_SELECT).push(") w");
@@ -226,9 +114,5 @@ async fn runs_in(pool: &Pool, image_id: i64, teams: Option<&[String]>) -> Result
     qb.push(" AND (w.image_row = ").push_bind(image_id);
     qb.push(" OR w.image_row IN (SELECT image_id FROM image_platforms WHERE index_image_id = ").push_bind(image_id);
     qb.push(")) GROUP BY w.cluster, w.namespace, w.workload, w.container, w.state ORDER BY w.cluster, w.namespace, w.workload, w.container");
-    let rows: Vec<RunsInRow> = qb.build_query_as().fetch_all(pool).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| RunsIn { cluster: r.cluster, namespace: r.namespace, workload: r.workload, container: r.container, state: r.state, pods: r.pods })
-        .collect())
+    Ok(qb.build_query_as().fetch_all(pool).await?)
 }
