@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod entry;
 pub mod merkle;
 pub mod registry;
+pub mod version;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

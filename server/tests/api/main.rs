@@ -15,3 +15,4 @@ mod registry_support;
 mod sbom_parsers;
 mod store;
 mod trivy_parser;
+mod versions;

@@ -1,0 +1,317 @@
+//! Package versions and version ranges in the purl `vers` syntax
+//! (`vers:deb/>=1.1.1|<1.1.1n-0+deb11u4`), each scheme compared with its ecosystem's own
+//! ordering: dpkg, rpm (`labelCompare`), apk, semver (npm, cargo, golang), PEP 440 (pypi),
+//! Maven. Ranges are values: parsing checks every version in its scheme's grammar, so a range
+//! that exists can always be evaluated.
+
+mod apk;
+mod deb;
+mod maven;
+mod rpm;
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A versioning scheme, as named in `vers:` URIs and (mostly) as purl types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    Deb,
+    Rpm,
+    Apk,
+    /// Semantic versioning 2.0 (npm, cargo, golang: a leading `v` is allowed).
+    Semver,
+    /// PEP 440 (pypi).
+    Pypi,
+    Maven,
+}
+
+impl Scheme {
+    /// The scheme of a `vers:` URI or a purl type; `None` when unknown.
+    pub fn parse(s: &str) -> Option<Scheme> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "deb" | "debian" => Scheme::Deb,
+            "rpm" => Scheme::Rpm,
+            "apk" | "alpine" => Scheme::Apk,
+            "semver" | "npm" | "cargo" | "golang" | "go" => Scheme::Semver,
+            "pypi" | "pep440" => Scheme::Pypi,
+            "maven" => Scheme::Maven,
+            _ => return None,
+        })
+    }
+
+    /// Every scheme name accepted, for messages.
+    pub const NAMES: &'static str = "deb, rpm, apk, npm, cargo, golang, semver, pypi, maven";
+
+    /// Checks a version in this scheme's grammar.
+    pub fn validate(self, v: &str) -> Result<(), String> {
+        match self {
+            Scheme::Deb => deb::parse(v).map(|_| ()),
+            Scheme::Rpm => rpm::parse(v).map(|_| ()),
+            Scheme::Apk => apk::validate(v),
+            Scheme::Semver => semver_parse(v).map(|_| ()),
+            Scheme::Pypi => pep440(v).map(|_| ()),
+            Scheme::Maven => maven::validate(v),
+        }
+    }
+
+    /// Orders two versions of this scheme; an error names what does not parse.
+    pub fn compare(self, a: &str, b: &str) -> Result<Ordering, String> {
+        match self {
+            Scheme::Deb => deb::compare(a, b),
+            Scheme::Rpm => rpm::compare(a, b),
+            Scheme::Apk => apk::compare(a, b),
+            Scheme::Semver => Ok(semver_parse(a)?.cmp_precedence(&semver_parse(b)?)),
+            Scheme::Pypi => Ok(pep440(a)?.cmp(&pep440(b)?)),
+            Scheme::Maven => maven::compare(a, b),
+        }
+    }
+}
+
+fn semver_parse(v: &str) -> Result<semver::Version, String> {
+    let s = v.trim();
+    let s = s.strip_prefix('v').or_else(|| s.strip_prefix('V')).unwrap_or(s);
+    semver::Version::parse(s).map_err(|e| format!("{v:?} is not a semantic version: {e}"))
+}
+
+fn pep440(v: &str) -> Result<pep440_rs::Version, String> {
+    v.trim().parse::<pep440_rs::Version>().map_err(|e| format!("{v:?} is not a PEP 440 version: {e}"))
+}
+
+/// A comparator of a `vers` constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparator {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Comparator {
+    fn as_str(self) -> &'static str {
+        match self {
+            Comparator::Eq => "",
+            Comparator::Ne => "!=",
+            Comparator::Lt => "<",
+            Comparator::Le => "<=",
+            Comparator::Gt => ">",
+            Comparator::Ge => ">=",
+        }
+    }
+}
+
+/// One constraint: a comparator and a version (valid in the range's scheme).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    pub comparator: Comparator,
+    pub version: String,
+}
+
+/// A version range: `vers:<scheme>/<constraint>|<constraint>…`, or `vers:<scheme>/*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRange {
+    scheme: Scheme,
+    /// Empty: every version (`*`). Otherwise sorted by version, as the specification asks.
+    constraints: Vec<Constraint>,
+}
+
+fn percent_decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3).ok_or_else(|| format!("a bad percent escape in {s:?}"))?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| format!("a bad percent escape in {s:?}"))?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("{s:?} is not UTF-8 once decoded"))
+}
+
+impl VersionRange {
+    /// Parses a `vers:` URI; the error says what is wrong (not a `vers:` URI, an unknown scheme,
+    /// a comparator or version that does not parse in the scheme's grammar).
+    pub fn parse(s: &str) -> Result<VersionRange, String> {
+        let s = s.trim();
+        let rest = s
+            .strip_prefix("vers:")
+            .ok_or_else(|| format!("{s:?} is not a vers: URI (vers:<scheme>/<constraints>, e.g. vers:deb/<1.1.1n-0+deb11u4)"))?;
+        let (scheme_name, constraints) =
+            rest.split_once('/').ok_or_else(|| format!("{s:?} has no '/' between the scheme and the constraints"))?;
+        let scheme = Scheme::parse(scheme_name)
+            .ok_or_else(|| format!("the versioning scheme {scheme_name:?} is not known (known: {})", Scheme::NAMES))?;
+        let constraints: String = constraints.chars().filter(|c| !c.is_whitespace()).collect();
+        if constraints.is_empty() {
+            return Err(format!("{s:?} has no constraints"));
+        }
+        if constraints == "*" {
+            return Ok(VersionRange { scheme, constraints: vec![] });
+        }
+        let mut list = Vec::new();
+        for part in constraints.split('|') {
+            let (comparator, version) = if let Some(v) = part.strip_prefix(">=") {
+                (Comparator::Ge, v)
+            } else if let Some(v) = part.strip_prefix("<=") {
+                (Comparator::Le, v)
+            } else if let Some(v) = part.strip_prefix("!=") {
+                (Comparator::Ne, v)
+            } else if let Some(v) = part.strip_prefix('<') {
+                (Comparator::Lt, v)
+            } else if let Some(v) = part.strip_prefix('>') {
+                (Comparator::Gt, v)
+            } else if let Some(v) = part.strip_prefix('=') {
+                (Comparator::Eq, v)
+            } else {
+                (Comparator::Eq, part)
+            };
+            if version.is_empty() {
+                return Err(format!("the constraint {part:?} has no version"));
+            }
+            if version.starts_with(['<', '>', '=', '!', '*']) {
+                return Err(format!("the constraint {part:?} has an unknown comparator"));
+            }
+            let version = percent_decode(version)?;
+            scheme.validate(&version).map_err(|e| format!("in {scheme_name}: {e}"))?;
+            list.push(Constraint { comparator, version });
+        }
+        let mut sort_error = None;
+        list.sort_by(|a, b| {
+            scheme.compare(&a.version, &b.version).unwrap_or_else(|e| {
+                sort_error = Some(e);
+                Ordering::Equal
+            })
+        });
+        if let Some(e) = sort_error {
+            return Err(e);
+        }
+        for pair in list.windows(2) {
+            if scheme.compare(&pair[0].version, &pair[1].version) == Ok(Ordering::Equal) {
+                return Err(format!("the version {:?} appears twice", pair[1].version));
+            }
+        }
+        Ok(VersionRange { scheme, constraints: list })
+    }
+
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Whether `version` is in the range (the vers specification's algorithm). A version that
+    /// does not parse in the scheme is not in it.
+    pub fn contains(&self, version: &str) -> bool {
+        if self.constraints.is_empty() {
+            return self.scheme.validate(version).is_ok();
+        }
+        let cmp = |c: &Constraint| self.scheme.compare(version, &c.version);
+        let mut rest: Vec<(&Constraint, Ordering)> = Vec::new();
+        for c in &self.constraints {
+            let Ok(ord) = cmp(c) else { return false };
+            match c.comparator {
+                Comparator::Eq if ord == Ordering::Equal => return true,
+                Comparator::Ne if ord == Ordering::Equal => return false,
+                Comparator::Eq | Comparator::Ne => {}
+                _ => rest.push((c, ord)),
+            }
+        }
+        // `ord` is how the tested version compares with the constraint's version.
+        let satisfies = |(c, ord): (&Constraint, Ordering)| match c.comparator {
+            Comparator::Lt => ord == Ordering::Less,
+            Comparator::Le => ord != Ordering::Greater,
+            Comparator::Gt => ord == Ordering::Greater,
+            Comparator::Ge => ord != Ordering::Less,
+            Comparator::Eq => ord == Ordering::Equal,
+            Comparator::Ne => ord != Ordering::Equal,
+        };
+        let lower = |c: &Constraint| matches!(c.comparator, Comparator::Gt | Comparator::Ge);
+        let upper = |c: &Constraint| matches!(c.comparator, Comparator::Lt | Comparator::Le);
+        match rest.as_slice() {
+            [] => false,
+            [one] => satisfies(*one),
+            _ => {
+                let n = rest.len();
+                for (k, pair) in rest.windows(2).enumerate() {
+                    let (cur, next) = (pair[0], pair[1]);
+                    if k == 0 && upper(cur.0) && satisfies(cur) {
+                        return true;
+                    }
+                    if k == n - 2 && lower(next.0) && satisfies(next) {
+                        return true;
+                    }
+                    if lower(cur.0) && upper(next.0) && satisfies(cur) && satisfies(next) {
+                        return true;
+                    }
+                }
+                false
+            }
+        }
+    }
+}
+
+impl fmt::Display for VersionRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = match self.scheme {
+            Scheme::Deb => "deb",
+            Scheme::Rpm => "rpm",
+            Scheme::Apk => "apk",
+            Scheme::Semver => "semver",
+            Scheme::Pypi => "pypi",
+            Scheme::Maven => "maven",
+        };
+        if self.constraints.is_empty() {
+            return write!(f, "vers:{scheme}/*");
+        }
+        let parts: Vec<String> = self.constraints.iter().map(|c| format!("{}{}", c.comparator.as_str(), c.version)).collect();
+        write!(f, "vers:{scheme}/{}", parts.join("|"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_parse_and_contain() {
+        let r = VersionRange::parse("vers:deb/<1.1.1n-0+deb11u4").unwrap();
+        assert!(r.contains("1.1.1d-0+deb10u7"));
+        assert!(r.contains("1.1.1n-0+deb11u3"));
+        assert!(!r.contains("1.1.1n-0+deb11u4"));
+        assert!(!r.contains("3.0.11-1~deb12u2"));
+        let r = VersionRange::parse("vers:rpm/>=1:1.0.2k|<1:1.0.2k-26.el7").unwrap();
+        assert!(r.contains("1:1.0.2k-25.el7_9"));
+        assert!(!r.contains("1:1.0.2k-26.el7"));
+        assert!(!r.contains("1.0.2k-25.el7"), "epoch 0 is below the range");
+        let r = VersionRange::parse("vers:npm/>=1.0.0|<2.0.0|>=3.0.0|<3.1.0|!=3.0.5").unwrap();
+        assert!(r.contains("1.5.0") && r.contains("3.0.4") && !r.contains("3.0.5") && !r.contains("2.5.0") && !r.contains("3.1.0"));
+        assert!(VersionRange::parse("vers:pypi/*").unwrap().contains("2.0"));
+        let r = VersionRange::parse("vers:maven/>=2.0.0|<=2.17.0").unwrap();
+        assert!(r.contains("2.14.1") && r.contains("2.17.0") && !r.contains("2.17.1") && !r.contains("1.2.17"));
+        assert!(VersionRange::parse("vers:pypi/<2.0").unwrap().contains("2.0rc1"));
+        assert_eq!(VersionRange::parse("vers:deb/<2|>=1").unwrap().to_string(), "vers:deb/>=1|<2");
+    }
+
+    #[test]
+    fn bad_ranges_are_refused_with_the_reason() {
+        for (bad, says) in [
+            ("deb/<1.0", "not a vers: URI"),
+            ("vers:foo/<1.0", "not known"),
+            ("vers:deb", "no '/'"),
+            ("vers:deb/", "no constraints"),
+            ("vers:deb/<=>1.0", "unknown comparator"),
+            ("vers:deb/<", "no version"),
+            ("vers:deb/<1.0-", "revision after '-' is empty"),
+            ("vers:deb/<1.0$", "a character a Debian version may not"),
+            ("vers:npm/<1.0", "not a semantic version"),
+            ("vers:pypi/<1.0-beta-final-x", "not a PEP 440 version"),
+            ("vers:apk/<1.0_foo", "not an Alpine version"),
+            ("vers:deb/>=1.0|<1.0", "appears twice"),
+        ] {
+            let e = VersionRange::parse(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+}
