@@ -242,11 +242,16 @@ pub struct FindingRow {
     pub package: String,
     pub installed: String,
     pub fixed: Option<String>,
+    /// The worst severity among the scanners that list it.
     pub severity: Severity,
+    /// Where a language package was found (empty for OS packages).
     pub package_path: String,
     pub title: Option<String>,
     pub url: Option<String>,
+    /// The scanners whose current reports list it, comma-separated (`grype,trivy`): one finding
+    /// per image, vulnerability, package, version and path, however many scanners report it.
     pub scanner: String,
+    /// When Drydock first received a report listing it (SLAs count from here).
     pub first_seen: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
 }

@@ -4,7 +4,9 @@
 
 pub mod cluster;
 pub mod entry;
+pub mod kev;
 pub mod merkle;
+pub mod purl;
 pub mod registry;
 pub mod version;
 

@@ -8,7 +8,8 @@
 //! `version` holding a digest. Severity: the highest of a vulnerability's ratings (sources
 //! disagree; a compliance tool takes the worst).
 
-use super::{dedupe_findings, Finding, ImageIdentity, IngestError, Package, Report};
+use super::{dedupe_findings, Finding, ImageFacts, ImageIdentity, IngestError, Package, Report};
+use crate::domain::purl::PackageCoordinates;
 use crate::domain::{Digest, ImageRef};
 use app::types::Severity;
 use chrono::{DateTime, Utc};
@@ -141,6 +142,7 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
         Some(v) => format!("{} {v}", c.name),
         None => c.name.clone(),
     });
+    let os_family = all.iter().find(|c| c.kind.as_deref() == Some("operating-system")).map(|c| c.name.to_ascii_lowercase());
     let mut packages = HashSet::new();
     let mut by_ref: HashMap<&str, Package> = HashMap::new();
     for c in &all {
@@ -182,6 +184,8 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
             };
             packages.insert(p.clone());
             findings.push(Finding {
+                coordinates: PackageCoordinates::for_package(p.purl.as_deref(), &p.package_type, os_family.as_deref(), &p.name),
+                epss: None,
                 vulnerability_id: v.id.clone(),
                 package_name: p.name,
                 installed_version: p.version,
@@ -212,6 +216,7 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
         findings: dedupe_findings(findings),
         packages,
         vulnerability_data,
+        facts: ImageFacts { os_family, ..Default::default() },
     })
 }
 

@@ -10,7 +10,8 @@
 //! Finding identity: (vulnerability id, artifact name, version, location paths); severities map
 //! to the same buckets as Trivy's (`Negligible` → negligible, missing → unknown).
 
-use super::{dedupe_findings, Finding, ImageIdentity, IngestError, Package, Report};
+use super::{dedupe_findings, Finding, ImageFacts, ImageIdentity, IngestError, Package, Report};
+use crate::domain::purl::PackageCoordinates;
 use crate::domain::{Digest, ImageRef};
 use app::types::Severity;
 use chrono::{DateTime, Utc};
@@ -78,6 +79,10 @@ struct Vulnerability {
     id: String,
     #[serde(default)]
     severity: Option<String>,
+    /// `[{"cve", "epss", "percentile", "date"}]` in Grype 0.80+; read leniently (older or newer
+    /// shapes carry no score rather than refuse the report).
+    #[serde(default)]
+    epss: Option<Value>,
     #[serde(default)]
     data_source: Option<String>,
     #[serde(default)]
@@ -137,6 +142,7 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
         IngestError::Invalid(format!("Grype report: {} at {}", e.inner(), if path == "." { "the top level".into() } else { path }))
     })?;
     let (artifact, image) = identity(report.source.as_ref(), report.distro.as_ref())?;
+    let os_family = report.distro.as_ref().and_then(|d| d.name.as_deref()).filter(|n| !n.is_empty()).map(str::to_ascii_lowercase);
     let mut findings = Vec::with_capacity(report.matches.len());
     let mut packages = HashSet::new();
     for (i, m) in report.matches.into_iter().enumerate() {
@@ -184,7 +190,23 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
             .filter(|s| !s.is_empty());
         let url =
             v.data_source.or_else(|| v.links.and_then(|l| l.into_iter().next())).or_else(|| v.urls.and_then(|l| l.into_iter().next()));
+        let epss = v
+            .epss
+            .as_ref()
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get("epss").and_then(Value::as_f64))
+            .filter(|e| (0.0..=1.0).contains(e))
+            .reduce(f64::max);
         findings.push(Finding {
+            coordinates: PackageCoordinates::for_package(
+                a.purl.as_deref().filter(|p| !p.is_empty()),
+                &package_type,
+                os_family.as_deref(),
+                &a.name,
+            ),
+            epss,
             severity: Severity::from_scanner(v.severity.as_deref()),
             vulnerability_id: v.id,
             package_name: a.name,
@@ -210,6 +232,7 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
         findings: dedupe_findings(findings),
         packages,
         vulnerability_data: true,
+        facts: ImageFacts { os_family, ..Default::default() },
     })
 }
 

@@ -6,6 +6,7 @@ pub mod cyclonedx;
 pub mod grype;
 pub mod trivy;
 
+use crate::domain::purl::PackageCoordinates;
 use crate::domain::{Digest, ImageRef};
 use app::types::{FindingCounts, Severity};
 use chrono::{DateTime, Utc};
@@ -65,6 +66,23 @@ pub struct Report {
     /// False for an SBOM without vulnerability data: it tells what is installed, not what is
     /// vulnerable, so it never resolves findings and the image does not count as scanned.
     pub vulnerability_data: bool,
+    /// What the report says about the image itself (what policies judge).
+    pub facts: ImageFacts,
+}
+
+/// Facts about the scanned image a report states (Trivy's `Metadata`; the OS family elsewhere).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageFacts {
+    /// `debian`, `alpine`, `rocky`, ... (lower case).
+    pub os_family: Option<String>,
+    /// The OS release is past its end of life (Trivy `Metadata.OS.EOSL`); `None`: not stated.
+    pub eosl: Option<bool>,
+    /// The image's layer diff IDs, base first (`Metadata.DiffIDs`).
+    pub diff_ids: Vec<String>,
+    /// The image config's `User` (`Metadata.ImageConfig.config.User`; empty: root).
+    pub user: Option<String>,
+    /// The image config's labels.
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl Report {
@@ -116,6 +134,10 @@ pub struct Finding {
     pub url: Option<String>,
     pub cvss_score: Option<f64>,
     pub published: Option<DateTime<Utc>>,
+    /// The package's coordinates (its purl without version and qualifiers, or built).
+    pub coordinates: PackageCoordinates,
+    /// EPSS probability (0..1), when the report carries it (Grype's `vulnerability.epss`).
+    pub epss: Option<f64>,
 }
 
 impl Finding {

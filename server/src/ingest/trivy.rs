@@ -1,6 +1,7 @@
 //! Trivy JSON (`SchemaVersion` 2): `trivy image --format json`.
 
-use super::{dedupe_findings, Finding, ImageIdentity, IngestError, Package, Report};
+use super::{dedupe_findings, Finding, ImageFacts, ImageIdentity, IngestError, Package, Report};
+use crate::domain::purl::PackageCoordinates;
 use crate::domain::{Digest, ImageRef};
 use app::types::Severity;
 use chrono::{DateTime, Utc};
@@ -33,6 +34,8 @@ struct Metadata {
     repo_digests: Option<Vec<String>>,
     #[serde(default)]
     image_config: Option<ImageConfig>,
+    #[serde(default, rename = "DiffIDs")]
+    diff_ids: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +44,8 @@ struct Os {
     family: String,
     #[serde(default)]
     name: Option<String>,
+    #[serde(default, rename = "EOSL")]
+    eosl: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +54,17 @@ struct ImageConfig {
     architecture: Option<String>,
     #[serde(default)]
     created: Option<DateTime<Utc>>,
+    #[serde(default)]
+    config: Option<ContainerConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContainerConfig {
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -129,6 +145,14 @@ pub fn parse(value: serde_json::Value) -> Result<Report, IngestError> {
     }
     let meta = report.metadata.unwrap_or_default();
     let image = identity(&meta)?;
+    let config = meta.image_config.as_ref().and_then(|c| c.config.as_ref());
+    let facts = ImageFacts {
+        os_family: meta.os.as_ref().map(|o| o.family.to_ascii_lowercase()),
+        eosl: meta.os.as_ref().and_then(|o| o.eosl),
+        diff_ids: meta.diff_ids.clone().unwrap_or_default(),
+        user: config.and_then(|c| c.user.clone()),
+        labels: config.and_then(|c| c.labels.clone()).unwrap_or_default(),
+    };
     let mut findings = Vec::new();
     let mut packages = HashSet::new();
     for (ri, result) in report.results.unwrap_or_default().into_iter().enumerate() {
@@ -165,6 +189,8 @@ pub fn parse(value: serde_json::Value) -> Result<Report, IngestError> {
                 .as_ref()
                 .and_then(|m| m.values().filter_map(|c| c.v3.or(c.v2)).fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s)))));
             findings.push(Finding {
+                coordinates: PackageCoordinates::for_package(purl.as_deref(), &pkg_type, facts.os_family.as_deref(), &v.pkg_name),
+                epss: None,
                 severity: Severity::from_scanner(v.severity.as_deref()),
                 vulnerability_id: v.vulnerability_id,
                 package_name: v.pkg_name,
@@ -191,6 +217,7 @@ pub fn parse(value: serde_json::Value) -> Result<Report, IngestError> {
         findings: dedupe_findings(findings),
         packages,
         vulnerability_data: true,
+        facts,
     })
 }
 

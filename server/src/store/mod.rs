@@ -184,6 +184,7 @@ macro_rules! dispatch {
     };
 }
 
+mod compliance;
 mod jobs;
 mod ledger;
 mod people;
@@ -410,6 +411,8 @@ mod backend_sqlite {
     pub const KEY_LOCK: Option<&str> = None;
     /// A claimer needs no row lock: `BEGIN IMMEDIATE` holds the database's write lock.
     pub const SKIP_LOCKED: &str = "";
+    /// The distinct values of a text column, comma-separated, in an aggregate.
+    pub const SCANNER_LIST: &str = "GROUP_CONCAT(DISTINCT f.scanner)";
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/admin.rs");
@@ -421,6 +424,7 @@ mod backend_sqlite {
     include!("backend/workloads.rs");
     include!("backend/ledger.rs");
     include!("backend/jobs.rs");
+    include!("backend/compliance.rs");
 }
 
 mod backend_postgres {
@@ -432,6 +436,8 @@ mod backend_postgres {
     pub const KEY_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))");
     /// Claimers skip rows another claimer holds instead of waiting for it.
     pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+    /// The distinct values of a text column, comma-separated, in an aggregate.
+    pub const SCANNER_LIST: &str = "STRING_AGG(DISTINCT f.scanner, ',' ORDER BY f.scanner)";
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/admin.rs");
@@ -443,4 +449,5 @@ mod backend_postgres {
     include!("backend/workloads.rs");
     include!("backend/ledger.rs");
     include!("backend/jobs.rs");
+    include!("backend/compliance.rs");
 }

@@ -317,3 +317,42 @@ pub struct RuleRecord {
     pub created_at: DateTime<Utc>,
     pub created_by: String,
 }
+
+/// One open finding the estate search matched, with its image and whether the CVE is in the
+/// uploaded KEV catalogue.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SearchMatchRecord {
+    pub image_row: i64,
+    /// The image's primary digest.
+    pub digest: String,
+    pub team: Option<String>,
+    pub vulnerability: String,
+    pub purl_type: String,
+    pub purl_namespace: String,
+    pub purl_name: String,
+    pub installed: String,
+    pub fixed: Option<String>,
+    pub epss: Option<f64>,
+    pub kev: bool,
+}
+
+/// What the search tells about matched images: their repositories and live containers.
+#[derive(Debug, Clone, Default)]
+pub struct MatchedImages {
+    /// Image row → `registry-host/name` of each repository holding it.
+    pub repositories: HashMap<i64, Vec<String>>,
+    /// Live containers running a matched image (an index counts through its platforms), each
+    /// with the matched image row it runs.
+    pub running: Vec<(i64, WorkloadRecord)>,
+}
+
+/// A stored KEV upload.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KevUploadRecord {
+    pub version: String,
+    pub released: DateTime<Utc>,
+    pub entries: i64,
+    pub sha256: String,
+    pub uploaded_at: DateTime<Utc>,
+    pub uploaded_by: String,
+}

@@ -37,6 +37,7 @@ on_both_backends!(
     tokens_are_hashed_and_verified,
     every_change_appends_an_audit_event,
     role_mappings_are_unique_and_audited,
+    trivy_and_grype_of_one_image_count_once,
 );
 
 fn actor() -> Actor {
@@ -131,9 +132,11 @@ async fn rescan_resolves_and_reopens_findings(store: &Store) {
     let (first, _) = juice_shop_variant("2026-01-01T00:00:00Z", 0);
     let (second, removed) = juice_shop_variant("2026-01-02T00:00:00Z", 10);
     let (third, _) = juice_shop_variant("2026-01-03T00:00:00Z", 0);
-    let now = Utc::now();
-    let d = ingest_bytes(store, &first, now).await.summary().image.clone().unwrap();
-    ingest_bytes(store, &second, now).await;
+    // Received a month after the reports' own dates: first sighting is Drydock's receipt.
+    let received: Vec<DateTime<Utc>> =
+        ["2026-02-01T09:00:00Z", "2026-02-02T09:00:00Z", "2026-02-03T09:00:00Z"].iter().map(|t| t.parse().unwrap()).collect();
+    let d = ingest_bytes(store, &first, received[0]).await.summary().image.clone().unwrap();
+    ingest_bytes(store, &second, received[1]).await;
     let view = store.image_view(&d, None).await.unwrap().unwrap();
     assert_eq!(view.image.image.findings.total(), 226);
     let resolved: Vec<_> = view.findings.iter().filter(|f| f.resolved_at.is_some()).collect();
@@ -142,17 +145,18 @@ async fn rescan_resolves_and_reopens_findings(store: &Store) {
     for f in &resolved {
         assert!(removed.contains(&f.vulnerability), "{} was not removed", f.vulnerability);
         assert_eq!(f.resolved_at, Some(t2), "resolved at the newer scan's time");
-        assert_eq!(f.first_seen, "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(f.first_seen, received[0], "first seen when Drydock received the first report, not the scanner's date");
     }
-    // Open findings keep their first-seen time across rescans.
-    assert!(view.findings.iter().filter(|f| f.resolved_at.is_none()).all(|f| f.first_seen.to_rfc3339().starts_with("2026-01-01")));
+    // Open findings keep their first sighting across rescans.
+    assert!(view.findings.iter().filter(|f| f.resolved_at.is_none()).all(|f| f.first_seen == received[0]));
     assert_eq!(view.image.scans.len(), 2);
     // The finding comes back: reopened, not duplicated.
-    ingest_bytes(store, &third, now).await;
+    ingest_bytes(store, &third, received[2]).await;
     let view = store.image_view(&d, None).await.unwrap().unwrap();
     assert_eq!(view.image.image.findings.total(), 236);
     assert_eq!(view.findings.len(), 236);
     assert!(view.findings.iter().all(|f| f.resolved_at.is_none()));
+    assert!(view.findings.iter().all(|f| f.first_seen == received[0]), "a reopened finding keeps its first sighting");
 }
 
 async fn the_report_received_last_is_current_whatever_its_date(store: &Store) {
@@ -260,4 +264,116 @@ async fn role_mappings_are_unique_and_audited(store: &Store) {
     assert!(store.delete_role_mapping(rows[0].id, &actor(), now).await.is_err());
     let kinds: Vec<String> = store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ["team.created", "role_mapping.created", "role_mapping.deleted"]);
+}
+
+/// Juice Shop's real Trivy findings as Grype would report them on the same image: Grype's JSON
+/// shape, the same packages and versions (package URLs as Trivy gave them), file locations for
+/// OS packages (Grype gives them, Trivy does not), the first five findings missed, the next three
+/// rated one step worse, and one finding Trivy does not have.
+fn juice_shop_as_grype() -> Vec<u8> {
+    let trivy: Value = serde_json::from_slice(&juice_shop()).unwrap();
+    let mut matches = Vec::new();
+    let mut k = 0;
+    for r in trivy["Results"].as_array().unwrap() {
+        let os = r["Class"] == "os-pkgs";
+        for v in r["Vulnerabilities"].as_array().into_iter().flatten() {
+            k += 1;
+            if k <= 5 {
+                continue;
+            }
+            let severity = match (k <= 8, v["Severity"].as_str().unwrap()) {
+                (true, "LOW") => "Medium",
+                (true, "MEDIUM") => "High",
+                (true, "HIGH") => "Critical",
+                (_, s) => s,
+            };
+            let path = if os { format!("/lib/apk/db/installed#{k}") } else { format!("/{}", v["PkgPath"].as_str().unwrap_or("")) };
+            matches.push(serde_json::json!({
+                "vulnerability": {"id": v["VulnerabilityID"], "severity": severity, "epss": [{"cve": v["VulnerabilityID"], "epss": 0.25, "percentile": 0.9, "date": "2026-11-01"}]},
+                "artifact": {"name": v["PkgName"], "version": v["InstalledVersion"], "type": if os { "apk" } else { "npm" },
+                             "purl": v["PkgIdentifier"]["PURL"], "locations": [{"path": path}]}
+            }));
+        }
+    }
+    matches.push(serde_json::json!({
+        "vulnerability": {"id": "GHSA-grype-only", "severity": "Low"},
+        "artifact": {"name": "busybox", "version": "1.31.1-r9", "type": "apk", "purl": "pkg:apk/alpine/busybox@1.31.1-r9?arch=x86_64", "locations": [{"path": "/bin/busybox"}]}
+    }));
+    serde_json::to_vec(&serde_json::json!({
+        "matches": matches,
+        "source": {"type": "image", "target": {"userInput": "bkimminich/juice-shop:v10.2.0", "repoDigests": trivy["Metadata"]["RepoDigests"]}},
+        "distro": {"name": "alpine", "version": "3.11.5"},
+        "descriptor": {"name": "grype", "version": "0.80.0", "timestamp": "2026-01-01T00:00:00Z"}
+    }))
+    .unwrap()
+}
+
+/// The severity order, worst first, for the test's own merge.
+fn rank(s: &str) -> usize {
+    ["critical", "high", "medium", "low", "negligible", "unknown"].iter().position(|x| x.eq_ignore_ascii_case(s)).unwrap_or(5)
+}
+
+async fn trivy_and_grype_of_one_image_count_once(store: &Store) {
+    let trivy_bytes = juice_shop();
+    let grype_bytes = juice_shop_as_grype();
+    // The expected merge, from the raw documents: key (vulnerability, package, version, path for
+    // npm packages only) → the worst severity.
+    let mut expected: std::collections::BTreeMap<(String, String, String, String), usize> = Default::default();
+    let trivy: Value = serde_json::from_slice(&trivy_bytes).unwrap();
+    for r in trivy["Results"].as_array().unwrap() {
+        for v in r["Vulnerabilities"].as_array().into_iter().flatten() {
+            let path = if r["Class"] == "os-pkgs" { String::new() } else { v["PkgPath"].as_str().unwrap_or("").to_string() };
+            let key = (
+                v["VulnerabilityID"].as_str().unwrap().into(),
+                v["PkgName"].as_str().unwrap().into(),
+                v["InstalledVersion"].as_str().unwrap().into(),
+                path,
+            );
+            let e = expected.entry(key).or_insert(5);
+            *e = (*e).min(rank(v["Severity"].as_str().unwrap()));
+        }
+    }
+    let grype: Value = serde_json::from_slice(&grype_bytes).unwrap();
+    for m in grype["matches"].as_array().unwrap() {
+        let a = &m["artifact"];
+        let path = if a["type"] == "apk" {
+            String::new()
+        } else {
+            a["locations"][0]["path"].as_str().unwrap().trim_start_matches('/').to_string()
+        };
+        let key = (
+            m["vulnerability"]["id"].as_str().unwrap().into(),
+            a["name"].as_str().unwrap().into(),
+            a["version"].as_str().unwrap().into(),
+            path,
+        );
+        let e = expected.entry(key).or_insert(5);
+        *e = (*e).min(rank(m["vulnerability"]["severity"].as_str().unwrap()));
+    }
+    let mut want = app::types::FindingCounts::default();
+    for r in expected.values() {
+        want.add(app::types::Severity::ALL[*r], 1);
+    }
+
+    let t0: DateTime<Utc> = "2026-03-01T00:00:00Z".parse().unwrap();
+    let d = ingest_bytes(store, &trivy_bytes, t0).await.summary().image.clone().unwrap();
+    let only_trivy = store.image_view(&d, None).await.unwrap().unwrap();
+    assert_eq!(only_trivy.image.image.findings.total(), 236);
+    let t1 = t0 + chrono::Duration::days(3);
+    let g = ingest_bytes(store, &grype_bytes, t1).await;
+    assert_eq!(g.summary().image.as_deref(), Some(d.as_str()), "the same image");
+    let view = store.image_view(&d, None).await.unwrap().unwrap();
+    assert_eq!(view.findings.len(), expected.len(), "one finding per vulnerability, package, version and path");
+    assert_eq!(view.image.image.findings, want, "counted once, the worst severity winning");
+    assert_eq!(expected.len(), 237, "Trivy's 236 and Grype's one of its own");
+    // Both scanners name the shared ones; the first sighting is Trivy's receipt, the one only
+    // Grype reports was first seen at Grype's.
+    let shared = view.findings.iter().filter(|f| f.scanner == "grype,trivy").count();
+    assert_eq!(shared, 236 - 5);
+    assert!(view.findings.iter().filter(|f| f.scanner.contains("trivy")).all(|f| f.first_seen == t0));
+    let own = view.findings.iter().find(|f| f.vulnerability == "GHSA-grype-only").unwrap();
+    assert_eq!((own.first_seen, own.scanner.as_str(), own.package_path.as_str()), (t1, "grype", ""), "OS packages carry no path");
+    // The team totals count the merged findings too.
+    let totals = store.overview().await.unwrap();
+    assert_eq!(totals.teams.iter().fold(totals.unowned_findings, |a, t| a.merged(&t.findings)), want);
 }

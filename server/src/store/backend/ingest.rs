@@ -125,7 +125,8 @@ async fn ingest_report_tx(
         // An SBOM without vulnerability data says nothing about findings.
         if report.vulnerability_data {
             if is_current {
-                merge_findings(&mut tx, id, report, scan_id, effective).await?;
+                merge_findings(&mut tx, id, report, scan_id, effective, now).await?;
+                rebuild_image_vulnerabilities(&mut tx, id).await?;
             }
             sqlx::query(
                 "UPDATE images SET last_scanned = $2 WHERE id = $1 AND (last_scanned IS NULL OR last_scanned < $2)",
@@ -135,6 +136,7 @@ async fn ingest_report_tx(
             .execute(&mut *tx)
             .await?;
         }
+        store_image_facts(&mut tx, id, &report.facts).await?;
         recompute_owners(&mut tx, Some(id)).await?;
     }
 
@@ -344,18 +346,21 @@ async fn store_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate::inges
 
 /// The report becomes the image's current state for its scanner: its findings are upserted by
 /// identity (reopened if they had been resolved), and open findings it no longer lists are
-/// resolved at the report's scan time.
+/// resolved at the report's scan time. A new finding is first seen when Drydock received the
+/// report (`received_at`); the report's own time is kept as evidence (`first_reported`).
 async fn merge_findings(
     tx: &mut Tx<'_>,
     image_id: i64,
     report: &crate::ingest::Report,
     scan_id: i64,
     scanned_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
 ) -> Result<()> {
     for chunk in report.findings.chunks(CHUNK) {
         let mut qb = QueryBuilder::<DB>::new(
             "INSERT INTO findings (image_id, scanner, vulnerability_id, package_name, installed_version, package_path,
-                                   package_type, purl, severity, fixed_version, first_seen, last_seen, resolved_at, last_scan_id) ",
+                                   package_type, purl, severity, fixed_version, first_seen, last_seen, resolved_at, last_scan_id,
+                                   purl_type, purl_namespace, purl_name, epss, first_reported) ",
         );
         qb.push_values(chunk, |mut b, f| {
             b.push_bind(image_id)
@@ -368,15 +373,22 @@ async fn merge_findings(
                 .push_bind(&f.purl)
                 .push_bind(f.severity.as_str())
                 .push_bind(&f.fixed_version)
-                .push_bind(scanned_at)
+                .push_bind(received_at)
                 .push_bind(scanned_at)
                 .push_bind(None::<DateTime<Utc>>)
-                .push_bind(scan_id);
+                .push_bind(scan_id)
+                .push_bind(f.coordinates.ptype())
+                .push_bind(f.coordinates.namespace())
+                .push_bind(f.coordinates.name())
+                .push_bind(f.epss)
+                .push_bind(scanned_at);
         });
         qb.push(
             " ON CONFLICT (image_id, scanner, vulnerability_id, package_name, installed_version, package_path)
               DO UPDATE SET severity = excluded.severity, fixed_version = excluded.fixed_version,
                             purl = COALESCE(excluded.purl, findings.purl), last_seen = excluded.last_seen,
+                            purl_type = excluded.purl_type, purl_namespace = excluded.purl_namespace,
+                            purl_name = excluded.purl_name, epss = COALESCE(excluded.epss, findings.epss),
                             resolved_at = NULL, last_scan_id = excluded.last_scan_id",
         );
         qb.build().execute(&mut **tx).await?;
@@ -389,6 +401,53 @@ async fn merge_findings(
     .bind(report.scanner)
     .bind(scan_id)
     .bind(scanned_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Rebuilds an image's findings across scanners: one per (vulnerability, package coordinates,
+/// version, path for language packages), open while any scanner's current report lists it, with
+/// the worst severity among those that do, the earliest first sighting and the scanners naming it.
+/// One statement pair, in the ingest's transaction.
+async fn rebuild_image_vulnerabilities(tx: &mut Tx<'_>, image_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM image_vulnerabilities WHERE image_id = $1").bind(image_id).execute(&mut **tx).await?;
+    // Severity rank 0 (critical) .. 5 (unknown); +10 for resolved rows so open ones decide.
+    let sql = format!(
+        "INSERT INTO image_vulnerabilities (image_id, vulnerability_id, purl_type, purl_namespace, purl_name, package_name,
+                                            installed_version, path_key, severity, fixed_version, epss, scanners, first_seen, resolved_at)
+         SELECT f.image_id, f.vulnerability_id, f.purl_type, f.purl_namespace, f.purl_name, MIN(f.package_name), f.installed_version, f.path_key,
+                CASE MIN(f.rank) % 10 WHEN 0 THEN 'critical' WHEN 1 THEN 'high' WHEN 2 THEN 'medium' WHEN 3 THEN 'low'
+                     WHEN 4 THEN 'negligible' ELSE 'unknown' END,
+                MAX(f.fixed_version), MAX(f.epss), {scanners}, MIN(f.first_seen),
+                CASE WHEN MIN(f.rank) < 10 THEN NULL ELSE MAX(f.resolved_at) END
+         FROM (SELECT x.*, CASE WHEN x.purl_type IN ('deb', 'rpm', 'apk') THEN '' ELSE LTRIM(x.package_path, '/') END AS path_key,
+                      CASE x.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3
+                                      WHEN 'negligible' THEN 4 ELSE 5 END + CASE WHEN x.resolved_at IS NULL THEN 0 ELSE 10 END AS rank
+               FROM findings x WHERE x.image_id = $1) f
+         GROUP BY f.image_id, f.vulnerability_id, f.purl_type, f.purl_namespace, f.purl_name, f.installed_version, f.path_key",
+        scanners = SCANNER_LIST
+    );
+    sqlx::query(&sql).bind(image_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// What a report says about the image itself: the OS family and end of life (the latest report
+/// decides), and config facts the registry did not give (the registry's own read wins).
+async fn store_image_facts(tx: &mut Tx<'_>, image_id: i64, facts: &crate::ingest::ImageFacts) -> Result<()> {
+    let labels = (!facts.labels.is_empty()).then(|| serde_json::to_string(&facts.labels).unwrap_or_default());
+    let diff_ids = (!facts.diff_ids.is_empty()).then(|| serde_json::to_string(&facts.diff_ids).unwrap_or_default());
+    sqlx::query(
+        "UPDATE images SET os_family = COALESCE($2, os_family), eosl = COALESCE($3, eosl),
+                config_user = COALESCE(config_user, $4), labels = COALESCE(labels, $5), diff_ids = COALESCE(diff_ids, $6)
+         WHERE id = $1",
+    )
+    .bind(image_id)
+    .bind(&facts.os_family)
+    .bind(facts.eosl)
+    .bind(&facts.user)
+    .bind(labels)
+    .bind(diff_ids)
     .execute(&mut **tx)
     .await?;
     Ok(())

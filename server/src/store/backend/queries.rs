@@ -115,7 +115,7 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageRow>> {
         }
 
         let mut qb = QueryBuilder::<DB>::new(
-            "SELECT image_id, severity, COUNT(*) FROM findings WHERE resolved_at IS NULL AND image_id IN (",
+            "SELECT image_id, severity, COUNT(*) FROM image_vulnerabilities WHERE resolved_at IS NULL AND image_id IN (",
         );
         in_list(&mut qb, chunk);
         qb.push(" GROUP BY image_id, severity");
@@ -237,9 +237,9 @@ pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> 
     let Some(image) = image_detail_by_id(pool, id, teams).await? else { return Ok(None) };
     let rows: Vec<FindingDbRow> = sqlx::query_as(
         "SELECT f.vulnerability_id AS vulnerability, f.package_name AS package, f.installed_version AS installed,
-                f.fixed_version AS fixed, f.severity, f.package_path,
-                v.title, v.primary_url AS url, f.scanner, f.first_seen, f.resolved_at
-         FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+                f.fixed_version AS fixed, f.severity, f.path_key AS package_path,
+                v.title, v.primary_url AS url, f.scanners AS scanner, f.first_seen, f.resolved_at
+         FROM image_vulnerabilities f JOIN vulnerabilities v ON v.id = f.vulnerability_id
          WHERE f.image_id = $1",
     )
     .bind(id)
@@ -350,7 +350,7 @@ pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) 
 /// Open findings per team (`None`: unowned) and severity.
 async fn counts_by_team(pool: &Pool) -> Result<HashMap<Option<i64>, FindingCounts>> {
     let rows: Vec<(Option<i64>, String, i64)> = sqlx::query_as(
-        "SELECT i.team_id, f.severity, COUNT(*) FROM findings f JOIN images i ON i.id = f.image_id
+        "SELECT i.team_id, f.severity, COUNT(*) FROM image_vulnerabilities f JOIN images i ON i.id = f.image_id
          WHERE f.resolved_at IS NULL GROUP BY i.team_id, f.severity",
     )
     .fetch_all(pool)

@@ -1,0 +1,120 @@
+//! The CISA Known Exploited Vulnerabilities catalogue, as CISA publishes it
+//! (`known_exploited_vulnerabilities.json`): valid by construction, every entry checked.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+
+/// One catalogued vulnerability.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KevEntry {
+    pub cve_id: String,
+    pub vendor: String,
+    pub product: String,
+    pub name: String,
+    pub date_added: NaiveDate,
+    /// The remediation date CISA set for federal agencies.
+    pub due_date: Option<NaiveDate>,
+    /// `Known` or `Unknown`.
+    pub known_ransomware: String,
+}
+
+/// A whole catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KevCatalog {
+    pub version: String,
+    pub released: DateTime<Utc>,
+    pub entries: Vec<KevEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawCatalog {
+    catalog_version: String,
+    date_released: DateTime<Utc>,
+    #[serde(default)]
+    count: Option<usize>,
+    vulnerabilities: Vec<RawEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawEntry {
+    #[serde(rename = "cveID")]
+    cve_id: String,
+    #[serde(default)]
+    vendor_project: String,
+    #[serde(default)]
+    product: String,
+    #[serde(default)]
+    vulnerability_name: String,
+    date_added: NaiveDate,
+    #[serde(default)]
+    due_date: Option<NaiveDate>,
+    #[serde(default)]
+    known_ransomware_campaign_use: Option<String>,
+}
+
+/// `CVE-YYYY-NNNN…` (four or more digits).
+pub fn is_cve_id(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("CVE-") else { return false };
+    let Some((year, num)) = rest.split_once('-') else { return false };
+    year.len() == 4 && year.bytes().all(|c| c.is_ascii_digit()) && num.len() >= 4 && num.bytes().all(|c| c.is_ascii_digit())
+}
+
+impl KevCatalog {
+    /// Parses a catalogue; the error names the JSON path or the entry that is wrong.
+    pub fn parse(body: &[u8]) -> Result<KevCatalog, String> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let raw: RawCatalog = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            format!("not a KEV catalogue: {} at {}", e.inner(), if path == "." { "the top level".into() } else { path })
+        })?;
+        if raw.catalog_version.trim().is_empty() {
+            return Err("catalogVersion: empty".into());
+        }
+        if raw.count.is_some_and(|n| n != raw.vulnerabilities.len()) {
+            return Err(format!("count: {} but the catalogue lists {}", raw.count.unwrap_or(0), raw.vulnerabilities.len()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut entries = Vec::with_capacity(raw.vulnerabilities.len());
+        for (i, v) in raw.vulnerabilities.into_iter().enumerate() {
+            if !is_cve_id(&v.cve_id) {
+                return Err(format!("vulnerabilities[{i}].cveID: {:?} is not a CVE id", v.cve_id));
+            }
+            if !seen.insert(v.cve_id.clone()) {
+                return Err(format!("vulnerabilities[{i}].cveID: {} is listed twice", v.cve_id));
+            }
+            entries.push(KevEntry {
+                cve_id: v.cve_id,
+                vendor: v.vendor_project,
+                product: v.product,
+                name: v.vulnerability_name,
+                date_added: v.date_added,
+                due_date: v.due_date,
+                known_ransomware: v.known_ransomware_campaign_use.unwrap_or_else(|| "Unknown".into()),
+            });
+        }
+        Ok(KevCatalog { version: raw.catalog_version, released: raw.date_released, entries })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_catalogues_are_refused_with_the_reason() {
+        let ok = r#"{"catalogVersion":"1","dateReleased":"2025-08-25T17:04:19Z","count":1,"vulnerabilities":[{"cveID":"CVE-2022-22965","dateAdded":"2022-04-04"}]}"#;
+        assert_eq!(KevCatalog::parse(ok.as_bytes()).unwrap().entries.len(), 1);
+        for (bad, says) in [
+            (ok.replace("CVE-2022-22965", "CVE-22-1"), "is not a CVE id"),
+            (ok.replace("\"count\":1", "\"count\":2"), "count: 2"),
+            (ok.replace("2022-04-04", "April"), "dateAdded"),
+            (r#"{"vulnerabilities":[]}"#.to_string(), "catalogVersion"),
+            ("[]".to_string(), "not a KEV catalogue"),
+        ] {
+            let e = KevCatalog::parse(bad.as_bytes()).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+}

@@ -1,0 +1,133 @@
+// Compliance: the KEV catalogue and the estate search's reads.
+
+/// Replaces the KEV catalogue with `catalog` in one transaction, recording the upload and its
+/// audit event (version, entries, the body's hash; never the body).
+pub async fn replace_kev(
+    pool: &Pool,
+    catalog: &crate::domain::kev::KevCatalog,
+    sha256: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<KevUploadRecord> {
+    let mut tx = begin(pool).await?;
+    sqlx::query("DELETE FROM kev").execute(&mut *tx).await?;
+    for chunk in catalog.entries.chunks(CHUNK / 8) {
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO kev (cve_id, vendor, product, name, date_added, due_date, known_ransomware) ");
+        qb.push_values(chunk, |mut b, e| {
+            b.push_bind(&e.cve_id)
+                .push_bind(&e.vendor)
+                .push_bind(&e.product)
+                .push_bind(&e.name)
+                .push_bind(e.date_added)
+                .push_bind(e.due_date)
+                .push_bind(&e.known_ransomware);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    let record = KevUploadRecord {
+        version: catalog.version.clone(),
+        released: catalog.released,
+        entries: catalog.entries.len() as i64,
+        sha256: sha256.to_string(),
+        uploaded_at: now,
+        uploaded_by: actor.0.clone(),
+    };
+    sqlx::query("INSERT INTO kev_uploads (version, released, entries, sha256, uploaded_at, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&record.version)
+        .bind(record.released)
+        .bind(record.entries)
+        .bind(&record.sha256)
+        .bind(now)
+        .bind(&actor.0)
+        .execute(&mut *tx)
+        .await?;
+    append_event(
+        &mut tx,
+        actor,
+        "kev.uploaded",
+        "kev:catalogue",
+        serde_json::json!({ "version": record.version, "released": record.released, "entries": record.entries, "sha256": sha256 }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// The latest KEV upload, if any.
+pub async fn kev_upload(pool: &Pool) -> Result<Option<KevUploadRecord>> {
+    Ok(sqlx::query_as(
+        "SELECT version, released, entries, sha256, uploaded_at, uploaded_by FROM kev_uploads ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?)
+}
+
+const SEARCH_SELECT: &str = "SELECT f.image_id AS image_row, i.digest, t.name AS team, f.vulnerability_id AS vulnerability,
+        f.purl_type, f.purl_namespace, f.purl_name, f.installed_version AS installed, f.fixed_version AS fixed, f.epss,
+        (k.cve_id IS NOT NULL) AS kev
+    FROM image_vulnerabilities f JOIN images i ON i.id = f.image_id LEFT JOIN teams t ON t.id = i.team_id
+    LEFT JOIN kev k ON k.cve_id = f.vulnerability_id
+    WHERE f.resolved_at IS NULL";
+
+/// Open findings of one vulnerability, estate-wide (one indexed lookup).
+pub async fn search_vulnerability(pool: &Pool, id: &str) -> Result<Vec<SearchMatchRecord>> {
+    let mut qb = QueryBuilder::<DB>::new(SEARCH_SELECT);
+    qb.push(" AND f.vulnerability_id = ").push_bind(id).push(" ORDER BY i.digest, f.purl_name, f.installed_version");
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+/// Open findings of one package (by coordinates), estate-wide; the caller filters versions.
+pub async fn search_package(pool: &Pool, ptype: &str, namespace: &str, name: &str) -> Result<Vec<SearchMatchRecord>> {
+    let mut qb = QueryBuilder::<DB>::new(SEARCH_SELECT);
+    qb.push(" AND f.purl_type = ").push_bind(ptype);
+    qb.push(" AND f.purl_namespace = ").push_bind(namespace);
+    qb.push(" AND f.purl_name = ").push_bind(name);
+    qb.push(" ORDER BY i.digest, f.vulnerability_id, f.installed_version");
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+/// Repositories and live containers of the given images (an index's platforms count for it):
+/// a fixed number of queries per thousand images. `teams` limits the containers (not the
+/// repositories) to those teams' and unowned ones.
+pub async fn matched_images(pool: &Pool, ids: &[i64], teams: Option<&[String]>) -> Result<MatchedImages> {
+    let mut out = MatchedImages::default();
+    for chunk in ids.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT ir.image_id, r.registry || '/' || r.name FROM image_repositories ir JOIN repositories r ON r.id = ir.repository_id
+             WHERE ir.image_id IN (",
+        );
+        in_list(&mut qb, chunk);
+        qb.push(" ORDER BY ir.image_id, r.registry, r.name");
+        let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(pool).await?;
+        for (id, repo) in rows {
+            out.repositories.entry(id).or_default().push(repo);
+        }
+        // Platform manifest → the matched index it belongs to (and each image to itself).
+        let mut qb = QueryBuilder::<DB>::new("SELECT image_id, index_image_id FROM image_platforms WHERE index_image_id IN (");
+        in_list(&mut qb, chunk);
+        let platforms: Vec<(i64, i64)> = qb.build_query_as().fetch_all(pool).await?;
+        let mut runs_as: HashMap<i64, Vec<i64>> = chunk.iter().map(|&id| (id, vec![id])).collect();
+        for (child, index) in platforms {
+            runs_as.entry(child).or_default().push(index);
+        }
+        let rows: Vec<i64> = runs_as.keys().copied().collect();
+        let f = WorkloadFilter { visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
+        let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
+        qb.push(WORKLOAD_SELECT).push(") w");
+        push_workload_filter(&mut qb, &f);
+        qb.push(" AND w.state <> 'terminated' AND w.image_row IN (");
+        in_list(&mut qb, &rows);
+        qb.push(" ORDER BY w.cluster, w.namespace, w.workload, w.container");
+        let runs: Vec<WorkloadRecord> = qb.build_query_as().fetch_all(pool).await?;
+        for w in runs {
+            let Some(row) = w.image_row else { continue };
+            for matched in runs_as.get(&row).into_iter().flatten() {
+                if chunk.contains(matched) {
+                    out.running.push((*matched, w.clone()));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
