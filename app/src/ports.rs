@@ -50,6 +50,8 @@ pub trait EstateQueries: Send + Sync {
     async fn ledger(&self) -> Result<crate::types::LedgerStatus, PortError>;
     /// Running images that cannot be accounted for.
     async fn unaccounted(&self) -> Result<Vec<crate::types::UnaccountedEntry>, PortError>;
+    /// The estate search by vulnerability, or by package and version range.
+    async fn search(&self, query: crate::types::SearchQuery) -> Result<crate::types::SearchResult, PortError>;
 }
 
 /// The handle pages take from the context.

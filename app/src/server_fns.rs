@@ -109,6 +109,12 @@ pub async fn get_unaccounted() -> Result<Vec<crate::types::UnaccountedEntry>, Po
     estate()?.unaccounted().await.map_err(port_err)
 }
 
+/// Affected images by vulnerability, or by package and version range.
+#[server(endpoint = "search")]
+pub async fn search_estate(query: crate::types::SearchQuery) -> Result<crate::types::SearchResult, PortError> {
+    estate()?.search(query).await.map_err(port_err)
+}
+
 /// Everything recorded about one image.
 #[server(endpoint = "image-forensics")]
 pub async fn get_image_forensics(digest: String) -> Result<Option<crate::types::ImageForensics>, PortError> {

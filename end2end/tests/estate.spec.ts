@@ -235,3 +235,28 @@ test("the admin's Jobs page shows each background job's schedule and its runs; o
   await page.screenshot({ path: "screenshots/jobs.png", fullPage: true });
   await noSeriousA11yViolations(page);
 });
+
+test("estate search: by CVE with KEV, by Debian package and version range, a bad range explained", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/search");
+  await expect(page.getByRole("heading", { level: 2, name: "How to ask" })).toBeVisible();
+  await page.getByLabel("Vulnerability").fill("CVE-2022-22965");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(/cve=CVE-2022-22965/);
+  await expect(page.locator("#search-results tbody tr")).toHaveCount(1);
+  await expect(page.locator("#search-results")).toContainText("pkg:maven/org.springframework/spring-beans");
+  await expect(page.locator("#search-results")).toContainText("KEV");
+  await page.screenshot({ path: "screenshots/search-cve.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+
+  // The demo's distroless image has openssl 1.1.0k-1~deb9u1, below 1.1.1d in dpkg's order.
+  await page.goto("/search?package=pkg%3Adeb%2Fdebian%2Fopenssl&range=vers%3Adeb%2F%3C1.1.1d");
+  await expect(page.locator("#search-results tbody tr")).toHaveCount(1);
+  await expect(page.locator("#search-results")).toContainText("1.1.0k-1~deb9u1");
+  await page.goto("/search?package=pkg%3Adeb%2Fdebian%2Fopenssl&range=vers%3Adeb%2F%3C1.1.0k-1~deb9u1");
+  await expect(page.locator("#search-count")).toHaveText("0 images you may see");
+  await page.screenshot({ path: "screenshots/search-range.png", fullPage: true });
+
+  await page.goto("/search?package=pkg%3Adeb%2Fdebian%2Fopenssl&range=deb%3C1.0");
+  await expect(page.locator("main")).toContainText("not a vers: URI");
+});

@@ -101,6 +101,10 @@ pub async fn load_if_empty(store: &Store) -> anyhow::Result<bool> {
         let facts = crate::k8s::audit::parse(bytes).map_err(anyhow::Error::msg).with_context(|| format!("demo audit {file}"))?;
         store.record_k8s_audit("minikube", &facts, &actor, now).await?;
     }
+    // The CISA KEV catalogue as security would upload it (server/fixtures/kev, CC0).
+    let kev: &[u8] = include_bytes!("../fixtures/kev/known_exploited_vulnerabilities.json");
+    let catalog = crate::domain::kev::KevCatalog::parse(kev).map_err(anyhow::Error::msg).context("demo KEV catalogue")?;
+    store.replace_kev(&catalog, &sha256_hex(kev), &actor, now).await?;
     tracing::info!(
         "demo estate loaded: {} reports, {} teams, {} pod lists, {} audit logs",
         REPORTS.len(),

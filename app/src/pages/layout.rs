@@ -4,8 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-const NAV: [(&str, &str); 13] = [
+const NAV: [(&str, &str); 14] = [
     ("/", "Overview"),
+    ("/search", "Search"),
     ("/teams", "Teams"),
     ("/images", "Images"),
     ("/workloads", "Workloads"),

@@ -10,6 +10,7 @@ pub mod overview;
 pub mod ownership;
 pub mod registries;
 pub mod roles;
+pub mod search;
 pub mod team;
 pub mod tokens;
 pub mod users;

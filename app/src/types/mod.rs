@@ -217,12 +217,14 @@ pub struct OwnershipRule {
 }
 
 mod access;
+mod compliance;
 mod forensics;
 mod image;
 mod registry;
 mod runtime;
 
 pub use access::*;
+pub use compliance::*;
 pub use forensics::*;
 pub use image::*;
 pub use registry::*;

@@ -111,6 +111,9 @@ impl EstateQueries for StoreEstate {
     async fn unaccounted(&self) -> Result<Vec<app::types::UnaccountedEntry>, PortError> {
         self.service.unaccounted(current().principal.as_ref()).await.map_err(port)
     }
+    async fn search(&self, query: app::types::SearchQuery) -> Result<app::types::SearchResult, PortError> {
+        self.service.search(current().principal.as_ref(), &query).await.map_err(port)
+    }
     async fn image_forensics(&self, digest: &str) -> Result<Option<app::types::ImageForensics>, PortError> {
         self.service.image_forensics(current().principal.as_ref(), digest).await.map_err(port)
     }

@@ -94,6 +94,8 @@ pub fn api_routes() -> ApiRoutes {
         .route("get", "/ledger/proof/consistency", get(api::ledger_consistency))
         .route("get", "/tokens", get(api::list_tokens))
         .route("delete", "/users/{subject}/sessions", delete(api::end_user_sessions))
+        .route("get", "/search", get(api::search))
+        .route("post", "/kev", post(api::upload_kev))
 }
 
 /// The whole application router.

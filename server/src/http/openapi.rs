@@ -51,6 +51,8 @@ impl Modify for BearerAuth {
         api::ledger_consistency,
         api::list_tokens,
         api::end_user_sessions,
+        api::search,
+        api::upload_kev,
     ),
     components(schemas(ErrorBody)),
     security(("bearer" = [])),

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod clusters;
+pub mod compliance;
 pub mod images;
 pub mod ingest;
 pub mod ledger;

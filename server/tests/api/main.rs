@@ -13,6 +13,7 @@ mod rbac;
 mod registry;
 mod registry_support;
 mod sbom_parsers;
+mod search;
 mod store;
 mod trivy_parser;
 mod versions;

@@ -1,0 +1,164 @@
+//! Compliance: the KEV catalogue security uploads, and the estate search by vulnerability or
+//! by package and version range.
+
+use super::{require, Error, Result, Service};
+use crate::auth::{Action, Principal};
+use crate::domain::kev::KevCatalog;
+use crate::domain::purl::PackageCoordinates;
+use crate::domain::version::{Scheme, VersionRange};
+use crate::store::{Actor, KevUploadRecord, SearchMatchRecord};
+use app::types::{KevCatalogInfo, RunningWorkload, SearchItem, SearchMatch, SearchQuery, SearchResult};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+impl From<KevUploadRecord> for KevCatalogInfo {
+    fn from(r: KevUploadRecord) -> Self {
+        KevCatalogInfo {
+            version: r.version,
+            released: r.released,
+            entries: r.entries,
+            sha256: r.sha256,
+            uploaded_at: r.uploaded_at,
+            uploaded_by: r.uploaded_by,
+        }
+    }
+}
+
+/// What to look for, checked.
+enum Question {
+    Vulnerability(String),
+    Package(PackageCoordinates, Option<VersionRange>),
+}
+
+/// The versioning scheme a package type's versions follow, if Drydock orders them.
+fn scheme_of(ptype: &str) -> Option<Scheme> {
+    Scheme::parse(ptype)
+}
+
+fn question(q: &SearchQuery) -> Result<Question> {
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    match (text(&q.cve), text(&q.package), text(&q.range)) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            Err(Error::invalid("cve: ask by vulnerability (cve) or by package and range (package, range), not both"))
+        }
+        (Some(id), None, None) => {
+            if id.len() > 128 || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(Error::invalid(format!("cve: {id:?} is not a vulnerability id")));
+            }
+            Ok(Question::Vulnerability(id))
+        }
+        (None, Some(p), range) => {
+            let c = PackageCoordinates::parse(&p).map_err(|e| Error::invalid(format!("package: {e}")))?;
+            let range = match range {
+                None => None,
+                Some(r) => {
+                    let r = VersionRange::parse(&r).map_err(|e| Error::invalid(format!("range: {e}")))?;
+                    if scheme_of(c.ptype()) != Some(r.scheme()) {
+                        return Err(Error::invalid(format!(
+                            "range: {r} does not order {} packages (their versions are not in that scheme)",
+                            c.ptype()
+                        )));
+                    }
+                    Some(r)
+                }
+            };
+            Ok(Question::Package(c, range))
+        }
+        (None, None, Some(_)) => Err(Error::invalid("package: a range needs the package it applies to (package=pkg:type/namespace/name)")),
+        (None, None, None) => Err(Error::invalid("cve: ask by cve=ID, or by package=PURL and range=VERS")),
+    }
+}
+
+impl Service {
+    /// Replaces the KEV catalogue with an upload of CISA's JSON (security, admin).
+    #[tracing::instrument(skip_all)]
+    pub async fn upload_kev(&self, who: Option<&Principal>, body: &[u8]) -> Result<KevCatalogInfo> {
+        let p = require(who, Action::ManagePolicies, None)?;
+        let catalog = KevCatalog::parse(body).map_err(Error::invalid)?;
+        let sha = crate::domain::sha256_hex(body);
+        Ok(self.store.replace_kev(&catalog, &sha, &Actor(p.actor.clone()), self.clock.now()).await?.into())
+    }
+
+    /// The KEV catalogue in use, if one was uploaded.
+    #[tracing::instrument(skip_all)]
+    pub async fn kev_catalog(&self, who: Option<&Principal>) -> Result<Option<KevCatalogInfo>> {
+        require(who, Action::ReadEstate, None)?;
+        Ok(self.store.kev_upload().await?.map(Into::into))
+    }
+
+    /// Every open finding matching the question, grouped by image: items of the images the caller
+    /// may see (their workloads likewise), the four totals estate-wide.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn search(&self, who: Option<&Principal>, q: &SearchQuery) -> Result<SearchResult> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let limit = q.limit.unwrap_or(500);
+        if !(1..=5000).contains(&limit) {
+            return Err(Error::invalid("limit: between 1 and 5000"));
+        }
+        let offset = q.offset.unwrap_or(0).max(0);
+        let rows: Vec<SearchMatchRecord> = match question(q)? {
+            Question::Vulnerability(id) => self.store.search_vulnerability(&id).await?,
+            Question::Package(c, range) => {
+                let mut rows = self.store.search_package(&c).await?;
+                if let Some(r) = range {
+                    // Each installed version is ordered once, however many images hold it.
+                    let mut inside: HashMap<String, bool> = HashMap::new();
+                    rows.retain(|m| *inside.entry(m.installed.clone()).or_insert_with(|| r.contains(&m.installed)));
+                }
+                rows
+            }
+        };
+        let unique_vulnerabilities = rows.iter().map(|m| m.vulnerability.as_str()).collect::<BTreeSet<_>>().len() as i64;
+        let instances = rows.len() as i64;
+        let mut by_image: BTreeMap<i64, Vec<SearchMatchRecord>> = BTreeMap::new();
+        for m in rows {
+            by_image.entry(m.image_row).or_default().push(m);
+        }
+        let ids: Vec<i64> = by_image.keys().copied().collect();
+        let facts = self.store.matched_images(&ids, None).await?;
+        let running_ids: BTreeSet<i64> = facts.running.iter().map(|(id, _)| *id).collect();
+        let running_images = running_ids.len() as i64;
+        let registry_only_images = ids.len() as i64 - running_images;
+
+        let visible = |team: Option<&str>| p.can(Action::ReadTeamDetails, team);
+        let mut items: Vec<SearchItem> = Vec::new();
+        for (id, matches) in by_image {
+            let first = &matches[0];
+            if !visible(first.team.as_deref()) {
+                continue;
+            }
+            // Workloads the caller may list (as /api/v1/workloads), containers counted per workload.
+            let mut running: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+            for (_, w) in facts.running.iter().filter(|(m, w)| *m == id && visible(w.team.as_deref())) {
+                let workload = w.workload.clone().unwrap_or_else(|| format!("Pod/{}", w.pod));
+                *running.entry((w.cluster.clone(), w.namespace.clone(), workload)).or_insert(0) += 1;
+            }
+            items.push(SearchItem {
+                image: first.digest.clone(),
+                team: first.team.clone(),
+                repositories: facts.repositories.get(&id).cloned().unwrap_or_default(),
+                running: running
+                    .into_iter()
+                    .map(|((cluster, namespace, workload), containers)| RunningWorkload { cluster, namespace, workload, containers })
+                    .collect(),
+                matches: matches
+                    .into_iter()
+                    .map(|m| SearchMatch {
+                        package: PackageCoordinates::new(&m.purl_type, &m.purl_namespace, &m.purl_name).to_string(),
+                        vulnerability: m.vulnerability,
+                        installed: m.installed,
+                        fixed: m.fixed,
+                        kev: m.kev,
+                        epss: m.epss,
+                    })
+                    .collect(),
+            });
+        }
+        // Running images first, then the most matches, then by digest.
+        items.sort_by(|a, b| {
+            (a.running.is_empty().cmp(&b.running.is_empty())).then(b.matches.len().cmp(&a.matches.len())).then(a.image.cmp(&b.image))
+        });
+        let total = items.len() as i64;
+        let items = items.into_iter().skip(offset as usize).take(limit as usize).collect();
+        Ok(SearchResult { items, total, unique_vulnerabilities, instances, running_images, registry_only_images })
+    }
+}
