@@ -51,6 +51,8 @@ pub struct Config {
     pub collect_interval_seconds: Option<u64>,
     /// How often a signed checkpoint of the ledger's head is made (and handed to the witness).
     pub ledger_checkpoint_minutes: u64,
+    /// Every subject is judged by the policies again this often (a change makes it due at once).
+    pub policy_evaluate_minutes: u64,
     /// Whether this process runs background jobs (collections, ledger verification, purges).
     /// Several replicas may all run them: each due job is claimed by one.
     pub jobs_worker: bool,
@@ -100,6 +102,7 @@ impl Default for Config {
             collect_interval_minutes: 15,
             collect_interval_seconds: None,
             ledger_checkpoint_minutes: 60,
+            policy_evaluate_minutes: 15,
             jobs_worker: true,
             job_lease_seconds: 300,
             job_poll_seconds: 5.0,
@@ -132,6 +135,7 @@ impl fmt::Debug for Config {
             .field("collect_interval_minutes", &self.collect_interval_minutes)
             .field("collect_interval_seconds", &self.collect_interval_seconds)
             .field("ledger_checkpoint_minutes", &self.ledger_checkpoint_minutes)
+            .field("policy_evaluate_minutes", &self.policy_evaluate_minutes)
             .field("jobs_worker", &self.jobs_worker)
             .field("job_lease_seconds", &self.job_lease_seconds)
             .field("job_poll_seconds", &self.job_poll_seconds)

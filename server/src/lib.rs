@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod k8s;
 pub mod ledger;
+pub mod policy;
 pub mod registry;
 pub mod service;
 pub mod startup;

@@ -55,7 +55,7 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
     }
     let jobs = crate::jobs::Jobs::new(
         store.clone(),
-        crate::jobs::JobSettings::from_config(&config),
+        crate::jobs::JobSettings::from_config(&config)?,
         config.collect_settings()?,
         ledger_key.clone(),
         clock.clone(),

@@ -93,3 +93,121 @@ pub struct KevCatalogInfo {
     pub uploaded_at: DateTime<Utc>,
     pub uploaded_by: String,
 }
+
+/// A policy as configured, with how many subjects it judges and fails now (`GET /api/v1/policies`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PolicyView {
+    /// `vulnerability-sla`, `approved-registry`, `approved-base-image`, `signed`,
+    /// `promoted-before-production`, `non-root`, `denylisted-packages`, `os-end-of-life`,
+    /// `node-versions`, `scan-freshness`.
+    pub id: String,
+    pub title: String,
+    /// `image`, `container` or `node`.
+    pub subject: String,
+    pub enabled: bool,
+    /// `all`, `team:NAME`, `namespace:NAME` or `environment:NAME`.
+    pub scope: String,
+    /// The policy's parameters (null for one without any).
+    pub params: serde_json::Value,
+    /// Subjects judged and failing at the last evaluation.
+    pub subjects: i64,
+    pub failing: i64,
+    /// Who saved it last (null: the defaults apply).
+    pub updated_at: Option<DateTime<Utc>>,
+    pub updated_by: Option<String>,
+}
+
+/// One policy to save (`PUT /api/v1/policies` takes a list; policies not named keep their settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PolicyInput {
+    pub id: String,
+    pub enabled: bool,
+    #[serde(default = "all_scope")]
+    pub scope: String,
+    /// Null or absent: the defaults.
+    #[serde(default)]
+    pub params: serde_json::Value,
+}
+
+fn all_scope() -> String {
+    "all".into()
+}
+
+/// A team's score for one policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PolicyScore {
+    pub policy: String,
+    pub title: String,
+    pub subjects: i64,
+    pub failing: i64,
+    /// Passing share, 0–100.
+    pub score: f64,
+    pub grade: String,
+}
+
+/// A team in the managers' ranking (`GET /api/v1/scorecards`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TeamScoreRow {
+    /// Null: subjects of no team.
+    pub team: Option<String>,
+    /// The mean of its policy scores (null when nothing of it is judged).
+    pub score: Option<f64>,
+    pub grade: Option<String>,
+    pub subjects: i64,
+    pub failing: i64,
+    /// The score seven days ago (from the snapshots), when there is one.
+    pub score_last_week: Option<f64>,
+}
+
+/// The managers' overview: every team ranked, worst first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Scorecards {
+    pub teams: Vec<TeamScoreRow>,
+    /// When the policies last judged the estate (null: never yet).
+    pub evaluated_at: Option<DateTime<Utc>>,
+    /// How scores and grades are computed.
+    pub formula: String,
+}
+
+/// A failing subject with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FailingSubject {
+    pub policy: String,
+    /// `image`, `container` or `node`.
+    pub subject_kind: String,
+    /// An image's digest; `cluster/namespace/pod/container`; `cluster/node`.
+    pub subject: String,
+    pub environment: Option<String>,
+    pub reason: String,
+    pub failing_since: Option<DateTime<Utc>>,
+}
+
+/// A day of a team's trend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TrendPoint {
+    pub day: chrono::NaiveDate,
+    pub score: f64,
+}
+
+/// A team's scorecard (`GET /api/v1/teams/{team}/scorecard`): the numbers its page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TeamScorecard {
+    pub team: String,
+    pub score: Option<f64>,
+    pub grade: Option<String>,
+    pub policies: Vec<PolicyScore>,
+    /// Failing subjects (at most 500), the longest failing first.
+    pub failing: Vec<FailingSubject>,
+    /// The daily overall score, oldest first (the last 90 days).
+    pub trend: Vec<TrendPoint>,
+    pub evaluated_at: Option<DateTime<Utc>>,
+    pub formula: String,
+}

@@ -39,7 +39,7 @@ pub async fn run(cli_config: Option<&PathBuf>, args: JobsArgs) -> anyhow::Result
         let key =
             crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url).map(Arc::new).map_err(|e| e.to_string());
         let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
-        let jobs = crate::jobs::Jobs::new(store, crate::jobs::JobSettings::from_config(&config), config.collect_settings()?, key, clock);
+        let jobs = crate::jobs::Jobs::new(store, crate::jobs::JobSettings::from_config(&config)?, config.collect_settings()?, key, clock);
         let mut failed = false;
         for r in jobs.run_pending(at).await? {
             let key = if r.key.is_empty() { String::new() } else { format!(" {}", r.key) };

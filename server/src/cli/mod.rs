@@ -14,6 +14,7 @@ mod ingest_files;
 mod jobs;
 mod ledger;
 mod registry;
+mod snapshot;
 mod tokens;
 
 pub use cluster::ClusterCommand;
@@ -84,6 +85,8 @@ pub enum Command {
     },
     /// Background jobs: each job's next run, last success and failure, and the recent runs.
     Jobs(jobs::JobsArgs),
+    /// Judge the estate by the policies and record the day's scorecard snapshot (--at DATE: that day).
+    Snapshot(snapshot::SnapshotArgs),
     /// Run every configured collector once (registries, clusters), print a summary of each; non-zero exit if any failed.
     Collect {
         /// Run once and exit (the only mode: `serve` collects on its schedule).
@@ -159,7 +162,7 @@ fn service(config: &Config, store: Store) -> anyhow::Result<crate::service::Serv
     let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
     let jobs = crate::jobs::Jobs::new(
         store.clone(),
-        crate::jobs::JobSettings::from_config(config),
+        crate::jobs::JobSettings::from_config(config)?,
         config.collect_settings()?,
         Err("the command line signs no checkpoints here".into()),
         clock.clone(),
@@ -224,5 +227,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Collect { once: _, db } => collect::run(cli.config.as_ref(), db).await,
         Command::Ledger { command } => ledger::run(cli.config.as_ref(), command).await,
         Command::Jobs(args) => jobs::run(cli.config.as_ref(), args).await,
+        Command::Snapshot(args) => snapshot::run(cli.config.as_ref(), args).await,
     }
 }

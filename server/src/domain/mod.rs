@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod entry;
 pub mod kev;
 pub mod merkle;
+pub mod policy;
 pub mod purl;
 pub mod registry;
 pub mod version;

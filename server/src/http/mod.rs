@@ -96,6 +96,13 @@ pub fn api_routes() -> ApiRoutes {
         .route("delete", "/users/{subject}/sessions", delete(api::end_user_sessions))
         .route("get", "/search", get(api::search))
         .route("post", "/kev", post(api::upload_kev))
+        .route("get", "/policies", get(api::list_policies))
+        .route("put", "/policies", axum::routing::put(api::put_policies))
+        .route("get", "/environment-rules", get(api::list_environment_rules))
+        .route("post", "/environment-rules", post(api::create_environment_rule))
+        .route("get", "/scorecards", get(api::scorecards))
+        .route("get", "/teams/{team}/scorecard", get(api::team_scorecard))
+        .route("get", "/teams/{team}/scorecard.csv", get(api::team_scorecard_csv))
 }
 
 /// The whole application router.

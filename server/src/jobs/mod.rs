@@ -29,6 +29,8 @@ pub const CLUSTER_COLLECT: &str = "cluster.collect";
 pub const LEDGER_VERIFY: &str = "ledger.verify";
 pub const LEDGER_CHECKPOINT: &str = "ledger.checkpoint";
 pub const SESSION_PURGE: &str = "session.purge";
+pub const POLICY_EVALUATE: &str = "policy.evaluate";
+pub const SCORECARD_SNAPSHOT: &str = "scorecard.snapshot";
 
 /// A one-off job that fails this many times in a row is dropped (the periodic job covers it).
 const ONE_OFF_ATTEMPTS: i64 = 3;
@@ -92,6 +94,12 @@ impl Jobs {
         Ok(())
     }
 
+    /// Wakes this process's worker: a change made the policy evaluation due (the writer marked it
+    /// in its transaction; other replicas see it at their next poll).
+    pub fn evaluate_soon(&self) {
+        self.wake.notify_one();
+    }
+
     /// Reads one repository a push notification named: now, and once more a few seconds later.
     pub async fn refresh_repository(&self, registry: &str, repository: &str) -> Result<(), StoreError> {
         self.store.enqueue_job(REGISTRY_REFRESH, &format!("{registry}/{repository}"), self.clock.now(), 1).await?;
@@ -117,7 +125,7 @@ impl Jobs {
         let s = &self.settings;
         let registries: Vec<String> = self.store.registries().await?.into_iter().map(|r| r.name).collect();
         let clusters: Vec<String> = self.store.collectable_clusters().await?.into_iter().map(|c| c.name).collect();
-        let mut wanted = Vec::with_capacity(registries.len() + clusters.len() + 3);
+        let mut wanted = Vec::with_capacity(registries.len() + clusters.len() + 5);
         let every = |d: Duration| d.num_seconds().max(1);
         wanted.extend(registries.iter().map(|r| PeriodicJob {
             kind: REGISTRY_COLLECT.into(),
@@ -129,9 +137,13 @@ impl Jobs {
             key: c.clone(),
             period_seconds: every(s.collect_every),
         }));
-        for (kind, period) in
-            [(LEDGER_VERIFY, s.ledger_verify_every), (LEDGER_CHECKPOINT, s.checkpoint_every), (SESSION_PURGE, s.purge_every)]
-        {
+        for (kind, period) in [
+            (LEDGER_VERIFY, s.ledger_verify_every),
+            (LEDGER_CHECKPOINT, s.checkpoint_every),
+            (SESSION_PURGE, s.purge_every),
+            (POLICY_EVALUATE, s.evaluate_every),
+            (SCORECARD_SNAPSHOT, s.snapshot_every),
+        ] {
             wanted.push(PeriodicJob { kind: kind.into(), key: String::new(), period_seconds: every(period) });
         }
         self.store.ensure_periodic_jobs(&wanted, now).await?;
@@ -219,6 +231,14 @@ impl Jobs {
                 };
                 let (pods, containers, ended, nodes) = crate::collect::cluster::collect_and_record(&self.store, &c, now).await?;
                 Ok(format!("{pods} pods, {containers} containers ({ended} ended), {nodes} nodes"))
+            }
+            POLICY_EVALUATE => {
+                let (results, failing) = crate::policy::run(&self.store, &self.settings.promotion, now).await.map_err(db)?;
+                Ok(format!("{results} results, {failing} failing"))
+            }
+            SCORECARD_SNAPSHOT => {
+                let n = self.store.take_snapshot(now.date_naive()).await.map_err(db)?;
+                Ok(format!("{n} scores recorded for {}", now.date_naive()))
             }
             LEDGER_VERIFY => {
                 let public = self.ledger_key.as_ref().ok().map(|k| k.public());

@@ -17,12 +17,18 @@ pub struct JobSettings {
     pub poll: std::time::Duration,
     /// Where new checkpoints are handed.
     pub witness: Option<String>,
+    /// Every subject is judged again this often (and as soon as a change marks it due).
+    pub evaluate_every: Duration,
+    /// The day's scorecard snapshot is taken (again) this often.
+    pub snapshot_every: Duration,
+    /// How promotion is decided (the promoted-before-production policy).
+    pub promotion: crate::registry::Promotion,
 }
 
 impl JobSettings {
-    pub fn from_config(c: &crate::config::Config) -> JobSettings {
+    pub fn from_config(c: &crate::config::Config) -> anyhow::Result<JobSettings> {
         let minutes = |m: u64| Duration::minutes(m.max(1) as i64);
-        JobSettings {
+        Ok(JobSettings {
             collect_every: match c.collect_interval_seconds {
                 Some(s) => Duration::seconds(s.max(1) as i64),
                 None => minutes(c.collect_interval_minutes),
@@ -33,6 +39,9 @@ impl JobSettings {
             lease: Duration::seconds(c.job_lease_seconds.max(1) as i64),
             poll: std::time::Duration::from_millis((c.job_poll_seconds * 1000.0).clamp(100.0, 3_600_000.0) as u64),
             witness: c.ledger_witness.clone(),
-        }
+            evaluate_every: minutes(c.policy_evaluate_minutes),
+            snapshot_every: Duration::hours(1),
+            promotion: c.promotion()?,
+        })
     }
 }

@@ -380,6 +380,25 @@ pub fn glob(pattern: &str, s: &str) -> bool {
     go(pattern.as_bytes(), s.as_bytes())
 }
 
+/// Hosts of the approved registries, as image references name them.
+pub async fn approved_hosts(store: &crate::store::Store) -> Result<Vec<String>, crate::store::StoreError> {
+    Ok(store
+        .registries()
+        .await?
+        .into_iter()
+        .filter(|r| r.approved)
+        .filter_map(|r| {
+            let u = url::Url::parse(&r.url).ok()?;
+            let host = u.host_str()?.to_string();
+            Some(match (host.as_str(), u.port()) {
+                ("registry-1.docker.io" | "index.docker.io", _) => "docker.io".to_string(),
+                (_, Some(p)) => format!("{host}:{p}"),
+                (_, None) => host,
+            })
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

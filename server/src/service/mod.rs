@@ -10,6 +10,7 @@ pub mod compliance;
 pub mod images;
 pub mod ingest;
 pub mod ledger;
+pub mod policies;
 pub mod registries;
 mod views;
 pub mod workloads;

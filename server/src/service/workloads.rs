@@ -39,7 +39,7 @@ impl Service {
     #[tracing::instrument(skip_all)]
     pub async fn unaccounted(&self, who: Option<&Principal>) -> Result<Vec<UnaccountedEntry>> {
         let p = require(who, Action::ReadEstate, None)?;
-        let hosts = approved_hosts(&self.store).await?;
+        let hosts = crate::registry::approved_hosts(&self.store).await?;
         let stale_before = self.clock.now() - chrono::Duration::days(self.scan_max_age_days);
         let facts = self.store.running_facts(p.visible_teams().as_deref()).await?;
         Ok(unaccounted(facts, &hosts, stale_before))
@@ -116,23 +116,4 @@ fn unaccounted(facts: RunningFacts, approved_hosts: &[String], stale_before: Dat
         }
     }
     out
-}
-
-/// Hosts of the approved registries, as image references name them.
-pub async fn approved_hosts(store: &crate::store::Store) -> Result<Vec<String>> {
-    Ok(store
-        .registries()
-        .await?
-        .into_iter()
-        .filter(|r| r.approved)
-        .filter_map(|r| {
-            let u = url::Url::parse(&r.url).ok()?;
-            let host = u.host_str()?.to_string();
-            Some(match (host.as_str(), u.port()) {
-                ("registry-1.docker.io" | "index.docker.io", _) => "docker.io".to_string(),
-                (_, Some(p)) => format!("{host}:{p}"),
-                (_, None) => host,
-            })
-        })
-        .collect())
 }

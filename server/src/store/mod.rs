@@ -188,6 +188,7 @@ mod compliance;
 mod jobs;
 mod ledger;
 mod people;
+mod policy;
 mod registries;
 mod rows;
 mod runtime;
@@ -425,6 +426,7 @@ mod backend_sqlite {
     include!("backend/ledger.rs");
     include!("backend/jobs.rs");
     include!("backend/compliance.rs");
+    include!("backend/policy.rs");
 }
 
 mod backend_postgres {
@@ -450,4 +452,5 @@ mod backend_postgres {
     include!("backend/ledger.rs");
     include!("backend/jobs.rs");
     include!("backend/compliance.rs");
+    include!("backend/policy.rs");
 }

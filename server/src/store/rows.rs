@@ -356,3 +356,119 @@ pub struct KevUploadRecord {
     pub uploaded_at: DateTime<Utc>,
     pub uploaded_by: String,
 }
+
+/// A policy's stored settings (`params` as JSON text).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PolicyRecord {
+    pub id: String,
+    pub enabled: bool,
+    pub scope: String,
+    pub params: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+/// An environment rule: (cluster, namespace pattern) → environment.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct EnvironmentRule {
+    #[serde(default)]
+    pub id: i64,
+    /// A cluster name, or `*` for every cluster.
+    pub cluster: String,
+    /// A namespace, or a pattern with `*` (`prod-*`).
+    pub namespace: String,
+    pub environment: String,
+    pub production: bool,
+    #[serde(default)]
+    pub internet_facing: bool,
+    #[serde(default = "epoch")]
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub created_by: String,
+}
+
+fn epoch() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
+}
+
+/// An image with what the policies read beyond the image list's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyImage {
+    pub id: i64,
+    pub row: ImageRow,
+    pub eosl: Option<bool>,
+    pub diff_ids: Vec<String>,
+}
+
+/// An open finding as the SLA reads it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OpenVulnRecord {
+    pub image_id: i64,
+    pub vulnerability: String,
+    pub package: String,
+    pub installed: String,
+    pub severity: String,
+    pub fixed: Option<String>,
+    pub epss: Option<f64>,
+    pub kev: bool,
+    pub first_seen: DateTime<Utc>,
+}
+
+/// An installed package of an image.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PackageFact {
+    pub image_id: i64,
+    pub pkg_type: String,
+    pub name: String,
+    pub version: String,
+    pub purl: Option<String>,
+    pub os_family: Option<String>,
+}
+
+/// Everything one evaluation reads, in a fixed number of queries.
+#[derive(Debug, Clone, Default)]
+pub struct EvaluationInputs {
+    pub images: Vec<PolicyImage>,
+    pub vulns: Vec<OpenVulnRecord>,
+    pub packages: Vec<PackageFact>,
+    /// Live containers.
+    pub runs: Vec<WorkloadRecord>,
+    /// Nodes, with their cluster's name.
+    pub nodes: Vec<(String, NodeVersions)>,
+    pub environments: Vec<EnvironmentRule>,
+    /// (policy, subject kind, subject) → when it started failing, for subjects failing now.
+    pub failing_since: HashMap<(String, String, String), DateTime<Utc>>,
+}
+
+/// One subject's result for one policy.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PolicyResultRecord {
+    pub policy: String,
+    pub subject_kind: String,
+    pub subject: String,
+    pub team: Option<String>,
+    pub environment: Option<String>,
+    pub passed: bool,
+    pub reason: String,
+    pub failing_since: Option<DateTime<Utc>>,
+}
+
+/// Per team ('' for none) and policy: subjects judged and failing.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PolicyScoreRecord {
+    pub team: String,
+    pub policy: String,
+    pub subjects: i64,
+    pub failing: i64,
+    pub evaluated_at: DateTime<Utc>,
+}
+
+/// A day's snapshot row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SnapshotRecord {
+    pub day: chrono::NaiveDate,
+    pub team: String,
+    pub policy: String,
+    pub subjects: i64,
+    pub failing: i64,
+}

@@ -218,7 +218,7 @@ pub async fn run_due_jobs(store: &Store, clock: &drydock::clock::SharedClock) ->
     let config = Config::default();
     let jobs = drydock::jobs::Jobs::new(
         store.clone(),
-        drydock::jobs::JobSettings::from_config(&config),
+        drydock::jobs::JobSettings::from_config(&config).unwrap(),
         Default::default(),
         Err("no key in this test".into()),
         clock.clone(),

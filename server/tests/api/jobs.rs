@@ -252,7 +252,7 @@ async fn a_failing_registry_backs_off_five_ten_twenty_minutes_then_recovers() {
     let config = drydock::config::Config { database_url: db.url.clone(), ..Default::default() };
     let jobs = Jobs::new(
         db.store.clone(),
-        JobSettings::from_config(&config),
+        JobSettings::from_config(&config).unwrap(),
         Default::default(),
         Err("no key in this test".into()),
         clock.clone(),

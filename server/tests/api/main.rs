@@ -9,6 +9,7 @@ mod k8s;
 mod ledger;
 mod oidc;
 mod openapi;
+mod policies;
 mod rbac;
 mod registry;
 mod registry_support;

@@ -46,3 +46,152 @@ pub async fn upload_kev(State(state): State<AppState>, caller: Caller, body: Res
     tracing::info!(version = %info.version, entries = info.entries, "KEV catalogue uploaded");
     Ok((StatusCode::CREATED, Json(info)).into_response())
 }
+
+/// `GET /api/v1/policies`.
+#[utoipa::path(
+    get, path = "/api/v1/policies", tag = "compliance",
+    description = "Every policy with its parameters, scope and, from the last evaluation, how many subjects it judges and fails. Roles: viewer, developer, manager, security, admin.",
+    responses((status = 200, body = Vec<app::types::PolicyView>), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn list_policies(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<app::types::PolicyView>>, ApiError> {
+    Ok(Json(state.service.policies(Some(&caller.principal())).await?))
+}
+
+/// `PUT /api/v1/policies`: `[{"id", "enabled", "scope", "params"}]`; policies not named keep theirs.
+#[utoipa::path(
+    put, path = "/api/v1/policies", tag = "compliance",
+    description = "Saves the policies named (`[{\"id\", \"enabled\", \"scope\", \"params\"}]`; null params: the defaults), each checked before any is saved, each recorded in the ledger; the estate is judged again at once. Answers every policy. Roles: security, admin.",
+    request_body = Vec<app::types::PolicyInput>,
+    responses((status = 200, body = Vec<app::types::PolicyView>), BadBody, Refused),
+    extensions(("x-roles" = json!(["security", "admin"])))
+)]
+pub async fn put_policies(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::ManagePolicies, None)?;
+    let list: Vec<app::types::PolicyInput> = json_body(&state, body, "policies")?;
+    Ok(Json(state.service.save_policies(Some(&caller.principal()), &list).await?).into_response())
+}
+
+/// `GET /api/v1/environment-rules`.
+#[utoipa::path(
+    get, path = "/api/v1/environment-rules", tag = "compliance",
+    description = "Environment rules: (cluster, namespace pattern) → environment, production and internet-facing flags. Roles: viewer, developer, manager, security, admin.",
+    responses((status = 200, body = Page<crate::store::EnvironmentRule>), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn list_environment_rules(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    Ok(list(state.service.environment_rules(Some(&caller.principal())).await?))
+}
+
+/// `POST /api/v1/environment-rules` (admin).
+#[utoipa::path(
+    post, path = "/api/v1/environment-rules", tag = "compliance",
+    description = "Adds an environment rule `{\"cluster\" (or \"*\"), \"namespace\" (a name or pattern with *), \"environment\", \"production\", \"internet_facing\"}`. Roles: admin.",
+    request_body = crate::store::EnvironmentRule,
+    responses((status = 201, body = crate::store::EnvironmentRule), BadBody, Refused),
+    extensions(("x-roles" = json!(["admin"])))
+)]
+pub async fn create_environment_rule(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::ManageEstateConfig, None)?;
+    let rule: crate::store::EnvironmentRule = json_body(&state, body, "environment rule")?;
+    let created = state.service.add_environment_rule(Some(&caller.principal()), &rule).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// `GET /api/v1/scorecards`: every team ranked, worst first.
+#[utoipa::path(
+    get, path = "/api/v1/scorecards", tag = "compliance",
+    description = "The managers' overview: every team's score and grade (worst first), subjects judged and failing, last week's score. Roles: viewer, developer, manager, security, admin.",
+    responses((status = 200, body = app::types::Scorecards), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn scorecards(State(state): State<AppState>, caller: Caller) -> Result<Json<app::types::Scorecards>, ApiError> {
+    Ok(Json(state.service.scorecards(Some(&caller.principal())).await?))
+}
+
+/// `GET /api/v1/teams/{team}/scorecard`: the numbers the team's scorecard page shows.
+#[utoipa::path(
+    get, path = "/api/v1/teams/{team}/scorecard", tag = "compliance",
+    description = "One team's score, grade, per-policy scores, failing subjects with reasons (the longest failing first) and daily trend. Roles: viewer, security, admin; developers and managers for their teams.",
+    params(("team" = String, Path,)),
+    responses((status = 200, body = app::types::TeamScorecard), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn team_scorecard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(team): Path<String>,
+) -> Result<Json<app::types::TeamScorecard>, ApiError> {
+    Ok(Json(state.service.team_scorecard(Some(&caller.principal()), &team).await?))
+}
+
+fn csv_field(s: &str) -> String {
+    // A leading = + - @ would be a formula in a spreadsheet: quote it with a leading apostrophe.
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// `GET /api/v1/teams/{team}/scorecard.csv?table=policies|failing`: a scorecard table as CSV.
+#[utoipa::path(
+    get, path = "/api/v1/teams/{team}/scorecard.csv", tag = "compliance",
+    description = "A scorecard table as CSV: `table=policies` (default: policy, title, subjects, failing, score, grade) or `table=failing` (policy, subject kind, subject, environment, reason, failing since). Roles: as the scorecard.",
+    params(("team" = String, Path,), ("table" = Option<String>, Query, description = "policies or failing")),
+    responses((status = 200, description = "CSV", content_type = "text/csv", body = String), (status = 400, description = "an unknown table", body = ErrorBody), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn team_scorecard_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(team): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = query_map(raw);
+    let card = state.service.team_scorecard(Some(&caller.principal()), &team).await?;
+    let mut out = String::new();
+    match q.get("table").map(String::as_str).unwrap_or("policies") {
+        "policies" => {
+            out.push_str("policy,title,subjects,failing,score,grade\r\n");
+            for p in &card.policies {
+                out.push_str(&format!(
+                    "{},{},{},{},{:.1},{}\r\n",
+                    csv_field(&p.policy),
+                    csv_field(&p.title),
+                    p.subjects,
+                    p.failing,
+                    p.score,
+                    p.grade
+                ));
+            }
+        }
+        "failing" => {
+            out.push_str("policy,subject_kind,subject,environment,reason,failing_since\r\n");
+            for f in &card.failing {
+                out.push_str(&format!(
+                    "{},{},{},{},{},{}\r\n",
+                    csv_field(&f.policy),
+                    csv_field(&f.subject_kind),
+                    csv_field(&f.subject),
+                    csv_field(f.environment.as_deref().unwrap_or("")),
+                    csv_field(&f.reason),
+                    f.failing_since.map(|t| t.to_rfc3339()).unwrap_or_default()
+                ));
+            }
+        }
+        other => return Err(ApiError::bad_request(format!("table: {other:?} is not policies or failing"))),
+    }
+    let name = format!("attachment; filename=\"scorecard-{}.csv\"", team.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"));
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (axum::http::header::CONTENT_DISPOSITION, name)], out)
+        .into_response())
+}

@@ -177,6 +177,7 @@ pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now:
         now,
     )
     .await?;
+    mark_evaluation_due(&mut tx, now).await?;
     tx.commit().await?;
     Ok(RuleRecord {
         id,
@@ -256,6 +257,7 @@ pub async fn place_tag(
         now,
     )
     .await?;
+    mark_evaluation_due(&mut tx, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -155,6 +155,7 @@ pub async fn store_pods(
         now,
     )
     .await?;
+    mark_evaluation_due(&mut tx, now).await?;
     tx.commit().await?;
     Ok((upload.pods.len(), containers.len(), ended.len() as u64))
 }
@@ -201,6 +202,7 @@ pub async fn store_nodes(pool: &Pool, cluster: &str, nodes: &[crate::k8s::NodeRe
         now,
     )
     .await?;
+    mark_evaluation_due(&mut tx, now).await?;
     tx.commit().await?;
     Ok(nodes.len())
 }

@@ -50,6 +50,7 @@ pub async fn replace_kev(
         now,
     )
     .await?;
+    mark_evaluation_due(&mut tx, now).await?;
     tx.commit().await?;
     Ok(record)
 }

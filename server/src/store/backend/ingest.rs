@@ -166,6 +166,7 @@ async fn ingest_report_tx(
         now,
     )
     .await?;
+    mark_evaluation_due(&mut tx, now).await?;
     tx.commit().await?;
     Ok(IngestOutcome::Created(IngestSummary {
         image: digest,

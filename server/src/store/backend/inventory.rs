@@ -346,6 +346,7 @@ pub async fn store_repository_inventory(
         )
         .await?;
     }
+    mark_evaluation_due(&mut tx, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -103,6 +103,7 @@ pub async fn set_registry_approved(pool: &Pool, name: &str, approved: bool, acto
     }
     append_event(&mut tx, actor, "registry.approval_changed", &format!("registry:{name}"), serde_json::json!({ "approved": approved }), now)
         .await?;
+    mark_evaluation_due(&mut tx, now).await?;
     tx.commit().await?;
     Ok(())
 }

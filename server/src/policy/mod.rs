@@ -1,0 +1,372 @@
+//! The policy engine: judges every subject (platform images, live containers, nodes) by every
+//! enabled policy in scope, from the store's evaluation inputs, and sums the results per team and
+//! policy. Pure: the `policy.evaluate` job stores what it answers; pages read the stored results.
+//!
+//! **Score** of a team for a policy: the share of its judged subjects that pass, 0–100 (no judged
+//! subject: no score). A team's **overall score** is the mean of its policy scores. **Grade**: A
+//! from 90, B from 80, C from 70, D from 60, F below.
+
+use crate::domain::policy::{Policy, Rule, SubjectKind};
+use crate::domain::purl::PackageCoordinates;
+use crate::domain::version::{Scheme, VersionRange};
+use crate::registry::{glob, Promotion};
+use crate::store::{EnvironmentRule, EvaluationInputs, PolicyImage, PolicyResultRecord, PolicyScoreRecord, WorkloadRecord};
+use app::types::SignatureState;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+/// The policies in force: the saved settings, the defaults for the rest (a stored policy that no
+/// longer parses keeps its defaults, with a warning).
+pub fn in_force(saved: &[crate::store::PolicyRecord]) -> Vec<Policy> {
+    Policy::defaults()
+        .into_iter()
+        .map(|d| match saved.iter().find(|s| s.id == d.id) {
+            None => d,
+            Some(s) => {
+                let params: serde_json::Value = serde_json::from_str(&s.params).unwrap_or(serde_json::Value::Null);
+                Policy::build(&s.id, s.enabled, &s.scope, &params).unwrap_or_else(|e| {
+                    tracing::warn!(policy = %s.id, error = %e, "a saved policy does not parse; its defaults apply");
+                    d
+                })
+            }
+        })
+        .collect()
+}
+
+/// One complete evaluation: reads the inputs, judges, stores results and scores in one
+/// transaction; answers (results, failing).
+pub async fn run(
+    store: &crate::store::Store,
+    promotion: &Promotion,
+    now: DateTime<Utc>,
+) -> Result<(usize, usize), crate::store::StoreError> {
+    let policies = in_force(&store.policies().await?);
+    let inputs = store.evaluation_inputs().await?;
+    let hosts = crate::registry::approved_hosts(store).await?;
+    let (results, scores) = evaluate(&policies, &inputs, &Context { approved_hosts: &hosts, promotion, now });
+    store.replace_policy_results(&results, &scores).await?;
+    Ok((results.len(), results.iter().filter(|r| !r.passed).count()))
+}
+
+/// How scores and grades are computed, as pages and the API state it.
+pub const FORMULA: &str = "A policy's score is the share of the team's judged subjects that pass it (0-100); the team's score is the mean of its policy scores; grades: A from 90, B from 80, C from 70, D from 60, F below.";
+
+/// A policy score from its counts (none when nothing is judged).
+pub fn score(subjects: i64, failing: i64) -> Option<f64> {
+    (subjects > 0).then(|| 100.0 * (subjects - failing) as f64 / subjects as f64)
+}
+
+/// The mean of the policy scores that exist.
+pub fn overall(counts: impl IntoIterator<Item = (i64, i64)>) -> Option<f64> {
+    let scores: Vec<f64> = counts.into_iter().filter_map(|(s, f)| score(s, f)).collect();
+    (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
+}
+
+/// The grade of a score.
+pub fn grade(score: f64) -> &'static str {
+    match score {
+        s if s >= 90.0 => "A",
+        s if s >= 80.0 => "B",
+        s if s >= 70.0 => "C",
+        s if s >= 60.0 => "D",
+        _ => "F",
+    }
+}
+
+/// The environment of a container: the first rule whose cluster (`*`: any) and namespace pattern
+/// match, more specific clusters first.
+pub fn environment_of<'a>(rules: &'a [EnvironmentRule], cluster: &str, namespace: &str) -> Option<&'a EnvironmentRule> {
+    rules
+        .iter()
+        .filter(|r| r.cluster == cluster && glob(&r.namespace, namespace))
+        .chain(rules.iter().filter(|r| r.cluster == "*" && glob(&r.namespace, namespace)))
+        .next()
+}
+
+fn container_key(w: &WorkloadRecord) -> String {
+    format!("{}/{}/{}/{}", w.cluster, w.namespace, w.pod, w.container)
+}
+
+/// A subject's verdict: pass, or fail with why and (when the rule knows) since when.
+enum Verdict {
+    Pass(String),
+    Fail(String, Option<DateTime<Utc>>),
+}
+
+/// What the evaluation needs besides the store's inputs.
+pub struct Context<'a> {
+    /// Hosts of approved registries, as image references name them.
+    pub approved_hosts: &'a [String],
+    pub promotion: &'a Promotion,
+    pub now: DateTime<Utc>,
+}
+
+fn sla_days(p: &crate::domain::policy::SlaParams, severity: &str) -> Option<i64> {
+    match severity {
+        "critical" => Some(p.critical_days),
+        "high" => Some(p.high_days),
+        "medium" => Some(p.medium_days),
+        "low" => Some(p.low_days),
+        _ => None,
+    }
+}
+
+/// Evaluates every enabled policy; answers the results and the per-team scores.
+pub fn evaluate(policies: &[Policy], inputs: &EvaluationInputs, cx: &Context<'_>) -> (Vec<PolicyResultRecord>, Vec<PolicyScoreRecord>) {
+    let mut vulns: HashMap<i64, Vec<&crate::store::OpenVulnRecord>> = HashMap::new();
+    for v in &inputs.vulns {
+        vulns.entry(v.image_id).or_default().push(v);
+    }
+    let mut packages: HashMap<i64, Vec<(PackageCoordinates, &str)>> = HashMap::new();
+    for p in &inputs.packages {
+        let c = PackageCoordinates::for_package(p.purl.as_deref(), &p.pkg_type, p.os_family.as_deref(), &p.name);
+        packages.entry(p.image_id).or_default().push((c, p.version.as_str()));
+    }
+    let by_id: HashMap<i64, &PolicyImage> = inputs.images.iter().map(|i| (i.id, i)).collect();
+    let mut results = Vec::new();
+    for policy in policies.iter().filter(|p| p.enabled) {
+        let mut push = |kind: SubjectKind, subject: String, team: Option<String>, environment: Option<String>, v: Verdict| {
+            let key = (policy.id.to_string(), kind.as_str().to_string(), subject.clone());
+            let (passed, reason, since) = match v {
+                Verdict::Pass(r) => (true, r, None),
+                // A rule that knows when the failure began says so; else the first evaluation
+                // that saw it failing.
+                Verdict::Fail(r, since) => (false, r, Some(since.or_else(|| inputs.failing_since.get(&key).copied()).unwrap_or(cx.now))),
+            };
+            results.push(PolicyResultRecord {
+                policy: policy.id.to_string(),
+                subject_kind: kind.as_str().to_string(),
+                subject,
+                team,
+                environment,
+                passed,
+                reason,
+                failing_since: since,
+            });
+        };
+        match policy.subject_kind() {
+            SubjectKind::Image => {
+                for img in inputs.images.iter().filter(|i| policy.scope.covers(i.row.team.as_deref(), None, None)) {
+                    let v = match image_verdict(
+                        &policy.rule,
+                        img,
+                        vulns.get(&img.id).map(Vec::as_slice).unwrap_or(&[]),
+                        packages.get(&img.id),
+                        cx,
+                    ) {
+                        Some(v) => v,
+                        None => continue,
+                    };
+                    push(SubjectKind::Image, img.row.digest.clone(), img.row.team.clone(), None, v);
+                }
+            }
+            SubjectKind::Container => {
+                for w in &inputs.runs {
+                    let env = environment_of(&inputs.environments, &w.cluster, &w.namespace);
+                    if !policy.scope.covers(w.team.as_deref(), Some(&w.namespace), env.map(|e| e.environment.as_str())) {
+                        continue;
+                    }
+                    let v = match &policy.rule {
+                        Rule::NonRoot => Some(non_root(w)),
+                        Rule::PromotedBeforeProduction => match env {
+                            Some(e) if e.production => Some(promoted(w, w.image_row.and_then(|id| by_id.get(&id).copied()), cx)),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    if let Some(v) = v {
+                        push(SubjectKind::Container, container_key(w), w.team.clone(), env.map(|e| e.environment.clone()), v);
+                    }
+                }
+            }
+            SubjectKind::Node => {
+                let Rule::NodeVersions(p) = &policy.rule else { continue };
+                if !policy.scope.covers(None, None, None) {
+                    continue;
+                }
+                for (cluster, n) in &inputs.nodes {
+                    push(SubjectKind::Node, format!("{cluster}/{}", n.name), None, None, node_verdict(p, n));
+                }
+            }
+        }
+    }
+    let scores = scores(&results, cx.now);
+    (results, scores)
+}
+
+fn scores(results: &[PolicyResultRecord], now: DateTime<Utc>) -> Vec<PolicyScoreRecord> {
+    let mut by: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    for r in results {
+        let e = by.entry((r.team.clone().unwrap_or_default(), r.policy.clone())).or_insert((0, 0));
+        e.0 += 1;
+        e.1 += i64::from(!r.passed);
+    }
+    by.into_iter()
+        .map(|((team, policy), (subjects, failing))| PolicyScoreRecord { team, policy, subjects, failing, evaluated_at: now })
+        .collect()
+}
+
+fn image_verdict(
+    rule: &Rule,
+    img: &PolicyImage,
+    vulns: &[&crate::store::OpenVulnRecord],
+    packages: Option<&Vec<(PackageCoordinates, &str)>>,
+    cx: &Context<'_>,
+) -> Option<Verdict> {
+    let r = &img.row;
+    Some(match rule {
+        Rule::VulnerabilitySla(p) => {
+            // Each open finding's deadline: first sighting plus the tightest days that apply.
+            let mut overdue: Vec<(DateTime<Utc>, String)> = Vec::new();
+            for v in vulns {
+                if p.only_fixable && v.fixed.is_none() {
+                    continue;
+                }
+                let Some(mut days) = sla_days(p, &v.severity) else { continue };
+                let mut why = format!("{} SLA {days} days", v.severity);
+                if let (true, Some(k)) = (v.kev, p.kev_days) {
+                    if k < days {
+                        days = k;
+                        why = format!("known exploited (KEV): {k} days");
+                    }
+                }
+                if let (Some(e), Some(t)) = (v.epss, p.epss_threshold) {
+                    if e >= t && p.epss_days < days {
+                        days = p.epss_days;
+                        why = format!("EPSS {:.0}%: {days} days", e * 100.0);
+                    }
+                }
+                let deadline = v.first_seen + Duration::days(days);
+                if deadline < cx.now {
+                    let fix = v.fixed.as_deref().map(|f| format!(", fixed in {f}")).unwrap_or_default();
+                    overdue.push((
+                        deadline,
+                        format!("{} in {} {}{fix} ({why}, due {})", v.vulnerability, v.package, v.installed, deadline.format("%Y-%m-%d")),
+                    ));
+                }
+            }
+            overdue.sort();
+            match overdue.first() {
+                None => Verdict::Pass("no finding past its deadline".into()),
+                Some((since, first)) => {
+                    let more = if overdue.len() > 1 { format!("; {} more past their deadline", overdue.len() - 1) } else { String::new() };
+                    Verdict::Fail(format!("{first}{more}"), Some(*since))
+                }
+            }
+        }
+        Rule::ApprovedRegistry => {
+            let hosts: Vec<&str> = r.repositories.iter().filter_map(|t| t.repository.split('/').next()).collect();
+            match hosts.iter().find(|h| cx.approved_hosts.iter().any(|a| a == *h)) {
+                Some(h) => Verdict::Pass(format!("in the approved registry {h}")),
+                None if hosts.is_empty() => Verdict::Fail("in no registry Drydock knows (seen only in reports)".into(), None),
+                None => Verdict::Fail(format!("only in registries not approved: {}", hosts.join(", ")), None),
+            }
+        }
+        Rule::ApprovedBase(p) => {
+            if p.approved.is_empty() {
+                return None;
+            }
+            let by_name = r
+                .base_name
+                .as_deref()
+                .filter(|b| p.approved.iter().any(|a| b == a || b.starts_with(&format!("{a}:")) || b.starts_with(&format!("{a}@"))));
+            let by_layers = p.approved.iter().find(|a| a.starts_with("sha256:") && img.diff_ids.first() == Some(*a));
+            match (by_name, by_layers) {
+                (Some(b), _) => Verdict::Pass(format!("built on {b}")),
+                (None, Some(a)) => Verdict::Pass(format!("its first layer is the approved base's ({a})")),
+                (None, None) => Verdict::Fail(
+                    match &r.base_name {
+                        Some(b) => format!("built on {b}, which is not an approved base"),
+                        None => "no base image annotation and no approved base's layers".into(),
+                    },
+                    None,
+                ),
+            }
+        }
+        Rule::Signed => match r.signed {
+            SignatureState::Verified => Verdict::Pass("signature verified".into()),
+            SignatureState::Present => Verdict::Fail(
+                format!("signed, but not by a trusted key{}", r.signature_detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()),
+                None,
+            ),
+            SignatureState::None => Verdict::Fail("not signed".into(), None),
+        },
+        Rule::Denylist(p) => {
+            let found: Vec<String> = p
+                .entries
+                .iter()
+                .filter_map(|e| {
+                    let c = PackageCoordinates::parse(&e.package).ok()?;
+                    let range = VersionRange::parse(&e.range).ok()?;
+                    let hit = packages?.iter().find(|(pc, v)| {
+                        pc.ptype() == c.ptype()
+                            && pc.name() == c.name()
+                            && (c.namespace().is_empty() || pc.namespace() == c.namespace())
+                            && range.contains(v)
+                    })?;
+                    Some(format!("{} ({} {})", e.label, c, hit.1))
+                })
+                .collect();
+            if found.is_empty() {
+                Verdict::Pass("no denylisted package".into())
+            } else {
+                Verdict::Fail(found.join("; "), None)
+            }
+        }
+        Rule::OsEndOfLife => match img.eosl {
+            Some(true) => Verdict::Fail(format!("{} is past its end of life", r.os.as_deref().unwrap_or("its operating system")), None),
+            Some(false) => Verdict::Pass(format!("{} is supported", r.os.as_deref().unwrap_or("the operating system"))),
+            None => Verdict::Pass("no end of life stated by its scanner".into()),
+        },
+        Rule::ScanFreshness(p) => match r.last_scanned {
+            None => Verdict::Fail("never scanned".into(), Some(r.first_seen)),
+            Some(t) if t + Duration::days(p.max_age_days) < cx.now => Verdict::Fail(
+                format!("last scanned {} (older than {} days)", t.format("%Y-%m-%d"), p.max_age_days),
+                Some(t + Duration::days(p.max_age_days)),
+            ),
+            Some(t) => Verdict::Pass(format!("scanned {}", t.format("%Y-%m-%d"))),
+        },
+        _ => return None,
+    })
+}
+
+fn non_root(w: &WorkloadRecord) -> Verdict {
+    match (w.run_as_user, w.image_user.as_deref().map(str::trim)) {
+        (Some(0), _) => Verdict::Fail("runs as uid 0".into(), None),
+        (Some(uid), _) => Verdict::Pass(format!("runs as uid {uid}")),
+        (None, None | Some("")) => Verdict::Fail("no runAsUser, and the image sets no user (root)".into(), None),
+        (None, Some(u)) if u == "root" || u == "0" || u.starts_with("root:") || u.starts_with("0:") => {
+            Verdict::Fail(format!("no runAsUser, and the image's user is {u}"), None)
+        }
+        (None, Some(u)) => Verdict::Pass(format!("the image's user {u}")),
+    }
+}
+
+fn promoted(w: &WorkloadRecord, img: Option<&PolicyImage>, cx: &Context<'_>) -> Verdict {
+    let Some(img) = img else { return Verdict::Fail(format!("runs {}, an image Drydock does not know", w.image), None) };
+    let p = cx.promotion.for_image(&img.row.labels, &img.row.repositories);
+    if p.promoted {
+        Verdict::Pass(format!("promoted ({})", p.value.unwrap_or_default()))
+    } else {
+        Verdict::Fail(format!("runs {} in production without promotion ({})", w.image, p.mode), None)
+    }
+}
+
+fn node_verdict(p: &crate::domain::policy::NodeParams, n: &crate::store::NodeVersions) -> Verdict {
+    let below = |have: &str, min: &str| Scheme::Semver.compare(have, min).map(|o| o.is_lt()).unwrap_or(false);
+    let kubelet = n.kubelet_version.as_deref().unwrap_or("");
+    let runtime = n.container_runtime.as_deref().unwrap_or("");
+    let containerd = runtime.strip_prefix("containerd://").map(|v| v.split(['+', '-']).next().unwrap_or(v));
+    let mut problems = Vec::new();
+    if !kubelet.is_empty() && below(kubelet, &p.kubelet_min) {
+        problems.push(format!("kubelet {kubelet} is below {}", p.kubelet_min));
+    }
+    if let Some(c) = containerd.filter(|c| below(c, &p.containerd_min)) {
+        problems.push(format!("containerd {c} is below {}", p.containerd_min));
+    }
+    if problems.is_empty() {
+        Verdict::Pass(format!("kubelet {kubelet}, {runtime}"))
+    } else {
+        Verdict::Fail(problems.join("; "), None)
+    }
+}

@@ -1,0 +1,185 @@
+//! Policies (security edits them), environments (admins), and the scorecards read from the stored
+//! evaluation: the managers' ranking and each team's card with its drill-down and trend.
+
+use super::{require, Error, Result, Service};
+use crate::auth::{Action, Principal};
+use crate::domain::policy::Policy;
+use crate::store::{Actor, EnvironmentRule};
+use app::types::{FailingSubject, PolicyInput, PolicyScore, PolicyView, Scorecards, TeamScoreRow, TeamScorecard, TrendPoint};
+use chrono::Duration;
+use std::collections::BTreeMap;
+
+/// The name that stands for "no team" in scorecard paths.
+pub const UNOWNED: &str = "-";
+
+fn check_name(field: &str, v: &str, allow_glob: bool) -> Result<()> {
+    let ok =
+        !v.is_empty() && v.len() <= 253 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c) || (allow_glob && c == '*'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "{field}: {v:?} must be 1-253 letters, digits, '-', '.', '_'{}",
+            if allow_glob { " or '*'" } else { "" }
+        )))
+    }
+}
+
+impl Service {
+    /// Every policy with its settings and, from the last evaluation, subjects judged and failing.
+    #[tracing::instrument(skip_all)]
+    pub async fn policies(&self, who: Option<&Principal>) -> Result<Vec<PolicyView>> {
+        require(who, Action::ReadEstate, None)?;
+        let saved = self.store.policies().await?;
+        let scores = self.store.policy_scores().await?;
+        Ok(crate::policy::in_force(&saved)
+            .into_iter()
+            .map(|p| {
+                let s = saved.iter().find(|s| s.id == p.id);
+                let (subjects, failing) =
+                    scores.iter().filter(|x| x.policy == p.id).fold((0, 0), |(a, b), x| (a + x.subjects, b + x.failing));
+                PolicyView {
+                    id: p.id.into(),
+                    title: p.title().into(),
+                    subject: p.subject_kind().as_str().into(),
+                    enabled: p.enabled,
+                    scope: p.scope.as_string(),
+                    params: p.params_json(),
+                    subjects,
+                    failing,
+                    updated_at: s.map(|s| s.updated_at),
+                    updated_by: s.map(|s| s.updated_by.clone()),
+                }
+            })
+            .collect())
+    }
+
+    /// Saves the policies named (security, admin): each is checked whole before any is saved.
+    #[tracing::instrument(skip_all)]
+    pub async fn save_policies(&self, who: Option<&Principal>, list: &[PolicyInput]) -> Result<Vec<PolicyView>> {
+        let p = require(who, Action::ManagePolicies, None)?;
+        if list.is_empty() {
+            return Err(Error::invalid("id: name at least one policy"));
+        }
+        let mut checked = Vec::with_capacity(list.len());
+        for i in list {
+            let policy = Policy::build(&i.id, i.enabled, &i.scope, &i.params).map_err(Error::invalid)?;
+            if checked.iter().any(|(id, ..): &(String, bool, String, serde_json::Value)| id == &i.id) {
+                return Err(Error::invalid(format!("id: {} is named twice", i.id)));
+            }
+            checked.push((policy.id.to_string(), policy.enabled, policy.scope.as_string(), policy.params_json()));
+        }
+        self.store.save_policies(&checked, &Actor(p.actor.clone()), self.clock.now()).await?;
+        self.jobs.evaluate_soon();
+        self.policies(who).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn environment_rules(&self, who: Option<&Principal>) -> Result<Vec<EnvironmentRule>> {
+        require(who, Action::ReadEstate, None)?;
+        Ok(self.store.environment_rules().await?)
+    }
+
+    /// Adds an environment rule (admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn add_environment_rule(&self, who: Option<&Principal>, rule: &EnvironmentRule) -> Result<EnvironmentRule> {
+        let p = require(who, Action::ManageEstateConfig, None)?;
+        if rule.cluster != "*" {
+            check_name("cluster", &rule.cluster, false)?;
+        }
+        check_name("namespace", &rule.namespace, true)?;
+        check_name("environment", &rule.environment, false)?;
+        let created = self.store.add_environment_rule(rule, &Actor(p.actor.clone()), self.clock.now()).await?;
+        self.jobs.evaluate_soon();
+        Ok(created)
+    }
+
+    /// Every team ranked by score, worst first, with last week's score.
+    #[tracing::instrument(skip_all)]
+    pub async fn scorecards(&self, who: Option<&Principal>) -> Result<Scorecards> {
+        require(who, Action::ReadEstate, None)?;
+        let scores = self.store.policy_scores().await?;
+        let week_ago = (self.clock.now() - Duration::days(7)).date_naive();
+        let old = self.store.snapshots(None, week_ago).await?;
+        let mut by_team: BTreeMap<&str, Vec<(i64, i64)>> = BTreeMap::new();
+        for s in &scores {
+            by_team.entry(s.team.as_str()).or_default().push((s.subjects, s.failing));
+        }
+        let mut last_week: BTreeMap<&str, Vec<(i64, i64)>> = BTreeMap::new();
+        for s in old.iter().filter(|s| s.day == week_ago) {
+            last_week.entry(s.team.as_str()).or_default().push((s.subjects, s.failing));
+        }
+        let mut teams: Vec<TeamScoreRow> = by_team
+            .into_iter()
+            .map(|(team, counts)| {
+                let score = crate::policy::overall(counts.iter().copied());
+                TeamScoreRow {
+                    team: (!team.is_empty()).then(|| team.to_string()),
+                    grade: score.map(|s| crate::policy::grade(s).to_string()),
+                    score,
+                    subjects: counts.iter().map(|c| c.0).sum(),
+                    failing: counts.iter().map(|c| c.1).sum(),
+                    score_last_week: last_week.get(team).and_then(|c| crate::policy::overall(c.iter().copied())),
+                }
+            })
+            .collect();
+        teams.sort_by(|a, b| a.score.unwrap_or(101.0).total_cmp(&b.score.unwrap_or(101.0)).then(a.team.cmp(&b.team)));
+        Ok(Scorecards { teams, evaluated_at: scores.iter().map(|s| s.evaluated_at).max(), formula: crate::policy::FORMULA.into() })
+    }
+
+    /// One team's scorecard: its details (developers and managers: their own teams). The team `-`
+    /// is the subjects no team owns (no team may be named so).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn team_scorecard(&self, who: Option<&Principal>, team: &str) -> Result<TeamScorecard> {
+        require(who, Action::ReadEstate, None)?;
+        let key = if team == UNOWNED { "" } else { team };
+        require(who, Action::ReadTeamDetails, (!key.is_empty()).then_some(key))?;
+        let scores: Vec<_> = self.store.policy_scores().await?.into_iter().filter(|s| s.team == key).collect();
+        let titles: BTreeMap<&str, &str> = Policy::defaults().iter().map(|p| (p.id, p.title())).collect();
+        let policies: Vec<PolicyScore> = scores
+            .iter()
+            .filter_map(|s| {
+                let score = crate::policy::score(s.subjects, s.failing)?;
+                Some(PolicyScore {
+                    title: titles.get(s.policy.as_str()).copied().unwrap_or(&s.policy).to_string(),
+                    policy: s.policy.clone(),
+                    subjects: s.subjects,
+                    failing: s.failing,
+                    score,
+                    grade: crate::policy::grade(score).into(),
+                })
+            })
+            .collect();
+        let score = crate::policy::overall(scores.iter().map(|s| (s.subjects, s.failing)));
+        let failing = self
+            .store
+            .failing_results(key, None, 500)
+            .await?
+            .into_iter()
+            .map(|r| FailingSubject {
+                policy: r.policy,
+                subject_kind: r.subject_kind,
+                subject: r.subject,
+                environment: r.environment,
+                reason: r.reason,
+                failing_since: r.failing_since,
+            })
+            .collect();
+        let since = (self.clock.now() - Duration::days(90)).date_naive();
+        let mut days: BTreeMap<chrono::NaiveDate, Vec<(i64, i64)>> = BTreeMap::new();
+        for s in self.store.snapshots(Some(key), since).await? {
+            days.entry(s.day).or_default().push((s.subjects, s.failing));
+        }
+        let trend = days.into_iter().filter_map(|(day, c)| crate::policy::overall(c).map(|score| TrendPoint { day, score })).collect();
+        Ok(TeamScorecard {
+            team: team.into(),
+            grade: score.map(|s| crate::policy::grade(s).to_string()),
+            score,
+            policies,
+            failing,
+            trend,
+            evaluated_at: scores.iter().map(|s| s.evaluated_at).max(),
+            formula: crate::policy::FORMULA.into(),
+        })
+    }
+}

@@ -1,0 +1,210 @@
+// Policies: their settings, environment rules, the evaluation's inputs and stored results,
+// per-team scores and daily snapshots.
+
+/// Makes the policy evaluation due now: every writer whose change can alter a result calls this in
+/// its own transaction (the database-side queue the evaluation job drains).
+pub async fn mark_evaluation_due(tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE jobs SET run_at = $1 WHERE kind = 'policy.evaluate' AND key = '' AND run_at > $1")
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn policies(pool: &Pool) -> Result<Vec<PolicyRecord>> {
+    Ok(sqlx::query_as("SELECT id, enabled, scope, params, updated_at, updated_by FROM policies ORDER BY id").fetch_all(pool).await?)
+}
+
+/// Saves policies (each validated by the caller), audited one event per policy with its settings.
+pub async fn save_policies(pool: &Pool, list: &[(String, bool, String, serde_json::Value)], actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    for (id, enabled, scope, params) in list {
+        sqlx::query(
+            "INSERT INTO policies (id, enabled, scope, params, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id) DO UPDATE SET enabled = excluded.enabled, scope = excluded.scope, params = excluded.params,
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(id)
+        .bind(enabled)
+        .bind(scope)
+        .bind(params.to_string())
+        .bind(now)
+        .bind(&actor.0)
+        .execute(&mut *tx)
+        .await?;
+        append_event(
+            &mut tx,
+            actor,
+            "policy.updated",
+            &format!("policy:{id}"),
+            serde_json::json!({ "id": id, "enabled": enabled, "scope": scope, "params": params }),
+            now,
+        )
+        .await?;
+    }
+    mark_evaluation_due(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn environment_rules(pool: &Pool) -> Result<Vec<EnvironmentRule>> {
+    Ok(sqlx::query_as(
+        "SELECT id, cluster, namespace, environment, production, internet_facing, created_at, created_by FROM environment_rules
+         ORDER BY cluster, namespace",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn add_environment_rule(pool: &Pool, r: &EnvironmentRule, actor: &Actor, now: DateTime<Utc>) -> Result<EnvironmentRule> {
+    let mut tx = begin(pool).await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO environment_rules (cluster, namespace, environment, production, internet_facing, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cluster, namespace) DO NOTHING RETURNING id",
+    )
+    .bind(&r.cluster)
+    .bind(&r.namespace)
+    .bind(&r.environment)
+    .bind(r.production)
+    .bind(r.internet_facing)
+    .bind(now)
+    .bind(&actor.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else {
+        return Err(StoreError::Invalid(format!("namespace: a rule for cluster {:?} and namespace {:?} exists already", r.cluster, r.namespace)));
+    };
+    append_event(
+        &mut tx,
+        actor,
+        "environment_rule.created",
+        &format!("environment_rule:{id}"),
+        serde_json::json!({ "id": id, "cluster": r.cluster, "namespace": r.namespace, "environment": r.environment,
+                            "production": r.production, "internet_facing": r.internet_facing }),
+        now,
+    )
+    .await?;
+    mark_evaluation_due(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok(EnvironmentRule { id, created_at: now, created_by: actor.0.clone(), ..r.clone() })
+}
+
+/// What one evaluation reads: every platform image with its facts, open findings, packages, live
+/// containers, nodes, environment rules and who is failing since when. A fixed number of queries
+/// per thousand images.
+pub async fn evaluation_inputs(pool: &Pool) -> Result<EvaluationInputs> {
+    let rows: Vec<(i64, Option<bool>, Option<String>)> =
+        sqlx::query_as("SELECT id, eosl, diff_ids FROM images WHERE NOT is_index ORDER BY id").fetch_all(pool).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let mut images = Vec::with_capacity(ids.len());
+    for (chunk, facts) in ids.chunks(CHUNK).zip(rows.chunks(CHUNK)) {
+        let list = summaries(pool, chunk).await?;
+        for ((id, eosl, diff_ids), row) in facts.iter().zip(list) {
+            let diff_ids = diff_ids.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+            images.push(PolicyImage { id: *id, row, eosl: *eosl, diff_ids });
+        }
+    }
+    let vulns: Vec<OpenVulnRecord> = sqlx::query_as(
+        "SELECT f.image_id, f.vulnerability_id AS vulnerability, f.purl_name AS package, f.installed_version AS installed, f.severity,
+                f.fixed_version AS fixed, f.epss, (k.cve_id IS NOT NULL) AS kev, f.first_seen
+         FROM image_vulnerabilities f LEFT JOIN kev k ON k.cve_id = f.vulnerability_id WHERE f.resolved_at IS NULL",
+    )
+    .fetch_all(pool)
+    .await?;
+    let packages: Vec<PackageFact> = sqlx::query_as(
+        "SELECT ip.image_id, p.pkg_type, p.name, p.version, p.purl, i.os_family
+         FROM image_packages ip JOIN packages p ON p.id = ip.package_id JOIN images i ON i.id = ip.image_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    let runs = running_facts(pool, None).await?.runs;
+    let nodes: Vec<(String, NodeVersions)> = {
+        let c = clusters(pool).await?;
+        let names: HashMap<i64, String> = c.clusters.iter().map(|k| (k.id, k.name.clone())).collect();
+        c.nodes.into_iter().filter_map(|n| names.get(&n.cluster_id).map(|k| (k.clone(), n))).collect()
+    };
+    let environments = environment_rules(pool).await?;
+    let failing: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT policy, subject_kind, subject, failing_since FROM policy_results WHERE NOT passed AND failing_since IS NOT NULL",
+    )
+    .fetch_all(pool)
+    .await?;
+    let failing_since = failing.into_iter().map(|(p, k, s, t)| ((p, k, s), t)).collect();
+    Ok(EvaluationInputs { images, vulns, packages, runs, nodes, environments, failing_since })
+}
+
+/// Replaces every result and score with an evaluation's, in one transaction.
+pub async fn replace_policy_results(pool: &Pool, results: &[PolicyResultRecord], scores: &[PolicyScoreRecord]) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    sqlx::query("DELETE FROM policy_results").execute(&mut *tx).await?;
+    for chunk in results.chunks(CHUNK / 8) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO policy_results (policy, subject_kind, subject, team, environment, passed, reason, failing_since) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(&r.policy)
+                .push_bind(&r.subject_kind)
+                .push_bind(&r.subject)
+                .push_bind(&r.team)
+                .push_bind(&r.environment)
+                .push_bind(r.passed)
+                .push_bind(&r.reason)
+                .push_bind(r.failing_since);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    sqlx::query("DELETE FROM policy_scores").execute(&mut *tx).await?;
+    for chunk in scores.chunks(CHUNK / 5) {
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO policy_scores (team, policy, subjects, failing, evaluated_at) ");
+        qb.push_values(chunk, |mut b, s| {
+            b.push_bind(&s.team).push_bind(&s.policy).push_bind(s.subjects).push_bind(s.failing).push_bind(s.evaluated_at);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn policy_scores(pool: &Pool) -> Result<Vec<PolicyScoreRecord>> {
+    Ok(sqlx::query_as("SELECT team, policy, subjects, failing, evaluated_at FROM policy_scores ORDER BY team, policy").fetch_all(pool).await?)
+}
+
+/// Failing results of a team ('' for none) and, when given, one policy; worst (oldest) first.
+pub async fn failing_results(pool: &Pool, team: &str, policy: Option<&str>, limit: i64) -> Result<Vec<PolicyResultRecord>> {
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT policy, subject_kind, subject, team, environment, passed, reason, failing_since FROM policy_results
+         WHERE NOT passed AND COALESCE(team, '') = ",
+    );
+    qb.push_bind(team);
+    if let Some(p) = policy {
+        qb.push(" AND policy = ").push_bind(p);
+    }
+    qb.push(" ORDER BY failing_since, policy, subject LIMIT ").push_bind(limit);
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+/// Records today's scores as the day's snapshot (taken again the same day, it is replaced).
+pub async fn take_snapshot(pool: &Pool, day: chrono::NaiveDate) -> Result<u64> {
+    let mut tx = begin(pool).await?;
+    sqlx::query("DELETE FROM scorecard_snapshots WHERE day = $1").bind(day).execute(&mut *tx).await?;
+    let n = sqlx::query(
+        "INSERT INTO scorecard_snapshots (day, team, policy, subjects, failing) SELECT $1, team, policy, subjects, failing FROM policy_scores",
+    )
+    .bind(day)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Snapshots of one team ('' for none; every team with None) from `since` on, oldest first.
+pub async fn snapshots(pool: &Pool, team: Option<&str>, since: chrono::NaiveDate) -> Result<Vec<SnapshotRecord>> {
+    let mut qb = QueryBuilder::<DB>::new("SELECT day, team, policy, subjects, failing FROM scorecard_snapshots WHERE day >= ");
+    qb.push_bind(since);
+    if let Some(t) = team {
+        qb.push(" AND team = ").push_bind(t);
+    }
+    qb.push(" ORDER BY day, team, policy");
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
