@@ -68,6 +68,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ledger") view=pages::forensics::LedgerPage ssr=SsrMode::Async/>
                     <Route path=path!("/workloads") view=pages::workloads::WorkloadsPage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=pages::search::SearchPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scorecards") view=pages::scorecards::ScorecardsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scorecards/:team") view=pages::scorecards::TeamScorecardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/policies") view=pages::policies::PoliciesPage ssr=SsrMode::Async/>
                     <Route path=path!("/unaccounted") view=pages::workloads::UnaccountedPage ssr=SsrMode::Async/>
                     <Route path=path!("/clusters") view=pages::workloads::ClustersPage ssr=SsrMode::Async/>
                     <Route path=path!("/registries") view=pages::registries::RegistriesPage ssr=SsrMode::Async/>

@@ -50,6 +50,12 @@ pub trait EstateQueries: Send + Sync {
     async fn ledger(&self) -> Result<crate::types::LedgerStatus, PortError>;
     /// Running images that cannot be accounted for.
     async fn unaccounted(&self) -> Result<Vec<crate::types::UnaccountedEntry>, PortError>;
+    /// Every team ranked by its policy score.
+    async fn scorecards(&self) -> Result<crate::types::Scorecards, PortError>;
+    /// One team's scorecard with its trend chart (`-`: subjects of no team).
+    async fn team_scorecard(&self, team: &str) -> Result<crate::types::ScorecardPage, PortError>;
+    /// The policies, the environment rules, and what the viewer may edit.
+    async fn policies_page(&self) -> Result<crate::types::PoliciesPage, PortError>;
     /// The estate search by vulnerability, or by package and version range.
     async fn search(&self, query: crate::types::SearchQuery) -> Result<crate::types::SearchResult, PortError>;
 }

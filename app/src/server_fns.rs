@@ -109,6 +109,24 @@ pub async fn get_unaccounted() -> Result<Vec<crate::types::UnaccountedEntry>, Po
     estate()?.unaccounted().await.map_err(port_err)
 }
 
+/// Every team ranked by its policy score.
+#[server(endpoint = "scorecards")]
+pub async fn get_scorecards() -> Result<crate::types::Scorecards, PortError> {
+    estate()?.scorecards().await.map_err(port_err)
+}
+
+/// One team's scorecard and trend chart.
+#[server(endpoint = "team-scorecard")]
+pub async fn get_team_scorecard(team: String) -> Result<crate::types::ScorecardPage, PortError> {
+    estate()?.team_scorecard(&team).await.map_err(port_err)
+}
+
+/// The policies and environment rules.
+#[server(endpoint = "policies")]
+pub async fn get_policies() -> Result<crate::types::PoliciesPage, PortError> {
+    estate()?.policies_page().await.map_err(port_err)
+}
+
 /// Affected images by vulnerability, or by package and version range.
 #[server(endpoint = "search")]
 pub async fn search_estate(query: crate::types::SearchQuery) -> Result<crate::types::SearchResult, PortError> {

@@ -64,7 +64,7 @@ const AUDIT: [(&str, &[u8]); 2] = [
     ),
 ];
 
-pub async fn load_if_empty(store: &Store) -> anyhow::Result<bool> {
+pub async fn load_if_empty(store: &Store, promotion: &crate::registry::Promotion) -> anyhow::Result<bool> {
     if !store.is_empty().await? {
         return Ok(false);
     }
@@ -101,10 +101,48 @@ pub async fn load_if_empty(store: &Store) -> anyhow::Result<bool> {
         let facts = crate::k8s::audit::parse(bytes).map_err(anyhow::Error::msg).with_context(|| format!("demo audit {file}"))?;
         store.record_k8s_audit("minikube", &facts, &actor, now).await?;
     }
+    // A clearly synthetic cluster (`demo-synthetic`): pods written here, not recorded from a real
+    // cluster, running some of the demo's scanned images by digest, so running versus
+    // registry-only and the container policies have something to show.
+    let mut digests = std::collections::BTreeMap::new();
+    for (file, bytes) in REPORTS {
+        if let Some(d) = ingest::parse(bytes, None).ok().and_then(|r| r.image).and_then(|i| i.primary().map(|d| d.to_string())) {
+            digests.insert(file, d);
+        }
+    }
+    let synthetic = synthetic_pods(&digests);
+    if let crate::k8s::Upload::Pods(p) =
+        crate::k8s::parse(synthetic.to_string().as_bytes()).map_err(anyhow::Error::msg).context("demo synthetic pods")?
+    {
+        store.store_pods("demo-synthetic", &p, &actor, now).await?;
+    }
+    for (cluster, namespace, environment, production) in [
+        ("demo-synthetic", "*-prod", "production", true),
+        ("demo-synthetic", "*-staging", "staging", false),
+        ("minikube", "*", "lab", false),
+    ] {
+        let rule = crate::store::EnvironmentRule {
+            id: 0,
+            cluster: cluster.into(),
+            namespace: namespace.into(),
+            environment: environment.into(),
+            production,
+            internet_facing: production,
+            created_at: now,
+            created_by: actor.0.clone(),
+        };
+        store.add_environment_rule(&rule, &actor, now).await?;
+    }
     // The CISA KEV catalogue as security would upload it (server/fixtures/kev, CC0).
     let kev: &[u8] = include_bytes!("../fixtures/kev/known_exploited_vulnerabilities.json");
     let catalog = crate::domain::kev::KevCatalog::parse(kev).map_err(anyhow::Error::msg).context("demo KEV catalogue")?;
     store.replace_kev(&catalog, &sha256_hex(kev), &actor, now).await?;
+    // Judge the estate now, and give the trend charts a history: 30 days of snapshots, marked
+    // as reconstructed (the scores of earlier days are today's with a few failures more, fewer
+    // each day: a synthetic improvement, so the charts have something to draw).
+    crate::policy::run(store, promotion, now).await?;
+    store.take_snapshot(now.date_naive()).await?;
+    store.backfill_demo_snapshots(now.date_naive(), 30).await?;
     tracing::info!(
         "demo estate loaded: {} reports, {} teams, {} pod lists, {} audit logs",
         REPORTS.len(),
@@ -113,4 +151,37 @@ pub async fn load_if_empty(store: &Store) -> anyhow::Result<bool> {
         AUDIT.len()
     );
     Ok(true)
+}
+
+/// A PodList for the synthetic demo cluster: (namespace, workload, report file, replicas, uid).
+fn synthetic_pods(digests: &std::collections::BTreeMap<&str, String>) -> serde_json::Value {
+    const PODS: [(&str, &str, &str, usize, Option<i64>); 6] = [
+        ("storefront-prod", "juice-shop", "juice-shop-v10.2.0.json", 3, Some(1000)),
+        ("payments-prod", "checkout", "distroless-base.json", 2, Some(65532)),
+        ("payments-prod", "fraud-scoring", "spring4shell-jre11.json", 2, None),
+        ("payments-staging", "ledger-api", "debian-buster.json", 1, Some(0)),
+        ("data-prod", "etl-runner", "centos-7.json", 1, None),
+        ("platform-prod", "build-agent", "amazon-2.json", 1, Some(1001)),
+    ];
+    let mut items = Vec::new();
+    for (ns, app, file, replicas, uid) in PODS {
+        let Some(digest) = digests.get(&file) else { continue };
+        let image = format!("registry.demo.internal/{}/{app}@{digest}", ns.split('-').next().unwrap_or(ns));
+        for i in 0..replicas {
+            let mut ctx = serde_json::json!({});
+            if let Some(u) = uid {
+                ctx["runAsUser"] = u.into();
+            }
+            items.push(serde_json::json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("{app}-7d9f8-{i}"), "namespace": ns, "uid": format!("demo-synthetic-{ns}-{app}-{i}"),
+                             "labels": {"app": app, "drydock.demo/synthetic": "true"},
+                             "ownerReferences": [{"kind": "ReplicaSet", "name": format!("{app}-7d9f8"), "controller": true}]},
+                "spec": {"nodeName": "synthetic-node-1", "containers": [{"name": app, "image": image, "securityContext": ctx}]},
+                "status": {"phase": "Running", "containerStatuses": [{"name": app, "image": image, "imageID": format!("docker-pullable://{image}"),
+                           "ready": true, "state": {"running": {"startedAt": "2026-11-01T00:00:00Z"}}}]}
+            }));
+        }
+    }
+    serde_json::json!({"apiVersion": "v1", "kind": "PodList", "items": items})
 }

@@ -4,9 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-const NAV: [(&str, &str); 14] = [
+const NAV: [(&str, &str); 16] = [
     ("/", "Overview"),
     ("/search", "Search"),
+    ("/scorecards", "Scorecards"),
+    ("/policies", "Policies"),
     ("/teams", "Teams"),
     ("/images", "Images"),
     ("/workloads", "Workloads"),

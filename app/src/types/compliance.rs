@@ -211,3 +211,49 @@ pub struct TeamScorecard {
     pub evaluated_at: Option<DateTime<Utc>>,
     pub formula: String,
 }
+
+/// An environment rule: (cluster, namespace pattern) → environment (`GET /api/v1/environment-rules`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EnvironmentRuleView {
+    pub id: i64,
+    /// A cluster name, or `*` for every cluster.
+    pub cluster: String,
+    /// A namespace, or a pattern with `*` (`prod-*`).
+    pub namespace: String,
+    pub environment: String,
+    pub production: bool,
+    pub internet_facing: bool,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// A new environment rule (`POST /api/v1/environment-rules`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewEnvironmentRule {
+    pub cluster: String,
+    pub namespace: String,
+    pub environment: String,
+    #[serde(default)]
+    pub production: bool,
+    #[serde(default)]
+    pub internet_facing: bool,
+}
+
+/// The Policies page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoliciesPage {
+    pub policies: Vec<PolicyView>,
+    pub environments: Vec<EnvironmentRuleView>,
+    /// The viewer may edit policies (security, admin) / environment rules (admin).
+    pub may_edit: bool,
+    pub may_edit_environments: bool,
+}
+
+/// A team's scorecard page: the API's numbers and the trend chart (SVG drawn on the server).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScorecardPage {
+    pub card: TeamScorecard,
+    pub trend_svg: Option<String>,
+}

@@ -195,7 +195,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.demo |= demo;
             config.check_demo()?;
             let store = open_store(&config).await?;
-            if config.demo && crate::demo::load_if_empty(&store).await? {
+            if config.demo && crate::demo::load_if_empty(&store, &config.promotion()?).await? {
                 tracing::info!("demo mode: the estate holds the demo reports");
             }
             // Teams that the group mapping names exist from the start.

@@ -24,7 +24,7 @@ fn refuse(back: (&str, &str), status: StatusCode, msg: &str) -> Response {
 }
 
 /// A service refusal or failure of a form, as its page (the service logged internal causes).
-fn failure(back: (&str, &str), e: Error, what: &str) -> Response {
+pub(super) fn failure(back: (&str, &str), e: Error, what: &str) -> Response {
     let status = e.status();
     let message = match e {
         Error::Unauthenticated => "Sign in first.".to_string(),
@@ -216,5 +216,64 @@ pub async fn add_cluster(State(state): State<AppState>, Extension(user): Extensi
     match state.service.add_cluster(user.principal.as_ref(), new).await {
         Ok(_) => Redirect::to(CLUSTERS.0).into_response(),
         Err(e) => failure(CLUSTERS, e, "cluster change"),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PolicyForm {
+    /// A checkbox: present ("on") when checked.
+    enabled: Option<String>,
+    scope: Option<String>,
+    /// The parameters as JSON (empty: the defaults).
+    params: Option<String>,
+}
+
+/// `POST /admin/policies/{id}` (security, admin): one policy's settings from the Policies page.
+pub async fn save_policy(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(f): Form<PolicyForm>,
+) -> Response {
+    let back = ("/policies", "the policies");
+    let params = match f.params.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => serde_json::Value::Null,
+        Some(p) => match serde_json::from_str(p) {
+            Ok(v) => v,
+            Err(e) => return refuse(back, StatusCode::UNPROCESSABLE_ENTITY, &format!("The policy was not saved: params: not JSON ({e})")),
+        },
+    };
+    let input = app::types::PolicyInput { id, enabled: f.enabled.is_some(), scope: f.scope.unwrap_or_else(|| "all".into()), params };
+    match state.service.save_policies(user.principal.as_ref(), &[input]).await {
+        Ok(_) => Redirect::to("/policies").into_response(),
+        Err(e) => failure(back, e, "policy change"),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EnvironmentForm {
+    cluster: String,
+    namespace: String,
+    environment: String,
+    production: Option<String>,
+    internet_facing: Option<String>,
+}
+
+/// `POST /admin/environments` (admin): a new environment rule.
+pub async fn add_environment(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Form(f): Form<EnvironmentForm>,
+) -> Response {
+    let rule = app::types::NewEnvironmentRule {
+        cluster: f.cluster,
+        namespace: f.namespace,
+        environment: f.environment,
+        production: f.production.is_some(),
+        internet_facing: f.internet_facing.is_some(),
+    };
+    match state.service.add_environment_rule(user.principal.as_ref(), &rule).await {
+        Ok(_) => Redirect::to("/policies#environments").into_response(),
+        Err(e) => failure(("/policies", "the policies"), e, "environment rule"),
     }
 }

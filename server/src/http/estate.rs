@@ -111,6 +111,27 @@ impl EstateQueries for StoreEstate {
     async fn unaccounted(&self) -> Result<Vec<app::types::UnaccountedEntry>, PortError> {
         self.service.unaccounted(current().principal.as_ref()).await.map_err(port)
     }
+    async fn scorecards(&self) -> Result<app::types::Scorecards, PortError> {
+        self.service.scorecards(current().principal.as_ref()).await.map_err(port)
+    }
+    async fn team_scorecard(&self, team: &str) -> Result<app::types::ScorecardPage, PortError> {
+        let card = self.service.team_scorecard(current().principal.as_ref(), team).await.map_err(port)?;
+        let points: Vec<(chrono::NaiveDate, f64)> = card.trend.iter().map(|p| (p.day, p.score)).collect();
+        let caption = format!("{}: score by day", if team == crate::service::policies::UNOWNED { "no team" } else { team });
+        Ok(app::types::ScorecardPage { trend_svg: crate::charts::score_trend_svg(&points, &caption), card })
+    }
+    async fn policies_page(&self) -> Result<app::types::PoliciesPage, PortError> {
+        let who = current().principal;
+        let policies = self.service.policies(who.as_ref()).await.map_err(port)?;
+        let environments = self.service.environment_rules(who.as_ref()).await.map_err(port)?;
+        let can = |a| who.as_ref().is_some_and(|p| p.can(a, None));
+        Ok(app::types::PoliciesPage {
+            policies,
+            environments,
+            may_edit: can(crate::auth::Action::ManagePolicies),
+            may_edit_environments: can(crate::auth::Action::ManageEstateConfig),
+        })
+    }
     async fn search(&self, query: app::types::SearchQuery) -> Result<app::types::SearchResult, PortError> {
         self.service.search(current().principal.as_ref(), &query).await.map_err(port)
     }

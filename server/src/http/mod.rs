@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod estate;
+pub mod exports;
 pub mod openapi;
 pub mod redirect;
 pub mod session;
@@ -153,6 +154,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/registries", post(admin::add_registry))
         .route("/admin/clusters", post(admin::add_cluster))
         .route("/admin/registries/{name}/approval", post(admin::set_registry_approval))
+        .route("/admin/policies/{id}", post(admin::save_policy))
+        .route("/admin/environments", post(admin::add_environment))
+        .route("/scorecards/{team}/export.csv", get(exports::scorecard_export))
         .nest("/api/v1", api)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();

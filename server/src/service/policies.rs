@@ -5,9 +5,25 @@ use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::domain::policy::Policy;
 use crate::store::{Actor, EnvironmentRule};
-use app::types::{FailingSubject, PolicyInput, PolicyScore, PolicyView, Scorecards, TeamScoreRow, TeamScorecard, TrendPoint};
+use app::types::{
+    EnvironmentRuleView, FailingSubject, NewEnvironmentRule, PolicyInput, PolicyScore, PolicyView, Scorecards, TeamScoreRow, TeamScorecard,
+    TrendPoint,
+};
 use chrono::Duration;
 use std::collections::BTreeMap;
+
+fn view(r: EnvironmentRule) -> EnvironmentRuleView {
+    EnvironmentRuleView {
+        id: r.id,
+        cluster: r.cluster,
+        namespace: r.namespace,
+        environment: r.environment,
+        production: r.production,
+        internet_facing: r.internet_facing,
+        created_at: r.created_at,
+        created_by: r.created_by,
+    }
+}
 
 /// The name that stands for "no team" in scorecard paths.
 pub const UNOWNED: &str = "-";
@@ -75,23 +91,33 @@ impl Service {
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn environment_rules(&self, who: Option<&Principal>) -> Result<Vec<EnvironmentRule>> {
+    pub async fn environment_rules(&self, who: Option<&Principal>) -> Result<Vec<EnvironmentRuleView>> {
         require(who, Action::ReadEstate, None)?;
-        Ok(self.store.environment_rules().await?)
+        Ok(self.store.environment_rules().await?.into_iter().map(view).collect())
     }
 
     /// Adds an environment rule (admin).
     #[tracing::instrument(skip(self, who))]
-    pub async fn add_environment_rule(&self, who: Option<&Principal>, rule: &EnvironmentRule) -> Result<EnvironmentRule> {
+    pub async fn add_environment_rule(&self, who: Option<&Principal>, new: &NewEnvironmentRule) -> Result<EnvironmentRuleView> {
         let p = require(who, Action::ManageEstateConfig, None)?;
+        let rule = EnvironmentRule {
+            id: 0,
+            cluster: new.cluster.trim().to_string(),
+            namespace: new.namespace.trim().to_string(),
+            environment: new.environment.trim().to_string(),
+            production: new.production,
+            internet_facing: new.internet_facing,
+            created_at: self.clock.now(),
+            created_by: p.actor.clone(),
+        };
         if rule.cluster != "*" {
             check_name("cluster", &rule.cluster, false)?;
         }
         check_name("namespace", &rule.namespace, true)?;
         check_name("environment", &rule.environment, false)?;
-        let created = self.store.add_environment_rule(rule, &Actor(p.actor.clone()), self.clock.now()).await?;
+        let created = self.store.add_environment_rule(&rule, &Actor(p.actor.clone()), self.clock.now()).await?;
         self.jobs.evaluate_soon();
-        Ok(created)
+        Ok(view(created))
     }
 
     /// Every team ranked by score, worst first, with last week's score.

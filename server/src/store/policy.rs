@@ -56,4 +56,10 @@ impl Store {
     pub async fn snapshots(&self, team: Option<&str>, since: NaiveDate) -> Result<Vec<SnapshotRecord>> {
         dispatch!(self, snapshots(team, since))
     }
+
+    /// The demo estate's reconstructed 30 days of history (see `demo.rs`).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn backfill_demo_snapshots(&self, today: NaiveDate, days: i64) -> Result<()> {
+        dispatch!(self, backfill_demo_snapshots(today, days))
+    }
 }

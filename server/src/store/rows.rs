@@ -369,9 +369,8 @@ pub struct PolicyRecord {
 }
 
 /// An environment rule: (cluster, namespace pattern) → environment.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EnvironmentRule {
-    #[serde(default)]
     pub id: i64,
     /// A cluster name, or `*` for every cluster.
     pub cluster: String,
@@ -379,16 +378,9 @@ pub struct EnvironmentRule {
     pub namespace: String,
     pub environment: String,
     pub production: bool,
-    #[serde(default)]
     pub internet_facing: bool,
-    #[serde(default = "epoch")]
     pub created_at: DateTime<Utc>,
-    #[serde(default)]
     pub created_by: String,
-}
-
-fn epoch() -> DateTime<Utc> {
-    DateTime::<Utc>::UNIX_EPOCH
 }
 
 /// An image with what the policies read beyond the image list's row.

@@ -541,7 +541,7 @@ async fn the_witness_is_off_the_request_path_and_retried() {
     }
     let config = drydock::config::Config { ledger_witness: Some(witness.clone()), ..Default::default() };
     let app = TestApp::start_with(TestDb::sqlite().await, config).await;
-    drydock::demo::load_if_empty(&app.db.store).await.unwrap();
+    drydock::demo::load_if_empty(&app.db.store, &drydock::config::Config::default().promotion().unwrap()).await.unwrap();
     let viewer = app.token("viewer").await;
     let r = app.client.get(app.url("/api/v1/ledger/checkpoint")).bearer_auth(&viewer).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "answered while the witness holds its connection unanswered");

@@ -76,7 +76,7 @@ fn a_large_tree() {
 /// A SQLite store with the demo estate and a signed checkpoint; returns the store and the key.
 async fn demo_ledger() -> (TestDb, ledger::LedgerKey, tempfile::TempDir) {
     let db = TestDb::sqlite().await;
-    drydock::demo::load_if_empty(&db.store).await.unwrap();
+    drydock::demo::load_if_empty(&db.store, &drydock::config::Config::default().promotion().unwrap()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let key = ledger::LedgerKey::generate(&dir.path().join("ledger.pem")).unwrap();
     ledger::current_checkpoint(&db.store, &key, chrono::Utc::now()).await.unwrap();
@@ -188,7 +188,7 @@ async fn events_written_before_the_ledger_are_carried_into_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_serves_checkpoints_entries_and_proofs_that_verify() {
     let app = TestApp::start(TestDb::sqlite().await, 1_000_000).await;
-    drydock::demo::load_if_empty(&app.db.store).await.unwrap();
+    drydock::demo::load_if_empty(&app.db.store, &drydock::config::Config::default().promotion().unwrap()).await.unwrap();
     let viewer = app.token("viewer").await;
     let ingest = app.token("ingest").await;
     let get = |path: &str, token: &str| app.client.get(app.url(path)).bearer_auth(token).send();
@@ -329,7 +329,7 @@ async fn kubernetes_audit_events_are_kept_as_facts_never_as_objects() {
 #[tokio::test]
 async fn the_command_line_checkpoints_exports_and_verifies_offline() {
     let db = TestDb::sqlite().await;
-    drydock::demo::load_if_empty(&db.store).await.unwrap();
+    drydock::demo::load_if_empty(&db.store, &drydock::config::Config::default().promotion().unwrap()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let witness = dir.path().join("witness.log");
     let run = |args: &[&str]| {

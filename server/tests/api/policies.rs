@@ -274,3 +274,65 @@ async fn policies_judge_the_fixtures_sqlite() {
 async fn policies_judge_the_fixtures_postgres() {
     policies_judge_the_fixtures(TestDb::postgres().await).await;
 }
+
+/// `drydock snapshot --at DATE` on two days (the real binary, one SQLite file): the team's trend
+/// holds both days' scores, and the chart drawn from it parses as SVG with one point per day.
+#[tokio::test]
+async fn snapshots_make_a_trend_and_its_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/d.db", dir.path().display());
+    let store = drydock::store::Store::connect(&url).await.unwrap();
+    let actor = drydock::store::Actor::cli();
+    let now = Utc::now();
+    // Two images of team web: one past the SLA soon, one clean.
+    store.upsert_team("web", "Web", &actor, now).await.unwrap();
+    for file in ["trivy/juice-shop-v10.2.0.json", "trivy/alpine-310.json"] {
+        let bytes = fixture(file);
+        let report = drydock::ingest::parse(&bytes, None).unwrap();
+        let d =
+            store.ingest_report(&report, &drydock::store::sha256_hex(&bytes), &actor, now).await.unwrap().summary().image.clone().unwrap();
+        let r = drydock::domain::ImageRef::parse(&format!("registry.example/web/app-{}:1", &d[7..12])).unwrap();
+        store.place_tag(&r, &d, &actor, now).await.unwrap();
+    }
+    let rule = drydock::store::NewRule {
+        kind: app::types::RuleKind::RepositoryPrefix,
+        pattern: "registry.example/web".into(),
+        team: "web".into(),
+    };
+    store.add_ownership_rule(&rule, &actor, now).await.unwrap();
+    drop(store);
+    let run = |day: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_drydock")).args(["snapshot", "--at", day, "--database-url", &url]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (d1, d2) = ((now - Duration::days(1)).date_naive(), now.date_naive());
+    assert!(run(&d1.to_string()).starts_with(&d1.to_string()));
+    run(&d2.to_string());
+    let bad = Command::new(env!("CARGO_BIN_EXE_drydock")).args(["snapshot", "--at", "yesterday", "--database-url", &url]).output().unwrap();
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("not a date"));
+
+    let store = drydock::store::Store::connect(&url).await.unwrap();
+    let snaps = store.snapshots(Some("web"), d1).await.unwrap();
+    let days: BTreeSet<_> = snaps.iter().map(|s| s.day).collect();
+    assert_eq!(days, BTreeSet::from([d1, d2]));
+    // The expected daily score: the mean of the policy scores recorded that day.
+    let expected = |day| {
+        let per: Vec<f64> = snaps
+            .iter()
+            .filter(|s| s.day == day && s.subjects > 0)
+            .map(|s| 100.0 * (s.subjects - s.failing) as f64 / s.subjects as f64)
+            .collect();
+        per.iter().sum::<f64>() / per.len() as f64
+    };
+    let points = [(d1, expected(d1)), (d2, expected(d2))];
+    let svg = drydock::charts::score_trend_svg(&points, "web: score by day").unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("the chart is well-formed SVG");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let circles: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("circle")).collect();
+    assert_eq!(circles.len(), 2, "one point per day");
+    // Higher scores sit higher (smaller y).
+    let y = |n: &roxmltree::Node| n.attribute("cy").unwrap().parse::<f64>().unwrap();
+    assert_eq!(y(&circles[0]) > y(&circles[1]), points[0].1 < points[1].1, "{points:?}");
+    assert!(doc.descendants().all(|n| n.attribute("style").is_none()), "no inline style (CSP)");
+}

@@ -95,7 +95,7 @@ fn expected(grant: &Option<Grant>, needs: &[(Action, Option<&str>)]) -> bool {
 #[tokio::test]
 async fn api_matrix_matches_the_specification() {
     let app = TestApp::start(TestDb::sqlite().await, 10_000_000).await;
-    drydock::demo::load_if_empty(&app.db.store).await.unwrap();
+    drydock::demo::load_if_empty(&app.db.store, &drydock::config::Config::default().promotion().unwrap()).await.unwrap();
     let mut matrix_registry = drydock::registry::NewRegistry {
         name: drydock::domain::RegistryName::parse("matrix").unwrap(),
         url: "http://127.0.0.1:9".into(),

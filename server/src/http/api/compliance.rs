@@ -80,7 +80,7 @@ pub async fn put_policies(
 #[utoipa::path(
     get, path = "/api/v1/environment-rules", tag = "compliance",
     description = "Environment rules: (cluster, namespace pattern) → environment, production and internet-facing flags. Roles: viewer, developer, manager, security, admin.",
-    responses((status = 200, body = Page<crate::store::EnvironmentRule>), Refused),
+    responses((status = 200, body = Page<app::types::EnvironmentRuleView>), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_environment_rules(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -91,8 +91,8 @@ pub async fn list_environment_rules(State(state): State<AppState>, caller: Calle
 #[utoipa::path(
     post, path = "/api/v1/environment-rules", tag = "compliance",
     description = "Adds an environment rule `{\"cluster\" (or \"*\"), \"namespace\" (a name or pattern with *), \"environment\", \"production\", \"internet_facing\"}`. Roles: admin.",
-    request_body = crate::store::EnvironmentRule,
-    responses((status = 201, body = crate::store::EnvironmentRule), BadBody, Refused),
+    request_body = app::types::NewEnvironmentRule,
+    responses((status = 201, body = app::types::EnvironmentRuleView), BadBody, Refused),
     extensions(("x-roles" = json!(["admin"])))
 )]
 pub async fn create_environment_rule(
@@ -101,7 +101,7 @@ pub async fn create_environment_rule(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
-    let rule: crate::store::EnvironmentRule = json_body(&state, body, "environment rule")?;
+    let rule: app::types::NewEnvironmentRule = json_body(&state, body, "environment rule")?;
     let created = state.service.add_environment_rule(Some(&caller.principal()), &rule).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -133,16 +133,6 @@ pub async fn team_scorecard(
     Ok(Json(state.service.team_scorecard(Some(&caller.principal()), &team).await?))
 }
 
-fn csv_field(s: &str) -> String {
-    // A leading = + - @ would be a formula in a spreadsheet: quote it with a leading apostrophe.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// `GET /api/v1/teams/{team}/scorecard.csv?table=policies|failing`: a scorecard table as CSV.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/scorecard.csv", tag = "compliance",
@@ -158,40 +148,7 @@ pub async fn team_scorecard_csv(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let q = query_map(raw);
+    let table = q.get("table").map(String::as_str).unwrap_or("policies");
     let card = state.service.team_scorecard(Some(&caller.principal()), &team).await?;
-    let mut out = String::new();
-    match q.get("table").map(String::as_str).unwrap_or("policies") {
-        "policies" => {
-            out.push_str("policy,title,subjects,failing,score,grade\r\n");
-            for p in &card.policies {
-                out.push_str(&format!(
-                    "{},{},{},{},{:.1},{}\r\n",
-                    csv_field(&p.policy),
-                    csv_field(&p.title),
-                    p.subjects,
-                    p.failing,
-                    p.score,
-                    p.grade
-                ));
-            }
-        }
-        "failing" => {
-            out.push_str("policy,subject_kind,subject,environment,reason,failing_since\r\n");
-            for f in &card.failing {
-                out.push_str(&format!(
-                    "{},{},{},{},{},{}\r\n",
-                    csv_field(&f.policy),
-                    csv_field(&f.subject_kind),
-                    csv_field(&f.subject),
-                    csv_field(f.environment.as_deref().unwrap_or("")),
-                    csv_field(&f.reason),
-                    f.failing_since.map(|t| t.to_rfc3339()).unwrap_or_default()
-                ));
-            }
-        }
-        other => return Err(ApiError::bad_request(format!("table: {other:?} is not policies or failing"))),
-    }
-    let name = format!("attachment; filename=\"scorecard-{}.csv\"", team.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"));
-    Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (axum::http::header::CONTENT_DISPOSITION, name)], out)
-        .into_response())
+    crate::http::exports::scorecard_csv(&card, table).map_err(ApiError::bad_request)
 }

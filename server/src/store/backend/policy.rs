@@ -208,3 +208,28 @@ pub async fn snapshots(pool: &Pool, team: Option<&str>, since: chrono::NaiveDate
     qb.push(" ORDER BY day, team, policy");
     Ok(qb.build_query_as().fetch_all(pool).await?)
 }
+
+/// The demo's reconstructed history: for each of the `days` days before `today`, today's scores
+/// with more failures the further back (never more than the subjects), in one transaction.
+pub async fn backfill_demo_snapshots(pool: &Pool, today: chrono::NaiveDate, days: i64) -> Result<()> {
+    let scores = policy_scores(pool).await?;
+    let mut rows: Vec<(chrono::NaiveDate, &str, &str, i64, i64)> = Vec::new();
+    for back in 1..=days {
+        let day = today - chrono::Duration::days(back);
+        for s in &scores {
+            let extra = (s.subjects - s.failing) * back / (days * 2);
+            rows.push((day, s.team.as_str(), s.policy.as_str(), s.subjects, (s.failing + extra).min(s.subjects)));
+        }
+    }
+    let mut tx = begin(pool).await?;
+    for chunk in rows.chunks(CHUNK / 5) {
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO scorecard_snapshots (day, team, policy, subjects, failing) ");
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.0).push_bind(r.1).push_bind(r.2).push_bind(r.3).push_bind(r.4);
+        });
+        qb.push(" ON CONFLICT (day, team, policy) DO NOTHING");
+        qb.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! CSV exports of scorecard tables: for the API (bearer tokens) and for signed-in pages
+//! (`/scorecards/{team}/export.csv`, the session's principal).
+
+use super::session::CurrentUser;
+use super::AppState;
+use app::types::TeamScorecard;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+
+fn csv_field(s: &str) -> String {
+    // A leading = + - @ would be a formula in a spreadsheet: quote it with a leading apostrophe.
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// A scorecard table as a CSV download: `policies` or `failing`; an unknown table names itself.
+pub fn scorecard_csv(card: &TeamScorecard, table: &str) -> Result<Response, String> {
+    let mut out = String::new();
+    match table {
+        "policies" => {
+            out.push_str("policy,title,subjects,failing,score,grade\r\n");
+            for p in &card.policies {
+                out.push_str(&format!(
+                    "{},{},{},{},{:.1},{}\r\n",
+                    csv_field(&p.policy),
+                    csv_field(&p.title),
+                    p.subjects,
+                    p.failing,
+                    p.score,
+                    p.grade
+                ));
+            }
+        }
+        "failing" => {
+            out.push_str("policy,subject_kind,subject,environment,reason,failing_since\r\n");
+            for f in &card.failing {
+                out.push_str(&format!(
+                    "{},{},{},{},{},{}\r\n",
+                    csv_field(&f.policy),
+                    csv_field(&f.subject_kind),
+                    csv_field(&f.subject),
+                    csv_field(f.environment.as_deref().unwrap_or("")),
+                    csv_field(&f.reason),
+                    f.failing_since.map(|t| t.to_rfc3339()).unwrap_or_default()
+                ));
+            }
+        }
+        other => return Err(format!("table: {other:?} is not policies or failing")),
+    }
+    let name = format!(
+        "attachment; filename=\"scorecard-{}-{table}.csv\"",
+        card.team.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
+    );
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (axum::http::header::CONTENT_DISPOSITION, name)], out)
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct TableQuery {
+    table: Option<String>,
+}
+
+/// `GET /scorecards/{team}/export.csv?table=`: the signed-in person's export of a scorecard table.
+pub async fn scorecard_export(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(team): Path<String>,
+    Query(q): Query<TableQuery>,
+) -> Response {
+    let card = match state.service.team_scorecard(user.principal.as_ref(), &team).await {
+        Ok(c) => c,
+        Err(e) => return super::admin::failure(("/scorecards", "the scorecards"), e, "export"),
+    };
+    scorecard_csv(&card, q.table.as_deref().unwrap_or("policies"))
+        .unwrap_or_else(|e| super::admin::failure(("/scorecards", "the scorecards"), crate::service::Error::invalid(e), "export"))
+}
