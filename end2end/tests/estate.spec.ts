@@ -260,3 +260,29 @@ test("estate search: by CVE with KEV, by Debian package and version range, a bad
   await page.goto("/search?package=pkg%3Adeb%2Fdebian%2Fopenssl&range=deb%3C1.0");
   await expect(page.locator("main")).toContainText("not a vers: URI");
 });
+
+test("scorecards: the ranking, a team's card with its trend chart and failing subjects, the policies page", async ({ page }) => {
+  const csp: string[] = [];
+  page.on("console", (m) => { if (m.type() === "error" && /Content Security Policy/i.test(m.text())) csp.push(m.text()); });
+  await signIn(page, "manager");
+  await page.goto("/scorecards");
+  await expect(page.getByRole("heading", { level: 1, name: "Scorecards" })).toBeVisible();
+  await expect(page.locator("#scorecards tbody tr").first()).toBeVisible();
+  await page.screenshot({ path: "screenshots/scorecards.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+  await page.goto("/scorecards/payments");
+  await expect(page.locator("#team-score")).toHaveText(/^\d+$/);
+  await expect(page.locator("#trend svg")).toHaveCount(1);
+  await expect(page.locator("#trend figcaption")).toContainText("days recorded");
+  await expect(page.locator("#failing-subjects")).toContainText("fraud-scoring");
+  await hydrated(page);
+  await page.screenshot({ path: "screenshots/scorecard-payments.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+  expect(csp).toEqual([]);
+  await page.getByRole("link", { name: "Scorecards" }).first().click();
+  await expect(page).toHaveURL(/\/scorecards$/);
+
+  await page.goto("/policies");
+  await expect(page.getByRole("heading", { level: 2, name: "Vulnerabilities fixed within the SLA" })).toBeVisible();
+  await page.screenshot({ path: "screenshots/policies.png", fullPage: true });
+});

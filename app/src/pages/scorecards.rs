@@ -2,7 +2,7 @@
 //! `/scorecards/{team}`: a team's scores per policy, trend, and the failing subjects with why.
 
 use super::layout::LoadError;
-use crate::format::{date, path_segment, query_value};
+use crate::format::{date, path_segment, query_value, short_digest};
 use crate::server_fns::{get_scorecards, get_team_scorecard};
 use crate::types::ScorecardPage;
 use leptos::prelude::*;
@@ -148,13 +148,18 @@ fn Card(page: ScorecardPage, only: String) -> impl IntoView {
                 } else {
                     failing.into_iter().map(|f| {
                         let subject = match f.subject_kind.as_str() {
-                            "image" => view! { <a href=format!("/images/{}", path_segment(&f.subject))><code>{f.subject.clone()}</code></a> }.into_any(),
-                            _ => view! { <span>{f.subject_kind.clone()}" "<code>{f.subject.clone()}</code></span> }.into_any(),
+                            "image" => view! { <a href=format!("/images/{}", path_segment(&f.subject)) title=f.subject.clone()><code>{short_digest(&f.subject)}</code></a> }.into_any(),
+                            kind => {
+                                // cluster/namespace/pod/container (containers), cluster/node (nodes)
+                                let parts: Vec<String> = f.subject.split('/').map(str::to_string).collect();
+                                view! { <span title=f.subject.clone()>{kind.to_string()}" "{parts.last().cloned().unwrap_or_default()}
+                                    <br/><span class="muted">{parts[..parts.len().saturating_sub(1)].join(" / ")}</span></span> }.into_any()
+                            }
                         };
                         view! {
                             <tr>
                                 <td>{f.policy.clone()}</td>
-                                <td class="small">{subject}{f.environment.clone().map(|e| view! { <br/><span class="muted">{format!("environment {e}")}</span> })}</td>
+                                <td class="subject">{subject}{f.environment.clone().map(|e| view! { <br/><span class="muted">{format!("environment {e}")}</span> })}</td>
                                 <td>{f.reason.clone()}</td>
                                 <td>{f.failing_since.as_ref().map(date).unwrap_or_default()}</td>
                             </tr>

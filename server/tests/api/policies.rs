@@ -336,3 +336,40 @@ async fn snapshots_make_a_trend_and_its_chart() {
     assert_eq!(y(&circles[0]) > y(&circles[1]), points[0].1 < points[1].1, "{points:?}");
     assert!(doc.descendants().all(|n| n.attribute("style").is_none()), "no inline style (CSP)");
 }
+
+/// The demo estate judged at start: the team's scorecard page shows the API's numbers, and its
+/// trend (30 reconstructed days and today) is drawn.
+#[tokio::test]
+async fn scorecard_page_numbers_equal_the_api() {
+    let app = super::http::demo_app().await;
+    let token = app.token("viewer").await;
+    let api = app.get_json("/api/v1/teams/payments/scorecard", &token).await;
+    assert!(api["trend"].as_array().unwrap().len() >= 31, "30 days of history and today");
+    assert!(api["score"].is_number() && !api["policies"].as_array().unwrap().is_empty());
+    assert!(
+        api["failing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["policy"] == "non-root" && f["subject"].as_str().unwrap().starts_with("demo-synthetic/payments-prod/fraud-scoring")),
+        "the synthetic fraud-scoring pods set no user: {}",
+        api["failing"]
+    );
+    super::http::demo_sign_in(&app, "viewer").await;
+    let html = app.client.get(app.url("/scorecards/payments")).send().await.unwrap().text().await.unwrap();
+    let at = html.find("id=\"team-score\"").unwrap_or_else(|| panic!("no score on the page: {html}"));
+    let shown = &html[at..at + 80];
+    assert!(shown.contains(&format!(">{:.0}<", api["score"].as_f64().unwrap())), "the page's score is the API's: {shown}");
+    let at = html.find("id=\"team-grade\"").unwrap();
+    assert!(html[at..at + 80].contains(&format!(">{}<", api["grade"].as_str().unwrap())), "{}", &html[at..at + 80]);
+    for p in api["policies"].as_array().unwrap() {
+        let row = format!("<th scope=\"row\">{}</th><td class=\"num\">{}</td>", p["title"].as_str().unwrap(), p["subjects"]);
+        assert!(html.contains(&row), "{row}");
+    }
+    assert!(html.contains("<svg") && html.contains("days recorded"), "the trend chart and its text alternative");
+    let ranking = app.get_json("/api/v1/scorecards", &token).await;
+    assert!(ranking["teams"].as_array().unwrap().iter().any(|t| t["team"] == "payments" && t["score"] == api["score"]));
+    let csv = app.client.get(app.url("/scorecards/payments/export.csv?table=failing")).send().await.unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(csv.text().await.unwrap().lines().count(), api["failing"].as_array().unwrap().len() + 1);
+}
