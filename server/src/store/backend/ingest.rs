@@ -430,6 +430,18 @@ async fn rebuild_image_vulnerabilities(tx: &mut Tx<'_>, image_id: i64) -> Result
         scanners = SCANNER_LIST
     );
     sqlx::query(&sql).bind(image_id).execute(&mut **tx).await?;
+    // The image's open counts, kept with it (what lists, team pages and the overview read).
+    let count = |sev: &str| format!("(SELECT COUNT(*) FROM image_vulnerabilities v WHERE v.image_id = $1 AND v.resolved_at IS NULL AND v.severity = '{sev}')");
+    let sql = format!(
+        "UPDATE images SET open_critical = {}, open_high = {}, open_medium = {}, open_low = {}, open_negligible = {}, open_unknown = {} WHERE id = $1",
+        count("critical"),
+        count("high"),
+        count("medium"),
+        count("low"),
+        count("negligible"),
+        count("unknown")
+    );
+    sqlx::query(&sql).bind(image_id).execute(&mut **tx).await?;
     Ok(())
 }
 

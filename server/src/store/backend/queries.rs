@@ -114,15 +114,16 @@ async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageRow>> {
             }
         }
 
+        // Open counts are kept with each image (not aggregated from its findings here).
         let mut qb = QueryBuilder::<DB>::new(
-            "SELECT image_id, severity, COUNT(*) FROM image_vulnerabilities WHERE resolved_at IS NULL AND image_id IN (",
+            "SELECT id AS key, open_critical AS critical, open_high AS high, open_medium AS medium, open_low AS low,
+                    open_negligible AS negligible, open_unknown AS unknown FROM images WHERE id IN (",
         );
         in_list(&mut qb, chunk);
-        qb.push(" GROUP BY image_id, severity");
-        let rows: Vec<(i64, String, i64)> = qb.build_query_as().fetch_all(pool).await?;
-        for (id, sev, n) in rows {
-            if let Some(img) = by_id.get_mut(&id) {
-                img.findings.add(parse_severity(&sev), n);
+        let rows: Vec<OpenCounts> = qb.build_query_as().fetch_all(pool).await?;
+        for r in rows {
+            if let Some(img) = r.key.and_then(|k| by_id.get_mut(&k)) {
+                img.findings = r.counts();
             }
         }
         let mut qb = QueryBuilder::<DB>::new(
@@ -347,19 +348,36 @@ pub async fn repository_view(pool: &Pool, full: &str, teams: Option<&[String]>) 
     Ok(Some(RepositoryRecord { repository: full.to_string(), registry, tags, events }))
 }
 
+/// Open counts of an image or a team (`key`), as kept with the images.
+#[derive(sqlx::FromRow)]
+struct OpenCounts {
+    key: Option<i64>,
+    critical: i64,
+    high: i64,
+    medium: i64,
+    low: i64,
+    negligible: i64,
+    unknown: i64,
+}
+
+impl OpenCounts {
+    fn counts(&self) -> FindingCounts {
+        FindingCounts { critical: self.critical, high: self.high, medium: self.medium, low: self.low, negligible: self.negligible, unknown: self.unknown }
+    }
+}
+
 /// Open findings per team (`None`: unowned) and severity.
 async fn counts_by_team(pool: &Pool) -> Result<HashMap<Option<i64>, FindingCounts>> {
-    let rows: Vec<(Option<i64>, String, i64)> = sqlx::query_as(
-        "SELECT i.team_id, f.severity, COUNT(*) FROM image_vulnerabilities f JOIN images i ON i.id = f.image_id
-         WHERE f.resolved_at IS NULL GROUP BY i.team_id, f.severity",
+    // Summed from the counts kept with each image: the cost follows the images, not the findings.
+    let rows: Vec<OpenCounts> = sqlx::query_as(
+        "SELECT team_id AS key, CAST(SUM(open_critical) AS BIGINT) AS critical, CAST(SUM(open_high) AS BIGINT) AS high,
+                CAST(SUM(open_medium) AS BIGINT) AS medium, CAST(SUM(open_low) AS BIGINT) AS low,
+                CAST(SUM(open_negligible) AS BIGINT) AS negligible, CAST(SUM(open_unknown) AS BIGINT) AS unknown
+         FROM images GROUP BY team_id",
     )
     .fetch_all(pool)
     .await?;
-    let mut out: HashMap<Option<i64>, FindingCounts> = HashMap::new();
-    for (team, sev, n) in rows {
-        out.entry(team).or_default().add(parse_severity(&sev), n);
-    }
-    Ok(out)
+    Ok(rows.into_iter().map(|r| (r.key, r.counts())).collect())
 }
 
 /// Teams with their image counts and open findings (one team with `only`), unsorted.

@@ -1,0 +1,175 @@
+//! Page cost at scale (issue 12): an estate of 4,000 images and about 130,000 open findings in
+//! 40 teams, then the overview's and a team page's store reads, one at a time and 64 at once —
+//! against the aggregation those pages used to run (every open finding grouped on each request).
+//! Run: `cargo bench -p server --bench pages` (PostgreSQL as in the ingest bench, else skipped).
+
+use drydock::store::{sha256_hex, Actor, NewRule, Store};
+use std::time::{Duration, Instant};
+
+const IMAGES: usize = 4000;
+const FINDINGS_PER_IMAGE: usize = 33;
+const TEAMS: usize = 40;
+
+/// Juice Shop's report cut to its first 33 findings, as `n` distinct images of 40 teams.
+fn reports(n: usize) -> Vec<Vec<u8>> {
+    let base: serde_json::Value = serde_json::from_slice(include_bytes!("../fixtures/trivy/juice-shop-v10.2.0.json")).unwrap();
+    (0..n)
+        .map(|i| {
+            let mut v = base.clone();
+            let mut left = FINDINGS_PER_IMAGE;
+            for r in v["Results"].as_array_mut().unwrap() {
+                if let Some(list) = r["Vulnerabilities"].as_array_mut() {
+                    let keep = left.min(list.len());
+                    list.truncate(keep);
+                    left -= keep;
+                }
+            }
+            v["Metadata"]["RepoDigests"] = serde_json::json!([format!("acme/team-{}/app-{i}@sha256:{:064x}", i % TEAMS, i + 1)]);
+            v["Metadata"]["ImageID"] = serde_json::json!(format!("sha256:{:064x}", 5_000_000 + i));
+            v["Metadata"]["RepoTags"] = serde_json::json!([format!("acme/team-{}/app-{i}:1.0", i % TEAMS)]);
+            serde_json::to_vec(&v).unwrap()
+        })
+        .collect()
+}
+
+async fn load(store: &Store) {
+    let actor = Actor("bench".into());
+    let now = chrono::Utc::now();
+    for t in 0..TEAMS {
+        let rule = NewRule {
+            kind: app::types::RuleKind::RepositoryPrefix,
+            pattern: format!("docker.io/acme/team-{t}"),
+            team: format!("team-{t}"),
+        };
+        store.add_ownership_rule(&rule, &actor, now).await.unwrap();
+    }
+    let start = Instant::now();
+    for body in reports(IMAGES) {
+        let report = drydock::ingest::parse(&body, None).unwrap();
+        store.ingest_report(&report, &sha256_hex(&body), &actor, now).await.unwrap();
+    }
+    println!("  loaded {IMAGES} images in {:.0} s", start.elapsed().as_secs_f64());
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// One call's median over 10, then 64 concurrent calls: (median, wall, p99, per second).
+async fn measure<F, Fut>(f: F) -> (Duration, Duration, Duration, f64)
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let mut single = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        f().await;
+        single.push(t.elapsed());
+    }
+    single.sort();
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            let t = Instant::now();
+            f().await;
+            t.elapsed()
+        }));
+    }
+    let mut each = Vec::new();
+    for task in tasks {
+        each.push(task.await.unwrap());
+    }
+    let wall = t.elapsed();
+    each.sort();
+    (single[5], wall, each[63], 64.0 / wall.as_secs_f64())
+}
+
+async fn bench(label: &str, store: Store) {
+    load(&store).await;
+    let open: i64 = match &store {
+        Store::Sqlite(p) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM image_vulnerabilities WHERE resolved_at IS NULL").fetch_one(p).await.unwrap()
+        }
+        Store::Postgres(p) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM image_vulnerabilities WHERE resolved_at IS NULL").fetch_one(p).await.unwrap()
+        }
+    };
+    println!("{label:<9} {IMAGES} images, {open} open findings, {TEAMS} teams");
+    // What the overview used to run on each request: every open finding grouped by team.
+    const OLD: &str = "SELECT i.team_id, f.severity, COUNT(*) FROM image_vulnerabilities f JOIN images i ON i.id = f.image_id
+                       WHERE f.resolved_at IS NULL GROUP BY i.team_id, f.severity";
+    let s = store.clone();
+    let old = measure(move || {
+        let s = s.clone();
+        async move {
+            let _: Vec<(Option<i64>, String, i64)> = match &s {
+                Store::Sqlite(p) => sqlx::query_as(OLD).fetch_all(p).await.unwrap(),
+                Store::Postgres(p) => sqlx::query_as(OLD).fetch_all(p).await.unwrap(),
+            };
+        }
+    })
+    .await;
+    let s = store.clone();
+    let overview = measure(move || {
+        let s = s.clone();
+        async move {
+            s.overview().await.unwrap();
+        }
+    })
+    .await;
+    let s = store.clone();
+    let team = measure(move || {
+        let s = s.clone();
+        async move {
+            s.team_view("team-7").await.unwrap().unwrap();
+        }
+    })
+    .await;
+    let s = store.clone();
+    let scores = measure(move || {
+        let s = s.clone();
+        async move {
+            s.policy_scores().await.unwrap();
+        }
+    })
+    .await;
+    for (what, (single, wall, p99, rate)) in [
+        ("overview counts, grouping every finding (before)", old),
+        ("overview (stored per-image counts)", overview),
+        ("team page, 100 images (stored counts)", team),
+        ("scorecards (stored scores)", scores),
+    ] {
+        println!("{label:<9} {what}: one {} · 64 at once: all in {}, p99 {}, {rate:.0}/s", ms(single), ms(wall), ms(p99));
+    }
+    let t = Instant::now();
+    let promotion = drydock::config::Config::default().promotion().unwrap();
+    let (results, failing) = drydock::policy::run(&store, &promotion, chrono::Utc::now()).await.unwrap();
+    println!("{label:<9} policy evaluation of the whole estate: {} ({results} results, {failing} failing)", ms(t.elapsed()));
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("pages.db").display())).await.unwrap();
+    bench("sqlite", sqlite).await;
+    let admin = std::env::var("DRYDOCK_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    use sqlx::Connection as _;
+    match sqlx::PgConnection::connect(&admin).await {
+        Ok(mut conn) => {
+            let name = format!("drydock_bench_pages_{}", std::process::id());
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+            let mut url = url::Url::parse(&admin).unwrap();
+            url.set_path(&name);
+            let pg = Store::connect(url.as_str()).await.unwrap();
+            bench("postgres", pg.clone()).await;
+            if let Store::Postgres(p) = pg {
+                p.close().await;
+            }
+            sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+        }
+        Err(e) => println!("postgres  skipped: {e}"),
+    }
+}
