@@ -78,13 +78,6 @@ impl Service {
         Ok(self.store.replace_kev(&catalog, &sha, &Actor(p.actor.clone()), self.clock.now()).await?.into())
     }
 
-    /// The KEV catalogue in use, if one was uploaded.
-    #[tracing::instrument(skip_all)]
-    pub async fn kev_catalog(&self, who: Option<&Principal>) -> Result<Option<KevCatalogInfo>> {
-        require(who, Action::ReadEstate, None)?;
-        Ok(self.store.kev_upload().await?.map(Into::into))
-    }
-
     /// Every open finding matching the question, grouped by image: items of the images the caller
     /// may see (their workloads likewise), the four totals estate-wide.
     #[tracing::instrument(skip(self, who))]
