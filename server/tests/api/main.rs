@@ -1,5 +1,6 @@
 //! Integration tests: one binary (linking the server once), one module per concern.
 
+mod access_admin;
 mod cli;
 mod hardening;
 mod helpers;
@@ -14,6 +15,7 @@ mod rbac;
 mod registry;
 mod registry_support;
 mod sbom_parsers;
+mod scoping;
 mod search;
 mod store;
 mod trivy_parser;
