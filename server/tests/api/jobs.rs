@@ -4,7 +4,7 @@
 //! documented, measured by moving a clock.
 
 use super::helpers::{fixture, free_port, TestDb};
-use super::k8s::replay;
+use super::k8s_collect::replay;
 use super::registry_support::*;
 use chrono::{DateTime, Duration, Utc};
 use drydock::jobs::{JobSettings, Jobs};
