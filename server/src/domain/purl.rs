@@ -12,7 +12,8 @@ pub struct PackageCoordinates {
     name: String,
 }
 
-fn decode(s: &str) -> Result<String, String> {
+/// Percent-decodes a package URL or `vers` segment.
+pub(crate) fn decode(s: &str) -> Result<String, String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

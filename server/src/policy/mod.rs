@@ -146,12 +146,24 @@ pub fn evaluate(policies: &[Policy], inputs: &EvaluationInputs, cx: &Context<'_>
         };
         match policy.subject_kind() {
             SubjectKind::Image => {
+                // Denylist entries are parsed once per evaluation, not once per image.
+                let deny: Vec<Deny> = match &policy.rule {
+                    Rule::Denylist(p) => p
+                        .entries
+                        .iter()
+                        .filter_map(|e| {
+                            Some((e.label.clone(), PackageCoordinates::parse(&e.package).ok()?, VersionRange::parse(&e.range).ok()?))
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 for img in inputs.images.iter().filter(|i| policy.scope.covers(i.row.team.as_deref(), None, None)) {
                     let v = match image_verdict(
                         &policy.rule,
                         img,
                         vulns.get(&img.id).map(Vec::as_slice).unwrap_or(&[]),
                         packages.get(&img.id),
+                        &deny,
                         cx,
                     ) {
                         Some(v) => v,
@@ -206,11 +218,15 @@ fn scores(results: &[PolicyResultRecord], now: DateTime<Utc>) -> Vec<PolicyScore
         .collect()
 }
 
+/// A denylist entry, parsed: (label, package, range).
+type Deny = (String, PackageCoordinates, VersionRange);
+
 fn image_verdict(
     rule: &Rule,
     img: &PolicyImage,
     vulns: &[&crate::store::OpenVulnRecord],
     packages: Option<&Vec<(PackageCoordinates, &str)>>,
+    deny: &[Deny],
     cx: &Context<'_>,
 ) -> Option<Verdict> {
     let r = &img.row;
@@ -291,20 +307,17 @@ fn image_verdict(
             ),
             SignatureState::None => Verdict::Fail("not signed".into(), None),
         },
-        Rule::Denylist(p) => {
-            let found: Vec<String> = p
-                .entries
+        Rule::Denylist(_) => {
+            let found: Vec<String> = deny
                 .iter()
-                .filter_map(|e| {
-                    let c = PackageCoordinates::parse(&e.package).ok()?;
-                    let range = VersionRange::parse(&e.range).ok()?;
+                .filter_map(|(label, c, range)| {
                     let hit = packages?.iter().find(|(pc, v)| {
                         pc.ptype() == c.ptype()
                             && pc.name() == c.name()
                             && (c.namespace().is_empty() || pc.namespace() == c.namespace())
                             && range.contains(v)
                     })?;
-                    Some(format!("{} ({} {})", e.label, c, hit.1))
+                    Some(format!("{label} ({c} {})", hit.1))
                 })
                 .collect();
             if found.is_empty() {

@@ -111,7 +111,7 @@ impl Service {
             created_by: p.actor.clone(),
         };
         if rule.cluster != "*" {
-            check_name("cluster", &rule.cluster, false)?;
+            crate::domain::ClusterName::parse(&rule.cluster).map_err(|e| Error::invalid(format!("cluster: {e}")))?;
         }
         check_name("namespace", &rule.namespace, true)?;
         check_name("environment", &rule.environment, false)?;
@@ -177,6 +177,9 @@ impl Service {
             })
             .collect();
         let score = crate::policy::overall(scores.iter().map(|s| (s.subjects, s.failing)));
+        if scores.is_empty() && !key.is_empty() && !self.store.team_exists(key).await? {
+            return Err(Error::NotFound(format!("no team is named {key:?}")));
+        }
         let failing = self
             .store
             .failing_results(key, None, 500)

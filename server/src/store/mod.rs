@@ -413,7 +413,7 @@ mod backend_sqlite {
     /// A claimer needs no row lock: `BEGIN IMMEDIATE` holds the database's write lock.
     pub const SKIP_LOCKED: &str = "";
     /// The distinct values of a text column, comma-separated, in an aggregate.
-    pub const SCANNER_LIST: &str = "GROUP_CONCAT(DISTINCT f.scanner)";
+    pub const SCANNER_LIST: &str = "GROUP_CONCAT(DISTINCT f.scanner ORDER BY f.scanner)";
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/admin.rs");

@@ -62,4 +62,10 @@ impl Store {
     pub async fn backfill_demo_snapshots(&self, today: NaiveDate, days: i64) -> Result<()> {
         dispatch!(self, backfill_demo_snapshots(today, days))
     }
+
+    /// Whether a team of this name exists.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn team_exists(&self, name: &str) -> Result<bool> {
+        dispatch!(self, team_exists(name))
+    }
 }

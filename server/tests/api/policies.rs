@@ -262,6 +262,12 @@ async fn policies_judge_the_fixtures(db: TestDb) {
     let viewer = app.token("viewer").await;
     let r = app.client.put(app.url("/api/v1/policies")).bearer_auth(&viewer).json(&body).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app.client.get(app.url("/api/v1/teams/nosuch/scorecard")).bearer_auth(&viewer).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "a team that does not exist");
+    let bad = serde_json::json!({"cluster": "Not A Cluster", "namespace": "x", "environment": "prod", "production": true});
+    let r = app.client.post(app.url("/api/v1/environment-rules")).bearer_auth(&admin).json(&bad).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "cluster");
     app.db.drop_database().await;
 }
 
@@ -308,6 +314,11 @@ async fn snapshots_make_a_trend_and_its_chart() {
     };
     let (d1, d2) = ((now - Duration::days(1)).date_naive(), now.date_naive());
     assert!(run(&d1.to_string()).starts_with(&d1.to_string()));
+    // Between the days security stops requiring signatures (both images fail it): the team's
+    // score must rise on the second day.
+    let store = drydock::store::Store::connect(&url).await.unwrap();
+    store.save_policies(&[("signed".into(), false, "all".into(), Value::Null)], &actor, now).await.unwrap();
+    drop(store);
     run(&d2.to_string());
     let bad = Command::new(env!("CARGO_BIN_EXE_drydock")).args(["snapshot", "--at", "yesterday", "--database-url", &url]).output().unwrap();
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("not a date"));
@@ -331,9 +342,17 @@ async fn snapshots_make_a_trend_and_its_chart() {
     assert_eq!(doc.root_element().tag_name().name(), "svg");
     let circles: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("circle")).collect();
     assert_eq!(circles.len(), 2, "one point per day");
-    // Higher scores sit higher (smaller y).
+    assert!(points[0].1 < points[1].1, "the second day scores higher: {points:?}");
+    // The API's trend is the same series.
+    let card_points: Vec<(chrono::NaiveDate, f64)> = {
+        let scores = store.policy_scores().await.unwrap();
+        let today = drydock::policy::overall(scores.iter().filter(|s| s.team == "web").map(|s| (s.subjects, s.failing))).unwrap();
+        vec![(d2, today)]
+    };
+    assert!((card_points[0].1 - points[1].1).abs() < 1e-9, "today's snapshot is today's score");
+    // The higher score sits higher on the chart (a smaller y).
     let y = |n: &roxmltree::Node| n.attribute("cy").unwrap().parse::<f64>().unwrap();
-    assert_eq!(y(&circles[0]) > y(&circles[1]), points[0].1 < points[1].1, "{points:?}");
+    assert!(y(&circles[1]) < y(&circles[0]), "{points:?}");
     assert!(doc.descendants().all(|n| n.attribute("style").is_none()), "no inline style (CSP)");
 }
 

@@ -116,23 +116,6 @@ pub struct VersionRange {
     constraints: Vec<Constraint>,
 }
 
-fn percent_decode(s: &str) -> Result<String, String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or_else(|| format!("a bad percent escape in {s:?}"))?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| format!("a bad percent escape in {s:?}"))?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| format!("{s:?} is not UTF-8 once decoded"))
-}
-
 impl VersionRange {
     /// Parses a `vers:` URI; the error says what is wrong (not a `vers:` URI, an unknown scheme,
     /// a comparator or version that does not parse in the scheme's grammar).
@@ -175,7 +158,7 @@ impl VersionRange {
             if version.starts_with(['<', '>', '=', '!', '*']) {
                 return Err(format!("the constraint {part:?} has an unknown comparator"));
             }
-            let version = percent_decode(version)?;
+            let version = super::purl::decode(version)?;
             scheme.validate(&version).map_err(|e| format!("in {scheme_name}: {e}"))?;
             list.push(Constraint { comparator, version });
         }
@@ -230,7 +213,8 @@ impl VersionRange {
         let lower = |c: &Constraint| matches!(c.comparator, Comparator::Gt | Comparator::Ge);
         let upper = |c: &Constraint| matches!(c.comparator, Comparator::Lt | Comparator::Le);
         match rest.as_slice() {
-            [] => false,
+            // Only `!=` constraints (none matched): every other version is in; only `=` ones: none.
+            [] => self.constraints.iter().all(|c| c.comparator == Comparator::Ne),
             [one] => satisfies(*one),
             _ => {
                 let n = rest.len();
@@ -288,10 +272,56 @@ mod tests {
         let r = VersionRange::parse("vers:npm/>=1.0.0|<2.0.0|>=3.0.0|<3.1.0|!=3.0.5").unwrap();
         assert!(r.contains("1.5.0") && r.contains("3.0.4") && !r.contains("3.0.5") && !r.contains("2.5.0") && !r.contains("3.1.0"));
         assert!(VersionRange::parse("vers:pypi/*").unwrap().contains("2.0"));
+        let not = VersionRange::parse("vers:npm/!=1.0.0|!=1.0.1").unwrap();
+        assert!(not.contains("1.0.2") && !not.contains("1.0.1"), "only != constraints: every other version");
+        let only = VersionRange::parse("vers:npm/1.0.0|=1.0.1").unwrap();
+        assert!(only.contains("1.0.1") && !only.contains("1.0.2"), "only = constraints: those versions");
         let r = VersionRange::parse("vers:maven/>=2.0.0|<=2.17.0").unwrap();
         assert!(r.contains("2.14.1") && r.contains("2.17.0") && !r.contains("2.17.1") && !r.contains("1.2.17"));
         assert!(VersionRange::parse("vers:pypi/<2.0").unwrap().contains("2.0rc1"));
         assert_eq!(VersionRange::parse("vers:deb/<2|>=1").unwrap().to_string(), "vers:deb/>=1|<2");
+    }
+
+    #[test]
+    fn no_version_string_panics_in_any_scheme() {
+        let odd = [
+            "",
+            "-",
+            ".",
+            "..",
+            "1-",
+            "-1",
+            ":",
+            "1:",
+            ":1",
+            "~",
+            "^",
+            "_",
+            "1.0-r",
+            "-r1",
+            "1_",
+            "1__p",
+            "a",
+            "é1",
+            "1é-2",
+            "1.0-SNAPSHOT-é",
+            "99999999999999999999999999999999999999999999",
+            "1.0.0-",
+            "v",
+            "1!",
+            "1.0+",
+            "\u{0}",
+            "1..2",
+            "1--2",
+        ];
+        for scheme in [Scheme::Deb, Scheme::Rpm, Scheme::Apk, Scheme::Semver, Scheme::Pypi, Scheme::Maven] {
+            for a in odd {
+                let _ = scheme.validate(a);
+                for b in odd {
+                    let _ = scheme.compare(a, b);
+                }
+            }
+        }
     }
 
     #[test]

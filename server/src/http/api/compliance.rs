@@ -122,7 +122,7 @@ pub async fn scorecards(State(state): State<AppState>, caller: Caller) -> Result
     get, path = "/api/v1/teams/{team}/scorecard", tag = "compliance",
     description = "One team's score, grade, per-policy scores, failing subjects with reasons (the longest failing first) and daily trend. Roles: viewer, security, admin; developers and managers for their teams.",
     params(("team" = String, Path,)),
-    responses((status = 200, body = app::types::TeamScorecard), Refused),
+    responses((status = 200, body = app::types::TeamScorecard), (status = 404, description = "no such team", body = ErrorBody), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn team_scorecard(
@@ -138,7 +138,7 @@ pub async fn team_scorecard(
     get, path = "/api/v1/teams/{team}/scorecard.csv", tag = "compliance",
     description = "A scorecard table as CSV: `table=policies` (default: policy, title, subjects, failing, score, grade) or `table=failing` (policy, subject kind, subject, environment, reason, failing since). Roles: as the scorecard.",
     params(("team" = String, Path,), ("table" = Option<String>, Query, description = "policies or failing")),
-    responses((status = 200, description = "CSV", content_type = "text/csv", body = String), (status = 400, description = "an unknown table", body = ErrorBody), Refused),
+    responses((status = 200, description = "CSV", content_type = "text/csv", body = String), (status = 400, description = "an unknown table", body = ErrorBody), (status = 404, description = "no such team", body = ErrorBody), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
 pub async fn team_scorecard_csv(

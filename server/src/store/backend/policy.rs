@@ -172,10 +172,14 @@ pub async fn policy_scores(pool: &Pool) -> Result<Vec<PolicyScoreRecord>> {
 /// Failing results of a team ('' for none) and, when given, one policy; worst (oldest) first.
 pub async fn failing_results(pool: &Pool, team: &str, policy: Option<&str>, limit: i64) -> Result<Vec<PolicyResultRecord>> {
     let mut qb = QueryBuilder::<DB>::new(
-        "SELECT policy, subject_kind, subject, team, environment, passed, reason, failing_since FROM policy_results
-         WHERE NOT passed AND COALESCE(team, '') = ",
+        "SELECT policy, subject_kind, subject, team, environment, passed, reason, failing_since FROM policy_results WHERE NOT passed AND ",
     );
-    qb.push_bind(team);
+    // Both forms use the (team, policy, passed) index; '' is the subjects of no team.
+    if team.is_empty() {
+        qb.push("team IS NULL");
+    } else {
+        qb.push("team = ").push_bind(team);
+    }
     if let Some(p) = policy {
         qb.push(" AND policy = ").push_bind(p);
     }
@@ -232,4 +236,8 @@ pub async fn backfill_demo_snapshots(pool: &Pool, today: chrono::NaiveDate, days
     }
     tx.commit().await?;
     Ok(())
+}
+
+pub async fn team_exists(pool: &Pool, name: &str) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT id FROM teams WHERE name = $1").bind(name).fetch_optional(pool).await?.is_some())
 }
