@@ -1,5 +1,24 @@
 //! Integration tests: one binary (linking the server once), one module per concern.
 
+/// For each `async fn name(db: TestDb)`, a test on SQLite and one on PostgreSQL
+/// (`name::sqlite`, `name::postgres`).
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name(super::TestDb::sqlite().await).await;
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name(super::TestDb::postgres().await).await;
+                }
+            }
+        )*
+    };
+}
+
 mod access_admin;
 mod cli;
 mod hardening;

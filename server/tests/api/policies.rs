@@ -9,6 +9,8 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
+on_both_databases!(policies_judge_the_fixtures);
+
 fn dpkg_lt(a: &str, b: &str) -> bool {
     Command::new("dpkg").args(["--compare-versions", a, "lt", b]).status().unwrap().success()
 }
@@ -269,16 +271,6 @@ async fn policies_judge_the_fixtures(db: TestDb) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "cluster");
     app.db.drop_database().await;
-}
-
-#[tokio::test]
-async fn policies_judge_the_fixtures_sqlite() {
-    policies_judge_the_fixtures(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn policies_judge_the_fixtures_postgres() {
-    policies_judge_the_fixtures(TestDb::postgres().await).await;
 }
 
 /// `drydock snapshot --at DATE` on two days (the real binary, one SQLite file): the team's trend

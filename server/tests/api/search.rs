@@ -8,6 +8,8 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
+on_both_databases!(search_matches_the_raw_reports, bad_questions_are_refused_naming_the_field);
+
 /// (image digest, vulnerability, package name, installed version) from every raw report that
 /// names an image, with each package's purl type and namespace.
 type Row = (String, String, String, String);
@@ -259,24 +261,4 @@ async fn bad_questions_are_refused_naming_the_field(db: TestDb) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(app.db.store.kev_upload().await.unwrap().is_none());
     app.db.drop_database().await;
-}
-
-#[tokio::test]
-async fn search_matches_the_raw_reports_sqlite() {
-    search_matches_the_raw_reports(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn search_matches_the_raw_reports_postgres() {
-    search_matches_the_raw_reports(TestDb::postgres().await).await;
-}
-
-#[tokio::test]
-async fn bad_questions_are_refused_naming_the_field_sqlite() {
-    bad_questions_are_refused_naming_the_field(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn bad_questions_are_refused_naming_the_field_postgres() {
-    bad_questions_are_refused_naming_the_field(TestDb::postgres().await).await;
 }
