@@ -59,14 +59,15 @@ fi
 if [ "$want_tests" = 1 ]; then
   # Reference implementations the version-ordering tests compare against (tests/oracles/):
   # rpm's own labelCompare (Debian python3-rpm, for the system Python), PyPA packaging (PEP 440)
-  # and univers (apk, semver, Maven) in a virtualenv beside the cargo target directory.
+  # and univers (apk, semver, Maven) in a virtualenv beside the cargo target directory; the
+  # escalation tests' SMTP server (aiosmtpd) in the same virtualenv.
   oracles=/var/tmp/drydock-oracles
   /usr/bin/python3 -c 'import rpm' 2>/dev/null || apt_install python3-rpm
   /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
-  if ! "$oracles/bin/python" -c 'import rpm, packaging, univers' 2>/dev/null; then
-    say "python oracles (packaging, univers) into $oracles"
+  if ! "$oracles/bin/python" -c 'import rpm, packaging, univers, aiosmtpd' 2>/dev/null; then
+    say "python oracles (packaging, univers) and aiosmtpd into $oracles"
     rm -rf "$oracles"
     /usr/bin/python3 -m venv --system-site-packages "$oracles"
-    "$oracles/bin/pip" install -q 'packaging==26.*' 'univers==32.*'
+    "$oracles/bin/pip" install -q 'packaging==26.*' 'univers==32.*' 'aiosmtpd==1.4.*'
   fi
 fi

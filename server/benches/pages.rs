@@ -1,6 +1,9 @@
 //! Page cost at scale (issue 12): an estate of 4,000 images and about 130,000 open findings in
 //! 40 teams, then the overview's and a team page's store reads, one at a time and 64 at once —
 //! against the aggregation those pages used to run (every open finding grouped on each request).
+//! Then the same pages over HTTP, as a signed-in manager's browser asks for them (the real router
+//! on a loopback port, server-side rendering included): one request at a time, and 64 connections
+//! each asking 10 times.
 //! Run: `cargo bench -p server --bench pages` (PostgreSQL as in the ingest bench, else skipped).
 
 use drydock::store::{sha256_hex, Actor, NewRule, Store};
@@ -87,7 +90,84 @@ where
     (single[5], wall, each[63], 64.0 / wall.as_secs_f64())
 }
 
-async fn bench(label: &str, store: Store) {
+/// A signed-in session to copy into the PostgreSQL run: PostgreSQL refuses demo sign-in, so the
+/// SQLite run signs in as the demo viewer and its session record is stored in the other database.
+type SessionRecord = (String, String, i64);
+
+/// The real router on a loopback port over `store`; answers its base URL and a client holding a
+/// viewer's session (demo sign-in on SQLite, else `session` copied in).
+async fn serve(store: &Store, url: &str, session: Option<&SessionRecord>) -> (String, reqwest::Client, SessionRecord) {
+    let demo = session.is_none();
+    let config = drydock::config::Config { database_url: url.to_string(), demo, jobs_worker: false, ..Default::default() };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router =
+        drydock::startup::app_with_clock(store.clone(), std::sync::Arc::new(config), addr, std::sync::Arc::new(drydock::clock::SystemClock))
+            .unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let base = format!("http://{addr}");
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    let record = match session {
+        None => {
+            let r = client.post(format!("{base}/auth/demo")).header("Origin", &base).form(&[("role", "viewer"), ("return_to", "/")]).send().await.unwrap();
+            assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "demo sign-in");
+            let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &base.parse().unwrap()).unwrap();
+            let id = cookies.to_str().unwrap().split(';').find_map(|c| c.trim().strip_prefix("drydock_session=")).unwrap().to_string();
+            let (data, expires) = store.session_load(&id, chrono::Utc::now().timestamp()).await.unwrap().unwrap();
+            (id, data, expires)
+        }
+        Some((id, data, expires)) => {
+            assert!(store.session_create(id, data, *expires, None).await.unwrap());
+            jar.add_cookie_str(&format!("drydock_session={id}"), &base.parse().unwrap());
+            (id.clone(), data.clone(), *expires)
+        }
+    };
+    (base, client, record)
+}
+
+/// One page's latency over HTTP: the median of 10 requests one after another, then 64 connections
+/// asking 10 times each (wall time, p99 of the 640 answers, answers per second).
+async fn measure_http(client: &reqwest::Client, url: String) -> (Duration, Duration, Duration, f64) {
+    let get = |client: reqwest::Client, url: String| async move {
+        let t = Instant::now();
+        let r = client.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "GET {url}");
+        r.bytes().await.unwrap();
+        t.elapsed()
+    };
+    let mut single = Vec::new();
+    for _ in 0..10 {
+        single.push(get(client.clone(), url.clone()).await);
+    }
+    single.sort();
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut each = Vec::new();
+            for _ in 0..10 {
+                each.push(get(client.clone(), url.clone()).await);
+            }
+            each
+        }));
+    }
+    let mut each = Vec::new();
+    for task in tasks {
+        each.extend(task.await.unwrap());
+    }
+    let wall = t.elapsed();
+    each.sort();
+    (single[5], wall, each[each.len() * 99 / 100], each.len() as f64 / wall.as_secs_f64())
+}
+
+async fn bench(label: &str, store: Store, url: &str, session: Option<&SessionRecord>) -> SessionRecord {
     load(&store).await;
     let open: i64 = match &store {
         Store::Sqlite(p) => {
@@ -148,13 +228,25 @@ async fn bench(label: &str, store: Store) {
     let promotion = drydock::config::Config::default().promotion().unwrap();
     let (results, failing) = drydock::policy::run(&store, &promotion, chrono::Utc::now()).await.unwrap();
     println!("{label:<9} policy evaluation of the whole estate: {} ({results} results, {failing} failing)", ms(t.elapsed()));
+    let (base, client, record) = serve(&store, url, session).await;
+    for (what, path) in [
+        ("page / (estate overview)", "/"),
+        ("page /teams/team-7 (100 images)", "/teams/team-7"),
+        ("page /scorecards (every team ranked)", "/scorecards"),
+        ("page /scorecards/team-7", "/scorecards/team-7"),
+    ] {
+        let (single, wall, p99, rate) = measure_http(&client, format!("{base}{path}")).await;
+        println!("{label:<9} HTTP {what}: one {} · 64 connections x 10: all in {}, p99 {}, {rate:.0}/s", ms(single), ms(wall), ms(p99));
+    }
+    record
 }
 
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("pages.db").display())).await.unwrap();
-    bench("sqlite", sqlite).await;
+    let sqlite_url = format!("sqlite://{}", dir.path().join("pages.db").display());
+    let sqlite = Store::connect(&sqlite_url).await.unwrap();
+    let session = bench("sqlite", sqlite, &sqlite_url, None).await;
     let admin = std::env::var("DRYDOCK_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     use sqlx::Connection as _;
     match sqlx::PgConnection::connect(&admin).await {
@@ -164,7 +256,7 @@ async fn main() {
             let mut url = url::Url::parse(&admin).unwrap();
             url.set_path(&name);
             let pg = Store::connect(url.as_str()).await.unwrap();
-            bench("postgres", pg.clone()).await;
+            bench("postgres", pg.clone(), url.as_str(), Some(&session)).await;
             if let Store::Postgres(p) = pg {
                 p.close().await;
             }

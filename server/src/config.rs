@@ -77,6 +77,16 @@ pub struct Config {
     pub ledger_key: Option<String>,
     /// Where new checkpoints are also sent: an http(s) URL (POST) or a file (appended).
     pub ledger_witness: Option<String>,
+    /// The SMTP server escalation mail goes through, as lettre reads it: `smtp://host:port`
+    /// (plain), `smtp://host:port?tls=required` (STARTTLS), `smtps://host:port` (implicit TLS).
+    pub smtp_url: Option<String>,
+    /// The sender of escalation mail (`Drydock <drydock@example.com>`).
+    pub smtp_from: Option<String>,
+    /// SMTP credentials (from the environment: `DRYDOCK_SMTP_USERNAME`, `DRYDOCK_SMTP_PASSWORD`).
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    /// How often campaigns are brought up to date with the estate and their ladders escalated.
+    pub escalate_minutes: u64,
 }
 
 impl Default for Config {
@@ -113,6 +123,11 @@ impl Default for Config {
             scan_max_age_days: 7,
             ledger_key: None,
             ledger_witness: None,
+            smtp_url: None,
+            smtp_from: None,
+            smtp_username: None,
+            smtp_password: None,
+            escalate_minutes: 5,
         }
     }
 }
@@ -146,6 +161,11 @@ impl fmt::Debug for Config {
             .field("scan_max_age_days", &self.scan_max_age_days)
             .field("ledger_key", &self.ledger_key)
             .field("ledger_witness", &self.ledger_witness)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("smtp_from", &self.smtp_from)
+            .field("smtp_username", &self.smtp_username)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
+            .field("escalate_minutes", &self.escalate_minutes)
             .finish()
     }
 }

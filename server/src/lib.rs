@@ -2,6 +2,7 @@
 //! engine behind the UI's ports. `main.rs` only parses the command line.
 
 pub mod auth;
+pub mod campaigns;
 pub mod charts;
 pub mod cli;
 pub mod clock;

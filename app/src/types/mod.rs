@@ -217,6 +217,7 @@ pub struct OwnershipRule {
 }
 
 mod access;
+mod campaigns;
 mod compliance;
 mod forensics;
 mod image;
@@ -224,6 +225,7 @@ mod registry;
 mod runtime;
 
 pub use access::*;
+pub use campaigns::*;
 pub use compliance::*;
 pub use forensics::*;
 pub use image::*;

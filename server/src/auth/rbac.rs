@@ -19,6 +19,8 @@ pub enum Action {
     SendData,
     /// Acknowledge campaign items and request exceptions. Scoped by team.
     Acknowledge,
+    /// Request a risk exception for a campaign item. Scoped by team.
+    RequestException,
     /// Team reports and exports. Scoped by team.
     ExportTeamReport,
     /// Policies, campaigns, deadlines, exception decisions.
@@ -36,11 +38,12 @@ pub enum Action {
 
 impl Action {
     /// Every action, for the RBAC matrix.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::ReadEstate,
         Action::ReadTeamDetails,
         Action::SendData,
         Action::Acknowledge,
+        Action::RequestException,
         Action::ExportTeamReport,
         Action::ManagePolicies,
         Action::ManageTokens,
@@ -75,6 +78,11 @@ pub fn grant_allows(grant: &Grant, action: Action, team: Option<&str>) -> bool {
         Action::Acknowledge => match grant.role {
             Admin => true,
             Developer => team.is_some() && own_team(grant),
+            _ => false,
+        },
+        Action::RequestException => match grant.role {
+            Admin => true,
+            Developer | Manager => team.is_some() && own_team(grant),
             _ => false,
         },
         Action::ExportTeamReport => match grant.role {

@@ -15,6 +15,7 @@ mod jobs;
 mod ledger;
 mod registry;
 mod snapshot;
+mod escalate;
 mod tokens;
 
 pub use cluster::ClusterCommand;
@@ -87,6 +88,8 @@ pub enum Command {
     Jobs(jobs::JobsArgs),
     /// Judge the estate by the policies and record the day's scorecard snapshot (--at DATE: that day).
     Snapshot(snapshot::SnapshotArgs),
+    /// One escalation pass of the patch campaigns (--at RFC3339: at that time), delivered before it exits.
+    Escalate(escalate::EscalateArgs),
     /// Run every configured collector once (registries, clusters), print a summary of each; non-zero exit if any failed.
     Collect {
         /// Run once and exit (the only mode: `serve` collects on its schedule).
@@ -228,5 +231,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ledger { command } => ledger::run(cli.config.as_ref(), command).await,
         Command::Jobs(args) => jobs::run(cli.config.as_ref(), args).await,
         Command::Snapshot(args) => snapshot::run(cli.config.as_ref(), args).await,
+        Command::Escalate(args) => escalate::run(cli.config.as_ref(), args).await,
     }
 }

@@ -2,6 +2,7 @@
 //! and a cluster's configuration and what their collectors read (`registry`, `cluster`). Nothing
 //! here imports the store or anything above it.
 
+pub mod campaign;
 pub mod cluster;
 pub mod entry;
 pub mod kev;

@@ -104,6 +104,16 @@ pub fn api_routes() -> ApiRoutes {
         .route("get", "/scorecards", get(api::scorecards))
         .route("get", "/teams/{team}/scorecard", get(api::team_scorecard))
         .route("get", "/teams/{team}/scorecard.csv", get(api::team_scorecard_csv))
+        .route("post", "/campaigns", post(api::create_campaign))
+        .route("get", "/campaigns", get(api::list_campaigns))
+        .route("get", "/campaigns/{id}", get(api::get_campaign))
+        .route("post", "/campaigns/{id}/items/{item}/ack", post(api::ack_item))
+        .route("post", "/campaigns/{id}/items/{item}/exception", post(api::request_exception))
+        .route("post", "/campaigns/{id}/items/{item}/exception/decision", post(api::decide_exception))
+        .route("get", "/contacts", get(api::list_contacts))
+        .route("put", "/contacts", axum::routing::put(api::put_global_contacts))
+        .route("put", "/teams/{team}/contacts", axum::routing::put(api::put_team_contacts))
+        .route("get", "/deliveries", get(api::list_deliveries))
 }
 
 /// The whole application router.

@@ -10,7 +10,11 @@
 //! - `cluster.collect` / cluster name: pods and nodes of a cluster with an API server;
 //! - `ledger.verify`: the whole ledger recomputed and its checkpoints checked;
 //! - `ledger.checkpoint`: a signed checkpoint of the ledger's head, handed to the witness;
-//! - `session.purge`: expired sessions and old job runs deleted.
+//! - `session.purge`: expired sessions and old job runs deleted;
+//! - `policy.evaluate`: every subject judged by the policies (also due at once after a change);
+//! - `scorecard.snapshot`: the day's scores recorded for the trends;
+//! - `campaign.escalate`: campaigns brought up to date with the estate, their due ladder levels
+//!   decided once and their messages delivered.
 //!
 //! `run_pending(now)` runs everything due at `now` in the calling task: tests move a clock
 //! instead of sleeping.
@@ -31,6 +35,7 @@ pub const LEDGER_CHECKPOINT: &str = "ledger.checkpoint";
 pub const SESSION_PURGE: &str = "session.purge";
 pub const POLICY_EVALUATE: &str = "policy.evaluate";
 pub const SCORECARD_SNAPSHOT: &str = "scorecard.snapshot";
+pub const CAMPAIGN_ESCALATE: &str = "campaign.escalate";
 
 /// A one-off job that fails this many times in a row is dropped (the periodic job covers it).
 const ONE_OFF_ATTEMPTS: i64 = 3;
@@ -143,6 +148,7 @@ impl Jobs {
             (SESSION_PURGE, s.purge_every),
             (POLICY_EVALUATE, s.evaluate_every),
             (SCORECARD_SNAPSHOT, s.snapshot_every),
+            (CAMPAIGN_ESCALATE, s.escalate_every),
         ] {
             wanted.push(PeriodicJob { kind: kind.into(), key: String::new(), period_seconds: every(period) });
         }
@@ -235,6 +241,15 @@ impl Jobs {
             POLICY_EVALUATE => {
                 let (results, failing) = crate::policy::run(&self.store, &self.settings.promotion, now).await.map_err(db)?;
                 Ok(format!("{results} results, {failing} failing"))
+            }
+            CAMPAIGN_ESCALATE => {
+                let r = crate::campaigns::pass(&self.store, &self.settings.notifier, &self.worker, now).await.map_err(db)?;
+                let what = format!(
+                    "{} joined, {} changed, {} escalations, {} messages, {} sent, {} failed attempts",
+                    r.joined, r.changed, r.escalations, r.messages, r.sent, r.failed
+                );
+                // Failed deliveries are retried on their own schedule (the delivery log shows them).
+                Ok(what)
             }
             SCORECARD_SNAPSHOT => {
                 let n = self.store.take_snapshot(now.date_naive()).await.map_err(db)?;

@@ -23,6 +23,10 @@ pub struct JobSettings {
     pub snapshot_every: Duration,
     /// How promotion is decided (the promoted-before-production policy).
     pub promotion: crate::registry::Promotion,
+    /// Campaigns are refreshed and their ladders escalated this often.
+    pub escalate_every: Duration,
+    /// Where escalation messages go out.
+    pub notifier: crate::campaigns::Notifier,
 }
 
 impl JobSettings {
@@ -42,6 +46,8 @@ impl JobSettings {
             evaluate_every: minutes(c.policy_evaluate_minutes),
             snapshot_every: Duration::hours(1),
             promotion: c.promotion()?,
+            escalate_every: minutes(c.escalate_minutes),
+            notifier: crate::campaigns::Notifier::from_config(c),
         })
     }
 }

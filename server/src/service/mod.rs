@@ -5,6 +5,7 @@
 //! server-function error, an exit code).
 
 pub mod admin;
+pub mod campaigns;
 pub mod clusters;
 pub mod compliance;
 pub mod images;
@@ -106,7 +107,8 @@ pub fn refusal(who: &Principal, action: Action, team: Option<&str>) -> Error {
         (Action::ManageEstateConfig, _) => "change the estate's configuration (admin may)",
         (Action::ManageRoleMappings, _) => "manage people and role mappings (admin may)",
         (Action::ManagePolicies, _) => "manage policies (security and admin may)",
-        (Action::Acknowledge, _) => "acknowledge for this team",
+        (Action::Acknowledge, _) => "acknowledge for this team (its developers and admin may)",
+        (Action::RequestException, _) => "request exceptions for this team (its developers, managers and admin may)",
         (Action::ExportTeamReport, _) => "export this team's report",
     };
     Error::Forbidden(format!("role {} may not {what}", roles.join(", ")))

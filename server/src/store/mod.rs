@@ -184,6 +184,7 @@ macro_rules! dispatch {
     };
 }
 
+mod campaigns;
 mod compliance;
 mod jobs;
 mod ledger;
@@ -414,6 +415,8 @@ mod backend_sqlite {
     pub const SKIP_LOCKED: &str = "";
     /// The distinct values of a text column, comma-separated, in an aggregate.
     pub const SCANNER_LIST: &str = "GROUP_CONCAT(DISTINCT f.scanner ORDER BY f.scanner)";
+    /// The levels delivered for an item, comma-separated.
+    pub const LEVEL_LIST: &str = "GROUP_CONCAT(d.level)";
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/admin.rs");
@@ -427,6 +430,7 @@ mod backend_sqlite {
     include!("backend/jobs.rs");
     include!("backend/compliance.rs");
     include!("backend/policy.rs");
+    include!("backend/campaigns.rs");
 }
 
 mod backend_postgres {
@@ -440,6 +444,8 @@ mod backend_postgres {
     pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
     /// The distinct values of a text column, comma-separated, in an aggregate.
     pub const SCANNER_LIST: &str = "STRING_AGG(DISTINCT f.scanner, ',' ORDER BY f.scanner)";
+    /// The levels delivered for an item, comma-separated.
+    pub const LEVEL_LIST: &str = "STRING_AGG(d.level::text, ',')";
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/admin.rs");
@@ -453,4 +459,5 @@ mod backend_postgres {
     include!("backend/jobs.rs");
     include!("backend/compliance.rs");
     include!("backend/policy.rs");
+    include!("backend/campaigns.rs");
 }

@@ -20,6 +20,7 @@ macro_rules! on_both_databases {
 }
 
 mod access_admin;
+mod campaigns;
 mod cli;
 mod hardening;
 mod helpers;

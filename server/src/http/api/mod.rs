@@ -2,10 +2,12 @@
 //! configuration here, what comes in (`ingest.rs`) and the ledger's checkpoint, entries and
 //! proofs (`ledger.rs`). Every list answers `{"items": [...], "total": n}`.
 
+mod campaigns;
 mod compliance;
 mod ingest;
 mod ledger;
 
+pub use campaigns::*;
 pub use compliance::*;
 pub use ingest::*;
 pub use ledger::*;

@@ -65,7 +65,7 @@ pub async fn kev_upload(pool: &Pool) -> Result<Option<KevUploadRecord>> {
 }
 
 const SEARCH_SELECT: &str = "SELECT f.image_id AS image_row, i.digest, t.name AS team, f.vulnerability_id AS vulnerability,
-        f.purl_type, f.purl_namespace, f.purl_name, f.installed_version AS installed, f.fixed_version AS fixed, f.epss,
+        f.purl_type, f.purl_namespace, f.purl_name, f.installed_version AS installed, f.fixed_version AS fixed, f.epss, f.severity, f.first_seen,
         (k.cve_id IS NOT NULL) AS kev
     FROM image_vulnerabilities f JOIN images i ON i.id = f.image_id LEFT JOIN teams t ON t.id = i.team_id
     LEFT JOIN kev k ON k.cve_id = f.vulnerability_id

@@ -1,0 +1,214 @@
+//! Patch campaigns: what the API and the pages carry.
+
+use super::*;
+
+/// `POST /api/v1/campaigns`: what to patch, by when, and who hears of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewCampaignRequest {
+    pub title: String,
+    /// Vulnerability ids (`CVE-…`, `GHSA-…`).
+    #[serde(default)]
+    pub cves: Vec<String>,
+    /// A package URL without version (`pkg:deb/debian/openssl`), with `range` or alone (any version).
+    #[serde(default)]
+    pub package: Option<String>,
+    /// A `vers` range of that package (`vers:deb/<1.1.1n-0+deb11u4`).
+    #[serde(default)]
+    pub range: Option<String>,
+    /// `YYYY-MM-DD`; absent: each item's deadline comes from the vulnerability SLA policy.
+    #[serde(default)]
+    pub deadline: Option<String>,
+    /// The escalation ladder; absent: the default (team 7 days before, team lead at the deadline,
+    /// manager 7 days after, CISO 14 days after).
+    #[serde(default)]
+    pub ladder: Option<Vec<LadderLevel>>,
+}
+
+/// One rung of an escalation ladder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LadderLevel {
+    /// Contacts of this level hear of it.
+    pub level: i64,
+    /// Days relative to the deadline (negative: a reminder before it).
+    pub days: i64,
+    /// Who that is, for people reading the ladder.
+    #[serde(default)]
+    pub recipients: String,
+}
+
+/// A campaign with its items (the caller's teams' and items of no team).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Campaign {
+    pub id: i64,
+    pub title: String,
+    pub cves: Vec<String>,
+    pub package: Option<String>,
+    pub range: Option<String>,
+    /// The campaign's deadline; null when each item's comes from the SLA.
+    pub deadline: Option<String>,
+    pub ladder: Vec<LadderLevel>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    /// When the items were last brought up to date with the estate.
+    pub refreshed_at: Option<DateTime<Utc>>,
+    pub items: Vec<CampaignItem>,
+    /// Items per state, over the items shown.
+    pub progress: CampaignProgress,
+}
+
+/// How far a campaign (or one team's share of it) has come.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CampaignProgress {
+    pub total: i64,
+    pub open: i64,
+    pub acknowledged: i64,
+    pub pending_verification: i64,
+    pub excepted: i64,
+    pub fixed: i64,
+    pub retired: i64,
+    /// Open or acknowledged items past their deadline.
+    pub overdue: i64,
+}
+
+/// One (team, affected image) of a campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CampaignItem {
+    pub id: i64,
+    pub campaign: i64,
+    pub campaign_title: String,
+    /// The owning team (null: no team; the global contacts hear of it).
+    pub team: Option<String>,
+    /// The image's primary digest.
+    pub image: String,
+    /// Whether a workload ran the image when last looked at.
+    pub running: bool,
+    /// Workloads that ran it.
+    pub workloads: i64,
+    /// open, acknowledged, pending_verification, excepted, fixed, retired.
+    pub state: String,
+    pub deadline: String,
+    pub overdue: bool,
+    /// The worst severity of its matching findings.
+    pub severity: String,
+    pub first_seen: DateTime<Utc>,
+    pub planned: Option<String>,
+    pub note: Option<String>,
+    pub acknowledged_by: Option<String>,
+    pub exception: Option<ItemException>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A risk exception on an item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ItemException {
+    /// requested, approved, rejected, expired.
+    pub state: String,
+    pub reason: String,
+    pub until: String,
+    pub requested_by: String,
+    pub decided_by: Option<String>,
+    pub note: Option<String>,
+}
+
+/// `POST …/items/{item}/ack`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AckRequest {
+    /// When the team plans to run the fix, `YYYY-MM-DD`.
+    pub planned: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `POST …/items/{item}/exception`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ExceptionRequest {
+    pub reason: String,
+    /// The exception's last day, `YYYY-MM-DD`.
+    pub until: String,
+}
+
+/// `POST …/items/{item}/exception/decision`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ExceptionDecision {
+    pub approve: bool,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A contact of one ladder level (`PUT /api/v1/contacts`, `PUT /api/v1/teams/{team}/contacts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub level: i64,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// A Slack-compatible incoming webhook (https), sent `{"text": …}`.
+    #[serde(default)]
+    pub webhook: Option<String>,
+}
+
+/// A team's contacts (`team` null: the global contacts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TeamContacts {
+    pub team: Option<String>,
+    pub contacts: Vec<Contact>,
+}
+
+/// A message the escalation sent (or is sending), with its attempts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeliveryMessage {
+    pub id: i64,
+    /// email, webhook or inbox.
+    pub channel: String,
+    /// The e-mail address; a webhook's host only (its URL is a secret); the team for the inbox.
+    pub recipient: String,
+    pub team: Option<String>,
+    pub level: i64,
+    pub subject: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    /// queued, sent, retrying, gave_up.
+    pub status: String,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+/// One attempt to send a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeliveryAttempt {
+    pub at: DateTime<Utc>,
+    pub worker: String,
+    /// sent, retry, gave_up.
+    pub outcome: String,
+    pub detail: String,
+}
+
+/// What one escalation pass did (`drydock escalate --once`, the job).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationReport {
+    /// Items that joined campaigns (images found affected later).
+    pub joined: i64,
+    /// Items whose state changed (fixed, retired, pending verification, reopened).
+    pub changed: i64,
+    /// (item, level) escalations decided by this pass.
+    pub escalations: i64,
+    /// Digest messages queued.
+    pub messages: i64,
+    /// Messages sent, and failed attempts (retried later).
+    pub sent: i64,
+    pub failed: i64,
+}

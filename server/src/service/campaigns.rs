@@ -1,0 +1,368 @@
+//! Patch campaigns: creation (security, admin), reading them (items of the caller's teams),
+//! acknowledgement (the team's developers, admin), risk exceptions (requested by the team,
+//! decided by security), contacts (admin), the delivery log (security) and each person's inbox.
+
+use super::{require, Error, Result, Service};
+use crate::auth::{Action, Principal};
+use crate::domain::campaign::{FieldError, Ladder, Level, Selector};
+use crate::store::{Actor, CampaignItemRecord, CampaignRecord, ContactRecord, DeliveryAttemptRecord, MessageRecord, NewCampaign};
+use app::types::{
+    AckRequest, Campaign, CampaignItem, CampaignProgress, Contact, DeliveryAttempt, DeliveryMessage, ExceptionDecision, ExceptionRequest,
+    ItemException, LadderLevel, NewCampaignRequest, Page, TeamContacts,
+};
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+/// Most contacts one team (or the global list) may have.
+const MAX_CONTACTS: usize = 50;
+/// Items still to be worked on.
+const ACTIVE: [&str; 4] = ["open", "acknowledged", "pending_verification", "excepted"];
+
+fn field(e: FieldError) -> Error {
+    Error::invalid(format!("{}: {}", e.field, e.message))
+}
+
+fn date(field: &str, s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| Error::invalid(format!("{field}: {s:?} is not a date (YYYY-MM-DD)")))
+}
+
+fn text(field: &str, s: &str, min: usize, max: usize) -> Result<String> {
+    let t = s.trim();
+    if t.chars().count() < min || t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::invalid(format!("{field}: {min} to {max} characters of text")));
+    }
+    Ok(t.to_string())
+}
+
+fn overdue(state: &str, deadline: NaiveDate, today: NaiveDate) -> bool {
+    matches!(state, "open" | "acknowledged" | "pending_verification") && deadline < today
+}
+
+fn item_view(r: CampaignItemRecord, today: NaiveDate) -> CampaignItem {
+    let exception = match (r.exception_state, r.exception_reason, r.exception_until, r.exception_by) {
+        (Some(state), Some(reason), Some(until), Some(by)) => {
+            Some(ItemException { state, reason, until: until.to_string(), requested_by: by, decided_by: r.decided_by, note: r.decision_note })
+        }
+        _ => None,
+    };
+    CampaignItem {
+        overdue: overdue(&r.state, r.deadline, today),
+        id: r.id,
+        campaign: r.campaign_id,
+        campaign_title: r.campaign_title,
+        team: r.team,
+        image: r.digest,
+        running: r.running,
+        workloads: r.workloads,
+        state: r.state,
+        deadline: r.deadline.to_string(),
+        severity: r.severity,
+        first_seen: r.first_seen,
+        planned: r.planned.map(|d| d.to_string()),
+        note: r.note,
+        acknowledged_by: r.acknowledged_by,
+        exception,
+        closed_at: r.closed_at,
+    }
+}
+
+/// Items per state over `items`.
+pub fn progress(items: &[CampaignItem]) -> CampaignProgress {
+    let mut p = CampaignProgress { total: items.len() as i64, ..Default::default() };
+    for i in items {
+        match i.state.as_str() {
+            "open" => p.open += 1,
+            "acknowledged" => p.acknowledged += 1,
+            "pending_verification" => p.pending_verification += 1,
+            "excepted" => p.excepted += 1,
+            "fixed" => p.fixed += 1,
+            "retired" => p.retired += 1,
+            _ => {}
+        }
+        p.overdue += i.overdue as i64;
+    }
+    p
+}
+
+fn campaign_view(c: CampaignRecord, items: Vec<CampaignItem>) -> Campaign {
+    let ladder = crate::campaigns::ladder_of(&c.ladder);
+    Campaign {
+        id: c.id,
+        title: c.title,
+        cves: serde_json::from_str(&c.cves).unwrap_or_default(),
+        package: c.package,
+        range: c.range_vers,
+        deadline: c.deadline.map(|d| d.to_string()),
+        ladder: ladder.levels().iter().map(|l| LadderLevel { level: l.level, days: l.days, recipients: l.recipients.clone() }).collect(),
+        created_at: c.created_at,
+        created_by: c.created_by,
+        refreshed_at: c.refreshed_at,
+        progress: progress(&items),
+        items,
+    }
+}
+
+/// A message as the delivery log and the inbox show it: a webhook's URL is a secret, its host is not.
+fn message_view((m, attempts): (MessageRecord, Vec<DeliveryAttemptRecord>)) -> DeliveryMessage {
+    let recipient = match m.channel.as_str() {
+        "webhook" => url::Url::parse(&m.address).ok().and_then(|u| u.host_str().map(|h| format!("webhook at {h}"))).unwrap_or_else(|| "webhook".into()),
+        "inbox" => m.team.clone().map(|t| format!("team {t}")).unwrap_or_else(|| "global".into()),
+        _ => m.address.clone(),
+    };
+    let status = match (m.sent_at, m.gave_up_at, m.attempts) {
+        (Some(_), _, _) => "sent",
+        (None, Some(_), _) => "gave_up",
+        (None, None, 0) => "queued",
+        _ => "retrying",
+    };
+    DeliveryMessage {
+        id: m.id,
+        channel: m.channel,
+        recipient,
+        team: m.team,
+        level: m.level,
+        subject: m.subject,
+        body: m.body,
+        created_at: m.created_at,
+        status: status.into(),
+        sent_at: m.sent_at,
+        attempts: attempts
+            .into_iter()
+            .map(|a| DeliveryAttempt { at: a.at, worker: a.worker, outcome: a.outcome, detail: a.detail })
+            .collect(),
+    }
+}
+
+/// A contact checked: a level of the ladder, an e-mail address and/or an https webhook.
+fn check_contact(i: usize, c: &Contact) -> Result<ContactRecord> {
+    if !(0..crate::domain::campaign::MAX_LEVELS as i64).contains(&c.level) {
+        return Err(Error::invalid(format!("contacts[{i}].level: between 0 and {}", crate::domain::campaign::MAX_LEVELS - 1)));
+    }
+    let email = c.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_string);
+    let webhook = c.webhook.as_deref().map(str::trim).filter(|w| !w.is_empty()).map(str::to_string);
+    if email.is_none() && webhook.is_none() {
+        return Err(Error::invalid(format!("contacts[{i}].email: give an e-mail address, a webhook, or both")));
+    }
+    if let Some(e) = &email {
+        if e.len() > 254 || e.parse::<lettre::Address>().is_err() {
+            return Err(Error::invalid(format!("contacts[{i}].email: {e:?} is not an e-mail address")));
+        }
+    }
+    if let Some(w) = &webhook {
+        let u = url::Url::parse(w).map_err(|e| Error::invalid(format!("contacts[{i}].webhook: {e}")))?;
+        crate::domain::check_secret_url(&u, false, &format!("contacts[{i}].webhook")).map_err(Error::invalid)?;
+    }
+    Ok(ContactRecord { team: String::new(), level: c.level, email, webhook })
+}
+
+impl Service {
+    /// Creates a campaign: the estate search's affected images become items (one per image and
+    /// its team), each with its deadline, in one transaction (security, admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn create_campaign(&self, who: Option<&Principal>, req: &NewCampaignRequest) -> Result<Campaign> {
+        let p = require(who, Action::ManagePolicies, None)?;
+        let now = self.clock.now();
+        let title = text("title", &req.title, 1, 200)?;
+        let selector = Selector::parse(&req.cves, req.package.as_deref(), req.range.as_deref()).map_err(field)?;
+        let deadline = match req.deadline.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            None => None,
+            Some(d) => {
+                let d = date("deadline", d)?;
+                if d < now.date_naive() {
+                    return Err(Error::invalid(format!("deadline: {d} is in the past")));
+                }
+                Some(d)
+            }
+        };
+        let ladder = match &req.ladder {
+            None => Ladder::default_ladder(),
+            Some(levels) => Ladder::new(
+                levels.iter().map(|l| Level { level: l.level, days: l.days, recipients: l.recipients.trim().to_string() }).collect(),
+            )
+            .map_err(field)?,
+        };
+        let affected = crate::campaigns::affected(&self.store, &selector).await?;
+        let sla = crate::campaigns::sla_params(&self.store).await?;
+        let items = crate::campaigns::new_items(&self.store, &affected, deadline, now, &sla).await?;
+        let new = NewCampaign {
+            title,
+            cves: selector.cves().to_vec(),
+            package: selector.package().map(|c| c.to_string()),
+            range: selector.range().map(|r| r.to_string()),
+            deadline,
+            ladder: serde_json::to_value(ladder.levels()).unwrap_or_default(),
+        };
+        let id = self.store.create_campaign(&new, &items, &Actor(p.actor.clone()), now).await?;
+        self.campaign(who, id).await
+    }
+
+    /// One campaign with the items the caller may see.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn campaign(&self, who: Option<&Principal>, id: i64) -> Result<Campaign> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let c = self.store.campaign(id).await?.ok_or_else(|| Error::NotFound(format!("campaign {id} does not exist")))?;
+        let today = self.clock.now().date_naive();
+        let teams = p.visible_teams();
+        let items = self.store.campaign_items(&[id], teams.as_deref()).await?.into_iter().map(|r| item_view(r, today)).collect();
+        Ok(campaign_view(c, items))
+    }
+
+    /// Campaigns, newest first, each with the items the caller may see.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn campaigns(&self, who: Option<&Principal>, limit: Option<i64>, offset: Option<i64>) -> Result<Page<Campaign>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let limit = limit.unwrap_or(50);
+        if !(1..=500).contains(&limit) {
+            return Err(Error::invalid("limit: between 1 and 500"));
+        }
+        let (list, total) = self.store.campaigns(limit, offset.unwrap_or(0).max(0)).await?;
+        let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+        let today = self.clock.now().date_naive();
+        let teams = p.visible_teams();
+        let mut by_campaign: BTreeMap<i64, Vec<CampaignItem>> = BTreeMap::new();
+        for r in self.store.campaign_items(&ids, teams.as_deref()).await? {
+            by_campaign.entry(r.campaign_id).or_default().push(item_view(r, today));
+        }
+        let items = list.into_iter().map(|c| {
+            let items = by_campaign.remove(&c.id).unwrap_or_default();
+            campaign_view(c, items)
+        });
+        Ok(Page { items: items.collect(), total })
+    }
+
+    async fn item_of(&self, campaign: i64, item: i64) -> Result<CampaignItemRecord> {
+        if self.store.campaign(campaign).await?.is_none() {
+            return Err(Error::NotFound(format!("campaign {campaign} does not exist")));
+        }
+        self.store.campaign_item(campaign, item).await?.ok_or_else(|| Error::NotFound(format!("campaign {campaign} has no item {item}")))
+    }
+
+    async fn item_answer(&self, campaign: i64, item: i64) -> Result<CampaignItem> {
+        Ok(item_view(self.item_of(campaign, item).await?, self.clock.now().date_naive()))
+    }
+
+    /// Acknowledges an item with a planned date and a note (that team's developers, admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn acknowledge(&self, who: Option<&Principal>, campaign: i64, item: i64, req: &AckRequest) -> Result<CampaignItem> {
+        let who = who.ok_or(Error::Unauthenticated)?;
+        let it = self.item_of(campaign, item).await?;
+        let p = require(Some(who), Action::Acknowledge, it.team.as_deref())?;
+        let planned = date("planned", &req.planned)?;
+        let note = text("note", &req.note, 0, 2000)?;
+        if !self.store.acknowledge_item(campaign, item, planned, &note, &Actor(p.actor.clone()), self.clock.now()).await? {
+            return Err(Error::Conflict(format!("item {item} is {}: only open or acknowledged items can be acknowledged", it.state)));
+        }
+        self.item_answer(campaign, item).await
+    }
+
+    /// Requests a risk exception with a reason and a last day (that team's developers and
+    /// managers, admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn request_exception(&self, who: Option<&Principal>, campaign: i64, item: i64, req: &ExceptionRequest) -> Result<CampaignItem> {
+        let who = who.ok_or(Error::Unauthenticated)?;
+        let it = self.item_of(campaign, item).await?;
+        let p = require(Some(who), Action::RequestException, it.team.as_deref())?;
+        let reason = text("reason", &req.reason, 1, 2000)?;
+        let until = date("until", &req.until)?;
+        let today = self.clock.now().date_naive();
+        if until < today || until > today + chrono::Duration::days(366) {
+            return Err(Error::invalid(format!("until: {until} must be between today and a year from now")));
+        }
+        if !self.store.request_exception(campaign, item, &reason, until, &Actor(p.actor.clone()), self.clock.now()).await? {
+            return Err(Error::Conflict(format!("item {item} is {}: an exception can be requested for open items only", it.state)));
+        }
+        self.item_answer(campaign, item).await
+    }
+
+    /// Decides a requested exception (security, admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn decide_exception(&self, who: Option<&Principal>, campaign: i64, item: i64, req: &ExceptionDecision) -> Result<CampaignItem> {
+        let p = require(who, Action::ManagePolicies, None)?;
+        self.item_of(campaign, item).await?;
+        let note = text("note", &req.note, 0, 2000)?;
+        if !self.store.decide_exception(campaign, item, req.approve, &note, &Actor(p.actor.clone()), self.clock.now()).await? {
+            return Err(Error::Conflict(format!("no exception request is waiting on item {item}")));
+        }
+        self.item_answer(campaign, item).await
+    }
+
+    /// Items of the caller's teams still to be worked on, by deadline ("My team's required
+    /// updates"; estate-wide roles see every team's).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn required_updates(&self, who: Option<&Principal>) -> Result<Vec<CampaignItem>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let today = self.clock.now().date_naive();
+        let teams = p.visible_teams();
+        Ok(self.store.items_in_states(&ACTIVE, teams.as_deref(), 5000).await?.into_iter().map(|r| item_view(r, today)).collect())
+    }
+
+    /// Items past their deadline and not done, of the caller's teams (the managers' overdue view).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn overdue_items(&self, who: Option<&Principal>) -> Result<Vec<CampaignItem>> {
+        Ok(self.required_updates(who).await?.into_iter().filter(|i| i.overdue).collect())
+    }
+
+    /// Exception requests waiting for a decision (security, admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn exception_queue(&self, who: Option<&Principal>) -> Result<Vec<CampaignItem>> {
+        require(who, Action::ManagePolicies, None)?;
+        let today = self.clock.now().date_naive();
+        Ok(self
+            .store
+            .items_in_states(&ACTIVE, None, 5000)
+            .await?
+            .into_iter()
+            .filter(|r| r.exception_state.as_deref() == Some("requested"))
+            .map(|r| item_view(r, today))
+            .collect())
+    }
+
+    /// Every team's contacts and the global ones (security, admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn contacts(&self, who: Option<&Principal>) -> Result<Vec<TeamContacts>> {
+        require(who, Action::ManagePolicies, None)?;
+        let mut by_team: BTreeMap<String, Vec<Contact>> = BTreeMap::new();
+        for c in self.store.contacts().await? {
+            by_team.entry(c.team).or_default().push(Contact { level: c.level, email: c.email, webhook: c.webhook });
+        }
+        Ok(by_team.into_iter().map(|(team, contacts)| TeamContacts { team: Some(team).filter(|t| !t.is_empty()), contacts }).collect())
+    }
+
+    /// Replaces one team's contacts (`team` None: the global ones) (admin).
+    #[tracing::instrument(skip(self, who, list))]
+    pub async fn put_contacts(&self, who: Option<&Principal>, team: Option<&str>, list: &[Contact]) -> Result<TeamContacts> {
+        let p = require(who, Action::ManageEstateConfig, None)?;
+        if let Some(t) = team {
+            if !self.store.team_exists(t).await? {
+                return Err(Error::NotFound(format!("no team is named {t:?}")));
+            }
+        }
+        if list.len() > MAX_CONTACTS {
+            return Err(Error::invalid(format!("contacts: at most {MAX_CONTACTS}")));
+        }
+        let checked: Vec<ContactRecord> = list.iter().enumerate().map(|(i, c)| check_contact(i, c)).collect::<Result<_>>()?;
+        self.store.replace_contacts(team.unwrap_or(""), &checked, &Actor(p.actor.clone()), self.clock.now()).await?;
+        Ok(TeamContacts {
+            team: team.map(str::to_string),
+            contacts: checked.into_iter().map(|c| Contact { level: c.level, email: c.email, webhook: c.webhook }).collect(),
+        })
+    }
+
+    /// The newest escalation messages with each delivery attempt (security, admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn delivery_log(&self, who: Option<&Principal>, limit: Option<i64>) -> Result<Vec<DeliveryMessage>> {
+        require(who, Action::ManagePolicies, None)?;
+        let limit = limit.unwrap_or(200).clamp(1, 2000);
+        Ok(self.store.messages(None, None, true, limit).await?.into_iter().map(message_view).collect())
+    }
+
+    /// The caller's inbox: the escalation digests of their teams (estate-wide roles: every
+    /// team's and the global ones).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn inbox(&self, who: Option<&Principal>) -> Result<Vec<DeliveryMessage>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let teams = p.visible_teams();
+        Ok(self.store.messages(Some("inbox"), teams.as_deref(), teams.is_none(), 200).await?.into_iter().map(message_view).collect())
+    }
+
+}

@@ -1,0 +1,563 @@
+//! Patch campaigns: items equal the estate search's answer, the escalation ladder walked by
+//! moving time (`drydock escalate --once --at`) with mail received by a real SMTP server and a
+//! webhook receiver, exactly-once delivery, and items closed only when the fix runs.
+
+use super::helpers::{fixture, free_port, TestApp, TestDb};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+on_both_databases!(campaign_items_equal_the_search, fixed_only_when_the_fix_runs);
+
+const ORACLE_PYTHON: &str = "/var/tmp/drydock-oracles/bin/python";
+
+/// The SLA's default days per severity (the vulnerability-sla policy's defaults).
+fn sla_days(severity: &str) -> i64 {
+    match severity {
+        "critical" => 7,
+        "high" => 30,
+        "medium" => 90,
+        _ => 180,
+    }
+}
+
+async fn post_report(app: &TestApp, token: &str, path: &str) {
+    let r = app.client.post(app.url("/api/v1/scans")).bearer_auth(token).body(fixture(path)).send().await.unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+}
+
+async fn own(app: &TestApp, admin: &str, prefix: &str, team: &str) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/ownership-rules"))
+        .bearer_auth(admin)
+        .json(&json!({"kind": "repository_prefix", "pattern": prefix, "team": team}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+fn clock_at(t: &str) -> (Arc<drydock::clock::ManualClock>, drydock::clock::SharedClock) {
+    let manual = drydock::clock::ManualClock::new(t.parse().unwrap());
+    let shared: drydock::clock::SharedClock = manual.clone();
+    (manual, shared)
+}
+
+fn images(items: &Value) -> BTreeSet<(String, Option<String>)> {
+    items.as_array().unwrap().iter().map(|i| (i["image"].as_str().unwrap().to_string(), i["team"].as_str().map(str::to_string))).collect()
+}
+
+async fn campaign_items_equal_the_search(db: TestDb) {
+    let t0 = "2026-12-01T09:00:00Z";
+    let (_, clock) = clock_at(t0);
+    let app = TestApp::start_on(0, db, drydock::config::Config { jobs_worker: false, ..Default::default() }, clock).await;
+    let (security, admin) = (app.token("security").await, app.token("admin").await);
+    own(&app, &admin, "ghcr.io/aquasecurity/trivy-test-images", "web").await;
+    for dir in ["trivy", "grype"] {
+        for name in std::fs::read_dir(super::helpers::fixture_path(dir)).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()) {
+            post_report(&app, &security, &format!("{dir}/{name}")).await;
+        }
+    }
+    // By CVE, with a deadline: the items are the search's images and teams, every one open.
+    let search = app.get_json("/api/v1/search?cve=CVE-2019-18276&limit=5000", &security).await;
+    assert!(search["total"].as_i64().unwrap() >= 3, "{search}");
+    let r = app
+        .client
+        .post(app.url("/api/v1/campaigns"))
+        .bearer_auth(&security)
+        .json(&json!({"title": "bash CVE-2019-18276", "cves": ["CVE-2019-18276"], "deadline": "2026-12-31"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(images(&created["items"]), images(&search["items"]));
+    for i in created["items"].as_array().unwrap() {
+        assert_eq!(i["state"], "open");
+        assert_eq!(i["deadline"], "2026-12-31");
+        assert!(i["id"].is_i64() && i["workloads"] == 0 && i["running"] == false, "{i}");
+    }
+    let id = created["id"].as_i64().unwrap();
+    let again = app.get_json(&format!("/api/v1/campaigns/{id}"), &security).await;
+    assert_eq!(again["items"], created["items"]);
+
+    // By package and range, no deadline: each item's from the SLA (first sighting is now: t0).
+    let q = "package=pkg:deb/debian/openssl&range=vers:deb/%3C1.1.1n-0%2Bdeb10u1";
+    let search = app.get_json(&format!("/api/v1/search?{q}&limit=5000"), &security).await;
+    assert!(search["total"].as_i64().unwrap() >= 1, "{search}");
+    let r = app
+        .client
+        .post(app.url("/api/v1/campaigns"))
+        .bearer_auth(&security)
+        .json(&json!({"title": "old openssl", "package": "pkg:deb/debian/openssl", "range": "vers:deb/<1.1.1n-0+deb10u1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(images(&created["items"]), images(&search["items"]));
+    let start: DateTime<Utc> = t0.parse().unwrap();
+    for i in created["items"].as_array().unwrap() {
+        let expected = (start + Duration::days(sla_days(i["severity"].as_str().unwrap()))).date_naive().to_string();
+        assert_eq!(i["deadline"], expected.as_str(), "{i}");
+    }
+
+    // A developer of another team sees the campaign but none of web's items; may not create.
+    let dev = app.token_with("dev-payments", "developer", Some("payments"), Default::default()).await;
+    let seen = app.get_json(&format!("/api/v1/campaigns/{id}"), &dev).await;
+    assert!(seen["items"].as_array().unwrap().iter().all(|i| i["team"] != "web"), "{seen}");
+    let list = app.get_json("/api/v1/campaigns", &security).await;
+    assert_eq!(list["total"], 2);
+    let r = app.client.post(app.url("/api/v1/campaigns")).bearer_auth(&dev).json(&json!({"title": "x", "cves": ["CVE-1"]})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Bad selectors name their field; unknown ids are 404.
+    for (body, field) in [
+        (json!({"title": "x"}), "cves"),
+        (json!({"title": "x", "package": "pkg:deb/debian/openssl", "range": "vers:deb/<1.0-"}), "range"),
+        (json!({"title": "x", "package": "pkg:deb/debian/openssl", "range": "1.0"}), "range"),
+        (json!({"title": "x", "range": "vers:deb/<1.0"}), "package"),
+        (json!({"title": "", "cves": ["CVE-1"]}), "title"),
+        (json!({"title": "x", "cves": ["CVE-1"], "deadline": "2026-02-30"}), "deadline"),
+        (json!({"title": "x", "cves": ["CVE-1"], "deadline": "2020-01-01"}), "deadline"),
+    ] {
+        let r = app.client.post(app.url("/api/v1/campaigns")).bearer_auth(&security).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["field"], field, "{body}: {e}");
+    }
+    assert_eq!(app.client.get(app.url("/api/v1/campaigns/999")).bearer_auth(&security).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.client.get(app.url("/api/v1/campaigns/abc")).bearer_auth(&security).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let ack = json!({"planned": "2026-12-10", "note": "x"});
+    let r = app.client.post(app.url(&format!("/api/v1/campaigns/{id}/items/99999/ack"))).bearer_auth(&admin).json(&ack).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // The creation is in the ledger with its actor.
+    let entries = app.get_json("/api/v1/ledger/entries", &security).await;
+    assert!(
+        entries.as_array().unwrap().iter().any(|e| e["kind"] == "campaign.created" && e["actor"] == "token:test-security"),
+        "no campaign.created entry"
+    );
+    app.db.drop_database().await;
+}
+
+/// A pod list running each (namespace, deployment, image digest) as a Deployment's rollout
+/// does: a ReplicaSet per pod template (its hash in the name and the `pod-template-hash` label),
+/// a new pod for a new image.
+fn pods(workloads: &[(&str, &str, &str)]) -> Value {
+    let items: Vec<Value> = workloads
+        .iter()
+        .map(|(ns, app, digest)| {
+            let image = format!("registry.example.com/{app}@{digest}");
+            let hash = &digest[7..17];
+            json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("{app}-{hash}-x7k2p"), "namespace": ns, "uid": format!("{ns}-{app}-{hash}"),
+                             "labels": {"app": app, "pod-template-hash": hash},
+                             "ownerReferences": [{"kind": "ReplicaSet", "name": format!("{app}-{hash}"), "controller": true}]},
+                "spec": {"nodeName": "node-1", "containers": [{"name": app, "image": image}]},
+                "status": {"phase": "Running", "containerStatuses": [{"name": app, "image": image, "imageID": format!("docker-pullable://{image}"),
+                           "ready": true, "state": {"running": {"startedAt": "2026-11-01T00:00:00Z"}}}]}
+            })
+        })
+        .collect();
+    // With a resourceVersion: the API server's answer, the whole cluster's state.
+    json!({"apiVersion": "v1", "kind": "PodList", "metadata": {"resourceVersion": "1"}, "items": items})
+}
+
+async fn upload_pods(app: &TestApp, token: &str, cluster: &str, list: &Value) {
+    let r = app.client.post(app.url(&format!("/api/v1/clusters/{cluster}/pods"))).bearer_auth(token).json(list).send().await.unwrap();
+
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+async fn item_state(app: &TestApp, token: &str, campaign: i64, image: &str) -> Value {
+    let c = app.get_json(&format!("/api/v1/campaigns/{campaign}"), token).await;
+    c["items"].as_array().unwrap().iter().find(|i| i["image"] == image).cloned().unwrap_or_else(|| panic!("no item of {image}: {c}"))
+}
+
+async fn fixed_only_when_the_fix_runs(db: TestDb) {
+    let (manual, clock) = clock_at("2026-12-01T09:00:00Z");
+    let app = TestApp::start_on(0, db, drydock::config::Config { jobs_worker: false, ..Default::default() }, clock.clone()).await;
+    let (security, admin) = (app.token("security").await, app.token("admin").await);
+    own(&app, &admin, "ghcr.io/aquasecurity/trivy-test-images", "web").await;
+    for f in ["spring4shell-jre11.json", "distroless-base.json", "juice-shop-v10.2.0.json"] {
+        post_report(&app, &security, &format!("trivy/{f}")).await;
+    }
+    let digest = |f: &str| -> String {
+        let d: Value = serde_json::from_slice(&fixture(&format!("trivy/{f}"))).unwrap();
+        let m = &d["Metadata"];
+        m["RepoDigests"][0].as_str().and_then(|r| r.split_once('@')).map(|(_, d)| d.to_string()).unwrap_or_else(|| m["ImageID"].as_str().unwrap().into())
+    };
+    let (vulnerable, fixed) = (digest("spring4shell-jre11.json"), digest("distroless-base.json"));
+    upload_pods(&app, &security, "prod", &pods(&[("shop", "fraud", &vulnerable), ("shop", "batch", &vulnerable)])).await;
+
+    let r = app
+        .client
+        .post(app.url("/api/v1/campaigns"))
+        .bearer_auth(&security)
+        .json(&json!({"title": "Spring4Shell", "cves": ["CVE-2022-22965"], "deadline": "2026-12-20"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c: Value = r.json().await.unwrap();
+    let id = c["id"].as_i64().unwrap();
+    let item = item_state(&app, &security, id, &vulnerable).await;
+    assert_eq!((item["running"].clone(), item["workloads"].clone(), item["team"].clone()), (json!(true), json!(2), json!("web")));
+
+    let notifier = drydock::campaigns::Notifier::from_config(&Default::default());
+    let pass = |at: DateTime<Utc>| {
+        let (store, notifier) = (app.db.store.clone(), notifier.clone());
+        async move { drydock::campaigns::pass(&store, &notifier, "test", at).await.unwrap() }
+    };
+    // A rescan of the affected image and a new registry tag change nothing.
+    manual.advance(Duration::hours(1));
+    post_report(&app, &security, "trivy/spring4shell-jre11.json").await;
+    pass(clock.now()).await;
+    assert_eq!(item_state(&app, &security, id, &vulnerable).await["state"], "open");
+
+    // One workload moves to a digest never scanned: pending verification, not fixed.
+    let unscanned = format!("sha256:{}", "ab".repeat(32));
+    manual.advance(Duration::minutes(5));
+    upload_pods(&app, &security, "prod", &pods(&[("shop", "fraud", &unscanned), ("shop", "batch", &unscanned)])).await;
+    pass(clock.now()).await;
+    assert_eq!(item_state(&app, &security, id, &vulnerable).await["state"], "pending_verification");
+    // One runs the affected image again: not fixed (open).
+    manual.advance(Duration::minutes(5));
+    upload_pods(&app, &security, "prod", &pods(&[("shop", "fraud", &fixed), ("shop", "batch", &vulnerable)])).await;
+    pass(clock.now()).await;
+    assert_eq!(item_state(&app, &security, id, &vulnerable).await["state"], "open");
+    // Both run a scanned image the CVE is not in: fixed, and the closure is in the ledger.
+    manual.advance(Duration::minutes(5));
+    upload_pods(&app, &security, "prod", &pods(&[("shop", "fraud", &fixed), ("shop", "batch", &fixed)])).await;
+    let report = pass(clock.now()).await;
+    assert!(report.changed >= 1, "{report:?}");
+    let item = item_state(&app, &security, id, &vulnerable).await;
+    assert_eq!(item["state"], "fixed", "{item}");
+    assert!(item["closed_at"].is_string());
+    let entries = app.get_json("/api/v1/ledger/entries", &security).await;
+    assert!(entries.as_array().unwrap().iter().any(|e| e["kind"] == "campaign.refreshed" && e["actor"] == "system:escalation"));
+
+    // An image that runs nowhere stays open however often the pass runs (and escalates).
+    let juice = digest("juice-shop-v10.2.0.json");
+    let r = app
+        .client
+        .post(app.url("/api/v1/campaigns"))
+        .bearer_auth(&security)
+        .json(&json!({"title": "juice", "package": "pkg:npm/jsonwebtoken", "deadline": "2026-12-05"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let c: Value = r.json().await.unwrap();
+    let juice_campaign = c["id"].as_i64().unwrap();
+    for days in [1, 10, 30] {
+        pass(clock.now() + Duration::days(days)).await;
+    }
+    let item = item_state(&app, &security, juice_campaign, &juice).await;
+    assert_eq!((item["state"].clone(), item["running"].clone()), (json!("open"), json!(false)), "{item}");
+    // Once every workload behind an item is gone, it is retired.
+    manual.advance(Duration::minutes(5));
+    upload_pods(&app, &security, "prod", &pods(&[("shop", "fraud", &vulnerable)])).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/campaigns"))
+        .bearer_auth(&security)
+        .json(&json!({"title": "again", "cves": ["CVE-2022-22965"], "deadline": "2026-12-20"}))
+        .send()
+        .await
+        .unwrap();
+    let again = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    manual.advance(Duration::minutes(5));
+    upload_pods(&app, &security, "prod", &pods(&[])).await;
+    pass(clock.now()).await;
+    assert_eq!(item_state(&app, &security, again, &vulnerable).await["state"], "retired");
+    app.db.drop_database().await;
+}
+
+/// A real SMTP server (aiosmtpd) on loopback writing what it accepts to a file.
+struct SmtpSink {
+    port: u16,
+    out: std::path::PathBuf,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    fn start(fail_first: usize) -> SmtpSink {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("mail.jsonl");
+        let port = free_port();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+        let mut child = Command::new(ORACLE_PYTHON)
+            .args([script, &port.to_string(), out.to_str().unwrap(), &fail_first.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{ORACLE_PYTHON} (run .ci/setup.sh --tests): {e}"));
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
+        SmtpSink { port, out, child, _dir: dir }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received: (recipients, the raw message).
+    fn received(&self) -> Vec<(Vec<String>, String)> {
+        let text = std::fs::read_to_string(&self.out).unwrap_or_default();
+        text.lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (v["to"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect(), v["data"].as_str().unwrap().to_string())
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A webhook receiver on loopback keeping every JSON body posted to it.
+async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let got: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let keep = got.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().unwrap().push(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (format!("http://{addr}/hook"), got)
+}
+
+fn escalate_at(db_url: &str, smtp: &str, at: DateTime<Utc>) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_drydock"))
+        .args(["escalate", "--once", "--at", &at.to_rfc3339(), "--database-url", db_url])
+        .env_remove("DRYDOCK_DATABASE_URL")
+        .env("DRYDOCK_SMTP_URL", smtp)
+        .env("DRYDOCK_SMTP_FROM", "Drydock <drydock@corp.example>")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "escalate --once --at {at}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Who received how many messages, and which item ids each message listed.
+fn mail_to(sink: &SmtpSink, who: &str) -> Vec<BTreeSet<i64>> {
+    sink.received()
+        .into_iter()
+        .filter(|(to, _)| to.iter().any(|t| t == who))
+        .map(|(_, data)| {
+            let body = data.replace("=\r\n", "").replace("=\n", "");
+            body.match_indices("item #").map(|(at, _)| body[at + 6..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap()).collect()
+        })
+        .collect()
+}
+
+/// The ladder walked by moving time: reminder, deadline, after; acknowledging stops only the
+/// reminder; an approved exception holds the ladder until it expires; each (item, level) once.
+#[tokio::test]
+async fn the_ladder_walks_with_time() {
+    let sink = SmtpSink::start(1);
+    let (hook, hooked) = webhook_receiver().await;
+    let (_manual, clock) = clock_at("2026-12-01T09:00:00Z");
+    let db = TestDb::sqlite().await;
+    let db_url = db.url.clone();
+    let app = TestApp::start_on(0, db, drydock::config::Config { jobs_worker: false, ..Default::default() }, clock.clone()).await;
+    let (security, admin) = (app.token("security").await, app.token("admin").await);
+    own(&app, &admin, "ghcr.io/aquasecurity/trivy-test-images", "web").await;
+    for f in ["centos-7.json", "debian-buster.json", "ubuntu-1804.json"] {
+        post_report(&app, &security, &format!("trivy/{f}")).await;
+    }
+    let contacts = json!([
+        {"level": 0, "email": "dev@web.example"},
+        {"level": 1, "email": "lead@web.example", "webhook": hook},
+        {"level": 2, "email": "manager@web.example"},
+    ]);
+    let r = app.client.put(app.url("/api/v1/teams/web/contacts")).bearer_auth(&admin).json(&contacts).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let r = app.client.put(app.url("/api/v1/contacts")).bearer_auth(&admin).json(&json!([{"level": 3, "email": "ciso@corp.example"}])).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // Contacts are checked: a level, an address or a webhook, https (or loopback).
+    for bad in [json!([{"level": 0}]), json!([{"level": 12, "email": "a@b.example"}]), json!([{"level": 0, "email": "not mail"}]), json!([{"level": 0, "webhook": "http://hooks.example.com/x"}])] {
+        let r = app.client.put(app.url("/api/v1/teams/web/contacts")).bearer_auth(&admin).json(&bad).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    assert_eq!(app.client.put(app.url("/api/v1/teams/nope/contacts")).bearer_auth(&admin).json(&json!([])).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    let deadline: NaiveDate = "2026-12-20".parse().unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/campaigns"))
+        .bearer_auth(&security)
+        .json(&json!({"title": "bash", "cves": ["CVE-2019-18276"], "deadline": deadline.to_string()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c: Value = r.json().await.unwrap();
+    let id = c["id"].as_i64().unwrap();
+    let items: Vec<i64> = c["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert_eq!(items.len(), 3, "{c}");
+    let (i1, i2, i3) = (items[0], items[1], items[2]);
+
+    // A developer of web acknowledges i2; a developer of another team may not.
+    let dev = app.token_with("dev-web", "developer", Some("web"), Default::default()).await;
+    let other = app.token_with("dev-pay", "developer", Some("payments"), Default::default()).await;
+    let ack = json!({"planned": "2026-12-18", "note": "rebuild on the new base"});
+    let url = |item: i64, what: &str| app.url(&format!("/api/v1/campaigns/{id}/items/{item}/{what}"));
+    assert_eq!(app.client.post(url(i2, "ack")).bearer_auth(&other).json(&ack).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.client.post(url(i2, "ack")).bearer_auth(&security).json(&ack).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let r = app.client.post(url(i2, "ack")).bearer_auth(&dev).json(&ack).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let acked: Value = r.json().await.unwrap();
+    assert_eq!((acked["state"].clone(), acked["planned"].clone()), (json!("acknowledged"), json!("2026-12-18")));
+    // i3: an exception until ten days after the deadline, requested by the team, approved by security.
+    let until = (deadline + Duration::days(10)).to_string();
+    let r = app.client.post(url(i3, "exception")).bearer_auth(&dev).json(&json!({"reason": "vendor image, fix due in January", "until": until})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let decide = json!({"approve": true, "note": "accepted until the vendor ships"});
+    assert_eq!(app.client.post(url(i3, "exception/decision")).bearer_auth(&dev).json(&decide).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let r = app.client.post(url(i3, "exception/decision")).bearer_auth(&security).json(&decide).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "excepted");
+    assert_eq!(app.client.post(url(i3, "exception/decision")).bearer_auth(&security).json(&decide).send().await.unwrap().status(), StatusCode::CONFLICT);
+
+    let at = |d: NaiveDate, days: i64| (d + Duration::days(days)).and_hms_opt(9, 0, 0).unwrap().and_utc();
+    let smtp = sink.url();
+    // A day in: nothing is due.
+    escalate_at(&db_url, &smtp, at("2026-12-02".parse().unwrap(), 0));
+    assert!(sink.received().is_empty());
+    // A week before the deadline: the reminder to the team, for the open item only.
+    escalate_at(&db_url, &smtp, at(deadline, -7));
+    assert_eq!(mail_to(&sink, "dev@web.example"), vec![BTreeSet::from([i1])]);
+    // The deadline: the team lead hears of both not-excepted items in one message, and the webhook.
+    escalate_at(&db_url, &smtp, at(deadline, 0));
+    assert_eq!(mail_to(&sink, "lead@web.example"), vec![BTreeSet::from([i1, i2])]);
+    // A week after: the manager.
+    escalate_at(&db_url, &smtp, at(deadline, 7));
+    assert_eq!(mail_to(&sink, "manager@web.example"), vec![BTreeSet::from([i1, i2])]);
+    // The exception has expired: i3 reopens and its missed levels (not the reminder) fire.
+    escalate_at(&db_url, &smtp, at(deadline, 11));
+    assert_eq!(mail_to(&sink, "lead@web.example"), vec![BTreeSet::from([i1, i2]), BTreeSet::from([i3])]);
+    assert_eq!(mail_to(&sink, "manager@web.example"), vec![BTreeSet::from([i1, i2]), BTreeSet::from([i3])]);
+    assert_eq!(mail_to(&sink, "dev@web.example").len(), 1, "no late reminder");
+    // Two weeks after: the CISO (a global contact) hears of all three, once, however often it runs.
+    escalate_at(&db_url, &smtp, at(deadline, 14));
+    escalate_at(&db_url, &smtp, at(deadline, 15));
+    assert_eq!(mail_to(&sink, "ciso@corp.example"), vec![BTreeSet::from([i1, i2, i3])]);
+    assert_eq!(sink.received().len(), 6, "dev 1, lead 2, manager 2, CISO 1");
+    // Each message names its recipient and the items' campaign in its subject and body.
+    let (_, first) = &sink.received()[0];
+    assert!(first.contains("To: dev@web.example") && first.contains("Subject: Drydock: 1 patch item needs action (web)"), "{first}");
+    assert!(first.contains("campaign #") && first.contains("bash") && first.contains("deadline 2026-12-20"), "{first}");
+    // The webhook got the two level-1 digests as Slack-compatible JSON.
+    let hooks = hooked.lock().unwrap().clone();
+    assert_eq!(hooks.len(), 2, "{hooks:?}");
+    assert!(hooks.iter().all(|h| h["text"].as_str().unwrap().contains("patch item")));
+    // The sink refused the first message once (451): the log shows the retry, and nothing was lost.
+    let log = app.get_json("/api/v1/deliveries", &security).await;
+    let retried: Vec<&Value> = log.as_array().unwrap().iter().filter(|m| m["attempts"].as_array().unwrap().len() > 1).collect();
+    assert_eq!(retried.len(), 1, "{log}");
+    let outcomes: Vec<&str> = retried[0]["attempts"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["retry", "sent"]);
+    assert!(retried[0]["attempts"][0]["detail"].as_str().unwrap().contains("451"));
+    assert!(log.as_array().unwrap().iter().all(|m| m["status"] == "sent"));
+    assert!(log.as_array().unwrap().iter().filter(|m| m["channel"] == "webhook").all(|m| !m["recipient"].as_str().unwrap().contains("/hook")), "a webhook's URL is a secret");
+    // The delivery log is security's; developers are refused.
+    assert_eq!(app.client.get(app.url("/api/v1/deliveries")).bearer_auth(&dev).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    // Escalations and deliveries are in the ledger.
+    let entries = app.get_json("/api/v1/ledger/entries", &security).await;
+    let kinds: BTreeSet<&str> = entries.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for k in ["campaign.created", "campaign.item.acknowledged", "campaign.item.exception_requested", "campaign.item.exception_approved", "campaign.escalated", "campaign.delivered", "contacts.replaced"] {
+        assert!(kinds.contains(k), "no {k} in the ledger: {kinds:?}");
+    }
+    app.db.drop_database().await;
+}
+
+/// Two `serve` processes and two `escalate --once` runs on one PostgreSQL deliver each (item,
+/// level) once.
+#[tokio::test]
+async fn two_replicas_deliver_each_level_once() {
+    let sink = SmtpSink::start(0);
+    let (hook, hooked) = webhook_receiver().await;
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("ledger.pem");
+    drydock::ledger::LedgerKey::generate(&key).unwrap();
+    // The data first, through an in-process app on the database (it runs no jobs).
+    let app = TestApp::start_with(TestDb::postgres().await, drydock::config::Config { jobs_worker: false, ..Default::default() }).await;
+    let db_url = app.db.url.clone();
+    let (security, admin) = (app.token("security").await, app.token("admin").await);
+    own(&app, &admin, "ghcr.io/aquasecurity/trivy-test-images", "web").await;
+    for f in ["centos-7.json", "debian-buster.json", "ubuntu-1804.json"] {
+        post_report(&app, &security, &format!("trivy/{f}")).await;
+    }
+    let contacts = json!([{"level": 1, "email": "lead@web.example", "webhook": hook}]);
+    let r = app.client.put(app.url("/api/v1/teams/web/contacts")).bearer_auth(&admin).json(&contacts).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let today = Utc::now().date_naive().to_string();
+    let body = json!({"title": "bash", "cves": ["CVE-2019-18276"], "deadline": today});
+    let r = app.client.post(app.url("/api/v1/campaigns")).bearer_auth(&security).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let items = r.json::<Value>().await.unwrap()["items"].as_array().unwrap().len();
+    assert_eq!(items, 3);
+    // Two replicas and two command-line passes, all at once: the deadline's level is due now.
+    let serve = || {
+        Command::new(env!("CARGO_BIN_EXE_drydock"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--database-url", &db_url])
+            .env_remove("DRYDOCK_DATABASE_URL")
+            .env("DRYDOCK_SMTP_URL", sink.url())
+            .env("DRYDOCK_SMTP_FROM", "drydock@corp.example")
+            .env("DRYDOCK_LEDGER_KEY", key.to_str().unwrap())
+            .env("DRYDOCK_JOB_POLL_SECONDS", "0.2")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut replicas = [serve(), serve()];
+    let cli = || {
+        let (db_url, smtp) = (db_url.clone(), sink.url());
+        std::thread::spawn(move || escalate_at(&db_url, &smtp, Utc::now()))
+    };
+    let (c1, c2) = (cli(), cli());
+    c1.join().unwrap();
+    c2.join().unwrap();
+    // Wait until a replica has run its pass too.
+    let mut replica_ran = false;
+    for _ in 0..150 {
+        let jobs = app.db.store.jobs().await.unwrap();
+        if jobs.iter().any(|j| j.kind == "campaign.escalate" && j.last_success.is_some()) {
+            replica_ran = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for r in &mut replicas {
+        let _ = r.kill();
+        let _ = r.wait();
+    }
+    assert!(replica_ran, "no replica ran campaign.escalate");
+    let lead = mail_to(&sink, "lead@web.example");
+    assert_eq!(lead.len(), 1, "one digest, once: {lead:?}");
+    assert_eq!(lead[0].len(), items);
+    assert_eq!(hooked.lock().unwrap().len(), 1);
+    app.db.drop_database().await;
+}
