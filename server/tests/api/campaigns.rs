@@ -346,6 +346,13 @@ async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     (format!("http://{addr}/hook"), got)
 }
 
+/// `drydock escalate --once --at` in its own process, off the test's runtime thread (the
+/// webhook receiver must keep answering meanwhile).
+async fn escalate(db_url: &str, smtp: &str, at: DateTime<Utc>) -> String {
+    let (db_url, smtp) = (db_url.to_string(), smtp.to_string());
+    tokio::task::spawn_blocking(move || escalate_at(&db_url, &smtp, at)).await.unwrap()
+}
+
 fn escalate_at(db_url: &str, smtp: &str, at: DateTime<Utc>) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_drydock"))
         .args(["escalate", "--once", "--at", &at.to_rfc3339(), "--database-url", db_url])
@@ -443,25 +450,25 @@ async fn the_ladder_walks_with_time() {
     let at = |d: NaiveDate, days: i64| (d + Duration::days(days)).and_hms_opt(9, 0, 0).unwrap().and_utc();
     let smtp = sink.url();
     // A day in: nothing is due.
-    escalate_at(&db_url, &smtp, at("2026-12-02".parse().unwrap(), 0));
+    escalate(&db_url, &smtp, at("2026-12-02".parse().unwrap(), 0)).await;
     assert!(sink.received().is_empty());
     // A week before the deadline: the reminder to the team, for the open item only.
-    escalate_at(&db_url, &smtp, at(deadline, -7));
+    escalate(&db_url, &smtp, at(deadline, -7)).await;
     assert_eq!(mail_to(&sink, "dev@web.example"), vec![BTreeSet::from([i1])]);
     // The deadline: the team lead hears of both not-excepted items in one message, and the webhook.
-    escalate_at(&db_url, &smtp, at(deadline, 0));
+    escalate(&db_url, &smtp, at(deadline, 0)).await;
     assert_eq!(mail_to(&sink, "lead@web.example"), vec![BTreeSet::from([i1, i2])]);
     // A week after: the manager.
-    escalate_at(&db_url, &smtp, at(deadline, 7));
+    escalate(&db_url, &smtp, at(deadline, 7)).await;
     assert_eq!(mail_to(&sink, "manager@web.example"), vec![BTreeSet::from([i1, i2])]);
     // The exception has expired: i3 reopens and its missed levels (not the reminder) fire.
-    escalate_at(&db_url, &smtp, at(deadline, 11));
+    escalate(&db_url, &smtp, at(deadline, 11)).await;
     assert_eq!(mail_to(&sink, "lead@web.example"), vec![BTreeSet::from([i1, i2]), BTreeSet::from([i3])]);
     assert_eq!(mail_to(&sink, "manager@web.example"), vec![BTreeSet::from([i1, i2]), BTreeSet::from([i3])]);
     assert_eq!(mail_to(&sink, "dev@web.example").len(), 1, "no late reminder");
     // Two weeks after: the CISO (a global contact) hears of all three, once, however often it runs.
-    escalate_at(&db_url, &smtp, at(deadline, 14));
-    escalate_at(&db_url, &smtp, at(deadline, 15));
+    escalate(&db_url, &smtp, at(deadline, 14)).await;
+    escalate(&db_url, &smtp, at(deadline, 15)).await;
     assert_eq!(mail_to(&sink, "ciso@corp.example"), vec![BTreeSet::from([i1, i2, i3])]);
     assert_eq!(sink.received().len(), 6, "dev 1, lead 2, manager 2, CISO 1");
     // Each message names its recipient and the items' campaign in its subject and body.
@@ -533,13 +540,9 @@ async fn two_replicas_deliver_each_level_once() {
             .unwrap()
     };
     let mut replicas = [serve(), serve()];
-    let cli = || {
-        let (db_url, smtp) = (db_url.clone(), sink.url());
-        std::thread::spawn(move || escalate_at(&db_url, &smtp, Utc::now()))
-    };
-    let (c1, c2) = (cli(), cli());
-    c1.join().unwrap();
-    c2.join().unwrap();
+    let smtp = sink.url();
+    let (c1, c2) = tokio::join!(escalate(&db_url, &smtp, Utc::now()), escalate(&db_url, &smtp, Utc::now()));
+    println!("{c1}{c2}");
     // Wait until a replica has run its pass too.
     let mut replica_ran = false;
     for _ in 0..150 {

@@ -30,7 +30,7 @@ fn principals() -> Vec<(&'static str, Option<Grant>)> {
 type Needs = Vec<(Action, Option<&'static str>)>;
 
 /// (method, path, body, the actions the route needs with their team scope).
-fn api_routes() -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
+fn api_routes(item: &str) -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
     vec![
         (Method::POST, "/api/v1/scans".into(), Some(fixture("trivy/alpine-310.json")), vec![(Action::SendData, None)]),
         (Method::GET, "/api/v1/images".into(), None, vec![(Action::ReadEstate, None)]),
@@ -112,6 +112,46 @@ fn api_routes() -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
         ),
         (
             Method::POST,
+            "/api/v1/campaigns".into(),
+            Some(br#"{"title":"PATTERN","cves":["CVE-2022-22965"],"deadline":"2099-01-01"}"#.to_vec()),
+            vec![(Action::ManagePolicies, None)],
+        ),
+        (Method::GET, "/api/v1/campaigns".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/campaigns/1".into(), None, vec![(Action::ReadEstate, None)]),
+        (
+            Method::POST,
+            format!("{item}/ack"),
+            Some(br#"{"planned":"2099-01-01","note":"PATTERN"}"#.to_vec()),
+            vec![(Action::Acknowledge, Some("storefront"))],
+        ),
+        (
+            Method::POST,
+            format!("{item}/exception"),
+            Some(br#"{"reason":"PATTERN","until":"UNTIL"}"#.to_vec()),
+            vec![(Action::RequestException, Some("storefront"))],
+        ),
+        (
+            Method::POST,
+            format!("{item}/exception/decision"),
+            Some(br#"{"approve":false,"note":"PATTERN"}"#.to_vec()),
+            vec![(Action::ManagePolicies, None)],
+        ),
+        (Method::GET, "/api/v1/contacts".into(), None, vec![(Action::ManagePolicies, None)]),
+        (
+            Method::PUT,
+            "/api/v1/contacts".into(),
+            Some(br#"[{"level":3,"email":"ciso@corp.example"}]"#.to_vec()),
+            vec![(Action::ManageEstateConfig, None)],
+        ),
+        (
+            Method::PUT,
+            "/api/v1/teams/storefront/contacts".into(),
+            Some(br#"[{"level":0,"email":"storefront@corp.example"}]"#.to_vec()),
+            vec![(Action::ManageEstateConfig, None)],
+        ),
+        (Method::GET, "/api/v1/deliveries".into(), None, vec![(Action::ManagePolicies, None)]),
+        (
+            Method::POST,
             "/api/v1/clusters/matrix/nodes".into(),
             Some(br#"{"apiVersion":"v1","kind":"NodeList","items":[{"metadata":{"name":"n1"},"status":{"nodeInfo":{}}}]}"#.to_vec()),
             vec![(Action::SendData, None)],
@@ -175,10 +215,29 @@ async fn api_matrix_matches_the_specification() {
         };
         tokens.push((label, grant, token));
     }
+    // Campaign 1 with an item of storefront's (Juice Shop's jsonwebtoken), as security would make it.
+    let now = chrono::Utc::now();
+    let selector = drydock::domain::campaign::Selector::parse(&[], Some("pkg:npm/jsonwebtoken"), None).unwrap();
+    let affected = drydock::campaigns::affected(&app.db.store, &selector).await.unwrap();
+    let items = drydock::campaigns::new_items(&app.db.store, &affected, None, now, &Default::default()).await.unwrap();
+    let campaign = drydock::store::NewCampaign {
+        title: "matrix".into(),
+        cves: vec![],
+        package: Some("pkg:npm/jsonwebtoken".into()),
+        range: None,
+        deadline: None,
+        ladder: serde_json::to_value(drydock::domain::campaign::Ladder::default_ladder().levels()).unwrap(),
+    };
+    let id = app.db.store.create_campaign(&campaign, &items, &Actor::cli(), now).await.unwrap();
+    assert_eq!(id, 1);
+    let item = app.db.store.campaign_items(&[id], None).await.unwrap().into_iter().find(|i| i.team.as_deref() == Some("storefront")).unwrap();
+    let item_path = format!("/api/v1/campaigns/1/items/{}", item.id);
+    let until = (now + chrono::Duration::days(30)).date_naive().to_string();
+    let admin_token = tokens.iter().find(|(l, _, _)| *l == "admin").and_then(|(_, _, t)| t.clone()).unwrap();
     let mut table = String::from("\nAPI route × role (✓ allowed, · refused)\n");
     let mut mismatches = Vec::new();
     let mut allowed_roles: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
-    for (i, (method, path, body, needs)) in api_routes().into_iter().enumerate() {
+    for (i, (method, path, body, needs)) in api_routes(&item_path).into_iter().enumerate() {
         let mut row = format!("{:<6} {:<40}", method.as_str(), if path.len() > 40 { &path[..40] } else { &path });
         for (j, (label, grant, token)) in tokens.iter().enumerate() {
             let mut req = app.client.request(method.clone(), app.url(&path));
@@ -189,12 +248,24 @@ async fn api_matrix_matches_the_specification() {
                 } else {
                     format!("matrix/{i}/{j}")
                 };
-                let b = String::from_utf8(b.clone()).unwrap().replace("PATTERN", &distinct);
+                let b = String::from_utf8(b.clone()).unwrap().replace("PATTERN", &distinct).replace("UNTIL", &until);
                 let b = if path == "/api/v1/scans" { b.replacen("{", &format!("{{\"_matrix\": {j},"), 1) } else { b };
                 req = req.body(b);
             }
             if let Some(t) = token {
                 req = req.bearer_auth(t);
+            }
+            // A decision needs a request waiting: the admin asks again before each one.
+            if path.ends_with("/exception/decision") {
+                let r = app
+                    .client
+                    .post(app.url(&format!("{item_path}/exception")))
+                    .bearer_auth(&admin_token)
+                    .json(&serde_json::json!({"reason": "matrix", "until": until}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.text().await.unwrap());
             }
             // Every answer, allowed or refused, must be one the OpenAPI document describes.
             let (status, _) = super::openapi::checked(method.as_str(), &path, req).await;
@@ -228,7 +299,7 @@ async fn api_matrix_matches_the_specification() {
             op["x-roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect();
         assert_eq!(&documented, roles, "{method} {path}: x-roles against the roles that were allowed");
     }
-    assert_eq!(allowed_roles.len(), api_routes().len(), "every route let someone in");
+    assert_eq!(allowed_roles.len(), api_routes(&item_path).len(), "every route let someone in");
 }
 
 #[tokio::test]

@@ -521,15 +521,28 @@ pub async fn record_attempt(
         .execute(&mut *tx)
         .await?
         .rows_affected(),
-        Err((e, retry)) => sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = $3, next_attempt = COALESCE($4, next_attempt),
-                    gave_up_at = CASE WHEN $4 IS NULL THEN $5 ELSE NULL END, claimed_by = NULL, claimed_until = NULL
+        // A retry keeps the claim: at once within this pass (the claim's lease holds), or later
+        // (the claim holds until then, when any worker may take it). Giving up lets it go.
+        Err((e, Some(retry))) => sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $3, next_attempt = $4,
+                    claimed_until = CASE WHEN $4 > $5 THEN $4 ELSE claimed_until END
              WHERE id = $1 AND claimed_by = $2 AND sent_at IS NULL",
         )
         .bind(id)
         .bind(worker)
         .bind(*e)
         .bind(*retry)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected(),
+        Err((e, None)) => sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $3, gave_up_at = $4, claimed_by = NULL, claimed_until = NULL
+             WHERE id = $1 AND claimed_by = $2 AND sent_at IS NULL",
+        )
+        .bind(id)
+        .bind(worker)
+        .bind(*e)
         .bind(now)
         .execute(&mut *tx)
         .await?
