@@ -71,6 +71,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/scorecards") view=pages::scorecards::ScorecardsPage ssr=SsrMode::Async/>
                     <Route path=path!("/scorecards/:team") view=pages::scorecards::TeamScorecardPage ssr=SsrMode::Async/>
                     <Route path=path!("/policies") view=pages::policies::PoliciesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/campaigns") view=pages::campaigns::CampaignsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/campaigns/:id") view=pages::campaigns::CampaignPage ssr=SsrMode::Async/>
+                    <Route path=path!("/updates") view=pages::campaigns::UpdatesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/overdue") view=pages::campaigns::OverduePage ssr=SsrMode::Async/>
+                    <Route path=path!("/exceptions") view=pages::campaigns::ExceptionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/inbox") view=pages::campaigns::InboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/deliveries") view=pages::campaigns::DeliveriesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/contacts") view=pages::campaigns::ContactsPage ssr=SsrMode::Async/>
                     <Route path=path!("/unaccounted") view=pages::workloads::UnaccountedPage ssr=SsrMode::Async/>
                     <Route path=path!("/clusters") view=pages::workloads::ClustersPage ssr=SsrMode::Async/>
                     <Route path=path!("/registries") view=pages::registries::RegistriesPage ssr=SsrMode::Async/>

@@ -58,6 +58,17 @@ pub trait EstateQueries: Send + Sync {
     async fn policies_page(&self) -> Result<crate::types::PoliciesPage, PortError>;
     /// The estate search by vulnerability, or by package and version range.
     async fn search(&self, query: crate::types::SearchQuery) -> Result<crate::types::SearchResult, PortError>;
+    /// Patch campaigns with their progress.
+    async fn campaigns_page(&self) -> Result<crate::types::CampaignsPage, PortError>;
+    /// One campaign with its items, per-team progress and burndown.
+    async fn campaign_page(&self, id: i64) -> Result<crate::types::CampaignPage, PortError>;
+    /// Items by kind: `updates` (the viewer's teams' items to work on), `overdue`, `exceptions`
+    /// (requests waiting for security).
+    async fn items_page(&self, kind: String) -> Result<crate::types::ItemsPage, PortError>;
+    /// Escalation messages: `inbox` (the viewer's teams'), `deliveries` (the delivery log).
+    async fn messages_page(&self, kind: String) -> Result<Vec<crate::types::DeliveryMessage>, PortError>;
+    /// Escalation contacts.
+    async fn contacts_page(&self) -> Result<crate::types::ContactsPage, PortError>;
 }
 
 /// The handle pages take from the context.

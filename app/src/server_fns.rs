@@ -133,6 +133,36 @@ pub async fn search_estate(query: crate::types::SearchQuery) -> Result<crate::ty
     estate()?.search(query).await.map_err(port_err)
 }
 
+/// Patch campaigns.
+#[server(endpoint = "campaigns")]
+pub async fn get_campaigns() -> Result<crate::types::CampaignsPage, PortError> {
+    estate()?.campaigns_page().await.map_err(port_err)
+}
+
+/// One campaign.
+#[server(endpoint = "campaign")]
+pub async fn get_campaign(id: i64) -> Result<crate::types::CampaignPage, PortError> {
+    estate()?.campaign_page(id).await.map_err(port_err)
+}
+
+/// Campaign items: `updates`, `overdue` or `exceptions`.
+#[server(endpoint = "campaign-items")]
+pub async fn get_campaign_items(kind: String) -> Result<crate::types::ItemsPage, PortError> {
+    estate()?.items_page(kind).await.map_err(port_err)
+}
+
+/// Escalation messages: `inbox` or `deliveries`.
+#[server(endpoint = "messages")]
+pub async fn get_messages(kind: String) -> Result<Vec<crate::types::DeliveryMessage>, PortError> {
+    estate()?.messages_page(kind).await.map_err(port_err)
+}
+
+/// Escalation contacts.
+#[server(endpoint = "contacts")]
+pub async fn get_contacts() -> Result<crate::types::ContactsPage, PortError> {
+    estate()?.contacts_page().await.map_err(port_err)
+}
+
 /// Everything recorded about one image.
 #[server(endpoint = "image-forensics")]
 pub async fn get_image_forensics(digest: String) -> Result<Option<crate::types::ImageForensics>, PortError> {

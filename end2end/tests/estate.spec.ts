@@ -286,3 +286,40 @@ test("scorecards: the ranking, a team's card with its trend chart and failing su
   await expect(page.getByRole("heading", { level: 2, name: "Vulnerabilities fixed within the SLA" })).toBeVisible();
   await page.screenshot({ path: "screenshots/policies.png", fullPage: true });
 });
+
+test("campaigns: a developer lands on the required updates and acknowledges without JavaScript; security sees the burndown", async ({ browser }) => {
+  const devContext = await browser.newContext({ javaScriptEnabled: false });
+  const dev = await devContext.newPage();
+  await signIn(dev, "developer");
+  await expect(dev).toHaveURL(/\/updates$/);
+  await expect(dev.getByRole("heading", { level: 1, name: "My team's required updates" })).toBeVisible();
+  const nav = dev.getByRole("navigation", { name: "Main" });
+  await expect(nav.getByRole("link", { name: "Required updates" })).toBeVisible();
+  await expect(nav.getByRole("link", { name: "API tokens" })).toHaveCount(0);
+  await expect(nav.getByRole("link", { name: "Role mapping" })).toHaveCount(0);
+  const row = dev.locator("#items tr", { hasText: "Spring4Shell" });
+  await row.getByLabel("Planned").fill("2030-01-15");
+  await row.locator(".ack-form").getByLabel("Note").fill("rebuild on the jre17 base");
+  await row.getByRole("button", { name: "Acknowledge" }).click();
+  await expect(dev).toHaveURL(/\/updates$/);
+  const acked = dev.locator("#items tr", { hasText: "Spring4Shell" });
+  await expect(acked.locator("td.state")).toHaveText("acknowledged");
+  await expect(acked).toContainText("planned 2030-01-15: rebuild on the jre17 base");
+  await dev.screenshot({ path: "screenshots/required-updates.png", fullPage: true });
+  await noSeriousA11yViolations(dev);
+  await devContext.close();
+
+  const page = await (await browser.newContext()).newPage();
+  const csp: string[] = [];
+  page.on("console", (m) => { if (m.type() === "error" && /Content Security Policy/i.test(m.text())) csp.push(m.text()); });
+  await signIn(page, "security");
+  await expect(page).toHaveURL(/\/campaigns$/);
+  await page.getByRole("link", { name: "Spring4Shell (CVE-2022-22965)" }).click();
+  await expect(page.locator("#burndown svg")).toHaveCount(1);
+  await expect(page.locator("#burndown figcaption")).toContainText("Items not yet fixed");
+  await expect(page.locator("#items")).toContainText("acknowledged");
+  await hydrated(page);
+  await page.screenshot({ path: "screenshots/campaign.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+  expect(csp).toEqual([]);
+});

@@ -39,6 +39,48 @@ pub fn score_trend_svg(points: &[(NaiveDate, f64)], caption: &str) -> Option<Str
     Some(svg)
 }
 
+/// A campaign's burndown: items not yet done per day, and (with a deadline) the straight line
+/// from the first day's count to none on the deadline. Empty series: no chart.
+pub fn burndown_svg(points: &[(NaiveDate, i64)], deadline: Option<NaiveDate>, caption: &str) -> Option<String> {
+    let first = points.first()?.0;
+    let last = points.last()?.0.max(deadline.unwrap_or(first));
+    let (from, to) = (first - chrono::Duration::days(1), last + chrono::Duration::days(1));
+    let span = (to - from).num_days() as i32;
+    let top = points.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64 * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 240)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(28)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0..span, 0f64..top)
+            .ok()?;
+        chart
+            .configure_mesh()
+            .x_labels(6)
+            .y_labels(6)
+            .x_label_formatter(&|d| (from + chrono::Duration::days(i64::from(*d))).format("%m-%d").to_string())
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .ok()?;
+        let x = |d: NaiveDate| (d - from).num_days() as i32;
+        if let (Some(deadline), Some((d0, n0))) = (deadline, points.first()) {
+            let ideal = RGBColor(150, 150, 150);
+            chart.draw_series(LineSeries::new(vec![(x(*d0), *n0 as f64), (x(deadline), 0.0)], ideal.stroke_width(1))).ok()?;
+        }
+        let series: Vec<(i32, f64)> = points.iter().map(|(d, n)| (x(*d), *n as f64)).collect();
+        let line = RGBColor(180, 60, 20);
+        chart.draw_series(LineSeries::new(series.clone(), line.stroke_width(2))).ok()?;
+        chart.draw_series(series.iter().map(|p| Circle::new(*p, 3, line.filled()))).ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +94,15 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 2);
         assert!(svg.contains("payments"), "{svg}");
         assert!(score_trend_svg(&[], "none").is_none());
+    }
+
+    #[test]
+    fn a_burndown_has_a_point_per_day_and_the_ideal_line() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let svg = burndown_svg(&[(d("2026-12-01"), 3), (d("2026-12-02"), 2), (d("2026-12-03"), 0)], Some(d("2026-12-10")), "bash").unwrap();
+        assert!(!svg.contains("style="));
+        assert_eq!(svg.matches("<circle").count(), 3);
+        assert_eq!(svg.matches("<polyline").count(), 2, "the burndown and the ideal line");
+        assert!(burndown_svg(&[], None, "none").is_none());
     }
 }

@@ -143,6 +143,16 @@ pub async fn load_if_empty(store: &Store, promotion: &crate::registry::Promotion
     crate::policy::run(store, promotion, now).await?;
     store.take_snapshot(now.date_naive()).await?;
     store.backfill_demo_snapshots(now.date_naive(), 30).await?;
+    // Two patch campaigns as security would start them: Spring4Shell (it runs in payments-prod)
+    // due in five days, and Debian's old OpenSSL by version range, deadlines from the SLA.
+    let security = Actor("demo:security".into());
+    let ladder = crate::domain::campaign::Ladder::default_ladder();
+    let spring = crate::domain::campaign::Selector::parse(&["CVE-2022-22965".into()], None, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::campaigns::create(store, "Spring4Shell (CVE-2022-22965)", &spring, Some((now + chrono::Duration::days(5)).date_naive()), &ladder, &security, now)
+        .await?;
+    let openssl = crate::domain::campaign::Selector::parse(&[], Some("pkg:deb/debian/openssl"), Some("vers:deb/<1.1.1n-0+deb10u1"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::campaigns::create(store, "OpenSSL older than 1.1.1n on Debian", &openssl, None, &ladder, &security, now).await?;
     tracing::info!(
         "demo estate loaded: {} reports, {} teams, {} pod lists, {} audit logs",
         REPORTS.len(),

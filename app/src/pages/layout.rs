@@ -4,30 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-const NAV: [(&str, &str); 16] = [
-    ("/", "Overview"),
-    ("/search", "Search"),
-    ("/scorecards", "Scorecards"),
-    ("/policies", "Policies"),
-    ("/teams", "Teams"),
-    ("/images", "Images"),
-    ("/workloads", "Workloads"),
-    ("/unaccounted", "Unaccounted"),
-    ("/clusters", "Clusters"),
-    ("/registries", "Registries"),
-    ("/ledger", "Ledger"),
-    ("/admin/ownership", "Ownership"),
-    ("/admin/tokens", "API tokens"),
-    ("/admin/roles", "Role mapping"),
-    ("/admin/users", "Users"),
-    ("/admin/jobs", "Jobs"),
-];
-
 /// Top bar, left navigation and the page's main content.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let location = use_location();
-    let current = move |href: &'static str| {
+    let current = move |href: &str| {
         let path = location.pathname.get();
         if href == "/" {
             path == "/"
@@ -54,28 +35,33 @@ pub fn Layout(children: Children) -> impl IntoView {
         <SessionBar/>
         <div class="frame">
             <nav class="sidenav" aria-label="Main">
-                <ul>
-                    {NAV
-                        .into_iter()
-                        .map(|(href, label)| {
-                            view! {
-                                <li>
-                                    <a
-                                        href=href
-                                        aria-current=move || current(href).then_some("page")
-                                    >
-                                        {label}
-                                    </a>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
+                <NavLinks current/>
             </nav>
             <main id="main" class="content">
                 {children()}
             </main>
         </div>
+    }
+}
+
+/// The links the viewer's roles may use (the server decides them from the RBAC specification).
+#[component]
+fn NavLinks(current: impl Fn(&str) -> bool + Copy + Send + Sync + 'static) -> impl IntoView {
+    let info = Resource::new(|| (), |_| crate::server_fns::get_deployment());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let nav = info.await.map(|i| i.nav).unwrap_or_default();
+                view! {
+                    <ul>
+                        {nav.into_iter().map(|(href, label)| {
+                            let here = href.clone();
+                            view! { <li><a href=href aria-current=move || current(&here).then_some("page")>{label}</a></li> }
+                        }).collect_view()}
+                    </ul>
+                }
+            })}
+        </Suspense>
     }
 }
 

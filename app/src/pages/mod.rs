@@ -1,5 +1,6 @@
 //! One module per page, plus the shared layout and small components.
 
+pub mod campaigns;
 pub mod components;
 pub mod forensics;
 pub mod image;

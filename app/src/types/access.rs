@@ -30,6 +30,9 @@ pub struct DeploymentInfo {
     pub roles: Vec<String>,
     /// Whom to ask for access.
     pub access_contact: String,
+    /// The navigation the viewer's roles may use: (path, label).
+    #[serde(default)]
+    pub nav: Vec<(String, String)>,
 }
 
 /// An API token as the tokens page lists it (the secret is shown once, at creation, never again).

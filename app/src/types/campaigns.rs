@@ -101,6 +101,8 @@ pub struct CampaignItem {
     pub note: Option<String>,
     pub acknowledged_by: Option<String>,
     pub exception: Option<ItemException>,
+    /// When the item joined the campaign (at its creation, or when its image was found affected later).
+    pub joined_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
 }
 
@@ -211,4 +213,50 @@ pub struct EscalationReport {
     /// Messages sent, and failed attempts (retried later).
     pub sent: i64,
     pub failed: i64,
+}
+
+/// The Campaigns page: every campaign with its progress, and whether the viewer may start one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignsPage {
+    pub campaigns: Vec<Campaign>,
+    pub may_create: bool,
+    /// Exception requests waiting for security (shown to those who decide them).
+    pub exceptions_waiting: Option<i64>,
+}
+
+/// One campaign's page: its items, progress per team, the burndown chart, what the viewer may do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignPage {
+    pub campaign: Campaign,
+    /// (team, progress) for every team with items the viewer sees; "no team" for unowned items.
+    pub teams: Vec<(String, CampaignProgress)>,
+    /// Items still open per day since the start (SVG drawn on the server).
+    pub burndown_svg: Option<String>,
+    /// The same as text: (day, items not yet done).
+    pub burndown: Vec<(chrono::NaiveDate, i64)>,
+    /// Items the viewer may acknowledge, and request exceptions for.
+    pub may_ack: Vec<i64>,
+    pub may_request: Vec<i64>,
+    pub may_decide: bool,
+}
+
+/// A list of items with what the viewer may do to each (required updates, overdue items, the
+/// exception queue).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemsPage {
+    pub items: Vec<CampaignItem>,
+    pub may_ack: Vec<i64>,
+    pub may_request: Vec<i64>,
+    pub may_decide: bool,
+    /// The teams the viewer's roles are for (empty: every team).
+    pub teams: Vec<String>,
+}
+
+/// The contacts page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactsPage {
+    pub contacts: Vec<TeamContacts>,
+    /// Teams contacts can be added for.
+    pub teams: Vec<String>,
+    pub may_edit: bool,
 }

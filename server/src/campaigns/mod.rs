@@ -141,6 +141,31 @@ pub async fn new_items(
         .collect())
 }
 
+/// Creates a campaign over what `selector` affects now: one item per affected image, each with
+/// the campaign's deadline or its SLA deadline, in one transaction (audited). Answers its id.
+pub async fn create(
+    store: &Store,
+    title: &str,
+    selector: &Selector,
+    deadline: Option<NaiveDate>,
+    ladder: &Ladder,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let affected = affected(store, selector).await?;
+    let sla = sla_params(store).await?;
+    let items = new_items(store, &affected, deadline, now, &sla).await?;
+    let new = crate::store::NewCampaign {
+        title: title.to_string(),
+        cves: selector.cves().to_vec(),
+        package: selector.package().map(|c| c.to_string()),
+        range: selector.range().map(|r| r.to_string()),
+        deadline,
+        ladder: serde_json::to_value(ladder.levels()).unwrap_or_default(),
+    };
+    store.create_campaign(&new, &items, actor, now).await
+}
+
 /// A stored campaign's selector.
 pub fn selector_of(c: &CampaignRecord) -> Result<Selector, String> {
     let cves: Vec<String> = serde_json::from_str(&c.cves).map_err(|e| format!("campaign {}: cves: {e}", c.id))?;

@@ -84,6 +84,7 @@ impl EstateQueries for StoreEstate {
                 })
                 .unwrap_or_default(),
             access_contact: self.access_contact.clone(),
+            nav: super::navigation::nav_for(current().principal.as_ref()),
         })
     }
     async fn registries(&self) -> Result<Vec<app::types::RegistryOverview>, PortError> {
@@ -148,5 +149,52 @@ impl EstateQueries for StoreEstate {
     }
     async fn ledger(&self) -> Result<app::types::LedgerStatus, PortError> {
         self.service.ledger_status(current().principal.as_ref()).await.map_err(port)
+    }
+    async fn campaigns_page(&self) -> Result<app::types::CampaignsPage, PortError> {
+        let who = current().principal;
+        let list = self.service.campaigns(who.as_ref(), Some(500), None).await.map_err(port)?;
+        let may_decide = who.as_ref().is_some_and(|p| p.can(crate::auth::Action::ManagePolicies, None));
+        let exceptions_waiting = if may_decide { Some(self.service.exception_queue(who.as_ref()).await.map_err(port)?.len() as i64) } else { None };
+        Ok(app::types::CampaignsPage { campaigns: list.items, may_create: may_decide, exceptions_waiting })
+    }
+    async fn campaign_page(&self, id: i64) -> Result<app::types::CampaignPage, PortError> {
+        use crate::service::campaigns::{allowed_actions, burndown, team_progress};
+        let who = current().principal;
+        let campaign = self.service.campaign(who.as_ref(), id).await.map_err(port)?;
+        let today = self.service.clock.now().date_naive();
+        let points = burndown(&campaign.items, campaign.created_at.date_naive(), today);
+        let deadline = campaign.deadline.as_deref().and_then(|d| d.parse().ok());
+        let burndown_svg = crate::charts::burndown_svg(&points, deadline, &format!("{}: items not yet fixed, by day", campaign.title));
+        let (may_ack, may_request, may_decide) = allowed_actions(who.as_ref(), &campaign.items);
+        Ok(app::types::CampaignPage { teams: team_progress(&campaign.items), burndown_svg, burndown: points, may_ack, may_request, may_decide, campaign })
+    }
+    async fn items_page(&self, kind: String) -> Result<app::types::ItemsPage, PortError> {
+        let who = current().principal;
+        let items = match kind.as_str() {
+            "updates" => self.service.required_updates(who.as_ref()).await,
+            "overdue" => self.service.overdue_items(who.as_ref()).await,
+            "exceptions" => self.service.exception_queue(who.as_ref()).await,
+            other => return Err(PortError::NotFound(format!("no item list {other:?}"))),
+        }
+        .map_err(port)?;
+        let (may_ack, may_request, may_decide) = crate::service::campaigns::allowed_actions(who.as_ref(), &items);
+        let teams = who.as_ref().and_then(|p| p.visible_teams()).unwrap_or_default();
+        Ok(app::types::ItemsPage { items, may_ack, may_request, may_decide, teams })
+    }
+    async fn messages_page(&self, kind: String) -> Result<Vec<app::types::DeliveryMessage>, PortError> {
+        let who = current().principal;
+        match kind.as_str() {
+            "inbox" => self.service.inbox(who.as_ref()).await,
+            "deliveries" => self.service.delivery_log(who.as_ref(), Some(300)).await,
+            other => return Err(PortError::NotFound(format!("no message list {other:?}"))),
+        }
+        .map_err(port)
+    }
+    async fn contacts_page(&self) -> Result<app::types::ContactsPage, PortError> {
+        let who = current().principal;
+        let contacts = self.service.contacts(who.as_ref()).await.map_err(port)?;
+        let teams = self.service.team_names(who.as_ref()).await.map_err(port)?;
+        let may_edit = who.as_ref().is_some_and(|p| p.can(crate::auth::Action::ManageEstateConfig, None));
+        Ok(app::types::ContactsPage { contacts, teams, may_edit })
     }
 }

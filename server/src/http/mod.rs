@@ -4,9 +4,11 @@ pub mod admin;
 pub mod answers;
 pub mod api;
 pub mod auth;
+pub mod campaign_forms;
 pub mod error;
 pub mod estate;
 pub mod exports;
+pub mod navigation;
 pub mod openapi;
 pub mod redirect;
 pub mod session;
@@ -167,6 +169,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/policies/{id}", post(admin::save_policy))
         .route("/admin/environments", post(admin::add_environment))
         .route("/scorecards/{team}/export.csv", get(exports::scorecard_export))
+        .route("/campaigns", post(campaign_forms::create_campaign))
+        .route("/campaigns/{id}/items/{item}/ack", post(campaign_forms::acknowledge))
+        .route("/campaigns/{id}/items/{item}/exception", post(campaign_forms::request_exception))
+        .route("/campaigns/{id}/items/{item}/exception/decision", post(campaign_forms::decide_exception))
+        .route("/admin/contacts", post(campaign_forms::add_contact))
+        .route("/admin/contacts/clear", post(campaign_forms::clear_contacts))
         .nest("/api/v1", api)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();

@@ -343,10 +343,15 @@ async fn establish(
         grants_at: now.timestamp(),
         demo,
     };
+    // Signing in without a page to return to lands on the role's home.
+    let target = match safe_return(Some(&return_to)) {
+        r if r == "/" => super::navigation::home_for(&u.principal).to_string(),
+        r => r,
+    };
     if session.insert(USER_KEY, &u).await.is_err() {
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The session could not be saved.");
     }
-    Redirect::to(&safe_return(Some(&return_to))).into_response()
+    Redirect::to(&target).into_response()
 }
 
 /// `POST /auth/logout`: ends the session, then the provider's session when it has an end-session endpoint.

@@ -5,7 +5,7 @@
 use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::domain::campaign::{FieldError, Ladder, Level, Selector};
-use crate::store::{Actor, CampaignItemRecord, CampaignRecord, ContactRecord, DeliveryAttemptRecord, MessageRecord, NewCampaign};
+use crate::store::{Actor, CampaignItemRecord, CampaignRecord, ContactRecord, DeliveryAttemptRecord, MessageRecord};
 use app::types::{
     AckRequest, Campaign, CampaignItem, CampaignProgress, Contact, DeliveryAttempt, DeliveryMessage, ExceptionDecision, ExceptionRequest,
     ItemException, LadderLevel, NewCampaignRequest, Page, TeamContacts,
@@ -62,6 +62,7 @@ fn item_view(r: CampaignItemRecord, today: NaiveDate) -> CampaignItem {
         note: r.note,
         acknowledged_by: r.acknowledged_by,
         exception,
+        joined_at: r.created_at,
         closed_at: r.closed_at,
     }
 }
@@ -155,6 +156,50 @@ fn check_contact(i: usize, c: &Contact) -> Result<ContactRecord> {
     Ok(ContactRecord { team: String::new(), level: c.level, email, webhook })
 }
 
+/// Items not yet done (neither fixed nor retired) at the end of each day from `start` to `today`.
+pub fn burndown(items: &[CampaignItem], start: NaiveDate, today: NaiveDate) -> Vec<(NaiveDate, i64)> {
+    let mut out = Vec::new();
+    let mut day = start;
+    while day <= today && out.len() < 3660 {
+        let open = items
+            .iter()
+            .filter(|i| i.joined_at.date_naive() <= day && i.closed_at.is_none_or(|c| c.date_naive() > day))
+            .count() as i64;
+        out.push((day, open));
+        day += chrono::Duration::days(1);
+    }
+    out
+}
+
+/// Progress per team ("no team" for items of none), by team name.
+pub fn team_progress(items: &[CampaignItem]) -> Vec<(String, CampaignProgress)> {
+    let mut by_team: BTreeMap<String, Vec<CampaignItem>> = BTreeMap::new();
+    for i in items {
+        by_team.entry(i.team.clone().unwrap_or_else(|| "no team".into())).or_default().push(i.clone());
+    }
+    by_team.into_iter().map(|(t, list)| (t, progress(&list))).collect()
+}
+
+/// What `who` may do to each item: acknowledge (that team's developers, admin; open items),
+/// request an exception (that team's developers and managers, admin; items not closed and with
+/// no request or approval standing), and whether they decide exceptions.
+pub fn allowed_actions(who: Option<&Principal>, items: &[CampaignItem]) -> (Vec<i64>, Vec<i64>, bool) {
+    let Some(p) = who else { return (vec![], vec![], false) };
+    let ack = items
+        .iter()
+        .filter(|i| matches!(i.state.as_str(), "open" | "acknowledged") && p.can(Action::Acknowledge, i.team.as_deref()))
+        .map(|i| i.id)
+        .collect();
+    let request = items
+        .iter()
+        .filter(|i| matches!(i.state.as_str(), "open" | "acknowledged" | "pending_verification"))
+        .filter(|i| !i.exception.as_ref().is_some_and(|e| e.state == "requested" || e.state == "approved"))
+        .filter(|i| p.can(Action::RequestException, i.team.as_deref()))
+        .map(|i| i.id)
+        .collect();
+    (ack, request, p.can(Action::ManagePolicies, None))
+}
+
 impl Service {
     /// Creates a campaign: the estate search's affected images become items (one per image and
     /// its team), each with its deadline, in one transaction (security, admin).
@@ -181,18 +226,7 @@ impl Service {
             )
             .map_err(field)?,
         };
-        let affected = crate::campaigns::affected(&self.store, &selector).await?;
-        let sla = crate::campaigns::sla_params(&self.store).await?;
-        let items = crate::campaigns::new_items(&self.store, &affected, deadline, now, &sla).await?;
-        let new = NewCampaign {
-            title,
-            cves: selector.cves().to_vec(),
-            package: selector.package().map(|c| c.to_string()),
-            range: selector.range().map(|r| r.to_string()),
-            deadline,
-            ladder: serde_json::to_value(ladder.levels()).unwrap_or_default(),
-        };
-        let id = self.store.create_campaign(&new, &items, &Actor(p.actor.clone()), now).await?;
+        let id = crate::campaigns::create(&self.store, &title, &selector, deadline, &ladder, &Actor(p.actor.clone()), now).await?;
         self.campaign(who, id).await
     }
 
@@ -326,6 +360,13 @@ impl Service {
             by_team.entry(c.team).or_default().push(Contact { level: c.level, email: c.email, webhook: c.webhook });
         }
         Ok(by_team.into_iter().map(|(team, contacts)| TeamContacts { team: Some(team).filter(|t| !t.is_empty()), contacts }).collect())
+    }
+
+    /// Every team's name (the contacts page offers them; security, admin).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn team_names(&self, who: Option<&Principal>) -> Result<Vec<String>> {
+        require(who, Action::ManagePolicies, None)?;
+        Ok(self.store.team_names().await?)
     }
 
     /// Replaces one team's contacts (`team` None: the global ones) (admin).

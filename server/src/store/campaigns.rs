@@ -123,4 +123,9 @@ impl Store {
     ) -> Result<Vec<(MessageRecord, Vec<DeliveryAttemptRecord>)>> {
         dispatch!(self, messages(channel, teams, global, limit))
     }
+    /// Every team's name.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn team_names(&self) -> Result<Vec<String>> {
+        dispatch!(self, team_names())
+    }
 }

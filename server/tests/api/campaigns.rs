@@ -564,3 +564,55 @@ async fn two_replicas_deliver_each_level_once() {
     assert_eq!(hooked.lock().unwrap().len(), 1);
     app.db.drop_database().await;
 }
+
+/// The pages without JavaScript: each role lands on its home and sees only the links it may use;
+/// a developer acknowledges with the plain form; security sees the campaign's burndown.
+#[tokio::test]
+async fn pages_land_each_role_home_and_the_forms_work() {
+    use super::http::{demo_app, demo_sign_in};
+    let app = demo_app().await;
+    let r = demo_sign_in(&app, "developer").await;
+    assert_eq!(r.headers()["location"], "/updates", "a developer lands on the required updates");
+    let html = app.client.get(app.url("/updates")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Spring4Shell"), "the demo's Spring4Shell campaign has a payments item");
+    for hidden in ["href=\"/admin/tokens\"", "href=\"/admin/roles\"", "href=\"/exceptions\"", "href=\"/deliveries\""] {
+        assert!(!html.contains(hidden), "a developer's navigation shows {hidden}");
+    }
+    assert!(html.contains("href=\"/updates\""));
+    // The item's acknowledge form, posted as a browser without JavaScript would.
+    let at = html.find("Spring4Shell").unwrap();
+    let form = &html[at..];
+    let action = form.split("action=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert!(action.ends_with("/ack"), "{action}");
+    let r = app
+        .client
+        .post(app.url(&action))
+        .header("Origin", &app.base)
+        .form(&[("planned", "2030-01-15"), ("note", "rebuild on jre17"), ("return_to", "/updates")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/updates");
+    let html = app.client.get(app.url("/updates")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("planned 2030-01-15: rebuild on jre17"), "the plan is shown");
+    // From another site, the same form is refused (CSRF).
+    let r = app.client.post(app.url(&action)).header("Origin", "http://evil.example").form(&[("planned", "2030-01-16")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The developer may not decide exceptions, nor read the delivery log.
+    assert_eq!(app.client.get(app.url("/exceptions")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+
+    app.client.post(app.url("/auth/logout")).header("Origin", &app.base).send().await.unwrap();
+    let r = demo_sign_in(&app, "manager").await;
+    assert_eq!(r.headers()["location"], "/overdue");
+    app.client.post(app.url("/auth/logout")).header("Origin", &app.base).send().await.unwrap();
+    let r = demo_sign_in(&app, "security").await;
+    assert_eq!(r.headers()["location"], "/campaigns");
+    let html = app.client.get(app.url("/campaigns")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Start a campaign") && html.contains("href=\"/exceptions\""));
+    let link = html.split("href=\"/campaigns/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let html = app.client.get(app.url(&format!("/campaigns/{link}"))).send().await.unwrap().text().await.unwrap();
+    let chart = html.split("id=\"burndown\"").nth(1).expect("a burndown figure");
+    assert!(chart.contains("<svg") && chart.contains("<figcaption>Items not yet fixed"), "{chart}");
+    assert!(html.contains("id=\"team-progress\""));
+}

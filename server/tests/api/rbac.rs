@@ -218,20 +218,10 @@ async fn api_matrix_matches_the_specification() {
     // Campaign 1 with an item of storefront's (Juice Shop's jsonwebtoken), as security would make it.
     let now = chrono::Utc::now();
     let selector = drydock::domain::campaign::Selector::parse(&[], Some("pkg:npm/jsonwebtoken"), None).unwrap();
-    let affected = drydock::campaigns::affected(&app.db.store, &selector).await.unwrap();
-    let items = drydock::campaigns::new_items(&app.db.store, &affected, None, now, &Default::default()).await.unwrap();
-    let campaign = drydock::store::NewCampaign {
-        title: "matrix".into(),
-        cves: vec![],
-        package: Some("pkg:npm/jsonwebtoken".into()),
-        range: None,
-        deadline: None,
-        ladder: serde_json::to_value(drydock::domain::campaign::Ladder::default_ladder().levels()).unwrap(),
-    };
-    let id = app.db.store.create_campaign(&campaign, &items, &Actor::cli(), now).await.unwrap();
-    assert_eq!(id, 1);
+    let ladder = drydock::domain::campaign::Ladder::default_ladder();
+    let id = drydock::campaigns::create(&app.db.store, "matrix", &selector, None, &ladder, &Actor::cli(), now).await.unwrap();
     let item = app.db.store.campaign_items(&[id], None).await.unwrap().into_iter().find(|i| i.team.as_deref() == Some("storefront")).unwrap();
-    let item_path = format!("/api/v1/campaigns/1/items/{}", item.id);
+    let item_path = format!("/api/v1/campaigns/{id}/items/{}", item.id);
     let until = (now + chrono::Duration::days(30)).date_naive().to_string();
     let admin_token = tokens.iter().find(|(l, _, _)| *l == "admin").and_then(|(_, _, t)| t.clone()).unwrap();
     let mut table = String::from("\nAPI route × role (✓ allowed, · refused)\n");

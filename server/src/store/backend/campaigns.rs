@@ -616,3 +616,8 @@ pub async fn messages(
         (m, a)
     }).collect())
 }
+
+/// Every team's name, in order.
+pub async fn team_names(pool: &Pool) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT name FROM teams ORDER BY name").fetch_all(pool).await?)
+}

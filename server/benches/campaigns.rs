@@ -1,0 +1,127 @@
+//! Patch campaigns at scale (issue 13): 10,000 affected images of 50 teams, then a campaign
+//! created over all of them (the selector answered, the items and their workloads written in
+//! one transaction) and escalation passes over its 10,000 items (refresh, decide, queue).
+//! Run: `cargo bench -p server --bench campaigns` (PostgreSQL as in the other benches, else skipped).
+
+use drydock::store::{sha256_hex, Actor, NewCampaign, NewRule, Store};
+use std::time::Instant;
+
+const IMAGES: usize = 10_000;
+const TEAMS: usize = 50;
+const FINDINGS_PER_IMAGE: usize = 3;
+
+/// Juice Shop's report cut to its first findings, as `n` distinct images of 50 teams.
+fn reports(n: usize) -> Vec<Vec<u8>> {
+    let base: serde_json::Value = serde_json::from_slice(include_bytes!("../fixtures/trivy/juice-shop-v10.2.0.json")).unwrap();
+    (0..n)
+        .map(|i| {
+            let mut v = base.clone();
+            let mut left = FINDINGS_PER_IMAGE;
+            for r in v["Results"].as_array_mut().unwrap() {
+                if let Some(list) = r["Vulnerabilities"].as_array_mut() {
+                    let keep = left.min(list.len());
+                    list.truncate(keep);
+                    left -= keep;
+                }
+            }
+            v["Metadata"]["RepoDigests"] = serde_json::json!([format!("acme/team-{}/svc-{i}@sha256:{:064x}", i % TEAMS, i + 1)]);
+            v["Metadata"]["ImageID"] = serde_json::json!(format!("sha256:{:064x}", 7_000_000 + i));
+            v["Metadata"]["RepoTags"] = serde_json::json!([format!("acme/team-{}/svc-{i}:1.0", i % TEAMS)]);
+            serde_json::to_vec(&v).unwrap()
+        })
+        .collect()
+}
+
+async fn bench(label: &str, store: Store) {
+    let actor = Actor("bench".into());
+    let now = chrono::Utc::now();
+    for t in 0..TEAMS {
+        let rule =
+            NewRule { kind: app::types::RuleKind::RepositoryPrefix, pattern: format!("docker.io/acme/team-{t}"), team: format!("team-{t}") };
+        store.add_ownership_rule(&rule, &actor, now).await.unwrap();
+    }
+    let bodies = reports(IMAGES);
+    // The CVE every image has: the first finding of the cut report.
+    let first: serde_json::Value = serde_json::from_slice(&bodies[0]).unwrap();
+    let cve = first["Results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|r| r["Vulnerabilities"].as_array().and_then(|l| l.first()))
+        .unwrap()["VulnerabilityID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = Instant::now();
+    for body in &bodies {
+        let report = drydock::ingest::parse(body, None).unwrap();
+        store.ingest_report(&report, &sha256_hex(body), &actor, now).await.unwrap();
+    }
+    println!("{label:<9} loaded {IMAGES} images in {:.0} s; campaign on {cve}", t.elapsed().as_secs_f64());
+
+    // What POST /api/v1/campaigns does past authorisation and input checks.
+    let t = Instant::now();
+    let selector = drydock::domain::campaign::Selector::parse(std::slice::from_ref(&cve), None, None).unwrap();
+    let affected = drydock::campaigns::affected(&store, &selector).await.unwrap();
+    let t_select = t.elapsed();
+    let sla = drydock::campaigns::sla_params(&store).await.unwrap();
+    let items = drydock::campaigns::new_items(&store, &affected, None, now, &sla).await.unwrap();
+    let t_items = t.elapsed();
+    let campaign = NewCampaign {
+        title: format!("bench {cve}"),
+        cves: vec![cve.clone()],
+        package: None,
+        range: None,
+        deadline: None,
+        ladder: serde_json::to_value(drydock::domain::campaign::Ladder::default_ladder().levels()).unwrap(),
+    };
+    let id = store.create_campaign(&campaign, &items, &actor, now).await.unwrap();
+    let t_all = t.elapsed();
+    let n = store.campaign_items(&[id], None).await.unwrap().len();
+    println!(
+        "{label:<9} campaign over {n} affected images: {:.2} s (selector {:.2} s, items and deadlines {:.2} s, one transaction {:.2} s)",
+        t_all.as_secs_f64(),
+        t_select.as_secs_f64(),
+        (t_items - t_select).as_secs_f64(),
+        (t_all - t_items).as_secs_f64()
+    );
+    let t = Instant::now();
+    let read = store.campaign_items(&[id], None).await.unwrap();
+    println!("{label:<9} reading its {} items: {:.0} ms", read.len(), t.elapsed().as_secs_f64() * 1000.0);
+
+    let notifier = drydock::campaigns::Notifier::from_config(&Default::default());
+    for (what, at) in [("no level due", now), ("level 1 due for every item", now + chrono::Duration::days(400))] {
+        let t = Instant::now();
+        let r = drydock::campaigns::pass(&store, &notifier, "bench", at).await.unwrap();
+        println!(
+            "{label:<9} escalation pass, {what}: {:.2} s ({} escalations, {} messages)",
+            t.elapsed().as_secs_f64(),
+            r.escalations,
+            r.messages
+        );
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("campaigns.db").display())).await.unwrap();
+    bench("sqlite", sqlite).await;
+    let admin = std::env::var("DRYDOCK_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    use sqlx::Connection as _;
+    match sqlx::PgConnection::connect(&admin).await {
+        Ok(mut conn) => {
+            let name = format!("drydock_bench_campaigns_{}", std::process::id());
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+            let mut url = url::Url::parse(&admin).unwrap();
+            url.set_path(&name);
+            let pg = Store::connect(url.as_str()).await.unwrap();
+            bench("postgres", pg.clone()).await;
+            if let Store::Postgres(p) = pg {
+                p.close().await;
+            }
+            sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+        }
+        Err(e) => println!("postgres  skipped: {e}"),
+    }
+}
