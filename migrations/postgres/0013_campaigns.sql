@@ -7,6 +7,7 @@ CREATE TABLE campaigns (
     cves        TEXT NOT NULL,      -- JSON array of vulnerability ids
     package     TEXT,               -- a package URL without version
     range_vers  TEXT,               -- a vers range of that package
+    scope       TEXT NOT NULL DEFAULT 'all', -- all, team:NAME, namespace:NAME, environment:NAME
     deadline    DATE,               -- YYYY-MM-DD; NULL: each item's from the SLA policy
     ladder      TEXT NOT NULL,      -- JSON [{"level","days","recipients"}]
     created_at  TIMESTAMPTZ NOT NULL,

@@ -65,13 +65,14 @@ async fn bench(label: &str, store: Store) {
     let affected = drydock::campaigns::affected(&store, &selector).await.unwrap();
     let t_select = t.elapsed();
     let sla = drydock::campaigns::sla_params(&store).await.unwrap();
-    let items = drydock::campaigns::new_items(&store, &affected, None, now, &sla).await.unwrap();
+    let items = drydock::campaigns::new_items(&store, &affected, &drydock::domain::policy::Scope::All, None, now, &sla).await.unwrap();
     let t_items = t.elapsed();
     let campaign = NewCampaign {
         title: format!("bench {cve}"),
         cves: vec![cve.clone()],
         package: None,
         range: None,
+        scope: "all".into(),
         deadline: None,
         ladder: serde_json::to_value(drydock::domain::campaign::Ladder::default_ladder().levels()).unwrap(),
     };

@@ -102,7 +102,9 @@ mod tests {
         let svg = burndown_svg(&[(d("2026-12-01"), 3), (d("2026-12-02"), 2), (d("2026-12-03"), 0)], Some(d("2026-12-10")), "bash").unwrap();
         assert!(!svg.contains("style="));
         assert_eq!(svg.matches("<circle").count(), 3);
-        assert_eq!(svg.matches("<polyline").count(), 2, "the burndown and the ideal line");
+        let lines = |colour: &str| svg.split("<polyline").skip(1).filter(|l| l.split('>').next().unwrap_or("").contains(colour)).count();
+        assert_eq!(lines("#B43C14"), 1, "the burndown: {svg}");
+        assert_eq!(lines("#969696"), 1, "the ideal line: {svg}");
         assert!(burndown_svg(&[], None, "none").is_none());
     }
 }

@@ -169,6 +169,8 @@ pub fn CampaignsPage() -> impl IntoView {
                                     <input id="c-package" name="package" placeholder="pkg:deb/debian/openssl"/>
                                     <label for="c-range">"Version range (vers)"</label>
                                     <input id="c-range" name="range" placeholder="vers:deb/<1.1.1n-0+deb11u4"/>
+                                    <label for="c-scope">"Scope (all, team:NAME, namespace:NAME, environment:NAME)"</label>
+                                    <input id="c-scope" name="scope" value="all"/>
                                     <label for="c-deadline">"Deadline (empty: from the SLA)"</label>
                                     <input id="c-deadline" type="date" name="deadline"/>
                                     <button type="submit">"Start campaign"</button>
@@ -211,7 +213,15 @@ pub fn CampaignPage() -> impl IntoView {
                             <h1>{c.title.clone()}</h1>
                             <dl class="facts">
                                 <dt>"Selects"</dt><dd><code>{[c.cves.join(", "), c.package.clone().map(|p| format!("{p} {}", c.range.clone().unwrap_or_default())).unwrap_or_default()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join("; ")}</code></dd>
-                                <dt>"Deadline"</dt><dd>{c.deadline.clone().unwrap_or_else(|| "each item's from the SLA".into())}</dd>
+                                <dt>"Scope"</dt><dd>{c.scope.clone()}</dd>
+                                <dt>"Deadline"</dt><dd>{c.deadline.clone().unwrap_or_else(|| "each item's from the SLA".into())}
+                                    {page.may_decide.then(|| view! {
+                                        <form method="post" action=format!("/campaigns/{}/deadline", c.id) class="inline-form">
+                                            <label>"Move to " <input type="date" name="deadline" required/></label>
+                                            <button type="submit" class="button-secondary">"Change deadline"</button>
+                                        </form>
+                                    })}
+                                </dd>
                                 <dt>"Ladder"</dt><dd>{c.ladder.iter().map(|l| format!("level {} ({}) {}", l.level, l.recipients, match l.days { d if d < 0 => format!("{} days before", -d), 0 => "at the deadline".into(), d => format!("{d} days after") })).collect::<Vec<_>>().join(" · ")}</dd>
                                 <dt>"Started"</dt><dd>{format!("{} by {}", date(&c.created_at), c.created_by)}</dd>
                                 <dt>"Progress"</dt><dd id="campaign-progress">{progress_text(&c.progress)}</dd>
@@ -350,7 +360,7 @@ pub fn ContactsPage() -> impl IntoView {
                             <tbody>
                                 {page.contacts.iter().flat_map(|t| t.contacts.iter().map(move |c| (t.team.clone(), c.clone()))).map(|(team, c)| view! {
                                     <tr><td>{team.unwrap_or_else(|| "global".into())}</td><td class="num">{c.level}</td><td>{c.email.clone().unwrap_or_default()}</td>
-                                        <td>{c.webhook.as_deref().map(|w| w.split('/').take(3).collect::<Vec<_>>().join("/") + "/…").unwrap_or_default()}</td></tr>
+                                        <td>{c.webhook.clone().unwrap_or_default()}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>

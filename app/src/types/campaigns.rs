@@ -17,6 +17,10 @@ pub struct NewCampaignRequest {
     /// A `vers` range of that package (`vers:deb/<1.1.1n-0+deb11u4`).
     #[serde(default)]
     pub range: Option<String>,
+    /// Which affected images count: `all` (default), `team:NAME` (that team's images),
+    /// `namespace:NAME` or `environment:NAME` (images running there).
+    #[serde(default)]
+    pub scope: Option<String>,
     /// `YYYY-MM-DD`; absent: each item's deadline comes from the vulnerability SLA policy.
     #[serde(default)]
     pub deadline: Option<String>,
@@ -48,6 +52,8 @@ pub struct Campaign {
     pub cves: Vec<String>,
     pub package: Option<String>,
     pub range: Option<String>,
+    /// all, team:NAME, namespace:NAME or environment:NAME.
+    pub scope: String,
     /// The campaign's deadline; null when each item's comes from the SLA.
     pub deadline: Option<String>,
     pub ladder: Vec<LadderLevel>,
@@ -117,6 +123,14 @@ pub struct ItemException {
     pub requested_by: String,
     pub decided_by: Option<String>,
     pub note: Option<String>,
+}
+
+/// `PUT /api/v1/campaigns/{id}/deadline`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeadlineChange {
+    /// The new deadline, `YYYY-MM-DD`, of the campaign and of every item not yet closed.
+    pub deadline: String,
 }
 
 /// `POST …/items/{item}/ack`.

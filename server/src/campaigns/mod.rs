@@ -7,7 +7,7 @@
 pub mod notify;
 
 use crate::domain::campaign::{due_levels, sla_deadline, EscalationFacts, ItemState, Ladder, Level, Selector};
-use crate::domain::policy::{Rule, SlaParams};
+use crate::domain::policy::{Rule, Scope, SlaParams};
 use crate::store::{
     Actor, CampaignItemRecord, CampaignRecord, ContactRecord, EscalationItemRecord, ItemUpdate, NewCampaignItem, NewMessage, Store, StoreError,
 };
@@ -118,18 +118,35 @@ async fn running_workloads(store: &Store, ids: &[i64]) -> Result<HashMap<i64, BT
     Ok(out)
 }
 
-/// The items `affected` images make: the campaign's deadline, else each from the SLA.
+/// The items `affected` images within `scope` make: the campaign's deadline, else each from the
+/// SLA. A team scope keeps that team's images; a namespace or environment scope keeps the images
+/// running there now.
 pub async fn new_items(
     store: &Store,
     affected: &BTreeMap<i64, Affected>,
+    scope: &Scope,
     deadline: Option<NaiveDate>,
     start: DateTime<Utc>,
     sla: &SlaParams,
 ) -> Result<Vec<NewCampaignItem>, StoreError> {
     let ids: Vec<i64> = affected.keys().copied().collect();
     let mut running = running_workloads(store, &ids).await?;
+    let rules = match scope {
+        Scope::Environment(_) => store.environment_rules().await?,
+        _ => vec![],
+    };
+    let within = |id: &i64, a: &Affected| match scope {
+        Scope::All => true,
+        Scope::Team(t) => a.team.as_deref() == Some(t.as_str()),
+        Scope::Namespace(n) => running.get(id).is_some_and(|w| w.iter().any(|(_, ns, _)| ns == n)),
+        Scope::Environment(e) => running.get(id).is_some_and(|w| {
+            w.iter().any(|(c, ns, _)| crate::policy::environment_of(&rules, c, ns).is_some_and(|r| &r.environment == e))
+        }),
+    };
+    let kept: Vec<i64> = affected.iter().filter(|(id, a)| within(id, a)).map(|(id, _)| *id).collect();
     Ok(affected
         .iter()
+        .filter(|(id, _)| kept.contains(id))
         .map(|(id, a)| NewCampaignItem {
             image_id: *id,
             team: a.team.clone(),
@@ -143,10 +160,12 @@ pub async fn new_items(
 
 /// Creates a campaign over what `selector` affects now: one item per affected image, each with
 /// the campaign's deadline or its SLA deadline, in one transaction (audited). Answers its id.
+#[allow(clippy::too_many_arguments)]
 pub async fn create(
     store: &Store,
     title: &str,
     selector: &Selector,
+    scope: &Scope,
     deadline: Option<NaiveDate>,
     ladder: &Ladder,
     actor: &Actor,
@@ -154,12 +173,13 @@ pub async fn create(
 ) -> Result<i64, StoreError> {
     let affected = affected(store, selector).await?;
     let sla = sla_params(store).await?;
-    let items = new_items(store, &affected, deadline, now, &sla).await?;
+    let items = new_items(store, &affected, scope, deadline, now, &sla).await?;
     let new = crate::store::NewCampaign {
         title: title.to_string(),
         cves: selector.cves().to_vec(),
         package: selector.package().map(|c| c.to_string()),
         range: selector.range().map(|r| r.to_string()),
+        scope: scope.as_string(),
         deadline,
         ladder: serde_json::to_value(ladder.levels()).unwrap_or_default(),
     };
@@ -250,7 +270,8 @@ pub async fn refresh(store: &Store, now: DateTime<Utc>) -> Result<(i64, i64), St
         let items = store.campaign_items(&[c.id], None).await?;
         let have: HashSet<i64> = items.iter().map(|i| i.image_id).collect();
         let new: BTreeMap<i64, Affected> = hit.iter().filter(|(id, _)| !have.contains(id)).map(|(id, a)| (*id, a.clone())).collect();
-        let joined = new_items(store, &new, c.deadline, now, &sla).await?;
+        let scope = Scope::parse(&c.scope).unwrap_or(Scope::All);
+        let joined = new_items(store, &new, &scope, c.deadline, now, &sla).await?;
 
         let open: Vec<&CampaignItemRecord> = items.iter().filter(|i| !ItemState::parse(&i.state).is_some_and(ItemState::is_closed)).collect();
         let ids: Vec<i64> = open.iter().map(|i| i.id).collect();

@@ -34,6 +34,8 @@ pub struct NewCampaignForm {
     range: String,
     #[serde(default)]
     deadline: String,
+    #[serde(default)]
+    scope: String,
 }
 
 /// `POST /campaigns` (security, admin): a new campaign from the Campaigns page.
@@ -45,11 +47,31 @@ pub async fn create_campaign(State(state): State<AppState>, Extension(user): Ext
         package: text(&f.package),
         range: text(&f.range),
         deadline: text(&f.deadline),
+        scope: text(&f.scope),
         ladder: None,
     };
     match state.service.create_campaign(user.principal.as_ref(), &req).await {
         Ok(c) => Redirect::to(&format!("/campaigns/{}", c.id)).into_response(),
         Err(e) => failure(CAMPAIGNS, e, "campaign"),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeadlineForm {
+    deadline: String,
+}
+
+/// `POST /campaigns/{id}/deadline` (security, admin): a new deadline from the campaign's page.
+pub async fn change_deadline(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(campaign): Path<String>,
+    Form(f): Form<DeadlineForm>,
+) -> Response {
+    let Some(c) = id(&campaign) else { return not_found(CAMPAIGNS, "that campaign") };
+    match state.service.change_deadline(user.principal.as_ref(), c, &f.deadline).await {
+        Ok(_) => Redirect::to(&format!("/campaigns/{c}")).into_response(),
+        Err(e) => failure(CAMPAIGNS, e, "deadline change"),
     }
 }
 
@@ -146,13 +168,9 @@ pub async fn add_contact(State(state): State<AppState>, Extension(user): Extensi
     let Ok(level) = f.level.trim().parse::<i64>() else {
         return failure(CONTACTS, crate::service::Error::invalid(format!("level: {:?} is not a number", f.level)), "contact");
     };
-    let mut list = match state.service.contacts(who).await {
-        Ok(all) => all.into_iter().find(|t| t.team.as_deref() == team).map(|t| t.contacts).unwrap_or_default(),
-        Err(e) => return failure(CONTACTS, e, "contact"),
-    };
     let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-    list.push(app::types::Contact { level, email: text(&f.email), webhook: text(&f.webhook) });
-    match state.service.put_contacts(who, team, &list).await {
+    let contact = app::types::Contact { level, email: text(&f.email), webhook: text(&f.webhook) };
+    match state.service.add_contact(who, team, &contact).await {
         Ok(_) => Redirect::to("/admin/contacts").into_response(),
         Err(e) => failure(CONTACTS, e, "contact"),
     }

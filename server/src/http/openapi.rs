@@ -63,6 +63,7 @@ impl Modify for BearerAuth {
         api::create_campaign,
         api::list_campaigns,
         api::get_campaign,
+        api::change_deadline,
         api::ack_item,
         api::request_exception,
         api::decide_exception,

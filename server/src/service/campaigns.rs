@@ -93,6 +93,7 @@ fn campaign_view(c: CampaignRecord, items: Vec<CampaignItem>) -> Campaign {
         cves: serde_json::from_str(&c.cves).unwrap_or_default(),
         package: c.package,
         range: c.range_vers,
+        scope: c.scope,
         deadline: c.deadline.map(|d| d.to_string()),
         ladder: ladder.levels().iter().map(|l| LadderLevel { level: l.level, days: l.days, recipients: l.recipients.clone() }).collect(),
         created_at: c.created_at,
@@ -226,7 +227,24 @@ impl Service {
             )
             .map_err(field)?,
         };
-        let id = crate::campaigns::create(&self.store, &title, &selector, deadline, &ladder, &Actor(p.actor.clone()), now).await?;
+        let scope = crate::domain::policy::Scope::parse(req.scope.as_deref().unwrap_or("all")).map_err(Error::invalid)?;
+        let id = crate::campaigns::create(&self.store, &title, &selector, &scope, deadline, &ladder, &Actor(p.actor.clone()), now).await?;
+        self.campaign(who, id).await
+    }
+
+    /// Moves a campaign's deadline and that of its open items (security, admin); levels already
+    /// delivered are not sent again.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn change_deadline(&self, who: Option<&Principal>, id: i64, deadline: &str) -> Result<Campaign> {
+        let p = require(who, Action::ManagePolicies, None)?;
+        let now = self.clock.now();
+        let d = date("deadline", deadline)?;
+        if d < now.date_naive() {
+            return Err(Error::invalid(format!("deadline: {d} is in the past")));
+        }
+        if !self.store.change_deadline(id, d, &Actor(p.actor.clone()), now).await? {
+            return Err(Error::NotFound(format!("campaign {id} does not exist")));
+        }
         self.campaign(who, id).await
     }
 
@@ -351,15 +369,38 @@ impl Service {
             .collect())
     }
 
-    /// Every team's contacts and the global ones (security, admin).
+    /// Every team's contacts and the global ones (security, admin). A webhook's URL is its
+    /// secret: only its origin is shown (`https://hooks.example.com/…`).
     #[tracing::instrument(skip(self, who))]
     pub async fn contacts(&self, who: Option<&Principal>) -> Result<Vec<TeamContacts>> {
         require(who, Action::ManagePolicies, None)?;
         let mut by_team: BTreeMap<String, Vec<Contact>> = BTreeMap::new();
         for c in self.store.contacts().await? {
-            by_team.entry(c.team).or_default().push(Contact { level: c.level, email: c.email, webhook: c.webhook });
+            let webhook = c.webhook.map(|w| match url::Url::parse(&w) {
+                Ok(u) => format!("{}/…", u.origin().ascii_serialization()),
+                Err(_) => "…".into(),
+            });
+            by_team.entry(c.team).or_default().push(Contact { level: c.level, email: c.email, webhook });
         }
         Ok(by_team.into_iter().map(|(team, contacts)| TeamContacts { team: Some(team).filter(|t| !t.is_empty()), contacts }).collect())
+    }
+
+    /// Adds one contact to a team's (or the global) list (admin).
+    #[tracing::instrument(skip(self, who, contact))]
+    pub async fn add_contact(&self, who: Option<&Principal>, team: Option<&str>, contact: &Contact) -> Result<TeamContacts> {
+        require(who, Action::ManageEstateConfig, None)?;
+        let key = team.unwrap_or("");
+        let mut list: Vec<Contact> = self
+            .store
+            .contacts()
+            .await?
+            .into_iter()
+            .filter(|c| c.team == key)
+            .map(|c| Contact { level: c.level, email: c.email, webhook: c.webhook })
+            .collect();
+        list.push(contact.clone());
+        let saved = self.put_contacts(who, team, &list).await?;
+        Ok(TeamContacts { team: saved.team, contacts: vec![contact.clone()] })
     }
 
     /// Every team's name (the contacts page offers them; security, admin).

@@ -9,6 +9,11 @@ impl Store {
     pub async fn create_campaign(&self, c: &NewCampaign, items: &[NewCampaignItem], actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
         dispatch!(self, create_campaign(c, items, actor, now))
     }
+    /// Moves a campaign's deadline and its open items' (audited); false when there is no such campaign.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn change_deadline(&self, id: i64, deadline: NaiveDate, actor: &Actor, now: DateTime<Utc>) -> Result<bool> {
+        dispatch!(self, change_deadline(id, deadline, actor, now))
+    }
     /// Campaigns, newest first, and how many there are.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn campaigns(&self, limit: i64, offset: i64) -> Result<(Vec<CampaignRecord>, i64)> {

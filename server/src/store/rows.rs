@@ -476,6 +476,7 @@ pub struct CampaignRecord {
     pub cves: String,
     pub package: Option<String>,
     pub range_vers: Option<String>,
+    pub scope: String,
     pub deadline: Option<chrono::NaiveDate>,
     pub ladder: String,
     pub created_at: DateTime<Utc>,
@@ -534,6 +535,7 @@ pub struct NewCampaign {
     pub cves: Vec<String>,
     pub package: Option<String>,
     pub range: Option<String>,
+    pub scope: String,
     pub deadline: Option<chrono::NaiveDate>,
     pub ladder: serde_json::Value,
 }

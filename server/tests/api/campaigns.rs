@@ -84,6 +84,14 @@ async fn campaign_items_equal_the_search(db: TestDb) {
     let id = created["id"].as_i64().unwrap();
     let again = app.get_json(&format!("/api/v1/campaigns/{id}"), &security).await;
     assert_eq!(again["items"], created["items"]);
+    // Moving the deadline moves every open item's.
+    let r = app.client.put(app.url(&format!("/api/v1/campaigns/{id}/deadline"))).bearer_auth(&security).json(&json!({"deadline": "2027-01-15"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let moved: Value = r.json().await.unwrap();
+    assert_eq!(moved["deadline"], "2027-01-15");
+    assert!(moved["items"].as_array().unwrap().iter().all(|i| i["deadline"] == "2027-01-15"), "{moved}");
+    let r = app.client.put(app.url("/api/v1/campaigns/999/deadline")).bearer_auth(&security).json(&json!({"deadline": "2027-01-15"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     // By package and range, no deadline: each item's from the SLA (first sighting is now: t0).
     let q = "package=pkg:deb/debian/openssl&range=vers:deb/%3C1.1.1n-0%2Bdeb10u1";
@@ -136,10 +144,9 @@ async fn campaign_items_equal_the_search(db: TestDb) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // The creation is in the ledger with its actor.
     let entries = app.get_json("/api/v1/ledger/entries", &security).await;
-    assert!(
-        entries.as_array().unwrap().iter().any(|e| e["kind"] == "campaign.created" && e["actor"] == "token:test-security"),
-        "no campaign.created entry"
-    );
+    for kind in ["campaign.created", "campaign.deadline_changed"] {
+        assert!(entries.as_array().unwrap().iter().any(|e| e["kind"] == kind && e["actor"] == "token:test-security"), "no {kind} entry");
+    }
     app.db.drop_database().await;
 }
 
@@ -216,6 +223,8 @@ async fn fixed_only_when_the_fix_runs(db: TestDb) {
     // A rescan of the affected image and a new registry tag change nothing.
     manual.advance(Duration::hours(1));
     post_report(&app, &security, "trivy/spring4shell-jre11.json").await;
+    let tag = drydock::domain::ImageRef::parse("registry.example.com/fraud:2.0").unwrap();
+    app.db.store.place_tag(&tag, &fixed, &drydock::store::Actor::cli(), clock.now()).await.unwrap();
     pass(clock.now()).await;
     assert_eq!(item_state(&app, &security, id, &vulnerable).await["state"], "open");
 
@@ -408,6 +417,8 @@ async fn the_ladder_walks_with_time() {
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
     assert_eq!(app.client.put(app.url("/api/v1/teams/nope/contacts")).bearer_auth(&admin).json(&json!([])).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let listed = app.get_json("/api/v1/contacts", &security).await;
+    assert!(!listed.to_string().contains("/hook"), "a webhook's URL is a secret: {listed}");
 
     let deadline: NaiveDate = "2026-12-20".parse().unwrap();
     let r = app

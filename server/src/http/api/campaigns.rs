@@ -3,7 +3,9 @@
 
 #[allow(unused_imports)]
 use super::*;
-use app::types::{AckRequest, Campaign, CampaignItem, Contact, DeliveryMessage, ExceptionDecision, ExceptionRequest, NewCampaignRequest, TeamContacts};
+use app::types::{
+    AckRequest, Campaign, CampaignItem, Contact, DeadlineChange, DeliveryMessage, ExceptionDecision, ExceptionRequest, NewCampaignRequest, TeamContacts,
+};
 
 /// An id in a path: an integer, else it names nothing (404).
 fn id_of(what: &str, raw: &str) -> Result<i64, ApiError> {
@@ -51,6 +53,27 @@ pub async fn list_campaigns(State(state): State<AppState>, caller: Caller, RawQu
 pub async fn get_campaign(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Campaign>, ApiError> {
     let id = id_of("campaign", &id)?;
     Ok(Json(state.service.campaign(Some(&caller.principal()), id).await?))
+}
+
+/// `PUT /api/v1/campaigns/{id}/deadline`.
+#[utoipa::path(
+    put, path = "/api/v1/campaigns/{id}/deadline", tag = "campaigns",
+    description = "Moves the campaign's deadline and that of every item not yet fixed or retired (levels already delivered are not sent again); recorded in the ledger. Roles: security, admin.",
+    params(("id" = i64, Path,)),
+    request_body = DeadlineChange,
+    responses((status = 200, body = Campaign), (status = 404, description = "no such campaign", body = ErrorBody), BadBody, Refused),
+    extensions(("x-roles" = json!(["security", "admin"])))
+)]
+pub async fn change_deadline(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Campaign>, ApiError> {
+    caller.require(Action::ManagePolicies, None)?;
+    let id = id_of("campaign", &id)?;
+    let req: DeadlineChange = json_body(&state, body, "deadline")?;
+    Ok(Json(state.service.change_deadline(Some(&caller.principal()), id, &req.deadline).await?))
 }
 
 /// `POST /api/v1/campaigns/{id}/items/{item}/ack`.
@@ -120,7 +143,7 @@ pub async fn decide_exception(
 /// `GET /api/v1/contacts`: every team's contacts and the global ones.
 #[utoipa::path(
     get, path = "/api/v1/contacts", tag = "campaigns",
-    description = "Escalation contacts per team (`team` null: the global contacts, who hear every team's messages of their level and those of items of no team). Roles: security, admin.",
+    description = "Escalation contacts per team (`team` null: the global contacts, who hear every team's messages of their level and those of items of no team). A webhook shows its origin only (its URL is a secret). Roles: security, admin.",
     responses((status = 200, body = Vec<TeamContacts>), Refused),
     extensions(("x-roles" = json!(["security", "admin"])))
 )]

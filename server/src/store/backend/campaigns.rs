@@ -8,7 +8,7 @@ const ITEM_SELECT: &str = "SELECT it.id, it.campaign_id, c.title AS campaign_tit
     FROM campaign_items it JOIN images i ON i.id = it.image_id JOIN campaigns c ON c.id = it.campaign_id";
 
 const CAMPAIGN_SELECT: &str =
-    "SELECT id, title, cves, package, range_vers, deadline, ladder, created_at, created_by, refreshed_at FROM campaigns";
+    "SELECT id, title, cves, package, range_vers, scope, deadline, ladder, created_at, created_by, refreshed_at FROM campaigns";
 
 async fn insert_items(tx: &mut Tx<'_>, campaign: i64, items: &[NewCampaignItem], now: DateTime<Utc>) -> Result<Vec<(i64, i64)>> {
     let mut ids = Vec::with_capacity(items.len());
@@ -56,8 +56,8 @@ async fn insert_item_workloads(tx: &mut Tx<'_>, rows: &[(i64, &(String, String, 
 pub async fn create_campaign(pool: &Pool, c: &NewCampaign, items: &[NewCampaignItem], actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
     let mut tx = begin(pool).await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO campaigns (title, cves, package, range_vers, deadline, ladder, created_at, created_by, refreshed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) RETURNING id",
+        "INSERT INTO campaigns (title, cves, package, range_vers, deadline, ladder, created_at, created_by, refreshed_at, scope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $9) RETURNING id",
     )
     .bind(&c.title)
     .bind(serde_json::to_string(&c.cves).unwrap_or_default())
@@ -67,6 +67,7 @@ pub async fn create_campaign(pool: &Pool, c: &NewCampaign, items: &[NewCampaignI
     .bind(c.ladder.to_string())
     .bind(now)
     .bind(&actor.0)
+    .bind(&c.scope)
     .fetch_one(&mut *tx)
     .await?;
     let created = insert_items(&mut tx, id, items, now).await?;
@@ -76,7 +77,7 @@ pub async fn create_campaign(pool: &Pool, c: &NewCampaign, items: &[NewCampaignI
         "campaign.created",
         &format!("campaign:{id}"),
         serde_json::json!({
-            "title": c.title, "cves": c.cves, "package": c.package, "range": c.range, "deadline": c.deadline,
+            "title": c.title, "cves": c.cves, "package": c.package, "range": c.range, "scope": c.scope, "deadline": c.deadline,
             "ladder": c.ladder, "items": created.len(),
         }),
         now,
@@ -84,6 +85,36 @@ pub async fn create_campaign(pool: &Pool, c: &NewCampaign, items: &[NewCampaignI
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Moves a campaign's deadline, and that of every item not closed, with its ledger entry.
+pub async fn change_deadline(pool: &Pool, id: i64, deadline: chrono::NaiveDate, actor: &Actor, now: DateTime<Utc>) -> Result<bool> {
+    let mut tx = begin(pool).await?;
+    let before: Option<Option<chrono::NaiveDate>> =
+        sqlx::query_scalar("SELECT deadline FROM campaigns WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+    let Some(before) = before else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    sqlx::query("UPDATE campaigns SET deadline = $2 WHERE id = $1").bind(id).bind(deadline).execute(&mut *tx).await?;
+    let items = sqlx::query("UPDATE campaign_items SET deadline = $2, updated_at = $3 WHERE campaign_id = $1 AND state NOT IN ('fixed', 'retired')")
+        .bind(id)
+        .bind(deadline)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    append_event(
+        &mut tx,
+        actor,
+        "campaign.deadline_changed",
+        &format!("campaign:{id}"),
+        serde_json::json!({ "from": before, "to": deadline, "items": items }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Every campaign, newest first, with its item count.
