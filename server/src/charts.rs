@@ -46,7 +46,8 @@ pub fn burndown_svg(points: &[(NaiveDate, i64)], deadline: Option<NaiveDate>, ca
     let last = points.last()?.0.max(deadline.unwrap_or(first));
     let (from, to) = (first - chrono::Duration::days(1), last + chrono::Duration::days(1));
     let span = (to - from).num_days() as i32;
-    let top = points.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64 * 1.1;
+    // Whole items on the y axis: from none to one above the most.
+    let top = points.iter().map(|(_, n)| *n).max().unwrap_or(0) + 1;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (640, 240)).into_drawing_area();
@@ -56,23 +57,23 @@ pub fn burndown_svg(points: &[(NaiveDate, i64)], deadline: Option<NaiveDate>, ca
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(44)
-            .build_cartesian_2d(0..span, 0f64..top)
+            .build_cartesian_2d(0..span, 0i64..top)
             .ok()?;
         chart
             .configure_mesh()
             .x_labels(6)
-            .y_labels(6)
+            .y_labels((top as usize + 1).min(6))
             .x_label_formatter(&|d| (from + chrono::Duration::days(i64::from(*d))).format("%m-%d").to_string())
-            .y_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| v.to_string())
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .ok()?;
         let x = |d: NaiveDate| (d - from).num_days() as i32;
         if let (Some(deadline), Some((d0, n0))) = (deadline, points.first()) {
             let ideal = RGBColor(150, 150, 150);
-            chart.draw_series(LineSeries::new(vec![(x(*d0), *n0 as f64), (x(deadline), 0.0)], ideal.stroke_width(1))).ok()?;
+            chart.draw_series(LineSeries::new(vec![(x(*d0), *n0), (x(deadline), 0)], ideal.stroke_width(1))).ok()?;
         }
-        let series: Vec<(i32, f64)> = points.iter().map(|(d, n)| (x(*d), *n as f64)).collect();
+        let series: Vec<(i32, i64)> = points.iter().map(|(d, n)| (x(*d), *n)).collect();
         let line = RGBColor(180, 60, 20);
         chart.draw_series(LineSeries::new(series.clone(), line.stroke_width(2))).ok()?;
         chart.draw_series(series.iter().map(|p| Circle::new(*p, 3, line.filled()))).ok()?;

@@ -44,7 +44,7 @@ fn progress_bar(p: &CampaignProgress) -> impl IntoView {
 }
 
 /// The forms a person may use on one item, returning to `back`.
-fn item_forms(i: &CampaignItem, ack: bool, request: bool, decide: bool, back: &str) -> impl IntoView {
+fn item_forms(i: &CampaignItem, ack: bool, request: bool, decide: bool, back: &str) -> AnyView {
     let base = format!("/campaigns/{}/items/{}", i.campaign, i.id);
     let back = back.to_string();
     let waiting = i.exception.as_ref().is_some_and(|e| e.state == "requested");
@@ -77,6 +77,7 @@ fn item_forms(i: &CampaignItem, ack: bool, request: bool, decide: bool, back: &s
             </form>
         })}
     }
+    .into_any()
 }
 
 /// Items as a table, with the forms the viewer may use.
@@ -110,6 +111,7 @@ fn items_table(items: Vec<CampaignItem>, may_ack: Vec<i64>, may_request: Vec<i64
                             <td>{item_forms(&i, ack, request, may_decide, &back)}</td>
                         </tr>
                     }
+                    .into_any()
                 }).collect_view()}
             </tbody>
         </table>
