@@ -91,7 +91,11 @@ async fn bench(label: &str, store: Store) {
     println!("{label:<9} reading its {} items: {:.0} ms", read.len(), t.elapsed().as_secs_f64() * 1000.0);
 
     let notifier = drydock::campaigns::Notifier::from_config(&Default::default());
-    for (what, at) in [("no level due", now), ("level 1 due for every item", now + chrono::Duration::days(400))] {
+    for (what, at) in [
+        ("at creation (critical: a 7-day SLA, so the reminder is due at once)", now),
+        ("400 days on (levels 1, 2 and 3 due for every item)", now + chrono::Duration::days(400)),
+        ("again at the same time (nothing left to decide)", now + chrono::Duration::days(400)),
+    ] {
         let t = Instant::now();
         let r = drydock::campaigns::pass(&store, &notifier, "bench", at).await.unwrap();
         println!(

@@ -36,7 +36,7 @@ impl Notifier {
             Ok::<_, String>((builder.build(), from))
         })();
         if let Err(e) = &smtp {
-            tracing::info!(reason = %e, "escalation e-mail is off");
+            tracing::debug!(reason = %e, "escalation e-mail is off");
         }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
