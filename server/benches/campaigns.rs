@@ -36,19 +36,18 @@ async fn bench(label: &str, store: Store) {
     let actor = Actor("bench".into());
     let now = chrono::Utc::now();
     for t in 0..TEAMS {
-        let rule =
-            NewRule { kind: app::types::RuleKind::RepositoryPrefix, pattern: format!("docker.io/acme/team-{t}"), team: format!("team-{t}") };
+        let rule = NewRule {
+            kind: app::types::RuleKind::RepositoryPrefix,
+            pattern: format!("docker.io/acme/team-{t}"),
+            team: format!("team-{t}"),
+        };
         store.add_ownership_rule(&rule, &actor, now).await.unwrap();
     }
     let bodies = reports(IMAGES);
     // The CVE every image has: the first finding of the cut report.
     let first: serde_json::Value = serde_json::from_slice(&bodies[0]).unwrap();
-    let cve = first["Results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|r| r["Vulnerabilities"].as_array().and_then(|l| l.first()))
-        .unwrap()["VulnerabilityID"]
+    let cve = first["Results"].as_array().unwrap().iter().find_map(|r| r["Vulnerabilities"].as_array().and_then(|l| l.first())).unwrap()
+        ["VulnerabilityID"]
         .as_str()
         .unwrap()
         .to_string();

@@ -101,9 +101,13 @@ async fn serve(store: &Store, url: &str, session: Option<&SessionRecord>) -> (St
     let config = drydock::config::Config { database_url: url.to_string(), demo, jobs_worker: false, ..Default::default() };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router =
-        drydock::startup::app_with_clock(store.clone(), std::sync::Arc::new(config), addr, std::sync::Arc::new(drydock::clock::SystemClock))
-            .unwrap();
+    let router = drydock::startup::app_with_clock(
+        store.clone(),
+        std::sync::Arc::new(config),
+        addr,
+        std::sync::Arc::new(drydock::clock::SystemClock),
+    )
+    .unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let base = format!("http://{addr}");
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
@@ -115,7 +119,13 @@ async fn serve(store: &Store, url: &str, session: Option<&SessionRecord>) -> (St
         .unwrap();
     let record = match session {
         None => {
-            let r = client.post(format!("{base}/auth/demo")).header("Origin", &base).form(&[("role", "viewer"), ("return_to", "/")]).send().await.unwrap();
+            let r = client
+                .post(format!("{base}/auth/demo"))
+                .header("Origin", &base)
+                .form(&[("role", "viewer"), ("return_to", "/")])
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "demo sign-in");
             let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &base.parse().unwrap()).unwrap();
             let id = cookies.to_str().unwrap().split(';').find_map(|c| c.trim().strip_prefix("drydock_session=")).unwrap().to_string();

@@ -149,8 +149,17 @@ pub async fn load_if_empty(store: &Store, promotion: &crate::registry::Promotion
     let ladder = crate::domain::campaign::Ladder::default_ladder();
     let spring = crate::domain::campaign::Selector::parse(&["CVE-2022-22965".into()], None, None).map_err(|e| anyhow::anyhow!("{e}"))?;
     let all = crate::domain::policy::Scope::All;
-    crate::campaigns::create(store, "Spring4Shell (CVE-2022-22965)", &spring, &all, Some((now + chrono::Duration::days(5)).date_naive()), &ladder, &security, now)
-        .await?;
+    crate::campaigns::create(
+        store,
+        "Spring4Shell (CVE-2022-22965)",
+        &spring,
+        &all,
+        Some((now + chrono::Duration::days(5)).date_naive()),
+        &ladder,
+        &security,
+        now,
+    )
+    .await?;
     let openssl = crate::domain::campaign::Selector::parse(&[], Some("pkg:deb/debian/openssl"), Some("vers:deb/<1.1.1n-0+deb10u1"))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::campaigns::create(store, "OpenSSL older than 1.1.1n on Debian", &openssl, &all, None, &ladder, &security, now).await?;

@@ -81,7 +81,14 @@ fn item_forms(i: &CampaignItem, ack: bool, request: bool, decide: bool, back: &s
 }
 
 /// Items as a table, with the forms the viewer may use.
-fn items_table(items: Vec<CampaignItem>, may_ack: Vec<i64>, may_request: Vec<i64>, may_decide: bool, back: String, show_campaign: bool) -> impl IntoView {
+fn items_table(
+    items: Vec<CampaignItem>,
+    may_ack: Vec<i64>,
+    may_request: Vec<i64>,
+    may_decide: bool,
+    back: String,
+    show_campaign: bool,
+) -> impl IntoView {
     if items.is_empty() {
         return view! { <p class="muted" id="no-items">"Nothing here."</p> }.into_any();
     }
@@ -190,12 +197,15 @@ pub fn CampaignsPage() -> impl IntoView {
 #[component]
 pub fn CampaignPage() -> impl IntoView {
     let params = use_params_map();
-    let data = Resource::new(move || params.read().get("id").unwrap_or_default(), |id| async move {
-        match id.parse::<i64>() {
-            Ok(n) => get_campaign(n).await,
-            Err(_) => Err(crate::error::PortError::NotFound(format!("campaign {id} does not exist"))),
-        }
-    });
+    let data = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        |id| async move {
+            match id.parse::<i64>() {
+                Ok(n) => get_campaign(n).await,
+                Err(_) => Err(crate::error::PortError::NotFound(format!("campaign {id} does not exist"))),
+            }
+        },
+    );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -335,7 +345,11 @@ fn message_card(m: DeliveryMessage) -> impl IntoView {
 /// `/inbox`: the escalation digests of the viewer's teams.
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    messages_page("inbox", "Inbox", "The escalation messages about your teams' campaign items, newest first (the same digests the team's contacts receive).")
+    messages_page(
+        "inbox",
+        "Inbox",
+        "The escalation messages about your teams' campaign items, newest first (the same digests the team's contacts receive).",
+    )
 }
 
 /// `/deliveries`: every message sent, with each attempt (security).

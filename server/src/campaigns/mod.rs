@@ -9,12 +9,20 @@ pub mod notify;
 use crate::domain::campaign::{due_levels, sla_deadline, EscalationFacts, ItemState, Ladder, Level, Selector};
 use crate::domain::policy::{Rule, Scope, SlaParams};
 use crate::store::{
-    Actor, CampaignItemRecord, CampaignRecord, ContactRecord, EscalationItemRecord, ItemUpdate, NewCampaignItem, NewMessage, Store, StoreError,
+    Actor, CampaignItemRecord, CampaignRecord, ContactRecord, EscalationItemRecord, ItemUpdate, NewCampaignItem, NewMessage, Store,
+    StoreError,
 };
 use app::types::{EscalationReport, Severity};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 pub use notify::Notifier;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// A workload: (cluster, namespace, `Kind/name`).
+type WorkloadKey = (String, String, String);
+/// A workload's live containers: (the image row each runs, whether that image was scanned).
+type Containers = Vec<(Option<i64>, bool)>;
+/// Who a message goes to: (channel, address, the team of an inbox).
+type Recipient = (String, String, Option<String>);
 
 /// The actor of what the escalation does on its own (ledger entries).
 pub const ACTOR: &str = "system:escalation";
@@ -46,7 +54,11 @@ pub async fn affected(store: &Store, sel: &Selector) -> Result<BTreeMap<i64, Aff
     if let Some(c) = sel.package() {
         let mut inside: HashMap<String, bool> = HashMap::new();
         rows.extend(
-            store.search_package(c).await?.into_iter().filter(|m| *inside.entry(m.installed.clone()).or_insert_with(|| sel.version_selected(&m.installed))),
+            store
+                .search_package(c)
+                .await?
+                .into_iter()
+                .filter(|m| *inside.entry(m.installed.clone()).or_insert_with(|| sel.version_selected(&m.installed))),
         );
     }
     let mut out: BTreeMap<i64, Affected> = BTreeMap::new();
@@ -104,14 +116,14 @@ pub fn sla_days(p: &SlaParams, a: &Affected) -> i64 {
 }
 
 /// A workload's key: `Kind/name`, or `Pod/<name>` for a pod of no workload.
-fn workload_key(w: &crate::store::WorkloadRecord) -> (String, String, String) {
+fn workload_key(w: &crate::store::WorkloadRecord) -> WorkloadKey {
     (w.cluster.clone(), w.namespace.clone(), w.workload.clone().unwrap_or_else(|| format!("Pod/{}", w.pod)))
 }
 
 /// Workloads running each of `ids` now (an index through its platforms).
-async fn running_workloads(store: &Store, ids: &[i64]) -> Result<HashMap<i64, BTreeSet<(String, String, String)>>, StoreError> {
+async fn running_workloads(store: &Store, ids: &[i64]) -> Result<HashMap<i64, BTreeSet<WorkloadKey>>, StoreError> {
     let facts = store.matched_images(ids, None).await?;
-    let mut out: HashMap<i64, BTreeSet<(String, String, String)>> = HashMap::new();
+    let mut out: HashMap<i64, BTreeSet<WorkloadKey>> = HashMap::new();
     for (id, w) in &facts.running {
         out.entry(*id).or_default().insert(workload_key(w));
     }
@@ -139,9 +151,9 @@ pub async fn new_items(
         Scope::All => true,
         Scope::Team(t) => a.team.as_deref() == Some(t.as_str()),
         Scope::Namespace(n) => running.get(id).is_some_and(|w| w.iter().any(|(_, ns, _)| ns == n)),
-        Scope::Environment(e) => running.get(id).is_some_and(|w| {
-            w.iter().any(|(c, ns, _)| crate::policy::environment_of(&rules, c, ns).is_some_and(|r| &r.environment == e))
-        }),
+        Scope::Environment(e) => running
+            .get(id)
+            .is_some_and(|w| w.iter().any(|(c, ns, _)| crate::policy::environment_of(&rules, c, ns).is_some_and(|r| &r.environment == e))),
     };
     let kept: Vec<i64> = affected.iter().filter(|(id, a)| within(id, a)).map(|(id, _)| *id).collect();
     Ok(affected
@@ -202,7 +214,7 @@ pub fn ladder_of(json: &str) -> Ladder {
 fn judge(
     item: &CampaignItemRecord,
     still_affected: bool,
-    followed: &BTreeMap<(String, String, String), Vec<(Option<i64>, bool)>>,
+    followed: &BTreeMap<WorkloadKey, Containers>,
     affected_row: &dyn Fn(i64) -> bool,
     today: NaiveDate,
 ) -> (ItemState, bool) {
@@ -229,7 +241,7 @@ fn judge(
         // It never ran: only a later scan of the image that is no longer affected closes it.
         return (if still_affected { unfixed } else { ItemState::Fixed }, expired);
     }
-    let live: Vec<&Vec<(Option<i64>, bool)>> = followed.values().filter(|c| !c.is_empty()).collect();
+    let live: Vec<&Containers> = followed.values().filter(|c| !c.is_empty()).collect();
     if live.is_empty() {
         return (ItemState::Retired, expired);
     }
@@ -273,9 +285,10 @@ pub async fn refresh(store: &Store, now: DateTime<Utc>) -> Result<(i64, i64), St
         let scope = Scope::parse(&c.scope).unwrap_or(Scope::All);
         let joined = new_items(store, &new, &scope, c.deadline, now, &sla).await?;
 
-        let open: Vec<&CampaignItemRecord> = items.iter().filter(|i| !ItemState::parse(&i.state).is_some_and(ItemState::is_closed)).collect();
+        let open: Vec<&CampaignItemRecord> =
+            items.iter().filter(|i| !ItemState::parse(&i.state).is_some_and(ItemState::is_closed)).collect();
         let ids: Vec<i64> = open.iter().map(|i| i.id).collect();
-        let mut follows: HashMap<i64, BTreeSet<(String, String, String)>> = HashMap::new();
+        let mut follows: HashMap<i64, BTreeSet<WorkloadKey>> = HashMap::new();
         for (item, cluster, ns, w) in store.item_workloads(&ids).await? {
             follows.entry(item).or_default().insert((cluster, ns, w));
         }
@@ -288,7 +301,7 @@ pub async fn refresh(store: &Store, now: DateTime<Utc>) -> Result<(i64, i64), St
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut containers: HashMap<(String, String, String), Vec<(Option<i64>, bool)>> = HashMap::new();
+        let mut containers: HashMap<WorkloadKey, Containers> = HashMap::new();
         for f in store.followed_containers(&clusters).await? {
             containers.entry((f.cluster, f.namespace, f.workload)).or_default().push((f.image_row, f.scanned));
         }
@@ -304,15 +317,27 @@ pub async fn refresh(store: &Store, now: DateTime<Utc>) -> Result<(i64, i64), St
         for item in open {
             let mut followed_keys = follows.remove(&item.id).unwrap_or_default();
             let now_running = running_now.get(&item.image_id).cloned().unwrap_or_default();
-            let new_workloads: Vec<(String, String, String)> = now_running.difference(&followed_keys).cloned().collect();
+            let new_workloads: Vec<WorkloadKey> = now_running.difference(&followed_keys).cloned().collect();
             followed_keys.extend(new_workloads.iter().cloned());
-            let followed: BTreeMap<(String, String, String), Vec<(Option<i64>, bool)>> =
+            let followed: BTreeMap<WorkloadKey, Containers> =
                 followed_keys.iter().map(|k| (k.clone(), containers.get(k).cloned().unwrap_or_default())).collect();
             let (state, expired) = judge(item, hit.contains_key(&item.image_id), &followed, &affected_row, now.date_naive());
             let running = !now_running.is_empty();
             let workloads = followed_keys.len() as i64;
-            if state.as_str() != item.state || running != item.running || workloads != item.workloads || !new_workloads.is_empty() || expired {
-                updates.push(ItemUpdate { id: item.id, state: state.as_str().into(), running, workloads, new_workloads, exception_expired: expired });
+            if state.as_str() != item.state
+                || running != item.running
+                || workloads != item.workloads
+                || !new_workloads.is_empty()
+                || expired
+            {
+                updates.push(ItemUpdate {
+                    id: item.id,
+                    state: state.as_str().into(),
+                    running,
+                    workloads,
+                    new_workloads,
+                    exception_expired: expired,
+                });
             }
         }
         if !joined.is_empty() || !updates.is_empty() {
@@ -336,7 +361,7 @@ fn level_word(days: i64) -> String {
 /// address, a webhook, a team's inbox), each listing all of that recipient's items.
 pub fn compose(taken: &[(i64, i64)], items: &HashMap<i64, EscalationItemRecord>, contacts: &[ContactRecord]) -> Vec<NewMessage> {
     // recipient (channel, address, team of the inbox) → (item, level) pairs
-    let mut by_recipient: BTreeMap<(String, String, Option<String>), Vec<(i64, i64)>> = BTreeMap::new();
+    let mut by_recipient: BTreeMap<Recipient, Vec<(i64, i64)>> = BTreeMap::new();
     for &(item_id, level) in taken {
         let Some(item) = items.get(&item_id) else { continue };
         let team = item.team.clone().unwrap_or_default();
@@ -513,8 +538,16 @@ mod tests {
         let affected = |r: i64| r == 10;
         let one = |row: Option<i64>, scanned: bool| BTreeMap::from([(key("Deployment/web"), vec![(row, scanned)])]);
         assert_eq!(judge(&item("open"), true, &one(Some(10), true), &affected, today).0, ItemState::Open, "still the affected image");
-        assert_eq!(judge(&item("open"), true, &one(Some(11), false), &affected, today).0, ItemState::PendingVerification, "new, not scanned");
-        assert_eq!(judge(&item("open"), true, &one(None, false), &affected, today).0, ItemState::PendingVerification, "a digest we have no row of");
+        assert_eq!(
+            judge(&item("open"), true, &one(Some(11), false), &affected, today).0,
+            ItemState::PendingVerification,
+            "new, not scanned"
+        );
+        assert_eq!(
+            judge(&item("open"), true, &one(None, false), &affected, today).0,
+            ItemState::PendingVerification,
+            "a digest we have no row of"
+        );
         assert_eq!(judge(&item("open"), true, &one(Some(11), true), &affected, today).0, ItemState::Fixed);
         assert_eq!(judge(&item("pending_verification"), true, &one(Some(10), true), &affected, today).0, ItemState::Open, "back to open");
         // Two workloads: one fixed, one not.

@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 mod cluster;
 mod collect;
+mod escalate;
 mod ingest_files;
 mod jobs;
 mod ledger;
 mod registry;
 mod snapshot;
-mod escalate;
 mod tokens;
 
 pub use cluster::ClusterCommand;

@@ -153,7 +153,10 @@ impl Ladder {
                     return Err(FieldError::new("ladder", format!("level {} appears twice", l.level)));
                 }
                 if prev.days > l.days {
-                    return Err(FieldError::new("ladder", format!("level {} comes {} days before level {}", l.level, prev.days - l.days, prev.level)));
+                    return Err(FieldError::new(
+                        "ladder",
+                        format!("level {} comes {} days before level {}", l.level, prev.days - l.days, prev.level),
+                    ));
                 }
             }
         }
@@ -287,7 +290,10 @@ mod tests {
 
     #[test]
     fn ladders_rise_and_name_each_level_once() {
-        assert_eq!(Ladder::default_ladder().levels().iter().map(|l| (l.level, l.days)).collect::<Vec<_>>(), [(0, -7), (1, 0), (2, 7), (3, 14)]);
+        assert_eq!(
+            Ladder::default_ladder().levels().iter().map(|l| (l.level, l.days)).collect::<Vec<_>>(),
+            [(0, -7), (1, 0), (2, 7), (3, 14)]
+        );
         let l = |level, days| Level { level, days, recipients: String::new() };
         assert!(Ladder::new(vec![l(1, 0), l(0, -3)]).is_ok(), "given in any order");
         assert!(Ladder::new(vec![]).is_err());
@@ -315,15 +321,20 @@ mod tests {
         item.delivered.push(1);
         assert_eq!(due_levels(&ladder, &item, at("2026-12-28T00:00:00Z")), [2]);
         // Acknowledged: no reminder, but the deadline's levels still fire.
-        let acked = EscalationFacts { state: ItemState::Acknowledged, deadline: day("2026-12-20"), exception_until: None, delivered: vec![] };
+        let acked =
+            EscalationFacts { state: ItemState::Acknowledged, deadline: day("2026-12-20"), exception_until: None, delivered: vec![] };
         assert!(due_levels(&ladder, &acked, at("2026-12-14T00:00:00Z")).is_empty());
         assert_eq!(due_levels(&ladder, &acked, at("2026-12-27T00:00:00Z")), [1, 2]);
         // A reminder not sent before the deadline is not sent after it.
         let late = EscalationFacts { state: ItemState::Open, deadline: day("2026-12-20"), exception_until: None, delivered: vec![] };
         assert_eq!(due_levels(&ladder, &late, at("2026-12-21T00:00:00Z")), [1]);
         // An approved exception stops the ladder through its last day, then it resumes.
-        let excepted =
-            EscalationFacts { state: ItemState::Excepted, deadline: day("2026-12-20"), exception_until: Some(day("2027-01-10")), delivered: vec![0] };
+        let excepted = EscalationFacts {
+            state: ItemState::Excepted,
+            deadline: day("2026-12-20"),
+            exception_until: Some(day("2027-01-10")),
+            delivered: vec![0],
+        };
         assert!(due_levels(&ladder, &excepted, at("2027-01-10T23:00:00Z")).is_empty());
         assert_eq!(due_levels(&ladder, &excepted, at("2027-01-11T00:00:00Z")), [1, 2, 3]);
         // Closed items are done.

@@ -39,7 +39,11 @@ pub struct NewCampaignForm {
 }
 
 /// `POST /campaigns` (security, admin): a new campaign from the Campaigns page.
-pub async fn create_campaign(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<NewCampaignForm>) -> Response {
+pub async fn create_campaign(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Form(f): Form<NewCampaignForm>,
+) -> Response {
     let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let req = app::types::NewCampaignRequest {
         title: f.title,
@@ -140,7 +144,9 @@ pub async fn decide_exception(
     let approve = match f.decision.as_str() {
         "approve" => true,
         "reject" => false,
-        other => return failure(CAMPAIGNS, crate::service::Error::invalid(format!("decision: {other:?} is not approve or reject")), "decision"),
+        other => {
+            return failure(CAMPAIGNS, crate::service::Error::invalid(format!("decision: {other:?} is not approve or reject")), "decision")
+        }
     };
     let req = app::types::ExceptionDecision { approve, note: f.note };
     match state.service.decide_exception(user.principal.as_ref(), c, i, &req).await {
@@ -183,7 +189,11 @@ pub struct ClearContactsForm {
 }
 
 /// `POST /admin/contacts/clear` (admin): removes a team's (or the global) contacts.
-pub async fn clear_contacts(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<ClearContactsForm>) -> Response {
+pub async fn clear_contacts(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Form(f): Form<ClearContactsForm>,
+) -> Response {
     let team = Some(f.team.trim()).filter(|t| !t.is_empty());
     match state.service.put_contacts(user.principal.as_ref(), team, &[]).await {
         Ok(_) => Redirect::to("/admin/contacts").into_response(),

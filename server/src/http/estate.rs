@@ -154,7 +154,8 @@ impl EstateQueries for StoreEstate {
         let who = current().principal;
         let list = self.service.campaigns(who.as_ref(), Some(500), None).await.map_err(port)?;
         let may_decide = who.as_ref().is_some_and(|p| p.can(crate::auth::Action::ManagePolicies, None));
-        let exceptions_waiting = if may_decide { Some(self.service.exception_queue(who.as_ref()).await.map_err(port)?.len() as i64) } else { None };
+        let exceptions_waiting =
+            if may_decide { Some(self.service.exception_queue(who.as_ref()).await.map_err(port)?.len() as i64) } else { None };
         Ok(app::types::CampaignsPage { campaigns: list.items, may_create: may_decide, exceptions_waiting })
     }
     async fn campaign_page(&self, id: i64) -> Result<app::types::CampaignPage, PortError> {
@@ -166,7 +167,15 @@ impl EstateQueries for StoreEstate {
         let deadline = campaign.deadline.as_deref().and_then(|d| d.parse().ok());
         let burndown_svg = crate::charts::burndown_svg(&points, deadline, &format!("{}: items not yet fixed, by day", campaign.title));
         let (may_ack, may_request, may_decide) = allowed_actions(who.as_ref(), &campaign.items);
-        Ok(app::types::CampaignPage { teams: team_progress(&campaign.items), burndown_svg, burndown: points, may_ack, may_request, may_decide, campaign })
+        Ok(app::types::CampaignPage {
+            teams: team_progress(&campaign.items),
+            burndown_svg,
+            burndown: points,
+            may_ack,
+            may_request,
+            may_decide,
+            campaign,
+        })
     }
     async fn items_page(&self, kind: String) -> Result<app::types::ItemsPage, PortError> {
         let who = current().principal;

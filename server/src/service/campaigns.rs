@@ -40,9 +40,14 @@ fn overdue(state: &str, deadline: NaiveDate, today: NaiveDate) -> bool {
 
 fn item_view(r: CampaignItemRecord, today: NaiveDate) -> CampaignItem {
     let exception = match (r.exception_state, r.exception_reason, r.exception_until, r.exception_by) {
-        (Some(state), Some(reason), Some(until), Some(by)) => {
-            Some(ItemException { state, reason, until: until.to_string(), requested_by: by, decided_by: r.decided_by, note: r.decision_note })
-        }
+        (Some(state), Some(reason), Some(until), Some(by)) => Some(ItemException {
+            state,
+            reason,
+            until: until.to_string(),
+            requested_by: by,
+            decided_by: r.decided_by,
+            note: r.decision_note,
+        }),
         _ => None,
     };
     CampaignItem {
@@ -107,7 +112,10 @@ fn campaign_view(c: CampaignRecord, items: Vec<CampaignItem>) -> Campaign {
 /// A message as the delivery log and the inbox show it: a webhook's URL is a secret, its host is not.
 fn message_view((m, attempts): (MessageRecord, Vec<DeliveryAttemptRecord>)) -> DeliveryMessage {
     let recipient = match m.channel.as_str() {
-        "webhook" => url::Url::parse(&m.address).ok().and_then(|u| u.host_str().map(|h| format!("webhook at {h}"))).unwrap_or_else(|| "webhook".into()),
+        "webhook" => url::Url::parse(&m.address)
+            .ok()
+            .and_then(|u| u.host_str().map(|h| format!("webhook at {h}")))
+            .unwrap_or_else(|| "webhook".into()),
         "inbox" => m.team.clone().map(|t| format!("team {t}")).unwrap_or_else(|| "global".into()),
         _ => m.address.clone(),
     };
@@ -162,10 +170,8 @@ pub fn burndown(items: &[CampaignItem], start: NaiveDate, today: NaiveDate) -> V
     let mut out = Vec::new();
     let mut day = start;
     while day <= today && out.len() < 3660 {
-        let open = items
-            .iter()
-            .filter(|i| i.joined_at.date_naive() <= day && i.closed_at.is_none_or(|c| c.date_naive() > day))
-            .count() as i64;
+        let open =
+            items.iter().filter(|i| i.joined_at.date_naive() <= day && i.closed_at.is_none_or(|c| c.date_naive() > day)).count() as i64;
         out.push((day, open));
         day += chrono::Duration::days(1);
     }
@@ -310,7 +316,13 @@ impl Service {
     /// Requests a risk exception with a reason and a last day (that team's developers and
     /// managers, admin).
     #[tracing::instrument(skip(self, who))]
-    pub async fn request_exception(&self, who: Option<&Principal>, campaign: i64, item: i64, req: &ExceptionRequest) -> Result<CampaignItem> {
+    pub async fn request_exception(
+        &self,
+        who: Option<&Principal>,
+        campaign: i64,
+        item: i64,
+        req: &ExceptionRequest,
+    ) -> Result<CampaignItem> {
         let who = who.ok_or(Error::Unauthenticated)?;
         let it = self.item_of(campaign, item).await?;
         let p = require(Some(who), Action::RequestException, it.team.as_deref())?;
@@ -328,7 +340,13 @@ impl Service {
 
     /// Decides a requested exception (security, admin).
     #[tracing::instrument(skip(self, who))]
-    pub async fn decide_exception(&self, who: Option<&Principal>, campaign: i64, item: i64, req: &ExceptionDecision) -> Result<CampaignItem> {
+    pub async fn decide_exception(
+        &self,
+        who: Option<&Principal>,
+        campaign: i64,
+        item: i64,
+        req: &ExceptionDecision,
+    ) -> Result<CampaignItem> {
         let p = require(who, Action::ManagePolicies, None)?;
         self.item_of(campaign, item).await?;
         let note = text("note", &req.note, 0, 2000)?;
@@ -446,5 +464,4 @@ impl Service {
         let teams = p.visible_teams();
         Ok(self.store.messages(Some("inbox"), teams.as_deref(), teams.is_none(), 200).await?.into_iter().map(message_view).collect())
     }
-
 }

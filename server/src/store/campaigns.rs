@@ -44,17 +44,41 @@ impl Store {
     }
     /// Acknowledges an open or acknowledged item (audited); false when it is in another state.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn acknowledge_item(&self, campaign: i64, item: i64, planned: NaiveDate, note: &str, actor: &Actor, now: DateTime<Utc>) -> Result<bool> {
+    pub async fn acknowledge_item(
+        &self,
+        campaign: i64,
+        item: i64,
+        planned: NaiveDate,
+        note: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         dispatch!(self, acknowledge_item(campaign, item, planned, note, actor, now))
     }
     /// Requests a risk exception (audited); false when the item is closed or excepted.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn request_exception(&self, campaign: i64, item: i64, reason: &str, until: NaiveDate, actor: &Actor, now: DateTime<Utc>) -> Result<bool> {
+    pub async fn request_exception(
+        &self,
+        campaign: i64,
+        item: i64,
+        reason: &str,
+        until: NaiveDate,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         dispatch!(self, request_exception(campaign, item, reason, until, actor, now))
     }
     /// Decides a requested exception (audited); false when none is requested.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn decide_exception(&self, campaign: i64, item: i64, approve: bool, note: &str, actor: &Actor, now: DateTime<Utc>) -> Result<bool> {
+    pub async fn decide_exception(
+        &self,
+        campaign: i64,
+        item: i64,
+        approve: bool,
+        note: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         dispatch!(self, decide_exception(campaign, item, approve, note, actor, now))
     }
     /// Joins new items and applies item updates of one campaign (one transaction, audited).
@@ -95,7 +119,14 @@ impl Store {
     }
     /// Takes the (item, level) pairs no run took before and queues `compose`'s messages for them.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_escalation<F>(&self, run: &str, due: &[(i64, i64)], compose: F, actor: &Actor, now: DateTime<Utc>) -> Result<(usize, usize)>
+    pub async fn record_escalation<F>(
+        &self,
+        run: &str,
+        due: &[(i64, i64)],
+        compose: F,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize)>
     where
         F: FnOnce(&[(i64, i64)]) -> Vec<NewMessage>,
     {

@@ -85,12 +85,26 @@ async fn campaign_items_equal_the_search(db: TestDb) {
     let again = app.get_json(&format!("/api/v1/campaigns/{id}"), &security).await;
     assert_eq!(again["items"], created["items"]);
     // Moving the deadline moves every open item's.
-    let r = app.client.put(app.url(&format!("/api/v1/campaigns/{id}/deadline"))).bearer_auth(&security).json(&json!({"deadline": "2027-01-15"})).send().await.unwrap();
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/campaigns/{id}/deadline")))
+        .bearer_auth(&security)
+        .json(&json!({"deadline": "2027-01-15"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let moved: Value = r.json().await.unwrap();
     assert_eq!(moved["deadline"], "2027-01-15");
     assert!(moved["items"].as_array().unwrap().iter().all(|i| i["deadline"] == "2027-01-15"), "{moved}");
-    let r = app.client.put(app.url("/api/v1/campaigns/999/deadline")).bearer_auth(&security).json(&json!({"deadline": "2027-01-15"})).send().await.unwrap();
+    let r = app
+        .client
+        .put(app.url("/api/v1/campaigns/999/deadline"))
+        .bearer_auth(&security)
+        .json(&json!({"deadline": "2027-01-15"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     // By package and range, no deadline: each item's from the SLA (first sighting is now: t0).
@@ -120,7 +134,14 @@ async fn campaign_items_equal_the_search(db: TestDb) {
     assert!(seen["items"].as_array().unwrap().iter().all(|i| i["team"] != "web"), "{seen}");
     let list = app.get_json("/api/v1/campaigns", &security).await;
     assert_eq!(list["total"], 2);
-    let r = app.client.post(app.url("/api/v1/campaigns")).bearer_auth(&dev).json(&json!({"title": "x", "cves": ["CVE-1"]})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/campaigns"))
+        .bearer_auth(&dev)
+        .json(&json!({"title": "x", "cves": ["CVE-1"]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Bad selectors name their field; unknown ids are 404.
     for (body, field) in [
@@ -137,10 +158,17 @@ async fn campaign_items_equal_the_search(db: TestDb) {
         let e: Value = r.json().await.unwrap();
         assert_eq!(e["field"], field, "{body}: {e}");
     }
-    assert_eq!(app.client.get(app.url("/api/v1/campaigns/999")).bearer_auth(&security).send().await.unwrap().status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.client.get(app.url("/api/v1/campaigns/abc")).bearer_auth(&security).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.client.get(app.url("/api/v1/campaigns/999")).bearer_auth(&security).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.client.get(app.url("/api/v1/campaigns/abc")).bearer_auth(&security).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     let ack = json!({"planned": "2026-12-10", "note": "x"});
-    let r = app.client.post(app.url(&format!("/api/v1/campaigns/{id}/items/99999/ack"))).bearer_auth(&admin).json(&ack).send().await.unwrap();
+    let r =
+        app.client.post(app.url(&format!("/api/v1/campaigns/{id}/items/99999/ack"))).bearer_auth(&admin).json(&ack).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // The creation is in the ledger with its actor.
     let entries = app.get_json("/api/v1/ledger/entries", &security).await;
@@ -196,7 +224,11 @@ async fn fixed_only_when_the_fix_runs(db: TestDb) {
     let digest = |f: &str| -> String {
         let d: Value = serde_json::from_slice(&fixture(&format!("trivy/{f}"))).unwrap();
         let m = &d["Metadata"];
-        m["RepoDigests"][0].as_str().and_then(|r| r.split_once('@')).map(|(_, d)| d.to_string()).unwrap_or_else(|| m["ImageID"].as_str().unwrap().into())
+        m["RepoDigests"][0]
+            .as_str()
+            .and_then(|r| r.split_once('@'))
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_else(|| m["ImageID"].as_str().unwrap().into())
     };
     let (vulnerable, fixed) = (digest("spring4shell-jre11.json"), digest("distroless-base.json"));
     upload_pods(&app, &security, "prod", &pods(&[("shop", "fraud", &vulnerable), ("shop", "batch", &vulnerable)])).await;
@@ -322,7 +354,10 @@ impl SmtpSink {
         text.lines()
             .map(|l| {
                 let v: Value = serde_json::from_str(l).unwrap();
-                (v["to"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect(), v["data"].as_str().unwrap().to_string())
+                (
+                    v["to"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect(),
+                    v["data"].as_str().unwrap().to_string(),
+                )
             })
             .collect()
     }
@@ -382,7 +417,9 @@ fn mail_to(sink: &SmtpSink, who: &str) -> Vec<BTreeSet<i64>> {
         .filter(|(to, _)| to.iter().any(|t| t == who))
         .map(|(_, data)| {
             let body = data.replace("=\r\n", "").replace("=\n", "");
-            body.match_indices("item #").map(|(at, _)| body[at + 6..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap()).collect()
+            body.match_indices("item #")
+                .map(|(at, _)| body[at + 6..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap())
+                .collect()
         })
         .collect()
 }
@@ -409,14 +446,29 @@ async fn the_ladder_walks_with_time() {
     ]);
     let r = app.client.put(app.url("/api/v1/teams/web/contacts")).bearer_auth(&admin).json(&contacts).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let r = app.client.put(app.url("/api/v1/contacts")).bearer_auth(&admin).json(&json!([{"level": 3, "email": "ciso@corp.example"}])).send().await.unwrap();
+    let r = app
+        .client
+        .put(app.url("/api/v1/contacts"))
+        .bearer_auth(&admin)
+        .json(&json!([{"level": 3, "email": "ciso@corp.example"}]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     // Contacts are checked: a level, an address or a webhook, https (or loopback).
-    for bad in [json!([{"level": 0}]), json!([{"level": 12, "email": "a@b.example"}]), json!([{"level": 0, "email": "not mail"}]), json!([{"level": 0, "webhook": "http://hooks.example.com/x"}])] {
+    for bad in [
+        json!([{"level": 0}]),
+        json!([{"level": 12, "email": "a@b.example"}]),
+        json!([{"level": 0, "email": "not mail"}]),
+        json!([{"level": 0, "webhook": "http://hooks.example.com/x"}]),
+    ] {
         let r = app.client.put(app.url("/api/v1/teams/web/contacts")).bearer_auth(&admin).json(&bad).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
-    assert_eq!(app.client.put(app.url("/api/v1/teams/nope/contacts")).bearer_auth(&admin).json(&json!([])).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.client.put(app.url("/api/v1/teams/nope/contacts")).bearer_auth(&admin).json(&json!([])).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     let listed = app.get_json("/api/v1/contacts", &security).await;
     assert!(!listed.to_string().contains("/hook"), "a webhook's URL is a secret: {listed}");
 
@@ -449,14 +501,27 @@ async fn the_ladder_walks_with_time() {
     assert_eq!((acked["state"].clone(), acked["planned"].clone()), (json!("acknowledged"), json!("2026-12-18")));
     // i3: an exception until ten days after the deadline, requested by the team, approved by security.
     let until = (deadline + Duration::days(10)).to_string();
-    let r = app.client.post(url(i3, "exception")).bearer_auth(&dev).json(&json!({"reason": "vendor image, fix due in January", "until": until})).send().await.unwrap();
+    let r = app
+        .client
+        .post(url(i3, "exception"))
+        .bearer_auth(&dev)
+        .json(&json!({"reason": "vendor image, fix due in January", "until": until}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let decide = json!({"approve": true, "note": "accepted until the vendor ships"});
-    assert_eq!(app.client.post(url(i3, "exception/decision")).bearer_auth(&dev).json(&decide).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.client.post(url(i3, "exception/decision")).bearer_auth(&dev).json(&decide).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     let r = app.client.post(url(i3, "exception/decision")).bearer_auth(&security).json(&decide).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["state"], "excepted");
-    assert_eq!(app.client.post(url(i3, "exception/decision")).bearer_auth(&security).json(&decide).send().await.unwrap().status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.client.post(url(i3, "exception/decision")).bearer_auth(&security).json(&decide).send().await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
 
     let at = |d: NaiveDate, days: i64| (d + Duration::days(days)).and_hms_opt(9, 0, 0).unwrap().and_utc();
     let smtp = sink.url();
@@ -498,13 +563,24 @@ async fn the_ladder_walks_with_time() {
     assert_eq!(outcomes, ["retry", "sent"]);
     assert!(retried[0]["attempts"][0]["detail"].as_str().unwrap().contains("451"));
     assert!(log.as_array().unwrap().iter().all(|m| m["status"] == "sent"));
-    assert!(log.as_array().unwrap().iter().filter(|m| m["channel"] == "webhook").all(|m| !m["recipient"].as_str().unwrap().contains("/hook")), "a webhook's URL is a secret");
+    assert!(
+        log.as_array().unwrap().iter().filter(|m| m["channel"] == "webhook").all(|m| !m["recipient"].as_str().unwrap().contains("/hook")),
+        "a webhook's URL is a secret"
+    );
     // The delivery log is security's; developers are refused.
     assert_eq!(app.client.get(app.url("/api/v1/deliveries")).bearer_auth(&dev).send().await.unwrap().status(), StatusCode::FORBIDDEN);
     // Escalations and deliveries are in the ledger.
     let entries = app.get_json("/api/v1/ledger/entries", &security).await;
     let kinds: BTreeSet<&str> = entries.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    for k in ["campaign.created", "campaign.item.acknowledged", "campaign.item.exception_requested", "campaign.item.exception_approved", "campaign.escalated", "campaign.delivered", "contacts.replaced"] {
+    for k in [
+        "campaign.created",
+        "campaign.item.acknowledged",
+        "campaign.item.exception_requested",
+        "campaign.item.exception_approved",
+        "campaign.escalated",
+        "campaign.delivered",
+        "contacts.replaced",
+    ] {
         assert!(kinds.contains(k), "no {k} in the ledger: {kinds:?}");
     }
     app.db.drop_database().await;
@@ -608,7 +684,8 @@ async fn pages_land_each_role_home_and_the_forms_work() {
     let html = app.client.get(app.url("/updates")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("planned 2030-01-15: rebuild on jre17"), "the plan is shown");
     // From another site, the same form is refused (CSRF).
-    let r = app.client.post(app.url(&action)).header("Origin", "http://evil.example").form(&[("planned", "2030-01-16")]).send().await.unwrap();
+    let r =
+        app.client.post(app.url(&action)).header("Origin", "http://evil.example").form(&[("planned", "2030-01-16")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // The developer may not decide exceptions, nor read the delivery log.
     assert_eq!(app.client.get(app.url("/exceptions")).send().await.unwrap().status(), StatusCode::FORBIDDEN);

@@ -118,7 +118,12 @@ fn api_routes(item: &str) -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
         ),
         (Method::GET, "/api/v1/campaigns".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/campaigns/1".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::PUT, "/api/v1/campaigns/1/deadline".into(), Some(br#"{"deadline":"2099-01-01"}"#.to_vec()), vec![(Action::ManagePolicies, None)]),
+        (
+            Method::PUT,
+            "/api/v1/campaigns/1/deadline".into(),
+            Some(br#"{"deadline":"2099-01-01"}"#.to_vec()),
+            vec![(Action::ManagePolicies, None)],
+        ),
         (
             Method::POST,
             format!("{item}/ack"),
@@ -222,7 +227,8 @@ async fn api_matrix_matches_the_specification() {
     let ladder = drydock::domain::campaign::Ladder::default_ladder();
     let all = drydock::domain::policy::Scope::All;
     let id = drydock::campaigns::create(&app.db.store, "matrix", &selector, &all, None, &ladder, &Actor::cli(), now).await.unwrap();
-    let item = app.db.store.campaign_items(&[id], None).await.unwrap().into_iter().find(|i| i.team.as_deref() == Some("storefront")).unwrap();
+    let item =
+        app.db.store.campaign_items(&[id], None).await.unwrap().into_iter().find(|i| i.team.as_deref() == Some("storefront")).unwrap();
     let item_path = format!("/api/v1/campaigns/{id}/items/{}", item.id);
     let until = (now + chrono::Duration::days(30)).date_naive().to_string();
     let admin_token = tokens.iter().find(|(l, _, _)| *l == "admin").and_then(|(_, _, t)| t.clone()).unwrap();

@@ -4,7 +4,8 @@
 #[allow(unused_imports)]
 use super::*;
 use app::types::{
-    AckRequest, Campaign, CampaignItem, Contact, DeadlineChange, DeliveryMessage, ExceptionDecision, ExceptionRequest, NewCampaignRequest, TeamContacts,
+    AckRequest, Campaign, CampaignItem, Contact, DeadlineChange, DeliveryMessage, ExceptionDecision, ExceptionRequest, NewCampaignRequest,
+    TeamContacts,
 };
 
 /// An id in a path: an integer, else it names nothing (404).
@@ -20,7 +21,11 @@ fn id_of(what: &str, raw: &str) -> Result<i64, ApiError> {
     responses((status = 201, body = Campaign), BadBody, Refused, TooLarge),
     extensions(("x-roles" = json!(["security", "admin"])))
 )]
-pub async fn create_campaign(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+pub async fn create_campaign(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     caller.require(Action::ManagePolicies, None)?;
     let req: NewCampaignRequest = json_body(&state, body, "campaign")?;
     let created = state.service.create_campaign(Some(&caller.principal()), &req).await?;
@@ -35,7 +40,11 @@ pub async fn create_campaign(State(state): State<AppState>, caller: Caller, body
     responses((status = 200, body = Page<Campaign>), (status = 400, description = "limit or offset is not a number", body = ErrorBody), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
-pub async fn list_campaigns(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<Page<Campaign>>, ApiError> {
+pub async fn list_campaigns(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Page<Campaign>>, ApiError> {
     let q = query_map(raw);
     let limit = q.contains_key("limit").then(|| int_param(&q, "limit", 50)).transpose()?;
     let offset = q.contains_key("offset").then(|| int_param(&q, "offset", 0)).transpose()?;
@@ -159,7 +168,11 @@ pub async fn list_contacts(State(state): State<AppState>, caller: Caller) -> Res
     responses((status = 200, body = TeamContacts), BadBody, Refused),
     extensions(("x-roles" = json!(["admin"])))
 )]
-pub async fn put_global_contacts(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Json<TeamContacts>, ApiError> {
+pub async fn put_global_contacts(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<TeamContacts>, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
     let list: Vec<Contact> = json_body(&state, body, "contacts")?;
     Ok(Json(state.service.put_contacts(Some(&caller.principal()), None, &list).await?))
@@ -193,7 +206,11 @@ pub async fn put_team_contacts(
     responses((status = 200, body = Vec<DeliveryMessage>), (status = 400, description = "limit is not a number", body = ErrorBody), Refused),
     extensions(("x-roles" = json!(["security", "admin"])))
 )]
-pub async fn list_deliveries(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<Vec<DeliveryMessage>>, ApiError> {
+pub async fn list_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<DeliveryMessage>>, ApiError> {
     let q = query_map(raw);
     let limit = q.contains_key("limit").then(|| int_param(&q, "limit", 200)).transpose()?;
     Ok(Json(state.service.delivery_log(Some(&caller.principal()), limit).await?))
