@@ -3,34 +3,14 @@
 //! one transaction) and escalation passes over its 10,000 items (refresh, decide, queue).
 //! Run: `cargo bench -p server --bench campaigns` (PostgreSQL as in the other benches, else skipped).
 
+mod common;
+
 use drydock::store::{sha256_hex, Actor, NewCampaign, NewRule, Store};
 use std::time::Instant;
 
 const IMAGES: usize = 10_000;
 const TEAMS: usize = 50;
 const FINDINGS_PER_IMAGE: usize = 3;
-
-/// Juice Shop's report cut to its first findings, as `n` distinct images of 50 teams.
-fn reports(n: usize) -> Vec<Vec<u8>> {
-    let base: serde_json::Value = serde_json::from_slice(include_bytes!("../fixtures/trivy/juice-shop-v10.2.0.json")).unwrap();
-    (0..n)
-        .map(|i| {
-            let mut v = base.clone();
-            let mut left = FINDINGS_PER_IMAGE;
-            for r in v["Results"].as_array_mut().unwrap() {
-                if let Some(list) = r["Vulnerabilities"].as_array_mut() {
-                    let keep = left.min(list.len());
-                    list.truncate(keep);
-                    left -= keep;
-                }
-            }
-            v["Metadata"]["RepoDigests"] = serde_json::json!([format!("acme/team-{}/svc-{i}@sha256:{:064x}", i % TEAMS, i + 1)]);
-            v["Metadata"]["ImageID"] = serde_json::json!(format!("sha256:{:064x}", 7_000_000 + i));
-            v["Metadata"]["RepoTags"] = serde_json::json!([format!("acme/team-{}/svc-{i}:1.0", i % TEAMS)]);
-            serde_json::to_vec(&v).unwrap()
-        })
-        .collect()
-}
 
 async fn bench(label: &str, store: Store) {
     let actor = Actor("bench".into());
@@ -43,7 +23,7 @@ async fn bench(label: &str, store: Store) {
         };
         store.add_ownership_rule(&rule, &actor, now).await.unwrap();
     }
-    let bodies = reports(IMAGES);
+    let bodies = common::juice_shop_estate(IMAGES, FINDINGS_PER_IMAGE, TEAMS, "svc", 7_000_000);
     // The CVE every image has: the first finding of the cut report.
     let first: serde_json::Value = serde_json::from_slice(&bodies[0]).unwrap();
     let cve = first["Results"].as_array().unwrap().iter().find_map(|r| r["Vulnerabilities"].as_array().and_then(|l| l.first())).unwrap()

@@ -6,34 +6,14 @@
 //! each asking 10 times.
 //! Run: `cargo bench -p server --bench pages` (PostgreSQL as in the ingest bench, else skipped).
 
+mod common;
+
 use drydock::store::{sha256_hex, Actor, NewRule, Store};
 use std::time::{Duration, Instant};
 
 const IMAGES: usize = 4000;
 const FINDINGS_PER_IMAGE: usize = 33;
 const TEAMS: usize = 40;
-
-/// Juice Shop's report cut to its first 33 findings, as `n` distinct images of 40 teams.
-fn reports(n: usize) -> Vec<Vec<u8>> {
-    let base: serde_json::Value = serde_json::from_slice(include_bytes!("../fixtures/trivy/juice-shop-v10.2.0.json")).unwrap();
-    (0..n)
-        .map(|i| {
-            let mut v = base.clone();
-            let mut left = FINDINGS_PER_IMAGE;
-            for r in v["Results"].as_array_mut().unwrap() {
-                if let Some(list) = r["Vulnerabilities"].as_array_mut() {
-                    let keep = left.min(list.len());
-                    list.truncate(keep);
-                    left -= keep;
-                }
-            }
-            v["Metadata"]["RepoDigests"] = serde_json::json!([format!("acme/team-{}/app-{i}@sha256:{:064x}", i % TEAMS, i + 1)]);
-            v["Metadata"]["ImageID"] = serde_json::json!(format!("sha256:{:064x}", 5_000_000 + i));
-            v["Metadata"]["RepoTags"] = serde_json::json!([format!("acme/team-{}/app-{i}:1.0", i % TEAMS)]);
-            serde_json::to_vec(&v).unwrap()
-        })
-        .collect()
-}
 
 async fn load(store: &Store) {
     let actor = Actor("bench".into());
@@ -47,7 +27,7 @@ async fn load(store: &Store) {
         store.add_ownership_rule(&rule, &actor, now).await.unwrap();
     }
     let start = Instant::now();
-    for body in reports(IMAGES) {
+    for body in common::juice_shop_estate(IMAGES, FINDINGS_PER_IMAGE, TEAMS, "app", 5_000_000) {
         let report = drydock::ingest::parse(&body, None).unwrap();
         store.ingest_report(&report, &sha256_hex(&body), &actor, now).await.unwrap();
     }

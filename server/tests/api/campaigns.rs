@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-on_both_databases!(campaign_items_equal_the_search, fixed_only_when_the_fix_runs);
+on_both_databases!(campaign_items_equal_the_search, fixed_only_when_the_fix_runs, later_images_join_and_unowned_go_to_global_contacts);
 
 const ORACLE_PYTHON: &str = "/var/tmp/drydock-oracles/bin/python";
 
@@ -703,4 +703,48 @@ async fn pages_land_each_role_home_and_the_forms_work() {
     let chart = html.split("id=\"burndown\"").nth(1).expect("a burndown figure");
     assert!(chart.contains("<svg") && chart.contains("<figcaption>Items not yet fixed"), "{chart}");
     assert!(html.contains("id=\"team-progress\""));
+}
+
+/// Images found affected after the campaign started join it at the next pass; items of no team
+/// escalate to the global contacts.
+async fn later_images_join_and_unowned_go_to_global_contacts(db: TestDb) {
+    let (_, clock) = clock_at("2026-12-01T09:00:00Z");
+    let app = TestApp::start_on(0, db, drydock::config::Config { jobs_worker: false, ..Default::default() }, clock.clone()).await;
+    let (security, admin) = (app.token("security").await, app.token("admin").await);
+    let (hook, hooked) = webhook_receiver().await;
+    let r =
+        app.client.put(app.url("/api/v1/contacts")).bearer_auth(&admin).json(&json!([{"level": 1, "webhook": hook}])).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    post_report(&app, &security, "trivy/centos-7.json").await;
+    let body = json!({"title": "bash", "cves": ["CVE-2019-18276"], "deadline": "2026-12-10"});
+    let r = app.client.post(app.url("/api/v1/campaigns")).bearer_auth(&security).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c: Value = r.json().await.unwrap();
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!(c["items"].as_array().unwrap().len(), 1);
+    // Two more affected images are reported; the next pass takes them in.
+    for f in ["debian-buster.json", "ubuntu-1804.json"] {
+        post_report(&app, &security, &format!("trivy/{f}")).await;
+    }
+    let notifier = drydock::campaigns::Notifier::from_config(&Default::default());
+    let r = drydock::campaigns::pass(&app.db.store, &notifier, "test", clock.now()).await.unwrap();
+    assert_eq!(r.joined, 2, "{r:?}");
+    let search = app.get_json("/api/v1/search?cve=CVE-2019-18276", &security).await;
+    let now = app.get_json(&format!("/api/v1/campaigns/{id}"), &security).await;
+    assert_eq!(images(&now["items"]), images(&search["items"]));
+    assert!(now["items"].as_array().unwrap().iter().all(|i| i["team"].is_null() && i["deadline"] == "2026-12-10"), "{now}");
+    // At the deadline the global level-1 contact hears of all three (no team owns them), once.
+    let at: DateTime<Utc> = "2026-12-10T09:00:00Z".parse().unwrap();
+    tokio::task::yield_now().await;
+    let r = drydock::campaigns::pass(&app.db.store, &notifier, "test", at).await.unwrap();
+    assert_eq!((r.escalations, r.sent), (3, 1), "{r:?}");
+    drydock::campaigns::pass(&app.db.store, &notifier, "test", at + Duration::hours(1)).await.unwrap();
+    let hooks = hooked.lock().unwrap().clone();
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    let text = hooks[0]["text"].as_str().unwrap();
+    for i in now["items"].as_array().unwrap() {
+        assert!(text.contains(&format!("item #{}", i["id"])), "{text}");
+    }
+    assert!(text.contains("(no team)"));
+    app.db.drop_database().await;
 }
