@@ -444,9 +444,13 @@ pub fn retry_after(attempts: i64) -> Duration {
 }
 
 /// Sends every queued message due at `now` that this worker can claim: a few attempts at once
-/// (a short pause between), then later passes; each attempt is logged. Answers (sent, failed attempts).
+/// (a short pause between), then later passes; each attempt is logged. A destination that failed
+/// every attempt of one message (the SMTP server, one webhook) gets a single attempt per message
+/// for the rest of the pass, so a server that is down does not hold the pass. Answers (sent,
+/// failed attempts).
 pub async fn deliver(store: &Store, notifier: &Notifier, worker: &str, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
     let (mut sent, mut failed) = (0i64, 0i64);
+    let mut down: HashSet<String> = HashSet::new();
     loop {
         let batch = store.claim_messages(worker, now, now + Duration::minutes(10), 50).await?;
         if batch.is_empty() {
@@ -454,7 +458,9 @@ pub async fn deliver(store: &Store, notifier: &Notifier, worker: &str, now: Date
         }
         for m in batch {
             let mut attempts = m.attempts;
-            for round in 0..ATTEMPTS_PER_PASS {
+            let destination = if m.channel == "email" { "email".to_string() } else { m.address.clone() };
+            let rounds = if down.contains(&destination) { 1 } else { ATTEMPTS_PER_PASS };
+            for round in 0..rounds {
                 match notifier.send(&m.channel, &m.address, &m.subject, &m.body).await {
                     Ok(answer) => {
                         store.record_attempt(m.id, worker, Ok(&answer), now).await?;
@@ -465,11 +471,12 @@ pub async fn deliver(store: &Store, notifier: &Notifier, worker: &str, now: Date
                         failed += 1;
                         attempts += 1;
                         let give_up = attempts >= MAX_ATTEMPTS;
-                        let last_round = round + 1 == ATTEMPTS_PER_PASS;
+                        let last_round = round + 1 == rounds;
                         let retry = if give_up { None } else { Some(if last_round { now + retry_after(attempts) } else { now }) };
                         tracing::warn!(message = m.id, channel = %m.channel, error = %e, "a message could not be delivered");
                         store.record_attempt(m.id, worker, Err((&e, retry)), now).await?;
                         if give_up || last_round {
+                            down.insert(destination.clone());
                             break;
                         }
                         tokio::time::sleep(std::time::Duration::from_millis(300 * (round as u64 + 1))).await;

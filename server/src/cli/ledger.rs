@@ -75,16 +75,18 @@ pub(super) async fn run(cli_config: Option<&PathBuf>, command: LedgerCommand) ->
             let store = open_store(&config).await?;
             let key = crate::ledger::load_or_create_key(config.ledger_key.as_deref(), &config.database_url)?;
             checkpoint_and_witness(&store, &key, config.ledger_witness.as_deref()).await?;
-            let rows = store.ledger_rows(0, i64::MAX).await?;
+            // One snapshot: the entries and checkpoints agree whatever a running serve appends.
+            let snapshot = store.ledger_snapshot().await?;
             let export = crate::ledger::Export {
                 origin: crate::ledger::ORIGIN.into(),
                 verifier_key: Some(key.verifier_key()),
-                entries: rows
+                entries: snapshot
+                    .entries
                     .iter()
                     .filter_map(|r| r.entry.as_ref())
                     .map(|e| base64::engine::general_purpose::STANDARD.encode(e))
                     .collect(),
-                checkpoints: store.ledger_checkpoints().await?.into_iter().map(|(_, n)| n).collect(),
+                checkpoints: snapshot.checkpoints.into_iter().map(|(_, n)| n).collect(),
             };
             std::fs::write(&file, serde_json::to_vec_pretty(&export)?).with_context(|| format!("cannot write {}", file.display()))?;
             println!("{} entries and {} checkpoints written to {}", export.entries.len(), export.checkpoints.len(), file.display());

@@ -55,6 +55,12 @@ impl Store {
         dispatch!(self, ledger_rows(start, end))
     }
 
+    /// The log's size, every stored entry and every checkpoint, read in one snapshot.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn ledger_snapshot(&self) -> Result<LedgerSnapshot> {
+        dispatch!(self, ledger_snapshot())
+    }
+
     /// Stored checkpoints, smallest first.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ledger_checkpoints(&self) -> Result<Vec<(i64, String)>> {

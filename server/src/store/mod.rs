@@ -417,6 +417,8 @@ mod backend_sqlite {
     pub const SCANNER_LIST: &str = "GROUP_CONCAT(DISTINCT f.scanner ORDER BY f.scanner)";
     /// The levels delivered for an item, comma-separated.
     pub const LEVEL_LIST: &str = "GROUP_CONCAT(d.level)";
+    /// A deferred transaction reads one snapshot (WAL) from its first read on.
+    pub const READ_SNAPSHOT: Option<&str> = None;
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/admin.rs");
@@ -446,6 +448,8 @@ mod backend_postgres {
     pub const SCANNER_LIST: &str = "STRING_AGG(DISTINCT f.scanner, ',' ORDER BY f.scanner)";
     /// The levels delivered for an item, comma-separated.
     pub const LEVEL_LIST: &str = "STRING_AGG(d.level::text, ',')";
+    /// Reads that must agree with each other (the ledger's size and its entries) share one snapshot.
+    pub const READ_SNAPSHOT: Option<&str> = Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/admin.rs");

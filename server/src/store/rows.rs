@@ -632,3 +632,12 @@ pub struct FollowedContainer {
     /// Whether a scanner report covers that image (or, for an index, the platform it runs).
     pub scanned: bool,
 }
+
+/// The ledger as one snapshot read it: the log's size, every stored entry, every checkpoint
+/// (size, note).
+#[derive(Debug, Clone)]
+pub struct LedgerSnapshot {
+    pub size: i64,
+    pub entries: Vec<super::StoredEntry>,
+    pub checkpoints: Vec<(i64, String)>,
+}

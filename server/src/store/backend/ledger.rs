@@ -160,6 +160,25 @@ pub async fn ledger_rows(pool: &Pool, start: i64, end: i64) -> Result<Vec<super:
     .await?)
 }
 
+/// The log's size, every stored entry and every checkpoint, read in one snapshot: entries other
+/// writers append meanwhile are not seen, so the size and the entries always agree unless the
+/// store itself was changed.
+pub async fn ledger_snapshot(pool: &Pool) -> Result<LedgerSnapshot> {
+    let mut tx = pool.begin().await?;
+    if let Some(set) = READ_SNAPSHOT {
+        sqlx::query(set).execute(&mut *tx).await?;
+    }
+    let size: i64 = sqlx::query_scalar("SELECT size FROM ledger_head WHERE id = 1").fetch_one(&mut *tx).await?;
+    let entries = sqlx::query_as(
+        "SELECT ledger_index, entry, leaf_hash, time, actor, kind, subject, payload FROM audit_events ORDER BY ledger_index, id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let checkpoints = sqlx::query_as("SELECT size, note FROM ledger_checkpoints ORDER BY size").fetch_all(&mut *tx).await?;
+    tx.rollback().await?;
+    Ok(LedgerSnapshot { size, entries, checkpoints })
+}
+
 /// Every stored checkpoint, smallest first: (size, note).
 pub async fn ledger_checkpoints(pool: &Pool) -> Result<Vec<(i64, String)>> {
     Ok(sqlx::query_as("SELECT size, note FROM ledger_checkpoints ORDER BY size").fetch_all(pool).await?)
