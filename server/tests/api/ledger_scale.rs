@@ -148,3 +148,30 @@ async fn ledger_reads_use_stored_nodes_postgres() {
     ledger_reads_use_stored_nodes(&db.store).await;
     db.cleanup().await;
 }
+
+on_both_databases!(verification_beside_concurrent_appends_never_fails);
+
+/// Verifying while other writers append: the size and the entries are read in one snapshot, so
+/// an entry appended between the reads is never taken for tampering.
+async fn verification_beside_concurrent_appends_never_fails(db: TestDb) {
+    let store = db.store.clone();
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for i in 0..300 {
+                store.record_auth_event(None, &Actor(format!("w{i}")), "test.event", json!({ "i": i }), chrono::Utc::now()).await.unwrap();
+            }
+        })
+    };
+    let mut verified = 0;
+    while !writer.is_finished() {
+        let report = drydock::ledger::verify_store(&store, None).await.unwrap();
+        assert_eq!(report.error, None, "verification beside appends (after {verified} clean runs)");
+        verified += 1;
+    }
+    writer.await.unwrap();
+    let report = drydock::ledger::verify_store(&store, None).await.unwrap();
+    assert_eq!((report.error, report.size), (None, 300));
+    println!("{verified} verifications ran beside 300 appends");
+    db.cleanup().await;
+}
