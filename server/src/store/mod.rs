@@ -184,6 +184,7 @@ macro_rules! dispatch {
     };
 }
 
+mod campaign_rows;
 mod campaigns;
 mod compliance;
 mod jobs;
@@ -193,6 +194,7 @@ mod policy;
 mod registries;
 mod rows;
 mod runtime;
+pub use campaign_rows::*;
 pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
 pub use people::SignedInUser;
 pub use rows::*;
@@ -433,6 +435,7 @@ mod backend_sqlite {
     include!("backend/compliance.rs");
     include!("backend/policy.rs");
     include!("backend/campaigns.rs");
+    include!("backend/escalation.rs");
 }
 
 mod backend_postgres {
@@ -464,4 +467,5 @@ mod backend_postgres {
     include!("backend/compliance.rs");
     include!("backend/policy.rs");
     include!("backend/campaigns.rs");
+    include!("backend/escalation.rs");
 }

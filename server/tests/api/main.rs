@@ -22,6 +22,7 @@ macro_rules! on_both_databases {
 mod access_admin;
 mod campaigns;
 mod cli;
+mod escalation;
 mod hardening;
 mod helpers;
 mod http;

@@ -5,6 +5,8 @@ use super::{
     Actor, AuditEvent, ImageRow, IngestOutcome, IngestSummary, NewRule, Result, StoreError, TableCounts, TokenInfo, WorkloadFilter,
 };
 #[allow(unused_imports)]
+use super::campaign_rows::*;
+#[allow(unused_imports)]
 use super::rows::*;
 #[allow(unused_imports)]
 use app::types::{Alias, AliasKind, FindingCounts, Page, PlatformManifest, RepositoryTags, RuleKind, ScanState, ScannerSeen, Severity, SignatureState};
