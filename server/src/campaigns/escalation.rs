@@ -128,7 +128,9 @@ pub async fn deliver(store: &Store, notifier: &Notifier, worker: &str, now: Date
             for round in 0..rounds {
                 match notifier.send(&m.channel, &m.address, &m.subject, &m.body).await {
                     Ok(answer) => {
-                        store.record_attempt(m.id, worker, Ok(&answer), now).await?;
+                        if !store.record_attempt(m.id, worker, Ok(&answer), now).await? {
+                            tracing::warn!(message = m.id, "sent, but another worker holds the message now: it may be sent twice");
+                        }
                         sent += 1;
                         break;
                     }

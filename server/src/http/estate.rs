@@ -152,11 +152,11 @@ impl EstateQueries for StoreEstate {
     }
     async fn campaigns_page(&self) -> Result<app::types::CampaignsPage, PortError> {
         let who = current().principal;
-        let list = self.service.campaigns(who.as_ref(), Some(500), None).await.map_err(port)?;
+        let campaigns = self.service.campaign_summaries(who.as_ref()).await.map_err(port)?;
         let may_decide = who.as_ref().is_some_and(|p| p.can(crate::auth::Action::ManagePolicies, None));
         let exceptions_waiting =
             if may_decide { Some(self.service.exception_queue(who.as_ref()).await.map_err(port)?.len() as i64) } else { None };
-        Ok(app::types::CampaignsPage { campaigns: list.items, may_create: may_decide, exceptions_waiting })
+        Ok(app::types::CampaignsPage { campaigns, may_create: may_decide, exceptions_waiting })
     }
     async fn campaign_page(&self, id: i64) -> Result<app::types::CampaignPage, PortError> {
         use crate::service::campaigns::{allowed_actions, burndown, team_progress};

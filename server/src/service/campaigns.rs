@@ -288,6 +288,43 @@ impl Service {
         Ok(Page { items: items.collect(), total })
     }
 
+    /// Campaigns, newest first, with the progress of the items the caller may see and no items
+    /// (the Campaigns page: its cost follows the campaigns, not their items).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn campaign_summaries(&self, who: Option<&Principal>) -> Result<Vec<Campaign>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let (list, _) = self.store.campaigns(500, 0).await?;
+        let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+        let teams = p.visible_teams();
+        let today = self.clock.now().date_naive();
+        let mut progress: BTreeMap<i64, CampaignProgress> = BTreeMap::new();
+        for (campaign, state, n, overdue) in self.store.campaign_state_counts(&ids, teams.as_deref(), today).await? {
+            let p = progress.entry(campaign).or_default();
+            p.total += n;
+            match state.as_str() {
+                "open" => p.open += n,
+                "acknowledged" => p.acknowledged += n,
+                "pending_verification" => p.pending_verification += n,
+                "excepted" => p.excepted += n,
+                "fixed" => p.fixed += n,
+                "retired" => p.retired += n,
+                _ => {}
+            }
+            if matches!(state.as_str(), "open" | "acknowledged" | "pending_verification") {
+                p.overdue += overdue;
+            }
+        }
+        Ok(list
+            .into_iter()
+            .map(|c| {
+                let p = progress.remove(&c.id).unwrap_or_default();
+                let mut view = campaign_view(c, vec![]);
+                view.progress = p;
+                view
+            })
+            .collect())
+    }
+
     async fn item_of(&self, campaign: i64, item: i64) -> Result<CampaignItemRecord> {
         if self.store.campaign(campaign).await?.is_none() {
             return Err(Error::NotFound(format!("campaign {campaign} does not exist")));

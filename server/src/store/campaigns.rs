@@ -164,4 +164,14 @@ impl Store {
     pub async fn team_names(&self) -> Result<Vec<String>> {
         dispatch!(self, team_names())
     }
+    /// Items per (campaign, state) and how many are past `today`'s deadline.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn campaign_state_counts(
+        &self,
+        campaigns: &[i64],
+        teams: Option<&[String]>,
+        today: NaiveDate,
+    ) -> Result<Vec<(i64, String, i64, i64)>> {
+        dispatch!(self, campaign_state_counts(campaigns, teams, today))
+    }
 }

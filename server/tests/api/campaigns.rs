@@ -361,6 +361,12 @@ async fn pages_land_each_role_home_and_the_forms_work() {
     assert_eq!(r.headers()["location"], "/campaigns");
     let html = app.client.get(app.url("/campaigns")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Start a campaign") && html.contains("href=\"/exceptions\""));
+    // The list's progress (counted in SQL) is the campaign's own: Spring4Shell has one item, not done.
+    let api = app.get_json("/api/v1/campaigns", &app.token("security").await).await;
+    let spring = api["items"].as_array().unwrap().iter().find(|c| c["title"] == "Spring4Shell (CVE-2022-22965)").unwrap().clone();
+    let p = &spring["progress"];
+    let done = p["fixed"].as_i64().unwrap() + p["retired"].as_i64().unwrap();
+    assert!(html.contains(&format!("{done}/{} done", p["total"])), "the list shows the API's progress {p}");
     let link = html.split("href=\"/campaigns/").nth(1).unwrap().split('"').next().unwrap().to_string();
     let html = app.client.get(app.url(&format!("/campaigns/{link}"))).send().await.unwrap().text().await.unwrap();
     let chart = html.split("id=\"burndown\"").nth(1).expect("a burndown figure");

@@ -391,3 +391,31 @@ pub async fn platforms_of(pool: &Pool, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
 pub async fn team_names(pool: &Pool) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar("SELECT name FROM teams ORDER BY name").fetch_all(pool).await?)
 }
+
+/// Items per (campaign, state) of the given campaigns, with how many of them are past `today`'s
+/// deadline (of `teams` and items of no team when given): the campaign list's progress without
+/// reading any item.
+pub async fn campaign_state_counts(
+    pool: &Pool,
+    campaigns: &[i64],
+    teams: Option<&[String]>,
+    today: chrono::NaiveDate,
+) -> Result<Vec<(i64, String, i64, i64)>> {
+    let mut out = Vec::new();
+    for chunk in campaigns.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new("SELECT campaign_id, state, COUNT(*), SUM(CASE WHEN deadline < ");
+        qb.push_bind(today).push(" THEN 1 ELSE 0 END) FROM campaign_items WHERE campaign_id IN (");
+        in_list(&mut qb, chunk);
+        if let Some(teams) = teams {
+            qb.push(" AND (team IS NULL");
+            if !teams.is_empty() {
+                qb.push(" OR team IN (");
+                in_list(&mut qb, teams);
+            }
+            qb.push(")");
+        }
+        qb.push(" GROUP BY campaign_id, state");
+        out.extend(qb.build_query_as::<(i64, String, i64, i64)>().fetch_all(pool).await?);
+    }
+    Ok(out)
+}
