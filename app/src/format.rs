@@ -10,6 +10,35 @@ pub fn short_digest(d: &str) -> String {
     }
 }
 
+/// A page's document title, `{text} · Drydock`, as the root `<Title formatter>` gives it to every
+/// page. On the server it is HTML-escaped: leptos_meta 0.8 writes the `<title>` text as given, so
+/// a stored name such as `w</title><meta http-equiv="refresh" …>` would otherwise become markup.
+/// In the browser the title is set through `document.title`, which takes text: it stays as is.
+pub fn document_title(text: &str) -> String {
+    let title = format!("{text} · Drydock");
+    if cfg!(feature = "ssr") {
+        escape_html(&title)
+    } else {
+        title
+    }
+}
+
+/// `s` with the characters HTML gives meaning to (`& < > " '`) written as references.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A UTC time as a short absolute date.
 pub fn date(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -35,4 +64,19 @@ fn encode(s: &str, keep_slash: bool) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_text_holds_no_markup_and_reads_back_the_same() {
+        let hostile = r#"w</title><meta http-equiv="refresh" content="0;url=https://evil.test/">'&"#;
+        let e = escape_html(hostile);
+        assert!(!e.contains('<') && !e.contains('>') && !e.contains('"') && !e.contains('\''), "{e}");
+        let back = e.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&");
+        assert_eq!(back, hostile);
+        assert_eq!(escape_html("Campaigns"), "Campaigns");
+    }
 }

@@ -54,7 +54,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/drydock.css"/>
-        <Title formatter=|text: String| format!("{text} · Drydock")/>
+        <Title formatter=|text: String| format::document_title(&text)/>
         <Router>
             <pages::layout::Layout>
                 <Routes fallback=|| view! { <pages::layout::NotFound/> }>

@@ -69,7 +69,7 @@ async fn bench(label: &str, store: Store) {
     let read = store.campaign_items(&[id], None).await.unwrap();
     println!("{label:<9} reading its {} items: {:.0} ms", read.len(), t.elapsed().as_secs_f64() * 1000.0);
 
-    let notifier = drydock::campaigns::Notifier::from_config(&Default::default());
+    let notifier = drydock::campaigns::Notifier::from_config(&Default::default()).unwrap();
     for (what, at) in [
         ("at creation (critical: a 7-day SLA, so the reminder is due at once)", now),
         ("400 days on (levels 1, 2 and 3 due for every item)", now + chrono::Duration::days(400)),

@@ -1,6 +1,7 @@
 //! Charts drawn on the server as SVG with plotters: no system fonts (text stays `<text>` for the
 //! browser to render), no inline styles (the pages' CSP allows none), a text alternative beside.
 
+use crate::domain::dates::{add_days, days_between};
 use chrono::NaiveDate;
 use plotters::prelude::*;
 
@@ -8,8 +9,8 @@ use plotters::prelude::*;
 pub fn score_trend_svg(points: &[(NaiveDate, f64)], caption: &str) -> Option<String> {
     let (first, last) = (points.first()?.0, points.last()?.0);
     // One day of room on each side, so a single point still has an axis.
-    let (from, to) = (first - chrono::Duration::days(1), last + chrono::Duration::days(1));
-    let span = (to - from).num_days() as i32;
+    let (from, to) = (add_days(first, -1), add_days(last, 1));
+    let span = i32::try_from(days_between(from, to)).ok()?;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (640, 240)).into_drawing_area();
@@ -25,12 +26,12 @@ pub fn score_trend_svg(points: &[(NaiveDate, f64)], caption: &str) -> Option<Str
             .configure_mesh()
             .x_labels(6)
             .y_labels(6)
-            .x_label_formatter(&|d| (from + chrono::Duration::days(i64::from(*d))).format("%m-%d").to_string())
+            .x_label_formatter(&|d| add_days(from, i64::from(*d)).format("%m-%d").to_string())
             .y_label_formatter(&|v| format!("{v:.0}"))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .ok()?;
-        let series: Vec<(i32, f64)> = points.iter().map(|(d, s)| ((*d - from).num_days() as i32, *s)).collect();
+        let series: Vec<(i32, f64)> = points.iter().map(|(d, s)| (days_between(from, *d) as i32, *s)).collect();
         let line = RGBColor(11, 95, 165);
         chart.draw_series(LineSeries::new(series.clone(), line.stroke_width(2))).ok()?;
         chart.draw_series(series.iter().map(|p| Circle::new(*p, 3, line.filled()))).ok()?;
@@ -44,8 +45,8 @@ pub fn score_trend_svg(points: &[(NaiveDate, f64)], caption: &str) -> Option<Str
 pub fn burndown_svg(points: &[(NaiveDate, i64)], deadline: Option<NaiveDate>, caption: &str) -> Option<String> {
     let first = points.first()?.0;
     let last = points.last()?.0.max(deadline.unwrap_or(first));
-    let (from, to) = (first - chrono::Duration::days(1), last + chrono::Duration::days(1));
-    let span = (to - from).num_days() as i32;
+    let (from, to) = (add_days(first, -1), add_days(last, 1));
+    let span = i32::try_from(days_between(from, to)).ok()?;
     // Whole items on the y axis: from none to one above the most.
     let top = points.iter().map(|(_, n)| *n).max().unwrap_or(0) + 1;
     let mut svg = String::new();
@@ -63,12 +64,12 @@ pub fn burndown_svg(points: &[(NaiveDate, i64)], deadline: Option<NaiveDate>, ca
             .configure_mesh()
             .x_labels(6)
             .y_labels((top as usize + 1).min(6))
-            .x_label_formatter(&|d| (from + chrono::Duration::days(i64::from(*d))).format("%m-%d").to_string())
+            .x_label_formatter(&|d| add_days(from, i64::from(*d)).format("%m-%d").to_string())
             .y_label_formatter(&|v| v.to_string())
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .ok()?;
-        let x = |d: NaiveDate| (d - from).num_days() as i32;
+        let x = |d: NaiveDate| days_between(from, d).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
         if let (Some(deadline), Some((d0, n0))) = (deadline, points.first()) {
             let ideal = RGBColor(150, 150, 150);
             chart.draw_series(LineSeries::new(vec![(x(*d0), *n0), (x(deadline), 0)], ideal.stroke_width(1))).ok()?;

@@ -87,6 +87,26 @@ pub struct Config {
     pub smtp_password: Option<String>,
     /// How often campaigns are brought up to date with the estate and their ladders escalated.
     pub escalate_minutes: u64,
+    /// Loopback and private networks webhooks may reach (`["10.0.0.0/8", "127.0.0.0/8"]`; in the
+    /// environment a list or comma separated). Link-local and metadata addresses never are.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub webhook_allow_networks: Vec<String>,
+    /// How many background jobs one process runs at once.
+    pub jobs_concurrency: usize,
+}
+
+/// A list setting given as a list (TOML, `["a", "b"]` in the environment) or as `a, b`.
+fn list_or_comma_separated<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(l) => l,
+        Either::Text(t) => t.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+    })
 }
 
 impl Default for Config {
@@ -128,6 +148,8 @@ impl Default for Config {
             smtp_username: None,
             smtp_password: None,
             escalate_minutes: 5,
+            webhook_allow_networks: Vec::new(),
+            jobs_concurrency: 4,
         }
     }
 }
@@ -166,6 +188,8 @@ impl fmt::Debug for Config {
             .field("smtp_username", &self.smtp_username)
             .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
             .field("escalate_minutes", &self.escalate_minutes)
+            .field("webhook_allow_networks", &self.webhook_allow_networks)
+            .field("jobs_concurrency", &self.jobs_concurrency)
             .finish()
     }
 }
@@ -231,6 +255,12 @@ impl Config {
             }
             other => anyhow::bail!("DRYDOCK_PROMOTION_MODE: {other:?} is not label or repository"),
         }
+    }
+
+    /// Where webhooks may go, checked (a bad network is an error naming it).
+    pub fn webhook_policy(&self) -> anyhow::Result<crate::domain::network::AddressPolicy> {
+        crate::domain::network::AddressPolicy::parse(&self.webhook_allow_networks)
+            .map_err(|e| anyhow::anyhow!("DRYDOCK_WEBHOOK_ALLOW_NETWORKS: {e}"))
     }
 
     /// OIDC settings when sign-in is configured.

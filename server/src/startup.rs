@@ -73,6 +73,7 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
         ledger_key,
         ledger_witness: config.ledger_witness.clone(),
         configured_mappings: group_mappings.clone(),
+        webhook_policy: Arc::new(config.webhook_policy()?),
     });
     Ok(AppState { store, config, leptos_options, oidc, group_mappings, service, clock })
 }

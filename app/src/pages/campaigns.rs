@@ -47,7 +47,7 @@ fn progress_bar(p: &CampaignProgress) -> impl IntoView {
 fn item_forms(i: &CampaignItem, ack: bool, request: bool, decide: bool, back: &str) -> AnyView {
     let base = format!("/campaigns/{}/items/{}", i.campaign, i.id);
     let back = back.to_string();
-    let waiting = i.exception.as_ref().is_some_and(|e| e.state == "requested");
+    let waiting = i.exception.as_ref().filter(|e| e.state == "requested").map(|e| e.request_id);
     view! {
         {ack.then(|| view! {
             <form method="post" action=format!("{base}/ack") class="inline-form ack-form">
@@ -68,9 +68,10 @@ fn item_forms(i: &CampaignItem, ack: bool, request: bool, decide: bool, back: &s
                 </form>
             </details>
         })}
-        {(decide && waiting).then(|| view! {
+        {waiting.filter(|_| decide).map(|request_id| view! {
             <form method="post" action=format!("{base}/exception/decision") class="inline-form decision-form">
                 <input type="hidden" name="return_to" value=back.clone()/>
+                <input type="hidden" name="request_id" value=request_id.to_string()/>
                 <label>"Note " <input name="note" maxlength="2000"/></label>
                 <button type="submit" name="decision" value="approve">"Approve"</button>
                 <button type="submit" name="decision" value="reject" class="button-secondary">"Reject"</button>
@@ -85,7 +86,7 @@ fn items_table(
     items: Vec<CampaignItem>,
     may_ack: Vec<i64>,
     may_request: Vec<i64>,
-    may_decide: bool,
+    may_decide: Vec<i64>,
     back: String,
     show_campaign: bool,
 ) -> impl IntoView {
@@ -102,7 +103,8 @@ fn items_table(
             <tbody>
                 {items.into_iter().map(|i| {
                     let (ack, request) = (may_ack.contains(&i.id), may_request.contains(&i.id));
-                    let exception = i.exception.clone().map(|e| format!("exception {}: {} (until {}){}", e.state, e.reason, e.until,
+                    let exception = i.exception.clone().map(|e| format!("exception {} (request {} by {}): {} (until {}){}{}", e.state, e.request_id,
+                        e.requested_by, e.reason, e.until, e.decided_by.map(|d| format!("; decided by {d}")).unwrap_or_default(),
                         e.note.map(|n| format!(" — {n}")).unwrap_or_default()));
                     let plan = i.planned.clone().map(|p| format!("planned {p}{}", i.note.clone().filter(|n| !n.is_empty()).map(|n| format!(": {n}")).unwrap_or_default()));
                     view! {
@@ -115,7 +117,7 @@ fn items_table(
                             <td>{i.deadline.clone()}{i.overdue.then(|| view! { " " <strong class="overdue">"overdue"</strong> })}</td>
                             <td class="state">{state_label(&i.state)}</td>
                             <td>{plan}{exception.map(|e| view! { <br/><span class="muted">{e}</span> })}</td>
-                            <td>{item_forms(&i, ack, request, may_decide, &back)}</td>
+                            <td>{item_forms(&i, ack, request, may_decide.contains(&i.id), &back)}</td>
                         </tr>
                     }
                     .into_any()
@@ -227,7 +229,7 @@ pub fn CampaignPage() -> impl IntoView {
                                 <dt>"Selects"</dt><dd><code>{[c.cves.join(", "), c.package.clone().map(|p| format!("{p} {}", c.range.clone().unwrap_or_default())).unwrap_or_default()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join("; ")}</code></dd>
                                 <dt>"Scope"</dt><dd>{c.scope.clone()}</dd>
                                 <dt>"Deadline"</dt><dd>{c.deadline.clone().unwrap_or_else(|| "each item's from the SLA".into())}
-                                    {page.may_decide.then(|| view! {
+                                    {page.may_manage.then(|| view! {
                                         <form method="post" action=format!("/campaigns/{}/deadline", c.id) class="inline-form">
                                             <label>"Move to " <input type="date" name="deadline" required/></label>
                                             <button type="submit" class="button-secondary">"Change deadline"</button>

@@ -116,6 +116,8 @@ pub struct CampaignItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ItemException {
+    /// The request's number on this item (1, 2, …): a decision names the request it decides.
+    pub request_id: i64,
     /// requested, approved, rejected, expired.
     pub state: String,
     pub reason: String,
@@ -159,6 +161,10 @@ pub struct ExceptionDecision {
     pub approve: bool,
     #[serde(default)]
     pub note: String,
+    /// The request decided (`exception.request_id` of the item as the decider read it); a
+    /// different request waiting now is a conflict (409). Required.
+    #[serde(default)]
+    pub request_id: Option<i64>,
 }
 
 /// A contact of one ladder level (`PUT /api/v1/contacts`, `PUT /api/v1/teams/{team}/contacts`).
@@ -227,6 +233,9 @@ pub struct EscalationReport {
     /// Messages sent, and failed attempts (retried later).
     pub sent: i64,
     pub failed: i64,
+    /// Campaigns that could not be brought up to date, each with why (the others were).
+    #[serde(default)]
+    pub errors: Vec<String>,
 }
 
 /// The Campaigns page: every campaign with its progress, and whether the viewer may start one.
@@ -248,10 +257,12 @@ pub struct CampaignPage {
     pub burndown_svg: Option<String>,
     /// The same as text: (day, items not yet done).
     pub burndown: Vec<(chrono::NaiveDate, i64)>,
-    /// Items the viewer may acknowledge, and request exceptions for.
+    /// Items the viewer may acknowledge, request exceptions for, and decide the waiting request of.
     pub may_ack: Vec<i64>,
     pub may_request: Vec<i64>,
-    pub may_decide: bool,
+    pub may_decide: Vec<i64>,
+    /// Whether the viewer manages campaigns (moves the deadline).
+    pub may_manage: bool,
 }
 
 /// A list of items with what the viewer may do to each (required updates, overdue items, the
@@ -261,7 +272,7 @@ pub struct ItemsPage {
     pub items: Vec<CampaignItem>,
     pub may_ack: Vec<i64>,
     pub may_request: Vec<i64>,
-    pub may_decide: bool,
+    pub may_decide: Vec<i64>,
     /// The teams the viewer's roles are for (empty: every team).
     pub teams: Vec<String>,
 }

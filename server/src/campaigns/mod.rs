@@ -15,7 +15,7 @@ use crate::store::{Actor, CampaignRecord, NewCampaignItem, Store, StoreError};
 use app::types::{EscalationReport, Severity};
 use chrono::{DateTime, NaiveDate, Utc};
 pub use escalation::{compose, deliver, escalate, retry_after, MAX_ATTEMPTS};
-pub use notify::Notifier;
+pub use notify::{Lookup, Notifier, SystemLookup};
 pub use refresh::refresh;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -208,9 +208,9 @@ pub fn ladder_of(json: &str) -> Ladder {
 /// One escalation pass at `now`: items brought up to date, due levels decided and queued once,
 /// messages delivered.
 pub async fn pass(store: &Store, notifier: &Notifier, worker: &str, now: DateTime<Utc>) -> Result<EscalationReport, StoreError> {
-    let (joined, changed) = refresh(store, now).await?;
+    let (joined, changed, errors) = refresh(store, now).await?;
     let run = format!("{worker}:{}", crate::domain::random_hex(8));
     let (escalations, messages) = escalate(store, &run, now).await?;
     let (sent, failed) = deliver(store, notifier, worker, now).await?;
-    Ok(EscalationReport { joined, changed, escalations, messages, sent, failed })
+    Ok(EscalationReport { joined, changed, escalations, messages, sent, failed, errors })
 }

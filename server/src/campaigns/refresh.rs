@@ -64,89 +64,113 @@ pub(crate) fn judge(
 
 /// Brings every campaign's items up to date with the estate: images found affected later join,
 /// items follow the workloads that run their image, and close when the fix runs (or everything
-/// behind them is gone). One transaction per campaign that changed. Answers (joined, changed).
-pub async fn refresh(store: &Store, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
+/// behind them is gone). One transaction per campaign that changed. A campaign that cannot be
+/// refreshed (an error, even a panic) is one error in the answer and the pass goes on with the
+/// others. Answers (joined, changed, errors).
+pub async fn refresh(store: &Store, now: DateTime<Utc>) -> Result<(i64, i64, Vec<String>), StoreError> {
+    use futures_util::FutureExt as _;
     let actor = Actor(ACTOR.into());
     let sla = sla_params(store).await?;
     let (campaigns, _) = store.campaigns(i64::MAX, 0).await?;
-    let (mut joined_total, mut changed_total) = (0i64, 0i64);
+    let (mut joined_total, mut changed_total, mut errors) = (0i64, 0i64, Vec::new());
     for c in campaigns {
-        let sel = match selector_of(&c) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "a stored campaign's selector does not read; it is left as it is");
-                continue;
+        let one = std::panic::AssertUnwindSafe(refresh_campaign(store, &c, &sla, &actor, now)).catch_unwind().await;
+        match one {
+            Ok(Ok((j, u))) => {
+                joined_total += j;
+                changed_total += u;
             }
-        };
-        let hit = affected(store, &sel).await?;
-        let items = store.campaign_items(&[c.id], None).await?;
-        let have: HashSet<i64> = items.iter().map(|i| i.image_id).collect();
-        let new: BTreeMap<i64, Affected> = hit.iter().filter(|(id, _)| !have.contains(id)).map(|(id, a)| (*id, a.clone())).collect();
-        let scope = Scope::parse(&c.scope).unwrap_or(Scope::All);
-        let joined = new_items(store, &new, &scope, c.deadline, now, &sla).await?;
-
-        let open: Vec<&CampaignItemRecord> =
-            items.iter().filter(|i| !ItemState::parse(&i.state).is_some_and(ItemState::is_closed)).collect();
-        let ids: Vec<i64> = open.iter().map(|i| i.id).collect();
-        let mut follows: HashMap<i64, BTreeSet<WorkloadKey>> = HashMap::new();
-        for (item, cluster, ns, w) in store.item_workloads(&ids).await? {
-            follows.entry(item).or_default().insert((cluster, ns, w));
-        }
-        let images: Vec<i64> = open.iter().map(|i| i.image_id).collect();
-        let running_now = running_workloads(store, &images).await?;
-        let clusters: Vec<String> = follows
-            .values()
-            .chain(running_now.values())
-            .flat_map(|s| s.iter().map(|(c, _, _)| c.clone()))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut containers: HashMap<WorkloadKey, Containers> = HashMap::new();
-        for f in store.followed_containers(&clusters).await? {
-            containers.entry((f.cluster, f.namespace, f.workload)).or_default().push((f.image_row, f.scanned));
-        }
-        // An index is affected through its platforms.
-        let rows: Vec<i64> = containers.values().flatten().filter_map(|(r, _)| *r).collect::<BTreeSet<_>>().into_iter().collect();
-        let mut platforms: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (index, child) in store.platforms_of(&rows).await? {
-            platforms.entry(index).or_default().push(child);
-        }
-        let affected_row = |r: i64| hit.contains_key(&r) || platforms.get(&r).is_some_and(|c| c.iter().any(|x| hit.contains_key(x)));
-
-        let mut updates = Vec::new();
-        for item in open {
-            let mut followed_keys = follows.remove(&item.id).unwrap_or_default();
-            let now_running = running_now.get(&item.image_id).cloned().unwrap_or_default();
-            let new_workloads: Vec<WorkloadKey> = now_running.difference(&followed_keys).cloned().collect();
-            followed_keys.extend(new_workloads.iter().cloned());
-            let followed: BTreeMap<WorkloadKey, Containers> =
-                followed_keys.iter().map(|k| (k.clone(), containers.get(k).cloned().unwrap_or_default())).collect();
-            let (state, expired) = judge(item, hit.contains_key(&item.image_id), &followed, &affected_row, now.date_naive());
-            let running = !now_running.is_empty();
-            let workloads = followed_keys.len() as i64;
-            if state.as_str() != item.state
-                || running != item.running
-                || workloads != item.workloads
-                || !new_workloads.is_empty()
-                || expired
-            {
-                updates.push(ItemUpdate {
-                    id: item.id,
-                    state: state.as_str().into(),
-                    running,
-                    workloads,
-                    new_workloads,
-                    exception_expired: expired,
-                });
-            }
-        }
-        if !joined.is_empty() || !updates.is_empty() {
-            let (j, u) = store.apply_campaign_refresh(c.id, &joined, &updates, &actor, now).await?;
-            joined_total += j as i64;
-            changed_total += u as i64;
+            Ok(Err(e)) => errors.push(format!("campaign {}: {e}", c.id)),
+            Err(panic) => errors.push(format!("campaign {}: panicked: {}", c.id, crate::jobs::panic_message(&*panic))),
         }
     }
-    Ok((joined_total, changed_total))
+    for e in &errors {
+        tracing::warn!(error = %e, "a campaign could not be refreshed; the pass goes on with the others");
+    }
+    Ok((joined_total, changed_total, errors))
+}
+
+/// One campaign brought up to date (one transaction when something changed): (joined, changed).
+async fn refresh_campaign(
+    store: &Store,
+    c: &crate::store::CampaignRecord,
+    sla: &crate::domain::policy::SlaParams,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(i64, i64), String> {
+    let sel = selector_of(c).map_err(|e| format!("its selector does not read: {e}"))?;
+    let db = |e: StoreError| e.to_string();
+    let hit = affected(store, &sel).await.map_err(db)?;
+    let items = store.campaign_items(&[c.id], None).await.map_err(db)?;
+    let have: HashSet<i64> = items.iter().map(|i| i.image_id).collect();
+    let new: BTreeMap<i64, Affected> = hit.iter().filter(|(id, _)| !have.contains(id)).map(|(id, a)| (*id, a.clone())).collect();
+    let scope = Scope::parse(&c.scope).unwrap_or(Scope::All);
+    let joined = new_items(store, &new, &scope, c.deadline, now, sla).await.map_err(db)?;
+    let updates = item_updates(store, &items, &hit, now).await.map_err(db)?;
+    if joined.is_empty() && updates.is_empty() {
+        return Ok((0, 0));
+    }
+    let (j, u) = store.apply_campaign_refresh(c.id, &joined, &updates, actor, now).await.map_err(db)?;
+    Ok((j as i64, u as i64))
+}
+
+/// The updates of a campaign's open items given what runs now (`hit`: the affected images).
+async fn item_updates(
+    store: &Store,
+    items: &[CampaignItemRecord],
+    hit: &BTreeMap<i64, Affected>,
+    now: DateTime<Utc>,
+) -> Result<Vec<ItemUpdate>, StoreError> {
+    let open: Vec<&CampaignItemRecord> = items.iter().filter(|i| !ItemState::parse(&i.state).is_some_and(ItemState::is_closed)).collect();
+    let ids: Vec<i64> = open.iter().map(|i| i.id).collect();
+    let mut follows: HashMap<i64, BTreeSet<WorkloadKey>> = HashMap::new();
+    for (item, cluster, ns, w) in store.item_workloads(&ids).await? {
+        follows.entry(item).or_default().insert((cluster, ns, w));
+    }
+    let images: Vec<i64> = open.iter().map(|i| i.image_id).collect();
+    let running_now = running_workloads(store, &images).await?;
+    let clusters: Vec<String> = follows
+        .values()
+        .chain(running_now.values())
+        .flat_map(|s| s.iter().map(|(c, _, _)| c.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut containers: HashMap<WorkloadKey, Containers> = HashMap::new();
+    for f in store.followed_containers(&clusters).await? {
+        containers.entry((f.cluster, f.namespace, f.workload)).or_default().push((f.image_row, f.scanned));
+    }
+    // An index is affected through its platforms.
+    let rows: Vec<i64> = containers.values().flatten().filter_map(|(r, _)| *r).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut platforms: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (index, child) in store.platforms_of(&rows).await? {
+        platforms.entry(index).or_default().push(child);
+    }
+    let affected_row = |r: i64| hit.contains_key(&r) || platforms.get(&r).is_some_and(|c| c.iter().any(|x| hit.contains_key(x)));
+
+    let mut updates = Vec::new();
+    for item in open {
+        let mut followed_keys = follows.remove(&item.id).unwrap_or_default();
+        let now_running = running_now.get(&item.image_id).cloned().unwrap_or_default();
+        let new_workloads: Vec<WorkloadKey> = now_running.difference(&followed_keys).cloned().collect();
+        followed_keys.extend(new_workloads.iter().cloned());
+        let followed: BTreeMap<WorkloadKey, Containers> =
+            followed_keys.iter().map(|k| (k.clone(), containers.get(k).cloned().unwrap_or_default())).collect();
+        let (state, expired) = judge(item, hit.contains_key(&item.image_id), &followed, &affected_row, now.date_naive());
+        let running = !now_running.is_empty();
+        let workloads = followed_keys.len() as i64;
+        if state.as_str() != item.state || running != item.running || workloads != item.workloads || !new_workloads.is_empty() || expired {
+            updates.push(ItemUpdate {
+                id: item.id,
+                state: state.as_str().into(),
+                running,
+                workloads,
+                new_workloads,
+                exception_expired: expired,
+            });
+        }
+    }
+    Ok(updates)
 }
 
 #[cfg(test)]
@@ -177,6 +201,7 @@ mod tests {
             exception_until: None,
             exception_by: None,
             exception_at: None,
+            exception_request_id: None,
             decision_note: None,
             decided_by: None,
             decided_at: None,

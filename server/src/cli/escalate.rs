@@ -3,8 +3,7 @@
 //! decided once, and its messages delivered by this process before it exits.
 
 use super::{load_config, open_store, DbArgs};
-use anyhow::Context as _;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,12 +24,10 @@ pub async fn run(cli_config: Option<&PathBuf>, args: EscalateArgs) -> anyhow::Re
     let config = load_config(cli_config, &args.db)?;
     let store = open_store(&config).await?;
     let at = match &args.at {
-        Some(t) => DateTime::parse_from_rfc3339(t)
-            .with_context(|| format!("--at {t:?} is not an RFC 3339 time (e.g. 2026-12-20T09:00:00Z)"))?
-            .with_timezone(&Utc),
+        Some(t) => super::command_time(t, Utc::now())?,
         None => Utc::now(),
     };
-    let notifier = crate::campaigns::Notifier::from_config(&config);
+    let notifier = crate::campaigns::Notifier::from_config(&config)?;
     let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
     let worker = format!("{host}:{}:cli", std::process::id());
     let r = crate::campaigns::pass(&store, &notifier, &worker, at).await?;

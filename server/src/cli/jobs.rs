@@ -1,7 +1,6 @@
 //! `drydock jobs`: each job's state and the recent runs; `--run-pending` runs what is due.
 
 use super::{load_config, open_store, DbArgs};
-use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use std::path::PathBuf;
@@ -33,7 +32,7 @@ pub async fn run(cli_config: Option<&PathBuf>, args: JobsArgs) -> anyhow::Result
     let store = open_store(&config).await?;
     if args.run_pending {
         let at = match &args.at {
-            Some(a) => DateTime::parse_from_rfc3339(a).with_context(|| format!("--at {a:?} is not an RFC 3339 time"))?.with_timezone(&Utc),
+            Some(a) => super::command_time(a, Utc::now())?,
             None => Utc::now(),
         };
         let key =

@@ -179,6 +179,7 @@ fn service(config: &Config, store: Store) -> anyhow::Result<crate::service::Serv
         ledger_key: Err("the command line signs no checkpoints here".into()),
         ledger_witness: None,
         configured_mappings: Arc::new(Vec::new()),
+        webhook_policy: Arc::new(config.webhook_policy()?),
     })
 }
 
@@ -233,4 +234,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Snapshot(args) => snapshot::run(cli.config.as_ref(), args).await,
         Command::Escalate(args) => escalate::run(cli.config.as_ref(), args).await,
     }
+}
+
+/// A command's `--at` time: RFC 3339, on a day from 2000-01-01 to ten years after `now`.
+fn command_time(t: &str, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    let at = chrono::DateTime::parse_from_rfc3339(t.trim())
+        .with_context(|| format!("--at {t:?} is not an RFC 3339 time (e.g. 2026-12-20T09:00:00Z)"))?
+        .with_timezone(&chrono::Utc);
+    crate::domain::dates::command_day("--at", at.date_naive(), now.date_naive()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(at)
 }

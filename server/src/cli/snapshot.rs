@@ -2,8 +2,8 @@
 //! scorecard snapshot (for DATE: to record a given day, e.g. a missed one).
 
 use super::{load_config, open_store, DbArgs};
-use anyhow::Context as _;
-use chrono::{NaiveDate, Utc};
+use crate::domain::dates;
+use chrono::Utc;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,7 +23,10 @@ pub async fn run(cli_config: Option<&PathBuf>, args: SnapshotArgs) -> anyhow::Re
     let store = open_store(&config).await?;
     let now = Utc::now();
     let day = match &args.at {
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").with_context(|| format!("--at {d:?} is not a date (YYYY-MM-DD)"))?,
+        Some(d) => {
+            let day = dates::parse("--at", d).map_err(|e| anyhow::anyhow!("{e}"))?;
+            dates::command_day("--at", day, now.date_naive()).map_err(|e| anyhow::anyhow!("{e}"))?
+        }
         None => now.date_naive(),
     };
     let end_of_day = day.and_hms_opt(23, 59, 59).map(|t| t.and_utc()).unwrap_or(now);

@@ -31,14 +31,14 @@ pub async fn collect_cluster(
         config.root_cert = Some(pem_certificates(pem));
     }
     config.connect_timeout = Some(std::time::Duration::from_secs(5));
-    config.read_timeout = Some(std::time::Duration::from_secs(60));
+    config.read_timeout = Some(LIST_TIMEOUT);
     let client = kube::Client::try_from(config).map_err(|e| format!("client: {e}"))?;
     let pods: Api<Pod> = Api::all(client.clone());
     let mut items = Vec::new();
     let mut params = ListParams::default().limit(page);
     let mut resource_version = String::new();
     loop {
-        let list = pods.list(&params).await.map_err(|e| format!("listing pods: {e}"))?;
+        let list = within(server, "a page of pods", pods.list(&params)).await?.map_err(|e| format!("listing pods: {e}"))?;
         resource_version = list.metadata.resource_version.clone().unwrap_or(resource_version);
         items.extend(list.items);
         match list.metadata.continue_.filter(|t| !t.is_empty()) {
@@ -47,7 +47,7 @@ pub async fn collect_cluster(
         }
     }
     let nodes: Api<Node> = Api::all(client);
-    let node_list = nodes.list(&ListParams::default()).await.map_err(|e| format!("listing nodes: {e}"))?;
+    let node_list = within(server, "the nodes", nodes.list(&ListParams::default())).await?.map_err(|e| format!("listing nodes: {e}"))?;
     // One path for collected and uploaded lists: the same JSON the API server sent.
     let pod_list = serde_json::json!({
         "apiVersion": "v1", "kind": "PodList", "metadata": {"resourceVersion": resource_version}, "items": items,
@@ -65,6 +65,16 @@ pub async fn collect_cluster(
     };
     let (p, cs, ended) = store.store_pods(&c.name, &upload, &actor, now).await.map_err(|e| e.to_string())?;
     Ok((p, cs, ended, n_nodes))
+}
+
+/// How long one list call to an API server may take.
+const LIST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `call` within `LIST_TIMEOUT`; past it, an error saying it timed out and what it waited for.
+async fn within<T>(server: &str, what: &str, call: impl std::future::Future<Output = T>) -> Result<T, String> {
+    tokio::time::timeout(LIST_TIMEOUT, call)
+        .await
+        .map_err(|_| format!("timed out after {} s waiting for the API server {server} to list {what}", LIST_TIMEOUT.as_secs()))
 }
 
 /// Collects a cluster and records the outcome (last success, or the error and a back-off).

@@ -4,7 +4,7 @@
 
 use super::purl::PackageCoordinates;
 use super::version::{Scheme, VersionRange};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The most vulnerability ids one campaign may name.
@@ -145,8 +145,8 @@ impl Ladder {
             if !(-365..=365).contains(&l.days) {
                 return Err(FieldError::new("ladder", format!("level {}: days must be between -365 and 365", l.level)));
             }
-            if l.recipients.len() > 200 {
-                return Err(FieldError::new("ladder", format!("level {}: recipients is too long", l.level)));
+            if l.recipients.len() > 200 || l.recipients.chars().any(|c| c.is_control() || super::is_bidi_control(c)) {
+                return Err(FieldError::new("ladder", format!("level {}: recipients is too long or holds control characters", l.level)));
             }
             if let Some(prev) = i.checked_sub(1).map(|p| &levels[p]) {
                 if prev.level == l.level {
@@ -214,7 +214,7 @@ impl ItemState {
 /// An item's deadline when the campaign sets none: the later of the campaign's start and the
 /// item's first sighting plus the SLA days of its worst severity.
 pub fn sla_deadline(campaign_start: DateTime<Utc>, first_seen: DateTime<Utc>, sla_days: i64) -> NaiveDate {
-    let due = first_seen + Duration::days(sla_days);
+    let due = super::dates::add_days_at(first_seen, sla_days);
     campaign_start.max(due).date_naive()
 }
 
@@ -231,7 +231,7 @@ pub struct EscalationFacts {
 
 /// The moment a level of an item falls due: the start of the deadline's day plus its days.
 pub fn level_due_at(deadline: NaiveDate, days: i64) -> DateTime<Utc> {
-    (deadline + Duration::days(days)).and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
+    super::dates::midnight_after(deadline, days)
 }
 
 /// Which ladder levels fall due for an item at `now`, not delivered before:

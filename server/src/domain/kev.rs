@@ -54,11 +54,29 @@ struct RawEntry {
     known_ransomware_campaign_use: Option<String>,
 }
 
+/// Most entries a catalogue may list (CISA's lists about 1,500).
+pub const MAX_ENTRIES: usize = 100_000;
+/// Longest catalogue version, vendor and product names, vulnerability name and ransomware use, in
+/// bytes (the scanner fields' limits: names 512, identifiers 256).
+const MAX_VERSION: usize = 256;
+const MAX_NAME: usize = 512;
+const MAX_TITLE: usize = 1024;
+const MAX_RANSOMWARE: usize = 64;
+
+/// Refuses an entry's text field that is too long or holds control characters, naming both.
+fn check_text(i: usize, field: &str, value: &str, max: usize) -> Result<(), String> {
+    super::check_len(&format!("vulnerabilities[{i}].{field}"), value, max)?;
+    if value.chars().any(|c| c.is_control()) {
+        return Err(format!("vulnerabilities[{i}].{field}: holds control characters"));
+    }
+    Ok(())
+}
+
 /// `CVE-YYYY-NNNN…` (four or more digits).
 pub fn is_cve_id(s: &str) -> bool {
     let Some(rest) = s.strip_prefix("CVE-") else { return false };
     let Some((year, num)) = rest.split_once('-') else { return false };
-    year.len() == 4 && year.bytes().all(|c| c.is_ascii_digit()) && num.len() >= 4 && num.bytes().all(|c| c.is_ascii_digit())
+    year.len() == 4 && year.bytes().all(|c| c.is_ascii_digit()) && (4..=19).contains(&num.len()) && num.bytes().all(|c| c.is_ascii_digit())
 }
 
 impl KevCatalog {
@@ -72,6 +90,10 @@ impl KevCatalog {
         if raw.catalog_version.trim().is_empty() {
             return Err("catalogVersion: empty".into());
         }
+        super::check_len("catalogVersion", &raw.catalog_version, MAX_VERSION)?;
+        if raw.vulnerabilities.len() > MAX_ENTRIES {
+            return Err(format!("vulnerabilities: {} entries, at most {MAX_ENTRIES}", raw.vulnerabilities.len()));
+        }
         if raw.count.is_some_and(|n| n != raw.vulnerabilities.len()) {
             return Err(format!("count: {} but the catalogue lists {}", raw.count.unwrap_or(0), raw.vulnerabilities.len()));
         }
@@ -84,6 +106,10 @@ impl KevCatalog {
             if !seen.insert(v.cve_id.clone()) {
                 return Err(format!("vulnerabilities[{i}].cveID: {} is listed twice", v.cve_id));
             }
+            check_text(i, "vendorProject", &v.vendor_project, MAX_NAME)?;
+            check_text(i, "product", &v.product, MAX_NAME)?;
+            check_text(i, "vulnerabilityName", &v.vulnerability_name, MAX_TITLE)?;
+            check_text(i, "knownRansomwareCampaignUse", v.known_ransomware_campaign_use.as_deref().unwrap_or(""), MAX_RANSOMWARE)?;
             entries.push(KevEntry {
                 cve_id: v.cve_id,
                 vendor: v.vendor_project,
@@ -112,6 +138,13 @@ mod tests {
             (ok.replace("2022-04-04", "April"), "dateAdded"),
             (r#"{"vulnerabilities":[]}"#.to_string(), "catalogVersion"),
             ("[]".to_string(), "not a KEV catalogue"),
+            (
+                ok.replace("\"cveID\"", &format!("\"vulnerabilityName\":\"{}\",\"cveID\"", "x".repeat(1025))),
+                "vulnerabilities[0].vulnerabilityName: 1025 bytes",
+            ),
+            (ok.replace("\"cveID\"", &format!("\"vendorProject\":\"{}\",\"cveID\"", "v".repeat(513))), "vulnerabilities[0].vendorProject"),
+            (ok.replace("\"cveID\"", "\"product\":\"a\\u0000b\",\"cveID\""), "vulnerabilities[0].product: holds control"),
+            (ok.replace("\"1\"", &format!("\"{}\"", "9".repeat(257))), "catalogVersion"),
         ] {
             let e = KevCatalog::parse(bad.as_bytes()).unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");

@@ -130,6 +130,9 @@ pub struct DecisionForm {
     decision: String,
     #[serde(default)]
     note: String,
+    /// The request decided (the form carries the item's waiting request).
+    #[serde(default)]
+    request_id: String,
     return_to: Option<String>,
 }
 
@@ -148,7 +151,14 @@ pub async fn decide_exception(
             return failure(CAMPAIGNS, crate::service::Error::invalid(format!("decision: {other:?} is not approve or reject")), "decision")
         }
     };
-    let req = app::types::ExceptionDecision { approve, note: f.note };
+    let request_id = match f.request_id.trim() {
+        "" => None,
+        n => match n.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => return failure(CAMPAIGNS, crate::service::Error::invalid(format!("request_id: {n:?} is not a number")), "decision"),
+        },
+    };
+    let req = app::types::ExceptionDecision { approve, note: f.note, request_id };
     match state.service.decide_exception(user.principal.as_ref(), c, i, &req).await {
         Ok(_) => Redirect::to(&safe_return(f.return_to.as_deref())).into_response(),
         Err(e) => failure(CAMPAIGNS, e, "decision"),

@@ -167,6 +167,7 @@ impl EstateQueries for StoreEstate {
         let deadline = campaign.deadline.as_deref().and_then(|d| d.parse().ok());
         let burndown_svg = crate::charts::burndown_svg(&points, deadline, &format!("{}: items not yet fixed, by day", campaign.title));
         let (may_ack, may_request, may_decide) = allowed_actions(who.as_ref(), &campaign.items);
+        let may_manage = who.as_ref().is_some_and(|p| p.can(crate::auth::Action::ManagePolicies, None));
         Ok(app::types::CampaignPage {
             teams: team_progress(&campaign.items),
             burndown_svg,
@@ -174,6 +175,7 @@ impl EstateQueries for StoreEstate {
             may_ack,
             may_request,
             may_decide,
+            may_manage,
             campaign,
         })
     }

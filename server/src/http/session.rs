@@ -225,13 +225,28 @@ pub async fn login(State(state): State<AppState>, session: Session, Query(q): Qu
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     iss: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+}
+
+impl CallbackQuery {
+    /// The callback's query string as the handler reads it (anyone can send any).
+    pub fn parse(query: &str) -> Result<CallbackQuery, String> {
+        let uri: axum::http::Uri = format!("/auth/callback?{query}").parse().map_err(|e| format!("not a query: {e}"))?;
+        Query::<CallbackQuery>::try_from_uri(&uri).map(|q| q.0).map_err(|e| e.to_string())
+    }
+
+    /// The identity provider's refusal, as shown and recorded: bounded in length.
+    pub fn refusal(&self) -> Option<String> {
+        let e = self.error.as_ref()?;
+        let text = format!("{e} {}", self.error_description.as_deref().unwrap_or(""));
+        Some(format!("the identity provider refused: {}", cut(text.trim(), PROVIDER_TEXT_MAX)))
+    }
 }
 
 /// `GET /auth/callback`: finishes the OIDC flow, maps groups to roles, rotates the session id.
@@ -244,13 +259,7 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
     let Some(pending) = pending else {
         // Nothing was started here: anyone can send this request, so it writes nothing lasting
         // (a log line only) and the anonymous session it may have made goes.
-        let reason = match &q.error {
-            Some(e) => format!(
-                "the identity provider refused: {}",
-                cut(&format!("{e} {}", q.error_description.as_deref().unwrap_or("")), PROVIDER_TEXT_MAX)
-            ),
-            None => "no sign-in was started in this browser (or it was already used)".to_string(),
-        };
+        let reason = q.refusal().unwrap_or_else(|| "no sign-in was started in this browser (or it was already used)".to_string());
         tracing::warn!(%reason, "sign-in callback without a started sign-in refused");
         let _ = session.flush().await;
         return error_page(StatusCode::BAD_REQUEST, &format!("Sign-in failed: {reason}. Nothing was signed in; try again from the start."));
@@ -259,9 +268,8 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
         if started_at.is_none_or(|t| now.timestamp() - t > PENDING_SIGN_IN_SECONDS) {
             return Err(format!("the sign-in took longer than {} minutes and expired", PENDING_SIGN_IN_SECONDS / 60));
         }
-        if let Some(e) = &q.error {
-            let text = format!("{e} {}", q.error_description.as_deref().unwrap_or(""));
-            return Err(format!("the identity provider refused: {}", cut(text.trim(), PROVIDER_TEXT_MAX)));
+        if let Some(refusal) = q.refusal() {
+            return Err(refusal);
         }
         let code = q.code.as_deref().ok_or("the response carries no code")?;
         let st = q.state.as_deref().ok_or("the response carries no state")?;

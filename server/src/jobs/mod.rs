@@ -17,7 +17,10 @@
 //!   decided once and their messages delivered.
 //!
 //! `run_pending(now)` runs everything due at `now` in the calling task: tests move a clock
-//! instead of sleeping.
+//! instead of sleeping. The background worker (`start`) runs up to `jobs_concurrency` jobs at
+//! once, so one registry or cluster that never answers holds one slot, not the evaluation, the
+//! escalation or the checkpoints. A job that fails, even by panicking, is one failed run: its
+//! lease is released, its next run follows the backoff, and the worker goes on.
 
 pub mod settings;
 
@@ -59,6 +62,27 @@ pub struct RunReport {
     pub outcome: Result<String, String>,
 }
 
+/// A kind of job an embedder adds (`Jobs::add_kind`): given the key and the time, its outcome.
+pub type JobHandler = Arc<dyn Fn(String, DateTime<Utc>) -> futures_util::future::BoxFuture<'static, Result<String, String>> + Send + Sync>;
+
+/// What a panic's payload says (`panic!` gives a `&str` or a `String`).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// Aborts the lease's heartbeat when the run ends, however it ends.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The job runner of one process.
 pub struct Jobs {
     store: Store,
@@ -68,6 +92,7 @@ pub struct Jobs {
     clock: SharedClock,
     worker: String,
     wake: tokio::sync::Notify,
+    added: std::sync::RwLock<std::collections::HashMap<String, JobHandler>>,
 }
 
 impl Jobs {
@@ -80,7 +105,20 @@ impl Jobs {
     ) -> Arc<Jobs> {
         let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
         let worker = format!("{host}:{}:{}", std::process::id(), crate::domain::random_hex(4));
-        Arc::new(Jobs { store, settings, collect, ledger_key, clock, worker, wake: tokio::sync::Notify::new() })
+        let (wake, added) = (tokio::sync::Notify::new(), Default::default());
+        Arc::new(Jobs { store, settings, collect, ledger_key, clock, worker, wake, added })
+    }
+
+    /// Adds a kind of job this process runs (a job of a kind no process knows fails its runs).
+    pub fn add_kind(&self, kind: &str, handler: JobHandler) {
+        self.added.write().unwrap_or_else(|e| e.into_inner()).insert(kind.to_string(), handler);
+    }
+
+    /// Queues a one-off job of `kind` and `key` due at `at`, and wakes this process's worker.
+    pub async fn enqueue(&self, kind: &str, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.store.enqueue_job(kind, key, at, 0).await?;
+        self.wake.notify_one();
+        Ok(())
     }
 
     /// This worker's name (host, process id, a random suffix).
@@ -170,12 +208,26 @@ impl Jobs {
 
     /// Claims the job due first at `now` (if any), runs it and records the outcome.
     pub async fn run_next(&self, now: DateTime<Utc>) -> Result<Option<RunReport>, StoreError> {
-        let claim = crate::domain::random_hex(16);
-        let Some(job) = self.store.claim_job(&self.worker, &claim, now, now + self.settings.lease).await? else {
+        let Some(job) = self.claim(now).await? else {
             return Ok(None);
         };
+        self.run_claimed(job, now).await.map(Some)
+    }
+
+    /// Claims the job due first at `now`, if any.
+    async fn claim(&self, now: DateTime<Utc>) -> Result<Option<ClaimedJob>, StoreError> {
+        let claim = crate::domain::random_hex(16);
+        self.store.claim_job(&self.worker, &claim, now, now + self.settings.lease).await
+    }
+
+    /// Runs a claimed job and records its outcome (a panic is a failed run).
+    async fn run_claimed(&self, job: ClaimedJob, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
+        use tracing::Instrument as _;
         let span = tracing::info_span!("job", kind = %job.row.kind, key = %job.row.key, due = %job.row.run_at);
-        let _enter = span.enter();
+        self.run_and_record(job, now).instrument(span).await
+    }
+
+    async fn run_and_record(&self, job: ClaimedJob, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
         let outcome = self.execute_with_lease(&job, now).await;
         // A job's own time: its start for the next due time, the clock for when it ended.
         let next = next_due(&job, &outcome, now);
@@ -186,14 +238,14 @@ impl Jobs {
             (Ok(what), _) => tracing::info!(result = %what, "job done"),
             (Err(e), _) => tracing::warn!(error = %e, "job failed"),
         }
-        Ok(Some(RunReport { kind: job.row.kind.clone(), key: job.row.key.clone(), due_at: job.row.run_at, outcome }))
+        Ok(RunReport { kind: job.row.kind.clone(), key: job.row.key.clone(), due_at: job.row.run_at, outcome })
     }
 
     /// Runs a claimed job while a heartbeat keeps its lease.
     async fn execute_with_lease(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<String, String> {
         let (store, clock, lease, id, claim) = (self.store.clone(), self.clock.clone(), self.settings.lease, job.row.id, job.claim.clone());
         let beat = (lease / 3).to_std().unwrap_or(std::time::Duration::from_secs(1)).max(std::time::Duration::from_millis(200));
-        let heartbeat = tokio::spawn(async move {
+        let _heartbeat = Heartbeat(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(beat).await;
                 match store.extend_job_lease(id, &claim, clock.now() + lease).await {
@@ -202,10 +254,10 @@ impl Jobs {
                     Err(e) => tracing::warn!(error = %e, "the job's lease could not be extended"),
                 }
             }
-        });
-        let outcome = self.execute(&job.row.kind, &job.row.key, now).await;
-        heartbeat.abort();
-        outcome
+        }));
+        use futures_util::FutureExt as _;
+        let run = std::panic::AssertUnwindSafe(self.execute(&job.row.kind, &job.row.key, now)).catch_unwind().await;
+        run.unwrap_or_else(|panic| Err(format!("panicked: {}", panic_message(&*panic))))
     }
 
     /// What each kind does.
@@ -282,17 +334,24 @@ impl Jobs {
                 let runs = self.store.prune_job_runs(now - KEEP_RUNS).await.map_err(db)?;
                 Ok(format!("{sessions} expired sessions and {runs} old job runs deleted"))
             }
-            other => Err(format!("no such kind of job: {other}")),
+            other => {
+                let added = self.added.read().unwrap_or_else(|e| e.into_inner()).get(other).cloned();
+                match added {
+                    Some(handler) => handler(key.to_string(), now).await,
+                    None => Err(format!("no such kind of job: {other}")),
+                }
+            }
         }
     }
 
-    /// Runs jobs in the background until the process ends: whatever is due, then waits for the
-    /// poll interval or for a job this process enqueued. The periodic jobs are synced first and
-    /// every half minute.
+    /// Runs jobs in the background until the process ends: up to `concurrency` at once, each
+    /// in its own task; then waits for the poll interval, a job this process enqueued, or a
+    /// running job's end. The periodic jobs are synced first and every half minute.
     pub fn start(self: &Arc<Self>) {
         let jobs = self.clone();
         tokio::spawn(async move {
             let mut synced: Option<std::time::Instant> = None;
+            let mut running = tokio::task::JoinSet::new();
             loop {
                 if synced.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(30)) {
                     match jobs.sync(jobs.clock.now()).await {
@@ -300,9 +359,13 @@ impl Jobs {
                         Err(e) => tracing::warn!(error = %e, "the periodic jobs could not be scheduled"),
                     }
                 }
-                loop {
-                    match jobs.run_next(jobs.clock.now()).await {
-                        Ok(Some(_)) => continue,
+                while running.len() < jobs.settings.concurrency {
+                    let now = jobs.clock.now();
+                    match jobs.claim(now).await {
+                        Ok(Some(job)) => {
+                            let j = jobs.clone();
+                            running.spawn(async move { j.run_claimed(job, now).await });
+                        }
                         Ok(None) => break,
                         Err(e) => {
                             tracing::warn!(error = %e, "no job could be claimed");
@@ -311,6 +374,11 @@ impl Jobs {
                     }
                 }
                 tokio::select! {
+                    Some(done) = running.join_next(), if !running.is_empty() => match done {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => tracing::warn!(error = %e, "a job's outcome could not be recorded; its lease runs out"),
+                        Err(e) => tracing::error!(error = %e, "a job's task ended abnormally"),
+                    },
                     _ = tokio::time::sleep(jobs.settings.poll) => {}
                     _ = jobs.wake.notified() => {}
                 }

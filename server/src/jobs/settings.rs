@@ -27,6 +27,8 @@ pub struct JobSettings {
     pub escalate_every: Duration,
     /// Where escalation messages go out.
     pub notifier: crate::campaigns::Notifier,
+    /// How many jobs this process runs at once (one slow collector cannot hold the others).
+    pub concurrency: usize,
 }
 
 impl JobSettings {
@@ -47,7 +49,8 @@ impl JobSettings {
             snapshot_every: Duration::hours(1),
             promotion: c.promotion()?,
             escalate_every: minutes(c.escalate_minutes),
-            notifier: crate::campaigns::Notifier::from_config(c),
+            notifier: crate::campaigns::Notifier::from_config(c)?,
+            concurrency: c.jobs_concurrency.clamp(1, 64),
         })
     }
 }

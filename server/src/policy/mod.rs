@@ -12,7 +12,7 @@ use crate::domain::version::{Scheme, VersionRange};
 use crate::registry::{glob, Promotion};
 use crate::store::{EnvironmentRule, EvaluationInputs, PolicyImage, PolicyResultRecord, PolicyScoreRecord, WorkloadRecord};
 use app::types::SignatureState;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 
 /// The policies in force: the saved settings, the defaults for the rest (a stored policy that no
@@ -252,7 +252,7 @@ fn image_verdict(
                         why = format!("EPSS {:.0}%: {days} days", e * 100.0);
                     }
                 }
-                let deadline = v.first_seen + Duration::days(days);
+                let deadline = crate::domain::dates::add_days_at(v.first_seen, days);
                 if deadline < cx.now {
                     let fix = v.fixed.as_deref().map(|f| format!(", fixed in {f}")).unwrap_or_default();
                     overdue.push((
@@ -333,9 +333,9 @@ fn image_verdict(
         },
         Rule::ScanFreshness(p) => match r.last_scanned {
             None => Verdict::Fail("never scanned".into(), Some(r.first_seen)),
-            Some(t) if t + Duration::days(p.max_age_days) < cx.now => Verdict::Fail(
+            Some(t) if crate::domain::dates::add_days_at(t, p.max_age_days) < cx.now => Verdict::Fail(
                 format!("last scanned {} (older than {} days)", t.format("%Y-%m-%d"), p.max_age_days),
-                Some(t + Duration::days(p.max_age_days)),
+                Some(crate::domain::dates::add_days_at(t, p.max_age_days)),
             ),
             Some(t) => Verdict::Pass(format!("scanned {}", t.format("%Y-%m-%d"))),
         },

@@ -53,6 +53,20 @@ pub struct RegistryClient {
     pub page_size: u32,
 }
 
+/// How long one request to a registry may take, and its connection.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A request that got no answer: a timeout says so, with what it waited for.
+fn unreachable(what: &str, e: &reqwest::Error) -> RegistryError {
+    if e.is_timeout() {
+        let limit = if e.is_connect() { CONNECT_TIMEOUT } else { REQUEST_TIMEOUT };
+        let stage = if e.is_connect() { "a connection to" } else { "an answer from" };
+        return RegistryError::Unreachable(format!("timed out after {} s waiting for {stage} {what}", limit.as_secs()));
+    }
+    RegistryError::Unreachable(format!("{what}: {}", error_chain(e)))
+}
+
 /// A response the caller reads.
 pub struct Fetched {
     pub status: StatusCode,
@@ -65,8 +79,8 @@ impl RegistryClient {
         let base = url::Url::parse(base.trim_end_matches('/')).map_err(|e| RegistryError::Config(format!("registry URL {base:?}: {e}")))?;
         let builder = || {
             reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(30))
-                .connect_timeout(std::time::Duration::from_secs(5))
+                .timeout(REQUEST_TIMEOUT)
+                .connect_timeout(CONNECT_TIMEOUT)
                 .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")))
         };
         let mut with_ca = builder().redirect(reqwest::redirect::Policy::none());
@@ -150,7 +164,7 @@ impl RegistryClient {
             } else if *self.basic.lock().unwrap() {
                 req = req.basic_auth(self.creds.username.clone().unwrap_or_default(), self.creds.password.clone());
             }
-            let resp = req.send().await.map_err(|e| RegistryError::Unreachable(format!("{url}: {}", error_chain(&e))))?;
+            let resp = req.send().await.map_err(|e| unreachable(&url, &e))?;
             let status = resp.status();
             let headers = resp.headers().clone();
             if status == StatusCode::UNAUTHORIZED && !challenged {
@@ -182,12 +196,7 @@ impl RegistryClient {
                     )));
                 }
                 // A blob on a storage back end: fetched without any credential.
-                let resp = self
-                    .anonymous
-                    .request(method.clone(), next.clone())
-                    .send()
-                    .await
-                    .map_err(|e| RegistryError::Unreachable(format!("{next}: {}", error_chain(&e))))?;
+                let resp = self.anonymous.request(method.clone(), next.clone()).send().await.map_err(|e| unreachable(next.as_str(), &e))?;
                 let status = resp.status();
                 let headers = resp.headers().clone();
                 let body = read_capped(resp, limit, next.as_str()).await?;
@@ -237,7 +246,7 @@ impl RegistryClient {
         if let Some(u) = &self.creds.username {
             req = req.basic_auth(u, self.creds.password.clone());
         }
-        let resp = req.send().await.map_err(|e| RegistryError::Unreachable(format!("token endpoint {realm}: {}", error_chain(&e))))?;
+        let resp = req.send().await.map_err(|e| unreachable(&format!("token endpoint {realm}"), &e))?;
         if !resp.status().is_success() {
             return Err(RegistryError::Denied(format!("the token endpoint {realm} refused: {}", resp.status())));
         }

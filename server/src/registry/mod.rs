@@ -243,9 +243,34 @@ const INDEX_TYPES: [&str; 2] = ["application/vnd.oci.image.index.v1+json", "appl
 /// Reads a manifest by digest; for an image, its config blob too.
 async fn read_manifest(client: &RegistryClient, repo: &str, digest: &str) -> Result<Manifest, RegistryError> {
     let (got, media_type, body) = client.manifest(repo, digest).await?;
-    let v: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|e| RegistryError::Garbage(format!("{repo}@{digest}: the manifest is not JSON: {e}")))?;
-    let media_type = v["mediaType"].as_str().map(str::to_string).unwrap_or(media_type);
+    let garbage = |e: String| RegistryError::Garbage(format!("{repo}@{digest}: {e}"));
+    match parse_manifest(&body, &media_type).map_err(garbage)? {
+        ParsedManifest::Index { media_type, platforms } => Ok(Manifest::Index { digest: got, media_type, platforms }),
+        ParsedManifest::Image { media_type, config_digest, base_name, base_digest } => {
+            let blob = client.blob(repo, &config_digest, client::MAX_CONFIG_BYTES).await?;
+            let mut config = parse_config(&blob).map_err(|e| garbage(format!("config {config_digest}: {e}")))?;
+            config.config_digest = config_digest;
+            config.base_name = base_name.or_else(|| config.labels.get("org.opencontainers.image.base.name").cloned());
+            config.base_digest = base_digest.or_else(|| config.labels.get("org.opencontainers.image.base.digest").cloned());
+            Ok(Manifest::Image { digest: got, media_type, config })
+        }
+    }
+}
+
+/// What a manifest says, before its config blob is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParsedManifest {
+    /// An index: (platform manifest digest, `os/arch[/variant]`) of each platform.
+    Index { media_type: String, platforms: Vec<(String, String)> },
+    /// An image: its config's digest and the base image its annotations name.
+    Image { media_type: String, config_digest: String, base_name: Option<String>, base_digest: Option<String> },
+}
+
+/// Parses a manifest or an index (`media_type`: the `Content-Type` it came with, used when the
+/// body names none). Schema 1 manifests are refused.
+pub fn parse_manifest(body: &[u8], media_type: &str) -> Result<ParsedManifest, String> {
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| format!("the manifest is not JSON: {e}"))?;
+    let media_type = v["mediaType"].as_str().unwrap_or(media_type).to_string();
     let is_index = INDEX_TYPES.contains(&media_type.as_str()) || (v.get("manifests").is_some() && v.get("config").is_none());
     if is_index {
         let mut platforms = Vec::new();
@@ -263,28 +288,17 @@ async fn read_manifest(client: &RegistryClient, repo: &str, digest: &str) -> Res
             };
             platforms.push((d.to_string(), p));
         }
-        return Ok(Manifest::Index { digest: got, media_type, platforms });
+        return Ok(ParsedManifest::Index { media_type, platforms });
     }
     let config_digest = v["config"]["digest"]
         .as_str()
-        .ok_or_else(|| {
-            RegistryError::Garbage(format!("{repo}@{digest}: {media_type} manifest without config.digest (schema 1 is not supported)"))
-        })?
+        .ok_or_else(|| format!("{media_type} manifest without config.digest (schema 1 is not supported)"))?
         .to_string();
-    crate::domain::Digest::parse(&config_digest).map_err(|e| RegistryError::Garbage(format!("{repo}@{digest}: config {e}")))?;
-    let blob = client.blob(repo, &config_digest, client::MAX_CONFIG_BYTES).await?;
-    let mut config = parse_config(&blob).map_err(|e| RegistryError::Garbage(format!("{repo}@{digest}: config {config_digest}: {e}")))?;
-    config.config_digest = config_digest;
+    crate::domain::Digest::parse(&config_digest).map_err(|e| format!("config {e}"))?;
     let ann = &v["annotations"];
-    config.base_name = ann["org.opencontainers.image.base.name"]
-        .as_str()
-        .or_else(|| config.labels.get("org.opencontainers.image.base.name").map(String::as_str))
-        .map(str::to_string);
-    config.base_digest = ann["org.opencontainers.image.base.digest"]
-        .as_str()
-        .or_else(|| config.labels.get("org.opencontainers.image.base.digest").map(String::as_str))
-        .map(str::to_string);
-    Ok(Manifest::Image { digest: got, media_type, config })
+    let base_name = ann["org.opencontainers.image.base.name"].as_str().map(str::to_string);
+    let base_digest = ann["org.opencontainers.image.base.digest"].as_str().map(str::to_string);
+    Ok(ParsedManifest::Image { media_type, config_digest, base_name, base_digest })
 }
 
 /// An OCI / Docker image config blob.

@@ -100,16 +100,7 @@ pub(super) fn param(challenge: &str, key: &str) -> Option<String> {
     out
 }
 
-pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
+pub(super) use crate::domain::error_chain;
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,8 @@
 use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::domain::campaign::{FieldError, Ladder, Level, Selector};
+use crate::domain::dates;
+use crate::domain::network::AddressPolicy;
 use crate::store::{Actor, CampaignItemRecord, CampaignRecord, ContactRecord, DeliveryAttemptRecord, MessageRecord};
 use app::types::{
     AckRequest, Campaign, CampaignItem, CampaignProgress, Contact, DeliveryAttempt, DeliveryMessage, ExceptionDecision, ExceptionRequest,
@@ -22,16 +24,21 @@ fn field(e: FieldError) -> Error {
     Error::invalid(format!("{}: {}", e.field, e.message))
 }
 
-fn date(field: &str, s: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| Error::invalid(format!("{field}: {s:?} is not a date (YYYY-MM-DD)")))
+fn text(field: &str, s: &str, min: usize, max: usize) -> Result<String> {
+    crate::domain::free_text(field, s, min, max).map_err(Error::invalid)
 }
 
-fn text(field: &str, s: &str, min: usize, max: usize) -> Result<String> {
-    let t = s.trim();
-    if t.chars().count() < min || t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(Error::invalid(format!("{field}: {min} to {max} characters of text")));
-    }
-    Ok(t.to_string())
+/// The answer to a second request over a waiting one, or to a decision naming another request.
+fn waiting_conflict(it: &CampaignItemRecord) -> Error {
+    Error::Conflict(format!(
+        "exception request {} on item {} waits for a decision; it cannot be replaced, and a decision must name it (request_id)",
+        it.exception_request_id.unwrap_or(1),
+        it.id
+    ))
+}
+
+fn own_request() -> Error {
+    Error::Forbidden("you requested this exception: someone else must decide it (separation of duties)".into())
 }
 
 fn overdue(state: &str, deadline: NaiveDate, today: NaiveDate) -> bool {
@@ -41,6 +48,7 @@ fn overdue(state: &str, deadline: NaiveDate, today: NaiveDate) -> bool {
 fn item_view(r: CampaignItemRecord, today: NaiveDate) -> CampaignItem {
     let exception = match (r.exception_state, r.exception_reason, r.exception_until, r.exception_by) {
         (Some(state), Some(reason), Some(until), Some(by)) => Some(ItemException {
+            request_id: r.exception_request_id.unwrap_or(1),
             state,
             reason,
             until: until.to_string(),
@@ -143,8 +151,9 @@ fn message_view((m, attempts): (MessageRecord, Vec<DeliveryAttemptRecord>)) -> D
     }
 }
 
-/// A contact checked: a level of the ladder, an e-mail address and/or an https webhook.
-fn check_contact(i: usize, c: &Contact) -> Result<ContactRecord> {
+/// A contact checked: a level of the ladder, an e-mail address and/or an https webhook whose
+/// host is not a refused address (a name is checked again, resolved, at each delivery).
+fn check_contact(i: usize, c: &Contact, webhooks: &AddressPolicy) -> Result<ContactRecord> {
     if !(0..crate::domain::campaign::MAX_LEVELS as i64).contains(&c.level) {
         return Err(Error::invalid(format!("contacts[{i}].level: between 0 and {}", crate::domain::campaign::MAX_LEVELS - 1)));
     }
@@ -161,6 +170,8 @@ fn check_contact(i: usize, c: &Contact) -> Result<ContactRecord> {
     if let Some(w) = &webhook {
         let u = url::Url::parse(w).map_err(|e| Error::invalid(format!("contacts[{i}].webhook: {e}")))?;
         crate::domain::check_secret_url(&u, false, &format!("contacts[{i}].webhook")).map_err(Error::invalid)?;
+        let host = u.host().ok_or_else(|| Error::invalid(format!("contacts[{i}].webhook: the URL has no host")))?;
+        webhooks.check_host(&host).map_err(|e| Error::invalid(format!("contacts[{i}].webhook: {e}")))?;
     }
     Ok(ContactRecord { team: String::new(), level: c.level, email, webhook })
 }
@@ -173,7 +184,7 @@ pub fn burndown(items: &[CampaignItem], start: NaiveDate, today: NaiveDate) -> V
         let open =
             items.iter().filter(|i| i.joined_at.date_naive() <= day && i.closed_at.is_none_or(|c| c.date_naive() > day)).count() as i64;
         out.push((day, open));
-        day += chrono::Duration::days(1);
+        day = dates::add_days(day, 1);
     }
     out
 }
@@ -189,9 +200,9 @@ pub fn team_progress(items: &[CampaignItem]) -> Vec<(String, CampaignProgress)> 
 
 /// What `who` may do to each item: acknowledge (that team's developers, admin; open items),
 /// request an exception (that team's developers and managers, admin; items not closed and with
-/// no request or approval standing), and whether they decide exceptions.
-pub fn allowed_actions(who: Option<&Principal>, items: &[CampaignItem]) -> (Vec<i64>, Vec<i64>, bool) {
-    let Some(p) = who else { return (vec![], vec![], false) };
+/// no request or approval standing), decide the waiting request (security, admin; never their own).
+pub fn allowed_actions(who: Option<&Principal>, items: &[CampaignItem]) -> (Vec<i64>, Vec<i64>, Vec<i64>) {
+    let Some(p) = who else { return (vec![], vec![], vec![]) };
     let ack = items
         .iter()
         .filter(|i| matches!(i.state.as_str(), "open" | "acknowledged") && p.can(Action::Acknowledge, i.team.as_deref()))
@@ -204,7 +215,13 @@ pub fn allowed_actions(who: Option<&Principal>, items: &[CampaignItem]) -> (Vec<
         .filter(|i| p.can(Action::RequestException, i.team.as_deref()))
         .map(|i| i.id)
         .collect();
-    (ack, request, p.can(Action::ManagePolicies, None))
+    let decide = items
+        .iter()
+        .filter(|i| i.exception.as_ref().is_some_and(|e| e.state == "requested" && e.requested_by != p.actor))
+        .filter(|_| p.can(Action::ManagePolicies, None))
+        .map(|i| i.id)
+        .collect();
+    (ack, request, decide)
 }
 
 impl Service {
@@ -218,13 +235,7 @@ impl Service {
         let selector = Selector::parse(&req.cves, req.package.as_deref(), req.range.as_deref()).map_err(field)?;
         let deadline = match req.deadline.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
             None => None,
-            Some(d) => {
-                let d = date("deadline", d)?;
-                if d < now.date_naive() {
-                    return Err(Error::invalid(format!("deadline: {d} is in the past")));
-                }
-                Some(d)
-            }
+            Some(d) => Some(dates::deadline("deadline", d, now.date_naive()).map_err(field)?),
         };
         let ladder = match &req.ladder {
             None => Ladder::default_ladder(),
@@ -244,10 +255,7 @@ impl Service {
     pub async fn change_deadline(&self, who: Option<&Principal>, id: i64, deadline: &str) -> Result<Campaign> {
         let p = require(who, Action::ManagePolicies, None)?;
         let now = self.clock.now();
-        let d = date("deadline", deadline)?;
-        if d < now.date_naive() {
-            return Err(Error::invalid(format!("deadline: {d} is in the past")));
-        }
+        let d = dates::deadline("deadline", deadline, now.date_naive()).map_err(field)?;
         if !self.store.change_deadline(id, d, &Actor(p.actor.clone()), now).await? {
             return Err(Error::NotFound(format!("campaign {id} does not exist")));
         }
@@ -325,33 +333,41 @@ impl Service {
             .collect())
     }
 
-    async fn item_of(&self, campaign: i64, item: i64) -> Result<CampaignItemRecord> {
+    /// An item `who` may see: an item of a team outside the caller's is answered exactly as a
+    /// missing one (404), so that no one learns which item ids other teams have.
+    async fn item_of(&self, who: &Principal, campaign: i64, item: i64) -> Result<CampaignItemRecord> {
+        require(Some(who), Action::ReadEstate, None)?;
         if self.store.campaign(campaign).await?.is_none() {
             return Err(Error::NotFound(format!("campaign {campaign} does not exist")));
         }
-        self.store.campaign_item(campaign, item).await?.ok_or_else(|| Error::NotFound(format!("campaign {campaign} has no item {item}")))
+        let missing = || Error::NotFound(format!("campaign {campaign} has no item {item}"));
+        let it = self.store.campaign_item(campaign, item).await?.ok_or_else(missing)?;
+        match who.visible_teams() {
+            Some(teams) if !it.team.as_ref().is_some_and(|t| teams.contains(t)) => Err(missing()),
+            _ => Ok(it),
+        }
     }
 
-    async fn item_answer(&self, campaign: i64, item: i64) -> Result<CampaignItem> {
-        Ok(item_view(self.item_of(campaign, item).await?, self.clock.now().date_naive()))
+    async fn item_answer(&self, who: &Principal, campaign: i64, item: i64) -> Result<CampaignItem> {
+        Ok(item_view(self.item_of(who, campaign, item).await?, self.clock.now().date_naive()))
     }
 
     /// Acknowledges an item with a planned date and a note (that team's developers, admin).
     #[tracing::instrument(skip(self, who))]
     pub async fn acknowledge(&self, who: Option<&Principal>, campaign: i64, item: i64, req: &AckRequest) -> Result<CampaignItem> {
         let who = who.ok_or(Error::Unauthenticated)?;
-        let it = self.item_of(campaign, item).await?;
+        let it = self.item_of(who, campaign, item).await?;
         let p = require(Some(who), Action::Acknowledge, it.team.as_deref())?;
-        let planned = date("planned", &req.planned)?;
+        let planned = dates::planned("planned", &req.planned, self.clock.now().date_naive()).map_err(field)?;
         let note = text("note", &req.note, 0, 2000)?;
         if !self.store.acknowledge_item(campaign, item, planned, &note, &Actor(p.actor.clone()), self.clock.now()).await? {
             return Err(Error::Conflict(format!("item {item} is {}: only open or acknowledged items can be acknowledged", it.state)));
         }
-        self.item_answer(campaign, item).await
+        self.item_answer(who, campaign, item).await
     }
 
     /// Requests a risk exception with a reason and a last day (that team's developers and
-    /// managers, admin).
+    /// managers, admin). A request that waits for a decision is never rewritten: 409.
     #[tracing::instrument(skip(self, who))]
     pub async fn request_exception(
         &self,
@@ -361,21 +377,26 @@ impl Service {
         req: &ExceptionRequest,
     ) -> Result<CampaignItem> {
         let who = who.ok_or(Error::Unauthenticated)?;
-        let it = self.item_of(campaign, item).await?;
+        let it = self.item_of(who, campaign, item).await?;
         let p = require(Some(who), Action::RequestException, it.team.as_deref())?;
         let reason = text("reason", &req.reason, 1, 2000)?;
-        let until = date("until", &req.until)?;
-        let today = self.clock.now().date_naive();
-        if until < today || until > today + chrono::Duration::days(366) {
-            return Err(Error::invalid(format!("until: {until} must be between today and a year from now")));
+        let until = dates::exception_until("until", &req.until, self.clock.now().date_naive()).map_err(field)?;
+        if it.exception_state.as_deref() == Some("requested") {
+            return Err(waiting_conflict(&it));
         }
-        if !self.store.request_exception(campaign, item, &reason, until, &Actor(p.actor.clone()), self.clock.now()).await? {
-            return Err(Error::Conflict(format!("item {item} is {}: an exception can be requested for open items only", it.state)));
+        let request_id = it.exception_request_id.unwrap_or(0) + 1;
+        if !self.store.request_exception(campaign, item, request_id, &reason, until, &Actor(p.actor.clone()), self.clock.now()).await? {
+            let now = self.item_of(who, campaign, item).await?;
+            if now.exception_state.as_deref() == Some("requested") {
+                return Err(waiting_conflict(&now));
+            }
+            return Err(Error::Conflict(format!("item {item} is {}: an exception can be requested for open items only", now.state)));
         }
-        self.item_answer(campaign, item).await
+        self.item_answer(who, campaign, item).await
     }
 
-    /// Decides a requested exception (security, admin).
+    /// Decides the exception request `req.request_id` waiting on an item (security, admin; never
+    /// the person who requested it: separation of duties). The ledger entry names both people.
     #[tracing::instrument(skip(self, who))]
     pub async fn decide_exception(
         &self,
@@ -385,12 +406,32 @@ impl Service {
         req: &ExceptionDecision,
     ) -> Result<CampaignItem> {
         let p = require(who, Action::ManagePolicies, None)?;
-        self.item_of(campaign, item).await?;
+        let it = self.item_of(p, campaign, item).await?;
+        let waiting = it.exception_state.as_deref() == Some("requested");
+        if waiting && it.exception_by.as_deref() == Some(p.actor.as_str()) {
+            return Err(own_request());
+        }
+        let request_id = req.request_id.ok_or_else(|| Error::invalid("request_id: name the exception request you decide"))?;
         let note = text("note", &req.note, 0, 2000)?;
-        if !self.store.decide_exception(campaign, item, req.approve, &note, &Actor(p.actor.clone()), self.clock.now()).await? {
+        if !waiting {
             return Err(Error::Conflict(format!("no exception request is waiting on item {item}")));
         }
-        self.item_answer(campaign, item).await
+        if it.exception_request_id != Some(request_id) {
+            return Err(waiting_conflict(&it));
+        }
+        let requester = it.exception_by.clone().unwrap_or_default();
+        let actor = Actor(p.actor.clone());
+        if !self.store.decide_exception(campaign, item, request_id, &requester, req.approve, &note, &actor, self.clock.now()).await? {
+            let now = self.item_of(p, campaign, item).await?;
+            if now.exception_state.as_deref() == Some("requested") && now.exception_by.as_deref() == Some(p.actor.as_str()) {
+                return Err(own_request());
+            }
+            return Err(match now.exception_state.as_deref() {
+                Some("requested") => waiting_conflict(&now),
+                _ => Error::Conflict(format!("no exception request is waiting on item {item}")),
+            });
+        }
+        self.item_answer(p, campaign, item).await
     }
 
     /// Items of the caller's teams still to be worked on, by deadline ("My team's required
@@ -477,7 +518,8 @@ impl Service {
         if list.len() > MAX_CONTACTS {
             return Err(Error::invalid(format!("contacts: at most {MAX_CONTACTS}")));
         }
-        let checked: Vec<ContactRecord> = list.iter().enumerate().map(|(i, c)| check_contact(i, c)).collect::<Result<_>>()?;
+        let checked: Vec<ContactRecord> =
+            list.iter().enumerate().map(|(i, c)| check_contact(i, c, &self.webhook_policy)).collect::<Result<_>>()?;
         self.store.replace_contacts(team.unwrap_or(""), &checked, &Actor(p.actor.clone()), self.clock.now()).await?;
         Ok(TeamContacts {
             team: team.map(str::to_string),

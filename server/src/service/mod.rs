@@ -139,6 +139,8 @@ pub struct Service {
     pub ledger_witness: Option<String>,
     /// Group → role mappings from the configuration (shown beside the stored ones).
     pub configured_mappings: Arc<Vec<crate::auth::mapping::GroupMapping>>,
+    /// Where webhooks may point (checked when contacts are saved, again at delivery).
+    pub webhook_policy: Arc<crate::domain::network::AddressPolicy>,
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ impl Service {
     pub async fn unaccounted(&self, who: Option<&Principal>) -> Result<Vec<UnaccountedEntry>> {
         let p = require(who, Action::ReadEstate, None)?;
         let hosts = crate::registry::approved_hosts(&self.store).await?;
-        let stale_before = self.clock.now() - chrono::Duration::days(self.scan_max_age_days);
+        let stale_before = crate::domain::dates::add_days_at(self.clock.now(), -self.scan_max_age_days);
         let facts = self.store.running_facts(p.visible_teams().as_deref()).await?;
         Ok(unaccounted(facts, &hosts, stale_before))
     }

@@ -43,6 +43,8 @@ pub struct CampaignItemRecord {
     pub exception_until: Option<chrono::NaiveDate>,
     pub exception_by: Option<String>,
     pub exception_at: Option<DateTime<Utc>>,
+    /// The number of the item's latest exception request (1, 2, …).
+    pub exception_request_id: Option<i64>,
     pub decision_note: Option<String>,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,

@@ -55,31 +55,38 @@ impl Store {
     ) -> Result<bool> {
         dispatch!(self, acknowledge_item(campaign, item, planned, note, actor, now))
     }
-    /// Requests a risk exception (audited); false when the item is closed or excepted.
+    /// Records exception request `request_id` (audited); false when the item is closed or
+    /// excepted, a request waits, or its previous request is not `request_id - 1`.
     #[tracing::instrument(level = "debug", skip_all)]
+    #[allow(clippy::too_many_arguments)]
     pub async fn request_exception(
         &self,
         campaign: i64,
         item: i64,
+        request_id: i64,
         reason: &str,
         until: NaiveDate,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        dispatch!(self, request_exception(campaign, item, reason, until, actor, now))
+        dispatch!(self, request_exception(campaign, item, request_id, reason, until, actor, now))
     }
-    /// Decides a requested exception (audited); false when none is requested.
+    /// Decides exception request `request_id` of `requested_by` (audited with both people);
+    /// false unless that request waits now and the decider is someone else.
     #[tracing::instrument(level = "debug", skip_all)]
+    #[allow(clippy::too_many_arguments)]
     pub async fn decide_exception(
         &self,
         campaign: i64,
         item: i64,
+        request_id: i64,
+        requested_by: &str,
         approve: bool,
         note: &str,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        dispatch!(self, decide_exception(campaign, item, approve, note, actor, now))
+        dispatch!(self, decide_exception(campaign, item, request_id, requested_by, approve, note, actor, now))
     }
     /// Joins new items and applies item updates of one campaign (one transaction, audited).
     #[tracing::instrument(level = "debug", skip_all)]

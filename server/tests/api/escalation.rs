@@ -67,7 +67,7 @@ impl Drop for SmtpSink {
 }
 
 /// A webhook receiver on loopback keeping every JSON body posted to it.
-async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+pub(super) async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     let got: Arc<Mutex<Vec<Value>>> = Arc::default();
     let keep = got.clone();
     let router = axum::Router::new().route(
@@ -86,6 +86,12 @@ async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     (format!("http://{addr}/hook"), got)
 }
 
+/// The tests' configuration: no background jobs, webhooks allowed to loopback (where the
+/// receivers listen; an operator lists such networks in `webhook_allow_networks`).
+pub(super) fn loopback_hooks() -> drydock::config::Config {
+    drydock::config::Config { jobs_worker: false, webhook_allow_networks: vec!["127.0.0.0/8".into()], ..Default::default() }
+}
+
 /// `drydock escalate --once --at` in its own process, off the test's runtime thread (the
 /// webhook receiver must keep answering meanwhile).
 async fn escalate(db_url: &str, smtp: &str, at: DateTime<Utc>) -> String {
@@ -99,6 +105,7 @@ fn escalate_at(db_url: &str, smtp: &str, at: DateTime<Utc>) -> String {
         .env_remove("DRYDOCK_DATABASE_URL")
         .env("DRYDOCK_SMTP_URL", smtp)
         .env("DRYDOCK_SMTP_FROM", "Drydock <drydock@corp.example>")
+        .env("DRYDOCK_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
@@ -129,7 +136,7 @@ async fn the_ladder_walks_with_time() {
     let (_manual, clock) = clock_at("2026-12-01T09:00:00Z");
     let db = TestDb::sqlite().await;
     let db_url = db.url.clone();
-    let app = TestApp::start_on(0, db, drydock::config::Config { jobs_worker: false, ..Default::default() }, clock.clone()).await;
+    let app = TestApp::start_on(0, db, loopback_hooks(), clock.clone()).await;
     let (security, admin) = (app.token("security").await, app.token("admin").await);
     own(&app, &admin, "ghcr.io/aquasecurity/trivy-test-images", "web").await;
     for f in ["centos-7.json", "debian-buster.json", "ubuntu-1804.json"] {
@@ -184,12 +191,12 @@ async fn the_ladder_walks_with_time() {
     assert_eq!(items.len(), 3, "{c}");
     let (i1, i2, i3) = (items[0], items[1], items[2]);
 
-    // A developer of web acknowledges i2; a developer of another team may not.
+    // A developer of web acknowledges i2; to a developer of another team the item does not exist.
     let dev = app.token_with("dev-web", "developer", Some("web"), Default::default()).await;
     let other = app.token_with("dev-pay", "developer", Some("payments"), Default::default()).await;
     let ack = json!({"planned": "2026-12-18", "note": "rebuild on the new base"});
     let url = |item: i64, what: &str| app.url(&format!("/api/v1/campaigns/{id}/items/{item}/{what}"));
-    assert_eq!(app.client.post(url(i2, "ack")).bearer_auth(&other).json(&ack).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.client.post(url(i2, "ack")).bearer_auth(&other).json(&ack).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(app.client.post(url(i2, "ack")).bearer_auth(&security).json(&ack).send().await.unwrap().status(), StatusCode::FORBIDDEN);
     let r = app.client.post(url(i2, "ack")).bearer_auth(&dev).json(&ack).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
@@ -206,7 +213,8 @@ async fn the_ladder_walks_with_time() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let decide = json!({"approve": true, "note": "accepted until the vendor ships"});
+    let request_id = r.json::<Value>().await.unwrap()["exception"]["request_id"].as_i64().unwrap();
+    let decide = json!({"approve": true, "note": "accepted until the vendor ships", "request_id": request_id});
     assert_eq!(
         app.client.post(url(i3, "exception/decision")).bearer_auth(&dev).json(&decide).send().await.unwrap().status(),
         StatusCode::FORBIDDEN
@@ -292,7 +300,7 @@ async fn two_replicas_deliver_each_level_once() {
     let key = keys.path().join("ledger.pem");
     drydock::ledger::LedgerKey::generate(&key).unwrap();
     // The data first, through an in-process app on the database (it runs no jobs).
-    let app = TestApp::start_with(TestDb::postgres().await, drydock::config::Config { jobs_worker: false, ..Default::default() }).await;
+    let app = TestApp::start_with(TestDb::postgres().await, loopback_hooks()).await;
     let db_url = app.db.url.clone();
     let (security, admin) = (app.token("security").await, app.token("admin").await);
     own(&app, &admin, "ghcr.io/aquasecurity/trivy-test-images", "web").await;
@@ -317,6 +325,7 @@ async fn two_replicas_deliver_each_level_once() {
             .env("DRYDOCK_SMTP_FROM", "drydock@corp.example")
             .env("DRYDOCK_LEDGER_KEY", key.to_str().unwrap())
             .env("DRYDOCK_JOB_POLL_SECONDS", "0.2")
+            .env("DRYDOCK_WEBHOOK_ALLOW_NETWORKS", "[\"127.0.0.0/8\"]")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -352,7 +361,7 @@ async fn two_replicas_deliver_each_level_once() {
 /// escalate to the global contacts.
 async fn later_images_join_and_unowned_go_to_global_contacts(db: TestDb) {
     let (_, clock) = clock_at("2026-12-01T09:00:00Z");
-    let app = TestApp::start_on(0, db, drydock::config::Config { jobs_worker: false, ..Default::default() }, clock.clone()).await;
+    let app = TestApp::start_on(0, db, loopback_hooks(), clock.clone()).await;
     let (security, admin) = (app.token("security").await, app.token("admin").await);
     let (hook, hooked) = webhook_receiver().await;
     let r =
@@ -369,7 +378,7 @@ async fn later_images_join_and_unowned_go_to_global_contacts(db: TestDb) {
     for f in ["debian-buster.json", "ubuntu-1804.json"] {
         post_report(&app, &security, &format!("trivy/{f}")).await;
     }
-    let notifier = drydock::campaigns::Notifier::from_config(&Default::default());
+    let notifier = drydock::campaigns::Notifier::from_config(&loopback_hooks()).unwrap();
     let r = drydock::campaigns::pass(&app.db.store, &notifier, "test", clock.now()).await.unwrap();
     assert_eq!(r.joined, 2, "{r:?}");
     let search = app.get_json("/api/v1/search?cve=CVE-2019-18276", &security).await;

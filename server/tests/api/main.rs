@@ -25,6 +25,7 @@ mod cli;
 mod escalation;
 mod hardening;
 mod helpers;
+mod hostile;
 mod http;
 mod input_consistency;
 mod jobs;

@@ -116,11 +116,19 @@ pub struct VersionRange {
     constraints: Vec<Constraint>,
 }
 
+/// Most constraints one range may hold (real advisories use a handful).
+pub const MAX_CONSTRAINTS: usize = 64;
+/// Longest `vers:` URI, in bytes.
+pub const MAX_RANGE_BYTES: usize = 4096;
+
 impl VersionRange {
-    /// Parses a `vers:` URI; the error says what is wrong (not a `vers:` URI, an unknown scheme,
+    /// Parses a `vers:` URI (at most `MAX_CONSTRAINTS` constraints, `MAX_RANGE_BYTES` bytes); the error says what is wrong (not a `vers:` URI, an unknown scheme,
     /// a comparator or version that does not parse in the scheme's grammar).
     pub fn parse(s: &str) -> Result<VersionRange, String> {
         let s = s.trim();
+        if s.len() > MAX_RANGE_BYTES {
+            return Err(format!("{} bytes, at most {MAX_RANGE_BYTES}", s.len()));
+        }
         let rest = s
             .strip_prefix("vers:")
             .ok_or_else(|| format!("{s:?} is not a vers: URI (vers:<scheme>/<constraints>, e.g. vers:deb/<1.1.1n-0+deb11u4)"))?;
@@ -134,6 +142,10 @@ impl VersionRange {
         }
         if constraints == "*" {
             return Ok(VersionRange { scheme, constraints: vec![] });
+        }
+        let count = constraints.split('|').count();
+        if count > MAX_CONSTRAINTS {
+            return Err(format!("{count} constraints, at most {MAX_CONSTRAINTS}"));
         }
         let mut list = Vec::new();
         for part in constraints.split('|') {
@@ -280,6 +292,16 @@ mod tests {
         assert!(r.contains("2.14.1") && r.contains("2.17.0") && !r.contains("2.17.1") && !r.contains("1.2.17"));
         assert!(VersionRange::parse("vers:pypi/<2.0").unwrap().contains("2.0rc1"));
         assert_eq!(VersionRange::parse("vers:deb/<2|>=1").unwrap().to_string(), "vers:deb/>=1|<2");
+    }
+
+    #[test]
+    fn a_range_holds_at_most_64_constraints() {
+        let of = |n: usize| format!("vers:npm/{}", (0..n).map(|i| format!("!=1.0.{i}")).collect::<Vec<_>>().join("|"));
+        assert!(VersionRange::parse(&of(64)).is_ok());
+        let e = VersionRange::parse(&of(65)).unwrap_err();
+        assert!(e.contains("65 constraints, at most 64"), "{e}");
+        let e = VersionRange::parse(&of(9999)).unwrap_err();
+        assert!(e.contains("at most"), "{e}");
     }
 
     #[test]

@@ -109,11 +109,11 @@ pub async fn ack_item(
 /// `POST /api/v1/campaigns/{id}/items/{item}/exception`.
 #[utoipa::path(
     post, path = "/api/v1/campaigns/{id}/items/{item}/exception", tag = "campaigns",
-    description = "Requests a risk exception for an item: a reason and its last day (`until`, YYYY-MM-DD, within a year). Security decides it; approved, the item's ladder stops until `until` has passed, then it reopens. Roles: developer or manager of the item's team, admin.",
+    description = "Requests a risk exception for an item: a reason and its last day (`until`, YYYY-MM-DD, after today and at most a year ahead). The request gets a number (`exception.request_id`); while it waits for a decision no other request replaces it (409). Security decides it; approved, the item's ladder stops until `until` has passed, then it reopens. An item of another team is answered as a missing one (404). Roles: developer or manager of the item's team, admin.",
     params(("id" = i64, Path,), ("item" = i64, Path,)),
     request_body = ExceptionRequest,
     responses((status = 200, body = CampaignItem), (status = 404, description = "no such campaign or item", body = ErrorBody),
-        (status = 409, description = "the item is closed or excepted", body = ErrorBody), BadBody, Refused),
+        (status = 409, description = "the item is closed or excepted, or a request waits for a decision", body = ErrorBody), BadBody, Refused),
     extensions(("x-roles" = json!(["developer", "manager", "admin"])))
 )]
 pub async fn request_exception(
@@ -130,11 +130,11 @@ pub async fn request_exception(
 /// `POST /api/v1/campaigns/{id}/items/{item}/exception/decision`.
 #[utoipa::path(
     post, path = "/api/v1/campaigns/{id}/items/{item}/exception/decision", tag = "campaigns",
-    description = "Approves or rejects the exception requested on an item, with a note. Roles: security, admin.",
+    description = "Approves or rejects the exception request waiting on an item, with a note. The body names the request decided (`request_id`, the item's `exception.request_id` as read; missing: 422); another request waiting now is 409. The person who requested an exception never decides it (403, whatever their role). The ledger entry names the requester and the decider. Roles: security, admin.",
     params(("id" = i64, Path,), ("item" = i64, Path,)),
     request_body = ExceptionDecision,
     responses((status = 200, body = CampaignItem), (status = 404, description = "no such campaign or item", body = ErrorBody),
-        (status = 409, description = "no request is waiting", body = ErrorBody), BadBody, Refused),
+        (status = 409, description = "no request is waiting, or another request than `request_id` waits", body = ErrorBody), BadBody, Refused),
     extensions(("x-roles" = json!(["security", "admin"])))
 )]
 pub async fn decide_exception(

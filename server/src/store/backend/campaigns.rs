@@ -3,7 +3,7 @@
 
 const ITEM_SELECT: &str = "SELECT it.id, it.campaign_id, c.title AS campaign_title, it.image_id, i.digest, it.team, it.running, it.workloads, it.state, it.severity,
         it.first_seen, it.deadline, it.planned, it.note, it.acknowledged_by, it.acknowledged_at, it.exception_state,
-        it.exception_reason, it.exception_until, it.exception_by, it.exception_at, it.decision_note, it.decided_by, it.decided_at,
+        it.exception_reason, it.exception_until, it.exception_by, it.exception_at, it.exception_request_id, it.decision_note, it.decided_by, it.decided_at,
         it.created_at, it.updated_at, it.closed_at
     FROM campaign_items it JOIN images i ON i.id = it.image_id JOIN campaigns c ON c.id = it.campaign_id";
 
@@ -190,15 +190,16 @@ pub async fn item_workloads(pool: &Pool, items: &[i64]) -> Result<Vec<(i64, Stri
 }
 
 /// What a person did to an item (acknowledgement, exception request or decision): the update
-/// `set` pushes (after `SET `), guarded by the states it applies to, and its ledger entry, in one
-/// transaction. False when the item was in none of `from_states` (nothing written).
+/// `set` pushes (after `SET `), guarded by the states it applies to and by `guard` (pushed after
+/// the state test, e.g. ` AND exception_state = …`), and its ledger entry, in one transaction.
+/// False when the guards held for no row (nothing written).
 #[allow(clippy::too_many_arguments)]
 async fn item_action(
     pool: &Pool,
     campaign: i64,
     item: i64,
     from_states: &[&str],
-    from_exception: Option<&str>,
+    guard: impl for<'q> FnOnce(&mut QueryBuilder<'q, DB>),
     set: impl for<'q> FnOnce(&mut QueryBuilder<'q, DB>),
     event: &str,
     payload: serde_json::Value,
@@ -212,9 +213,7 @@ async fn item_action(
     qb.push(" WHERE campaign_id = ").push_bind(campaign).push(" AND id = ").push_bind(item);
     qb.push(" AND state IN (");
     in_list(&mut qb, from_states);
-    if let Some(e) = from_exception {
-        qb.push(" AND exception_state = ").push_bind(e.to_string());
-    }
+    guard(&mut qb);
     let n = qb.build().execute(&mut *tx).await?.rows_affected();
     if n == 0 {
         tx.rollback().await?;
@@ -241,7 +240,7 @@ pub async fn acknowledge_item(
         campaign,
         item,
         &["open", "acknowledged"],
-        None,
+        |_| {},
         move |qb| {
             qb.push("state = 'acknowledged', planned = ").push_bind(planned);
             qb.push(", note = ").push_bind(note_owned).push(", acknowledged_by = ").push_bind(who);
@@ -255,11 +254,14 @@ pub async fn acknowledge_item(
     .await
 }
 
-/// Records a risk exception request on an item not closed nor already excepted.
+/// Records exception request `request_id` on an item not closed nor excepted, when the item's
+/// previous request is `request_id - 1` and none waits (a waiting request is never rewritten).
+#[allow(clippy::too_many_arguments)]
 pub async fn request_exception(
     pool: &Pool,
     campaign: i64,
     item: i64,
+    request_id: i64,
     reason: &str,
     until: chrono::NaiveDate,
     actor: &Actor,
@@ -271,36 +273,57 @@ pub async fn request_exception(
         campaign,
         item,
         &["open", "acknowledged", "pending_verification"],
-        None,
+        move |qb| {
+            qb.push(" AND (exception_state IS NULL OR exception_state <> 'requested')");
+            qb.push(" AND COALESCE(exception_request_id, 0) = ").push_bind(request_id - 1);
+        },
         move |qb| {
             qb.push("exception_state = 'requested', exception_reason = ").push_bind(reason_owned);
             qb.push(", exception_until = ").push_bind(until).push(", exception_by = ").push_bind(who);
+            qb.push(", exception_request_id = ").push_bind(request_id);
             qb.push(", exception_at = ").push_bind(now).push(", decision_note = NULL, decided_by = NULL, decided_at = NULL");
         },
         "campaign.item.exception_requested",
-        serde_json::json!({ "reason": reason, "until": until }),
+        serde_json::json!({ "request_id": request_id, "reason": reason, "until": until }),
         actor,
         now,
     )
     .await
 }
 
-/// Decides a requested exception: approved, the item is excepted until the request's date.
-pub async fn decide_exception(pool: &Pool, campaign: i64, item: i64, approve: bool, note: &str, actor: &Actor, now: DateTime<Utc>) -> Result<bool> {
-    let (note_owned, who) = (note.to_string(), actor.0.clone());
+/// Decides exception request `request_id` while it waits, by someone other than its requester
+/// (`requested_by`, recorded in the ledger entry beside the decider): approved, the item is
+/// excepted until the request's date.
+#[allow(clippy::too_many_arguments)]
+pub async fn decide_exception(
+    pool: &Pool,
+    campaign: i64,
+    item: i64,
+    request_id: i64,
+    requested_by: &str,
+    approve: bool,
+    note: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let (note_owned, who, requester) = (note.to_string(), actor.0.clone(), requested_by.to_string());
+    let decider = actor.0.clone();
     item_action(
         pool,
         campaign,
         item,
         &["open", "acknowledged", "pending_verification"],
-        Some("requested"),
+        move |qb| {
+            qb.push(" AND exception_state = 'requested' AND exception_request_id = ").push_bind(request_id);
+            qb.push(" AND exception_by = ").push_bind(requester).push(" AND exception_by <> ").push_bind(decider);
+        },
         move |qb| {
             qb.push(if approve { "state = 'excepted', exception_state = 'approved'" } else { "exception_state = 'rejected'" });
             qb.push(", decision_note = ").push_bind(note_owned).push(", decided_by = ").push_bind(who);
             qb.push(", decided_at = ").push_bind(now);
         },
         if approve { "campaign.item.exception_approved" } else { "campaign.item.exception_rejected" },
-        serde_json::json!({ "approve": approve, "note": note }),
+        serde_json::json!({ "request_id": request_id, "requested_by": requested_by, "decided_by": actor.0, "approve": approve, "note": note }),
         actor,
         now,
     )

@@ -1,0 +1,540 @@
+//! Trust under hostile input and faults (issue 19): stored text escaped in every title, dates
+//! bounded to their windows, one honest exception workflow (no rewriting a waiting request, no
+//! approving one's own), caps and a uniform 404, webhooks that cannot reach inside the network,
+//! and background work that a panicking job or a dead collector cannot stop.
+
+use super::campaigns::{clock_at, own, post_report};
+use super::escalation::{loopback_hooks, webhook_receiver};
+use super::helpers::{fixture, TestApp, TestDb};
+use chrono::{Duration, Utc};
+use drydock::domain::Role;
+use drydock::store::Actor;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+on_both_databases!(
+    stored_text_is_escaped_in_titles,
+    dates_are_bounded_to_their_windows,
+    exception_requests_are_never_rewritten_nor_self_approved,
+    caps_bidi_and_a_uniform_not_found,
+    webhooks_cannot_reach_inside,
+    a_panicking_job_is_one_failed_run,
+    dead_collectors_hold_no_other_job,
+);
+
+const HOSTILE: &str = r#"w</title><meta http-equiv="refresh" content="0;url=https://evil.test/">"#;
+
+/// A signed-in page session for `role` (of `team`) written into the store, as a sign-in would
+/// (PostgreSQL refuses demo sign-in); answers the cookie to send.
+async fn page_session(app: &TestApp, role: Role, team: Option<&str>, login: &str) -> String {
+    let id = tower_sessions::session::Id::default().to_string();
+    let now = Utc::now().timestamp();
+    let user = drydock::http::session::SessionUser {
+        principal: drydock::auth::Principal {
+            actor: format!("user:{login}"),
+            display: login.into(),
+            grants: vec![drydock::auth::Grant { role, team: team.map(str::to_string) }],
+            bindings: None,
+        },
+        user: drydock::store::SignedInUser { subject: format!("demo#{login}"), login: Some(login.into()), name: None, email: None },
+        groups: vec![],
+        signed_in_at: now,
+        active_at: now,
+        grants_at: now,
+        demo: true,
+    };
+    let data = json!({ "drydock.user": user }).to_string();
+    assert!(app.db.store.session_create(&id, &data, now + 3600, Some(&user.user.subject)).await.unwrap());
+    format!("drydock_session={id}")
+}
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+    let r = app.client.get(app.url(path)).header("Cookie", cookie).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// The text of the document's `<title>`.
+fn title_of(html: &str) -> &str {
+    let start = html.find("<title>").expect("a <title>") + "<title>".len();
+    &html[start..start + html[start..].find("</title>").unwrap()]
+}
+
+fn assert_inert(html: &str, path: &str) {
+    assert!(!html.contains("<meta http-equiv=\"refresh\""), "{path}: the stored text became markup");
+    let title = title_of(html);
+    assert!(title.contains("&lt;/title&gt;&lt;meta http-equiv=&quot;refresh&quot;"), "{path}: <title>{title}</title>");
+}
+
+/// A pod name posted by an ingest token of its cluster and a campaign title reach `<title>` (and
+/// the workloads page's links) escaped.
+async fn stored_text_is_escaped_in_titles(db: TestDb) {
+    let app = TestApp::process(db, &[], &[("DRYDOCK_JOBS_WORKER", "false")]).await;
+    let security = app.db.store.create_token("sec", Role::Security, None, &Default::default(), &Actor::cli(), Utc::now()).await.unwrap();
+    let bindings = drydock::store::TokenBindings { clusters: vec!["edge".into()], registries: vec![] };
+    let ingest = app.db.store.create_token("edge", Role::Ingest, None, &bindings, &Actor::cli(), Utc::now()).await.unwrap();
+    post_report(&app, &security, "trivy/debian-buster.json").await;
+    let digest = app.db.store.images(10, 0, None).await.unwrap().items[0].digest.clone();
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": HOSTILE, "namespace": "web", "uid": "u-hostile-1"},
+        "spec": {"nodeName": "node-a", "containers": [{"name": "app", "image": "debian:buster"}]},
+        "status": {"phase": "Running", "containerStatuses": [{
+            "name": "app", "image": "debian:buster", "imageID": format!("docker-pullable://debian@{digest}"),
+            "ready": true, "restartCount": 0, "state": {"running": {"startedAt": "2026-11-01T00:00:00Z"}}
+        }]}
+    });
+    let r = app.client.post(app.url("/api/v1/clusters/edge/pods")).bearer_auth(&ingest).json(&pod).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let body = json!({"title": HOSTILE, "cves": ["CVE-2019-18276"], "deadline": Utc::now().date_naive().to_string()});
+    let r = app.client.post(app.url("/api/v1/campaigns")).bearer_auth(&security).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    let cookie = page_session(&app, Role::Security, None, "sec-person").await;
+    let workload = app::format::query_value(&format!("Pod/{HOSTILE}"));
+    for path in [format!("/campaigns/{id}"), format!("/forensics/workload?cluster=edge&namespace=web&workload={workload}")] {
+        let (status, html) = page(&app, &cookie, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_inert(&html, &path);
+    }
+    // Pages that show the same text in their body and links: escaped there too.
+    for path in ["/workloads", "/campaigns", "/updates"] {
+        let (status, html) = page(&app, &cookie, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(!html.contains("<meta http-equiv=\"refresh\""), "{path}: the stored text became markup");
+    }
+    app.db.drop_database().await;
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+    let r = app.client.post(app.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The `drydock` command, off the test's runtime thread: the in-process app and its jobs keep
+/// running meanwhile (a job holding SQLite's write lock on a blocked runtime would stall it).
+async fn drydock(args: &[&str]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_drydock")).args(args).env_remove("DRYDOCK_DATABASE_URL").output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// Every date a person or a command line enters has its window; 422 (or a CLI error) names it.
+async fn dates_are_bounded_to_their_windows(db: TestDb) {
+    let (_, clock) = clock_at("2026-12-02T09:00:00Z");
+    let app = TestApp::start_on(0, db, loopback_hooks(), clock.clone()).await;
+    let (security, admin) = (app.token("security").await, app.token("admin").await);
+    own(&app, &admin, "ghcr.io/aquasecurity/trivy-test-images", "web").await;
+    post_report(&app, &security, "trivy/debian-buster.json").await;
+    let campaign = |deadline: &str| json!({"title": "bash", "cves": ["CVE-2019-18276"], "deadline": deadline});
+    for bad in ["+262142-12-31", "-262143-01-01", "1999-12-31", "2036-12-03", "2026-02-30"] {
+        let (status, e) = post(&app, &security, "/api/v1/campaigns", &campaign(bad)).await;
+        assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("deadline")), "{bad}: {e}");
+    }
+    // A deadline in the past is allowed: its items are overdue at once.
+    let (status, c) = post(&app, &security, "/api/v1/campaigns", &campaign("2001-01-01")).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    assert!(c["items"].as_array().unwrap().iter().all(|i| i["overdue"] == true), "{c}");
+    let id = c["id"].as_i64().unwrap();
+    let item = c["items"][0]["id"].as_i64().unwrap();
+    for (deadline, ok) in [("+262142-12-31", false), ("2036-12-02", true), ("2000-01-01", true)] {
+        let r = app
+            .client
+            .put(app.url(&format!("/api/v1/campaigns/{id}/deadline")))
+            .bearer_auth(&security)
+            .json(&json!({ "deadline": deadline }))
+            .send()
+            .await
+            .unwrap();
+        let expect = if ok { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        assert_eq!(r.status(), expect, "PUT deadline {deadline}");
+    }
+    // The campaign page and the escalation still work at the window's far end.
+    let dev = app.token_with("dev-web", "developer", Some("web"), Default::default()).await;
+    let base = format!("/api/v1/campaigns/{id}/items/{item}");
+    for (planned, ok) in
+        [("-262143-01-01", false), ("2026-12-01", false), ("2028-12-03", false), ("2026-12-02", true), ("2028-12-02", true)]
+    {
+        let (status, e) = post(&app, &dev, &format!("{base}/ack"), &json!({"planned": planned, "note": ""})).await;
+        match ok {
+            true => assert_eq!(status, StatusCode::OK, "planned {planned}: {e}"),
+            false => assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("planned")), "{planned}: {e}"),
+        }
+    }
+    for until in ["2026-12-02", "2027-12-03", "+262142-12-31"] {
+        let (status, e) = post(&app, &dev, &format!("{base}/exception"), &json!({"reason": "vendor", "until": until})).await;
+        assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("until")), "{until}: {e}");
+    }
+    let notifier = drydock::campaigns::Notifier::from_config(&loopback_hooks()).unwrap();
+    let r = drydock::campaigns::pass(&app.db.store, &notifier, "test", clock.now()).await.unwrap();
+    assert!(r.errors.is_empty(), "{r:?}");
+    // The command line: --at from 2000-01-01 to ten years ahead.
+    for args in [
+        vec!["snapshot", "--at", "1999-12-31"],
+        vec!["snapshot", "--at", "+262142-12-31"],
+        vec!["escalate", "--once", "--at", "+262142-12-31T00:00:00Z"],
+        vec!["escalate", "--once", "--at", "2999-01-01T00:00:00Z"],
+        vec!["jobs", "--run-pending", "--at", "1970-01-01T00:00:00Z"],
+    ] {
+        let out = drydock(&[args.as_slice(), &["--database-url", &app.db.url]].concat()).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && out.status.code() != Some(101), "{args:?}: {stderr}");
+        assert!(stderr.contains("--at"), "{args:?}: {stderr}");
+    }
+    let out = drydock(&["snapshot", "--at", "2026-12-01", "--database-url", &app.db.url]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    app.db.drop_database().await;
+}
+
+/// A request that waits is never rewritten (409); a decision names the request it decides; whoever
+/// requested never decides (403, before anything else); the ledger names both people. Through the
+/// API and the forms.
+async fn exception_requests_are_never_rewritten_nor_self_approved(db: TestDb) {
+    let app = TestApp::process(db, &[], &[("DRYDOCK_JOBS_WORKER", "false")]).await;
+    let store = &app.db.store;
+    let tok = |name: &'static str, role: Role, team: Option<&'static str>| async move {
+        store.create_token(name, role, team, &Default::default(), &Actor::cli(), Utc::now()).await.unwrap()
+    };
+    let (security, admin) = (tok("sec", Role::Security, None).await, tok("adm", Role::Admin, None).await);
+    let (dev, manager) = (tok("dev-web", Role::Developer, Some("web")).await, tok("mgr-web", Role::Manager, Some("web")).await);
+    own(&app, &admin, "ghcr.io/aquasecurity/trivy-test-images", "web").await;
+    for f in ["debian-buster.json", "ubuntu-1804.json"] {
+        post_report(&app, &security, &format!("trivy/{f}")).await;
+    }
+    let deadline = (Utc::now() + Duration::days(10)).date_naive().to_string();
+    let (status, c) =
+        post(&app, &security, "/api/v1/campaigns", &json!({"title": "bash", "cves": ["CVE-2019-18276"], "deadline": deadline})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = c["id"].as_i64().unwrap();
+    let items: Vec<i64> = c["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert_eq!(items.len(), 2);
+    let base = |item: i64| format!("/api/v1/campaigns/{id}/items/{item}");
+    let month = (Utc::now() + Duration::days(30)).date_naive().to_string();
+    let year = (Utc::now() + Duration::days(360)).date_naive().to_string();
+
+    // The developer asks for a month: request 1. The manager's year over it is 409, unchanged.
+    let (status, it) = post(&app, &dev, &format!("{}/exception", base(items[0])), &json!({"reason": "a month", "until": month})).await;
+    assert_eq!(status, StatusCode::OK, "{it}");
+    assert_eq!((it["exception"]["request_id"].as_i64(), it["exception"]["state"].as_str()), (Some(1), Some("requested")));
+    let (status, e) = post(&app, &manager, &format!("{}/exception", base(items[0])), &json!({"reason": "a year", "until": year})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    let now = app.get_json(&format!("/api/v1/campaigns/{id}"), &security).await;
+    let waiting = now["items"].as_array().unwrap().iter().find(|i| i["id"] == items[0]).unwrap()["exception"].clone();
+    assert_eq!((waiting["until"].as_str(), waiting["reason"].as_str()), (Some(month.as_str()), Some("a month")), "{waiting}");
+    // A decision without the request it decides is 422 naming request_id; naming another is 409.
+    let decision = |request_id: Option<i64>| json!({"approve": true, "note": "ok", "request_id": request_id});
+    let (status, e) = post(&app, &security, &format!("{}/exception/decision", base(items[0])), &json!({"approve": true})).await;
+    assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("request_id")), "{e}");
+    let (status, _) = post(&app, &security, &format!("{}/exception/decision", base(items[0])), &decision(Some(2))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, it) = post(&app, &security, &format!("{}/exception/decision", base(items[0])), &decision(Some(1))).await;
+    assert_eq!((status, it["state"].as_str(), it["exception"]["until"].as_str()), (StatusCode::OK, Some("excepted"), Some(month.as_str())));
+    let (status, _) = post(&app, &security, &format!("{}/exception/decision", base(items[0])), &decision(Some(1))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "decided once");
+
+    // The admin asks on the second item and may not decide it, whatever the body (403 first).
+    let (status, _) = post(&app, &admin, &format!("{}/exception", base(items[1])), &json!({"reason": "mine", "until": month})).await;
+    assert_eq!(status, StatusCode::OK);
+    for body in [json!({"approve": true}), decision(Some(1)), decision(Some(7))] {
+        let (status, e) = post(&app, &admin, &format!("{}/exception/decision", base(items[1])), &body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}: {e}");
+    }
+    let (status, _) =
+        post(&app, &security, &format!("{}/exception/decision", base(items[1])), &json!({"approve": false, "request_id": 1})).await;
+    assert_eq!(status, StatusCode::OK, "security rejects the admin's request");
+    // The forms obey the same rules: a second request over a waiting one 409, one's own refused.
+    let admin_cookie = page_session(&app, Role::Admin, None, "ada").await;
+    let form = |path: String, fields: Vec<(&'static str, String)>, cookie: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url(&path))
+                .header("Cookie", cookie)
+                .header("Origin", &app.base)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let page_base = format!("/campaigns/{id}/items/{}", items[1]);
+    let ask = vec![("reason", "mine, by the form".to_string()), ("until", month.clone()), ("return_to", "/updates".to_string())];
+    assert_eq!(form(format!("{page_base}/exception"), ask.clone(), admin_cookie.clone()).await, StatusCode::SEE_OTHER);
+    let second = page_session(&app, Role::Admin, None, "bob").await;
+    let decide = vec![("decision", "approve".to_string()), ("note", String::new()), ("request_id", "2".to_string())];
+    assert_eq!(form(format!("{page_base}/exception"), ask, second.clone()).await, StatusCode::CONFLICT, "request 2 waits");
+    assert_eq!(form(format!("{page_base}/exception/decision"), decide.clone(), admin_cookie).await, StatusCode::FORBIDDEN);
+    let stale = vec![("decision", "approve".to_string()), ("request_id", "1".to_string())];
+    assert_eq!(form(format!("{page_base}/exception/decision"), stale, second.clone()).await, StatusCode::CONFLICT);
+    assert_eq!(form(format!("{page_base}/exception/decision"), decide, second).await, StatusCode::SEE_OTHER);
+    // The ledger names both people of each decision.
+    let entries = app.get_json("/api/v1/ledger/entries", &security).await;
+    let approvals: Vec<&Value> = entries.as_array().unwrap().iter().filter(|e| e["kind"] == "campaign.item.exception_approved").collect();
+    assert_eq!(approvals.len(), 2, "{approvals:?}");
+    let text = serde_json::to_string(&approvals).unwrap();
+    assert!(text.contains("token:dev-web") && text.contains("token:sec"), "{text}");
+    assert!(text.contains("user:ada") && text.contains("user:bob"), "{text}");
+    app.db.drop_database().await;
+}
+
+/// KEV text fields and `vers` ranges are capped; bidirectional controls are refused in what a
+/// person writes; an item of another team is answered exactly as a missing one.
+async fn caps_bidi_and_a_uniform_not_found(db: TestDb) {
+    let app = TestApp::start_on(0, db, loopback_hooks(), Arc::new(drydock::clock::SystemClock)).await;
+    let (security, admin) = (app.token("security").await, app.token("admin").await);
+    let mut kev: Value = serde_json::from_slice(&fixture("kev/known_exploited_vulnerabilities.json")).unwrap();
+    kev["vulnerabilities"][3]["vulnerabilityName"] = json!("x".repeat(2 * 1024 * 1024));
+    let r = app.client.post(app.url("/api/v1/kev")).bearer_auth(&security).json(&kev).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["field"], "vulnerabilities[3].vulnerabilityName", "{e}");
+    let range = format!("vers:deb/{}", (0..65).map(|i| format!("!=1.0.{i}")).collect::<Vec<_>>().join("|"));
+    let (status, e) =
+        post(&app, &security, "/api/v1/campaigns", &json!({"title": "many", "package": "pkg:deb/debian/bash", "range": range})).await;
+    assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("range")), "{e}");
+    let q = format!("/api/v1/search?package=pkg:deb/debian/bash&range={}", app::format::query_value(&range));
+    let r = app.client.get(app.url(&q)).bearer_auth(&security).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "range");
+    for title in ["invoice\u{202E}fdp.exe", "a\u{2066}b\u{2069}"] {
+        let (status, e) = post(&app, &security, "/api/v1/campaigns", &json!({"title": title, "cves": ["CVE-2019-18276"]})).await;
+        assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("title")), "{e}");
+    }
+    // An item of web's, asked for by a developer of payments, and a missing item: the same 404.
+    own(&app, &admin, "ghcr.io/aquasecurity/trivy-test-images", "web").await;
+    post_report(&app, &security, "trivy/debian-buster.json").await;
+    let (status, c) = post(&app, &security, "/api/v1/campaigns", &json!({"title": "bash", "cves": ["CVE-2019-18276"]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (id, item) = (c["id"].as_i64().unwrap(), c["items"][0]["id"].as_i64().unwrap());
+    let payments = app.token_with("dev-pay", "developer", Some("payments"), Default::default()).await;
+    let planned = (Utc::now() + Duration::days(5)).date_naive().to_string();
+    let ack = json!({"planned": planned, "note": "\u{202E}"});
+    let mut answers = Vec::new();
+    for it in [item, item + 1000] {
+        for what in ["ack", "exception"] {
+            let body = if what == "ack" { ack.clone() } else { json!({"reason": "x", "until": planned}) };
+            let (status, e) = post(&app, &payments, &format!("/api/v1/campaigns/{id}/items/{it}/{what}"), &body).await;
+            answers.push((status, e["error"].as_str().unwrap_or_default().replace(&format!("item {it}"), "item N")));
+        }
+    }
+    assert!(answers.iter().all(|a| a == &answers[0]) && answers[0].0 == StatusCode::NOT_FOUND, "{answers:?}");
+    app.db.drop_database().await;
+}
+
+/// A resolver stub: names to the addresses the test chose.
+struct Names(Vec<(&'static str, std::net::IpAddr)>);
+
+impl drydock::campaigns::Lookup for Names {
+    fn lookup(&self, host: String) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Vec<std::net::IpAddr>>> + Send>> {
+        let found: Vec<std::net::IpAddr> = self.0.iter().filter(|(n, _)| *n == host).map(|(_, a)| *a).collect();
+        Box::pin(async move { Ok(found) })
+    }
+}
+
+/// Webhooks may not point at link-local, metadata, private or loopback addresses unless the
+/// operator lists the network; a name is checked as resolved, and the checked address is the one
+/// connected to.
+async fn webhooks_cannot_reach_inside(db: TestDb) {
+    let (_, clock) = clock_at("2026-12-01T09:00:00Z");
+    let app = TestApp::start_on(0, db, loopback_hooks(), clock.clone()).await;
+    let (security, admin) = (app.token("security").await, app.token("admin").await);
+    for hook in [
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[fd00:ec2::254]/latest",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://10.0.0.5/hook",
+        "https://192.168.1.10/hook",
+        "https://[fe80::1]/hook",
+        "http://[::1]:9/hook",
+    ] {
+        let r = app
+            .client
+            .put(app.url("/api/v1/contacts"))
+            .bearer_auth(&admin)
+            .json(&json!([{"level": 1, "webhook": hook}]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{hook}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["field"], "contacts[0].webhook", "{hook}: {e}");
+    }
+    // Names pass when saved; at delivery each is resolved (here by the stub) and checked.
+    let (hook, hooked) = webhook_receiver().await;
+    let port = hook.rsplit(':').next().unwrap().split('/').next().unwrap().to_string();
+    let contacts = json!([
+        {"level": 1, "webhook": "https://metadata-proxy.test/hook"},
+        {"level": 1, "webhook": format!("http://localhost:{port}/hook")},
+    ]);
+    let r = app.client.put(app.url("/api/v1/contacts")).bearer_auth(&admin).json(&contacts).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    post_report(&app, &security, "trivy/debian-buster.json").await;
+    let (status, _) =
+        post(&app, &security, "/api/v1/campaigns", &json!({"title": "bash", "cves": ["CVE-2019-18276"], "deadline": "2026-12-01"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let names =
+        Arc::new(Names(vec![("metadata-proxy.test", "169.254.169.254".parse().unwrap()), ("localhost", "127.0.0.1".parse().unwrap())]));
+    // Without loopback allowed, even localhost is refused as resolved; with it, only it is sent.
+    let closed = drydock::campaigns::Notifier::with_lookup(&Default::default(), names.clone()).unwrap();
+    let r = drydock::campaigns::pass(&app.db.store, &closed, "test", clock.now()).await.unwrap();
+    assert_eq!(r.sent, 0, "{r:?}");
+    assert!(hooked.lock().unwrap().is_empty());
+    let open = drydock::campaigns::Notifier::with_lookup(&loopback_hooks(), names).unwrap();
+    let later = clock.now() + Duration::hours(2);
+    drydock::campaigns::pass(&app.db.store, &open, "test", later).await.unwrap();
+    assert_eq!(hooked.lock().unwrap().len(), 1, "the loopback hook, allowed, got its message");
+    let log = app.get_json("/api/v1/deliveries", &security).await;
+    let details: Vec<String> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["attempts"].as_array().unwrap().iter().map(|a| a["detail"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    assert!(details.iter().any(|d| d.contains("169.254.169.254") && d.contains("never reachable")), "{details:?}");
+    assert!(details.iter().any(|d| d.contains("127.0.0.1") && d.contains("webhook_allow_networks")), "{details:?}");
+    app.db.drop_database().await;
+}
+
+/// A job that panics is one failed run: its lease released, the failure in `drydock jobs`, its
+/// next run on the backoff; the worker goes on, and the escalation still delivers.
+async fn a_panicking_job_is_one_failed_run(db: TestDb) {
+    let app = TestApp::start_on(0, db, loopback_hooks(), Arc::new(drydock::clock::SystemClock)).await;
+    let (security, admin) = (app.token("security").await, app.token("admin").await);
+    let (hook, hooked) = webhook_receiver().await;
+    let r =
+        app.client.put(app.url("/api/v1/contacts")).bearer_auth(&admin).json(&json!([{"level": 1, "webhook": hook}])).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    post_report(&app, &security, "trivy/debian-buster.json").await;
+    let today = Utc::now().date_naive().to_string();
+    for title in ["healthy", "broken"] {
+        let (status, _) =
+            post(&app, &security, "/api/v1/campaigns", &json!({"title": title, "cves": ["CVE-2019-18276"], "deadline": today})).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    // The broken campaign's selector no longer reads: its refresh fails, the others go on.
+    let broken = app.db.store.campaigns(10, 0).await.unwrap().0.into_iter().find(|c| c.title == "broken").unwrap().id;
+    match &app.db.store {
+        drydock::store::Store::Sqlite(p) => {
+            sqlx::query("UPDATE campaigns SET cves = 'not json' WHERE id = ?").bind(broken).execute(p).await.unwrap();
+        }
+        drydock::store::Store::Postgres(p) => {
+            sqlx::query("UPDATE campaigns SET cves = 'not json' WHERE id = $1").bind(broken).execute(p).await.unwrap();
+        }
+    }
+    let config = drydock::config::Config { job_poll_seconds: 0.1, ..loopback_hooks() };
+    let clock: drydock::clock::SharedClock = Arc::new(drydock::clock::SystemClock);
+    let jobs = drydock::jobs::Jobs::new(
+        app.db.store.clone(),
+        drydock::jobs::JobSettings::from_config(&config).unwrap(),
+        Default::default(),
+        Err("no key in this test".into()),
+        clock.clone(),
+    );
+    jobs.add_kind("test.panic", Arc::new(|_, _| Box::pin(async { panic!("a datum no one expected") })));
+    jobs.enqueue("test.panic", "", Utc::now()).await.unwrap();
+    jobs.start();
+    let mut seen = None;
+    for _ in 0..150 {
+        let list = app.db.store.jobs().await.unwrap();
+        let panicked = list.iter().find(|j| j.kind == "test.panic" && j.last_error.is_some()).cloned();
+        let escalated = list.iter().any(|j| j.kind == "campaign.escalate" && j.last_success.is_some());
+        if let (Some(p), true, false) = (panicked, escalated, hooked.lock().unwrap().is_empty()) {
+            seen = Some(p);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let job = seen.expect("the panicking job failed and the escalation delivered after it");
+    assert!(job.last_error.as_deref().unwrap().contains("panicked: a datum no one expected"), "{job:?}");
+    assert!(job.locked_by.is_none(), "the lease is released: {job:?}");
+    let next = job.run_at;
+    assert!(next > Utc::now() + Duration::minutes(4), "the next run follows the backoff: {next}");
+    let text = hooked.lock().unwrap()[0]["text"].as_str().unwrap().to_string();
+    assert!(text.contains("healthy"), "{text}");
+    let out = drydock(&["jobs", "--database-url", &app.db.url]).await;
+    let listing = String::from_utf8_lossy(&out.stdout);
+    println!("{listing}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(listing.contains("test.panic") && listing.contains("panicked"), "{listing}\n{stderr}");
+    let runs = app.db.store.jobs().await.unwrap();
+    let escalate = runs.iter().find(|j| j.kind == "campaign.escalate").unwrap();
+    assert!(escalate.last_error.is_none(), "a broken campaign does not fail the pass: {escalate:?}");
+    app.db.drop_database().await;
+}
+
+/// Sockets that accept and never answer: a registry and a cluster API server.
+async fn dead_socket() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    (port, task)
+}
+
+/// A registry and a cluster that never answer hold a slot each; the evaluation a report makes due
+/// runs within seconds, and the registry's failure says it timed out and what it waited for.
+async fn dead_collectors_hold_no_other_job(db: TestDb) {
+    let (registry_port, _r) = dead_socket().await;
+    let (cluster_port, _c) = dead_socket().await;
+    let config = drydock::config::Config { jobs_worker: true, job_poll_seconds: 0.1, ..Default::default() };
+    let app = TestApp::start_on(0, db, config, Arc::new(drydock::clock::SystemClock)).await;
+    let (security, admin) = (app.token("security").await, app.token("admin").await);
+    std::env::set_var("DRYDOCK_TEST_DEAD_TOKEN", "t");
+    let (status, e) =
+        post(&app, &admin, "/api/v1/registries", &json!({"name": "dead", "url": format!("http://127.0.0.1:{registry_port}")})).await;
+    assert!(status.is_success(), "{e}");
+    let cluster = json!({"name": "dead", "server": format!("http://127.0.0.1:{cluster_port}"), "token_env": "DRYDOCK_TEST_DEAD_TOKEN"});
+    let (status, e) = post(&app, &admin, "/api/v1/clusters", &cluster).await;
+    assert!(status.is_success(), "{e}");
+    // Both collectors are running (hanging) before the report arrives.
+    let running = |kind: &'static str| {
+        let store = app.db.store.clone();
+        async move { store.jobs().await.unwrap().iter().any(|j| j.kind == kind && j.locked_by.is_some()) }
+    };
+    for _ in 0..100 {
+        if running("registry.collect").await && running("cluster.collect").await {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(running("registry.collect").await && running("cluster.collect").await, "both collectors hang");
+    let posted = Utc::now();
+    post_report(&app, &security, "trivy/debian-buster.json").await;
+    let mut evaluated = None;
+    for _ in 0..100 {
+        let list = app.db.store.jobs().await.unwrap();
+        if let Some(t) = list.iter().find(|j| j.kind == "policy.evaluate").and_then(|j| j.last_success).filter(|t| *t >= posted) {
+            evaluated = Some(t);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let t = evaluated.expect("the evaluation ran while the collectors hung");
+    assert!(t - posted < Duration::seconds(10), "evaluated {} after the report", t - posted);
+    // The registry's own timeout (30 s) ends its run with what it waited for.
+    let mut failure = None;
+    for _ in 0..450 {
+        let list = app.db.store.jobs().await.unwrap();
+        if let Some(e) = list.iter().find(|j| j.kind == "registry.collect").and_then(|j| j.last_error.clone()) {
+            failure = Some(e);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let failure = failure.expect("the registry collection failed after its timeout");
+    assert!(
+        failure.contains("timed out after 30 s waiting for an answer from") && failure.contains(&registry_port.to_string()),
+        "{failure}"
+    );
+    app.db.drop_database().await;
+}
