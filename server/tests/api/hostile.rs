@@ -98,6 +98,21 @@ async fn stored_text_is_escaped_in_titles(db: TestDb) {
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_inert(&html, &path);
     }
+    // A report naming its artifact with the same text: refused, or its image page escapes it.
+    let mut report: Value = serde_json::from_slice(&fixture("trivy/alpine-310.json")).unwrap();
+    report["ArtifactName"] = json!(HOSTILE);
+    report["Metadata"]["RepoTags"] = json!([HOSTILE]);
+    report["Metadata"]["RepoDigests"] = json!([]);
+    let r = app.client.post(app.url("/api/v1/scans")).bearer_auth(&security).json(&report).send().await.unwrap();
+    if r.status().is_success() {
+        let hostile = r.json::<Value>().await.unwrap()["image"].as_str().unwrap().to_string();
+        let path = format!("/images/{hostile}");
+        let (status, html) = page(&app, &cookie, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_inert(&html, &path);
+    } else {
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
     // Pages that show the same text in their body and links: escaped there too.
     for path in ["/workloads", "/campaigns", "/updates"] {
         let (status, html) = page(&app, &cookie, path).await;
