@@ -174,19 +174,25 @@ impl VersionRange {
             scheme.validate(&version).map_err(|e| format!("in {scheme_name}: {e}"))?;
             list.push(Constraint { comparator, version });
         }
-        let mut sort_error = None;
-        list.sort_by(|a, b| {
-            scheme.compare(&a.version, &b.version).unwrap_or_else(|e| {
-                sort_error = Some(e);
-                Ordering::Equal
-            })
-        });
-        if let Some(e) = sort_error {
-            return Err(e);
+        // An insertion sort (at most 64 constraints): the standard sorts panic when a comparison is
+        // not a total order, and a scheme's comparison of odd versions need not be one (found by
+        // fuzzing Maven ranges). Then every pair is checked: strictly ascending, or refused.
+        for i in 1..list.len() {
+            let mut j = i;
+            while j > 0 && scheme.compare(&list[j - 1].version, &list[j].version)? == Ordering::Greater {
+                list.swap(j - 1, j);
+                j -= 1;
+            }
         }
-        for pair in list.windows(2) {
-            if scheme.compare(&pair[0].version, &pair[1].version) == Ok(Ordering::Equal) {
-                return Err(format!("the version {:?} appears twice", pair[1].version));
+        for (i, a) in list.iter().enumerate() {
+            for b in &list[i + 1..] {
+                match scheme.compare(&a.version, &b.version)? {
+                    Ordering::Less => {}
+                    Ordering::Equal => return Err(format!("the version {:?} appears twice", b.version)),
+                    Ordering::Greater => {
+                        return Err(format!("the versions {:?} and {:?} do not order consistently in {scheme_name}", a.version, b.version))
+                    }
+                }
             }
         }
         Ok(VersionRange { scheme, constraints: list })
@@ -292,6 +298,23 @@ mod tests {
         assert!(r.contains("2.14.1") && r.contains("2.17.0") && !r.contains("2.17.1") && !r.contains("1.2.17"));
         assert!(VersionRange::parse("vers:pypi/<2.0").unwrap().contains("2.0rc1"));
         assert_eq!(VersionRange::parse("vers:deb/<2|>=1").unwrap().to_string(), "vers:deb/>=1|<2");
+    }
+
+    /// Found by `.ci/fuzz.sh` (target `vers`): Maven's comparison of these odd versions is not a
+    /// total order, and sorting the constraints with it panicked. The range is refused instead.
+    #[test]
+    fn a_range_whose_versions_do_not_order_is_refused_not_a_panic() {
+        let input = include_str!("../../../fixtures/fuzz/vers-maven-not-a-total-order.txt");
+        let range = input.split_once('\n').map_or(input, |(r, _)| r);
+        let parsed = std::panic::catch_unwind(|| VersionRange::parse(range));
+        assert!(parsed.is_ok(), "parsing panicked");
+        if let Ok(r) = parsed.unwrap() {
+            // Whatever it holds, its constraints are strictly ascending.
+            let v: Vec<&str> = r.constraints.iter().map(|c| c.version.as_str()).collect();
+            for w in v.windows(2) {
+                assert_eq!(Scheme::Maven.compare(w[0], w[1]), Ok(Ordering::Less), "{v:?}");
+            }
+        }
     }
 
     #[test]
