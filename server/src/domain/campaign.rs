@@ -20,24 +20,7 @@ pub struct Selector {
     package: Option<(PackageCoordinates, Option<VersionRange>)>,
 }
 
-/// Which field is wrong and why (an API answers 422 naming it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> FieldError {
-        FieldError { field, message: message.into() }
-    }
-}
-
-impl std::fmt::Display for FieldError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
+pub use super::text::FieldError;
 
 /// Whether `id` reads as a vulnerability id (CVE-…, GHSA-…, DSA-…: no spaces, not too long).
 pub fn check_vulnerability_id(id: &str) -> Result<(), String> {

@@ -4,7 +4,7 @@
 //! drawing that campaign. Every date entered is parsed here, and every sum of a date and days
 //! goes through `add_days`/`add_days_at`, which saturate at the ends of time instead of panicking.
 
-use super::campaign::FieldError;
+use super::text::FieldError;
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
 
 /// The earliest deadline or `--at` date Drydock accepts.

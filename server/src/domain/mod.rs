@@ -12,11 +12,13 @@ pub mod network;
 pub mod policy;
 pub mod purl;
 pub mod registry;
+pub mod text;
 pub mod version;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+pub use text::{check_len, free_text, is_bidi_control, FieldError};
 
 /// A content digest such as `sha256:<64 hex>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -321,39 +323,6 @@ pub fn find_nul(v: &serde_json::Value) -> Option<String> {
     walk(v, &mut path).then(|| if path.is_empty() { "the body".to_string() } else { path })
 }
 
-/// Refuses a field longer than `max` bytes, naming it (the documented limits keep every value
-/// within what both databases index).
-pub fn check_len(field: &str, value: &str, max: usize) -> Result<(), String> {
-    if value.len() > max {
-        Err(format!("{field}: {} bytes, at most {max}", value.len()))
-    } else {
-        Ok(())
-    }
-}
-
-/// Bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069): they
-/// reorder how text is shown, so a title could read differently in a mail or a page than it is.
-pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// Free text a person enters (a title, a note, a reason): trimmed, `min` to `max` characters, no
-/// control characters but line feeds, no bidirectional controls. The error names `field`.
-pub fn free_text(field: &str, s: &str, min: usize, max: usize) -> Result<String, String> {
-    let t = s.trim();
-    let n = t.chars().count();
-    if n < min || n > max {
-        return Err(format!("{field}: {min} to {max} characters of text"));
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(format!("{field}: holds control characters"));
-    }
-    if t.chars().any(is_bidi_control) {
-        return Err(format!("{field}: holds bidirectional control characters (U+202A–U+202E, U+2066–U+2069)"));
-    }
-    Ok(t.to_string())
-}
-
 /// An error with its causes, `outer: cause: cause` (HTTP clients' own text hides why a connection
 /// was not made).
 pub fn error_chain(e: &dyn std::error::Error) -> String {
@@ -462,19 +431,6 @@ pub fn random_hex(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn free_text_refuses_controls_and_every_bidi_control() {
-        assert_eq!(free_text("title", "  Patch openssl\nnow ", 1, 200).unwrap(), "Patch openssl\nnow");
-        for c in ('\u{202A}'..='\u{202E}').chain('\u{2066}'..='\u{2069}') {
-            let e = free_text("title", &format!("invoice{c}fdp.exe"), 1, 200).unwrap_err();
-            assert!(e.starts_with("title: holds bidirectional"), "{c:?}: {e}");
-        }
-        assert!(free_text("note", "a\u{0007}b", 0, 10).unwrap_err().contains("control"));
-        assert!(free_text("title", "", 1, 10).is_err());
-        assert!(free_text("title", &"é".repeat(11), 1, 10).is_err());
-        assert_eq!(free_text("title", "שלום world", 1, 20).unwrap(), "שלום world", "right-to-left text itself is fine");
-    }
 
     #[test]
     fn names_are_checked_however_they_arrive() {

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod campaigns;
 pub mod clusters;
 pub mod compliance;
+pub mod exceptions;
 pub mod images;
 pub mod ingest;
 pub mod ledger;

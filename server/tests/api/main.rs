@@ -23,6 +23,7 @@ mod access_admin;
 mod campaigns;
 mod cli;
 mod escalation;
+mod faults;
 mod hardening;
 mod helpers;
 mod hostile;
