@@ -35,5 +35,8 @@ pub async fn run(cli_config: Option<&PathBuf>, args: EscalateArgs) -> anyhow::Re
         "{at}: {} items joined, {} changed, {} escalations decided, {} messages queued, {} sent, {} failed attempts",
         r.joined, r.changed, r.escalations, r.messages, r.sent, r.failed
     );
+    for e in &r.errors {
+        eprintln!("a campaign could not be refreshed (the others were): {e}");
+    }
     Ok(ExitCode::SUCCESS)
 }

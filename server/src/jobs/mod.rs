@@ -296,10 +296,13 @@ impl Jobs {
             }
             CAMPAIGN_ESCALATE => {
                 let r = crate::campaigns::pass(&self.store, &self.settings.notifier, &self.worker, now).await.map_err(db)?;
-                let what = format!(
+                let mut what = format!(
                     "{} joined, {} changed, {} escalations, {} messages, {} sent, {} failed attempts",
                     r.joined, r.changed, r.escalations, r.messages, r.sent, r.failed
                 );
+                if !r.errors.is_empty() {
+                    what.push_str(&format!("; {} campaign(s) not refreshed: {}", r.errors.len(), r.errors.join("; ")));
+                }
                 // Failed deliveries are retried on their own schedule (the delivery log shows them).
                 Ok(what)
             }

@@ -150,6 +150,11 @@ async fn a_panicking_job_is_one_failed_run(db: TestDb) {
     let runs = app.db.store.jobs().await.unwrap();
     let escalate = runs.iter().find(|j| j.kind == "campaign.escalate").unwrap();
     assert!(escalate.last_error.is_none(), "a broken campaign does not fail the pass: {escalate:?}");
+    // The pass names the campaign it could not refresh, and only that one.
+    let notifier = drydock::campaigns::Notifier::from_config(&loopback_hooks()).unwrap();
+    let r = drydock::campaigns::pass(&app.db.store, &notifier, "test", Utc::now()).await.unwrap();
+    assert_eq!(r.errors.len(), 1, "{r:?}");
+    assert!(r.errors[0].starts_with(&format!("campaign {broken}: its selector does not read")), "{r:?}");
     app.db.drop_database().await;
 }
 
