@@ -3,6 +3,7 @@
 //! one transaction) and escalation passes over its 10,000 items (refresh, decide, queue).
 //! Run: `cargo bench -p server --bench campaigns` (PostgreSQL as in the other benches, else skipped).
 
+use drydock::store::capabilities::*;
 mod common;
 
 use drydock::store::{sha256_hex, Actor, NewCampaign, NewRule, Store};

@@ -3,6 +3,7 @@
 //! postgres://postgres@127.0.0.1:5432/postgres; skipped with a message when it does not answer).
 
 use drydock::ingest;
+use drydock::store::capabilities::*;
 use drydock::store::{sha256_hex, Actor, Store};
 use std::time::{Duration, Instant};
 

@@ -5,6 +5,7 @@
 //! it does not answer). `DRYDOCK_BENCH_JOBS` sets the number of jobs (default 5,000).
 
 use chrono::{Duration, Utc};
+use drydock::store::capabilities::*;
 use drydock::store::Store;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

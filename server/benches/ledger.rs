@@ -7,6 +7,7 @@
 
 use drydock::k8s::audit::AuditFact;
 use drydock::ledger::{self, merkle};
+use drydock::store::capabilities::*;
 use drydock::store::{Actor, Store};
 use std::time::{Duration, Instant};
 

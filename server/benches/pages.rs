@@ -6,6 +6,7 @@
 //! each asking 10 times.
 //! Run: `cargo bench -p server --bench pages` (PostgreSQL as in the ingest bench, else skipped).
 
+use drydock::store::capabilities::*;
 mod common;
 
 use drydock::store::{sha256_hex, Actor, NewRule, Store};

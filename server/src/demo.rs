@@ -4,6 +4,7 @@
 //! the upstream fixtures were scanned from tarballs that name no repository.
 
 use crate::ingest;
+use crate::store::capabilities::*;
 use crate::store::{sha256_hex, Actor, NewRule, Store};
 use anyhow::Context as _;
 use app::types::RuleKind;

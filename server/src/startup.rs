@@ -63,19 +63,18 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
     if config.jobs_worker {
         jobs.start();
     }
-    let group_mappings = Arc::new(group_mappings);
     let service = Arc::new(crate::service::Service {
-        store: store.clone(),
+        store,
         clock: clock.clone(),
         promotion,
         scan_max_age_days: config.scan_max_age_days,
         jobs,
         ledger_key,
         ledger_witness: config.ledger_witness.clone(),
-        configured_mappings: group_mappings.clone(),
+        configured_mappings: Arc::new(group_mappings),
         webhook_policy: Arc::new(config.webhook_policy()?),
     });
-    Ok(AppState { store, config, leptos_options, oidc, group_mappings, service, clock })
+    Ok(AppState { config, leptos_options, oidc, service, clock })
 }
 
 /// Serves until ctrl-c / SIGTERM.

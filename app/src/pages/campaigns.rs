@@ -204,7 +204,7 @@ pub fn CampaignPage() -> impl IntoView {
         |id| async move {
             match id.parse::<i64>() {
                 Ok(n) => get_campaign(n).await,
-                Err(_) => Err(crate::error::PortError::NotFound(format!("campaign {id} does not exist"))),
+                Err(_) => Err(crate::error::Error::NotFound(format!("campaign {id} does not exist"))),
             }
         },
     );

@@ -88,10 +88,10 @@ fn set_status(_code: u16) {
 
 /// A failed load: a refusal (403), a missing sign-in (401) or a failure, each with what to do.
 #[component]
-pub fn LoadError(error: crate::error::PortError) -> impl IntoView {
-    use crate::error::PortError;
+pub fn LoadError(error: crate::error::Error) -> impl IntoView {
+    use crate::error::Error;
     let message = error.to_string();
-    if matches!(error, PortError::Forbidden(_)) {
+    if matches!(error, Error::Forbidden(_)) {
         set_status(403);
         view! {
             <Title text="Not allowed"/>
@@ -103,7 +103,7 @@ pub fn LoadError(error: crate::error::PortError) -> impl IntoView {
             </div>
         }
         .into_any()
-    } else if matches!(error, PortError::Unauthenticated) {
+    } else if matches!(error, Error::Unauthenticated(_)) {
         set_status(401);
         view! {
             <Title text="Sign in"/>

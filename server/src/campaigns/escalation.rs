@@ -3,6 +3,7 @@
 
 use super::{ladder_of, Notifier, ACTOR};
 use crate::domain::campaign::{due_levels, EscalationFacts, ItemState};
+use crate::store::capabilities::*;
 use crate::store::{Actor, ContactRecord, EscalationItemRecord, NewMessage, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -99,7 +100,7 @@ pub async fn escalate(store: &Store, run: &str, now: DateTime<Utc>) -> Result<(i
     let contacts = store.contacts().await?;
     let by_id: HashMap<i64, EscalationItemRecord> = items.into_iter().map(|i| (i.id, i)).collect();
     let (taken, messages) =
-        store.record_escalation(run, &due, |taken| compose(taken, &by_id, &contacts), &Actor(ACTOR.into()), now).await?;
+        store.record_escalation(run, &due, &|taken| compose(taken, &by_id, &contacts), &Actor(ACTOR.into()), now).await?;
     Ok((taken as i64, messages as i64))
 }
 

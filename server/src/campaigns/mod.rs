@@ -5,6 +5,7 @@
 //! One pass (`pass`) is what the `campaign.escalate` job and `drydock escalate --once` run:
 //! `refresh.rs` brings items up to date, `escalation.rs` decides and delivers.
 
+use crate::store::capabilities::*;
 pub mod escalation;
 pub mod notify;
 pub mod refresh;

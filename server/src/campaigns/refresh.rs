@@ -5,6 +5,7 @@
 use super::{affected, new_items, running_workloads, selector_of, sla_params, Affected, Containers, WorkloadKey, ACTOR};
 use crate::domain::campaign::ItemState;
 use crate::domain::policy::Scope;
+use crate::store::capabilities::*;
 use crate::store::{Actor, CampaignItemRecord, ItemUpdate, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

@@ -1,6 +1,7 @@
 //! `drydock collect --once`: every collector once, in this process.
 
 use super::{load_config, open_store, DbArgs};
+use crate::store::capabilities::*;
 use anyhow::bail;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -2,7 +2,7 @@
 //! default): campaigns brought up to date with the estate, every ladder level due at that time
 //! decided once, and its messages delivered by this process before it exits.
 
-use super::{load_config, open_store, DbArgs};
+use super::{load_config, open_store, service, DbArgs};
 use chrono::Utc;
 use clap::Args;
 use std::path::PathBuf;
@@ -27,10 +27,7 @@ pub async fn run(cli_config: Option<&PathBuf>, args: EscalateArgs) -> anyhow::Re
         Some(t) => super::command_time(t, Utc::now())?,
         None => Utc::now(),
     };
-    let notifier = crate::campaigns::Notifier::from_config(&config)?;
-    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
-    let worker = format!("{host}:{}:cli", std::process::id());
-    let r = crate::campaigns::pass(&store, &notifier, &worker, at).await?;
+    let r = service(&config, store)?.escalate(Some(&crate::auth::Principal::cli()), at).await?;
     println!(
         "{at}: {} items joined, {} changed, {} escalations decided, {} messages queued, {} sent, {} failed attempts",
         r.joined, r.changed, r.escalations, r.messages, r.sent, r.failed

@@ -2,6 +2,7 @@
 //! running server.
 
 use super::{load_config, open_store, DbArgs};
+use crate::store::capabilities::*;
 use crate::store::Store;
 use anyhow::Context as _;
 use clap::Subcommand;

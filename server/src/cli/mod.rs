@@ -1,6 +1,7 @@
 //! The command line. Logs go to stderr; stdout carries only command output (a token, summaries).
 
 use crate::config::Config;
+use crate::store::capabilities::*;
 use crate::store::{sha256_hex, Actor, IngestOutcome, Store};
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand};
@@ -162,12 +163,21 @@ fn load_config(cli_config: Option<&PathBuf>, db: &DbArgs) -> anyhow::Result<Conf
 /// The application layer for commands that change the estate as the command line (`cli`): the
 /// same checks and audit records as the API and the forms. Jobs it queues run in `serve`.
 fn service(config: &Config, store: Store) -> anyhow::Result<crate::service::Service> {
+    service_signing(config, store, Err("the command line signs no checkpoints here".into()))
+}
+
+/// As `service`, with the ledger's key for the jobs this process runs (`drydock jobs --run-pending`).
+fn service_signing(
+    config: &Config,
+    store: Store,
+    ledger_key: Result<Arc<crate::ledger::LedgerKey>, String>,
+) -> anyhow::Result<crate::service::Service> {
     let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
     let jobs = crate::jobs::Jobs::new(
         store.clone(),
         crate::jobs::JobSettings::from_config(config)?,
         config.collect_settings()?,
-        Err("the command line signs no checkpoints here".into()),
+        ledger_key,
         clock.clone(),
     );
     Ok(crate::service::Service {

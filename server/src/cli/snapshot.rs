@@ -1,7 +1,7 @@
 //! `drydock snapshot [--at DATE]`: judges the estate by the policies now and records the day's
 //! scorecard snapshot (for DATE: to record a given day, e.g. a missed one).
 
-use super::{load_config, open_store, DbArgs};
+use super::{load_config, open_store, service, DbArgs};
 use crate::domain::dates;
 use chrono::Utc;
 use clap::Args;
@@ -31,8 +31,7 @@ pub async fn run(cli_config: Option<&PathBuf>, args: SnapshotArgs) -> anyhow::Re
     };
     let end_of_day = day.and_hms_opt(23, 59, 59).map(|t| t.and_utc()).unwrap_or(now);
     let at = end_of_day.min(now);
-    let (results, failing) = crate::policy::run(&store, &config.promotion()?, at).await?;
-    let n = store.take_snapshot(day).await?;
+    let (results, failing, n) = service(&config, store)?.snapshot(Some(&crate::auth::Principal::cli()), day, at).await?;
     println!("{day}: {results} results ({failing} failing), {n} team and policy scores recorded");
     Ok(ExitCode::SUCCESS)
 }

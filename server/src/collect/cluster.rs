@@ -2,6 +2,7 @@
 //! namespaces (paginated lists, following `continue`) and every node. The result is the
 //! cluster's complete state, stored through the same path as an uploaded `PodList`.
 
+use crate::store::capabilities::*;
 use crate::store::{Actor, Store};
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::{Node, Pod};

@@ -1,5 +1,6 @@
 //! A cluster as configured: what an admin sends (checked) and the row the store keeps.
 
+use crate::domain::FieldError;
 use serde::Deserialize;
 
 /// A configured cluster, as stored (the token is named by its environment variable).
@@ -28,19 +29,19 @@ pub struct NewCluster {
 
 impl NewCluster {
     /// Checks the fields; the message names the wrong one.
-    pub fn validate(&mut self) -> Result<(), String> {
-        let url = url::Url::parse(self.server.trim()).map_err(|e| format!("server: {e}"))?;
+    pub fn validate(&mut self) -> Result<(), FieldError> {
+        let url = url::Url::parse(self.server.trim()).map_err(|e| FieldError::new("server", format!("{e}")))?;
         if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
-            return Err("server: the API server's https:// URL".into());
+            return Err(FieldError::new("server", "the API server's https:// URL"));
         }
         crate::domain::check_secret_url(&url, self.insecure, "server")?;
         self.server = url.as_str().trim_end_matches('/').to_string();
         if self.token_env.is_empty() || !self.token_env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err("token_env: the NAME of the environment variable holding the bearer token".into());
+            return Err(FieldError::new("token_env", "the NAME of the environment variable holding the bearer token"));
         }
         if let Some(pem) = &self.ca_pem {
             if pem_certificates(pem).is_empty() {
-                return Err("ca_pem: no PEM certificate in it".into());
+                return Err(FieldError::new("ca_pem", "no PEM certificate in it"));
             }
         }
         Ok(())
@@ -86,16 +87,16 @@ mod tests {
         ok.validate().unwrap();
         assert_eq!(ok.server, "https://10.0.0.1:6443");
         let mut bad = NewCluster { token_env: "a b".into(), ..ok.clone() };
-        assert!(bad.validate().unwrap_err().starts_with("token_env"));
+        assert!(bad.validate().unwrap_err().to_string().starts_with("token_env"));
         let mut creds = NewCluster { server: "https://admin:s3cret@10.0.0.1:6443".into(), ..ok.clone() };
-        assert!(creds.validate().unwrap_err().starts_with("server: no credentials"));
+        assert!(creds.validate().unwrap_err().to_string().starts_with("server: no credentials"));
         let mut bad = NewCluster { server: "ftp://x".into(), ..ok.clone() };
-        assert!(bad.validate().unwrap_err().starts_with("server"));
+        assert!(bad.validate().unwrap_err().to_string().starts_with("server"));
         let mut bad = NewCluster { ca_pem: Some("junk".into()), ..ok.clone() };
-        assert!(bad.validate().unwrap_err().starts_with("ca_pem"));
+        assert!(bad.validate().unwrap_err().to_string().starts_with("ca_pem"));
         // The bearer token never travels in clear to another host unless the operator says so.
         let mut clear = NewCluster { server: "http://10.0.0.1:6443".into(), ..ok.clone() };
-        assert!(clear.validate().unwrap_err().contains("plain http"), "http to another host is refused");
+        assert!(clear.validate().unwrap_err().to_string().contains("plain http"), "http to another host is refused");
         clear.insecure = true;
         clear.validate().unwrap();
         let mut local = NewCluster { server: "http://127.0.0.1:8001".into(), ..ok };

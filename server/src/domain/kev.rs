@@ -1,6 +1,7 @@
 //! The CISA Known Exploited Vulnerabilities catalogue, as CISA publishes it
 //! (`known_exploited_vulnerabilities.json`): valid by construction, every entry checked.
 
+use crate::domain::FieldError;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
@@ -64,10 +65,10 @@ const MAX_TITLE: usize = 1024;
 const MAX_RANSOMWARE: usize = 64;
 
 /// Refuses an entry's text field that is too long or holds control characters, naming both.
-fn check_text(i: usize, field: &str, value: &str, max: usize) -> Result<(), String> {
+fn check_text(i: usize, field: &str, value: &str, max: usize) -> Result<(), FieldError> {
     super::check_len(&format!("vulnerabilities[{i}].{field}"), value, max)?;
     if value.chars().any(|c| c.is_control()) {
-        return Err(format!("vulnerabilities[{i}].{field}: holds control characters"));
+        return Err(FieldError::new(format!("vulnerabilities[{i}].{field}"), "holds control characters"));
     }
     Ok(())
 }
@@ -81,30 +82,34 @@ pub fn is_cve_id(s: &str) -> bool {
 
 impl KevCatalog {
     /// Parses a catalogue; the error names the JSON path or the entry that is wrong.
-    pub fn parse(body: &[u8]) -> Result<KevCatalog, String> {
+    pub fn parse(body: &[u8]) -> Result<KevCatalog, FieldError> {
         let mut de = serde_json::Deserializer::from_slice(body);
         let raw: RawCatalog = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
-            format!("not a KEV catalogue: {} at {}", e.inner(), if path == "." { "the top level".into() } else { path })
+            let at = if path == "." { "the top level".into() } else { path.clone() };
+            FieldError::new(path, format!("not a KEV catalogue: {} at {at}", e.inner()))
         })?;
         if raw.catalog_version.trim().is_empty() {
-            return Err("catalogVersion: empty".into());
+            return Err(FieldError::new("catalogVersion", "empty"));
         }
         super::check_len("catalogVersion", &raw.catalog_version, MAX_VERSION)?;
         if raw.vulnerabilities.len() > MAX_ENTRIES {
-            return Err(format!("vulnerabilities: {} entries, at most {MAX_ENTRIES}", raw.vulnerabilities.len()));
+            return Err(FieldError::new("vulnerabilities", format!("{} entries, at most {MAX_ENTRIES}", raw.vulnerabilities.len())));
         }
         if raw.count.is_some_and(|n| n != raw.vulnerabilities.len()) {
-            return Err(format!("count: {} but the catalogue lists {}", raw.count.unwrap_or(0), raw.vulnerabilities.len()));
+            return Err(FieldError::new(
+                "count",
+                format!("{} but the catalogue lists {}", raw.count.unwrap_or(0), raw.vulnerabilities.len()),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         let mut entries = Vec::with_capacity(raw.vulnerabilities.len());
         for (i, v) in raw.vulnerabilities.into_iter().enumerate() {
             if !is_cve_id(&v.cve_id) {
-                return Err(format!("vulnerabilities[{i}].cveID: {:?} is not a CVE id", v.cve_id));
+                return Err(FieldError::new(format!("vulnerabilities[{i}].cveID"), format!("{:?} is not a CVE id", v.cve_id)));
             }
             if !seen.insert(v.cve_id.clone()) {
-                return Err(format!("vulnerabilities[{i}].cveID: {} is listed twice", v.cve_id));
+                return Err(FieldError::new(format!("vulnerabilities[{i}].cveID"), format!("{} is listed twice", v.cve_id)));
             }
             check_text(i, "vendorProject", &v.vendor_project, MAX_NAME)?;
             check_text(i, "product", &v.product, MAX_NAME)?;
@@ -146,7 +151,7 @@ mod tests {
             (ok.replace("\"cveID\"", "\"product\":\"a\\u0000b\",\"cveID\""), "vulnerabilities[0].product: holds control"),
             (ok.replace("\"1\"", &format!("\"{}\"", "9".repeat(257))), "catalogVersion"),
         ] {
-            let e = KevCatalog::parse(bad.as_bytes()).unwrap_err();
+            let e = KevCatalog::parse(bad.as_bytes()).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
     }

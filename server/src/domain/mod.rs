@@ -348,18 +348,19 @@ pub fn is_loopback(url: &url::Url) -> bool {
 
 /// Checks a server URL that will receive a secret: https, or plain http only to loopback or when
 /// the operator said `insecure`. The message names `field`.
-pub fn check_secret_url(url: &url::Url, insecure: bool, field: &str) -> Result<(), String> {
+pub fn check_secret_url(url: &url::Url, insecure: bool, field: &str) -> Result<(), FieldError> {
     // Credentials in the URL would be stored, shown, logged and recorded in the ledger with it.
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("{field}: no credentials in the URL (name the user and the variable holding the secret instead)"));
+        return Err(FieldError::new(field, "no credentials in the URL (name the user and the variable holding the secret instead)"));
     }
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(url) || insecure => Ok(()),
-        "http" => {
-            Err(format!("{field}: plain http:// is allowed only for loopback or with insecure (the credential would travel in clear)"))
-        }
-        other => Err(format!("{field}: scheme {other:?} is not http or https")),
+        "http" => Err(FieldError::new(
+            field,
+            "plain http:// is allowed only for loopback or with insecure (the credential would travel in clear)",
+        )),
+        other => Err(FieldError::new(field, format!("scheme {other:?} is not http or https"))),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::purl::PackageCoordinates;
 use super::version::VersionRange;
+use crate::domain::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -17,22 +18,23 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub fn parse(s: &str) -> Result<Scope, String> {
+    pub fn parse(s: &str) -> Result<Scope, FieldError> {
         let s = s.trim();
         if s.is_empty() || s == "all" {
             return Ok(Scope::All);
         }
-        let (kind, value) =
-            s.split_once(':').ok_or_else(|| format!("scope: {s:?} is not all, team:NAME, namespace:NAME or environment:NAME"))?;
+        let (kind, value) = s
+            .split_once(':')
+            .ok_or_else(|| FieldError::new("scope", format!("{s:?} is not all, team:NAME, namespace:NAME or environment:NAME")))?;
         let value = value.trim();
         if value.is_empty() || value.len() > 253 || value.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(format!("scope: {s:?} names nothing usable"));
+            return Err(FieldError::new("scope", format!("{s:?} names nothing usable")));
         }
         Ok(match kind {
             "team" => Scope::Team(value.into()),
             "namespace" => Scope::Namespace(value.into()),
             "environment" => Scope::Environment(value.into()),
-            other => return Err(format!("scope: {other:?} is not all, team, namespace or environment")),
+            other => return Err(FieldError::new("scope", format!("{other:?} is not all, team, namespace or environment"))),
         })
     }
     pub fn as_string(&self) -> String {
@@ -210,18 +212,21 @@ pub struct Policy {
     pub rule: Rule,
 }
 
-fn params<T: serde::de::DeserializeOwned + Default>(id: &str, v: &Value) -> Result<T, String> {
+fn params<T: serde::de::DeserializeOwned + Default>(id: &str, v: &Value) -> Result<T, FieldError> {
     if v.is_null() {
         return Ok(T::default());
     }
-    serde_json::from_value(v.clone()).map_err(|e| format!("params: {id}: {e}"))
+    serde_json::from_value(v.clone()).map_err(|e| FieldError::new("params", format!("{id}: {e}")))
 }
 
 impl Policy {
     /// The policy `id` from stored or submitted parts (`params` null: the defaults).
-    pub fn build(id: &str, enabled: bool, scope: &str, p: &Value) -> Result<Policy, String> {
-        let id: &'static str =
-            IDS.iter().find(|i| **i == id).copied().ok_or_else(|| format!("id: {id:?} is not a policy (known: {})", IDS.join(", ")))?;
+    pub fn build(id: &str, enabled: bool, scope: &str, p: &Value) -> Result<Policy, FieldError> {
+        let id: &'static str = IDS
+            .iter()
+            .find(|i| **i == id)
+            .copied()
+            .ok_or_else(|| FieldError::new("id", format!("{id:?} is not a policy (known: {})", IDS.join(", "))))?;
         let rule = match id {
             "vulnerability-sla" => {
                 let s: SlaParams = params(id, p)?;
@@ -233,14 +238,14 @@ impl Policy {
                     ("epss_days", s.epss_days),
                 ] {
                     if !(0..=3650).contains(&d) {
-                        return Err(format!("params: {name}: {d} is not between 0 and 3650 days"));
+                        return Err(FieldError::new("params", format!("{name}: {d} is not between 0 and 3650 days")));
                     }
                 }
                 if s.kev_days.is_some_and(|d| !(0..=3650).contains(&d)) {
-                    return Err("params: kev_days: between 0 and 3650 days, or null".into());
+                    return Err(FieldError::new("params", "kev_days: between 0 and 3650 days, or null"));
                 }
                 if s.epss_threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
-                    return Err("params: epss_threshold: between 0 and 1, or null".into());
+                    return Err(FieldError::new("params", "epss_threshold: between 0 and 1, or null"));
                 }
                 Rule::VulnerabilitySla(s)
             }
@@ -252,8 +257,8 @@ impl Policy {
             "denylisted-packages" => {
                 let d: DenylistParams = params(id, p)?;
                 for (i, e) in d.entries.iter().enumerate() {
-                    PackageCoordinates::parse(&e.package).map_err(|m| format!("params: entries[{i}].package: {m}"))?;
-                    VersionRange::parse(&e.range).map_err(|m| format!("params: entries[{i}].range: {m}"))?;
+                    PackageCoordinates::parse(&e.package).map_err(|m| FieldError::new("params", format!("entries[{i}].package: {m}")))?;
+                    VersionRange::parse(&e.range).map_err(|m| FieldError::new("params", format!("entries[{i}].range: {m}")))?;
                 }
                 Rule::Denylist(d)
             }
@@ -261,14 +266,14 @@ impl Policy {
             "node-versions" => {
                 let n: NodeParams = params(id, p)?;
                 for (name, v) in [("kubelet_min", &n.kubelet_min), ("containerd_min", &n.containerd_min)] {
-                    super::version::Scheme::Semver.validate(v).map_err(|m| format!("params: {name}: {m}"))?;
+                    super::version::Scheme::Semver.validate(v).map_err(|m| FieldError::new("params", format!("{name}: {m}")))?;
                 }
                 Rule::NodeVersions(n)
             }
             _ => {
                 let f: FreshnessParams = params(id, p)?;
                 if !(1..=3650).contains(&f.max_age_days) {
-                    return Err("params: max_age_days: between 1 and 3650".into());
+                    return Err(FieldError::new("params", "max_age_days: between 1 and 3650"));
                 }
                 Rule::ScanFreshness(f)
             }
@@ -347,7 +352,7 @@ mod tests {
             ("signed", "galaxy:far", Value::Null, "scope"),
             ("node-versions", "all", serde_json::json!({"kubelet_min": "latest"}), "kubelet_min"),
         ] {
-            let e = Policy::build(id, true, scope, &params).unwrap_err();
+            let e = Policy::build(id, true, scope, &params).unwrap_err().to_string();
             assert!(e.contains(says), "{id} {params}: {e}");
         }
     }

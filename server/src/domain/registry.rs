@@ -2,6 +2,7 @@
 //! verdicts, one repository's inventory, and the pushes its notifications report. Values only:
 //! the registry collector produces them, the store keeps them.
 
+use crate::domain::FieldError;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -35,29 +36,29 @@ pub struct NewRegistry {
 
 impl NewRegistry {
     /// Checks the fields; the message names the wrong one.
-    pub fn validate(&mut self) -> Result<(), String> {
-        let url = url::Url::parse(self.url.trim()).map_err(|e| format!("url: {e}"))?;
+    pub fn validate(&mut self) -> Result<(), FieldError> {
+        let url = url::Url::parse(self.url.trim()).map_err(|e| FieldError::new("url", format!("{e}")))?;
         crate::domain::check_secret_url(&url, self.insecure, "url")?;
         if url.host().is_none() || (url.path() != "/" && !url.path().is_empty()) || url.query().is_some() {
-            return Err("url: give the registry's base URL, e.g. https://registry.example.com".into());
+            return Err(FieldError::new("url", "give the registry's base URL, e.g. https://registry.example.com"));
         }
         self.url = url.as_str().trim_end_matches('/').to_string();
         if self.password_env.as_deref().is_some_and(|v| v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
-            return Err("password_env: the NAME of an environment variable (letters, digits, '_')".into());
+            return Err(FieldError::new("password_env", "the NAME of an environment variable (letters, digits, '_')"));
         }
         if let Some(pem) = &self.ca_pem {
-            reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| format!("ca_pem: {e}"))?;
+            reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| FieldError::new("ca_pem", format!("{e}")))?;
             if !pem.contains("-----BEGIN CERTIFICATE-----") {
-                return Err("ca_pem: no PEM certificate in it".into());
+                return Err(FieldError::new("ca_pem", "no PEM certificate in it"));
             }
         }
         for r in &self.repositories {
-            crate::domain::validate_repository_name(r).map_err(|e| format!("repositories: {e}"))?;
+            crate::domain::validate_repository_name(r).map_err(|e| FieldError::new("repositories", e))?;
         }
         for h in &mut self.auth_hosts {
             *h = h.trim().to_ascii_lowercase();
             if url::Host::parse(h).is_err() || h.is_empty() || h.contains([':', '/']) {
-                return Err(format!("auth_hosts: {h:?} is not a host name"));
+                return Err(FieldError::new("auth_hosts", format!("{h:?} is not a host name")));
             }
         }
         Ok(())
@@ -169,16 +170,16 @@ mod tests {
         ok.validate().unwrap();
         assert_eq!(ok.url, "http://127.0.0.1:5000");
         let mut remote = NewRegistry { url: "http://registry.example.com".into(), ..ok.clone() };
-        assert!(remote.validate().unwrap_err().contains("loopback"));
+        assert!(remote.validate().unwrap_err().to_string().contains("loopback"));
         remote.insecure = true;
         remote.validate().unwrap();
         assert!(serde_json::from_value::<NewRegistry>(serde_json::json!({"name": "a b", "url": "http://127.0.0.1:5000"})).is_err());
         let mut creds = NewRegistry { url: "https://bot:hunter2@registry.example.com".into(), ..ok.clone() };
-        let e = creds.validate().unwrap_err();
+        let e = creds.validate().unwrap_err().to_string();
         assert!(e.starts_with("url: no credentials") && !e.contains("hunter2"), "{e}");
         let mut bad = NewRegistry { password_env: Some("A-B".into()), ..ok.clone() };
-        assert!(bad.validate().unwrap_err().starts_with("password_env"));
+        assert!(bad.validate().unwrap_err().to_string().starts_with("password_env"));
         let mut bad = NewRegistry { ca_pem: Some("junk".into()), ..ok };
-        assert!(bad.validate().unwrap_err().starts_with("ca_pem"));
+        assert!(bad.validate().unwrap_err().to_string().starts_with("ca_pem"));
     }
 }

@@ -25,11 +25,11 @@ fn refuse(back: (&str, &str), status: StatusCode, msg: &str) -> Response {
 
 /// A service refusal or failure of a form, as its page (the service logged internal causes).
 pub(super) fn failure(back: (&str, &str), e: Error, what: &str) -> Response {
-    let status = e.status();
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let message = match e {
-        Error::Unauthenticated => "Sign in first.".to_string(),
+        Error::Unauthenticated(_) => "Sign in first.".to_string(),
         Error::Invalid { message, .. } => format!("The {what} was not done: {message}"),
-        Error::Internal => format!("The {what} failed; the cause is in the server log."),
+        Error::Internal | Error::Call(_) => format!("The {what} failed; the cause is in the server log."),
         other => other.to_string(),
     };
     refuse(back, status, &message)

@@ -25,7 +25,7 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token> header"))?;
         let value = header.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
         let secret = bearer_secret(value).ok_or_else(|| ApiError::unauthorized("the Authorization header must be \"Bearer <token>\""))?;
-        match state.store.verify_token(secret, state.clock.now()).await? {
+        match state.service.verify_token(secret).await? {
             Some(t) => Ok(Caller(t)),
             None => Err(ApiError::unauthorized("the token is unknown or revoked")),
         }

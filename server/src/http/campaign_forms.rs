@@ -148,14 +148,20 @@ pub async fn decide_exception(
         "approve" => true,
         "reject" => false,
         other => {
-            return failure(CAMPAIGNS, crate::service::Error::invalid(format!("decision: {other:?} is not approve or reject")), "decision")
+            return failure(
+                CAMPAIGNS,
+                crate::service::Error::invalid("decision", format!("{other:?} is not approve or reject")),
+                "decision",
+            )
         }
     };
     let request_id = match f.request_id.trim() {
         "" => None,
         n => match n.parse::<i64>() {
             Ok(n) => Some(n),
-            Err(_) => return failure(CAMPAIGNS, crate::service::Error::invalid(format!("request_id: {n:?} is not a number")), "decision"),
+            Err(_) => {
+                return failure(CAMPAIGNS, crate::service::Error::invalid("request_id", format!("{n:?} is not a number")), "decision")
+            }
         },
     };
     let req = app::types::ExceptionDecision { approve, note: f.note, request_id };
@@ -182,7 +188,7 @@ pub async fn add_contact(State(state): State<AppState>, Extension(user): Extensi
     let who = user.principal.as_ref();
     let team = Some(f.team.trim()).filter(|t| !t.is_empty());
     let Ok(level) = f.level.trim().parse::<i64>() else {
-        return failure(CONTACTS, crate::service::Error::invalid(format!("level: {:?} is not a number", f.level)), "contact");
+        return failure(CONTACTS, crate::service::Error::invalid("level", format!("{:?} is not a number", f.level)), "contact");
     };
     let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let contact = app::types::Contact { level, email: text(&f.email), webhook: text(&f.webhook) };

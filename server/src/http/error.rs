@@ -2,51 +2,54 @@
 //! what is wrong; internal causes are logged, never sent. The status is decided here only.
 
 use crate::ingest::IngestError;
+use crate::service::Error;
 use crate::store::StoreError;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-/// An API failure.
+/// An API failure: the one error kind, answered as JSON.
 #[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub message: String,
-    /// The input field to blame, when one is.
-    pub field: Option<String>,
-}
+pub struct ApiError(pub Error);
 
 impl ApiError {
-    /// An error with this status and message.
-    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, message: message.into(), field: None }
-    }
     pub fn bad_request(m: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, m)
+        ApiError(Error::malformed(m))
     }
     pub fn unauthorized(m: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, m)
+        ApiError(Error::Unauthenticated(m.into()))
     }
     pub fn forbidden(m: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, m)
+        ApiError(Error::Forbidden(m.into()))
     }
     pub fn not_found(m: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, m)
+        ApiError(Error::NotFound(m.into()))
     }
+    /// Invalid input with no one field named.
     pub fn unprocessable(m: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m)
+        ApiError(Error::invalid_input(m))
+    }
+    pub fn too_large(m: impl Into<String>) -> ApiError {
+        ApiError(Error::TooLarge(m.into()))
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = match &self.field {
-            Some(f) => serde_json::json!({ "error": self.message, "field": f }),
-            None => serde_json::json!({ "error": self.message }),
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = match self.0.field() {
+            Some(f) => serde_json::json!({ "error": self.0.to_string(), "field": f }),
+            None => serde_json::json!({ "error": self.0.to_string() }),
         };
-        let mut resp = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        let mut resp = (status, Json(body)).into_response();
+        match &self.0 {
+            Error::Unauthenticated(_) => {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Error::Unavailable { retry_after: Some(s), .. } => {
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*s));
+            }
+            _ => {}
         }
         resp
     }
@@ -54,37 +57,23 @@ impl IntoResponse for ApiError {
 
 impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> ApiError {
-        let status = match e {
-            IngestError::NotJson(_) => StatusCode::BAD_REQUEST,
-            IngestError::UnknownFormat(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            IngestError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        ApiError::new(status, e.to_string())
+        let message = e.to_string();
+        ApiError(match e {
+            IngestError::NotJson(_) => Error::malformed(message),
+            IngestError::UnknownFormat(_) => Error::Unsupported(message),
+            IngestError::Invalid(_) => Error::invalid_input(message),
+        })
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::NotFound(m) => ApiError::not_found(m),
-            StoreError::Invalid(m) => ApiError::unprocessable(m),
-            StoreError::Forbidden(m) => ApiError::forbidden(m),
-            other => {
-                tracing::error!(error = %other, "store failure");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error; the cause is in the server log")
-            }
-        }
+        ApiError(Error::from(e))
     }
 }
 
-impl From<crate::service::Error> for ApiError {
-    fn from(e: crate::service::Error) -> ApiError {
-        use crate::service::Error;
-        let status = e.status();
-        let field = match &e {
-            Error::Invalid { field, .. } => field.clone(),
-            _ => None,
-        };
-        ApiError { status, message: e.to_string(), field }
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        ApiError(e)
     }
 }

@@ -3,7 +3,7 @@
 
 use super::session::CurrentUser;
 use crate::service::{Error, Service};
-use app::ports::{EstateQueries, PortError};
+use app::ports::EstateQueries;
 use app::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, RoleMapping, SignInMode, TeamView};
 use std::sync::Arc;
 
@@ -15,19 +15,6 @@ pub struct StoreEstate {
     pub access_contact: String,
 }
 
-/// A service refusal or failure as the pages' typed error.
-fn port(e: Error) -> PortError {
-    match e {
-        Error::Unauthenticated => PortError::Unauthenticated,
-        Error::Forbidden(m) => PortError::Forbidden(m),
-        Error::NotFound(m) => PortError::NotFound(m),
-        Error::Invalid { field, message } => PortError::Invalid { field, message },
-        Error::Conflict(m) => PortError::Invalid { field: None, message: m },
-        Error::Unavailable(m) => PortError::Unavailable(m),
-        Error::Internal => PortError::Internal("the estate could not be read; the cause is in the server log".into()),
-    }
-}
-
 /// The person behind the current request (pages and server functions alike).
 fn current() -> CurrentUser {
     leptos::prelude::use_context::<axum::http::request::Parts>()
@@ -37,34 +24,34 @@ fn current() -> CurrentUser {
 
 #[async_trait::async_trait]
 impl EstateQueries for StoreEstate {
-    async fn overview(&self) -> Result<Overview, PortError> {
-        self.service.overview(current().principal.as_ref()).await.map_err(port)
+    async fn overview(&self) -> Result<Overview, Error> {
+        self.service.overview(current().principal.as_ref()).await
     }
-    async fn team(&self, name: &str) -> Result<Option<TeamView>, PortError> {
-        self.service.team(current().principal.as_ref(), name).await.map_err(port)
+    async fn team(&self, name: &str) -> Result<Option<TeamView>, Error> {
+        self.service.team(current().principal.as_ref(), name).await
     }
-    async fn image(&self, digest: &str) -> Result<Option<ImageView>, PortError> {
-        self.service.image_view(current().principal.as_ref(), digest).await.map_err(port)
+    async fn image(&self, digest: &str) -> Result<Option<ImageView>, Error> {
+        self.service.image_view(current().principal.as_ref(), digest).await
     }
-    async fn images(&self, limit: i64, offset: i64) -> Result<Page<ImageSummary>, PortError> {
-        self.service.images(current().principal.as_ref(), limit, offset).await.map_err(port)
+    async fn images(&self, limit: i64, offset: i64) -> Result<Page<ImageSummary>, Error> {
+        self.service.images(current().principal.as_ref(), limit, offset).await
     }
-    async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>, PortError> {
-        self.service.ownership_rules(current().principal.as_ref()).await.map_err(port)
+    async fn ownership_rules(&self) -> Result<Vec<OwnershipRule>, Error> {
+        self.service.ownership_rules(current().principal.as_ref()).await
     }
-    async fn tokens(&self) -> Result<Vec<ApiToken>, PortError> {
-        self.service.tokens(current().principal.as_ref()).await.map_err(port)
+    async fn tokens(&self) -> Result<Vec<ApiToken>, Error> {
+        self.service.tokens(current().principal.as_ref()).await
     }
-    async fn role_mappings(&self) -> Result<Vec<RoleMapping>, PortError> {
-        self.service.role_mappings(current().principal.as_ref()).await.map_err(port)
+    async fn role_mappings(&self) -> Result<Vec<RoleMapping>, Error> {
+        self.service.role_mappings(current().principal.as_ref()).await
     }
-    async fn users(&self) -> Result<Vec<app::types::UserRow>, PortError> {
-        self.service.users(current().principal.as_ref()).await.map_err(port)
+    async fn users(&self) -> Result<Vec<app::types::UserRow>, Error> {
+        self.service.users(current().principal.as_ref()).await
     }
-    async fn jobs(&self) -> Result<app::types::JobsView, PortError> {
-        self.service.jobs(current().principal.as_ref()).await.map_err(port)
+    async fn jobs(&self) -> Result<app::types::JobsView, Error> {
+        self.service.jobs(current().principal.as_ref(), 50).await
     }
-    async fn deployment(&self) -> Result<DeploymentInfo, PortError> {
+    async fn deployment(&self) -> Result<DeploymentInfo, Error> {
         let user = current();
         Ok(DeploymentInfo {
             demo: self.demo,
@@ -87,16 +74,16 @@ impl EstateQueries for StoreEstate {
             nav: super::navigation::nav_for(current().principal.as_ref()),
         })
     }
-    async fn registries(&self) -> Result<Vec<app::types::RegistryOverview>, PortError> {
-        self.service.registry_overviews(current().principal.as_ref()).await.map_err(port)
+    async fn registries(&self) -> Result<Vec<app::types::RegistryOverview>, Error> {
+        self.service.registry_overviews(current().principal.as_ref()).await
     }
-    async fn repository(&self, name: &str) -> Result<Option<app::types::RepositoryView>, PortError> {
-        self.service.repository(current().principal.as_ref(), name).await.map_err(port)
+    async fn repository(&self, name: &str) -> Result<Option<app::types::RepositoryView>, Error> {
+        self.service.repository(current().principal.as_ref(), name).await
     }
-    async fn clusters(&self) -> Result<Vec<app::types::ClusterOverview>, PortError> {
-        self.service.clusters(current().principal.as_ref()).await.map_err(port)
+    async fn clusters(&self) -> Result<Vec<app::types::ClusterOverview>, Error> {
+        self.service.clusters(current().principal.as_ref()).await
     }
-    async fn workloads(&self, q: app::types::WorkloadQuery) -> Result<Page<app::types::WorkloadRow>, PortError> {
+    async fn workloads(&self, q: app::types::WorkloadQuery) -> Result<Page<app::types::WorkloadRow>, Error> {
         let text = |s: String| Some(s).filter(|s| !s.is_empty());
         let f = crate::store::WorkloadFilter {
             cluster: text(q.cluster),
@@ -107,24 +94,24 @@ impl EstateQueries for StoreEstate {
             ended: false,
             visible_teams: None,
         };
-        self.service.workloads(current().principal.as_ref(), f, q.limit, q.offset).await.map_err(port)
+        self.service.workloads(current().principal.as_ref(), f, q.limit, q.offset).await
     }
-    async fn unaccounted(&self) -> Result<Vec<app::types::UnaccountedEntry>, PortError> {
-        self.service.unaccounted(current().principal.as_ref()).await.map_err(port)
+    async fn unaccounted(&self) -> Result<Vec<app::types::UnaccountedEntry>, Error> {
+        self.service.unaccounted(current().principal.as_ref()).await
     }
-    async fn scorecards(&self) -> Result<app::types::Scorecards, PortError> {
-        self.service.scorecards(current().principal.as_ref()).await.map_err(port)
+    async fn scorecards(&self) -> Result<app::types::Scorecards, Error> {
+        self.service.scorecards(current().principal.as_ref()).await
     }
-    async fn team_scorecard(&self, team: &str) -> Result<app::types::ScorecardPage, PortError> {
-        let card = self.service.team_scorecard(current().principal.as_ref(), team).await.map_err(port)?;
+    async fn team_scorecard(&self, team: &str) -> Result<app::types::ScorecardPage, Error> {
+        let card = self.service.team_scorecard(current().principal.as_ref(), team).await?;
         let points: Vec<(chrono::NaiveDate, f64)> = card.trend.iter().map(|p| (p.day, p.score)).collect();
         let caption = format!("{}: score by day", if team == crate::service::policies::UNOWNED { "no team" } else { team });
         Ok(app::types::ScorecardPage { trend_svg: crate::charts::score_trend_svg(&points, &caption), card })
     }
-    async fn policies_page(&self) -> Result<app::types::PoliciesPage, PortError> {
+    async fn policies_page(&self) -> Result<app::types::PoliciesPage, Error> {
         let who = current().principal;
-        let policies = self.service.policies(who.as_ref()).await.map_err(port)?;
-        let environments = self.service.environment_rules(who.as_ref()).await.map_err(port)?;
+        let policies = self.service.policies(who.as_ref()).await?;
+        let environments = self.service.environment_rules(who.as_ref()).await?;
         let can = |a| who.as_ref().is_some_and(|p| p.can(a, None));
         Ok(app::types::PoliciesPage {
             policies,
@@ -133,35 +120,34 @@ impl EstateQueries for StoreEstate {
             may_edit_environments: can(crate::auth::Action::ManageEstateConfig),
         })
     }
-    async fn search(&self, query: app::types::SearchQuery) -> Result<app::types::SearchResult, PortError> {
-        self.service.search(current().principal.as_ref(), &query).await.map_err(port)
+    async fn search(&self, query: app::types::SearchQuery) -> Result<app::types::SearchResult, Error> {
+        self.service.search(current().principal.as_ref(), &query).await
     }
-    async fn image_forensics(&self, digest: &str) -> Result<Option<app::types::ImageForensics>, PortError> {
-        self.service.image_forensics(current().principal.as_ref(), digest).await.map_err(port)
+    async fn image_forensics(&self, digest: &str) -> Result<Option<app::types::ImageForensics>, Error> {
+        self.service.image_forensics(current().principal.as_ref(), digest).await
     }
     async fn workload_forensics(
         &self,
         cluster: &str,
         namespace: &str,
         workload: &str,
-    ) -> Result<Option<app::types::WorkloadForensics>, PortError> {
-        self.service.workload_forensics(current().principal.as_ref(), cluster, namespace, workload).await.map_err(port)
+    ) -> Result<Option<app::types::WorkloadForensics>, Error> {
+        self.service.workload_forensics(current().principal.as_ref(), cluster, namespace, workload).await
     }
-    async fn ledger(&self) -> Result<app::types::LedgerStatus, PortError> {
-        self.service.ledger_status(current().principal.as_ref()).await.map_err(port)
+    async fn ledger(&self) -> Result<app::types::LedgerStatus, Error> {
+        self.service.ledger_status(current().principal.as_ref()).await
     }
-    async fn campaigns_page(&self) -> Result<app::types::CampaignsPage, PortError> {
+    async fn campaigns_page(&self) -> Result<app::types::CampaignsPage, Error> {
         let who = current().principal;
-        let campaigns = self.service.campaign_summaries(who.as_ref()).await.map_err(port)?;
+        let campaigns = self.service.campaign_summaries(who.as_ref()).await?;
         let may_decide = who.as_ref().is_some_and(|p| p.can(crate::auth::Action::ManagePolicies, None));
-        let exceptions_waiting =
-            if may_decide { Some(self.service.exception_queue(who.as_ref()).await.map_err(port)?.len() as i64) } else { None };
+        let exceptions_waiting = if may_decide { Some(self.service.exception_queue(who.as_ref()).await?.len() as i64) } else { None };
         Ok(app::types::CampaignsPage { campaigns, may_create: may_decide, exceptions_waiting })
     }
-    async fn campaign_page(&self, id: i64) -> Result<app::types::CampaignPage, PortError> {
+    async fn campaign_page(&self, id: i64) -> Result<app::types::CampaignPage, Error> {
         use crate::service::campaigns::{allowed_actions, burndown, team_progress};
         let who = current().principal;
-        let campaign = self.service.campaign(who.as_ref(), id).await.map_err(port)?;
+        let campaign = self.service.campaign(who.as_ref(), id).await?;
         let today = self.service.clock.now().date_naive();
         let points = burndown(&campaign.items, campaign.created_at.date_naive(), today);
         let deadline = campaign.deadline.as_deref().and_then(|d| d.parse().ok());
@@ -179,32 +165,30 @@ impl EstateQueries for StoreEstate {
             campaign,
         })
     }
-    async fn items_page(&self, kind: String) -> Result<app::types::ItemsPage, PortError> {
+    async fn items_page(&self, kind: String) -> Result<app::types::ItemsPage, Error> {
         let who = current().principal;
         let items = match kind.as_str() {
             "updates" => self.service.required_updates(who.as_ref()).await,
             "overdue" => self.service.overdue_items(who.as_ref()).await,
             "exceptions" => self.service.exception_queue(who.as_ref()).await,
-            other => return Err(PortError::NotFound(format!("no item list {other:?}"))),
-        }
-        .map_err(port)?;
+            other => return Err(Error::NotFound(format!("no item list {other:?}"))),
+        }?;
         let (may_ack, may_request, may_decide) = crate::service::campaigns::allowed_actions(who.as_ref(), &items);
         let teams = who.as_ref().and_then(|p| p.visible_teams()).unwrap_or_default();
         Ok(app::types::ItemsPage { items, may_ack, may_request, may_decide, teams })
     }
-    async fn messages_page(&self, kind: String) -> Result<Vec<app::types::DeliveryMessage>, PortError> {
+    async fn messages_page(&self, kind: String) -> Result<Vec<app::types::DeliveryMessage>, Error> {
         let who = current().principal;
         match kind.as_str() {
             "inbox" => self.service.inbox(who.as_ref()).await,
             "deliveries" => self.service.delivery_log(who.as_ref(), Some(300)).await,
-            other => return Err(PortError::NotFound(format!("no message list {other:?}"))),
+            other => return Err(Error::NotFound(format!("no message list {other:?}"))),
         }
-        .map_err(port)
     }
-    async fn contacts_page(&self) -> Result<app::types::ContactsPage, PortError> {
+    async fn contacts_page(&self) -> Result<app::types::ContactsPage, Error> {
         let who = current().principal;
-        let contacts = self.service.contacts(who.as_ref()).await.map_err(port)?;
-        let teams = self.service.team_names(who.as_ref()).await.map_err(port)?;
+        let contacts = self.service.contacts(who.as_ref()).await?;
+        let teams = self.service.team_names(who.as_ref()).await?;
         let may_edit = who.as_ref().is_some_and(|p| p.can(crate::auth::Action::ManageEstateConfig, None));
         Ok(app::types::ContactsPage { contacts, teams, may_edit })
     }

@@ -19,7 +19,7 @@ fn csv_field(s: &str) -> String {
 }
 
 /// A scorecard table as a CSV download: `policies` or `failing`; an unknown table names itself.
-pub fn scorecard_csv(card: &TeamScorecard, table: &str) -> Result<Response, String> {
+pub fn scorecard_csv(card: &TeamScorecard, table: &str) -> Result<Response, crate::service::Error> {
     let mut out = String::new();
     match table {
         "policies" => {
@@ -50,7 +50,7 @@ pub fn scorecard_csv(card: &TeamScorecard, table: &str) -> Result<Response, Stri
                 ));
             }
         }
-        other => return Err(format!("table: {other:?} is not policies or failing")),
+        other => return Err(crate::service::Error::invalid("table", format!("{other:?} is not policies or failing"))),
     }
     let name = format!(
         "attachment; filename=\"scorecard-{}-{table}.csv\"",
@@ -77,5 +77,5 @@ pub async fn scorecard_export(
         Err(e) => return super::admin::failure(("/scorecards", "the scorecards"), e, "export"),
     };
     scorecard_csv(&card, q.table.as_deref().unwrap_or("policies"))
-        .unwrap_or_else(|e| super::admin::failure(("/scorecards", "the scorecards"), crate::service::Error::invalid(e), "export"))
+        .unwrap_or_else(|e| super::admin::failure(("/scorecards", "the scorecards"), e, "export"))
 }

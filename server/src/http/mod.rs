@@ -15,7 +15,6 @@ pub mod session;
 pub mod session_store;
 
 use crate::config::Config;
-use crate::store::Store;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -26,13 +25,10 @@ use std::sync::Arc;
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
     /// Sign-in, when OIDC is configured.
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
-    /// Group → role mappings from configuration.
-    pub group_mappings: Arc<Vec<crate::auth::mapping::GroupMapping>>,
     /// The application layer every adapter (REST, forms, server functions) calls.
     pub service: Arc<crate::service::Service>,
     /// Where "now" comes from (tests move it).
@@ -47,7 +43,7 @@ impl FromRef<AppState> for LeptosOptions {
 
 /// `GET /healthz`: 200 while the database answers, 503 otherwise.
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    match state.store.ping().await {
+    match state.service.ping().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unavailable");
@@ -145,7 +141,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
 
     let sessions =
-        tower_sessions::SessionManagerLayer::new(crate::http::session_store::DbSessionStore(state.store.clone(), state.clock.clone()))
+        tower_sessions::SessionManagerLayer::new(crate::http::session_store::DbSessionStore(state.service.sessions(), state.clock.clone()))
             .with_name("drydock_session")
             .with_http_only(true)
             .with_same_site(tower_sessions::cookie::SameSite::Lax)

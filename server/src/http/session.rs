@@ -3,7 +3,7 @@
 
 use super::redirect::safe_return;
 use super::AppState;
-use crate::auth::mapping::{grants_for, GroupMapping};
+use crate::auth::mapping::grants_for;
 use crate::auth::oidc::{PendingLogin, VerifiedIdentity};
 use crate::auth::{Grant, Principal};
 use crate::domain::Role;
@@ -63,13 +63,7 @@ pub async fn identify(State(state): State<AppState>, session: Session, mut req: 
             // Demo sessions (also those written before the flag existed) keep the chosen role.
             let demo = u.demo || u.user.subject.starts_with("demo#");
             if !demo && now - u.grants_at >= state.config.grants_refresh_seconds {
-                let grants = grants_for(&u.groups, &mappings(&state).await);
-                if grants != u.principal.grants {
-                    tracing::info!(actor = %u.principal.actor, "grants changed with the role mappings");
-                }
-                u.principal.grants = grants;
-                u.grants_at = now;
-                dirty = true;
+                dirty |= refresh_grants(&state, &mut u, now).await;
             }
             // Reading is not activity for tower-sessions; rewrite at most every 5 minutes so the
             // idle expiry moves without a database write on every request.
@@ -85,6 +79,27 @@ pub async fn identify(State(state): State<AppState>, session: Session, mut req: 
     }
     req.extensions_mut().insert(current);
     next.run(req).await
+}
+
+/// Recomputes a session's grants from the mappings in force; true when the session changed. When
+/// the mappings cannot be read the grants stay as they were (never fewer because a read failed)
+/// and the next request tries again.
+async fn refresh_grants(state: &AppState, u: &mut SessionUser, now: i64) -> bool {
+    match state.service.mappings_in_force().await {
+        Ok(mappings) => {
+            let grants = grants_for(&u.groups, &mappings);
+            if grants != u.principal.grants {
+                tracing::info!(actor = %u.principal.actor, "grants changed with the role mappings");
+            }
+            u.principal.grants = grants;
+            u.grants_at = now;
+            true
+        }
+        Err(e) => {
+            tracing::warn!(actor = %u.principal.actor, error = %e, "the role mappings could not be read; the session keeps its grants");
+            false
+        }
+    }
 }
 
 fn is_page_path(path: &str) -> bool {
@@ -127,7 +142,7 @@ async fn valid_bearer(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(secret) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(super::auth::bearer_secret) else {
         return false;
     };
-    matches!(state.store.verify_token(secret, state.clock.now()).await, Ok(Some(_)))
+    matches!(state.service.verify_token(secret).await, Ok(Some(_)))
 }
 
 fn same_origin(headers: &HeaderMap, state: &AppState) -> bool {
@@ -167,19 +182,6 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         );
     }
     resp
-}
-
-/// The mappings in force: configuration first, then those admins stored.
-async fn mappings(state: &AppState) -> Vec<GroupMapping> {
-    let mut all = state.group_mappings.as_ref().clone();
-    if let Ok(rows) = state.store.role_mappings().await {
-        for (group, role, team) in rows {
-            if let Ok(role) = role.parse::<Role>() {
-                all.push(GroupMapping { group, grant: Grant { role, team } });
-            }
-        }
-    }
-    all
 }
 
 #[derive(Deserialize)]
@@ -282,7 +284,7 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
             tracing::warn!(%reason, "sign-in failed");
             let reason = cut(&reason, 2 * PROVIDER_TEXT_MAX);
             let _ = state
-                .store
+                .service
                 .record_auth_event(None, &Actor("anonymous".into()), "auth.sign_in_failed", serde_json::json!({ "reason": reason }), now)
                 .await;
             let _ = session.flush().await;
@@ -292,7 +294,10 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
             );
         }
     };
-    let grants = grants_for(&identity.groups, &mappings(&state).await);
+    let grants = match state.service.mappings_in_force().await {
+        Ok(mappings) => grants_for(&identity.groups, &mappings),
+        Err(e) => return super::admin::failure(("/", "the overview"), e, "sign-in"),
+    };
     let user = SignedInUser {
         subject: format!("{}#{}", identity.issuer, identity.subject),
         login: identity.login.clone(),
@@ -329,7 +334,7 @@ async fn establish(
     session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes))));
     let roles: Vec<&Grant> = principal.grants.iter().collect();
     if let Err(e) = state
-        .store
+        .service
         .record_auth_event(
             Some(&user),
             &Actor(principal.actor.clone()),
@@ -366,7 +371,7 @@ async fn establish(
 pub async fn logout(State(state): State<AppState>, session: Session) -> Response {
     if let Ok(Some(u)) = session.get::<SessionUser>(USER_KEY).await {
         let _ = state
-            .store
+            .service
             .record_auth_event(
                 Some(&u.user),
                 &Actor(u.principal.actor.clone()),

@@ -1,13 +1,13 @@
 //! tower-sessions records kept in Drydock's own database (SQLite or PostgreSQL), so replicas
 //! share sessions and no extra service is needed.
 
-use crate::store::Store;
+use crate::store::capabilities::*;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
 
-/// The session store over `Store`; expiry is judged by the application's clock.
+/// The session store over the store's session rows; expiry is judged by the application's clock.
 #[derive(Debug, Clone)]
-pub struct DbSessionStore(pub Store, pub crate::clock::SharedClock);
+pub struct DbSessionStore<S>(pub S, pub crate::clock::SharedClock);
 
 /// Whose session a record is (the signed-in person's subject), so their sessions can be ended.
 fn subject_of(record: &Record) -> Option<String> {
@@ -19,7 +19,7 @@ fn backend(e: impl std::fmt::Display) -> Error {
 }
 
 #[async_trait::async_trait]
-impl tower_sessions::SessionStore for DbSessionStore {
+impl<S: SessionStore + Clone + std::fmt::Debug + 'static> tower_sessions::SessionStore for DbSessionStore<S> {
     async fn create(&self, record: &mut Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         // A clash of 128-bit random ids is astronomically unlikely; draw again if it happens.

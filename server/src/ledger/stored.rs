@@ -2,6 +2,7 @@
 //! (O(log n) of them), never from every leaf.
 
 use super::{merkle, LedgerKey};
+use crate::store::capabilities::*;
 
 /// Runs a tree computation over stored nodes: a first pass records which nodes it needs, one read
 /// fetches them (O(log n) of them), a second pass computes. Should a node be missing (a ledger

@@ -10,6 +10,7 @@ use crate::domain::policy::{Policy, Rule, SubjectKind};
 use crate::domain::purl::PackageCoordinates;
 use crate::domain::version::{Scheme, VersionRange};
 use crate::registry::{glob, Promotion};
+use crate::store::capabilities::*;
 use crate::store::{EnvironmentRule, EvaluationInputs, PolicyImage, PolicyResultRecord, PolicyScoreRecord, WorkloadRecord};
 use app::types::SignatureState;
 use chrono::{DateTime, Utc};

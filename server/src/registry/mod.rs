@@ -6,6 +6,7 @@
 //! and the tests call it). A registry that fails keeps its last good inventory: nothing is
 //! deleted for what could not be read; its status records the error and when to try again.
 
+use crate::store::capabilities::*;
 pub mod client;
 pub mod cosign;
 pub mod notify;

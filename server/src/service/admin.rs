@@ -3,6 +3,7 @@
 use super::{require, views, Error, Result, Service};
 use crate::auth::{rbac, Action, Principal};
 use crate::domain::Role;
+use crate::store::capabilities::*;
 use crate::store::{Actor, TokenBindings};
 use app::types::{ApiToken, JobRun, JobStatus, JobsView, RoleMapping, UserRow};
 
@@ -27,7 +28,7 @@ impl Service {
         bindings: &TokenBindings,
     ) -> Result<String> {
         let p = require(who, Action::ManageTokens, None)?;
-        let role: Role = role.parse().map_err(|e: String| Error::invalid(format!("role: {e}")))?;
+        let role: Role = role.parse().map_err(|e: String| Error::invalid("role", e))?;
         if !rbac::may_manage_token_role(&p.grants, role) {
             return Err(Error::Forbidden("security may create ingest tokens only; ask an admin for other roles".into()));
         }
@@ -72,16 +73,16 @@ impl Service {
     pub async fn add_role_mapping(&self, who: Option<&Principal>, group: &str, role: &str, team: Option<&str>) -> Result<()> {
         let p = require(who, Action::ManageRoleMappings, None)?;
         if group.contains([',', '=']) {
-            return Err(Error::invalid("group: a group name may not contain ',' or '='"));
+            return Err(Error::invalid("group", "a group name may not contain ',' or '='"));
         }
         let spec = match team.map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => format!("{}={}:{t}", group.trim(), role.trim()),
             None => format!("{}={}", group.trim(), role.trim()),
         };
-        let mut parsed = crate::auth::mapping::parse(&spec).map_err(Error::invalid)?;
+        let mut parsed = crate::auth::mapping::parse(&spec).map_err(|message| Error::Invalid { field: Some("group".into()), message })?;
         let mapping = match parsed.len() {
             1 => parsed.remove(0),
-            _ => return Err(Error::invalid("group: one group, role and team at a time")),
+            _ => return Err(Error::invalid("group", "one group, role and team at a time")),
         };
         Ok(self.store.add_role_mapping(&mapping, &Actor(p.actor.clone()), self.clock.now()).await?)
     }
@@ -109,10 +110,10 @@ impl Service {
 
     /// Every background job with its state, and the most recent runs (admin).
     #[tracing::instrument(skip_all)]
-    pub async fn jobs(&self, who: Option<&Principal>) -> Result<JobsView> {
+    pub async fn jobs(&self, who: Option<&Principal>, runs: i64) -> Result<JobsView> {
         require(who, Action::ManageEstateConfig, None)?;
         let jobs = self.store.jobs().await?;
-        let runs = self.store.job_runs(50).await?;
+        let runs = self.store.job_runs(runs.clamp(1, 10_000)).await?;
         Ok(JobsView {
             jobs: jobs
                 .into_iter()
@@ -143,5 +144,38 @@ impl Service {
                 })
                 .collect(),
         })
+    }
+
+    /// Runs every job due at `at` in this process, one after another (`drydock jobs --run-pending`).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn run_pending_jobs(
+        &self,
+        who: Option<&Principal>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::jobs::RunReport>> {
+        require(who, Action::ManageEstateConfig, None)?;
+        Ok(self.jobs.run_pending(at).await?)
+    }
+
+    /// Judges the estate at `at` and records `day`'s scorecard snapshot (`drydock snapshot`):
+    /// (results, failing, scores recorded).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn snapshot(
+        &self,
+        who: Option<&Principal>,
+        day: chrono::NaiveDate,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(usize, usize, u64)> {
+        require(who, Action::ManageEstateConfig, None)?;
+        let (results, failing) = crate::policy::run(&self.store, &self.promotion, at).await?;
+        let n = self.store.take_snapshot(day).await?;
+        Ok((results, failing, n))
+    }
+
+    /// One escalation pass at `at`, delivered by this process (`drydock escalate --once`).
+    #[tracing::instrument(skip(self, who))]
+    pub async fn escalate(&self, who: Option<&Principal>, at: chrono::DateTime<chrono::Utc>) -> Result<app::types::EscalationReport> {
+        require(who, Action::ManageEstateConfig, None)?;
+        Ok(crate::campaigns::pass(&self.store, self.jobs.notifier(), self.jobs.worker(), at).await?)
     }
 }

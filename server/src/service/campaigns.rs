@@ -6,6 +6,7 @@ use crate::auth::{Action, Principal};
 use crate::domain::campaign::{FieldError, Ladder, Level, Selector};
 use crate::domain::dates;
 use crate::domain::network::AddressPolicy;
+use crate::store::capabilities::*;
 use crate::store::{Actor, CampaignItemRecord, CampaignRecord, ContactRecord, DeliveryAttemptRecord, MessageRecord};
 use app::types::{
     AckRequest, Campaign, CampaignItem, CampaignProgress, Contact, DeliveryAttempt, DeliveryMessage, ItemException, LadderLevel,
@@ -20,11 +21,11 @@ const MAX_CONTACTS: usize = 50;
 const ACTIVE: [&str; 4] = ["open", "acknowledged", "pending_verification", "excepted"];
 
 pub(super) fn field(e: FieldError) -> Error {
-    Error::invalid(format!("{}: {}", e.field, e.message))
+    Error::invalid(e.field, e.message)
 }
 
 pub(super) fn text(field: &str, s: &str, min: usize, max: usize) -> Result<String> {
-    crate::domain::free_text(field, s, min, max).map_err(Error::invalid)
+    crate::domain::free_text(field, s, min, max).map_err(Error::from)
 }
 
 fn overdue(state: &str, deadline: NaiveDate, today: NaiveDate) -> bool {
@@ -141,23 +142,23 @@ fn message_view((m, attempts): (MessageRecord, Vec<DeliveryAttemptRecord>)) -> D
 /// host is not a refused address (a name is checked again, resolved, at each delivery).
 fn check_contact(i: usize, c: &Contact, webhooks: &AddressPolicy) -> Result<ContactRecord> {
     if !(0..crate::domain::campaign::MAX_LEVELS as i64).contains(&c.level) {
-        return Err(Error::invalid(format!("contacts[{i}].level: between 0 and {}", crate::domain::campaign::MAX_LEVELS - 1)));
+        return Err(Error::invalid(format!("contacts[{i}].level"), format!("between 0 and {}", crate::domain::campaign::MAX_LEVELS - 1)));
     }
     let email = c.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_string);
     let webhook = c.webhook.as_deref().map(str::trim).filter(|w| !w.is_empty()).map(str::to_string);
     if email.is_none() && webhook.is_none() {
-        return Err(Error::invalid(format!("contacts[{i}].email: give an e-mail address, a webhook, or both")));
+        return Err(Error::invalid(format!("contacts[{i}].email"), "give an e-mail address, a webhook, or both"));
     }
     if let Some(e) = &email {
         if e.len() > 254 || e.parse::<lettre::Address>().is_err() {
-            return Err(Error::invalid(format!("contacts[{i}].email: {e:?} is not an e-mail address")));
+            return Err(Error::invalid(format!("contacts[{i}].email"), format!("{e:?} is not an e-mail address")));
         }
     }
     if let Some(w) = &webhook {
-        let u = url::Url::parse(w).map_err(|e| Error::invalid(format!("contacts[{i}].webhook: {e}")))?;
-        crate::domain::check_secret_url(&u, false, &format!("contacts[{i}].webhook")).map_err(Error::invalid)?;
-        let host = u.host().ok_or_else(|| Error::invalid(format!("contacts[{i}].webhook: the URL has no host")))?;
-        webhooks.check_host(&host).map_err(|e| Error::invalid(format!("contacts[{i}].webhook: {e}")))?;
+        let u = url::Url::parse(w).map_err(|e| Error::invalid(format!("contacts[{i}].webhook"), e))?;
+        crate::domain::check_secret_url(&u, false, &format!("contacts[{i}].webhook")).map_err(Error::from)?;
+        let host = u.host().ok_or_else(|| Error::invalid(format!("contacts[{i}].webhook"), "the URL has no host"))?;
+        webhooks.check_host(&host).map_err(|e| Error::invalid(format!("contacts[{i}].webhook"), e))?;
     }
     Ok(ContactRecord { team: String::new(), level: c.level, email, webhook })
 }
@@ -230,7 +231,7 @@ impl Service {
             )
             .map_err(field)?,
         };
-        let scope = crate::domain::policy::Scope::parse(req.scope.as_deref().unwrap_or("all")).map_err(Error::invalid)?;
+        let scope = crate::domain::policy::Scope::parse(req.scope.as_deref().unwrap_or("all")).map_err(Error::from)?;
         let id = crate::campaigns::create(&self.store, &title, &selector, &scope, deadline, &ladder, &Actor(p.actor.clone()), now).await?;
         self.campaign(who, id).await
     }
@@ -265,7 +266,7 @@ impl Service {
         let p = require(who, Action::ReadEstate, None)?;
         let limit = limit.unwrap_or(50);
         if !(1..=500).contains(&limit) {
-            return Err(Error::invalid("limit: between 1 and 500"));
+            return Err(Error::invalid("limit", "between 1 and 500"));
         }
         let (list, total) = self.store.campaigns(limit, offset.unwrap_or(0).max(0)).await?;
         let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
@@ -341,7 +342,7 @@ impl Service {
     /// Acknowledges an item with a planned date and a note (that team's developers, admin).
     #[tracing::instrument(skip(self, who))]
     pub async fn acknowledge(&self, who: Option<&Principal>, campaign: i64, item: i64, req: &AckRequest) -> Result<CampaignItem> {
-        let who = who.ok_or(Error::Unauthenticated)?;
+        let who = who.ok_or_else(Error::sign_in)?;
         let it = self.item_of(who, campaign, item).await?;
         let p = require(Some(who), Action::Acknowledge, it.team.as_deref())?;
         let planned = dates::planned("planned", &req.planned, self.clock.now().date_naive()).map_err(field)?;
@@ -434,7 +435,7 @@ impl Service {
             }
         }
         if list.len() > MAX_CONTACTS {
-            return Err(Error::invalid(format!("contacts: at most {MAX_CONTACTS}")));
+            return Err(Error::invalid("contacts", format!("at most {MAX_CONTACTS}")));
         }
         let checked: Vec<ContactRecord> =
             list.iter().enumerate().map(|(i, c)| check_contact(i, c, &self.webhook_policy)).collect::<Result<_>>()?;

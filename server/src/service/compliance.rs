@@ -6,6 +6,7 @@ use crate::auth::{Action, Principal};
 use crate::domain::kev::KevCatalog;
 use crate::domain::purl::PackageCoordinates;
 use crate::domain::version::{Scheme, VersionRange};
+use crate::store::capabilities::*;
 use crate::store::{Actor, KevUploadRecord, SearchMatchRecord};
 use app::types::{KevCatalogInfo, RunningWorkload, SearchItem, SearchMatch, SearchQuery, SearchResult};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -38,33 +39,35 @@ fn question(q: &SearchQuery) -> Result<Question> {
     let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     match (text(&q.cve), text(&q.package), text(&q.range)) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            Err(Error::invalid("cve: ask by vulnerability (cve) or by package and range (package, range), not both"))
+            Err(Error::invalid("cve", "ask by vulnerability (cve) or by package and range (package, range), not both"))
         }
         (Some(id), None, None) => {
             if id.len() > 128 || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(Error::invalid(format!("cve: {id:?} is not a vulnerability id")));
+                return Err(Error::invalid("cve", format!("{id:?} is not a vulnerability id")));
             }
             Ok(Question::Vulnerability(id))
         }
         (None, Some(p), range) => {
-            let c = PackageCoordinates::parse(&p).map_err(|e| Error::invalid(format!("package: {e}")))?;
+            let c = PackageCoordinates::parse(&p).map_err(|e| Error::invalid("package", e))?;
             let range = match range {
                 None => None,
                 Some(r) => {
-                    let r = VersionRange::parse(&r).map_err(|e| Error::invalid(format!("range: {e}")))?;
+                    let r = VersionRange::parse(&r).map_err(|e| Error::invalid("range", e))?;
                     if scheme_of(c.ptype()) != Some(r.scheme()) {
-                        return Err(Error::invalid(format!(
-                            "range: {r} does not order {} packages (their versions are not in that scheme)",
-                            c.ptype()
-                        )));
+                        return Err(Error::invalid(
+                            "range",
+                            format!("{r} does not order {} packages (their versions are not in that scheme)", c.ptype()),
+                        ));
                     }
                     Some(r)
                 }
             };
             Ok(Question::Package(c, range))
         }
-        (None, None, Some(_)) => Err(Error::invalid("package: a range needs the package it applies to (package=pkg:type/namespace/name)")),
-        (None, None, None) => Err(Error::invalid("cve: ask by cve=ID, or by package=PURL and range=VERS")),
+        (None, None, Some(_)) => {
+            Err(Error::invalid("package", "a range needs the package it applies to (package=pkg:type/namespace/name)"))
+        }
+        (None, None, None) => Err(Error::invalid("cve", "ask by cve=ID, or by package=PURL and range=VERS")),
     }
 }
 
@@ -73,7 +76,7 @@ impl Service {
     #[tracing::instrument(skip_all)]
     pub async fn upload_kev(&self, who: Option<&Principal>, body: &[u8]) -> Result<KevCatalogInfo> {
         let p = require(who, Action::ManagePolicies, None)?;
-        let catalog = KevCatalog::parse(body).map_err(Error::invalid)?;
+        let catalog = KevCatalog::parse(body).map_err(Error::from)?;
         let sha = crate::domain::sha256_hex(body);
         Ok(self.store.replace_kev(&catalog, &sha, &Actor(p.actor.clone()), self.clock.now()).await?.into())
     }
@@ -85,7 +88,7 @@ impl Service {
         let p = require(who, Action::ReadEstate, None)?;
         let limit = q.limit.unwrap_or(500);
         if !(1..=5000).contains(&limit) {
-            return Err(Error::invalid("limit: between 1 and 5000"));
+            return Err(Error::invalid("limit", "between 1 and 5000"));
         }
         let offset = q.offset.unwrap_or(0).max(0);
         let rows: Vec<SearchMatchRecord> = match question(q)? {

@@ -6,6 +6,7 @@ use super::campaigns::{field, text};
 use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::domain::dates;
+use crate::store::capabilities::*;
 use crate::store::{Actor, CampaignItemRecord};
 use app::types::{CampaignItem, ExceptionDecision, ExceptionRequest};
 
@@ -33,7 +34,7 @@ impl Service {
         item: i64,
         req: &ExceptionRequest,
     ) -> Result<CampaignItem> {
-        let who = who.ok_or(Error::Unauthenticated)?;
+        let who = who.ok_or_else(Error::sign_in)?;
         let it = self.item_of(who, campaign, item).await?;
         let p = require(Some(who), Action::RequestException, it.team.as_deref())?;
         let reason = text("reason", &req.reason, 1, 2000)?;
@@ -68,7 +69,7 @@ impl Service {
         if waiting && it.exception_by.as_deref() == Some(p.actor.as_str()) {
             return Err(own_request());
         }
-        let request_id = req.request_id.ok_or_else(|| Error::invalid("request_id: name the exception request you decide"))?;
+        let request_id = req.request_id.ok_or_else(|| Error::invalid("request_id", "name the exception request you decide"))?;
         let note = text("note", &req.note, 0, 2000)?;
         if !waiting {
             return Err(Error::Conflict(format!("no exception request is waiting on item {item}")));

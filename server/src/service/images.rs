@@ -2,6 +2,7 @@
 
 use super::{require, views, Result, Service};
 use crate::auth::{Action, Principal};
+use crate::store::capabilities::*;
 use crate::store::ImageRow;
 use app::types::{ImageDetail, ImageForensics, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
 
@@ -62,7 +63,7 @@ impl Service {
     #[tracing::instrument(skip(self, who))]
     pub async fn image_detail(&self, who: Option<&Principal>, digest: &str) -> Result<ImageDetail> {
         let p = require(who, Action::ReadEstate, None)?;
-        crate::domain::Digest::parse(digest).map_err(|e| super::Error::invalid(format!("digest: {e}")))?;
+        crate::domain::Digest::parse(digest).map_err(|e| super::Error::invalid("digest", e))?;
         let image = self
             .store
             .image_detail(digest, p.visible_teams().as_deref())

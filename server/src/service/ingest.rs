@@ -5,6 +5,7 @@
 
 use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
+use crate::store::capabilities::*;
 use crate::store::{Actor, IngestOutcome};
 
 impl Service {
@@ -12,7 +13,7 @@ impl Service {
     #[tracing::instrument(skip(self, who))]
     pub async fn may_upload_to(&self, who: Option<&Principal>, cluster: &str) -> Result<bool> {
         let p = require(who, Action::SendData, None)?;
-        crate::domain::ClusterName::parse(cluster).map_err(|e| Error::invalid(format!("cluster: {e}")))?;
+        crate::domain::ClusterName::parse(cluster).map_err(|e| Error::invalid("cluster", e))?;
         let server = self.store.cluster_server(cluster).await?;
         if let Some(b) = &p.bindings {
             if !b.clusters.iter().any(|c| c == cluster) {
@@ -53,7 +54,7 @@ impl Service {
     /// collected cluster may receive them.)
     pub fn may_send_audit<'a>(&self, who: Option<&'a Principal>, cluster: &str) -> Result<&'a Principal> {
         let p = require(who, Action::SendData, None)?;
-        crate::domain::ClusterName::parse(cluster).map_err(|e| Error::invalid(format!("cluster: {e}")))?;
+        crate::domain::ClusterName::parse(cluster).map_err(|e| Error::invalid("cluster", e))?;
         match &p.bindings {
             Some(b) if !b.clusters.iter().any(|c| c == cluster) => Err(not_bound("cluster", cluster)),
             _ => Ok(p),

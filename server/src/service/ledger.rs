@@ -3,6 +3,7 @@
 use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::ledger::merkle::Hash;
+use crate::store::capabilities::*;
 use crate::store::StoredEntry;
 use app::types::LedgerStatus;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ pub const MAX_ENTRIES: i64 = 10_000;
 
 impl Service {
     fn key(&self) -> Result<&Arc<crate::ledger::LedgerKey>> {
-        self.ledger_key.as_ref().map_err(|e| Error::Unavailable(format!("the ledger cannot sign checkpoints: {e}")))
+        self.ledger_key.as_ref().map_err(|e| Error::unavailable(format!("the ledger cannot sign checkpoints: {e}")))
     }
 
     /// The signed checkpoint covering every committed entry; a new one goes to the witness.
@@ -33,10 +34,10 @@ impl Service {
         let size = self.store.ledger_size().await?;
         let end = end.unwrap_or(size).min(size);
         if end < start {
-            return Err(Error::invalid(format!("end: ({end}) is before start ({start})")));
+            return Err(Error::invalid("end", format!("({end}) is before start ({start})")));
         }
         if end - start > MAX_ENTRIES {
-            return Err(Error::invalid("end: at most 10,000 entries a call: narrow start..end"));
+            return Err(Error::invalid("end", "at most 10,000 entries a call: narrow start..end"));
         }
         Ok(self.store.ledger_rows(start, end).await?)
     }
@@ -48,7 +49,7 @@ impl Service {
         let head = self.store.ledger_size().await?;
         let size = size.unwrap_or(head);
         if size > head || index >= size {
-            return Err(Error::invalid(format!("need index < size <= {head} (the log's size), got index {index}, size {size}")));
+            return Err(Error::invalid_input(format!("need index < size <= {head} (the log's size), got index {index}, size {size}")));
         }
         Ok((size, crate::ledger::inclusion_proof(&self.store, index, size).await?))
     }
@@ -60,7 +61,7 @@ impl Service {
         let head = self.store.ledger_size().await?;
         let to = to.unwrap_or(head);
         if from < 1 || from > to || to > head {
-            return Err(Error::invalid(format!("need 1 <= from <= to <= {head} (the log's size), got from {from}, to {to}")));
+            return Err(Error::invalid_input(format!("need 1 <= from <= to <= {head} (the log's size), got from {from}, to {to}")));
         }
         Ok((to, crate::ledger::consistency_proof(&self.store, from, to).await?))
     }

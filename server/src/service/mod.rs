@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod clusters;
 pub mod compliance;
 pub mod exceptions;
+mod identity;
 pub mod images;
 pub mod ingest;
 pub mod ledger;
@@ -22,69 +23,24 @@ use crate::clock::SharedClock;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
 
-/// Why a capability could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
-    /// Nobody is signed in (or no token).
-    #[error("sign in first")]
-    Unauthenticated,
-    /// The role (or team) does not allow it; the message never names another team.
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    NotFound(String),
-    /// The input is wrong: `field` names it when one field is to blame.
-    #[error("{message}")]
-    Invalid { field: Option<String>, message: String },
-    /// The request contradicts the current state.
-    #[error("{0}")]
-    Conflict(String),
-    /// A dependency is missing or down (the ledger's key, a database).
-    #[error("{0}")]
-    Unavailable(String),
-    /// A failure of ours: the cause is logged, never shown.
-    #[error("internal error; the cause is in the server log")]
-    Internal,
-}
-
-impl Error {
-    /// The HTTP status every adapter answers it with (the API, the forms).
-    pub fn status(&self) -> http::StatusCode {
-        use http::StatusCode;
-        match self {
-            Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Conflict(_) => StatusCode::CONFLICT,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// Invalid input; a message written `field: what is wrong` names its field.
-    pub fn invalid(message: impl Into<String>) -> Error {
-        let message = message.into();
-        let field = message
-            .split_once(": ")
-            .map(|(f, _)| f)
-            .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c)))
-            .map(str::to_string);
-        Error::Invalid { field, message }
-    }
-}
+/// Why a capability could not be used: the one error kind every adapter renders (`app::error`).
+pub use app::error::Error;
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Error {
         match e {
-            StoreError::NotFound(m) => Error::NotFound(m),
-            StoreError::Invalid(m) => Error::invalid(m),
-            StoreError::Forbidden(m) => Error::Forbidden(m),
+            StoreError::Refused(e) => e,
             other => {
                 tracing::error!(error = %other, "store failure");
                 Error::Internal
             }
         }
+    }
+}
+
+impl From<crate::domain::FieldError> for Error {
+    fn from(e: crate::domain::FieldError) -> Error {
+        Error::invalid(e.field, e.message)
     }
 }
 
@@ -117,7 +73,7 @@ pub fn refusal(who: &Principal, action: Action, team: Option<&str>) -> Error {
 
 /// The caller allowed to do `action` on `team`, or the refusal.
 pub fn require<'a>(who: Option<&'a Principal>, action: Action, team: Option<&str>) -> Result<&'a Principal> {
-    let p = who.ok_or(Error::Unauthenticated)?;
+    let p = who.ok_or_else(Error::sign_in)?;
     if p.can(action, team) {
         Ok(p)
     } else {
@@ -142,22 +98,4 @@ pub struct Service {
     pub configured_mappings: Arc<Vec<crate::auth::mapping::GroupMapping>>,
     /// Where webhooks may point (checked when contacts are saved, again at delivery).
     pub webhook_policy: Arc<crate::domain::network::AddressPolicy>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invalid_input_names_its_field() {
-        assert_eq!(
-            Error::invalid("name: 1 to 64 letters"),
-            Error::Invalid { field: Some("name".into()), message: "name: 1 to 64 letters".into() }
-        );
-        assert_eq!(
-            Error::invalid("events[0].target.repository: not a name"),
-            Error::Invalid { field: Some("events[0].target.repository".into()), message: "events[0].target.repository: not a name".into() }
-        );
-        assert_eq!(Error::invalid("the body is empty"), Error::Invalid { field: None, message: "the body is empty".into() });
-    }
 }

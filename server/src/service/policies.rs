@@ -4,6 +4,7 @@
 use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::domain::policy::Policy;
+use crate::store::capabilities::*;
 use crate::store::{Actor, EnvironmentRule};
 use app::types::{
     EnvironmentRuleView, FailingSubject, NewEnvironmentRule, PolicyInput, PolicyScore, PolicyView, Scorecards, TeamScoreRow, TeamScorecard,
@@ -34,10 +35,7 @@ fn check_name(field: &str, v: &str, allow_glob: bool) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(format!(
-            "{field}: {v:?} must be 1-253 letters, digits, '-', '.', '_'{}",
-            if allow_glob { " or '*'" } else { "" }
-        )))
+        Err(Error::invalid(field, format!("{v:?} must be 1-253 letters, digits, '-', '.', '_'{}", if allow_glob { " or '*'" } else { "" })))
     }
 }
 
@@ -75,13 +73,13 @@ impl Service {
     pub async fn save_policies(&self, who: Option<&Principal>, list: &[PolicyInput]) -> Result<Vec<PolicyView>> {
         let p = require(who, Action::ManagePolicies, None)?;
         if list.is_empty() {
-            return Err(Error::invalid("id: name at least one policy"));
+            return Err(Error::invalid("id", "name at least one policy"));
         }
         let mut checked = Vec::with_capacity(list.len());
         for i in list {
-            let policy = Policy::build(&i.id, i.enabled, &i.scope, &i.params).map_err(Error::invalid)?;
+            let policy = Policy::build(&i.id, i.enabled, &i.scope, &i.params).map_err(Error::from)?;
             if checked.iter().any(|(id, ..): &(String, bool, String, serde_json::Value)| id == &i.id) {
-                return Err(Error::invalid(format!("id: {} is named twice", i.id)));
+                return Err(Error::invalid("id", format!("{} is named twice", i.id)));
             }
             checked.push((policy.id.to_string(), policy.enabled, policy.scope.as_string(), policy.params_json()));
         }
@@ -111,7 +109,7 @@ impl Service {
             created_by: p.actor.clone(),
         };
         if rule.cluster != "*" {
-            crate::domain::ClusterName::parse(&rule.cluster).map_err(|e| Error::invalid(format!("cluster: {e}")))?;
+            crate::domain::ClusterName::parse(&rule.cluster).map_err(|e| Error::invalid("cluster", e))?;
         }
         check_name("namespace", &rule.namespace, true)?;
         check_name("environment", &rule.environment, false)?;

@@ -3,6 +3,7 @@
 use super::{require, views, Error, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::domain::registry::{NewRegistry, RegistryRow};
+use crate::store::capabilities::*;
 use app::types::{RegistryOverview, RepositoryView};
 
 impl Service {
@@ -31,7 +32,7 @@ impl Service {
     #[tracing::instrument(skip(self, who, new), fields(registry = %new.name))]
     pub async fn add_registry(&self, who: Option<&Principal>, mut new: NewRegistry) -> Result<RegistryRow> {
         let p = require(who, Action::ManageEstateConfig, None)?;
-        new.validate().map_err(Error::invalid)?;
+        new.validate().map_err(Error::from)?;
         let created = self.store.add_registry(&new, &crate::store::Actor(p.actor.clone()), self.clock.now()).await?;
         if let Err(e) = self.jobs.collect_registry_soon(&created.name).await {
             tracing::warn!(registry = %created.name, error = %e, "the first collection could not be queued (the schedule will run it)");

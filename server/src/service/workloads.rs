@@ -2,6 +2,7 @@
 
 use super::{require, views, Error, Result, Service};
 use crate::auth::{Action, Principal};
+use crate::store::capabilities::*;
 use crate::store::{RunningFacts, WorkloadFilter};
 use app::types::{ClusterOverview, Page, UnaccountedEntry, WorkloadForensics, WorkloadRow};
 use chrono::{DateTime, Utc};
@@ -20,7 +21,7 @@ impl Service {
         let p = require(who, Action::ReadEstate, None)?;
         if let Some(s) = &filter.state {
             if !["running", "waiting", "terminated", "unknown"].contains(&s.as_str()) {
-                return Err(Error::invalid(format!("state: must be running, waiting, terminated or unknown, not {s:?}")));
+                return Err(Error::invalid("state", format!("must be running, waiting, terminated or unknown, not {s:?}")));
             }
         }
         filter.visible_teams = p.visible_teams();

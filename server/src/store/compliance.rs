@@ -3,40 +3,18 @@
 use super::*;
 use chrono::{DateTime, Utc};
 
-impl Store {
-    /// Replaces the KEV catalogue (one transaction, audited).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn replace_kev(
-        &self,
-        catalog: &crate::domain::kev::KevCatalog,
-        sha256: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<KevUploadRecord> {
-        dispatch!(self, replace_kev(catalog, sha256, actor, now))
-    }
-
-    /// The latest KEV upload.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn kev_upload(&self) -> Result<Option<KevUploadRecord>> {
-        dispatch!(self, kev_upload())
-    }
-
-    /// Open findings of one vulnerability id, estate-wide.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn search_vulnerability(&self, id: &str) -> Result<Vec<SearchMatchRecord>> {
-        dispatch!(self, search_vulnerability(id))
-    }
-
-    /// Open findings of one package (coordinates), estate-wide.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn search_package(&self, c: &crate::domain::purl::PackageCoordinates) -> Result<Vec<SearchMatchRecord>> {
-        dispatch!(self, search_package(c.ptype(), c.namespace(), c.name()))
-    }
-
-    /// Repositories and live containers (of `teams` and unowned ones when given) of images.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn matched_images(&self, ids: &[i64], teams: Option<&[String]>) -> Result<MatchedImages> {
-        dispatch!(self, matched_images(ids, teams))
+store_capability! {
+    /// The KEV catalogue and the estate search over stored findings (`backend/compliance.rs`).
+    pub trait FindingsStore {
+        /// Replaces the KEV catalogue (one transaction, audited).
+        fn replace_kev(&self, catalog: &crate::domain::kev::KevCatalog, sha256: &str, actor: &Actor, now: DateTime<Utc>) -> Result<KevUploadRecord>;
+        /// The latest KEV upload.
+        fn kev_upload(&self) -> Result<Option<KevUploadRecord>>;
+        /// Open findings of one vulnerability id, estate-wide.
+        fn search_vulnerability(&self, id: &str) -> Result<Vec<SearchMatchRecord>>;
+        /// Open findings of one package (coordinates), estate-wide.
+        fn search_package(&self, c: &crate::domain::purl::PackageCoordinates) -> Result<Vec<SearchMatchRecord>>;
+        /// Repositories and live containers (of `teams` and unowned ones when given) of images.
+        fn matched_images(&self, ids: &[i64], teams: Option<&[String]>) -> Result<MatchedImages>;
     }
 }

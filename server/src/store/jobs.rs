@@ -64,64 +64,26 @@ pub struct JobRunRow {
     pub error: Option<String>,
 }
 
-impl Store {
-    /// Inserts the missing periodic jobs (due `now`) and updates changed periods.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ensure_periodic_jobs(&self, jobs: &[PeriodicJob], now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, ensure_periodic_jobs(jobs, now))
-    }
-
-    /// Deletes the periodic jobs of `kind` whose key is not in `keep`.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn retire_periodic_jobs(&self, kind: &str, keep: &[String]) -> Result<u64> {
-        dispatch!(self, retire_periodic_jobs(kind, keep))
-    }
-
-    /// Makes a job due at `run_at` (creating a one-off job when missing).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn enqueue_job(&self, kind: &str, key: &str, run_at: DateTime<Utc>, repeat: i64) -> Result<()> {
-        dispatch!(self, enqueue_job(kind, key, run_at, repeat))
-    }
-
-    /// Claims the first due job for `worker` with a lease until `until`.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn claim_job(&self, worker: &str, claim: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Option<ClaimedJob>> {
-        dispatch!(self, claim_job(worker, claim, now, until))
-    }
-
-    /// Extends a held lease; false when the claim was taken over.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn extend_job_lease(&self, id: i64, claim: &str, until: DateTime<Utc>) -> Result<bool> {
-        dispatch!(self, extend_job_lease(id, claim, until))
-    }
-
-    /// Records a run's end and the job's next due time (None deletes a one-off job).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn finish_job(
-        &self,
-        job: &ClaimedJob,
-        outcome: std::result::Result<(), &str>,
-        next: Option<(DateTime<Utc>, i64)>,
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
-        dispatch!(self, finish_job(job, outcome, next, now))
-    }
-
-    /// Every job.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn jobs(&self) -> Result<Vec<JobRow>> {
-        dispatch!(self, jobs())
-    }
-
-    /// The most recent runs, newest first.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn job_runs(&self, limit: i64) -> Result<Vec<JobRunRow>> {
-        dispatch!(self, job_runs(limit))
-    }
-
-    /// Deletes finished runs that started before `before`.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn prune_job_runs(&self, before: DateTime<Utc>) -> Result<u64> {
-        dispatch!(self, prune_job_runs(before))
+store_capability! {
+    /// Durable jobs: periodic rows, claims with leases, heartbeats, run history (`backend/jobs.rs`).
+    pub trait JobQueue {
+        /// Inserts the missing periodic jobs (due `now`) and updates changed periods.
+        fn ensure_periodic_jobs(&self, jobs: &[PeriodicJob], now: DateTime<Utc>) -> Result<()>;
+        /// Deletes the periodic jobs of `kind` whose key is not in `keep`.
+        fn retire_periodic_jobs(&self, kind: &str, keep: &[String]) -> Result<u64>;
+        /// Makes a job due at `run_at` (creating a one-off job when missing).
+        fn enqueue_job(&self, kind: &str, key: &str, run_at: DateTime<Utc>, repeat: i64) -> Result<()>;
+        /// Claims the first due job for `worker` with a lease until `until`.
+        fn claim_job(&self, worker: &str, claim: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Option<ClaimedJob>>;
+        /// Extends a held lease; false when the claim was taken over.
+        fn extend_job_lease(&self, id: i64, claim: &str, until: DateTime<Utc>) -> Result<bool>;
+        /// Records a run's end and the job's next due time (None deletes a one-off job).
+        fn finish_job(&self, job: &ClaimedJob, outcome: std::result::Result<(), &str>, next: Option<(DateTime<Utc>, i64)>, now: DateTime<Utc>) -> Result<bool>;
+        /// Every job.
+        fn jobs(&self) -> Result<Vec<JobRow>>;
+        /// The most recent runs, newest first.
+        fn job_runs(&self, limit: i64) -> Result<Vec<JobRunRow>>;
+        /// Deletes finished runs that started before `before`.
+        fn prune_job_runs(&self, before: DateTime<Utc>) -> Result<u64>;
     }
 }

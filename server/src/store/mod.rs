@@ -14,20 +14,40 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Store failures: `NotFound` and `Invalid` carry a message for the user; `Db` is logged.
+/// Store failures: a refusal for the user (no such row, invalid, not allowed on this row) as
+/// the one error kind, or a database failure (logged, never shown).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Invalid(String),
-    /// The caller may not do this to this row (the message names no other team).
-    #[error("{0}")]
-    Forbidden(String),
+    Refused(#[from] app::error::Error),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    pub fn not_found(message: impl Into<String>) -> StoreError {
+        StoreError::Refused(app::error::Error::NotFound(message.into()))
+    }
+    /// The caller may not do this to this row (the message names no other team).
+    pub fn forbidden(message: impl Into<String>) -> StoreError {
+        StoreError::Refused(app::error::Error::Forbidden(message.into()))
+    }
+    /// `field` is wrong: the message reads `field: what`.
+    pub fn invalid(field: impl Into<String>, what: impl std::fmt::Display) -> StoreError {
+        StoreError::Refused(app::error::Error::invalid(field, what))
+    }
+    /// The input is wrong as a whole.
+    pub fn invalid_input(message: impl Into<String>) -> StoreError {
+        StoreError::Refused(app::error::Error::invalid_input(message))
+    }
+}
+
+impl From<crate::domain::FieldError> for StoreError {
+    fn from(e: crate::domain::FieldError) -> StoreError {
+        StoreError::invalid(e.field, e.message)
+    }
 }
 
 /// Crate-wide store result.
@@ -175,6 +195,43 @@ pub enum Store {
     Postgres(sqlx::PgPool),
 }
 
+/// Declares a capability trait of the store and implements it for [`Store`]: each method calls
+/// the backend function of its name (or the one after `=`) on the SQLite or the PostgreSQL pool.
+/// Engines and services take the capabilities they use (`&impl JobQueue`), never the whole
+/// store, so a unit test can hand them a small fake.
+macro_rules! store_capability {
+    (
+        $(#[$tm:meta])*
+        pub trait $trait:ident {
+            $(
+                $(#[$m:meta])*
+                fn $name:ident(&self $(, $arg:ident : $ty:ty)* $(,)?) -> $ret:ty $(= $backend:ident)?;
+            )*
+        }
+    ) => {
+        $(#[$tm])*
+        #[allow(clippy::too_many_arguments)]
+        pub trait $trait: Send + Sync {
+            $(
+                $(#[$m])*
+                fn $name(&self $(, $arg: $ty)*) -> impl std::future::Future<Output = $ret> + Send;
+            )*
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        impl $trait for Store {
+            $(
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    store_capability!(@call self, $name $(= $backend)? ($($arg),*))
+                }
+            )*
+        }
+    };
+    (@call $self:ident, $name:ident = $backend:ident ($($arg:ident),*)) => { dispatch!($self, $backend($($arg),*)) };
+    (@call $self:ident, $name:ident ($($arg:ident),*)) => { dispatch!($self, $name($($arg),*)) };
+}
+
 macro_rules! dispatch {
     ($self:expr, $f:ident ( $($arg:expr),* )) => {
         match $self {
@@ -200,6 +257,19 @@ pub use people::SignedInUser;
 pub use rows::*;
 pub use runtime::WorkloadFilter;
 
+/// Every capability trait of the store: `use crate::store::capabilities::*` to call them.
+pub mod capabilities {
+    pub use super::campaigns::CampaignStore;
+    pub use super::compliance::FindingsStore;
+    pub use super::jobs::JobQueue;
+    pub use super::ledger::LedgerLog;
+    pub use super::people::{IdentityStore, SessionStore};
+    pub use super::policy::PolicyStore;
+    pub use super::registries::RegistryStore;
+    pub use super::runtime::RuntimeStore;
+    pub use super::InventoryStore;
+}
+
 impl Store {
     /// Opens the database named by `url` (creating a missing SQLite file) and migrates it.
     #[tracing::instrument(level = "debug", skip_all)]
@@ -217,7 +287,7 @@ impl Store {
             let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(20)).connect_with(opts).await?;
             Store::Sqlite(pool)
         } else {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::invalid_input(format!(
                 "unsupported database URL {:?}: use sqlite://FILE or postgres://...",
                 crate::domain::redact_url(url)
             )));
@@ -225,7 +295,6 @@ impl Store {
         store.migrate().await?;
         Ok(store)
     }
-
     /// Applies pending migrations (PostgreSQL: under sqlx's advisory lock, so replicas may race).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn migrate(&self) -> Result<()> {
@@ -245,7 +314,11 @@ impl Store {
         }
         Ok(())
     }
-
+    /// Answers when the database does.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(self, ping())
+    }
     /// Which backend this is (`sqlite` or `postgres`).
     pub fn backend(&self) -> &'static str {
         match self {
@@ -253,135 +326,39 @@ impl Store {
             Store::Postgres(_) => "postgres",
         }
     }
+}
 
-    /// Answers when the database does.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ping(&self) -> Result<()> {
-        dispatch!(self, ping())
-    }
-
-    /// Stores a parsed report in one transaction (see `backend/ingest.rs`).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ingest_report(&self, report: &Report, report_sha256: &str, actor: &Actor, now: DateTime<Utc>) -> Result<IngestOutcome> {
-        dispatch!(self, ingest_report(report, report_sha256, actor, now))
-    }
-
-    /// Creates an API token; returns the secret (shown once, stored only as a hash).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn create_token(
-        &self,
-        name: &str,
-        role: crate::domain::Role,
-        team: Option<&str>,
-        bindings: &TokenBindings,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<String> {
-        dispatch!(self, create_token(name, role, team, bindings, actor, now))
-    }
-
-    /// Finds a live token by its secret and notes its use.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn verify_token(&self, secret: &str, now: DateTime<Utc>) -> Result<Option<TokenInfo>> {
-        dispatch!(self, verify_token(secret, now))
-    }
-
-    /// Adds an ownership rule (creating its team if needed) and reassigns owners.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn add_ownership_rule(&self, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<RuleRecord> {
-        dispatch!(self, add_ownership_rule(rule, actor, now))
-    }
-
-    /// Points `repository:tag` at the image with `digest` (any alias), as a registry would report.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn place_tag(&self, reference: &crate::domain::ImageRef, digest: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, place_tag(reference, digest, actor, now))
-    }
-
-    /// Every API token (never the secrets).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>> {
-        dispatch!(self, list_tokens())
-    }
-
-    /// Revokes a token whose role `may_revoke` allows (else `Forbidden`, nothing changed).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn revoke_token(
-        &self,
-        id: i64,
-        may_revoke: &(dyn Fn(crate::domain::Role) -> bool + Sync),
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        dispatch!(self, revoke_token(id, may_revoke, actor, now))
-    }
-
-    /// Creates missing teams.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ensure_teams(&self, names: &[String], actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, ensure_teams(names, actor, now))
-    }
-
-    /// Creates or renames a team.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn upsert_team(&self, name: &str, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, upsert_team(name, display_name, actor, now))
-    }
-
-    /// True when no report, team or rule has been stored yet.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn is_empty(&self) -> Result<bool> {
-        dispatch!(self, is_empty())
-    }
-
-    /// Row counts of every estate table.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn table_counts(&self) -> Result<TableCounts> {
-        dispatch!(self, table_counts())
-    }
-
-    /// A page of images in a stable order; `teams` limits it to those teams' images plus the
-    /// unowned ones (`None`: every image).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn images(&self, limit: i64, offset: i64, teams: Option<&[String]>) -> Result<Page<ImageRow>> {
-        dispatch!(self, images_page(limit, offset, teams))
-    }
-
-    /// One image by any of its digests, with its scans.
-    /// One image; `teams` (a team-scoped reader's) limits the workloads it lists as running it.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn image_detail(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageRecord>> {
-        dispatch!(self, image_detail(digest, teams))
-    }
-
-    /// One image with its findings (the image page).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn image_view(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageContents>> {
-        dispatch!(self, image_view(digest, teams))
-    }
-
-    /// One team with its images.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn team_view(&self, name: &str) -> Result<Option<TeamImages>> {
-        dispatch!(self, team_view(name))
-    }
-
-    /// Estate headline numbers.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn overview(&self) -> Result<EstateTotals> {
-        dispatch!(self, overview())
-    }
-
-    /// Every ownership rule.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ownership_rules(&self) -> Result<Vec<RuleRecord>> {
-        dispatch!(self, ownership_rules())
-    }
-
-    /// The audit events, oldest first (the ledger issue builds on this).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn audit_events(&self) -> Result<Vec<AuditEvent>> {
-        dispatch!(self, audit_events())
+store_capability! {
+    /// The estate inventory: reports and their findings, images, teams and ownership rules (`backend/ingest.rs`, `backend/queries.rs`).
+    pub trait InventoryStore {
+        /// Stores a parsed report in one transaction (see `backend/ingest.rs`).
+        fn ingest_report(&self, report: &Report, report_sha256: &str, actor: &Actor, now: DateTime<Utc>) -> Result<IngestOutcome>;
+        /// Adds an ownership rule (creating its team if needed) and reassigns owners.
+        fn add_ownership_rule(&self, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<RuleRecord>;
+        /// Points `repository:tag` at the image with `digest` (any alias), as a registry would report.
+        fn place_tag(&self, reference: &crate::domain::ImageRef, digest: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        /// Creates missing teams.
+        fn ensure_teams(&self, names: &[String], actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        /// Creates or renames a team.
+        fn upsert_team(&self, name: &str, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        /// True when no report, team or rule has been stored yet.
+        fn is_empty(&self) -> Result<bool>;
+        /// Row counts of every estate table.
+        fn table_counts(&self) -> Result<TableCounts>;
+        /// A page of images in a stable order; `teams` limits it to those teams' images plus the
+        /// unowned ones (`None`: every image).
+        fn images(&self, limit: i64, offset: i64, teams: Option<&[String]>) -> Result<Page<ImageRow>> = images_page;
+        /// One image by any of its digests, with its scans.
+        /// One image; `teams` (a team-scoped reader's) limits the workloads it lists as running it.
+        fn image_detail(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageRecord>>;
+        /// One image with its findings (the image page).
+        fn image_view(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageContents>>;
+        /// One team with its images.
+        fn team_view(&self, name: &str) -> Result<Option<TeamImages>>;
+        /// Estate headline numbers.
+        fn overview(&self) -> Result<EstateTotals>;
+        /// Every ownership rule.
+        fn ownership_rules(&self) -> Result<Vec<RuleRecord>>;
     }
 }
 

@@ -17,74 +17,46 @@ pub struct SignedInUser {
     pub email: Option<String>,
 }
 
-impl Store {
-    /// A live session's data and expiry (unix seconds).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session_load(&self, id: &str, now_unix: i64) -> Result<Option<(String, i64)>> {
-        dispatch!(self, session_load(id, now_unix))
+store_capability! {
+    /// Browser sessions (`backend/sessions.rs`): the session layer's rows.
+    pub trait SessionStore {
+        /// A live session's data and expiry (unix seconds).
+        fn session_load(&self, id: &str, now_unix: i64) -> Result<Option<(String, i64)>>;
+        /// Inserts a session unless the id exists.
+        fn session_create(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<bool>;
+        /// Upserts a session.
+        fn session_save(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<()>;
+        /// Deletes a session.
+        fn session_delete(&self, id: &str) -> Result<()>;
+        /// Deletes expired sessions; returns how many.
+        fn session_delete_expired(&self, now_unix: i64) -> Result<u64>;
     }
-    /// Inserts a session unless the id exists.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session_create(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<bool> {
-        dispatch!(self, session_create(id, data, expires_at, subject))
-    }
-    /// Upserts a session.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session_save(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<()> {
-        dispatch!(self, session_save(id, data, expires_at, subject))
-    }
-    /// Deletes a session.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session_delete(&self, id: &str) -> Result<()> {
-        dispatch!(self, session_delete(id))
-    }
-    /// Deletes expired sessions; returns how many.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn session_delete_expired(&self, now_unix: i64) -> Result<u64> {
-        dispatch!(self, session_delete_expired(now_unix))
-    }
-    /// Records a sign-in, sign-out or failed sign-in (and the person, on sign-in).
-    /// Ends every session of a person (admin); how many there were.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn end_user_sessions(&self, subject: &str, actor: &Actor, now: DateTime<Utc>) -> Result<u64> {
-        dispatch!(self, end_user_sessions(subject, actor, now))
-    }
+}
 
-    /// People who signed in, with live session counts.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn users(&self, now_unix: i64) -> Result<Vec<UserRecord>> {
-        dispatch!(self, users(now_unix))
-    }
-
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_auth_event(
-        &self,
-        user: Option<&SignedInUser>,
-        actor: &Actor,
-        kind: &str,
-        payload: serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        dispatch!(self, record_auth_event(user, actor, kind, payload, now))
-    }
-    /// Stored mappings with ids (the admin page).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn role_mapping_rows(&self) -> Result<Vec<RoleMappingRow>> {
-        dispatch!(self, role_mapping_rows())
-    }
-    /// Stores a group → role mapping (audited).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn add_role_mapping(&self, m: &crate::auth::mapping::GroupMapping, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, add_role_mapping(m, actor, now))
-    }
-    /// Deletes a stored mapping (audited).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn delete_role_mapping(&self, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, delete_role_mapping(id, actor, now))
-    }
-    /// Stored group → role mappings: (group, role, team).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn role_mappings(&self) -> Result<Vec<(String, String, Option<String>)>> {
-        dispatch!(self, role_mappings())
+store_capability! {
+    /// API tokens, people who signed in, group → role mappings and sign-in events (`backend/admin.rs`, `backend/sessions.rs`).
+    pub trait IdentityStore {
+        /// Creates an API token; returns the secret (shown once, stored only as a hash).
+        fn create_token(&self, name: &str, role: crate::domain::Role, team: Option<&str>, bindings: &TokenBindings, actor: &Actor, now: DateTime<Utc>) -> Result<String>;
+        /// Finds a live token by its secret and notes its use.
+        fn verify_token(&self, secret: &str, now: DateTime<Utc>) -> Result<Option<TokenInfo>>;
+        /// Every API token (never the secrets).
+        fn list_tokens(&self) -> Result<Vec<TokenRecord>>;
+        /// Revokes a token whose role `may_revoke` allows (else `Forbidden`, nothing changed).
+        fn revoke_token(&self, id: i64, may_revoke: &(dyn Fn(crate::domain::Role) -> bool + Sync), actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        /// Records a sign-in, sign-out or failed sign-in (and the person, on sign-in).
+        /// Ends every session of a person (admin); how many there were.
+        fn end_user_sessions(&self, subject: &str, actor: &Actor, now: DateTime<Utc>) -> Result<u64>;
+        /// People who signed in, with live session counts.
+        fn users(&self, now_unix: i64) -> Result<Vec<UserRecord>>;
+        fn record_auth_event(&self, user: Option<&SignedInUser>, actor: &Actor, kind: &str, payload: serde_json::Value, now: DateTime<Utc>) -> Result<()>;
+        /// Stored mappings with ids (the admin page).
+        fn role_mapping_rows(&self) -> Result<Vec<RoleMappingRow>>;
+        /// Stores a group → role mapping (audited).
+        fn add_role_mapping(&self, m: &crate::auth::mapping::GroupMapping, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        /// Deletes a stored mapping (audited).
+        fn delete_role_mapping(&self, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        /// Stored group → role mappings: (group, role, team).
+        fn role_mappings(&self) -> Result<Vec<(String, String, Option<String>)>>;
     }
 }

@@ -22,83 +22,30 @@ pub struct WorkloadFilter {
     pub visible_teams: Option<Vec<String>>,
 }
 
-/// What runs (`backend/clusters.rs`).
-impl Store {
-    /// Stores a pod upload (creating an upload-only cluster for a new name); (pods, containers, ended).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn cluster_server(&self, name: &str) -> Result<Option<Option<String>>> {
-        dispatch!(self, cluster_server(name))
-    }
-
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn store_pods(
-        &self,
-        cluster: &str,
-        upload: &crate::k8s::PodsUpload,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(usize, usize, u64)> {
-        dispatch!(self, store_pods(cluster, upload, actor, now))
-    }
-
-    /// Stores a node list.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn store_nodes(&self, cluster: &str, nodes: &[crate::k8s::NodeRecord], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
-        dispatch!(self, store_nodes(cluster, nodes, actor, now))
-    }
-
-    /// A page of containers.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn workloads(&self, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<WorkloadRecord>> {
-        dispatch!(self, workloads(f, limit, offset))
-    }
-
-    /// Live containers (of `visible_teams` and unowned ones when given) with, per image, whether a
-    /// configured registry holds it and when it was last scanned.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn running_facts(&self, visible_teams: Option<&[String]>) -> Result<RunningFacts> {
-        dispatch!(self, running_facts(visible_teams))
-    }
-
-    /// Records Kubernetes audit events (facts only), each once; returns how many were new.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_k8s_audit(
-        &self,
-        cluster: &str,
-        facts: &[crate::k8s::audit::AuditFact],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<usize> {
-        dispatch!(self, record_k8s_audit(cluster, facts, actor, now))
-    }
-
-    /// Configures a cluster's API server.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn add_cluster(&self, new: &crate::domain::cluster::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, add_cluster(new, actor, now))
-    }
-
-    /// Clusters with an API server.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn collectable_clusters(&self) -> Result<Vec<crate::domain::cluster::ClusterRow>> {
-        dispatch!(self, collectable_clusters())
-    }
-
-    /// The cluster's CA bundle.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn cluster_ca(&self, id: i64) -> Result<Option<String>> {
-        dispatch!(self, cluster_ca(id))
-    }
-
-    /// Records a cluster collection's outcome.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_cluster_run(&self, id: i64, outcome: std::result::Result<(), String>, now: DateTime<Utc>) -> Result<()> {
-        dispatch!(self, record_cluster_run(id, outcome, now))
-    }
-
-    /// Clusters with nodes and counts.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn clusters(&self) -> Result<ClusterRecords> {
-        dispatch!(self, clusters())
+store_capability! {
+    /// Clusters, nodes, pods and the workloads running (`backend/clusters.rs`, `backend/workloads.rs`).
+    pub trait RuntimeStore {
+        /// Stores a pod upload (creating an upload-only cluster for a new name); (pods, containers, ended).
+        fn cluster_server(&self, name: &str) -> Result<Option<Option<String>>>;
+        fn store_pods(&self, cluster: &str, upload: &crate::k8s::PodsUpload, actor: &Actor, now: DateTime<Utc>) -> Result<(usize, usize, u64)>;
+        /// Stores a node list.
+        fn store_nodes(&self, cluster: &str, nodes: &[crate::k8s::NodeRecord], actor: &Actor, now: DateTime<Utc>) -> Result<usize>;
+        /// A page of containers.
+        fn workloads(&self, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<WorkloadRecord>>;
+        /// Live containers (of `visible_teams` and unowned ones when given) with, per image, whether a
+        /// configured registry holds it and when it was last scanned.
+        fn running_facts(&self, visible_teams: Option<&[String]>) -> Result<RunningFacts>;
+        /// Records Kubernetes audit events (facts only), each once; returns how many were new.
+        fn record_k8s_audit(&self, cluster: &str, facts: &[crate::k8s::audit::AuditFact], actor: &Actor, now: DateTime<Utc>) -> Result<usize>;
+        /// Configures a cluster's API server.
+        fn add_cluster(&self, new: &crate::domain::cluster::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        /// Clusters with an API server.
+        fn collectable_clusters(&self) -> Result<Vec<crate::domain::cluster::ClusterRow>>;
+        /// The cluster's CA bundle.
+        fn cluster_ca(&self, id: i64) -> Result<Option<String>>;
+        /// Records a cluster collection's outcome.
+        fn record_cluster_run(&self, id: i64, outcome: std::result::Result<(), String>, now: DateTime<Utc>) -> Result<()>;
+        /// Clusters with nodes and counts.
+        fn clusters(&self) -> Result<ClusterRecords>;
     }
 }

@@ -4,6 +4,7 @@
 use super::helpers::fixture;
 use super::http::{demo_app, demo_sign_in};
 use drydock::domain::Role;
+use drydock::store::capabilities::*;
 use drydock::store::Actor;
 use reqwest::StatusCode;
 

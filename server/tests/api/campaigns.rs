@@ -3,6 +3,7 @@
 
 use super::helpers::{fixture, TestApp, TestDb};
 use chrono::{DateTime, Duration, Utc};
+use drydock::store::capabilities::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;

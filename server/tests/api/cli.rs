@@ -2,6 +2,7 @@
 //! process can write to the database while `serve` runs on it.
 
 use super::helpers::fixture_path;
+use drydock::store::capabilities::*;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

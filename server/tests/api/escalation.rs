@@ -5,6 +5,7 @@
 use super::campaigns::{clock_at, images, own, post_report};
 use super::helpers::{free_port, TestApp, TestDb};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use drydock::store::capabilities::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;

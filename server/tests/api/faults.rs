@@ -6,6 +6,7 @@ use super::escalation::{loopback_hooks, webhook_receiver};
 use super::helpers::{TestApp, TestDb};
 use super::hostile::{drydock, post};
 use chrono::{Duration, Utc};
+use drydock::store::capabilities::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;

@@ -12,6 +12,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use drydock::registry::{collect_registry, CollectSettings, NewRegistry};
+use drydock::store::capabilities::*;
 use drydock::store::{Actor, Store, TokenBindings};
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -2,6 +2,7 @@
 //! started on port 0.
 
 use drydock::config::Config;
+use drydock::store::capabilities::*;
 use drydock::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;

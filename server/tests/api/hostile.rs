@@ -8,6 +8,7 @@ use super::escalation::loopback_hooks;
 use super::helpers::{fixture, TestApp, TestDb};
 use chrono::{Duration, Utc};
 use drydock::domain::Role;
+use drydock::store::capabilities::*;
 use drydock::store::Actor;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -2,6 +2,7 @@
 //! request writes nothing.
 
 use super::helpers::{fixture, TestApp, TestDb};
+use drydock::store::capabilities::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 

@@ -4,6 +4,7 @@
 
 use super::hardening::add_registry;
 use super::helpers::{fixture, TestApp, TestDb};
+use drydock::store::capabilities::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -8,6 +8,7 @@ use super::k8s_collect::replay;
 use super::registry_support::*;
 use chrono::{DateTime, Duration, Utc};
 use drydock::jobs::{JobSettings, Jobs};
+use drydock::store::capabilities::*;
 use drydock::store::{Actor, JobRunRow, Store};
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};

@@ -3,6 +3,7 @@
 //! unaccounted list. Expected values are counted here from the files themselves.
 
 use super::helpers::{fixture, TestApp, TestDb};
+use drydock::store::capabilities::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::BTreeMap;

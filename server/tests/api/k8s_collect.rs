@@ -4,6 +4,7 @@
 
 use super::helpers::{fixture, TestDb};
 use super::k8s::expected_states;
+use drydock::store::capabilities::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -4,6 +4,7 @@
 use super::helpers::{fixture, TestApp, TestDb};
 use base64::Engine as _;
 use drydock::ledger::{self, merkle};
+use drydock::store::capabilities::*;
 use drydock::store::Store;
 use serde_json::Value;
 use sha2::Digest as _;

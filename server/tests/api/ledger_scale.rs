@@ -4,6 +4,7 @@
 
 use super::helpers::{TestApp, TestDb};
 use axum::http::StatusCode as AxStatus;
+use drydock::store::capabilities::*;
 use drydock::store::{Actor, Store};
 use reqwest::StatusCode;
 use serde_json::json;

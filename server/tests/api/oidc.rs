@@ -6,6 +6,7 @@
 use super::helpers::{free_port, TestApp, TestDb};
 use base64::Engine as _;
 use drydock::auth::oidc::{Oidc, OidcSettings};
+use drydock::store::capabilities::*;
 use reqwest::StatusCode;
 use sha2::Digest as _;
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 
 use super::helpers::{fixture, fixture_path, run_due_jobs, TestApp, TestDb};
 use chrono::{DateTime, Duration, Utc};
+use drydock::store::capabilities::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

@@ -6,6 +6,7 @@ use super::helpers::{fixture, TestApp, TestDb};
 use super::http::{demo_app, demo_sign_in};
 use drydock::auth::{rbac, Action, Grant};
 use drydock::domain::Role;
+use drydock::store::capabilities::*;
 use drydock::store::Actor;
 use reqwest::{Method, StatusCode};
 

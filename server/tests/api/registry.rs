@@ -5,6 +5,7 @@
 use super::helpers::{TestApp, TestDb};
 use super::registry_support::*;
 use drydock::registry::{collect_registry, CollectSettings, NewRegistry, RegistryError};
+use drydock::store::capabilities::*;
 use drydock::store::{Actor, Store};
 use p256::ecdsa::SigningKey;
 use reqwest::StatusCode;

@@ -3,6 +3,7 @@
 //! sets computed here from the raw files (dpkg itself deciding the Debian version ranges).
 
 use super::helpers::{fixture, fixture_path, TestApp, TestDb};
+use drydock::store::capabilities::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

@@ -4,6 +4,7 @@ use super::helpers::{fixture, trivy_fixtures, TestDb};
 use app::types::{FindingCounts, RuleKind};
 use chrono::{DateTime, Duration, Utc};
 use drydock::ingest;
+use drydock::store::capabilities::*;
 use drydock::store::{sha256_hex, Actor, IngestOutcome, NewRule, Store};
 use serde_json::Value;
 

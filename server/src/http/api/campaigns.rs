@@ -10,7 +10,7 @@ use app::types::{
 
 /// An id in a path: an integer, else it names nothing (404).
 fn id_of(what: &str, raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>().map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("{what} {raw} does not exist")))
+    raw.parse::<i64>().map_err(|_| ApiError::not_found(format!("{what} {raw} does not exist")))
 }
 
 /// `POST /api/v1/campaigns`.

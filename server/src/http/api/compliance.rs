@@ -150,5 +150,5 @@ pub async fn team_scorecard_csv(
     let q = query_map(raw);
     let table = q.get("table").map(String::as_str).unwrap_or("policies");
     let card = state.service.team_scorecard(Some(&caller.principal()), &team).await?;
-    crate::http::exports::scorecard_csv(&card, table).map_err(ApiError::bad_request)
+    crate::http::exports::scorecard_csv(&card, table).map_err(|e| ApiError(e.in_query()))
 }

@@ -49,10 +49,7 @@ fn int_param(q: &HashMap<String, String>, name: &str, default: i64) -> Result<i6
 fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
     body.map_err(|rej| {
         if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the body is larger than the limit of {limit} bytes (setting max_body_bytes)"),
-            )
+            ApiError::too_large(format!("the body is larger than the limit of {limit} bytes (setting max_body_bytes)"))
         } else {
             ApiError::bad_request(format!("the body could not be read: {rej}"))
         }
@@ -69,31 +66,20 @@ fn json_body<T: serde::de::DeserializeOwned>(state: &AppState, body: Result<Byte
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let mut err = ApiError::unprocessable(format!("{what}: {} at {path}", e.inner()));
-        err.field = (path != ".").then_some(path);
-        err
+        let message = format!("{what}: {} at {path}", e.inner());
+        ApiError(crate::service::Error::Invalid { field: (path != ".").then_some(path), message })
     })
 }
 
 /// A service error about query parameters: a malformed request (400), not an invalid body.
 fn in_query(e: crate::service::Error) -> ApiError {
-    let mut a = ApiError::from(e);
-    if a.status == StatusCode::UNPROCESSABLE_ENTITY {
-        a.status = StatusCode::BAD_REQUEST;
-    }
-    a
+    ApiError(e.in_query())
 }
 
 /// A service error about a JSON body of `what`, its message prefixed the way the API always did
 /// (`registry: url: ...`).
 fn prefixed(what: &'static str) -> impl Fn(crate::service::Error) -> ApiError {
-    move |e| {
-        let mut a = ApiError::from(e);
-        if a.status == StatusCode::UNPROCESSABLE_ENTITY {
-            a.message = format!("{what}: {}", a.message);
-        }
-        a
-    }
+    move |e| ApiError(e.within(what))
 }
 
 /// A whole list as every list endpoint answers it: `{"items": [...], "total": n}`.

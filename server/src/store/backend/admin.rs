@@ -11,11 +11,11 @@ pub async fn create_token(
 ) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-        return Err(StoreError::Invalid("name: a token name is 1-100 characters, no control characters".into()));
+        return Err(StoreError::invalid("name", "a token name is 1-100 characters, no control characters"));
     }
-    bindings.validate().map_err(StoreError::Invalid)?;
+    bindings.validate().map_err(StoreError::invalid_input)?;
     if role != crate::domain::Role::Ingest && (!bindings.clusters.is_empty() || !bindings.registries.is_empty()) {
-        return Err(StoreError::Invalid("clusters/registries: only ingest tokens are bound to clusters and registries".into()));
+        return Err(StoreError::invalid_input("clusters/registries: only ingest tokens are bound to clusters and registries"));
     }
     let secret = crate::auth::new_token_secret();
     let mut tx = begin(pool).await?;
@@ -78,7 +78,7 @@ pub async fn verify_token(pool: &Pool, secret: &str, now: DateTime<Utc>) -> Resu
         .bind(now - chrono::Duration::seconds(60))
         .execute(pool)
         .await?;
-    let role = role.parse().map_err(StoreError::Invalid)?;
+    let role = role.parse().map_err(StoreError::invalid_input)?;
     let bindings = super::TokenBindings { clusters: split_lines(&clusters), registries: split_lines(&registries) };
     Ok(Some(TokenInfo { id, name, role, team, bindings }))
 }
@@ -111,7 +111,7 @@ pub async fn upsert_team(pool: &Pool, name: &str, display_name: &str, actor: &Ac
 fn normalise_prefix(p: &str) -> Result<String> {
     let p = p.trim().trim_end_matches('/').to_ascii_lowercase();
     if p.is_empty() || p.split('/').any(str::is_empty) || p.chars().any(|c| c.is_whitespace() || c == '@') {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::invalid_input(format!(
             "pattern {p:?} is not a repository prefix such as docker.io/acme or acme/payments"
         )));
     }
@@ -122,7 +122,7 @@ fn normalise_prefix(p: &str) -> Result<String> {
 fn normalise_namespace(p: &str) -> Result<String> {
     let p = p.trim();
     if p.is_empty() || p.len() > 63 || !p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        return Err(StoreError::Invalid(format!("pattern {p:?} is not a Kubernetes namespace name")));
+        return Err(StoreError::invalid_input(format!("pattern {p:?} is not a Kubernetes namespace name")));
     }
     Ok(p.to_string())
 }
@@ -134,13 +134,13 @@ fn normalise_label(p: &str) -> Result<String> {
         Some((k, v)) if !k.trim().is_empty() && !k.contains(char::is_whitespace) && !v.contains(char::is_whitespace) => {
             Ok(format!("{}={}", k.trim(), v.trim()))
         }
-        _ => Err(StoreError::Invalid(format!("pattern {p:?} is not a pod label key=value such as team=payments"))),
+        _ => Err(StoreError::invalid_input(format!("pattern {p:?} is not a pod label key=value such as team=payments"))),
     }
 }
 
 pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<RuleRecord> {
     if rule.pattern.len() > 1024 || rule.pattern.chars().any(char::is_control) {
-        return Err(StoreError::Invalid("pattern: at most 1024 bytes, no control characters".into()));
+        return Err(StoreError::invalid("pattern", "at most 1024 bytes, no control characters"));
     }
     let pattern = match rule.kind {
         RuleKind::RepositoryPrefix => normalise_prefix(&rule.pattern)?,
@@ -161,7 +161,7 @@ pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now:
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else {
-        return Err(StoreError::Invalid(format!("a {} rule for pattern {pattern:?} already exists", rule.kind.as_str())));
+        return Err(StoreError::invalid_input(format!("a {} rule for pattern {pattern:?} already exists", rule.kind.as_str())));
     };
     recompute_owners(&mut tx, None).await?;
     let images: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM images WHERE owner_rule_id = $1")
@@ -242,7 +242,7 @@ pub async fn place_tag(
     let mut tx = begin(pool).await?;
     let image_id = image_id_by_digest(&mut *tx, digest)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("no image has digest {digest}")))?;
+        .ok_or_else(|| StoreError::not_found(format!("no image has digest {digest}")))?;
     let repo = reference.repository.clone();
     let tags: Vec<(crate::domain::Repository, String)> =
         reference.tag.iter().map(|t| (repo.clone(), t.clone())).collect();
@@ -284,11 +284,11 @@ pub async fn revoke_token(
         .fetch_optional(&mut *tx)
         .await?;
     let Some(role) = role else {
-        return Err(StoreError::NotFound(format!("no live token has id {id}")));
+        return Err(StoreError::not_found(format!("no live token has id {id}")));
     };
-    let role: crate::domain::Role = role.parse().map_err(StoreError::Invalid)?;
+    let role: crate::domain::Role = role.parse().map_err(StoreError::invalid_input)?;
     if !may_revoke(role) {
-        return Err(StoreError::Forbidden(format!("your role may not revoke a token of role {}", role.as_str())));
+        return Err(StoreError::forbidden(format!("your role may not revoke a token of role {}", role.as_str())));
     }
     let name: Option<String> = sqlx::query_scalar(
         "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING name",
@@ -298,7 +298,7 @@ pub async fn revoke_token(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(name) = name else {
-        return Err(StoreError::NotFound(format!("no live token has id {id}")));
+        return Err(StoreError::not_found(format!("no live token has id {id}")));
     };
     append_event(&mut tx, actor, "token.revoked", &format!("token:{id}"), serde_json::json!({ "id": id, "name": name }), now).await?;
     tx.commit().await?;

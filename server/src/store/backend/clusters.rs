@@ -3,7 +3,7 @@
 
 /// The cluster's id; an upload to a name not configured creates an upload-only cluster (audited).
 async fn ensure_cluster(tx: &mut Tx<'_>, name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
-    crate::domain::ClusterName::parse(name).map_err(|e| StoreError::Invalid(format!("cluster name: {e}")))?;
+    crate::domain::ClusterName::parse(name).map_err(|e| StoreError::invalid_input(format!("cluster name: {e}")))?;
     if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM clusters WHERE name = $1").bind(name).fetch_optional(&mut **tx).await? {
         return Ok(id);
     }
@@ -232,7 +232,7 @@ pub async fn add_cluster(pool: &Pool, new: &crate::domain::cluster::NewCluster, 
     let existing: Option<(i64, Option<String>)> =
         sqlx::query_as("SELECT id, server FROM clusters WHERE name = $1").bind(new.name.as_str()).fetch_optional(&mut *tx).await?;
     match existing {
-        Some((_, Some(_))) => return Err(StoreError::Invalid(format!("name: a cluster named {:?} is configured already", new.name.as_str()))),
+        Some((_, Some(_))) => return Err(StoreError::invalid("name", format!("a cluster named {:?} is configured already", new.name.as_str()))),
         Some((id, None)) => {
             sqlx::query("UPDATE clusters SET server = $2, token_env = $3, ca_pem = $4, insecure = $5 WHERE id = $1")
                 .bind(id)

@@ -169,7 +169,7 @@ pub async fn table_counts(pool: &Pool) -> Result<TableCounts> {
 
 /// Ensures the team exists; returns its id.
 async fn ensure_team(tx: &mut Tx<'_>, name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
-    crate::domain::TeamName::parse(name).map_err(StoreError::Invalid)?;
+    crate::domain::TeamName::parse(name).map_err(StoreError::invalid_input)?;
     if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM teams WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut **tx)

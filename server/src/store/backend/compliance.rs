@@ -79,11 +79,11 @@ pub async fn search_vulnerability(pool: &Pool, id: &str) -> Result<Vec<SearchMat
 }
 
 /// Open findings of one package (by coordinates), estate-wide; the caller filters versions.
-pub async fn search_package(pool: &Pool, ptype: &str, namespace: &str, name: &str) -> Result<Vec<SearchMatchRecord>> {
+pub async fn search_package(pool: &Pool, c: &crate::domain::purl::PackageCoordinates) -> Result<Vec<SearchMatchRecord>> {
     let mut qb = QueryBuilder::<DB>::new(SEARCH_SELECT);
-    qb.push(" AND f.purl_type = ").push_bind(ptype);
-    qb.push(" AND f.purl_namespace = ").push_bind(namespace);
-    qb.push(" AND f.purl_name = ").push_bind(name);
+    qb.push(" AND f.purl_type = ").push_bind(c.ptype());
+    qb.push(" AND f.purl_namespace = ").push_bind(c.namespace());
+    qb.push(" AND f.purl_name = ").push_bind(c.name());
     qb.push(" ORDER BY i.digest, f.vulnerability_id, f.installed_version");
     Ok(qb.build_query_as().fetch_all(pool).await?)
 }

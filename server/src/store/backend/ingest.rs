@@ -186,7 +186,7 @@ async fn upsert_image(
 ) -> Result<(i64, String)> {
     let primary = identity
         .primary()
-        .ok_or_else(|| StoreError::Invalid("the report names no image digest".into()))?
+        .ok_or_else(|| StoreError::invalid_input("the report names no image digest"))?
         .to_string();
     let mut aliases: Vec<(String, &'static str)> = identity
         .repo_digests

@@ -51,7 +51,7 @@ pub async fn ledger_index_backfill(pool: &Pool) -> Result<u64> {
     let mut level: Vec<crate::domain::merkle::Hash> = Vec::with_capacity(rows.len());
     for (index, leaf, subject, payload) in &rows {
         let h = hex::decode(leaf).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
-        let Some(h) = h else { return Err(StoreError::Invalid(format!("entry {index}: the stored leaf hash is not 32 bytes of hex"))) };
+        let Some(h) = h else { return Err(StoreError::invalid_input(format!("entry {index}: the stored leaf hash is not 32 bytes of hex"))) };
         level.push(h);
         let payload: serde_json::Value = serde_json::from_str(payload).unwrap_or(serde_json::Value::Null);
         insert_mentions(&mut tx, *index, subject, &payload).await?;
@@ -142,7 +142,7 @@ pub async fn ledger_leaves(pool: &Pool, size: i64) -> Result<Vec<[u8; 32]>> {
             hex::decode(h)
                 .ok()
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| StoreError::Invalid(format!("a stored leaf hash is not 32 bytes of hex: {h:?}")))
+                .ok_or_else(|| StoreError::invalid_input(format!("a stored leaf hash is not 32 bytes of hex: {h:?}")))
         })
         .collect()
 }

@@ -72,7 +72,7 @@ pub async fn add_environment_rule(pool: &Pool, r: &EnvironmentRule, actor: &Acto
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else {
-        return Err(StoreError::Invalid(format!("namespace: a rule for cluster {:?} and namespace {:?} exists already", r.cluster, r.namespace)));
+        return Err(StoreError::invalid("namespace", format!("a rule for cluster {:?} and namespace {:?} exists already", r.cluster, r.namespace)));
     };
     append_event(
         &mut tx,

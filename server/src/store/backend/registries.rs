@@ -59,7 +59,7 @@ pub async fn add_registry(
     let mut tx = begin(pool).await?;
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM registries WHERE name = $1").bind(new.name.as_str()).fetch_optional(&mut *tx).await?;
     if exists.is_some() {
-        return Err(StoreError::Invalid(format!("name: a registry named {:?} exists already", new.name.as_str())));
+        return Err(StoreError::invalid("name", format!("a registry named {:?} exists already", new.name.as_str())));
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO registries (name, url, username, password_env, ca_pem, insecure, approved, repositories, created_at, created_by, auth_hosts)
@@ -99,7 +99,7 @@ pub async fn set_registry_approved(pool: &Pool, name: &str, approved: bool, acto
     let mut tx = begin(pool).await?;
     let n = sqlx::query("UPDATE registries SET approved = $2 WHERE name = $1").bind(name).bind(approved).execute(&mut *tx).await?;
     if n.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!("no registry is named {name:?}")));
+        return Err(StoreError::not_found(format!("no registry is named {name:?}")));
     }
     append_event(&mut tx, actor, "registry.approval_changed", &format!("registry:{name}"), serde_json::json!({ "approved": approved }), now)
         .await?;

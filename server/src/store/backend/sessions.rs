@@ -49,7 +49,7 @@ pub async fn end_user_sessions(pool: &Pool, subject: &str, actor: &Actor, now: D
     let mut tx = begin(pool).await?;
     let known: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE subject = $1").bind(subject).fetch_optional(&mut *tx).await?;
     if known.is_none() {
-        return Err(StoreError::NotFound(format!("nobody with subject {subject:?} has signed in")));
+        return Err(StoreError::not_found(format!("nobody with subject {subject:?} has signed in")));
     }
     let n = sqlx::query("DELETE FROM sessions WHERE subject = $1").bind(subject).execute(&mut *tx).await?.rows_affected();
     append_event(&mut tx, actor, "user.sessions_ended", &format!("user:{subject}"), serde_json::json!({ "sessions": n }), now).await?;
@@ -143,7 +143,7 @@ pub async fn add_role_mapping(
     .await?
     .rows_affected();
     if inserted == 0 {
-        return Err(StoreError::Invalid(format!("group {:?} already maps to that role and team", mapping.group)));
+        return Err(StoreError::invalid_input(format!("group {:?} already maps to that role and team", mapping.group)));
     }
     append_event(
         &mut tx,
@@ -165,7 +165,7 @@ pub async fn delete_role_mapping(pool: &Pool, id: i64, actor: &Actor, now: DateT
         .fetch_optional(&mut *tx)
         .await?;
     let Some((group, role)) = row else {
-        return Err(StoreError::NotFound(format!("no role mapping has id {id}")));
+        return Err(StoreError::not_found(format!("no role mapping has id {id}")));
     };
     append_event(
         &mut tx,
