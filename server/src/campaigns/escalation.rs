@@ -4,7 +4,7 @@
 use super::{ladder_of, Notifier, ACTOR};
 use crate::domain::campaign::{due_levels, EscalationFacts, ItemState};
 use crate::store::capabilities::*;
-use crate::store::{Actor, ContactRecord, EscalationItemRecord, NewMessage, Store, StoreError};
+use crate::store::{Actor, ContactRecord, EscalationItemRecord, NewMessage, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -81,7 +81,7 @@ pub fn compose(taken: &[(i64, i64)], items: &HashMap<i64, EscalationItemRecord>,
 }
 
 /// Decides what is due at `now` and queues its messages; answers (escalations, messages).
-pub async fn escalate(store: &Store, run: &str, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
+pub async fn escalate(store: &(impl CampaignStore + PolicyStore), run: &str, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
     let items = store.escalation_items().await?;
     let mut due = Vec::new();
     for it in &items {
@@ -114,7 +114,12 @@ pub fn retry_after(attempts: i64) -> Duration {
 /// every attempt of one message (the SMTP server, one webhook) gets a single attempt per message
 /// for the rest of the pass, so a server that is down does not hold the pass. Answers (sent,
 /// failed attempts).
-pub async fn deliver(store: &Store, notifier: &Notifier, worker: &str, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
+pub async fn deliver(
+    store: &(impl CampaignStore + PolicyStore),
+    notifier: &Notifier,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<(i64, i64), StoreError> {
     let (mut sent, mut failed) = (0i64, 0i64);
     let mut down: HashSet<String> = HashSet::new();
     loop {

@@ -12,7 +12,7 @@ pub mod refresh;
 
 use crate::domain::campaign::{sla_deadline, Ladder, Level, Selector};
 use crate::domain::policy::{Rule, Scope, SlaParams};
-use crate::store::{Actor, CampaignRecord, NewCampaignItem, Store, StoreError};
+use crate::store::{Actor, CampaignRecord, NewCampaignItem, StoreError};
 use app::types::{EscalationReport, Severity};
 use chrono::{DateTime, NaiveDate, Utc};
 pub use escalation::{compose, deliver, escalate, retry_after, MAX_ATTEMPTS};
@@ -43,7 +43,10 @@ pub struct Affected {
 
 /// Open findings the selector matches, by image row: the estate search's answer (by vulnerability
 /// id, by package and range), one read per id and one for the package.
-pub async fn affected(store: &Store, sel: &Selector) -> Result<BTreeMap<i64, Affected>, StoreError> {
+pub async fn affected(
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    sel: &Selector,
+) -> Result<BTreeMap<i64, Affected>, StoreError> {
     let mut rows = Vec::new();
     for id in sel.cves() {
         rows.extend(store.search_vulnerability(id).await?);
@@ -81,7 +84,7 @@ pub async fn affected(store: &Store, sel: &Selector) -> Result<BTreeMap<i64, Aff
 }
 
 /// The vulnerability SLA policy's parameters in force (its defaults when it is not saved).
-pub async fn sla_params(store: &Store) -> Result<SlaParams, StoreError> {
+pub async fn sla_params(store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore)) -> Result<SlaParams, StoreError> {
     let policies = crate::policy::in_force(&store.policies().await?);
     Ok(policies
         .into_iter()
@@ -118,7 +121,10 @@ fn workload_key(w: &crate::store::WorkloadRecord) -> WorkloadKey {
 }
 
 /// Workloads running each of `ids` now (an index through its platforms).
-pub(crate) async fn running_workloads(store: &Store, ids: &[i64]) -> Result<HashMap<i64, BTreeSet<WorkloadKey>>, StoreError> {
+pub(crate) async fn running_workloads(
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    ids: &[i64],
+) -> Result<HashMap<i64, BTreeSet<WorkloadKey>>, StoreError> {
     let facts = store.matched_images(ids, None).await?;
     let mut out: HashMap<i64, BTreeSet<WorkloadKey>> = HashMap::new();
     for (id, w) in &facts.running {
@@ -131,7 +137,7 @@ pub(crate) async fn running_workloads(store: &Store, ids: &[i64]) -> Result<Hash
 /// SLA. A team scope keeps that team's images; a namespace or environment scope keeps the images
 /// running there now.
 pub async fn new_items(
-    store: &Store,
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
     affected: &BTreeMap<i64, Affected>,
     scope: &Scope,
     deadline: Option<NaiveDate>,
@@ -171,7 +177,7 @@ pub async fn new_items(
 /// the campaign's deadline or its SLA deadline, in one transaction (audited). Answers its id.
 #[allow(clippy::too_many_arguments)]
 pub async fn create(
-    store: &Store,
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
     title: &str,
     selector: &Selector,
     scope: &Scope,
@@ -208,7 +214,12 @@ pub fn ladder_of(json: &str) -> Ladder {
 
 /// One escalation pass at `now`: items brought up to date, due levels decided and queued once,
 /// messages delivered.
-pub async fn pass(store: &Store, notifier: &Notifier, worker: &str, now: DateTime<Utc>) -> Result<EscalationReport, StoreError> {
+pub async fn pass(
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    notifier: &Notifier,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<EscalationReport, StoreError> {
     let (joined, changed, errors) = refresh(store, now).await?;
     let run = format!("{worker}:{}", crate::domain::random_hex(8));
     let (escalations, messages) = escalate(store, &run, now).await?;

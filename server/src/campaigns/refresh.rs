@@ -6,7 +6,7 @@ use super::{affected, new_items, running_workloads, selector_of, sla_params, Aff
 use crate::domain::campaign::ItemState;
 use crate::domain::policy::Scope;
 use crate::store::capabilities::*;
-use crate::store::{Actor, CampaignItemRecord, ItemUpdate, Store, StoreError};
+use crate::store::{Actor, CampaignItemRecord, ItemUpdate, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -68,7 +68,10 @@ pub(crate) fn judge(
 /// behind them is gone). One transaction per campaign that changed. A campaign that cannot be
 /// refreshed (an error, even a panic) is one error in the answer and the pass goes on with the
 /// others. Answers (joined, changed, errors).
-pub async fn refresh(store: &Store, now: DateTime<Utc>) -> Result<(i64, i64, Vec<String>), StoreError> {
+pub async fn refresh(
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    now: DateTime<Utc>,
+) -> Result<(i64, i64, Vec<String>), StoreError> {
     use futures_util::FutureExt as _;
     let actor = Actor(ACTOR.into());
     let sla = sla_params(store).await?;
@@ -93,7 +96,7 @@ pub async fn refresh(store: &Store, now: DateTime<Utc>) -> Result<(i64, i64, Vec
 
 /// One campaign brought up to date (one transaction when something changed): (joined, changed).
 async fn refresh_campaign(
-    store: &Store,
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
     c: &crate::store::CampaignRecord,
     sla: &crate::domain::policy::SlaParams,
     actor: &Actor,
@@ -117,7 +120,7 @@ async fn refresh_campaign(
 
 /// The updates of a campaign's open items given what runs now (`hit`: the affected images).
 async fn item_updates(
-    store: &Store,
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
     items: &[CampaignItemRecord],
     hit: &BTreeMap<i64, Affected>,
     now: DateTime<Utc>,

@@ -3,7 +3,7 @@
 //! cluster's complete state, stored through the same path as an uploaded `PodList`.
 
 use crate::store::capabilities::*;
-use crate::store::{Actor, Store};
+use crate::store::Actor;
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, ListParams};
@@ -16,7 +16,7 @@ pub type Collected = (usize, usize, u64, usize);
 /// Lists pods (all namespaces, `page` per request) and nodes from the cluster's API server and
 /// stores them as its complete state. An error names what failed (401, 500, unreachable...).
 pub async fn collect_cluster(
-    store: &Store,
+    store: &(impl RuntimeStore + InventoryStore),
     c: &ClusterRow,
     ca_pem: Option<&str>,
     page: u32,
@@ -79,7 +79,11 @@ async fn within<T>(server: &str, what: &str, call: impl std::future::Future<Outp
 }
 
 /// Collects a cluster and records the outcome (last success, or the error and a back-off).
-pub async fn collect_and_record(store: &Store, c: &ClusterRow, now: DateTime<Utc>) -> Result<Collected, String> {
+pub async fn collect_and_record(
+    store: &(impl RuntimeStore + InventoryStore),
+    c: &ClusterRow,
+    now: DateTime<Utc>,
+) -> Result<Collected, String> {
     let ca = store.cluster_ca(c.id).await.map_err(|e| e.to_string())?;
     let result = collect_cluster(store, c, ca.as_deref(), 500, now).await;
     store

@@ -203,7 +203,7 @@ pub fn verify_export(e: &Export, key: &VerifyingKey) -> Result<(usize, String), 
 /// The scheduled verification: verifies the whole ledger and keeps the result for the ledger page
 /// (readers never trigger a verification).
 pub async fn verify_and_record(
-    store: &crate::store::Store,
+    store: &impl LedgerLog,
     key: Option<&VerifyingKey>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<VerifyReport, crate::store::StoreError> {
@@ -217,7 +217,7 @@ pub async fn verify_and_record(
 
 /// Verifies the whole ledger in the store (see `verify_entries`), from one snapshot: entries
 /// appended while it reads are not mistaken for entries the log's size does not count.
-pub async fn verify_store(store: &crate::store::Store, key: Option<&VerifyingKey>) -> Result<VerifyReport, crate::store::StoreError> {
+pub async fn verify_store(store: &impl LedgerLog, key: Option<&VerifyingKey>) -> Result<VerifyReport, crate::store::StoreError> {
     let s = store.ledger_snapshot().await?;
     Ok(verify_entries(&s.entries, s.size, &s.checkpoints, key))
 }

@@ -8,7 +8,7 @@ use crate::store::capabilities::*;
 /// fetches them (O(log n) of them), a second pass computes. Should a node be missing (a ledger
 /// whose nodes are not built yet), the leaves are read instead: slower, never wrong.
 async fn with_nodes<T>(
-    store: &crate::store::Store,
+    store: &impl LedgerLog,
     size: i64,
     f: impl Fn(&mut dyn FnMut(u32, u64) -> merkle::Hash) -> T,
 ) -> Result<T, crate::store::StoreError> {
@@ -44,17 +44,17 @@ impl merkle::NodeSource for FnSource<'_> {
 }
 
 /// The root of the first `size` entries, from O(log n) stored nodes.
-pub async fn tree_root(store: &crate::store::Store, size: i64) -> Result<merkle::Hash, crate::store::StoreError> {
+pub async fn tree_root(store: &impl LedgerLog, size: i64) -> Result<merkle::Hash, crate::store::StoreError> {
     with_nodes(store, size, |g| merkle::subtree_root(&mut FnSource(g), 0, size as u64)).await
 }
 
 /// The inclusion proof of entry `index` in the tree of `size` entries, from stored nodes.
-pub async fn inclusion_proof(store: &crate::store::Store, index: i64, size: i64) -> Result<Vec<merkle::Hash>, crate::store::StoreError> {
+pub async fn inclusion_proof(store: &impl LedgerLog, index: i64, size: i64) -> Result<Vec<merkle::Hash>, crate::store::StoreError> {
     with_nodes(store, size, |g| merkle::inclusion_proof_from(&mut FnSource(g), 0, index as u64, size as u64)).await
 }
 
 /// The consistency proof from the tree of `from` entries to that of `to`, from stored nodes.
-pub async fn consistency_proof(store: &crate::store::Store, from: i64, to: i64) -> Result<Vec<merkle::Hash>, crate::store::StoreError> {
+pub async fn consistency_proof(store: &impl LedgerLog, from: i64, to: i64) -> Result<Vec<merkle::Hash>, crate::store::StoreError> {
     with_nodes(store, to, |g| merkle::consistency_proof_from(&mut FnSource(g), from as u64, to as u64)).await
 }
 
@@ -62,7 +62,7 @@ pub async fn consistency_proof(store: &crate::store::Store, from: i64, to: i64) 
 /// current size, else a new one signed over the root from O(log n) stored nodes and kept.
 /// Answers (size, note, whether it is new: a new one is for the witness).
 pub async fn current_checkpoint(
-    store: &crate::store::Store,
+    store: &impl LedgerLog,
     key: &LedgerKey,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(i64, String, bool), crate::store::StoreError> {

@@ -37,7 +37,7 @@ pub fn in_force(saved: &[crate::store::PolicyRecord]) -> Vec<Policy> {
 /// One complete evaluation: reads the inputs, judges, stores results and scores in one
 /// transaction; answers (results, failing).
 pub async fn run(
-    store: &crate::store::Store,
+    store: &(impl PolicyStore + RegistryStore),
     promotion: &Promotion,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), crate::store::StoreError> {

@@ -12,7 +12,7 @@ pub mod cosign;
 pub mod notify;
 pub mod wire;
 
-use crate::store::{Actor, Store};
+use crate::store::Actor;
 use chrono::{DateTime, Utc};
 use client::{Credentials, RegistryClient};
 use serde::Serialize;
@@ -69,7 +69,7 @@ pub fn client_for(reg: &RegistryRow, ca_pem: Option<&str>) -> Result<RegistryCli
 /// Collects one registry (every repository, or only `only` when a notification names one) and
 /// stores the result; updates the registry's status either way.
 pub async fn collect_registry(
-    store: &Store,
+    store: &(impl RegistryStore + InventoryStore),
     reg: &RegistryRow,
     settings: &CollectSettings,
     only: Option<&str>,
@@ -91,7 +91,7 @@ pub async fn collect_registry(
 }
 
 async fn collect_inner(
-    store: &Store,
+    store: &(impl RegistryStore + InventoryStore),
     reg: &RegistryRow,
     settings: &CollectSettings,
     only: Option<&str>,
@@ -144,7 +144,7 @@ async fn collect_inner(
 /// manifests too), their configs, and the signatures.
 async fn collect_repository(
     client: &RegistryClient,
-    store: &Store,
+    store: &(impl RegistryStore + InventoryStore),
     repo: &str,
     settings: &CollectSettings,
     referrers_supported: &mut bool,
@@ -396,7 +396,7 @@ pub fn glob(pattern: &str, s: &str) -> bool {
 }
 
 /// Hosts of the approved registries, as image references name them.
-pub async fn approved_hosts(store: &crate::store::Store) -> Result<Vec<String>, crate::store::StoreError> {
+pub async fn approved_hosts(store: &impl RegistryStore) -> Result<Vec<String>, crate::store::StoreError> {
     Ok(store
         .registries()
         .await?
