@@ -6,6 +6,7 @@
 pub use crate::domain::entry::{canonical_json, entry_bytes, entry_time, mentioned_digests};
 pub use crate::domain::merkle;
 use crate::store::capabilities::*;
+pub mod remote;
 mod stored;
 mod witness;
 
