@@ -6,7 +6,6 @@ pub mod campaigns;
 pub mod charts;
 pub mod cli;
 pub mod clock;
-pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -8,7 +8,7 @@ use app::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, Ow
 use std::sync::Arc;
 
 /// `EstateQueries` over the service.
-pub struct StoreEstate {
+pub struct ServiceEstate {
     pub service: Arc<Service>,
     pub sign_in: SignInMode,
     pub demo: bool,
@@ -23,7 +23,7 @@ fn current() -> CurrentUser {
 }
 
 #[async_trait::async_trait]
-impl EstateQueries for StoreEstate {
+impl EstateQueries for ServiceEstate {
     async fn overview(&self) -> Result<Overview, Error> {
         self.service.overview(current().principal.as_ref()).await
     }

@@ -130,7 +130,7 @@ pub fn router(state: AppState) -> Router {
     } else {
         app::types::SignInMode::None
     };
-    let estate: app::ports::Estate = Arc::new(estate::StoreEstate {
+    let estate: app::ports::Estate = Arc::new(estate::ServiceEstate {
         service: state.service.clone(),
         sign_in,
         demo: state.config.demo,

@@ -34,7 +34,7 @@ impl Job for ClusterCollect {
             return Ok(Collected::Gone(cluster.0));
         };
         let (pods, containers, ended, nodes) =
-            crate::collect::cluster::collect_and_record(&ctx.store, &c, now).await.map_err(JobError::Failed)?;
+            crate::k8s::collect::collect_and_record(&ctx.store, &c, now).await.map_err(JobError::Failed)?;
         Ok(Collected::Read { pods, containers, ended, nodes })
     }
 }
