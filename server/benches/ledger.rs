@@ -66,7 +66,12 @@ async fn bench(label: &str, store: Store, entries: usize) {
     let mut next_checkpoint = checkpoints_every;
     for start in (0..entries).step_by(batch) {
         store
-            .record_k8s_audit("bench", &facts(start, batch.min(entries - start)), &Actor("bench".into()), chrono::Utc::now())
+            .record_k8s_audit(
+                &drydock::domain::ClusterName::parse("bench").unwrap(),
+                &facts(start, batch.min(entries - start)),
+                &Actor("bench".into()),
+                chrono::Utc::now(),
+            )
             .await
             .unwrap();
         while store.ledger_size().await.unwrap() as usize >= next_checkpoint {
@@ -86,7 +91,15 @@ async fn bench(label: &str, store: Store, entries: usize) {
     // (the append itself is the writer's cost, not timed).
     let mut alone = Vec::new();
     for k in 0..9 {
-        store.record_k8s_audit("bench", &facts(entries + k, 1), &Actor("bench".into()), chrono::Utc::now()).await.unwrap();
+        store
+            .record_k8s_audit(
+                &drydock::domain::ClusterName::parse("bench").unwrap(),
+                &facts(entries + k, 1),
+                &Actor("bench".into()),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
         let s = Instant::now();
         ledger::current_checkpoint(&store, &key, chrono::Utc::now()).await.unwrap();
         alone.push(s.elapsed());

@@ -88,6 +88,7 @@ pub async fn load_if_empty(store: &Store, promotion: &crate::registry::Promotion
     }
     // What runs: a real minikube node's kubelet /pods, and three real API server pod lists.
     for (cluster, file, bytes) in PODS {
+        let cluster = &crate::domain::ClusterName::parse(cluster).map_err(anyhow::Error::msg)?;
         match crate::k8s::parse(bytes).map_err(anyhow::Error::msg).with_context(|| format!("demo pods {file}"))? {
             crate::k8s::Upload::Pods(p) => {
                 store.store_pods(cluster, &p, &actor, now).await?;
@@ -100,7 +101,7 @@ pub async fn load_if_empty(store: &Store, promotion: &crate::registry::Promotion
     // Real Kubernetes audit logs (facts only: the ConfigMap secrets in one of them are not kept).
     for (file, bytes) in AUDIT {
         let facts = crate::k8s::audit::parse(bytes).map_err(anyhow::Error::msg).with_context(|| format!("demo audit {file}"))?;
-        store.record_k8s_audit("minikube", &facts, &actor, now).await?;
+        store.record_k8s_audit(&crate::domain::ClusterName::parse("minikube").map_err(anyhow::Error::msg)?, &facts, &actor, now).await?;
     }
     // A clearly synthetic cluster (`demo-synthetic`): pods written here, not recorded from a real
     // cluster, running some of the demo's scanned images by digest, so running versus
@@ -115,7 +116,7 @@ pub async fn load_if_empty(store: &Store, promotion: &crate::registry::Promotion
     if let crate::k8s::Upload::Pods(p) =
         crate::k8s::parse(synthetic.to_string().as_bytes()).map_err(anyhow::Error::msg).context("demo synthetic pods")?
     {
-        store.store_pods("demo-synthetic", &p, &actor, now).await?;
+        store.store_pods(&crate::domain::ClusterName::parse("demo-synthetic").map_err(anyhow::Error::msg)?, &p, &actor, now).await?;
     }
     for (cluster, namespace, environment, production) in [
         ("demo-synthetic", "*-prod", "production", true),

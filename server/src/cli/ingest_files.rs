@@ -1,6 +1,7 @@
 //! `drydock ingest …`: reports and Kubernetes files, into the database or to a running server.
 
 use super::*;
+use crate::domain::ClusterName;
 use crate::ingest;
 
 /// Where a Kubernetes file goes.
@@ -9,10 +10,15 @@ enum KubeTarget<'a> {
     Server { client: &'a reqwest::Client, base: &'a str, token: &'a str },
 }
 
+/// `--cluster`, parsed once here (the service and the store take the parsed name).
+fn cluster_arg(name: &str) -> anyhow::Result<ClusterName> {
+    ClusterName::parse(name).map_err(|e| anyhow::anyhow!("--cluster: {e}"))
+}
+
 /// Sends a pod or node list for `cluster`; one summary line.
 async fn ingest_kubernetes(
     target: &KubeTarget<'_>,
-    cluster: &str,
+    cluster: &ClusterName,
     file: &std::path::Path,
     bytes: &[u8],
     v: &serde_json::Value,
@@ -93,11 +99,11 @@ pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs)
             let bytes = tokio::fs::read(file).await.with_context(|| format!("cannot read {}", file.display()))?;
             // Kubernetes audit logs (JSON lines or an EventList).
             if crate::k8s::audit::looks_like_audit(&bytes) {
-                let cluster = args.cluster.as_deref().unwrap_or("default");
+                let cluster = cluster_arg(args.cluster.as_deref().unwrap_or("default"))?;
                 let facts = crate::k8s::audit::parse(&bytes).map_err(anyhow::Error::msg)?;
                 return match &target {
                     Target::Db(service) => {
-                        let new = service.record_audit(Some(&crate::auth::Principal::cli()), cluster, &facts).await?;
+                        let new = service.record_audit(Some(&crate::auth::Principal::cli()), &cluster, &facts).await?;
                         Ok(format!("{}: cluster {cluster}: {} audit events, {new} new", file.display(), facts.len()))
                     }
                     Target::Server { client, url, token } => {
@@ -117,7 +123,7 @@ pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs)
             if let Some(v) = kube {
                 let cluster =
                     args.cluster.as_deref().context("this is a Kubernetes pod or node list: name its cluster with --cluster NAME")?;
-                return ingest_kubernetes(&target_ref(&target), cluster, file, &bytes, &v).await;
+                return ingest_kubernetes(&target_ref(&target), &cluster_arg(cluster)?, file, &bytes, &v).await;
             }
             match &target {
                 Target::Db(service) => {

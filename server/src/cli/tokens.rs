@@ -33,12 +33,12 @@ pub enum TokenCommand {
 pub async fn run(cli_config: Option<&PathBuf>, command: TokenCommand) -> anyhow::Result<ExitCode> {
     match command {
         TokenCommand::Create { name, role, team, clusters, registries, db } => {
-            role.parse::<Role>().map_err(anyhow::Error::msg)?;
+            let role = role.parse::<Role>().map_err(anyhow::Error::msg)?;
             let config = load_config(cli_config, &db)?;
             let store = open_store(&config).await?;
             let bindings = crate::store::TokenBindings { clusters, registries };
             let secret = service(&config, store)?
-                .create_token(Some(&crate::auth::Principal::cli()), &name, &role, team.as_deref(), &bindings)
+                .create_token(Some(&crate::auth::Principal::cli()), &name, role, team.as_deref(), &bindings)
                 .await?;
             println!("{secret}");
             Ok(ExitCode::SUCCESS)

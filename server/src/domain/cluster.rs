@@ -7,7 +7,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, serde::Serialize, Deserialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClusterRow {
     pub id: i64,
-    pub name: String,
+    pub name: crate::domain::ClusterName,
     pub server: Option<String>,
     pub token_env: Option<String>,
     pub has_ca: bool,

@@ -189,12 +189,14 @@ impl TokenBindings {
 }
 
 /// A name that can only hold what its grammar allows (private field; `parse`, `TryFrom<String>`
-/// and serde all check it). It reads as a `&str`.
+/// and serde all check it). It reads as a `&str`. A row decodes into it as stored: only checked
+/// names are written, so what comes back is not checked again.
 macro_rules! checked_name {
     ($(#[$doc:meta])* $name:ident, $check:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type)]
         #[serde(try_from = "String", into = "String")]
+        #[sqlx(transparent)]
         pub struct $name(String);
 
         impl $name {

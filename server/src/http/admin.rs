@@ -55,7 +55,14 @@ fn list_field(v: Option<String>) -> Vec<String> {
 pub async fn create_token(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<NewToken>) -> Response {
     let team = f.team.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let bindings = crate::store::TokenBindings { clusters: list_field(f.clusters), registries: list_field(f.registries) };
-    match state.service.create_token(user.principal.as_ref(), &f.name, &f.role, team, &bindings).await {
+    let created = match f.role.parse::<crate::domain::Role>() {
+        Ok(role) => state.service.create_token(user.principal.as_ref(), &f.name, role, team, &bindings).await,
+        // A refusal comes before what is wrong with the input, as on every form.
+        Err(e) => {
+            crate::service::require(user.principal.as_ref(), crate::auth::Action::ManageTokens, None).and(Err(Error::invalid("role", e)))
+        }
+    };
+    match created {
         Ok(secret) => Html(simple_page(
             "Token created",
             &format!(

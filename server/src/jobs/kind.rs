@@ -49,20 +49,23 @@ impl JobPayload for () {
     }
 }
 
-/// A registry or cluster by its configured name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Named(pub String);
-
-impl JobPayload for Named {
+/// A cluster by its name, parsed once from the key.
+impl JobPayload for crate::domain::ClusterName {
     fn to_key(&self) -> String {
-        self.0.clone()
+        self.as_str().to_string()
     }
-    fn from_key(key: &str) -> Result<Named, String> {
-        if key.is_empty() {
-            Err("the job names no registry or cluster".into())
-        } else {
-            Ok(Named(key.to_string()))
-        }
+    fn from_key(key: &str) -> Result<Self, String> {
+        Self::parse(key)
+    }
+}
+
+/// A registry by its name, parsed once from the key.
+impl JobPayload for crate::domain::RegistryName {
+    fn to_key(&self) -> String {
+        self.as_str().to_string()
+    }
+    fn from_key(key: &str) -> Result<Self, String> {
+        Self::parse(key)
     }
 }
 
@@ -140,6 +143,8 @@ mod tests {
         assert!(RepositoryOf::from_key("/x").is_err());
         assert_eq!(<()>::from_key(""), Ok(()));
         assert!(<()>::from_key("x").is_err());
-        assert!(Named::from_key("").is_err());
+        assert!(crate::domain::ClusterName::from_key("").is_err());
+        assert!(crate::domain::ClusterName::from_key("Prod!").is_err());
+        assert_eq!(crate::domain::RegistryName::from_key("local").unwrap().to_key(), "local");
     }
 }

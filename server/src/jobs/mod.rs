@@ -23,7 +23,7 @@ use crate::store::capabilities::*;
 use crate::store::{ClaimedJob, PeriodicJob, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use kind::Runnable;
-pub use kind::{Job, JobContext, JobError, JobHandler, JobPayload, Named, RepositoryOf};
+pub use kind::{Job, JobContext, JobError, JobHandler, JobPayload, RepositoryOf};
 use kinds::*;
 pub use settings::JobSettings;
 use std::sync::Arc;
@@ -124,11 +124,11 @@ impl Jobs {
     }
 
     /// Collects `registry` as soon as a worker is free (a new registry, or an admin's request).
-    pub async fn collect_registry_soon(&self, registry: &str) -> Result<(), StoreError> {
-        let (now, registry) = (self.clock.now(), Named(registry.to_string()));
-        let job = Self::periodic::<RegistryCollect>(&registry, self.ctx.settings.collect_every);
+    pub async fn collect_registry_soon(&self, registry: &crate::domain::RegistryName) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let job = Self::periodic::<RegistryCollect>(registry, self.ctx.settings.collect_every);
         self.ctx.store.ensure_periodic_jobs(&[job], now).await?;
-        self.enqueue_typed::<RegistryCollect>(&registry, now, 0).await
+        self.enqueue_typed::<RegistryCollect>(registry, now, 0).await
     }
 
     /// Wakes this process's worker: a change made the policy evaluation due (the writer marked it
@@ -144,11 +144,11 @@ impl Jobs {
     }
 
     /// Collects `cluster` (one with an API server) as soon as a worker is free.
-    pub async fn collect_cluster_soon(&self, cluster: &str) -> Result<(), StoreError> {
-        let (now, cluster) = (self.clock.now(), Named(cluster.to_string()));
-        let job = Self::periodic::<ClusterCollect>(&cluster, self.ctx.settings.collect_every);
+    pub async fn collect_cluster_soon(&self, cluster: &crate::domain::ClusterName) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let job = Self::periodic::<ClusterCollect>(cluster, self.ctx.settings.collect_every);
         self.ctx.store.ensure_periodic_jobs(&[job], now).await?;
-        self.enqueue_typed::<ClusterCollect>(&cluster, now, 0).await
+        self.enqueue_typed::<ClusterCollect>(cluster, now, 0).await
     }
 
     /// Makes the table hold every periodic job the configuration asks for: one collection per
@@ -156,11 +156,18 @@ impl Jobs {
     /// the purge. Jobs of registries or clusters that are gone are deleted.
     pub async fn sync(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
         let (s, store) = (&self.ctx.settings, &self.ctx.store);
-        let registries: Vec<String> = store.registries().await?.into_iter().map(|r| r.name).collect();
-        let clusters: Vec<String> = store.collectable_clusters().await?.into_iter().map(|c| c.name).collect();
+        // Registry rows are shared with the pages (app::types), so their names arrive as text.
+        let registries = store
+            .registries()
+            .await?
+            .into_iter()
+            .map(|r| crate::domain::RegistryName::parse(&r.name))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::invalid_input)?;
+        let clusters: Vec<_> = store.collectable_clusters().await?.into_iter().map(|c| c.name).collect();
         let mut wanted = Vec::with_capacity(registries.len() + clusters.len() + 6);
-        wanted.extend(registries.iter().map(|r| Self::periodic::<RegistryCollect>(&Named(r.clone()), s.collect_every)));
-        wanted.extend(clusters.iter().map(|c| Self::periodic::<ClusterCollect>(&Named(c.clone()), s.collect_every)));
+        wanted.extend(registries.iter().map(|r| Self::periodic::<RegistryCollect>(r, s.collect_every)));
+        wanted.extend(clusters.iter().map(|c| Self::periodic::<ClusterCollect>(c, s.collect_every)));
         wanted.extend([
             Self::periodic::<LedgerVerify>(&(), s.ledger_verify_every),
             Self::periodic::<LedgerCheckpoint>(&(), s.checkpoint_every),
@@ -170,8 +177,8 @@ impl Jobs {
             Self::periodic::<CampaignEscalate>(&(), s.escalate_every),
         ]);
         store.ensure_periodic_jobs(&wanted, now).await?;
-        store.retire_periodic_jobs(RegistryCollect::KIND, &registries).await?;
-        store.retire_periodic_jobs(ClusterCollect::KIND, &clusters).await?;
+        store.retire_periodic_jobs(RegistryCollect::KIND, &keys(&registries)).await?;
+        store.retire_periodic_jobs(ClusterCollect::KIND, &keys(&clusters)).await?;
         Ok(())
     }
 
@@ -290,6 +297,11 @@ impl Jobs {
             }
         });
     }
+}
+
+/// The stored keys of these payloads.
+fn keys<P: JobPayload>(payloads: &[P]) -> Vec<String> {
+    payloads.iter().map(JobPayload::to_key).collect()
 }
 
 /// When a run's job is due again (None: a finished one-off job is deleted). A periodic job's next

@@ -23,12 +23,11 @@ impl Service {
         &self,
         who: Option<&Principal>,
         name: &str,
-        role: &str,
+        role: Role,
         team: Option<&str>,
         bindings: &TokenBindings,
     ) -> Result<String> {
         let p = require(who, Action::ManageTokens, None)?;
-        let role: Role = role.parse().map_err(|e: String| Error::invalid("role", e))?;
         if !rbac::may_manage_token_role(&p.grants, role) {
             return Err(Error::Forbidden("security may create ingest tokens only; ask an admin for other roles".into()));
         }

@@ -5,19 +5,19 @@
 
 use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
+use crate::domain::ClusterName;
 use crate::store::capabilities::*;
 use crate::store::{Actor, IngestOutcome};
 
 impl Service {
     /// May `who` send pod or node lists for `cluster`? Answers whether the cluster exists.
     #[tracing::instrument(skip(self, who))]
-    pub async fn may_upload_to(&self, who: Option<&Principal>, cluster: &str) -> Result<bool> {
+    pub async fn may_upload_to(&self, who: Option<&Principal>, cluster: &ClusterName) -> Result<bool> {
         let p = require(who, Action::SendData, None)?;
-        crate::domain::ClusterName::parse(cluster).map_err(|e| Error::invalid("cluster", e))?;
-        let server = self.store.cluster_server(cluster).await?;
+        let server = self.store.cluster_server(cluster.as_str()).await?;
         if let Some(b) = &p.bindings {
-            if !b.clusters.iter().any(|c| c == cluster) {
-                return Err(not_bound("cluster", cluster));
+            if !b.clusters.iter().any(|c| c == cluster.as_str()) {
+                return Err(not_bound("cluster", cluster.as_str()));
             }
             if server.clone().flatten().is_some() {
                 return Err(Error::Forbidden(format!(
@@ -34,7 +34,7 @@ impl Service {
     pub async fn upload_pods(
         &self,
         who: Option<&Principal>,
-        cluster: &str,
+        cluster: &ClusterName,
         upload: &crate::k8s::PodsUpload,
     ) -> Result<(usize, usize, u64, bool)> {
         let existed = self.may_upload_to(who, cluster).await?;
@@ -45,25 +45,29 @@ impl Service {
 
     /// Stores a node list; answers the number of nodes.
     #[tracing::instrument(skip(self, who, nodes))]
-    pub async fn upload_nodes(&self, who: Option<&Principal>, cluster: &str, nodes: &[crate::k8s::NodeRecord]) -> Result<usize> {
+    pub async fn upload_nodes(&self, who: Option<&Principal>, cluster: &ClusterName, nodes: &[crate::k8s::NodeRecord]) -> Result<usize> {
         self.may_upload_to(who, cluster).await?;
         Ok(self.store.store_nodes(cluster, nodes, &actor(who), self.clock.now()).await?)
     }
 
     /// May `who` send audit events of `cluster`? (About the cluster, not its pod state: a
     /// collected cluster may receive them.)
-    pub fn may_send_audit<'a>(&self, who: Option<&'a Principal>, cluster: &str) -> Result<&'a Principal> {
+    pub fn may_send_audit<'a>(&self, who: Option<&'a Principal>, cluster: &ClusterName) -> Result<&'a Principal> {
         let p = require(who, Action::SendData, None)?;
-        crate::domain::ClusterName::parse(cluster).map_err(|e| Error::invalid("cluster", e))?;
         match &p.bindings {
-            Some(b) if !b.clusters.iter().any(|c| c == cluster) => Err(not_bound("cluster", cluster)),
+            Some(b) if !b.clusters.iter().any(|c| c == cluster.as_str()) => Err(not_bound("cluster", cluster.as_str())),
             _ => Ok(p),
         }
     }
 
     /// Records audit events, each once; answers how many were new.
     #[tracing::instrument(skip(self, who, facts))]
-    pub async fn record_audit(&self, who: Option<&Principal>, cluster: &str, facts: &[crate::k8s::audit::AuditFact]) -> Result<usize> {
+    pub async fn record_audit(
+        &self,
+        who: Option<&Principal>,
+        cluster: &ClusterName,
+        facts: &[crate::k8s::audit::AuditFact],
+    ) -> Result<usize> {
         self.may_send_audit(who, cluster)?;
         Ok(self.store.record_k8s_audit(cluster, facts, &actor(who), self.clock.now()).await?)
     }

@@ -34,7 +34,7 @@ impl Service {
         let p = require(who, Action::ManageEstateConfig, None)?;
         new.validate().map_err(Error::from)?;
         let created = self.store.add_registry(&new, &crate::store::Actor(p.actor.clone()), self.clock.now()).await?;
-        if let Err(e) = self.jobs.collect_registry_soon(&created.name).await {
+        if let Err(e) = self.jobs.collect_registry_soon(&new.name).await {
             tracing::warn!(registry = %created.name, error = %e, "the first collection could not be queued (the schedule will run it)");
         }
         Ok(created)

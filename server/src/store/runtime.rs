@@ -27,16 +27,16 @@ store_capability! {
     pub trait RuntimeStore {
         /// Stores a pod upload (creating an upload-only cluster for a new name); (pods, containers, ended).
         fn cluster_server(&self, name: &str) -> Result<Option<Option<String>>>;
-        fn store_pods(&self, cluster: &str, upload: &crate::k8s::PodsUpload, actor: &Actor, now: DateTime<Utc>) -> Result<(usize, usize, u64)>;
+        fn store_pods(&self, cluster: &crate::domain::ClusterName, upload: &crate::k8s::PodsUpload, actor: &Actor, now: DateTime<Utc>) -> Result<(usize, usize, u64)>;
         /// Stores a node list.
-        fn store_nodes(&self, cluster: &str, nodes: &[crate::k8s::NodeRecord], actor: &Actor, now: DateTime<Utc>) -> Result<usize>;
+        fn store_nodes(&self, cluster: &crate::domain::ClusterName, nodes: &[crate::k8s::NodeRecord], actor: &Actor, now: DateTime<Utc>) -> Result<usize>;
         /// A page of containers.
         fn workloads(&self, f: &WorkloadFilter, limit: i64, offset: i64) -> Result<Page<WorkloadRecord>>;
         /// Live containers (of `visible_teams` and unowned ones when given) with, per image, whether a
         /// configured registry holds it and when it was last scanned.
         fn running_facts(&self, visible_teams: Option<&[String]>) -> Result<RunningFacts>;
         /// Records Kubernetes audit events (facts only), each once; returns how many were new.
-        fn record_k8s_audit(&self, cluster: &str, facts: &[crate::k8s::audit::AuditFact], actor: &Actor, now: DateTime<Utc>) -> Result<usize>;
+        fn record_k8s_audit(&self, cluster: &crate::domain::ClusterName, facts: &[crate::k8s::audit::AuditFact], actor: &Actor, now: DateTime<Utc>) -> Result<usize>;
         /// Configures a cluster's API server.
         fn add_cluster(&self, new: &crate::domain::cluster::NewCluster, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
         /// Clusters with an API server.

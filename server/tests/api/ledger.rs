@@ -162,7 +162,16 @@ async fn a_failed_change_leaves_neither_the_change_nor_its_entry() {
         drydock::k8s::Upload::Pods(p) => p,
         _ => unreachable!(),
     };
-    let e = db.store.store_pods("new-cluster", &upload, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap_err();
+    let e = db
+        .store
+        .store_pods(
+            &drydock::domain::ClusterName::parse("new-cluster").unwrap(),
+            &upload,
+            &drydock::store::Actor::cli(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("injected failure"), "{e}");
     assert_eq!(db.store.ledger_size().await.unwrap(), before);
     assert!(db.store.clusters().await.unwrap().clusters.is_empty());
@@ -399,7 +408,9 @@ async fn a_workloads_images_over_time_and_the_people_who_touched_it() {
     let d2 = format!("sha256:{}", "2".repeat(64));
     for p in [pod("u1", "reg/shop/api", &d1), pod("u2", "reg/shop/api", &d2)] {
         match drydock::k8s::parse_value(&p).unwrap() {
-            drydock::k8s::Upload::Pods(u) => store.store_pods("prod", &u, &actor, now).await.unwrap(),
+            drydock::k8s::Upload::Pods(u) => {
+                store.store_pods(&drydock::domain::ClusterName::parse("prod").unwrap(), &u, &actor, now).await.unwrap()
+            }
             _ => unreachable!(),
         };
     }
@@ -411,7 +422,7 @@ async fn a_workloads_images_over_time_and_the_people_who_touched_it() {
     let other = serde_json::json!({"auditID": "e3", "stage": "ResponseComplete", "verb": "delete", "timestamp": "2026-11-27T12:06:00Z",
         "user": {"username": "bob"}, "objectRef": {"resource": "pods", "namespace": "shop", "name": "not-ours"}, "responseStatus": {"code": 200}});
     let facts = drydock::k8s::audit::parse(format!("{exec}\n{scale}\n{other}\n").as_bytes()).unwrap();
-    store.record_k8s_audit("prod", &facts, &actor, now).await.unwrap();
+    store.record_k8s_audit(&drydock::domain::ClusterName::parse("prod").unwrap(), &facts, &actor, now).await.unwrap();
 
     let f = store.workload_forensics("prod", "shop", "Deployment/api").await.unwrap().expect("known workload");
     let mut ran: Vec<String> = f.runs.iter().map(|r| r.digest.clone().unwrap()).collect();

@@ -46,7 +46,7 @@ async fn estate_with_storefront_shop(app: &TestApp) -> String {
         drydock::k8s::Upload::Pods(p) => p,
         drydock::k8s::Upload::Nodes(_) => unreachable!(),
     };
-    store.store_pods("minikube", &upload, &Actor::cli(), now).await.unwrap();
+    store.store_pods(&drydock::domain::ClusterName::parse("minikube").unwrap(), &upload, &Actor::cli(), now).await.unwrap();
     let exec = serde_json::json!({
         "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": "0b7e3a1c-shop-exec",
         "stage": "ResponseStarted", "requestURI": "/api/v1/namespaces/shop/pods/checkout-web-5d8f9c-x2x7q/exec?command=sh",
@@ -57,7 +57,7 @@ async fn estate_with_storefront_shop(app: &TestApp) -> String {
         "requestReceivedTimestamp": "2026-11-02T10:00:00.000000Z", "stageTimestamp": "2026-11-02T10:00:00.100000Z"
     });
     let facts = drydock::k8s::audit::parse(exec.to_string().as_bytes()).unwrap();
-    store.record_k8s_audit("minikube", &facts, &Actor::cli(), now).await.unwrap();
+    store.record_k8s_audit(&drydock::domain::ClusterName::parse("minikube").unwrap(), &facts, &Actor::cli(), now).await.unwrap();
     unowned.digest
 }
 

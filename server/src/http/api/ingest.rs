@@ -1,8 +1,9 @@
 //! What comes in: scanner reports, registry notifications, pod and node lists, Kubernetes audit
 //! events. Each is authorised (with the ingest token's bindings) before its body is read.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::domain::ClusterName;
 
 /// `POST /api/v1/scans[?format=trivy]`: a raw scanner report; 201 new, 200 already stored.
 #[utoipa::path(
@@ -63,34 +64,37 @@ pub async fn registry_events(
     Ok(Json(EventsRecorded { recorded: new, duplicates: parsed.events.len() - new, ignored: parsed.ignored }).into_response())
 }
 
-/// A cluster name from a path or query: the team-name grammar (lowercase, digits, dashes).
-fn cluster_name(name: &str) -> Result<(), ApiError> {
-    crate::domain::ClusterName::parse(name).map(|_| ()).map_err(|e| ApiError::bad_request(format!("cluster: {e}")))
+/// A cluster name from a path or query, parsed once here: the team-name grammar (lowercase,
+/// digits, dashes); the service and the store take the parsed name.
+fn cluster_name(name: &str) -> Result<ClusterName, ApiError> {
+    ClusterName::parse(name)
+        .map_err(|e| ApiError(crate::service::Error::Malformed { field: Some("cluster".into()), message: format!("cluster: {e}") }))
 }
 
 /// May `caller` post for cluster `name`? (Bindings of ingest tokens; collected clusters refused.)
-/// Answers whether the cluster existed before.
-async fn authorise_cluster(state: &AppState, caller: &Caller, name: &str) -> Result<bool, ApiError> {
+/// Answers the parsed name and whether the cluster existed before.
+async fn authorise_cluster(state: &AppState, caller: &Caller, name: &str) -> Result<(ClusterName, bool), ApiError> {
     caller.require(Action::SendData, None)?;
-    cluster_name(name)?;
-    Ok(state.service.may_upload_to(Some(&caller.principal()), name).await?)
+    let cluster = cluster_name(name)?;
+    let existed = state.service.may_upload_to(Some(&caller.principal()), &cluster).await?;
+    Ok((cluster, existed))
 }
 
 /// A Kubernetes upload from a caller who may post for `cluster`: 400 not JSON, 422 not a pod or
-/// node list. Answers the upload and whether the cluster existed before.
+/// node list. Answers the upload, the cluster's parsed name and whether it existed before.
 async fn kube_upload(
     state: &AppState,
     caller: &Caller,
     cluster: &str,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(crate::k8s::Upload, bool), ApiError> {
-    let existed = authorise_cluster(state, caller, cluster).await?;
+) -> Result<(crate::k8s::Upload, ClusterName, bool), ApiError> {
+    let (cluster, existed) = authorise_cluster(state, caller, cluster).await?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
     let upload = crate::k8s::parse(&body).map_err(|e| match e {
         crate::k8s::UploadError::NotJson(m) => ApiError::bad_request(m),
         crate::k8s::UploadError::Invalid(m) => ApiError::unprocessable(m),
     })?;
-    Ok((upload, existed))
+    Ok((upload, cluster, existed))
 }
 
 /// `POST /api/v1/clusters/{name}/pods`: a `PodList` (`kubectl get pods -A -o json`: the
@@ -110,11 +114,11 @@ pub async fn upload_pods(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let upload = match kube_upload(&state, &caller, &name, body).await? {
-        (crate::k8s::Upload::Pods(p), _) => p,
-        (crate::k8s::Upload::Nodes(_), _) => return Err(ApiError::unprocessable("this is a node list: send it to .../nodes")),
+    let (upload, cluster) = match kube_upload(&state, &caller, &name, body).await? {
+        (crate::k8s::Upload::Pods(p), cluster, _) => (p, cluster),
+        (crate::k8s::Upload::Nodes(_), ..) => return Err(ApiError::unprocessable("this is a node list: send it to .../nodes")),
     };
-    let (pods, containers, ended, existed) = state.service.upload_pods(Some(&caller.principal()), &name, &upload).await?;
+    let (pods, containers, ended, existed) = state.service.upload_pods(Some(&caller.principal()), &cluster, &upload).await?;
     let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(PodsStored { cluster: name, scope: upload.scope.label(), pods, containers, ended })).into_response())
 }
@@ -134,11 +138,11 @@ pub async fn upload_nodes(
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let nodes = match kube_upload(&state, &caller, &name, body).await? {
-        (crate::k8s::Upload::Nodes(n), _) => n,
-        (crate::k8s::Upload::Pods(_), _) => return Err(ApiError::unprocessable("this is a pod list: send it to .../pods")),
+    let (nodes, cluster) = match kube_upload(&state, &caller, &name, body).await? {
+        (crate::k8s::Upload::Nodes(n), cluster, _) => (n, cluster),
+        (crate::k8s::Upload::Pods(_), ..) => return Err(ApiError::unprocessable("this is a pod list: send it to .../pods")),
     };
-    let n = state.service.upload_nodes(Some(&caller.principal()), &name, &nodes).await?;
+    let n = state.service.upload_nodes(Some(&caller.principal()), &cluster, &nodes).await?;
     Ok(Json(NodesStored { cluster: name, nodes: n }).into_response())
 }
 
@@ -163,11 +167,11 @@ pub async fn k8s_audit(
     let cluster = q.get("cluster").cloned().unwrap_or_else(|| "default".into());
     let who = caller.principal();
     caller.require(Action::SendData, None)?;
-    cluster_name(&cluster)?;
-    state.service.may_send_audit(Some(&who), &cluster)?;
+    let parsed = cluster_name(&cluster)?;
+    state.service.may_send_audit(Some(&who), &parsed)?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
     let facts = crate::k8s::audit::parse(&body).map_err(ApiError::unprocessable)?;
-    let new = state.service.record_audit(Some(&who), &cluster, &facts).await?;
+    let new = state.service.record_audit(Some(&who), &parsed, &facts).await?;
     let status = if new > 0 { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(AuditRecorded { cluster, events: facts.len(), recorded: new })).into_response())
 }

@@ -1,6 +1,6 @@
 //! `cluster.collect` / cluster name: pods and nodes of a cluster with an API server.
 
-use crate::jobs::kind::{Job, JobContext, JobError, Named};
+use crate::jobs::kind::{Job, JobContext, JobError};
 use crate::store::capabilities::*;
 use chrono::{DateTime, Utc};
 
@@ -25,13 +25,13 @@ impl std::fmt::Display for Collected {
 
 impl Job for ClusterCollect {
     const KIND: &'static str = "cluster.collect";
-    type Payload = Named;
+    type Payload = crate::domain::ClusterName;
     type Outcome = Collected;
 
-    async fn run(&self, ctx: &JobContext, cluster: Named, now: DateTime<Utc>) -> Result<Collected, JobError> {
+    async fn run(&self, ctx: &JobContext, cluster: crate::domain::ClusterName, now: DateTime<Utc>) -> Result<Collected, JobError> {
         let clusters = ctx.store.collectable_clusters().await?;
-        let Some(c) = clusters.into_iter().find(|c| c.name == cluster.0) else {
-            return Ok(Collected::Gone(cluster.0));
+        let Some(c) = clusters.into_iter().find(|c| c.name == cluster) else {
+            return Ok(Collected::Gone(cluster.to_string()));
         };
         let (pods, containers, ended, nodes) =
             crate::k8s::collect::collect_and_record(&ctx.store, &c, now).await.map_err(JobError::Failed)?;

@@ -1,6 +1,6 @@
 //! `registry.collect` / registry name: every repository of one registry, every collection period.
 
-use crate::jobs::kind::{Job, JobContext, JobError, Named};
+use crate::jobs::kind::{Job, JobContext, JobError};
 use crate::registry::CollectSummary;
 use crate::store::capabilities::*;
 use chrono::{DateTime, Utc};
@@ -39,10 +39,10 @@ pub(super) async fn collect(ctx: &JobContext, registry: &str, repository: Option
 
 impl Job for RegistryCollect {
     const KIND: &'static str = "registry.collect";
-    type Payload = Named;
+    type Payload = crate::domain::RegistryName;
     type Outcome = Collected;
 
-    async fn run(&self, ctx: &JobContext, registry: Named, now: DateTime<Utc>) -> Result<Collected, JobError> {
-        collect(ctx, &registry.0, None, now).await
+    async fn run(&self, ctx: &JobContext, registry: crate::domain::RegistryName, now: DateTime<Utc>) -> Result<Collected, JobError> {
+        collect(ctx, &registry, None, now).await
     }
 }

@@ -2,8 +2,8 @@
 // Kubernetes audit events. What runs is read in `workloads.rs`.
 
 /// The cluster's id; an upload to a name not configured creates an upload-only cluster (audited).
-async fn ensure_cluster(tx: &mut Tx<'_>, name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
-    crate::domain::ClusterName::parse(name).map_err(|e| StoreError::invalid_input(format!("cluster name: {e}")))?;
+async fn ensure_cluster(tx: &mut Tx<'_>, name: &crate::domain::ClusterName, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
+    let name = name.as_str();
     if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM clusters WHERE name = $1").bind(name).fetch_optional(&mut **tx).await? {
         return Ok(id);
     }
@@ -27,7 +27,7 @@ pub async fn cluster_server(pool: &Pool, name: &str) -> Result<Option<Option<Str
 /// longer lists marked ended (never deleted). Returns (pods, containers, ended).
 pub async fn store_pods(
     pool: &Pool,
-    cluster: &str,
+    cluster: &crate::domain::ClusterName,
     upload: &crate::k8s::PodsUpload,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -161,7 +161,7 @@ pub async fn store_pods(
 }
 
 /// Stores a node list (versions, runtime, kernel, architecture) in one transaction.
-pub async fn store_nodes(pool: &Pool, cluster: &str, nodes: &[crate::k8s::NodeRecord], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
+pub async fn store_nodes(pool: &Pool, cluster: &crate::domain::ClusterName, nodes: &[crate::k8s::NodeRecord], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
     let mut tx = begin(pool).await?;
     let cluster_id = ensure_cluster(&mut tx, cluster, actor, now).await?;
     for chunk in nodes.chunks(CHUNK / 10) {
@@ -309,7 +309,7 @@ pub async fn record_cluster_run(pool: &Pool, id: i64, outcome: std::result::Resu
 
 /// Records audit events of `cluster` (each `(auditID, stage)` once), each also a ledger entry, in
 /// one transaction. Returns how many were new.
-pub async fn record_k8s_audit(pool: &Pool, cluster: &str, facts: &[crate::k8s::audit::AuditFact], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
+pub async fn record_k8s_audit(pool: &Pool, cluster: &crate::domain::ClusterName, facts: &[crate::k8s::audit::AuditFact], actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
     let mut tx = begin(pool).await?;
     let mut new = 0;
     for f in facts {
