@@ -2,7 +2,7 @@
 //! queued in the same transaction, and the outbox delivered with retries.
 
 use super::{ladder_of, Notifier, ACTOR};
-use crate::domain::campaign::{due_levels, EscalationFacts, ItemState};
+use crate::domain::campaign::{due_levels, EscalationFacts};
 use crate::store::capabilities::*;
 use crate::store::{Actor, ContactRecord, EscalationItemRecord, NewMessage, StoreError};
 use chrono::{DateTime, Duration, Utc};
@@ -87,7 +87,7 @@ pub async fn escalate(store: &(impl CampaignStore + PolicyStore), run: &str, now
     for it in &items {
         let ladder = ladder_of(&it.ladder);
         let facts = EscalationFacts {
-            state: ItemState::parse(&it.state).unwrap_or(ItemState::Open),
+            state: it.state,
             deadline: it.deadline,
             exception_until: if it.exception_state.as_deref() == Some("approved") { it.exception_until } else { None },
             delivered: it.delivered.as_deref().unwrap_or("").split(',').filter_map(|s| s.trim().parse().ok()).collect(),

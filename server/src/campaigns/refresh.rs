@@ -19,7 +19,7 @@ pub(crate) fn judge(
     affected_row: &dyn Fn(i64) -> bool,
     today: NaiveDate,
 ) -> (ItemState, bool) {
-    let current = ItemState::parse(&item.state).unwrap_or(ItemState::Open);
+    let current = item.state;
     // An approved exception that has expired reopens the item.
     let mut expired = false;
     let mut base = current;
@@ -125,7 +125,7 @@ async fn item_updates(
     hit: &BTreeMap<i64, Affected>,
     now: DateTime<Utc>,
 ) -> Result<Vec<ItemUpdate>, StoreError> {
-    let open: Vec<&CampaignItemRecord> = items.iter().filter(|i| !ItemState::parse(&i.state).is_some_and(ItemState::is_closed)).collect();
+    let open: Vec<&CampaignItemRecord> = items.iter().filter(|i| !i.state.is_closed()).collect();
     let ids: Vec<i64> = open.iter().map(|i| i.id).collect();
     let mut follows: HashMap<i64, BTreeSet<WorkloadKey>> = HashMap::new();
     for (item, cluster, ns, w) in store.item_workloads(&ids).await? {
@@ -163,15 +163,8 @@ async fn item_updates(
         let (state, expired) = judge(item, hit.contains_key(&item.image_id), &followed, &affected_row, now.date_naive());
         let running = !now_running.is_empty();
         let workloads = followed_keys.len() as i64;
-        if state.as_str() != item.state || running != item.running || workloads != item.workloads || !new_workloads.is_empty() || expired {
-            updates.push(ItemUpdate {
-                id: item.id,
-                state: state.as_str().into(),
-                running,
-                workloads,
-                new_workloads,
-                exception_expired: expired,
-            });
+        if state != item.state || running != item.running || workloads != item.workloads || !new_workloads.is_empty() || expired {
+            updates.push(ItemUpdate { id: item.id, state, running, workloads, new_workloads, exception_expired: expired });
         }
     }
     Ok(updates)
@@ -192,7 +185,7 @@ mod tests {
             team: Some("web".into()),
             running: true,
             workloads: 1,
-            state: state.into(),
+            state: ItemState::parse(state).expect("a state"),
             severity: "critical".into(),
             first_seen: t,
             deadline: t.date_naive(),

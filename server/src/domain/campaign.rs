@@ -192,6 +192,58 @@ impl ItemState {
     pub fn is_closed(self) -> bool {
         matches!(self, ItemState::Fixed | ItemState::Retired)
     }
+
+    /// Still to be worked on (escalates; overdue once its deadline has passed).
+    pub fn is_outstanding(self) -> bool {
+        matches!(self, ItemState::Open | ItemState::Acknowledged | ItemState::PendingVerification)
+    }
+
+    /// May be acknowledged (again).
+    pub fn is_acknowledgeable(self) -> bool {
+        matches!(self, ItemState::Open | ItemState::Acknowledged)
+    }
+}
+
+impl std::fmt::Display for ItemState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Stored as its text in both databases; a row decodes into the state (an unknown text is a
+/// decoding error naming it).
+impl<DB: sqlx::Database> sqlx::Type<DB> for ItemState
+where
+    str: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <str as sqlx::Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <str as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for ItemState
+where
+    &'r str: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let s = <&str as sqlx::Decode<DB>>::decode(value)?;
+        ItemState::parse(s).ok_or_else(|| format!("{s:?} is not an item state").into())
+    }
+}
+
+impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for ItemState
+where
+    &'q str: sqlx::Encode<'q, DB>,
+{
+    fn encode_by_ref(
+        &self,
+        buf: &mut <DB as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <&'q str as sqlx::Encode<'q, DB>>::encode(self.as_str(), buf)
+    }
 }
 
 /// An item's deadline when the campaign sets none: the later of the campaign's start and the

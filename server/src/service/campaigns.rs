@@ -3,7 +3,7 @@
 
 use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
-use crate::domain::campaign::{FieldError, Ladder, Level, Selector};
+use crate::domain::campaign::{FieldError, ItemState, Ladder, Level, Selector};
 use crate::domain::dates;
 use crate::domain::network::AddressPolicy;
 use crate::store::capabilities::*;
@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 /// Most contacts one team (or the global list) may have.
 const MAX_CONTACTS: usize = 50;
 /// Items still to be worked on.
-const ACTIVE: [&str; 4] = ["open", "acknowledged", "pending_verification", "excepted"];
+const ACTIVE: [ItemState; 4] = [ItemState::Open, ItemState::Acknowledged, ItemState::PendingVerification, ItemState::Excepted];
 
 pub(super) fn field(e: FieldError) -> Error {
     Error::invalid(e.field, e.message)
@@ -28,8 +28,8 @@ pub(super) fn text(field: &str, s: &str, min: usize, max: usize) -> Result<Strin
     crate::domain::free_text(field, s, min, max).map_err(Error::from)
 }
 
-fn overdue(state: &str, deadline: NaiveDate, today: NaiveDate) -> bool {
-    matches!(state, "open" | "acknowledged" | "pending_verification") && deadline < today
+fn overdue(state: ItemState, deadline: NaiveDate, today: NaiveDate) -> bool {
+    state.is_outstanding() && deadline < today
 }
 
 fn item_view(r: CampaignItemRecord, today: NaiveDate) -> CampaignItem {
@@ -46,7 +46,7 @@ fn item_view(r: CampaignItemRecord, today: NaiveDate) -> CampaignItem {
         _ => None,
     };
     CampaignItem {
-        overdue: overdue(&r.state, r.deadline, today),
+        overdue: overdue(r.state, r.deadline, today),
         id: r.id,
         campaign: r.campaign_id,
         campaign_title: r.campaign_title,
@@ -54,7 +54,7 @@ fn item_view(r: CampaignItemRecord, today: NaiveDate) -> CampaignItem {
         image: r.digest,
         running: r.running,
         workloads: r.workloads,
-        state: r.state,
+        state: r.state.as_str().to_string(),
         deadline: r.deadline.to_string(),
         severity: r.severity,
         first_seen: r.first_seen,
@@ -67,20 +67,31 @@ fn item_view(r: CampaignItemRecord, today: NaiveDate) -> CampaignItem {
     }
 }
 
-/// Items per state over `items`.
+/// Counts `n` items in `state`, `overdue` of them past their deadline (only items still to be
+/// worked on are late).
+fn tally(p: &mut CampaignProgress, state: ItemState, n: i64, overdue: i64) {
+    p.total += n;
+    *match state {
+        ItemState::Open => &mut p.open,
+        ItemState::Acknowledged => &mut p.acknowledged,
+        ItemState::PendingVerification => &mut p.pending_verification,
+        ItemState::Excepted => &mut p.excepted,
+        ItemState::Fixed => &mut p.fixed,
+        ItemState::Retired => &mut p.retired,
+    } += n;
+    if state.is_outstanding() {
+        p.overdue += overdue;
+    }
+}
+
+/// Items per state over `items` (as the pages show them).
 pub fn progress(items: &[CampaignItem]) -> CampaignProgress {
-    let mut p = CampaignProgress { total: items.len() as i64, ..Default::default() };
+    let mut p = CampaignProgress::default();
     for i in items {
-        match i.state.as_str() {
-            "open" => p.open += 1,
-            "acknowledged" => p.acknowledged += 1,
-            "pending_verification" => p.pending_verification += 1,
-            "excepted" => p.excepted += 1,
-            "fixed" => p.fixed += 1,
-            "retired" => p.retired += 1,
-            _ => {}
+        match ItemState::parse(&i.state) {
+            Some(state) => tally(&mut p, state, 1, i.overdue as i64),
+            None => p.total += 1,
         }
-        p.overdue += i.overdue as i64;
     }
     p
 }
@@ -192,12 +203,12 @@ pub fn allowed_actions(who: Option<&Principal>, items: &[CampaignItem]) -> (Vec<
     let Some(p) = who else { return (vec![], vec![], vec![]) };
     let ack = items
         .iter()
-        .filter(|i| matches!(i.state.as_str(), "open" | "acknowledged") && p.can(Action::Acknowledge, i.team.as_deref()))
+        .filter(|i| ItemState::parse(&i.state).is_some_and(ItemState::is_acknowledgeable) && p.can(Action::Acknowledge, i.team.as_deref()))
         .map(|i| i.id)
         .collect();
     let request = items
         .iter()
-        .filter(|i| matches!(i.state.as_str(), "open" | "acknowledged" | "pending_verification"))
+        .filter(|i| ItemState::parse(&i.state).is_some_and(ItemState::is_outstanding))
         .filter(|i| !i.exception.as_ref().is_some_and(|e| e.state == "requested" || e.state == "approved"))
         .filter(|i| p.can(Action::RequestException, i.team.as_deref()))
         .map(|i| i.id)
@@ -294,20 +305,7 @@ impl Service {
         let today = self.clock.now().date_naive();
         let mut progress: BTreeMap<i64, CampaignProgress> = BTreeMap::new();
         for (campaign, state, n, overdue) in self.store.campaign_state_counts(&ids, teams.as_deref(), today).await? {
-            let p = progress.entry(campaign).or_default();
-            p.total += n;
-            match state.as_str() {
-                "open" => p.open += n,
-                "acknowledged" => p.acknowledged += n,
-                "pending_verification" => p.pending_verification += n,
-                "excepted" => p.excepted += n,
-                "fixed" => p.fixed += n,
-                "retired" => p.retired += n,
-                _ => {}
-            }
-            if matches!(state.as_str(), "open" | "acknowledged" | "pending_verification") {
-                p.overdue += overdue;
-            }
+            tally(progress.entry(campaign).or_default(), state, n, overdue);
         }
         Ok(list
             .into_iter()

@@ -30,7 +30,7 @@ pub struct CampaignItemRecord {
     pub team: Option<String>,
     pub running: bool,
     pub workloads: i64,
-    pub state: String,
+    pub state: crate::domain::campaign::ItemState,
     pub severity: String,
     pub first_seen: DateTime<Utc>,
     pub deadline: chrono::NaiveDate,
@@ -81,7 +81,7 @@ pub struct NewCampaign {
 #[derive(Debug, Clone)]
 pub struct ItemUpdate {
     pub id: i64,
-    pub state: String,
+    pub state: crate::domain::campaign::ItemState,
     pub running: bool,
     pub workloads: i64,
     pub new_workloads: Vec<(String, String, String)>,
@@ -107,7 +107,7 @@ pub struct EscalationItemRecord {
     pub ladder: String,
     pub digest: String,
     pub team: Option<String>,
-    pub state: String,
+    pub state: crate::domain::campaign::ItemState,
     pub deadline: chrono::NaiveDate,
     pub exception_until: Option<chrono::NaiveDate>,
     pub exception_state: Option<String>,

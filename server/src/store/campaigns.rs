@@ -21,7 +21,7 @@ store_capability! {
         /// Items of these campaigns (of `teams` and of no team when given).
         fn campaign_items(&self, campaigns: &[i64], teams: Option<&[String]>) -> Result<Vec<CampaignItemRecord>>;
         /// Items of any campaign in these states (of `teams` when given), by deadline.
-        fn items_in_states(&self, states: &[&str], teams: Option<&[String]>, limit: i64) -> Result<Vec<CampaignItemRecord>>;
+        fn items_in_states(&self, states: &[crate::domain::campaign::ItemState], teams: Option<&[String]>, limit: i64) -> Result<Vec<CampaignItemRecord>>;
         fn campaign_item(&self, campaign: i64, item: i64) -> Result<Option<CampaignItemRecord>>;
         /// (item, cluster, namespace, workload) each item follows.
         fn item_workloads(&self, items: &[i64]) -> Result<Vec<(i64, String, String, String)>>;
@@ -53,6 +53,6 @@ store_capability! {
         /// Every team's name.
         fn team_names(&self) -> Result<Vec<String>>;
         /// Items per (campaign, state) and how many are past `today`'s deadline.
-        fn campaign_state_counts(&self, campaigns: &[i64], teams: Option<&[String]>, today: NaiveDate) -> Result<Vec<(i64, String, i64, i64)>>;
+        fn campaign_state_counts(&self, campaigns: &[i64], teams: Option<&[String]>, today: NaiveDate) -> Result<Vec<(i64, crate::domain::campaign::ItemState, i64, i64)>>;
     }
 }

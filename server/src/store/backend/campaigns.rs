@@ -22,7 +22,7 @@ async fn insert_items(tx: &mut Tx<'_>, campaign: i64, items: &[NewCampaignItem],
                 .push_bind(&it.team)
                 .push_bind(!it.workloads.is_empty())
                 .push_bind(it.workloads.len() as i64)
-                .push_bind("open")
+                .push_bind(ItemState::Open)
                 .push_bind(&it.severity)
                 .push_bind(it.first_seen)
                 .push_bind(it.deadline)
@@ -155,7 +155,7 @@ pub async fn campaign_items(pool: &Pool, campaigns: &[i64], teams: Option<&[Stri
 
 /// Items of any campaign in the given states, of `teams` when given (None: every team's, and
 /// items of no team), by deadline.
-pub async fn items_in_states(pool: &Pool, states: &[&str], teams: Option<&[String]>, limit: i64) -> Result<Vec<CampaignItemRecord>> {
+pub async fn items_in_states(pool: &Pool, states: &[crate::domain::campaign::ItemState], teams: Option<&[String]>, limit: i64) -> Result<Vec<CampaignItemRecord>> {
     let mut qb = QueryBuilder::<DB>::new(ITEM_SELECT);
     qb.push(" WHERE it.state IN (");
     in_list(&mut qb, states);
@@ -198,7 +198,7 @@ async fn item_action(
     pool: &Pool,
     campaign: i64,
     item: i64,
-    from_states: &[&str],
+    from_states: &[crate::domain::campaign::ItemState],
     guard: impl for<'q> FnOnce(&mut QueryBuilder<'q, DB>),
     set: impl for<'q> FnOnce(&mut QueryBuilder<'q, DB>),
     event: &str,
@@ -239,7 +239,7 @@ pub async fn acknowledge_item(
         pool,
         campaign,
         item,
-        &["open", "acknowledged"],
+        &[ItemState::Open, ItemState::Acknowledged],
         |_| {},
         move |qb| {
             qb.push("state = 'acknowledged', planned = ").push_bind(planned);
@@ -272,7 +272,7 @@ pub async fn request_exception(
         pool,
         campaign,
         item,
-        &["open", "acknowledged", "pending_verification"],
+        &[ItemState::Open, ItemState::Acknowledged, ItemState::PendingVerification],
         move |qb| {
             qb.push(" AND (exception_state IS NULL OR exception_state <> 'requested')");
             qb.push(" AND COALESCE(exception_request_id, 0) = ").push_bind(request_id - 1);
@@ -312,7 +312,7 @@ pub async fn decide_exception(
         pool,
         campaign,
         item,
-        &["open", "acknowledged", "pending_verification"],
+        &[ItemState::Open, ItemState::Acknowledged, ItemState::PendingVerification],
         move |qb| {
             qb.push(" AND exception_state = 'requested' AND exception_request_id = ").push_bind(request_id);
             qb.push(" AND exception_by = ").push_bind(requester).push(" AND exception_by <> ").push_bind(decider);
@@ -345,9 +345,9 @@ pub async fn apply_campaign_refresh(
     let mut closed = Vec::new();
     let mut changed = Vec::new();
     for u in updates {
-        let closing = u.state == "fixed" || u.state == "retired";
+        let closing = u.state.is_closed();
         let mut qb = QueryBuilder::<DB>::new("UPDATE campaign_items SET state = ");
-        qb.push_bind(&u.state).push(", running = ").push_bind(u.running).push(", workloads = ").push_bind(u.workloads);
+        qb.push_bind(u.state).push(", running = ").push_bind(u.running).push(", workloads = ").push_bind(u.workloads);
         qb.push(", updated_at = ").push_bind(now);
         if closing {
             qb.push(", closed_at = ").push_bind(now);
@@ -423,7 +423,7 @@ pub async fn campaign_state_counts(
     campaigns: &[i64],
     teams: Option<&[String]>,
     today: chrono::NaiveDate,
-) -> Result<Vec<(i64, String, i64, i64)>> {
+) -> Result<Vec<(i64, crate::domain::campaign::ItemState, i64, i64)>> {
     let mut out = Vec::new();
     for chunk in campaigns.chunks(CHUNK) {
         let mut qb = QueryBuilder::<DB>::new("SELECT campaign_id, state, COUNT(*), SUM(CASE WHEN deadline < ");
@@ -438,7 +438,7 @@ pub async fn campaign_state_counts(
             qb.push(")");
         }
         qb.push(" GROUP BY campaign_id, state");
-        out.extend(qb.build_query_as::<(i64, String, i64, i64)>().fetch_all(pool).await?);
+        out.extend(qb.build_query_as::<(i64, crate::domain::campaign::ItemState, i64, i64)>().fetch_all(pool).await?);
     }
     Ok(out)
 }

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row};
 #[allow(unused_imports)]
 use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::domain::campaign::ItemState;
 
 type Pool = sqlx::Pool<DB>;
 type Tx<'a> = sqlx::Transaction<'a, DB>;
