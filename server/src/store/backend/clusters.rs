@@ -32,11 +32,29 @@ pub async fn store_pods(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize, u64)> {
-    use crate::k8s::Scope;
     let mut tx = begin(pool).await?;
     let cluster_id = ensure_cluster(&mut tx, cluster, actor, now).await?;
+    let pod_ids = upsert_pods(&mut tx, cluster_id, &upload.pods, now).await?;
+    replace_pod_labels(&mut tx, &upload.pods, &pod_ids).await?;
+    let containers = upsert_containers(&mut tx, &upload.pods, &pod_ids, now).await?;
+    let ended = end_unlisted_pods(&mut tx, cluster_id, &upload.scope, now).await?;
+    sqlx::query("UPDATE clusters SET last_upload = $2 WHERE id = $1").bind(cluster_id).bind(now).execute(&mut *tx).await?;
+    let payload = serde_json::json!({
+        "scope": upload.scope.label(),
+        "pods": upload.pods.len(),
+        "containers": containers,
+        "ended": ended.iter().map(|(ns, n)| format!("{ns}/{n}")).collect::<Vec<_>>(),
+    });
+    append_event(&mut tx, actor, "cluster.pods_recorded", &format!("cluster:{cluster}"), payload, now).await?;
+    mark_evaluation_due(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok((upload.pods.len(), containers, ended.len() as u64))
+}
+
+/// Upserts the pods by uid (an ended pod that reappears runs again); answers uid → id.
+async fn upsert_pods(tx: &mut Tx<'_>, cluster_id: i64, pods: &[crate::k8s::PodRecord], now: DateTime<Utc>) -> Result<HashMap<String, i64>> {
     let mut pod_ids: HashMap<String, i64> = HashMap::new();
-    for chunk in upload.pods.chunks(CHUNK / 10) {
+    for chunk in pods.chunks(CHUNK / 10) {
         let mut qb = QueryBuilder::<DB>::new(
             "INSERT INTO pods (cluster_id, uid, namespace, name, node, workload_kind, workload_name, phase, first_seen, last_seen) ",
         );
@@ -58,17 +76,21 @@ pub async fn store_pods(
                  last_seen = excluded.last_seen, ended_at = NULL
               RETURNING uid, id",
         );
-        let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+        let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(&mut **tx).await?;
         pod_ids.extend(rows);
     }
+    Ok(pod_ids)
+}
+
+/// The pods' labels as listed now (the previous ones deleted).
+async fn replace_pod_labels(tx: &mut Tx<'_>, pods: &[crate::k8s::PodRecord], pod_ids: &HashMap<String, i64>) -> Result<()> {
     let ids: Vec<i64> = pod_ids.values().copied().collect();
     for chunk in ids.chunks(CHUNK) {
         let mut qb = QueryBuilder::<DB>::new("DELETE FROM pod_labels WHERE pod_id IN (");
         in_list(&mut qb, chunk);
-        qb.build().execute(&mut *tx).await?;
+        qb.build().execute(&mut **tx).await?;
     }
-    let labels: Vec<(i64, &String, &String)> = upload
-        .pods
+    let labels: Vec<(i64, &String, &String)> = pods
         .iter()
         .filter_map(|p| pod_ids.get(&p.uid).map(|id| (*id, p)))
         .flat_map(|(id, p)| p.labels.iter().map(move |(k, v)| (id, k, v)))
@@ -79,10 +101,19 @@ pub async fn store_pods(
             b.push_bind(*id).push_bind(*k).push_bind(*v);
         });
         qb.push(" ON CONFLICT (pod_id, key) DO NOTHING");
-        qb.build().execute(&mut *tx).await?;
+        qb.build().execute(&mut **tx).await?;
     }
-    let containers: Vec<(i64, &crate::k8s::ContainerRecord)> = upload
-        .pods
+    Ok(())
+}
+
+/// Upserts every container of the pods; answers how many there were.
+async fn upsert_containers(
+    tx: &mut Tx<'_>,
+    pods: &[crate::k8s::PodRecord],
+    pod_ids: &HashMap<String, i64>,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let containers: Vec<(i64, &crate::k8s::ContainerRecord)> = pods
         .iter()
         .filter_map(|p| pod_ids.get(&p.uid).map(|id| (*id, p)))
         .flat_map(|(id, p)| p.containers.iter().map(move |c| (id, c)))
@@ -113,10 +144,16 @@ pub async fn store_pods(
                  run_as_non_root = excluded.run_as_non_root, state = excluded.state, reason = excluded.reason,
                  last_seen = excluded.last_seen",
         );
-        qb.build().execute(&mut *tx).await?;
+        qb.build().execute(&mut **tx).await?;
     }
-    // Every pod this upload covers was stamped `now`: the ones it covers but did not list ended.
-    let ended: Vec<(String, String)> = match &upload.scope {
+    Ok(containers.len())
+}
+
+/// Every pod the upload covers was stamped `now`: the ones it covers but did not list ended
+/// (never deleted). Answers their (namespace, name).
+async fn end_unlisted_pods(tx: &mut Tx<'_>, cluster_id: i64, scope: &crate::k8s::Scope, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
+    use crate::k8s::Scope;
+    Ok(match scope {
         Scope::Cluster => {
             sqlx::query_as(
                 "UPDATE pods SET ended_at = $2 WHERE cluster_id = $1 AND ended_at IS NULL AND last_seen < $2
@@ -124,7 +161,7 @@ pub async fn store_pods(
             )
             .bind(cluster_id)
             .bind(now)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await?
         }
         Scope::Node(node) => {
@@ -135,29 +172,11 @@ pub async fn store_pods(
             .bind(cluster_id)
             .bind(now)
             .bind(node)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await?
         }
         Scope::Pods => vec![],
-    };
-    sqlx::query("UPDATE clusters SET last_upload = $2 WHERE id = $1").bind(cluster_id).bind(now).execute(&mut *tx).await?;
-    append_event(
-        &mut tx,
-        actor,
-        "cluster.pods_recorded",
-        &format!("cluster:{cluster}"),
-        serde_json::json!({
-            "scope": upload.scope.label(),
-            "pods": upload.pods.len(),
-            "containers": containers.len(),
-            "ended": ended.iter().map(|(ns, n)| format!("{ns}/{n}")).collect::<Vec<_>>(),
-        }),
-        now,
-    )
-    .await?;
-    mark_evaluation_due(&mut tx, now).await?;
-    tx.commit().await?;
-    Ok((upload.pods.len(), containers.len(), ended.len() as u64))
+    })
 }
 
 /// Stores a node list (versions, runtime, kernel, architecture) in one transaction.

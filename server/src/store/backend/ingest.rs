@@ -62,49 +62,102 @@ async fn ingest_report_tx(
         None => None,
     };
     let image_id = image.as_ref().map(|(id, _)| *id);
-    // The report received last is the current one (a report received earlier but dated later
-    // cannot freeze the image); one received before the newest — only possible across replicas
-    // with skewed clocks — is kept as evidence.
-    let newest: Option<DateTime<Utc>> = match image_id {
-        Some(id) => sqlx::query_scalar(
-            "SELECT received_at FROM scans WHERE image_id = $1 AND scanner = $2 AND vulnerability_data
-             ORDER BY received_at DESC LIMIT 1",
-        )
-        .bind(id)
-        .bind(report.scanner)
-        .fetch_optional(&mut *tx)
-        .await?,
-        None => None,
+    let is_current = match image_id {
+        Some(id) => is_current_report(&mut tx, id, report.scanner, now).await?,
+        None => true,
     };
-    let is_current = newest.is_none_or(|n| now >= n);
+    let scan = NewScan { report, report_sha256, image_id, scanned_at, future_dated, actor, now };
+    let scan_id = insert_scan(&mut tx, &scan).await?;
+    upsert_vulnerabilities(&mut tx, &report.findings, now).await?;
+    insert_scan_findings(&mut tx, scan_id, &report.findings).await?;
+    if let Some(id) = image_id {
+        apply_to_image(&mut tx, id, report, scan_id, is_current, effective, now).await?;
+    }
+    let digest = image.map(|(_, d)| d);
+    let subject = match &digest {
+        Some(d) => format!("image:{d}"),
+        None => format!("artifact:{}", report.artifact),
+    };
     let counts = report.counts();
-    let scan_id: i64 = sqlx::query_scalar(
+    let payload = serde_json::json!({
+        "scan_id": scan_id,
+        "report_sha256": report_sha256,
+        "scanner": report.scanner,
+        "format": report.format,
+        "artifact": report.artifact,
+        "image": digest,
+        "scanned_at": scanned_at,
+        "future_dated": future_dated,
+        "current": is_current,
+        "vulnerability_data": report.vulnerability_data,
+        "findings": counts,
+    });
+    append_event(&mut tx, actor, "scan.ingested", &subject, payload, now).await?;
+    mark_evaluation_due(&mut tx, now).await?;
+    tx.commit().await?;
+    let summary =
+        IngestSummary { image: digest, artifact: report.artifact.clone(), scanner: report.scanner.to_string(), findings: counts, future_dated };
+    Ok(IngestOutcome::Created(summary))
+}
+
+/// The report received last is the current one (a report received earlier but dated later
+/// cannot freeze the image); one received before the newest — only possible across replicas
+/// with skewed clocks — is kept as evidence.
+async fn is_current_report(tx: &mut Tx<'_>, image_id: i64, scanner: &str, now: DateTime<Utc>) -> Result<bool> {
+    let newest: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT received_at FROM scans WHERE image_id = $1 AND scanner = $2 AND vulnerability_data
+         ORDER BY received_at DESC LIMIT 1",
+    )
+    .bind(image_id)
+    .bind(scanner)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(newest.is_none_or(|n| now >= n))
+}
+
+/// A scan row about to be written: the report and how it was received.
+struct NewScan<'a> {
+    report: &'a crate::ingest::Report,
+    report_sha256: &'a str,
+    image_id: Option<i64>,
+    scanned_at: DateTime<Utc>,
+    future_dated: bool,
+    actor: &'a Actor,
+    now: DateTime<Utc>,
+}
+
+/// Writes the scan row with its counts; answers its id.
+async fn insert_scan(tx: &mut Tx<'_>, s: &NewScan<'_>) -> Result<i64> {
+    let counts = s.report.counts();
+    Ok(sqlx::query_scalar(
         "INSERT INTO scans (report_sha256, scanner, format, artifact, image_id, unmatched, scanned_at, received_at,
                             received_by, n_critical, n_high, n_medium, n_low, n_negligible, n_unknown, vulnerability_data, future_dated)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
     )
-    .bind(report_sha256)
-    .bind(report.scanner)
-    .bind(report.format)
-    .bind(&report.artifact)
-    .bind(image_id)
-    .bind(image_id.is_none())
-    .bind(scanned_at)
-    .bind(now)
-    .bind(&actor.0)
+    .bind(s.report_sha256)
+    .bind(s.report.scanner)
+    .bind(s.report.format)
+    .bind(&s.report.artifact)
+    .bind(s.image_id)
+    .bind(s.image_id.is_none())
+    .bind(s.scanned_at)
+    .bind(s.now)
+    .bind(&s.actor.0)
     .bind(counts.critical)
     .bind(counts.high)
     .bind(counts.medium)
     .bind(counts.low)
     .bind(counts.negligible)
     .bind(counts.unknown)
-    .bind(report.vulnerability_data)
-    .bind(future_dated)
-    .fetch_one(&mut *tx)
-    .await?;
+    .bind(s.report.vulnerability_data)
+    .bind(s.future_dated)
+    .fetch_one(&mut **tx)
+    .await?)
+}
 
-    upsert_vulnerabilities(&mut tx, &report.findings, now).await?;
-    for chunk in report.findings.chunks(CHUNK) {
+/// The report's findings as it listed them (the scan's evidence), in multi-row statements.
+async fn insert_scan_findings(tx: &mut Tx<'_>, scan_id: i64, findings: &[crate::ingest::Finding]) -> Result<()> {
+    for chunk in findings.chunks(CHUNK) {
         let mut qb = QueryBuilder::<DB>::new(
             "INSERT INTO scan_findings (scan_id, vulnerability_id, package_name, installed_version, package_path, severity, fixed_version) ",
         );
@@ -117,64 +170,37 @@ async fn ingest_report_tx(
                 .push_bind(f.severity.as_str())
                 .push_bind(&f.fixed_version);
         });
-        qb.build().execute(&mut *tx).await?;
+        qb.build().execute(&mut **tx).await?;
     }
+    Ok(())
+}
 
-    if let Some(id) = image_id {
-        store_packages(&mut tx, id, &report.packages).await?;
-        // An SBOM without vulnerability data says nothing about findings.
-        if report.vulnerability_data {
-            if is_current {
-                merge_findings(&mut tx, id, report, scan_id, effective, now).await?;
-                rebuild_image_vulnerabilities(&mut tx, id).await?;
-            }
-            sqlx::query(
-                "UPDATE images SET last_scanned = $2 WHERE id = $1 AND (last_scanned IS NULL OR last_scanned < $2)",
-            )
+/// What the report says about its image: packages, findings (merged when the report is the
+/// current one; an SBOM without vulnerability data says nothing about findings), the scan's
+/// freshness, the image's facts and its owner.
+async fn apply_to_image(
+    tx: &mut Tx<'_>,
+    id: i64,
+    report: &crate::ingest::Report,
+    scan_id: i64,
+    is_current: bool,
+    effective: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    store_packages(tx, id, &report.packages).await?;
+    if report.vulnerability_data {
+        if is_current {
+            merge_findings(tx, id, report, scan_id, effective, now).await?;
+            rebuild_image_vulnerabilities(tx, id).await?;
+        }
+        sqlx::query("UPDATE images SET last_scanned = $2 WHERE id = $1 AND (last_scanned IS NULL OR last_scanned < $2)")
             .bind(id)
             .bind(effective)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        }
-        store_image_facts(&mut tx, id, &report.facts).await?;
-        recompute_owners(&mut tx, Some(id)).await?;
     }
-
-    let digest = image.map(|(_, d)| d);
-    let subject = match &digest {
-        Some(d) => format!("image:{d}"),
-        None => format!("artifact:{}", report.artifact),
-    };
-    append_event(
-        &mut tx,
-        actor,
-        "scan.ingested",
-        &subject,
-        serde_json::json!({
-            "scan_id": scan_id,
-            "report_sha256": report_sha256,
-            "scanner": report.scanner,
-            "format": report.format,
-            "artifact": report.artifact,
-            "image": digest,
-            "scanned_at": scanned_at,
-            "future_dated": future_dated,
-            "current": is_current,
-            "vulnerability_data": report.vulnerability_data,
-            "findings": counts,
-        }),
-        now,
-    )
-    .await?;
-    mark_evaluation_due(&mut tx, now).await?;
-    tx.commit().await?;
-    Ok(IngestOutcome::Created(IngestSummary {
-        image: digest,
-        artifact: report.artifact.clone(),
-        scanner: report.scanner.to_string(),
-        findings: counts,
-        future_dated,
-    }))
+    store_image_facts(tx, id, &report.facts).await?;
+    recompute_owners(tx, Some(id)).await
 }
 
 /// Finds the image by any of the report's digests or creates it; records every digest as an
