@@ -16,135 +16,165 @@ where
     qb.push(")");
 }
 
-/// Builds image summaries for `ids`, returned in the order of `ids`.
+/// Builds image summaries for `ids`, returned in the order of `ids`: each part read for a
+/// chunk of images at once (no query per image).
 async fn summaries(pool: &Pool, ids: &[i64]) -> Result<Vec<ImageRow>> {
     let mut out: Vec<ImageRow> = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
-        let mut by_id: HashMap<i64, ImageRow> = HashMap::with_capacity(chunk.len());
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT i.id, i.digest, i.os, t.name, i.first_seen, i.last_scanned, i.is_index, i.platform, i.media_type,
-                    i.labels, i.signature, i.signature_detail, i.config_user, i.base_name, i.base_digest
-             FROM images i LEFT JOIN teams t ON t.id = i.team_id WHERE i.id IN (",
-        );
-        in_list(&mut qb, chunk);
-        let rows = qb.build().fetch_all(pool).await?;
-        for r in rows {
-            let id: i64 = r.try_get(0)?;
-            let labels: Option<String> = r.try_get(9)?;
-            let signature: String = r.try_get(10)?;
-            let (digest, os, team, first_seen, last_scanned) = (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
-            by_id.insert(
-                id,
-                ImageRow {
-                    digest,
-                    aliases: vec![],
-                    repositories: vec![],
-                    team,
-                    findings: FindingCounts::default(),
-                    os,
-                    first_seen,
-                    last_scanned,
-                    scan_state: ScanState::NotScanned,
-                    scanners: vec![],
-                    is_index: r.try_get(6)?,
-                    platform: r.try_get(7)?,
-                    platforms: vec![],
-                    media_type: r.try_get(8)?,
-                    labels: labels.and_then(|l| serde_json::from_str(&l).ok()).unwrap_or_default(),
-                    signed: SignatureState::parse(&signature),
-                    signature_detail: r.try_get(11)?,
-                    user: r.try_get(12)?,
-                    base_name: r.try_get(13)?,
-                    base_digest: r.try_get(14)?,
-                },
-            );
-        }
-
-        let mut qb = QueryBuilder::<DB>::new("SELECT image_id, digest, kind FROM image_aliases WHERE image_id IN (");
-        in_list(&mut qb, chunk);
-        qb.push(" ORDER BY image_id, kind, digest");
-        let rows: Vec<(i64, String, String)> = qb.build_query_as().fetch_all(pool).await?;
-        for (id, digest, kind) in rows {
-            if let (Some(img), Some(kind)) = (by_id.get_mut(&id), AliasKind::parse(&kind)) {
-                img.aliases.push(Alias { digest, kind });
-            }
-        }
-
-        // Indexes and their platform manifests name each other as aliases.
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT p.index_image_id, p.image_id, c.digest AS child_digest, x.digest AS index_digest, p.platform FROM image_platforms p
-             JOIN images c ON c.id = p.image_id JOIN images x ON x.id = p.index_image_id
-             WHERE p.index_image_id IN (",
-        );
-        in_list(&mut qb, chunk);
-        qb.push(" OR p.image_id IN (");
-        in_list(&mut qb, chunk);
-        qb.push(" ORDER BY p.platform, c.digest");
-        let rows: Vec<PlatformLinkRow> = qb.build_query_as().fetch_all(pool).await?;
-        for PlatformLinkRow { index_image_id: index_id, image_id: child_id, child_digest, index_digest, platform } in rows {
-            if let Some(img) = by_id.get_mut(&index_id) {
-                img.platforms.push(PlatformManifest { digest: child_digest.clone(), platform });
-                img.aliases.push(Alias { digest: child_digest, kind: AliasKind::Platform });
-            }
-            if let Some(img) = by_id.get_mut(&child_id) {
-                if !img.aliases.iter().any(|a| a.digest == index_digest) {
-                    img.aliases.push(Alias { digest: index_digest, kind: AliasKind::Index });
-                }
-            }
-        }
-
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT ir.image_id, r.registry, r.name, tg.tag
-             FROM image_repositories ir
-             JOIN repositories r ON r.id = ir.repository_id
-             LEFT JOIN tags tg ON tg.repository_id = r.id AND tg.image_id = ir.image_id
-             WHERE ir.image_id IN (",
-        );
-        in_list(&mut qb, chunk);
-        qb.push(" ORDER BY ir.image_id, r.registry, r.name, tg.tag");
-        let rows: Vec<(i64, String, String, Option<String>)> = qb.build_query_as().fetch_all(pool).await?;
-        for (id, registry, name, tag) in rows {
-            let Some(img) = by_id.get_mut(&id) else { continue };
-            let full = format!("{registry}/{name}");
-            if img.repositories.last().map(|r| r.repository != full).unwrap_or(true) {
-                img.repositories.push(RepositoryTags { repository: full, tags: vec![] });
-            }
-            if let (Some(t), Some(r)) = (tag, img.repositories.last_mut()) {
-                r.tags.push(t);
-            }
-        }
-
-        // Open counts are kept with each image (not aggregated from its findings here).
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT id AS key, open_critical AS critical, open_high AS high, open_medium AS medium, open_low AS low,
-                    open_negligible AS negligible, open_unknown AS unknown FROM images WHERE id IN (",
-        );
-        in_list(&mut qb, chunk);
-        let rows: Vec<OpenCounts> = qb.build_query_as().fetch_all(pool).await?;
-        for r in rows {
-            if let Some(img) = r.key.and_then(|k| by_id.get_mut(&k)) {
-                img.findings = r.counts();
-            }
-        }
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT image_id, scanner, vulnerability_data, MAX(CASE WHEN scanned_at > received_at THEN received_at ELSE scanned_at END)
-             FROM scans WHERE image_id IN (",
-        );
-        in_list(&mut qb, chunk);
-        qb.push(" GROUP BY image_id, scanner, vulnerability_data ORDER BY image_id, scanner, vulnerability_data");
-        let rows: Vec<(i64, String, bool, DateTime<Utc>)> = qb.build_query_as().fetch_all(pool).await?;
-        for (id, scanner, vulnerability_data, last_report) in rows {
-            if let Some(img) = by_id.get_mut(&id) {
-                img.scan_state = match (img.scan_state, vulnerability_data) {
-                    (_, true) | (ScanState::Scanned, _) => ScanState::Scanned,
-                    _ => ScanState::SbomOnly,
-                };
-                img.scanners.push(ScannerSeen { scanner, vulnerability_data, last_report });
-            }
-        }
+        let mut by_id = image_rows(pool, chunk).await?;
+        add_aliases(pool, chunk, &mut by_id).await?;
+        add_platform_links(pool, chunk, &mut by_id).await?;
+        add_repositories(pool, chunk, &mut by_id).await?;
+        add_open_counts(pool, chunk, &mut by_id).await?;
+        add_scanners(pool, chunk, &mut by_id).await?;
         out.extend(chunk.iter().filter_map(|id| by_id.remove(id)));
     }
     Ok(out)
+}
+
+/// The images' own columns, by id (aliases, repositories, counts and scans added after).
+async fn image_rows(pool: &Pool, chunk: &[i64]) -> Result<HashMap<i64, ImageRow>> {
+    let mut by_id: HashMap<i64, ImageRow> = HashMap::with_capacity(chunk.len());
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT i.id, i.digest, i.os, t.name, i.first_seen, i.last_scanned, i.is_index, i.platform, i.media_type,
+                i.labels, i.signature, i.signature_detail, i.config_user, i.base_name, i.base_digest
+         FROM images i LEFT JOIN teams t ON t.id = i.team_id WHERE i.id IN (",
+    );
+    in_list(&mut qb, chunk);
+    let rows = qb.build().fetch_all(pool).await?;
+    for r in rows {
+        let id: i64 = r.try_get(0)?;
+        let labels: Option<String> = r.try_get(9)?;
+        let signature: String = r.try_get(10)?;
+        let (digest, os, team, first_seen, last_scanned) = (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
+        by_id.insert(
+            id,
+            ImageRow {
+                digest,
+                aliases: vec![],
+                repositories: vec![],
+                team,
+                findings: FindingCounts::default(),
+                os,
+                first_seen,
+                last_scanned,
+                scan_state: ScanState::NotScanned,
+                scanners: vec![],
+                is_index: r.try_get(6)?,
+                platform: r.try_get(7)?,
+                platforms: vec![],
+                media_type: r.try_get(8)?,
+                labels: labels.and_then(|l| serde_json::from_str(&l).ok()).unwrap_or_default(),
+                signed: SignatureState::parse(&signature),
+                signature_detail: r.try_get(11)?,
+                user: r.try_get(12)?,
+                base_name: r.try_get(13)?,
+                base_digest: r.try_get(14)?,
+            },
+        );
+    }
+    Ok(by_id)
+}
+
+async fn add_aliases(pool: &Pool, chunk: &[i64], by_id: &mut HashMap<i64, ImageRow>) -> Result<()> {
+    let mut qb = QueryBuilder::<DB>::new("SELECT image_id, digest, kind FROM image_aliases WHERE image_id IN (");
+    in_list(&mut qb, chunk);
+    qb.push(" ORDER BY image_id, kind, digest");
+    let rows: Vec<(i64, String, String)> = qb.build_query_as().fetch_all(pool).await?;
+    for (id, digest, kind) in rows {
+        if let (Some(img), Some(kind)) = (by_id.get_mut(&id), AliasKind::parse(&kind)) {
+            img.aliases.push(Alias { digest, kind });
+        }
+    }
+    Ok(())
+}
+
+/// Indexes and their platform manifests name each other as aliases.
+async fn add_platform_links(pool: &Pool, chunk: &[i64], by_id: &mut HashMap<i64, ImageRow>) -> Result<()> {
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT p.index_image_id, p.image_id, c.digest AS child_digest, x.digest AS index_digest, p.platform FROM image_platforms p
+         JOIN images c ON c.id = p.image_id JOIN images x ON x.id = p.index_image_id
+         WHERE p.index_image_id IN (",
+    );
+    in_list(&mut qb, chunk);
+    qb.push(" OR p.image_id IN (");
+    in_list(&mut qb, chunk);
+    qb.push(" ORDER BY p.platform, c.digest");
+    let rows: Vec<PlatformLinkRow> = qb.build_query_as().fetch_all(pool).await?;
+    for PlatformLinkRow { index_image_id: index_id, image_id: child_id, child_digest, index_digest, platform } in rows {
+        if let Some(img) = by_id.get_mut(&index_id) {
+            img.platforms.push(PlatformManifest { digest: child_digest.clone(), platform });
+            img.aliases.push(Alias { digest: child_digest, kind: AliasKind::Platform });
+        }
+        if let Some(img) = by_id.get_mut(&child_id) {
+            if !img.aliases.iter().any(|a| a.digest == index_digest) {
+                img.aliases.push(Alias { digest: index_digest, kind: AliasKind::Index });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where each image is: its repositories with the tags pointing at it.
+async fn add_repositories(pool: &Pool, chunk: &[i64], by_id: &mut HashMap<i64, ImageRow>) -> Result<()> {
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT ir.image_id, r.registry, r.name, tg.tag
+         FROM image_repositories ir
+         JOIN repositories r ON r.id = ir.repository_id
+         LEFT JOIN tags tg ON tg.repository_id = r.id AND tg.image_id = ir.image_id
+         WHERE ir.image_id IN (",
+    );
+    in_list(&mut qb, chunk);
+    qb.push(" ORDER BY ir.image_id, r.registry, r.name, tg.tag");
+    let rows: Vec<(i64, String, String, Option<String>)> = qb.build_query_as().fetch_all(pool).await?;
+    for (id, registry, name, tag) in rows {
+        let Some(img) = by_id.get_mut(&id) else { continue };
+        let full = format!("{registry}/{name}");
+        if img.repositories.last().map(|r| r.repository != full).unwrap_or(true) {
+            img.repositories.push(RepositoryTags { repository: full, tags: vec![] });
+        }
+        if let (Some(t), Some(r)) = (tag, img.repositories.last_mut()) {
+            r.tags.push(t);
+        }
+    }
+    Ok(())
+}
+
+/// Open counts are kept with each image (not aggregated from its findings here).
+async fn add_open_counts(pool: &Pool, chunk: &[i64], by_id: &mut HashMap<i64, ImageRow>) -> Result<()> {
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT id AS key, open_critical AS critical, open_high AS high, open_medium AS medium, open_low AS low,
+                open_negligible AS negligible, open_unknown AS unknown FROM images WHERE id IN (",
+    );
+    in_list(&mut qb, chunk);
+    let rows: Vec<OpenCounts> = qb.build_query_as().fetch_all(pool).await?;
+    for r in rows {
+        if let Some(img) = r.key.and_then(|k| by_id.get_mut(&k)) {
+            img.findings = r.counts();
+        }
+    }
+    Ok(())
+}
+
+/// Each scanner that reported on the image, its latest report, and the image's scan state.
+async fn add_scanners(pool: &Pool, chunk: &[i64], by_id: &mut HashMap<i64, ImageRow>) -> Result<()> {
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT image_id, scanner, vulnerability_data, MAX(CASE WHEN scanned_at > received_at THEN received_at ELSE scanned_at END)
+         FROM scans WHERE image_id IN (",
+    );
+    in_list(&mut qb, chunk);
+    qb.push(" GROUP BY image_id, scanner, vulnerability_data ORDER BY image_id, scanner, vulnerability_data");
+    let rows: Vec<(i64, String, bool, DateTime<Utc>)> = qb.build_query_as().fetch_all(pool).await?;
+    for (id, scanner, vulnerability_data, last_report) in rows {
+        if let Some(img) = by_id.get_mut(&id) {
+            img.scan_state = match (img.scan_state, vulnerability_data) {
+                (_, true) | (ScanState::Scanned, _) => ScanState::Scanned,
+                _ => ScanState::SbomOnly,
+            };
+            img.scanners.push(ScannerSeen { scanner, vulnerability_data, last_report });
+        }
+    }
+    Ok(())
 }
 
 /// `WHERE` clause limiting images to some teams' plus the unowned ones.
