@@ -232,74 +232,10 @@ fn image_verdict(
 ) -> Option<Verdict> {
     let r = &img.row;
     Some(match rule {
-        Rule::VulnerabilitySla(p) => {
-            // Each open finding's deadline: first sighting plus the tightest days that apply.
-            let mut overdue: Vec<(DateTime<Utc>, String)> = Vec::new();
-            for v in vulns {
-                if p.only_fixable && v.fixed.is_none() {
-                    continue;
-                }
-                let Some(mut days) = sla_days(p, &v.severity) else { continue };
-                let mut why = format!("{} SLA {days} days", v.severity);
-                if let (true, Some(k)) = (v.kev, p.kev_days) {
-                    if k < days {
-                        days = k;
-                        why = format!("known exploited (KEV): {k} days");
-                    }
-                }
-                if let (Some(e), Some(t)) = (v.epss, p.epss_threshold) {
-                    if e >= t && p.epss_days < days {
-                        days = p.epss_days;
-                        why = format!("EPSS {:.0}%: {days} days", e * 100.0);
-                    }
-                }
-                let deadline = crate::domain::dates::add_days_at(v.first_seen, days);
-                if deadline < cx.now {
-                    let fix = v.fixed.as_deref().map(|f| format!(", fixed in {f}")).unwrap_or_default();
-                    overdue.push((
-                        deadline,
-                        format!("{} in {} {}{fix} ({why}, due {})", v.vulnerability, v.package, v.installed, deadline.format("%Y-%m-%d")),
-                    ));
-                }
-            }
-            overdue.sort();
-            match overdue.first() {
-                None => Verdict::Pass("no finding past its deadline".into()),
-                Some((since, first)) => {
-                    let more = if overdue.len() > 1 { format!("; {} more past their deadline", overdue.len() - 1) } else { String::new() };
-                    Verdict::Fail(format!("{first}{more}"), Some(*since))
-                }
-            }
-        }
-        Rule::ApprovedRegistry => {
-            let hosts: Vec<&str> = r.repositories.iter().filter_map(|t| t.repository.split('/').next()).collect();
-            match hosts.iter().find(|h| cx.approved_hosts.iter().any(|a| a == *h)) {
-                Some(h) => Verdict::Pass(format!("in the approved registry {h}")),
-                None if hosts.is_empty() => Verdict::Fail("in no registry Drydock knows (seen only in reports)".into(), None),
-                None => Verdict::Fail(format!("only in registries not approved: {}", hosts.join(", ")), None),
-            }
-        }
-        Rule::ApprovedBase(p) => {
-            if p.approved.is_empty() {
-                return None;
-            }
-            let by_name = r
-                .base_name
-                .as_deref()
-                .filter(|b| p.approved.iter().any(|a| b == a || b.starts_with(&format!("{a}:")) || b.starts_with(&format!("{a}@"))));
-            let by_layers = p.approved.iter().find(|a| a.starts_with("sha256:") && img.diff_ids.first() == Some(*a));
-            match (by_name, by_layers) {
-                (Some(b), _) => Verdict::Pass(format!("built on {b}")),
-                (None, Some(a)) => Verdict::Pass(format!("its first layer is the approved base's ({a})")),
-                (None, None) => Verdict::Fail(
-                    match &r.base_name {
-                        Some(b) => format!("built on {b}, which is not an approved base"),
-                        None => "no base image annotation and no approved base's layers".into(),
-                    },
-                    None,
-                ),
-            }
-        }
+        Rule::VulnerabilitySla(p) => sla_verdict(p, vulns, cx.now),
+        Rule::ApprovedRegistry => registry_verdict(r, cx.approved_hosts),
+        Rule::ApprovedBase(p) if p.approved.is_empty() => return None,
+        Rule::ApprovedBase(p) => base_verdict(&p.approved, img),
         Rule::Signed => match r.signed {
             SignatureState::Verified => Verdict::Pass("signature verified".into()),
             SignatureState::Present => Verdict::Fail(
@@ -308,25 +244,7 @@ fn image_verdict(
             ),
             SignatureState::None => Verdict::Fail("not signed".into(), None),
         },
-        Rule::Denylist(_) => {
-            let found: Vec<String> = deny
-                .iter()
-                .filter_map(|(label, c, range)| {
-                    let hit = packages?.iter().find(|(pc, v)| {
-                        pc.ptype() == c.ptype()
-                            && pc.name() == c.name()
-                            && (c.namespace().is_empty() || pc.namespace() == c.namespace())
-                            && range.contains(v)
-                    })?;
-                    Some(format!("{label} ({c} {})", hit.1))
-                })
-                .collect();
-            if found.is_empty() {
-                Verdict::Pass("no denylisted package".into())
-            } else {
-                Verdict::Fail(found.join("; "), None)
-            }
-        }
+        Rule::Denylist(_) => denylist_verdict(packages, deny),
         Rule::OsEndOfLife => match img.eosl {
             Some(true) => Verdict::Fail(format!("{} is past its end of life", r.os.as_deref().unwrap_or("its operating system")), None),
             Some(false) => Verdict::Pass(format!("{} is supported", r.os.as_deref().unwrap_or("the operating system"))),
@@ -342,6 +260,104 @@ fn image_verdict(
         },
         _ => return None,
     })
+}
+
+/// Each open finding's deadline: first sighting plus the tightest days that apply (its
+/// severity's SLA, KEV, EPSS); failing since the earliest deadline passed.
+fn sla_verdict(p: &crate::domain::policy::SlaParams, vulns: &[&crate::store::OpenVulnRecord], now: DateTime<Utc>) -> Verdict {
+    let mut overdue: Vec<(DateTime<Utc>, String)> = Vec::new();
+    for v in vulns {
+        if p.only_fixable && v.fixed.is_none() {
+            continue;
+        }
+        let Some((days, why)) = finding_days(p, v) else { continue };
+        let deadline = crate::domain::dates::add_days_at(v.first_seen, days);
+        if deadline < now {
+            let fix = v.fixed.as_deref().map(|f| format!(", fixed in {f}")).unwrap_or_default();
+            overdue.push((
+                deadline,
+                format!("{} in {} {}{fix} ({why}, due {})", v.vulnerability, v.package, v.installed, deadline.format("%Y-%m-%d")),
+            ));
+        }
+    }
+    overdue.sort();
+    match overdue.first() {
+        None => Verdict::Pass("no finding past its deadline".into()),
+        Some((since, first)) => {
+            let more = if overdue.len() > 1 { format!("; {} more past their deadline", overdue.len() - 1) } else { String::new() };
+            Verdict::Fail(format!("{first}{more}"), Some(*since))
+        }
+    }
+}
+
+/// The days a finding may stay open and why: its severity's SLA, shortened when it is known
+/// exploited (KEV) or likely to be (EPSS at or above the threshold). None: no SLA applies.
+fn finding_days(p: &crate::domain::policy::SlaParams, v: &crate::store::OpenVulnRecord) -> Option<(i64, String)> {
+    let mut days = sla_days(p, &v.severity)?;
+    let mut why = format!("{} SLA {days} days", v.severity);
+    if let (true, Some(k)) = (v.kev, p.kev_days) {
+        if k < days {
+            days = k;
+            why = format!("known exploited (KEV): {k} days");
+        }
+    }
+    if let (Some(e), Some(t)) = (v.epss, p.epss_threshold) {
+        if e >= t && p.epss_days < days {
+            days = p.epss_days;
+            why = format!("EPSS {:.0}%: {days} days", e * 100.0);
+        }
+    }
+    Some((days, why))
+}
+
+fn registry_verdict(r: &crate::store::ImageRow, approved_hosts: &[String]) -> Verdict {
+    let hosts: Vec<&str> = r.repositories.iter().filter_map(|t| t.repository.split('/').next()).collect();
+    match hosts.iter().find(|h| approved_hosts.iter().any(|a| a == *h)) {
+        Some(h) => Verdict::Pass(format!("in the approved registry {h}")),
+        None if hosts.is_empty() => Verdict::Fail("in no registry Drydock knows (seen only in reports)".into(), None),
+        None => Verdict::Fail(format!("only in registries not approved: {}", hosts.join(", ")), None),
+    }
+}
+
+/// Built on an approved base: by its base-name annotation, or its first layer being one.
+fn base_verdict(approved: &[String], img: &PolicyImage) -> Verdict {
+    let r = &img.row;
+    let by_name = r
+        .base_name
+        .as_deref()
+        .filter(|b| approved.iter().any(|a| b == a || b.starts_with(&format!("{a}:")) || b.starts_with(&format!("{a}@"))));
+    let by_layers = approved.iter().find(|a| a.starts_with("sha256:") && img.diff_ids.first() == Some(*a));
+    match (by_name, by_layers) {
+        (Some(b), _) => Verdict::Pass(format!("built on {b}")),
+        (None, Some(a)) => Verdict::Pass(format!("its first layer is the approved base's ({a})")),
+        (None, None) => Verdict::Fail(
+            match &r.base_name {
+                Some(b) => format!("built on {b}, which is not an approved base"),
+                None => "no base image annotation and no approved base's layers".into(),
+            },
+            None,
+        ),
+    }
+}
+
+fn denylist_verdict(packages: Option<&Vec<(PackageCoordinates, &str)>>, deny: &[Deny]) -> Verdict {
+    let found: Vec<String> = deny
+        .iter()
+        .filter_map(|(label, c, range)| {
+            let hit = packages?.iter().find(|(pc, v)| {
+                pc.ptype() == c.ptype()
+                    && pc.name() == c.name()
+                    && (c.namespace().is_empty() || pc.namespace() == c.namespace())
+                    && range.contains(v)
+            })?;
+            Some(format!("{label} ({c} {})", hit.1))
+        })
+        .collect();
+    if found.is_empty() {
+        Verdict::Pass("no denylisted package".into())
+    } else {
+        Verdict::Fail(found.join("; "), None)
+    }
 }
 
 fn non_root(w: &WorkloadRecord) -> Verdict {
