@@ -123,88 +123,102 @@ pub fn evaluate(policies: &[Policy], inputs: &EvaluationInputs, cx: &Context<'_>
         let c = PackageCoordinates::for_package(p.purl.as_deref(), &p.pkg_type, p.os_family.as_deref(), &p.name);
         packages.entry(p.image_id).or_default().push((c, p.version.as_str()));
     }
-    let by_id: HashMap<i64, &PolicyImage> = inputs.images.iter().map(|i| (i.id, i)).collect();
-    let mut results = Vec::new();
+    let estate = Estate { inputs, vulns, packages, by_id: inputs.images.iter().map(|i| (i.id, i)).collect() };
+    let mut judged = Judged { inputs, now: cx.now, results: Vec::new() };
     for policy in policies.iter().filter(|p| p.enabled) {
-        let mut push = |kind: SubjectKind, subject: String, team: Option<String>, environment: Option<String>, v: Verdict| {
-            let key = (policy.id.to_string(), kind.as_str().to_string(), subject.clone());
-            let (passed, reason, since) = match v {
-                Verdict::Pass(r) => (true, r, None),
-                // A rule that knows when the failure began says so; else the first evaluation
-                // that saw it failing.
-                Verdict::Fail(r, since) => (false, r, Some(since.or_else(|| inputs.failing_since.get(&key).copied()).unwrap_or(cx.now))),
-            };
-            results.push(PolicyResultRecord {
-                policy: policy.id.to_string(),
-                subject_kind: kind.as_str().to_string(),
-                subject,
-                team,
-                environment,
-                passed,
-                reason,
-                failing_since: since,
-            });
-        };
         match policy.subject_kind() {
-            SubjectKind::Image => {
-                // Denylist entries are parsed once per evaluation, not once per image.
-                let deny: Vec<Deny> = match &policy.rule {
-                    Rule::Denylist(p) => p
-                        .entries
-                        .iter()
-                        .filter_map(|e| {
-                            Some((e.label.clone(), PackageCoordinates::parse(&e.package).ok()?, VersionRange::parse(&e.range).ok()?))
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                for img in inputs.images.iter().filter(|i| policy.scope.covers(i.row.team.as_deref(), None, None)) {
-                    let v = match image_verdict(
-                        &policy.rule,
-                        img,
-                        vulns.get(&img.id).map(Vec::as_slice).unwrap_or(&[]),
-                        packages.get(&img.id),
-                        &deny,
-                        cx,
-                    ) {
-                        Some(v) => v,
-                        None => continue,
-                    };
-                    push(SubjectKind::Image, img.row.digest.clone(), img.row.team.clone(), None, v);
-                }
-            }
-            SubjectKind::Container => {
-                for w in &inputs.runs {
-                    let env = environment_of(&inputs.environments, &w.cluster, &w.namespace);
-                    if !policy.scope.covers(w.team.as_deref(), Some(&w.namespace), env.map(|e| e.environment.as_str())) {
-                        continue;
-                    }
-                    let v = match &policy.rule {
-                        Rule::NonRoot => Some(non_root(w)),
-                        Rule::PromotedBeforeProduction => match env {
-                            Some(e) if e.production => Some(promoted(w, w.image_row.and_then(|id| by_id.get(&id).copied()), cx)),
-                            _ => None,
-                        },
-                        _ => None,
-                    };
-                    if let Some(v) = v {
-                        push(SubjectKind::Container, container_key(w), w.team.clone(), env.map(|e| e.environment.clone()), v);
-                    }
-                }
-            }
-            SubjectKind::Node => {
-                let Rule::NodeVersions(p) = &policy.rule else { continue };
-                if !policy.scope.covers(None, None, None) {
-                    continue;
-                }
-                for (cluster, n) in &inputs.nodes {
-                    push(SubjectKind::Node, format!("{cluster}/{}", n.name), None, None, node_verdict(p, n));
-                }
-            }
+            SubjectKind::Image => judge_images(policy, &estate, cx, &mut judged),
+            SubjectKind::Container => judge_containers(policy, &estate, cx, &mut judged),
+            SubjectKind::Node => judge_nodes(policy, inputs, &mut judged),
         }
     }
-    let scores = scores(&results, cx.now);
-    (results, scores)
+    let scores = scores(&judged.results, cx.now);
+    (judged.results, scores)
+}
+
+/// The evaluation's inputs indexed once: open findings and packages per image, images by id.
+struct Estate<'a> {
+    inputs: &'a EvaluationInputs,
+    vulns: HashMap<i64, Vec<&'a crate::store::OpenVulnRecord>>,
+    packages: HashMap<i64, Vec<(PackageCoordinates, &'a str)>>,
+    by_id: HashMap<i64, &'a PolicyImage>,
+}
+
+/// The results so far.
+struct Judged<'a> {
+    inputs: &'a EvaluationInputs,
+    now: DateTime<Utc>,
+    results: Vec<PolicyResultRecord>,
+}
+
+impl Judged<'_> {
+    fn push(&mut self, policy: &Policy, kind: SubjectKind, subject: String, team: Option<String>, environment: Option<String>, v: Verdict) {
+        let key = (policy.id.to_string(), kind.as_str().to_string(), subject.clone());
+        let (passed, reason, since) = match v {
+            Verdict::Pass(r) => (true, r, None),
+            // A rule that knows when the failure began says so; else the first evaluation
+            // that saw it failing.
+            Verdict::Fail(r, since) => (false, r, Some(since.or_else(|| self.inputs.failing_since.get(&key).copied()).unwrap_or(self.now))),
+        };
+        self.results.push(PolicyResultRecord {
+            policy: policy.id.to_string(),
+            subject_kind: kind.as_str().to_string(),
+            subject,
+            team,
+            environment,
+            passed,
+            reason,
+            failing_since: since,
+        });
+    }
+}
+
+fn judge_images(policy: &Policy, estate: &Estate<'_>, cx: &Context<'_>, judged: &mut Judged<'_>) {
+    // Denylist entries are parsed once per evaluation, not once per image.
+    let deny: Vec<Deny> = match &policy.rule {
+        Rule::Denylist(p) => p
+            .entries
+            .iter()
+            .filter_map(|e| Some((e.label.clone(), PackageCoordinates::parse(&e.package).ok()?, VersionRange::parse(&e.range).ok()?)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for img in estate.inputs.images.iter().filter(|i| policy.scope.covers(i.row.team.as_deref(), None, None)) {
+        let vulns = estate.vulns.get(&img.id).map(Vec::as_slice).unwrap_or(&[]);
+        if let Some(v) = image_verdict(&policy.rule, img, vulns, estate.packages.get(&img.id), &deny, cx) {
+            judged.push(policy, SubjectKind::Image, img.row.digest.clone(), img.row.team.clone(), None, v);
+        }
+    }
+}
+
+fn judge_containers(policy: &Policy, estate: &Estate<'_>, cx: &Context<'_>, judged: &mut Judged<'_>) {
+    for w in &estate.inputs.runs {
+        let env = environment_of(&estate.inputs.environments, &w.cluster, &w.namespace);
+        if !policy.scope.covers(w.team.as_deref(), Some(&w.namespace), env.map(|e| e.environment.as_str())) {
+            continue;
+        }
+        let v = match &policy.rule {
+            Rule::NonRoot => Some(non_root(w)),
+            Rule::PromotedBeforeProduction => match env {
+                Some(e) if e.production => Some(promoted(w, w.image_row.and_then(|id| estate.by_id.get(&id).copied()), cx)),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(v) = v {
+            judged.push(policy, SubjectKind::Container, container_key(w), w.team.clone(), env.map(|e| e.environment.clone()), v);
+        }
+    }
+}
+
+fn judge_nodes(policy: &Policy, inputs: &EvaluationInputs, judged: &mut Judged<'_>) {
+    let Rule::NodeVersions(p) = &policy.rule else { return };
+    if !policy.scope.covers(None, None, None) {
+        return;
+    }
+    for (cluster, n) in &inputs.nodes {
+        judged.push(policy, SubjectKind::Node, format!("{cluster}/{}", n.name), None, None, node_verdict(p, n));
+    }
 }
 
 fn scores(results: &[PolicyResultRecord], now: DateTime<Utc>) -> Vec<PolicyScoreRecord> {

@@ -224,66 +224,22 @@ async fn upsert_image(
     }
     let mut seen = HashSet::new();
     aliases.retain(|(d, _)| seen.insert(d.clone()));
-    // Concurrent reports of one image: each takes its digests' locks in one global order (no
-    // deadlock), so the second finds the row the first created.
-    if let Some(lock) = KEY_LOCK {
-        let mut keys: Vec<&str> = aliases.iter().map(|(d, _)| d.as_str()).chain([primary.as_str()]).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        for k in keys {
-            sqlx::query(lock).bind(format!("image:{k}")).execute(&mut **tx).await?;
-        }
-    }
-
-    let mut qb = QueryBuilder::<DB>::new("SELECT image_id FROM image_aliases WHERE digest IN (");
-    let mut sep = qb.separated(", ");
-    for (d, _) in &aliases {
-        sep.push_bind(d);
-    }
-    qb.push(") ORDER BY image_id LIMIT 1");
-    let existing: Option<i64> = qb.build_query_scalar().fetch_optional(&mut **tx).await?;
-    let image_id = match existing {
+    lock_digests(tx, &aliases, &primary).await?;
+    let image_id = match image_by_alias(tx, &aliases).await? {
         Some(id) => {
-            sqlx::query(
-                "UPDATE images SET os = COALESCE($2, os), architecture = COALESCE($3, architecture),
-                                   created = COALESCE($4, created)
-                 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(&identity.os)
-            .bind(&identity.architecture)
-            .bind(identity.created)
-            .execute(&mut **tx)
-            .await?;
-            // An image first known by its config digest gets its manifest digest as primary
-            // once a report names one (unless that digest already names another image).
-            if !identity.repo_digests.is_empty() {
-                sqlx::query(
-                    "UPDATE images SET digest = $2
-                     WHERE id = $1
-                       AND digest IN (SELECT digest FROM image_aliases WHERE image_id = $1 AND kind = 'config')
-                       AND NOT EXISTS (SELECT 1 FROM images o WHERE o.digest = $2)
-                       AND NOT EXISTS (SELECT 1 FROM image_aliases a WHERE a.digest = $2 AND a.image_id <> $1)",
-                )
-                .bind(id)
-                .bind(&primary)
-                .execute(&mut **tx)
-                .await?;
-            }
+            update_reported_image(tx, id, identity, &primary).await?;
             id
         }
-        None => {
-            sqlx::query_scalar(
-                "INSERT INTO images (digest, os, architecture, created, first_seen) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )
-            .bind(&primary)
-            .bind(&identity.os)
-            .bind(&identity.architecture)
-            .bind(identity.created)
-            .bind(now)
-            .fetch_one(&mut **tx)
-            .await?
-        }
+        None => sqlx::query_scalar(
+            "INSERT INTO images (digest, os, architecture, created, first_seen) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(&primary)
+        .bind(&identity.os)
+        .bind(&identity.architecture)
+        .bind(identity.created)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?,
     };
     let mut qb = QueryBuilder::<DB>::new("INSERT INTO image_aliases (digest, image_id, kind) ");
     qb.push_values(&aliases, |mut b, (d, kind)| {
@@ -292,19 +248,67 @@ async fn upsert_image(
     qb.push(" ON CONFLICT (digest) DO NOTHING");
     qb.build().execute(&mut **tx).await?;
 
-    let repos: Vec<crate::domain::Repository> =
-        identity.repo_digests.iter().map(|(r, _)| r.repository.clone()).collect();
-    let tags: Vec<(crate::domain::Repository, String)> = identity
-        .tags
-        .iter()
-        .filter_map(|r| r.tag.clone().map(|t| (r.repository.clone(), t)))
-        .collect();
+    let repos: Vec<crate::domain::Repository> = identity.repo_digests.iter().map(|(r, _)| r.repository.clone()).collect();
+    let tags: Vec<(crate::domain::Repository, String)> =
+        identity.tags.iter().filter_map(|r| r.tag.clone().map(|t| (r.repository.clone(), t))).collect();
     link_repositories(tx, image_id, &repos, &tags, now).await?;
-    let digest: String = sqlx::query_scalar("SELECT digest FROM images WHERE id = $1")
-        .bind(image_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let digest: String = sqlx::query_scalar("SELECT digest FROM images WHERE id = $1").bind(image_id).fetch_one(&mut **tx).await?;
     Ok((image_id, digest))
+}
+
+/// Concurrent reports of one image: each takes its digests' locks in one global order (no
+/// deadlock), so the second finds the row the first created.
+async fn lock_digests(tx: &mut Tx<'_>, aliases: &[(String, &'static str)], primary: &str) -> Result<()> {
+    if let Some(lock) = KEY_LOCK {
+        let mut keys: Vec<&str> = aliases.iter().map(|(d, _)| d.as_str()).chain([primary]).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            sqlx::query(lock).bind(format!("image:{k}")).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The image one of these digests already names, if any.
+async fn image_by_alias(tx: &mut Tx<'_>, aliases: &[(String, &'static str)]) -> Result<Option<i64>> {
+    let mut qb = QueryBuilder::<DB>::new("SELECT image_id FROM image_aliases WHERE digest IN (");
+    let mut sep = qb.separated(", ");
+    for (d, _) in aliases {
+        sep.push_bind(d);
+    }
+    qb.push(") ORDER BY image_id LIMIT 1");
+    Ok(qb.build_query_scalar().fetch_optional(&mut **tx).await?)
+}
+
+/// What a report adds to a known image: details it lacked, and its manifest digest as primary
+/// when the image was first known by its config digest (unless that digest names another image).
+async fn update_reported_image(tx: &mut Tx<'_>, id: i64, identity: &crate::ingest::ImageIdentity, primary: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE images SET os = COALESCE($2, os), architecture = COALESCE($3, architecture),
+                           created = COALESCE($4, created)
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&identity.os)
+    .bind(&identity.architecture)
+    .bind(identity.created)
+    .execute(&mut **tx)
+    .await?;
+    if !identity.repo_digests.is_empty() {
+        sqlx::query(
+            "UPDATE images SET digest = $2
+             WHERE id = $1
+               AND digest IN (SELECT digest FROM image_aliases WHERE image_id = $1 AND kind = 'config')
+               AND NOT EXISTS (SELECT 1 FROM images o WHERE o.digest = $2)
+               AND NOT EXISTS (SELECT 1 FROM image_aliases a WHERE a.digest = $2 AND a.image_id <> $1)",
+        )
+        .bind(id)
+        .bind(primary)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn upsert_vulnerabilities(tx: &mut Tx<'_>, findings: &[crate::ingest::Finding], now: DateTime<Utc>) -> Result<()> {
