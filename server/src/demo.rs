@@ -71,37 +71,67 @@ pub async fn load_if_empty(store: &Store, promotion: &crate::registry::Promotion
     }
     let actor = Actor("demo".into());
     let now = chrono::Utc::now();
+    load_teams_and_reports(store, &actor, now).await?;
+    load_runtime(store, &actor, now).await?;
+    // The CISA KEV catalogue as security would upload it (server/fixtures/kev, CC0).
+    let kev: &[u8] = include_bytes!("../fixtures/kev/known_exploited_vulnerabilities.json");
+    let catalog = crate::domain::kev::KevCatalog::parse(kev).map_err(anyhow::Error::msg).context("demo KEV catalogue")?;
+    store.replace_kev(&catalog, &sha256_hex(kev), &actor, now).await?;
+    // Judge the estate now, and give the trend charts a history: 30 days of snapshots, marked
+    // as reconstructed (the scores of earlier days are today's with a few failures more, fewer
+    // each day: a synthetic improvement, so the charts have something to draw).
+    crate::policy::run(store, promotion, now).await?;
+    store.take_snapshot(now.date_naive()).await?;
+    store.backfill_demo_snapshots(now.date_naive(), 30).await?;
+    start_campaigns(store, now).await?;
+    tracing::info!(
+        "demo estate loaded: {} reports, {} teams, {} pod lists, {} audit logs",
+        REPORTS.len(),
+        TEAMS.len(),
+        PODS.len(),
+        AUDIT.len()
+    );
+    Ok(true)
+}
+
+/// The teams with their ownership rules, the real scanner reports, and where some are tagged.
+async fn load_teams_and_reports(store: &Store, actor: &Actor, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
     for (name, display, prefix) in TEAMS {
-        store.upsert_team(name, display, &actor, now).await?;
+        store.upsert_team(name, display, actor, now).await?;
         store
-            .add_ownership_rule(&NewRule { kind: RuleKind::RepositoryPrefix, pattern: prefix.into(), team: name.into() }, &actor, now)
+            .add_ownership_rule(&NewRule { kind: RuleKind::RepositoryPrefix, pattern: prefix.into(), team: name.into() }, actor, now)
             .await?;
     }
     for (file, bytes) in REPORTS {
         let report = ingest::parse(bytes, None).with_context(|| format!("demo report {file}"))?;
-        let outcome = store.ingest_report(&report, &sha256_hex(bytes), &actor, now).await?;
+        let outcome = store.ingest_report(&report, &sha256_hex(bytes), actor, now).await?;
         if let Some((_, reference)) = PLACEMENTS.iter().find(|(f, _)| *f == file) {
             let digest = outcome.summary().image.clone().with_context(|| format!("demo report {file} names no image"))?;
             let r = crate::domain::ImageRef::parse(reference).map_err(anyhow::Error::msg)?;
-            store.place_tag(&r, &digest, &actor, now).await?;
+            store.place_tag(&r, &digest, actor, now).await?;
         }
     }
-    // What runs: a real minikube node's kubelet /pods, and three real API server pod lists.
-    for (cluster, file, bytes) in PODS {
-        let cluster = &crate::domain::ClusterName::parse(cluster).map_err(anyhow::Error::msg)?;
+    Ok(())
+}
+
+/// A demo cluster's name (the constants below are valid; parsed like any other).
+fn cluster(name: &str) -> anyhow::Result<crate::domain::ClusterName> {
+    crate::domain::ClusterName::parse(name).map_err(anyhow::Error::msg)
+}
+
+/// What runs: a real minikube node's kubelet /pods, three real API server pod lists, real
+/// audit logs, the synthetic cluster, and the environments of their namespaces.
+async fn load_runtime(store: &Store, actor: &Actor, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+    for (name, file, bytes) in PODS {
         match crate::k8s::parse(bytes).map_err(anyhow::Error::msg).with_context(|| format!("demo pods {file}"))? {
-            crate::k8s::Upload::Pods(p) => {
-                store.store_pods(cluster, &p, &actor, now).await?;
-            }
-            crate::k8s::Upload::Nodes(n) => {
-                store.store_nodes(cluster, &n, &actor, now).await?;
-            }
+            crate::k8s::Upload::Pods(p) => store.store_pods(&cluster(name)?, &p, actor, now).await.map(|_| ())?,
+            crate::k8s::Upload::Nodes(n) => store.store_nodes(&cluster(name)?, &n, actor, now).await.map(|_| ())?,
         }
     }
     // Real Kubernetes audit logs (facts only: the ConfigMap secrets in one of them are not kept).
     for (file, bytes) in AUDIT {
         let facts = crate::k8s::audit::parse(bytes).map_err(anyhow::Error::msg).with_context(|| format!("demo audit {file}"))?;
-        store.record_k8s_audit(&crate::domain::ClusterName::parse("minikube").map_err(anyhow::Error::msg)?, &facts, &actor, now).await?;
+        store.record_k8s_audit(&cluster("minikube")?, &facts, actor, now).await?;
     }
     // A clearly synthetic cluster (`demo-synthetic`): pods written here, not recorded from a real
     // cluster, running some of the demo's scanned images by digest, so running versus
@@ -116,7 +146,7 @@ pub async fn load_if_empty(store: &Store, promotion: &crate::registry::Promotion
     if let crate::k8s::Upload::Pods(p) =
         crate::k8s::parse(synthetic.to_string().as_bytes()).map_err(anyhow::Error::msg).context("demo synthetic pods")?
     {
-        store.store_pods(&crate::domain::ClusterName::parse("demo-synthetic").map_err(anyhow::Error::msg)?, &p, &actor, now).await?;
+        store.store_pods(&cluster("demo-synthetic")?, &p, actor, now).await?;
     }
     for (cluster, namespace, environment, production) in [
         ("demo-synthetic", "*-prod", "production", true),
@@ -133,46 +163,24 @@ pub async fn load_if_empty(store: &Store, promotion: &crate::registry::Promotion
             created_at: now,
             created_by: actor.0.clone(),
         };
-        store.add_environment_rule(&rule, &actor, now).await?;
+        store.add_environment_rule(&rule, actor, now).await?;
     }
-    // The CISA KEV catalogue as security would upload it (server/fixtures/kev, CC0).
-    let kev: &[u8] = include_bytes!("../fixtures/kev/known_exploited_vulnerabilities.json");
-    let catalog = crate::domain::kev::KevCatalog::parse(kev).map_err(anyhow::Error::msg).context("demo KEV catalogue")?;
-    store.replace_kev(&catalog, &sha256_hex(kev), &actor, now).await?;
-    // Judge the estate now, and give the trend charts a history: 30 days of snapshots, marked
-    // as reconstructed (the scores of earlier days are today's with a few failures more, fewer
-    // each day: a synthetic improvement, so the charts have something to draw).
-    crate::policy::run(store, promotion, now).await?;
-    store.take_snapshot(now.date_naive()).await?;
-    store.backfill_demo_snapshots(now.date_naive(), 30).await?;
-    // Two patch campaigns as security would start them: Spring4Shell (it runs in payments-prod)
-    // due in five days, and Debian's old OpenSSL by version range, deadlines from the SLA.
+    Ok(())
+}
+
+/// Two patch campaigns as security would start them: Spring4Shell (it runs in payments-prod)
+/// due in five days, and Debian's old OpenSSL by version range, deadlines from the SLA.
+async fn start_campaigns(store: &Store, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
     let security = Actor("demo:security".into());
     let ladder = crate::domain::campaign::Ladder::default_ladder();
     let spring = crate::domain::campaign::Selector::parse(&["CVE-2022-22965".into()], None, None).map_err(|e| anyhow::anyhow!("{e}"))?;
     let all = crate::domain::policy::Scope::All;
-    crate::campaigns::create(
-        store,
-        "Spring4Shell (CVE-2022-22965)",
-        &spring,
-        &all,
-        Some((now + chrono::Duration::days(5)).date_naive()),
-        &ladder,
-        &security,
-        now,
-    )
-    .await?;
+    let due = Some((now + chrono::Duration::days(5)).date_naive());
+    crate::campaigns::create(store, "Spring4Shell (CVE-2022-22965)", &spring, &all, due, &ladder, &security, now).await?;
     let openssl = crate::domain::campaign::Selector::parse(&[], Some("pkg:deb/debian/openssl"), Some("vers:deb/<1.1.1n-0+deb10u1"))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::campaigns::create(store, "OpenSSL older than 1.1.1n on Debian", &openssl, &all, None, &ladder, &security, now).await?;
-    tracing::info!(
-        "demo estate loaded: {} reports, {} teams, {} pod lists, {} audit logs",
-        REPORTS.len(),
-        TEAMS.len(),
-        PODS.len(),
-        AUDIT.len()
-    );
-    Ok(true)
+    Ok(())
 }
 
 /// A PodList for the synthetic demo cluster: (namespace, workload, report file, replicas, uid).

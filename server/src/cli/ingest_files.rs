@@ -65,22 +65,24 @@ fn describe(file: &std::path::Path, status: &str, s: &crate::store::IngestSummar
     )
 }
 
+/// Where the files go: this database (through the service), or a running Drydock's API.
+enum Target {
+    Db(crate::service::Service),
+    Server { client: reqwest::Client, url: String, token: String },
+}
+
+fn target_ref(t: &Target) -> KubeTarget<'_> {
+    match t {
+        Target::Db(s) => KubeTarget::Db(s),
+        Target::Server { client, url, token } => KubeTarget::Server { client, base: url.trim_end_matches("/api/v1/scans"), token },
+    }
+}
+
 pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let bar = indicatif::ProgressBar::new(args.files.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let mut failed = 0;
-    enum Target {
-        Db(crate::service::Service),
-        Server { client: reqwest::Client, url: String, token: String },
-    }
-    fn target_ref(t: &Target) -> KubeTarget<'_> {
-        match t {
-            Target::Db(s) => KubeTarget::Db(s),
-            Target::Server { client, url, token } => KubeTarget::Server { client, base: url.trim_end_matches("/api/v1/scans"), token },
-        }
-    }
     let target = match &args.server {
         Some(server) => Target::Server {
             client: reqwest::Client::new(),
@@ -93,67 +95,10 @@ pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs)
             Target::Db(service(&config, store)?)
         }
     };
+    let mut failed = 0;
     for file in &args.files {
         bar.set_message(file.display().to_string());
-        let result: anyhow::Result<String> = async {
-            let bytes = tokio::fs::read(file).await.with_context(|| format!("cannot read {}", file.display()))?;
-            // Kubernetes audit logs (JSON lines or an EventList).
-            if crate::k8s::audit::looks_like_audit(&bytes) {
-                let cluster = cluster_arg(args.cluster.as_deref().unwrap_or("default"))?;
-                let facts = crate::k8s::audit::parse(&bytes).map_err(anyhow::Error::msg)?;
-                return match &target {
-                    Target::Db(service) => {
-                        let new = service.record_audit(Some(&crate::auth::Principal::cli()), &cluster, &facts).await?;
-                        Ok(format!("{}: cluster {cluster}: {} audit events, {new} new", file.display(), facts.len()))
-                    }
-                    Target::Server { client, url, token } => {
-                        let url = format!("{}/api/v1/audit/k8s?cluster={cluster}", url.trim_end_matches("/api/v1/scans"));
-                        let resp = client.post(&url).bearer_auth(token).body(bytes.clone()).send().await?;
-                        let status = resp.status();
-                        let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
-                        if !status.is_success() {
-                            bail!("{}: HTTP {status}: {}", file.display(), body["error"].as_str().unwrap_or("no error message"));
-                        }
-                        Ok(format!("{}: cluster {cluster}: {body}", file.display()))
-                    }
-                };
-            }
-            // Kubernetes pod and node lists go to the cluster named by --cluster.
-            let kube = serde_json::from_slice::<serde_json::Value>(&bytes).ok().filter(crate::k8s::is_kubernetes);
-            if let Some(v) = kube {
-                let cluster =
-                    args.cluster.as_deref().context("this is a Kubernetes pod or node list: name its cluster with --cluster NAME")?;
-                return ingest_kubernetes(&target_ref(&target), &cluster_arg(cluster)?, file, &bytes, &v).await;
-            }
-            match &target {
-                Target::Db(service) => {
-                    let report = ingest::parse(&bytes, None)?;
-                    let outcome = service.ingest_report(Some(&crate::auth::Principal::cli()), &report, &sha256_hex(&bytes)).await?;
-                    Ok(match &outcome {
-                        IngestOutcome::Created(s) => describe(file, "stored", s),
-                        IngestOutcome::Duplicate(s) => describe(file, "already stored", s),
-                    })
-                }
-                Target::Server { client, url, token } => {
-                    let resp = client.post(url).bearer_auth(token).body(bytes).send().await?;
-                    let status = resp.status();
-                    let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
-                    if !status.is_success() {
-                        bail!("{}: HTTP {status}: {}", file.display(), body["error"].as_str().unwrap_or("no error message"));
-                    }
-                    let s: crate::store::IngestSummary = crate::store::IngestSummary {
-                        image: body["image"].as_str().map(str::to_string),
-                        artifact: body["artifact"].as_str().unwrap_or_default().to_string(),
-                        scanner: body["scanner"].as_str().unwrap_or_default().to_string(),
-                        findings: serde_json::from_value(body["findings"].clone()).unwrap_or_default(),
-                        future_dated: body["future_dated"].as_bool().unwrap_or(false),
-                    };
-                    Ok(describe(file, if status.as_u16() == 201 { "stored" } else { "already stored" }, &s))
-                }
-            }
-        }
-        .await;
-        match result {
+        match ingest_one(&target, args.cluster.as_deref(), file).await {
             Ok(line) => bar.suspend(|| println!("{line}")),
             Err(e) => {
                 failed += 1;
@@ -168,4 +113,74 @@ pub(super) async fn ingest_files(cli_config: Option<&PathBuf>, args: IngestArgs)
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends one file where it belongs (audit log, pod or node list, scanner report); one line.
+async fn ingest_one(target: &Target, cluster: Option<&str>, file: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = tokio::fs::read(file).await.with_context(|| format!("cannot read {}", file.display()))?;
+    // Kubernetes audit logs (JSON lines or an EventList).
+    if crate::k8s::audit::looks_like_audit(&bytes) {
+        let cluster = cluster_arg(cluster.unwrap_or("default"))?;
+        return ingest_audit(target, &cluster, file, bytes).await;
+    }
+    // Kubernetes pod and node lists go to the cluster named by --cluster.
+    let kube = serde_json::from_slice::<serde_json::Value>(&bytes).ok().filter(crate::k8s::is_kubernetes);
+    if let Some(v) = kube {
+        let cluster = cluster.context("this is a Kubernetes pod or node list: name its cluster with --cluster NAME")?;
+        return ingest_kubernetes(&target_ref(target), &cluster_arg(cluster)?, file, &bytes, &v).await;
+    }
+    match target {
+        Target::Db(service) => {
+            let report = ingest::parse(&bytes, None)?;
+            let outcome = service.ingest_report(Some(&crate::auth::Principal::cli()), &report, &sha256_hex(&bytes)).await?;
+            Ok(match &outcome {
+                IngestOutcome::Created(s) => describe(file, "stored", s),
+                IngestOutcome::Duplicate(s) => describe(file, "already stored", s),
+            })
+        }
+        Target::Server { client, url, token } => {
+            let (status, body) = post(client, url, token, bytes, file).await?;
+            let s: crate::store::IngestSummary = crate::store::IngestSummary {
+                image: body["image"].as_str().map(str::to_string),
+                artifact: body["artifact"].as_str().unwrap_or_default().to_string(),
+                scanner: body["scanner"].as_str().unwrap_or_default().to_string(),
+                findings: serde_json::from_value(body["findings"].clone()).unwrap_or_default(),
+                future_dated: body["future_dated"].as_bool().unwrap_or(false),
+            };
+            Ok(describe(file, if status.as_u16() == 201 { "stored" } else { "already stored" }, &s))
+        }
+    }
+}
+
+/// A Kubernetes audit log for `cluster`.
+async fn ingest_audit(target: &Target, cluster: &ClusterName, file: &std::path::Path, bytes: Vec<u8>) -> anyhow::Result<String> {
+    let facts = crate::k8s::audit::parse(&bytes).map_err(anyhow::Error::msg)?;
+    match target {
+        Target::Db(service) => {
+            let new = service.record_audit(Some(&crate::auth::Principal::cli()), cluster, &facts).await?;
+            Ok(format!("{}: cluster {cluster}: {} audit events, {new} new", file.display(), facts.len()))
+        }
+        Target::Server { client, url, token } => {
+            let url = format!("{}/api/v1/audit/k8s?cluster={cluster}", url.trim_end_matches("/api/v1/scans"));
+            let (_, body) = post(client, &url, token, bytes, file).await?;
+            Ok(format!("{}: cluster {cluster}: {body}", file.display()))
+        }
+    }
+}
+
+/// Posts `bytes` to a running Drydock; a refusal is an error naming the file and the server's reason.
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    bytes: Vec<u8>,
+    file: &std::path::Path,
+) -> anyhow::Result<(reqwest::StatusCode, serde_json::Value)> {
+    let resp = client.post(url).bearer_auth(token).body(bytes).send().await?;
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+    if !status.is_success() {
+        bail!("{}: HTTP {status}: {}", file.display(), body["error"].as_str().unwrap_or("no error message"));
+    }
+    Ok((status, body))
 }
