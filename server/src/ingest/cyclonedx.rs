@@ -162,44 +162,7 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
         if v.id.trim().is_empty() {
             return Err(IngestError::Invalid(format!("CycloneDX BOM: vulnerabilities[{vi}].id is empty")));
         }
-        let ratings = v.ratings.unwrap_or_default();
-        let severity = ratings
-            .iter()
-            .map(|r| Severity::from_scanner(r.severity.as_deref()))
-            .filter(|s| *s != Severity::Unknown)
-            .min_by_key(|s| s.rank())
-            .unwrap_or(Severity::Unknown);
-        let cvss_score = ratings.iter().filter_map(|r| r.score).fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s))));
-        let url = v.source.and_then(|s| s.url).or_else(|| v.advisories.iter().flatten().find_map(|a| a.url.clone()));
-        let fixed_version = v.recommendation.as_deref().and_then(fixed_from_recommendation);
-        for (ai, a) in v.affects.unwrap_or_default().into_iter().enumerate() {
-            let p = match by_ref.get(a.reference.as_str()) {
-                Some(p) => p.clone(),
-                None => package_from_purl(&a.reference).ok_or_else(|| {
-                    IngestError::Invalid(format!(
-                        "CycloneDX BOM: vulnerabilities[{vi}].affects[{ai}].ref {:?} names no component and is not a purl",
-                        a.reference
-                    ))
-                })?,
-            };
-            packages.insert(p.clone());
-            findings.push(Finding {
-                coordinates: PackageCoordinates::for_package(p.purl.as_deref(), &p.package_type, os_family.as_deref(), &p.name),
-                epss: None,
-                vulnerability_id: v.id.clone(),
-                package_name: p.name,
-                installed_version: p.version,
-                package_path: p.path,
-                package_type: p.package_type,
-                purl: p.purl,
-                severity,
-                fixed_version: fixed_version.clone(),
-                title: v.description.as_deref().map(|d| d.split(". ").next().unwrap_or(d).chars().take(200).collect()),
-                url: url.clone(),
-                cvss_score,
-                published: v.published,
-            });
-        }
+        findings.extend(read_vulnerability(vi, v, &by_ref, os_family.as_deref(), &mut packages)?);
     }
     let (artifact, image) = match &subject {
         Some(c) => (c.name.clone(), identity(c, os)?),
@@ -218,6 +181,58 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
         vulnerability_data,
         facts: ImageFacts { os_family, ..Default::default() },
     })
+}
+
+/// One vulnerability's findings: one per component it affects (named by bom-ref, or by a purl
+/// of a component the BOM does not list, which joins the packages).
+fn read_vulnerability(
+    vi: usize,
+    v: Vulnerability,
+    by_ref: &HashMap<&str, Package>,
+    os_family: Option<&str>,
+    packages: &mut HashSet<Package>,
+) -> Result<Vec<Finding>, IngestError> {
+    let ratings = v.ratings.unwrap_or_default();
+    let severity = ratings
+        .iter()
+        .map(|r| Severity::from_scanner(r.severity.as_deref()))
+        .filter(|s| *s != Severity::Unknown)
+        .min_by_key(|s| s.rank())
+        .unwrap_or(Severity::Unknown);
+    let cvss_score = ratings.iter().filter_map(|r| r.score).fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s))));
+    let url = v.source.and_then(|s| s.url).or_else(|| v.advisories.iter().flatten().find_map(|a| a.url.clone()));
+    let fixed_version = v.recommendation.as_deref().and_then(fixed_from_recommendation);
+    let title: Option<String> = v.description.as_deref().map(|d| d.split(". ").next().unwrap_or(d).chars().take(200).collect());
+    let mut findings = Vec::new();
+    for (ai, a) in v.affects.unwrap_or_default().into_iter().enumerate() {
+        let p = match by_ref.get(a.reference.as_str()) {
+            Some(p) => p.clone(),
+            None => package_from_purl(&a.reference).ok_or_else(|| {
+                IngestError::Invalid(format!(
+                    "CycloneDX BOM: vulnerabilities[{vi}].affects[{ai}].ref {:?} names no component and is not a purl",
+                    a.reference
+                ))
+            })?,
+        };
+        packages.insert(p.clone());
+        findings.push(Finding {
+            coordinates: PackageCoordinates::for_package(p.purl.as_deref(), &p.package_type, os_family, &p.name),
+            epss: None,
+            vulnerability_id: v.id.clone(),
+            package_name: p.name,
+            installed_version: p.version,
+            package_path: p.path,
+            package_type: p.package_type,
+            purl: p.purl,
+            severity,
+            fixed_version: fixed_version.clone(),
+            title: title.clone(),
+            url: url.clone(),
+            cvss_score,
+            published: v.published,
+        });
+    }
+    Ok(findings)
 }
 
 fn flatten(components: Vec<Component>, out: &mut Vec<Component>) {

@@ -146,80 +146,12 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
     let mut findings = Vec::with_capacity(report.matches.len());
     let mut packages = HashSet::new();
     for (i, m) in report.matches.into_iter().enumerate() {
-        let v = m.vulnerability;
-        let a = m.artifact;
-        if v.id.trim().is_empty() || a.name.trim().is_empty() {
+        if m.vulnerability.id.trim().is_empty() || m.artifact.name.trim().is_empty() {
             return Err(IngestError::Invalid(format!("Grype report: matches[{i}] has an empty vulnerability.id or artifact.name")));
         }
-        let mut paths: Vec<String> = a
-            .locations
-            .iter()
-            .flatten()
-            .filter_map(|l| match l {
-                Value::String(s) => Some(s.clone()),
-                Value::Object(o) => o.get("path").and_then(Value::as_str).map(str::to_string),
-                _ => None,
-            })
-            .collect();
-        paths.sort();
-        paths.dedup();
-        let path = paths.join(", ");
-        let package_type = a.kind.clone().unwrap_or_else(|| "unknown".into());
-        let version = a.version.clone().unwrap_or_default();
-        packages.insert(Package {
-            package_type: package_type.clone(),
-            name: a.name.clone(),
-            version: version.clone(),
-            purl: a.purl.clone().filter(|p| !p.is_empty()),
-            path: path.clone(),
-        });
-        let cvss_score = v
-            .cvss
-            .iter()
-            .flatten()
-            .filter_map(|c| c.metrics.as_ref().and_then(|m| m.base_score))
-            .chain(v.cvss_v3.as_ref().and_then(|s| s.base_score))
-            .chain(v.cvss_v2.as_ref().and_then(|s| s.base_score))
-            .fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s))));
-        let fixed_version = v
-            .fix
-            .and_then(|f| f.versions)
-            .filter(|vs| !vs.is_empty())
-            .map(|vs| vs.join(", "))
-            .or(v.fixed_in_version)
-            .filter(|s| !s.is_empty());
-        let url =
-            v.data_source.or_else(|| v.links.and_then(|l| l.into_iter().next())).or_else(|| v.urls.and_then(|l| l.into_iter().next()));
-        let epss = v
-            .epss
-            .as_ref()
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.get("epss").and_then(Value::as_f64))
-            .filter(|e| (0.0..=1.0).contains(e))
-            .reduce(f64::max);
-        findings.push(Finding {
-            coordinates: PackageCoordinates::for_package(
-                a.purl.as_deref().filter(|p| !p.is_empty()),
-                &package_type,
-                os_family.as_deref(),
-                &a.name,
-            ),
-            epss,
-            severity: Severity::from_scanner(v.severity.as_deref()),
-            vulnerability_id: v.id,
-            package_name: a.name,
-            installed_version: version,
-            package_path: path,
-            package_type,
-            purl: a.purl.filter(|p| !p.is_empty()),
-            fixed_version,
-            title: v.description.map(|d| first_sentence(&d)),
-            url,
-            cvss_score,
-            published: None,
-        });
+        let (finding, package) = read_match(m, os_family.as_deref());
+        packages.insert(package);
+        findings.push(finding);
     }
     let mut packages: Vec<Package> = packages.into_iter().collect();
     packages.sort_by(|a, b| (&a.package_type, &a.name, &a.version, &a.path).cmp(&(&b.package_type, &b.name, &b.version, &b.path)));
@@ -234,6 +166,83 @@ pub fn parse(value: Value) -> Result<Report, IngestError> {
         vulnerability_data: true,
         facts: ImageFacts { os_family, ..Default::default() },
     })
+}
+
+/// One match: the finding and the package it is in.
+fn read_match(m: Match, os_family: Option<&str>) -> (Finding, Package) {
+    let (v, a) = (m.vulnerability, m.artifact);
+    let path = artifact_path(&a);
+    let package_type = a.kind.clone().unwrap_or_else(|| "unknown".into());
+    let version = a.version.clone().unwrap_or_default();
+    let package = Package {
+        package_type: package_type.clone(),
+        name: a.name.clone(),
+        version: version.clone(),
+        purl: a.purl.clone().filter(|p| !p.is_empty()),
+        path: path.clone(),
+    };
+    let cvss_score = highest_cvss(&v);
+    let epss = highest_epss(&v);
+    let fixed_version =
+        v.fix.and_then(|f| f.versions).filter(|vs| !vs.is_empty()).map(|vs| vs.join(", ")).or(v.fixed_in_version).filter(|s| !s.is_empty());
+    let url = v.data_source.or_else(|| v.links.and_then(|l| l.into_iter().next())).or_else(|| v.urls.and_then(|l| l.into_iter().next()));
+    let finding = Finding {
+        coordinates: PackageCoordinates::for_package(a.purl.as_deref().filter(|p| !p.is_empty()), &package_type, os_family, &a.name),
+        epss,
+        severity: Severity::from_scanner(v.severity.as_deref()),
+        vulnerability_id: v.id,
+        package_name: a.name,
+        installed_version: version,
+        package_path: path,
+        package_type,
+        purl: a.purl.filter(|p| !p.is_empty()),
+        fixed_version,
+        title: v.description.map(|d| first_sentence(&d)),
+        url,
+        cvss_score,
+        published: None,
+    };
+    (finding, package)
+}
+
+/// The artifact's locations, sorted and joined (a location is a path or an object with one).
+fn artifact_path(a: &Artifact) -> String {
+    let mut paths: Vec<String> = a
+        .locations
+        .iter()
+        .flatten()
+        .filter_map(|l| match l {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(o) => o.get("path").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths.join(", ")
+}
+
+/// The highest CVSS base score of any version the match carries.
+fn highest_cvss(v: &Vulnerability) -> Option<f64> {
+    v.cvss
+        .iter()
+        .flatten()
+        .filter_map(|c| c.metrics.as_ref().and_then(|m| m.base_score))
+        .chain(v.cvss_v3.as_ref().and_then(|s| s.base_score))
+        .chain(v.cvss_v2.as_ref().and_then(|s| s.base_score))
+        .fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s))))
+}
+
+/// The highest EPSS probability given (values outside 0..=1 ignored).
+fn highest_epss(v: &Vulnerability) -> Option<f64> {
+    v.epss
+        .as_ref()
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("epss").and_then(Value::as_f64))
+        .filter(|e| (0.0..=1.0).contains(e))
+        .reduce(f64::max)
 }
 
 /// Grype has no title; the description's first sentence stands in, kept short.

@@ -156,55 +156,7 @@ pub fn parse(value: serde_json::Value) -> Result<Report, IngestError> {
     let mut findings = Vec::new();
     let mut packages = HashSet::new();
     for (ri, result) in report.results.unwrap_or_default().into_iter().enumerate() {
-        let pkg_type = result.kind.clone().or_else(|| result.class.clone()).unwrap_or_else(|| "unknown".into());
-        // Language packages are found at a path; OS packages are not.
-        let is_lang = result.class.as_deref() == Some("lang-pkgs");
-        for p in result.packages.unwrap_or_default() {
-            packages.insert(Package {
-                package_type: pkg_type.clone(),
-                version: p.version.unwrap_or_default(),
-                purl: p.identifier.and_then(|i| i.purl),
-                path: p.file_path.unwrap_or_else(|| if is_lang { result.target.clone() } else { String::new() }),
-                name: p.name,
-            });
-        }
-        for (vi, v) in result.vulnerabilities.unwrap_or_default().into_iter().enumerate() {
-            if v.vulnerability_id.trim().is_empty() || v.pkg_name.trim().is_empty() {
-                return Err(IngestError::Invalid(format!(
-                    "Trivy report: Results[{ri}].Vulnerabilities[{vi}] has an empty VulnerabilityID or PkgName"
-                )));
-            }
-            let purl = v.pkg_identifier.and_then(|i| i.purl);
-            let installed = v.installed_version.unwrap_or_default();
-            let path = v.pkg_path.unwrap_or_default();
-            packages.insert(Package {
-                package_type: pkg_type.clone(),
-                name: v.pkg_name.clone(),
-                version: installed.clone(),
-                purl: purl.clone(),
-                path: path.clone(),
-            });
-            let cvss_score = v
-                .cvss
-                .as_ref()
-                .and_then(|m| m.values().filter_map(|c| c.v3.or(c.v2)).fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s)))));
-            findings.push(Finding {
-                coordinates: PackageCoordinates::for_package(purl.as_deref(), &pkg_type, facts.os_family.as_deref(), &v.pkg_name),
-                epss: None,
-                severity: Severity::from_scanner(v.severity.as_deref()),
-                vulnerability_id: v.vulnerability_id,
-                package_name: v.pkg_name,
-                installed_version: installed,
-                package_path: path,
-                package_type: pkg_type.clone(),
-                purl,
-                fixed_version: v.fixed_version.filter(|s| !s.is_empty()),
-                title: v.title,
-                url: v.primary_url,
-                cvss_score,
-                published: v.published_date,
-            });
-        }
+        read_result(ri, result, facts.os_family.as_deref(), &mut findings, &mut packages)?;
     }
     let mut packages: Vec<Package> = packages.into_iter().collect();
     packages.sort_by(|a, b| (&a.package_type, &a.name, &a.version, &a.path).cmp(&(&b.package_type, &b.name, &b.version, &b.path)));
@@ -219,6 +171,66 @@ pub fn parse(value: serde_json::Value) -> Result<Report, IngestError> {
         vulnerability_data: true,
         facts,
     })
+}
+
+/// One result (a target: the OS or a language's lock file): its packages and findings.
+fn read_result(
+    ri: usize,
+    result: TrivyResult,
+    os_family: Option<&str>,
+    findings: &mut Vec<Finding>,
+    packages: &mut HashSet<Package>,
+) -> Result<(), IngestError> {
+    let pkg_type = result.kind.clone().or_else(|| result.class.clone()).unwrap_or_else(|| "unknown".into());
+    // Language packages are found at a path; OS packages are not.
+    let is_lang = result.class.as_deref() == Some("lang-pkgs");
+    for p in result.packages.unwrap_or_default() {
+        packages.insert(Package {
+            package_type: pkg_type.clone(),
+            version: p.version.unwrap_or_default(),
+            purl: p.identifier.and_then(|i| i.purl),
+            path: p.file_path.unwrap_or_else(|| if is_lang { result.target.clone() } else { String::new() }),
+            name: p.name,
+        });
+    }
+    for (vi, v) in result.vulnerabilities.unwrap_or_default().into_iter().enumerate() {
+        if v.vulnerability_id.trim().is_empty() || v.pkg_name.trim().is_empty() {
+            return Err(IngestError::Invalid(format!(
+                "Trivy report: Results[{ri}].Vulnerabilities[{vi}] has an empty VulnerabilityID or PkgName"
+            )));
+        }
+        let purl = v.pkg_identifier.and_then(|i| i.purl);
+        let installed = v.installed_version.unwrap_or_default();
+        let path = v.pkg_path.unwrap_or_default();
+        packages.insert(Package {
+            package_type: pkg_type.clone(),
+            name: v.pkg_name.clone(),
+            version: installed.clone(),
+            purl: purl.clone(),
+            path: path.clone(),
+        });
+        let cvss_score = v
+            .cvss
+            .as_ref()
+            .and_then(|m| m.values().filter_map(|c| c.v3.or(c.v2)).fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s)))));
+        findings.push(Finding {
+            coordinates: PackageCoordinates::for_package(purl.as_deref(), &pkg_type, os_family, &v.pkg_name),
+            epss: None,
+            severity: Severity::from_scanner(v.severity.as_deref()),
+            vulnerability_id: v.vulnerability_id,
+            package_name: v.pkg_name,
+            installed_version: installed,
+            package_path: path,
+            package_type: pkg_type.clone(),
+            purl,
+            fixed_version: v.fixed_version.filter(|s| !s.is_empty()),
+            title: v.title,
+            url: v.primary_url,
+            cvss_score,
+            published: v.published_date,
+        });
+    }
+    Ok(())
 }
 
 fn identity(meta: &Metadata) -> Result<Option<ImageIdentity>, IngestError> {
