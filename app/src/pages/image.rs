@@ -4,7 +4,7 @@ use super::components::{SeverityBadge, SeverityBar, SeverityCells, SeverityHeade
 use super::layout::{LoadError, NotFound};
 use crate::format::date;
 use crate::server_fns::get_image;
-use crate::types::{FindingRow, ImageView, PackageRow};
+use crate::types::{FindingRow, ImageSummary, ImageView, PackageRow, RunsIn, ScanSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -34,8 +34,38 @@ fn ImageBody(v: ImageView) -> impl IntoView {
     let name = s.display_name();
     let open: Vec<FindingRow> = v.findings.iter().filter(|f| f.resolved_at.is_none()).cloned().collect();
     let resolved: Vec<FindingRow> = v.findings.into_iter().filter(|f| f.resolved_at.is_some()).collect();
-    let platform = super::registries::platform_text(&s);
-    let scan_state = match s.scan_state {
+    let packages = v.packages;
+    let counts = s.findings;
+    view! {
+        <Title text=name.clone()/>
+        <p class="breadcrumb"><a href="/images">"Images"</a> " / "</p>
+        <h1 class="image-title">{name}</h1>
+        <p><a href=format!("/forensics/image/{}", crate::format::path_segment(&s.digest)) id="forensics-link">"Forensics: who built, pushed, ran and touched it"</a></p>
+        <ImageFacts s/>
+        <h2>"Open findings"</h2>
+        <SeverityBar counts/>
+        <table class="data compact">
+            <thead><tr><SeverityHeaders/></tr></thead>
+            <tbody><tr><SeverityCells counts/></tr></tbody>
+        </table>
+        <FindingsTable findings=open/>
+        <h2>"Scans"</h2>
+        <ScansTable scans=v.image.scans/>
+        <h2>"Runs in"</h2>
+        <RunsInTable runs=v.image.runs_in/>
+        <h2>"Packages"</h2>
+        <PackagesTable packages/>
+        {(!resolved.is_empty()).then(|| view! {
+            <h2>"Resolved findings"</h2>
+            <p class="muted">"Findings a newer scan no longer reports; the time to fix is measured from these."</p>
+            <ResolvedTable findings=resolved/>
+        })}
+    }
+}
+
+/// Which scanners reported vulnerabilities, and when last; else the scan state's label.
+fn scan_state_text(s: &ImageSummary) -> String {
+    match s.scan_state {
         crate::types::ScanState::Scanned => format!(
             "scanned by {}",
             s.scanners
@@ -46,37 +76,52 @@ fn ImageBody(v: ImageView) -> impl IntoView {
                 .join(", ")
         ),
         other => other.label().to_string(),
-    };
-    let base = match (&s.base_name, &s.base_digest) {
+    }
+}
+
+fn base_text(s: &ImageSummary) -> String {
+    match (&s.base_name, &s.base_digest) {
         (Some(n), Some(d)) => format!("{n}@{d}"),
         (Some(n), None) => n.clone(),
         (None, Some(d)) => d.clone(),
         (None, None) => "not declared".into(),
-    };
-    let user = match s.user.as_deref() {
+    }
+}
+
+/// Who the image runs as, root named as such.
+fn user_text(s: &ImageSummary) -> String {
+    match s.user.as_deref() {
         None => "unknown (config not read)".to_string(),
         Some("") | Some("root") | Some("0") => "root (no USER set)".to_string(),
         Some(u) if u.starts_with("0:") || u.starts_with("root:") => format!("{u} (root)"),
         Some(u) => u.to_string(),
-    };
-    let promotion = match (&s.promotion.value, s.promotion.mode.as_str()) {
+    }
+}
+
+fn promotion_text(s: &ImageSummary) -> String {
+    match (&s.promotion.value, s.promotion.mode.as_str()) {
         (Some(v), "label") => format!("{v} (label)"),
         (Some(v), _) => format!("promoted: in {v}"),
         (None, "repository") => "not in a promoted repository".to_string(),
         (None, _) => "no promotion label".to_string(),
-    };
-    let signature = match s.signed {
+    }
+}
+
+fn signature_text(s: &ImageSummary) -> String {
+    match s.signed {
         crate::types::SignatureState::Verified => format!("verified with {}", s.signature_detail.clone().unwrap_or_default()),
         crate::types::SignatureState::Present => format!("present, not verified: {}", s.signature_detail.clone().unwrap_or_default()),
         crate::types::SignatureState::None => "not signed".to_string(),
-    };
+    }
+}
+
+/// What is known about the image: owner, digests, where it is, how it is built and signed.
+#[component]
+fn ImageFacts(s: ImageSummary) -> impl IntoView {
+    let (platform, scan_state, signature) = (super::registries::platform_text(&s), scan_state_text(&s), signature_text(&s));
+    let (promotion, user, base) = (promotion_text(&s), user_text(&s), base_text(&s));
     let labels: Vec<(String, String)> = s.labels.clone().into_iter().collect();
-    let packages = v.packages;
     view! {
-        <Title text=name.clone()/>
-        <p class="breadcrumb"><a href="/images">"Images"</a> " / "</p>
-        <h1 class="image-title">{name}</h1>
-        <p><a href=format!("/forensics/image/{}", crate::format::path_segment(&s.digest)) id="forensics-link">"Forensics: who built, pushed, ran and touched it"</a></p>
         <dl class="facts">
             <dt>"Owner"</dt>
             <dd><TeamLink team=s.team.clone()/></dd>
@@ -133,14 +178,12 @@ fn ImageBody(v: ImageView) -> impl IntoView {
                 }}
             </dd>
         </dl>
-        <h2>"Open findings"</h2>
-        <SeverityBar counts=s.findings/>
-        <table class="data compact">
-            <thead><tr><SeverityHeaders/></tr></thead>
-            <tbody><tr><SeverityCells counts=s.findings/></tr></tbody>
-        </table>
-        <FindingsTable findings=open/>
-        <h2>"Scans"</h2>
+    }
+}
+
+#[component]
+fn ScansTable(scans: Vec<ScanSummary>) -> impl IntoView {
+    view! {
         <table class="data" id="scans">
             <thead>
                 <tr>
@@ -152,7 +195,7 @@ fn ImageBody(v: ImageView) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {v.image.scans.into_iter().map(|sc| view! {
+                {scans.into_iter().map(|sc| view! {
                     <tr>
                         <td>{sc.scanner}</td>
                         <td><code>{sc.artifact}</code></td>
@@ -163,31 +206,28 @@ fn ImageBody(v: ImageView) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
-        <h2>"Runs in"</h2>
-        {if v.image.runs_in.is_empty() {
-            view! { <p class="muted" id="runs-in">"Not seen running in any cluster."</p> }.into_any()
-        } else {
-            view! {
-                <table class="data" id="runs-in">
-                    <thead><tr><th scope="col">"Cluster"</th><th scope="col">"Namespace"</th><th scope="col">"Workload"</th>
-                        <th scope="col">"Container"</th><th scope="col">"State"</th><th scope="col">"Pods"</th></tr></thead>
-                    <tbody>
-                        {v.image.runs_in.clone().into_iter().map(|r| view! {
-                            <tr><td>{r.cluster}</td><td>{r.namespace}</td><td>{r.workload.unwrap_or_else(|| "—".into())}</td>
-                                <td>{r.container}</td><td>{r.state}</td><td class="num">{r.pods}</td></tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }.into_any()
-        }}
-        <h2>"Packages"</h2>
-        <PackagesTable packages/>
-        {(!resolved.is_empty()).then(|| view! {
-            <h2>"Resolved findings"</h2>
-            <p class="muted">"Findings a newer scan no longer reports; the time to fix is measured from these."</p>
-            <ResolvedTable findings=resolved/>
-        })}
     }
+}
+
+/// Where the image is seen running.
+#[component]
+fn RunsInTable(runs: Vec<RunsIn>) -> impl IntoView {
+    if runs.is_empty() {
+        return view! { <p class="muted" id="runs-in">"Not seen running in any cluster."</p> }.into_any();
+    }
+    view! {
+        <table class="data" id="runs-in">
+            <thead><tr><th scope="col">"Cluster"</th><th scope="col">"Namespace"</th><th scope="col">"Workload"</th>
+                <th scope="col">"Container"</th><th scope="col">"State"</th><th scope="col">"Pods"</th></tr></thead>
+            <tbody>
+                {runs.into_iter().map(|r| view! {
+                    <tr><td>{r.cluster}</td><td>{r.namespace}</td><td>{r.workload.unwrap_or_else(|| "—".into())}</td>
+                        <td>{r.container}</td><td>{r.state}</td><td class="num">{r.pods}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
 
 /// The open findings with a filter: plain GET form without JavaScript, live once hydrated.

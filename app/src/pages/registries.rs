@@ -119,7 +119,7 @@ pub fn RegistriesPage() -> impl IntoView {
         <h1>"Registries"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let admin = who.await.map(|d| d.roles.iter().any(|r| r == "admin")).unwrap_or(false);
+                let admin = who.await.map(|d| d.may_configure).unwrap_or(false);
                 match data.await {
                     Ok(list) => view! {
                         {if list.is_empty() {

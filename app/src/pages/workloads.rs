@@ -26,7 +26,7 @@ pub fn ClustersPage() -> impl IntoView {
         <h1>"Clusters"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let admin = who.await.map(|d| d.roles.iter().any(|r| r == "admin")).unwrap_or(false);
+                let admin = who.await.map(|d| d.may_configure).unwrap_or(false);
                 view! {
                 {match data.await {
                     Ok(list) if list.is_empty() => view! {
@@ -150,23 +150,8 @@ pub fn WorkloadsPage() -> impl IntoView {
                             format!("/workloads?cluster={}&namespace={}&team={}&state={}&sort={next}",
                                 query_value(&current.cluster), query_value(&current.namespace), query_value(&current.team), query_value(&current.state))
                         };
-                        let q2 = q();
                         view! {
-                            <form method="get" class="filter" role="search">
-                                <label for="wl-cluster">"Cluster"</label>
-                                <input id="wl-cluster" name="cluster" value=q2.cluster.clone()/>
-                                <label for="wl-namespace">"Namespace"</label>
-                                <input id="wl-namespace" name="namespace" value=q2.namespace.clone()/>
-                                <label for="wl-team">"Team"</label>
-                                <input id="wl-team" name="team" value=q2.team.clone()/>
-                                <label for="wl-state">"State"</label>
-                                <select id="wl-state" name="state">
-                                    {["", "running", "waiting", "terminated", "unknown"].into_iter().map(|s| view! {
-                                        <option value=s selected=q2.state == s>{if s.is_empty() { "any" } else { s }}</option>
-                                    }).collect_view()}
-                                </select>
-                                <button type="submit" class="button-secondary">"Filter"</button>
-                            </form>
+                            <WorkloadFilterForm q=q()/>
                             <p class="muted" id="workload-count">{format!("{} containers", page.total)}</p>
                             <table class="data" id="workloads">
                                 <thead><tr>
@@ -178,27 +163,7 @@ pub fn WorkloadsPage() -> impl IntoView {
                                     <th scope="col"><a href=link("state")>"State"</a></th>
                                 </tr></thead>
                                 <tbody>
-                                    {rows.into_iter().map(|r| {
-                                        let image = match (&r.image_digest, &r.digest) {
-                                            (Some(d), _) => view! { <a href=format!("/images/{}", crate::format::path_segment(d))>{r.image.clone()}</a> }.into_any(),
-                                            (None, Some(d)) => view! { <span>{r.image.clone()}<br/><code class="small">{short_digest(d)}</code>" (unknown image)"</span> }.into_any(),
-                                            (None, None) => view! { <span>{r.image.clone()}<br/><span class="small muted">"no digest: "{if r.image_id.is_empty() { "the pull failed or has not happened".to_string() } else { r.image_id.clone() }}</span></span> }.into_any(),
-                                        };
-                                        let state = match &r.reason { Some(why) => format!("{} ({why})", r.state), None => r.state.clone() };
-                                        view! {
-                                            <tr>
-                                                <td>{r.namespace.clone()} " / " {match &r.workload {
-                                                    Some(w) => view! { <a href=format!("/forensics/workload?cluster={}&namespace={}&workload={}", query_value(&r.cluster), query_value(&r.namespace), query_value(w))>{w.clone()}</a> }.into_any(),
-                                                    None => view! { <span>"—"</span> }.into_any(),
-                                                }}<br/><span class="small muted">{r.cluster.clone()}</span></td>
-                                                <td>{r.pod.clone()}</td>
-                                                <td>{r.container.clone()}{(r.container_kind != "container").then(|| format!(" ({})", r.container_kind))}</td>
-                                                <td>{image}</td>
-                                                <td><TeamLink team=r.team.clone()/></td>
-                                                <td class=format!("state-{}", r.state)>{state}</td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
+                                    {rows.into_iter().map(|r| view! { <WorkloadLine r/> }).collect_view()}
                                 </tbody>
                             </table>
                         }.into_any()
@@ -207,6 +172,55 @@ pub fn WorkloadsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The filters, as a plain GET form (works without JavaScript).
+#[component]
+fn WorkloadFilterForm(q: WorkloadQuery) -> impl IntoView {
+    view! {
+        <form method="get" class="filter" role="search">
+            <label for="wl-cluster">"Cluster"</label>
+            <input id="wl-cluster" name="cluster" value=q.cluster.clone()/>
+            <label for="wl-namespace">"Namespace"</label>
+            <input id="wl-namespace" name="namespace" value=q.namespace.clone()/>
+            <label for="wl-team">"Team"</label>
+            <input id="wl-team" name="team" value=q.team.clone()/>
+            <label for="wl-state">"State"</label>
+            <select id="wl-state" name="state">
+                {["", "running", "waiting", "terminated", "unknown"].into_iter().map(|s| view! {
+                    <option value=s selected=q.state == s>{if s.is_empty() { "any" } else { s }}</option>
+                }).collect_view()}
+            </select>
+            <button type="submit" class="button-secondary">"Filter"</button>
+        </form>
+    }
+}
+
+/// One container: where it runs, the image it runs (by digest when known), its team and state.
+#[component]
+fn WorkloadLine(r: WorkloadRow) -> impl IntoView {
+    let image = match (&r.image_digest, &r.digest) {
+        (Some(d), _) => view! { <a href=format!("/images/{}", crate::format::path_segment(d))>{r.image.clone()}</a> }.into_any(),
+        (None, Some(d)) => view! { <span>{r.image.clone()}<br/><code class="small">{short_digest(d)}</code>" (unknown image)"</span> }.into_any(),
+        (None, None) => view! { <span>{r.image.clone()}<br/><span class="small muted">"no digest: "{if r.image_id.is_empty() { "the pull failed or has not happened".to_string() } else { r.image_id.clone() }}</span></span> }.into_any(),
+    };
+    let state = match &r.reason {
+        Some(why) => format!("{} ({why})", r.state),
+        None => r.state.clone(),
+    };
+    view! {
+        <tr>
+            <td>{r.namespace.clone()} " / " {match &r.workload {
+                Some(w) => view! { <a href=format!("/forensics/workload?cluster={}&namespace={}&workload={}", query_value(&r.cluster), query_value(&r.namespace), query_value(w))>{w.clone()}</a> }.into_any(),
+                None => view! { <span>"—"</span> }.into_any(),
+            }}<br/><span class="small muted">{r.cluster.clone()}</span></td>
+            <td>{r.pod.clone()}</td>
+            <td>{r.container.clone()}{(r.container_kind != "container").then(|| format!(" ({})", r.container_kind))}</td>
+            <td>{image}</td>
+            <td><TeamLink team=r.team.clone()/></td>
+            <td class=format!("state-{}", r.state)>{state}</td>
+        </tr>
     }
 }
 

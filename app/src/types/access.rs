@@ -33,6 +33,9 @@ pub struct DeploymentInfo {
     /// The navigation the viewer's roles may use: (path, label).
     #[serde(default)]
     pub nav: Vec<(String, String)>,
+    /// May change the estate's configuration (registries, clusters): the pages offer their forms.
+    #[serde(default)]
+    pub may_configure: bool,
 }
 
 /// An API token as the tokens page lists it (the secret is shown once, at creation, never again).

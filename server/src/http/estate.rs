@@ -55,7 +55,7 @@ impl EstateQueries for ServiceEstate {
         let user = current();
         Ok(DeploymentInfo {
             demo: self.demo,
-            backend: self.service.store.backend().to_string(),
+            backend: self.service.backend().to_string(),
             sign_in: self.sign_in,
             user: user.principal.as_ref().map(|p| p.display.clone()),
             roles: user
@@ -72,6 +72,7 @@ impl EstateQueries for ServiceEstate {
                 .unwrap_or_default(),
             access_contact: self.access_contact.clone(),
             nav: super::navigation::nav_for(current().principal.as_ref()),
+            may_configure: current().principal.as_ref().is_some_and(|p| p.can(crate::auth::Action::ManageEstateConfig, None)),
         })
     }
     async fn registries(&self) -> Result<Vec<app::types::RegistryOverview>, Error> {

@@ -42,6 +42,11 @@ impl Service {
         Ok(self.store.record_auth_event(user, actor, kind, payload, now).await?)
     }
 
+    /// Which database this deployment runs on (`sqlite` or `postgres`).
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<()> {
         Ok(self.store.ping().await?)
