@@ -28,6 +28,12 @@ application/vnd.docker.distribution.manifest.list.v2+json";
 /// Redirects followed for one request.
 const MAX_REDIRECTS: usize = 5;
 
+/// What to do with a redirect.
+enum Redirect {
+    Follow(String),
+    Storage(url::Url),
+}
+
 /// How the client authenticates.
 #[derive(Clone, Default)]
 pub struct Credentials {
@@ -174,33 +180,14 @@ impl RegistryClient {
                 continue;
             }
             if status.is_redirection() {
-                let location = headers
-                    .get(reqwest::header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| RegistryError::Garbage(format!("{url}: {status} without a Location")))?;
-                let next = url::Url::parse(&url)
-                    .and_then(|u| u.join(location))
-                    .map_err(|e| RegistryError::Garbage(format!("{url}: redirect to {location:?}: {e}")))?;
                 redirects += 1;
-                if redirects > MAX_REDIRECTS {
-                    return Err(RegistryError::Garbage(format!("{url}: more than {MAX_REDIRECTS} redirects")));
+                match self.redirect(&url, &headers, status, redirects, blob)? {
+                    Redirect::Follow(next) => {
+                        url = next;
+                        continue;
+                    }
+                    Redirect::Storage(next) => return self.fetch_anonymous(method.clone(), next, limit).await,
                 }
-                if self.same_origin(&next) {
-                    url = next.to_string();
-                    continue;
-                }
-                if !blob {
-                    return Err(RegistryError::Garbage(format!(
-                        "{url} redirects to another origin ({}): not followed",
-                        next.origin().ascii_serialization()
-                    )));
-                }
-                // A blob on a storage back end: fetched without any credential.
-                let resp = self.anonymous.request(method.clone(), next.clone()).send().await.map_err(|e| unreachable(next.as_str(), &e))?;
-                let status = resp.status();
-                let headers = resp.headers().clone();
-                let body = read_capped(resp, limit, next.as_str()).await?;
-                return Ok(Fetched { status, headers, body });
             }
             let body = read_capped(resp, limit, &url).await?;
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
@@ -215,6 +202,48 @@ impl RegistryClient {
             }
             return Ok(Fetched { status, headers, body });
         }
+    }
+
+    /// Where a redirect leads: on the registry's origin it is followed with the credentials; a
+    /// blob's redirect elsewhere (a storage back end) is fetched without any; anything else is
+    /// refused.
+    fn redirect(
+        &self,
+        url: &str,
+        headers: &reqwest::header::HeaderMap,
+        status: StatusCode,
+        redirects: usize,
+        blob: bool,
+    ) -> Result<Redirect, RegistryError> {
+        let location = headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| RegistryError::Garbage(format!("{url}: {status} without a Location")))?;
+        let next = url::Url::parse(url)
+            .and_then(|u| u.join(location))
+            .map_err(|e| RegistryError::Garbage(format!("{url}: redirect to {location:?}: {e}")))?;
+        if redirects > MAX_REDIRECTS {
+            return Err(RegistryError::Garbage(format!("{url}: more than {MAX_REDIRECTS} redirects")));
+        }
+        if self.same_origin(&next) {
+            return Ok(Redirect::Follow(next.to_string()));
+        }
+        if !blob {
+            return Err(RegistryError::Garbage(format!(
+                "{url} redirects to another origin ({}): not followed",
+                next.origin().ascii_serialization()
+            )));
+        }
+        Ok(Redirect::Storage(next))
+    }
+
+    /// A blob on a storage back end: fetched without any credential.
+    async fn fetch_anonymous(&self, method: Method, url: url::Url, limit: usize) -> Result<Fetched, RegistryError> {
+        let resp = self.anonymous.request(method, url.clone()).send().await.map_err(|e| unreachable(url.as_str(), &e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = read_capped(resp, limit, url.as_str()).await?;
+        Ok(Fetched { status, headers, body })
     }
 
     /// Answers a `WWW-Authenticate` challenge: remembers Basic, or fetches a Bearer token.
