@@ -1,6 +1,7 @@
 //! Cookie-authenticated form handlers for admin pages (CSRF-checked by `session::csrf_guard`).
 
-use super::session::{html_escape, simple_page, CurrentUser};
+use super::page::{failure, html_escape, refuse, simple_page};
+use super::session::CurrentUser;
 use super::AppState;
 use crate::service::Error;
 use axum::extract::{Path, State};
@@ -11,29 +12,6 @@ use serde::Deserialize;
 
 const TOKENS: (&str, &str) = ("/admin/tokens", "API tokens");
 const ROLES: (&str, &str) = ("/admin/roles", "role mapping");
-
-/// A refusal page with a way back to the admin page the form came from.
-fn refuse(back: (&str, &str), status: StatusCode, msg: &str) -> Response {
-    let body = format!(
-        "<div class=\"notice notice-error\" role=\"alert\"><p>{}</p></div><p><a href=\"{}\">Back to {}</a></p>",
-        html_escape(msg),
-        back.0,
-        back.1
-    );
-    (status, Html(simple_page("Not done", &body))).into_response()
-}
-
-/// A service refusal or failure of a form, as its page (the service logged internal causes).
-pub(super) fn failure(back: (&str, &str), e: Error, what: &str) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let message = match e {
-        Error::Unauthenticated(_) => "Sign in first.".to_string(),
-        Error::Invalid { message, .. } => format!("The {what} was not done: {message}"),
-        Error::Internal | Error::Call(_) => format!("The {what} failed; the cause is in the server log."),
-        other => other.to_string(),
-    };
-    refuse(back, status, &message)
-}
 
 #[derive(Deserialize)]
 pub struct NewToken {

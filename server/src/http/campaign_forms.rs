@@ -1,7 +1,7 @@
 //! Cookie-authenticated forms of the campaign pages (CSRF-checked by `session::csrf_guard`): they
 //! work without JavaScript, call the service, and send the browser back to the page they came from.
 
-use super::admin::failure;
+use super::page::failure;
 use super::redirect::safe_return;
 use super::session::CurrentUser;
 use super::AppState;

@@ -74,8 +74,8 @@ pub async fn scorecard_export(
 ) -> Response {
     let card = match state.service.team_scorecard(user.principal.as_ref(), &team).await {
         Ok(c) => c,
-        Err(e) => return super::admin::failure(("/scorecards", "the scorecards"), e, "export"),
+        Err(e) => return super::page::failure(("/scorecards", "the scorecards"), e, "export"),
     };
     scorecard_csv(&card, q.table.as_deref().unwrap_or("policies"))
-        .unwrap_or_else(|e| super::admin::failure(("/scorecards", "the scorecards"), e, "export"))
+        .unwrap_or_else(|e| super::page::failure(("/scorecards", "the scorecards"), e, "export"))
 }

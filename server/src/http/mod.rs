@@ -10,6 +10,7 @@ pub mod estate;
 pub mod exports;
 pub mod navigation;
 pub mod openapi;
+pub mod page;
 pub mod redirect;
 pub mod session;
 pub mod session_store;

@@ -1,6 +1,7 @@
 //! Browser sessions: who is signed in (OIDC or the demo role picker), the sign-in routes, the
 //! page gate, CSRF protection for cookie-authenticated changes, and security headers.
 
+use super::page::{html_escape, simple_page};
 use super::redirect::safe_return;
 use super::AppState;
 use crate::auth::mapping::grants_for;
@@ -296,7 +297,7 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(q):
     };
     let grants = match state.service.mappings_in_force().await {
         Ok(mappings) => grants_for(&identity.groups, &mappings),
-        Err(e) => return super::admin::failure(("/", "the overview"), e, "sign-in"),
+        Err(e) => return super::page::failure(("/", "the overview"), e, "sign-in"),
     };
     let user = SignedInUser {
         subject: format!("{}#{}", identity.issuer, identity.subject),
@@ -465,17 +466,4 @@ fn error_page(status: StatusCode, message: &str) -> Response {
         )),
     )
         .into_response()
-}
-
-pub(crate) fn simple_page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · Drydock</title><link rel=\"stylesheet\" href=\"/pkg/drydock.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body><header class=\"topbar\"><a class=\"brand\" href=\"/\">⚓ Drydock</a></header><main class=\"content narrow\"><h1>{}</h1>{}</main></body></html>",
-        html_escape(title),
-        html_escape(title),
-        body
-    )
-}
-
-pub(crate) fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
