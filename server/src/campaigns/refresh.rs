@@ -85,7 +85,7 @@ pub async fn refresh(
                 changed_total += u;
             }
             Ok(Err(e)) => errors.push(format!("campaign {}: {e}", c.id)),
-            Err(panic) => errors.push(format!("campaign {}: panicked: {}", c.id, crate::jobs::panic_message(&*panic))),
+            Err(panic) => errors.push(format!("campaign {}: panicked: {}", c.id, crate::panics::panic_message(&*panic))),
         }
     }
     for e in &errors {

@@ -36,7 +36,7 @@ pub async fn run(cli_config: Option<&PathBuf>, command: ClusterCommand) -> anyho
                 None => None,
             };
             let name = crate::domain::ClusterName::parse(name.trim()).map_err(|e| anyhow::anyhow!("cluster name: {e}"))?;
-            let mut new = crate::k8s::collect::NewCluster { name, server, token_env, ca_pem, insecure };
+            let mut new = crate::cluster::NewCluster { name, server, token_env, ca_pem, insecure };
             new.validate().map_err(|e| anyhow::anyhow!("cluster {e}"))?;
             let config = load_config(cli_config, &db)?;
             let store = open_store(&config).await?;

@@ -17,7 +17,7 @@ pub async fn run(cli_config: Option<&PathBuf>, db: DbArgs) -> anyhow::Result<Exi
     }
     let mut failed = false;
     for c in clusters {
-        match crate::k8s::collect::collect_and_record(&store, &c, chrono::Utc::now()).await {
+        match crate::cluster::collect_and_record(&store, &c, chrono::Utc::now()).await {
             Ok((pods, containers, ended, nodes)) => {
                 println!("cluster {}: {pods} pods, {containers} containers, {ended} pods ended, {nodes} nodes", c.name)
             }

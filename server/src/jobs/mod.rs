@@ -19,6 +19,7 @@ pub mod kinds;
 pub mod settings;
 
 use crate::clock::SharedClock;
+use crate::panics::panic_message;
 use crate::store::capabilities::*;
 use crate::store::{ClaimedJob, PeriodicJob, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
@@ -46,15 +47,6 @@ pub struct RunReport {
     pub due_at: DateTime<Utc>,
     /// What it did, or why it failed.
     pub outcome: Result<String, String>,
-}
-
-/// What a panic's payload says (`panic!` gives a `&str` or a `String`).
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Aborts the lease's heartbeat when the run ends, however it ends.

@@ -8,7 +8,6 @@
 //! a single `Pod` ends nothing.
 
 pub mod audit;
-pub mod collect;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;

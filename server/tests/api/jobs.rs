@@ -73,7 +73,7 @@ async fn two_replicas_run_each_due_job_once(db: TestDb) {
     let now = Utc::now();
     db.store.add_registry(&new_registry("alpha", &reg_a.url()), &Actor::cli(), now).await.unwrap();
     db.store.add_registry(&new_registry("beta", &reg_b.url()), &Actor::cli(), now).await.unwrap();
-    let mut cluster = drydock::k8s::collect::NewCluster {
+    let mut cluster = drydock::cluster::NewCluster {
         name: drydock::domain::ClusterName::parse("edge").unwrap(),
         server: api.url.clone(),
         token_env: "DRYDOCK_TEST_JOBS_KUBE_TOKEN".into(),

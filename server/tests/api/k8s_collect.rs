@@ -142,7 +142,7 @@ pub mod replay {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kube_collector_pages_through_pods_and_survives_401_and_500() {
-    use drydock::k8s::collect::{collect_and_record, collect_cluster, NewCluster};
+    use drydock::cluster::{collect_and_record, collect_cluster, NewCluster};
     let db = TestDb::sqlite().await;
     let store = db.store.clone();
     let file: Value = serde_json::from_slice(&fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).unwrap();

@@ -187,7 +187,7 @@ pub async fn create_registry(
 #[utoipa::path(
     post, path = "/api/v1/clusters", tag = "runtime",
     description = "Configures a cluster's API server; its first collection is queued. Roles: admin.",
-    request_body = crate::k8s::collect::NewCluster,
+    request_body = crate::cluster::NewCluster,
     responses((status = 201, body = ClusterCreated), BadBody, Refused),
     extensions(("x-roles" = json!(["admin"])))
 )]

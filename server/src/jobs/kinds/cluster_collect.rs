@@ -33,8 +33,7 @@ impl Job for ClusterCollect {
         let Some(c) = clusters.into_iter().find(|c| c.name == cluster) else {
             return Ok(Collected::Gone(cluster.to_string()));
         };
-        let (pods, containers, ended, nodes) =
-            crate::k8s::collect::collect_and_record(&ctx.store, &c, now).await.map_err(JobError::Failed)?;
+        let (pods, containers, ended, nodes) = crate::cluster::collect_and_record(&ctx.store, &c, now).await.map_err(JobError::Failed)?;
         Ok(Collected::Read { pods, containers, ended, nodes })
     }
 }
