@@ -474,3 +474,41 @@ async fn grants_follow_the_role_mappings_and_an_admin_ends_sessions() {
     let kinds: Vec<String> = app.db.store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
     assert!(kinds.contains(&"user.sessions_ended".to_string()));
 }
+
+/// A store failure while a session's grants are derived again keeps the grants the person had
+/// (it never shrinks them to the configured mappings alone) and the next request tries again.
+#[tokio::test]
+async fn a_failed_grant_refresh_keeps_the_grants() {
+    let (op_port, rp_port) = (free_port(), free_port());
+    let rp = format!("http://127.0.0.1:{rp_port}");
+    let provider = Provider::start(op_port, &rp, &[]).await;
+    let db = TestDb::sqlite().await;
+    let mapping = drydock::auth::mapping::parse("team-a-dev=developer:team-a").unwrap().remove(0);
+    db.store.add_role_mapping(&mapping, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
+    let app = TestApp::process_at(
+        rp_port,
+        db,
+        &[],
+        &[
+            ("DRYDOCK_OIDC_ISSUER", provider.issuer.as_str()),
+            ("DRYDOCK_OIDC_CLIENT_ID", CLIENT.0),
+            ("DRYDOCK_OIDC_CLIENT_SECRET", CLIENT.1),
+            ("DRYDOCK_PUBLIC_URL", rp.as_str()),
+            ("DRYDOCK_GRANTS_REFRESH_SECONDS", "0"),
+        ],
+    )
+    .await;
+    let client = new_client();
+    sign_in_ok(&app, &client, "dev-a").await;
+    assert_eq!(client.get(app.url("/teams/team-a")).send().await.unwrap().status(), StatusCode::OK);
+    // The stored mappings cannot be read (the table is gone for a moment).
+    let drydock::store::Store::Sqlite(pool) = &app.db.store else { unreachable!("a SQLite test database") };
+    sqlx::query("ALTER TABLE role_mappings RENAME TO role_mappings_away").execute(pool).await.unwrap();
+    let page = client.get(app.url("/teams/team-a")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "the grants the person had are kept, not shrunk to the configured mappings");
+    // Readable again: derived again from what is stored (the mapping removed: refused).
+    sqlx::query("ALTER TABLE role_mappings_away RENAME TO role_mappings").execute(pool).await.unwrap();
+    let id = app.db.store.role_mapping_rows().await.unwrap()[0].id;
+    app.db.store.delete_role_mapping(id, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
+    assert_eq!(client.get(app.url("/teams/team-a")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+}
