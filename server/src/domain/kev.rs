@@ -85,9 +85,9 @@ impl KevCatalog {
     pub fn parse(body: &[u8]) -> Result<KevCatalog, FieldError> {
         let mut de = serde_json::Deserializer::from_slice(body);
         let raw: RawCatalog = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            // The field is the JSON path; a document of the wrong shape altogether is the body.
             let path = e.path().to_string();
-            let at = if path == "." { "the top level".into() } else { path.clone() };
-            FieldError::new(path, format!("not a KEV catalogue: {} at {at}", e.inner()))
+            FieldError::new(if path == "." { "body".to_string() } else { path }, format!("not a KEV catalogue: {}", e.inner()))
         })?;
         if raw.catalog_version.trim().is_empty() {
             return Err(FieldError::new("catalogVersion", "empty"));
@@ -142,7 +142,7 @@ mod tests {
             (ok.replace("\"count\":1", "\"count\":2"), "count: 2"),
             (ok.replace("2022-04-04", "April"), "dateAdded"),
             (r#"{"vulnerabilities":[]}"#.to_string(), "catalogVersion"),
-            ("[]".to_string(), "not a KEV catalogue"),
+            ("[]".to_string(), "body: not a KEV catalogue"),
             (
                 ok.replace("\"cveID\"", &format!("\"vulnerabilityName\":\"{}\",\"cveID\"", "x".repeat(1025))),
                 "vulnerabilities[0].vulnerabilityName: 1025 bytes",

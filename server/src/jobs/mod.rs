@@ -153,9 +153,13 @@ impl Jobs {
             .registries()
             .await?
             .into_iter()
-            .map(|r| crate::domain::RegistryName::parse(&r.name))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(StoreError::invalid_input)?;
+            .filter_map(|r| {
+                // One name a newer grammar refuses must not stop every other job's schedule.
+                crate::domain::RegistryName::parse(&r.name)
+                    .map_err(|e| tracing::warn!(registry = %r.name, error = %e, "a configured registry's name is not collectable"))
+                    .ok()
+            })
+            .collect::<Vec<_>>();
         let clusters: Vec<_> = store.collectable_clusters().await?.into_iter().map(|c| c.name).collect();
         let mut wanted = Vec::with_capacity(registries.len() + clusters.len() + 6);
         wanted.extend(registries.iter().map(|r| Self::periodic::<RegistryCollect>(r, s.collect_every)));

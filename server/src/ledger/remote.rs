@@ -82,23 +82,19 @@ pub async fn verify(base: &str, token: &str, key: Option<&VerifyingKey>) -> anyh
     };
     let (size, signed_root) = super::verify_checkpoint(&note, key).map_err(anyhow::Error::msg)?;
     let leaves = leaves(&export.entries);
-    let mut verdict = RemoteVerdict::Intact { entries: n, root, inclusion: None, consistency: None };
-    let RemoteVerdict::Intact { inclusion, consistency, .. } = &mut verdict else { unreachable!() };
+    let (mut inclusion, mut consistency) = (None, None);
     if size > 0 {
         let hashes = served.proof(&format!("/api/v1/ledger/proof/inclusion?index=0&size={size}")).await?;
-        let ok = merkle::verify_inclusion(0, size, &leaves[0], &hashes, &signed_root);
-        *inclusion = Some((size, ok));
-        if !ok {
-            return Ok(verdict);
-        }
+        inclusion = Some((size, merkle::verify_inclusion(0, size, &leaves[0], &hashes, &signed_root)));
     }
-    if size > 1 {
+    // A failed inclusion proof is the answer; the consistency proof is asked only after a good one.
+    if size > 1 && inclusion.is_none_or(|(_, ok)| ok) {
         let from = size / 2;
         let hashes = served.proof(&format!("/api/v1/ledger/proof/consistency?from={from}&to={size}")).await?;
         let old_root = merkle::root(&leaves[..from as usize]);
-        *consistency = Some((from, size, merkle::verify_consistency(from, size, &old_root, &signed_root, &hashes)));
+        consistency = Some((from, size, merkle::verify_consistency(from, size, &old_root, &signed_root, &hashes)));
     }
-    Ok(verdict)
+    Ok(RemoteVerdict::Intact { entries: n, root, inclusion, consistency })
 }
 
 /// Without a key: the served entries against the served checkpoint's size and root.

@@ -3,7 +3,7 @@
 
 use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
-use crate::domain::campaign::{FieldError, ItemState, Ladder, Level, Selector};
+use crate::domain::campaign::{ItemState, Ladder, Level, Selector};
 use crate::domain::dates;
 use crate::domain::network::AddressPolicy;
 use crate::store::capabilities::*;
@@ -19,10 +19,6 @@ use std::collections::BTreeMap;
 const MAX_CONTACTS: usize = 50;
 /// Items still to be worked on.
 const ACTIVE: [ItemState; 4] = [ItemState::Open, ItemState::Acknowledged, ItemState::PendingVerification, ItemState::Excepted];
-
-pub(super) fn field(e: FieldError) -> Error {
-    Error::invalid(e.field, e.message)
-}
 
 pub(super) fn text(field: &str, s: &str, min: usize, max: usize) -> Result<String> {
     crate::domain::free_text(field, s, min, max).map_err(Error::from)
@@ -230,17 +226,17 @@ impl Service {
         let p = require(who, Action::ManagePolicies, None)?;
         let now = self.clock.now();
         let title = text("title", &req.title, 1, 200)?;
-        let selector = Selector::parse(&req.cves, req.package.as_deref(), req.range.as_deref()).map_err(field)?;
+        let selector = Selector::parse(&req.cves, req.package.as_deref(), req.range.as_deref()).map_err(Error::from)?;
         let deadline = match req.deadline.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
             None => None,
-            Some(d) => Some(dates::deadline("deadline", d, now.date_naive()).map_err(field)?),
+            Some(d) => Some(dates::deadline("deadline", d, now.date_naive()).map_err(Error::from)?),
         };
         let ladder = match &req.ladder {
             None => Ladder::default_ladder(),
             Some(levels) => Ladder::new(
                 levels.iter().map(|l| Level { level: l.level, days: l.days, recipients: l.recipients.trim().to_string() }).collect(),
             )
-            .map_err(field)?,
+            .map_err(Error::from)?,
         };
         let scope = crate::domain::policy::Scope::parse(req.scope.as_deref().unwrap_or("all")).map_err(Error::from)?;
         let id = crate::campaigns::create(&self.store, &title, &selector, &scope, deadline, &ladder, &Actor(p.actor.clone()), now).await?;
@@ -253,7 +249,7 @@ impl Service {
     pub async fn change_deadline(&self, who: Option<&Principal>, id: i64, deadline: &str) -> Result<Campaign> {
         let p = require(who, Action::ManagePolicies, None)?;
         let now = self.clock.now();
-        let d = dates::deadline("deadline", deadline, now.date_naive()).map_err(field)?;
+        let d = dates::deadline("deadline", deadline, now.date_naive()).map_err(Error::from)?;
         if !self.store.change_deadline(id, d, &Actor(p.actor.clone()), now).await? {
             return Err(Error::NotFound(format!("campaign {id} does not exist")));
         }
@@ -343,7 +339,7 @@ impl Service {
         let who = who.ok_or_else(Error::sign_in)?;
         let it = self.item_of(who, campaign, item).await?;
         let p = require(Some(who), Action::Acknowledge, it.team.as_deref())?;
-        let planned = dates::planned("planned", &req.planned, self.clock.now().date_naive()).map_err(field)?;
+        let planned = dates::planned("planned", &req.planned, self.clock.now().date_naive()).map_err(Error::from)?;
         let note = text("note", &req.note, 0, 2000)?;
         if !self.store.acknowledge_item(campaign, item, planned, &note, &Actor(p.actor.clone()), self.clock.now()).await? {
             return Err(Error::Conflict(format!("item {item} is {}: only open or acknowledged items can be acknowledged", it.state)));

@@ -2,7 +2,7 @@
 //! time, numbered), decided by security or admin naming the request they decide, never by the
 //! person who asked.
 
-use super::campaigns::{field, text};
+use super::campaigns::text;
 use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::domain::dates;
@@ -38,7 +38,7 @@ impl Service {
         let it = self.item_of(who, campaign, item).await?;
         let p = require(Some(who), Action::RequestException, it.team.as_deref())?;
         let reason = text("reason", &req.reason, 1, 2000)?;
-        let until = dates::exception_until("until", &req.until, self.clock.now().date_naive()).map_err(field)?;
+        let until = dates::exception_until("until", &req.until, self.clock.now().date_naive()).map_err(Error::from)?;
         if it.exception_state.as_deref() == Some("requested") {
             return Err(waiting_conflict(&it));
         }

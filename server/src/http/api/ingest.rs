@@ -2,7 +2,6 @@
 //! events. Each is authorised (with the ingest token's bindings) before its body is read.
 
 use super::*;
-#[allow(unused_imports)]
 use crate::domain::ClusterName;
 
 /// `POST /api/v1/scans[?format=trivy]`: a raw scanner report; 201 new, 200 already stored.
