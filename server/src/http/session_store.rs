@@ -56,3 +56,139 @@ impl<S: SessionStore + Clone + std::fmt::Debug + 'static> tower_sessions::Sessio
         self.0.session_delete(&id.to_string()).await.map_err(backend)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The session layer over a small in-memory `SessionStore`: what is tested here is how
+    //! records become rows (subject, expiry by the application's clock, id clashes, failures),
+    //! not the SQL, which the store suite runs on both databases.
+    use super::*;
+    use crate::clock::{ManualClock, SharedClock};
+    use crate::store::StoreError;
+    use chrono::{DateTime, Utc};
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use tower_sessions::SessionStore as _;
+
+    /// A stored session: data, expiry (unix seconds), subject.
+    type Row = (String, i64, Option<String>);
+
+    /// Rows by id.
+    #[derive(Debug, Clone, Default)]
+    struct Rows {
+        rows: Arc<Mutex<HashMap<String, Row>>>,
+        /// Ids `session_create` reports as taken (a clash) without storing.
+        taken: Arc<Mutex<Vec<String>>>,
+        down: bool,
+    }
+
+    impl Rows {
+        fn check(&self) -> std::result::Result<(), StoreError> {
+            if self.down {
+                Err(StoreError::Db(sqlx::Error::PoolTimedOut))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    impl SessionStore for Rows {
+        async fn session_load(&self, id: &str, now_unix: i64) -> std::result::Result<Option<(String, i64)>, StoreError> {
+            self.check()?;
+            let rows = self.rows.lock().unwrap();
+            Ok(rows.get(id).filter(|r| r.1 > now_unix).map(|r| (r.0.clone(), r.1)))
+        }
+        async fn session_create(&self, id: &str, data: &str, expires: i64, subject: Option<&str>) -> std::result::Result<bool, StoreError> {
+            self.check()?;
+            let mut taken = self.taken.lock().unwrap();
+            if let Some(i) = taken.iter().position(|t| t == id) {
+                taken.remove(i);
+                return Ok(false);
+            }
+            let mut rows = self.rows.lock().unwrap();
+            if rows.contains_key(id) {
+                return Ok(false);
+            }
+            rows.insert(id.into(), (data.into(), expires, subject.map(str::to_string)));
+            Ok(true)
+        }
+        async fn session_save(&self, id: &str, data: &str, expires: i64, subject: Option<&str>) -> std::result::Result<(), StoreError> {
+            self.check()?;
+            self.rows.lock().unwrap().insert(id.into(), (data.into(), expires, subject.map(str::to_string)));
+            Ok(())
+        }
+        async fn session_delete(&self, id: &str) -> std::result::Result<(), StoreError> {
+            self.check()?;
+            self.rows.lock().unwrap().remove(id);
+            Ok(())
+        }
+        async fn session_delete_expired(&self, now_unix: i64) -> std::result::Result<u64, StoreError> {
+            self.check()?;
+            let mut rows = self.rows.lock().unwrap();
+            let before = rows.len();
+            rows.retain(|_, r| r.1 > now_unix);
+            Ok((before - rows.len()) as u64)
+        }
+    }
+
+    fn start() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-06-30T12:00:00Z").unwrap().with_timezone(&Utc)
+    }
+
+    fn record(expires: DateTime<Utc>, subject: &str) -> Record {
+        let mut data = HashMap::new();
+        data.insert("drydock.user".to_string(), serde_json::json!({ "user": { "subject": subject } }));
+        Record { id: Id::default(), data, expiry_date: time::OffsetDateTime::from_unix_timestamp(expires.timestamp()).unwrap() }
+    }
+
+    #[tokio::test]
+    async fn a_record_is_stored_with_its_subject_and_read_back() {
+        let rows = Rows::default();
+        let store = DbSessionStore(rows.clone(), ManualClock::new(start()) as SharedClock);
+        let mut r = record(start() + chrono::Duration::hours(1), "https://idp#alice");
+        store.create(&mut r).await.unwrap();
+        let stored = rows.rows.lock().unwrap().get(&r.id.to_string()).cloned().unwrap();
+        assert_eq!(stored.2.as_deref(), Some("https://idp#alice"), "the subject is kept so the person's sessions can be ended");
+        assert_eq!(stored.1, (start() + chrono::Duration::hours(1)).timestamp());
+        let back = store.load(&r.id).await.unwrap().expect("a live session loads");
+        assert_eq!(back.data, r.data);
+        assert_eq!(back.expiry_date, r.expiry_date);
+        store.delete(&r.id).await.unwrap();
+        assert!(store.load(&r.id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_clashing_id_is_drawn_again() {
+        let rows = Rows::default();
+        let store = DbSessionStore(rows.clone(), ManualClock::new(start()) as SharedClock);
+        let mut r = record(start() + chrono::Duration::hours(1), "s");
+        let first = r.id;
+        rows.taken.lock().unwrap().push(first.to_string());
+        store.create(&mut r).await.unwrap();
+        assert_ne!(r.id, first, "the record carries the id it was stored under");
+        assert!(rows.rows.lock().unwrap().contains_key(&r.id.to_string()));
+        assert!(!rows.rows.lock().unwrap().contains_key(&first.to_string()));
+    }
+
+    #[tokio::test]
+    async fn expiry_is_judged_by_the_application_clock() {
+        let rows = Rows::default();
+        let clock = ManualClock::new(start());
+        let store = DbSessionStore(rows, clock.clone() as SharedClock);
+        let mut r = record(start() + chrono::Duration::minutes(30), "s");
+        store.create(&mut r).await.unwrap();
+        clock.advance(chrono::Duration::minutes(29));
+        assert!(store.load(&r.id).await.unwrap().is_some());
+        clock.advance(chrono::Duration::minutes(2));
+        assert!(store.load(&r.id).await.unwrap().is_none(), "past its expiry on the application's clock");
+    }
+
+    #[tokio::test]
+    async fn a_store_failure_is_a_backend_error_not_a_missing_session() {
+        let rows = Rows { down: true, ..Rows::default() };
+        let store = DbSessionStore(rows, ManualClock::new(start()) as SharedClock);
+        let r = record(start() + chrono::Duration::hours(1), "s");
+        assert!(matches!(store.load(&r.id).await, Err(Error::Backend(m)) if m.contains("pool timed out")));
+        assert!(matches!(store.save(&r).await, Err(Error::Backend(_))));
+    }
+}
