@@ -6,7 +6,7 @@
 use drydock::store::capabilities::*;
 mod common;
 
-use drydock::store::{sha256_hex, Actor, NewCampaign, NewRule, Store};
+use drydock::store::{sha256_hex, Actor, NewCampaign, Store};
 use std::time::Instant;
 
 const IMAGES: usize = 10_000;
@@ -17,11 +17,12 @@ async fn bench(label: &str, store: Store) {
     let actor = Actor("bench".into());
     let now = chrono::Utc::now();
     for t in 0..TEAMS {
-        let rule = NewRule {
-            kind: app::types::RuleKind::RepositoryPrefix,
-            pattern: format!("docker.io/acme/team-{t}"),
-            team: format!("team-{t}"),
-        };
+        let rule = drydock::domain::ownership::RuleSpec::parse(
+            app::types::RuleKind::RepositoryPrefix,
+            &format!("docker.io/acme/team-{t}"),
+            &format!("team-{t}"),
+        )
+        .unwrap();
         store.add_ownership_rule(&rule, &actor, now).await.unwrap();
     }
     let bodies = common::juice_shop_estate(IMAGES, FINDINGS_PER_IMAGE, TEAMS, "svc", 7_000_000);

@@ -9,7 +9,7 @@
 use drydock::store::capabilities::*;
 mod common;
 
-use drydock::store::{sha256_hex, Actor, NewRule, Store};
+use drydock::store::{sha256_hex, Actor, Store};
 use std::time::{Duration, Instant};
 
 const IMAGES: usize = 4000;
@@ -20,11 +20,12 @@ async fn load(store: &Store) {
     let actor = Actor("bench".into());
     let now = chrono::Utc::now();
     for t in 0..TEAMS {
-        let rule = NewRule {
-            kind: app::types::RuleKind::RepositoryPrefix,
-            pattern: format!("docker.io/acme/team-{t}"),
-            team: format!("team-{t}"),
-        };
+        let rule = drydock::domain::ownership::RuleSpec::parse(
+            app::types::RuleKind::RepositoryPrefix,
+            &format!("docker.io/acme/team-{t}"),
+            &format!("team-{t}"),
+        )
+        .unwrap();
         store.add_ownership_rule(&rule, &actor, now).await.unwrap();
     }
     let start = Instant::now();
@@ -195,7 +196,7 @@ async fn bench(label: &str, store: Store, url: &str, session: Option<&SessionRec
     let team = measure(move || {
         let s = s.clone();
         async move {
-            s.team_view("team-7").await.unwrap().unwrap();
+            s.team_view(&drydock::domain::TeamName::parse("team-7").unwrap()).await.unwrap().unwrap();
         }
     })
     .await;

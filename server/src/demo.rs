@@ -3,9 +3,10 @@
 //! a demo registry. The reports are real scanner output; only the placement is invented, because
 //! the upstream fixtures were scanned from tarballs that name no repository.
 
+use crate::domain::ownership::RuleSpec;
 use crate::ingest;
 use crate::store::capabilities::*;
-use crate::store::{sha256_hex, Actor, NewRule, Store};
+use crate::store::{sha256_hex, Actor, Store};
 use anyhow::Context as _;
 use app::types::RuleKind;
 
@@ -97,10 +98,9 @@ pub async fn load_if_empty(store: &Store, promotion: &crate::registry::Promotion
 /// The teams with their ownership rules, the real scanner reports, and where some are tagged.
 async fn load_teams_and_reports(store: &Store, actor: &Actor, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
     for (name, display, prefix) in TEAMS {
-        store.upsert_team(name, display, actor, now).await?;
-        store
-            .add_ownership_rule(&NewRule { kind: RuleKind::RepositoryPrefix, pattern: prefix.into(), team: name.into() }, actor, now)
-            .await?;
+        let rule = RuleSpec::parse(RuleKind::RepositoryPrefix, prefix, name)?;
+        store.upsert_team(rule.team(), display, actor, now).await?;
+        store.add_ownership_rule(&rule, actor, now).await?;
     }
     for (file, bytes) in REPORTS {
         let report = ingest::parse(bytes, None).with_context(|| format!("demo report {file}"))?;

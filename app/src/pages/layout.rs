@@ -115,11 +115,11 @@ pub fn LoadError(error: crate::error::Error) -> impl IntoView {
         .into_any()
     } else {
         view! {
-            <div class="notice notice-error" role="alert">
+            <super::plain::ErrorNotice>
                 <h2>"This page could not be loaded"</h2>
                 <p>{message}</p>
                 <p>"Reload the page; if it keeps failing, check the server log."</p>
-            </div>
+            </super::plain::ErrorNotice>
         }
         .into_any()
     }

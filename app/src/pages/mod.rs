@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod layout;
 pub mod overview;
 pub mod ownership;
+pub mod plain;
 pub mod policies;
 pub mod registries;
 pub mod roles;

@@ -170,6 +170,30 @@ pub struct Page<T> {
     pub total: i64,
 }
 
+/// The answer to `POST /api/v1/scans`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct IngestSummary {
+    pub image: Option<String>,
+    pub artifact: String,
+    pub scanner: String,
+    pub findings: FindingCounts,
+    /// The report claimed a date more than a day after Drydock received it (kept as evidence,
+    /// never trusted for which report is current or how fresh the image's scan is).
+    pub future_dated: bool,
+}
+
+/// The body of `POST /api/v1/ownership-rules` (checked into a rule by the server).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(as = NewRule))]
+pub struct NewOwnershipRule {
+    /// `repository_prefix` (images), `namespace` or `label` (`key=value`, pods). What runs is
+    /// owned by a label rule first, then a namespace rule, then its image's owner.
+    pub kind: RuleKind,
+    pub pattern: String,
+    pub team: String,
+}
+
 /// How an ownership rule matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

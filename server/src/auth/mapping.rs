@@ -18,15 +18,12 @@ pub fn parse(spec: &str) -> Result<Vec<GroupMapping>, String> {
         let (group, rest) =
             item.split_once('=').ok_or_else(|| format!("group mapping {item:?} must look like group=role or group=role:team"))?;
         let (role, team) = match rest.split_once(':') {
-            Some((r, t)) => (r.trim(), Some(t.trim().to_string())),
+            Some((r, t)) => (r.trim(), Some(TeamName::parse(t.trim())?)),
             None => (rest.trim(), None),
         };
         let role: Role = role.parse()?;
         if role == Role::Ingest {
             return Err(format!("group mapping {item:?}: the ingest role is for API tokens, not people"));
-        }
-        if let Some(t) = &team {
-            TeamName::parse(t)?;
         }
         if matches!(role, Role::Developer | Role::Manager) && team.is_none() {
             return Err(format!("group mapping {item:?}: {} needs a team (group={}:TEAM)", role.as_str(), role.as_str()));
@@ -59,9 +56,9 @@ mod tests {
     fn parses_the_documented_example() {
         let m = parse("platform-admins=admin,team-a-dev=developer:team-a").unwrap();
         assert_eq!(m.len(), 2);
-        assert_eq!(m[1].grant, Grant { role: Role::Developer, team: Some("team-a".into()) });
+        assert_eq!(m[1].grant, Grant { role: Role::Developer, team: Some(TeamName::parse("team-a").unwrap()) });
         let g = grants_for(&["team-a-dev".into(), "other".into()], &m);
-        assert_eq!(g, vec![Grant { role: Role::Developer, team: Some("team-a".into()) }]);
+        assert_eq!(g, vec![Grant { role: Role::Developer, team: Some(TeamName::parse("team-a").unwrap()) }]);
         assert!(grants_for(&["nobody".into()], &m).is_empty());
     }
 

@@ -40,8 +40,12 @@ impl Principal {
         if self.grants.iter().any(|g| matches!(g.role, Viewer | Security | Admin)) {
             return None;
         }
-        let mut teams: Vec<String> =
-            self.grants.iter().filter(|g| matches!(g.role, Developer | Manager)).filter_map(|g| g.team.clone()).collect();
+        let mut teams: Vec<String> = self
+            .grants
+            .iter()
+            .filter(|g| matches!(g.role, Developer | Manager))
+            .filter_map(|g| g.team.as_deref().map(str::to_string))
+            .collect();
         teams.sort();
         teams.dedup();
         Some(teams)

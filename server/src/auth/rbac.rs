@@ -57,7 +57,7 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Grant {
     pub role: Role,
-    pub team: Option<String>,
+    pub team: Option<crate::domain::TeamName>,
 }
 
 /// Does `grant` allow `action` on `team` (`None`: not team-scoped, or an unowned subject)?
@@ -112,7 +112,7 @@ mod tests {
     use super::*;
 
     fn g(role: Role, team: Option<&str>) -> Vec<Grant> {
-        vec![Grant { role, team: team.map(str::to_string) }]
+        vec![Grant { role, team: team.map(|t| crate::domain::TeamName::parse(t).unwrap()) }]
     }
 
     #[test]

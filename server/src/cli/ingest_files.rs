@@ -48,7 +48,7 @@ async fn ingest_kubernetes(
 }
 
 /// One line per file on stdout.
-fn describe(file: &std::path::Path, status: &str, s: &crate::store::IngestSummary) -> String {
+fn describe(file: &std::path::Path, status: &str, s: &app::types::IngestSummary) -> String {
     let f = &s.findings;
     format!(
         "{}: {status} {} ({}), {} findings: critical {}, high {}, medium {}, low {}, negligible {}, unknown {}",
@@ -140,13 +140,8 @@ async fn ingest_one(target: &Target, cluster: Option<&str>, file: &std::path::Pa
         }
         Target::Server { client, url, token } => {
             let (status, body) = post(client, url, token, bytes, file).await?;
-            let s: crate::store::IngestSummary = crate::store::IngestSummary {
-                image: body["image"].as_str().map(str::to_string),
-                artifact: body["artifact"].as_str().unwrap_or_default().to_string(),
-                scanner: body["scanner"].as_str().unwrap_or_default().to_string(),
-                findings: serde_json::from_value(body["findings"].clone()).unwrap_or_default(),
-                future_dated: body["future_dated"].as_bool().unwrap_or(false),
-            };
+            let s: app::types::IngestSummary = serde_json::from_value(body)
+                .map_err(|e| anyhow::anyhow!("{}: the server's answer is not a report summary: {e}", file.display()))?;
             Ok(describe(file, if status.as_u16() == 201 { "stored" } else { "already stored" }, &s))
         }
     }

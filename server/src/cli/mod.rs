@@ -214,7 +214,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             // Teams that the group mapping names exist from the start.
             if let Some(spec) = &config.group_roles {
-                let mut teams: Vec<String> = crate::auth::mapping::parse(spec)
+                let mut teams: Vec<crate::domain::TeamName> = crate::auth::mapping::parse(spec)
                     .map_err(|e| anyhow::anyhow!("DRYDOCK_GROUP_ROLES: {e}"))?
                     .into_iter()
                     .filter_map(|m| m.grant.team)

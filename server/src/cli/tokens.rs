@@ -34,12 +34,12 @@ pub async fn run(cli_config: Option<&PathBuf>, command: TokenCommand) -> anyhow:
     match command {
         TokenCommand::Create { name, role, team, clusters, registries, db } => {
             let role = role.parse::<Role>().map_err(anyhow::Error::msg)?;
+            let team = team.as_deref().map(crate::domain::TeamName::parse).transpose().map_err(anyhow::Error::msg)?;
             let config = load_config(cli_config, &db)?;
             let store = open_store(&config).await?;
             let bindings = crate::store::TokenBindings { clusters, registries };
-            let secret = service(&config, store)?
-                .create_token(Some(&crate::auth::Principal::cli()), &name, role, team.as_deref(), &bindings)
-                .await?;
+            let secret =
+                service(&config, store)?.create_token(Some(&crate::auth::Principal::cli()), &name, role, team.as_ref(), &bindings).await?;
             println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }

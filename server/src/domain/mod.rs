@@ -11,6 +11,7 @@ pub mod entry;
 pub mod kev;
 pub mod merkle;
 pub mod network;
+pub mod ownership;
 pub mod policy;
 pub mod purl;
 pub mod registry;

@@ -14,6 +14,8 @@ impl FieldError {
     }
 }
 
+impl std::error::Error for FieldError {}
+
 /// Where a field's error joins other text (a report's or an upload's refusal).
 impl From<FieldError> for String {
     fn from(e: FieldError) -> String {

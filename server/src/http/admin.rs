@@ -1,13 +1,14 @@
 //! Cookie-authenticated form handlers for admin pages (CSRF-checked by `session::csrf_guard`).
 
-use super::page::{failure, html_escape, refuse, simple_page};
+use super::page::{failure, plain, refuse};
 use super::session::CurrentUser;
 use super::AppState;
 use crate::service::Error;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
+use leptos::view;
 use serde::Deserialize;
 
 const TOKENS: (&str, &str) = ("/admin/tokens", "API tokens");
@@ -33,22 +34,17 @@ fn list_field(v: Option<String>) -> Vec<String> {
 pub async fn create_token(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Form(f): Form<NewToken>) -> Response {
     let team = f.team.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let bindings = crate::store::TokenBindings { clusters: list_field(f.clusters), registries: list_field(f.registries) };
-    let created = match f.role.parse::<crate::domain::Role>() {
-        Ok(role) => state.service.create_token(user.principal.as_ref(), &f.name, role, team, &bindings).await,
+    let parsed = f.role.parse::<crate::domain::Role>().map_err(|e| Error::invalid("role", e)).and_then(|role| {
+        let team = team.map(crate::domain::TeamName::parse).transpose().map_err(|e| Error::invalid("team", e))?;
+        Ok((role, team))
+    });
+    let created = match parsed {
+        Ok((role, team)) => state.service.create_token(user.principal.as_ref(), &f.name, role, team.as_ref(), &bindings).await,
         // A refusal comes before what is wrong with the input, as on every form.
-        Err(e) => {
-            crate::service::require(user.principal.as_ref(), crate::auth::Action::ManageTokens, None).and(Err(Error::invalid("role", e)))
-        }
+        Err(e) => crate::service::require(user.principal.as_ref(), crate::auth::Action::ManageTokens, None).and(Err(e)),
     };
     match created {
-        Ok(secret) => Html(simple_page(
-            "Token created",
-            &format!(
-                "<p>Copy the token now: it is shown only this once and Drydock keeps only its hash.</p><p><code id=\"new-token\">{}</code></p><p><a href=\"/admin/tokens\">Back to API tokens</a></p>",
-                html_escape(&secret)
-            ),
-        ))
-        .into_response(),
+        Ok(secret) => plain(StatusCode::OK, move || view! { <app::pages::plain::TokenCreated secret/> }),
         Err(e) => failure(TOKENS, e, "token creation"),
     }
 }

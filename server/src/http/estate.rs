@@ -28,10 +28,14 @@ impl EstateQueries for ServiceEstate {
         self.service.overview(current().principal.as_ref()).await
     }
     async fn team(&self, name: &str) -> Result<Option<TeamView>, Error> {
-        self.service.team(current().principal.as_ref(), name).await
+        // A name of the wrong form names no team: the page says so as for an unknown one.
+        let Ok(name) = crate::domain::TeamName::parse(name) else { return Ok(None) };
+        self.service.team(current().principal.as_ref(), &name).await
     }
     async fn image(&self, digest: &str) -> Result<Option<ImageView>, Error> {
-        self.service.image_view(current().principal.as_ref(), digest).await
+        // A digest of the wrong form names no image: the page says so as for an unknown one.
+        let Ok(digest) = crate::domain::Digest::parse(digest) else { return Ok(None) };
+        self.service.image_view(current().principal.as_ref(), &digest).await
     }
     async fn images(&self, limit: i64, offset: i64) -> Result<Page<ImageSummary>, Error> {
         self.service.images(current().principal.as_ref(), limit, offset).await
@@ -125,7 +129,8 @@ impl EstateQueries for ServiceEstate {
         self.service.search(current().principal.as_ref(), &query).await
     }
     async fn image_forensics(&self, digest: &str) -> Result<Option<app::types::ImageForensics>, Error> {
-        self.service.image_forensics(current().principal.as_ref(), digest).await
+        let Ok(digest) = crate::domain::Digest::parse(digest) else { return Ok(None) };
+        self.service.image_forensics(current().principal.as_ref(), &digest).await
     }
     async fn workload_forensics(
         &self,

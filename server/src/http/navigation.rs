@@ -68,7 +68,12 @@ mod tests {
     use crate::auth::Grant;
 
     fn p(role: Role, team: Option<&str>) -> Principal {
-        Principal { actor: "t".into(), display: "t".into(), grants: vec![Grant { role, team: team.map(str::to_string) }], bindings: None }
+        Principal {
+            actor: "t".into(),
+            display: "t".into(),
+            grants: vec![Grant { role, team: team.map(|t| crate::domain::TeamName::parse(t).unwrap()) }],
+            bindings: None,
+        }
     }
 
     #[test]

@@ -1,35 +1,22 @@
-//! The plain pages form handlers answer with outside the Leptos shell (a created token's secret,
-//! a refusal with the way back, sign-out): one document frame, text escaped, and the one
-//! wording of a failed form for every error kind.
+//! The pages form handlers answer with outside the Leptos router (a created token's secret, a
+//! refusal with the way back, sign-out), rendered from the app's components
+//! (`app::pages::plain`), and the one wording of a failed form for every error kind.
 
 use crate::service::Error;
+use app::pages::plain::{render, Refusal};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use leptos::prelude::*;
 
-/// A plain page with Drydock's header and stylesheet; `body` is HTML its caller escaped.
-pub(crate) fn simple_page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · Drydock</title><link rel=\"stylesheet\" href=\"/pkg/drydock.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body><header class=\"topbar\"><a class=\"brand\" href=\"/\">⚓ Drydock</a></header><main class=\"content narrow\"><h1>{}</h1>{}</main></body></html>",
-        html_escape(title),
-        html_escape(title),
-        body
-    )
-}
-
-/// Text made safe for HTML content and attribute values.
-pub(crate) fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+/// A component's page as an answer.
+pub(crate) fn plain<V: IntoView + 'static>(status: StatusCode, page: impl FnOnce() -> V) -> Response {
+    (status, Html(render(page))).into_response()
 }
 
 /// A refusal page with a way back to the admin page the form came from.
 pub(crate) fn refuse(back: (&str, &str), status: StatusCode, msg: &str) -> Response {
-    let body = format!(
-        "<div class=\"notice notice-error\" role=\"alert\"><p>{}</p></div><p><a href=\"{}\">Back to {}</a></p>",
-        html_escape(msg),
-        back.0,
-        back.1
-    );
-    (status, Html(simple_page("Not done", &body))).into_response()
+    let (message, back_href, back_label) = (msg.to_string(), back.0.to_string(), back.1.to_string());
+    plain(status, move || view! { <Refusal message back_href back_label/> })
 }
 
 /// A service refusal or failure of a form, as its page (the service logged internal causes).

@@ -1,7 +1,7 @@
 //! Browser sessions: who is signed in (OIDC or the demo role picker), the sign-in routes, the
 //! page gate, CSRF protection for cookie-authenticated changes, and security headers.
 
-use super::page::{html_escape, simple_page};
+use super::page::plain;
 use super::redirect::safe_return;
 use super::AppState;
 use crate::auth::mapping::grants_for;
@@ -9,11 +9,13 @@ use crate::auth::oidc::{PendingLogin, VerifiedIdentity};
 use crate::auth::{Grant, Principal};
 use crate::domain::Role;
 use crate::store::{Actor, SignedInUser};
+use app::pages::plain::{CrossSiteRefused, DemoPicker, SignInRefused, SignedOut};
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use leptos::view;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -135,7 +137,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     if safe || token_api || same_origin(req.headers(), &state) || valid_bearer(&state, req.headers()).await {
         return next.run(req).await;
     }
-    (StatusCode::FORBIDDEN, Html(simple_page("Request refused", "<p>This change did not come from a Drydock page (its Origin or Referer is missing or foreign), so it was refused to protect you from cross-site request forgery.</p>"))).into_response()
+    plain(StatusCode::FORBIDDEN, || view! { <CrossSiteRefused/> })
 }
 
 /// Does a valid, live API token authenticate this request?
@@ -392,8 +394,8 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
 }
 
 /// `GET /signed-out`.
-pub async fn signed_out() -> Html<String> {
-    Html(simple_page("Signed out", "<p>You are signed out of Drydock.</p><p><a href=\"/auth/login\">Sign in again</a></p>"))
+pub async fn signed_out() -> Response {
+    plain(StatusCode::OK, || view! { <SignedOut/> })
 }
 
 /// The roles the demo picker offers: (role, team).
@@ -405,24 +407,18 @@ pub async fn demo_page(State(state): State<AppState>, Query(q): Query<LoginQuery
     if !state.config.demo {
         return error_page(StatusCode::NOT_FOUND, "Demo sign-in exists only when Drydock runs with --demo.");
     }
-    let return_to = html_escape(&safe_return(q.return_to.as_deref()));
-    let buttons: String = DEMO_ROLES
+    let return_to = safe_return(q.return_to.as_deref());
+    let roles: Vec<(String, String)> = DEMO_ROLES
         .iter()
         .map(|(role, team)| {
             let label = match team {
                 Some(t) => format!("{role} of team {t}"),
                 None => role.to_string(),
             };
-            format!(
-                "<form method=\"post\" action=\"/auth/demo\" class=\"demo-role\"><input type=\"hidden\" name=\"role\" value=\"{role}\"><input type=\"hidden\" name=\"return_to\" value=\"{return_to}\"><button type=\"submit\">Sign in as {label}</button></form>"
-            )
+            (role.to_string(), label)
         })
         .collect();
-    Html(simple_page(
-        "Demo sign-in",
-        &format!("<div class=\"demo-banner\" role=\"status\"><strong>Demo mode</strong> — no identity provider; pick a role to look around.</div><p>Choose who to be. Each role sees what the same role would see with real sign-in.</p>{buttons}"),
-    ))
-    .into_response()
+    plain(StatusCode::OK, move || view! { <DemoPicker roles return_to/> })
 }
 
 #[derive(Deserialize)]
@@ -447,7 +443,7 @@ pub async fn demo_sign_in(State(state): State<AppState>, session: Session, Form(
     let principal = Principal {
         actor: format!("demo:{}", role.as_str()),
         display: display.clone(),
-        grants: vec![Grant { role, team: team.map(str::to_string) }],
+        grants: vec![Grant { role, team: team.and_then(|t| crate::domain::TeamName::parse(t).ok()) }],
         bindings: None,
     };
     let user = SignedInUser { subject: format!("demo#{display}"), login: Some(display), name: None, email: None };
@@ -455,15 +451,6 @@ pub async fn demo_sign_in(State(state): State<AppState>, session: Session, Form(
 }
 
 fn error_page(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        Html(simple_page(
-            "Sign-in",
-            &format!(
-                "<div class=\"notice notice-error\" role=\"alert\"><p>{}</p></div><p><a href=\"/\">Back to Drydock</a></p>",
-                html_escape(message)
-            ),
-        )),
-    )
-        .into_response()
+    let message = message.to_string();
+    plain(status, move || view! { <SignInRefused message/> })
 }

@@ -24,7 +24,7 @@ impl Service {
         who: Option<&Principal>,
         name: &str,
         role: Role,
-        team: Option<&str>,
+        team: Option<&crate::domain::TeamName>,
         bindings: &TokenBindings,
     ) -> Result<String> {
         let p = require(who, Action::ManageTokens, None)?;
@@ -53,7 +53,7 @@ impl Service {
                 id: None,
                 group: m.group.clone(),
                 role: m.grant.role.as_str().to_string(),
-                team: m.grant.team.clone(),
+                team: m.grant.team.as_deref().map(str::to_string),
                 source: "configuration (DRYDOCK_GROUP_ROLES)".into(),
             })
             .collect();

@@ -61,9 +61,8 @@ impl Service {
 
     /// One image by any of its digests, with its scans and where it runs.
     #[tracing::instrument(skip(self, who))]
-    pub async fn image_detail(&self, who: Option<&Principal>, digest: &str) -> Result<ImageDetail> {
+    pub async fn image_detail(&self, who: Option<&Principal>, digest: &crate::domain::Digest) -> Result<ImageDetail> {
         let p = require(who, Action::ReadEstate, None)?;
-        crate::domain::Digest::parse(digest).map_err(|e| super::Error::invalid("digest", e))?;
         let image = self
             .store
             .image_detail(digest, p.visible_teams().as_deref())
@@ -75,7 +74,7 @@ impl Service {
 
     /// The image page: the image with its findings and packages.
     #[tracing::instrument(skip(self, who))]
-    pub async fn image_view(&self, who: Option<&Principal>, digest: &str) -> Result<Option<ImageView>> {
+    pub async fn image_view(&self, who: Option<&Principal>, digest: &crate::domain::Digest) -> Result<Option<ImageView>> {
         let p = require(who, Action::ReadEstate, None)?;
         let Some(view) = self.store.image_view(digest, p.visible_teams().as_deref()).await? else { return Ok(None) };
         Self::may_see_image(p, view.image.image.team.as_deref())?;
@@ -84,15 +83,15 @@ impl Service {
 
     /// A team's page.
     #[tracing::instrument(skip(self, who))]
-    pub async fn team(&self, who: Option<&Principal>, name: &str) -> Result<Option<TeamView>> {
+    pub async fn team(&self, who: Option<&Principal>, name: &crate::domain::TeamName) -> Result<Option<TeamView>> {
         require(who, Action::ReadEstate, None)?;
-        require(who, Action::ReadTeamDetails, Some(name))?;
+        require(who, Action::ReadTeamDetails, Some(name.as_str()))?;
         Ok(self.store.team_view(name).await?.map(|v| self.team_view(v)))
     }
 
     /// Everything recorded about one image.
     #[tracing::instrument(skip(self, who))]
-    pub async fn image_forensics(&self, who: Option<&Principal>, digest: &str) -> Result<Option<ImageForensics>> {
+    pub async fn image_forensics(&self, who: Option<&Principal>, digest: &crate::domain::Digest) -> Result<Option<ImageForensics>> {
         let p = require(who, Action::ReadEstate, None)?;
         let Some(f) = self.store.image_forensics(digest, p.visible_teams().as_deref()).await? else { return Ok(None) };
         Self::may_see_image(p, f.image.team.as_deref())?;
@@ -107,7 +106,7 @@ impl Service {
 
     /// Adds an ownership rule (admin).
     #[tracing::instrument(skip(self, who))]
-    pub async fn add_ownership_rule(&self, who: Option<&Principal>, rule: &crate::store::NewRule) -> Result<OwnershipRule> {
+    pub async fn add_ownership_rule(&self, who: Option<&Principal>, rule: &crate::domain::ownership::RuleSpec) -> Result<OwnershipRule> {
         let p = require(who, Action::ManageEstateConfig, None)?;
         Ok(self.store.add_ownership_rule(rule, &crate::store::Actor(p.actor.clone()), self.clock.now()).await?.into())
     }

@@ -31,7 +31,7 @@ store_capability! {
         /// Everything recorded about one image.
         /// Everything about an image; `teams` (a team-scoped reader's) limits its runs, the access to
         /// them and its ledger entries to what that reader may see.
-        fn image_forensics(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageHistory>>;
+        fn image_forensics(&self, digest: &crate::domain::Digest, teams: Option<&[String]>) -> Result<Option<ImageHistory>>;
         /// A workload's images over time and the people who touched it.
         fn workload_forensics(&self, cluster: &str, namespace: &str, workload: &str) -> Result<Option<WorkloadHistory>>;
         /// The newest `n` ledger entries.

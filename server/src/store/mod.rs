@@ -86,17 +86,7 @@ impl IngestOutcome {
     }
 }
 
-/// The answer to `POST /api/v1/scans`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct IngestSummary {
-    pub image: Option<String>,
-    pub artifact: String,
-    pub scanner: String,
-    pub findings: FindingCounts,
-    /// The report claimed a date more than a day after Drydock received it (kept as evidence,
-    /// never trusted for which report is current or how fresh the image's scan is).
-    pub future_dated: bool,
-}
+pub use app::types::IngestSummary;
 
 /// A verified API token.
 #[derive(Debug, Clone)]
@@ -104,7 +94,7 @@ pub struct TokenInfo {
     pub id: i64,
     pub name: String,
     pub role: crate::domain::Role,
-    pub team: Option<String>,
+    pub team: Option<crate::domain::TeamName>,
     /// Ingest tokens: the clusters and registries they may post for (empty: none).
     pub bindings: TokenBindings,
 }
@@ -147,16 +137,6 @@ pub struct ImageRow {
     pub user: Option<String>,
     pub base_name: Option<String>,
     pub base_digest: Option<String>,
-}
-
-/// A new ownership rule.
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
-pub struct NewRule {
-    /// `repository_prefix` (images), `namespace` or `label` (`key=value`, pods). What runs is
-    /// owned by a label rule first, then a namespace rule, then its image's owner.
-    pub kind: app::types::RuleKind,
-    pub pattern: String,
-    pub team: String,
 }
 
 /// Row counts of the tables a report writes to (tests use it to prove nothing was written).
@@ -334,13 +314,13 @@ store_capability! {
         /// Stores a parsed report in one transaction (see `backend/ingest.rs`).
         fn ingest_report(&self, report: &Report, report_sha256: &str, actor: &Actor, now: DateTime<Utc>) -> Result<IngestOutcome>;
         /// Adds an ownership rule (creating its team if needed) and reassigns owners.
-        fn add_ownership_rule(&self, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<RuleRecord>;
+        fn add_ownership_rule(&self, rule: &crate::domain::ownership::RuleSpec, actor: &Actor, now: DateTime<Utc>) -> Result<RuleRecord>;
         /// Points `repository:tag` at the image with `digest` (any alias), as a registry would report.
         fn place_tag(&self, reference: &crate::domain::ImageRef, digest: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
         /// Creates missing teams.
-        fn ensure_teams(&self, names: &[String], actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        fn ensure_teams(&self, names: &[crate::domain::TeamName], actor: &Actor, now: DateTime<Utc>) -> Result<()>;
         /// Creates or renames a team.
-        fn upsert_team(&self, name: &str, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        fn upsert_team(&self, name: &crate::domain::TeamName, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
         /// True when no report, team or rule has been stored yet.
         fn is_empty(&self) -> Result<bool>;
         /// Row counts of every estate table.
@@ -350,11 +330,11 @@ store_capability! {
         fn images(&self, limit: i64, offset: i64, teams: Option<&[String]>) -> Result<Page<ImageRow>> = images_page;
         /// One image by any of its digests, with its scans.
         /// One image; `teams` (a team-scoped reader's) limits the workloads it lists as running it.
-        fn image_detail(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageRecord>>;
+        fn image_detail(&self, digest: &crate::domain::Digest, teams: Option<&[String]>) -> Result<Option<ImageRecord>>;
         /// One image with its findings (the image page).
-        fn image_view(&self, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageContents>>;
+        fn image_view(&self, digest: &crate::domain::Digest, teams: Option<&[String]>) -> Result<Option<ImageContents>>;
         /// One team with its images.
-        fn team_view(&self, name: &str) -> Result<Option<TeamImages>>;
+        fn team_view(&self, name: &crate::domain::TeamName) -> Result<Option<TeamImages>>;
         /// Estate headline numbers.
         fn overview(&self) -> Result<EstateTotals>;
         /// Every ownership rule.

@@ -37,7 +37,7 @@ store_capability! {
     /// API tokens, people who signed in, group → role mappings and sign-in events (`backend/admin.rs`, `backend/sessions.rs`).
     pub trait IdentityStore {
         /// Creates an API token; returns the secret (shown once, stored only as a hash).
-        fn create_token(&self, name: &str, role: crate::domain::Role, team: Option<&str>, bindings: &TokenBindings, actor: &Actor, now: DateTime<Utc>) -> Result<String>;
+        fn create_token(&self, name: &str, role: crate::domain::Role, team: Option<&crate::domain::TeamName>, bindings: &TokenBindings, actor: &Actor, now: DateTime<Utc>) -> Result<String>;
         /// Finds a live token by its secret and notes its use.
         fn verify_token(&self, secret: &str, now: DateTime<Utc>) -> Result<Option<TokenInfo>>;
         /// Every API token (never the secrets).
@@ -57,6 +57,6 @@ store_capability! {
         /// Deletes a stored mapping (audited).
         fn delete_role_mapping(&self, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
         /// Stored group → role mappings: (group, role, team).
-        fn role_mappings(&self) -> Result<Vec<(String, String, Option<String>)>>;
+        fn role_mappings(&self) -> Result<Vec<(String, String, Option<crate::domain::TeamName>)>>;
     }
 }

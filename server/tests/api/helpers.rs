@@ -196,7 +196,14 @@ impl TestApp {
     pub async fn token_with(&self, name: &str, role: &str, team: Option<&str>, bindings: drydock::store::TokenBindings) -> String {
         self.db
             .store
-            .create_token(name, role.parse().unwrap(), team, &bindings, &drydock::store::Actor::cli(), chrono::Utc::now())
+            .create_token(
+                name,
+                role.parse().unwrap(),
+                team.map(|t| drydock::domain::TeamName::parse(t).unwrap()).as_ref(),
+                &bindings,
+                &drydock::store::Actor::cli(),
+                chrono::Utc::now(),
+            )
             .await
             .unwrap()
     }
@@ -230,4 +237,9 @@ pub async fn run_due_jobs(store: &Store, clock: &drydock::clock::SharedClock) ->
 /// Whether `runs` include a successful `session.purge`.
 pub fn purged(runs: &[drydock::jobs::RunReport]) -> bool {
     runs.iter().any(|r| r.kind == "session.purge" && r.outcome.is_ok())
+}
+
+/// A digest the test knows is well formed (the store takes checked digests).
+pub fn digest(s: &str) -> drydock::domain::Digest {
+    drydock::domain::Digest::parse(s).unwrap()
 }

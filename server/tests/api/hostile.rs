@@ -32,7 +32,7 @@ async fn page_session(app: &TestApp, role: Role, team: Option<&str>, login: &str
         principal: drydock::auth::Principal {
             actor: format!("user:{login}"),
             display: login.into(),
-            grants: vec![drydock::auth::Grant { role, team: team.map(str::to_string) }],
+            grants: vec![drydock::auth::Grant { role, team: team.map(|t| drydock::domain::TeamName::parse(t).unwrap()) }],
             bindings: None,
         },
         user: drydock::store::SignedInUser { subject: format!("demo#{login}"), login: Some(login.into()), name: None, email: None },
@@ -211,7 +211,17 @@ async fn exception_requests_are_never_rewritten_nor_self_approved(db: TestDb) {
     let app = TestApp::process(db, &[], &[("DRYDOCK_JOBS_WORKER", "false")]).await;
     let store = &app.db.store;
     let tok = |name: &'static str, role: Role, team: Option<&'static str>| async move {
-        store.create_token(name, role, team, &Default::default(), &Actor::cli(), Utc::now()).await.unwrap()
+        store
+            .create_token(
+                name,
+                role,
+                team.map(|t| drydock::domain::TeamName::parse(t).unwrap()).as_ref(),
+                &Default::default(),
+                &Actor::cli(),
+                Utc::now(),
+            )
+            .await
+            .unwrap()
     };
     let (security, admin) = (tok("sec", Role::Security, None).await, tok("adm", Role::Admin, None).await);
     let (dev, manager) = (tok("dev-web", Role::Developer, Some("web")).await, tok("mgr-web", Role::Manager, Some("web")).await);

@@ -281,7 +281,7 @@ async fn developers_see_their_teams_details_only() {
         .create_token(
             "dev-b",
             "developer".parse().unwrap(),
-            Some("team-b"),
+            Some(&drydock::domain::TeamName::parse("team-b").unwrap()),
             &Default::default(),
             &drydock::store::Actor::cli(),
             chrono::Utc::now(),

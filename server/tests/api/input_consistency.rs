@@ -146,7 +146,7 @@ async fn concurrent_reports_land_on_one_image(db: TestDb) {
     }
     let images = app.db.store.images(10, 0, None).await.unwrap();
     assert_eq!(images.total, 1, "all eight reports land on one image");
-    let detail = app.db.store.image_detail(&images.items[0].digest, None).await.unwrap().unwrap();
+    let detail = app.db.store.image_detail(&crate::helpers::digest(&images.items[0].digest), None).await.unwrap().unwrap();
     assert_eq!(detail.scans.len(), 8);
     app.db.drop_database().await;
 }

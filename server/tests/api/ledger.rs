@@ -183,7 +183,10 @@ async fn a_failed_change_leaves_neither_the_change_nor_its_entry() {
 async fn events_written_before_the_ledger_are_carried_into_it() {
     let db = TestDb::postgres().await;
     drydock::store::Store::connect(&db.url).await.unwrap();
-    db.store.ensure_teams(&["a".into()], &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
+    db.store
+        .ensure_teams(&[drydock::domain::TeamName::parse("a").unwrap()], &drydock::store::Actor::cli(), chrono::Utc::now())
+        .await
+        .unwrap();
     let size = db.store.ledger_size().await.unwrap();
     // An event as the foundation wrote it: no index, no entry bytes.
     sql(&db.store, "INSERT INTO audit_events (time, actor, kind, subject, payload) VALUES (now(), 'cli', 'team.created', 'team:old', '{\"name\":\"old\"}')").await;

@@ -284,7 +284,7 @@ async fn snapshots_make_a_trend_and_its_chart() {
     let actor = drydock::store::Actor::cli();
     let now = Utc::now();
     // Two images of team web: one past the SLA soon, one clean.
-    store.upsert_team("web", "Web", &actor, now).await.unwrap();
+    store.upsert_team(&drydock::domain::TeamName::parse("web").unwrap(), "Web", &actor, now).await.unwrap();
     for file in ["trivy/juice-shop-v10.2.0.json", "trivy/alpine-310.json"] {
         let bytes = fixture(file);
         let report = drydock::ingest::parse(&bytes, None).unwrap();
@@ -293,11 +293,7 @@ async fn snapshots_make_a_trend_and_its_chart() {
         let r = drydock::domain::ImageRef::parse(&format!("registry.example/web/app-{}:1", &d[7..12])).unwrap();
         store.place_tag(&r, &d, &actor, now).await.unwrap();
     }
-    let rule = drydock::store::NewRule {
-        kind: app::types::RuleKind::RepositoryPrefix,
-        pattern: "registry.example/web".into(),
-        team: "web".into(),
-    };
+    let rule = drydock::domain::ownership::RuleSpec::parse(app::types::RuleKind::RepositoryPrefix, "registry.example/web", "web").unwrap();
     store.add_ownership_rule(&rule, &actor, now).await.unwrap();
     drop(store);
     let run = |day: &str| {

@@ -14,7 +14,7 @@ const JUICE: &str = "sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed13928489
 
 /// (label, grant) of every principal the matrix tries; `None` is anonymous.
 fn principals() -> Vec<(&'static str, Option<Grant>)> {
-    let g = |role: Role, team: Option<&str>| Some(Grant { role, team: team.map(str::to_string) });
+    let g = |role: Role, team: Option<&str>| Some(Grant { role, team: team.map(|t| drydock::domain::TeamName::parse(t).unwrap()) });
     vec![
         ("anonymous", None),
         ("ingest", g(Role::Ingest, None)),
@@ -233,7 +233,7 @@ async fn api_matrix_matches_the_specification() {
                     .create_token(
                         label,
                         g.role,
-                        g.team.as_deref(),
+                        g.team.as_ref(),
                         &if g.role == Role::Ingest { matrix_bindings.clone() } else { Default::default() },
                         &Actor::cli(),
                         chrono::Utc::now(),
@@ -412,8 +412,8 @@ async fn page_and_server_function_matrix_matches_the_specification() {
     ];
     let roles: [(&str, Grant); 5] = [
         ("viewer", Grant { role: Role::Viewer, team: None }),
-        ("developer", Grant { role: Role::Developer, team: Some("payments".into()) }),
-        ("manager", Grant { role: Role::Manager, team: Some("payments".into()) }),
+        ("developer", Grant { role: Role::Developer, team: Some(drydock::domain::TeamName::parse("payments").unwrap()) }),
+        ("manager", Grant { role: Role::Manager, team: Some(drydock::domain::TeamName::parse("payments").unwrap()) }),
         ("security", Grant { role: Role::Security, team: None }),
         ("admin", Grant { role: Role::Admin, team: None }),
     ];

@@ -217,7 +217,7 @@ async fn a_registry_that_is_down_or_answers_garbage_keeps_its_inventory() {
     let settings = CollectSettings::default();
     collect_registry(&store, &row, &settings, None, chrono::Utc::now()).await.unwrap();
     // One image: found by its config digest, now known by its manifest digest, findings kept.
-    let img = store.image_detail(&s.app_oci, None).await.unwrap().expect("collected");
+    let img = store.image_detail(&crate::helpers::digest(&s.app_oci), None).await.unwrap().expect("collected");
     assert_eq!(img.image.digest, s.app_oci);
     assert_eq!(img.image.findings.critical, 1);
     assert_eq!(img.image.scan_state, app::types::ScanState::Scanned);

@@ -16,15 +16,11 @@ const STOREFRONT_MARKERS: [&str; 5] =
 /// The demo estate plus storefront's namespace `shop` running an unowned image, with an exec into
 /// its pod in the Kubernetes audit log. Answers the unowned image's digest.
 async fn estate_with_storefront_shop(app: &TestApp) -> String {
-    use drydock::store::NewRule;
+    use drydock::domain::ownership::RuleSpec;
     let store = &app.db.store;
     let now = chrono::Utc::now();
     store
-        .add_ownership_rule(
-            &NewRule { kind: app::types::RuleKind::Namespace, pattern: "shop".into(), team: "storefront".into() },
-            &Actor::cli(),
-            now,
-        )
+        .add_ownership_rule(&RuleSpec::parse(app::types::RuleKind::Namespace, "shop", "storefront").unwrap(), &Actor::cli(), now)
         .await
         .unwrap();
     let unowned =
@@ -70,7 +66,14 @@ async fn a_team_scoped_role_sees_no_row_of_another_team_anywhere() {
     let dev_token = app
         .db
         .store
-        .create_token("dev-payments", Role::Developer, Some("payments"), &Default::default(), &Actor::cli(), chrono::Utc::now())
+        .create_token(
+            "dev-payments",
+            Role::Developer,
+            Some(&drydock::domain::TeamName::parse("payments").unwrap()),
+            &Default::default(),
+            &Actor::cli(),
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let viewer_token =
@@ -79,7 +82,7 @@ async fn a_team_scoped_role_sees_no_row_of_another_team_anywhere() {
     // The policies judge the estate with the shop pod in it (as the server's job would), so the
     // scorecards hold storefront's failing container; a CVE of the unowned image it runs.
     drydock::policy::run(&app.db.store, &drydock::config::Config::default().promotion().unwrap(), chrono::Utc::now()).await.unwrap();
-    let cve = app.db.store.image_view(&digest, None).await.unwrap().unwrap().findings[0].vulnerability.clone();
+    let cve = app.db.store.image_view(&crate::helpers::digest(&digest), None).await.unwrap().unwrap().findings[0].vulnerability.clone();
     let workload = "cluster=minikube&namespace=shop&workload=Deployment%2Fcheckout-web";
     let api: Vec<String> = vec![
         "/api/v1/images?limit=1000".into(),

@@ -3,9 +3,11 @@
 use super::helpers::{fixture, trivy_fixtures, TestDb};
 use app::types::{FindingCounts, RuleKind};
 use chrono::{DateTime, Duration, Utc};
+use drydock::domain::ownership::RuleSpec;
+use drydock::domain::TeamName;
 use drydock::ingest;
 use drydock::store::capabilities::*;
-use drydock::store::{sha256_hex, Actor, IngestOutcome, NewRule, Store};
+use drydock::store::{sha256_hex, Actor, IngestOutcome, Store};
 use serde_json::Value;
 
 macro_rules! on_both_backends {
@@ -102,12 +104,13 @@ async fn every_fixture_is_stored_with_its_counts(store: &Store) {
         if let Some(d) = &outcome.summary().image {
             images += 1;
             expected_total = expected_total.merged(&report.counts());
-            let detail = store.image_detail(d, None).await.unwrap().expect("image by primary digest");
+            let detail = store.image_detail(&crate::helpers::digest(d), None).await.unwrap().expect("image by primary digest");
             assert_eq!(detail.image.findings, report.counts(), "{name}: image counts");
             assert_eq!(detail.scans.len(), 1);
             // Found by the config digest too.
             if let Some(cfg) = report.image.as_ref().and_then(|i| i.config_digest.clone()) {
-                let by_cfg = store.image_detail(cfg.as_str(), None).await.unwrap().expect("image by config digest");
+                let by_cfg =
+                    store.image_detail(&crate::helpers::digest(cfg.as_str()), None).await.unwrap().expect("image by config digest");
                 assert_eq!(by_cfg.image.digest, detail.image.digest);
             }
             assert_eq!(detail.image.team, None, "no rules yet: unowned");
@@ -138,7 +141,7 @@ async fn rescan_resolves_and_reopens_findings(store: &Store) {
         ["2026-02-01T09:00:00Z", "2026-02-02T09:00:00Z", "2026-02-03T09:00:00Z"].iter().map(|t| t.parse().unwrap()).collect();
     let d = ingest_bytes(store, &first, received[0]).await.summary().image.clone().unwrap();
     ingest_bytes(store, &second, received[1]).await;
-    let view = store.image_view(&d, None).await.unwrap().unwrap();
+    let view = store.image_view(&crate::helpers::digest(&d), None).await.unwrap().unwrap();
     assert_eq!(view.image.image.findings.total(), 226);
     let resolved: Vec<_> = view.findings.iter().filter(|f| f.resolved_at.is_some()).collect();
     assert_eq!(resolved.len(), 10);
@@ -153,7 +156,7 @@ async fn rescan_resolves_and_reopens_findings(store: &Store) {
     assert_eq!(view.image.scans.len(), 2);
     // The finding comes back: reopened, not duplicated.
     ingest_bytes(store, &third, received[2]).await;
-    let view = store.image_view(&d, None).await.unwrap().unwrap();
+    let view = store.image_view(&crate::helpers::digest(&d), None).await.unwrap().unwrap();
     assert_eq!(view.image.image.findings.total(), 236);
     assert_eq!(view.findings.len(), 236);
     assert!(view.findings.iter().all(|f| f.resolved_at.is_none()));
@@ -170,7 +173,7 @@ async fn the_report_received_last_is_current_whatever_its_date(store: &Store) {
     let late = ingest_bytes(store, &older, now + chrono::Duration::seconds(1)).await;
     assert!(matches!(late, IngestOutcome::Created(_)));
     assert_eq!(late.summary().findings.total(), 196, "the response describes the report itself");
-    let detail = store.image_detail(&d, None).await.unwrap().unwrap();
+    let detail = store.image_detail(&crate::helpers::digest(&d), None).await.unwrap().unwrap();
     assert_eq!(detail.image.findings.total(), 196, "received last, so current");
     assert_eq!(detail.scans.len(), 2);
     assert_eq!(detail.scans[0].scanned_at, "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap(), "newest received first");
@@ -185,10 +188,10 @@ async fn the_report_received_last_is_current_whatever_its_date(store: &Store) {
     let t = now + chrono::Duration::seconds(2);
     let out = ingest_bytes(store, &serde_json::to_vec(&future).unwrap(), t).await;
     assert!(out.summary().future_dated);
-    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().image.findings.total(), 0);
+    assert_eq!(store.image_detail(&crate::helpers::digest(&d), None).await.unwrap().unwrap().image.findings.total(), 0);
     let (genuine, _) = juice_shop_variant("2026-03-01T00:00:00Z", 40);
     ingest_bytes(store, &genuine, t + chrono::Duration::seconds(1)).await;
-    let detail = store.image_detail(&d, None).await.unwrap().unwrap();
+    let detail = store.image_detail(&crate::helpers::digest(&d), None).await.unwrap().unwrap();
     assert_eq!(detail.image.findings.total(), 196, "the genuine rescan after the forged one is current");
     assert!(detail.image.last_scanned.unwrap() <= t, "freshness uses the earlier of report date and receipt");
     assert_eq!(detail.scans.iter().filter(|s| s.future_dated).count(), 1);
@@ -197,32 +200,35 @@ async fn the_report_received_last_is_current_whatever_its_date(store: &Store) {
 async fn ownership_longest_prefix_on_segment_boundaries(store: &Store) {
     let now = Utc::now();
     let d = ingest_bytes(store, &juice_shop(), now).await.summary().image.clone().unwrap();
-    let rule = |pattern: &str, team: &str| NewRule { kind: RuleKind::RepositoryPrefix, pattern: pattern.into(), team: team.into() };
+    let rule = |pattern: &str, team: &str| RuleSpec::parse(RuleKind::RepositoryPrefix, pattern, team).unwrap();
     // "bkimm" is not a whole segment of bkimminich/juice-shop.
     store.add_ownership_rule(&rule("docker.io/bkimm", "wrong"), &actor(), now).await.unwrap();
-    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().image.team, None);
+    assert_eq!(store.image_detail(&crate::helpers::digest(&d), None).await.unwrap().unwrap().image.team, None);
     store.add_ownership_rule(&rule("docker.io/bkimminich", "web"), &actor(), now).await.unwrap();
-    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().image.team.as_deref(), Some("web"));
+    assert_eq!(store.image_detail(&crate::helpers::digest(&d), None).await.unwrap().unwrap().image.team.as_deref(), Some("web"));
     // A longer prefix wins, with or without the registry and whatever the trailing slash.
     store.add_ownership_rule(&rule("bkimminich/juice-shop/", "shop"), &actor(), now).await.unwrap();
-    assert_eq!(store.image_detail(&d, None).await.unwrap().unwrap().image.team.as_deref(), Some("shop"));
+    assert_eq!(store.image_detail(&crate::helpers::digest(&d), None).await.unwrap().unwrap().image.team.as_deref(), Some("shop"));
     let rules = store.ownership_rules().await.unwrap();
     let decided: Vec<(String, i64)> = rules.iter().map(|r| (r.pattern.clone(), r.subjects)).collect();
     assert!(decided.contains(&("bkimminich/juice-shop".into(), 1)));
     assert!(decided.contains(&("docker.io/bkimminich".into(), 0)));
-    let team = store.team_view("shop").await.unwrap().unwrap();
+    let team = store.team_view(&TeamName::parse("shop").unwrap()).await.unwrap().unwrap();
     assert_eq!(team.images.len(), 1);
     assert_eq!(team.team.findings.total(), 236);
-    assert!(store.team_view("nobody").await.unwrap().is_none());
+    assert!(store.team_view(&TeamName::parse("nobody").unwrap()).await.unwrap().is_none());
     // Duplicates and bad patterns are refused.
     assert!(store.add_ownership_rule(&rule("docker.io/bkimminich", "other"), &actor(), now).await.is_err());
-    assert!(store.add_ownership_rule(&rule("a//b", "other"), &actor(), now).await.is_err());
-    assert!(store.add_ownership_rule(&rule("acme", "Bad Team"), &actor(), now).await.is_err());
+    assert!(RuleSpec::parse(RuleKind::RepositoryPrefix, "a//b", "other").is_err());
+    assert!(RuleSpec::parse(RuleKind::RepositoryPrefix, "acme", "Bad Team").is_err());
 }
 
 async fn tokens_are_hashed_and_verified(store: &Store) {
     let now = Utc::now();
-    let secret = store.create_token("ci", "admin".parse().unwrap(), Some("team-a"), &Default::default(), &actor(), now).await.unwrap();
+    let secret = store
+        .create_token("ci", "admin".parse().unwrap(), Some(&TeamName::parse("team-a").unwrap()), &Default::default(), &actor(), now)
+        .await
+        .unwrap();
     assert!(secret.starts_with("ddk_") && secret.len() > 40);
     let t = store.verify_token(&secret, now).await.unwrap().expect("valid token");
     assert_eq!(t.name, "ci");
@@ -244,10 +250,7 @@ async fn every_change_appends_an_audit_event(store: &Store) {
     assert_eq!(events[0].payload["report_sha256"], sha256_hex(&juice_shop()));
     ingest_bytes(store, &juice_shop(), now + Duration::seconds(1)).await; // duplicate: no change, no event
     assert_eq!(store.audit_events().await.unwrap().len(), 1);
-    store
-        .add_ownership_rule(&NewRule { kind: RuleKind::RepositoryPrefix, pattern: "bkimminich".into(), team: "web".into() }, &actor(), now)
-        .await
-        .unwrap();
+    store.add_ownership_rule(&RuleSpec::parse(RuleKind::RepositoryPrefix, "bkimminich", "web").unwrap(), &actor(), now).await.unwrap();
     let kinds: Vec<String> = store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ["scan.ingested", "team.created", "ownership_rule.created"]);
 }
@@ -260,7 +263,10 @@ async fn role_mappings_are_unique_and_audited(store: &Store) {
     let rows = store.role_mapping_rows().await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].idp_group.as_str(), rows[0].created_by.as_str()), ("team-a-dev", actor().0.as_str()));
-    assert_eq!(store.role_mappings().await.unwrap(), vec![("team-a-dev".into(), "developer".into(), Some("team-a".into()))]);
+    assert_eq!(
+        store.role_mappings().await.unwrap(),
+        vec![("team-a-dev".into(), "developer".into(), Some(TeamName::parse("team-a").unwrap()))]
+    );
     store.delete_role_mapping(rows[0].id, &actor(), now).await.unwrap();
     assert!(store.delete_role_mapping(rows[0].id, &actor(), now).await.is_err());
     let kinds: Vec<String> = store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
@@ -358,12 +364,12 @@ async fn trivy_and_grype_of_one_image_count_once(store: &Store) {
 
     let t0: DateTime<Utc> = "2026-03-01T00:00:00Z".parse().unwrap();
     let d = ingest_bytes(store, &trivy_bytes, t0).await.summary().image.clone().unwrap();
-    let only_trivy = store.image_view(&d, None).await.unwrap().unwrap();
+    let only_trivy = store.image_view(&crate::helpers::digest(&d), None).await.unwrap().unwrap();
     assert_eq!(only_trivy.image.image.findings.total(), 236);
     let t1 = t0 + chrono::Duration::days(3);
     let g = ingest_bytes(store, &grype_bytes, t1).await;
     assert_eq!(g.summary().image.as_deref(), Some(d.as_str()), "the same image");
-    let view = store.image_view(&d, None).await.unwrap().unwrap();
+    let view = store.image_view(&crate::helpers::digest(&d), None).await.unwrap().unwrap();
     assert_eq!(view.findings.len(), expected.len(), "one finding per vulnerability, package, version and path");
     assert_eq!(view.image.image.findings, want, "counted once, the worst severity winning");
     assert_eq!(expected.len(), 237, "Trivy's 236 and Grype's one of its own");

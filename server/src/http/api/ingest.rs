@@ -10,7 +10,7 @@ use crate::domain::ClusterName;
     description = "A raw scanner report (Trivy JSON, Grype JSON, CycloneDX JSON; detected, or named by `format`). Roles: ingest, security, admin.",
     params(("format" = Option<String>, Query, description = "trivy, grype or cyclonedx (detected when absent)")),
     request_body(content = serde_json::Value, content_type = "application/json", description = "the report as the scanner wrote it"),
-    responses((status = 201, description = "a new report", body = crate::store::IngestSummary), (status = 200, description = "the same bytes were stored before", body = crate::store::IngestSummary), BadBody, Refused, TooLarge, (status = 415, description = "not a known report format", body = ErrorBody)),
+    responses((status = 201, description = "a new report", body = app::types::IngestSummary), (status = 200, description = "the same bytes were stored before", body = app::types::IngestSummary), BadBody, Refused, TooLarge, (status = 415, description = "not a known report format", body = ErrorBody)),
     extensions(("x-roles" = json!(["ingest", "security", "admin"])))
 )]
 #[tracing::instrument(skip_all, fields(token = %caller.0.name))]

@@ -21,7 +21,7 @@ use super::error::ApiError;
 use super::AppState;
 use crate::auth::Action;
 use crate::ingest::Format;
-use crate::store::{sha256_hex, IngestOutcome, NewRule};
+use crate::store::{sha256_hex, IngestOutcome};
 use app::types::{ImageSummary, Page};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -120,7 +120,7 @@ pub async fn get_image(
     caller: Caller,
     Path(digest): Path<String>,
 ) -> Result<Json<app::types::ImageDetail>, ApiError> {
-    crate::domain::Digest::parse(&digest).map_err(ApiError::bad_request)?;
+    let digest = crate::domain::Digest::parse(&digest).map_err(ApiError::bad_request)?;
     Ok(Json(state.service.image_detail(Some(&caller.principal()), &digest).await?))
 }
 
@@ -139,13 +139,14 @@ pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result
 #[utoipa::path(
     post, path = "/api/v1/ownership-rules", tag = "ownership",
     description = "Adds an ownership rule. Roles: admin.",
-    request_body = crate::store::NewRule,
+    request_body = app::types::NewOwnershipRule,
     responses((status = 201, body = app::types::OwnershipRule), BadBody, Refused),
     extensions(("x-roles" = json!(["admin"])))
 )]
 pub async fn create_rule(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     caller.require(Action::ManageEstateConfig, None)?;
-    let rule: NewRule = json_body(&state, body, "ownership rule")?;
+    let rule: app::types::NewOwnershipRule = json_body(&state, body, "ownership rule")?;
+    let rule = crate::domain::ownership::RuleSpec::parse(rule.kind, &rule.pattern, &rule.team).map_err(crate::service::Error::from)?;
     let created = state.service.add_ownership_rule(Some(&caller.principal()), &rule).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }

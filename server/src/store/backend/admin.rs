@@ -4,7 +4,7 @@ pub async fn create_token(
     pool: &Pool,
     name: &str,
     role: crate::domain::Role,
-    team: Option<&str>,
+    team: Option<&crate::domain::TeamName>,
     bindings: &super::TokenBindings,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -57,7 +57,7 @@ struct LiveTokenRow {
     id: i64,
     name: String,
     role: String,
-    team: Option<String>,
+    team: Option<crate::domain::TeamName>,
     clusters: String,
     registries: String,
 }
@@ -83,7 +83,7 @@ pub async fn verify_token(pool: &Pool, secret: &str, now: DateTime<Utc>) -> Resu
     Ok(Some(TokenInfo { id, name, role, team, bindings }))
 }
 
-pub async fn upsert_team(pool: &Pool, name: &str, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+pub async fn upsert_team(pool: &Pool, name: &crate::domain::TeamName, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
     let mut tx = begin(pool).await?;
     ensure_team(&mut tx, name, actor, now).await?;
     let changed = sqlx::query("UPDATE teams SET display_name = $2 WHERE name = $1 AND display_name <> $2")
@@ -107,61 +107,23 @@ pub async fn upsert_team(pool: &Pool, name: &str, display_name: &str, actor: &Ac
     Ok(())
 }
 
-/// Normalises a repository prefix: trimmed, lowercase, no trailing `/`, no empty segments.
-fn normalise_prefix(p: &str) -> Result<String> {
-    let p = p.trim().trim_end_matches('/').to_ascii_lowercase();
-    if p.is_empty() || p.split('/').any(str::is_empty) || p.chars().any(|c| c.is_whitespace() || c == '@') {
-        return Err(StoreError::invalid_input(format!(
-            "pattern {p:?} is not a repository prefix such as docker.io/acme or acme/payments"
-        )));
-    }
-    Ok(p)
-}
-
-/// A namespace: a DNS label (lowercase letters, digits, '-').
-fn normalise_namespace(p: &str) -> Result<String> {
-    let p = p.trim();
-    if p.is_empty() || p.len() > 63 || !p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        return Err(StoreError::invalid_input(format!("pattern {p:?} is not a Kubernetes namespace name")));
-    }
-    Ok(p.to_string())
-}
-
-/// A pod label selector `key=value` (one pair).
-fn normalise_label(p: &str) -> Result<String> {
-    let p = p.trim();
-    match p.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() && !k.contains(char::is_whitespace) && !v.contains(char::is_whitespace) => {
-            Ok(format!("{}={}", k.trim(), v.trim()))
-        }
-        _ => Err(StoreError::invalid_input(format!("pattern {p:?} is not a pod label key=value such as team=payments"))),
-    }
-}
-
-pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now: DateTime<Utc>) -> Result<RuleRecord> {
-    if rule.pattern.len() > 1024 || rule.pattern.chars().any(char::is_control) {
-        return Err(StoreError::invalid("pattern", "at most 1024 bytes, no control characters"));
-    }
-    let pattern = match rule.kind {
-        RuleKind::RepositoryPrefix => normalise_prefix(&rule.pattern)?,
-        RuleKind::Namespace => normalise_namespace(&rule.pattern)?,
-        RuleKind::Label => normalise_label(&rule.pattern)?,
-    };
+pub async fn add_ownership_rule(pool: &Pool, rule: &crate::domain::ownership::RuleSpec, actor: &Actor, now: DateTime<Utc>) -> Result<RuleRecord> {
+    let (kind, pattern, team) = (rule.kind(), rule.pattern(), rule.team());
     let mut tx = begin(pool).await?;
-    let team_id = ensure_team(&mut tx, &rule.team, actor, now).await?;
+    let team_id = ensure_team(&mut tx, team, actor, now).await?;
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO ownership_rules (kind, pattern, team_id, created_at, created_by) VALUES ($5, $1, $2, $3, $4)
          ON CONFLICT (kind, pattern) DO NOTHING RETURNING id",
     )
-    .bind(&pattern)
+    .bind(pattern)
     .bind(team_id)
     .bind(now)
     .bind(&actor.0)
-    .bind(rule.kind.as_str())
+    .bind(kind.as_str())
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else {
-        return Err(StoreError::invalid_input(format!("a {} rule for pattern {pattern:?} already exists", rule.kind.as_str())));
+        return Err(StoreError::invalid_input(format!("a {} rule for pattern {pattern:?} already exists", kind.as_str())));
     };
     recompute_owners(&mut tx, None).await?;
     let images: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM images WHERE owner_rule_id = $1")
@@ -173,7 +135,7 @@ pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now:
         actor,
         "ownership_rule.created",
         &format!("ownership_rule:{id}"),
-        serde_json::json!({ "id": id, "kind": rule.kind.as_str(), "pattern": pattern, "team": rule.team, "images": images }),
+        serde_json::json!({ "id": id, "kind": kind.as_str(), "pattern": pattern, "team": team, "images": images }),
         now,
     )
     .await?;
@@ -181,9 +143,9 @@ pub async fn add_ownership_rule(pool: &Pool, rule: &NewRule, actor: &Actor, now:
     tx.commit().await?;
     Ok(RuleRecord {
         id,
-        kind: rule.kind,
-        pattern,
-        team: rule.team.clone(),
+        kind,
+        pattern: pattern.to_string(),
+        team: team.to_string(),
         subjects: images,
         created_at: now,
         created_by: actor.0.clone(),
@@ -306,7 +268,7 @@ pub async fn revoke_token(
 }
 
 /// Creates the teams that configuration names (group mappings), leaving existing ones alone.
-pub async fn ensure_teams(pool: &Pool, names: &[String], actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+pub async fn ensure_teams(pool: &Pool, names: &[crate::domain::TeamName], actor: &Actor, now: DateTime<Utc>) -> Result<()> {
     let mut tx = begin(pool).await?;
     for n in names {
         ensure_team(&mut tx, n, actor, now).await?;

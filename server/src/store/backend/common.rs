@@ -2,7 +2,7 @@
 
 #[allow(unused_imports)]
 use super::{
-    Actor, AuditEvent, ImageRow, IngestOutcome, IngestSummary, NewRule, Result, StoreError, TableCounts, TokenInfo, WorkloadFilter,
+    Actor, AuditEvent, ImageRow, IngestOutcome, IngestSummary, Result, StoreError, TableCounts, TokenInfo, WorkloadFilter,
 };
 #[allow(unused_imports)]
 use super::campaign_rows::*;
@@ -169,8 +169,7 @@ pub async fn table_counts(pool: &Pool) -> Result<TableCounts> {
 }
 
 /// Ensures the team exists; returns its id.
-async fn ensure_team(tx: &mut Tx<'_>, name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
-    crate::domain::TeamName::parse(name).map_err(StoreError::invalid_input)?;
+async fn ensure_team(tx: &mut Tx<'_>, name: &crate::domain::TeamName, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
     if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM teams WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut **tx)

@@ -203,8 +203,8 @@ pub async fn store_checkpoint(pool: &Pool, size: i64, root_hex: &str, note: &str
 
 /// Everything recorded about one image (by any of its digests): pushes, runs, exec/attach into
 /// the pods that ran it, and ledger entries naming it. A fixed number of queries.
-pub async fn image_forensics(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageHistory>> {
-    let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
+pub async fn image_forensics(pool: &Pool, digest: &crate::domain::Digest, teams: Option<&[String]>) -> Result<Option<ImageHistory>> {
+    let Some(id) = image_id_by_digest(pool, digest.as_str()).await? else { return Ok(None) };
     let Some(image) = summaries(pool, &[id]).await?.pop() else { return Ok(None) };
     let digests: Vec<String> = image.aliases.iter().map(|a| a.digest.clone()).chain([image.digest.clone()]).collect();
     let mut qb = QueryBuilder::<DB>::new(

@@ -203,8 +203,8 @@ pub async fn images_page(pool: &Pool, limit: i64, offset: i64, teams: Option<&[S
     Ok(Page { items: summaries(pool, &ids).await?, total })
 }
 
-pub async fn image_detail(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageRecord>> {
-    let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
+pub async fn image_detail(pool: &Pool, digest: &crate::domain::Digest, teams: Option<&[String]>) -> Result<Option<ImageRecord>> {
+    let Some(id) = image_id_by_digest(pool, digest.as_str()).await? else { return Ok(None) };
     image_detail_by_id(pool, id, teams).await
 }
 
@@ -263,8 +263,8 @@ struct FindingDbRow {
     resolved_at: Option<DateTime<Utc>>,
 }
 
-pub async fn image_view(pool: &Pool, digest: &str, teams: Option<&[String]>) -> Result<Option<ImageContents>> {
-    let Some(id) = image_id_by_digest(pool, digest).await? else { return Ok(None) };
+pub async fn image_view(pool: &Pool, digest: &crate::domain::Digest, teams: Option<&[String]>) -> Result<Option<ImageContents>> {
+    let Some(id) = image_id_by_digest(pool, digest.as_str()).await? else { return Ok(None) };
     let Some(image) = image_detail_by_id(pool, id, teams).await? else { return Ok(None) };
     let rows: Vec<FindingDbRow> = sqlx::query_as(
         "SELECT f.vulnerability_id AS vulnerability, f.package_name AS package, f.installed_version AS installed,
@@ -430,7 +430,7 @@ async fn team_totals(pool: &Pool, only: Option<&str>) -> Result<Vec<(i64, TeamTo
         .collect())
 }
 
-pub async fn team_view(pool: &Pool, name: &str) -> Result<Option<TeamImages>> {
+pub async fn team_view(pool: &Pool, name: &crate::domain::TeamName) -> Result<Option<TeamImages>> {
     let Some((team_id, team)) = team_totals(pool, Some(name)).await?.pop() else { return Ok(None) };
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM images WHERE team_id = $1 ORDER BY id")
         .bind(team_id)

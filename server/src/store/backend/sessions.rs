@@ -101,7 +101,7 @@ pub async fn record_auth_event(
 }
 
 /// Group → role mappings an admin stored (config-file mappings are added by the caller).
-pub async fn role_mappings(pool: &Pool) -> Result<Vec<(String, String, Option<String>)>> {
+pub async fn role_mappings(pool: &Pool) -> Result<Vec<(String, String, Option<crate::domain::TeamName>)>> {
     Ok(sqlx::query_as(
         "SELECT m.idp_group, m.role, t.name FROM role_mappings m LEFT JOIN teams t ON t.id = m.team_id ORDER BY m.idp_group, m.role",
     )
