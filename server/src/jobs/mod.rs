@@ -58,15 +58,18 @@ impl Drop for Heartbeat {
     }
 }
 
-/// The job runner of one process.
-pub struct Jobs {
+/// The job runner of one process. Its queue (claims, leases, run history) is any [`JobQueue`]:
+/// the store in Drydock, a small fake in the runner's unit tests. The periodic schedule reads
+/// the registries and clusters, so `sync`, `run_pending` and `start` are the store's.
+pub struct Jobs<Q = Store> {
+    queue: Q,
     ctx: JobContext,
     clock: SharedClock,
     wake: tokio::sync::Notify,
     kinds: std::sync::RwLock<std::collections::HashMap<String, Arc<dyn Runnable>>>,
 }
 
-impl Jobs {
+impl Jobs<Store> {
     pub fn new(
         store: Store,
         settings: JobSettings,
@@ -76,70 +79,23 @@ impl Jobs {
     ) -> Arc<Jobs> {
         let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
         let worker = format!("{host}:{}:{}", std::process::id(), crate::domain::random_hex(4));
-        let kinds = kinds::builtin().into_iter().map(|(k, j)| (k.to_string(), j)).collect();
-        let ctx = JobContext { store, settings, collect, ledger_key, worker };
-        Arc::new(Jobs { ctx, clock, wake: tokio::sync::Notify::new(), kinds: std::sync::RwLock::new(kinds) })
-    }
-
-    /// Adds a kind of job this process runs (a job of a kind no process knows fails its runs).
-    pub fn add_kind(&self, kind: &str, handler: JobHandler) {
-        self.kinds.write().unwrap_or_else(|e| e.into_inner()).insert(kind.to_string(), Arc::new(kind::Handler(handler)));
-    }
-
-    /// Queues a job of kind `J` with its payload, due at `at`, repeated `repeat` more times.
-    async fn enqueue_typed<J: Job>(&self, payload: &J::Payload, at: DateTime<Utc>, repeat: i64) -> Result<(), StoreError> {
-        self.ctx.store.enqueue_job(J::KIND, &payload.to_key(), at, repeat).await?;
-        self.wake.notify_one();
-        Ok(())
-    }
-
-    /// The periodic job of kind `J` for `payload`, every `period`.
-    fn periodic<J: Job>(payload: &J::Payload, period: Duration) -> PeriodicJob {
-        PeriodicJob { kind: J::KIND.into(), key: payload.to_key(), period_seconds: period.num_seconds().max(1) }
-    }
-
-    /// Queues a one-off job of `kind` and `key` due at `at`, and wakes this process's worker.
-    pub async fn enqueue(&self, kind: &str, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.ctx.store.enqueue_job(kind, key, at, 0).await?;
-        self.wake.notify_one();
-        Ok(())
-    }
-
-    /// Where this process's escalation messages go out.
-    pub fn notifier(&self) -> &crate::campaigns::Notifier {
-        &self.ctx.settings.notifier
-    }
-
-    /// This worker's name (host, process id, a random suffix).
-    pub fn worker(&self) -> &str {
-        &self.ctx.worker
+        let ctx = JobContext { store: store.clone(), settings, collect, ledger_key, worker };
+        Jobs::over(store, ctx, clock)
     }
 
     /// Collects `registry` as soon as a worker is free (a new registry, or an admin's request).
     pub async fn collect_registry_soon(&self, registry: &crate::domain::RegistryName) -> Result<(), StoreError> {
         let now = self.clock.now();
         let job = Self::periodic::<RegistryCollect>(registry, self.ctx.settings.collect_every);
-        self.ctx.store.ensure_periodic_jobs(&[job], now).await?;
+        self.queue.ensure_periodic_jobs(&[job], now).await?;
         self.enqueue_typed::<RegistryCollect>(registry, now, 0).await
-    }
-
-    /// Wakes this process's worker: a change made the policy evaluation due (the writer marked it
-    /// in its transaction; other replicas see it at their next poll).
-    pub fn evaluate_soon(&self) {
-        self.wake.notify_one();
-    }
-
-    /// Reads one repository a push notification named: now, and once more a few seconds later.
-    pub async fn refresh_repository(&self, registry: &str, repository: &str) -> Result<(), StoreError> {
-        let r = RepositoryOf { registry: registry.to_string(), repository: repository.to_string() };
-        self.enqueue_typed::<RegistryRefresh>(&r, self.clock.now(), 1).await
     }
 
     /// Collects `cluster` (one with an API server) as soon as a worker is free.
     pub async fn collect_cluster_soon(&self, cluster: &crate::domain::ClusterName) -> Result<(), StoreError> {
         let now = self.clock.now();
         let job = Self::periodic::<ClusterCollect>(cluster, self.ctx.settings.collect_every);
-        self.ctx.store.ensure_periodic_jobs(&[job], now).await?;
+        self.queue.ensure_periodic_jobs(&[job], now).await?;
         self.enqueue_typed::<ClusterCollect>(cluster, now, 0).await
     }
 
@@ -188,70 +144,6 @@ impl Jobs {
         Ok(ran)
     }
 
-    /// Claims the job due first at `now` (if any), runs it and records the outcome.
-    pub async fn run_next(&self, now: DateTime<Utc>) -> Result<Option<RunReport>, StoreError> {
-        let Some(job) = self.claim(now).await? else {
-            return Ok(None);
-        };
-        self.run_claimed(job, now).await.map(Some)
-    }
-
-    /// Claims the job due first at `now`, if any.
-    async fn claim(&self, now: DateTime<Utc>) -> Result<Option<ClaimedJob>, StoreError> {
-        let claim = crate::domain::random_hex(16);
-        self.ctx.store.claim_job(&self.ctx.worker, &claim, now, now + self.ctx.settings.lease).await
-    }
-
-    /// Runs a claimed job and records its outcome (a panic is a failed run).
-    async fn run_claimed(&self, job: ClaimedJob, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
-        use tracing::Instrument as _;
-        let span = tracing::info_span!("job", kind = %job.row.kind, key = %job.row.key, due = %job.row.run_at);
-        self.run_and_record(job, now).instrument(span).await
-    }
-
-    async fn run_and_record(&self, job: ClaimedJob, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
-        let outcome = self.execute_with_lease(&job, now).await;
-        // A job's own time: its start for the next due time, the clock for when it ended.
-        let next = next_due(&job, &outcome, now);
-        let held =
-            self.ctx.store.finish_job(&job, outcome.as_ref().map(|_| ()).map_err(String::as_str), next, self.clock.now().max(now)).await?;
-        match (&outcome, held) {
-            (_, false) => tracing::warn!("the job's lease ran out while it ran: another worker took it over"),
-            (Ok(what), _) => tracing::info!(result = %what, "job done"),
-            (Err(e), _) => tracing::warn!(error = %e, "job failed"),
-        }
-        Ok(RunReport { kind: job.row.kind.clone(), key: job.row.key.clone(), due_at: job.row.run_at, outcome })
-    }
-
-    /// Runs a claimed job while a heartbeat keeps its lease.
-    async fn execute_with_lease(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<String, String> {
-        let (store, clock, lease) = (self.ctx.store.clone(), self.clock.clone(), self.ctx.settings.lease);
-        let (id, claim) = (job.row.id, job.claim.clone());
-        let beat = (lease / 3).to_std().unwrap_or(std::time::Duration::from_secs(1)).max(std::time::Duration::from_millis(200));
-        let _heartbeat = Heartbeat(tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(beat).await;
-                match store.extend_job_lease(id, &claim, clock.now() + lease).await {
-                    Ok(true) => {}
-                    Ok(false) => return,
-                    Err(e) => tracing::warn!(error = %e, "the job's lease could not be extended"),
-                }
-            }
-        }));
-        use futures_util::FutureExt as _;
-        let run = std::panic::AssertUnwindSafe(self.execute(&job.row.kind, &job.row.key, now)).catch_unwind().await;
-        run.unwrap_or_else(|panic| Err(format!("panicked: {}", panic_message(&*panic))))
-    }
-
-    /// Runs the kind's job (a kind no process here knows fails the run, naming it).
-    async fn execute(&self, kind: &str, key: &str, now: DateTime<Utc>) -> Result<String, String> {
-        let job = self.kinds.read().unwrap_or_else(|e| e.into_inner()).get(kind).cloned();
-        match job {
-            Some(job) => job.run(&self.ctx, key, now).await,
-            None => Err(format!("no such kind of job: {kind}")),
-        }
-    }
-
     /// Runs jobs in the background until the process ends: up to `concurrency` at once, each
     /// in its own task; then waits for the poll interval, a job this process enqueued, or a
     /// running job's end. The periodic jobs are synced first and every half minute.
@@ -295,6 +187,124 @@ impl Jobs {
     }
 }
 
+impl<Q: JobQueue + Clone + 'static> Jobs<Q> {
+    /// A runner over `queue` (kinds run with `ctx`); the built-in kinds are registered.
+    pub fn over(queue: Q, ctx: JobContext, clock: SharedClock) -> Arc<Jobs<Q>> {
+        let kinds = kinds::builtin().into_iter().map(|(k, j)| (k.to_string(), j)).collect();
+        Arc::new(Jobs { queue, ctx, clock, wake: tokio::sync::Notify::new(), kinds: std::sync::RwLock::new(kinds) })
+    }
+
+    /// Adds a kind of job this process runs (a job of a kind no process knows fails its runs).
+    pub fn add_kind(&self, kind: &str, handler: JobHandler) {
+        self.kinds.write().unwrap_or_else(|e| e.into_inner()).insert(kind.to_string(), Arc::new(kind::Handler(handler)));
+    }
+
+    /// Queues a job of kind `J` with its payload, due at `at`, repeated `repeat` more times.
+    async fn enqueue_typed<J: Job>(&self, payload: &J::Payload, at: DateTime<Utc>, repeat: i64) -> Result<(), StoreError> {
+        self.queue.enqueue_job(J::KIND, &payload.to_key(), at, repeat).await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// The periodic job of kind `J` for `payload`, every `period`.
+    fn periodic<J: Job>(payload: &J::Payload, period: Duration) -> PeriodicJob {
+        PeriodicJob { kind: J::KIND.into(), key: payload.to_key(), period_seconds: period.num_seconds().max(1) }
+    }
+
+    /// Queues a one-off job of `kind` and `key` due at `at`, and wakes this process's worker.
+    pub async fn enqueue(&self, kind: &str, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.queue.enqueue_job(kind, key, at, 0).await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Where this process's escalation messages go out.
+    pub fn notifier(&self) -> &crate::campaigns::Notifier {
+        &self.ctx.settings.notifier
+    }
+
+    /// This worker's name (host, process id, a random suffix).
+    pub fn worker(&self) -> &str {
+        &self.ctx.worker
+    }
+
+    /// Wakes this process's worker: a change made the policy evaluation due (the writer marked it
+    /// in its transaction; other replicas see it at their next poll).
+    pub fn evaluate_soon(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Reads one repository a push notification named: now, and once more a few seconds later.
+    pub async fn refresh_repository(&self, registry: &str, repository: &str) -> Result<(), StoreError> {
+        let r = RepositoryOf { registry: registry.to_string(), repository: repository.to_string() };
+        self.enqueue_typed::<RegistryRefresh>(&r, self.clock.now(), 1).await
+    }
+
+    /// Claims the job due first at `now` (if any), runs it and records the outcome.
+    pub async fn run_next(&self, now: DateTime<Utc>) -> Result<Option<RunReport>, StoreError> {
+        let Some(job) = self.claim(now).await? else {
+            return Ok(None);
+        };
+        self.run_claimed(job, now).await.map(Some)
+    }
+
+    /// Claims the job due first at `now`, if any.
+    async fn claim(&self, now: DateTime<Utc>) -> Result<Option<ClaimedJob>, StoreError> {
+        let claim = crate::domain::random_hex(16);
+        self.queue.claim_job(&self.ctx.worker, &claim, now, now + self.ctx.settings.lease).await
+    }
+
+    /// Runs a claimed job and records its outcome (a panic is a failed run).
+    async fn run_claimed(&self, job: ClaimedJob, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
+        use tracing::Instrument as _;
+        let span = tracing::info_span!("job", kind = %job.row.kind, key = %job.row.key, due = %job.row.run_at);
+        self.run_and_record(job, now).instrument(span).await
+    }
+
+    async fn run_and_record(&self, job: ClaimedJob, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
+        let outcome = self.execute_with_lease(&job, now).await;
+        // A job's own time: its start for the next due time, the clock for when it ended.
+        let next = next_due(&job, &outcome, now);
+        let held =
+            self.queue.finish_job(&job, outcome.as_ref().map(|_| ()).map_err(String::as_str), next, self.clock.now().max(now)).await?;
+        match (&outcome, held) {
+            (_, false) => tracing::warn!("the job's lease ran out while it ran: another worker took it over"),
+            (Ok(what), _) => tracing::info!(result = %what, "job done"),
+            (Err(e), _) => tracing::warn!(error = %e, "job failed"),
+        }
+        Ok(RunReport { kind: job.row.kind.clone(), key: job.row.key.clone(), due_at: job.row.run_at, outcome })
+    }
+
+    /// Runs a claimed job while a heartbeat keeps its lease.
+    async fn execute_with_lease(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<String, String> {
+        let (queue, clock, lease) = (self.queue.clone(), self.clock.clone(), self.ctx.settings.lease);
+        let (id, claim) = (job.row.id, job.claim.clone());
+        let beat = (lease / 3).to_std().unwrap_or(std::time::Duration::from_secs(1)).max(std::time::Duration::from_millis(200));
+        let _heartbeat = Heartbeat(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(beat).await;
+                match queue.extend_job_lease(id, &claim, clock.now() + lease).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => tracing::warn!(error = %e, "the job's lease could not be extended"),
+                }
+            }
+        }));
+        use futures_util::FutureExt as _;
+        let run = std::panic::AssertUnwindSafe(self.execute(&job.row.kind, &job.row.key, now)).catch_unwind().await;
+        run.unwrap_or_else(|panic| Err(format!("panicked: {}", panic_message(&*panic))))
+    }
+
+    /// Runs the kind's job (a kind no process here knows fails the run, naming it).
+    async fn execute(&self, kind: &str, key: &str, now: DateTime<Utc>) -> Result<String, String> {
+        let job = self.kinds.read().unwrap_or_else(|e| e.into_inner()).get(kind).cloned();
+        match job {
+            Some(job) => job.run(&self.ctx, key, now).await,
+            None => Err(format!("no such kind of job: {kind}")),
+        }
+    }
+}
+
 /// The stored keys of these payloads.
 fn keys<P: JobPayload>(payloads: &[P]) -> Vec<String> {
     payloads.iter().map(JobPayload::to_key).collect()
@@ -317,6 +327,9 @@ fn next_due(job: &ClaimedJob, outcome: &Result<String, String>, now: DateTime<Ut
         (None, Err(_)) => None,
     }
 }
+
+#[cfg(test)]
+mod runner_tests;
 
 #[cfg(test)]
 mod tests {
