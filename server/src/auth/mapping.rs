@@ -2,7 +2,7 @@
 //! (`group_roles` / `DRYDOCK_GROUP_ROLES`) and from the admin page (stored in the database).
 
 use super::Grant;
-use crate::domain::{Role, TeamName};
+use crate::domain::{FieldError, Role, TeamName};
 
 /// One mapping: members of `group` get `role` (for `team`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +11,31 @@ pub struct GroupMapping {
     pub grant: Grant,
 }
 
-/// Parses `group=role[:team],...`. People get no `ingest` role: it is for tokens only.
+impl GroupMapping {
+    /// A mapping as a person or the configuration enters it; the error names the field at fault.
+    /// People get no `ingest` role (it is for tokens); developers and managers need a team.
+    pub fn new(group: &str, role: Role, team: Option<TeamName>) -> Result<GroupMapping, FieldError> {
+        let group = group.trim();
+        if group.is_empty() {
+            return Err(FieldError::new("group", "empty"));
+        }
+        if group.len() > 256 || group.chars().any(char::is_control) {
+            return Err(FieldError::new("group", "at most 256 bytes, no control characters"));
+        }
+        if group.contains([',', '=']) {
+            return Err(FieldError::new("group", "a group name may not contain ',' or '='"));
+        }
+        if role == Role::Ingest {
+            return Err(FieldError::new("role", "the ingest role is for API tokens, not people"));
+        }
+        if matches!(role, Role::Developer | Role::Manager) && team.is_none() {
+            return Err(FieldError::new("team", format!("{} needs a team", role.as_str())));
+        }
+        Ok(GroupMapping { group: group.to_string(), grant: Grant { role, team } })
+    }
+}
+
+/// Parses `group=role[:team],...`.
 pub fn parse(spec: &str) -> Result<Vec<GroupMapping>, String> {
     let mut out = Vec::new();
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -22,20 +46,7 @@ pub fn parse(spec: &str) -> Result<Vec<GroupMapping>, String> {
             None => (rest.trim(), None),
         };
         let role: Role = role.parse()?;
-        if role == Role::Ingest {
-            return Err(format!("group mapping {item:?}: the ingest role is for API tokens, not people"));
-        }
-        if matches!(role, Role::Developer | Role::Manager) && team.is_none() {
-            return Err(format!("group mapping {item:?}: {} needs a team (group={}:TEAM)", role.as_str(), role.as_str()));
-        }
-        let group = group.trim();
-        if group.is_empty() {
-            return Err(format!("group mapping {item:?} has an empty group"));
-        }
-        if group.len() > 256 || group.chars().any(char::is_control) {
-            return Err("group: at most 256 bytes, no control characters".into());
-        }
-        out.push(GroupMapping { group: group.to_string(), grant: Grant { role, team } });
+        out.push(GroupMapping::new(group, role, team).map_err(|e| format!("group mapping {item:?}: {e}"))?);
     }
     Ok(out)
 }

@@ -64,13 +64,29 @@ pub struct NewMapping {
     team: Option<String>,
 }
 
+impl NewMapping {
+    /// The form's fields as a mapping, or the field at fault.
+    fn mapping(&self) -> Result<crate::auth::mapping::GroupMapping, Error> {
+        let role: crate::domain::Role = self.role.trim().parse().map_err(|e| Error::invalid("role", e))?;
+        let team = self.team.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let team = team.map(crate::domain::TeamName::parse).transpose().map_err(|e| Error::invalid("team", e))?;
+        Ok(crate::auth::mapping::GroupMapping::new(&self.group, role, team)?)
+    }
+}
+
 /// `POST /admin/roles` (admin): maps an identity-provider group to a role (and team).
 pub async fn add_role_mapping(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     Form(f): Form<NewMapping>,
 ) -> Response {
-    match state.service.add_role_mapping(user.principal.as_ref(), &f.group, &f.role, f.team.as_deref()).await {
+    let who = user.principal.as_ref();
+    let done = match f.mapping() {
+        Ok(m) => state.service.add_role_mapping(who, &m).await,
+        // A refusal comes before what is wrong with the input, as on every form.
+        Err(e) => crate::service::require(who, crate::auth::Action::ManageRoleMappings, None).and(Err(e)),
+    };
+    match done {
         Ok(()) => Redirect::to(ROLES.0).into_response(),
         Err(e) => failure(ROLES, e, "role mapping"),
     }

@@ -67,23 +67,11 @@ impl Service {
         Ok(out)
     }
 
-    /// Maps a group to a role (and team), given as the form's fields (admin).
+    /// Maps a group to a role (and team) (admin).
     #[tracing::instrument(skip(self, who))]
-    pub async fn add_role_mapping(&self, who: Option<&Principal>, group: &str, role: &str, team: Option<&str>) -> Result<()> {
+    pub async fn add_role_mapping(&self, who: Option<&Principal>, mapping: &crate::auth::mapping::GroupMapping) -> Result<()> {
         let p = require(who, Action::ManageRoleMappings, None)?;
-        if group.contains([',', '=']) {
-            return Err(Error::invalid("group", "a group name may not contain ',' or '='"));
-        }
-        let spec = match team.map(str::trim).filter(|t| !t.is_empty()) {
-            Some(t) => format!("{}={}:{t}", group.trim(), role.trim()),
-            None => format!("{}={}", group.trim(), role.trim()),
-        };
-        let mut parsed = crate::auth::mapping::parse(&spec).map_err(|message| Error::Invalid { field: Some("group".into()), message })?;
-        let mapping = match parsed.len() {
-            1 => parsed.remove(0),
-            _ => return Err(Error::invalid("group", "one group, role and team at a time")),
-        };
-        Ok(self.store.add_role_mapping(&mapping, &Actor(p.actor.clone()), self.clock.now()).await?)
+        Ok(self.store.add_role_mapping(mapping, &Actor(p.actor.clone()), self.clock.now()).await?)
     }
 
     /// Deletes a stored mapping (admin).
