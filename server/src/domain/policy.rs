@@ -156,6 +156,14 @@ impl Default for FreshnessParams {
     }
 }
 
+/// A denylist: its parameters as entered (pages and the API show them) and its entries parsed
+/// once, when the policy is built, as (label, package, range).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Denylist {
+    pub params: DenylistParams,
+    pub entries: Vec<(String, PackageCoordinates, VersionRange)>,
+}
+
 /// The policies Drydock knows, with their parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rule {
@@ -165,7 +173,7 @@ pub enum Rule {
     Signed,
     PromotedBeforeProduction,
     NonRoot,
-    Denylist(DenylistParams),
+    Denylist(Denylist),
     OsEndOfLife,
     NodeVersions(NodeParams),
     ScanFreshness(FreshnessParams),
@@ -255,12 +263,15 @@ impl Policy {
             "promoted-before-production" => Rule::PromotedBeforeProduction,
             "non-root" => Rule::NonRoot,
             "denylisted-packages" => {
-                let d: DenylistParams = params(id, p)?;
-                for (i, e) in d.entries.iter().enumerate() {
-                    PackageCoordinates::parse(&e.package).map_err(|m| FieldError::new("params", format!("entries[{i}].package: {m}")))?;
-                    VersionRange::parse(&e.range).map_err(|m| FieldError::new("params", format!("entries[{i}].range: {m}")))?;
+                let params: DenylistParams = params(id, p)?;
+                let mut entries = Vec::with_capacity(params.entries.len());
+                for (i, e) in params.entries.iter().enumerate() {
+                    let package = PackageCoordinates::parse(&e.package)
+                        .map_err(|m| FieldError::new("params", format!("entries[{i}].package: {m}")))?;
+                    let range = VersionRange::parse(&e.range).map_err(|m| FieldError::new("params", format!("entries[{i}].range: {m}")))?;
+                    entries.push((e.label.clone(), package, range));
                 }
-                Rule::Denylist(d)
+                Rule::Denylist(Denylist { params, entries })
             }
             "os-end-of-life" => Rule::OsEndOfLife,
             "node-versions" => {
@@ -314,7 +325,7 @@ impl Policy {
         match &self.rule {
             Rule::VulnerabilitySla(p) => serde_json::to_value(p),
             Rule::ApprovedBase(p) => serde_json::to_value(p),
-            Rule::Denylist(p) => serde_json::to_value(p),
+            Rule::Denylist(d) => serde_json::to_value(&d.params),
             Rule::NodeVersions(p) => serde_json::to_value(p),
             Rule::ScanFreshness(p) => serde_json::to_value(p),
             _ => Ok(Value::Null),

@@ -174,18 +174,14 @@ impl Judged<'_> {
 }
 
 fn judge_images(policy: &Policy, estate: &Estate<'_>, cx: &Context<'_>, judged: &mut Judged<'_>) {
-    // Denylist entries are parsed once per evaluation, not once per image.
-    let deny: Vec<Deny> = match &policy.rule {
-        Rule::Denylist(p) => p
-            .entries
-            .iter()
-            .filter_map(|e| Some((e.label.clone(), PackageCoordinates::parse(&e.package).ok()?, VersionRange::parse(&e.range).ok()?)))
-            .collect(),
-        _ => Vec::new(),
+    // Denylist entries were parsed when the policy was built.
+    let deny: &[Deny] = match &policy.rule {
+        Rule::Denylist(d) => &d.entries,
+        _ => &[],
     };
     for img in estate.inputs.images.iter().filter(|i| policy.scope.covers(i.row.team.as_deref(), None, None)) {
         let vulns = estate.vulns.get(&img.id).map(Vec::as_slice).unwrap_or(&[]);
-        if let Some(v) = image_verdict(&policy.rule, img, vulns, estate.packages.get(&img.id), &deny, cx) {
+        if let Some(v) = image_verdict(&policy.rule, img, vulns, estate.packages.get(&img.id), deny, cx) {
             judged.push(policy, SubjectKind::Image, img.row.digest.clone(), img.row.team.clone(), None, v);
         }
     }
