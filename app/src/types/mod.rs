@@ -52,6 +52,14 @@ impl fmt::Display for Severity {
     }
 }
 
+/// A stored severity (rows decode into it): only the words Drydock writes.
+impl TryFrom<String> for Severity {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Severity::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| format!("{s:?} is not a stored severity"))
+    }
+}
+
 impl FromStr for Severity {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -63,7 +63,7 @@ pub async fn affected(
     }
     let mut out: BTreeMap<i64, Affected> = BTreeMap::new();
     for m in rows {
-        let severity: Severity = m.severity.parse().unwrap_or(Severity::Unknown);
+        let severity = m.severity;
         let a = out.entry(m.image_row).or_insert_with(|| Affected {
             digest: m.digest.clone(),
             team: m.team.clone(),

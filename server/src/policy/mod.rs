@@ -12,7 +12,7 @@ use crate::domain::version::{Scheme, VersionRange};
 use crate::registry::{glob, Promotion};
 use crate::store::capabilities::*;
 use crate::store::{EnvironmentRule, EvaluationInputs, PolicyImage, PolicyResultRecord, PolicyScoreRecord, WorkloadRecord};
-use app::types::SignatureState;
+use app::types::{Severity, SignatureState};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 
@@ -102,13 +102,13 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
 }
 
-fn sla_days(p: &crate::domain::policy::SlaParams, severity: &str) -> Option<i64> {
+fn sla_days(p: &crate::domain::policy::SlaParams, severity: Severity) -> Option<i64> {
     match severity {
-        "critical" => Some(p.critical_days),
-        "high" => Some(p.high_days),
-        "medium" => Some(p.medium_days),
-        "low" => Some(p.low_days),
-        _ => None,
+        Severity::Critical => Some(p.critical_days),
+        Severity::High => Some(p.high_days),
+        Severity::Medium => Some(p.medium_days),
+        Severity::Low => Some(p.low_days),
+        Severity::Negligible | Severity::Unknown => None,
     }
 }
 
@@ -303,7 +303,7 @@ fn sla_verdict(p: &crate::domain::policy::SlaParams, vulns: &[&crate::store::Ope
 /// The days a finding may stay open and why: its severity's SLA, shortened when it is known
 /// exploited (KEV) or likely to be (EPSS at or above the threshold). None: no SLA applies.
 fn finding_days(p: &crate::domain::policy::SlaParams, v: &crate::store::OpenVulnRecord) -> Option<(i64, String)> {
-    let mut days = sla_days(p, &v.severity)?;
+    let mut days = sla_days(p, v.severity)?;
     let mut why = format!("{} SLA {days} days", v.severity);
     if let (true, Some(k)) = (v.kev, p.kev_days) {
         if k < days {

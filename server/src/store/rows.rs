@@ -334,7 +334,8 @@ pub struct SearchMatchRecord {
     pub fixed: Option<String>,
     pub epss: Option<f64>,
     pub kev: bool,
-    pub severity: String,
+    #[sqlx(try_from = "String")]
+    pub severity: app::types::Severity,
     /// When Drydock first received a report listing it.
     pub first_seen: DateTime<Utc>,
 }
@@ -402,7 +403,8 @@ pub struct OpenVulnRecord {
     pub vulnerability: String,
     pub package: String,
     pub installed: String,
-    pub severity: String,
+    #[sqlx(try_from = "String")]
+    pub severity: app::types::Severity,
     pub fixed: Option<String>,
     pub epss: Option<f64>,
     pub kev: bool,
