@@ -60,7 +60,7 @@ impl TestDb {
 }
 
 /// A client keeping cookies, not following redirects; a stalled request fails the test.
-fn test_client() -> reqwest::Client {
+pub fn test_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

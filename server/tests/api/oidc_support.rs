@@ -137,14 +137,7 @@ pub(super) fn param(url: &url::Url, name: &str) -> Option<String> {
     url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
-pub(super) fn new_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
+pub(super) use crate::helpers::test_client as new_client;
 
 /// Recorded sign-in failures' reasons.
 pub(super) async fn failures(app: &TestApp) -> Vec<String> {
