@@ -23,6 +23,17 @@ echo "==> cargo build --release --bin drydock at the root serves (the foundation
 echo "==> release build (server + wasm)" >&2
 .ci/build.sh
 
+echo "==> drydock-bench at the small preset on both backends (the figures computed and sane, not their speed)" >&2
+cargo build --release -p server --bin drydock-bench
+bench_dir=$(mktemp -d)
+bench_pg="drydock_bench_ci_$$"
+psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $bench_pg"
+timeout 900 "$CARGO_TARGET_DIR/release/drydock-bench" --preset small \
+  --database-url "sqlite://$bench_dir/bench.db" --database-url "postgres://postgres@127.0.0.1:5432/$bench_pg" > "$bench_dir/figures.jsonl"
+psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $bench_pg WITH (FORCE)"
+python3 .ci/bench-check.py sqlite postgres < "$bench_dir/figures.jsonl"
+rm -rf "$bench_dir"
+
 echo "==> browser tests (Playwright + Debian Chromium)" >&2
 cd end2end
 timeout 900 npx playwright test

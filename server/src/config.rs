@@ -16,6 +16,9 @@ pub struct Config {
     pub addr: String,
     /// Largest request body accepted (scanner reports can be big).
     pub max_body_bytes: usize,
+    /// Memory the uploads being read and parsed may hold at once, in MiB (each counts six times
+    /// its body: the bytes, the parsed JSON and the report); more uploads wait their turn.
+    pub upload_memory_mb: usize,
     /// Load the demo estate into an empty database on `serve`.
     pub demo: bool,
     /// Where the compiled site (`pkg/` with wasm, js, css) lives.
@@ -115,6 +118,7 @@ impl Default for Config {
             database_url: "sqlite://drydock.db".into(),
             addr: "127.0.0.1:3000".into(),
             max_body_bytes: 64 * 1024 * 1024,
+            upload_memory_mb: 512,
             demo: false,
             site_root: "target/site".into(),
             public_url: None,
@@ -160,6 +164,7 @@ impl fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("addr", &self.addr)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("upload_memory_mb", &self.upload_memory_mb)
             .field("demo", &self.demo)
             .field("site_root", &self.site_root)
             .field("public_url", &self.public_url)

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod generator;
 pub mod http;
 pub mod ingest;
 pub mod jobs;

@@ -74,7 +74,8 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
         configured_mappings: Arc::new(group_mappings),
         webhook_policy: Arc::new(config.webhook_policy()?),
     });
-    Ok(AppState { config, leptos_options, oidc, service, clock })
+    let uploads = Arc::new(crate::http::upload_budget::UploadBudget::new(config.upload_memory_mb));
+    Ok(AppState { config, leptos_options, oidc, service, clock, pages: Default::default(), uploads })
 }
 
 /// Serves until ctrl-c / SIGTERM.

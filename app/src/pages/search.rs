@@ -14,6 +14,35 @@ fn text(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// Images per page: the estate-wide figures above count every match; the table pages through.
+const PAGE: i64 = 50;
+
+/// The link to the page starting at `offset` with the same question.
+fn page_link(q: &SearchQuery, offset: i64) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [("cve", &q.cve), ("package", &q.package), ("range", &q.range)] {
+        if let Some(v) = v {
+            parts.push(format!("{k}={}", query_value(v)));
+        }
+    }
+    parts.push(format!("offset={offset}"));
+    format!("/search?{}", parts.join("&"))
+}
+
+/// "Showing 51–100 of 1,203" with links to the pages before and after.
+fn pager(q: &SearchQuery, offset: i64, shown: usize, total: i64) -> impl IntoView {
+    let end = offset + shown as i64;
+    let prev = (offset > 0).then(|| page_link(q, (offset - PAGE).max(0)));
+    let next = (end < total).then(|| page_link(q, end));
+    view! {
+        <nav class="pager" aria-label="Result pages" id="search-pager">
+            <span class="muted">{if shown == 0 { String::new() } else { format!("Showing {}–{end} of {total}", offset + 1) }}</span>
+            {prev.map(|h| view! { " " <a href=h rel="prev">"← Previous"</a> })}
+            {next.map(|h| view! { " " <a href=h rel="next">"Next →"</a> })}
+        </nav>
+    }
+}
+
 fn item_row(item: SearchItem) -> impl IntoView {
     let image = item.repositories.first().cloned().unwrap_or_else(|| short_digest(&item.image));
     let kev = item.matches.iter().any(|m| m.kev);
@@ -56,13 +85,15 @@ pub fn SearchPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || {
         let m = query.read();
-        SearchQuery { cve: text(m.get("cve")), package: text(m.get("package")), range: text(m.get("range")), limit: None, offset: None }
+        let offset = m.get("offset").and_then(|o| o.trim().parse::<i64>().ok()).filter(|o| *o >= 0);
+        SearchQuery { cve: text(m.get("cve")), package: text(m.get("package")), range: text(m.get("range")), limit: Some(PAGE), offset }
     };
     let data = Resource::new(q, |q| async move {
         if q.cve.is_none() && q.package.is_none() && q.range.is_none() {
             return None;
         }
-        Some(search_estate(q).await)
+        let asked = q.clone();
+        Some(search_estate(q).await.map(|r| (asked, r)))
     });
     view! {
         <Title text="Search the estate"/>
@@ -99,7 +130,7 @@ pub fn SearchPage() -> impl IntoView {
                         </section>
                     }.into_any(),
                     Some(Err(e)) => view! { <LoadError error=e/> }.into_any(),
-                    Some(Ok(r)) => view! {
+                    Some(Ok((asked, r))) => { let (shown, offset) = (r.items.len(), asked.offset.unwrap_or(0)); view! {
                         <dl class="facts" id="search-totals">
                             <dt>"Affected images (estate)"</dt><dd>{r.running_images + r.registry_only_images}</dd>
                             <dt>"Running now"</dt><dd>{r.running_images}</dd>
@@ -108,6 +139,7 @@ pub fn SearchPage() -> impl IntoView {
                             <dt>"Findings"</dt><dd>{r.instances}</dd>
                         </dl>
                         <p class="muted" id="search-count">{format!("{} image{} you may see", r.total, if r.total == 1 { "" } else { "s" })}</p>
+                        {pager(&asked, offset, shown, r.total)}
                         <table class="data" id="search-results">
                             <caption class="sr-only">"Affected images"</caption>
                             <thead><tr>
@@ -122,7 +154,8 @@ pub fn SearchPage() -> impl IntoView {
                                 }}
                             </tbody>
                         </table>
-                    }.into_any(),
+                        {pager(&asked, offset, shown, r.total)}
+                    }.into_any() }
                 }
             })}
         </Suspense>

@@ -11,9 +11,12 @@ pub mod exports;
 pub mod navigation;
 pub mod openapi;
 pub mod page;
+pub mod page_cache;
 pub mod redirect;
 pub mod session;
 pub mod session_store;
+pub mod static_files;
+pub mod upload_budget;
 
 use crate::config::Config;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
@@ -34,6 +37,10 @@ pub struct AppState {
     pub service: Arc<crate::service::Service>,
     /// Where "now" comes from (tests move it).
     pub clock: crate::clock::SharedClock,
+    /// Rendered pages kept for the data version they were rendered at (`page_cache.rs`).
+    pub pages: Arc<page_cache::PageCache>,
+    /// Memory reserved by the uploads being read and parsed (`upload_budget.rs`).
+    pub uploads: Arc<upload_budget::UploadBudget>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -122,7 +129,12 @@ pub fn router(state: AppState) -> Router {
     use axum::routing::post;
     use leptos_axum::{generate_route_list, LeptosRoutes};
 
-    let api = api_routes().router.fallback(api::not_found).layer(DefaultBodyLimit::max(state.config.max_body_bytes));
+    let pkg = Arc::new(static_files::SiteFiles::new(std::path::Path::new(&state.config.site_root).join("pkg")));
+    let api = api_routes()
+        .router
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(from_fn_with_state(state.clone(), upload_budget::admit));
 
     let sign_in = if state.oidc.is_some() {
         app::types::SignInMode::Oidc
@@ -149,7 +161,7 @@ pub fn router(state: AppState) -> Router {
             .with_secure(state.config.is_https())
             .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
 
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/auth/login", get(session::login))
         .route("/auth/callback", get(session::callback))
@@ -180,11 +192,18 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell))
+        .layer(from_fn_with_state(state.clone(), page_cache::kept))
         .layer(from_fn_with_state(state.clone(), session::page_gate))
         .layer(from_fn_with_state(state.clone(), session::csrf_guard))
         .layer(from_fn_with_state(state.clone(), session::identify))
         .layer(sessions)
-        .layer(axum::middleware::from_fn(session::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    // The site's static files need no session, sign-in or request span: served beside the
+    // application's layers (a stylesheet cost five times `/healthz` through them).
+    Router::new()
+        .route("/pkg/{*file}", get(static_files::serve))
+        .with_state(pkg)
+        .merge(app)
+        .layer(axum::middleware::from_fn(session::security_headers))
 }

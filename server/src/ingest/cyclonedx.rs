@@ -120,7 +120,7 @@ struct Affect {
 }
 
 /// Reads a CycloneDX BOM already parsed as JSON. Field errors name the JSON path.
-pub fn parse(value: Value) -> Result<Report, IngestError> {
+pub fn parse<'de>(value: impl serde::Deserializer<'de>) -> Result<Report, IngestError> {
     let bom: Bom = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         IngestError::Invalid(format!("CycloneDX BOM: {} at {}", e.inner(), if path == "." { "the top level".into() } else { path }))

@@ -136,7 +136,7 @@ struct Artifact {
 }
 
 /// Reads a Grype report already parsed as JSON. Field errors name the JSON path.
-pub fn parse(value: Value) -> Result<Report, IngestError> {
+pub fn parse<'de>(value: impl serde::Deserializer<'de>) -> Result<Report, IngestError> {
     let report: GrypeReport = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         IngestError::Invalid(format!("Grype report: {} at {}", e.inner(), if path == "." { "the top level".into() } else { path }))

@@ -157,8 +157,34 @@ pub struct Package {
     pub path: String,
 }
 
-/// Parses `body` as a report in `format`, or in the format detected from the body.
+/// Parses `body` as a report in `format`, or in the format detected from the body. The report
+/// is read straight from the bytes into its types; a body with a NUL escape (or whose top level
+/// the quick look cannot read) goes through a parsed JSON value, which names where it is wrong.
 pub fn parse(body: &[u8], format: Option<Format>) -> Result<Report, IngestError> {
+    if memchr::memmem::find(body, b"\\u0000").is_some() {
+        return parse_via_value(body, format);
+    }
+    let detected = match probe(body) {
+        Ok(d) => d,
+        Err(ProbeError::NotJson(m)) => return Err(IngestError::NotJson(m)),
+        Err(ProbeError::Shape) => return parse_via_value(body, format),
+    };
+    let format = match format {
+        Some(f) => f,
+        None => detected?,
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let report = match format {
+        Format::Trivy => trivy::parse(&mut de),
+        Format::Grype => grype::parse(&mut de),
+        Format::CycloneDx => cyclonedx::parse(&mut de),
+    }?;
+    report.check_limits().map_err(IngestError::Invalid)?;
+    Ok(report)
+}
+
+/// The slower way: the whole body as a JSON value first (a NUL is named by its path).
+fn parse_via_value(body: &[u8], format: Option<Format>) -> Result<Report, IngestError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| IngestError::NotJson(e.to_string()))?;
     if let Some(at) = crate::domain::find_nul(&value) {
         return Err(IngestError::Invalid(format!("{at}: contains a NUL character")));
@@ -174,6 +200,98 @@ pub fn parse(body: &[u8], format: Option<Format>) -> Result<Report, IngestError>
     }?;
     report.check_limits().map_err(IngestError::Invalid)?;
     Ok(report)
+}
+
+enum ProbeError {
+    NotJson(String),
+    /// JSON, but not a top level the quick look reads (not an object, a key twice…).
+    Shape,
+}
+
+/// The top-level keys formats are told by, read without building the document (the rest is
+/// skipped, but checked to be JSON).
+#[derive(serde::Deserialize)]
+struct Probe {
+    #[serde(rename = "SchemaVersion", default, deserialize_with = "present")]
+    schema_version: bool,
+    #[serde(rename = "ArtifactName", default, deserialize_with = "present")]
+    artifact_name: bool,
+    #[serde(rename = "Results", default, deserialize_with = "present")]
+    results: bool,
+    #[serde(default, deserialize_with = "is_array")]
+    matches: bool,
+    #[serde(default, deserialize_with = "present")]
+    source: bool,
+    #[serde(default, deserialize_with = "present")]
+    descriptor: bool,
+    #[serde(rename = "bomFormat", default)]
+    bom_format: Option<serde_json::Value>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    use serde::Deserialize as _;
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
+fn is_array<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(true)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+            Ok(false)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_unit<E>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// The body's format as `detect` would tell it, from a quick look at its top level.
+fn probe(body: &[u8]) -> Result<Result<Format, IngestError>, ProbeError> {
+    use serde::Deserialize as _;
+    // Only an object is looked at (a struct would also read an array, by position).
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ProbeError::Shape);
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let p = match Probe::deserialize(&mut de).and_then(|p| de.end().map(|()| p)) {
+        Ok(p) => p,
+        Err(e) if e.is_data() => return Err(ProbeError::Shape),
+        Err(e) => return Err(ProbeError::NotJson(e.to_string())),
+    };
+    Ok(if p.schema_version || (p.artifact_name && p.results) {
+        Ok(Format::Trivy)
+    } else if p.matches && (p.source || p.descriptor) {
+        Ok(Format::Grype)
+    } else if p.bom_format.as_ref().and_then(|f| f.as_str()) == Some("CycloneDX") {
+        Ok(Format::CycloneDx)
+    } else {
+        Err(unknown_format())
+    })
 }
 
 /// Longest values a report may carry (bytes), documented in the README: within what both
@@ -231,9 +349,13 @@ pub fn detect(v: &serde_json::Value) -> Result<Format, IngestError> {
     if obj.get("bomFormat").and_then(|f| f.as_str()) == Some("CycloneDX") {
         return Ok(Format::CycloneDx);
     }
-    Err(IngestError::UnknownFormat(
+    Err(unknown_format())
+}
+
+fn unknown_format() -> IngestError {
+    IngestError::UnknownFormat(
         "the body is JSON but not a report format Drydock knows (Trivy JSON, Grype JSON, CycloneDX JSON); name it with ?format= if detection is wrong".into(),
-    ))
+    )
 }
 
 /// Drops repeated findings (same identity), keeping the first; scanners occasionally list a

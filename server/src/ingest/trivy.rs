@@ -134,8 +134,8 @@ struct TrivyPackage {
     identifier: Option<PkgIdentifier>,
 }
 
-/// Reads a Trivy report already parsed as JSON. Field errors name the JSON path.
-pub fn parse(value: serde_json::Value) -> Result<Report, IngestError> {
+/// Reads a Trivy report from JSON (a parsed value or the bytes). Field errors name the JSON path.
+pub fn parse<'de>(value: impl serde::Deserializer<'de>) -> Result<Report, IngestError> {
     let report: TrivyReport = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         IngestError::Invalid(format!("Trivy report: {} at {}", e.inner(), if path == "." { "the top level".into() } else { path }))

@@ -7,7 +7,7 @@ use crate::domain::kev::KevCatalog;
 use crate::domain::purl::PackageCoordinates;
 use crate::domain::version::{Scheme, VersionRange};
 use crate::store::capabilities::*;
-use crate::store::{Actor, KevUploadRecord, SearchMatchRecord};
+use crate::store::{Actor, KevUploadRecord, MatchedImages, SearchMatchRecord};
 use app::types::{KevCatalogInfo, RunningWorkload, SearchItem, SearchMatch, SearchQuery, SearchResult};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -110,51 +110,58 @@ impl Service {
             by_image.entry(m.image_row).or_default().push(m);
         }
         let ids: Vec<i64> = by_image.keys().copied().collect();
-        let facts = self.store.matched_images(&ids, None).await?;
-        let running_ids: BTreeSet<i64> = facts.running.iter().map(|(id, _)| *id).collect();
-        let running_images = running_ids.len() as i64;
+        // Counted and ordered over every match; the workloads are read for the page only.
+        let runs = self.store.running_teams(&ids).await?;
+        let running_images = runs.iter().map(|(id, _)| *id).collect::<BTreeSet<i64>>().len() as i64;
         let registry_only_images = ids.len() as i64 - running_images;
-
         let visible = |team: Option<&str>| p.can(Action::ReadTeamDetails, team);
-        let mut items: Vec<SearchItem> = Vec::new();
-        for (id, matches) in by_image {
-            let first = &matches[0];
-            if !visible(first.team.as_deref()) {
-                continue;
-            }
-            // Workloads the caller may list (as /api/v1/workloads), containers counted per workload.
-            let mut running: BTreeMap<(String, String, String), i64> = BTreeMap::new();
-            for (_, w) in facts.running.iter().filter(|(m, w)| *m == id && visible(w.team.as_deref())) {
-                let workload = w.workload.clone().unwrap_or_else(|| format!("Pod/{}", w.pod));
-                *running.entry((w.cluster.clone(), w.namespace.clone(), workload)).or_insert(0) += 1;
-            }
-            items.push(SearchItem {
-                image: first.digest.clone(),
-                team: first.team.clone(),
-                repositories: facts.repositories.get(&id).cloned().unwrap_or_default(),
-                running: running
-                    .into_iter()
-                    .map(|((cluster, namespace, workload), containers)| RunningWorkload { cluster, namespace, workload, containers })
-                    .collect(),
-                matches: matches
-                    .into_iter()
-                    .map(|m| SearchMatch {
-                        package: PackageCoordinates::new(&m.purl_type, &m.purl_namespace, &m.purl_name).to_string(),
-                        vulnerability: m.vulnerability,
-                        installed: m.installed,
-                        fixed: m.fixed,
-                        kev: m.kev,
-                        epss: m.epss,
-                    })
-                    .collect(),
-            });
-        }
+        let runs_visibly: BTreeSet<i64> = runs.iter().filter(|(_, t)| visible(t.as_deref())).map(|(id, _)| *id).collect();
         // Running images first, then the most matches, then by digest.
-        items.sort_by(|a, b| {
-            (a.running.is_empty().cmp(&b.running.is_empty())).then(b.matches.len().cmp(&a.matches.len())).then(a.image.cmp(&b.image))
-        });
-        let total = items.len() as i64;
-        let items = items.into_iter().skip(offset as usize).take(limit as usize).collect();
+        let mut order: Vec<(bool, std::cmp::Reverse<usize>, &str, i64)> = by_image
+            .iter()
+            .filter(|(_, m)| visible(m[0].team.as_deref()))
+            .map(|(id, m)| (!runs_visibly.contains(id), std::cmp::Reverse(m.len()), m[0].digest.as_str(), *id))
+            .collect();
+        order.sort();
+        let total = order.len() as i64;
+        let page: Vec<i64> = order.into_iter().skip(offset as usize).take(limit as usize).map(|(_, _, _, id)| id).collect();
+        let facts = self.store.matched_images(&page, None).await?;
+        let mut items = Vec::with_capacity(page.len());
+        for id in page {
+            let matches = by_image.remove(&id).unwrap_or_default();
+            items.push(search_item(id, matches, &facts, &visible));
+        }
         Ok(SearchResult { items, total, unique_vulnerabilities, instances, running_images, registry_only_images })
+    }
+}
+
+/// One affected image as the search lists it: its repositories, the workloads the caller may
+/// list running it (containers counted per workload), and its matches.
+fn search_item(id: i64, matches: Vec<SearchMatchRecord>, facts: &MatchedImages, visible: &dyn Fn(Option<&str>) -> bool) -> SearchItem {
+    let first = &matches[0];
+    let mut running: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    for (_, w) in facts.running.iter().filter(|(m, w)| *m == id && visible(w.team.as_deref())) {
+        let workload = w.workload.clone().unwrap_or_else(|| format!("Pod/{}", w.pod));
+        *running.entry((w.cluster.clone(), w.namespace.clone(), workload)).or_insert(0) += 1;
+    }
+    SearchItem {
+        image: first.digest.clone(),
+        team: first.team.clone(),
+        repositories: facts.repositories.get(&id).cloned().unwrap_or_default(),
+        running: running
+            .into_iter()
+            .map(|((cluster, namespace, workload), containers)| RunningWorkload { cluster, namespace, workload, containers })
+            .collect(),
+        matches: matches
+            .into_iter()
+            .map(|m| SearchMatch {
+                package: PackageCoordinates::new(&m.purl_type, &m.purl_namespace, &m.purl_name).to_string(),
+                vulnerability: m.vulnerability,
+                installed: m.installed,
+                fixed: m.fixed,
+                kev: m.kev,
+                epss: m.epss,
+            })
+            .collect(),
     }
 }

@@ -52,6 +52,11 @@ impl Service {
         Ok(self.store.ping().await?)
     }
 
+    /// The data version every change to the estate moves (kept pages are keyed by it).
+    pub async fn data_version(&self) -> Result<i64> {
+        Ok(self.store.data_version().await?)
+    }
+
     /// Where browser sessions are kept (the session layer's rows, nothing else of the store).
     pub fn sessions(&self) -> impl SessionStore + Clone + std::fmt::Debug + 'static {
         self.store.clone()

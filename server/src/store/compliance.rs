@@ -16,5 +16,7 @@ store_capability! {
         fn search_package(&self, c: &crate::domain::purl::PackageCoordinates) -> Result<Vec<SearchMatchRecord>>;
         /// Repositories and live containers (of `teams` and unowned ones when given) of images.
         fn matched_images(&self, ids: &[i64], teams: Option<&[String]>) -> Result<MatchedImages>;
+        /// Which of the images run, with each running workload's team: (image, team), once each.
+        fn running_teams(&self, ids: &[i64]) -> Result<Vec<(i64, Option<String>)>>;
     }
 }

@@ -299,6 +299,11 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         dispatch!(self, ping())
     }
+    /// The data version: moved by every transaction that changes the estate (`backend/common.rs`).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn data_version(&self) -> Result<i64> {
+        dispatch!(self, data_version())
+    }
     /// Which backend this is (`sqlite` or `postgres`).
     pub fn backend(&self) -> &'static str {
         match self {

@@ -42,6 +42,12 @@ impl TestDb {
         TestDb { store, url, _dir: None, pg_name: Some(name) }
     }
 
+    /// A second handle on the same database (another replica's), which removes nothing when it
+    /// goes: the original keeps the file and the cleanup.
+    pub fn shared(&self) -> TestDb {
+        TestDb { store: self.store.clone(), url: self.url.clone(), _dir: None, pg_name: None }
+    }
+
     /// Drops the PostgreSQL database (SQLite files go with the temp dir).
     pub async fn cleanup(self) {
         self.drop_database().await;
@@ -157,6 +163,11 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// The server process's id, when it runs as its own process.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(|p| p.id())
+    }
+
     pub async fn start(db: TestDb, max_body_bytes: usize) -> TestApp {
         let config = Config { database_url: db.url.clone(), max_body_bytes, ..Config::default() };
         TestApp::start_with(db, config).await

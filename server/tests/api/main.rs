@@ -43,6 +43,7 @@ mod rbac;
 mod registry;
 mod registry_support;
 mod sbom_parsers;
+mod scale;
 mod scoping;
 mod search;
 mod store;

@@ -24,8 +24,23 @@ type Tx<'a> = sqlx::Transaction<'a, DB>;
 /// Most rows one multi-row statement carries: well under both backends' bind limits.
 const CHUNK: usize = 1000;
 
+/// A transaction that changes the estate: it moves the data version (pages kept for the old
+/// version are rendered again), committed or rolled back with the change.
 async fn begin(pool: &Pool) -> Result<Tx<'_>> {
+    let mut tx = pool.begin_with(BEGIN).await?;
+    sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
+/// A transaction of bookkeeping no page shows as estate data (the job queue, sessions, ledger
+/// checkpoints): the data version stays.
+async fn begin_quiet(pool: &Pool) -> Result<Tx<'_>> {
     Ok(pool.begin_with(BEGIN).await?)
+}
+
+/// The data version (see `begin`).
+pub async fn data_version(pool: &Pool) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT version FROM data_version WHERE id = 1").fetch_one(pool).await?)
 }
 
 /// Appends one audit event inside the caller's transaction: the change and its record commit

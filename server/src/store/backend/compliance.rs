@@ -104,14 +104,7 @@ pub async fn matched_images(pool: &Pool, ids: &[i64], teams: Option<&[String]>) 
         for (id, repo) in rows {
             out.repositories.entry(id).or_default().push(repo);
         }
-        // Platform manifest → the matched index it belongs to (and each image to itself).
-        let mut qb = QueryBuilder::<DB>::new("SELECT image_id, index_image_id FROM image_platforms WHERE index_image_id IN (");
-        in_list(&mut qb, chunk);
-        let platforms: Vec<(i64, i64)> = qb.build_query_as().fetch_all(pool).await?;
-        let mut runs_as: HashMap<i64, Vec<i64>> = chunk.iter().map(|&id| (id, vec![id])).collect();
-        for (child, index) in platforms {
-            runs_as.entry(child).or_default().push(index);
-        }
+        let runs_as = runs_as(pool, chunk).await?;
         let rows: Vec<i64> = runs_as.keys().copied().collect();
         let f = WorkloadFilter { visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
         let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
@@ -131,4 +124,40 @@ pub async fn matched_images(pool: &Pool, ids: &[i64], teams: Option<&[String]>) 
         }
     }
     Ok(out)
+}
+
+/// Image row → the given images it runs as: itself, and the index it is a platform of.
+async fn runs_as(pool: &Pool, chunk: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
+    let mut qb = QueryBuilder::<DB>::new("SELECT image_id, index_image_id FROM image_platforms WHERE index_image_id IN (");
+    in_list(&mut qb, chunk);
+    let platforms: Vec<(i64, i64)> = qb.build_query_as().fetch_all(pool).await?;
+    let mut runs_as: HashMap<i64, Vec<i64>> = chunk.iter().map(|&id| (id, vec![id])).collect();
+    for (child, index) in platforms {
+        runs_as.entry(child).or_default().push(index);
+    }
+    Ok(runs_as)
+}
+
+/// Which of the given images run (live containers; an index through its platforms), with the
+/// owning team of each workload running them: (image, team), each pair once. What the search
+/// orders and counts by before it reads the workloads of the page it answers.
+pub async fn running_teams(pool: &Pool, ids: &[i64]) -> Result<Vec<(i64, Option<String>)>> {
+    let mut out = std::collections::BTreeSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let runs_as = runs_as(pool, chunk).await?;
+        let rows: Vec<i64> = runs_as.keys().copied().collect();
+        let f = WorkloadFilter::default();
+        let mut qb = QueryBuilder::<DB>::new("SELECT DISTINCT w.image_row, w.team FROM (");
+        qb.push(WORKLOAD_SELECT).push(") w");
+        push_workload_filter(&mut qb, &f);
+        qb.push(" AND w.state <> 'terminated' AND w.image_row IN (");
+        in_list(&mut qb, &rows);
+        let runs: Vec<(i64, Option<String>)> = qb.build_query_as().fetch_all(pool).await?;
+        for (row, team) in runs {
+            for matched in runs_as.get(&row).into_iter().flatten().filter(|m| chunk.contains(m)) {
+                out.insert((*matched, team.clone()));
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
 }

@@ -61,7 +61,7 @@ pub async fn claim_job(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Option<super::jobs::ClaimedJob>> {
-    let mut tx = begin(pool).await?;
+    let mut tx = begin_quiet(pool).await?;
     let sql = format!(
         "UPDATE jobs SET locked_by = $1, claim = $2, locked_until = $4, last_started = $3
          WHERE id = (SELECT id FROM jobs WHERE run_at <= $3 AND (locked_until IS NULL OR locked_until < $3)
@@ -110,7 +110,7 @@ pub async fn finish_job(
     next: Option<(DateTime<Utc>, i64)>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let mut tx = begin(pool).await?;
+    let mut tx = begin_quiet(pool).await?;
     sqlx::query("UPDATE job_runs SET outcome = $2, error = $3, finished_at = $4 WHERE id = $1")
         .bind(job.run_id)
         .bind(if outcome.is_ok() { "ok" } else { "failed" })

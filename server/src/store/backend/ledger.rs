@@ -3,7 +3,7 @@
 /// Gives every audit event written before the ledger existed its place in the log, in id order
 /// (one transaction; nothing to do once done).
 pub async fn ledger_backfill(pool: &Pool) -> Result<u64> {
-    let mut tx = begin(pool).await?;
+    let mut tx = begin_quiet(pool).await?;
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT id, time, actor, kind, subject, payload FROM audit_events WHERE ledger_index IS NULL ORDER BY id",
     )
@@ -43,7 +43,7 @@ pub async fn ledger_index_backfill(pool: &Pool) -> Result<u64> {
     if size < 2 || have_nodes.is_some() || have_mentions.is_some() {
         return Ok(0);
     }
-    let mut tx = begin(pool).await?;
+    let mut tx = begin_quiet(pool).await?;
     let rows: Vec<(i64, String, String, String)> =
         sqlx::query_as("SELECT ledger_index, leaf_hash, subject, payload FROM audit_events WHERE ledger_index IS NOT NULL ORDER BY ledger_index")
             .fetch_all(&mut *tx)

@@ -46,7 +46,7 @@ pub async fn session_delete_expired(pool: &Pool, now_unix: i64) -> Result<u64> {
 
 /// Ends every session of `subject` (recorded); answers how many there were.
 pub async fn end_user_sessions(pool: &Pool, subject: &str, actor: &Actor, now: DateTime<Utc>) -> Result<u64> {
-    let mut tx = begin(pool).await?;
+    let mut tx = begin_quiet(pool).await?;
     let known: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE subject = $1").bind(subject).fetch_optional(&mut *tx).await?;
     if known.is_none() {
         return Err(StoreError::not_found(format!("nobody with subject {subject:?} has signed in")));
@@ -79,7 +79,7 @@ pub async fn record_auth_event(
     payload: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let mut tx = begin(pool).await?;
+    let mut tx = begin_quiet(pool).await?;
     if let Some(u) = user {
         sqlx::query(
             "INSERT INTO users (subject, login, name, email, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $5)
@@ -125,7 +125,7 @@ pub async fn add_role_mapping(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let mut tx = begin(pool).await?;
+    let mut tx = begin_quiet(pool).await?;
     let team_id = match &mapping.grant.team {
         Some(t) => Some(ensure_team(&mut tx, t, actor, now).await?),
         None => None,
@@ -159,7 +159,7 @@ pub async fn add_role_mapping(
 }
 
 pub async fn delete_role_mapping(pool: &Pool, id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-    let mut tx = begin(pool).await?;
+    let mut tx = begin_quiet(pool).await?;
     let row: Option<(String, String)> = sqlx::query_as("DELETE FROM role_mappings WHERE id = $1 RETURNING idp_group, role")
         .bind(id)
         .fetch_optional(&mut *tx)

@@ -1,0 +1,202 @@
+//! Pages kept while nothing they show can have changed: a rendered page is kept under (the data
+//! version, the minute, the path and query, who asked) and served again to the same person until
+//! a change to the estate moves the data version (every replica reads it from the database, so a
+//! write on one is seen by all on the next request) or the minute turns (pages show "due in 3
+//! days" and "overdue": time moves them too). Concurrent requests for a page being rendered wait
+//! for that one rendering. Each served copy gets a fresh CSP nonce.
+//!
+//! Only the heavy estate-wide read pages and the estate search's answer are kept; everything
+//! else passes through.
+
+use super::session::CurrentUser;
+use super::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
+
+/// Most pages kept at once (per replica), and the largest page kept.
+const MAX_PAGES: usize = 512;
+const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    version: i64,
+    minute: i64,
+    uri: String,
+    who: u64,
+}
+
+/// A rendered page: its headers and body, and the nonce they carry.
+struct Kept {
+    headers: HeaderMap,
+    body: Bytes,
+    nonce: Option<String>,
+}
+
+#[derive(Default)]
+pub struct PageCache {
+    pages: Mutex<HashMap<Key, Arc<OnceCell<Kept>>>>,
+}
+
+impl PageCache {
+    /// The cell for `key` (made empty when absent); older versions and minutes go first when full.
+    fn cell(&self, key: &Key) -> Arc<OnceCell<Kept>> {
+        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = pages.get(key) {
+            return c.clone();
+        }
+        if pages.len() >= MAX_PAGES {
+            pages.retain(|k, _| k.version == key.version && k.minute == key.minute);
+            if pages.len() >= MAX_PAGES {
+                pages.clear();
+            }
+        }
+        pages.entry(key.clone()).or_default().clone()
+    }
+}
+
+/// The pages kept: the overview, team pages, scorecards, search and image lists, and the
+/// estate search's API answer.
+fn kept_path(path: &str) -> bool {
+    path == "/"
+        || path == "/search"
+        || path == "/scorecards"
+        || path == "/images"
+        || path == "/api/v1/search"
+        || path.starts_with("/teams/")
+        || path.starts_with("/scorecards/")
+}
+
+/// Who asked, as the answer sees them: the signed-in person (every grant and the name shown),
+/// or the API token presented (its holder alone gets the kept answer; a revoked token moves the
+/// data version).
+fn fingerprint(user: Option<&CurrentUser>, authorization: Option<&HeaderValue>) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match user.and_then(|u| u.principal.as_ref()) {
+        Some(p) => serde_json::to_string(p).unwrap_or_default().hash(&mut h),
+        None => "anonymous".hash(&mut h),
+    }
+    authorization.map(|a| a.as_bytes()).hash(&mut h);
+    h.finish()
+}
+
+/// The middleware (inside the session layers: it knows who asks).
+pub async fn kept(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET || !kept_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let Ok(version) = state.service.data_version().await else {
+        return next.run(req).await;
+    };
+    let key = Key {
+        version,
+        minute: state.clock.now().timestamp().div_euclid(60),
+        uri: req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
+        who: fingerprint(req.extensions().get::<CurrentUser>(), req.headers().get(header::AUTHORIZATION)),
+    };
+    let cell = state.pages.cell(&key);
+    match cell.get_or_try_init(|| render(req, next)).await {
+        Ok(kept) => serve(kept),
+        Err(answer) => answer,
+    }
+}
+
+/// Renders the page; a 200 HTML page or JSON answer is kept, anything else is answered as it is.
+async fn render(req: Request, next: Next) -> Result<Kept, Response> {
+    let resp = next.run(req).await;
+    let kind = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if resp.status() != StatusCode::OK || !(kind.starts_with("text/html") || kind.starts_with("application/json")) {
+        return Err(resp);
+    }
+    let (parts, body) = resp.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "a page could not be read to be kept");
+            return Err((StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response());
+        }
+    };
+    let nonce = parts.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).and_then(nonce_of);
+    Ok(Kept { headers: parts.headers, body, nonce })
+}
+
+/// The nonce in a CSP (`'nonce-…'`).
+fn nonce_of(csp: &str) -> Option<String> {
+    let start = csp.find("'nonce-")? + "'nonce-".len();
+    let len = csp[start..].find('\'')?;
+    Some(csp[start..start + len].to_string())
+}
+
+/// A kept page with a fresh nonce in its CSP and scripts.
+fn serve(kept: &Kept) -> Response {
+    let mut headers = kept.headers.clone();
+    let body = match &kept.nonce {
+        Some(old) if !old.is_empty() => {
+            let new = fresh_nonce(old.len());
+            if let Some(csp) = headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()) {
+                if let Ok(v) = HeaderValue::from_str(&csp.replace(old.as_str(), &new)) {
+                    headers.insert(header::CONTENT_SECURITY_POLICY, v);
+                }
+            }
+            Bytes::from(replace_all(&kept.body, old.as_bytes(), new.as_bytes()))
+        }
+        _ => kept.body.clone(),
+    };
+    let mut resp = Response::new(Body::from(body));
+    *resp.headers_mut() = headers;
+    resp.headers_mut().remove(header::CONTENT_LENGTH);
+    resp
+}
+
+/// A nonce of `len` characters from the same alphabet as Leptos's (base64).
+fn fresh_nonce(len: usize) -> String {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut bytes = vec![0u8; len];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let mut s = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes).replace(['+', '/'], "A");
+    s.truncate(len);
+    s
+}
+
+/// `body` with every `old` replaced by `new` (same length).
+fn replace_all(body: &[u8], old: &[u8], new: &[u8]) -> Vec<u8> {
+    let mut out = body.to_vec();
+    for at in memchr::memmem::find_iter(body, old) {
+        out[at..at + old.len()].copy_from_slice(new);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nonce_is_read_from_the_csp_and_replaced_everywhere() {
+        let csp = "default-src 'self'; script-src 'self' 'nonce-abc123XYZ'; style-src 'self'";
+        assert_eq!(nonce_of(csp).as_deref(), Some("abc123XYZ"));
+        let body = b"<script nonce=\"abc123XYZ\">1</script><script nonce=\"abc123XYZ\">2</script>";
+        let out = replace_all(body, b"abc123XYZ", b"zzzzzzzzz");
+        assert_eq!(out, b"<script nonce=\"zzzzzzzzz\">1</script><script nonce=\"zzzzzzzzz\">2</script>".to_vec());
+        let (a, b) = (fresh_nonce(22), fresh_nonce(22));
+        assert_eq!(a.len(), 22);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn only_the_estate_read_pages_are_kept() {
+        for p in ["/", "/teams/payments", "/scorecards", "/scorecards/payments", "/search", "/images", "/api/v1/search"] {
+            assert!(kept_path(p), "{p}");
+        }
+        for p in ["/admin", "/campaigns", "/my-updates", "/api/v1/images", "/ledger", "/auth/login"] {
+            assert!(!kept_path(p), "{p}");
+        }
+    }
+}
