@@ -38,7 +38,7 @@ table("search, one request at a time", [("search_cve_images", "images matching t
 keys = []
 for p, label in [("static", "static file"), ("healthz", "/healthz"), ("overview", "/ overview"), ("team", "team page"),
                  ("scorecard", "team scorecard"), ("search", "search page"), ("search_api", "search API")]:
-    keys += [(f"{p}_ms_p50", f"{label} p50 ms"), (f"{p}_ms_p99", f"{label} p99 ms"), (f"{p}_rps", f"{label} req/s")]
+    keys += [(f"{p}_first_ms", f"{label} first request (renders), ms"), (f"{p}_ms_p50", f"{label} p50 ms"), (f"{p}_ms_p99", f"{label} p99 ms"), (f"{p}_rps", f"{label} req/s")]
     if p != "static":
         keys.append((f"{p}_p99_ratio_to_static", f"{label} p99 / static p99"))
     keys.append((f"{p}_errors", f"{label} non-200 answers"))

@@ -108,7 +108,9 @@ pub async fn matched_images(pool: &Pool, ids: &[i64], teams: Option<&[String]>) 
         let rows: Vec<i64> = runs_as.keys().copied().collect();
         let f = WorkloadFilter { visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
         let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
-        qb.push(WORKLOAD_SELECT).push(") w");
+        qb.push(WORKLOAD_SELECT);
+        only_containers_of(&mut qb, &rows);
+        qb.push(") w");
         push_workload_filter(&mut qb, &f);
         qb.push(" AND w.state <> 'terminated' AND w.image_row IN (");
         in_list(&mut qb, &rows);
@@ -124,6 +126,17 @@ pub async fn matched_images(pool: &Pool, ids: &[i64], teams: Option<&[String]>) 
         }
     }
     Ok(out)
+}
+
+/// Restricts the workload rows to containers running one of `rows` by a digest of its own or of
+/// an index it is a platform of (an indexed lookup first: the owner of each row, worked out per
+/// container, is then worked out only for those).
+fn only_containers_of<'a>(qb: &mut QueryBuilder<'a, DB>, rows: &'a [i64]) {
+    qb.push(" WHERE c.digest IN (SELECT a2.digest FROM image_aliases a2 WHERE a2.image_id IN (");
+    in_list(qb, rows);
+    qb.push(" OR a2.image_id IN (SELECT ip2.index_image_id FROM image_platforms ip2 WHERE ip2.image_id IN (");
+    in_list(qb, rows);
+    qb.push("))");
 }
 
 /// Image row → the given images it runs as: itself, and the index it is a platform of.
@@ -148,7 +161,9 @@ pub async fn running_teams(pool: &Pool, ids: &[i64]) -> Result<Vec<(i64, Option<
         let rows: Vec<i64> = runs_as.keys().copied().collect();
         let f = WorkloadFilter::default();
         let mut qb = QueryBuilder::<DB>::new("SELECT DISTINCT w.image_row, w.team FROM (");
-        qb.push(WORKLOAD_SELECT).push(") w");
+        qb.push(WORKLOAD_SELECT);
+        only_containers_of(&mut qb, &rows);
+        qb.push(") w");
         push_workload_filter(&mut qb, &f);
         qb.push(" AND w.state <> 'terminated' AND w.image_row IN (");
         in_list(&mut qb, &rows);
