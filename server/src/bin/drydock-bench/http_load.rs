@@ -2,8 +2,7 @@
 //! fixed time, each path in turn, from the same server in the same run — a static file and
 //! `/healthz` first, as the floor every page is compared with.
 
-use crate::load::round3;
-use crate::measures::{ms, quantile, urlencode};
+use crate::measures::{ms, quantile, round3, urlencode};
 use crate::server::Bench;
 use drydock::generator::Estate;
 use serde_json::{json, Map, Value};

@@ -3,6 +3,7 @@
 //! multi-row statements of the same batch size (1,000 rows), one transaction per report, into
 //! tables of the same keys and indexes, in the same database, during the same run.
 
+use crate::measures::round3;
 use crate::server::Bench;
 use drydock::generator::Estate;
 use drydock::store::Store;
@@ -52,10 +53,6 @@ pub async fn load_estate(bench: &Bench, estate: &Estate) -> anyhow::Result<Map<S
     f.insert("ingest_ratio_to_raw_insert".into(), json!(round3(ingest_rate / floor_rate)));
     check_counts(bench, estate, ingested).await?;
     Ok(f)
-}
-
-pub fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 /// Every cluster's pod list, as the collector or `kubectl` would post it.

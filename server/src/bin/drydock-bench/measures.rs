@@ -1,6 +1,5 @@
 //! One request at a time: the day's jobs, uploads of chosen sizes, estate searches, the ledger.
 
-use crate::load::round3;
 use crate::server::Bench;
 use drydock::generator::Estate;
 use drydock::store::capabilities::*;
@@ -32,6 +31,11 @@ async fn texts(store: &Store, sql: &str) -> anyhow::Result<Vec<String>> {
             n_cols(r.len(), &|i| r.try_get::<String, _>(i).ok())
         }
     })
+}
+
+/// Rounded to three decimals (the figures' precision).
+pub fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 pub fn ms(d: Duration) -> f64 {
