@@ -52,10 +52,6 @@ impl Preset {
 pub struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
     /// A generator for one purpose and index, independent of the order things are generated in.
     pub fn derive(seed: u64, purpose: u64, index: u64) -> Rng {
         let mut r = Rng(seed ^ purpose.wrapping_mul(0x9E37_79B9_7F4A_7C15));
