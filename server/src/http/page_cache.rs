@@ -39,14 +39,19 @@ struct Kept {
     nonce: Option<String>,
 }
 
+/// What one key holds once rendered: the kept page, or `None` when the answer was not one to keep
+/// (not a 200 page, or too large): later requests for it then render on their own, at once,
+/// instead of waiting in turn on the cell.
+type Cell = OnceCell<Option<Kept>>;
+
 #[derive(Default)]
 pub struct PageCache {
-    pages: Mutex<HashMap<Key, Arc<OnceCell<Kept>>>>,
+    pages: Mutex<HashMap<Key, Arc<Cell>>>,
 }
 
 impl PageCache {
     /// The cell for `key` (made empty when absent); older versions and minutes go first when full.
-    fn cell(&self, key: &Key) -> Arc<OnceCell<Kept>> {
+    fn cell(&self, key: &Key) -> Arc<Cell> {
         let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = pages.get(key) {
             return c.clone();
@@ -101,27 +106,57 @@ pub async fn kept(State(state): State<AppState>, req: Request, next: Next) -> Re
         who: fingerprint(req.extensions().get::<CurrentUser>(), req.headers().get(header::AUTHORIZATION)),
     };
     let cell = state.pages.cell(&key);
-    match cell.get_or_try_init(|| render(req, next)).await {
-        Ok(kept) => serve(kept),
-        Err(answer) => answer,
+    let mut request = Some((req, next));
+    let mut own = None;
+    let (slot, answer) = (&mut request, &mut own);
+    let kept = cell
+        .get_or_init(|| async move {
+            let (req, next) = slot.take()?;
+            match render(req, next).await {
+                Ok(k) => Some(k),
+                Err(resp) => {
+                    *answer = Some(resp);
+                    None
+                }
+            }
+        })
+        .await;
+    match (kept, own, request) {
+        (_, Some(resp), _) => resp,
+        (Some(k), None, _) => serve(k),
+        (None, None, Some((req, next))) => next.run(req).await,
+        (None, None, None) => (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response(),
     }
 }
 
-/// Renders the page; a 200 HTML page or JSON answer is kept, anything else is answered as it is.
+/// Renders the page; a 200 HTML page or JSON answer up to `MAX_PAGE_BYTES` is kept, anything else
+/// is answered as it is (a larger page streams on, the part read so far first).
 async fn render(req: Request, next: Next) -> Result<Kept, Response> {
+    use futures_util::StreamExt as _;
     let resp = next.run(req).await;
     let kind = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if resp.status() != StatusCode::OK || !(kind.starts_with("text/html") || kind.starts_with("application/json")) {
         return Err(resp);
     }
     let (parts, body) = resp.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::error!(error = %e, "a page could not be read to be kept");
-            return Err((StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response());
+    let mut stream = body.into_data_stream();
+    let (mut chunks, mut size) = (Vec::new(), 0usize);
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "a page could not be read to be kept");
+                return Err((StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response());
+            }
+        };
+        size += chunk.len();
+        chunks.push(chunk);
+        if size > MAX_PAGE_BYTES {
+            let head = futures_util::stream::iter(chunks.into_iter().map(Ok::<Bytes, axum::Error>));
+            return Err(Response::from_parts(parts, Body::from_stream(head.chain(stream))));
         }
-    };
+    }
+    let body = Bytes::from(chunks.concat());
     let nonce = parts.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).and_then(nonce_of);
     Ok(Kept { headers: parts.headers, body, nonce })
 }

@@ -107,6 +107,11 @@ async fn a_kept_page_gets_a_fresh_nonce_each_time() {
         assert!(!n.is_empty() && csp.contains(&format!("'nonce-{n}'")), "the header names the page's nonce");
         assert!(seen.insert(n), "a new nonce each time");
     }
+    // An answer not kept (no such team) is rendered again for each request, never a 500.
+    for _ in 0..2 {
+        let r = app.client.get(app.url("/teams/no-such-team")).header("Cookie", &cookie).send().await.unwrap();
+        assert_eq!(r.status(), 404, "an unknown team's page, each time");
+    }
 }
 
 /// Eight 20 MB reports at once with a 128 MiB upload budget: every one is stored (201), none is
