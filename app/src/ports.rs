@@ -12,7 +12,7 @@ pub trait EstateQueries: Send + Sync {
     /// Headline numbers and teams.
     async fn overview(&self) -> Result<Overview, Error>;
     /// One team with its images; `None` if no such team.
-    async fn team(&self, name: &str) -> Result<Option<TeamView>, Error>;
+    async fn team(&self, name: &str, limit: i64, offset: i64) -> Result<Option<TeamView>, Error>;
     /// One image (by any of its digests) with its findings.
     async fn image(&self, digest: &str) -> Result<Option<ImageView>, Error>;
     /// A page of images in a stable order.

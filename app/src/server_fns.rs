@@ -25,10 +25,11 @@ pub async fn get_overview() -> Result<Overview, Error> {
     estate()?.overview().await.map_err(port_err)
 }
 
-/// One team, `None` when unknown.
+/// One team and `limit` (default 50) of its images from `offset` (default 0), worst first;
+/// `None` when unknown.
 #[server(endpoint = "team")]
-pub async fn get_team(name: String) -> Result<Option<TeamView>, Error> {
-    estate()?.team(&name).await.map_err(port_err)
+pub async fn get_team(name: String, limit: Option<i64>, offset: Option<i64>) -> Result<Option<TeamView>, Error> {
+    estate()?.team(&name, limit.unwrap_or(50), offset.unwrap_or(0)).await.map_err(port_err)
 }
 
 /// One image by any of its digests, `None` when unknown.

@@ -196,7 +196,7 @@ async fn bench(label: &str, store: Store, url: &str, session: Option<&SessionRec
     let team = measure(move || {
         let s = s.clone();
         async move {
-            s.team_view(&drydock::domain::TeamName::parse("team-7").unwrap()).await.unwrap().unwrap();
+            s.team_view(&drydock::domain::TeamName::parse("team-7").unwrap(), 50, 0).await.unwrap().unwrap();
         }
     })
     .await;

@@ -119,3 +119,19 @@ pub fn RoleOptions(with_ingest: bool) -> impl IntoView {
         .map(|(r, label)| view! { <option value=*r>{*label}</option> })
         .collect_view()
 }
+
+/// "Showing 51–100 of 1,203" with links to the pages before and after; `link(offset)` is the URL
+/// of the page starting at `offset`, `page` the rows a page holds.
+#[component]
+pub fn Pager(id: &'static str, offset: i64, shown: usize, total: i64, page: i64, link: impl Fn(i64) -> String) -> impl IntoView {
+    let end = offset + shown as i64;
+    let prev = (offset > 0).then(|| link((offset - page).max(0)));
+    let next = (end < total).then(|| link(end));
+    view! {
+        <nav class="pager" aria-label="Result pages" id=id>
+            <span class="muted">{if shown == 0 { String::new() } else { format!("Showing {}–{end} of {total}", offset + 1) }}</span>
+            {prev.map(|h| view! { " " <a href=h rel="prev">"← Previous"</a> })}
+            {next.map(|h| view! { " " <a href=h rel="next">"Next →"</a> })}
+        </nav>
+    }
+}

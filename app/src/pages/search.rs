@@ -1,7 +1,7 @@
 //! `/search`: where does a vulnerability, or a package in a version range, exist and run, and who
 //! owns it. A GET form, so the answer has a URL to share and works without JavaScript.
 
-use super::components::TeamLink;
+use super::components::{Pager, TeamLink};
 use super::layout::LoadError;
 use crate::format::{path_segment, query_value, short_digest};
 use crate::server_fns::search_estate;
@@ -29,18 +29,10 @@ fn page_link(q: &SearchQuery, offset: i64) -> String {
     format!("/search?{}", parts.join("&"))
 }
 
-/// "Showing 51–100 of 1,203" with links to the pages before and after.
+/// The pager of the search answer.
 fn pager(q: &SearchQuery, offset: i64, shown: usize, total: i64) -> impl IntoView {
-    let end = offset + shown as i64;
-    let prev = (offset > 0).then(|| page_link(q, (offset - PAGE).max(0)));
-    let next = (end < total).then(|| page_link(q, end));
-    view! {
-        <nav class="pager" aria-label="Result pages" id="search-pager">
-            <span class="muted">{if shown == 0 { String::new() } else { format!("Showing {}–{end} of {total}", offset + 1) }}</span>
-            {prev.map(|h| view! { " " <a href=h rel="prev">"← Previous"</a> })}
-            {next.map(|h| view! { " " <a href=h rel="next">"Next →"</a> })}
-        </nav>
-    }
+    let q = q.clone();
+    view! { <Pager id="search-pager" offset shown total page=PAGE link=move |o| page_link(&q, o)/> }
 }
 
 fn item_row(item: SearchItem) -> impl IntoView {

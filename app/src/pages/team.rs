@@ -1,20 +1,27 @@
 //! `/teams/:name`: one team's images, worst first.
 
-use super::components::{ImageLink, SeverityBar, SeverityCells, SeverityHeaders, Stat};
+use super::components::{ImageLink, Pager, SeverityBar, SeverityCells, SeverityHeaders, Stat};
 use super::layout::{LoadError, NotFound};
 use crate::format::path_segment;
 use crate::server_fns::get_team;
 use crate::types::TeamView;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// Images per page.
+const PAGE: i64 = 50;
 
 /// The team page.
 #[component]
 pub fn TeamPage() -> impl IntoView {
     let params = use_params_map();
-    let name = move || params.read().get("name").unwrap_or_default();
-    let data = Resource::new(name, get_team);
+    let query = use_query_map();
+    let asked = move || {
+        let offset = query.read().get("offset").and_then(|o| o.parse::<i64>().ok()).unwrap_or(0).max(0);
+        (params.read().get("name").unwrap_or_default(), offset)
+    };
+    let data = Resource::new(asked, |(name, offset)| get_team(name, Some(PAGE), Some(offset)));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -40,7 +47,7 @@ fn TeamBody(t: TeamView) -> impl IntoView {
             <Stat label="images" value=team.images href=href.clone()/>
             <Stat label="open critical" value=team.findings.critical href=href.clone() tone="stat-critical"/>
             <Stat label="open high" value=team.findings.high href=href.clone() tone="stat-high"/>
-            <Stat label="open findings" value=team.findings.total() href=href/>
+            <Stat label="open findings" value=team.findings.total() href=href.clone()/>
         </section>
         <SeverityBar counts=team.findings/>
         <h2>"Images, worst first"</h2>
@@ -53,7 +60,11 @@ fn TeamBody(t: TeamView) -> impl IntoView {
             }
                 .into_any()
         } else {
+            let base = href.clone();
+            let link = move |o: i64| format!("{base}?offset={o}");
+            let shown = t.images.len();
             view! {
+                <Pager id="team-pager" offset=t.offset shown total=t.total page=PAGE link/>
                 <table class="data" id="team-images">
                     <thead>
                         <tr>

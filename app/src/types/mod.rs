@@ -166,8 +166,12 @@ pub struct Overview {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamView {
     pub team: TeamSummary,
-    /// The team's images, worst first.
+    /// A page of the team's images, worst first.
     pub images: Vec<ImageSummary>,
+    /// Where the page starts among the team's images.
+    pub offset: i64,
+    /// All of the team's images listed (every page).
+    pub total: i64,
 }
 
 /// A page of a list, as every list endpoint answers.

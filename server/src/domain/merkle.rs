@@ -54,6 +54,46 @@ pub fn root(leaves: &[Hash]) -> Hash {
     }
 }
 
+/// A tree grown a leaf at a time, keeping only its right edge: the roots of its perfect
+/// subtrees, largest first (at most log2(n) hashes). `root` is MTH of the leaves pushed so far,
+/// so the root at every checkpoint of a growing log costs O(log n), not a pass over the leaves.
+#[derive(Debug, Clone, Default)]
+pub struct Frontier {
+    /// (height, hash) of each perfect subtree on the right edge, tallest first.
+    edge: Vec<(u32, Hash)>,
+    size: u64,
+}
+
+impl Frontier {
+    pub fn push(&mut self, leaf: Hash) {
+        let (mut height, mut hash) = (0, leaf);
+        while let Some(&(h, left)) = self.edge.last() {
+            if h != height {
+                break;
+            }
+            self.edge.pop();
+            hash = node_hash(&left, &hash);
+            height += 1;
+        }
+        self.edge.push((height, hash));
+        self.size += 1;
+    }
+
+    /// Leaves pushed so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// MTH of the leaves pushed so far: the edge folded from the right (RFC 6962's split at the
+    /// largest power of two is exactly that).
+    pub fn root(&self) -> Hash {
+        match self.edge.split_last() {
+            None => Sha256::digest([]).into(),
+            Some((&(_, last), rest)) => rest.iter().rev().fold(last, |right, (_, left)| node_hash(left, &right)),
+        }
+    }
+}
+
 /// PATH(m, D[n]): the inclusion proof of leaf `m` in the tree over `leaves`.
 pub fn inclusion_proof(m: usize, leaves: &[Hash]) -> Vec<Hash> {
     let n = leaves.len();
@@ -270,6 +310,18 @@ pub fn verify_consistency(size1: u64, size2: u64, root1: &Hash, root2: &Hash, pr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frontier_has_the_rfc_root_at_every_size() {
+        let leaves: Vec<Hash> = (0..70u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut f = Frontier::default();
+        assert_eq!(f.root(), mth(&[]));
+        for (n, leaf) in leaves.iter().enumerate() {
+            f.push(*leaf);
+            assert_eq!(f.size(), n as u64 + 1);
+            assert_eq!(f.root(), mth(&leaves[..=n]), "size {}", n + 1);
+        }
+    }
 
     /// The RFC's recursive definition, written out, to check the bottom-up `root` against.
     fn mth(leaves: &[Hash]) -> Hash {

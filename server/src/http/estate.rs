@@ -27,10 +27,10 @@ impl EstateQueries for ServiceEstate {
     async fn overview(&self) -> Result<Overview, Error> {
         self.service.overview(current().principal.as_ref()).await
     }
-    async fn team(&self, name: &str) -> Result<Option<TeamView>, Error> {
+    async fn team(&self, name: &str, limit: i64, offset: i64) -> Result<Option<TeamView>, Error> {
         // A name of the wrong form names no team: the page says so as for an unknown one.
         let Ok(name) = crate::domain::TeamName::parse(name) else { return Ok(None) };
-        self.service.team(current().principal.as_ref(), &name).await
+        self.service.team(current().principal.as_ref(), &name, limit, offset).await
     }
     async fn image(&self, digest: &str) -> Result<Option<ImageView>, Error> {
         // A digest of the wrong form names no image: the page says so as for an unknown one.

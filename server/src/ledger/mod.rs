@@ -216,11 +216,41 @@ pub async fn verify_and_record(
     Ok(report)
 }
 
-/// Verifies the whole ledger in the store (see `verify_entries`), from one snapshot: entries
-/// appended while it reads are not mistaken for entries the log's size does not count.
+/// Entries read and checked at a time.
+const VERIFY_BATCH: i64 = 8192;
+
+/// Verifies the whole ledger in the store from one snapshot (entries other writers append
+/// meanwhile are not seen): every entry's bytes rebuilt from its fields and hashed (on every
+/// core, a batch at a time), the tree grown as they come and each checkpoint's root and signature
+/// (with `key`) checked when the tree reaches its size. Memory: a batch and the tree's edge. An
+/// edited, deleted, inserted or reordered entry names the first bad index.
 pub async fn verify_store(store: &impl LedgerLog, key: Option<&VerifyingKey>) -> Result<VerifyReport, crate::store::StoreError> {
-    let s = store.ledger_snapshot().await?;
-    Ok(verify_entries(&s.entries, s.size, &s.checkpoints, key))
+    verify_store_in_batches(store, key, VERIFY_BATCH).await
+}
+
+/// `verify_store`, reading `batch` entries at a time.
+pub async fn verify_store_in_batches(
+    store: &impl LedgerLog,
+    key: Option<&VerifyingKey>,
+    batch: i64,
+) -> Result<VerifyReport, crate::store::StoreError> {
+    let mut s = store.ledger_stream(batch.max(1)).await?;
+    let mut v = Verifier::new(s.size, std::mem::take(&mut s.checkpoints), key.copied());
+    if s.outside > 0 {
+        return Ok(v.fail(format!("entry 0: {} audit event(s) not in the log (inserted outside Drydock?)", s.outside)));
+    }
+    while let Some(batch) = s.batches.recv().await {
+        let rows = batch?;
+        let start = v.tree.size() as i64;
+        let leaves = match tokio::task::spawn_blocking(move || check_batch(start, &rows)).await {
+            Ok(leaves) => leaves,
+            Err(e) => return Ok(v.fail(format!("entry {start}: checking entries failed: {e}"))),
+        };
+        if let Some(report) = v.add(leaves) {
+            return Ok(report);
+        }
+    }
+    Ok(v.finish(s.beyond))
 }
 
 pub use crate::store::StoredEntry;
@@ -235,74 +265,132 @@ pub struct VerifyReport {
     pub error: Option<String>,
 }
 
-/// Recomputes every entry and the tree, and checks every checkpoint with `key` (when given):
-/// an edited, deleted, inserted or reordered entry names the first bad index.
-pub fn verify_entries(rows: &[StoredEntry], head: i64, checkpoints: &[(i64, String)], key: Option<&VerifyingKey>) -> VerifyReport {
-    let mut leaves: Vec<merkle::Hash> = Vec::with_capacity(rows.len());
-    let fail = |leaves: &[merkle::Hash], n: usize, msg: String| VerifyReport {
-        size: head,
-        root: hex::encode(merkle::root(leaves)),
-        checkpoints_checked: n,
-        error: Some(msg),
+/// Rebuilds each entry's bytes from its stored fields and hashes them: entry `start + i` is the
+/// `i`th row. Split over the machine's cores; the answers in row order.
+pub fn check_batch(start: i64, rows: &[StoredEntry]) -> Vec<Result<merkle::Hash, String>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let per = rows.len().div_ceil(threads).max(256);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = rows
+            .chunks(per)
+            .enumerate()
+            .map(|(k, chunk)| {
+                let first = start + (k * per) as i64;
+                scope.spawn(move || chunk.iter().enumerate().map(|(i, r)| check_entry(first + i as i64, r)).collect::<Vec<_>>())
+            })
+            .collect();
+        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|_| vec![Err("entry check panicked".into())])).collect()
+    })
+}
+
+/// One entry: its place, its bytes rebuilt from its fields, its leaf hash.
+fn check_entry(expect: i64, r: &StoredEntry) -> Result<merkle::Hash, String> {
+    let Some(index) = r.index else {
+        return Err(format!("entry {expect}: an audit event is not in the log (inserted outside Drydock?)"));
     };
-    for (expect, r) in rows.iter().enumerate() {
-        let expect = expect as i64;
-        let Some(index) = r.index else {
-            return fail(&leaves, 0, format!("entry {expect}: an audit event is not in the log (inserted outside Drydock?)"));
-        };
-        if index != expect {
-            return fail(&leaves, 0, format!("entry {expect}: missing (the next stored entry is {index})"));
-        }
-        let Some(entry) = &r.entry else { return fail(&leaves, 0, format!("entry {index}: no entry bytes")) };
-        let payload: Value = serde_json::from_str(&r.payload).unwrap_or(Value::String(r.payload.clone()));
-        let rebuilt = entry_bytes(index, &entry_time(&r.time), &r.actor, &r.kind, &r.subject, &payload);
-        if &rebuilt != entry {
-            return fail(&leaves, 0, format!("entry {index}: its stored fields differ from its entry bytes (edited or moved)"));
-        }
-        let leaf = merkle::leaf_hash(entry.as_bytes());
-        if r.leaf_hash.as_deref() != Some(hex::encode(leaf).as_str()) {
-            return fail(&leaves, 0, format!("entry {index}: its leaf hash does not match its bytes"));
-        }
-        leaves.push(leaf);
+    if index != expect {
+        return Err(format!("entry {expect}: missing (the next stored entry is {index})"));
     }
-    if leaves.len() as i64 != head {
-        return fail(
-            &leaves,
-            0,
-            format!("entry {}: the log's size is {head} but {} entries are stored", leaves.len().min(head as usize), leaves.len()),
-        );
+    let Some(entry) = &r.entry else { return Err(format!("entry {index}: no entry bytes")) };
+    let payload: Value = serde_json::from_str(&r.payload).unwrap_or(Value::String(r.payload.clone()));
+    let rebuilt = entry_bytes(index, &entry_time(&r.time), &r.actor, &r.kind, &r.subject, &payload);
+    if &rebuilt != entry {
+        return Err(format!("entry {index}: its stored fields differ from its entry bytes (edited or moved)"));
     }
-    let mut checked = 0;
-    for (size, note) in checkpoints {
-        if let Some(k) = key {
-            match verify_checkpoint(note, k) {
-                Ok((s, _)) if s as i64 != *size => {
-                    return fail(&leaves, checked, format!("checkpoint of size {size}: its note says size {s}"))
-                }
-                Ok(_) => {}
-                Err(e) => return fail(&leaves, checked, format!("checkpoint of size {size}: {e}")),
+    let leaf = merkle::leaf_hash(entry.as_bytes());
+    if r.leaf_hash.as_deref() != Some(hex::encode(leaf).as_str()) {
+        return Err(format!("entry {index}: its leaf hash does not match its bytes"));
+    }
+    Ok(leaf)
+}
+
+/// The tree grown from checked entries, and the checkpoints still to reach.
+struct Verifier {
+    head: i64,
+    checkpoints: std::collections::VecDeque<(i64, String)>,
+    /// Sizes of the checkpoints that matched (the last good one names where a change begins).
+    matched: Option<i64>,
+    checked: usize,
+    key: Option<VerifyingKey>,
+    tree: merkle::Frontier,
+}
+
+impl Verifier {
+    fn new(head: i64, checkpoints: Vec<(i64, String)>, key: Option<VerifyingKey>) -> Self {
+        Verifier { head, checkpoints: checkpoints.into(), matched: None, checked: 0, key, tree: merkle::Frontier::default() }
+    }
+
+    fn fail(&self, msg: String) -> VerifyReport {
+        VerifyReport { size: self.head, root: hex::encode(self.tree.root()), checkpoints_checked: self.checked, error: Some(msg) }
+    }
+
+    /// Adds checked entries in order; the report of the first problem, if any.
+    fn add(&mut self, leaves: Vec<Result<merkle::Hash, String>>) -> Option<VerifyReport> {
+        if let Some(r) = self.reached_checkpoints() {
+            return Some(r);
+        }
+        for leaf in leaves {
+            match leaf {
+                Ok(h) => self.tree.push(h),
+                Err(e) => return Some(self.fail(e)),
+            }
+            if let Some(r) = self.reached_checkpoints() {
+                return Some(r);
             }
         }
-        let body_root = note.lines().nth(2).and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok());
-        if *size as usize > leaves.len() {
-            return fail(
-                &leaves,
-                checked,
-                format!("entry {}: a checkpoint covers {size} entries, only {} remain", leaves.len(), leaves.len()),
-            );
-        }
-        if body_root.as_deref() != Some(&merkle::root(&leaves[..*size as usize])[..]) {
-            // The first entry that changed lies after the largest checkpoint that still matches.
-            let good = checkpoints.iter().take_while(|(s, _)| s < size).map(|(s, _)| *s).max().unwrap_or(0);
-            return fail(
-                &leaves,
-                checked,
-                format!("entry {good}..{size}: the tree no longer matches the signed checkpoint of size {size}"),
-            );
-        }
-        checked += 1;
+        None
     }
-    VerifyReport { size: head, root: hex::encode(merkle::root(&leaves)), checkpoints_checked: checked, error: None }
+
+    /// Checks every checkpoint of the tree's current size: signature, size, root.
+    fn reached_checkpoints(&mut self) -> Option<VerifyReport> {
+        let size = self.tree.size() as i64;
+        while self.checkpoints.front().is_some_and(|(s, _)| *s <= size) {
+            let (at, note) = self.checkpoints.pop_front()?;
+            if let Some(problem) = self.check_signature(at, &note) {
+                return Some(self.fail(problem));
+            }
+            let body_root = note.lines().nth(2).and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok());
+            if body_root.as_deref() != Some(&self.tree.root()[..]) {
+                // The first entry that changed lies after the largest checkpoint that matched.
+                let good = self.matched.unwrap_or(0);
+                return Some(self.fail(format!("entry {good}..{at}: the tree no longer matches the signed checkpoint of size {at}")));
+            }
+            self.matched = Some(at);
+            self.checked += 1;
+        }
+        None
+    }
+
+    fn check_signature(&self, at: i64, note: &str) -> Option<String> {
+        let k = self.key.as_ref()?;
+        match verify_checkpoint(note, k) {
+            Ok((s, _)) if s as i64 != at => Some(format!("checkpoint of size {at}: its note says size {s}")),
+            Ok(_) => None,
+            Err(e) => Some(format!("checkpoint of size {at}: {e}")),
+        }
+    }
+
+    /// After the last batch: every entry of the log present, none stored after it, and no
+    /// checkpoint beyond what remains.
+    fn finish(mut self, beyond: i64) -> VerifyReport {
+        if let Some(r) = self.reached_checkpoints() {
+            return r;
+        }
+        let n = self.tree.size() as i64;
+        if n != self.head {
+            return self.fail(format!("entry {n}: the log's size is {} but {n} entries are stored", self.head));
+        }
+        if beyond > 0 {
+            return self.fail(format!("entry {n}: {beyond} entries are stored after the log's end (size {n})"));
+        }
+        if let Some((at, note)) = self.checkpoints.pop_front() {
+            if let Some(problem) = self.check_signature(at, &note) {
+                return self.fail(problem);
+            }
+            return self.fail(format!("entry {n}: a checkpoint covers {at} entries, only {n} remain"));
+        }
+        VerifyReport { size: self.head, root: hex::encode(self.tree.root()), checkpoints_checked: self.checked, error: None }
+    }
 }
 
 #[cfg(test)]

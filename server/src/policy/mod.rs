@@ -11,7 +11,7 @@ use crate::domain::purl::PackageCoordinates;
 use crate::domain::version::{Scheme, VersionRange};
 use crate::registry::{glob, Promotion};
 use crate::store::capabilities::*;
-use crate::store::{EnvironmentRule, EvaluationInputs, PolicyImage, PolicyResultRecord, PolicyScoreRecord, WorkloadRecord};
+use crate::store::{EnvironmentRule, EvaluationInputs, ImageFacts, PolicyImage, PolicyResultRecord, PolicyScoreRecord, WorkloadRecord};
 use app::types::{Severity, SignatureState};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -34,19 +34,48 @@ pub fn in_force(saved: &[crate::store::PolicyRecord]) -> Vec<Policy> {
         .collect()
 }
 
-/// One complete evaluation: reads the inputs, judges, stores results and scores in one
-/// transaction; answers (results, failing).
+/// Images judged at a time: their findings and packages are what an evaluation holds in memory.
+const EVALUATION_CHUNK: usize = 1000;
+
+/// One complete evaluation: reads the inputs, judges the images a chunk at a time (reading only
+/// the facts the enabled policies look at), then the containers and nodes; stores results and
+/// scores in one transaction; answers (results, failing).
 pub async fn run(
     store: &(impl PolicyStore + RegistryStore),
     promotion: &Promotion,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), crate::store::StoreError> {
+    let started = std::time::Instant::now();
     let policies = in_force(&store.policies().await?);
     let inputs = store.evaluation_inputs().await?;
     let hosts = crate::registry::approved_hosts(store).await?;
-    let (results, scores) = evaluate(&policies, &inputs, &Context { approved_hosts: &hosts, promotion, now });
-    store.replace_policy_results(&results, &scores).await?;
-    Ok((results.len(), results.iter().filter(|r| !r.passed).count()))
+    let cx = Context { approved_hosts: &hosts, promotion, now };
+    let read = started.elapsed();
+    let enabled = || policies.iter().filter(|p| p.enabled);
+    let need_vulns = enabled().any(|p| matches!(p.rule, Rule::VulnerabilitySla(_)));
+    let need_packages = enabled().any(|p| matches!(&p.rule, Rule::Denylist(d) if !d.entries.is_empty()));
+    let mut judged = Judged { inputs: &inputs, now, results: Vec::new() };
+    for chunk in inputs.images.chunks(EVALUATION_CHUNK) {
+        let ids: Vec<i64> = chunk.iter().map(|i| i.id).collect();
+        let facts = store.evaluation_facts(&ids, need_vulns, need_packages).await?;
+        judge_image_chunk(&policies, chunk, &facts, &cx, &mut judged);
+    }
+    judge_runs_and_nodes(&policies, &inputs, &cx, &mut judged);
+    let scores = scores(&judged.results, now);
+    let judged_at = started.elapsed();
+    store.replace_policy_results(&judged.results, &scores).await?;
+    let failing = judged.results.iter().filter(|r| !r.passed).count();
+    tracing::info!(
+        images = inputs.images.len(),
+        containers = inputs.runs.len(),
+        results = judged.results.len(),
+        failing,
+        inputs_ms = read.as_millis() as u64,
+        judged_ms = (judged_at - read).as_millis() as u64,
+        stored_ms = (started.elapsed() - judged_at).as_millis() as u64,
+        "policies evaluated"
+    );
+    Ok((judged.results.len(), failing))
 }
 
 /// How scores and grades are computed, as pages and the API state it.
@@ -112,36 +141,39 @@ fn sla_days(p: &crate::domain::policy::SlaParams, severity: Severity) -> Option<
     }
 }
 
-/// Evaluates every enabled policy; answers the results and the per-team scores.
-pub fn evaluate(policies: &[Policy], inputs: &EvaluationInputs, cx: &Context<'_>) -> (Vec<PolicyResultRecord>, Vec<PolicyScoreRecord>) {
+/// Judges `images` by every enabled image policy, from their findings and packages in `facts`.
+fn judge_image_chunk(policies: &[Policy], images: &[PolicyImage], facts: &ImageFacts, cx: &Context<'_>, judged: &mut Judged<'_>) {
     let mut vulns: HashMap<i64, Vec<&crate::store::OpenVulnRecord>> = HashMap::new();
-    for v in &inputs.vulns {
+    for v in &facts.vulns {
         vulns.entry(v.image_id).or_default().push(v);
     }
     let mut packages: HashMap<i64, Vec<(PackageCoordinates, &str)>> = HashMap::new();
-    for p in &inputs.packages {
+    for p in &facts.packages {
         let c = PackageCoordinates::for_package(p.purl.as_deref(), &p.pkg_type, p.os_family.as_deref(), &p.name);
         packages.entry(p.image_id).or_default().push((c, p.version.as_str()));
     }
-    let estate = Estate { inputs, vulns, packages, by_id: inputs.images.iter().map(|i| (i.id, i)).collect() };
-    let mut judged = Judged { inputs, now: cx.now, results: Vec::new() };
-    for policy in policies.iter().filter(|p| p.enabled) {
-        match policy.subject_kind() {
-            SubjectKind::Image => judge_images(policy, &estate, cx, &mut judged),
-            SubjectKind::Container => judge_containers(policy, &estate, cx, &mut judged),
-            SubjectKind::Node => judge_nodes(policy, inputs, &mut judged),
-        }
+    let chunk = ChunkFacts { vulns, packages };
+    for policy in policies.iter().filter(|p| p.enabled && p.subject_kind() == SubjectKind::Image) {
+        judge_images(policy, images, &chunk, cx, judged);
     }
-    let scores = scores(&judged.results, cx.now);
-    (judged.results, scores)
 }
 
-/// The evaluation's inputs indexed once: open findings and packages per image, images by id.
-struct Estate<'a> {
-    inputs: &'a EvaluationInputs,
+/// Judges the live containers and the nodes by every enabled policy about them.
+fn judge_runs_and_nodes(policies: &[Policy], inputs: &EvaluationInputs, cx: &Context<'_>, judged: &mut Judged<'_>) {
+    let by_id: HashMap<i64, &PolicyImage> = inputs.images.iter().map(|i| (i.id, i)).collect();
+    for policy in policies.iter().filter(|p| p.enabled) {
+        match policy.subject_kind() {
+            SubjectKind::Image => {}
+            SubjectKind::Container => judge_containers(policy, inputs, &by_id, cx, judged),
+            SubjectKind::Node => judge_nodes(policy, inputs, judged),
+        }
+    }
+}
+
+/// One chunk's open findings and packages, by image.
+struct ChunkFacts<'a> {
     vulns: HashMap<i64, Vec<&'a crate::store::OpenVulnRecord>>,
     packages: HashMap<i64, Vec<(PackageCoordinates, &'a str)>>,
-    by_id: HashMap<i64, &'a PolicyImage>,
 }
 
 /// The results so far.
@@ -173,30 +205,36 @@ impl Judged<'_> {
     }
 }
 
-fn judge_images(policy: &Policy, estate: &Estate<'_>, cx: &Context<'_>, judged: &mut Judged<'_>) {
+fn judge_images(policy: &Policy, images: &[PolicyImage], facts: &ChunkFacts<'_>, cx: &Context<'_>, judged: &mut Judged<'_>) {
     // Denylist entries were parsed when the policy was built.
     let deny: &[Deny] = match &policy.rule {
         Rule::Denylist(d) => &d.entries,
         _ => &[],
     };
-    for img in estate.inputs.images.iter().filter(|i| policy.scope.covers(i.row.team.as_deref(), None, None)) {
-        let vulns = estate.vulns.get(&img.id).map(Vec::as_slice).unwrap_or(&[]);
-        if let Some(v) = image_verdict(&policy.rule, img, vulns, estate.packages.get(&img.id), deny, cx) {
+    for img in images.iter().filter(|i| policy.scope.covers(i.row.team.as_deref(), None, None)) {
+        let vulns = facts.vulns.get(&img.id).map(Vec::as_slice).unwrap_or(&[]);
+        if let Some(v) = image_verdict(&policy.rule, img, vulns, facts.packages.get(&img.id), deny, cx) {
             judged.push(policy, SubjectKind::Image, img.row.digest.clone(), img.row.team.clone(), None, v);
         }
     }
 }
 
-fn judge_containers(policy: &Policy, estate: &Estate<'_>, cx: &Context<'_>, judged: &mut Judged<'_>) {
-    for w in &estate.inputs.runs {
-        let env = environment_of(&estate.inputs.environments, &w.cluster, &w.namespace);
+fn judge_containers(
+    policy: &Policy,
+    inputs: &EvaluationInputs,
+    by_id: &HashMap<i64, &PolicyImage>,
+    cx: &Context<'_>,
+    judged: &mut Judged<'_>,
+) {
+    for w in &inputs.runs {
+        let env = environment_of(&inputs.environments, &w.cluster, &w.namespace);
         if !policy.scope.covers(w.team.as_deref(), Some(&w.namespace), env.map(|e| e.environment.as_str())) {
             continue;
         }
         let v = match &policy.rule {
             Rule::NonRoot => Some(non_root(w)),
             Rule::PromotedBeforeProduction => match env {
-                Some(e) if e.production => Some(promoted(w, w.image_row.and_then(|id| estate.by_id.get(&id).copied()), cx)),
+                Some(e) if e.production => Some(promoted(w, w.image_row.and_then(|id| by_id.get(&id).copied()), cx)),
                 _ => None,
             },
             _ => None,

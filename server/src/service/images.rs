@@ -81,12 +81,13 @@ impl Service {
         Ok(Some(self.image_page_view(view)))
     }
 
-    /// A team's page.
+    /// A team's page: the team and `limit` (1..=1000) of its images from `offset`, worst first.
     #[tracing::instrument(skip(self, who))]
-    pub async fn team(&self, who: Option<&Principal>, name: &crate::domain::TeamName) -> Result<Option<TeamView>> {
+    pub async fn team(&self, who: Option<&Principal>, name: &crate::domain::TeamName, limit: i64, offset: i64) -> Result<Option<TeamView>> {
         require(who, Action::ReadEstate, None)?;
         require(who, Action::ReadTeamDetails, Some(name.as_str()))?;
-        Ok(self.store.team_view(name).await?.map(|v| self.team_view(v)))
+        let offset = offset.max(0);
+        Ok(self.store.team_view(name, limit.clamp(1, 1000), offset).await?.map(|v| self.team_view(v, offset)))
     }
 
     /// Everything recorded about one image.

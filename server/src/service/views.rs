@@ -279,11 +279,10 @@ impl Service {
         ImageView { image: self.image_detail_view(c.image), findings: all(c.findings), packages: all(c.packages) }
     }
 
-    /// A team and its images, worst first.
-    pub(super) fn team_view(&self, t: TeamImages) -> TeamView {
-        let mut images: Vec<_> = t.images.into_iter().map(|r| self.summary(r)).collect();
-        images.sort_by(|a, b| (a.findings.worst_first_key(), &a.digest).cmp(&(b.findings.worst_first_key(), &b.digest)));
-        TeamView { team: t.team.into(), images }
+    /// A team and a page of its images, worst first (the store's order).
+    pub(super) fn team_view(&self, t: TeamImages, offset: i64) -> TeamView {
+        let images = t.images.into_iter().map(|r| self.summary(r)).collect();
+        TeamView { team: t.team.into(), images, offset, total: t.total }
     }
 
     /// Everything recorded about an image, with its source and revision from its labels.

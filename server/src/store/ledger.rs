@@ -26,6 +26,8 @@ store_capability! {
         fn ledger_rows(&self, start: i64, end: i64) -> Result<Vec<StoredEntry>>;
         /// The log's size, every stored entry and every checkpoint, read in one snapshot.
         fn ledger_snapshot(&self) -> Result<LedgerSnapshot>;
+        /// The same snapshot, its entries `batch` at a time (verification).
+        fn ledger_stream(&self, batch: i64) -> Result<LedgerStream>;
         /// Stored checkpoints, smallest first.
         fn ledger_checkpoints(&self) -> Result<Vec<(i64, String)>>;
         /// Everything recorded about one image.

@@ -11,8 +11,10 @@ store_capability! {
         fn save_policies(&self, list: &[(String, bool, String, serde_json::Value)], actor: &Actor, now: DateTime<Utc>) -> Result<()>;
         fn environment_rules(&self) -> Result<Vec<EnvironmentRule>>;
         fn add_environment_rule(&self, r: &EnvironmentRule, actor: &Actor, now: DateTime<Utc>) -> Result<EnvironmentRule>;
-        /// Everything a policy evaluation reads.
+        /// What a policy evaluation reads besides the images' findings and packages.
         fn evaluation_inputs(&self) -> Result<EvaluationInputs>;
+        /// Open findings (`vulns`) and packages (`packages`) of some images.
+        fn evaluation_facts(&self, ids: &[i64], vulns: bool, packages: bool) -> Result<ImageFacts>;
         /// Replaces the stored evaluation.
         fn replace_policy_results(&self, results: &[PolicyResultRecord], scores: &[PolicyScoreRecord]) -> Result<()>;
         fn policy_scores(&self) -> Result<Vec<PolicyScoreRecord>>;

@@ -260,7 +260,10 @@ pub struct EstateTotals {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamImages {
     pub team: TeamTotals,
+    /// One page of the team's images, worst first.
     pub images: Vec<ImageRow>,
+    /// All of the team's images (the pages together).
+    pub total: i64,
 }
 
 /// An API token as stored (the secret's hash left out; bindings one per line).
@@ -422,12 +425,18 @@ pub struct PackageFact {
     pub os_family: Option<String>,
 }
 
-/// Everything one evaluation reads, in a fixed number of queries.
+/// The open findings and packages of some images (an evaluation reads them a chunk at a time).
+#[derive(Debug, Clone, Default)]
+pub struct ImageFacts {
+    pub vulns: Vec<OpenVulnRecord>,
+    pub packages: Vec<PackageFact>,
+}
+
+/// What one evaluation reads besides the images' findings and packages, in a fixed number of
+/// queries.
 #[derive(Debug, Clone, Default)]
 pub struct EvaluationInputs {
     pub images: Vec<PolicyImage>,
-    pub vulns: Vec<OpenVulnRecord>,
-    pub packages: Vec<PackageFact>,
     /// Live containers.
     pub runs: Vec<WorkloadRecord>,
     /// Nodes, with their cluster's name.
@@ -468,6 +477,18 @@ pub struct SnapshotRecord {
     pub policy: String,
     pub subjects: i64,
     pub failing: i64,
+}
+
+/// The ledger as one snapshot read it, a batch at a time: the log's size, every checkpoint (size,
+/// note), how many events are outside the log (no index, or a negative one) and beyond its size,
+/// and the entries `0..size` in order.
+#[derive(Debug)]
+pub struct LedgerStream {
+    pub size: i64,
+    pub checkpoints: Vec<(i64, String)>,
+    pub outside: i64,
+    pub beyond: i64,
+    pub batches: tokio::sync::mpsc::Receiver<std::result::Result<Vec<super::StoredEntry>, super::StoreError>>,
 }
 
 /// The ledger as one snapshot read it: the log's size, every stored entry, every checkpoint

@@ -240,6 +240,11 @@ async fn demo_sign_in_pages_cookies_and_headers() {
     assert!(html.contains("Estate overview") && html.contains("demo-developer"));
     let r = app.client.get(app.url("/teams/payments")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Showing 1–3 of 3") && !html.contains("rel=\"next\""), "the team's three images on one page");
+    // A later page says where it is and links back to the first.
+    let html = app.client.get(app.url("/teams/payments?offset=1")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Showing 2–3 of 3") && html.contains("href=\"/teams/payments?offset=0\""), "{html}");
     // …but not another team's details: a clear 403 page.
     let r = app.client.get(app.url("/teams/storefront")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);

@@ -103,12 +103,13 @@ async fn tampering_with_one_entry_names_the_first_bad_index() {
     assert!(report.size > 20 && report.checkpoints_checked == 1);
 
     // Each tamper on a fresh copy of the same ledger.
-    let cases: [(&str, &str); 5] = [
+    let cases: [(&str, &str); 6] = [
         ("UPDATE audit_events SET payload = '{\"forged\":true}' WHERE ledger_index = 5", "entry 5:"),
         ("DELETE FROM audit_events WHERE ledger_index = 7", "entry 7: missing"),
         ("UPDATE audit_events SET ledger_index = -1 WHERE ledger_index = 3; UPDATE audit_events SET ledger_index = 3 WHERE ledger_index = 4; UPDATE audit_events SET ledger_index = 4 WHERE ledger_index = -1", "entry 3:"),
         ("INSERT INTO audit_events (time, actor, kind, subject, payload) VALUES ('2026-01-01T00:00:00Z', 'intruder', 'x', 'y', '{}')", "not in the log"),
         ("UPDATE audit_events SET actor = 'someone-else' WHERE ledger_index = 0", "entry 0:"),
+        ("INSERT INTO audit_events (time, actor, kind, subject, payload, ledger_index) VALUES ('2026-01-01T00:00:00Z', 'intruder', 'x', 'y', '{}', 100000)", "stored after the log's end"),
     ];
     for (tamper, want) in cases {
         let (db, key, _dir) = demo_ledger().await;
@@ -150,6 +151,48 @@ async fn tampering_with_one_entry_names_the_first_bad_index() {
     db.store.store_checkpoint(size, &hex::encode(merkle::root(&leaves)), &forged, chrono::Utc::now()).await.unwrap();
     let e = ledger::verify_store(&db.store, Some(&key.public())).await.unwrap().error.expect("forgery detected");
     assert!(e.contains("no signature by the ledger key"), "{e}");
+}
+
+/// Verification reads the ledger a batch at a time and checks each checkpoint as the tree
+/// reaches it: any batch size gives the report of one pass (the root the leaves' tree has, every
+/// checkpoint checked), and a change in a later batch names its index.
+#[tokio::test]
+async fn verification_in_batches_checks_every_checkpoint() {
+    let (db, key, _dir) = demo_ledger().await;
+    let now = chrono::Utc::now();
+    for round in 0..3 {
+        for i in 0..10 {
+            let payload = serde_json::json!({ "round": round, "i": i });
+            db.store.record_auth_event(None, &drydock::store::Actor(format!("r{round}")), "test.event", payload, now).await.unwrap();
+        }
+        ledger::current_checkpoint(&db.store, &key, now).await.unwrap();
+    }
+    let checkpoints = db.store.ledger_checkpoints().await.unwrap().len();
+    assert!(checkpoints >= 4, "{checkpoints} checkpoints");
+    let whole = ledger::verify_store(&db.store, Some(&key.public())).await.unwrap();
+    assert_eq!((whole.error.as_deref(), whole.checkpoints_checked), (None, checkpoints));
+    let leaves = db.store.ledger_leaves(whole.size).await.unwrap();
+    assert_eq!(whole.root, hex::encode(merkle::root(&leaves)));
+    for batch in [1, 7, 64] {
+        let r = ledger::verify_store_in_batches(&db.store, Some(&key.public()), batch).await.unwrap();
+        assert_eq!((r.error, r.checkpoints_checked, &r.root, r.size), (None, checkpoints, &whole.root, whole.size), "batch {batch}");
+    }
+    let late = whole.size - 5;
+    sql(&db.store, &format!("UPDATE audit_events SET payload = '{{\"forged\":true}}' WHERE ledger_index = {late}")).await;
+    let e = ledger::verify_store_in_batches(&db.store, Some(&key.public()), 7).await.unwrap().error.unwrap();
+    assert!(e.starts_with(&format!("entry {late}:")), "{e}");
+}
+
+/// A new database's ledger is empty; the checkpoint of its empty tree verifies like any other.
+#[tokio::test]
+async fn an_empty_ledger_and_its_checkpoint_verify() {
+    let db = TestDb::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = ledger::LedgerKey::generate(&dir.path().join("ledger.pem")).unwrap();
+    let size = db.store.ledger_size().await.unwrap();
+    ledger::current_checkpoint(&db.store, &key, chrono::Utc::now()).await.unwrap();
+    let r = ledger::verify_store(&db.store, Some(&key.public())).await.unwrap();
+    assert_eq!((r.error, r.size, r.checkpoints_checked), (None, size, 1));
 }
 
 #[tokio::test]

@@ -157,3 +157,42 @@ fn vm_hwm_kb(pid: u32) -> i64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap().trim().trim_end_matches("kB").trim().parse().unwrap()
 }
+
+on_both_databases!(over_a_thousand_images_one_pass_answers_as_the_digest_lookup);
+
+async fn image_ids(store: &Store) -> Vec<i64> {
+    let q = "SELECT id FROM images ORDER BY id";
+    match store {
+        Store::Sqlite(p) => sqlx::query_scalar(q).fetch_all(p).await.unwrap(),
+        Store::Postgres(p) => sqlx::query_scalar(q).fetch_all(p).await.unwrap(),
+    }
+}
+
+/// Over a thousand images, which of them run, by whom and where is read in one pass over the
+/// estate's containers instead of a digest lookup per thousand images: both answer the same (the
+/// demo's images, then the same padded past a thousand with ids no image has), for everyone and
+/// for one team.
+async fn over_a_thousand_images_one_pass_answers_as_the_digest_lookup(db: TestDb) {
+    let store = &db.store;
+    drydock::demo::load_if_empty(store, &drydock::config::Config::default().promotion().unwrap()).await.unwrap();
+    let ids = image_ids(store).await;
+    let padded: Vec<i64> = ids.iter().copied().chain((1..=1001).map(|k| 1_000_000_000 + k)).collect();
+    let looked_up = store.running_teams(&ids).await.unwrap();
+    assert!(looked_up.iter().any(|(_, t)| t.is_some()), "the demo runs images of its teams: {looked_up:?}");
+    assert_eq!(store.running_teams(&padded).await.unwrap(), looked_up);
+    let running = |m: drydock::store::MatchedImages| {
+        let mut r: Vec<String> = m.running.iter().map(|(id, w)| format!("{id} {w:?}")).collect();
+        r.sort();
+        r
+    };
+    let payments = ["payments".to_string()];
+    for teams in [None, Some(&payments[..])] {
+        let a = store.matched_images(&ids, teams).await.unwrap();
+        let b = store.matched_images(&padded, teams).await.unwrap();
+        assert_eq!(a.repositories, b.repositories);
+        let (a, b) = (running(a), running(b));
+        assert!(!a.is_empty(), "{teams:?}: some matched image runs");
+        assert_eq!(a, b, "{teams:?}");
+    }
+    db.cleanup().await;
+}

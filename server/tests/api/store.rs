@@ -41,6 +41,7 @@ on_both_backends!(
     every_change_appends_an_audit_event,
     role_mappings_are_unique_and_audited,
     trivy_and_grype_of_one_image_count_once,
+    a_team_page_lists_its_images_worst_first_a_page_at_a_time,
 );
 
 fn actor() -> Actor {
@@ -213,10 +214,10 @@ async fn ownership_longest_prefix_on_segment_boundaries(store: &Store) {
     let decided: Vec<(String, i64)> = rules.iter().map(|r| (r.pattern.clone(), r.subjects)).collect();
     assert!(decided.contains(&("bkimminich/juice-shop".into(), 1)));
     assert!(decided.contains(&("docker.io/bkimminich".into(), 0)));
-    let team = store.team_view(&TeamName::parse("shop").unwrap()).await.unwrap().unwrap();
-    assert_eq!(team.images.len(), 1);
+    let team = store.team_view(&TeamName::parse("shop").unwrap(), 50, 0).await.unwrap().unwrap();
+    assert_eq!((team.images.len(), team.total), (1, 1));
     assert_eq!(team.team.findings.total(), 236);
-    assert!(store.team_view(&TeamName::parse("nobody").unwrap()).await.unwrap().is_none());
+    assert!(store.team_view(&TeamName::parse("nobody").unwrap(), 50, 0).await.unwrap().is_none());
     // Duplicates and bad patterns are refused.
     assert!(store.add_ownership_rule(&rule("docker.io/bkimminich", "other"), &actor(), now).await.is_err());
     assert!(RuleSpec::parse(RuleKind::RepositoryPrefix, "a//b", "other").is_err());
@@ -383,4 +384,39 @@ async fn trivy_and_grype_of_one_image_count_once(store: &Store) {
     // The team totals count the merged findings too.
     let totals = store.overview().await.unwrap();
     assert_eq!(totals.teams.iter().fold(totals.unowned_findings, |a, t| a.merged(&t.findings)), want);
+}
+
+/// Every fixture image owned by one team; the team's pages of two, put together, are all of its
+/// images in the order worked out here from the image list (most criticals first, then highs…).
+async fn a_team_page_lists_its_images_worst_first_a_page_at_a_time(store: &Store) {
+    let now = Utc::now();
+    for name in trivy_fixtures() {
+        ingest_bytes(store, &fixture(&format!("trivy/{name}")), now).await;
+    }
+    for image in store.images(1000, 0, None).await.unwrap().items {
+        for repo in &image.repositories {
+            let rule = RuleSpec::parse(RuleKind::RepositoryPrefix, &repo.repository, "everyone").unwrap();
+            let _ = store.add_ownership_rule(&rule, &actor(), now).await;
+        }
+    }
+    let mut expected: Vec<(FindingCounts, String)> = store
+        .images(1000, 0, None)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|i| i.team.as_deref() == Some("everyone"))
+        .map(|i| (i.findings, i.digest))
+        .collect();
+    assert!(expected.len() >= 5, "the fixtures hold several images: {}", expected.len());
+    expected.sort_by(|a, b| (a.0.worst_first_key(), &a.1).cmp(&(b.0.worst_first_key(), &b.1)));
+    let team = TeamName::parse("everyone").unwrap();
+    let mut paged = Vec::new();
+    for offset in (0..expected.len() as i64 + 2).step_by(2) {
+        let page = store.team_view(&team, 2, offset).await.unwrap().unwrap();
+        assert_eq!(page.total, expected.len() as i64);
+        assert!(page.images.len() <= 2);
+        paged.extend(page.images.into_iter().map(|i| (i.findings, i.digest)));
+    }
+    assert_eq!(paged, expected);
 }

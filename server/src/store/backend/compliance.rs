@@ -90,7 +90,9 @@ pub async fn search_package(pool: &Pool, c: &crate::domain::purl::PackageCoordin
 
 /// Repositories and live containers of the given images (an index's platforms count for it):
 /// a fixed number of queries per thousand images. `teams` limits the containers (not the
-/// repositories) to those teams' and unowned ones.
+/// repositories) to those teams' and unowned ones. Over a thousand images, the live containers
+/// are read in one pass over the estate instead of one pass per thousand (a digest filter does
+/// not spare the planner the container → image → team join).
 pub async fn matched_images(pool: &Pool, ids: &[i64], teams: Option<&[String]>) -> Result<MatchedImages> {
     let mut out = MatchedImages::default();
     for chunk in ids.chunks(CHUNK) {
@@ -104,25 +106,33 @@ pub async fn matched_images(pool: &Pool, ids: &[i64], teams: Option<&[String]>) 
         for (id, repo) in rows {
             out.repositories.entry(id).or_default().push(repo);
         }
-        let runs_as = runs_as(pool, chunk).await?;
-        let rows: Vec<i64> = runs_as.keys().copied().collect();
-        let f = WorkloadFilter { visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
-        let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
-        qb.push(WORKLOAD_SELECT);
-        only_containers_of(&mut qb, &rows);
-        qb.push(") w");
-        push_workload_filter(&mut qb, &f);
-        qb.push(" AND w.state <> 'terminated' AND w.image_row IN (");
-        in_list(&mut qb, &rows);
-        qb.push(" ORDER BY w.cluster, w.namespace, w.workload, w.container");
-        let runs: Vec<WorkloadRecord> = qb.build_query_as().fetch_all(pool).await?;
-        for w in runs {
-            let Some(row) = w.image_row else { continue };
-            for matched in runs_as.get(&row).into_iter().flatten() {
-                if chunk.contains(matched) {
-                    out.running.push((*matched, w.clone()));
-                }
+    }
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let f = WorkloadFilter { visible_teams: teams.map(<[String]>::to_vec), ..Default::default() };
+    let runs_as = runs_as(pool, ids).await?;
+    if ids.len() > CHUNK {
+        for w in live_containers(pool, &f).await? {
+            for matched in w.image_row.and_then(|row| runs_as.get(&row)).into_iter().flatten() {
+                out.running.push((*matched, w.clone()));
             }
+        }
+        return Ok(out);
+    }
+    let rows: Vec<i64> = runs_as.keys().copied().collect();
+    let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
+    qb.push(WORKLOAD_SELECT);
+    only_containers_of(&mut qb, &rows);
+    qb.push(") w");
+    push_workload_filter(&mut qb, &f);
+    qb.push(" AND w.state <> 'terminated' AND w.image_row IN (");
+    in_list(&mut qb, &rows);
+    qb.push(" ORDER BY w.cluster, w.namespace, w.workload, w.container");
+    let runs: Vec<WorkloadRecord> = qb.build_query_as().fetch_all(pool).await?;
+    for w in runs {
+        for matched in w.image_row.and_then(|row| runs_as.get(&row)).into_iter().flatten() {
+            out.running.push((*matched, w.clone()));
         }
     }
     Ok(out)
@@ -139,39 +149,54 @@ fn only_containers_of<'a>(qb: &mut QueryBuilder<'a, DB>, rows: &'a [i64]) {
     qb.push("))");
 }
 
-/// Image row → the given images it runs as: itself, and the index it is a platform of.
-async fn runs_as(pool: &Pool, chunk: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
-    let mut qb = QueryBuilder::<DB>::new("SELECT image_id, index_image_id FROM image_platforms WHERE index_image_id IN (");
-    in_list(&mut qb, chunk);
-    let platforms: Vec<(i64, i64)> = qb.build_query_as().fetch_all(pool).await?;
-    let mut runs_as: HashMap<i64, Vec<i64>> = chunk.iter().map(|&id| (id, vec![id])).collect();
-    for (child, index) in platforms {
-        runs_as.entry(child).or_default().push(index);
+/// Image row → the given images it runs as: itself, and the index it is a platform of (any
+/// number of images, a query per thousand).
+async fn runs_as(pool: &Pool, ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
+    let mut runs_as: HashMap<i64, Vec<i64>> = ids.iter().map(|&id| (id, vec![id])).collect();
+    for chunk in ids.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new("SELECT image_id, index_image_id FROM image_platforms WHERE index_image_id IN (");
+        in_list(&mut qb, chunk);
+        let platforms: Vec<(i64, i64)> = qb.build_query_as().fetch_all(pool).await?;
+        for (child, index) in platforms {
+            runs_as.entry(child).or_default().push(index);
+        }
+    }
+    for v in runs_as.values_mut() {
+        v.sort_unstable();
+        v.dedup();
     }
     Ok(runs_as)
 }
 
 /// Which of the given images run (live containers; an index through its platforms), with the
 /// owning team of each workload running them: (image, team), each pair once. What the search
-/// orders and counts by before it reads the workloads of the page it answers.
+/// orders and counts by before it reads the workloads of the page it answers. Up to a thousand
+/// images, the containers running them are looked up by digest; beyond, one pass over every live
+/// container answers for all of them.
 pub async fn running_teams(pool: &Pool, ids: &[i64]) -> Result<Vec<(i64, Option<String>)>> {
-    let mut out = std::collections::BTreeSet::new();
-    for chunk in ids.chunks(CHUNK) {
-        let runs_as = runs_as(pool, chunk).await?;
-        let rows: Vec<i64> = runs_as.keys().copied().collect();
-        let f = WorkloadFilter::default();
-        let mut qb = QueryBuilder::<DB>::new("SELECT DISTINCT w.image_row, w.team FROM (");
-        qb.push(WORKLOAD_SELECT);
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let runs_as = runs_as(pool, ids).await?;
+    let rows: Vec<i64> = runs_as.keys().copied().collect();
+    let every = WorkloadFilter::default();
+    let mut qb = QueryBuilder::<DB>::new("SELECT DISTINCT w.image_row, w.team FROM (");
+    qb.push(WORKLOAD_SELECT);
+    if ids.len() <= CHUNK {
         only_containers_of(&mut qb, &rows);
-        qb.push(") w");
-        push_workload_filter(&mut qb, &f);
-        qb.push(" AND w.state <> 'terminated' AND w.image_row IN (");
+    }
+    qb.push(") w");
+    push_workload_filter(&mut qb, &every);
+    qb.push(" AND w.state <> 'terminated' AND w.image_row IS NOT NULL");
+    if ids.len() <= CHUNK {
+        qb.push(" AND w.image_row IN (");
         in_list(&mut qb, &rows);
-        let runs: Vec<(i64, Option<String>)> = qb.build_query_as().fetch_all(pool).await?;
-        for (row, team) in runs {
-            for matched in runs_as.get(&row).into_iter().flatten().filter(|m| chunk.contains(m)) {
-                out.insert((*matched, team.clone()));
-            }
+    }
+    let runs: Vec<(i64, Option<String>)> = qb.build_query_as().fetch_all(pool).await?;
+    let mut out = std::collections::BTreeSet::new();
+    for (row, team) in runs {
+        for matched in runs_as.get(&row).into_iter().flatten() {
+            out.insert((*matched, team.clone()));
         }
     }
     Ok(out.into_iter().collect())

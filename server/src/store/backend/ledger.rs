@@ -179,6 +179,46 @@ pub async fn ledger_snapshot(pool: &Pool) -> Result<LedgerSnapshot> {
     Ok(LedgerSnapshot { size, entries, checkpoints })
 }
 
+/// The ledger read from one snapshot, a batch of entries at a time: the log's size, its
+/// checkpoints and the events outside it now, then entries `0..size` in order from a task that
+/// holds the snapshot until the last batch is taken (memory: two batches, whatever the size).
+pub async fn ledger_stream(pool: &Pool, batch: i64) -> Result<LedgerStream> {
+    let mut tx = pool.begin().await?;
+    if let Some(set) = READ_SNAPSHOT {
+        sqlx::query(set).execute(&mut *tx).await?;
+    }
+    let size: i64 = sqlx::query_scalar("SELECT size FROM ledger_head WHERE id = 1").fetch_one(&mut *tx).await?;
+    let checkpoints = sqlx::query_as("SELECT size, note FROM ledger_checkpoints ORDER BY size").fetch_all(&mut *tx).await?;
+    let outside: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE ledger_index IS NULL OR ledger_index < 0")
+        .fetch_one(&mut *tx)
+        .await?;
+    let beyond: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE ledger_index >= $1").bind(size).fetch_one(&mut *tx).await?;
+    let (send, batches) = tokio::sync::mpsc::channel(2);
+    tokio::spawn(async move {
+        let mut start = 0;
+        while start < size {
+            let end = start.saturating_add(batch).min(size);
+            let rows: Result<Vec<super::StoredEntry>> = sqlx::query_as(
+                "SELECT ledger_index, entry, leaf_hash, time, actor, kind, subject, payload FROM audit_events
+                 WHERE ledger_index >= $1 AND ledger_index < $2 ORDER BY ledger_index",
+            )
+            .bind(start)
+            .bind(end)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(Into::into);
+            let failed = rows.is_err();
+            if send.send(rows).await.is_err() || failed {
+                break;
+            }
+            start = end;
+        }
+        let _ = tx.rollback().await;
+    });
+    Ok(LedgerStream { size, checkpoints, outside, beyond, batches })
+}
+
 /// Every stored checkpoint, smallest first: (size, note).
 pub async fn ledger_checkpoints(pool: &Pool) -> Result<Vec<(i64, String)>> {
     Ok(sqlx::query_as("SELECT size, note FROM ledger_checkpoints ORDER BY size").fetch_all(pool).await?)

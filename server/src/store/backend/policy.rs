@@ -89,9 +89,9 @@ pub async fn add_environment_rule(pool: &Pool, r: &EnvironmentRule, actor: &Acto
     Ok(EnvironmentRule { id, created_at: now, created_by: actor.0.clone(), ..r.clone() })
 }
 
-/// What one evaluation reads: every platform image with its facts, open findings, packages, live
-/// containers, nodes, environment rules and who is failing since when. A fixed number of queries
-/// per thousand images.
+/// What one evaluation reads besides each image's findings and packages (`evaluation_facts`, a
+/// chunk of images at a time): every platform image with its facts, live containers, nodes,
+/// environment rules and who is failing since when. A fixed number of queries per thousand images.
 pub async fn evaluation_inputs(pool: &Pool) -> Result<EvaluationInputs> {
     let rows: Vec<(i64, Option<bool>, Option<String>)> =
         sqlx::query_as("SELECT id, eosl, diff_ids FROM images WHERE NOT is_index ORDER BY id").fetch_all(pool).await?;
@@ -104,19 +104,6 @@ pub async fn evaluation_inputs(pool: &Pool) -> Result<EvaluationInputs> {
             images.push(PolicyImage { id: *id, row, eosl: *eosl, diff_ids });
         }
     }
-    let vulns: Vec<OpenVulnRecord> = sqlx::query_as(
-        "SELECT f.image_id, f.vulnerability_id AS vulnerability, f.purl_name AS package, f.installed_version AS installed, f.severity,
-                f.fixed_version AS fixed, f.epss, (k.cve_id IS NOT NULL) AS kev, f.first_seen
-         FROM image_vulnerabilities f LEFT JOIN kev k ON k.cve_id = f.vulnerability_id WHERE f.resolved_at IS NULL",
-    )
-    .fetch_all(pool)
-    .await?;
-    let packages: Vec<PackageFact> = sqlx::query_as(
-        "SELECT ip.image_id, p.pkg_type, p.name, p.version, p.purl, i.os_family
-         FROM image_packages ip JOIN packages p ON p.id = ip.package_id JOIN images i ON i.id = ip.image_id",
-    )
-    .fetch_all(pool)
-    .await?;
     let runs = running_facts(pool, None).await?.runs;
     let nodes: Vec<(String, NodeVersions)> = {
         let c = clusters(pool).await?;
@@ -130,7 +117,33 @@ pub async fn evaluation_inputs(pool: &Pool) -> Result<EvaluationInputs> {
     .fetch_all(pool)
     .await?;
     let failing_since = failing.into_iter().map(|(p, k, s, t)| ((p, k, s), t)).collect();
-    Ok(EvaluationInputs { images, vulns, packages, runs, nodes, environments, failing_since })
+    Ok(EvaluationInputs { images, runs, nodes, environments, failing_since })
+}
+
+/// The open findings (with `vulns`) and the packages (with `packages`) of the given images (at
+/// most a chunk of them: the evaluation holds one chunk's at a time).
+pub async fn evaluation_facts(pool: &Pool, ids: &[i64], vulns: bool, packages: bool) -> Result<ImageFacts> {
+    let mut out = ImageFacts::default();
+    for chunk in ids.chunks(CHUNK) {
+        if vulns {
+            let mut qb = QueryBuilder::<DB>::new(
+                "SELECT f.image_id, f.vulnerability_id AS vulnerability, f.purl_name AS package, f.installed_version AS installed, f.severity,
+                        f.fixed_version AS fixed, f.epss, (k.cve_id IS NOT NULL) AS kev, f.first_seen
+                 FROM image_vulnerabilities f LEFT JOIN kev k ON k.cve_id = f.vulnerability_id WHERE f.resolved_at IS NULL AND f.image_id IN (",
+            );
+            in_list(&mut qb, chunk);
+            out.vulns.extend(qb.build_query_as::<OpenVulnRecord>().fetch_all(pool).await?);
+        }
+        if packages {
+            let mut qb = QueryBuilder::<DB>::new(
+                "SELECT ip.image_id, p.pkg_type, p.name, p.version, p.purl, i.os_family
+                 FROM image_packages ip JOIN packages p ON p.id = ip.package_id JOIN images i ON i.id = ip.image_id WHERE ip.image_id IN (",
+            );
+            in_list(&mut qb, chunk);
+            out.packages.extend(qb.build_query_as::<PackageFact>().fetch_all(pool).await?);
+        }
+    }
+    Ok(out)
 }
 
 /// Replaces every result and score with an evaluation's, in one transaction.

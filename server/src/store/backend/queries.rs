@@ -430,14 +430,23 @@ async fn team_totals(pool: &Pool, only: Option<&str>) -> Result<Vec<(i64, TeamTo
         .collect())
 }
 
-pub async fn team_view(pool: &Pool, name: &crate::domain::TeamName) -> Result<Option<TeamImages>> {
+/// One team and a page of its images, worst first (most open criticals, then highs, …; digest
+/// last): ordered by the counts kept with each image, so a page costs its rows, not the team's.
+pub async fn team_view(pool: &Pool, name: &crate::domain::TeamName, limit: i64, offset: i64) -> Result<Option<TeamImages>> {
     let Some((team_id, team)) = team_totals(pool, Some(name)).await?.pop() else { return Ok(None) };
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM images WHERE team_id = $1 ORDER BY id")
-        .bind(team_id)
-        .fetch_all(pool)
-        .await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM images WHERE team_id = $1").bind(team_id).fetch_one(pool).await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM images WHERE team_id = $1
+         ORDER BY open_critical DESC, open_high DESC, open_medium DESC, open_low DESC, open_negligible DESC, open_unknown DESC, digest
+         LIMIT $2 OFFSET $3",
+    )
+    .bind(team_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
     let images = summaries(pool, &ids).await?;
-    Ok(Some(TeamImages { team, images }))
+    Ok(Some(TeamImages { team, images, total }))
 }
 
 pub async fn overview(pool: &Pool) -> Result<EstateTotals> {

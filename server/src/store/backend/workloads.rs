@@ -75,16 +75,21 @@ pub async fn workloads(pool: &Pool, f: &WorkloadFilter, limit: i64, offset: i64)
     Ok(Page { items, total })
 }
 
+/// Every live, not terminated container `f` lets through, in one pass over the estate.
+async fn live_containers(pool: &Pool, f: &WorkloadFilter) -> Result<Vec<WorkloadRecord>> {
+    let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
+    qb.push(WORKLOAD_SELECT).push(") w");
+    push_workload_filter(&mut qb, f);
+    qb.push(" AND w.state <> 'terminated' ORDER BY w.cluster, w.namespace, w.workload, w.image");
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
 /// Live containers (of `visible_teams` and unowned ones when given) and, per image row they run,
 /// whether a configured registry holds it and when it was last scanned. Three queries per
 /// thousand images whatever the number of containers.
 pub async fn running_facts(pool: &Pool, visible_teams: Option<&[String]>) -> Result<RunningFacts> {
     let f = WorkloadFilter { visible_teams: visible_teams.map(|t| t.to_vec()), ..Default::default() };
-    let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
-    qb.push(WORKLOAD_SELECT).push(") w");
-    push_workload_filter(&mut qb, &f);
-    qb.push(" AND w.state <> 'terminated' ORDER BY w.cluster, w.namespace, w.workload, w.image");
-    let runs: Vec<WorkloadRecord> = qb.build_query_as().fetch_all(pool).await?;
+    let runs = live_containers(pool, &f).await?;
     let mut ids: Vec<i64> = runs.iter().filter_map(|w| w.image_row).collect();
     ids.sort();
     ids.dedup();
