@@ -52,12 +52,15 @@ pub async fn run(
     let cx = Context { approved_hosts: &hosts, promotion, now };
     let read = started.elapsed();
     let enabled = || policies.iter().filter(|p| p.enabled);
-    let need_vulns = enabled().any(|p| matches!(p.rule, Rule::VulnerabilitySla(_)));
+    let overdue = enabled().find_map(|p| match &p.rule {
+        Rule::VulnerabilitySla(s) => Some(overdue_cutoffs(s, now)),
+        _ => None,
+    });
     let need_packages = enabled().any(|p| matches!(&p.rule, Rule::Denylist(d) if !d.entries.is_empty()));
     let mut judged = Judged { inputs: &inputs, now, results: Vec::new() };
     for chunk in inputs.images.chunks(EVALUATION_CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|i| i.id).collect();
-        let facts = store.evaluation_facts(&ids, need_vulns, need_packages).await?;
+        let facts = store.evaluation_facts(&ids, overdue.as_ref(), need_packages).await?;
         judge_image_chunk(&policies, chunk, &facts, &cx, &mut judged);
     }
     judge_runs_and_nodes(&policies, &inputs, &cx, &mut judged);
@@ -310,6 +313,20 @@ fn image_verdict(
     })
 }
 
+/// The findings the SLA can find overdue at `now`: of each severity with an SLA, those first seen
+/// before `now` minus its days, or minus the KEV days when known exploited, or minus the EPSS days
+/// when likely exploited (each with a day's margin). Any other finding is within its deadline, so
+/// the evaluation does not read it; `sla_verdict` still decides each finding read.
+pub fn overdue_cutoffs(p: &crate::domain::policy::SlaParams, now: DateTime<Utc>) -> crate::store::OverdueCutoffs {
+    let cutoff = |days: i64| crate::domain::dates::add_days_at(now, 1i64.saturating_sub(days));
+    crate::store::OverdueCutoffs {
+        before: Severity::ALL.into_iter().filter_map(|s| Some((s, cutoff(sla_days(p, s)?)))).collect(),
+        kev_before: p.kev_days.map(cutoff),
+        epss_before: p.epss_threshold.map(|t| (t, cutoff(p.epss_days))),
+        only_fixable: p.only_fixable,
+    }
+}
+
 /// Each open finding's deadline: first sighting plus the tightest days that apply (its
 /// severity's SLA, KEV, EPSS); failing since the earliest deadline passed.
 fn sla_verdict(p: &crate::domain::policy::SlaParams, vulns: &[&crate::store::OpenVulnRecord], now: DateTime<Utc>) -> Verdict {
@@ -446,5 +463,59 @@ fn node_verdict(p: &crate::domain::policy::NodeParams, n: &crate::store::NodeVer
         Verdict::Pass(format!("kubelet {kubelet}, {runtime}"))
     } else {
         Verdict::Fail(problems.join("; "), None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::SlaParams;
+    use crate::store::{OpenVulnRecord, OverdueCutoffs};
+
+    /// What the evaluation's query keeps of a finding, as `push_may_be_overdue` writes it in SQL.
+    fn read(o: &OverdueCutoffs, v: &OpenVulnRecord) -> bool {
+        let Some((_, before)) = o.before.iter().find(|(s, _)| *s == v.severity) else { return false };
+        let fixable = !o.only_fixable || v.fixed.is_some();
+        let kev = v.kev && o.kev_before.is_some_and(|b| v.first_seen < b);
+        let epss = matches!((v.epss, o.epss_before), (Some(e), Some((t, b))) if e >= t && v.first_seen < b);
+        fixable && (v.first_seen < *before || kev || epss)
+    }
+
+    /// Every finding the SLA finds overdue is read; a plain finding well within its days is not.
+    #[test]
+    fn the_findings_left_unread_are_never_overdue() {
+        let now: DateTime<Utc> = "2026-06-01T12:00:00Z".parse().unwrap();
+        let params = [
+            SlaParams::default(),
+            SlaParams { kev_days: None, epss_threshold: None, only_fixable: false, ..SlaParams::default() },
+            SlaParams { critical_days: 1, kev_days: Some(10), epss_days: 40, ..SlaParams::default() },
+        ];
+        for p in &params {
+            let o = overdue_cutoffs(p, now);
+            for severity in Severity::ALL {
+                for (kev, epss, fixed) in [(false, None, true), (true, None, true), (false, Some(0.9), true), (false, Some(0.1), false)] {
+                    for age_hours in (0..200 * 24).step_by(7) {
+                        let v = OpenVulnRecord {
+                            image_id: 1,
+                            vulnerability: "CVE-1".into(),
+                            package: "p".into(),
+                            installed: "1".into(),
+                            severity,
+                            fixed: fixed.then(|| "2".to_string()),
+                            epss,
+                            kev,
+                            first_seen: now - chrono::Duration::hours(age_hours),
+                        };
+                        let overdue = matches!(sla_verdict(p, &[&v], now), Verdict::Fail(..));
+                        assert!(!overdue || read(&o, &v), "{p:?} {v:?}: overdue but not read");
+                        if let (false, None, Some(days)) = (kev, epss, sla_days(p, severity)) {
+                            if age_hours < (days - 1) * 24 {
+                                assert!(!read(&o, &v), "{p:?} {v:?}: within its days, read anyway");
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -13,8 +13,8 @@ store_capability! {
         fn add_environment_rule(&self, r: &EnvironmentRule, actor: &Actor, now: DateTime<Utc>) -> Result<EnvironmentRule>;
         /// What a policy evaluation reads besides the images' findings and packages.
         fn evaluation_inputs(&self) -> Result<EvaluationInputs>;
-        /// Open findings (`vulns`) and packages (`packages`) of some images.
-        fn evaluation_facts(&self, ids: &[i64], vulns: bool, packages: bool) -> Result<ImageFacts>;
+        /// Open findings that may be overdue (with `overdue`) and packages (with `packages`) of some images.
+        fn evaluation_facts(&self, ids: &[i64], overdue: Option<&OverdueCutoffs>, packages: bool) -> Result<ImageFacts>;
         /// Replaces the stored evaluation.
         fn replace_policy_results(&self, results: &[PolicyResultRecord], scores: &[PolicyScoreRecord]) -> Result<()>;
         fn policy_scores(&self) -> Result<Vec<PolicyScoreRecord>>;

@@ -425,6 +425,19 @@ pub struct PackageFact {
     pub os_family: Option<String>,
 }
 
+/// The open findings an evaluation reads: only those that may be past their SLA deadline. A
+/// finding of a listed severity may be when first seen before that severity's cutoff, or before
+/// `kev_before` when known exploited, or before `epss_before`'s cutoff when its EPSS is at or above
+/// that threshold (and it has a fix, when only fixable ones count). Severities not listed have no
+/// deadline and are not read.
+#[derive(Debug, Clone, Default)]
+pub struct OverdueCutoffs {
+    pub before: Vec<(app::types::Severity, DateTime<Utc>)>,
+    pub kev_before: Option<DateTime<Utc>>,
+    pub epss_before: Option<(f64, DateTime<Utc>)>,
+    pub only_fixable: bool,
+}
+
 /// The open findings and packages of some images (an evaluation reads them a chunk at a time).
 #[derive(Debug, Clone, Default)]
 pub struct ImageFacts {

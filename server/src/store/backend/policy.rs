@@ -120,18 +120,23 @@ pub async fn evaluation_inputs(pool: &Pool) -> Result<EvaluationInputs> {
     Ok(EvaluationInputs { images, runs, nodes, environments, failing_since })
 }
 
-/// The open findings (with `vulns`) and the packages (with `packages`) of the given images (at
-/// most a chunk of them: the evaluation holds one chunk's at a time).
-pub async fn evaluation_facts(pool: &Pool, ids: &[i64], vulns: bool, packages: bool) -> Result<ImageFacts> {
+/// The open findings that may be overdue (with `overdue`: first seen before their severity's
+/// cutoff) and the packages (with `packages`) of the given images (at most a chunk of them: the
+/// evaluation holds one chunk's at a time). Findings within their deadline are never read.
+pub async fn evaluation_facts(pool: &Pool, ids: &[i64], overdue: Option<&OverdueCutoffs>, packages: bool) -> Result<ImageFacts> {
     let mut out = ImageFacts::default();
     for chunk in ids.chunks(CHUNK) {
-        if vulns {
+        if let Some(o) = overdue {
             let mut qb = QueryBuilder::<DB>::new(
                 "SELECT f.image_id, f.vulnerability_id AS vulnerability, f.purl_name AS package, f.installed_version AS installed, f.severity,
                         f.fixed_version AS fixed, f.epss, (k.cve_id IS NOT NULL) AS kev, f.first_seen
                  FROM image_vulnerabilities f LEFT JOIN kev k ON k.cve_id = f.vulnerability_id WHERE f.resolved_at IS NULL AND f.image_id IN (",
             );
             in_list(&mut qb, chunk);
+            push_may_be_overdue(&mut qb, o);
+            if o.only_fixable {
+                qb.push(" AND f.fixed_version IS NOT NULL");
+            }
             out.vulns.extend(qb.build_query_as::<OpenVulnRecord>().fetch_all(pool).await?);
         }
         if packages {
@@ -144,6 +149,35 @@ pub async fn evaluation_facts(pool: &Pool, ids: &[i64], vulns: bool, packages: b
         }
     }
     Ok(out)
+}
+
+/// ` AND (…)`: a finding of a severity with a deadline, first seen before its severity's cutoff,
+/// or before the KEV or EPSS cutoff when those apply to it.
+fn push_may_be_overdue<'a>(qb: &mut QueryBuilder<'a, DB>, o: &'a OverdueCutoffs) {
+    if o.before.is_empty() {
+        qb.push(" AND 1 = 0");
+        return;
+    }
+    qb.push(" AND (1 = 0");
+    for (severity, before) in &o.before {
+        qb.push(" OR (f.severity = ").push_bind(severity.as_str()).push(" AND f.first_seen < ").push_bind(*before).push(")");
+    }
+    if o.kev_before.is_some() || o.epss_before.is_some() {
+        qb.push(" OR (f.severity IN (");
+        let mut sep = qb.separated(", ");
+        for (severity, _) in &o.before {
+            sep.push_bind(severity.as_str());
+        }
+        qb.push(") AND (1 = 0");
+        if let Some(before) = o.kev_before {
+            qb.push(" OR (k.cve_id IS NOT NULL AND f.first_seen < ").push_bind(before).push(")");
+        }
+        if let Some((threshold, before)) = o.epss_before {
+            qb.push(" OR (f.epss >= ").push_bind(threshold).push(" AND f.first_seen < ").push_bind(before).push(")");
+        }
+        qb.push("))");
+    }
+    qb.push(")");
 }
 
 /// Replaces every result and score with an evaluation's, in one transaction.
