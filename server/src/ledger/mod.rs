@@ -267,7 +267,7 @@ pub struct VerifyReport {
 
 /// Rebuilds each entry's bytes from its stored fields and hashes them: entry `start + i` is the
 /// `i`th row. Split over the machine's cores; the answers in row order.
-pub fn check_batch(start: i64, rows: &[StoredEntry]) -> Vec<Result<merkle::Hash, String>> {
+fn check_batch(start: i64, rows: &[StoredEntry]) -> Vec<Result<merkle::Hash, String>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let per = rows.len().div_ceil(threads).max(256);
     std::thread::scope(|scope| {
