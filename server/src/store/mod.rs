@@ -228,12 +228,14 @@ mod jobs;
 mod ledger;
 mod people;
 mod policy;
+mod policy_rows;
 mod registries;
 mod rows;
 mod runtime;
 pub use campaign_rows::*;
 pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
 pub use people::SignedInUser;
+pub use policy_rows::*;
 pub use rows::*;
 pub use runtime::WorkloadFilter;
 

@@ -2,7 +2,7 @@
 //! demo sign-in's limits, and the CSRF check a junk bearer header must not switch off.
 
 use super::helpers::fixture;
-use super::http::{demo_app, demo_sign_in};
+use super::signin::{demo_app, demo_sign_in};
 use drydock::domain::Role;
 use drydock::store::capabilities::*;
 use drydock::store::Actor;

@@ -321,7 +321,7 @@ async fn fixed_only_when_the_fix_runs(db: TestDb) {
 /// a developer acknowledges with the plain form; security sees the campaign's burndown.
 #[tokio::test]
 async fn pages_land_each_role_home_and_the_forms_work() {
-    use super::http::{demo_app, demo_sign_in};
+    use super::signin::{demo_app, demo_sign_in};
     let app = demo_app().await;
     let r = demo_sign_in(&app, "developer").await;
     assert_eq!(r.headers()["location"], "/updates", "a developer lands on the required updates");

@@ -313,7 +313,7 @@ async fn a_failing_registry_backs_off_five_ten_twenty_minutes_then_recovers() {
 
     // And the admin's Jobs page (the server's own worker off: the page shows what happened above).
     let app = super::helpers::TestApp::process(db, &["--demo"], &[("DRYDOCK_JOBS_WORKER", "false")]).await;
-    super::http::demo_sign_in(&app, "admin").await;
+    super::signin::demo_sign_in(&app, "admin").await;
     let page = app.client.get(app.url("/admin/jobs")).send().await.unwrap().text().await.unwrap();
     let row = page.split("<tr>").find(|r| r.contains("flaky") && r.contains("registry.collect")).expect("the job's row");
     for want in ["every 15 min", ">ok<", "2026-03-02 09:50 UTC", "2026-03-02 09:35 UTC", "2026-03-02 09:15 UTC", "unreachable"] {

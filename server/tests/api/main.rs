@@ -46,6 +46,7 @@ mod sbom_parsers;
 mod scale;
 mod scoping;
 mod search;
+mod signin;
 mod store;
 mod trivy_parser;
 mod versions;

@@ -349,7 +349,7 @@ async fn snapshots_make_a_trend_and_its_chart() {
 /// trend (30 reconstructed days and today) is drawn.
 #[tokio::test]
 async fn scorecard_page_numbers_equal_the_api() {
-    let app = super::http::demo_app().await;
+    let app = super::signin::demo_app().await;
     let token = app.token("viewer").await;
     let api = app.get_json("/api/v1/teams/payments/scorecard", &token).await;
     assert!(api["trend"].as_array().unwrap().len() >= 31, "30 days of history and today");
@@ -363,7 +363,7 @@ async fn scorecard_page_numbers_equal_the_api() {
         "the synthetic fraud-scoring pods set no user: {}",
         api["failing"]
     );
-    super::http::demo_sign_in(&app, "viewer").await;
+    super::signin::demo_sign_in(&app, "viewer").await;
     let html = app.client.get(app.url("/scorecards/payments")).send().await.unwrap().text().await.unwrap();
     let at = html.find("id=\"team-score\"").unwrap_or_else(|| panic!("no score on the page: {html}"));
     let shown = &html[at..at + 80];

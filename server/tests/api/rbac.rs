@@ -3,7 +3,7 @@
 //! `--nocapture` to see the table.
 
 use super::helpers::{fixture, TestApp, TestDb};
-use super::http::{demo_app, demo_sign_in};
+use super::signin::{demo_app, demo_sign_in};
 use drydock::auth::{rbac, Action, Grant};
 use drydock::domain::Role;
 use drydock::store::capabilities::*;

@@ -2,7 +2,7 @@
 //! server function and sees no row of another team's; a viewer's walk shows the rows exist.
 
 use super::helpers::TestApp;
-use super::http::{demo_app, demo_sign_in};
+use super::signin::{demo_app, demo_sign_in};
 use drydock::domain::Role;
 use drydock::store::capabilities::*;
 use drydock::store::Actor;

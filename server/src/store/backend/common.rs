@@ -7,6 +7,7 @@ use super::{
 #[allow(unused_imports)]
 use super::campaign_rows::*;
 #[allow(unused_imports)]
+use super::policy_rows::*;
 use super::rows::*;
 #[allow(unused_imports)]
 use app::types::{Alias, AliasKind, FindingCounts, Page, PlatformManifest, RepositoryTags, RuleKind, ScanState, ScannerSeen, Severity, SignatureState};
