@@ -124,12 +124,13 @@ pub fn RoleOptions(with_ingest: bool) -> impl IntoView {
 /// of the page starting at `offset`, `page` the rows a page holds.
 #[component]
 pub fn Pager(id: &'static str, offset: i64, shown: usize, total: i64, page: i64, link: impl Fn(i64) -> String) -> impl IntoView {
-    let end = offset + shown as i64;
-    let prev = (offset > 0).then(|| link((offset - page).max(0)));
+    // An offset comes from the address bar: any number, so no arithmetic on it may overflow.
+    let end = offset.saturating_add(shown as i64);
+    let prev = (offset > 0).then(|| link(offset.saturating_sub(page).max(0)));
     let next = (end < total).then(|| link(end));
     view! {
         <nav class="pager" aria-label="Result pages" id=id>
-            <span class="muted">{if shown == 0 { String::new() } else { format!("Showing {}–{end} of {total}", offset + 1) }}</span>
+            <span class="muted">{if total == 0 { String::new() } else if shown == 0 { format!("Past the last of {total}") } else { format!("Showing {}–{end} of {total}", offset.saturating_add(1)) }}</span>
             {prev.map(|h| view! { " " <a href=h rel="prev">"← Previous"</a> })}
             {next.map(|h| view! { " " <a href=h rel="next">"Next →"</a> })}
         </nav>

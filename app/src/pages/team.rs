@@ -51,7 +51,7 @@ fn TeamBody(t: TeamView) -> impl IntoView {
         </section>
         <SeverityBar counts=team.findings/>
         <h2>"Images, worst first"</h2>
-        {if t.images.is_empty() {
+        {if t.total == 0 {
             view! {
                 <p class="empty">
                     "No image is owned by this team yet. Ownership comes from the rules on the "

@@ -49,6 +49,14 @@ async fn demo_sign_in_pages_cookies_and_headers() {
     // A later page says where it is and links back to the first.
     let html = app.client.get(app.url("/teams/payments?offset=1")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Showing 2–3 of 3") && html.contains("href=\"/teams/payments?offset=0\""), "{html}");
+    // Any offset the address bar carries is answered, never a 500: past the end, the largest
+    // number there is, a negative one (the first page).
+    for (offset, says) in [("3", "Past the last of 3"), ("9223372036854775807", "Past the last of 3"), ("-5", "Showing 1–3 of 3")] {
+        let r = app.client.get(app.url(&format!("/teams/payments?offset={offset}"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "offset={offset}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains(says) && html.contains("Payments"), "offset={offset}: {html}");
+    }
     // …but not another team's details: a clear 403 page.
     let r = app.client.get(app.url("/teams/storefront")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
