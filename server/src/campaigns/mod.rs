@@ -158,7 +158,7 @@ pub async fn new_items(
             .get(id)
             .is_some_and(|w| w.iter().any(|(c, ns, _)| crate::policy::environment_of(&rules, c, ns).is_some_and(|r| &r.environment == e))),
     };
-    let kept: Vec<i64> = affected.iter().filter(|(id, a)| within(id, a)).map(|(id, _)| *id).collect();
+    let kept: std::collections::HashSet<i64> = affected.iter().filter(|(id, a)| within(id, a)).map(|(id, _)| *id).collect();
     Ok(affected
         .iter()
         .filter(|(id, _)| kept.contains(id))

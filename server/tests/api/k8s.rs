@@ -314,4 +314,14 @@ async fn what_runs_is_owned_by_label_then_namespace_then_image_rules() {
     let ns = rules["items"].as_array().unwrap().iter().find(|r| r["kind"] == "namespace").unwrap();
     let want_ns = all["items"].as_array().unwrap().iter().filter(|w| w["namespace"] == "kube-system").count();
     assert_eq!(ns["images"], want_ns, "containers in kube-system");
+    // A rule added after the pods were stored applies to them at once (the owner is kept with
+    // each pod and recomputed when a rule is added).
+    let other = all["items"].as_array().unwrap().iter().find(|w| w["team"].is_null()).unwrap()["namespace"].as_str().unwrap().to_string();
+    assert_eq!(rule("namespace", &other, "late-team").send().await.unwrap().status(), StatusCode::CREATED);
+    let now = workloads(&app, &viewer, "cluster=m").await;
+    let late: Vec<&Value> = now["items"].as_array().unwrap().iter().filter(|w| w["team"] == "late-team").collect();
+    let want_late = all["items"].as_array().unwrap().iter().filter(|w| w["namespace"] == other.as_str() && w["team"].is_null()).count();
+    assert!(want_late >= 1);
+    assert_eq!(late.len(), want_late, "containers of {other} owned by the rule added after them");
+    assert!(late.iter().all(|w| w["namespace"] == other.as_str()));
 }

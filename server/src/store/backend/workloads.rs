@@ -3,19 +3,14 @@
 
 /// The container → image → team join, written once. The image: the container's digest as an
 /// alias (manifest, index or config); an index resolves to the platform manifest of the node's
-/// `os/architecture` when the node is known. The team: a pod-label rule (`key=value`), else a
-/// namespace rule, else the image's owner (repository prefix).
+/// `os/architecture` when the node is known. The team: the pod's own (a pod-label rule, else a
+/// namespace rule; stored with the pod), else the image's owner (repository prefix).
 const WORKLOAD_SELECT: &str = "
     SELECT k.name AS cluster, p.namespace, p.name AS pod,
            CASE WHEN p.workload_kind IS NULL THEN NULL ELSE p.workload_kind || '/' || p.workload_name END AS workload,
            c.name AS container, c.kind AS container_kind, c.image, c.image_id, c.digest,
            COALESCE(child.digest, img.digest) AS image_digest,
-           COALESCE(
-               (SELECT t.name FROM ownership_rules r JOIN pod_labels l ON l.pod_id = p.id AND r.pattern = l.key || '=' || l.value
-                JOIN teams t ON t.id = r.team_id WHERE r.kind = 'label' ORDER BY r.id LIMIT 1),
-               (SELECT t.name FROM ownership_rules r JOIN teams t ON t.id = r.team_id
-                WHERE r.kind = 'namespace' AND r.pattern = p.namespace ORDER BY r.id LIMIT 1),
-               (SELECT t.name FROM teams t WHERE t.id = COALESCE(child.team_id, img.team_id))) AS team,
+           COALESCE(pt.name, it.name) AS team,
            c.state, c.reason, p.node, c.run_as_user, COALESCE(child.config_user, img.config_user) AS image_user,
            c.first_seen, c.last_seen, p.ended_at,
            COALESCE(child.id, img.id) AS image_row
@@ -27,7 +22,9 @@ const WORKLOAD_SELECT: &str = "
     LEFT JOIN nodes n ON n.cluster_id = p.cluster_id AND n.name = p.node
     LEFT JOIN image_platforms ip ON img.is_index AND ip.index_image_id = img.id
                                  AND ip.platform = COALESCE(n.operating_system, 'linux') || '/' || n.architecture
-    LEFT JOIN images child ON child.id = ip.image_id";
+    LEFT JOIN images child ON child.id = ip.image_id
+    LEFT JOIN teams pt ON pt.id = p.rule_team_id
+    LEFT JOIN teams it ON it.id = COALESCE(child.team_id, img.team_id)";
 
 fn push_workload_filter<'a>(qb: &mut QueryBuilder<'a, DB>, f: &'a WorkloadFilter) {
     qb.push(" WHERE 1 = 1");
