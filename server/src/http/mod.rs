@@ -197,6 +197,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), session::csrf_guard))
         .layer(from_fn_with_state(state.clone(), session::identify))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(crate::http::session_store::remember_version))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
     // The site's static files need no session, sign-in or request span: served beside the

@@ -96,8 +96,13 @@ pub async fn kept(State(state): State<AppState>, req: Request, next: Next) -> Re
     if req.method() != Method::GET || !kept_path(req.uri().path()) {
         return next.run(req).await;
     }
-    let Ok(version) = state.service.data_version().await else {
-        return next.run(req).await;
+    // Read with the session when there is one (`session_store::remember_version`).
+    let version = match super::session_store::version_seen() {
+        Some(v) => v,
+        None => match state.service.data_version().await {
+            Ok(v) => v,
+            Err(_) => return next.run(req).await,
+        },
     };
     let key = Key {
         version,

@@ -1,11 +1,17 @@
 // Sessions (tower-sessions records as JSON) and signed-in people.
 
-pub async fn session_load(pool: &Pool, id: &str, now_unix: i64) -> Result<Option<(String, i64)>> {
-    Ok(sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-        .bind(id)
-        .bind(now_unix)
-        .fetch_optional(pool)
-        .await?)
+/// A live session's data and expiry, with the data version read by the same statement (a page
+/// then needs no second round trip to know whether its kept copy is current).
+pub async fn session_load(pool: &Pool, id: &str, now_unix: i64) -> Result<(Option<(String, i64)>, i64)> {
+    let (data, expires, version): (Option<String>, Option<i64>, i64) = sqlx::query_as(
+        "SELECT s.data, s.expires_at, v.version FROM data_version v
+         LEFT JOIN sessions s ON s.id = $1 AND s.expires_at > $2 WHERE v.id = 1",
+    )
+    .bind(id)
+    .bind(now_unix)
+    .fetch_one(pool)
+    .await?;
+    Ok((data.zip(expires), version))
 }
 
 /// Inserts a new session; `false` when the id is taken (the caller draws another).
