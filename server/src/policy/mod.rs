@@ -42,7 +42,7 @@ const EVALUATION_CHUNK: usize = 1000;
 
 /// One complete evaluation: reads the inputs, judges the images a chunk at a time (reading only
 /// the facts the enabled policies look at), then the containers and nodes; stores results and
-/// scores in one transaction; answers (results, failing).
+/// scores in one transaction (only what changed); answers (results, failing).
 pub async fn run(
     store: &(impl PolicyStore + RegistryStore),
     promotion: &Promotion,
@@ -69,13 +69,15 @@ pub async fn run(
     judge_runs_and_nodes(&policies, &inputs, &cx, &mut judged);
     let scores = scores(&judged.results, now);
     let judged_at = started.elapsed();
-    store.replace_policy_results(&judged.results, &scores).await?;
+    let (written, deleted) = store.replace_policy_results(&judged.results, &scores).await?;
     let failing = judged.results.iter().filter(|r| !r.passed).count();
     tracing::info!(
         images = inputs.images.len(),
         containers = inputs.runs.len(),
         results = judged.results.len(),
         failing,
+        written,
+        deleted,
         inputs_ms = read.as_millis() as u64,
         judged_ms = (judged_at - read).as_millis() as u64,
         stored_ms = (started.elapsed() - judged_at).as_millis() as u64,

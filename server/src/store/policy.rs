@@ -15,8 +15,8 @@ store_capability! {
         fn evaluation_inputs(&self) -> Result<EvaluationInputs>;
         /// Open findings that may be overdue (with `overdue`) and packages (with `packages`) of some images.
         fn evaluation_facts(&self, ids: &[i64], overdue: Option<&OverdueCutoffs>, packages: bool) -> Result<ImageFacts>;
-        /// Replaces the stored evaluation.
-        fn replace_policy_results(&self, results: &[PolicyResultRecord], scores: &[PolicyScoreRecord]) -> Result<()>;
+        /// Stores an evaluation (only the results that changed are written); answers (written, deleted).
+        fn replace_policy_results(&self, results: &[PolicyResultRecord], scores: &[PolicyScoreRecord]) -> Result<(u64, u64)>;
         fn policy_scores(&self) -> Result<Vec<PolicyScoreRecord>>;
         fn failing_results(&self, team: &str, policy: Option<&str>, limit: i64) -> Result<Vec<PolicyResultRecord>>;
         fn take_snapshot(&self, day: NaiveDate) -> Result<u64>;

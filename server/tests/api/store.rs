@@ -42,6 +42,7 @@ on_both_backends!(
     role_mappings_are_unique_and_audited,
     trivy_and_grype_of_one_image_count_once,
     a_team_page_lists_its_images_worst_first_a_page_at_a_time,
+    an_evaluation_writes_only_the_results_that_changed,
 );
 
 fn actor() -> Actor {
@@ -419,4 +420,50 @@ async fn a_team_page_lists_its_images_worst_first_a_page_at_a_time(store: &Store
         paged.extend(page.images.into_iter().map(|i| (i.findings, i.digest)));
     }
     assert_eq!(paged, expected);
+}
+
+/// `replace_policy_results` writes what differs from the stored results, deletes what is no
+/// longer judged and leaves the rest: the stored state always equals the last evaluation's.
+async fn an_evaluation_writes_only_the_results_that_changed(store: &Store) {
+    use drydock::store::{PolicyResultRecord, PolicyScoreRecord};
+    // Microseconds: what both databases keep of a time.
+    let t0 = DateTime::from_timestamp_micros(1_780_000_000_123_456).unwrap();
+    let result = |i: usize, passed: bool| PolicyResultRecord {
+        policy: "non-root".into(),
+        subject_kind: "container".into(),
+        subject: format!("c/ns/pod-{i}/app"),
+        team: Some(format!("team-{}", i % 3)),
+        environment: None,
+        passed,
+        reason: if passed { "runs as 1000".into() } else { "runs as root".into() },
+        failing_since: (!passed).then_some(t0),
+    };
+    let scores = |rs: &[PolicyResultRecord]| -> Vec<PolicyScoreRecord> {
+        let mut by = std::collections::BTreeMap::<String, (i64, i64)>::new();
+        for r in rs {
+            let e = by.entry(r.team.clone().unwrap_or_default()).or_default();
+            e.0 += 1;
+            e.1 += i64::from(!r.passed);
+        }
+        by.into_iter()
+            .map(|(team, (subjects, failing))| PolicyScoreRecord { team, policy: "non-root".into(), subjects, failing, evaluated_at: t0 })
+            .collect()
+    };
+    let first: Vec<PolicyResultRecord> = (0..1500).map(|i| result(i, i % 4 != 0)).collect();
+    assert_eq!(store.replace_policy_results(&first, &scores(&first)).await.unwrap(), (1500, 0));
+    assert_eq!(store.replace_policy_results(&first, &scores(&first)).await.unwrap(), (0, 0), "nothing changed");
+    // One result flips, one subject is gone, one is new.
+    let mut second = first.clone();
+    second[5] = result(5, false);
+    second.remove(10);
+    second.push(result(2000, false));
+    assert_eq!(store.replace_policy_results(&second, &scores(&second)).await.unwrap(), (2, 1));
+    for team in ["team-0", "team-1", "team-2"] {
+        let mut stored = store.failing_results(team, None, 10_000).await.unwrap();
+        let mut want: Vec<PolicyResultRecord> = second.iter().filter(|r| !r.passed && r.team.as_deref() == Some(team)).cloned().collect();
+        stored.sort_by(|a, b| a.subject.cmp(&b.subject));
+        want.sort_by(|a, b| a.subject.cmp(&b.subject));
+        assert_eq!(stored, want, "{team}");
+    }
+    assert_eq!(store.policy_scores().await.unwrap(), scores(&second));
 }

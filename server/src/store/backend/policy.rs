@@ -180,11 +180,22 @@ fn push_may_be_overdue<'a>(qb: &mut QueryBuilder<'a, DB>, o: &'a OverdueCutoffs)
     qb.push(")");
 }
 
-/// Replaces every result and score with an evaluation's, in one transaction.
-pub async fn replace_policy_results(pool: &Pool, results: &[PolicyResultRecord], scores: &[PolicyScoreRecord]) -> Result<()> {
+/// Stores an evaluation in one transaction: the results whose stored copy differs (or is
+/// missing) written, the results no longer judged deleted, the others left as they are (an
+/// evaluation usually changes a few hundred of hundreds of thousands); the scores replaced.
+/// Answers how many results were written and deleted.
+pub async fn replace_policy_results(pool: &Pool, results: &[PolicyResultRecord], scores: &[PolicyScoreRecord]) -> Result<(u64, u64)> {
     let mut tx = begin(pool).await?;
-    sqlx::query("DELETE FROM policy_results").execute(&mut *tx).await?;
-    for chunk in results.chunks(CHUNK / 8) {
+    let (changed, gone) = result_changes(&mut tx, results).await?;
+    for chunk in gone.chunks(CHUNK / 3) {
+        let mut qb = QueryBuilder::<DB>::new("DELETE FROM policy_results WHERE (policy, subject_kind, subject) IN (");
+        qb.push_values(chunk, |mut b, (p, k, s)| {
+            b.push_bind(p).push_bind(k).push_bind(s);
+        });
+        qb.push(")");
+        qb.build().execute(&mut *tx).await?;
+    }
+    for chunk in changed.chunks(CHUNK / 8) {
         let mut qb = QueryBuilder::<DB>::new(
             "INSERT INTO policy_results (policy, subject_kind, subject, team, environment, passed, reason, failing_since) ",
         );
@@ -198,6 +209,10 @@ pub async fn replace_policy_results(pool: &Pool, results: &[PolicyResultRecord],
                 .push_bind(&r.reason)
                 .push_bind(r.failing_since);
         });
+        qb.push(
+            " ON CONFLICT (policy, subject_kind, subject) DO UPDATE SET team = excluded.team, environment = excluded.environment,
+                 passed = excluded.passed, reason = excluded.reason, failing_since = excluded.failing_since",
+        );
         qb.build().execute(&mut *tx).await?;
     }
     sqlx::query("DELETE FROM policy_scores").execute(&mut *tx).await?;
@@ -209,7 +224,42 @@ pub async fn replace_policy_results(pool: &Pool, results: &[PolicyResultRecord],
         qb.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok((changed.len() as u64, gone.len() as u64))
+}
+
+type ResultKey = (String, String, String);
+
+/// The results that differ from (or are missing in) the stored ones, and the stored keys no
+/// longer among them: one pass over the stored rows, compared as they stream in.
+async fn result_changes<'r>(tx: &mut Tx<'_>, results: &'r [PolicyResultRecord]) -> Result<(Vec<&'r PolicyResultRecord>, Vec<ResultKey>)> {
+    use futures_util::TryStreamExt;
+    let index: HashMap<(&str, &str, &str), usize> =
+        results.iter().enumerate().map(|(i, r)| ((r.policy.as_str(), r.subject_kind.as_str(), r.subject.as_str()), i)).collect();
+    let mut same = vec![false; results.len()];
+    let mut gone = Vec::new();
+    let mut rows = sqlx::query_as::<_, PolicyResultRecord>(
+        "SELECT policy, subject_kind, subject, team, environment, passed, reason, failing_since FROM policy_results",
+    )
+    .fetch(&mut **tx);
+    while let Some(old) = rows.try_next().await? {
+        let found = index.get(&(old.policy.as_str(), old.subject_kind.as_str(), old.subject.as_str())).copied();
+        match found {
+            Some(i) => same[i] = same_result(&results[i], &old),
+            None => gone.push((old.policy, old.subject_kind, old.subject)),
+        }
+    }
+    let changed = results.iter().zip(same).filter(|(_, same)| !same).map(|(r, _)| r).collect();
+    Ok((changed, gone))
+}
+
+/// Equal as stored: times compared to the microsecond (PostgreSQL's precision).
+fn same_result(new: &PolicyResultRecord, old: &PolicyResultRecord) -> bool {
+    let micros = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_micros());
+    new.team == old.team
+        && new.environment == old.environment
+        && new.passed == old.passed
+        && new.reason == old.reason
+        && micros(new.failing_since) == micros(old.failing_since)
 }
 
 pub async fn policy_scores(pool: &Pool) -> Result<Vec<PolicyScoreRecord>> {
