@@ -324,4 +324,23 @@ async fn what_runs_is_owned_by_label_then_namespace_then_image_rules() {
     assert!(want_late >= 1);
     assert_eq!(late.len(), want_late, "containers of {other} owned by the rule added after them");
     assert!(late.iter().all(|w| w["namespace"] == other.as_str()));
+    // A label rule added later wins over that namespace rule for the pods carrying the label,
+    // and only for them.
+    let carries = |pod: &str| {
+        file["items"].as_array().unwrap().iter().any(|p| p["metadata"]["name"] == pod && p["metadata"]["labels"]["app"] == "statefulset")
+    };
+    assert_eq!(rule("label", "app=statefulset", "late-label").send().await.unwrap().status(), StatusCode::CREATED);
+    let after = workloads(&app, &viewer, "cluster=m").await;
+    let mut labelled = 0;
+    for (w, before) in after["items"].as_array().unwrap().iter().zip(now["items"].as_array().unwrap()) {
+        assert_eq!(w["pod"], before["pod"]);
+        let pod = w["pod"].as_str().unwrap();
+        if carries(pod) {
+            labelled += 1;
+            assert_eq!(w["team"], "late-label", "{pod}");
+        } else {
+            assert_eq!(w["team"], before["team"], "{pod} keeps its owner");
+        }
+    }
+    assert!(labelled >= 2, "the fixture's statefulset pods");
 }

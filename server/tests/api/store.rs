@@ -452,12 +452,14 @@ async fn an_evaluation_writes_only_the_results_that_changed(store: &Store) {
     let first: Vec<PolicyResultRecord> = (0..1500).map(|i| result(i, i % 4 != 0)).collect();
     assert_eq!(store.replace_policy_results(&first, &scores(&first)).await.unwrap(), (1500, 0));
     assert_eq!(store.replace_policy_results(&first, &scores(&first)).await.unwrap(), (0, 0), "nothing changed");
-    // One result flips, one subject is gone, one is new.
-    let mut second = first.clone();
+    // One result starts failing, one passes again, 400 subjects (a hundred of them failing) are
+    // gone, one is new.
+    let mut second: Vec<PolicyResultRecord> =
+        first.iter().filter(|r| !(1000..1400).any(|i| r.subject == format!("c/ns/pod-{i}/app"))).cloned().collect();
     second[5] = result(5, false);
-    second.remove(10);
+    second[4] = result(4, true);
     second.push(result(2000, false));
-    assert_eq!(store.replace_policy_results(&second, &scores(&second)).await.unwrap(), (2, 1));
+    assert_eq!(store.replace_policy_results(&second, &scores(&second)).await.unwrap(), (3, 400));
     for team in ["team-0", "team-1", "team-2"] {
         let mut stored = store.failing_results(team, None, 10_000).await.unwrap();
         let mut want: Vec<PolicyResultRecord> = second.iter().filter(|r| !r.passed && r.team.as_deref() == Some(team)).cloned().collect();

@@ -126,7 +126,7 @@ pub async fn add_ownership_rule(pool: &Pool, rule: &crate::domain::ownership::Ru
         return Err(StoreError::invalid_input(format!("a {} rule for pattern {pattern:?} already exists", kind.as_str())));
     };
     recompute_owners(&mut tx, None).await?;
-    set_pod_owners(&mut tx, None).await?;
+    set_pod_owners(&mut tx, PodsToOwn::MatchedBy(rule)).await?;
     let images: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM images WHERE owner_rule_id = $1")
         .bind(id)
         .fetch_one(&mut *tx)

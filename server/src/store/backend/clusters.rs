@@ -36,7 +36,7 @@ pub async fn store_pods(
     let cluster_id = ensure_cluster(&mut tx, cluster, actor, now).await?;
     let pod_ids = upsert_pods(&mut tx, cluster_id, &upload.pods, now).await?;
     replace_pod_labels(&mut tx, &upload.pods, &pod_ids).await?;
-    set_pod_owners(&mut tx, Some(&pod_ids.values().copied().collect::<Vec<_>>())).await?;
+    set_pod_owners(&mut tx, PodsToOwn::Ids(&pod_ids.values().copied().collect::<Vec<_>>())).await?;
     let containers = upsert_containers(&mut tx, &upload.pods, &pod_ids, now).await?;
     let ended = end_unlisted_pods(&mut tx, cluster_id, &upload.scope, now).await?;
     sqlx::query("UPDATE clusters SET last_upload = $2 WHERE id = $1").bind(cluster_id).bind(now).execute(&mut *tx).await?;

@@ -229,23 +229,41 @@ async fn recompute_owners(tx: &mut Tx<'_>, image: Option<i64>) -> Result<()> {
     Ok(())
 }
 
+/// The pods whose stored owner `set_pod_owners` recomputes.
+enum PodsToOwn<'a> {
+    /// Pods just written.
+    Ids(&'a [i64]),
+    /// The pods a new rule can match (none for a repository-prefix rule: it owns images).
+    MatchedBy(&'a crate::domain::ownership::RuleSpec),
+}
+
 /// Stores each pod's owner by the rules that judge the pod itself: a pod-label rule (`key=value`;
-/// the older rule first), else a namespace rule. `pods` limits the update to those pods; `None`
-/// recomputes every pod in one statement. The image's owner is joined when reading.
-async fn set_pod_owners(tx: &mut Tx<'_>, pods: Option<&[i64]>) -> Result<()> {
+/// the older rule first), else a namespace rule. The image's owner is joined when reading.
+async fn set_pod_owners(tx: &mut Tx<'_>, pods: PodsToOwn<'_>) -> Result<()> {
     const SET: &str = "UPDATE pods SET rule_team_id = COALESCE(
             (SELECT r.team_id FROM ownership_rules r JOIN pod_labels l ON l.pod_id = pods.id AND r.pattern = l.key || '=' || l.value
              WHERE r.kind = 'label' ORDER BY r.id LIMIT 1),
             (SELECT r.team_id FROM ownership_rules r WHERE r.kind = 'namespace' AND r.pattern = pods.namespace ORDER BY r.id LIMIT 1))";
-    let Some(pods) = pods else {
-        sqlx::query(SET).execute(&mut **tx).await?;
-        return Ok(());
-    };
-    for chunk in pods.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<DB>::new(SET);
-        qb.push(" WHERE id IN (");
-        in_list(&mut qb, chunk);
-        qb.build().execute(&mut **tx).await?;
+    match pods {
+        PodsToOwn::Ids(ids) => {
+            for chunk in ids.chunks(CHUNK) {
+                let mut qb = QueryBuilder::<DB>::new(SET);
+                qb.push(" WHERE id IN (");
+                in_list(&mut qb, chunk);
+                qb.build().execute(&mut **tx).await?;
+            }
+        }
+        PodsToOwn::MatchedBy(rule) => {
+            let mut qb = QueryBuilder::<DB>::new(SET);
+            match rule.kind() {
+                app::types::RuleKind::RepositoryPrefix => return Ok(()),
+                app::types::RuleKind::Namespace => qb.push(" WHERE namespace = ").push_bind(rule.pattern()),
+                app::types::RuleKind::Label => {
+                    qb.push(" WHERE id IN (SELECT pod_id FROM pod_labels WHERE key || '=' || value = ").push_bind(rule.pattern()).push(")")
+                }
+            };
+            qb.build().execute(&mut **tx).await?;
+        }
     }
     Ok(())
 }
