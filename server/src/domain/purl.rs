@@ -131,6 +131,26 @@ impl PackageCoordinates {
         &self.name
     }
 
+    /// A lower-case SQL `LIKE` pattern (no escape character) that the lower-cased name or
+    /// package URL of every package with these coordinates' name matches, and usually few others:
+    /// `for_package` takes the name from the package URL (when it has no percent escape) or from
+    /// the name, and normalising only lower-cases it (and turns pypi's `_` into `-`). So each
+    /// letter appears in order; the characters another spelling could hide stand for any one
+    /// character (`_`): `-` (pypi's `_`), `k` (the Kelvin sign lower-cases to it), and `_`, `%`
+    /// and `\` (LIKE's own). None for a name that is not ASCII (SQL lower-cases ASCII only):
+    /// then nothing can be filtered. Package URLs with a percent escape must be read whatever
+    /// their text (the caller's part).
+    pub fn name_like_pattern(&self) -> Option<String> {
+        if !self.name.is_ascii() {
+            return None;
+        }
+        let letters = self.name.chars().map(|c| match c.to_ascii_lowercase() {
+            '-' | 'k' | '_' | '%' | '\\' => '_',
+            c => c,
+        });
+        Some(std::iter::once('%').chain(letters).chain(std::iter::once('%')).collect())
+    }
+
     /// Operating system packages (deb, rpm, apk): found by the package manager, at no path.
     pub fn is_os_package(&self) -> bool {
         matches!(self.ptype.as_str(), "deb" | "rpm" | "apk")
@@ -164,6 +184,46 @@ mod tests {
         for bad in ["deb/debian/openssl", "pkg:openssl", "pkg:1deb/x/y", "pkg:deb/debian/%zz"] {
             assert!(PackageCoordinates::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// SQL `LIKE` as both backends run it on these patterns: case-sensitive here (the caller
+    /// lower-cases the text), `%` any run, `_` any one character.
+    fn like(pattern: &str, text: &str) -> bool {
+        let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+        fn go(p: &[char], t: &[char]) -> bool {
+            match p.split_first() {
+                None => t.is_empty(),
+                Some(('%', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
+                Some(('_', rest)) => !t.is_empty() && go(rest, &t[1..]),
+                Some((c, rest)) => t.first() == Some(c) && go(rest, &t[1..]),
+            }
+        }
+        go(&p, &t)
+    }
+
+    #[test]
+    fn the_name_pattern_matches_every_spelling_that_normalises_to_the_name() {
+        let cases = [
+            ("pkg:pypi/django-rest", Some("pkg:pypi/Django_Rest@1.0"), "python-pkg", "Django_Rest"),
+            ("pkg:deb/debian/openssl", None, "debian", "OpenSSL"),
+            ("pkg:deb/debian/openssl", Some("pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64"), "debian", "libssl3"),
+            ("pkg:maven/org.apache.logging.log4j/log4j-core", None, "jar", "org.apache.logging.log4j:log4j-core"),
+            ("pkg:npm/@babel/core", None, "node-pkg", "@babel/core"),
+            ("pkg:deb/debian/kelvin", None, "debian", "\u{212a}elvin"),
+        ];
+        for (deny, purl, ptype, name) in cases {
+            let d = PackageCoordinates::parse(deny).unwrap();
+            let c = PackageCoordinates::for_package(purl, ptype, Some("debian"), name);
+            assert_eq!(c.name(), d.name(), "{deny}: the case itself normalises to the name");
+            let p = d.name_like_pattern().unwrap();
+            let hit = like(&p, &name.to_ascii_lowercase()) || purl.is_some_and(|u| like(&p, &u.to_ascii_lowercase()));
+            assert!(hit, "{p} misses {purl:?} / {name:?}");
+        }
+        let p = PackageCoordinates::parse("pkg:deb/debian/bash").unwrap().name_like_pattern().unwrap();
+        for other in ["openssl", "libc6", "dash"] {
+            assert!(!like(&p, other), "{p} should not match {other}");
+        }
+        assert_eq!(PackageCoordinates::new("maven", "x", "caf\u{e9}").name_like_pattern(), None);
     }
 
     #[test]

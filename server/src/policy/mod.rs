@@ -11,7 +11,9 @@ use crate::domain::policy::{Policy, Rule, SubjectKind};
 use crate::domain::purl::PackageCoordinates;
 use crate::registry::{glob, Promotion};
 use crate::store::capabilities::*;
-use crate::store::{EnvironmentRule, EvaluationInputs, ImageFacts, PolicyImage, PolicyResultRecord, PolicyScoreRecord, WorkloadRecord};
+use crate::store::{
+    EnvironmentRule, EvaluationInputs, ImageFacts, PackagesWanted, PolicyImage, PolicyResultRecord, PolicyScoreRecord, RunFact,
+};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 
@@ -59,17 +61,17 @@ pub async fn run(
         Rule::VulnerabilitySla(s) => Some(overdue_cutoffs(s, now)),
         _ => None,
     });
-    let need_packages = enabled().any(|p| matches!(&p.rule, Rule::Denylist(d) if !d.entries.is_empty()));
-    let mut judged = Judged { inputs: &inputs, now, results: Vec::new() };
+    let packages = packages_wanted(enabled());
+    let mut judged = Judged { results: Vec::new() };
     for chunk in inputs.images.chunks(EVALUATION_CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|i| i.id).collect();
-        let facts = store.evaluation_facts(&ids, overdue.as_ref(), need_packages).await?;
+        let facts = store.evaluation_facts(&ids, overdue.as_ref(), &packages).await?;
         judge_image_chunk(&policies, chunk, &facts, &cx, &mut judged);
     }
     judge_runs_and_nodes(&policies, &inputs, &cx, &mut judged);
     let scores = scores(&judged.results, now);
     let judged_at = started.elapsed();
-    let (written, deleted) = store.replace_policy_results(&judged.results, &scores).await?;
+    let (written, deleted) = store.replace_policy_results(&judged.results, &scores, now).await?;
     let failing = judged.results.iter().filter(|r| !r.passed).count();
     tracing::info!(
         images = inputs.images.len(),
@@ -84,6 +86,23 @@ pub async fn run(
         "policies evaluated"
     );
     Ok((judged.results.len(), failing))
+}
+
+/// The packages the enabled denylists can name: those matching their entries' name patterns
+/// (every package when a name cannot be a pattern; none without an entry).
+fn packages_wanted<'a>(enabled: impl Iterator<Item = &'a Policy>) -> PackagesWanted {
+    let names: Vec<Option<String>> = enabled
+        .filter_map(|p| match &p.rule {
+            Rule::Denylist(d) => Some(d.entries.iter().map(|(_, c, _)| c.name_like_pattern())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    match names.into_iter().collect::<Option<std::collections::BTreeSet<String>>>() {
+        None => PackagesWanted::All,
+        Some(patterns) if patterns.is_empty() => PackagesWanted::None,
+        Some(patterns) => PackagesWanted::Matching(patterns.into_iter().collect()),
+    }
 }
 
 /// How scores and grades are computed, as pages and the API state it.
@@ -121,7 +140,7 @@ pub fn environment_of<'a>(rules: &'a [EnvironmentRule], cluster: &str, namespace
         .next()
 }
 
-fn container_key(w: &WorkloadRecord) -> String {
+fn container_key(w: &RunFact) -> String {
     format!("{}/{}/{}/{}", w.cluster, w.namespace, w.pod, w.container)
 }
 
@@ -134,7 +153,7 @@ pub struct Context<'a> {
 }
 
 /// Judges `images` by every enabled image policy, from their findings and packages in `facts`.
-fn judge_image_chunk(policies: &[Policy], images: &[PolicyImage], facts: &ImageFacts, cx: &Context<'_>, judged: &mut Judged<'_>) {
+fn judge_image_chunk(policies: &[Policy], images: &[PolicyImage], facts: &ImageFacts, cx: &Context<'_>, judged: &mut Judged) {
     let mut vulns: HashMap<i64, Vec<&crate::store::OpenVulnRecord>> = HashMap::new();
     for v in &facts.vulns {
         vulns.entry(v.image_id).or_default().push(v);
@@ -151,7 +170,7 @@ fn judge_image_chunk(policies: &[Policy], images: &[PolicyImage], facts: &ImageF
 }
 
 /// Judges the live containers and the nodes by every enabled policy about them.
-fn judge_runs_and_nodes(policies: &[Policy], inputs: &EvaluationInputs, cx: &Context<'_>, judged: &mut Judged<'_>) {
+fn judge_runs_and_nodes(policies: &[Policy], inputs: &EvaluationInputs, cx: &Context<'_>, judged: &mut Judged) {
     let by_id: HashMap<i64, &PolicyImage> = inputs.images.iter().map(|i| (i.id, i)).collect();
     for policy in policies.iter().filter(|p| p.enabled) {
         match policy.subject_kind() {
@@ -169,20 +188,17 @@ struct ChunkFacts<'a> {
 }
 
 /// The results so far.
-struct Judged<'a> {
-    inputs: &'a EvaluationInputs,
-    now: DateTime<Utc>,
+struct Judged {
     results: Vec<PolicyResultRecord>,
 }
 
-impl Judged<'_> {
+impl Judged {
     fn push(&mut self, policy: &Policy, kind: SubjectKind, subject: String, team: Option<String>, environment: Option<String>, v: Verdict) {
-        let key = (policy.id.to_string(), kind.as_str().to_string(), subject.clone());
         let (passed, reason, since) = match v {
             Verdict::Pass(r) => (true, r, None),
-            // A rule that knows when the failure began says so; else the first evaluation
-            // that saw it failing.
-            Verdict::Fail(r, since) => (false, r, Some(since.or_else(|| self.inputs.failing_since.get(&key).copied()).unwrap_or(self.now))),
+            // A rule that knows when the failure began says so; else the first evaluation that
+            // saw it failing (the store keeps it).
+            Verdict::Fail(r, since) => (false, r, since),
         };
         self.results.push(PolicyResultRecord {
             policy: policy.id.to_string(),
@@ -197,7 +213,7 @@ impl Judged<'_> {
     }
 }
 
-fn judge_images(policy: &Policy, images: &[PolicyImage], facts: &ChunkFacts<'_>, cx: &Context<'_>, judged: &mut Judged<'_>) {
+fn judge_images(policy: &Policy, images: &[PolicyImage], facts: &ChunkFacts<'_>, cx: &Context<'_>, judged: &mut Judged) {
     // Denylist entries were parsed when the policy was built.
     let deny: &[Deny] = match &policy.rule {
         Rule::Denylist(d) => &d.entries,
@@ -211,13 +227,7 @@ fn judge_images(policy: &Policy, images: &[PolicyImage], facts: &ChunkFacts<'_>,
     }
 }
 
-fn judge_containers(
-    policy: &Policy,
-    inputs: &EvaluationInputs,
-    by_id: &HashMap<i64, &PolicyImage>,
-    cx: &Context<'_>,
-    judged: &mut Judged<'_>,
-) {
+fn judge_containers(policy: &Policy, inputs: &EvaluationInputs, by_id: &HashMap<i64, &PolicyImage>, cx: &Context<'_>, judged: &mut Judged) {
     for w in &inputs.runs {
         let env = environment_of(&inputs.environments, &w.cluster, &w.namespace);
         if !policy.scope.covers(w.team.as_deref(), Some(&w.namespace), env.map(|e| e.environment.as_str())) {
@@ -237,7 +247,7 @@ fn judge_containers(
     }
 }
 
-fn judge_nodes(policy: &Policy, inputs: &EvaluationInputs, judged: &mut Judged<'_>) {
+fn judge_nodes(policy: &Policy, inputs: &EvaluationInputs, judged: &mut Judged) {
     let Rule::NodeVersions(p) = &policy.rule else { return };
     if !policy.scope.covers(None, None, None) {
         return;

@@ -5,7 +5,7 @@ use super::Context;
 use crate::domain::policy::Rule;
 use crate::domain::purl::PackageCoordinates;
 use crate::domain::version::{Scheme, VersionRange};
-use crate::store::{PolicyImage, WorkloadRecord};
+use crate::store::{PolicyImage, RunFact};
 use app::types::{Severity, SignatureState};
 use chrono::{DateTime, Utc};
 
@@ -180,7 +180,7 @@ fn denylist_verdict(packages: Option<&Vec<(PackageCoordinates, &str)>>, deny: &[
     }
 }
 
-pub(super) fn non_root(w: &WorkloadRecord) -> Verdict {
+pub(super) fn non_root(w: &RunFact) -> Verdict {
     match (w.run_as_user, w.image_user.as_deref().map(str::trim)) {
         (Some(0), _) => Verdict::Fail("runs as uid 0".into(), None),
         (Some(uid), _) => Verdict::Pass(format!("runs as uid {uid}")),
@@ -192,7 +192,7 @@ pub(super) fn non_root(w: &WorkloadRecord) -> Verdict {
     }
 }
 
-pub(super) fn promoted(w: &WorkloadRecord, img: Option<&PolicyImage>, cx: &Context<'_>) -> Verdict {
+pub(super) fn promoted(w: &RunFact, img: Option<&PolicyImage>, cx: &Context<'_>) -> Verdict {
     let Some(img) = img else { return Verdict::Fail(format!("runs {}, an image Drydock does not know", w.image), None) };
     let p = cx.promotion.for_image(&img.row.labels, &img.row.repositories);
     if p.promoted {

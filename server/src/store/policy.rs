@@ -13,10 +13,11 @@ store_capability! {
         fn add_environment_rule(&self, r: &EnvironmentRule, actor: &Actor, now: DateTime<Utc>) -> Result<EnvironmentRule>;
         /// What a policy evaluation reads besides the images' findings and packages.
         fn evaluation_inputs(&self) -> Result<EvaluationInputs>;
-        /// Open findings that may be overdue (with `overdue`) and packages (with `packages`) of some images.
-        fn evaluation_facts(&self, ids: &[i64], overdue: Option<&OverdueCutoffs>, packages: bool) -> Result<ImageFacts>;
-        /// Stores an evaluation (only the results that changed are written); answers (written, deleted).
-        fn replace_policy_results(&self, results: &[PolicyResultRecord], scores: &[PolicyScoreRecord]) -> Result<(u64, u64)>;
+        /// Open findings that may be overdue (with `overdue`) and the wanted packages of some images.
+        fn evaluation_facts(&self, ids: &[i64], overdue: Option<&OverdueCutoffs>, packages: &PackagesWanted) -> Result<ImageFacts>;
+        /// Stores an evaluation made at `now` (only the results that changed are written; a failing
+        /// result without its start keeps the stored one, else starts now); answers (written, deleted).
+        fn replace_policy_results(&self, results: &[PolicyResultRecord], scores: &[PolicyScoreRecord], now: DateTime<Utc>) -> Result<(u64, u64)>;
         fn policy_scores(&self) -> Result<Vec<PolicyScoreRecord>>;
         fn failing_results(&self, team: &str, policy: Option<&str>, limit: i64) -> Result<Vec<PolicyResultRecord>>;
         fn take_snapshot(&self, day: NaiveDate) -> Result<u64>;

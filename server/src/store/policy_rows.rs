@@ -1,9 +1,8 @@
 //! The rows of policy evaluation as the store reads and writes them (`backend/policy.rs`): saved
 //! policies and environment rules, what an evaluation reads, its results, scores and snapshots.
 
-use super::{ImageRow, NodeVersions, WorkloadRecord};
+use super::{ImageRow, NodeVersions};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 
 /// A policy's stored settings (`params` as JSON text).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -79,6 +78,18 @@ pub struct OverdueCutoffs {
     pub only_fixable: bool,
 }
 
+/// Which packages an evaluation reads with the images' findings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PackagesWanted {
+    /// None (no denylist in force).
+    None,
+    /// Every package.
+    All,
+    /// Those whose lower-cased name or package URL matches one of these `LIKE` patterns (see
+    /// `PackageCoordinates::name_like_pattern`), and every package URL with a percent escape.
+    Matching(Vec<String>),
+}
+
 /// The open findings and packages of some images (an evaluation reads them a chunk at a time).
 #[derive(Debug, Clone, Default)]
 pub struct ImageFacts {
@@ -92,12 +103,25 @@ pub struct ImageFacts {
 pub struct EvaluationInputs {
     pub images: Vec<PolicyImage>,
     /// Live containers.
-    pub runs: Vec<WorkloadRecord>,
+    pub runs: Vec<RunFact>,
     /// Nodes, with their cluster's name.
     pub nodes: Vec<(String, NodeVersions)>,
     pub environments: Vec<EnvironmentRule>,
-    /// (policy, subject kind, subject) → when it started failing, for subjects failing now.
-    pub failing_since: HashMap<(String, String, String), DateTime<Utc>>,
+}
+
+/// What the evaluation knows of a live container (the columns of `WorkloadRecord` it judges by).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunFact {
+    pub cluster: String,
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    /// The image reference as the pod spec names it.
+    pub image: String,
+    pub team: Option<String>,
+    pub run_as_user: Option<i64>,
+    pub image_user: Option<String>,
+    pub image_row: Option<i64>,
 }
 
 /// One subject's result for one policy.
@@ -110,6 +134,8 @@ pub struct PolicyResultRecord {
     pub environment: Option<String>,
     pub passed: bool,
     pub reason: String,
+    /// When it started failing (none when it passes). An evaluation's failing result may leave
+    /// it out when its rule cannot tell: storing it keeps the stored start, or starts it then.
     pub failing_since: Option<DateTime<Utc>>,
 }
 

@@ -450,8 +450,8 @@ async fn an_evaluation_writes_only_the_results_that_changed(store: &Store) {
             .collect()
     };
     let first: Vec<PolicyResultRecord> = (0..1500).map(|i| result(i, i % 4 != 0)).collect();
-    assert_eq!(store.replace_policy_results(&first, &scores(&first)).await.unwrap(), (1500, 0));
-    assert_eq!(store.replace_policy_results(&first, &scores(&first)).await.unwrap(), (0, 0), "nothing changed");
+    assert_eq!(store.replace_policy_results(&first, &scores(&first), t0).await.unwrap(), (1500, 0));
+    assert_eq!(store.replace_policy_results(&first, &scores(&first), t0).await.unwrap(), (0, 0), "nothing changed");
     // One result starts failing, one passes again, 400 subjects (a hundred of them failing) are
     // gone, one is new.
     let mut second: Vec<PolicyResultRecord> =
@@ -459,7 +459,7 @@ async fn an_evaluation_writes_only_the_results_that_changed(store: &Store) {
     second[5] = result(5, false);
     second[4] = result(4, true);
     second.push(result(2000, false));
-    assert_eq!(store.replace_policy_results(&second, &scores(&second)).await.unwrap(), (3, 400));
+    assert_eq!(store.replace_policy_results(&second, &scores(&second), t0).await.unwrap(), (3, 400));
     for team in ["team-0", "team-1", "team-2"] {
         let mut stored = store.failing_results(team, None, 10_000).await.unwrap();
         let mut want: Vec<PolicyResultRecord> = second.iter().filter(|r| !r.passed && r.team.as_deref() == Some(team)).cloned().collect();
@@ -468,4 +468,20 @@ async fn an_evaluation_writes_only_the_results_that_changed(store: &Store) {
         assert_eq!(stored, want, "{team}");
     }
     assert_eq!(store.policy_scores().await.unwrap(), scores(&second));
+    // A day later the rule cannot tell since when (no failing_since): the failing results keep
+    // their stored start (nothing to write), one that passed before starts failing then.
+    let t1 = t0 + chrono::Duration::days(1);
+    let mut third: Vec<PolicyResultRecord> = second.iter().cloned().map(|r| PolicyResultRecord { failing_since: None, ..r }).collect();
+    third[4] = PolicyResultRecord { failing_since: None, ..result(4, false) };
+    assert_eq!(store.replace_policy_results(&third, &scores(&third), t1).await.unwrap(), (1, 0));
+    let all_failing: Vec<PolicyResultRecord> =
+        futures_util::future::try_join_all(["team-0", "team-1", "team-2"].map(|t| store.failing_results(t, None, 10_000)))
+            .await
+            .unwrap()
+            .concat();
+    assert_eq!(all_failing.len(), third.iter().filter(|r| !r.passed).count());
+    for r in &all_failing {
+        let want = if r.subject == "c/ns/pod-4/app" { t1 } else { t0 };
+        assert_eq!(r.failing_since, Some(want), "{}", r.subject);
+    }
 }

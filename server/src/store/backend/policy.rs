@@ -91,7 +91,7 @@ pub async fn add_environment_rule(pool: &Pool, r: &EnvironmentRule, actor: &Acto
 
 /// What one evaluation reads besides each image's findings and packages (`evaluation_facts`, a
 /// chunk of images at a time): every platform image with its facts, live containers, nodes,
-/// environment rules and who is failing since when. A fixed number of queries per thousand images.
+/// environment rules. A fixed number of queries per thousand images.
 pub async fn evaluation_inputs(pool: &Pool) -> Result<EvaluationInputs> {
     let rows: Vec<(i64, Option<bool>, Option<String>)> =
         sqlx::query_as("SELECT id, eosl, diff_ids FROM images WHERE NOT is_index ORDER BY id").fetch_all(pool).await?;
@@ -104,26 +104,21 @@ pub async fn evaluation_inputs(pool: &Pool) -> Result<EvaluationInputs> {
             images.push(PolicyImage { id: *id, row, eosl: *eosl, diff_ids });
         }
     }
-    let runs = running_facts(pool, None).await?.runs;
+    let runs = live_container_facts(pool).await?;
     let nodes: Vec<(String, NodeVersions)> = {
         let c = clusters(pool).await?;
         let names: HashMap<i64, String> = c.clusters.iter().map(|k| (k.id, k.name.clone())).collect();
         c.nodes.into_iter().filter_map(|n| names.get(&n.cluster_id).map(|k| (k.clone(), n))).collect()
     };
     let environments = environment_rules(pool).await?;
-    let failing: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT policy, subject_kind, subject, failing_since FROM policy_results WHERE NOT passed AND failing_since IS NOT NULL",
-    )
-    .fetch_all(pool)
-    .await?;
-    let failing_since = failing.into_iter().map(|(p, k, s, t)| ((p, k, s), t)).collect();
-    Ok(EvaluationInputs { images, runs, nodes, environments, failing_since })
+    Ok(EvaluationInputs { images, runs, nodes, environments })
 }
 
 /// The open findings that may be overdue (with `overdue`: first seen before their severity's
-/// cutoff) and the packages (with `packages`) of the given images (at most a chunk of them: the
-/// evaluation holds one chunk's at a time). Findings within their deadline are never read.
-pub async fn evaluation_facts(pool: &Pool, ids: &[i64], overdue: Option<&OverdueCutoffs>, packages: bool) -> Result<ImageFacts> {
+/// cutoff) and the wanted packages of the given images (at most a chunk of them: the evaluation
+/// holds one chunk's at a time). Findings within their deadline and packages no denylist entry
+/// can name are never read.
+pub async fn evaluation_facts(pool: &Pool, ids: &[i64], overdue: Option<&OverdueCutoffs>, packages: &PackagesWanted) -> Result<ImageFacts> {
     let mut out = ImageFacts::default();
     for chunk in ids.chunks(CHUNK) {
         if let Some(o) = overdue {
@@ -139,12 +134,20 @@ pub async fn evaluation_facts(pool: &Pool, ids: &[i64], overdue: Option<&Overdue
             }
             out.vulns.extend(qb.build_query_as::<OpenVulnRecord>().fetch_all(pool).await?);
         }
-        if packages {
+        if *packages != PackagesWanted::None {
             let mut qb = QueryBuilder::<DB>::new(
                 "SELECT ip.image_id, p.pkg_type, p.name, p.version, p.purl, i.os_family
                  FROM image_packages ip JOIN packages p ON p.id = ip.package_id JOIN images i ON i.id = ip.image_id WHERE ip.image_id IN (",
             );
             in_list(&mut qb, chunk);
+            if let PackagesWanted::Matching(patterns) = packages {
+                // The distinct packages are matched once per statement, not once per image.
+                qb.push(" AND ip.package_id IN (SELECT id FROM packages WHERE purl LIKE '%!%%' ESCAPE '!'");
+                for pattern in patterns {
+                    qb.push(" OR lower(name) LIKE ").push_bind(pattern).push(" OR lower(purl) LIKE ").push_bind(pattern);
+                }
+                qb.push(")");
+            }
             out.packages.extend(qb.build_query_as::<PackageFact>().fetch_all(pool).await?);
         }
     }
@@ -154,10 +157,13 @@ pub async fn evaluation_facts(pool: &Pool, ids: &[i64], overdue: Option<&Overdue
 /// ` AND (…)`: a finding of a severity with a deadline, first seen before its severity's cutoff,
 /// or before the KEV or EPSS cutoff when those apply to it.
 fn push_may_be_overdue<'a>(qb: &mut QueryBuilder<'a, DB>, o: &'a OverdueCutoffs) {
-    if o.before.is_empty() {
+    let latest = o.before.iter().map(|(_, t)| *t).chain(o.kev_before).chain(o.epss_before.map(|(_, t)| t)).max();
+    let Some(latest) = latest.filter(|_| !o.before.is_empty()) else {
         qb.push(" AND 1 = 0");
         return;
-    }
+    };
+    // Implied by what follows; the index holds it, so most findings are passed over there.
+    qb.push(" AND f.first_seen < ").push_bind(latest);
     qb.push(" AND (1 = 0");
     for (severity, before) in &o.before {
         qb.push(" OR (f.severity = ").push_bind(severity.as_str()).push(" AND f.first_seen < ").push_bind(*before).push(")");
@@ -180,13 +186,19 @@ fn push_may_be_overdue<'a>(qb: &mut QueryBuilder<'a, DB>, o: &'a OverdueCutoffs)
     qb.push(")");
 }
 
-/// Stores an evaluation in one transaction: the results whose stored copy differs (or is
-/// missing) written, the results no longer judged deleted, the others left as they are (an
-/// evaluation usually changes a few hundred of hundreds of thousands); the scores replaced.
-/// Answers how many results were written and deleted.
-pub async fn replace_policy_results(pool: &Pool, results: &[PolicyResultRecord], scores: &[PolicyScoreRecord]) -> Result<(u64, u64)> {
+/// Stores an evaluation made at `now` in one transaction: the results whose stored copy differs
+/// (or is missing) written, the results no longer judged deleted, the others left as they are
+/// (an evaluation usually changes a few hundred of hundreds of thousands); the scores replaced.
+/// A failing result that does not say since when keeps the stored start of its failure, else
+/// fails since `now`. Answers how many results were written and deleted.
+pub async fn replace_policy_results(
+    pool: &Pool,
+    results: &[PolicyResultRecord],
+    scores: &[PolicyScoreRecord],
+    now: DateTime<Utc>,
+) -> Result<(u64, u64)> {
     let mut tx = begin(pool).await?;
-    let (changed, gone) = result_changes(&mut tx, results).await?;
+    let (changed, gone) = result_changes(&mut tx, results, now).await?;
     for chunk in gone.chunks(CHUNK / 3) {
         let mut qb = QueryBuilder::<DB>::new("DELETE FROM policy_results WHERE (policy, subject_kind, subject) IN (");
         qb.push_values(chunk, |mut b, (p, k, s)| {
@@ -229,12 +241,14 @@ pub async fn replace_policy_results(pool: &Pool, results: &[PolicyResultRecord],
 
 type ResultKey = (String, String, String);
 
-/// The results that differ from (or are missing in) the stored ones, and the stored keys no
-/// longer among them: one pass over the stored rows, compared as they stream in.
-async fn result_changes<'r>(tx: &mut Tx<'_>, results: &'r [PolicyResultRecord]) -> Result<(Vec<&'r PolicyResultRecord>, Vec<ResultKey>)> {
+/// The results, as they are to be stored, that differ from (or are missing in) the stored ones,
+/// and the stored keys no longer among them: one pass over the stored rows, compared as they
+/// stream in (which also tells since when a result failing before has been failing).
+async fn result_changes(tx: &mut Tx<'_>, results: &[PolicyResultRecord], now: DateTime<Utc>) -> Result<(Vec<PolicyResultRecord>, Vec<ResultKey>)> {
     use futures_util::TryStreamExt;
     let index: HashMap<(&str, &str, &str), usize> =
         results.iter().enumerate().map(|(i, r)| ((r.policy.as_str(), r.subject_kind.as_str(), r.subject.as_str()), i)).collect();
+    let mut since: Vec<Option<DateTime<Utc>>> = results.iter().map(|r| (!r.passed).then(|| r.failing_since.unwrap_or(now))).collect();
     let mut same = vec![false; results.len()];
     let mut gone = Vec::new();
     let mut rows = sqlx::query_as::<_, PolicyResultRecord>(
@@ -244,22 +258,34 @@ async fn result_changes<'r>(tx: &mut Tx<'_>, results: &'r [PolicyResultRecord]) 
     while let Some(old) = rows.try_next().await? {
         let found = index.get(&(old.policy.as_str(), old.subject_kind.as_str(), old.subject.as_str())).copied();
         match found {
-            Some(i) => same[i] = same_result(&results[i], &old),
+            Some(i) => {
+                let new = &results[i];
+                if !new.passed && new.failing_since.is_none() && !old.passed {
+                    since[i] = old.failing_since.or(since[i]);
+                }
+                same[i] = same_result(new, since[i], &old);
+            }
             None => gone.push((old.policy, old.subject_kind, old.subject)),
         }
     }
-    let changed = results.iter().zip(same).filter(|(_, same)| !same).map(|(r, _)| r).collect();
+    let changed = results
+        .iter()
+        .zip(since)
+        .zip(same)
+        .filter(|(_, same)| !same)
+        .map(|((r, failing_since), _)| PolicyResultRecord { failing_since, ..r.clone() })
+        .collect();
     Ok((changed, gone))
 }
 
-/// Equal as stored: times compared to the microsecond (PostgreSQL's precision).
-fn same_result(new: &PolicyResultRecord, old: &PolicyResultRecord) -> bool {
+/// Equal as stored (failing since `since`): times compared to the microsecond (PostgreSQL's precision).
+fn same_result(new: &PolicyResultRecord, since: Option<DateTime<Utc>>, old: &PolicyResultRecord) -> bool {
     let micros = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_micros());
     new.team == old.team
         && new.environment == old.environment
         && new.passed == old.passed
         && new.reason == old.reason
-        && micros(new.failing_since) == micros(old.failing_since)
+        && micros(since) == micros(old.failing_since)
 }
 
 pub async fn policy_scores(pool: &Pool) -> Result<Vec<PolicyScoreRecord>> {

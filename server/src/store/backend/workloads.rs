@@ -81,6 +81,16 @@ async fn live_containers(pool: &Pool, f: &WorkloadFilter) -> Result<Vec<Workload
     Ok(qb.build_query_as().fetch_all(pool).await?)
 }
 
+/// Every live, not terminated container, as the policy evaluation judges it: only the columns
+/// it needs, in no order (the join computes no other column).
+async fn live_container_facts(pool: &Pool) -> Result<Vec<RunFact>> {
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT w.cluster, w.namespace, w.pod, w.container, w.image, w.team, w.run_as_user, w.image_user, w.image_row FROM (",
+    );
+    qb.push(WORKLOAD_SELECT).push(") w WHERE w.ended_at IS NULL AND w.state <> 'terminated'");
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
 /// Live containers (of `visible_teams` and unowned ones when given) and, per image row they run,
 /// whether a configured registry holds it and when it was last scanned. Three queries per
 /// thousand images whatever the number of containers.
