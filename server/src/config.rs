@@ -19,6 +19,9 @@ pub struct Config {
     /// Memory the uploads being read and parsed may hold at once, in MiB (each counts six times
     /// its body: the bytes, the parsed JSON and the report); more uploads wait their turn.
     pub upload_memory_mb: usize,
+    /// How long a request waits for a database connection before it is answered 503 with
+    /// `Retry-After` (seconds, 0.1 to 60): requests fail fast while the database is down.
+    pub db_acquire_timeout_seconds: f64,
     /// Load the demo estate into an empty database on `serve`.
     pub demo: bool,
     /// Where the compiled site (`pkg/` with wasm, js, css) lives.
@@ -119,6 +122,7 @@ impl Default for Config {
             addr: "127.0.0.1:3000".into(),
             max_body_bytes: 64 * 1024 * 1024,
             upload_memory_mb: 512,
+            db_acquire_timeout_seconds: 2.0,
             demo: false,
             site_root: "target/site".into(),
             public_url: None,
@@ -165,6 +169,7 @@ impl fmt::Debug for Config {
             .field("addr", &self.addr)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("upload_memory_mb", &self.upload_memory_mb)
+            .field("db_acquire_timeout_seconds", &self.db_acquire_timeout_seconds)
             .field("demo", &self.demo)
             .field("site_root", &self.site_root)
             .field("public_url", &self.public_url)
@@ -224,6 +229,13 @@ impl Config {
     /// True when the public URL is https (cookies are then marked Secure).
     pub fn is_https(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// `db_acquire_timeout_seconds`, checked.
+    pub fn db_acquire_timeout(&self) -> anyhow::Result<std::time::Duration> {
+        let s = self.db_acquire_timeout_seconds;
+        anyhow::ensure!((0.1..=60.0).contains(&s), "db_acquire_timeout_seconds: between 0.1 and 60 seconds, not {s}");
+        Ok(std::time::Duration::from_secs_f64(s))
     }
 
     /// `--demo` opens the estate to anyone who picks a role: refused on PostgreSQL (a shared

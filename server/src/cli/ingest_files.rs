@@ -36,12 +36,7 @@ async fn ingest_kubernetes(
         (KubeTarget::Server { client, base, token }, upload) => {
             let what = if matches!(upload, crate::k8s::Upload::Pods(_)) { "pods" } else { "nodes" };
             let url = format!("{base}/api/v1/clusters/{cluster}/{what}");
-            let resp = client.post(&url).bearer_auth(token).body(bytes.to_vec()).send().await?;
-            let status = resp.status();
-            let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
-            if !status.is_success() {
-                bail!("{}: HTTP {status}: {}", file.display(), body["error"].as_str().unwrap_or("no error message"));
-            }
+            let (_, body) = post(client, &url, token, bytes.to_vec(), file).await?;
             Ok(format!("{}: cluster {cluster}: {body}", file.display()))
         }
     }
@@ -163,7 +158,12 @@ async fn ingest_audit(target: &Target, cluster: &ClusterName, file: &std::path::
     }
 }
 
-/// Posts `bytes` to a running Drydock; a refusal is an error naming the file and the server's reason.
+/// Attempts at one upload while the server answers 503 (its database not answering).
+const ATTEMPTS: u32 = 5;
+
+/// Posts `bytes` to a running Drydock; a refusal is an error naming the file and the server's
+/// reason. A 503 is tried again after the server's `Retry-After` (1 to 60 s), up to `ATTEMPTS`
+/// times, each retry said on standard error.
 async fn post(
     client: &reqwest::Client,
     url: &str,
@@ -171,11 +171,24 @@ async fn post(
     bytes: Vec<u8>,
     file: &std::path::Path,
 ) -> anyhow::Result<(reqwest::StatusCode, serde_json::Value)> {
-    let resp = client.post(url).bearer_auth(token).body(bytes).send().await?;
-    let status = resp.status();
-    let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
-    if !status.is_success() {
-        bail!("{}: HTTP {status}: {}", file.display(), body["error"].as_str().unwrap_or("no error message"));
+    let bytes = bytes::Bytes::from(bytes);
+    let mut attempt = 1;
+    loop {
+        let resp = client.post(url).bearer_auth(token).body(bytes.clone()).send().await?;
+        let status = resp.status();
+        let wait = resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+        let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+        let reason = body["error"].as_str().unwrap_or("no error message");
+        if status == reqwest::StatusCode::SERVICE_UNAVAILABLE && attempt < ATTEMPTS {
+            let wait = wait.unwrap_or(5).clamp(1, 60);
+            eprintln!("{}: HTTP {status}: {reason}; trying again in {wait} s (attempt {} of {ATTEMPTS})", file.display(), attempt + 1);
+            tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+            attempt += 1;
+            continue;
+        }
+        if !status.is_success() {
+            bail!("{}: HTTP {status}: {reason}", file.display());
+        }
+        return Ok((status, body));
     }
-    Ok((status, body))
 }

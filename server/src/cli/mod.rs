@@ -194,7 +194,7 @@ fn service_signing(
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::connect(&config.database_url)
+    Store::connect_with(&config.database_url, config.db_acquire_timeout()?)
         .await
         .with_context(|| format!("cannot open the database {}", crate::config::redact_url(&config.database_url)))
 }

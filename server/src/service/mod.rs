@@ -26,10 +26,20 @@ use std::sync::Arc;
 /// Why a capability could not be used: the one error kind every adapter renders (`app::error`).
 pub use app::error::Error;
 
+/// The wait an answer during a database outage suggests (`Retry-After`).
+pub const RETRY_AFTER_SECONDS: u32 = 5;
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Error {
         match e {
             StoreError::Refused(e) => e,
+            outage if outage.is_outage() => {
+                tracing::warn!(error = %outage, "the database is not answering");
+                Error::Unavailable {
+                    message: "the database is not answering; try again shortly".into(),
+                    retry_after: Some(RETRY_AFTER_SECONDS),
+                }
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 Error::Internal

@@ -27,6 +27,32 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database cannot answer now — unreachable or restarting, the pool exhausted, a
+    /// connection dropped, SQLite's write lock held past the busy timeout — so the same request
+    /// may succeed later. Any other failure is Drydock's own.
+    pub fn is_outage(&self) -> bool {
+        let StoreError::Db(e) = self else { return false };
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => {
+                true
+            }
+            sqlx::Error::Database(d) => {
+                if let Some(pg) = d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                    // Class 08: connection exception; 57P01-57P03: shutting down, starting up;
+                    // 53300: too many connections.
+                    let code = pg.code();
+                    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+                } else if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
+                    d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
+                } else {
+                    false
+                }
+            }
+            _ => false,
+        }
+    }
+
     pub fn not_found(message: impl Into<String>) -> StoreError {
         StoreError::Refused(app::error::Error::NotFound(message.into()))
     }
@@ -255,14 +281,22 @@ pub mod capabilities {
 impl Store {
     /// Opens the database named by `url` (creating a missing SQLite file) and migrates it.
     #[tracing::instrument(level = "debug", skip_all)]
+    /// Opens the database for a tool that would rather wait for a connection than fail (the
+    /// bench, tests): up to 20 s. `serve` and the commands wait `db_acquire_timeout_seconds`.
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_with(url, Duration::from_secs(20)).await
+    }
+
+    /// Opens the database; a request that waits `acquire_timeout` for a connection fails as an
+    /// outage (503), so requests fail fast while the database is down and recover with it.
+    pub async fn connect_with(url: &str, acquire_timeout: Duration) -> Result<Store> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // Every statement planned for its own parameters: a prepared statement's generic plan,
             // made once while a table was small, is otherwise kept as the table grows whenever
             // statistics are not refreshed (autovacuum off: a per-image count went from an index
             // lookup to scanning every finding, 0.2 ms to 200 ms, as the estate was loaded).
             let opts = PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
-            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
+            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(acquire_timeout).connect_with(opts).await?;
             Store::Postgres(pool)
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
@@ -271,7 +305,7 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(15));
-            let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(20)).connect_with(opts).await?;
+            let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts).await?;
             Store::Sqlite(pool)
         } else {
             return Err(StoreError::invalid_input(format!(

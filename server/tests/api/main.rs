@@ -38,6 +38,7 @@ mod ledger_scale;
 mod oidc;
 mod oidc_support;
 mod openapi;
+mod outages;
 mod policies;
 mod rbac;
 mod registry;
