@@ -103,7 +103,7 @@ const FLOOR_DDL: [&str; 9] = [
         path_key TEXT NOT NULL, severity TEXT NOT NULL, fixed_version TEXT, epss REAL, scanners TEXT NOT NULL,
         first_seen {TS} NOT NULL, resolved_at {TS},
         PRIMARY KEY (image_id, vulnerability_id, purl_type, purl_namespace, purl_name, installed_version, path_key))",
-    "CREATE INDEX floor_iv_open ON floor_image_vulnerabilities (image_id, severity) WHERE resolved_at IS NULL",
+    "CREATE INDEX floor_iv_open ON floor_image_vulnerabilities (image_id, severity, first_seen) WHERE resolved_at IS NULL",
     "CREATE INDEX floor_iv_vulnerability ON floor_image_vulnerabilities (vulnerability_id) WHERE resolved_at IS NULL",
     "CREATE INDEX floor_iv_package ON floor_image_vulnerabilities (purl_type, purl_namespace, purl_name) WHERE resolved_at IS NULL",
 ];
