@@ -88,6 +88,10 @@ impl Default for SlaParams {
     }
 }
 
+/// The most entries a denylist holds: each becomes two parameters of the evaluation's package
+/// query (beside a chunk of image ids), well inside both databases' limits.
+pub const MAX_DENYLIST_ENTRIES: usize = 1000;
+
 /// A denylisted package range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,6 +268,12 @@ impl Policy {
             "non-root" => Rule::NonRoot,
             "denylisted-packages" => {
                 let params: DenylistParams = params(id, p)?;
+                if params.entries.len() > MAX_DENYLIST_ENTRIES {
+                    return Err(FieldError::new(
+                        "params",
+                        format!("entries: at most {MAX_DENYLIST_ENTRIES}, not {}", params.entries.len()),
+                    ));
+                }
                 let mut entries = Vec::with_capacity(params.entries.len());
                 for (i, e) in params.entries.iter().enumerate() {
                     let package = PackageCoordinates::parse(&e.package)
@@ -337,6 +347,18 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_denylist_holds_at_most_its_bound() {
+        let entries = |n: usize| {
+            let e = serde_json::json!({"label": "x", "package": "pkg:deb/debian/bash", "range": "vers:deb/<1"});
+            serde_json::json!({ "entries": vec![e; n] })
+        };
+        assert!(Policy::build("denylisted-packages", true, "all", &entries(MAX_DENYLIST_ENTRIES)).is_ok());
+        let e = Policy::build("denylisted-packages", true, "all", &entries(MAX_DENYLIST_ENTRIES + 1)).unwrap_err();
+        assert_eq!(e.field, "params");
+        assert!(e.message.contains("entries: at most 1000, not 1001"), "{}", e.message);
+    }
 
     #[test]
     fn defaults_and_refusals() {
