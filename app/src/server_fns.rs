@@ -9,12 +9,16 @@ fn estate() -> Result<crate::ports::Estate, Error> {
     use_context::<crate::ports::Estate>().ok_or_else(|| Error::unavailable("the estate store is not available"))
 }
 
-/// The port's error as the server function's, with the HTTP status a caller of the endpoint sees
-/// (401 nobody signed in, 403 refused, 404, 422, 503, 500).
+/// The port's error as the server function's, with the HTTP status a caller of the endpoint (or
+/// the page rendering it) sees (401 nobody signed in, 403 refused, 404, 422, 503, 500); a 503 for
+/// a database that is not answering carries its `Retry-After`.
 #[cfg(feature = "ssr")]
 fn port_err(e: Error) -> Error {
     if let (Some(resp), Ok(status)) = (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(e.status())) {
         resp.set_status(status);
+        if let Error::Unavailable { retry_after: Some(seconds), .. } = &e {
+            resp.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*seconds));
+        }
     }
     e
 }

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod k8s;
 pub mod ledger;
+pub mod metrics;
 pub mod panics;
 pub mod policy;
 pub mod registry;

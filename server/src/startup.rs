@@ -78,13 +78,39 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
     Ok(AppState { config, leptos_options, oidc, service, clock, pages: Default::default(), uploads })
 }
 
-/// Serves until ctrl-c / SIGTERM.
+/// Serves until ctrl-c / SIGTERM, then shuts down within `shutdown_grace_seconds`: no new
+/// connections, in-flight requests and running jobs get until the deadline, jobs still running
+/// then are handed back to the other replicas, and the function returns whatever clients hold.
 pub async fn serve(listener: TcpListener, store: Store, config: Arc<Config>) -> anyhow::Result<()> {
+    use crate::http::connections;
+    let limits = config.connection_limits()?;
+    connections::raise_open_file_limit();
+    if let Some(files) = connections::open_file_limit().filter(|&f| (limits.max_connections as u64).saturating_add(64) > f) {
+        tracing::warn!(max_connections = limits.max_connections, open_file_limit = files, "max_connections is near the open-file limit");
+    }
     let addr = listener.local_addr()?;
     let state = state(store, config.clone(), addr, Arc::new(crate::clock::SystemClock))?;
+    let jobs = state.service.jobs.clone();
     let router = router(state);
     tracing::info!("Drydock listening on http://{addr}");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    let (signalled, signal) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = signalled.send(true);
+    });
+    let when_signalled = |mut signal: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = signal.wait_for(|s| *s).await;
+    };
+    let serving = connections::serve(listener, router, limits, when_signalled(signal.clone()));
+    let stopping_jobs = async {
+        when_signalled(signal).await;
+        jobs.stop(tokio::time::Instant::now() + limits.grace).await;
+    };
+    let (ended, ()) = tokio::join!(serving, stopping_jobs);
+    match ended {
+        connections::Ended::Drained => tracing::info!("stopped: every request finished"),
+        connections::Ended::DeadlinePassed(open) => tracing::warn!(open, "stopped at the deadline: connections still open were closed"),
+    }
     Ok(())
 }
 

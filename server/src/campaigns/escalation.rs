@@ -134,6 +134,7 @@ pub async fn deliver(
             for round in 0..rounds {
                 match notifier.send(&m.channel, &m.address, &m.subject, &m.body).await {
                     Ok(answer) => {
+                        crate::metrics::get().escalation_messages.with_label_values(&[&m.channel, "sent"]).inc();
                         if !store.record_attempt(m.id, worker, Ok(&answer), now).await? {
                             tracing::warn!(message = m.id, "sent, but another worker holds the message now: it may be sent twice");
                         }
@@ -141,6 +142,7 @@ pub async fn deliver(
                         break;
                     }
                     Err(e) => {
+                        crate::metrics::get().escalation_messages.with_label_values(&[&m.channel, "failed"]).inc();
                         failed += 1;
                         attempts += 1;
                         let give_up = attempts >= MAX_ATTEMPTS;

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod backup;
 mod cluster;
 mod collect;
 mod escalate;
@@ -91,6 +92,14 @@ pub enum Command {
     Snapshot(snapshot::SnapshotArgs),
     /// One escalation pass of the patch campaigns (--at RFC3339: at that time), delivered before it exits.
     Escalate(escalate::EscalateArgs),
+    /// The configuration: `reference` prints every setting, its environment variable, default and meaning (Markdown).
+    #[command(name = "config")]
+    Configuration {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Copy the SQLite database, consistently, while Drydock runs (PostgreSQL: use pg_dump).
+    Backup(backup::BackupArgs),
     /// Run every configured collector once (registries, clusters), print a summary of each; non-zero exit if any failed.
     Collect {
         /// Run once and exit (the only mode: `serve` collects on its schedule).
@@ -99,6 +108,12 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Every setting as a Markdown table (docs/CONFIGURATION.md is this output).
+    Reference,
 }
 
 #[derive(Args, Debug)]
@@ -130,13 +145,16 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli)) {
+    let code = match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // Tasks still running (connections past the shutdown deadline) are dropped, not awaited.
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }
 
 fn init_tracing() {
@@ -243,6 +261,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs(args) => jobs::run(cli.config.as_ref(), args).await,
         Command::Snapshot(args) => snapshot::run(cli.config.as_ref(), args).await,
         Command::Escalate(args) => escalate::run(cli.config.as_ref(), args).await,
+        Command::Configuration { command: ConfigCommand::Reference } => {
+            print!("{}", crate::config::reference_markdown());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup(args) => backup::run(cli.config.as_ref(), args).await,
     }
 }
 

@@ -5,11 +5,13 @@ pub mod answers;
 pub mod api;
 pub mod auth;
 pub mod campaign_forms;
+pub mod connections;
 pub mod error;
 pub mod estate;
 pub mod exports;
 pub mod navigation;
 pub mod openapi;
+pub mod operations;
 pub mod page;
 pub mod page_cache;
 pub mod redirect;
@@ -19,10 +21,9 @@ pub mod static_files;
 pub mod upload_budget;
 
 use crate::config::Config;
-use axum::extract::{DefaultBodyLimit, FromRef, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 
@@ -46,17 +47,6 @@ pub struct AppState {
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> LeptosOptions {
         s.leptos_options.clone()
-    }
-}
-
-/// `GET /healthz`: 200 while the database answers, 503 otherwise.
-async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    match state.service.ping().await {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check: database unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "error": "the database does not answer" })))
-        }
     }
 }
 
@@ -162,7 +152,6 @@ pub fn router(state: AppState) -> Router {
             .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
 
     let app = Router::new()
-        .route("/healthz", get(healthz))
         .route("/auth/login", get(session::login))
         .route("/auth/callback", get(session::callback))
         .route("/auth/logout", post(session::logout))
@@ -199,12 +188,21 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions)
         .layer(axum::middleware::from_fn(crate::http::session_store::remember_version))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(from_fn_with_state(state.config.request_timeout(), operations::time_limit))
+        .with_state(state.clone());
+    // What an operator's probes and scrapers ask: no session, no sign-in, no page cache.
+    let probes = Router::new()
+        .route("/healthz", get(operations::healthz))
+        .route("/readyz", get(operations::readyz))
+        .route("/metrics", get(operations::metrics))
         .with_state(state);
     // The site's static files need no session, sign-in or request span: served beside the
     // application's layers (a stylesheet cost five times `/healthz` through them).
     Router::new()
         .route("/pkg/{*file}", get(static_files::serve))
         .with_state(pkg)
+        .merge(probes)
         .merge(app)
         .layer(axum::middleware::from_fn(session::security_headers))
+        .layer(axum::middleware::from_fn(operations::observe))
 }

@@ -66,6 +66,10 @@ pub struct Jobs<Q = Store> {
     ctx: JobContext,
     clock: SharedClock,
     wake: tokio::sync::Notify,
+    /// Set (with the deadline for running jobs) when the process shuts down.
+    stop: tokio::sync::watch::Sender<Option<tokio::time::Instant>>,
+    /// The background worker, once started.
+    worker_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     kinds: std::sync::RwLock<std::collections::HashMap<String, Arc<dyn Runnable>>>,
 }
 
@@ -144,46 +148,115 @@ impl Jobs<Store> {
         Ok(ran)
     }
 
-    /// Runs jobs in the background until the process ends: up to `concurrency` at once, each
-    /// in its own task; then waits for the poll interval, a job this process enqueued, or a
-    /// running job's end. The periodic jobs are synced first and every half minute.
+    /// Runs jobs in the background until `stop`: up to `concurrency` at once, each in its own
+    /// task; then waits for the poll interval, a job this process enqueued, a running job's end
+    /// or the stop. The periodic jobs are synced first and every half minute.
     pub fn start(self: &Arc<Self>) {
         let jobs = self.clone();
-        tokio::spawn(async move {
+        let mut stop = self.stop.subscribe();
+        let worker = tokio::spawn(async move {
             let mut synced: Option<std::time::Instant> = None;
-            let mut running = tokio::task::JoinSet::new();
-            loop {
+            let mut running = Running::default();
+            while stop.borrow().is_none() {
                 if synced.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(30)) {
                     match jobs.sync(jobs.clock.now()).await {
                         Ok(()) => synced = Some(std::time::Instant::now()),
                         Err(e) => tracing::warn!(error = %e, "the periodic jobs could not be scheduled"),
                     }
                 }
-                while running.len() < jobs.ctx.settings.concurrency {
-                    let now = jobs.clock.now();
-                    match jobs.claim(now).await {
-                        Ok(Some(job)) => {
-                            let j = jobs.clone();
-                            running.spawn(async move { j.run_claimed(job, now).await });
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "no job could be claimed");
-                            break;
-                        }
-                    }
-                }
+                jobs.claim_up_to_concurrency(&mut running).await;
                 tokio::select! {
-                    Some(done) = running.join_next(), if !running.is_empty() => match done {
-                        Ok(Ok(_)) => {}
-                        Ok(Err(e)) => tracing::warn!(error = %e, "a job's outcome could not be recorded; its lease runs out"),
-                        Err(e) => tracing::error!(error = %e, "a job's task ended abnormally"),
-                    },
+                    Some(done) = running.tasks.join_next_with_id(), if !running.tasks.is_empty() => running.ended(done),
                     _ = tokio::time::sleep(jobs.ctx.settings.poll) => {}
                     _ = jobs.wake.notified() => {}
+                    _ = stop.changed() => {}
                 }
             }
+            let deadline = (*stop.borrow()).unwrap_or_else(tokio::time::Instant::now);
+            jobs.wind_down(running, deadline).await;
         });
+        *self.worker_task.lock().unwrap_or_else(|e| e.into_inner()) = Some(worker);
+    }
+
+    /// Claims due jobs while this process runs fewer than `concurrency`.
+    async fn claim_up_to_concurrency(self: &Arc<Self>, running: &mut Running) {
+        while running.tasks.len() < self.ctx.settings.concurrency {
+            let now = self.clock.now();
+            match self.claim(now).await {
+                Ok(Some(job)) => {
+                    let j = self.clone();
+                    let held = job.clone();
+                    let handle = running.tasks.spawn(async move { j.run_claimed(job, now).await });
+                    running.held.insert(handle.id(), held);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "no job could be claimed");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Lets the running jobs finish until `deadline`, then stops the rest and hands their jobs
+    /// back (due again at once for another worker).
+    async fn wind_down(&self, mut running: Running, deadline: tokio::time::Instant) {
+        while !running.tasks.is_empty() {
+            match tokio::time::timeout_at(deadline, running.tasks.join_next_with_id()).await {
+                Ok(Some(done)) => running.ended(done),
+                Ok(None) => break,
+                Err(_) => {
+                    running.tasks.abort_all();
+                    while let Some(done) = running.tasks.join_next_with_id().await {
+                        running.ended(done);
+                    }
+                }
+            }
+        }
+        let now = self.clock.now();
+        for (_, job) in running.held.drain() {
+            match self.queue.release_job(&job, now).await {
+                Ok(_) => tracing::info!(kind = %job.row.kind, key = %job.row.key, "job stopped by the shutdown: handed back"),
+                Err(e) => tracing::warn!(kind = %job.row.kind, error = %e, "a stopped job could not be handed back; its lease runs out"),
+            }
+        }
+    }
+
+    /// Stops claiming, lets running jobs finish until `deadline`, hands back the rest; returns
+    /// when the worker has stopped (at once when it never started).
+    pub async fn stop(&self, deadline: tokio::time::Instant) {
+        let _ = self.stop.send(Some(deadline));
+        let worker = self.worker_task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+    }
+}
+
+/// The jobs this process's worker runs now, and which claimed job each task holds.
+#[derive(Default)]
+struct Running {
+    tasks: tokio::task::JoinSet<Result<RunReport, StoreError>>,
+    held: std::collections::HashMap<tokio::task::Id, ClaimedJob>,
+}
+
+impl Running {
+    /// A task ended: its job is no longer held unless it was stopped before it finished.
+    fn ended(&mut self, done: Result<(tokio::task::Id, Result<RunReport, StoreError>), tokio::task::JoinError>) {
+        match done {
+            Ok((id, outcome)) => {
+                self.held.remove(&id);
+                if let Err(e) = outcome {
+                    tracing::warn!(error = %e, "a job's outcome could not be recorded; its lease runs out");
+                }
+            }
+            // Stopped by the shutdown: the job stays held, to be handed back.
+            Err(e) if e.is_cancelled() => {}
+            Err(e) => {
+                self.held.remove(&e.id());
+                tracing::error!(error = %e, "a job's task ended abnormally");
+            }
+        }
     }
 }
 
@@ -191,7 +264,15 @@ impl<Q: JobQueue + Clone + 'static> Jobs<Q> {
     /// A runner over `queue` (kinds run with `ctx`); the built-in kinds are registered.
     pub fn over(queue: Q, ctx: JobContext, clock: SharedClock) -> Arc<Jobs<Q>> {
         let kinds = kinds::builtin().into_iter().map(|(k, j)| (k.to_string(), j)).collect();
-        Arc::new(Jobs { queue, ctx, clock, wake: tokio::sync::Notify::new(), kinds: std::sync::RwLock::new(kinds) })
+        Arc::new(Jobs {
+            queue,
+            ctx,
+            clock,
+            wake: tokio::sync::Notify::new(),
+            stop: tokio::sync::watch::Sender::new(None),
+            worker_task: std::sync::Mutex::new(None),
+            kinds: std::sync::RwLock::new(kinds),
+        })
     }
 
     /// Adds a kind of job this process runs (a job of a kind no process knows fails its runs).
@@ -262,7 +343,9 @@ impl<Q: JobQueue + Clone + 'static> Jobs<Q> {
     }
 
     async fn run_and_record(&self, job: ClaimedJob, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
+        let started = std::time::Instant::now();
         let outcome = self.execute_with_lease(&job, now).await;
+        crate::metrics::get().observe_job(&job.row.kind, outcome.is_ok(), started.elapsed().as_secs_f64());
         // A job's own time: its start for the next due time, the clock for when it ended.
         let next = next_due(&job, &outcome, now);
         let held =

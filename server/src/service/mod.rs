@@ -13,6 +13,7 @@ mod identity;
 pub mod images;
 pub mod ingest;
 pub mod ledger;
+pub mod operations;
 pub mod policies;
 pub mod registries;
 mod views;

@@ -79,6 +79,10 @@ store_capability! {
         fn extend_job_lease(&self, id: i64, claim: &str, until: DateTime<Utc>) -> Result<bool>;
         /// Records a run's end and the job's next due time (None deletes a one-off job).
         fn finish_job(&self, job: &ClaimedJob, outcome: std::result::Result<(), &str>, next: Option<(DateTime<Utc>, i64)>, now: DateTime<Utc>) -> Result<bool>;
+        /// Hands a claimed job back unfinished (shutdown): due again at once for any worker.
+        fn release_job(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool>;
+        /// Jobs due at `now` that no live lease holds, and the earliest due time among them.
+        fn job_backlog(&self, now: DateTime<Utc>) -> Result<(i64, Option<DateTime<Utc>>)>;
         /// Every job.
         fn jobs(&self) -> Result<Vec<JobRow>>;
         /// The most recent runs, newest first.

@@ -239,12 +239,42 @@ macro_rules! store_capability {
 }
 
 macro_rules! dispatch {
-    ($self:expr, $f:ident ( $($arg:expr),* )) => {
+    ($self:expr, $f:ident ( $($arg:expr),* )) => {{
+        let _in_call = $crate::store::InCall::enter();
         match $self {
             Store::Sqlite(p) => backend_sqlite::$f(p $(, $arg)*).await,
             Store::Postgres(p) => backend_postgres::$f(p $(, $arg)*).await,
         }
-    };
+    }};
+}
+
+/// Store calls in progress in this process: those beyond the pool's used connections are
+/// waiting for one (`PoolState::waiting`).
+static CALLS_IN_PROGRESS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Counts one store call while it lasts, however it ends.
+pub(crate) struct InCall;
+
+impl InCall {
+    pub(crate) fn enter() -> InCall {
+        CALLS_IN_PROGRESS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InCall
+    }
+}
+
+impl Drop for InCall {
+    fn drop(&mut self) {
+        CALLS_IN_PROGRESS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The connection pool now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub idle: i64,
+    pub used: i64,
+    /// Store calls in progress beyond the used connections: waiting for one.
+    pub waiting: i64,
 }
 
 mod campaign_rows;
@@ -344,6 +374,41 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn data_version(&self) -> Result<i64> {
         dispatch!(self, data_version())
+    }
+    /// True when every migration this build knows is applied (a newer replica may have applied
+    /// more: that schema is still current for this one).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn schema_is_current(&self) -> Result<bool> {
+        let newest = match self {
+            Store::Sqlite(_) => sqlx::migrate!("../migrations/sqlite").iter().map(|m| m.version).max(),
+            Store::Postgres(_) => sqlx::migrate!("../migrations/postgres").iter().map(|m| m.version).max(),
+        };
+        Ok(dispatch!(self, applied_schema_version())? >= newest.unwrap_or(0))
+    }
+    /// Writes a consistent copy of the SQLite database to `path` (`VACUUM INTO`: one read
+    /// transaction, writers go on) and answers the ledger entries the copy holds. PostgreSQL is
+    /// refused: `pg_dump` is its backup.
+    pub async fn backup_into(&self, path: &std::path::Path) -> Result<i64> {
+        let Store::Sqlite(pool) = self else {
+            return Err(StoreError::invalid_input("a PostgreSQL database is backed up with pg_dump, not drydock backup"));
+        };
+        let target = path.to_str().ok_or_else(|| StoreError::invalid("file", "the path is not UTF-8"))?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
+        let copy = SqliteConnectOptions::new().filename(path).read_only(true);
+        let mut conn = sqlx::ConnectOptions::connect(&copy).await?;
+        let entries: i64 = sqlx::query_scalar("SELECT size FROM ledger_head WHERE id = 1").fetch_one(&mut conn).await?;
+        sqlx::Connection::close(conn).await?;
+        Ok(entries)
+    }
+    /// The pool's connections now, and the store calls waiting for one.
+    pub fn pool_state(&self) -> PoolState {
+        let (size, idle) = match self {
+            Store::Sqlite(p) => (p.size(), p.num_idle()),
+            Store::Postgres(p) => (p.size(), p.num_idle()),
+        };
+        let used = i64::from(size) - idle as i64;
+        let calls = CALLS_IN_PROGRESS.load(std::sync::atomic::Ordering::Relaxed);
+        PoolState { idle: idle as i64, used: used.max(0), waiting: (calls - used).max(0) }
     }
     /// Which backend this is (`sqlite` or `postgres`).
     pub fn backend(&self) -> &'static str {

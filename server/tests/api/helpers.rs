@@ -42,6 +42,25 @@ impl TestDb {
         TestDb { store, url, _dir: None, pg_name: Some(name) }
     }
 
+    /// A database the test runs itself (its own PostgreSQL server), migrated; nothing is removed.
+    pub async fn at(url: &str) -> TestDb {
+        let store = Store::connect(url).await.expect("open the test's own database");
+        TestDb { store, url: url.to_string(), _dir: None, pg_name: None }
+    }
+
+    /// A fresh PostgreSQL database with nothing in it, not even the schema (a restore's target).
+    pub async fn postgres_empty() -> TestDb {
+        use sqlx::Connection as _;
+        let name = format!("drydock_t_{}", hex_id());
+        let mut conn = sqlx::PgConnection::connect(&postgres_admin_url()).await.expect("PostgreSQL on 127.0.0.1:5432");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+        let mut url = url::Url::parse(&postgres_admin_url()).unwrap();
+        url.set_path(&name);
+        let url = url.to_string();
+        let store = Store::Postgres(sqlx::PgPool::connect_lazy(&url).unwrap());
+        TestDb { store, url, _dir: None, pg_name: Some(name) }
+    }
+
     /// A second handle on the same database (another replica's), which removes nothing when it
     /// goes: the original keeps the file and the cleanup.
     pub fn shared(&self) -> TestDb {
@@ -163,6 +182,21 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Waits up to `within` for the server process to exit by itself: its exit status, or None
+    /// when it still runs (it is then killed as the app is dropped).
+    pub fn wait_exit(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let p = self.process.as_mut()?;
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = p.try_wait() {
+                self.process = None;
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
     /// The server process's id, when it runs as its own process.
     pub fn pid(&self) -> Option<u32> {
         self.process.as_ref().map(|p| p.id())

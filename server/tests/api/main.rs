@@ -20,6 +20,7 @@ macro_rules! on_both_databases {
 }
 
 mod access_admin;
+mod backup;
 mod campaigns;
 mod cli;
 mod escalation;
@@ -38,7 +39,9 @@ mod ledger_scale;
 mod oidc;
 mod oidc_support;
 mod openapi;
+mod operations;
 mod outages;
+mod pg_outage;
 mod policies;
 mod rbac;
 mod registry;

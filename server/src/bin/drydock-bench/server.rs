@@ -53,9 +53,11 @@ impl Bench {
         };
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
+        let limits = config.connection_limits()?;
         let router = drydock::startup::app(store.clone(), Arc::new(config), addr)?;
+        // The connections held as `drydock serve` holds them (timeouts, the cap).
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            drydock::http::connections::serve(listener, router, limits, std::future::pending()).await;
         });
         let backend = if url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
         let base = format!("http://{addr}");

@@ -20,21 +20,45 @@ pub async fn post_scan(
     RawQuery(raw): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let mut format = "unknown";
+    let answer = receive_scan(&state, &caller, raw, body, &mut format).await;
+    let outcome = match &answer {
+        Ok((StatusCode::CREATED, _)) => "created",
+        Ok(_) => "duplicate",
+        Err(ApiError(e)) if e.status() == 503 => "unavailable",
+        Err(ApiError(e)) if e.status() >= 500 => "failed",
+        Err(_) => "rejected",
+    };
+    crate::metrics::get().ingest_reports.with_label_values(&[format, outcome]).inc();
+    answer.map(IntoResponse::into_response)
+}
+
+/// Reads, parses and stores one report; `format` is set once the body is known to be one.
+async fn receive_scan(
+    state: &AppState,
+    caller: &Caller,
+    raw: Option<String>,
+    body: Result<Bytes, BytesRejection>,
+    format: &mut &'static str,
+) -> Result<(StatusCode, Json<app::types::IngestSummary>), ApiError> {
     caller.require(Action::SendData, None)?;
     let q = query_map(raw);
-    let format = q.get("format").map(|f| Format::from_name(f)).transpose()?;
+    let wanted = q.get("format").map(|f| Format::from_name(f)).transpose()?;
     let body = body_bytes(body, state.config.max_body_bytes)?;
+    crate::metrics::get().ingest_bytes.inc_by(body.len() as u64);
     if body.is_empty() {
         return Err(ApiError::bad_request("the body is empty; send the report's JSON as the request body"));
     }
-    let report = crate::ingest::parse(&body, format)?;
+    let report = crate::ingest::parse(&body, wanted)?;
+    // As the `format` parameter names it: trivy, grype, cyclonedx.
+    *format = report.format.trim_end_matches("-json");
     let outcome = state.service.ingest_report(Some(&caller.principal()), &report, &sha256_hex(&body)).await?;
     let status = match outcome {
         IngestOutcome::Created(_) => StatusCode::CREATED,
         IngestOutcome::Duplicate(_) => StatusCode::OK,
     };
     tracing::info!(status = status.as_u16(), artifact = %report.artifact, findings = report.findings.len(), "report received");
-    Ok((status, Json(outcome.summary().clone())).into_response())
+    Ok((status, Json(outcome.summary().clone())))
 }
 
 /// `POST /api/v1/registries/{name}/events`: the registry's notification envelope (configure the

@@ -133,6 +133,11 @@ pub async fn ping(pool: &Pool) -> Result<()> {
     Ok(())
 }
 
+/// The newest migration applied successfully (0 before any).
+pub async fn applied_schema_version(pool: &Pool) -> Result<i64> {
+    Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(pool).await?.unwrap_or(0))
+}
+
 /// An audit event's columns (its payload as stored, JSON text).
 #[derive(sqlx::FromRow)]
 struct EventRow {

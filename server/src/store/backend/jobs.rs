@@ -154,6 +154,32 @@ pub async fn finish_job(
     Ok(held.rows_affected() == 1)
 }
 
+/// Hands a claimed job back unfinished (its process is shutting down): the run is recorded as
+/// interrupted and the job is due again at once for any worker, its failures in a row unchanged.
+pub async fn release_job(pool: &Pool, job: &super::jobs::ClaimedJob, now: DateTime<Utc>) -> Result<bool> {
+    let mut tx = begin_quiet(pool).await?;
+    sqlx::query("UPDATE job_runs SET outcome = 'interrupted', error = 'its process shut down before it finished', finished_at = $2 WHERE id = $1")
+        .bind(job.run_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let held = sqlx::query("UPDATE jobs SET locked_by = NULL, claim = NULL, locked_until = NULL WHERE id = $1 AND claim = $2")
+        .bind(job.row.id)
+        .bind(&job.claim)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(held.rows_affected() == 1)
+}
+
+/// How many jobs are due at `now` and not held by a live lease, and the earliest due time among them.
+pub async fn job_backlog(pool: &Pool, now: DateTime<Utc>) -> Result<(i64, Option<DateTime<Utc>>)> {
+    Ok(sqlx::query_as("SELECT COUNT(*), MIN(run_at) FROM jobs WHERE run_at <= $1 AND (locked_until IS NULL OR locked_until < $1)")
+        .bind(now)
+        .fetch_one(pool)
+        .await?)
+}
+
 /// Every job, due first.
 pub async fn jobs(pool: &Pool) -> Result<Vec<super::jobs::JobRow>> {
     Ok(sqlx::query_as(

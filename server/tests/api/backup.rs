@@ -1,0 +1,98 @@
+//! Backup and restore on both backends (issue 22): `drydock backup` for SQLite, `pg_dump` and
+//! `pg_restore` for PostgreSQL; after a restore the ledger verifies and its signed checkpoints
+//! still verify with the same key.
+
+use super::helpers::{fixture_path, TestDb};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn drydock(args: &[&str], key: Option<&Path>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_drydock"));
+    c.args(args).env_remove("DRYDOCK_DATABASE_URL").env_remove("DRYDOCK_CONFIG").env_remove("DRYDOCK_LEDGER_KEY").env("RUST_LOG", "warn");
+    if let Some(k) = key {
+        c.env("DRYDOCK_LEDGER_KEY", k);
+    }
+    c.output().unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Some history: two reports, a checkpoint, a third report, a second checkpoint.
+fn make_history(url: &str, key: Option<&Path>) {
+    let reports = ["trivy/juice-shop-v10.2.0.json", "trivy/debian-buster.json", "grype/defectdojo-busybox-epss.json"];
+    for (i, r) in reports.iter().enumerate() {
+        ok(drydock(&["ingest", fixture_path(r).to_str().unwrap(), "--database-url", url], key));
+        if i >= 1 {
+            ok(drydock(&["ledger", "checkpoint", "--database-url", url], key));
+        }
+    }
+}
+
+/// `ledger intact: N entries, root R, C checkpoints verified` with the key found.
+fn verified(url: &str, key: Option<&Path>) -> String {
+    let out = ok(drydock(&["ledger", "verify", "--database-url", url], key));
+    assert!(out.starts_with("ledger intact: "), "{out}");
+    assert!(!out.contains("no key found"), "the signatures were checked: {out}");
+    assert!(out.contains(" 2 checkpoints verified"), "{out}");
+    out
+}
+
+#[test]
+fn a_sqlite_backup_restores_with_its_ledger_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.db");
+    let url = format!("sqlite://{}", live.display());
+    make_history(&url, None);
+    let before = verified(&url, None);
+
+    let copy = dir.path().join("backup.db");
+    let said = ok(drydock(&["backup", copy.to_str().unwrap(), "--database-url", &url], None));
+    assert!(said.contains("backup.db.ledger.pem"), "the key is copied beside the backup: {said}");
+    let again = drydock(&["backup", copy.to_str().unwrap(), "--database-url", &url], None);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("exists already"));
+
+    // The live database changes afterwards; the restore is the backup's state.
+    ok(drydock(&["ingest", fixture_path("trivy/alpine-310.json").to_str().unwrap(), "--database-url", &url], None));
+    let restored = dir.path().join("restored.db");
+    std::fs::copy(&copy, &restored).unwrap();
+    std::fs::copy(dir.path().join("backup.db.ledger.pem"), dir.path().join("restored.db.ledger.pem")).unwrap();
+    let after = verified(&format!("sqlite://{}", restored.display()), None);
+    assert_eq!(after, before, "the same entries, root and checkpoints");
+
+    let refused = drydock(&["backup", "/tmp/x.db", "--database-url", "postgres://postgres@127.0.0.1:5432/postgres"], None);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("pg_dump"));
+}
+
+#[tokio::test]
+async fn a_postgres_dump_restores_with_its_ledger_and_key() {
+    let db = TestDb::postgres().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("ledger.pem");
+    ok(drydock(&["ledger", "keygen", key.to_str().unwrap()], None));
+    let url = db.url.clone();
+    let (key_, url_) = (key.clone(), url.clone());
+    tokio::task::spawn_blocking(move || make_history(&url_, Some(&key_))).await.unwrap();
+    let before = verified(&url, Some(&key));
+
+    let dump = dir.path().join("drydock.dump");
+    let out = Command::new("pg_dump").args(["--format=custom", "--file", dump.to_str().unwrap(), &url]).output().unwrap();
+    assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+    let restored = TestDb::postgres_empty().await;
+    let out = Command::new("pg_restore")
+        .args(["--no-owner", "--exit-on-error", "--dbname", &restored.url, dump.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pg_restore: {}", String::from_utf8_lossy(&out.stderr));
+    let after = verified(&restored.url, Some(&key));
+    assert_eq!(after, before, "the same entries, root and checkpoints");
+    // Another key does not verify the restored checkpoints.
+    let other = dir.path().join("other.pem");
+    ok(drydock(&["ledger", "keygen", other.to_str().unwrap()], None));
+    let out = drydock(&["ledger", "verify", "--database-url", &restored.url], Some(&other));
+    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    restored.cleanup().await;
+    db.cleanup().await;
+}
