@@ -96,3 +96,72 @@ async fn a_postgres_dump_restores_with_its_ledger_and_key() {
     restored.cleanup().await;
     db.cleanup().await;
 }
+
+/// The migrations of `backend` but the newest, in a directory of their own: the previous
+/// release's schema.
+fn previous_release_migrations(backend: &str) -> (tempfile::TempDir, String) {
+    let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(backend);
+    let mut files: Vec<_> = std::fs::read_dir(&all).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let newest = files.pop().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for f in &files {
+        std::fs::copy(f, dir.path().join(f.file_name().unwrap())).unwrap();
+    }
+    (dir, newest.file_name().unwrap().to_string_lossy().into_owned())
+}
+
+/// Data written by the previous release's schema.
+async fn previous_release_estate(store: &drydock::store::Store) {
+    use drydock::store::capabilities::*;
+    for r in ["trivy/juice-shop-v10.2.0.json", "trivy/debian-buster.json"] {
+        let body = std::fs::read(fixture_path(r)).unwrap();
+        let report = drydock::ingest::parse(&body, None).unwrap();
+        store.ingest_report(&report, &drydock::store::sha256_hex(&body), &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
+    }
+}
+
+/// An upgrade from the previous release's schema with data: on SQLite, and on PostgreSQL by two
+/// replicas starting together (the migration runs once, under its lock). Afterwards the schema is
+/// current, the data is there and the ledger verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
+    use drydock::store::capabilities::*;
+    use drydock::store::Store;
+    // SQLite.
+    let file = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", file.path().join("old.db").display());
+    let (old, newest) = previous_release_migrations("sqlite");
+    let opts: sqlx::sqlite::SqliteConnectOptions = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+    sqlx::migrate::Migrator::new(old.path()).await.unwrap().run(&pool).await.unwrap();
+    let before = Store::Sqlite(pool.clone());
+    previous_release_estate(&before).await;
+    assert!(!before.schema_is_current().await.unwrap(), "{newest} not applied yet");
+    let counts = before.table_counts().await.unwrap();
+    pool.close().await;
+    let upgraded = Store::connect(&url).await.unwrap();
+    assert!(upgraded.schema_is_current().await.unwrap());
+    assert_eq!(format!("{:?}", upgraded.table_counts().await.unwrap()), format!("{counts:?}"), "the data is as it was");
+    assert!(drydock::ledger::verify_store(&upgraded, None).await.unwrap().error.is_none());
+
+    // PostgreSQL, two replicas at once.
+    let db = TestDb::postgres_empty().await;
+    let (old, _) = previous_release_migrations("postgres");
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    sqlx::migrate::Migrator::new(old.path()).await.unwrap().run(&pool).await.unwrap();
+    let before = Store::Postgres(pool.clone());
+    previous_release_estate(&before).await;
+    let counts = before.table_counts().await.unwrap();
+    let (a, b) = tokio::join!(Store::connect(&db.url), Store::connect(&db.url));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.schema_is_current().await.unwrap() && b.schema_is_current().await.unwrap());
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&pool).await.unwrap();
+    let mut unique = applied.clone();
+    unique.dedup();
+    assert_eq!(applied, unique, "each migration applied once");
+    assert_eq!(format!("{:?}", a.table_counts().await.unwrap()), format!("{counts:?}"));
+    assert!(drydock::ledger::verify_store(&b, None).await.unwrap().error.is_none());
+    pool.close().await;
+    db.cleanup().await;
+}

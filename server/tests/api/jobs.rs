@@ -322,3 +322,83 @@ async fn a_failing_registry_backs_off_five_ten_twenty_minutes_then_recovers() {
     let failed = page.split("<tr>").filter(|r| r.contains(">flaky<") && r.contains(">failed<")).count();
     assert_eq!(failed, 3, "the three failed runs are listed");
 }
+
+/// Shutdown (issue 22): `Jobs::stop` lets a job that can finish before the deadline finish, stops
+/// the one that cannot, records its run as interrupted and hands it back — due at once, so
+/// another worker claims it without waiting for the lease. Both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_worker_hands_back_what_it_could_not_finish() {
+    for db in [TestDb::sqlite().await, TestDb::postgres().await] {
+        let config = drydock::config::Config { database_url: db.url.clone(), job_poll_seconds: 0.05, ..Default::default() };
+        let jobs = Jobs::new(
+            db.store.clone(),
+            JobSettings::from_config(&config).unwrap(),
+            Default::default(),
+            Err("no key in this test".into()),
+            Arc::new(drydock::clock::SystemClock),
+        );
+        jobs.add_kind(
+            "test.endless",
+            Arc::new(|_, _| {
+                Box::pin(async {
+                    tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+                    Ok("finished".into())
+                })
+            }),
+        );
+        jobs.add_kind(
+            "test.short",
+            Arc::new(|_, _| {
+                Box::pin(async {
+                    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+                    Ok("finished".into())
+                })
+            }),
+        );
+        // Due before the periodic jobs the worker schedules as it starts: claimed first.
+        let before = Utc::now() - Duration::seconds(5);
+        jobs.enqueue("test.endless", "", before).await.unwrap();
+        jobs.enqueue("test.short", "", before).await.unwrap();
+        jobs.start();
+        let running = |runs: &[JobRunRow], kind: &str| runs.iter().any(|r| r.kind == kind && r.outcome == "running");
+        let mut both = false;
+        for _ in 0..100 {
+            let runs = db.store.job_runs(50).await.unwrap();
+            if running(&runs, "test.endless") && running(&runs, "test.short") {
+                both = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(both, "the worker claimed both jobs");
+
+        let asked = std::time::Instant::now();
+        jobs.stop(tokio::time::Instant::now() + std::time::Duration::from_secs(1)).await;
+        let took = asked.elapsed();
+        assert!(
+            took >= std::time::Duration::from_millis(900) && took < std::time::Duration::from_secs(5),
+            "stopped at the deadline: {took:?}"
+        );
+
+        let runs = db.store.job_runs(50).await.unwrap();
+        let outcome = |kind: &str| runs.iter().find(|r| r.kind == kind).map(|r| (r.outcome.clone(), r.error.clone())).unwrap();
+        assert_eq!(outcome("test.short").0, "ok", "the job that could finish did");
+        let (o, e) = outcome("test.endless");
+        assert_eq!(o, "interrupted");
+        assert!(e.unwrap().contains("shut down"));
+        let endless = db.store.jobs().await.unwrap().into_iter().find(|j| j.kind == "test.endless").expect("still queued");
+        assert_eq!((endless.locked_by, endless.locked_until, endless.attempts), (None, None, 0), "handed back, not failed");
+        assert!(!db.store.jobs().await.unwrap().iter().any(|j| j.kind == "test.short"), "the finished one-off job is gone");
+        // Another worker takes it at once (no lease to wait out).
+        let now = Utc::now();
+        let mut taken = None;
+        while let Some(job) = db.store.claim_job("another", "claim-2", now, now + Duration::minutes(5)).await.unwrap() {
+            if job.row.kind == "test.endless" {
+                taken = Some(job);
+                break;
+            }
+        }
+        assert!(taken.is_some(), "another worker claims the handed-back job");
+        db.cleanup().await;
+    }
+}
