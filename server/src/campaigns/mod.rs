@@ -41,21 +41,21 @@ pub struct Affected {
     pub epss: Option<f64>,
 }
 
-/// Open findings the selector matches, by image row: the estate search's answer (by vulnerability
-/// id, by package and range), one read per id and one for the package.
+/// Open findings the selector matches, by image row: read summed per image (and installed
+/// version, severity, KEV) by id and by package; a package's versions are then kept by the range.
 pub async fn affected(
     store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
     sel: &Selector,
 ) -> Result<BTreeMap<i64, Affected>, StoreError> {
     let mut rows = Vec::new();
     for id in sel.cves() {
-        rows.extend(store.search_vulnerability(id).await?);
+        rows.extend(store.affected_by_vulnerability(id).await?);
     }
     if let Some(c) = sel.package() {
         let mut inside: HashMap<String, bool> = HashMap::new();
         rows.extend(
             store
-                .search_package(c)
+                .affected_by_package(c)
                 .await?
                 .into_iter()
                 .filter(|m| *inside.entry(m.installed.clone()).or_insert_with(|| sel.version_selected(&m.installed))),
@@ -63,16 +63,15 @@ pub async fn affected(
     }
     let mut out: BTreeMap<i64, Affected> = BTreeMap::new();
     for m in rows {
-        let severity = m.severity;
         let a = out.entry(m.image_row).or_insert_with(|| Affected {
-            digest: m.digest.clone(),
-            team: m.team.clone(),
-            severity,
+            digest: m.digest,
+            team: m.team,
+            severity: m.severity,
             first_seen: m.first_seen,
             kev: false,
             epss: None,
         });
-        a.severity = a.severity.min(severity);
+        a.severity = a.severity.min(m.severity);
         a.first_seen = a.first_seen.min(m.first_seen);
         a.kev |= m.kev;
         a.epss = match (a.epss, m.epss) {
@@ -115,20 +114,14 @@ pub fn sla_days(p: &SlaParams, a: &Affected) -> i64 {
     days
 }
 
-/// A workload's key: `Kind/name`, or `Pod/<name>` for a pod of no workload.
-fn workload_key(w: &crate::store::WorkloadRecord) -> WorkloadKey {
-    (w.cluster.clone(), w.namespace.clone(), w.workload.clone().unwrap_or_else(|| format!("Pod/{}", w.pod)))
-}
-
 /// Workloads running each of `ids` now (an index through its platforms).
 pub(crate) async fn running_workloads(
     store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
     ids: &[i64],
 ) -> Result<HashMap<i64, BTreeSet<WorkloadKey>>, StoreError> {
-    let facts = store.matched_images(ids, None).await?;
     let mut out: HashMap<i64, BTreeSet<WorkloadKey>> = HashMap::new();
-    for (id, w) in &facts.running {
-        out.entry(*id).or_default().insert(workload_key(w));
+    for (id, cluster, namespace, workload) in store.running_workload_keys(ids).await? {
+        out.entry(id).or_default().insert((cluster, namespace, workload));
     }
     Ok(out)
 }

@@ -14,6 +14,13 @@ store_capability! {
         fn search_vulnerability(&self, id: &str) -> Result<Vec<SearchMatchRecord>>;
         /// Open findings of one package (coordinates), estate-wide.
         fn search_package(&self, c: &crate::domain::purl::PackageCoordinates) -> Result<Vec<SearchMatchRecord>>;
+        /// Open findings of one vulnerability id, summed per image (a campaign's affected images).
+        fn affected_by_vulnerability(&self, id: &str) -> Result<Vec<AffectedRecord>>;
+        /// Open findings of one package, summed per image and installed version.
+        fn affected_by_package(&self, c: &crate::domain::purl::PackageCoordinates) -> Result<Vec<AffectedRecord>>;
+        /// The workloads running each of the images (an index through its platforms): (image,
+        /// cluster, namespace, `Kind/name` or `Pod/name`), each once.
+        fn running_workload_keys(&self, ids: &[i64]) -> Result<Vec<(i64, String, String, String)>>;
         /// Repositories and live containers (of `teams` and unowned ones when given) of images.
         fn matched_images(&self, ids: &[i64], teams: Option<&[String]>) -> Result<MatchedImages>;
         /// Which of the images run, with each running workload's team: (image, team), once each.

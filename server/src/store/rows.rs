@@ -343,6 +343,25 @@ pub struct SearchMatchRecord {
     pub first_seen: DateTime<Utc>,
 }
 
+/// Open findings a campaign's selector matches, summed per image, installed version, severity and
+/// whether the vulnerability is known-exploited: what an item's deadline derives from (the
+/// version is kept for a package range, which is decided outside SQL).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AffectedRecord {
+    pub image_row: i64,
+    /// The image's primary digest.
+    pub digest: String,
+    pub team: Option<String>,
+    pub installed: String,
+    #[sqlx(try_from = "String")]
+    pub severity: app::types::Severity,
+    pub kev: bool,
+    /// The highest EPSS among them.
+    pub epss: Option<f64>,
+    /// The earliest first sighting among them.
+    pub first_seen: DateTime<Utc>,
+}
+
 /// What the search tells about matched images: their repositories and live containers.
 #[derive(Debug, Clone, Default)]
 pub struct MatchedImages {

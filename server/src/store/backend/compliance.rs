@@ -88,6 +88,59 @@ pub async fn search_package(pool: &Pool, c: &crate::domain::purl::PackageCoordin
     Ok(qb.build_query_as().fetch_all(pool).await?)
 }
 
+const AFFECTED_SELECT: &str = "SELECT f.image_id AS image_row, i.digest, t.name AS team, f.installed_version AS installed, f.severity,
+        (k.cve_id IS NOT NULL) AS kev, MAX(f.epss) AS epss, MIN(f.first_seen) AS first_seen
+    FROM image_vulnerabilities f JOIN images i ON i.id = f.image_id LEFT JOIN teams t ON t.id = i.team_id
+    LEFT JOIN kev k ON k.cve_id = f.vulnerability_id
+    WHERE f.resolved_at IS NULL";
+const AFFECTED_GROUP: &str = " GROUP BY f.image_id, i.digest, t.name, f.installed_version, f.severity, k.cve_id IS NOT NULL";
+
+/// Open findings of one vulnerability, summed per image (and version, severity, KEV).
+pub async fn affected_by_vulnerability(pool: &Pool, id: &str) -> Result<Vec<AffectedRecord>> {
+    let mut qb = QueryBuilder::<DB>::new(AFFECTED_SELECT);
+    qb.push(" AND f.vulnerability_id = ").push_bind(id).push(AFFECTED_GROUP);
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+/// Open findings of one package, summed per image and installed version (and severity, KEV).
+pub async fn affected_by_package(pool: &Pool, c: &crate::domain::purl::PackageCoordinates) -> Result<Vec<AffectedRecord>> {
+    let mut qb = QueryBuilder::<DB>::new(AFFECTED_SELECT);
+    qb.push(" AND f.purl_type = ").push_bind(c.ptype());
+    qb.push(" AND f.purl_namespace = ").push_bind(c.namespace());
+    qb.push(" AND f.purl_name = ").push_bind(c.name());
+    qb.push(AFFECTED_GROUP);
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+/// The workloads running the given images (an index through its platforms), each (image,
+/// cluster, namespace, workload) once: a campaign's items need no more of a container. Up to a
+/// thousand images the containers are looked up by digest; beyond, one pass over the estate.
+pub async fn running_workload_keys(pool: &Pool, ids: &[i64]) -> Result<Vec<(i64, String, String, String)>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let runs_as = runs_as(pool, ids).await?;
+    let rows: Vec<i64> = runs_as.keys().copied().collect();
+    let mut qb = QueryBuilder::<DB>::new("SELECT DISTINCT w.image_row, w.cluster, w.namespace, COALESCE(w.workload, 'Pod/' || w.pod) FROM (");
+    qb.push(WORKLOAD_SELECT);
+    if ids.len() <= CHUNK {
+        only_containers_of(&mut qb, &rows);
+    }
+    qb.push(") w WHERE w.ended_at IS NULL AND w.state <> 'terminated' AND w.image_row IS NOT NULL");
+    if ids.len() <= CHUNK {
+        qb.push(" AND w.image_row IN (");
+        in_list(&mut qb, &rows);
+    }
+    let found: Vec<(i64, String, String, String)> = qb.build_query_as().fetch_all(pool).await?;
+    let mut out = std::collections::BTreeSet::new();
+    for (row, cluster, namespace, workload) in found {
+        for matched in runs_as.get(&row).into_iter().flatten() {
+            out.insert((*matched, cluster.clone(), namespace.clone(), workload.clone()));
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
 /// Repositories and live containers of the given images (an index's platforms count for it):
 /// a fixed number of queries per thousand images. `teams` limits the containers (not the
 /// repositories) to those teams' and unowned ones. Over a thousand images, the live containers
