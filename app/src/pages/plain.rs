@@ -97,6 +97,19 @@ pub fn CrossSiteRefused() -> impl IntoView {
     }
 }
 
+/// The database does not answer (a signed-in page could not read its session): try again.
+#[component]
+pub fn DatabaseUnavailable(retry_after: u32) -> impl IntoView {
+    view! {
+        <PlainPage title="Drydock cannot reach its database".to_string()>
+            <p>
+                "Drydock's database is not answering right now, so this page cannot be shown. "
+                "Nothing you sent was lost: try again in " {retry_after} " seconds."
+            </p>
+        </PlainPage>
+    }
+}
+
 /// The demo's role picker: one button per (role, label); each signs in and returns to `return_to`.
 #[component]
 pub fn DemoPicker(roles: Vec<(String, String)>, return_to: String) -> impl IntoView {

@@ -9,7 +9,7 @@ use crate::auth::oidc::{PendingLogin, VerifiedIdentity};
 use crate::auth::{Grant, Principal};
 use crate::domain::Role;
 use crate::store::{Actor, SignedInUser};
-use app::pages::plain::{CrossSiteRefused, DemoPicker, SignInRefused, SignedOut};
+use app::pages::plain::{CrossSiteRefused, DatabaseUnavailable, DemoPicker, SignInRefused, SignedOut};
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -57,7 +57,13 @@ pub struct CurrentUser {
 /// than `grants_refresh_seconds` (a minute), so a removed mapping stops granting within a minute.
 pub async fn identify(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
     let mut current = CurrentUser::default();
-    if let Ok(Some(mut u)) = session.get::<SessionUser>(USER_KEY).await {
+    let loaded = session.get::<SessionUser>(USER_KEY).await;
+    if let Err(tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend(e))) = &loaded {
+        // The session store is the database: it does not answer. Not "signed out": say so.
+        tracing::warn!(error = %e, "the session could not be read: the database is not answering");
+        return unavailable();
+    }
+    if let Ok(Some(mut u)) = loaded {
         let now = state.clock.now().timestamp();
         if now - u.signed_in_at > state.config.session_absolute_hours * 3600 {
             let _ = session.flush().await;
@@ -82,6 +88,14 @@ pub async fn identify(State(state): State<AppState>, session: Session, mut req: 
     }
     req.extensions_mut().insert(current);
     next.run(req).await
+}
+
+/// 503 with `Retry-After`: a page saying the database is not answering.
+fn unavailable() -> Response {
+    let seconds = crate::service::RETRY_AFTER_SECONDS;
+    let mut resp = plain(StatusCode::SERVICE_UNAVAILABLE, move || view! { <DatabaseUnavailable retry_after=seconds/> });
+    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    resp
 }
 
 /// Recomputes a session's grants from the mappings in force; true when the session changed. When

@@ -80,3 +80,22 @@ async fn ingest_tries_a_503_again_after_its_retry_after() {
     assert_eq!(images, 1);
     app.db.drop_database().await;
 }
+
+/// A signed-in person's page while the database does not answer: 503 with `Retry-After` and a
+/// page saying so — not a sign-in prompt (the session could not be read, not found missing).
+#[tokio::test]
+async fn a_page_during_an_outage_says_so() {
+    let config = drydock::config::Config { demo: true, ..Default::default() };
+    let app = TestApp::start_with(TestDb::sqlite().await, config).await;
+    let r = super::signin::demo_sign_in(&app, "viewer").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    match &app.db.store {
+        drydock::store::Store::Sqlite(p) => p.close().await,
+        drydock::store::Store::Postgres(p) => p.close().await,
+    }
+    let r = app.client.get(app.url("/teams")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("database is not answering"), "{html}");
+}
