@@ -12,7 +12,8 @@ const CAMPAIGN_SELECT: &str =
 
 async fn insert_items(tx: &mut Tx<'_>, campaign: i64, items: &[NewCampaignItem], now: DateTime<Utc>) -> Result<Vec<(i64, i64)>> {
     let mut ids = Vec::with_capacity(items.len());
-    for chunk in items.chunks(CHUNK / 10) {
+    // A thousand items a statement: 11,000 parameters, within SQLite's 32,766 and PostgreSQL's 65,535.
+    for chunk in items.chunks(CHUNK) {
         let mut qb = QueryBuilder::<DB>::new(
             "INSERT INTO campaign_items (campaign_id, image_id, team, running, workloads, state, severity, first_seen, deadline, created_at, updated_at) ",
         );
@@ -41,7 +42,8 @@ async fn insert_items(tx: &mut Tx<'_>, campaign: i64, items: &[NewCampaignItem],
 }
 
 async fn insert_item_workloads(tx: &mut Tx<'_>, rows: &[(i64, &(String, String, String))]) -> Result<()> {
-    for chunk in rows.chunks(CHUNK / 4) {
+    // Two thousand workloads a statement: 8,000 parameters.
+    for chunk in rows.chunks(CHUNK * 2) {
         let mut qb = QueryBuilder::<DB>::new("INSERT INTO campaign_item_workloads (item_id, cluster, namespace, workload) ");
         qb.push_values(chunk, |mut b, (id, (c, n, w))| {
             b.push_bind(*id).push_bind(c).push_bind(n).push_bind(w);
@@ -180,6 +182,7 @@ pub async fn campaign_item(pool: &Pool, campaign: i64, item: i64) -> Result<Opti
 /// Workloads each item follows.
 pub async fn item_workloads(pool: &Pool, items: &[i64]) -> Result<Vec<(i64, String, String, String)>> {
     let mut out = Vec::new();
+    // A thousand items a statement: 11,000 parameters, within SQLite's 32,766 and PostgreSQL's 65,535.
     for chunk in items.chunks(CHUNK) {
         let mut qb = QueryBuilder::<DB>::new("SELECT item_id, cluster, namespace, workload FROM campaign_item_workloads WHERE item_id IN (");
         in_list(&mut qb, chunk);
