@@ -39,6 +39,11 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// `n` and the noun, singular for one: `1 workload`, `3 workloads`, `0 requests`.
+pub fn count(n: i64, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
 /// A UTC time as a short absolute date.
 pub fn date(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -69,6 +74,13 @@ fn encode(s: &str, keep_slash: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_is_singular_only_for_one() {
+        assert_eq!(count(0, "exception request waits", "exception requests wait"), "0 exception requests wait");
+        assert_eq!(count(1, "exception request waits", "exception requests wait"), "1 exception request waits");
+        assert_eq!(count(2, "workload", "workloads"), "2 workloads");
+    }
 
     #[test]
     fn escaped_text_holds_no_markup_and_reads_back_the_same() {

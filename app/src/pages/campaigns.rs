@@ -25,8 +25,15 @@ fn state_label(s: &str) -> &'static str {
 
 fn progress_text(p: &CampaignProgress) -> String {
     format!(
-        "{} items: {} fixed, {} retired, {} open, {} acknowledged, {} pending verification, {} excepted; {} overdue",
-        p.total, p.fixed, p.retired, p.open, p.acknowledged, p.pending_verification, p.excepted, p.overdue
+        "{}: {} fixed, {} retired, {} open, {} acknowledged, {} pending verification, {} excepted; {} overdue",
+        crate::format::count(p.total, "item", "items"),
+        p.fixed,
+        p.retired,
+        p.open,
+        p.acknowledged,
+        p.pending_verification,
+        p.excepted,
+        p.overdue
     )
 }
 
@@ -112,7 +119,7 @@ fn items_table(
                             {show_campaign.then(|| view! { <td><a href=format!("/campaigns/{}", i.campaign)>{i.campaign_title.clone()}</a></td> })}
                             <td>{i.team.clone().unwrap_or_else(|| "no team".into())}</td>
                             <td><a href=format!("/images/{}", path_segment(&i.image)) title=i.image.clone()><code>{short_digest(&i.image)}</code></a></td>
-                            <td>{if i.running { format!("{} workload(s)", i.workloads) } else { "not running".into() }}</td>
+                            <td>{if i.running { crate::format::count(i.workloads, "workload", "workloads") } else { "not running".into() }}</td>
                             <td><span class=format!("sev sev-{}", i.severity)>{i.severity.clone()}</span></td>
                             <td>{i.deadline.clone()}{i.overdue.then(|| view! { " " <strong class="overdue">"overdue"</strong> })}</td>
                             <td class="state">{state_label(&i.state)}</td>
@@ -140,8 +147,8 @@ pub fn CampaignsPage() -> impl IntoView {
                 match data.await {
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                     Ok(page) => view! {
-                        {page.exceptions_waiting.map(|n| view! {
-                            <p class="notice" id="exceptions-waiting"><a href="/exceptions">{format!("{n} exception request(s) wait for a decision")}</a></p>
+                        {page.exceptions_waiting.filter(|n| *n > 0).map(|n| view! {
+                            <p class="notice" id="exceptions-waiting"><a href="/exceptions">{format!("{} for a decision", crate::format::count(n, "exception request waits", "exception requests wait"))}</a></p>
                         })}
                         {if page.campaigns.is_empty() {
                             view! { <p class="muted">"No campaign yet."</p> }.into_any()
