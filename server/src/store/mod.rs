@@ -9,75 +9,9 @@
 use crate::ingest::Report;
 use app::types::{FindingCounts, Page};
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use std::str::FromStr;
-use std::time::Duration;
 
-/// Store failures: a refusal for the user (no such row, invalid, not allowed on this row) as
-/// the one error kind, or a database failure (logged, never shown).
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{0}")]
-    Refused(#[from] app::error::Error),
-    #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
-    #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-}
-
-impl StoreError {
-    /// The database cannot answer now — unreachable or restarting, the pool exhausted, a
-    /// connection dropped, SQLite's write lock held past the busy timeout — so the same request
-    /// may succeed later. Any other failure is Drydock's own.
-    pub fn is_outage(&self) -> bool {
-        let StoreError::Db(e) = self else { return false };
-        match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => {
-                true
-            }
-            sqlx::Error::Database(d) => {
-                if let Some(pg) = d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-                    // Class 08: connection exception; 57P01-57P03: shutting down, starting up;
-                    // 53300: too many connections.
-                    let code = pg.code();
-                    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
-                } else if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                    // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
-                    d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
-                } else {
-                    false
-                }
-            }
-            _ => false,
-        }
-    }
-
-    pub fn not_found(message: impl Into<String>) -> StoreError {
-        StoreError::Refused(app::error::Error::NotFound(message.into()))
-    }
-    /// The caller may not do this to this row (the message names no other team).
-    pub fn forbidden(message: impl Into<String>) -> StoreError {
-        StoreError::Refused(app::error::Error::Forbidden(message.into()))
-    }
-    /// `field` is wrong: the message reads `field: what`.
-    pub fn invalid(field: impl Into<String>, what: impl std::fmt::Display) -> StoreError {
-        StoreError::Refused(app::error::Error::invalid(field, what))
-    }
-    /// The input is wrong as a whole.
-    pub fn invalid_input(message: impl Into<String>) -> StoreError {
-        StoreError::Refused(app::error::Error::invalid_input(message))
-    }
-}
-
-impl From<crate::domain::FieldError> for StoreError {
-    fn from(e: crate::domain::FieldError) -> StoreError {
-        StoreError::invalid(e.field, e.message)
-    }
-}
-
-/// Crate-wide store result.
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+mod error;
+pub use error::{Result, StoreError};
 
 /// Who made a change: a person, a token, the CLI, a collector. Recorded with every event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,38 +182,10 @@ macro_rules! dispatch {
     }};
 }
 
-/// Store calls in progress in this process: those beyond the pool's used connections are
-/// waiting for one (`PoolState::waiting`).
-static CALLS_IN_PROGRESS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-
-/// Counts one store call while it lasts, however it ends.
-pub(crate) struct InCall;
-
-impl InCall {
-    pub(crate) fn enter() -> InCall {
-        CALLS_IN_PROGRESS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        InCall
-    }
-}
-
-impl Drop for InCall {
-    fn drop(&mut self) {
-        CALLS_IN_PROGRESS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// The connection pool now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolState {
-    pub idle: i64,
-    pub used: i64,
-    /// Store calls in progress beyond the used connections: waiting for one.
-    pub waiting: i64,
-}
-
 mod campaign_rows;
 mod campaigns;
 mod compliance;
+mod connection;
 mod jobs;
 mod ledger;
 mod people;
@@ -289,6 +195,8 @@ mod registries;
 mod rows;
 mod runtime;
 pub use campaign_rows::*;
+pub(crate) use connection::InCall;
+pub use connection::PoolState;
 pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
 pub use people::SignedInUser;
 pub use policy_rows::*;
@@ -306,117 +214,6 @@ pub mod capabilities {
     pub use super::registries::RegistryStore;
     pub use super::runtime::RuntimeStore;
     pub use super::InventoryStore;
-}
-
-impl Store {
-    /// Opens the database named by `url` (creating a missing SQLite file) and migrates it.
-    #[tracing::instrument(level = "debug", skip_all)]
-    /// Opens the database for a tool that would rather wait for a connection than fail (the
-    /// bench, tests): up to 20 s. `serve` and the commands wait `db_acquire_timeout_seconds`.
-    pub async fn connect(url: &str) -> Result<Store> {
-        Store::connect_with(url, Duration::from_secs(20)).await
-    }
-
-    /// Opens the database; a request that waits `acquire_timeout` for a connection fails as an
-    /// outage (503), so requests fail fast while the database is down and recover with it.
-    pub async fn connect_with(url: &str, acquire_timeout: Duration) -> Result<Store> {
-        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            // Every statement planned for its own parameters: a prepared statement's generic plan,
-            // made once while a table was small, is otherwise kept as the table grows whenever
-            // statistics are not refreshed (autovacuum off: a per-image count went from an index
-            // lookup to scanning every finding, 0.2 ms to 200 ms, as the estate was loaded).
-            let opts = PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
-            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(acquire_timeout).connect_with(opts).await?;
-            Store::Postgres(pool)
-        } else if url.starts_with("sqlite:") {
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(15));
-            let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts).await?;
-            Store::Sqlite(pool)
-        } else {
-            return Err(StoreError::invalid_input(format!(
-                "unsupported database URL {:?}: use sqlite://FILE or postgres://...",
-                crate::domain::redact_url(url)
-            )));
-        };
-        store.migrate().await?;
-        Ok(store)
-    }
-    /// Applies pending migrations (PostgreSQL: under sqlx's advisory lock, so replicas may race).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn migrate(&self) -> Result<()> {
-        match self {
-            Store::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await?,
-            Store::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await?,
-        }
-        // Events written before the ledger existed join the log once, in id order.
-        let carried = dispatch!(self, ledger_backfill())?;
-        if carried > 0 {
-            tracing::info!(entries = carried, "older audit events carried into the ledger");
-        }
-        // A ledger from before stored subtree hashes and mentions gets them once.
-        let nodes = dispatch!(self, ledger_index_backfill())?;
-        if nodes > 0 {
-            tracing::info!(nodes, "ledger subtree hashes built for entries written before they were stored");
-        }
-        Ok(())
-    }
-    /// Answers when the database does.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn ping(&self) -> Result<()> {
-        dispatch!(self, ping())
-    }
-    /// The data version: moved by every transaction that changes the estate (`backend/common.rs`).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn data_version(&self) -> Result<i64> {
-        dispatch!(self, data_version())
-    }
-    /// True when every migration this build knows is applied (a newer replica may have applied
-    /// more: that schema is still current for this one).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn schema_is_current(&self) -> Result<bool> {
-        let newest = match self {
-            Store::Sqlite(_) => sqlx::migrate!("../migrations/sqlite").iter().map(|m| m.version).max(),
-            Store::Postgres(_) => sqlx::migrate!("../migrations/postgres").iter().map(|m| m.version).max(),
-        };
-        Ok(dispatch!(self, applied_schema_version())? >= newest.unwrap_or(0))
-    }
-    /// Writes a consistent copy of the SQLite database to `path` (`VACUUM INTO`: one read
-    /// transaction, writers go on) and answers the ledger entries the copy holds. PostgreSQL is
-    /// refused: `pg_dump` is its backup.
-    pub async fn backup_into(&self, path: &std::path::Path) -> Result<i64> {
-        let Store::Sqlite(pool) = self else {
-            return Err(StoreError::invalid_input("a PostgreSQL database is backed up with pg_dump, not drydock backup"));
-        };
-        let target = path.to_str().ok_or_else(|| StoreError::invalid("file", "the path is not UTF-8"))?;
-        sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
-        let copy = SqliteConnectOptions::new().filename(path).read_only(true);
-        let mut conn = sqlx::ConnectOptions::connect(&copy).await?;
-        let entries: i64 = sqlx::query_scalar("SELECT size FROM ledger_head WHERE id = 1").fetch_one(&mut conn).await?;
-        sqlx::Connection::close(conn).await?;
-        Ok(entries)
-    }
-    /// The pool's connections now, and the store calls waiting for one.
-    pub fn pool_state(&self) -> PoolState {
-        let (size, idle) = match self {
-            Store::Sqlite(p) => (p.size(), p.num_idle()),
-            Store::Postgres(p) => (p.size(), p.num_idle()),
-        };
-        let used = i64::from(size) - idle as i64;
-        let calls = CALLS_IN_PROGRESS.load(std::sync::atomic::Ordering::Relaxed);
-        PoolState { idle: idle as i64, used: used.max(0), waiting: (calls - used).max(0) }
-    }
-    /// Which backend this is (`sqlite` or `postgres`).
-    pub fn backend(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgres",
-        }
-    }
 }
 
 store_capability! {
