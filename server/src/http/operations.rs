@@ -35,7 +35,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// `Authorization: Bearer <token>` (401 otherwise). The gauges read from the database keep their
 /// last values when it does not answer; the scrape still succeeds.
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = state.config.metrics_token.as_deref() {
+    // An empty token is no token (the endpoint stays open), never a match for an empty header.
+    if let Some(token) = state.config.metrics_token.as_deref().filter(|t| !t.is_empty()) {
         let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
         // Compared as digests: the time taken says nothing about the token's bytes.
         if given.is_none_or(|g| crate::domain::sha256_hex(g.trim().as_bytes()) != crate::domain::sha256_hex(token.as_bytes())) {
