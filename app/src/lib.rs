@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
             <pages::layout::Layout>
                 <Routes fallback=|| view! { <pages::layout::NotFound/> }>
                     <Route path=path!("/") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/my-teams") view=pages::my_teams::MyTeamsPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams") view=pages::overview::TeamsPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:name") view=pages::team::TeamPage ssr=SsrMode::Async/>
                     <Route path=path!("/images") view=pages::images::ImagesPage ssr=SsrMode::Async/>

@@ -11,6 +11,10 @@ pub use crate::error::Error;
 pub trait EstateQueries: Send + Sync {
     /// Headline numbers and teams.
     async fn overview(&self) -> Result<Overview, Error>;
+    /// The compliance-first overview with the estate's trend drawn.
+    async fn compliance_overview(&self) -> Result<crate::types::ComplianceOverviewPage, Error>;
+    /// The manager home: a card per team of the viewer, with its trend drawn.
+    async fn my_teams(&self) -> Result<crate::types::MyTeamsPage, Error>;
     /// One team with its images; `None` if no such team.
     async fn team(&self, name: &str, limit: i64, offset: i64) -> Result<Option<TeamView>, Error>;
     /// One image (by any of its digests) with its findings.

@@ -29,6 +29,18 @@ pub async fn get_overview() -> Result<Overview, Error> {
     estate()?.overview().await.map_err(port_err)
 }
 
+/// The compliance-first overview.
+#[server(endpoint = "compliance-overview")]
+pub async fn get_compliance_overview() -> Result<crate::types::ComplianceOverviewPage, Error> {
+    estate()?.compliance_overview().await.map_err(port_err)
+}
+
+/// The manager home.
+#[server(endpoint = "my-teams")]
+pub async fn get_my_teams() -> Result<crate::types::MyTeamsPage, Error> {
+    estate()?.my_teams().await.map_err(port_err)
+}
+
 /// One team and `limit` (default 50) of its images from `offset` (default 0), worst first;
 /// `None` when unknown.
 #[server(endpoint = "team")]

@@ -33,14 +33,53 @@ test("pages need a sign-in; the demo picker signs in", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "Signed out" })).toBeVisible();
 });
 
-test("overview renders the demo estate and its filter responds once hydrated", async ({ page }) => {
+/** Nothing on the page is wider than the window (the page never scrolls sideways). */
+async function fitsTheWindow(page: Page) {
+  const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  expect(scroll, "the page scrolls sideways").toBeLessThanOrEqual(width);
+}
+
+test("the overview puts compliance first: teams ranked worst first, campaigns and their deadlines", async ({ page }) => {
   await signIn(page);
   await page.goto("/");
   await expect(page).toHaveTitle(/Overview · Drydock/);
   await expect(page.getByRole("heading", { name: "Estate overview" })).toBeVisible();
   await expect(page.locator(".demo-banner")).toContainText("Demo mode");
-  // Demo estate: 9 images (one report names no image), 4 teams.
-  await expect(page.locator(".stat", { hasText: "images" }).first().locator(".stat-value")).toHaveText("9");
+  // Demo estate: 9 images (one report names no image).
+  await expect(page.locator("a.stat").filter({ has: page.locator(".stat-label", { hasText: /^images$/ }) }).locator(".stat-value")).toHaveText("9");
+  await expect(page.locator("#estate-score")).toHaveAttribute("data-score", /^\d+$/);
+  const rows = page.locator("#team-scores tbody tr");
+  expect(await rows.count()).toBeGreaterThanOrEqual(4);
+  const scores = (await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-score") ?? ""))).filter((s) => s !== "").map(Number);
+  expect(scores).toEqual([...scores].sort((a, b) => a - b));
+  await expect(page.getByRole("heading", { name: "Next deadlines" })).toBeVisible();
+  await expect(page.locator(".campaign-lines li").first()).toContainText("done");
+  await hydrated(page);
+  await fitsTheWindow(page);
+  await page.screenshot({ path: "screenshots/overview.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+});
+
+test("a manager lands on their team's card: score, grade, trend, what is late", async ({ page }) => {
+  await page.goto("/auth/demo");
+  await page.getByRole("button", { name: /^Sign in as manager/ }).click();
+  await expect(page).toHaveURL(/\/my-teams$/);
+  const card = page.locator("article.team-card");
+  await expect(card).toHaveCount(1);
+  await expect(card).toHaveAttribute("data-team", "payments");
+  await expect(card).toHaveAttribute("data-grade", /^[ABCDF]$/);
+  await expect(card.locator("figure.spark svg")).toHaveCount(1);
+  await expect(card.locator(".card-late")).toContainText("overdue");
+  await expect(card.getByRole("link", { name: "Scorecard" })).toHaveAttribute("href", "/scorecards/payments");
+  await hydrated(page);
+  await fitsTheWindow(page);
+  await page.screenshot({ path: "screenshots/my-teams.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+});
+
+test("the teams list filters as you type once hydrated", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/teams");
   const rows = page.locator("#teams-table tr.team-row");
   await expect(rows).toHaveCount(4);
   await hydrated(page);
@@ -52,7 +91,6 @@ test("overview renders the demo estate and its filter responds once hydrated", a
   await expect(page.getByText("No team matches this filter.")).toBeVisible();
   await page.getByLabel("Filter teams").fill("");
   await expect(rows).toHaveCount(4);
-  await page.screenshot({ path: "screenshots/overview.png", fullPage: true });
   await noSeriousA11yViolations(page);
 });
 
@@ -61,15 +99,20 @@ test("the filter works without JavaScript as a GET form", async ({ browser }) =>
   const page = await context.newPage();
   // Sign-in and the filter are plain forms: both work with JavaScript off.
   await signIn(page);
-  await page.goto("/?q=data");
+  await page.goto("/teams?q=data");
   await expect(page.locator("#teams-table tr.team-row")).toHaveCount(1);
   await expect(page.locator("#teams-table")).toContainText("Data & Analytics");
+  // The homes render completely without JavaScript too.
+  await page.goto("/");
+  await expect(page.locator("#team-scores tbody tr").first()).toBeVisible();
+  await page.goto("/my-teams");
+  await expect(page.locator("article.team-card").first()).toBeVisible();
   await context.close();
 });
 
 test("team page lists its images worst first", async ({ page }) => {
   await signIn(page);
-  await page.goto("/");
+  await page.goto("/teams");
   await hydrated(page);
   await page.getByRole("link", { name: "Storefront" }).click();
   await expect(page).toHaveURL(/\/teams\/storefront$/);
@@ -276,6 +319,7 @@ test("scorecards: the ranking, a team's card with its trend chart and failing su
   await expect(page.locator("#trend figcaption")).toContainText("days recorded");
   await expect(page.locator("#failing-subjects")).toContainText("fraud-scoring");
   await hydrated(page);
+  await fitsTheWindow(page);
   await page.screenshot({ path: "screenshots/scorecard-payments.png", fullPage: true });
   await noSeriousA11yViolations(page);
   expect(csp).toEqual([]);

@@ -40,6 +40,28 @@ pub fn score_trend_svg(points: &[(NaiveDate, f64)], caption: &str) -> Option<Str
     Some(svg)
 }
 
+/// A small line of a daily score (0–100) for a card or a headline: no axes, the 50 and 90 marks
+/// as faint lines, the last day as a dot. Empty series: no chart.
+pub fn sparkline_svg(points: &[(NaiveDate, f64)]) -> Option<String> {
+    let first = points.first()?.0;
+    let span = i32::try_from(days_between(first, points.last()?.0)).ok()?.max(1);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (200, 48)).into_drawing_area();
+        let mut chart = ChartBuilder::on(&root).margin(4).build_cartesian_2d(0..span, 0f64..100f64).ok()?;
+        let faint = RGBColor(220, 220, 220);
+        for mark in [50.0, 90.0] {
+            chart.draw_series(LineSeries::new([(0, mark), (span, mark)], faint.stroke_width(1))).ok()?;
+        }
+        let series: Vec<(i32, f64)> = points.iter().map(|(d, s)| (days_between(first, *d) as i32, *s)).collect();
+        let line = RGBColor(11, 95, 165);
+        chart.draw_series(LineSeries::new(series.clone(), line.stroke_width(2))).ok()?;
+        chart.draw_series(series.last().map(|p| Circle::new(*p, 3, line.filled()))).ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
 /// A campaign's burndown: items not yet done per day, and (with a deadline) the straight line
 /// from the first day's count to none on the deadline. Empty series: no chart.
 pub fn burndown_svg(points: &[(NaiveDate, i64)], deadline: Option<NaiveDate>, caption: &str) -> Option<String> {
@@ -96,6 +118,17 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 2);
         assert!(svg.contains("payments"), "{svg}");
         assert!(score_trend_svg(&[], "none").is_none());
+    }
+
+    #[test]
+    fn a_sparkline_is_a_small_svg_ending_in_a_dot_and_none_without_points() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let svg = sparkline_svg(&[(d("2026-11-01"), 40.0), (d("2026-11-02"), 55.5), (d("2026-11-03"), 70.0)]).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains(r#"width="200""#), "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 1, "only the last day is a dot");
+        assert!(!svg.contains("style="), "no inline style");
+        assert!(sparkline_svg(&[(d("2026-11-01"), 40.0)]).is_some(), "one day still draws");
+        assert!(sparkline_svg(&[]).is_none());
     }
 
     #[test]

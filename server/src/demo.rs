@@ -168,8 +168,8 @@ async fn load_runtime(store: &Store, actor: &Actor, now: chrono::DateTime<chrono
     Ok(())
 }
 
-/// Two patch campaigns as security would start them: Spring4Shell (it runs in payments-prod)
-/// due in five days, and Debian's old OpenSSL by version range, deadlines from the SLA.
+/// Patch campaigns as security would start them: Spring4Shell (it runs in payments-prod) due in
+/// five days, Debian's old OpenSSL by version range (deadlines from the SLA), and two late ones.
 async fn start_campaigns(store: &Store, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
     let security = Actor("demo:security".into());
     let ladder = crate::domain::campaign::Ladder::default_ladder();
@@ -180,6 +180,37 @@ async fn start_campaigns(store: &Store, now: chrono::DateTime<chrono::Utc>) -> a
     let openssl = crate::domain::campaign::Selector::parse(&[], Some("pkg:deb/debian/openssl"), Some("vers:deb/<1.1.1n-0+deb10u1"))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::campaigns::create(store, "OpenSSL older than 1.1.1n on Debian", &openssl, &all, None, &ladder, &security, now).await?;
+    late_campaigns(store, &security, now).await
+}
+
+/// Two campaigns started weeks ago whose deadlines have passed, so the homes show late work as
+/// an estate has it: libidn2 in payments (acknowledged, the fix planned for tomorrow) and
+/// jsonwebtoken in the storefront (nobody has answered).
+async fn late_campaigns(store: &Store, security: &Actor, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+    let ladder = crate::domain::campaign::Ladder::default_ladder();
+    let all = crate::domain::policy::Scope::All;
+    let days = chrono::Duration::days;
+    let cve = |id: &str| crate::domain::campaign::Selector::parse(&[id.into()], None, None).map_err(|e| anyhow::anyhow!("{e}"));
+    let started = now - days(20);
+    let libidn2 = crate::campaigns::create(
+        store,
+        "libidn2 punycode overflow (CVE-2019-18224)",
+        &cve("CVE-2019-18224")?,
+        &all,
+        Some((now - days(2)).date_naive()),
+        &ladder,
+        security,
+        started,
+    )
+    .await?;
+    let developer = Actor("demo:developer".into());
+    for item in store.campaign_items(&[libidn2], None).await? {
+        let planned = (now + days(1)).date_naive();
+        store.acknowledge_item(libidn2, item.id, planned, "rebuild on the patched distroless base", &developer, now - days(3)).await?;
+    }
+    let jwt = cve("CVE-2015-9235")?;
+    let due = Some((now - days(9)).date_naive());
+    crate::campaigns::create(store, "jsonwebtoken signature bypass (CVE-2015-9235)", &jwt, &all, due, &ladder, security, now - days(30)).await?;
     Ok(())
 }
 

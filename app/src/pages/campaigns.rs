@@ -38,7 +38,7 @@ fn progress_text(p: &CampaignProgress) -> String {
 }
 
 /// A bar of done (fixed + retired) over all items, with the numbers beside it.
-fn progress_bar(p: &CampaignProgress) -> impl IntoView {
+pub(super) fn progress_bar(p: &CampaignProgress) -> impl IntoView {
     let done = p.fixed + p.retired;
     let pct = if p.total == 0 { 0 } else { done * 100 / p.total };
     view! {

@@ -136,3 +136,51 @@ pub fn Pager(id: &'static str, offset: i64, shown: usize, total: i64, page: i64,
         </nav>
     }
 }
+
+/// A score as a whole number, halves away from zero (— when nothing is judged); the same number
+/// pages carry in `data-score`.
+pub fn score_text(s: Option<f64>) -> String {
+    s.map(|s| (s.round() as i64).to_string()).unwrap_or_else(|| "—".into())
+}
+
+/// A score for a `data-score` attribute: the whole number, empty when nothing is judged.
+pub fn score_attr(s: Option<f64>) -> String {
+    s.map(|s| (s.round() as i64).to_string()).unwrap_or_default()
+}
+
+/// A change of score as a signed whole number (— without a past score).
+pub fn change_text(c: Option<f64>) -> String {
+    c.map(|c| format!("{c:+.0}")).unwrap_or_else(|| "—".into())
+}
+
+/// The CSS class of a grade's badge.
+pub fn grade_class(g: &str) -> &'static str {
+    match g {
+        "A" => "grade grade-a",
+        "B" => "grade grade-b",
+        "C" => "grade grade-c",
+        "D" => "grade grade-d",
+        _ => "grade grade-f",
+    }
+}
+
+/// A grade in its badge (nothing without a grade).
+#[component]
+pub fn GradeBadge(grade: Option<String>) -> impl IntoView {
+    grade.map(|g| view! { <span class=grade_class(&g)>{g.clone()}</span> })
+}
+
+/// "Score by day from … to …" for a trend chart's text alternative.
+pub fn trend_text(trend: &[crate::types::TrendPoint]) -> String {
+    match (trend.first(), trend.last()) {
+        (Some(f), Some(l)) => format!(
+            "Score by day from {} ({:.0}) to {} ({:.0}), {}.",
+            f.day,
+            f.score,
+            l.day,
+            l.score,
+            crate::format::count(trend.len() as i64, "day recorded", "days recorded")
+        ),
+        _ => "No daily snapshot yet.".into(),
+    }
+}

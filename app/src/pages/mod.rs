@@ -7,6 +7,7 @@ pub mod image;
 pub mod images;
 pub mod jobs;
 pub mod layout;
+pub mod my_teams;
 pub mod overview;
 pub mod ownership;
 pub mod plain;

@@ -1,25 +1,28 @@
-//! The estate overview (headline numbers, teams ranked worst first) and the teams list.
+//! The estate overview (compliance first: teams ranked by score, campaigns, deadlines; the
+//! inventory's totals below) and the teams list by findings.
 
-use super::components::{SeverityBar, SeverityCells, SeverityHeaders, Stat};
+use super::campaigns::progress_bar;
+use super::components::{change_text, score_attr, score_text, trend_text, GradeBadge, SeverityBar, SeverityCells, SeverityHeaders, Stat};
 use super::layout::LoadError;
-use crate::format::path_segment;
-use crate::server_fns::get_overview;
-use crate::types::{Overview, TeamSummary};
+use crate::format::{count, path_segment};
+use crate::server_fns::{get_compliance_overview, get_overview};
+use crate::types::{CampaignLine, ComplianceOverviewPage, TeamCompliance, TeamSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-/// `/`: what the estate holds and which teams carry the most risk.
+/// `/`: the estate's compliance first — teams ranked by score, the estate's trend, campaigns and
+/// what falls due — and the inventory's totals below.
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_overview());
+    let data = Resource::new(|| (), |_| get_compliance_overview());
     view! {
         <Title text="Overview"/>
         <h1>"Estate overview"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(o) => view! { <OverviewBody o/> }.into_any(),
+                    Ok(page) => view! { <OverviewBody page/> }.into_any(),
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}
@@ -28,45 +31,121 @@ pub fn OverviewPage() -> impl IntoView {
 }
 
 #[component]
-fn OverviewBody(o: Overview) -> impl IntoView {
-    let empty = o.images == 0 && o.scans == 0;
+fn OverviewBody(page: ComplianceOverviewPage) -> impl IntoView {
+    let o = page.overview;
+    let inv = o.inventory;
+    let empty = inv.images == 0 && inv.scans == 0;
+    let trend = trend_text(&o.trend);
     view! {
         <section class="stats" aria-label="Headline numbers">
-            <Stat label="images" value=o.images href="/images".into()/>
-            <Stat label="open critical" value=o.findings.critical href="/images".into() tone="stat-critical"/>
-            <Stat label="open high" value=o.findings.high href="/images".into() tone="stat-high"/>
-            <Stat label="teams" value=o.teams.len() as i64 href="/teams".into()/>
-            <Stat label="unowned images" value=o.unowned_images href="/admin/ownership".into() tone="stat-warn"/>
-            <Stat label="reports without an image" value=o.unmatched_reports href="/images".into()/>
+            <div class="stat" id="estate-score" data-score=score_attr(o.score)>
+                <span class="stat-value">{score_text(o.score)}" "<GradeBadge grade=o.grade.clone()/></span>
+                <span class="stat-label">{format!("estate score · {} in 7 days · {} in 30", change_text(o.change_7_days), change_text(o.change_30_days))}</span>
+            </div>
+            <Stat label="overdue items" value=o.items.overdue href="/overdue".into() tone={if o.items.overdue > 0 { "stat-critical" } else { "" }}/>
+            <Stat label="active campaigns" value=o.campaigns_active href="/campaigns".into()/>
+            <Stat label="unaccounted running images" value=o.unaccounted href="/unaccounted".into() tone={if o.unaccounted > 0 { "stat-warn" } else { "" }}/>
+            <Stat label="images" value=inv.images href="/images".into()/>
         </section>
+        <figure class="spark spark-wide">
+            {page.trend_svg.map(|svg| view! { <div role="img" aria-label=trend.clone() inner_html=svg></div> })}
+            <figcaption>{format!("Estate score, last 30 days. {trend}")}</figcaption>
+        </figure>
         {empty.then(|| view! {
             <div class="notice">
                 <h2>"No reports yet"</h2>
-                <p>
-                    "Send a Trivy JSON report with "
-                    <code>"drydock ingest report.json"</code>
-                    " or POST it to "
-                    <code>"/api/v1/scans"</code>
-                    "."
-                </p>
+                <p>"Send a Trivy JSON report with "<code>"drydock ingest report.json"</code>" or POST it to "<code>"/api/v1/scans"</code>"."</p>
             </div>
         })}
+        <div class="overview-grid">
+            <section aria-labelledby="ranked">
+                <h2 id="ranked">"Teams by score, worst first"</h2>
+                <TeamScores teams=o.teams/>
+            </section>
+            <section aria-labelledby="campaigns">
+                <h2 id="campaigns">"Campaigns"</h2>
+                <CampaignLines lines=o.campaigns active=o.campaigns_active/>
+                <h3>"Next deadlines"</h3>
+                {if o.next_deadlines.is_empty() {
+                    view! { <p class="muted">"No outstanding item has a coming deadline."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="plain" id="next-deadlines">
+                            {o.next_deadlines.into_iter().map(|d| view! {
+                                <li><strong>{d.deadline.to_string()}</strong>" · "<a href=format!("/campaigns/{}", d.campaign)>{d.title.clone()}</a>
+                                    " · "{count(d.items, "item", "items")}</li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+        </div>
+        <p class="muted small">{o.formula}</p>
         <section aria-labelledby="mix">
             <h2 id="mix">"Open findings by severity"</h2>
-            <SeverityBar counts=o.findings/>
+            <SeverityBar counts=inv.findings/>
             <table class="data compact">
                 <thead><tr><SeverityHeaders/><th class="num" scope="col">"Total"</th></tr></thead>
-                <tbody><tr><SeverityCells counts=o.findings/><td class="num">{o.findings.total()}</td></tr></tbody>
+                <tbody><tr><SeverityCells counts=inv.findings/><td class="num">{inv.findings.total()}</td></tr></tbody>
             </table>
-        </section>
-        <section aria-labelledby="teams">
-            <h2 id="teams">"Teams, worst first"</h2>
-            <TeamsTable teams=o.teams unowned=Some((o.unowned_images, o.unowned_findings))/>
+            <p>
+                <a href="/teams">{count(inv.teams.len() as i64, "team", "teams")}" by findings"</a>
+                " · "<a href="/admin/ownership">{count(inv.unowned_images, "image of no team", "images of no team")}</a>
+                " · "{count(inv.unmatched_reports, "report without an image", "reports without an image")}
+            </p>
         </section>
     }
 }
 
-/// `/teams`: every team with its totals.
+/// Teams ranked by score with grade, changes and items (each row carries `data-team`, `data-score`).
+#[component]
+fn TeamScores(teams: Vec<TeamCompliance>) -> impl IntoView {
+    view! {
+        <table class="data" id="team-scores">
+            <thead><tr>
+                <th scope="col">"Team"</th><th scope="col" class="num">"Score"</th><th scope="col">"Grade"</th>
+                <th scope="col" class="num">"7 days"</th><th scope="col" class="num">"30 days"</th>
+                <th scope="col" class="num">"Open items"</th><th scope="col" class="num">"Overdue"</th>
+            </tr></thead>
+            <tbody>
+                {teams.into_iter().map(|t| {
+                    let key = t.team.clone().unwrap_or_else(|| "-".into());
+                    let name = t.team.clone().unwrap_or_else(|| "no team".into());
+                    view! {
+                        <tr data-team=key.clone() data-score=score_attr(t.score) data-overdue=t.overdue.to_string()>
+                            <th scope="row"><a href=format!("/scorecards/{}", path_segment(&key))>{name}</a></th>
+                            <td class="num">{score_text(t.score)}</td>
+                            <td><GradeBadge grade=t.grade.clone()/></td>
+                            <td class="num">{change_text(t.change_7_days)}</td>
+                            <td class="num">{change_text(t.change_30_days)}</td>
+                            <td class="num">{t.outstanding}</td>
+                            <td class={if t.overdue > 0 { "num bad" } else { "num zero" }}>{t.overdue}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn CampaignLines(lines: Vec<CampaignLine>, active: i64) -> impl IntoView {
+    if lines.is_empty() {
+        return view! { <p class="muted">"No campaign has outstanding items."</p> }.into_any();
+    }
+    let more = active - lines.len() as i64;
+    view! {
+        <ul class="plain campaign-lines">
+            {lines.into_iter().map(|c| view! {
+                <li><a href=format!("/campaigns/{}", c.id)>{c.title.clone()}</a><br/>{progress_bar(&c.progress)}</li>
+            }).collect_view()}
+        </ul>
+        {(more > 0).then(|| view! { <p><a href="/campaigns">{format!("{} more", count(more, "active campaign", "active campaigns"))}</a></p> })}
+    }
+    .into_any()
+}
+
+/// `/teams`: every team with its findings, and the images of no team.
 #[component]
 pub fn TeamsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_overview());
@@ -76,7 +155,7 @@ pub fn TeamsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(o) => view! { <TeamsTable teams=o.teams unowned=None/> }.into_any(),
+                    Ok(o) => view! { <TeamsTable teams=o.teams unowned=Some((o.unowned_images, o.unowned_findings))/> }.into_any(),
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}

@@ -1,6 +1,7 @@
 //! `/scorecards`: every team ranked by its policy score (the managers' overview), and
 //! `/scorecards/{team}`: a team's scores per policy, trend, and the failing subjects with why.
 
+use super::components::{grade_class, score_text, trend_text};
 use super::layout::LoadError;
 use crate::format::{date, path_segment, query_value, short_digest};
 use crate::server_fns::{get_scorecards, get_team_scorecard};
@@ -8,20 +9,6 @@ use crate::types::ScorecardPage;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-fn score_text(s: Option<f64>) -> String {
-    s.map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".into())
-}
-
-fn grade_class(g: &str) -> &'static str {
-    match g {
-        "A" => "grade grade-a",
-        "B" => "grade grade-b",
-        "C" => "grade grade-c",
-        "D" => "grade grade-d",
-        _ => "grade grade-f",
-    }
-}
 
 /// The team name in paths (`-`: subjects of no team).
 fn team_key(team: &Option<String>) -> String {
@@ -101,13 +88,7 @@ fn Card(page: ScorecardPage, only: String) -> impl IntoView {
     let name = if key == "-" { "no team".to_string() } else { key.clone() };
     let grade = c.grade.clone().unwrap_or_default();
     let export = move |table: &str| format!("/scorecards/{}/export.csv?table={table}", path_segment(&key));
-    let (first, last) = (c.trend.first().cloned(), c.trend.last().cloned());
-    let trend_text = match (first, last) {
-        (Some(f), Some(l)) => {
-            format!("Score by day from {} ({:.0}) to {} ({:.0}), {} days recorded.", f.day, f.score, l.day, l.score, c.trend.len())
-        }
-        _ => "No daily snapshot yet.".into(),
-    };
+    let trend_text = trend_text(&c.trend);
     let failing: Vec<_> = c.failing.into_iter().filter(|f| only.is_empty() || f.policy == only).collect();
     view! {
         <Title text=format!("Scorecard: {name}")/>

@@ -27,6 +27,20 @@ impl EstateQueries for ServiceEstate {
     async fn overview(&self) -> Result<Overview, Error> {
         self.service.overview(current().principal.as_ref()).await
     }
+    async fn compliance_overview(&self) -> Result<app::types::ComplianceOverviewPage, Error> {
+        let overview = self.service.compliance_overview(current().principal.as_ref()).await?;
+        let points: Vec<(chrono::NaiveDate, f64)> = overview.trend.iter().map(|p| (p.day, p.score)).collect();
+        Ok(app::types::ComplianceOverviewPage { trend_svg: crate::charts::sparkline_svg(&points), overview })
+    }
+    async fn my_teams(&self) -> Result<app::types::MyTeamsPage, Error> {
+        let home = self.service.my_teams(current().principal.as_ref()).await?;
+        let trend_svgs = home
+            .cards
+            .iter()
+            .map(|c| crate::charts::sparkline_svg(&c.trend.iter().map(|p| (p.day, p.score)).collect::<Vec<_>>()))
+            .collect();
+        Ok(app::types::MyTeamsPage { home, trend_svgs })
+    }
     async fn team(&self, name: &str, limit: i64, offset: i64) -> Result<Option<TeamView>, Error> {
         // A name of the wrong form names no team: the page says so as for an unknown one.
         let Ok(name) = crate::domain::TeamName::parse(name) else { return Ok(None) };

@@ -98,6 +98,8 @@ pub fn api_routes() -> ApiRoutes {
         .route("get", "/environment-rules", get(api::list_environment_rules))
         .route("post", "/environment-rules", post(api::create_environment_rule))
         .route("get", "/scorecards", get(api::scorecards))
+        .route("get", "/overview", get(api::overview))
+        .route("get", "/my-teams", get(api::my_teams))
         .route("get", "/teams/{team}/scorecard", get(api::team_scorecard))
         .route("get", "/teams/{team}/scorecard.csv", get(api::team_scorecard_csv))
         .route("post", "/campaigns", post(api::create_campaign))

@@ -11,7 +11,8 @@ fn has_role(p: &Principal, roles: &[Role]) -> bool {
     p.grants.iter().any(|g| roles.contains(&g.role))
 }
 
-const ENTRIES: [Entry; 23] = [
+const ENTRIES: [Entry; 24] = [
+    ("/my-teams", "My teams", |p| p.can(Action::ReadEstate, None)),
     ("/updates", "Required updates", |p| has_role(p, &[Role::Developer, Role::Manager, Role::Admin])),
     ("/overdue", "Overdue", |p| has_role(p, &[Role::Manager, Role::Security, Role::Admin, Role::Viewer])),
     ("/campaigns", "Campaigns", |p| p.can(Action::ReadEstate, None)),
@@ -46,7 +47,7 @@ pub fn nav_for(who: Option<&Principal>) -> Vec<(String, String)> {
 }
 
 /// Where a person lands after signing in: developers on their team's required updates, managers
-/// on their teams' overdue items and scorecards, security on the campaigns and exception queue,
+/// on their teams' cards (score, trend, what is late), security on the campaigns and exception queue,
 /// everyone else on the estate overview.
 pub fn home_for(who: &Principal) -> &'static str {
     if has_role(who, &[Role::Admin, Role::Viewer]) {
@@ -54,7 +55,7 @@ pub fn home_for(who: &Principal) -> &'static str {
     } else if has_role(who, &[Role::Security]) {
         "/campaigns"
     } else if has_role(who, &[Role::Manager]) {
-        "/overdue"
+        "/my-teams"
     } else if has_role(who, &[Role::Developer]) {
         "/updates"
     } else {
@@ -90,7 +91,7 @@ mod tests {
         assert!(nav_for(Some(&p(Role::Ingest, None))).is_empty());
         assert!(nav_for(None).is_empty());
         assert_eq!(home_for(&p(Role::Developer, Some("web"))), "/updates");
-        assert_eq!(home_for(&p(Role::Manager, Some("web"))), "/overdue");
+        assert_eq!(home_for(&p(Role::Manager, Some("web"))), "/my-teams");
         assert_eq!(home_for(&p(Role::Security, None)), "/campaigns");
         assert_eq!(home_for(&p(Role::Admin, None)), "/");
     }

@@ -58,6 +58,8 @@ impl Modify for BearerAuth {
         api::list_environment_rules,
         api::create_environment_rule,
         api::scorecards,
+        api::overview,
+        api::my_teams,
         api::team_scorecard,
         api::team_scorecard_csv,
         api::create_campaign,

@@ -70,6 +70,7 @@ impl PageCache {
 /// estate search's API answer.
 fn kept_path(path: &str) -> bool {
     path == "/"
+        || path == "/my-teams"
         || path == "/search"
         || path == "/scorecards"
         || path == "/images"

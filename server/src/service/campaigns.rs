@@ -28,7 +28,7 @@ fn overdue(state: ItemState, deadline: NaiveDate, today: NaiveDate) -> bool {
     state.is_outstanding() && deadline < today
 }
 
-fn item_view(r: CampaignItemRecord, today: NaiveDate) -> CampaignItem {
+pub(super) fn item_view(r: CampaignItemRecord, today: NaiveDate) -> CampaignItem {
     let exception = match (r.exception_state, r.exception_reason, r.exception_until, r.exception_by) {
         (Some(state), Some(reason), Some(until), Some(by)) => Some(ItemException {
             request_id: r.exception_request_id.unwrap_or(1),
@@ -65,7 +65,7 @@ fn item_view(r: CampaignItemRecord, today: NaiveDate) -> CampaignItem {
 
 /// Counts `n` items in `state`, `overdue` of them past their deadline (only items still to be
 /// worked on are late).
-fn tally(p: &mut CampaignProgress, state: ItemState, n: i64, overdue: i64) {
+pub(super) fn tally(p: &mut CampaignProgress, state: ItemState, n: i64, overdue: i64) {
     p.total += n;
     *match state {
         ItemState::Open => &mut p.open,

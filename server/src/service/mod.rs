@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod clusters;
 pub mod compliance;
 pub mod exceptions;
+pub mod homes;
 mod identity;
 pub mod images;
 pub mod ingest;

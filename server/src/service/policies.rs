@@ -5,7 +5,7 @@ use super::{require, Error, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::domain::policy::Policy;
 use crate::store::capabilities::*;
-use crate::store::{Actor, EnvironmentRule};
+use crate::store::{Actor, EnvironmentRule, PolicyScoreRecord, SnapshotRecord};
 use app::types::{
     EnvironmentRuleView, FailingSubject, NewEnvironmentRule, PolicyInput, PolicyScore, PolicyView, Scorecards, TeamScoreRow, TeamScorecard,
     TrendPoint,
@@ -37,6 +37,34 @@ fn check_name(field: &str, v: &str, allow_glob: bool) -> Result<()> {
     } else {
         Err(Error::invalid(field, format!("{v:?} must be 1-253 letters, digits, '-', '.', '_'{}", if allow_glob { " or '*'" } else { "" })))
     }
+}
+
+/// Each policy's score over the stored counts of one team's policies.
+pub(super) fn policy_scores<'a>(scores: impl IntoIterator<Item = &'a PolicyScoreRecord>) -> Vec<PolicyScore> {
+    let titles: BTreeMap<&str, &str> = Policy::defaults().iter().map(|p| (p.id, p.title())).collect();
+    scores
+        .into_iter()
+        .filter_map(|s| {
+            let score = crate::policy::score(s.subjects, s.failing)?;
+            Some(PolicyScore {
+                title: titles.get(s.policy.as_str()).copied().unwrap_or(&s.policy).to_string(),
+                policy: s.policy.clone(),
+                subjects: s.subjects,
+                failing: s.failing,
+                score,
+                grade: crate::policy::grade(score).into(),
+            })
+        })
+        .collect()
+}
+
+/// The overall score of each day of `snapshots` (of one team, or the estate's sums), oldest first.
+pub(super) fn daily_scores(snapshots: &[SnapshotRecord]) -> Vec<TrendPoint> {
+    let mut days: BTreeMap<chrono::NaiveDate, Vec<(i64, i64)>> = BTreeMap::new();
+    for s in snapshots {
+        days.entry(s.day).or_default().push((s.subjects, s.failing));
+    }
+    days.into_iter().filter_map(|(day, c)| crate::policy::overall(c).map(|score| TrendPoint { day, score })).collect()
 }
 
 impl Service {
@@ -159,21 +187,7 @@ impl Service {
         let key = if team == UNOWNED { "" } else { team };
         require(who, Action::ReadTeamDetails, (!key.is_empty()).then_some(key))?;
         let scores: Vec<_> = self.store.policy_scores().await?.into_iter().filter(|s| s.team == key).collect();
-        let titles: BTreeMap<&str, &str> = Policy::defaults().iter().map(|p| (p.id, p.title())).collect();
-        let policies: Vec<PolicyScore> = scores
-            .iter()
-            .filter_map(|s| {
-                let score = crate::policy::score(s.subjects, s.failing)?;
-                Some(PolicyScore {
-                    title: titles.get(s.policy.as_str()).copied().unwrap_or(&s.policy).to_string(),
-                    policy: s.policy.clone(),
-                    subjects: s.subjects,
-                    failing: s.failing,
-                    score,
-                    grade: crate::policy::grade(score).into(),
-                })
-            })
-            .collect();
+        let policies = policy_scores(&scores);
         let score = crate::policy::overall(scores.iter().map(|s| (s.subjects, s.failing)));
         if scores.is_empty() && !key.is_empty() && !self.store.team_exists(key).await? {
             return Err(Error::NotFound(format!("no team is named {key:?}")));
@@ -193,11 +207,7 @@ impl Service {
             })
             .collect();
         let since = (self.clock.now() - Duration::days(90)).date_naive();
-        let mut days: BTreeMap<chrono::NaiveDate, Vec<(i64, i64)>> = BTreeMap::new();
-        for s in self.store.snapshots(Some(key), since).await? {
-            days.entry(s.day).or_default().push((s.subjects, s.failing));
-        }
-        let trend = days.into_iter().filter_map(|(day, c)| crate::policy::overall(c).map(|score| TrendPoint { day, score })).collect();
+        let trend = daily_scores(&self.store.snapshots(Some(key), since).await?);
         Ok(TeamScorecard {
             team: team.into(),
             grade: score.map(|s| crate::policy::grade(s).to_string()),

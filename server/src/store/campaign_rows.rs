@@ -169,3 +169,24 @@ pub struct FollowedContainer {
     /// Whether a scanner report covers that image (or, for an index, the platform it runs).
     pub scanned: bool,
 }
+
+/// One team's items in one state (`team` null: items of no team), with how many of them are past
+/// their deadline, fall due in the next days asked for, and carry an exception request waiting.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TeamItemCounts {
+    pub team: Option<String>,
+    pub state: crate::domain::campaign::ItemState,
+    pub items: i64,
+    pub overdue: i64,
+    pub due_soon: i64,
+    pub exceptions_requested: i64,
+}
+
+/// A day on which outstanding items of a campaign fall due.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeadlineRecord {
+    pub campaign_id: i64,
+    pub title: String,
+    pub deadline: chrono::NaiveDate,
+    pub items: i64,
+}

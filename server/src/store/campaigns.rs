@@ -54,5 +54,13 @@ store_capability! {
         fn team_names(&self) -> Result<Vec<String>>;
         /// Items per (campaign, state) and how many are past `today`'s deadline.
         fn campaign_state_counts(&self, campaigns: &[i64], teams: Option<&[String]>, today: NaiveDate) -> Result<Vec<(i64, crate::domain::campaign::ItemState, i64, i64)>>;
+        /// Items per (team, state) of every campaign: past `today`'s deadline, due from `today` to
+        /// `due_by`, with an exception request waiting (`teams`: only theirs).
+        fn team_item_counts(&self, teams: Option<&[String]>, today: NaiveDate, due_by: NaiveDate) -> Result<Vec<TeamItemCounts>>;
+        /// Outstanding items of `teams` (every team's with None) falling due before `before`,
+        /// by deadline (the overdue first).
+        fn items_due_before(&self, teams: Option<&[String]>, before: NaiveDate, limit: i64) -> Result<Vec<CampaignItemRecord>>;
+        /// The next days from `today` on which outstanding items fall due, per campaign.
+        fn next_deadlines(&self, today: NaiveDate, limit: i64) -> Result<Vec<DeadlineRecord>>;
     }
 }

@@ -22,6 +22,12 @@ store_capability! {
         fn failing_results(&self, team: &str, policy: Option<&str>, limit: i64) -> Result<Vec<PolicyResultRecord>>;
         fn take_snapshot(&self, day: NaiveDate) -> Result<u64>;
         fn snapshots(&self, team: Option<&str>, since: NaiveDate) -> Result<Vec<SnapshotRecord>>;
+        /// The snapshots of `teams` from `since` on, oldest first.
+        fn snapshots_of_teams(&self, teams: &[String], since: NaiveDate) -> Result<Vec<SnapshotRecord>>;
+        /// Every team's snapshots of the given days.
+        fn snapshots_of_days(&self, days: &[NaiveDate]) -> Result<Vec<SnapshotRecord>>;
+        /// The estate's snapshots from `since` on: per day and policy, every team's counts summed (team '').
+        fn estate_snapshots(&self, since: NaiveDate) -> Result<Vec<SnapshotRecord>>;
         /// The demo estate's reconstructed 30 days of history (see `demo.rs`).
         fn backfill_demo_snapshots(&self, today: NaiveDate, days: i64) -> Result<()>;
         /// Whether a team of this name exists.

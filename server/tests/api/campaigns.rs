@@ -364,7 +364,7 @@ async fn pages_land_each_role_home_and_the_forms_work() {
 
     app.client.post(app.url("/auth/logout")).header("Origin", &app.base).send().await.unwrap();
     let r = demo_sign_in(&app, "manager").await;
-    assert_eq!(r.headers()["location"], "/overdue");
+    assert_eq!(r.headers()["location"], "/my-teams");
     app.client.post(app.url("/auth/logout")).header("Origin", &app.base).send().await.unwrap();
     let r = demo_sign_in(&app, "security").await;
     assert_eq!(r.headers()["location"], "/campaigns");

@@ -28,6 +28,7 @@ mod faults;
 mod grants;
 mod hardening;
 mod helpers;
+mod homes;
 mod hostile;
 mod http;
 mod input_consistency;

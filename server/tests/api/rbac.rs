@@ -99,6 +99,8 @@ fn api_routes(item: &str) -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
             vec![(Action::ManageEstateConfig, None)],
         ),
         (Method::GET, "/api/v1/scorecards".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/overview".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/my-teams".into(), None, vec![(Action::ReadEstate, None)]),
         (
             Method::GET,
             "/api/v1/teams/storefront/scorecard".into(),
@@ -372,6 +374,9 @@ async fn page_and_server_function_matrix_matches_the_specification() {
             vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))],
         ),
         (Method::POST, "/api/overview", "", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/compliance-overview", "", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/my-teams", "", vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/my-teams", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/team", "name=payments", vec![(Action::ReadTeamDetails, Some("payments"))]),
         (Method::POST, "/api/team", "name=storefront", vec![(Action::ReadTeamDetails, Some("storefront"))]),
         (Method::POST, "/api/image", &juice, vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))]),

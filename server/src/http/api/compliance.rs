@@ -117,6 +117,28 @@ pub async fn scorecards(State(state): State<AppState>, caller: Caller) -> Result
     Ok(Json(state.service.scorecards(Some(&caller.principal())).await?))
 }
 
+/// `GET /api/v1/overview`: the compliance-first estate overview.
+#[utoipa::path(
+    get, path = "/api/v1/overview", tag = "compliance",
+    description = "The estate overview the home page shows: the estate's score, grade, changes over 7 and 30 days and 30-day trend; teams ranked by score (worst first) with their changes and outstanding and overdue campaign items; campaigns with outstanding items (progress as `/api/v1/campaigns` counts it for the caller); the next deadlines; unaccounted running images; inventory totals. Roles: viewer, developer, manager, security, admin.",
+    responses((status = 200, body = app::types::ComplianceOverview), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn overview(State(state): State<AppState>, caller: Caller) -> Result<Json<app::types::ComplianceOverview>, ApiError> {
+    Ok(Json(state.service.compliance_overview(Some(&caller.principal())).await?))
+}
+
+/// `GET /api/v1/my-teams`: the manager home's cards.
+#[utoipa::path(
+    get, path = "/api/v1/my-teams", tag = "compliance",
+    description = "A card per team of the caller (developers and managers: their teams; estate-wide roles: the six lowest-scoring teams): score, grade, the score 30 days ago and the daily trend, the policies failing most, campaign items by state, the overdue items and those due in the next seven days (at most ten each), exception requests waiting. Roles: viewer, developer, manager, security, admin.",
+    responses((status = 200, body = app::types::MyTeams), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn my_teams(State(state): State<AppState>, caller: Caller) -> Result<Json<app::types::MyTeams>, ApiError> {
+    Ok(Json(state.service.my_teams(Some(&caller.principal())).await?))
+}
+
 /// `GET /api/v1/teams/{team}/scorecard`: the numbers the team's scorecard page shows.
 #[utoipa::path(
     get, path = "/api/v1/teams/{team}/scorecard", tag = "compliance",

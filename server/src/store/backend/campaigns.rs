@@ -445,3 +445,54 @@ pub async fn campaign_state_counts(
     }
     Ok(out)
 }
+
+/// `AND it.team IN (…)` for `teams` (nothing for every team; no row for none).
+fn push_item_teams<'a>(qb: &mut QueryBuilder<'a, DB>, column: &str, teams: Option<&'a [String]>) {
+    if let Some(teams) = teams {
+        if teams.is_empty() {
+            qb.push(" AND 1 = 0");
+        } else {
+            qb.push(format!(" AND {column} IN ("));
+            in_list(qb, teams);
+        }
+    }
+}
+
+pub async fn team_item_counts(
+    pool: &Pool,
+    teams: Option<&[String]>,
+    today: chrono::NaiveDate,
+    due_by: chrono::NaiveDate,
+) -> Result<Vec<TeamItemCounts>> {
+    let mut qb = QueryBuilder::<DB>::new("SELECT team, state, COUNT(*) AS items, SUM(CASE WHEN deadline < ");
+    qb.push_bind(today).push(" THEN 1 ELSE 0 END) AS overdue, SUM(CASE WHEN deadline >= ");
+    qb.push_bind(today).push(" AND deadline <= ").push_bind(due_by);
+    qb.push(" THEN 1 ELSE 0 END) AS due_soon, SUM(CASE WHEN exception_state = 'requested' THEN 1 ELSE 0 END) AS exceptions_requested");
+    qb.push(" FROM campaign_items WHERE 1 = 1");
+    push_item_teams(&mut qb, "team", teams);
+    qb.push(" GROUP BY team, state");
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+pub async fn items_due_before(pool: &Pool, teams: Option<&[String]>, before: chrono::NaiveDate, limit: i64) -> Result<Vec<CampaignItemRecord>> {
+    let mut qb = QueryBuilder::<DB>::new(ITEM_SELECT);
+    qb.push(" WHERE it.state IN (");
+    in_list(&mut qb, &OUTSTANDING);
+    qb.push(" AND it.deadline < ").push_bind(before);
+    push_item_teams(&mut qb, "it.team", teams);
+    qb.push(" ORDER BY it.deadline, it.campaign_id, it.id LIMIT ").push_bind(limit);
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+pub async fn next_deadlines(pool: &Pool, today: chrono::NaiveDate, limit: i64) -> Result<Vec<DeadlineRecord>> {
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT it.campaign_id, c.title, it.deadline, COUNT(*) AS items FROM campaign_items it JOIN campaigns c ON c.id = it.campaign_id WHERE it.state IN (",
+    );
+    in_list(&mut qb, &OUTSTANDING);
+    qb.push(" AND it.deadline >= ").push_bind(today);
+    qb.push(" GROUP BY it.campaign_id, c.title, it.deadline ORDER BY it.deadline, it.campaign_id LIMIT ").push_bind(limit);
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+/// The states of items still to be worked on by the team.
+const OUTSTANDING: [ItemState; 3] = [ItemState::Open, ItemState::Acknowledged, ItemState::PendingVerification];

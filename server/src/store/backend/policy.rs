@@ -336,6 +336,46 @@ pub async fn snapshots(pool: &Pool, team: Option<&str>, since: chrono::NaiveDate
     Ok(qb.build_query_as().fetch_all(pool).await?)
 }
 
+/// The snapshots of `teams` from `since` on.
+pub async fn snapshots_of_teams(pool: &Pool, teams: &[String], since: chrono::NaiveDate) -> Result<Vec<SnapshotRecord>> {
+    if teams.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut qb = QueryBuilder::<DB>::new("SELECT day, team, policy, subjects, failing FROM scorecard_snapshots WHERE day >= ");
+    qb.push_bind(since).push(" AND team IN (");
+    let mut sep = qb.separated(", ");
+    for t in teams {
+        sep.push_bind(t);
+    }
+    qb.push(") ORDER BY day, team, policy");
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+/// Every team's snapshots of `days`.
+pub async fn snapshots_of_days(pool: &Pool, days: &[chrono::NaiveDate]) -> Result<Vec<SnapshotRecord>> {
+    if days.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut qb = QueryBuilder::<DB>::new("SELECT day, team, policy, subjects, failing FROM scorecard_snapshots WHERE day IN (");
+    let mut sep = qb.separated(", ");
+    for d in days {
+        sep.push_bind(*d);
+    }
+    qb.push(") ORDER BY day, team, policy");
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+/// Per day and policy from `since` on, the counts of every team summed (one row per day and policy).
+pub async fn estate_snapshots(pool: &Pool, since: chrono::NaiveDate) -> Result<Vec<SnapshotRecord>> {
+    Ok(sqlx::query_as(
+        "SELECT day, '' AS team, policy, CAST(SUM(subjects) AS BIGINT) AS subjects, CAST(SUM(failing) AS BIGINT) AS failing \
+         FROM scorecard_snapshots WHERE day >= $1 GROUP BY day, policy ORDER BY day, policy",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// The demo's reconstructed history: for each of the `days` days before `today`, today's scores
 /// with more failures the further back (never more than the subjects), in one transaction.
 pub async fn backfill_demo_snapshots(pool: &Pool, today: chrono::NaiveDate, days: i64) -> Result<()> {
