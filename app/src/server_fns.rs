@@ -150,6 +150,12 @@ pub async fn search_estate(query: crate::types::SearchQuery) -> Result<crate::ty
     estate()?.search(query).await.map_err(port_err)
 }
 
+/// Vulnerabilities ranked by exposure ("fix these first").
+#[server(endpoint = "risk")]
+pub async fn get_risk(team: Option<String>) -> Result<crate::types::RiskList, Error> {
+    estate()?.risk(team).await.map_err(port_err)
+}
+
 /// Patch campaigns.
 #[server(endpoint = "campaigns")]
 pub async fn get_campaigns() -> Result<crate::types::CampaignsPage, Error> {

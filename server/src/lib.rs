@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod panics;
 pub mod policy;
 pub mod registry;
+pub mod risk;
 pub mod service;
 pub mod startup;
 pub mod store;

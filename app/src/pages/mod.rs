@@ -13,6 +13,7 @@ pub mod ownership;
 pub mod plain;
 pub mod policies;
 pub mod registries;
+pub mod risk;
 pub mod roles;
 pub mod scorecards;
 pub mod search;

@@ -66,6 +66,8 @@ pub struct SearchMatch {
     pub kev: bool,
     /// EPSS probability (0..1), null when unknown.
     pub epss: Option<f64>,
+    /// The finding's severity (the worst among the scanners listing it).
+    pub severity: Severity,
 }
 
 /// A workload running an affected image.
@@ -256,4 +258,40 @@ pub struct PoliciesPage {
 pub struct ScorecardPage {
     pub card: TeamScorecard,
     pub trend_svg: Option<String>,
+}
+
+/// One vulnerability ranked by exposure ("fix these first").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RiskItem {
+    pub vulnerability: String,
+    /// See `formula`.
+    pub score: f64,
+    /// The worst severity of its open findings.
+    pub severity: String,
+    pub kev: bool,
+    pub epss: Option<f64>,
+    /// Affected images.
+    pub images: i64,
+    /// Running containers of affected images.
+    pub instances: i64,
+    /// Running containers by environment (`none`: no environment rule matches), and
+    /// `registry-only`: affected images running nowhere.
+    pub environments: std::collections::BTreeMap<String, i64>,
+    /// Teams owning affected images.
+    pub teams: Vec<String>,
+}
+
+/// `GET /api/v1/risk`: vulnerabilities by score, highest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RiskList {
+    pub items: Vec<RiskItem>,
+    /// How many ranked vulnerabilities the scope holds (the estate keeps its top 5,000, a team its top 200).
+    pub total: i64,
+    /// The team asked for, or the caller's teams for a team-scoped role (empty: the estate).
+    pub teams: Vec<String>,
+    /// When the ranking was made (null: not yet).
+    pub ranked_at: Option<DateTime<Utc>>,
+    pub formula: String,
 }

@@ -15,6 +15,7 @@ pub mod ownership;
 pub mod policy;
 pub mod purl;
 pub mod registry;
+pub mod risk;
 pub mod text;
 pub mod version;
 

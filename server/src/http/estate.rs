@@ -142,6 +142,10 @@ impl EstateQueries for ServiceEstate {
     async fn search(&self, query: app::types::SearchQuery) -> Result<app::types::SearchResult, Error> {
         self.service.search(current().principal.as_ref(), &query).await
     }
+    async fn risk(&self, team: Option<String>) -> Result<app::types::RiskList, Error> {
+        let team = team.filter(|t| !t.is_empty());
+        self.service.risk(current().principal.as_ref(), team.as_deref(), Some(100), None).await
+    }
     async fn image_forensics(&self, digest: &str) -> Result<Option<app::types::ImageForensics>, Error> {
         let Ok(digest) = crate::domain::Digest::parse(digest) else { return Ok(None) };
         self.service.image_forensics(current().principal.as_ref(), &digest).await

@@ -92,6 +92,7 @@ pub fn api_routes() -> ApiRoutes {
         .route("get", "/tokens", get(api::list_tokens))
         .route("delete", "/users/{subject}/sessions", delete(api::end_user_sessions))
         .route("get", "/search", get(api::search))
+        .route("get", "/risk", get(api::risk))
         .route("post", "/kev", post(api::upload_kev))
         .route("get", "/policies", get(api::list_policies))
         .route("put", "/policies", axum::routing::put(api::put_policies))

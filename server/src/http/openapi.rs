@@ -52,6 +52,7 @@ impl Modify for BearerAuth {
         api::list_tokens,
         api::end_user_sessions,
         api::search,
+        api::risk,
         api::upload_kev,
         api::list_policies,
         api::put_policies,

@@ -130,6 +130,7 @@ impl Jobs<Store> {
             Self::periodic::<SessionPurge>(&(), s.purge_every),
             Self::periodic::<PolicyEvaluate>(&(), s.evaluate_every),
             Self::periodic::<ScorecardSnapshot>(&(), s.snapshot_every),
+            Self::periodic::<RiskRank>(&(), s.rank_every),
             Self::periodic::<CampaignEscalate>(&(), s.escalate_every),
         ]);
         store.ensure_periodic_jobs(&wanted, now).await?;

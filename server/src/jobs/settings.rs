@@ -21,6 +21,8 @@ pub struct JobSettings {
     pub evaluate_every: Duration,
     /// The day's scorecard snapshot is taken (again) this often.
     pub snapshot_every: Duration,
+    /// The risk ranking is made again this often when the data changed.
+    pub rank_every: Duration,
     /// How promotion is decided (the promoted-before-production policy).
     pub promotion: crate::registry::Promotion,
     /// Campaigns are refreshed and their ladders escalated this often.
@@ -47,6 +49,7 @@ impl JobSettings {
             witness: c.ledger_witness.clone(),
             evaluate_every: minutes(c.policy_evaluate_minutes),
             snapshot_every: Duration::hours(1),
+            rank_every: Duration::minutes(1),
             promotion: c.promotion()?,
             escalate_every: minutes(c.escalate_minutes),
             notifier: crate::campaigns::Notifier::from_config(c)?,

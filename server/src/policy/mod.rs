@@ -40,7 +40,7 @@ pub fn in_force(saved: &[crate::store::PolicyRecord]) -> Vec<Policy> {
 }
 
 /// Images judged at a time: their findings and packages are what an evaluation holds in memory.
-const EVALUATION_CHUNK: usize = 1000;
+pub const EVALUATION_CHUNK: usize = 1000;
 
 /// One complete evaluation: reads the inputs, judges the images a chunk at a time (reading only
 /// the facts the enabled policies look at), then the containers and nodes; stores results and

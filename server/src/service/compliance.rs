@@ -161,6 +161,7 @@ fn search_item(id: i64, matches: Vec<SearchMatchRecord>, facts: &MatchedImages, 
                 fixed: m.fixed,
                 kev: m.kev,
                 epss: m.epss,
+                severity: m.severity,
             })
             .collect(),
     }

@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod operations;
 pub mod policies;
 pub mod registries;
+pub mod risk;
 mod views;
 pub mod workloads;
 

@@ -192,6 +192,7 @@ mod people;
 mod policy;
 mod policy_rows;
 mod registries;
+mod risk;
 mod rows;
 mod runtime;
 pub use campaign_rows::*;
@@ -200,6 +201,7 @@ pub use connection::PoolState;
 pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
 pub use people::SignedInUser;
 pub use policy_rows::*;
+pub use risk::{RiskFinding, RiskInputs, RiskRecord};
 pub use rows::*;
 pub use runtime::WorkloadFilter;
 
@@ -212,6 +214,7 @@ pub mod capabilities {
     pub use super::people::{IdentityStore, SessionStore};
     pub use super::policy::PolicyStore;
     pub use super::registries::RegistryStore;
+    pub use super::risk::RiskStore;
     pub use super::runtime::RuntimeStore;
     pub use super::InventoryStore;
 }
@@ -301,6 +304,7 @@ mod backend_sqlite {
     include!("backend/policy.rs");
     include!("backend/campaigns.rs");
     include!("backend/escalation.rs");
+    include!("backend/risk.rs");
 }
 
 mod backend_postgres {
@@ -333,4 +337,5 @@ mod backend_postgres {
     include!("backend/policy.rs");
     include!("backend/campaigns.rs");
     include!("backend/escalation.rs");
+    include!("backend/risk.rs");
 }

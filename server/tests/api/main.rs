@@ -47,6 +47,7 @@ mod policies;
 mod rbac;
 mod registry;
 mod registry_support;
+mod risk;
 mod sbom_parsers;
 mod scale;
 mod scoping;

@@ -30,6 +30,26 @@ pub async fn search(State(state): State<AppState>, caller: Caller, RawQuery(raw)
     Ok(Json(state.service.search(Some(&caller.principal()), &query).await?))
 }
 
+/// `GET /api/v1/risk`: vulnerabilities ranked by exposure ("fix these first").
+#[utoipa::path(
+    get, path = "/api/v1/risk", tag = "compliance",
+    description = "Vulnerabilities ranked by score, highest first, from the stored ranking (made again within a minute of a change): unique affected images, running instances, containers by environment, KEV, EPSS, severity, teams. `formula` states the score. Viewers, security and admin see the estate; developers and managers their teams; `team` asks for one team (its details' readers). Roles: viewer, developer, manager, security, admin.",
+    params(("team" = Option<String>, Query, description = "one team's ranking"),
+        ("limit" = Option<i64>, Query, description = "items per page, 1..1000 (100)"), ("offset" = Option<i64>, Query,)),
+    responses((status = 200, body = app::types::RiskList),
+        (status = 400, description = "limit or offset is not a number", body = ErrorBody),
+        (status = 404, description = "no such team", body = ErrorBody),
+        (status = 422, description = "`field` names team, limit or offset", body = ErrorBody), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn risk(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<app::types::RiskList>, ApiError> {
+    let q = query_map(raw);
+    let limit = q.contains_key("limit").then(|| int_param(&q, "limit", 100)).transpose()?;
+    let offset = q.contains_key("offset").then(|| int_param(&q, "offset", 0)).transpose()?;
+    let team = q.get("team").filter(|t| !t.is_empty());
+    Ok(Json(state.service.risk(Some(&caller.principal()), team.map(String::as_str), limit, offset).await?))
+}
+
 /// `POST /api/v1/kev`: the CISA Known Exploited Vulnerabilities catalogue as CISA publishes it;
 /// it replaces the previous upload.
 #[utoipa::path(

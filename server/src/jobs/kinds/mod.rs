@@ -7,6 +7,7 @@ mod ledger_verify;
 mod policy_evaluate;
 mod registry_collect;
 mod registry_refresh;
+mod risk_rank;
 mod scorecard_snapshot;
 mod session_purge;
 
@@ -17,6 +18,7 @@ pub use ledger_verify::LedgerVerify;
 pub use policy_evaluate::PolicyEvaluate;
 pub use registry_collect::RegistryCollect;
 pub use registry_refresh::RegistryRefresh;
+pub use risk_rank::RiskRank;
 pub use scorecard_snapshot::ScorecardSnapshot;
 pub use session_purge::SessionPurge;
 
@@ -35,6 +37,7 @@ pub(super) fn builtin() -> Vec<(&'static str, Arc<dyn Runnable>)> {
         entry(PolicyEvaluate),
         entry(CampaignEscalate),
         entry(ScorecardSnapshot),
+        entry(RiskRank),
         entry(LedgerVerify),
         entry(LedgerCheckpoint),
         entry(SessionPurge),
