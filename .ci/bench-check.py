@@ -9,7 +9,7 @@ import sys
 PRESETS = {"small": dict(teams=20, images=1000, containers=5000, findings=100000)}
 RATES = ["ingest_findings_per_s", "raw_insert_findings_per_s", "ledger_appends_per_s"]
 TIMES = ["report_1000_ms_p50", "report_1000_ms_p99", "grype_1509_ms_p50", "search_cve_ms_p50",
-         "search_cve_ms_p99", "search_range_ms_p50", "campaign_10k_ms", "first_evaluation_s", "reevaluate_s",
+         "search_cve_ms_p99", "search_range_ms_p50", "campaign_10k_ms", "first_evaluation_s", "reevaluate_s", "risk_rank_s",
          "ledger_verify_s_per_million", "proof_ms_p50", "peak_rss_mb"]
 PAGES = ["static", "healthz", "overview", "team", "scorecard", "search", "search_api"]
 

@@ -210,7 +210,8 @@ async fn late_campaigns(store: &Store, security: &Actor, now: chrono::DateTime<c
     }
     let jwt = cve("CVE-2015-9235")?;
     let due = Some((now - days(9)).date_naive());
-    crate::campaigns::create(store, "jsonwebtoken signature bypass (CVE-2015-9235)", &jwt, &all, due, &ladder, security, now - days(30)).await?;
+    crate::campaigns::create(store, "jsonwebtoken signature bypass (CVE-2015-9235)", &jwt, &all, due, &ladder, security, now - days(30))
+        .await?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ pub mod overview;
 pub mod ownership;
 pub mod plain;
 pub mod policies;
+pub mod policy_form;
 pub mod registries;
 pub mod risk;
 pub mod roles;

@@ -2,6 +2,7 @@
 //! subjects fail it; security edits them with plain forms; admins add environment rules.
 
 use super::layout::LoadError;
+use super::policy_form::ParamFields;
 use crate::format::date;
 use crate::server_fns::get_policies;
 use crate::types::PolicyView;
@@ -26,10 +27,7 @@ fn policy_row(p: PolicyView, may_edit: bool) -> impl IntoView {
                         <label><input type="checkbox" name="enabled" checked=p.enabled/>" in force"</label>
                         <label for=format!("scope-{id}")>"Scope (all, team:NAME, namespace:NAME, environment:NAME)"</label>
                         <input id=format!("scope-{id}") name="scope" value=p.scope.clone()/>
-                        {(!p.params.is_null()).then(|| view! {
-                            <label for=format!("params-{id}")>"Parameters (JSON; empty: the defaults)"</label>
-                            <textarea id=format!("params-{id}") name="params" rows="6">{params.clone()}</textarea>
-                        })}
+                        <ParamFields id=id.clone() params=p.params.clone()/>
                         <button type="submit">"Save"</button>
                     </form>
                 }.into_any()

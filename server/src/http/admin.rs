@@ -216,31 +216,19 @@ pub async fn add_cluster(State(state): State<AppState>, Extension(user): Extensi
     }
 }
 
-#[derive(Deserialize)]
-pub struct PolicyForm {
-    /// A checkbox: present ("on") when checked.
-    enabled: Option<String>,
-    scope: Option<String>,
-    /// The parameters as JSON (empty: the defaults).
-    params: Option<String>,
-}
-
 /// `POST /admin/policies/{id}` (security, admin): one policy's settings from the Policies page.
 pub async fn save_policy(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     axum::extract::Path(id): axum::extract::Path<String>,
-    Form(f): Form<PolicyForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let back = ("/policies", "the policies");
-    let params = match f.params.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        None => serde_json::Value::Null,
-        Some(p) => match serde_json::from_str(p) {
-            Ok(v) => v,
-            Err(e) => return refuse(back, StatusCode::UNPROCESSABLE_ENTITY, &format!("The policy was not saved: params: not JSON ({e})")),
-        },
+    let f = match super::policy_form::read(&fields) {
+        Ok(f) => f,
+        Err((field, what)) => return refuse(back, StatusCode::UNPROCESSABLE_ENTITY, &format!("The policy was not saved: {field}: {what}")),
     };
-    let input = app::types::PolicyInput { id, enabled: f.enabled.is_some(), scope: f.scope.unwrap_or_else(|| "all".into()), params };
+    let input = app::types::PolicyInput { id, enabled: f.enabled, scope: f.scope, params: f.params };
     match state.service.save_policies(user.principal.as_ref(), &[input]).await {
         Ok(_) => Redirect::to("/policies").into_response(),
         Err(e) => failure(back, e, "policy change"),

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod operations;
 pub mod page;
 pub mod page_cache;
+pub mod policy_form;
 pub mod redirect;
 pub mod session;
 pub mod session_store;

@@ -8,9 +8,7 @@ use super::{require, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::store::capabilities::*;
 use crate::store::{PolicyScoreRecord, SnapshotRecord, TeamItemCounts};
-use app::types::{
-    CampaignLine, CampaignProgress, ComplianceOverview, DeadlineLine, MyTeams, TeamCard, TeamCompliance, TrendPoint,
-};
+use app::types::{CampaignLine, CampaignProgress, ComplianceOverview, DeadlineLine, MyTeams, TeamCard, TeamCompliance, TrendPoint};
 use chrono::{Duration, NaiveDate};
 use std::collections::BTreeMap;
 

@@ -79,7 +79,8 @@ async fn the_manager_home_shows_the_teams_scores_and_late_items_as_the_api_count
     assert_eq!(viewer["estate_wide"], true);
     let shown: Vec<f64> = viewer["cards"].as_array().unwrap().iter().map(|c| c["score"].as_f64().unwrap()).collect();
     assert!(!shown.is_empty() && shown.windows(2).all(|w| w[0] <= w[1]), "{shown:?}");
-    let mut all: Vec<f64> = ranking["teams"].as_array().unwrap().iter().filter(|t| t["team"].is_string()).filter_map(|t| t["score"].as_f64()).collect();
+    let mut all: Vec<f64> =
+        ranking["teams"].as_array().unwrap().iter().filter(|t| t["team"].is_string()).filter_map(|t| t["score"].as_f64()).collect();
     all.sort_by(f64::total_cmp);
     assert_eq!(shown, all[..shown.len()].to_vec(), "the lowest scores of all");
 }

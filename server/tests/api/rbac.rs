@@ -102,7 +102,12 @@ fn api_routes(item: &str) -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
         (Method::GET, "/api/v1/overview".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/my-teams".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/risk".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/risk?team=storefront".into(), None, vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))]),
+        (
+            Method::GET,
+            "/api/v1/risk?team=storefront".into(),
+            None,
+            vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))],
+        ),
         (
             Method::GET,
             "/api/v1/teams/storefront/scorecard".into(),

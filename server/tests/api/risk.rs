@@ -2,7 +2,6 @@
 //! from the estate search's answers (affected images, where they run, severity, KEV, EPSS), the
 //! environment rules and the formula as the README states it; team-scoped roles see their team's.
 
-use super::helpers::*;
 use super::signin::demo_app;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -11,7 +10,9 @@ use std::collections::BTreeMap;
 fn glob(pattern: &str, s: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == s,
-        Some((head, tail)) => s.len() >= head.len() && s.starts_with(head) && (0..=s.len() - head.len()).any(|i| glob(tail, &s[head.len() + i..])),
+        Some((head, tail)) => {
+            s.len() >= head.len() && s.starts_with(head) && (0..=s.len() - head.len()).any(|i| glob(tail, &s[head.len() + i..]))
+        }
     }
 }
 
@@ -23,7 +24,13 @@ fn environment<'a>(rules: &'a [Value], cluster: &str, namespace: &str) -> Option
 
 /// The README's formula: S × T × E.
 fn expected(vulnerability: &str, search: &Value, rules: &[Value]) -> (f64, BTreeMap<String, i64>) {
-    let matches: Vec<&Value> = search["items"].as_array().unwrap().iter().flat_map(|i| i["matches"].as_array().unwrap()).filter(|m| m["vulnerability"] == vulnerability).collect();
+    let matches: Vec<&Value> = search["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["matches"].as_array().unwrap())
+        .filter(|m| m["vulnerability"] == vulnerability)
+        .collect();
     let rank = |s: &str| ["critical", "high", "medium", "low", "negligible", "unknown"].iter().position(|x| *x == s).unwrap();
     let worst = matches.iter().map(|m| m["severity"].as_str().unwrap()).min_by_key(|s| rank(s)).unwrap();
     let s = match worst {
@@ -76,7 +83,13 @@ async fn the_ranking_is_the_formula_over_the_searchs_answers_highest_first() {
         let (score, places) = expected(v, &search, &rules);
         assert_eq!(it["score"].as_f64().unwrap(), score, "{v}");
         assert_eq!(it["images"], search["total"], "{v}");
-        let instances: i64 = search["items"].as_array().unwrap().iter().flat_map(|i| i["running"].as_array().unwrap()).map(|w| w["containers"].as_i64().unwrap()).sum();
+        let instances: i64 = search["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| i["running"].as_array().unwrap())
+            .map(|w| w["containers"].as_i64().unwrap())
+            .sum();
         assert_eq!(it["instances"].as_i64().unwrap(), instances, "{v}");
         let shown: BTreeMap<String, i64> = serde_json::from_value(it["environments"].clone()).unwrap();
         assert_eq!(shown, places, "{v}");

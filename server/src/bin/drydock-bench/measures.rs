@@ -62,6 +62,10 @@ pub async fn jobs(bench: &Bench, f: &mut Figures) -> anyhow::Result<()> {
     let t = Instant::now();
     drydock::policy::run(&bench.store, &promotion, chrono::Utc::now()).await?;
     f.insert("reevaluate_s".into(), json!(round3(t.elapsed().as_secs_f64())));
+    // The "fix these first" ranking over the whole estate (the risk.rank job's run after a change).
+    let t = Instant::now();
+    drydock::risk::rank(&bench.store, chrono::Utc::now()).await?;
+    f.insert("risk_rank_s".into(), json!(round3(t.elapsed().as_secs_f64())));
     let today = chrono::Utc::now().date_naive();
     bench.store.take_snapshot(today).await?;
     bench.store.backfill_demo_snapshots(today, 30).await?;
