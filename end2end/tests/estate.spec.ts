@@ -349,6 +349,28 @@ test("scorecards: the ranking, a team's card with its trend chart and failing su
   await page.screenshot({ path: "screenshots/policies.png", fullPage: true });
 });
 
+test("security edits a policy's parameters as typed fields without JavaScript", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signIn(page, "security");
+  await page.goto("/policies");
+  const sla = page.locator("#policy-vulnerability-sla");
+  await expect(sla.locator("textarea")).toHaveCount(0);
+  await sla.getByLabel("Critical: days to fix").fill("5");
+  await sla.getByRole("button", { name: "Save" }).click();
+  await expect(page).toHaveURL(/\/policies$/);
+  await expect(page.locator("#policy-vulnerability-sla").getByLabel("Critical: days to fix")).toHaveValue("5");
+  const deny = page.locator("#policy-denylisted-packages");
+  await expect(deny.locator("tbody tr").first().locator("input").first()).not.toHaveValue("");
+  await page.screenshot({ path: "screenshots/policies-edit.png", fullPage: true });
+  // A wrong value is refused naming the field.
+  await page.goto("/policies");
+  await page.locator("#policy-scan-freshness").getByLabel("Scanned within (days)").fill("0");
+  await page.locator("#policy-scan-freshness").getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("body")).toContainText("max_age_days");
+  await context.close();
+});
+
 test("campaigns: a developer lands on the required updates and acknowledges without JavaScript; security sees the burndown", async ({ browser }) => {
   const devContext = await browser.newContext({ javaScriptEnabled: false });
   const dev = await devContext.newPage();

@@ -23,8 +23,8 @@ fn policy_row(p: PolicyView, may_edit: bool) -> impl IntoView {
             </dl>
             {if may_edit {
                 view! {
-                    <form method="post" action=format!("/admin/policies/{id}") class="stacked">
-                        <label><input type="checkbox" name="enabled" checked=p.enabled/>" in force"</label>
+                    <form method="post" action=format!("/admin/policies/{id}") class="stacked policy-form">
+                        <label class="span"><input type="checkbox" name="enabled" checked=p.enabled/>" in force"</label>
                         <label for=format!("scope-{id}")>"Scope (all, team:NAME, namespace:NAME, environment:NAME)"</label>
                         <input id=format!("scope-{id}") name="scope" value=p.scope.clone()/>
                         <ParamFields id=id.clone() params=p.params.clone()/>

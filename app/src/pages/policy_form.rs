@@ -31,6 +31,23 @@ fn label(key: &str) -> String {
     }
 }
 
+/// The order people read a policy's parameters in (others after them, by name).
+const ORDER: [&str; 13] = [
+    "critical_days",
+    "high_days",
+    "medium_days",
+    "low_days",
+    "only_fixable",
+    "kev_days",
+    "epss_threshold",
+    "epss_days",
+    "approved",
+    "entries",
+    "kubelet_min",
+    "containerd_min",
+    "max_age_days",
+];
+
 /// The type of a scalar parameter: its value's, and a number when unset (every optional
 /// parameter is a number).
 fn scalar_type(key: &str, v: &Value) -> &'static str {
@@ -47,7 +64,10 @@ fn scalar_type(key: &str, v: &Value) -> &'static str {
 #[component]
 pub fn ParamFields(id: String, params: Value) -> impl IntoView {
     let Value::Object(map) = params else { return ().into_any() };
-    map.into_iter()
+    let mut fields: Vec<(String, Value)> = map.into_iter().collect();
+    fields.sort_by_key(|(k, _)| (ORDER.iter().position(|o| o == k).unwrap_or(ORDER.len()), k.clone()));
+    fields
+        .into_iter()
         .map(|(key, v)| {
             let field = format!("{id}-{key}");
             match v {
@@ -70,7 +90,7 @@ fn ScalarField(field: String, key: String, v: Value) -> impl IntoView {
     match ty {
         "bool" => view! {
             {hidden}
-            <label class="check"><input type="checkbox" id=field name=name checked=v.as_bool().unwrap_or(false)/>" "{label(&key)}</label>
+            <label class="span"><input type="checkbox" id=field name=name checked=v.as_bool().unwrap_or(false)/>" "{label(&key)}</label>
         }
         .into_any(),
         "text" => view! {
