@@ -4,7 +4,7 @@ use super::components::{SeverityBadge, SeverityBar, SeverityCells, SeverityHeade
 use super::layout::{LoadError, NotFound};
 use crate::format::date;
 use crate::server_fns::get_image;
-use crate::types::{FindingRow, ImageSummary, ImageView, PackageRow, RunsIn, ScanSummary};
+use crate::types::{FindingRow, ImageSummary, ImageView, PackageRow, RunsIn, ScanSummary, SecretRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -49,6 +49,8 @@ fn ImageBody(v: ImageView) -> impl IntoView {
             <tbody><tr><SeverityCells counts/></tr></tbody>
         </table>
         <FindingsTable findings=open/>
+        <h2 id="secrets">"Secrets in its files"</h2>
+        <SecretsTable secrets=v.secrets/>
         <h2>"Scans"</h2>
         <ScansTable scans=v.image.scans/>
         <h2>"Runs in"</h2>
@@ -61,6 +63,36 @@ fn ImageBody(v: ImageView) -> impl IntoView {
             <ResolvedTable findings=resolved/>
         })}
     }
+}
+
+/// Secrets the newest Trivy report found: where and what kind, never the secret itself.
+#[component]
+fn SecretsTable(secrets: Vec<SecretRow>) -> impl IntoView {
+    if secrets.is_empty() {
+        return view! { <p class="muted">"No secret found (by the newest Trivy report; other scanners do not look)."</p> }.into_any();
+    }
+    view! {
+        <p class="muted">"Where the scanner found each secret; Drydock never stores the secret itself. Rotate it, then rebuild without it."</p>
+        <table class="data" id="image-secrets">
+            <thead><tr><th scope="col">"File"</th><th scope="col">"Lines"</th><th scope="col">"What"</th><th scope="col">"Severity"</th><th scope="col">"Rule"</th></tr></thead>
+            <tbody>
+                {secrets.into_iter().map(|x| view! {
+                    <tr>
+                        <td class="small"><code>{x.file.clone()}</code></td>
+                        <td class="num">{match (x.start_line, x.end_line) {
+                            (Some(a), Some(b)) if a != b => format!("{a}–{b}"),
+                            (Some(a), _) => a.to_string(),
+                            _ => "—".into(),
+                        }}</td>
+                        <td>{x.title.clone()}<br/><span class="muted small">{x.category.clone()}</span></td>
+                        <td><SeverityBadge severity=x.severity/></td>
+                        <td><code>{x.rule.clone()}</code></td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
 
 /// Which scanners reported vulnerabilities, and when last; else the scan state's label.

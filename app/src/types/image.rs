@@ -265,6 +265,32 @@ pub struct ImageView {
     pub findings: Vec<FindingRow>,
     /// The package inventory scanners and SBOMs reported.
     pub packages: Vec<PackageRow>,
+    /// Secrets the newest Trivy report found in its files (never the secret's text).
+    #[serde(default)]
+    pub secrets: Vec<SecretRow>,
+}
+
+/// A secret found in an image's file: where and what kind, never the secret itself
+/// (`GET /api/v1/secrets`, the image page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SecretRow {
+    /// The image's primary digest.
+    pub image: String,
+    pub team: Option<String>,
+    /// The file it is in.
+    pub file: String,
+    /// The scanner's rule (`private-key`, `aws-access-key-id`…).
+    pub rule: String,
+    /// `AsymmetricPrivateKey`, `AWS`…
+    pub category: String,
+    pub severity: Severity,
+    pub title: String,
+    pub start_line: Option<i64>,
+    pub end_line: Option<i64>,
+    /// The layer that added the file (its diff ID).
+    pub layer: Option<String>,
+    pub reported_at: DateTime<Utc>,
 }
 
 /// An installed package of an image.

@@ -85,6 +85,7 @@ pub fn api_routes() -> ApiRoutes {
         .route("post", "/clusters/{name}/nodes", post(api::upload_nodes))
         .route("get", "/workloads", get(api::list_workloads))
         .route("get", "/unaccounted", get(api::list_unaccounted))
+        .route("get", "/secrets", get(api::list_secrets))
         .route("post", "/audit/k8s", post(api::k8s_audit))
         .route("get", "/ledger/checkpoint", get(api::ledger_checkpoint))
         .route("get", "/ledger/entries", get(api::ledger_entries))

@@ -44,6 +44,7 @@ impl Modify for BearerAuth {
         api::upload_nodes,
         api::list_workloads,
         api::list_unaccounted,
+        api::list_secrets,
         api::k8s_audit,
         api::ledger_checkpoint,
         api::ledger_entries,

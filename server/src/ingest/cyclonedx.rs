@@ -180,6 +180,7 @@ pub fn parse<'de>(value: impl serde::Deserializer<'de>) -> Result<Report, Ingest
         packages,
         vulnerability_data,
         facts: ImageFacts { os_family, ..Default::default() },
+        secrets: Vec::new(),
     })
 }
 

@@ -68,6 +68,28 @@ pub struct Report {
     pub vulnerability_data: bool,
     /// What the report says about the image itself (what policies judge).
     pub facts: ImageFacts,
+    /// Secrets found in the image's files (Trivy's `Secrets`; other formats carry none).
+    pub secrets: Vec<SecretFinding>,
+}
+
+/// The most secrets one report may list.
+pub const MAX_SECRETS: usize = 10_000;
+
+/// A secret a scanner found in an image: where and what kind, never the secret's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretFinding {
+    /// The file (the scanner's target).
+    pub target: String,
+    /// The scanner's rule (`private-key`, `aws-access-key-id`…).
+    pub rule_id: String,
+    /// `AsymmetricPrivateKey`, `AWS`…
+    pub category: String,
+    pub severity: Severity,
+    pub title: String,
+    pub start_line: Option<i64>,
+    pub end_line: Option<i64>,
+    /// The layer that added the file.
+    pub layer_diff_id: Option<String>,
 }
 
 /// Facts about the scanned image a report states (Trivy's `Metadata`; the OS family elsewhere).

@@ -1,6 +1,6 @@
 //! Trivy JSON (`SchemaVersion` 2): `trivy image --format json`.
 
-use super::{dedupe_findings, Finding, ImageFacts, ImageIdentity, IngestError, Package, Report};
+use super::{dedupe_findings, Finding, ImageFacts, ImageIdentity, IngestError, Package, Report, SecretFinding, MAX_SECRETS};
 use crate::domain::purl::PackageCoordinates;
 use crate::domain::{Digest, ImageRef};
 use app::types::Severity;
@@ -79,6 +79,68 @@ struct TrivyResult {
     vulnerabilities: Option<Vec<Vulnerability>>,
     #[serde(default)]
     packages: Option<Vec<TrivyPackage>>,
+    #[serde(default)]
+    secrets: Option<Vec<TrivySecret>>,
+}
+
+/// A secret Trivy found: where and what kind. Its `Code` and `Match` (the secret's text) are never
+/// read.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TrivySecret {
+    #[serde(rename = "RuleID")]
+    rule_id: String,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    start_line: Option<i64>,
+    #[serde(default)]
+    end_line: Option<i64>,
+    #[serde(default)]
+    layer: Option<SecretLayer>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecretLayer {
+    #[serde(default, rename = "DiffID")]
+    diff_id: Option<String>,
+}
+
+/// The secrets of one result, checked and bounded (the file is the result's target).
+fn read_secrets(ri: usize, target: &str, list: Vec<TrivySecret>, out: &mut Vec<SecretFinding>) -> Result<(), IngestError> {
+    for (si, s) in list.into_iter().enumerate() {
+        let at = || format!("Trivy report: Results[{ri}].Secrets[{si}]");
+        let text = |field: &str, v: Option<String>, max: usize| -> Result<String, IngestError> {
+            let v = v.unwrap_or_default();
+            if v.chars().count() > max || v.chars().any(char::is_control) {
+                return Err(IngestError::Invalid(format!("{}.{field} is longer than {max} characters or holds control characters", at())));
+            }
+            Ok(v)
+        };
+        let rule_id = text("RuleID", Some(s.rule_id), 200)?;
+        if rule_id.is_empty() {
+            return Err(IngestError::Invalid(format!("{}.RuleID is empty", at())));
+        }
+        if out.len() >= MAX_SECRETS {
+            return Err(IngestError::Invalid(format!("Trivy report: more than {MAX_SECRETS} secrets")));
+        }
+        out.push(SecretFinding {
+            target: text("Target", Some(target.to_string()), 4096)?,
+            rule_id,
+            category: text("Category", s.category, 200)?,
+            severity: Severity::from_scanner(s.severity.as_deref()),
+            title: text("Title", s.title, 500)?,
+            start_line: s.start_line.filter(|l| (0..=100_000_000).contains(l)),
+            end_line: s.end_line.filter(|l| (0..=100_000_000).contains(l)),
+            layer_diff_id: s.layer.and_then(|l| l.diff_id).filter(|d| d.len() <= 200),
+        });
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -155,7 +217,11 @@ pub fn parse<'de>(value: impl serde::Deserializer<'de>) -> Result<Report, Ingest
     };
     let mut findings = Vec::new();
     let mut packages = HashSet::new();
-    for (ri, result) in report.results.unwrap_or_default().into_iter().enumerate() {
+    let mut secrets = Vec::new();
+    for (ri, mut result) in report.results.unwrap_or_default().into_iter().enumerate() {
+        if let Some(list) = result.secrets.take() {
+            read_secrets(ri, &result.target, list, &mut secrets)?;
+        }
         read_result(ri, result, facts.os_family.as_deref(), &mut findings, &mut packages)?;
     }
     let mut packages: Vec<Package> = packages.into_iter().collect();
@@ -170,6 +236,7 @@ pub fn parse<'de>(value: impl serde::Deserializer<'de>) -> Result<Report, Ingest
         packages,
         vulnerability_data: true,
         facts,
+        secrets,
     })
 }
 

@@ -1,10 +1,10 @@
 //! Images, teams and the overview: read with the caller's team scope, promotion applied here.
 
-use super::{require, views, Result, Service};
+use super::{require, views, Error, Result, Service};
 use crate::auth::{Action, Principal};
 use crate::store::capabilities::*;
 use crate::store::ImageRow;
-use app::types::{ImageDetail, ImageForensics, ImageSummary, ImageView, Overview, OwnershipRule, Page, TeamView};
+use app::types::{ImageDetail, ImageForensics, ImageSummary, ImageView, Overview, OwnershipRule, Page, SecretRow, TeamView};
 
 impl Service {
     /// The image as pages and the API show it: the store's row and its promotion, derived here
@@ -57,6 +57,20 @@ impl Service {
         let p = require(who, Action::ReadEstate, None)?;
         let page = self.store.images(limit.clamp(1, 1000), offset.max(0), p.visible_teams().as_deref()).await?;
         Ok(page.map(|r| self.summary(r)))
+    }
+
+    /// A page of the secrets found in images (of the caller's teams and images of no team for
+    /// team-scoped roles), worst first: where and what kind, never the secret.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn secrets(&self, who: Option<&Principal>, limit: Option<i64>, offset: Option<i64>) -> Result<Page<SecretRow>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let limit = limit.unwrap_or(500);
+        if !(1..=5000).contains(&limit) {
+            return Err(Error::invalid("limit", "between 1 and 5000"));
+        }
+        let offset = offset.unwrap_or(0).max(0);
+        let page = self.store.secrets(p.visible_teams().as_deref(), limit, offset).await?;
+        Ok(Page { items: views::all(page.items), total: page.total })
     }
 
     /// One image by any of its digests, with its scans and where it runs.

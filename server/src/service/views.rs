@@ -6,13 +6,13 @@
 use super::Service;
 use crate::store::{
     AccessRecord, ClusterRecords, EstateTotals, FindingRecord, ImageContents, ImageHistory, ImageRecord, LedgerHeadline, PackageRecord,
-    RegistryEventRecord, RegistryRecords, RepositoryRecord, RuleRecord, RunsInRecord, TeamImages, TeamTotals, TokenRecord, UserRecord,
-    WorkloadHistory, WorkloadRecord,
+    RegistryEventRecord, RegistryRecords, RepositoryRecord, RuleRecord, RunsInRecord, SecretRecord, TeamImages, TeamTotals, TokenRecord,
+    UserRecord, WorkloadHistory, WorkloadRecord,
 };
 use app::types::{
     AccessRow, ApiToken, ClusterOverview, FindingRow, ImageDetail, ImageForensics, ImageView, LedgerRow, NodeRow, Overview, OwnershipRule,
-    PackageRow, RegistryEventRow, RegistryOverview, RepositoryInfo, RepositoryView, RunsIn, ScanSummary, TagInfo, TeamSummary, TeamView,
-    UserRow, WorkloadForensics, WorkloadImage, WorkloadRow,
+    PackageRow, RegistryEventRow, RegistryOverview, RepositoryInfo, RepositoryView, RunsIn, ScanSummary, SecretRow, TagInfo, TeamSummary,
+    TeamView, UserRow, WorkloadForensics, WorkloadImage, WorkloadRow,
 };
 
 impl From<WorkloadRecord> for WorkloadRow {
@@ -97,6 +97,24 @@ impl From<FindingRecord> for FindingRow {
 impl From<PackageRecord> for PackageRow {
     fn from(p: PackageRecord) -> Self {
         PackageRow { pkg_type: p.pkg_type, name: p.name, version: p.version, path: p.path }
+    }
+}
+
+impl From<SecretRecord> for SecretRow {
+    fn from(s: SecretRecord) -> Self {
+        SecretRow {
+            image: s.digest,
+            team: s.team,
+            file: s.target,
+            rule: s.rule_id,
+            category: s.category,
+            severity: s.severity.parse().unwrap_or(app::types::Severity::Unknown),
+            title: s.title,
+            start_line: s.start_line,
+            end_line: s.end_line,
+            layer: s.layer_diff_id,
+            reported_at: s.reported_at,
+        }
     }
 }
 
@@ -276,7 +294,7 @@ impl Service {
     }
 
     pub(super) fn image_page_view(&self, c: ImageContents) -> ImageView {
-        ImageView { image: self.image_detail_view(c.image), findings: all(c.findings), packages: all(c.packages) }
+        ImageView { image: self.image_detail_view(c.image), findings: all(c.findings), packages: all(c.packages), secrets: all(c.secrets) }
     }
 
     /// A team and a page of its images, worst first (the store's order).

@@ -250,6 +250,8 @@ store_capability! {
         fn overview(&self) -> Result<EstateTotals>;
         /// Every ownership rule.
         fn ownership_rules(&self) -> Result<Vec<RuleRecord>>;
+        /// A page of the secrets found in images (`teams`: theirs and images of no team), worst first.
+        fn secrets(&self, teams: Option<&[String]>, limit: i64, offset: i64) -> Result<Page<SecretRecord>> = secrets_page;
     }
 }
 

@@ -142,6 +142,23 @@ pub struct ImageContents {
     pub image: ImageRecord,
     pub findings: Vec<FindingRecord>,
     pub packages: Vec<PackageRecord>,
+    pub secrets: Vec<SecretRecord>,
+}
+
+/// A secret found in an image (never its text), with the image's digest and team.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SecretRecord {
+    pub digest: String,
+    pub team: Option<String>,
+    pub target: String,
+    pub rule_id: String,
+    pub category: String,
+    pub severity: String,
+    pub title: String,
+    pub start_line: Option<i64>,
+    pub end_line: Option<i64>,
+    pub layer_diff_id: Option<String>,
+    pub reported_at: DateTime<Utc>,
 }
 
 /// Everything recorded about one image: pushes, runs, access to the pods that ran it, ledger

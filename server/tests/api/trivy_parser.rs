@@ -105,3 +105,64 @@ fn errors_name_the_problem() {
     let e = ingest::parse(br#"{"SchemaVersion": 2, "ArtifactName": "x", "Metadata": {"ImageID": "sha256:nothex"}}"#, None).unwrap_err();
     assert!(matches!(e, IngestError::Invalid(ref m) if m.contains("ImageID")), "{e}");
 }
+
+/// Trivy's `Secrets` (the juice-shop report's real one: a private key in `lib/insecurity.js`) are
+/// stored per image with rule, category, severity, file and lines, listed by `/api/v1/secrets`
+/// and shown on the image page — and the secret's text (`Code`, `Match`) is nowhere: not in the
+/// answers, not on the page, not in the database file.
+#[tokio::test]
+async fn trivy_secrets_are_stored_and_shown_without_their_text() {
+    let bytes = fixture("trivy/juice-shop-v10.2.0.json");
+    let raw: Value = serde_json::from_slice(&bytes).unwrap();
+    let mut expected = Vec::new();
+    let mut texts = Vec::new();
+    for r in raw["Results"].as_array().unwrap() {
+        for s in r["Secrets"].as_array().into_iter().flatten() {
+            expected.push((r["Target"].as_str().unwrap().to_string(), s["RuleID"].as_str().unwrap().to_string(), s["StartLine"].as_i64()));
+            // The secret's text as Trivy reports it (Trivy masks the key material itself): the
+            // match, and the lines of code it is on.
+            texts.push(s["Match"].as_str().unwrap().trim().to_string());
+            for line in s["Code"]["Lines"].as_array().into_iter().flatten().filter(|l| l["IsCause"] == true) {
+                texts.push(line["Content"].as_str().unwrap().trim().to_string());
+            }
+        }
+    }
+    assert!(!expected.is_empty() && texts.iter().all(|t| t.len() >= 20), "the fixture holds a secret: {texts:?}");
+    let report = ingest::parse(&bytes, Some(Format::Trivy)).unwrap();
+    assert_eq!(report.secrets.len(), expected.len());
+
+    // The demo estate loads this report through the same path as any upload.
+    let app = super::signin::demo_app().await;
+    let file = app.db.url.trim_start_matches("sqlite://").split('?').next().unwrap().to_string();
+    let token = app.token("security").await;
+    let list = app.get_json("/api/v1/secrets", &token).await;
+    assert_eq!(list["total"].as_u64().unwrap() as usize, expected.len());
+    let got: Vec<(String, String, Option<i64>)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["file"].as_str().unwrap().to_string(), s["rule"].as_str().unwrap().to_string(), s["start_line"].as_i64()))
+        .collect();
+    assert_eq!(got, expected);
+    let first = &list["items"][0];
+    assert_eq!(first["severity"], "high");
+    assert_eq!(first["category"], "AsymmetricPrivateKey");
+    let digest = first["image"].as_str().unwrap().to_string();
+    let detail = app.get_json(&format!("/api/v1/images/{digest}"), &token).await;
+    super::signin::demo_sign_in(&app, "security").await;
+    let page = app.client.get(app.url(&format!("/images/{digest}"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("id=\"image-secrets\"") && page.contains("/juice-shop/lib/insecurity.js") && page.contains("private-key"),
+        "the page lists it"
+    );
+    for t in &texts {
+        assert!(!list.to_string().contains(t.as_str()) && !detail.to_string().contains(t.as_str()), "an answer holds the secret");
+        assert!(!page.contains(t.as_str()), "the page holds the secret");
+    }
+    // The database (its file and its write-ahead log) holds none of it either.
+    let mut stored = std::fs::read(&file).unwrap();
+    stored.extend(std::fs::read(format!("{file}-wal")).unwrap_or_default());
+    for t in &texts {
+        assert!(!stored.windows(t.len()).any(|w| w == t.as_bytes()), "the database holds the secret's text");
+    }
+}

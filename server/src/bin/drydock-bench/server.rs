@@ -93,6 +93,10 @@ fn client(base: &str, token: Option<&str>, session: Option<&str>) -> anyhow::Res
         .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(128)
+        // Below the server's keep-alive wait (`header_read_timeout_seconds`, 10 s): a pooled
+        // connection the server is closing as idle is never picked for a request (that race
+        // answered one request in ~50,000 with a closed connection, counted as an error).
+        .pool_idle_timeout(std::time::Duration::from_secs(5))
         .timeout(std::time::Duration::from_secs(600))
         .build()?)
 }

@@ -257,6 +257,26 @@ pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> 
     Ok(list(state.service.unaccounted(Some(&caller.principal())).await?))
 }
 
+/// `GET /api/v1/secrets`: secrets found in images (never their text).
+#[utoipa::path(
+    get, path = "/api/v1/secrets", tag = "estate",
+    description = "Secrets the newest Trivy report of each image found in its files, worst first: the image, its team, the file, the rule, category, severity, title, lines and layer — never the secret's text (Trivy's `Code` and `Match` are not read). Developers and managers see their teams' images and images of no team. `limit` 1..5000 (500), `offset`. Roles: viewer, developer, manager, security, admin.",
+    params(("limit" = Option<i64>, Query,), ("offset" = Option<i64>, Query,)),
+    responses((status = 200, body = Page<app::types::SecretRow>), (status = 400, description = "limit or offset is not a number", body = ErrorBody),
+        (status = 422, description = "`field` names limit", body = ErrorBody), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn list_secrets(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Page<app::types::SecretRow>>, ApiError> {
+    let q = query_map(raw);
+    let limit = q.contains_key("limit").then(|| int_param(&q, "limit", 500)).transpose()?;
+    let offset = q.contains_key("offset").then(|| int_param(&q, "offset", 0)).transpose()?;
+    Ok(Json(state.service.secrets(Some(&caller.principal()), limit, offset).await.map_err(in_query)?))
+}
+
 /// `GET /api/v1/tokens`: security sees ingest tokens, admin every token; each with its bindings,
 /// never its secret.
 #[utoipa::path(

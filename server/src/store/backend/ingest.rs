@@ -200,7 +200,34 @@ async fn apply_to_image(
             .await?;
     }
     store_image_facts(tx, id, &report.facts).await?;
+    if report.scanner == "trivy" && is_current {
+        replace_secrets(tx, id, &report.secrets, now).await?;
+    }
     recompute_owners(tx, Some(id)).await
+}
+
+/// The image's secrets as its newest Trivy report lists them (none: none found).
+async fn replace_secrets(tx: &mut Tx<'_>, image_id: i64, secrets: &[crate::ingest::SecretFinding], now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("DELETE FROM image_secrets WHERE image_id = $1").bind(image_id).execute(&mut **tx).await?;
+    for chunk in secrets.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO image_secrets (image_id, target, rule_id, category, severity, title, start_line, end_line, layer_diff_id, reported_at) ",
+        );
+        qb.push_values(chunk, |mut b, s| {
+            b.push_bind(image_id)
+                .push_bind(&s.target)
+                .push_bind(&s.rule_id)
+                .push_bind(&s.category)
+                .push_bind(s.severity.as_str())
+                .push_bind(&s.title)
+                .push_bind(s.start_line)
+                .push_bind(s.end_line)
+                .push_bind(&s.layer_diff_id)
+                .push_bind(now);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Finds the image by any of the report's digests or creates it; records every digest as an

@@ -304,7 +304,41 @@ pub async fn image_view(pool: &Pool, digest: &crate::domain::Digest, teams: Opti
     .bind(id)
     .fetch_all(pool)
     .await?;
-    Ok(Some(ImageContents { image, findings, packages }))
+    let mut qb = QueryBuilder::<DB>::new(SECRET_SELECT);
+    qb.push(" WHERE s.image_id = ").push_bind(id).push(" ORDER BY s.target, s.start_line, s.rule_id");
+    let secrets = qb.build_query_as().fetch_all(pool).await?;
+    Ok(Some(ImageContents { image, findings, packages, secrets }))
+}
+
+const SECRET_SELECT: &str = "SELECT i.digest, t.name AS team, s.target, s.rule_id, s.category, s.severity, s.title, s.start_line, s.end_line,
+        s.layer_diff_id, s.reported_at
+    FROM image_secrets s JOIN images i ON i.id = s.image_id LEFT JOIN teams t ON t.id = i.team_id";
+
+/// Secrets found in images (of `teams` and images of no team when given), worst first, and how many.
+pub async fn secrets_page(pool: &Pool, teams: Option<&[String]>, limit: i64, offset: i64) -> Result<Page<SecretRecord>> {
+    let scope = |qb: &mut QueryBuilder<'_, DB>| {
+        if let Some(teams) = teams {
+            qb.push(" WHERE (i.team_id IS NULL");
+            if !teams.is_empty() {
+                qb.push(" OR t.name IN (");
+                let mut sep = qb.separated(", ");
+                for t in teams {
+                    sep.push_bind(t.clone());
+                }
+                qb.push(")");
+            }
+            qb.push(")");
+        }
+    };
+    let mut qb = QueryBuilder::<DB>::new(SECRET_SELECT);
+    scope(&mut qb);
+    qb.push(" ORDER BY CASE s.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, i.digest, s.target, s.start_line");
+    qb.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    let items = qb.build_query_as().fetch_all(pool).await?;
+    let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM image_secrets s JOIN images i ON i.id = s.image_id LEFT JOIN teams t ON t.id = i.team_id");
+    scope(&mut qb);
+    let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
+    Ok(Page { items, total })
 }
 
 /// Every registry and the repositories collected from them, with counts and the latest push:
