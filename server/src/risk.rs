@@ -97,7 +97,7 @@ impl Tally {
 }
 
 /// The higher of two EPSS probabilities (either may be unknown).
-fn higher(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+pub fn higher(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),

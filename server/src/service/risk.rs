@@ -41,10 +41,7 @@ fn merged(rows: Vec<RiskRecord>) -> Vec<RiskItem> {
                     m.severity = next.severity;
                 }
                 m.kev |= next.kev;
-                m.epss = match (m.epss, next.epss) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    (a, b) => a.or(b),
-                };
+                m.epss = crate::risk::higher(m.epss, next.epss);
                 m.images += next.images;
                 m.instances += next.instances;
                 for (k, v) in next.environments {
