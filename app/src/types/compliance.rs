@@ -190,6 +190,22 @@ pub struct FailingSubject {
     pub failing_since: Option<DateTime<Utc>>,
 }
 
+/// One subject's result for one policy (`GET /api/v1/policy-results`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PolicyResultRow {
+    pub policy: String,
+    /// `image`, `container` or `node`.
+    pub subject_kind: String,
+    /// An image's digest; `cluster/namespace/pod/container`; `cluster/node`.
+    pub subject: String,
+    pub team: Option<String>,
+    pub environment: Option<String>,
+    pub passed: bool,
+    pub reason: String,
+    pub failing_since: Option<DateTime<Utc>>,
+}
+
 /// A day of a team's trend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

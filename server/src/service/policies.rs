@@ -7,8 +7,8 @@ use crate::domain::policy::Policy;
 use crate::store::capabilities::*;
 use crate::store::{Actor, EnvironmentRule, PolicyScoreRecord, SnapshotRecord};
 use app::types::{
-    EnvironmentRuleView, FailingSubject, NewEnvironmentRule, PolicyInput, PolicyScore, PolicyView, Scorecards, TeamScoreRow, TeamScorecard,
-    TrendPoint,
+    EnvironmentRuleView, FailingSubject, NewEnvironmentRule, Page, PolicyInput, PolicyResultRow, PolicyScore, PolicyView, Scorecards,
+    TeamScoreRow, TeamScorecard, TrendPoint,
 };
 use chrono::Duration;
 use std::collections::BTreeMap;
@@ -144,6 +144,43 @@ impl Service {
         let created = self.store.add_environment_rule(&rule, &Actor(p.actor.clone()), self.clock.now()).await?;
         self.jobs.evaluate_soon();
         Ok(view(created))
+    }
+
+    /// One policy's results as the caller may see them (team-scoped roles: their teams' and no
+    /// team's subjects), failing first: the list behind a policy's failing count.
+    #[tracing::instrument(skip(self, who))]
+    pub async fn policy_results(
+        &self,
+        who: Option<&Principal>,
+        policy: &str,
+        failing: bool,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> Result<Page<PolicyResultRow>> {
+        let p = require(who, Action::ReadEstate, None)?;
+        if !crate::domain::policy::IDS.contains(&policy) {
+            return Err(Error::invalid("policy", format!("{policy:?} is not a policy (known: {})", crate::domain::policy::IDS.join(", "))));
+        }
+        let limit = limit.unwrap_or(500);
+        if !(1..=5000).contains(&limit) {
+            return Err(Error::invalid("limit", "between 1 and 5000"));
+        }
+        let page = self.store.policy_results_page(policy, failing, p.visible_teams().as_deref(), limit, offset.unwrap_or(0).max(0)).await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|r| PolicyResultRow {
+                policy: r.policy,
+                subject_kind: r.subject_kind,
+                subject: r.subject,
+                team: r.team,
+                environment: r.environment,
+                passed: r.passed,
+                reason: r.reason,
+                failing_since: r.failing_since,
+            })
+            .collect();
+        Ok(Page { items, total: page.total })
     }
 
     /// Every team ranked by score, worst first, with last week's score.

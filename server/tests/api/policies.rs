@@ -459,3 +459,36 @@ async fn policy_parameters_are_typed_form_fields() {
         .clone();
     assert_eq!(p, 5, "the refused changes saved nothing");
 }
+
+/// The subjects behind a policy's counts: `failing=true` totals the policy's failing count, rows
+/// failing first; team-scoped roles see their teams' and no team's; a wrong question is a 422.
+#[tokio::test]
+async fn policy_results_list_the_subjects_behind_the_counts() {
+    use super::signin::demo_app;
+    let app = demo_app().await;
+    let security = app.token("security").await;
+    let policies = app.get_json("/api/v1/policies", &security).await;
+    for p in policies.as_array().unwrap() {
+        let id = p["id"].as_str().unwrap();
+        let failing = app.get_json(&format!("/api/v1/policy-results?policy={id}&failing=true&limit=5000"), &security).await;
+        assert_eq!(failing["total"], p["failing"], "{id}: the list's total is the policy's failing count");
+        assert_eq!(failing["items"].as_array().unwrap().len() as i64, p["failing"].as_i64().unwrap());
+        assert!(failing["items"].as_array().unwrap().iter().all(|r| r["passed"] == false && r["policy"] == id));
+        let all = app.get_json(&format!("/api/v1/policy-results?policy={id}&limit=5000"), &security).await;
+        assert_eq!(all["total"], p["subjects"], "{id}: every judged subject");
+        let passed: Vec<bool> = all["items"].as_array().unwrap().iter().map(|r| r["passed"].as_bool().unwrap()).collect();
+        assert!(passed.windows(2).all(|w| w[0] <= w[1]), "{id}: failing first");
+    }
+    let manager = app.token_with("mgr", "manager", Some("payments"), Default::default()).await;
+    let mine = app.get_json("/api/v1/policy-results?policy=non-root&limit=5000", &manager).await;
+    assert!(mine["items"].as_array().unwrap().iter().all(|r| r["team"] == "payments" || r["team"].is_null()), "{mine}");
+    assert!(mine["total"].as_i64().unwrap() > 0);
+    for bad in [
+        "/api/v1/policy-results?policy=no-such",
+        "/api/v1/policy-results?policy=non-root&failing=maybe",
+        "/api/v1/policy-results?policy=non-root&limit=0",
+    ] {
+        let r = app.client.get(app.url(bad)).bearer_auth(&security).send().await.unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+}

@@ -92,6 +92,7 @@ async fn a_team_scoped_role_sees_no_row_of_another_team_anywhere() {
         "/api/v1/workloads?ended=true&limit=1000".into(),
         "/api/v1/unaccounted".into(),
         "/api/v1/secrets".into(),
+        "/api/v1/policy-results?policy=non-root&limit=5000".into(),
         "/api/v1/risk".into(),
         "/api/v1/my-teams".into(),
         "/api/v1/clusters".into(),

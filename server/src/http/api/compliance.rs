@@ -137,6 +137,33 @@ pub async fn scorecards(State(state): State<AppState>, caller: Caller) -> Result
     Ok(Json(state.service.scorecards(Some(&caller.principal())).await?))
 }
 
+/// `GET /api/v1/policy-results`: the subjects behind a policy's counts.
+#[utoipa::path(
+    get, path = "/api/v1/policy-results", tag = "compliance",
+    description = "One policy's results from the last evaluation, failing first (the longest failing first): subject, team, environment, whether it passed, the reason. `failing=true` lists only those failing (their `total` is the policy's failing count for the caller). Developers and managers see their teams' subjects and those of no team. `limit` 1..5000 (500), `offset`. Roles: viewer, developer, manager, security, admin.",
+    params(("policy" = String, Query, description = "a policy id"), ("failing" = Option<bool>, Query,),
+        ("limit" = Option<i64>, Query,), ("offset" = Option<i64>, Query,)),
+    responses((status = 200, body = Page<app::types::PolicyResultRow>), (status = 400, description = "limit or offset is not a number", body = ErrorBody),
+        (status = 422, description = "`field` names policy, failing or limit", body = ErrorBody), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn policy_results(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Page<app::types::PolicyResultRow>>, ApiError> {
+    let q = query_map(raw);
+    let limit = q.contains_key("limit").then(|| int_param(&q, "limit", 500)).transpose()?;
+    let offset = q.contains_key("offset").then(|| int_param(&q, "offset", 0)).transpose()?;
+    let failing = match q.get("failing").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(crate::service::Error::invalid("failing", format!("{other:?} is not true or false")).into()),
+    };
+    let policy = q.get("policy").cloned().unwrap_or_default();
+    Ok(Json(state.service.policy_results(Some(&caller.principal()), &policy, failing, limit, offset).await?))
+}
+
 /// `GET /api/v1/overview`: the compliance-first estate overview.
 #[utoipa::path(
     get, path = "/api/v1/overview", tag = "compliance",

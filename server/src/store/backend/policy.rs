@@ -292,6 +292,44 @@ pub async fn policy_scores(pool: &Pool) -> Result<Vec<PolicyScoreRecord>> {
     Ok(sqlx::query_as("SELECT team, policy, subjects, failing, evaluated_at FROM policy_scores ORDER BY team, policy").fetch_all(pool).await?)
 }
 
+/// One policy's results (only the failing with `failing`; of `teams` and subjects of no team when
+/// given), failing first, the longest failing first, and how many.
+pub async fn policy_results_page(
+    pool: &Pool,
+    policy: &str,
+    failing: bool,
+    teams: Option<&[String]>,
+    limit: i64,
+    offset: i64,
+) -> Result<app::types::Page<PolicyResultRecord>> {
+    let filter = |qb: &mut QueryBuilder<'_, DB>| {
+        qb.push(" WHERE policy = ").push_bind(policy.to_string());
+        if failing {
+            qb.push(" AND NOT passed");
+        }
+        if let Some(teams) = teams {
+            qb.push(" AND (team IS NULL");
+            if !teams.is_empty() {
+                qb.push(" OR team IN (");
+                let mut sep = qb.separated(", ");
+                for t in teams {
+                    sep.push_bind(t.clone());
+                }
+                qb.push(")");
+            }
+            qb.push(")");
+        }
+    };
+    let mut qb = QueryBuilder::<DB>::new("SELECT policy, subject_kind, subject, team, environment, passed, reason, failing_since FROM policy_results");
+    filter(&mut qb);
+    qb.push(" ORDER BY passed, failing_since, subject_kind, subject LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    let items = qb.build_query_as().fetch_all(pool).await?;
+    let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM policy_results");
+    filter(&mut qb);
+    let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
+    Ok(app::types::Page { items, total })
+}
+
 /// Failing results of a team ('' for none) and, when given, one policy; worst (oldest) first.
 pub async fn failing_results(pool: &Pool, team: &str, policy: Option<&str>, limit: i64) -> Result<Vec<PolicyResultRecord>> {
     let mut qb = QueryBuilder::<DB>::new(
