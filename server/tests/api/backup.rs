@@ -111,10 +111,11 @@ fn previous_release_migrations(backend: &str) -> (tempfile::TempDir, String) {
     (dir, newest.file_name().unwrap().to_string_lossy().into_owned())
 }
 
-/// Data written by the previous release's schema.
+/// Data written by the previous release's schema: Grype reports, whose ingest writes only tables
+/// the previous release had (the newest migrations add the risk ranking's and Trivy secrets').
 async fn previous_release_estate(store: &drydock::store::Store) {
     use drydock::store::capabilities::*;
-    for r in ["trivy/juice-shop-v10.2.0.json", "trivy/debian-buster.json"] {
+    for r in ["grype/defectdojo-busybox-epss.json", "grype/defectdojo-many_vulns-python36.json"] {
         let body = std::fs::read(fixture_path(r)).unwrap();
         let report = drydock::ingest::parse(&body, None).unwrap();
         store.ingest_report(&report, &drydock::store::sha256_hex(&body), &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
