@@ -119,3 +119,36 @@ pub struct ComplianceOverviewPage {
     pub overview: ComplianceOverview,
     pub trend_svg: Option<String>,
 }
+
+/// A link to the list behind a figure: `href` is a relative `/api/v1/…` URL answering
+/// `{"items", "total"}` whose `total` is `count`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Evidence {
+    pub href: String,
+    pub count: i64,
+}
+
+/// One question of the enterprise Docker checklist, answered from the stored estate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChecklistItem {
+    /// Stable: `shellshock`, `outdated-ssl`, `secrets`, `root`…
+    pub id: String,
+    pub section: String,
+    pub question: String,
+    /// `ok`, `attention` or `unknown` (Drydock cannot answer: `answer` says why and what would).
+    pub status: String,
+    pub answer: String,
+    /// The numbers behind the answer.
+    pub figures: serde_json::Value,
+    pub evidence: Vec<Evidence>,
+}
+
+/// `GET /api/v1/checklist`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Checklist {
+    pub items: Vec<ChecklistItem>,
+    pub total: i64,
+}

@@ -102,6 +102,7 @@ pub fn api_routes() -> ApiRoutes {
         .route("post", "/environment-rules", post(api::create_environment_rule))
         .route("get", "/scorecards", get(api::scorecards))
         .route("get", "/overview", get(api::overview))
+        .route("get", "/checklist", get(api::checklist))
         .route("get", "/policy-results", get(api::policy_results))
         .route("get", "/my-teams", get(api::my_teams))
         .route("get", "/teams/{team}/scorecard", get(api::team_scorecard))

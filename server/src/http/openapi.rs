@@ -61,6 +61,7 @@ impl Modify for BearerAuth {
         api::create_environment_rule,
         api::scorecards,
         api::overview,
+        api::checklist,
         api::policy_results,
         api::my_teams,
         api::team_scorecard,

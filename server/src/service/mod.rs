@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod campaigns;
+pub mod checklist;
 pub mod clusters;
 pub mod compliance;
 pub mod exceptions;

@@ -22,6 +22,7 @@ macro_rules! on_both_databases {
 mod access_admin;
 mod backup;
 mod campaigns;
+mod checklist;
 mod cli;
 mod escalation;
 mod faults;

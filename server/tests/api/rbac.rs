@@ -103,6 +103,7 @@ fn api_routes(item: &str) -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
         (Method::GET, "/api/v1/my-teams".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/risk".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/secrets".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/checklist".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/policy-results?policy=non-root".into(), None, vec![(Action::ReadEstate, None)]),
         (
             Method::GET,

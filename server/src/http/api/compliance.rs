@@ -164,6 +164,17 @@ pub async fn policy_results(
     Ok(Json(state.service.policy_results(Some(&caller.principal()), &policy, failing, limit, offset).await?))
 }
 
+/// `GET /api/v1/checklist`: the enterprise Docker checklist answered from the stored estate.
+#[utoipa::path(
+    get, path = "/api/v1/checklist", tag = "compliance",
+    description = "The questions an enterprise asks of its Docker estate, each answered from stored data as the caller may see it: `id` (stable), `section`, `question`, `status` (`ok`, `attention`, or `unknown` with why and what would answer it), `answer`, `figures`, and `evidence` — relative `/api/v1/…` lists whose `total` equals the `count` given. Roles: viewer, developer, manager, security, admin.",
+    responses((status = 200, body = app::types::Checklist), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn checklist(State(state): State<AppState>, caller: Caller) -> Result<Json<app::types::Checklist>, ApiError> {
+    Ok(Json(state.service.checklist(Some(&caller.principal())).await?))
+}
+
 /// `GET /api/v1/overview`: the compliance-first estate overview.
 #[utoipa::path(
     get, path = "/api/v1/overview", tag = "compliance",
