@@ -150,6 +150,12 @@ pub async fn search_estate(query: crate::types::SearchQuery) -> Result<crate::ty
     estate()?.search(query).await.map_err(port_err)
 }
 
+/// The enterprise Docker checklist.
+#[server(endpoint = "checklist")]
+pub async fn get_checklist() -> Result<crate::types::Checklist, Error> {
+    estate()?.checklist().await.map_err(port_err)
+}
+
 /// Vulnerabilities ranked by exposure ("fix these first").
 #[server(endpoint = "risk")]
 pub async fn get_risk(team: Option<String>) -> Result<crate::types::RiskList, Error> {

@@ -95,6 +95,27 @@ test("fix these first: vulnerabilities ranked by exposure with the formula on th
   await noSeriousA11yViolations(page);
 });
 
+test("the checklist answers each question with its evidence, exports CSV and prints to PDF", async ({ page }) => {
+  await signIn(page, "security");
+  await page.goto("/checklist");
+  await expect(page.getByRole("heading", { level: 1, name: "The enterprise Docker checklist" })).toBeVisible();
+  await expect(page.locator("#check-secrets")).toHaveAttribute("data-status", "attention");
+  await expect(page.locator("#check-registry-rbac")).toHaveAttribute("data-status", "unknown");
+  await expect(page.locator("#check-shellshock a").first()).toHaveAttribute("href", /^\/search\?package=/);
+  await hydrated(page);
+  await fitsTheWindow(page);
+  await page.screenshot({ path: "screenshots/checklist.png", fullPage: true });
+  await noSeriousA11yViolations(page);
+  const csv = await page.request.get("/checklist.csv");
+  expect(csv.headers()["content-type"]).toBe("text/csv; charset=utf-8");
+  expect((await csv.text()).split("\r\n")[0]).toBe("id,section,question,status,answer,figures,evidence");
+  await page.emulateMedia({ media: "print" });
+  await expect(page.locator(".sidenav")).toBeHidden();
+  await page.screenshot({ path: "screenshots/checklist-print.png", fullPage: true });
+  const pdf = await page.pdf({ path: "screenshots/checklist.pdf", format: "A4", printBackground: true });
+  expect(pdf.length).toBeGreaterThan(10_000);
+});
+
 test("the teams list filters as you type once hydrated", async ({ page }) => {
   await signIn(page);
   await page.goto("/teams");

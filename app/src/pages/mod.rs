@@ -1,6 +1,7 @@
 //! One module per page, plus the shared layout and small components.
 
 pub mod campaigns;
+pub mod checklist;
 pub mod components;
 pub mod forensics;
 pub mod image;

@@ -142,6 +142,9 @@ impl EstateQueries for ServiceEstate {
     async fn search(&self, query: app::types::SearchQuery) -> Result<app::types::SearchResult, Error> {
         self.service.search(current().principal.as_ref(), &query).await
     }
+    async fn checklist(&self) -> Result<app::types::Checklist, Error> {
+        self.service.checklist(current().principal.as_ref()).await
+    }
     async fn risk(&self, team: Option<String>) -> Result<app::types::RiskList, Error> {
         let team = team.filter(|t| !t.is_empty());
         self.service.risk(current().principal.as_ref(), team.as_deref(), Some(100), None).await

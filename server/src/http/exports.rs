@@ -1,5 +1,5 @@
-//! CSV exports of scorecard tables: for the API (bearer tokens) and for signed-in pages
-//! (`/scorecards/{team}/export.csv`, the session's principal).
+//! CSV exports of scorecard tables and the checklist: for the API (bearer tokens) and for
+//! signed-in pages (`/scorecards/{team}/export.csv`, `/checklist.csv`, the session's principal).
 
 use super::session::CurrentUser;
 use super::AppState;
@@ -58,6 +58,35 @@ pub fn scorecard_csv(card: &TeamScorecard, table: &str) -> Result<Response, crat
     );
     Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (axum::http::header::CONTENT_DISPOSITION, name)], out)
         .into_response())
+}
+
+/// The checklist as CSV: one row per question, its evidence as `href (count)` joined by spaces.
+pub fn checklist_csv(c: &app::types::Checklist) -> Response {
+    let mut out = String::from("id,section,question,status,answer,figures,evidence\r\n");
+    for i in &c.items {
+        let evidence: Vec<String> = i.evidence.iter().map(|e| format!("{} ({})", e.href, e.count)).collect();
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\r\n",
+            csv_field(&i.id),
+            csv_field(&i.section),
+            csv_field(&i.question),
+            csv_field(&i.status),
+            csv_field(&i.answer),
+            csv_field(&i.figures.to_string()),
+            csv_field(&evidence.join(" "))
+        ));
+    }
+    let name = "attachment; filename=\"drydock-checklist.csv\"".to_string();
+    ([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (axum::http::header::CONTENT_DISPOSITION, name)], out)
+        .into_response()
+}
+
+/// `GET /checklist.csv`: the signed-in person's checklist as CSV.
+pub async fn checklist_export(State(state): State<AppState>, Extension(user): Extension<CurrentUser>) -> Response {
+    match state.service.checklist(user.principal.as_ref()).await {
+        Ok(c) => checklist_csv(&c),
+        Err(e) => super::page::failure(("/checklist", "the checklist"), e, "export"),
+    }
 }
 
 #[derive(serde::Deserialize)]

@@ -175,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/policies/{id}", post(admin::save_policy))
         .route("/admin/environments", post(admin::add_environment))
         .route("/scorecards/{team}/export.csv", get(exports::scorecard_export))
+        .route("/checklist.csv", get(exports::checklist_export))
         .route("/campaigns", post(campaign_forms::create_campaign))
         .route("/campaigns/{id}/deadline", post(campaign_forms::change_deadline))
         .route("/campaigns/{id}/items/{item}/ack", post(campaign_forms::acknowledge))

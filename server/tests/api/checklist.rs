@@ -61,4 +61,19 @@ async fn every_evidence_link_is_a_list_whose_total_is_the_count() {
     let c = app.get_json("/api/v1/checklist", &app.token("security").await).await;
     let secrets = c["items"].as_array().unwrap().iter().find(|i| i["id"] == "secrets").unwrap().clone();
     assert_eq!(secrets["status"], "attention", "{secrets}");
+
+    // The page lists every question with its status; the CSV holds a row per question.
+    super::signin::demo_sign_in(&app, "security").await;
+    let html = app.client.get(app.url("/checklist")).send().await.unwrap().text().await.unwrap();
+    for i in c["items"].as_array().unwrap() {
+        let row = format!("id=\"check-{}\" data-status=\"{}\"", i["id"].as_str().unwrap(), i["status"].as_str().unwrap());
+        assert!(html.contains(&row), "{row}");
+    }
+    let r = app.client.get(app.url("/checklist.csv")).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = r.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "id,section,question,status,answer,figures,evidence");
+    assert_eq!(lines.len(), c["items"].as_array().unwrap().len() + 1);
+    assert!(lines.iter().any(|l| l.starts_with("secrets,secrets,") && l.contains(",attention,")), "{csv}");
 }
