@@ -91,7 +91,7 @@ fn EvidenceLinks(evidence: Vec<Evidence>) -> impl IntoView {
     view! {
         <ul class="plain">
             {evidence.into_iter().map(|e| view! {
-                <li><a href=page_of(&e.href)>{format!("{} rows", e.count)}</a>" "<span class="muted small print-only">{e.href.clone()}</span></li>
+                <li><a href=page_of(&e.href)>{crate::format::count(e.count, "row", "rows")}</a>" "<span class="muted small print-only">{e.href.clone()}</span></li>
             }).collect_view()}
         </ul>
     }
