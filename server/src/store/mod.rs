@@ -293,6 +293,7 @@ mod backend_sqlite {
     pub const READ_SNAPSHOT: Option<&str> = None;
     include!("backend/common.rs");
     include!("backend/ingest.rs");
+    include!("backend/image_contents.rs");
     include!("backend/admin.rs");
     include!("backend/queries.rs");
     include!("backend/sessions.rs");
@@ -326,6 +327,7 @@ mod backend_postgres {
     pub const READ_SNAPSHOT: Option<&str> = Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     include!("backend/common.rs");
     include!("backend/ingest.rs");
+    include!("backend/image_contents.rs");
     include!("backend/admin.rs");
     include!("backend/queries.rs");
     include!("backend/sessions.rs");
