@@ -14,6 +14,9 @@ fn page_of(href: &str) -> String {
         ("/api/v1/unaccounted", "/unaccounted"),
         ("/api/v1/workloads", "/workloads"),
         ("/api/v1/risk", "/risk"),
+        ("/api/v1/overdue-items", "/overdue"),
+        ("/api/v1/campaigns", "/campaigns"),
+        ("/api/v1/registries", "/registries"),
     ] {
         if let Some(rest) = href.strip_prefix(api) {
             return format!("{page}{rest}");

@@ -255,6 +255,7 @@ pub struct OwnershipRule {
 mod access;
 mod campaigns;
 mod compliance;
+mod evidence;
 mod forensics;
 mod homes;
 mod image;
@@ -264,6 +265,7 @@ mod runtime;
 pub use access::*;
 pub use campaigns::*;
 pub use compliance::*;
+pub use evidence::*;
 pub use forensics::*;
 pub use homes::*;
 pub use image::*;

@@ -24,6 +24,13 @@ pub struct RegistryRow {
     pub status: RegistryStatus,
 }
 
+impl RegistryRow {
+    /// Drydock reads it without credentials (no user name, no password variable).
+    pub fn anonymous(&self) -> bool {
+        self.username.is_none() && self.password_env.is_none()
+    }
+}
+
 /// The collector's last results for a registry.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -196,7 +196,7 @@ impl EstateQueries for ServiceEstate {
         let who = current().principal;
         let items = match kind.as_str() {
             "updates" => self.service.required_updates(who.as_ref()).await,
-            "overdue" => self.service.overdue_items(who.as_ref()).await,
+            "overdue" => self.service.overdue_items(who.as_ref(), Some(1000), None).await.map(|p| p.items),
             "exceptions" => self.service.exception_queue(who.as_ref()).await,
             other => return Err(Error::NotFound(format!("no item list {other:?}"))),
         }?;

@@ -357,12 +357,6 @@ impl Service {
         Ok(self.store.items_in_states(&ACTIVE, teams.as_deref(), 5000).await?.into_iter().map(|r| item_view(r, today)).collect())
     }
 
-    /// Items past their deadline and not done, of the caller's teams (the managers' overdue view).
-    #[tracing::instrument(skip(self, who))]
-    pub async fn overdue_items(&self, who: Option<&Principal>) -> Result<Vec<CampaignItem>> {
-        Ok(self.required_updates(who).await?.into_iter().filter(|i| i.overdue).collect())
-    }
-
     /// Exception requests waiting for a decision (security, admin).
     #[tracing::instrument(skip(self, who))]
     pub async fn exception_queue(&self, who: Option<&Principal>) -> Result<Vec<CampaignItem>> {

@@ -81,6 +81,17 @@ fn team_items(rows: Vec<TeamItemCounts>) -> TeamItems {
     t
 }
 
+/// Each team's ('' : no team) outstanding items and how many of them are past their deadline.
+pub(super) fn outstanding_by_team(rows: Vec<TeamItemCounts>) -> BTreeMap<String, (i64, i64)> {
+    let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for r in rows.into_iter().filter(|r| r.state.is_outstanding()) {
+        let e = out.entry(r.team.unwrap_or_default()).or_default();
+        e.0 += r.items;
+        e.1 += r.overdue;
+    }
+    out
+}
+
 fn outstanding(p: &CampaignProgress) -> i64 {
     p.open + p.acknowledged + p.pending_verification
 }

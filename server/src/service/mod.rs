@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod checklist;
 pub mod clusters;
 pub mod compliance;
+pub mod evidence;
 pub mod exceptions;
 pub mod homes;
 mod identity;

@@ -62,5 +62,7 @@ store_capability! {
         fn items_due_before(&self, teams: Option<&[String]>, before: NaiveDate, limit: i64) -> Result<Vec<CampaignItemRecord>>;
         /// The next days from `today` on which outstanding items fall due, per campaign.
         fn next_deadlines(&self, today: NaiveDate, limit: i64) -> Result<Vec<DeadlineRecord>>;
+        /// Outstanding items past their deadline (of `teams` and of no team when given), longest overdue first, and how many.
+        fn overdue_items(&self, teams: Option<&[String]>, today: NaiveDate, limit: i64, offset: i64) -> Result<Page<CampaignItemRecord>>;
     }
 }

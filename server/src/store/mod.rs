@@ -186,6 +186,7 @@ mod campaign_rows;
 mod campaigns;
 mod compliance;
 mod connection;
+mod evidence;
 mod jobs;
 mod ledger;
 mod people;
@@ -198,6 +199,7 @@ mod runtime;
 pub use campaign_rows::*;
 pub(crate) use connection::InCall;
 pub use connection::PoolState;
+pub use evidence::{Attribution, OutdatedLibraryRecord, PodAccessRecord, PushRecord, TeamMessagesRecord, LIBRARY_TYPES};
 pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
 pub use people::SignedInUser;
 pub use policy_rows::*;
@@ -209,6 +211,7 @@ pub use runtime::WorkloadFilter;
 pub mod capabilities {
     pub use super::campaigns::CampaignStore;
     pub use super::compliance::FindingsStore;
+    pub use super::evidence::EvidenceStore;
     pub use super::jobs::JobQueue;
     pub use super::ledger::LedgerLog;
     pub use super::people::{IdentityStore, SessionStore};
@@ -289,6 +292,8 @@ mod backend_sqlite {
     pub const SCANNER_LIST: &str = "GROUP_CONCAT(DISTINCT f.scanner ORDER BY f.scanner)";
     /// The levels delivered for an item, comma-separated.
     pub const LEVEL_LIST: &str = "GROUP_CONCAT(d.level)";
+    /// The distinct fixed versions of a group of findings, comma-separated.
+    pub const FIXED_LIST: &str = "GROUP_CONCAT(DISTINCT iv.fixed_version)";
     /// A deferred transaction reads one snapshot (WAL) from its first read on.
     pub const READ_SNAPSHOT: Option<&str> = None;
     include!("backend/common.rs");
@@ -308,6 +313,7 @@ mod backend_sqlite {
     include!("backend/campaigns.rs");
     include!("backend/escalation.rs");
     include!("backend/risk.rs");
+    include!("backend/evidence.rs");
 }
 
 mod backend_postgres {
@@ -323,6 +329,8 @@ mod backend_postgres {
     pub const SCANNER_LIST: &str = "STRING_AGG(DISTINCT f.scanner, ',' ORDER BY f.scanner)";
     /// The levels delivered for an item, comma-separated.
     pub const LEVEL_LIST: &str = "STRING_AGG(d.level::text, ',')";
+    /// The distinct fixed versions of a group of findings, comma-separated.
+    pub const FIXED_LIST: &str = "STRING_AGG(DISTINCT iv.fixed_version, ',')";
     /// Reads that must agree with each other (the ledger's size and its entries) share one snapshot.
     pub const READ_SNAPSHOT: Option<&str> = Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     include!("backend/common.rs");
@@ -342,4 +350,5 @@ mod backend_postgres {
     include!("backend/campaigns.rs");
     include!("backend/escalation.rs");
     include!("backend/risk.rs");
+    include!("backend/evidence.rs");
 }

@@ -12,12 +12,12 @@ use std::process::Command;
 
 on_both_databases!(policies_judge_the_fixtures);
 
-fn dpkg_lt(a: &str, b: &str) -> bool {
+pub(crate) fn dpkg_lt(a: &str, b: &str) -> bool {
     Command::new("dpkg").args(["--compare-versions", a, "lt", b]).status().unwrap().success()
 }
 
 /// Trivy fixtures that name an image: (file, digest, raw document).
-fn trivy_images() -> Vec<(String, String, Value)> {
+pub(crate) fn trivy_images() -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
     for name in std::fs::read_dir(fixture_path("trivy")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()) {
         let doc: Value = serde_json::from_slice(&fixture(&format!("trivy/{name}"))).unwrap();
@@ -32,6 +32,48 @@ fn trivy_images() -> Vec<(String, String, Value)> {
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// A live, not terminated container of a raw pod list, as the policies judge it.
+pub(crate) struct RawContainer {
+    /// `cluster/namespace/pod/container`.
+    pub key: String,
+    pub cluster: String,
+    pub namespace: String,
+    /// The uid it runs as: its status, else its security context, else the pod's.
+    pub uid: Option<i64>,
+}
+
+/// The live containers of raw pod lists uploaded as (cluster, file in `k8s-pods/`).
+pub(crate) fn live_containers(lists: &[(&str, &str)]) -> Vec<RawContainer> {
+    let mut out = Vec::new();
+    for (cluster, file) in lists {
+        let doc: Value = serde_json::from_slice(&fixture(&format!("k8s-pods/{file}"))).unwrap();
+        for pod in doc["items"].as_array().unwrap() {
+            let ns = pod["metadata"]["namespace"].as_str().unwrap();
+            let name = pod["metadata"]["name"].as_str().unwrap();
+            let ended = matches!(pod["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
+            for c in pod["spec"]["containers"].as_array().unwrap() {
+                let cname = c["name"].as_str().unwrap();
+                let st = pod["status"]["containerStatuses"].as_array().into_iter().flatten().find(|s| s["name"] == cname);
+                let terminated = st.is_some_and(|s| s["state"]["terminated"].is_object());
+                if ended || terminated {
+                    continue;
+                }
+                let uid = st
+                    .and_then(|s| s["user"]["linux"]["uid"].as_i64())
+                    .or(c["securityContext"]["runAsUser"].as_i64())
+                    .or(pod["spec"]["securityContext"]["runAsUser"].as_i64());
+                out.push(RawContainer {
+                    key: format!("{cluster}/{ns}/{name}/{cname}"),
+                    cluster: cluster.to_string(),
+                    namespace: ns.to_string(),
+                    uid,
+                });
+            }
+        }
+    }
     out
 }
 
@@ -154,31 +196,12 @@ async fn policies_judge_the_fixtures(db: TestDb) {
     // Containers: not root unless a uid says so (their images are unknown, so no image user).
     let mut root = BTreeSet::new();
     let mut prod = BTreeSet::new();
-    for (cluster, file) in [("minikube", "nri-k8s-1.35-kubelet-pods.json"), ("crash", "troubleshoot-crashloop-podlist.json")] {
-        let doc: Value = serde_json::from_slice(&fixture(&format!("k8s-pods/{file}"))).unwrap();
-        for pod in doc["items"].as_array().unwrap() {
-            let ns = pod["metadata"]["namespace"].as_str().unwrap();
-            let name = pod["metadata"]["name"].as_str().unwrap();
-            let ended = matches!(pod["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
-            for c in pod["spec"]["containers"].as_array().unwrap() {
-                let cname = c["name"].as_str().unwrap();
-                let st = pod["status"]["containerStatuses"].as_array().into_iter().flatten().find(|s| s["name"] == cname);
-                let terminated = st.is_some_and(|s| s["state"]["terminated"].is_object());
-                if ended || terminated {
-                    continue;
-                }
-                let uid = st
-                    .and_then(|s| s["user"]["linux"]["uid"].as_i64())
-                    .or(c["securityContext"]["runAsUser"].as_i64())
-                    .or(pod["spec"]["securityContext"]["runAsUser"].as_i64());
-                let key = format!("{cluster}/{ns}/{name}/{cname}");
-                if uid.is_none_or(|u| u == 0) {
-                    root.insert(key.clone());
-                }
-                if cluster == "minikube" && ns.starts_with("kube-") {
-                    prod.insert(key);
-                }
-            }
+    for c in live_containers(&[("minikube", "nri-k8s-1.35-kubelet-pods.json"), ("crash", "troubleshoot-crashloop-podlist.json")]) {
+        if c.uid.is_none_or(|u| u == 0) {
+            root.insert(c.key.clone());
+        }
+        if c.cluster == "minikube" && c.namespace.starts_with("kube-") {
+            prod.insert(c.key);
         }
     }
     assert_eq!(failing(&card, "non-root"), root);

@@ -104,6 +104,12 @@ fn api_routes(item: &str) -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
         (Method::GET, "/api/v1/risk".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/secrets".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/checklist".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/pushes".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/pod-access?exec=true".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/outdated-libraries".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/overdue-items".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/team-notices".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/images?owner=none".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/policy-results?policy=non-root".into(), None, vec![(Action::ReadEstate, None)]),
         (
             Method::GET,

@@ -204,7 +204,7 @@ fn oracle_python() -> String {
 }
 
 /// The reference answers for (scheme, a, b) pairs, in order.
-fn reference(scheme: &str, pairs: &[(String, String)]) -> Vec<Result<Ordering, String>> {
+pub(crate) fn reference(scheme: &str, pairs: &[(String, String)]) -> Vec<Result<Ordering, String>> {
     if scheme == "deb" {
         return pairs
             .iter()

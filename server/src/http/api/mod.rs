@@ -4,11 +4,13 @@
 
 mod campaigns;
 mod compliance;
+mod evidence;
 mod ingest;
 mod ledger;
 
 pub use campaigns::*;
 pub use compliance::*;
+pub use evidence::*;
 pub use ingest::*;
 pub use ledger::*;
 
@@ -88,11 +90,12 @@ fn list<T: serde::Serialize>(items: Vec<T>) -> Response {
     Json(Page { items, total }).into_response()
 }
 
-/// `GET /api/v1/images?limit=&offset=`.
+/// `GET /api/v1/images?limit=&offset=[&owner=none]`.
 #[utoipa::path(
     get, path = "/api/v1/images", tag = "estate",
-    description = "Images (newest first). Roles: viewer, developer, manager, security, admin (developers and managers see their teams' images).",
-    params(("limit" = Option<i64>, Query, description = "1 to 1000 (100)"), ("offset" = Option<i64>, Query, description = "(0)")),
+    description = "Images (newest first); `owner=none` lists those no ownership rule gives a team. Roles: viewer, developer, manager, security, admin (developers and managers see their teams' images and images of no team).",
+    params(("limit" = Option<i64>, Query, description = "1 to 1000 (100)"), ("offset" = Option<i64>, Query, description = "(0)"),
+        ("owner" = Option<String>, Query, description = "`none`: only images of no team")),
     responses((status = 200, body = Page<ImageSummary>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
@@ -104,7 +107,11 @@ pub async fn list_images(
     let q = query_map(raw);
     let limit = int_param(&q, "limit", 100)?;
     let offset = int_param(&q, "offset", 0)?;
-    Ok(Json(state.service.images(Some(&caller.principal()), limit, offset).await?))
+    match q.get("owner").map(String::as_str) {
+        None => Ok(Json(state.service.images(Some(&caller.principal()), limit, offset).await?)),
+        Some("none") => Ok(Json(state.service.unowned_images(Some(&caller.principal()), Some(limit), Some(offset)).await?)),
+        Some(other) => Err(crate::service::Error::invalid("owner", format!("{other:?}: only none is known")).into()),
+    }
 }
 
 /// `GET /api/v1/images/{digest}`: by any of the image's digests.
@@ -155,12 +162,16 @@ pub async fn create_rule(State(state): State<AppState>, caller: Caller, body: Re
 /// a password is only ever named by its environment variable).
 #[utoipa::path(
     get, path = "/api/v1/registries", tag = "registries",
-    description = "Configured registries with their collection status (a password is only named by its environment variable). Roles: viewer, developer, manager, security, admin.",
-    responses((status = 200, body = Page<app::types::RegistryRow>), Refused),
+    description = "Configured registries with their collection status (a password is only named by its environment variable). `anonymous=true` keeps those Drydock reads without credentials, `false` those it reads with them. Roles: viewer, developer, manager, security, admin.",
+    params(("anonymous" = Option<bool>, Query,)),
+    responses((status = 200, body = Page<app::types::RegistryRow>), (status = 422, description = "`field` names anonymous", body = ErrorBody), Refused),
     extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
 )]
-pub async fn list_registries(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    Ok(list(state.service.registries(Some(&caller.principal())).await?))
+pub async fn list_registries(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    let q = query_map(raw);
+    let anonymous = q.contains_key("anonymous").then(|| flag(&q, "anonymous")).transpose()?;
+    let all = state.service.registries(Some(&caller.principal())).await?;
+    Ok(list(all.into_iter().filter(|r| anonymous.is_none_or(|a| r.anonymous() == a)).collect()))
 }
 
 /// `POST /api/v1/registries` (admin): `{"name", "url", "username", "password_env", "ca_pem",

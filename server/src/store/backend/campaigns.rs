@@ -484,6 +484,37 @@ pub async fn items_due_before(pool: &Pool, teams: Option<&[String]>, before: chr
     Ok(qb.build_query_as().fetch_all(pool).await?)
 }
 
+/// Outstanding items past their deadline (of `teams` and of no team when given), the longest
+/// overdue first, and how many.
+pub async fn overdue_items(
+    pool: &Pool,
+    teams: Option<&[String]>,
+    today: chrono::NaiveDate,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<CampaignItemRecord>> {
+    fn filter<'a>(qb: &mut QueryBuilder<'a, DB>, teams: Option<&'a [String]>, today: chrono::NaiveDate) {
+        qb.push(" WHERE it.state IN (");
+        in_list(qb, &OUTSTANDING);
+        qb.push(" AND it.deadline < ").push_bind(today);
+        if let Some(teams) = teams {
+            qb.push(" AND (it.team IS NULL");
+            if !teams.is_empty() {
+                qb.push(" OR it.team IN (");
+                in_list(qb, teams);
+            }
+            qb.push(")");
+        }
+    }
+    let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM campaign_items it");
+    filter(&mut qb, teams, today);
+    let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
+    let mut qb = QueryBuilder::<DB>::new(ITEM_SELECT);
+    filter(&mut qb, teams, today);
+    qb.push(" ORDER BY it.deadline, it.campaign_id, it.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    Ok(Page { items: qb.build_query_as().fetch_all(pool).await?, total })
+}
+
 pub async fn next_deadlines(pool: &Pool, today: chrono::NaiveDate, limit: i64) -> Result<Vec<DeadlineRecord>> {
     let mut qb = QueryBuilder::<DB>::new(
         "SELECT it.campaign_id, c.title, it.deadline, COUNT(*) AS items FROM campaign_items it JOIN campaigns c ON c.id = it.campaign_id WHERE it.state IN (",
