@@ -1,6 +1,7 @@
 //! Drydock's server: configuration, the estate store, report ingestion, the HTTP API and the
 //! engine behind the UI's ports. `main.rs` only parses the command line.
 
+pub mod admission;
 pub mod auth;
 pub mod campaigns;
 pub mod charts;

@@ -73,6 +73,7 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
         ledger_witness: config.ledger_witness.clone(),
         configured_mappings: Arc::new(group_mappings),
         webhook_policy: Arc::new(config.webhook_policy()?),
+        admission_tally: Default::default(),
     });
     let uploads = Arc::new(crate::http::upload_budget::UploadBudget::new(config.upload_memory_mb));
     Ok(AppState { config, leptos_options, oidc, service, clock, pages: Default::default(), uploads })
@@ -91,6 +92,8 @@ pub async fn serve(listener: TcpListener, store: Store, config: Arc<Config>) -> 
     let addr = listener.local_addr()?;
     let state = state(store, config.clone(), addr, Arc::new(crate::clock::SystemClock))?;
     let jobs = state.service.jobs.clone();
+    let service = state.service.clone();
+    let batches = tokio::spawn(write_admission_batches(service.clone()));
     let router = router(state);
     tracing::info!("Drydock listening on http://{addr}");
     let (signalled, signal) = tokio::sync::watch::channel(false);
@@ -107,11 +110,29 @@ pub async fn serve(listener: TcpListener, store: Store, config: Arc<Config>) -> 
         jobs.stop(tokio::time::Instant::now() + limits.grace).await;
     };
     let (ended, ()) = tokio::join!(serving, stopping_jobs);
+    batches.abort();
+    if let Err(e) = service.flush_admission_decisions().await {
+        tracing::warn!(error = %e, "the last admission decisions could not be written to the ledger");
+    }
     match ended {
         connections::Ended::Drained => tracing::info!("stopped: every request finished"),
         connections::Ended::DeadlinePassed(open) => tracing::warn!(open, "stopped at the deadline: connections still open were closed"),
     }
     Ok(())
+}
+
+/// How often the admission decisions counted are written to the ledger, as one entry.
+const ADMISSION_BATCH: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn write_admission_batches(service: Arc<crate::service::Service>) {
+    let mut tick = tokio::time::interval(ADMISSION_BATCH);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = service.flush_admission_decisions().await {
+            tracing::warn!(error = %e, "admission decisions kept for the next batch");
+        }
+    }
 }
 
 async fn shutdown_signal() {

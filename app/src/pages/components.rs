@@ -107,6 +107,7 @@ pub fn TeamLink(team: Option<String>) -> impl IntoView {
 pub fn RoleOptions(with_ingest: bool) -> impl IntoView {
     let roles: &[(&str, &str)] = &[
         ("ingest", "ingest — send reports in, read nothing"),
+        ("admission", "admission — the Kubernetes API server asking the admission webhook"),
         ("viewer", "viewer"),
         ("developer", "developer (needs a team)"),
         ("manager", "manager (needs a team)"),
@@ -115,7 +116,7 @@ pub fn RoleOptions(with_ingest: bool) -> impl IntoView {
     ];
     roles
         .iter()
-        .filter(|(r, _)| with_ingest || *r != "ingest")
+        .filter(|(r, _)| with_ingest || !matches!(*r, "ingest" | "admission"))
         .map(|(r, label)| view! { <option value=*r>{*label}</option> })
         .collect_view()
 }

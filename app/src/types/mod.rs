@@ -253,6 +253,7 @@ pub struct OwnershipRule {
 }
 
 mod access;
+mod admission;
 mod campaigns;
 mod compliance;
 mod evidence;
@@ -263,6 +264,7 @@ mod registry;
 mod runtime;
 
 pub use access::*;
+pub use admission::*;
 pub use campaigns::*;
 pub use compliance::*;
 pub use evidence::*;

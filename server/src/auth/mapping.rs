@@ -25,8 +25,8 @@ impl GroupMapping {
         if group.contains([',', '=']) {
             return Err(FieldError::new("group", "a group name may not contain ',' or '='"));
         }
-        if role == Role::Ingest {
-            return Err(FieldError::new("role", "the ingest role is for API tokens, not people"));
+        if matches!(role, Role::Ingest | Role::Admission) {
+            return Err(FieldError::new("role", format!("the {} role is for API tokens, not people", role.as_str())));
         }
         if matches!(role, Role::Developer | Role::Manager) && team.is_none() {
             return Err(FieldError::new("team", format!("{} needs a team", role.as_str())));

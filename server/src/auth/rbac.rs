@@ -34,11 +34,13 @@ pub enum Action {
     /// Raw ledger entries (every team's subjects, sign-ins, audit facts): estate-wide readers
     /// only. Team-scoped roles may read checkpoints and proofs (hashes reveal nothing).
     ReadLedgerEntries,
+    /// Ask the admission webhook whether a workload may run (the Kubernetes API server).
+    ReviewAdmission,
 }
 
 impl Action {
     /// Every action, for the RBAC matrix.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::ReadEstate,
         Action::ReadTeamDetails,
         Action::SendData,
@@ -50,6 +52,7 @@ impl Action {
         Action::ManageEstateConfig,
         Action::ManageRoleMappings,
         Action::ReadLedgerEntries,
+        Action::ReviewAdmission,
     ];
 }
 
@@ -68,11 +71,11 @@ pub fn grant_allows(grant: &Grant, action: Action, team: Option<&str>) -> bool {
         Some(t) => g.team.as_deref() == Some(t),
     };
     match action {
-        Action::ReadEstate => grant.role != Ingest,
+        Action::ReadEstate => grant.role.can_read(),
         Action::ReadTeamDetails => match grant.role {
             Viewer | Security | Admin => true,
             Developer | Manager => own_team(grant),
-            Ingest => false,
+            Ingest | Admission => false,
         },
         Action::SendData => matches!(grant.role, Ingest | Security | Admin),
         Action::Acknowledge => match grant.role {
@@ -94,6 +97,7 @@ pub fn grant_allows(grant: &Grant, action: Action, team: Option<&str>) -> bool {
         Action::ManageTokens => matches!(grant.role, Security | Admin),
         Action::ManageEstateConfig | Action::ManageRoleMappings => grant.role == Admin,
         Action::ReadLedgerEntries => matches!(grant.role, Viewer | Security | Admin),
+        Action::ReviewAdmission => grant.role == Admission,
     }
 }
 

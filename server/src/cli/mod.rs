@@ -208,6 +208,7 @@ fn service_signing(
         ledger_witness: None,
         configured_mappings: Arc::new(Vec::new()),
         webhook_policy: Arc::new(config.webhook_policy()?),
+        admission_tally: Default::default(),
     })
 }
 

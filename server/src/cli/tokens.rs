@@ -12,7 +12,7 @@ pub enum TokenCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// ingest, viewer, developer, manager, security or admin
+        /// ingest, admission, viewer, developer, manager, security or admin
         #[arg(long)]
         role: String,
         /// The team the token acts for (developers, managers).

@@ -9,6 +9,8 @@ use std::str::FromStr;
 pub enum Role {
     /// Sends data in; reads nothing.
     Ingest,
+    /// The Kubernetes API server asking the admission webhook; reads nothing else.
+    Admission,
     Viewer,
     Developer,
     Manager,
@@ -21,6 +23,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Ingest => "ingest",
+            Role::Admission => "admission",
             Role::Viewer => "viewer",
             Role::Developer => "developer",
             Role::Manager => "manager",
@@ -29,9 +32,9 @@ impl Role {
         }
     }
 
-    /// Every role but `ingest` reads the estate.
+    /// Every role but `ingest` and `admission` reads the estate.
     pub fn can_read(self) -> bool {
-        self != Role::Ingest
+        !matches!(self, Role::Ingest | Role::Admission)
     }
 
     /// Sends reports in: ingest tokens, security and admin.
@@ -50,12 +53,13 @@ impl FromStr for Role {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(match s {
             "ingest" => Role::Ingest,
+            "admission" => Role::Admission,
             "viewer" => Role::Viewer,
             "developer" => Role::Developer,
             "manager" => Role::Manager,
             "security" => Role::Security,
             "admin" => Role::Admin,
-            other => return Err(format!("unknown role {other:?} (one of ingest, viewer, developer, manager, security, admin)")),
+            other => return Err(format!("unknown role {other:?} (one of ingest, admission, viewer, developer, manager, security, admin)")),
         })
     }
 }

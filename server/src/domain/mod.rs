@@ -4,6 +4,7 @@
 //! (`registry`, `cluster`), campaigns, policies, dates, text. Re-exported here, so callers write
 //! `crate::domain::Digest`. Nothing here imports the store or anything above it.
 
+pub mod admission;
 pub mod campaign;
 pub mod cluster;
 pub mod dates;

@@ -5,6 +5,7 @@
 //! server-function error, an exit code).
 
 pub mod admin;
+pub mod admission;
 pub mod campaigns;
 pub mod checklist;
 pub mod clusters;
@@ -71,7 +72,7 @@ pub fn refusal(who: &Principal, action: Action, team: Option<&str>) -> Error {
         // Never the other team's name: a refusal must not tell what exists.
         (Action::ReadTeamDetails, _) => return Error::Forbidden("your role does not cover this team's details".into()),
         (Action::SendData, _) => "send reports (ingest, security or admin may)",
-        (Action::ReadEstate, _) => "read; it may only send data in",
+        (Action::ReadEstate, _) => "read; it may only send data in or ask for admission",
         (Action::ReadLedgerEntries, _) => {
             "read raw ledger entries (viewer, security and admin may; checkpoints and proofs are open to every reader)"
         }
@@ -82,6 +83,7 @@ pub fn refusal(who: &Principal, action: Action, team: Option<&str>) -> Error {
         (Action::Acknowledge, _) => "acknowledge for this team (its developers and admin may)",
         (Action::RequestException, _) => "request exceptions for this team (its developers, managers and admin may)",
         (Action::ExportTeamReport, _) => "export this team's report",
+        (Action::ReviewAdmission, _) => "ask for admission decisions (admission tokens may)",
     };
     Error::Forbidden(format!("role {} may not {what}", roles.join(", ")))
 }
@@ -113,4 +115,6 @@ pub struct Service {
     pub configured_mappings: Arc<Vec<crate::auth::mapping::GroupMapping>>,
     /// Where webhooks may point (checked when contacts are saved, again at delivery).
     pub webhook_policy: Arc<crate::domain::network::AddressPolicy>,
+    /// Admission decisions not yet written to the ledger.
+    pub admission_tally: Arc<admission::DecisionTally>,
 }

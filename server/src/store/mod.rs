@@ -182,6 +182,7 @@ macro_rules! dispatch {
     }};
 }
 
+mod admission;
 mod campaign_rows;
 mod campaigns;
 mod compliance;
@@ -196,6 +197,7 @@ mod registries;
 mod risk;
 mod rows;
 mod runtime;
+pub use admission::{AdmissionFacts, AdmissionFailure, AdmissionItem, DecisionCount, ResolvedImage};
 pub use campaign_rows::*;
 pub(crate) use connection::InCall;
 pub use connection::PoolState;
@@ -209,6 +211,7 @@ pub use runtime::WorkloadFilter;
 
 /// Every capability trait of the store: `use crate::store::capabilities::*` to call them.
 pub mod capabilities {
+    pub use super::admission::AdmissionStore;
     pub use super::campaigns::CampaignStore;
     pub use super::compliance::FindingsStore;
     pub use super::evidence::EvidenceStore;
@@ -314,6 +317,7 @@ mod backend_sqlite {
     include!("backend/escalation.rs");
     include!("backend/risk.rs");
     include!("backend/evidence.rs");
+    include!("backend/admission.rs");
 }
 
 mod backend_postgres {
@@ -351,4 +355,5 @@ mod backend_postgres {
     include!("backend/escalation.rs");
     include!("backend/risk.rs");
     include!("backend/evidence.rs");
+    include!("backend/admission.rs");
 }

@@ -20,6 +20,7 @@ macro_rules! on_both_databases {
 }
 
 mod access_admin;
+mod admission;
 mod backup;
 mod campaigns;
 mod checklist;

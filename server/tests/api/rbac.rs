@@ -18,6 +18,7 @@ fn principals() -> Vec<(&'static str, Option<Grant>)> {
     vec![
         ("anonymous", None),
         ("ingest", g(Role::Ingest, None)),
+        ("admission", g(Role::Admission, None)),
         ("viewer", g(Role::Viewer, None)),
         ("developer(storefront)", g(Role::Developer, Some("storefront"))),
         ("developer(payments)", g(Role::Developer, Some("payments"))),
@@ -104,6 +105,14 @@ fn api_routes(item: &str) -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
         (Method::GET, "/api/v1/risk".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/secrets".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/checklist".into(), None, vec![(Action::ReadEstate, None)]),
+        (
+            Method::POST,
+            "/api/v1/admission/validate".into(),
+            Some(br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"matrix","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"matrix","object":{"spec":{"containers":[{"name":"c","image":"nginx:1.25"}]}}}}"#.to_vec()),
+            vec![(Action::ReviewAdmission, None)],
+        ),
+        (Method::GET, "/api/v1/admission/settings".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::PUT, "/api/v1/admission/settings".into(), Some(br#"{"default_mode":"warn"}"#.to_vec()), vec![(Action::ManagePolicies, None)]),
         (Method::GET, "/api/v1/pushes".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/pod-access?exec=true".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/outdated-libraries".into(), None, vec![(Action::ReadEstate, None)]),

@@ -2,12 +2,14 @@
 //! configuration here, what comes in (`ingest.rs`) and the ledger's checkpoint, entries and
 //! proofs (`ledger.rs`). Every list answers `{"items": [...], "total": n}`.
 
+mod admission;
 mod campaigns;
 mod compliance;
 mod evidence;
 mod ingest;
 mod ledger;
 
+pub use admission::*;
 pub use campaigns::*;
 pub use compliance::*;
 pub use evidence::*;

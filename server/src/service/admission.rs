@@ -1,0 +1,125 @@
+//! The admission webhook: settings (security), and each AdmissionReview judged from stored facts
+//! only — four indexed reads, no registry call, no scan, no evaluation. Decisions are counted in
+//! memory and written to the ledger in batches (`flush_admission_decisions`), never one entry a
+//! request; a dry run counts nothing.
+
+use super::{require, Error, Result, Service};
+use crate::admission::{containers, parse_review, response, Judge, Lookup};
+use crate::auth::{Action, Principal};
+use crate::domain::admission::{merged, mode_for};
+use crate::store::capabilities::*;
+use crate::store::{Actor, DecisionCount};
+use app::types::AdmissionSettings;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// (namespace, image, decision) → how many times.
+type Counts = BTreeMap<(String, String, String), i64>;
+
+/// Decisions counted since the last batch was written, and since when.
+#[derive(Debug, Default)]
+pub struct DecisionTally {
+    inner: Mutex<(Option<DateTime<Utc>>, Counts)>,
+}
+
+impl DecisionTally {
+    fn count(&self, namespace: &str, images: &[String], decision: &str, now: DateTime<Utc>) {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.0.get_or_insert(now);
+        for image in images {
+            *g.1.entry((namespace.to_string(), image.clone(), decision.to_string())).or_default() += 1;
+        }
+    }
+    fn take(&self) -> Option<(DateTime<Utc>, Vec<DecisionCount>)> {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let since = g.0.take()?;
+        let counts = std::mem::take(&mut g.1)
+            .into_iter()
+            .map(|((namespace, image, decision), count)| DecisionCount { namespace, image, decision, count })
+            .collect();
+        Some((since, counts))
+    }
+}
+
+impl Service {
+    /// The saved settings, or the defaults.
+    pub async fn admission_settings(&self, who: Option<&Principal>) -> Result<AdmissionSettings> {
+        require(who, Action::ReadEstate, None)?;
+        self.stored_admission_settings().await
+    }
+
+    async fn stored_admission_settings(&self) -> Result<AdmissionSettings> {
+        match self.store.admission_settings().await? {
+            None => Ok(AdmissionSettings::default()),
+            Some(s) => serde_json::from_str(&s).map_err(|e| {
+                tracing::error!(error = %e, "the stored admission settings do not read");
+                Error::Internal
+            }),
+        }
+    }
+
+    /// Replaces the keys `patch` sends (security); answers the settings now in force.
+    #[tracing::instrument(skip(self, who, patch))]
+    pub async fn put_admission_settings(&self, who: Option<&Principal>, patch: &Value) -> Result<AdmissionSettings> {
+        let p = require(who, Action::ManagePolicies, None)?;
+        let next = merged(&self.stored_admission_settings().await?, patch)?;
+        let text = serde_json::to_string(&next).map_err(|_| Error::Internal)?;
+        self.store.put_admission_settings(&text, &Actor(p.actor.clone()), self.clock.now()).await?;
+        Ok(next)
+    }
+
+    /// Answers one AdmissionReview (`cluster`: the webhook's `?cluster=`, for environment rules).
+    #[tracing::instrument(skip_all)]
+    pub async fn admission_review(&self, who: Option<&Principal>, body: &Value, cluster: Option<&str>) -> Result<Value> {
+        require(who, Action::ReviewAdmission, None)?;
+        let req = parse_review(body).map_err(Error::invalid_input)?;
+        let Some(list) = containers(&req.kind, &req.object) else {
+            let words = format!("Drydock judges Pods and pod templates; this {} was allowed without a look", req.kind);
+            let d = crate::admission::Decision { warnings: vec![words], denials: vec![] };
+            return Ok(response(&req.uid, &d));
+        };
+        let now = self.clock.now();
+        let settings = self.stored_admission_settings().await?;
+        let environment = match cluster {
+            Some(c) => {
+                let rules = self.store.environment_rules().await?;
+                crate::policy::environment_of(&rules, c, &req.namespace).map(|r| r.environment.clone())
+            }
+            None => None,
+        };
+        let mode = mode_for(&settings, &req.namespace, environment.as_deref());
+        let lookups: Vec<Lookup> = list.iter().filter_map(|c| Lookup::of(&c.image)).collect();
+        let digests: Vec<String> = lookups.iter().filter_map(|l| if let Lookup::Digest(d) = l { Some(d.clone()) } else { None }).collect();
+        let tags: Vec<(String, String, String)> =
+            lookups.into_iter().filter_map(|l| if let Lookup::Tag(r, n, t) = l { Some((r, n, t)) } else { None }).collect();
+        let facts =
+            if mode == app::types::AdmissionMode::Off { Default::default() } else { self.store.admission_facts(&digests, &tags).await? };
+        let d = Judge { settings: &settings, mode, now }.decide(&list, &facts);
+        if !req.dry_run {
+            let mut images: Vec<String> = list.iter().map(|c| c.image.clone()).collect();
+            images.sort();
+            images.dedup();
+            self.admission_tally.count(&req.namespace, &images, d.outcome(), now);
+        }
+        Ok(response(&req.uid, &d))
+    }
+
+    /// Writes the decisions counted since the last batch as one ledger entry; answers how many
+    /// (namespace, image, decision) rows it held.
+    pub async fn flush_admission_decisions(&self) -> Result<usize> {
+        let Some((since, counts)) = self.admission_tally.take() else { return Ok(0) };
+        let now = self.clock.now();
+        if let Err(e) = self.store.record_admission_decisions(&counts, since, now, &Actor("admission".into()), now).await {
+            // Put them back: the next batch carries them.
+            for c in &counts {
+                let mut g = self.admission_tally.inner.lock().unwrap_or_else(|p| p.into_inner());
+                g.0 = Some(g.0.map_or(since, |s| s.min(since)));
+                *g.1.entry((c.namespace.clone(), c.image.clone(), c.decision.clone())).or_default() += c.count;
+            }
+            return Err(e.into());
+        }
+        Ok(counts.len())
+    }
+}

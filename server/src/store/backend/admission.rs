@@ -1,0 +1,98 @@
+// The admission webhook's reads and writes (store/admission.rs).
+
+pub async fn admission_settings(pool: &Pool) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT settings FROM admission_settings WHERE id = 1").fetch_optional(pool).await?)
+}
+
+pub async fn put_admission_settings(pool: &Pool, settings: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    let before: Option<String> = sqlx::query_scalar("SELECT settings FROM admission_settings WHERE id = 1").fetch_optional(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO admission_settings (id, settings, updated_at, updated_by) VALUES (1, $1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    )
+    .bind(settings)
+    .bind(now)
+    .bind(&actor.0)
+    .execute(&mut *tx)
+    .await?;
+    let parse = |s: Option<&str>| s.and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()).unwrap_or(serde_json::Value::Null);
+    let payload = serde_json::json!({ "before": parse(before.as_deref()), "after": parse(Some(settings)) });
+    append_event(&mut tx, actor, "admission.settings_changed", "admission", payload, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+const OPEN_STATES: [ItemState; 4] = [ItemState::Open, ItemState::Acknowledged, ItemState::PendingVerification, ItemState::Excepted];
+
+pub async fn admission_facts(pool: &Pool, digests: &[String], tags: &[(String, String, String)]) -> Result<AdmissionFacts> {
+    let mut facts = AdmissionFacts::default();
+    if !digests.is_empty() {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT a.digest AS reference, i.id AS image_id, i.digest FROM image_aliases a JOIN images i ON i.id = a.image_id WHERE a.digest IN (",
+        );
+        in_list(&mut qb, digests);
+        facts.resolved.extend(qb.build_query_as::<ResolvedImage>().fetch_all(pool).await?);
+    }
+    if !tags.is_empty() {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT r.registry || '/' || r.name || ':' || t.tag AS reference, i.id AS image_id, i.digest
+             FROM tags t JOIN repositories r ON r.id = t.repository_id JOIN images i ON i.id = t.image_id WHERE 1 = 0",
+        );
+        for (registry, name, tag) in tags {
+            qb.push(" OR (r.registry = ").push_bind(registry);
+            qb.push(" AND r.name = ").push_bind(name);
+            qb.push(" AND t.tag = ").push_bind(tag).push(")");
+        }
+        facts.resolved.extend(qb.build_query_as::<ResolvedImage>().fetch_all(pool).await?);
+    }
+    let mut ids: Vec<i64> = facts.resolved.iter().map(|r| r.image_id).collect();
+    if ids.is_empty() {
+        return Ok(facts);
+    }
+    let mut qb = QueryBuilder::<DB>::new("SELECT index_image_id, image_id FROM image_platforms WHERE index_image_id IN (");
+    in_list(&mut qb, &ids);
+    facts.platforms = qb.build_query_as().fetch_all(pool).await?;
+    ids.extend(facts.platforms.iter().map(|(_, p)| *p));
+    ids.sort();
+    ids.dedup();
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT it.image_id, it.campaign_id, c.title, c.cves, c.package, it.state, it.deadline, it.planned, it.acknowledged_by,
+                it.exception_state, it.exception_until
+         FROM campaign_items it JOIN campaigns c ON c.id = it.campaign_id WHERE it.image_id IN (",
+    );
+    in_list(&mut qb, &ids);
+    qb.push(" AND it.state IN (");
+    in_list(&mut qb, &OPEN_STATES);
+    qb.push(" ORDER BY it.deadline, it.campaign_id");
+    facts.items = qb.build_query_as().fetch_all(pool).await?;
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT i.id AS image_id, pr.policy, pr.reason, pr.failing_since FROM policy_results pr JOIN images i ON i.digest = pr.subject
+         WHERE pr.subject_kind = 'image' AND pr.passed = ",
+    );
+    qb.push_bind(false).push(" AND i.id IN (");
+    in_list(&mut qb, &ids);
+    qb.push(" ORDER BY pr.policy");
+    facts.failures = qb.build_query_as().fetch_all(pool).await?;
+    Ok(facts)
+}
+
+pub async fn record_admission_decisions(
+    pool: &Pool,
+    counts: &[DecisionCount],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    let rows: Vec<serde_json::Value> = counts
+        .iter()
+        .map(|c| serde_json::json!({ "namespace": c.namespace, "image": c.image, "decision": c.decision, "count": c.count }))
+        .collect();
+    let total: i64 = counts.iter().map(|c| c.count).sum();
+    let payload = serde_json::json!({ "from": from, "to": to, "decisions": total, "counts": rows });
+    append_event(&mut tx, actor, "admission.decisions", "admission", payload, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
