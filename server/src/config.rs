@@ -17,6 +17,11 @@ pub struct Config {
     pub database_url: String,
     /// Address `serve` listens on (it opens only after migrations, and the demo load with `--demo`).
     pub addr: String,
+    /// A PEM certificate chain: with `tls_key`, `serve` speaks HTTPS only (the Kubernetes API
+    /// server calls admission webhooks over HTTPS). Read again on SIGHUP and when the files change.
+    pub tls_cert: Option<String>,
+    /// The PEM private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<String>,
     /// Largest request body accepted, in bytes (scanner reports can be big): 64 MiB by default.
     pub max_body_bytes: usize,
     /// Memory the uploads being read and parsed may hold at once, in MiB (each counts six times
@@ -171,6 +176,8 @@ impl Default for Config {
         Config {
             database_url: "sqlite://drydock.db".into(),
             addr: "127.0.0.1:3000".into(),
+            tls_cert: None,
+            tls_key: None,
             max_body_bytes: 64 * 1024 * 1024,
             upload_memory_mb: 512,
             db_acquire_timeout_seconds: 2.0,

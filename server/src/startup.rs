@@ -90,12 +90,18 @@ pub async fn serve(listener: TcpListener, store: Store, config: Arc<Config>) -> 
         tracing::warn!(max_connections = limits.max_connections, open_file_limit = files, "max_connections is near the open-file limit");
     }
     let addr = listener.local_addr()?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::http::tls::Certificates::load(cert, key)?),
+        (None, None) => None,
+        _ => anyhow::bail!("tls_cert and tls_key go together: set both or neither"),
+    };
     let state = state(store, config.clone(), addr, Arc::new(crate::clock::SystemClock))?;
     let jobs = state.service.jobs.clone();
     let service = state.service.clone();
     let batches = tokio::spawn(write_admission_batches(service.clone()));
     let router = router(state);
-    tracing::info!("Drydock listening on http://{addr}");
+    let reloading = tls.as_ref().map(|t| t.watch());
+    tracing::info!("Drydock listening on {}://{addr}", if tls.is_some() { "https" } else { "http" });
     let (signalled, signal) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -104,13 +110,16 @@ pub async fn serve(listener: TcpListener, store: Store, config: Arc<Config>) -> 
     let when_signalled = |mut signal: tokio::sync::watch::Receiver<bool>| async move {
         let _ = signal.wait_for(|s| *s).await;
     };
-    let serving = connections::serve(listener, router, limits, when_signalled(signal.clone()));
+    let serving = connections::serve(listener, router, limits, tls, when_signalled(signal.clone()));
     let stopping_jobs = async {
         when_signalled(signal).await;
         jobs.stop(tokio::time::Instant::now() + limits.grace).await;
     };
     let (ended, ()) = tokio::join!(serving, stopping_jobs);
     batches.abort();
+    if let Some(r) = reloading {
+        r.abort();
+    }
     if let Err(e) = service.flush_admission_decisions().await {
         tracing::warn!(error = %e, "the last admission decisions could not be written to the ledger");
     }

@@ -58,6 +58,12 @@ pub enum Command {
         /// Load the demo estate into an empty database (SQLite only).
         #[arg(long)]
         demo: bool,
+        /// Serve HTTPS with this PEM certificate chain (with --tls-key) [env: DRYDOCK_TLS_CERT]
+        #[arg(long)]
+        tls_cert: Option<String>,
+        /// The certificate's PEM private key [env: DRYDOCK_TLS_KEY]
+        #[arg(long)]
+        tls_key: Option<String>,
     },
     /// Create or upgrade the database schema.
     Migrate {
@@ -220,11 +226,13 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { addr, db, demo } => {
+        Command::Serve { addr, db, demo, tls_cert, tls_key } => {
             let mut config = load_config(cli.config.as_ref(), &db)?;
             if let Some(a) = addr {
                 config.addr = a;
             }
+            config.tls_cert = tls_cert.or(config.tls_cert);
+            config.tls_key = tls_key.or(config.tls_key);
             config.demo |= demo;
             config.check_demo()?;
             let store = open_store(&config).await?;

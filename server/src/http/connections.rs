@@ -24,7 +24,13 @@ pub enum Ended {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains for at most `limits.grace`.
-pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits, shutdown: impl Future<Output = ()>) -> Ended {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    tls: Option<Arc<super::tls::Certificates>>,
+    shutdown: impl Future<Output = ()>,
+) -> Ended {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -51,10 +57,28 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
         let service = TowerToHyperService::new(
             tower::ServiceBuilder::new().layer(tower_http::timeout::RequestBodyTimeoutLayer::new(limits.body_idle)).service(app.clone()),
         );
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let Some(tls) = &tls else {
+            let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                drop(slot);
+            });
+            continue;
+        };
+        // The handshake happens in the connection's task, within the header-read time, so a
+        // client that never finishes it holds only its own slot.
+        let (acceptor, watcher, http) = (tls.acceptor(), graceful.watcher(), http.clone());
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            match tokio::time::timeout(limits.header_read, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => {
+                    if let Err(e) = watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                }
+                Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!("TLS handshake not finished in time"),
             }
             drop(slot);
         });

@@ -19,6 +19,7 @@ pub mod redirect;
 pub mod session;
 pub mod session_store;
 pub mod static_files;
+pub mod tls;
 pub mod upload_budget;
 
 use crate::config::Config;

@@ -57,7 +57,7 @@ impl Bench {
         let router = drydock::startup::app(store.clone(), Arc::new(config), addr)?;
         // The connections held as `drydock serve` holds them (timeouts, the cap).
         let server = tokio::spawn(async move {
-            drydock::http::connections::serve(listener, router, limits, std::future::pending()).await;
+            drydock::http::connections::serve(listener, router, limits, None, std::future::pending()).await;
         });
         let backend = if url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
         let base = format!("http://{addr}");
