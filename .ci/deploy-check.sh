@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 tools=/var/tmp/drydock-deploy
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for base in deploy/kubernetes deploy/kubernetes/collector; do
+for base in deploy/kubernetes deploy/kubernetes/collector deploy/kubernetes/admission; do
   name=$(basename "$base")
   kubectl kustomize "$base" > "$out/$name.yaml"
   "$tools/bin/kubernetes-validate" --strict --quiet "$out/$name.yaml"

@@ -9,6 +9,7 @@
 //! The database must be new (an SQLite file that does not exist yet, or an empty PostgreSQL
 //! database): the bench refuses one that already holds images.
 
+mod admission;
 mod http_load;
 mod load;
 mod measures;
@@ -70,6 +71,7 @@ async fn run(estate: &Estate, url: &str, site: &std::path::Path, seconds: u64) -
     measures::uploads(&bench, estate, &mut f).await?;
     measures::searches(&bench, &mut f).await?;
     measures::ledger(&bench, &mut f).await?;
+    admission::admission(&bench, estate, &mut f).await?;
     eprintln!("[{}] pages under 64 connections, {seconds} s each", bench.backend);
     http_load::pages(&bench, estate, &mut f, std::time::Duration::from_secs(seconds)).await?;
     f.insert("peak_rss_mb".into(), serde_json::json!(measures::peak_rss_mb()));
