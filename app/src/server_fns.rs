@@ -150,6 +150,12 @@ pub async fn search_estate(query: crate::types::SearchQuery) -> Result<crate::ty
     estate()?.search(query).await.map_err(port_err)
 }
 
+/// The admission settings page.
+#[server(endpoint = "admission-settings")]
+pub async fn get_admission_page() -> Result<crate::types::AdmissionPage, Error> {
+    estate()?.admission_page().await.map_err(port_err)
+}
+
 /// The enterprise Docker checklist.
 #[server(endpoint = "checklist")]
 pub async fn get_checklist() -> Result<crate::types::Checklist, Error> {

@@ -1,5 +1,6 @@
 //! One module per page, plus the shared layout and small components.
 
+pub mod admission;
 pub mod campaigns;
 pub mod checklist;
 pub mod components;

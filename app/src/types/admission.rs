@@ -68,3 +68,12 @@ impl Default for AdmissionSettings {
         }
     }
 }
+
+/// The admission page: the settings, the policies that may be enforced, whether the viewer may edit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdmissionPage {
+    pub settings: AdmissionSettings,
+    /// (policy id, title) of the policies other than the vulnerability SLA.
+    pub policies: Vec<(String, String)>,
+    pub may_edit: bool,
+}

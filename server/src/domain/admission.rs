@@ -41,14 +41,28 @@ fn modes(key: &str, v: &Value) -> Result<BTreeMap<String, AdmissionMode>, FieldE
     Ok(m)
 }
 
+/// The policies admission may enforce, with their titles: those judging images (what a workload
+/// names), but the vulnerability SLA, which is always enforced past its deadlines.
+pub fn enforceable() -> Vec<(&'static str, &'static str)> {
+    super::policy::Policy::defaults()
+        .iter()
+        .filter(|p| p.subject_kind() == super::policy::SubjectKind::Image && p.id != "vulnerability-sla")
+        .map(|p| (p.id, p.title()))
+        .collect()
+}
+
 fn policies(v: &Value) -> Result<BTreeMap<String, PolicyAdmission>, FieldError> {
     let m: BTreeMap<String, PolicyAdmission> = field("policies", v)?;
+    let allowed = enforceable();
     for (id, p) in &m {
         if id == "vulnerability-sla" {
             return Err(FieldError::new("policies", "vulnerability-sla is always enforced past its deadlines; it takes no setting"));
         }
-        if !super::policy::IDS.contains(&id.as_str()) {
-            return Err(FieldError::new("policies", format!("{:?} is not a policy", id.chars().take(80).collect::<String>())));
+        if !allowed.iter().any(|(a, _)| a == id) {
+            return Err(FieldError::new(
+                "policies",
+                format!("{:?} is not a policy admission can judge (one judging images)", id.chars().take(80).collect::<String>()),
+            ));
         }
         if !(0..=MAX_GRACE_DAYS).contains(&p.grace_days) {
             return Err(FieldError::new("policies", format!("{id}.grace_days: between 0 and {MAX_GRACE_DAYS}")));
@@ -102,6 +116,7 @@ mod tests {
             (json!({"policies": {"signed": {"enforce": true, "grace_days": 400}}}), "policies"),
             (json!({"policies": {"vulnerability-sla": {"enforce": true}}}), "policies"),
             (json!({"policies": {"nope": {"enforce": true}}}), "policies"),
+            (json!({"policies": {"non-root": {"enforce": true}}}), "policies"),
             (json!({"colour": "red"}), "colour"),
         ] {
             assert_eq!(merged(&base, &bad).unwrap_err().field, field, "{bad}");

@@ -262,3 +262,54 @@ pub async fn add_environment(
         Err(e) => failure(("/policies", "the policies"), e, "environment rule"),
     }
 }
+
+/// The admission form's fields as a settings patch: `default_mode`, `unknown_images`,
+/// `namespaces`/`environments` as `NAME=mode` lines, `enforce:ID` boxes and `grace:ID` numbers.
+fn admission_patch(fields: &[(String, String)]) -> Result<serde_json::Value, String> {
+    let mut patch = serde_json::Map::new();
+    let mut policies = serde_json::Map::new();
+    for (k, v) in fields {
+        match k.as_str() {
+            "default_mode" | "unknown_images" => {
+                patch.insert(k.clone(), serde_json::json!(v));
+            }
+            "namespaces" | "environments" => {
+                let mut m = serde_json::Map::new();
+                for line in v.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                    let (name, mode) = line.split_once('=').ok_or_else(|| format!("{k}: {line:?} is not NAME=mode"))?;
+                    m.insert(name.trim().to_string(), serde_json::json!(mode.trim()));
+                }
+                patch.insert(k.clone(), serde_json::Value::Object(m));
+            }
+            _ => {
+                if let Some(id) = k.strip_prefix("enforce:") {
+                    let e = policies.entry(id.to_string()).or_insert_with(|| serde_json::json!({"enforce": false, "grace_days": 0}));
+                    e["enforce"] = serde_json::json!(true);
+                } else if let Some(id) = k.strip_prefix("grace:") {
+                    let days: i64 = v.trim().parse().map_err(|_| format!("{id}: grace {v:?} is not a number of days"))?;
+                    let e = policies.entry(id.to_string()).or_insert_with(|| serde_json::json!({"enforce": false, "grace_days": 0}));
+                    e["grace_days"] = serde_json::json!(days);
+                }
+            }
+        }
+    }
+    patch.insert("policies".into(), serde_json::Value::Object(policies));
+    Ok(serde_json::Value::Object(patch))
+}
+
+/// `POST /admin/admission` (security, admin): the admission settings from the Admission page.
+pub async fn save_admission(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let back = ("/admission", "the admission settings");
+    let patch = match admission_patch(&fields) {
+        Ok(p) => p,
+        Err(what) => return refuse(back, StatusCode::UNPROCESSABLE_ENTITY, &format!("The settings were not saved: {what}")),
+    };
+    match state.service.put_admission_settings(user.principal.as_ref(), &patch).await {
+        Ok(_) => Redirect::to("/admission").into_response(),
+        Err(e) => failure(back, e, "admission settings change"),
+    }
+}

@@ -142,6 +142,9 @@ impl EstateQueries for ServiceEstate {
     async fn search(&self, query: app::types::SearchQuery) -> Result<app::types::SearchResult, Error> {
         self.service.search(current().principal.as_ref(), &query).await
     }
+    async fn admission_page(&self) -> Result<app::types::AdmissionPage, Error> {
+        self.service.admission_page(current().principal.as_ref()).await
+    }
     async fn checklist(&self) -> Result<app::types::Checklist, Error> {
         self.service.checklist(current().principal.as_ref()).await
     }

@@ -182,6 +182,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/clusters", post(admin::add_cluster))
         .route("/admin/registries/{name}/approval", post(admin::set_registry_approval))
         .route("/admin/policies/{id}", post(admin::save_policy))
+        .route("/admin/admission", post(admin::save_admission))
         .route("/admin/environments", post(admin::add_environment))
         .route("/scorecards/{team}/export.csv", get(exports::scorecard_export))
         .route("/checklist.csv", get(exports::checklist_export))

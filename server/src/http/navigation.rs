@@ -11,7 +11,7 @@ fn has_role(p: &Principal, roles: &[Role]) -> bool {
     p.grants.iter().any(|g| roles.contains(&g.role))
 }
 
-const ENTRIES: [Entry; 26] = [
+const ENTRIES: [Entry; 27] = [
     ("/my-teams", "My teams", |p| p.can(Action::ReadEstate, None)),
     ("/updates", "Required updates", |p| has_role(p, &[Role::Developer, Role::Manager, Role::Admin])),
     ("/overdue", "Overdue", |p| has_role(p, &[Role::Manager, Role::Security, Role::Admin, Role::Viewer])),
@@ -22,6 +22,7 @@ const ENTRIES: [Entry; 26] = [
     ("/search", "Search", |p| p.can(Action::ReadEstate, None)),
     ("/risk", "Fix these first", |p| p.can(Action::ReadEstate, None)),
     ("/checklist", "Checklist", |p| p.can(Action::ReadEstate, None)),
+    ("/admission", "Admission", |p| p.can(Action::ManagePolicies, None)),
     ("/scorecards", "Scorecards", |p| p.can(Action::ReadEstate, None)),
     ("/policies", "Policies", |p| p.can(Action::ReadEstate, None)),
     ("/teams", "Teams", |p| p.can(Action::ReadEstate, None)),

@@ -60,6 +60,17 @@ impl Service {
         }
     }
 
+    /// The Admission page: the settings, the policies that may be enforced, whether the viewer may edit.
+    pub async fn admission_page(&self, who: Option<&Principal>) -> Result<app::types::AdmissionPage> {
+        let p = require(who, Action::ReadEstate, None)?;
+        let policies = crate::domain::admission::enforceable().into_iter().map(|(id, t)| (id.to_string(), t.to_string())).collect();
+        Ok(app::types::AdmissionPage {
+            settings: self.stored_admission_settings().await?,
+            policies,
+            may_edit: p.can(Action::ManagePolicies, None),
+        })
+    }
+
     /// Replaces the keys `patch` sends (security); answers the settings now in force.
     #[tracing::instrument(skip(self, who, patch))]
     pub async fn put_admission_settings(&self, who: Option<&Principal>, patch: &Value) -> Result<AdmissionSettings> {

@@ -374,3 +374,49 @@ async fn the_webhook_is_served_over_tls_and_a_rotated_certificate_is_read_again(
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The Admission page shows the settings in force to readers and a plain form to security; the
+/// form's fields become the settings (no JavaScript needed), a wrong line is refused naming it.
+#[tokio::test]
+async fn security_sets_admission_with_a_plain_form() {
+    let app = demo_app().await;
+    super::signin::demo_sign_in(&app, "security").await;
+    let html = app.client.get(app.url("/admission")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("action=\"/admin/admission\"") && html.contains("name=\"enforce:signed\""), "{html}");
+    assert!(!html.contains("enforce:non-root"), "container policies are not judged at admission");
+    let form = [
+        ("default_mode", "warn"),
+        ("namespaces", "shop=enforce\r\ncanary=off"),
+        ("environments", "prod=enforce"),
+        ("unknown_images", "deny"),
+        ("enforce:signed", "on"),
+        ("grace:signed", "14"),
+        ("grace:os-end-of-life", "3"),
+    ];
+    let r = app.client.post(app.url("/admin/admission")).header("Origin", app.url("")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let security = app.token("security").await;
+    let s = app.get_json("/api/v1/admission/settings", &security).await;
+    assert_eq!(
+        s,
+        json!({"default_mode": "warn", "namespaces": {"canary": "off", "shop": "enforce"}, "environments": {"prod": "enforce"},
+            "unknown_images": "deny", "policies": {"signed": {"enforce": true, "grace_days": 14}, "os-end-of-life": {"enforce": false, "grace_days": 3}}})
+    );
+    let r =
+        app.client.post(app.url("/admin/admission")).header("Origin", app.url("")).form(&[("namespaces", "shop")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("is not NAME=mode"));
+    let r = app
+        .client
+        .post(app.url("/admin/admission"))
+        .header("Origin", app.url(""))
+        .form(&[("namespaces", "Shop=enforce")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A viewer reads the settings without the form.
+    super::signin::demo_sign_in(&app, "viewer").await;
+    let html = app.client.get(app.url("/admission")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("shop=enforce") && !html.contains("action=\"/admin/admission\""), "{html}");
+}

@@ -406,6 +406,8 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         (Method::GET, "/my-teams", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/risk", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/checklist", "", vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/admission", "", vec![(Action::ReadEstate, None)]),
+        (Method::POST, "/api/admission-settings", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/checklist.csv", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/checklist", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/risk", "", vec![(Action::ReadEstate, None)]),
@@ -444,6 +446,12 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         (Method::POST, "/admin/roles", "group=g-ROLE&role=viewer&team=", vec![(Action::ManageRoleMappings, None)]),
         (Method::POST, "/admin/registries", "name=r-ROLE&url=http%3A%2F%2F127.0.0.1%3A9", vec![(Action::ManageEstateConfig, None)]),
         (Method::POST, "/admin/policies/signed", "enabled=on&scope=all", vec![(Action::ManagePolicies, None)]),
+        (
+            Method::POST,
+            "/admin/admission",
+            "default_mode=warn&unknown_images=allow&namespaces=&environments=",
+            vec![(Action::ManagePolicies, None)],
+        ),
         (Method::POST, "/admin/environments", "cluster=*&namespace=n-ROLE&environment=e", vec![(Action::ManageEstateConfig, None)]),
         // The viewer signs in first, so this person exists by the time any role tries.
         (Method::POST, "/admin/users/end-sessions", "subject=demo%23demo-viewer", vec![(Action::ManageRoleMappings, None)]),
