@@ -74,6 +74,40 @@ fn settings_read(p: &AdmissionPage) -> impl IntoView {
     }
 }
 
+fn list(v: &[String], empty: &str) -> String {
+    if v.is_empty() {
+        empty.to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+fn vendor_table(entries: Vec<crate::types::VendorImage>) -> impl IntoView {
+    if entries.is_empty() {
+        return view! { <p class="muted">"No vendor image is registered (PUT /api/v1/vendor-images)."</p> }.into_any();
+    }
+    let rows = entries
+        .into_iter()
+        .map(|e| {
+            let owner = e.owner_team.clone().map(|t| format!("team {t}")).or(e.owner_person.clone()).unwrap_or_default();
+            let places = format!(
+                "teams: {}; namespaces: {}; environments: {}{}",
+                list(&e.allowed_teams, "any"),
+                list(&e.allowed_namespaces, "any"),
+                list(&e.environments, "any"),
+                if e.not_environments.is_empty() { String::new() } else { format!(", never {}", e.not_environments.join(", ")) }
+            );
+            view! { <tr><td><code>{e.repository}</code></td><td>{e.vendor}</td><td>{owner}</td><td>{places}</td><td>{e.licence}</td></tr> }
+        })
+        .collect_view();
+    view! {
+        <table>
+            <thead><tr><th>"Repository"</th><th>"Vendor"</th><th>"Responsible for updates"</th><th>"May run"</th><th>"Licence"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }.into_any()
+}
+
 #[component]
 pub fn AdmissionSettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_admission_page());
@@ -91,6 +125,11 @@ pub fn AdmissionSettingsPage() -> impl IntoView {
                             {settings_read(&p)}
                         </section>
                         {p.may_edit.then(|| view! { <section class="card"><h2>"Change"</h2>{settings_form(p.clone())}</section> })}
+                        <section class="card">
+                            <h2>"Vendor images"</h2>
+                            <p class="muted">"Images adopted from vendors: who is responsible for their updates, and where they may run (the policy vendor-images and admission judge by it)."</p>
+                            {vendor_table(p.vendor.clone())}
+                        </section>
                     }.into_any(),
                 }
             })}

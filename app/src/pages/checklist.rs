@@ -17,6 +17,7 @@ fn page_of(href: &str) -> String {
         ("/api/v1/overdue-items", "/overdue"),
         ("/api/v1/campaigns", "/campaigns"),
         ("/api/v1/registries", "/registries"),
+        ("/api/v1/vendor-images", "/admission"),
     ] {
         if let Some(rest) = href.strip_prefix(api) {
             return format!("{page}{rest}");

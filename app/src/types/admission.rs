@@ -76,4 +76,6 @@ pub struct AdmissionPage {
     /// (policy id, title) of the policies other than the vulnerability SLA.
     pub policies: Vec<(String, String)>,
     pub may_edit: bool,
+    /// The vendor image register.
+    pub vendor: Vec<super::VendorImage>,
 }

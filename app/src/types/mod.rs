@@ -262,6 +262,7 @@ mod homes;
 mod image;
 mod registry;
 mod runtime;
+mod vendor;
 
 pub use access::*;
 pub use admission::*;
@@ -273,3 +274,4 @@ pub use homes::*;
 pub use image::*;
 pub use registry::*;
 pub use runtime::*;
+pub use vendor::*;

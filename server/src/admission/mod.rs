@@ -169,6 +169,10 @@ pub struct Judge<'a> {
     pub settings: &'a AdmissionSettings,
     pub mode: AdmissionMode,
     pub now: DateTime<Utc>,
+    /// The vendor image register, and where the workload would run.
+    pub vendor: &'a crate::domain::vendor::Register,
+    pub namespace: &'a str,
+    pub environment: Option<&'a str>,
 }
 
 impl Judge<'_> {
@@ -184,6 +188,11 @@ impl Judge<'_> {
         for c in containers.iter().take(MAX_CONTAINERS) {
             if !seen.insert(c.image.as_str()) {
                 continue;
+            }
+            if let Some(why) =
+                self.vendor.entry_of(&c.image).and_then(|e| crate::domain::vendor::judge(e, None, self.namespace, self.environment))
+            {
+                self.violation(&mut d, format!("{}: {why}", short(&c.image)));
             }
             let Some(id) = Lookup::of(&c.image).and_then(|l| resolved.get(l.key().as_str()).copied()) else {
                 self.unknown(&mut d, c);

@@ -41,10 +41,28 @@ pub struct Affected {
     pub epss: Option<f64>,
 }
 
+/// A registered vendor image's items go to the team responsible for its updates (the register's
+/// `owner_team`), not to the team of the repository it was found in. Nothing is read when the
+/// register is empty.
+async fn to_vendor_owners(store: &impl VendorStore, affected: &mut BTreeMap<i64, Affected>) -> Result<(), StoreError> {
+    let register = crate::policy::vendor_register(store).await?;
+    if register.entries().is_empty() || affected.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = affected.keys().copied().collect();
+    for (id, repository) in store.repositories_of(&ids).await? {
+        let owner = register.entry_of(&repository).and_then(|e| e.owner_team.clone());
+        if let (Some(team), Some(a)) = (owner, affected.get_mut(&id)) {
+            a.team = Some(team);
+        }
+    }
+    Ok(())
+}
+
 /// Open findings the selector matches, by image row: read summed per image (and installed
 /// version, severity, KEV) by id and by package; a package's versions are then kept by the range.
 pub async fn affected(
-    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore + VendorStore),
     sel: &Selector,
 ) -> Result<BTreeMap<i64, Affected>, StoreError> {
     let mut rows = Vec::new();
@@ -79,11 +97,14 @@ pub async fn affected(
             (x, y) => x.or(y),
         };
     }
+    to_vendor_owners(store, &mut out).await?;
     Ok(out)
 }
 
 /// The vulnerability SLA policy's parameters in force (its defaults when it is not saved).
-pub async fn sla_params(store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore)) -> Result<SlaParams, StoreError> {
+pub async fn sla_params(
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore + VendorStore),
+) -> Result<SlaParams, StoreError> {
     let policies = crate::policy::in_force(&store.policies().await?);
     Ok(policies
         .into_iter()
@@ -116,7 +137,7 @@ pub fn sla_days(p: &SlaParams, a: &Affected) -> i64 {
 
 /// Workloads running each of `ids` now (an index through its platforms).
 pub(crate) async fn running_workloads(
-    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore + VendorStore),
     ids: &[i64],
 ) -> Result<HashMap<i64, BTreeSet<WorkloadKey>>, StoreError> {
     let mut out: HashMap<i64, BTreeSet<WorkloadKey>> = HashMap::new();
@@ -130,7 +151,7 @@ pub(crate) async fn running_workloads(
 /// SLA. A team scope keeps that team's images; a namespace or environment scope keeps the images
 /// running there now.
 pub async fn new_items(
-    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore + VendorStore),
     affected: &BTreeMap<i64, Affected>,
     scope: &Scope,
     deadline: Option<NaiveDate>,
@@ -170,7 +191,7 @@ pub async fn new_items(
 /// the campaign's deadline or its SLA deadline, in one transaction (audited). Answers its id.
 #[allow(clippy::too_many_arguments)]
 pub async fn create(
-    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore + VendorStore),
     title: &str,
     selector: &Selector,
     scope: &Scope,
@@ -208,7 +229,7 @@ pub fn ladder_of(json: &str) -> Ladder {
 /// One escalation pass at `now`: items brought up to date, due levels decided and queued once,
 /// messages delivered.
 pub async fn pass(
-    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore + VendorStore),
     notifier: &Notifier,
     worker: &str,
     now: DateTime<Utc>,

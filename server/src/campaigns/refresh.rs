@@ -69,7 +69,7 @@ pub(crate) fn judge(
 /// refreshed (an error, even a panic) is one error in the answer and the pass goes on with the
 /// others. Answers (joined, changed, errors).
 pub async fn refresh(
-    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore + VendorStore),
     now: DateTime<Utc>,
 ) -> Result<(i64, i64, Vec<String>), StoreError> {
     use futures_util::FutureExt as _;
@@ -96,7 +96,7 @@ pub async fn refresh(
 
 /// One campaign brought up to date (one transaction when something changed): (joined, changed).
 async fn refresh_campaign(
-    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore + VendorStore),
     c: &crate::store::CampaignRecord,
     sla: &crate::domain::policy::SlaParams,
     actor: &Actor,
@@ -120,7 +120,7 @@ async fn refresh_campaign(
 
 /// The updates of a campaign's open items given what runs now (`hit`: the affected images).
 async fn item_updates(
-    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore),
+    store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore + VendorStore),
     items: &[CampaignItemRecord],
     hit: &BTreeMap<i64, Affected>,
     now: DateTime<Utc>,

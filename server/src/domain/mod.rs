@@ -18,6 +18,7 @@ pub mod purl;
 pub mod registry;
 pub mod risk;
 pub mod text;
+pub mod vendor;
 pub mod version;
 
 mod access;

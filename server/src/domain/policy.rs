@@ -181,10 +181,12 @@ pub enum Rule {
     OsEndOfLife,
     NodeVersions(NodeParams),
     ScanFreshness(FreshnessParams),
+    /// Containers of registered vendor images run only where the register allows.
+    VendorImages,
 }
 
 /// Every policy id, in the order pages list them.
-pub const IDS: [&str; 10] = [
+pub const IDS: [&str; 11] = [
     "vulnerability-sla",
     "approved-registry",
     "approved-base-image",
@@ -195,6 +197,7 @@ pub const IDS: [&str; 10] = [
     "os-end-of-life",
     "node-versions",
     "scan-freshness",
+    "vendor-images",
 ];
 
 /// What a policy judges.
@@ -266,6 +269,7 @@ impl Policy {
             "signed" => Rule::Signed,
             "promoted-before-production" => Rule::PromotedBeforeProduction,
             "non-root" => Rule::NonRoot,
+            "vendor-images" => Rule::VendorImages,
             "denylisted-packages" => {
                 let params: DenylistParams = params(id, p)?;
                 if params.entries.len() > MAX_DENYLIST_ENTRIES {
@@ -309,7 +313,7 @@ impl Policy {
 
     pub fn subject_kind(&self) -> SubjectKind {
         match self.rule {
-            Rule::PromotedBeforeProduction | Rule::NonRoot => SubjectKind::Container,
+            Rule::PromotedBeforeProduction | Rule::NonRoot | Rule::VendorImages => SubjectKind::Container,
             Rule::NodeVersions(_) => SubjectKind::Node,
             _ => SubjectKind::Image,
         }
@@ -327,6 +331,7 @@ impl Policy {
             Rule::OsEndOfLife => "Operating system still supported",
             Rule::NodeVersions(_) => "Nodes on supported kubelet and runtime",
             Rule::ScanFreshness(_) => "Scanned recently",
+            Rule::VendorImages => "Vendor images used where registered",
         }
     }
 

@@ -95,6 +95,8 @@ pub fn api_routes() -> ApiRoutes {
         .route("post", "/admission/validate", post(api::admission_validate))
         .route("get", "/admission/settings", get(api::get_admission_settings))
         .route("put", "/admission/settings", axum::routing::put(api::put_admission_settings))
+        .route("get", "/vendor-images", get(api::get_vendor_images))
+        .route("put", "/vendor-images", axum::routing::put(api::put_vendor_images))
         .route("post", "/audit/k8s", post(api::k8s_audit))
         .route("get", "/ledger/checkpoint", get(api::ledger_checkpoint))
         .route("get", "/ledger/entries", get(api::ledger_entries))

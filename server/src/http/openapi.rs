@@ -53,6 +53,8 @@ impl Modify for BearerAuth {
         api::admission_validate,
         api::get_admission_settings,
         api::put_admission_settings,
+        api::get_vendor_images,
+        api::put_vendor_images,
         api::k8s_audit,
         api::ledger_checkpoint,
         api::ledger_entries,

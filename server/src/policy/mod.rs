@@ -46,7 +46,7 @@ pub const EVALUATION_CHUNK: usize = 1000;
 /// the facts the enabled policies look at), then the containers and nodes; stores results and
 /// scores in one transaction (only what changed); answers (results, failing).
 pub async fn run(
-    store: &(impl PolicyStore + RegistryStore),
+    store: &(impl PolicyStore + RegistryStore + VendorStore),
     promotion: &Promotion,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), crate::store::StoreError> {
@@ -54,7 +54,8 @@ pub async fn run(
     let policies = in_force(&store.policies().await?);
     let inputs = store.evaluation_inputs().await?;
     let hosts = crate::registry::approved_hosts(store).await?;
-    let cx = Context { approved_hosts: &hosts, promotion, now };
+    let vendor = vendor_register(store).await?;
+    let cx = Context { approved_hosts: &hosts, promotion, vendor: &vendor, now };
     let read = started.elapsed();
     let enabled = || policies.iter().filter(|p| p.enabled);
     let overdue = enabled().find_map(|p| match &p.rule {
@@ -149,7 +150,23 @@ pub struct Context<'a> {
     /// Hosts of approved registries, as image references name them.
     pub approved_hosts: &'a [String],
     pub promotion: &'a Promotion,
+    /// The vendor image register.
+    pub vendor: &'a crate::domain::vendor::Register,
     pub now: DateTime<Utc>,
+}
+
+/// The vendor image register as saved (the empty one when never saved; a saved one that no longer
+/// reads is logged and judged as empty rather than stopping every evaluation).
+pub async fn vendor_register(store: &impl VendorStore) -> Result<crate::domain::vendor::Register, crate::store::StoreError> {
+    let Some(text) = store.vendor_register().await? else { return Ok(Default::default()) };
+    let entries: Vec<app::types::VendorImage> = serde_json::from_str(&text).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the stored vendor register does not read");
+        Vec::new()
+    });
+    Ok(crate::domain::vendor::Register::parse(entries).unwrap_or_else(|e| {
+        tracing::error!(field = %e.field, error = %e.message, "the stored vendor register does not hold");
+        Default::default()
+    }))
 }
 
 /// Judges `images` by every enabled image policy, from their findings and packages in `facts`.
@@ -235,6 +252,12 @@ fn judge_containers(policy: &Policy, inputs: &EvaluationInputs, by_id: &HashMap<
         }
         let v = match &policy.rule {
             Rule::NonRoot => Some(non_root(w)),
+            Rule::VendorImages => cx.vendor.entry_of(&w.image).map(|e| {
+                match crate::domain::vendor::judge(e, w.team.as_deref(), &w.namespace, env.map(|e| e.environment.as_str())) {
+                    Some(why) => Verdict::Fail(why, None),
+                    None => Verdict::Pass(format!("{} vendor image of {}, used where registered", e.repository, e.vendor)),
+                }
+            }),
             Rule::PromotedBeforeProduction => match env {
                 Some(e) if e.production => Some(promoted(w, w.image_row.and_then(|id| by_id.get(&id).copied()), cx)),
                 _ => None,

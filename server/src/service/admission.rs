@@ -68,6 +68,7 @@ impl Service {
             settings: self.stored_admission_settings().await?,
             policies,
             may_edit: p.can(Action::ManagePolicies, None),
+            vendor: crate::policy::vendor_register(&self.store).await?.entries().to_vec(),
         })
     }
 
@@ -107,7 +108,11 @@ impl Service {
             lookups.into_iter().filter_map(|l| if let Lookup::Tag(r, n, t) = l { Some((r, n, t)) } else { None }).collect();
         let facts =
             if mode == app::types::AdmissionMode::Off { Default::default() } else { self.store.admission_facts(&digests, &tags).await? };
-        let d = Judge { settings: &settings, mode, now }.decide(&list, &facts);
+        let vendor =
+            if mode == app::types::AdmissionMode::Off { Default::default() } else { crate::policy::vendor_register(&self.store).await? };
+        let judge =
+            Judge { settings: &settings, mode, now, vendor: &vendor, namespace: &req.namespace, environment: environment.as_deref() };
+        let d = judge.decide(&list, &facts);
         if !req.dry_run {
             let mut images: Vec<String> = list.iter().map(|c| c.image.clone()).collect();
             images.sort();

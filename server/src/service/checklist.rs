@@ -269,18 +269,25 @@ impl Service {
     async fn vendor_owner(&self, who: Option<&Principal>) -> Result<ChecklistItem> {
         let unowned = self.unowned_images(who, Some(1), None).await?.total;
         let unapproved = self.policy_results(who, "approved-registry", true, Some(1), None).await?.total;
+        let registered = self.vendor_images(who).await?.total;
+        let misplaced = self.policy_results(who, "vendor-images", true, Some(1), None).await?.total;
         let mut i = judged(
-            item("vendor-owner", "third-party images", "Who is responsible for updating third-party images, and where may they come from?"),
-            unowned,
+            item("vendor-owner", "third-party images", "Who is responsible for updating third-party images, and where may they run?"),
+            unowned + misplaced,
             format!(
-                "{} no team by any ownership rule, so nobody is told to update {}; {} from a registry not on the approved list.",
+                "{} with its owner and where it may run; {} outside those places. {} no team by any ownership rule, so nobody is told to update {}; {} from a registry not on the approved list.",
+                count(registered, "vendor image is registered", "vendor images are registered"),
+                count(misplaced, "container runs one", "containers run them"),
                 count(unowned, "image belongs to", "images belong to"),
                 if unowned == 1 { "it" } else { "them" },
                 count(unapproved, "image comes", "images come")
             ),
         );
-        i.figures = json!({ "unowned_images": unowned, "unapproved_registry_images": unapproved });
+        i.figures = json!({ "registered_vendor_images": registered, "containers_outside_their_places": misplaced,
+            "unowned_images": unowned, "unapproved_registry_images": unapproved });
         i.evidence = vec![
+            link("/api/v1/vendor-images", registered),
+            link("/api/v1/policy-results?policy=vendor-images&failing=true", misplaced),
             link("/api/v1/images?owner=none", unowned),
             link("/api/v1/policy-results?policy=approved-registry&failing=true", unapproved),
         ];

@@ -21,6 +21,7 @@ pub mod operations;
 pub mod policies;
 pub mod registries;
 pub mod risk;
+pub mod vendor;
 mod views;
 pub mod workloads;
 

@@ -73,3 +73,15 @@ store_capability! {
         fn record_admission_decisions(&self, counts: &[DecisionCount], from: DateTime<Utc>, to: DateTime<Utc>, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
     }
 }
+
+store_capability! {
+    /// The vendor image register (`backend/admission.rs`).
+    pub trait VendorStore {
+        /// The register as saved (JSON array), if ever.
+        fn vendor_register(&self) -> Result<Option<String>>;
+        /// Replaces the register (audited with the entries before and after); the estate is judged again.
+        fn put_vendor_register(&self, entries: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        /// (image, `registry/name`) of every repository holding these images (a thousand a query).
+        fn repositories_of(&self, ids: &[i64]) -> Result<Vec<(i64, String)>>;
+    }
+}

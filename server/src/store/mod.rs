@@ -211,7 +211,7 @@ pub use runtime::WorkloadFilter;
 
 /// Every capability trait of the store: `use crate::store::capabilities::*` to call them.
 pub mod capabilities {
-    pub use super::admission::AdmissionStore;
+    pub use super::admission::{AdmissionStore, VendorStore};
     pub use super::campaigns::CampaignStore;
     pub use super::compliance::FindingsStore;
     pub use super::evidence::EvidenceStore;

@@ -112,6 +112,13 @@ fn api_routes(item: &str) -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
             vec![(Action::ReviewAdmission, None)],
         ),
         (Method::GET, "/api/v1/admission/settings".into(), None, vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/api/v1/vendor-images".into(), None, vec![(Action::ReadEstate, None)]),
+        (
+            Method::PUT,
+            "/api/v1/vendor-images".into(),
+            Some(br#"[{"repository":"quay.io/matrix/app","vendor":"Matrix","owner_team":"platform"}]"#.to_vec()),
+            vec![(Action::ManagePolicies, None)],
+        ),
         (Method::PUT, "/api/v1/admission/settings".into(), Some(br#"{"default_mode":"warn"}"#.to_vec()), vec![(Action::ManagePolicies, None)]),
         (Method::GET, "/api/v1/pushes".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/pod-access?exec=true".into(), None, vec![(Action::ReadEstate, None)]),

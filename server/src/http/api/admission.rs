@@ -55,3 +55,32 @@ pub async fn put_admission_settings(
     let patch: serde_json::Value = json_body(&state, body, "settings")?;
     Ok(Json(state.service.put_admission_settings(Some(&caller.principal()), &patch).await?))
 }
+
+/// `GET /api/v1/vendor-images`.
+#[utoipa::path(
+    get, path = "/api/v1/vendor-images", tag = "admission",
+    description = "The register of vendor images: `{\"items\": [{\"repository\", \"vendor\", \"owner_team\", \"owner_person\", \"licence\", \"allowed_teams\", \"allowed_namespaces\", \"environments\", \"not_environments\"}], \"total\"}` — who is responsible for each one's updates and where it may run. Roles: viewer, developer, manager, security, admin.",
+    responses((status = 200, body = Page<app::types::VendorImage>), Refused),
+    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+)]
+pub async fn get_vendor_images(State(state): State<AppState>, caller: Caller) -> Result<Json<Page<app::types::VendorImage>>, ApiError> {
+    Ok(Json(state.service.vendor_images(Some(&caller.principal())).await?))
+}
+
+/// `PUT /api/v1/vendor-images`: the whole register.
+#[utoipa::path(
+    put, path = "/api/v1/vendor-images", tag = "admission",
+    description = "Replaces the register (a JSON array of entries; `repository` is `registry/name` or a prefix ending in `/*`, exactly one of `owner_team` and `owner_person`); each entry checked before any is saved (422 names `[i].field`), recorded in the ledger with the register before and after; the policy `vendor-images` judges the running containers again and the admission webhook applies it at once. Roles: security, admin.",
+    request_body = Vec<app::types::VendorImage>,
+    responses((status = 200, body = Page<app::types::VendorImage>), BadBody, Refused),
+    extensions(("x-roles" = json!(["security", "admin"])))
+)]
+pub async fn put_vendor_images(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Page<app::types::VendorImage>>, ApiError> {
+    caller.require(Action::ManagePolicies, None)?;
+    let entries: Vec<app::types::VendorImage> = json_body(&state, body, "vendor images")?;
+    Ok(Json(state.service.put_vendor_images(Some(&caller.principal()), entries).await?))
+}

@@ -49,10 +49,15 @@ async fn receive_scan(
     if body.is_empty() {
         return Err(ApiError::bad_request("the body is empty; send the report's JSON as the request body"));
     }
-    let report = crate::ingest::parse(&body, wanted)?;
+    // Parsing and hashing a report is CPU work of up to seconds: off the async workers, so the
+    // requests beside it (the admission webhook, pages) are not held up behind it.
+    let (report, sha) = tokio::task::spawn_blocking(move || (crate::ingest::parse(&body, wanted), sha256_hex(&body)))
+        .await
+        .map_err(|_| ApiError(crate::service::Error::Internal))?;
+    let report = report?;
     // As the `format` parameter names it: trivy, grype, cyclonedx.
     *format = report.format.trim_end_matches("-json");
-    let outcome = state.service.ingest_report(Some(&caller.principal()), &report, &sha256_hex(&body)).await?;
+    let outcome = state.service.ingest_report(Some(&caller.principal()), &report, &sha).await?;
     let status = match outcome {
         IngestOutcome::Created(_) => StatusCode::CREATED,
         IngestOutcome::Duplicate(_) => StatusCode::OK,

@@ -96,3 +96,39 @@ pub async fn record_admission_decisions(
     tx.commit().await?;
     Ok(())
 }
+
+pub async fn vendor_register(pool: &Pool) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT entries FROM vendor_register WHERE id = 1").fetch_optional(pool).await?)
+}
+
+pub async fn put_vendor_register(pool: &Pool, entries: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    let before: Option<String> = sqlx::query_scalar("SELECT entries FROM vendor_register WHERE id = 1").fetch_optional(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO vendor_register (id, entries, updated_at, updated_by) VALUES (1, $1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET entries = excluded.entries, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    )
+    .bind(entries)
+    .bind(now)
+    .bind(&actor.0)
+    .execute(&mut *tx)
+    .await?;
+    let parse = |s: Option<&str>| s.and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()).unwrap_or(serde_json::json!([]));
+    let payload = serde_json::json!({ "before": parse(before.as_deref()), "after": parse(Some(entries)) });
+    append_event(&mut tx, actor, "vendor_images.changed", "vendor-images", payload, now).await?;
+    mark_evaluation_due(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn repositories_of(pool: &Pool, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT ir.image_id, r.registry || '/' || r.name FROM image_repositories ir JOIN repositories r ON r.id = ir.repository_id WHERE ir.image_id IN (",
+        );
+        in_list(&mut qb, chunk);
+        out.extend(qb.build_query_as::<(i64, String)>().fetch_all(pool).await?);
+    }
+    Ok(out)
+}
