@@ -12,7 +12,7 @@ fn lines(m: &BTreeMap<String, AdmissionMode>) -> String {
     m.iter().map(|(k, v)| format!("{k}={}\n", v.as_str())).collect()
 }
 
-fn mode_select(name: &'static str, id: &'static str, current: AdmissionMode) -> impl IntoView {
+fn mode_select(name: &'static str, id: &'static str, current: AdmissionMode) -> AnyView {
     view! {
         <select name=name id=id>
             {[AdmissionMode::Off, AdmissionMode::Warn, AdmissionMode::Enforce].into_iter().map(|m| view! {
@@ -20,9 +20,10 @@ fn mode_select(name: &'static str, id: &'static str, current: AdmissionMode) -> 
             }).collect_view()}
         </select>
     }
+    .into_any()
 }
 
-fn settings_form(p: AdmissionPage) -> impl IntoView {
+fn settings_form(p: AdmissionPage) -> AnyView {
     let s = p.settings;
     let deny = s.unknown_images == UnknownImages::Deny;
     let policies = p.policies.into_iter().map(|(id, title)| {
@@ -55,9 +56,10 @@ fn settings_form(p: AdmissionPage) -> impl IntoView {
             <button type="submit">"Save"</button>
         </form>
     }
+    .into_any()
 }
 
-fn settings_read(p: &AdmissionPage) -> impl IntoView {
+fn settings_read(p: &AdmissionPage) -> AnyView {
     let s = &p.settings;
     let named =
         |m: &BTreeMap<String, AdmissionMode>| if m.is_empty() { "none".to_string() } else { lines(m).trim_end().replace('\n', ", ") };
@@ -72,6 +74,7 @@ fn settings_read(p: &AdmissionPage) -> impl IntoView {
             <dt>"Policies enforced"</dt><dd>{if enforced.is_empty() { "the vulnerability SLA only".to_string() } else { format!("the vulnerability SLA, {}", enforced.join(", ")) }}</dd>
         </dl>
     }
+    .into_any()
 }
 
 fn list(v: &[String], empty: &str) -> String {
@@ -82,7 +85,7 @@ fn list(v: &[String], empty: &str) -> String {
     }
 }
 
-fn vendor_table(entries: Vec<crate::types::VendorImage>) -> impl IntoView {
+fn vendor_table(entries: Vec<crate::types::VendorImage>) -> AnyView {
     if entries.is_empty() {
         return view! { <p class="muted">"No vendor image is registered (PUT /api/v1/vendor-images)."</p> }.into_any();
     }
@@ -124,7 +127,7 @@ pub fn AdmissionSettingsPage() -> impl IntoView {
                             <h2>"In force"</h2>
                             {settings_read(&p)}
                         </section>
-                        {p.may_edit.then(|| view! { <section class="card"><h2>"Change"</h2>{settings_form(p.clone())}</section> })}
+                        {p.may_edit.then(|| view! { <section class="card"><h2>"Change"</h2>{settings_form(p.clone())}</section> }.into_any())}
                         <section class="card">
                             <h2>"Vendor images"</h2>
                             <p class="muted">"Images adopted from vendors: who is responsible for their updates, and where they may run (the policy vendor-images and admission judge by it)."</p>
