@@ -60,24 +60,30 @@ struct LiveTokenRow {
     team: Option<crate::domain::TeamName>,
     clusters: String,
     registries: String,
+    last_used_at: Option<DateTime<Utc>>,
 }
 
 pub async fn verify_token(pool: &Pool, secret: &str, now: DateTime<Utc>) -> Result<Option<TokenInfo>> {
     let row: Option<LiveTokenRow> = sqlx::query_as(
-        "SELECT k.id, k.name, k.role, t.name AS team, k.clusters, k.registries FROM api_tokens k LEFT JOIN teams t ON t.id = k.team_id
-         WHERE k.token_sha256 = $1 AND k.revoked_at IS NULL",
+        "SELECT k.id, k.name, k.role, t.name AS team, k.clusters, k.registries, k.last_used_at FROM api_tokens k
+         LEFT JOIN teams t ON t.id = k.team_id WHERE k.token_sha256 = $1 AND k.revoked_at IS NULL",
     )
     .bind(super::sha256_hex(secret.as_bytes()))
     .fetch_optional(pool)
     .await?;
-    let Some(LiveTokenRow { id, name, role, team, clusters, registries }) = row else { return Ok(None) };
-    // "Last used" is kept to the minute: no write per request.
-    sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
-        .bind(id)
-        .bind(now)
-        .bind(now - chrono::Duration::seconds(60))
-        .execute(pool)
-        .await?;
+    let Some(LiveTokenRow { id, name, role, team, clusters, registries, last_used_at }) = row else { return Ok(None) };
+    // "Last used" is kept to the minute: no write per request. The check is made here, not in the
+    // UPDATE's WHERE: on SQLite an UPDATE takes the write lock even when it changes no row, so a
+    // request would wait behind every report being stored (the admission webhook's p99 did).
+    let stale = now - chrono::Duration::seconds(60);
+    if last_used_at.is_none_or(|t| t < stale) {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
+            .bind(id)
+            .bind(now)
+            .bind(stale)
+            .execute(pool)
+            .await?;
+    }
     let role = role.parse().map_err(StoreError::invalid_input)?;
     let bindings = super::TokenBindings { clusters: split_lines(&clusters), registries: split_lines(&registries) };
     Ok(Some(TokenInfo { id, name, role, team, bindings }))
