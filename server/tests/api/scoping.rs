@@ -81,7 +81,16 @@ async fn a_team_scoped_role_sees_no_row_of_another_team_anywhere() {
     let size = app.db.store.ledger_size().await.unwrap();
     // The policies judge the estate with the shop pod in it (as the server's job would), so the
     // scorecards hold storefront's failing container; a CVE of the unowned image it runs.
-    drydock::policy::run(&app.db.store, &drydock::config::Config::default().promotion().unwrap(), chrono::Utc::now()).await.unwrap();
+    // The server's own evaluation may have started before the shop pod was stored and finish
+    // after this one: judge again until the stored results hold the shop container.
+    for _ in 0..50 {
+        drydock::policy::run(&app.db.store, &drydock::config::Config::default().promotion().unwrap(), chrono::Utc::now()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let failing = app.db.store.policy_results_page("non-root", true, None, 5000, 0).await;
+        if failing.is_ok_and(|p| p.items.iter().any(|r| r.subject.contains("checkout-web-5d8f9c-x2x7q"))) {
+            break;
+        }
+    }
     let cve = app.db.store.image_view(&crate::helpers::digest(&digest), None).await.unwrap().unwrap().findings[0].vulnerability.clone();
     let workload = "cluster=minikube&namespace=shop&workload=Deployment%2Fcheckout-web";
     let api: Vec<String> = vec![
