@@ -14,7 +14,7 @@ pub const MAX_GRACE_DAYS: i64 = 365;
 
 /// A Kubernetes namespace (a DNS-1123 label) or an environment name: 1–63 lowercase letters,
 /// digits and '-', starting and ending with a letter or digit.
-fn label(s: &str) -> bool {
+pub(crate) fn label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63

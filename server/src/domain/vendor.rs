@@ -3,6 +3,7 @@
 //! why a container breaks its entry, if it does. The policy `vendor-images` and the admission
 //! webhook both ask it.
 
+use super::admission::label;
 use super::text::FieldError;
 use super::ImageRef;
 use app::types::VendorImage;
@@ -14,15 +15,6 @@ pub const MAX_NAMES: usize = 200;
 /// The register: entries in the order given; the first that matches an image is its entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Register(Vec<VendorImage>);
-
-fn label(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= 63
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[0] != b'-'
-        && b[b.len() - 1] != b'-'
-}
 
 fn short(s: &str) -> String {
     s.chars().take(80).collect()
