@@ -314,6 +314,7 @@ mod backend_sqlite {
     include!("backend/compliance.rs");
     include!("backend/policy.rs");
     include!("backend/campaigns.rs");
+    include!("backend/campaign_progress.rs");
     include!("backend/escalation.rs");
     include!("backend/risk.rs");
     include!("backend/evidence.rs");
@@ -352,6 +353,7 @@ mod backend_postgres {
     include!("backend/compliance.rs");
     include!("backend/policy.rs");
     include!("backend/campaigns.rs");
+    include!("backend/campaign_progress.rs");
     include!("backend/escalation.rs");
     include!("backend/risk.rs");
     include!("backend/evidence.rs");

@@ -21,6 +21,7 @@ macro_rules! on_both_databases {
 
 mod access_admin;
 mod admission;
+mod admission_tls;
 mod backup;
 mod campaigns;
 mod checklist;
@@ -46,15 +47,19 @@ mod operations;
 mod outages;
 mod pg_outage;
 mod policies;
+mod policy_form;
 mod rbac;
+mod rbac_routes;
 mod registry;
 mod registry_support;
 mod risk;
 mod sbom_parsers;
 mod scale;
 mod scoping;
+mod scorecards;
 mod search;
 mod signin;
 mod store;
 mod trivy_parser;
+mod vendor;
 mod versions;

@@ -2,7 +2,8 @@
 //! developer), compared with the written specification (`drydock::auth::rbac`). Run with
 //! `--nocapture` to see the table.
 
-use super::helpers::{fixture, TestApp, TestDb};
+use super::helpers::{TestApp, TestDb};
+use super::rbac_routes::{api_routes, Needs};
 use super::signin::{demo_app, demo_sign_in};
 use drydock::auth::{rbac, Action, Grant};
 use drydock::domain::Role;
@@ -10,7 +11,7 @@ use drydock::store::capabilities::*;
 use drydock::store::Actor;
 use reqwest::{Method, StatusCode};
 
-const JUICE: &str = "sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065";
+pub(super) const JUICE: &str = "sha256:b1802758946aa40549b98ee6b8f93e9b92d0a6bf7aed139284893466be9c5065";
 
 /// (label, grant) of every principal the matrix tries; `None` is anonymous.
 fn principals() -> Vec<(&'static str, Option<Grant>)> {
@@ -25,178 +26,6 @@ fn principals() -> Vec<(&'static str, Option<Grant>)> {
         ("manager(storefront)", g(Role::Manager, Some("storefront"))),
         ("security", g(Role::Security, None)),
         ("admin", g(Role::Admin, None)),
-    ]
-}
-
-/// The actions a route needs, each with its team scope.
-type Needs = Vec<(Action, Option<&'static str>)>;
-
-/// (method, path, body, the actions the route needs with their team scope).
-fn api_routes(item: &str) -> Vec<(Method, String, Option<Vec<u8>>, Needs)> {
-    vec![
-        (Method::POST, "/api/v1/scans".into(), Some(fixture("trivy/alpine-310.json")), vec![(Action::SendData, None)]),
-        (Method::GET, "/api/v1/images".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::GET,
-            format!("/api/v1/images/{JUICE}"),
-            None,
-            vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))],
-        ),
-        (Method::GET, "/api/v1/ownership-rules".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::POST,
-            "/api/v1/ownership-rules".into(),
-            Some(br#"{"kind":"repository_prefix","pattern":"PATTERN","team":"platform"}"#.to_vec()),
-            vec![(Action::ManageEstateConfig, None)],
-        ),
-        (Method::GET, "/api/v1/registries".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::POST,
-            "/api/v1/registries".into(),
-            Some(br#"{"name":"PATTERN","url":"http://127.0.0.1:9"}"#.to_vec()),
-            vec![(Action::ManageEstateConfig, None)],
-        ),
-        (Method::POST, "/api/v1/registries/matrix/events".into(), Some(br#"{"events":[]}"#.to_vec()), vec![(Action::SendData, None)]),
-        (Method::GET, "/api/v1/clusters".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/ledger/checkpoint".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/ledger/entries?start=0&end=5".into(), None, vec![(Action::ReadLedgerEntries, None)]),
-        (Method::GET, "/api/v1/tokens".into(), None, vec![(Action::ManageTokens, None)]),
-        (Method::DELETE, "/api/v1/users/demo%23matrix-user/sessions".into(), None, vec![(Action::ManageRoleMappings, None)]),
-        (Method::GET, "/api/v1/ledger/proof/inclusion?index=0&size=2".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/ledger/proof/consistency?from=1&to=2".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::POST,
-            "/api/v1/audit/k8s?cluster=matrix".into(),
-            Some(fixture("k8s-audit/audit2rbac-demo.log.jsonl")),
-            vec![(Action::SendData, None)],
-        ),
-        (Method::GET, "/api/v1/workloads".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/unaccounted".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::POST,
-            "/api/v1/clusters/matrix/pods".into(),
-            Some(fixture("k8s-pods/kubectl-neat-pod1-raw.json")),
-            vec![(Action::SendData, None)],
-        ),
-        (Method::GET, "/api/v1/search?cve=CVE-2022-22965".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::POST,
-            "/api/v1/kev".into(),
-            Some(fixture("kev/known_exploited_vulnerabilities.json")),
-            vec![(Action::ManagePolicies, None)],
-        ),
-        (Method::GET, "/api/v1/policies".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::PUT,
-            "/api/v1/policies".into(),
-            Some(br#"[{"id":"signed","enabled":true}]"#.to_vec()),
-            vec![(Action::ManagePolicies, None)],
-        ),
-        (Method::GET, "/api/v1/environment-rules".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::POST,
-            "/api/v1/environment-rules".into(),
-            Some(br#"{"cluster":"matrix","namespace":"PATTERN","environment":"matrix","production":true}"#.to_vec()),
-            vec![(Action::ManageEstateConfig, None)],
-        ),
-        (Method::GET, "/api/v1/scorecards".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/overview".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/my-teams".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/risk".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/secrets".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/checklist".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::POST,
-            "/api/v1/admission/validate".into(),
-            Some(br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"matrix","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"matrix","object":{"spec":{"containers":[{"name":"c","image":"nginx:1.25"}]}}}}"#.to_vec()),
-            vec![(Action::ReviewAdmission, None)],
-        ),
-        (Method::GET, "/api/v1/admission/settings".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/vendor-images".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::PUT,
-            "/api/v1/vendor-images".into(),
-            Some(br#"[{"repository":"quay.io/matrix/app","vendor":"Matrix","owner_team":"platform"}]"#.to_vec()),
-            vec![(Action::ManagePolicies, None)],
-        ),
-        (Method::PUT, "/api/v1/admission/settings".into(), Some(br#"{"default_mode":"warn"}"#.to_vec()), vec![(Action::ManagePolicies, None)]),
-        (Method::GET, "/api/v1/pushes".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/pod-access?exec=true".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/outdated-libraries".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/overdue-items".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/team-notices".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/images?owner=none".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/policy-results?policy=non-root".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::GET,
-            "/api/v1/risk?team=storefront".into(),
-            None,
-            vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))],
-        ),
-        (
-            Method::GET,
-            "/api/v1/teams/storefront/scorecard".into(),
-            None,
-            vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))],
-        ),
-        (
-            Method::GET,
-            "/api/v1/teams/storefront/scorecard.csv?table=failing".into(),
-            None,
-            vec![(Action::ReadEstate, None), (Action::ReadTeamDetails, Some("storefront"))],
-        ),
-        (
-            Method::POST,
-            "/api/v1/campaigns".into(),
-            Some(br#"{"title":"PATTERN","cves":["CVE-2022-22965"],"deadline":"UNTIL"}"#.to_vec()),
-            vec![(Action::ManagePolicies, None)],
-        ),
-        (Method::GET, "/api/v1/campaigns".into(), None, vec![(Action::ReadEstate, None)]),
-        (Method::GET, "/api/v1/campaigns/1".into(), None, vec![(Action::ReadEstate, None)]),
-        (
-            Method::PUT,
-            "/api/v1/campaigns/1/deadline".into(),
-            Some(br#"{"deadline":"UNTIL"}"#.to_vec()),
-            vec![(Action::ManagePolicies, None)],
-        ),
-        (
-            Method::POST,
-            format!("{item}/ack"),
-            Some(br#"{"planned":"UNTIL","note":"PATTERN"}"#.to_vec()),
-            vec![(Action::Acknowledge, Some("storefront"))],
-        ),
-        (
-            Method::POST,
-            format!("{item}/exception"),
-            Some(br#"{"reason":"PATTERN","until":"UNTIL"}"#.to_vec()),
-            vec![(Action::RequestException, Some("storefront"))],
-        ),
-        (
-            Method::POST,
-            format!("{item}/exception/decision"),
-            Some(br#"{"approve":false,"note":"PATTERN","request_id":REQUEST}"#.to_vec()),
-            vec![(Action::ManagePolicies, None)],
-        ),
-        (Method::GET, "/api/v1/contacts".into(), None, vec![(Action::ManagePolicies, None)]),
-        (
-            Method::PUT,
-            "/api/v1/contacts".into(),
-            Some(br#"[{"level":3,"email":"ciso@corp.example"}]"#.to_vec()),
-            vec![(Action::ManageEstateConfig, None)],
-        ),
-        (
-            Method::PUT,
-            "/api/v1/teams/storefront/contacts".into(),
-            Some(br#"[{"level":0,"email":"storefront@corp.example"}]"#.to_vec()),
-            vec![(Action::ManageEstateConfig, None)],
-        ),
-        (Method::GET, "/api/v1/deliveries".into(), None, vec![(Action::ManagePolicies, None)]),
-        (
-            Method::POST,
-            "/api/v1/clusters/matrix/nodes".into(),
-            Some(br#"{"apiVersion":"v1","kind":"NodeList","items":[{"metadata":{"name":"n1"},"status":{"nodeInfo":{}}}]}"#.to_vec()),
-            vec![(Action::SendData, None)],
-        ),
     ]
 }
 

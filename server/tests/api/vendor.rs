@@ -1,0 +1,164 @@
+//! The vendor image register on the demo estate: where a vendor image may run, the policy
+//! `vendor-images` and the admission webhook applying the same rule.
+
+use super::admission::{ask, pod, review, settings, spec};
+use super::signin::demo_app;
+use drydock::store::capabilities::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// `registry/name` of an image reference as Docker resolves it (computed here, not by Drydock).
+fn repository(image: &str) -> String {
+    let no_digest = image.split('@').next().unwrap();
+    let last = no_digest.rfind('/').map_or(0, |i| i + 1);
+    let path = match no_digest[last..].rfind(':') {
+        Some(i) => &no_digest[..last + i],
+        None => no_digest,
+    };
+    match path.split_once('/') {
+        Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => format!("{host}/{rest}"),
+        _ if path.contains('/') => format!("docker.io/{path}"),
+        _ => format!("docker.io/library/{path}"),
+    }
+}
+
+/// The vendor register on the demo estate: the repository most containers run, allowed in one of
+/// its namespaces only; the policy `vendor-images` fails exactly the other live containers running
+/// it (computed here from the workload list), and admission denies it elsewhere in enforce.
+#[tokio::test]
+async fn vendor_images_run_only_where_registered() {
+    let app = demo_app().await;
+    let security = app.token("security").await;
+    let rows = app.get_json("/api/v1/workloads?limit=1000", &security).await["items"].as_array().unwrap().clone();
+    let live: Vec<&Value> = rows.iter().filter(|r| r["state"] != "terminated").collect();
+    let mut by_repo: std::collections::BTreeMap<String, Vec<&Value>> = Default::default();
+    for r in &live {
+        by_repo.entry(repository(r["image"].as_str().unwrap())).or_default().push(r);
+    }
+    let (repo, runs) = by_repo.into_iter().max_by_key(|(_, v)| v.len()).unwrap();
+    let allowed = runs[0]["namespace"].as_str().unwrap().to_string();
+    let expected: BTreeSet<String> = runs
+        .iter()
+        .filter(|r| r["namespace"] != allowed.as_str())
+        .map(|r| {
+            format!(
+                "{}/{}/{}/{}",
+                r["cluster"].as_str().unwrap(),
+                r["namespace"].as_str().unwrap(),
+                r["pod"].as_str().unwrap(),
+                r["container"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let judged: BTreeSet<String> = runs
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{}/{}/{}",
+                r["cluster"].as_str().unwrap(),
+                r["namespace"].as_str().unwrap(),
+                r["pod"].as_str().unwrap(),
+                r["container"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let register = json!([{"repository": repo, "vendor": "Acme", "owner_team": "platform", "licence": "commercial, support until 2027",
+        "allowed_namespaces": [allowed]}]);
+    let r = app.client.put(app.url("/api/v1/vendor-images")).bearer_auth(&security).json(&register).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let saved: Value = r.json().await.unwrap();
+    assert_eq!((saved["total"].as_i64(), saved["items"][0]["repository"].as_str()), (Some(1), Some(repo.as_str())));
+    // The policies judge the estate with the register in it (as the nudged job would, without
+    // waiting for it on a busy machine).
+    // (again, should the server's own evaluation, begun before the change, finish after this one)
+    let mut results = Value::Null;
+    for _ in 0..50 {
+        drydock::policy::run(&app.db.store, &drydock::config::Config::default().promotion().unwrap(), chrono::Utc::now()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        results = app.get_json("/api/v1/policy-results?policy=vendor-images&limit=5000", &security).await;
+        if results["total"].as_i64().unwrap_or(0) > 0 {
+            break;
+        }
+    }
+    let subjects = |failing: bool| -> BTreeSet<String> {
+        results["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["passed"] == !failing)
+            .map(|r| r["subject"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        subjects(true).union(&subjects(false)).cloned().collect::<BTreeSet<_>>(),
+        judged,
+        "every container of the repository is judged"
+    );
+    assert_eq!(subjects(true), expected);
+    assert!(results["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["passed"] == false)
+        .all(|r| r["reason"].as_str().unwrap().contains("may not run it")));
+
+    // Admission applies the same rule: elsewhere denied in enforce, in its namespace allowed.
+    let admission = app.token("admission").await;
+    settings(&app, &security, json!({"default_mode": "enforce"})).await;
+    let image = runs[0]["image"].as_str().unwrap();
+    let elsewhere = ask(&app, &admission, &review("v-1", "Pod", "not-allowed-here", pod(spec(&[image], None, None)), false), "").await;
+    assert_eq!(elsewhere["allowed"], false, "{elsewhere}");
+    assert!(elsewhere["status"]["message"].as_str().unwrap().contains("namespace not-allowed-here may not run it"));
+    let home = ask(&app, &admission, &review("v-2", "Pod", &allowed, pod(spec(&[image], None, None)), false), "").await;
+    assert!(!home["status"]["message"].as_str().unwrap_or("").contains("may not run it"), "{home}");
+
+    // A bad entry is refused naming it; the register is a ledger entry; readers may read, not write.
+    let bad = json!([{"repository": repo, "vendor": "Acme"}]);
+    let r = app.client.put(app.url("/api/v1/vendor-images")).bearer_auth(&security).json(&bad).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "[0].owner_team");
+    let viewer = app.token("viewer").await;
+    assert_eq!(app.get_json("/api/v1/vendor-images", &viewer).await["total"], 1);
+    let r = app.client.put(app.url("/api/v1/vendor-images")).bearer_auth(&viewer).json(&register).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let events = app.db.store.audit_events().await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == "vendor_images.changed").count(), 1);
+    // A vendor image's campaign items go to its owner's ladder (team platform), not its repository's
+    // team: an image a demo campaign (by CVE) found in a team's repository, registered, then a new
+    // campaign for the same CVEs.
+    let campaigns = app.get_json("/api/v1/campaigns?limit=500", &security).await;
+    let images = app.get_json("/api/v1/images?limit=1000", &security).await;
+    let (cves, scanned_digest, scanned_repo) = campaigns["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !c["cves"].as_array().unwrap().is_empty())
+        .flat_map(|c| c["items"].as_array().unwrap().iter().map(move |i| (c["cves"].clone(), i.clone())))
+        .find_map(|(cves, i)| {
+            let image = images["items"].as_array().unwrap().iter().find(|m| m["digest"] == i["image"])?;
+            let repo = image["repositories"].as_array()?.first()?["repository"].as_str()?.to_string();
+            (i["team"].is_string() && i["team"] != "platform").then(|| (cves, i["image"].as_str().unwrap().to_string(), repo))
+        })
+        .expect("a campaign item of a team's image in a repository");
+    let both = json!([register[0], {"repository": scanned_repo, "vendor": "Initech", "owner_team": "platform"}]);
+    let r = app.client.put(app.url("/api/v1/vendor-images")).bearer_auth(&security).json(&both).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let until = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let campaign = json!({"title": "vendor routing", "cves": cves, "deadline": until});
+    let r = app.client.post(app.url("/api/v1/campaigns")).bearer_auth(&security).json(&campaign).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let created: Value = r.json().await.unwrap();
+    let item =
+        created["items"].as_array().unwrap().iter().find(|i| i["image"] == scanned_digest.as_str()).expect("the image's item").clone();
+    assert_eq!(item["team"], "platform", "{item}");
+
+    // The Admission page lists the register; the checklist counts it and the containers outside it.
+    super::signin::demo_sign_in(&app, "viewer").await;
+    let html = app.client.get(app.url("/admission")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("<code>{repo}</code>")) && html.contains("team platform"), "{html}");
+    let c = app.get_json("/api/v1/checklist", &security).await;
+    let item = c["items"].as_array().unwrap().iter().find(|i| i["id"] == "vendor-owner").unwrap().clone();
+    assert_eq!(item["figures"]["registered_vendor_images"], 2);
+    assert_eq!(item["figures"]["containers_outside_their_places"].as_u64().unwrap() as usize, expected.len());
+}
