@@ -48,13 +48,12 @@ fn push_pod_access_from<'a>(qb: &mut QueryBuilder<'a, DB>, teams: Option<&'a [St
         );
     }
     if let Some(teams) = teams {
-        qb.push(
-            " AND (NOT EXISTS (SELECT 1 FROM pods p JOIN clusters k ON k.id = p.cluster_id
-                   WHERE k.name = a.cluster AND p.namespace = a.namespace AND p.name = a.name)
-                 OR EXISTS (SELECT 1 FROM (",
-        );
+        // The pods a team may see are found once (an uncorrelated IN), not per audit row.
+        const SAME_POD: &str = "SELECT 1 FROM pods p JOIN clusters k ON k.id = p.cluster_id
+                                WHERE k.name = a.cluster AND p.namespace = a.namespace AND p.name = a.name";
+        qb.push(format!(" AND (NOT EXISTS ({SAME_POD}) OR EXISTS ({SAME_POD} AND p.id IN (SELECT w.pod_row FROM ("));
         qb.push(WORKLOAD_SELECT);
-        qb.push(") w WHERE w.cluster = a.cluster AND w.namespace = a.namespace AND w.pod = a.name AND (w.team IS NULL");
+        qb.push(") w WHERE w.team IS NULL");
         if !teams.is_empty() {
             qb.push(" OR w.team IN (");
             in_list(qb, teams);

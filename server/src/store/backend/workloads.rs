@@ -13,7 +13,7 @@ const WORKLOAD_SELECT: &str = "
            COALESCE(pt.name, it.name) AS team,
            c.state, c.reason, p.node, c.run_as_user, COALESCE(child.config_user, img.config_user) AS image_user,
            c.first_seen, c.last_seen, p.ended_at,
-           COALESCE(child.id, img.id) AS image_row
+           COALESCE(child.id, img.id) AS image_row, p.id AS pod_row
     FROM containers c
     JOIN pods p ON p.id = c.pod_id
     JOIN clusters k ON k.id = p.cluster_id
