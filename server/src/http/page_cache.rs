@@ -66,15 +66,17 @@ impl PageCache {
     }
 }
 
-/// The pages kept: the overview, team pages, scorecards, search and image lists, and the
-/// estate search's API answer.
+/// The pages kept: the overview, team pages, scorecards, search and image lists, the checklist
+/// (five estate searches each), and the estate search's and the checklist's API answers.
 fn kept_path(path: &str) -> bool {
     path == "/"
         || path == "/my-teams"
         || path == "/search"
         || path == "/scorecards"
         || path == "/images"
+        || path == "/checklist"
         || path == "/api/v1/search"
+        || path == "/api/v1/checklist"
         || path.starts_with("/teams/")
         || path.starts_with("/scorecards/")
 }
@@ -233,7 +235,17 @@ mod tests {
 
     #[test]
     fn only_the_estate_read_pages_are_kept() {
-        for p in ["/", "/teams/payments", "/scorecards", "/scorecards/payments", "/search", "/images", "/api/v1/search"] {
+        for p in [
+            "/",
+            "/teams/payments",
+            "/scorecards",
+            "/scorecards/payments",
+            "/search",
+            "/images",
+            "/api/v1/search",
+            "/checklist",
+            "/api/v1/checklist",
+        ] {
             assert!(kept_path(p), "{p}");
         }
         for p in ["/admin", "/campaigns", "/my-updates", "/api/v1/images", "/ledger", "/auth/login"] {
