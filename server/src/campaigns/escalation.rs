@@ -24,14 +24,23 @@ fn level_word(days: i64) -> String {
 }
 
 /// The digest messages for the (item, level) pairs a run took: one per recipient (an e-mail
-/// address, a webhook, a team's inbox), each listing all of that recipient's items.
-pub fn compose(taken: &[(i64, i64)], items: &HashMap<i64, EscalationItemRecord>, contacts: &[ContactRecord]) -> Vec<NewMessage> {
+/// address, a webhook, a team's inbox, the person owning a vendor image: `people`, by image
+/// row), each listing all of that recipient's items.
+pub fn compose(
+    taken: &[(i64, i64)],
+    items: &HashMap<i64, EscalationItemRecord>,
+    contacts: &[ContactRecord],
+    people: &HashMap<i64, String>,
+) -> Vec<NewMessage> {
     // recipient (channel, address, team of the inbox) → (item, level) pairs
     let mut by_recipient: BTreeMap<Recipient, Vec<(i64, i64)>> = BTreeMap::new();
     for &(item_id, level) in taken {
         let Some(item) = items.get(&item_id) else { continue };
         let team = item.team.clone().unwrap_or_default();
         by_recipient.entry(("inbox".into(), team.clone(), item.team.clone())).or_default().push((item_id, level));
+        if let Some(person) = people.get(&item.image_id) {
+            by_recipient.entry(("email".into(), person.clone(), None)).or_default().push((item_id, level));
+        }
         for c in contacts.iter().filter(|c| c.level == level && (c.team == team || c.team.is_empty())) {
             if let Some(e) = &c.email {
                 by_recipient.entry(("email".into(), e.clone(), None)).or_default().push((item_id, level));
@@ -62,13 +71,17 @@ pub fn compose(taken: &[(i64, i64)], items: &HashMap<i64, EscalationItemRecord>,
                 let ladder = ladder_of(&it.ladder);
                 let days = ladder.levels().iter().find(|l| l.level == *level).map(|l| l.days).unwrap_or(0);
                 body.push_str(&format!(
-                    "- [level {level}, {}] campaign #{} \"{}\", item #{}: image {} of team {}, deadline {}, state {}, {}\n",
+                    "- [level {level}, {}] campaign #{} \"{}\", item #{}: image {} of {}, deadline {}, state {}, {}\n",
                     level_word(days),
                     it.campaign_id,
                     it.campaign_title,
                     it.id,
                     it.digest,
-                    it.team.as_deref().unwrap_or("(no team)"),
+                    match (&it.team, people.get(&it.image_id)) {
+                        (_, Some(person)) => format!("vendor image owner {person}"),
+                        (Some(team), None) => format!("team {team}"),
+                        (None, None) => "(no team)".into(),
+                    },
                     it.deadline,
                     it.state,
                     if it.running { format!("running in {} workload(s)", it.workloads) } else { "not running anywhere".into() },
@@ -81,7 +94,11 @@ pub fn compose(taken: &[(i64, i64)], items: &HashMap<i64, EscalationItemRecord>,
 }
 
 /// Decides what is due at `now` and queues its messages; answers (escalations, messages).
-pub async fn escalate(store: &(impl CampaignStore + PolicyStore), run: &str, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
+pub async fn escalate(
+    store: &(impl CampaignStore + PolicyStore + VendorStore),
+    run: &str,
+    now: DateTime<Utc>,
+) -> Result<(i64, i64), StoreError> {
     let items = store.escalation_items().await?;
     let mut due = Vec::new();
     for it in &items {
@@ -99,8 +116,11 @@ pub async fn escalate(store: &(impl CampaignStore + PolicyStore), run: &str, now
     }
     let contacts = store.contacts().await?;
     let by_id: HashMap<i64, EscalationItemRecord> = items.into_iter().map(|i| (i.id, i)).collect();
+    let due_images: Vec<i64> =
+        due.iter().filter_map(|(i, _)| by_id.get(i)).map(|i| i.image_id).collect::<BTreeSet<_>>().into_iter().collect();
+    let people = super::vendor_people(store, &due_images).await?;
     let (taken, messages) =
-        store.record_escalation(run, &due, &|taken| compose(taken, &by_id, &contacts), &Actor(ACTOR.into()), now).await?;
+        store.record_escalation(run, &due, &|taken| compose(taken, &by_id, &contacts, &people), &Actor(ACTOR.into()), now).await?;
     Ok((taken as i64, messages as i64))
 }
 

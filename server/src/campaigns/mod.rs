@@ -41,9 +41,10 @@ pub struct Affected {
     pub epss: Option<f64>,
 }
 
-/// A registered vendor image's items go to the team responsible for its updates (the register's
-/// `owner_team`), not to the team of the repository it was found in. Nothing is read when the
-/// register is empty.
+/// A registered vendor image's items go to the owner responsible for its updates, not to the team
+/// of the repository it was found in: the register's `owner_team`, or no team when a person owns
+/// it (the escalation writes to that person at every level, `vendor_people`). Nothing is read
+/// when the register is empty.
 async fn to_vendor_owners(store: &impl VendorStore, affected: &mut BTreeMap<i64, Affected>) -> Result<(), StoreError> {
     let register = crate::policy::vendor_register(store).await?;
     if register.entries().is_empty() || affected.is_empty() {
@@ -51,12 +52,26 @@ async fn to_vendor_owners(store: &impl VendorStore, affected: &mut BTreeMap<i64,
     }
     let ids: Vec<i64> = affected.keys().copied().collect();
     for (id, repository) in store.repositories_of(&ids).await? {
-        let owner = register.entry_of(&repository).and_then(|e| e.owner_team.clone());
-        if let (Some(team), Some(a)) = (owner, affected.get_mut(&id)) {
-            a.team = Some(team);
+        if let (Some(entry), Some(a)) = (register.entry_of(&repository), affected.get_mut(&id)) {
+            a.team = entry.owner_team.clone();
         }
     }
     Ok(())
+}
+
+/// The person responsible for each image among `ids` that the register gives to a person.
+pub(crate) async fn vendor_people(store: &impl VendorStore, ids: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
+    let register = crate::policy::vendor_register(store).await?;
+    if ids.is_empty() || !register.entries().iter().any(|e| e.owner_person.is_some()) {
+        return Ok(HashMap::new());
+    }
+    let mut out = HashMap::new();
+    for (id, repository) in store.repositories_of(ids).await? {
+        if let Some(person) = register.entry_of(&repository).and_then(|e| e.owner_person.clone()) {
+            out.insert(id, person);
+        }
+    }
+    Ok(out)
 }
 
 /// Open findings the selector matches, by image row: read summed per image (and installed

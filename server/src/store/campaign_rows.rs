@@ -105,6 +105,7 @@ pub struct EscalationItemRecord {
     pub campaign_id: i64,
     pub campaign_title: String,
     pub ladder: String,
+    pub image_id: i64,
     pub digest: String,
     pub team: Option<String>,
     pub state: crate::domain::campaign::ItemState,

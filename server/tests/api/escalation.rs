@@ -17,7 +17,7 @@ on_both_databases!(later_images_join_and_unowned_go_to_global_contacts);
 const ORACLE_PYTHON: &str = "/var/tmp/drydock-oracles/bin/python";
 
 /// A real SMTP server (aiosmtpd) on loopback writing what it accepts to a file.
-struct SmtpSink {
+pub(super) struct SmtpSink {
     port: u16,
     out: std::path::PathBuf,
     child: Child,
@@ -25,7 +25,7 @@ struct SmtpSink {
 }
 
 impl SmtpSink {
-    fn start(fail_first: usize) -> SmtpSink {
+    pub(super) fn start(fail_first: usize) -> SmtpSink {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("mail.jsonl");
         let port = free_port();
@@ -41,12 +41,12 @@ impl SmtpSink {
         SmtpSink { port, out, child, _dir: dir }
     }
 
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// Every message received: (recipients, the raw message).
-    fn received(&self) -> Vec<(Vec<String>, String)> {
+    pub(super) fn received(&self) -> Vec<(Vec<String>, String)> {
         let text = std::fs::read_to_string(&self.out).unwrap_or_default();
         text.lines()
             .map(|l| {
@@ -95,7 +95,7 @@ pub(super) fn loopback_hooks() -> drydock::config::Config {
 
 /// `drydock escalate --once --at` in its own process, off the test's runtime thread (the
 /// webhook receiver must keep answering meanwhile).
-async fn escalate(db_url: &str, smtp: &str, at: DateTime<Utc>) -> String {
+pub(super) async fn escalate(db_url: &str, smtp: &str, at: DateTime<Utc>) -> String {
     let (db_url, smtp) = (db_url.to_string(), smtp.to_string());
     tokio::task::spawn_blocking(move || escalate_at(&db_url, &smtp, at)).await.unwrap()
 }
@@ -115,7 +115,7 @@ fn escalate_at(db_url: &str, smtp: &str, at: DateTime<Utc>) -> String {
 }
 
 /// Who received how many messages, and which item ids each message listed.
-fn mail_to(sink: &SmtpSink, who: &str) -> Vec<BTreeSet<i64>> {
+pub(super) fn mail_to(sink: &SmtpSink, who: &str) -> Vec<BTreeSet<i64>> {
     sink.received()
         .into_iter()
         .filter(|(to, _)| to.iter().any(|t| t == who))

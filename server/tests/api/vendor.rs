@@ -2,11 +2,16 @@
 //! `vendor-images` and the admission webhook applying the same rule.
 
 use super::admission::{ask, pod, review, settings, spec};
+use super::campaigns::clock_at;
+use super::escalation::{escalate, loopback_hooks, mail_to, SmtpSink};
+use super::helpers::{fixture, TestApp, TestDb};
 use super::signin::demo_app;
 use drydock::store::capabilities::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+
+on_both_databases!(vendor_items_escalate_to_their_owners);
 
 /// `registry/name` of an image reference as Docker resolves it (computed here, not by Drydock).
 fn repository(image: &str) -> String {
@@ -161,4 +166,66 @@ async fn vendor_images_run_only_where_registered() {
     let item = c["items"].as_array().unwrap().iter().find(|i| i["id"] == "vendor-owner").unwrap().clone();
     assert_eq!(item["figures"]["registered_vendor_images"], 2);
     assert_eq!(item["figures"]["containers_outside_their_places"].as_u64().unwrap() as usize, expected.len());
+}
+
+/// A campaign's items of registered vendor images go to their owners: the owning team's ladder,
+/// or (no team) the named person, who is written to at every level beside the global contacts.
+async fn vendor_items_escalate_to_their_owners(db: TestDb) {
+    let sink = SmtpSink::start(0);
+    let (_manual, clock) = clock_at("2026-12-01T09:00:00Z");
+    let db_url = db.url.clone();
+    let app = TestApp::start_on(0, db, loopback_hooks(), clock.clone()).await;
+    let (security, admin) = (app.token("security").await, app.token("admin").await);
+    // Three images with bash's CVE-2019-18276; two are also pushed as vendors' repositories.
+    let (actor, now) = (drydock::store::Actor::cli(), clock.now());
+    let mut digests = Vec::new();
+    for (file, vendor_tag) in [
+        ("trivy/centos-7.json", Some("vendor.example/acme/agent:7")),
+        ("trivy/debian-buster.json", Some("vendor.example/globex/proxy:10")),
+        ("trivy/ubuntu-1804.json", None),
+    ] {
+        let bytes = fixture(file);
+        let report = drydock::ingest::parse(&bytes, None).unwrap();
+        let stored = app.db.store.ingest_report(&report, &drydock::store::sha256_hex(&bytes), &actor, now).await.unwrap();
+        let digest = stored.summary().image.clone().unwrap();
+        if let Some(tag) = vendor_tag {
+            app.db.store.place_tag(&drydock::domain::ImageRef::parse(tag).unwrap(), &digest, &actor, now).await.unwrap();
+        }
+        digests.push(digest);
+    }
+    app.db.store.upsert_team(&drydock::domain::TeamName::parse("platform").unwrap(), "Platform", &actor, now).await.unwrap();
+    let register = json!([
+        {"repository": "vendor.example/acme/agent", "vendor": "Acme", "owner_person": "agent-owner@acme-admin.example"},
+        {"repository": "vendor.example/globex/*", "vendor": "Globex", "owner_team": "platform"},
+    ]);
+    let r = app.client.put(app.url("/api/v1/vendor-images")).bearer_auth(&security).json(&register).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    for (path, contacts) in [
+        ("/api/v1/teams/platform/contacts", json!([{"level": 1, "email": "lead@platform.example"}])),
+        ("/api/v1/contacts", json!([{"level": 1, "email": "security@corp.example"}])),
+    ] {
+        let r = app.client.put(app.url(path)).bearer_auth(&admin).json(&contacts).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}: {}", r.text().await.unwrap());
+    }
+    let body = json!({"title": "bash", "cves": ["CVE-2019-18276"], "deadline": "2026-12-10"});
+    let r = app.client.post(app.url("/api/v1/campaigns")).bearer_auth(&security).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c: Value = r.json().await.unwrap();
+    let item_of = |digest: &str| {
+        let it = c["items"].as_array().unwrap().iter().find(|i| i["image"] == digest).unwrap_or_else(|| panic!("{digest}: {c}"));
+        (it["id"].as_i64().unwrap(), it["team"].as_str().map(str::to_string))
+    };
+    let (agent, proxy, plain) = (item_of(&digests[0]), item_of(&digests[1]), item_of(&digests[2]));
+    assert_eq!((agent.1.as_deref(), proxy.1.as_deref(), plain.1.as_deref()), (None, Some("platform"), None));
+    // At the deadline (level 1): the person hears of the agent alone, the platform lead of the
+    // proxy alone, the global contact of all three.
+    let at: chrono::DateTime<chrono::Utc> = "2026-12-10T09:00:00Z".parse().unwrap();
+    escalate(&db_url, &sink.url(), at).await;
+    let only = |ids: &[i64]| vec![ids.iter().copied().collect::<BTreeSet<i64>>()];
+    assert_eq!(mail_to(&sink, "agent-owner@acme-admin.example"), only(&[agent.0]));
+    assert_eq!(mail_to(&sink, "lead@platform.example"), only(&[proxy.0]));
+    assert_eq!(mail_to(&sink, "security@corp.example"), only(&[agent.0, proxy.0, plain.0]));
+    let mail = sink.received().into_iter().find(|(to, _)| to.iter().any(|t| t.starts_with("agent-owner"))).unwrap().1;
+    assert!(mail.replace("=\r\n", "").contains("vendor image owner agent-owner@acme-admin.example"), "{mail}");
+    app.db.drop_database().await;
 }

@@ -35,7 +35,7 @@ pub async fn contacts(pool: &Pool) -> Result<Vec<ContactRecord>> {
 /// Items not closed, with their campaign's ladder and the levels already delivered.
 pub async fn escalation_items(pool: &Pool) -> Result<Vec<EscalationItemRecord>> {
     let sql = format!(
-        "SELECT it.id, it.campaign_id, c.title AS campaign_title, c.ladder, i.digest, it.team, it.state, it.deadline,
+        "SELECT it.id, it.campaign_id, c.title AS campaign_title, c.ladder, it.image_id, i.digest, it.team, it.state, it.deadline,
                 it.exception_until, it.exception_state, it.running, it.workloads,
                 (SELECT {} FROM deliveries d WHERE d.item_id = it.id) AS delivered
          FROM campaign_items it JOIN campaigns c ON c.id = it.campaign_id JOIN images i ON i.id = it.image_id
