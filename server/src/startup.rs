@@ -74,6 +74,7 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
         configured_mappings: Arc::new(group_mappings),
         webhook_policy: Arc::new(config.webhook_policy()?),
         admission_tally: Default::default(),
+        admission_cache: Default::default(),
     });
     let uploads = Arc::new(crate::http::upload_budget::UploadBudget::new(config.upload_memory_mb));
     Ok(AppState { config, leptos_options, oidc, service, clock, pages: Default::default(), uploads })

@@ -11,6 +11,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+pub mod cache;
+
 /// At most this many containers are judged in one object (Kubernetes has no limit; a Pod with
 /// more is judged on the first ones and says so).
 pub const MAX_CONTAINERS: usize = 256;

@@ -215,6 +215,7 @@ fn service_signing(
         configured_mappings: Arc::new(Vec::new()),
         webhook_policy: Arc::new(config.webhook_policy()?),
         admission_tally: Default::default(),
+        admission_cache: Default::default(),
     })
 }
 

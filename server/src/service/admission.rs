@@ -1,10 +1,12 @@
 //! The admission webhook: settings (security), and each AdmissionReview judged from stored facts
-//! only — four indexed reads, no registry call, no scan, no evaluation. Decisions are counted in
+//! only — a few indexed reads, no registry call, no scan, no evaluation; decisions kept per data
+//! version and minute (`admission/cache.rs`). Decisions are counted in
 //! memory and written to the ledger in batches (`flush_admission_decisions`), never one entry a
 //! request; a dry run counts nothing.
 
 use super::{require, Error, Result, Service};
-use crate::admission::{containers, parse_review, response, Judge, Lookup};
+use crate::admission::cache::{Context, Key};
+use crate::admission::{containers, parse_review, response, Container, Decision, Judge, Lookup};
 use crate::auth::{Action, Principal};
 use crate::domain::admission::{merged, mode_for};
 use crate::store::capabilities::*;
@@ -13,7 +15,7 @@ use app::types::AdmissionSettings;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// (namespace, image, decision) → how many times.
 type Counts = BTreeMap<(String, String, String), i64>;
@@ -83,6 +85,8 @@ impl Service {
     }
 
     /// Answers one AdmissionReview (`cluster`: the webhook's `?cluster=`, for environment rules).
+    /// Two reads when the estate has not changed since the same Pod was last asked (the token and
+    /// the data version); otherwise the context (once per data version) and the images' facts.
     #[tracing::instrument(skip_all)]
     pub async fn admission_review(&self, who: Option<&Principal>, body: &Value, cluster: Option<&str>) -> Result<Value> {
         require(who, Action::ReviewAdmission, None)?;
@@ -93,26 +97,16 @@ impl Service {
             return Ok(response(&req.uid, &d));
         };
         let now = self.clock.now();
-        let settings = self.stored_admission_settings().await?;
-        let environment = match cluster {
-            Some(c) => {
-                let rules = self.store.environment_rules().await?;
-                crate::policy::environment_of(&rules, c, &req.namespace).map(|r| r.environment.clone())
+        let (version, minute) = (self.store.data_version().await?, now.timestamp().div_euclid(60));
+        let key = Key::new(&req.namespace, cluster, &list);
+        let d = match self.admission_cache.decision(version, minute, &key) {
+            Some(d) => d,
+            None => {
+                let d = self.admission_decision(version, &req.namespace, cluster, &list, now).await?;
+                self.admission_cache.keep(version, minute, key, &d);
+                d
             }
-            None => None,
         };
-        let mode = mode_for(&settings, &req.namespace, environment.as_deref());
-        let lookups: Vec<Lookup> = list.iter().filter_map(|c| Lookup::of(&c.image)).collect();
-        let digests: Vec<String> = lookups.iter().filter_map(|l| if let Lookup::Digest(d) = l { Some(d.clone()) } else { None }).collect();
-        let tags: Vec<(String, String, String)> =
-            lookups.into_iter().filter_map(|l| if let Lookup::Tag(r, n, t) = l { Some((r, n, t)) } else { None }).collect();
-        let facts =
-            if mode == app::types::AdmissionMode::Off { Default::default() } else { self.store.admission_facts(&digests, &tags).await? };
-        let vendor =
-            if mode == app::types::AdmissionMode::Off { Default::default() } else { crate::policy::vendor_register(&self.store).await? };
-        let judge =
-            Judge { settings: &settings, mode, now, vendor: &vendor, namespace: &req.namespace, environment: environment.as_deref() };
-        let d = judge.decide(&list, &facts);
         if !req.dry_run {
             let mut images: Vec<String> = list.iter().map(|c| c.image.clone()).collect();
             images.sort();
@@ -120,6 +114,44 @@ impl Service {
             self.admission_tally.count(&req.namespace, &images, d.outcome(), now);
         }
         Ok(response(&req.uid, &d))
+    }
+
+    /// The settings, environment rules and vendor register in force at data `version`.
+    async fn admission_context(&self, version: i64) -> Result<Arc<Context>> {
+        if let Some(c) = self.admission_cache.context(version) {
+            return Ok(c);
+        }
+        let context = Arc::new(Context {
+            settings: self.stored_admission_settings().await?,
+            rules: self.store.environment_rules().await?,
+            vendor: crate::policy::vendor_register(&self.store).await?,
+        });
+        self.admission_cache.keep_context(version, context.clone());
+        Ok(context)
+    }
+
+    /// Judges `list` in `namespace` from the stored facts of its images.
+    async fn admission_decision(
+        &self,
+        version: i64,
+        namespace: &str,
+        cluster: Option<&str>,
+        list: &[Container],
+        now: DateTime<Utc>,
+    ) -> Result<Decision> {
+        let ctx = self.admission_context(version).await?;
+        let environment = cluster.and_then(|c| crate::policy::environment_of(&ctx.rules, c, namespace)).map(|r| r.environment.as_str());
+        let mode = mode_for(&ctx.settings, namespace, environment);
+        if mode == app::types::AdmissionMode::Off {
+            return Ok(Decision::default());
+        }
+        let lookups: Vec<Lookup> = list.iter().filter_map(|c| Lookup::of(&c.image)).collect();
+        let digests: Vec<String> = lookups.iter().filter_map(|l| if let Lookup::Digest(d) = l { Some(d.clone()) } else { None }).collect();
+        let tags: Vec<(String, String, String)> =
+            lookups.into_iter().filter_map(|l| if let Lookup::Tag(r, n, t) = l { Some((r, n, t)) } else { None }).collect();
+        let facts = self.store.admission_facts(&digests, &tags).await?;
+        let judge = Judge { settings: &ctx.settings, mode, now, vendor: &ctx.vendor, namespace, environment };
+        Ok(judge.decide(list, &facts))
     }
 
     /// Writes the decisions counted since the last batch as one ledger entry; answers how many

@@ -118,4 +118,6 @@ pub struct Service {
     pub webhook_policy: Arc<crate::domain::network::AddressPolicy>,
     /// Admission decisions not yet written to the ledger.
     pub admission_tally: Arc<admission::DecisionTally>,
+    /// Admission contexts and decisions kept per data version (`admission/cache.rs`).
+    pub admission_cache: Arc<crate::admission::cache::AdmissionCache>,
 }

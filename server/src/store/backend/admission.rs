@@ -6,20 +6,46 @@ pub async fn admission_settings(pool: &Pool) -> Result<Option<String>> {
 
 pub async fn put_admission_settings(pool: &Pool, settings: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
     let mut tx = begin(pool).await?;
-    let before: Option<String> = sqlx::query_scalar("SELECT settings FROM admission_settings WHERE id = 1").fetch_optional(&mut *tx).await?;
-    sqlx::query(
-        "INSERT INTO admission_settings (id, settings, updated_at, updated_by) VALUES (1, $1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-    )
-    .bind(settings)
+    replace_setting(&mut tx, Setting::Admission, settings, actor, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A table of one row holding a JSON document security edits as a whole.
+#[derive(Clone, Copy)]
+enum Setting {
+    Admission,
+    VendorRegister,
+}
+
+impl Setting {
+    /// (table, column, the ledger entry's kind and subject, what an absent row reads as).
+    fn parts(self) -> (&'static str, &'static str, &'static str, &'static str, serde_json::Value) {
+        match self {
+            Setting::Admission => ("admission_settings", "settings", "admission.settings_changed", "admission", serde_json::Value::Null),
+            Setting::VendorRegister => ("vendor_register", "entries", "vendor_images.changed", "vendor-images", serde_json::json!([])),
+        }
+    }
+}
+
+/// Replaces the row of `setting` with `value` and appends a ledger entry holding both the
+/// document before and after, in `tx`.
+async fn replace_setting(tx: &mut Tx<'_>, setting: Setting, value: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    let (table, column, kind, subject, absent) = setting.parts();
+    let before: Option<String> =
+        sqlx::query_scalar(&format!("SELECT {column} FROM {table} WHERE id = 1")).fetch_optional(&mut **tx).await?;
+    sqlx::query(&format!(
+        "INSERT INTO {table} (id, {column}, updated_at, updated_by) VALUES (1, $1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at, updated_by = excluded.updated_by"
+    ))
+    .bind(value)
     .bind(now)
     .bind(&actor.0)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    let parse = |s: Option<&str>| s.and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()).unwrap_or(serde_json::Value::Null);
-    let payload = serde_json::json!({ "before": parse(before.as_deref()), "after": parse(Some(settings)) });
-    append_event(&mut tx, actor, "admission.settings_changed", "admission", payload, now).await?;
-    tx.commit().await?;
+    let parse = |s: Option<&str>| s.and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()).unwrap_or_else(|| absent.clone());
+    let payload = serde_json::json!({ "before": parse(before.as_deref()), "after": parse(Some(value)) });
+    append_event(tx, actor, kind, subject, payload, now).await?;
     Ok(())
 }
 
@@ -27,12 +53,14 @@ const OPEN_STATES: [ItemState; 4] = [ItemState::Open, ItemState::Acknowledged, I
 
 pub async fn admission_facts(pool: &Pool, digests: &[String], tags: &[(String, String, String)]) -> Result<AdmissionFacts> {
     let mut facts = AdmissionFacts::default();
+    // One connection for the four reads: no wait for the pool between them.
+    let mut conn = pool.acquire().await?;
     if !digests.is_empty() {
         let mut qb = QueryBuilder::<DB>::new(
             "SELECT a.digest AS reference, i.id AS image_id, i.digest FROM image_aliases a JOIN images i ON i.id = a.image_id WHERE a.digest IN (",
         );
         in_list(&mut qb, digests);
-        facts.resolved.extend(qb.build_query_as::<ResolvedImage>().fetch_all(pool).await?);
+        facts.resolved.extend(qb.build_query_as::<ResolvedImage>().fetch_all(&mut *conn).await?);
     }
     if !tags.is_empty() {
         let mut qb = QueryBuilder::<DB>::new(
@@ -44,7 +72,7 @@ pub async fn admission_facts(pool: &Pool, digests: &[String], tags: &[(String, S
             qb.push(" AND r.name = ").push_bind(name);
             qb.push(" AND t.tag = ").push_bind(tag).push(")");
         }
-        facts.resolved.extend(qb.build_query_as::<ResolvedImage>().fetch_all(pool).await?);
+        facts.resolved.extend(qb.build_query_as::<ResolvedImage>().fetch_all(&mut *conn).await?);
     }
     let mut ids: Vec<i64> = facts.resolved.iter().map(|r| r.image_id).collect();
     if ids.is_empty() {
@@ -52,7 +80,7 @@ pub async fn admission_facts(pool: &Pool, digests: &[String], tags: &[(String, S
     }
     let mut qb = QueryBuilder::<DB>::new("SELECT index_image_id, image_id FROM image_platforms WHERE index_image_id IN (");
     in_list(&mut qb, &ids);
-    facts.platforms = qb.build_query_as().fetch_all(pool).await?;
+    facts.platforms = qb.build_query_as().fetch_all(&mut *conn).await?;
     ids.extend(facts.platforms.iter().map(|(_, p)| *p));
     ids.sort();
     ids.dedup();
@@ -65,7 +93,7 @@ pub async fn admission_facts(pool: &Pool, digests: &[String], tags: &[(String, S
     qb.push(" AND it.state IN (");
     in_list(&mut qb, &OPEN_STATES);
     qb.push(" ORDER BY it.deadline, it.campaign_id");
-    facts.items = qb.build_query_as().fetch_all(pool).await?;
+    facts.items = qb.build_query_as().fetch_all(&mut *conn).await?;
     let mut qb = QueryBuilder::<DB>::new(
         "SELECT i.id AS image_id, pr.policy, pr.reason, pr.failing_since FROM policy_results pr JOIN images i ON i.digest = pr.subject
          WHERE pr.subject_kind = 'image' AND pr.passed = ",
@@ -73,7 +101,7 @@ pub async fn admission_facts(pool: &Pool, digests: &[String], tags: &[(String, S
     qb.push_bind(false).push(" AND i.id IN (");
     in_list(&mut qb, &ids);
     qb.push(" ORDER BY pr.policy");
-    facts.failures = qb.build_query_as().fetch_all(pool).await?;
+    facts.failures = qb.build_query_as().fetch_all(&mut *conn).await?;
     Ok(facts)
 }
 
@@ -103,19 +131,7 @@ pub async fn vendor_register(pool: &Pool) -> Result<Option<String>> {
 
 pub async fn put_vendor_register(pool: &Pool, entries: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
     let mut tx = begin(pool).await?;
-    let before: Option<String> = sqlx::query_scalar("SELECT entries FROM vendor_register WHERE id = 1").fetch_optional(&mut *tx).await?;
-    sqlx::query(
-        "INSERT INTO vendor_register (id, entries, updated_at, updated_by) VALUES (1, $1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET entries = excluded.entries, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-    )
-    .bind(entries)
-    .bind(now)
-    .bind(&actor.0)
-    .execute(&mut *tx)
-    .await?;
-    let parse = |s: Option<&str>| s.and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()).unwrap_or(serde_json::json!([]));
-    let payload = serde_json::json!({ "before": parse(before.as_deref()), "after": parse(Some(entries)) });
-    append_event(&mut tx, actor, "vendor_images.changed", "vendor-images", payload, now).await?;
+    replace_setting(&mut tx, Setting::VendorRegister, entries, actor, now).await?;
     mark_evaluation_due(&mut tx, now).await?;
     tx.commit().await?;
     Ok(())
