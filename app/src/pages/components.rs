@@ -109,6 +109,7 @@ pub fn RoleOptions(with_ingest: bool) -> impl IntoView {
         ("ingest", "ingest — send reports in, read nothing"),
         ("admission", "admission — the Kubernetes API server asking the admission webhook"),
         ("viewer", "viewer"),
+        ("auditor", "auditor — reads everything and exports evidence, changes nothing"),
         ("developer", "developer (needs a team)"),
         ("manager", "manager (needs a team)"),
         ("security", "security"),

@@ -37,7 +37,7 @@ impl Principal {
     /// The teams whose details this principal may see; `None` means every team.
     pub fn visible_teams(&self) -> Option<Vec<String>> {
         use crate::domain::Role::*;
-        if self.grants.iter().any(|g| matches!(g.role, Viewer | Security | Admin)) {
+        if self.grants.iter().any(|g| matches!(g.role, Viewer | Auditor | Security | Admin)) {
             return None;
         }
         let mut teams: Vec<String> = self

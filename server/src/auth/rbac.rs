@@ -1,6 +1,9 @@
 //! The one written specification of who may do what. Every API route, page and server function
 //! asks `Principal::can`; nothing else decides permissions. README.md ("Roles") says the same in prose.
 //!
+//! Auditors read what viewers read, every team's details, exports and the ledger, and export
+//! evidence bundles; they change nothing.
+//!
 //! Visibility rule: every reading role sees estate totals (overview numbers, team totals). Item
 //! details — a team's page, its images and their findings — are visible to viewer, security and
 //! admin for every team, and to developers and managers only for their own teams. Unowned images
@@ -36,11 +39,13 @@ pub enum Action {
     ReadLedgerEntries,
     /// Ask the admission webhook whether a workload may run (the Kubernetes API server).
     ReviewAdmission,
+    /// Export the signed evidence bundle of the compliance state at a date.
+    ExportEvidence,
 }
 
 impl Action {
     /// Every action, for the RBAC matrix.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ReadEstate,
         Action::ReadTeamDetails,
         Action::SendData,
@@ -53,6 +58,7 @@ impl Action {
         Action::ManageRoleMappings,
         Action::ReadLedgerEntries,
         Action::ReviewAdmission,
+        Action::ExportEvidence,
     ];
 }
 
@@ -73,7 +79,7 @@ pub fn grant_allows(grant: &Grant, action: Action, team: Option<&str>) -> bool {
     match action {
         Action::ReadEstate => grant.role.can_read(),
         Action::ReadTeamDetails => match grant.role {
-            Viewer | Security | Admin => true,
+            Viewer | Auditor | Security | Admin => true,
             Developer | Manager => own_team(grant),
             Ingest | Admission => false,
         },
@@ -89,15 +95,16 @@ pub fn grant_allows(grant: &Grant, action: Action, team: Option<&str>) -> bool {
             _ => false,
         },
         Action::ExportTeamReport => match grant.role {
-            Admin | Security => true,
+            Admin | Security | Auditor => true,
             Manager => team.is_some() && own_team(grant),
             _ => false,
         },
         Action::ManagePolicies => matches!(grant.role, Security | Admin),
         Action::ManageTokens => matches!(grant.role, Security | Admin),
         Action::ManageEstateConfig | Action::ManageRoleMappings => grant.role == Admin,
-        Action::ReadLedgerEntries => matches!(grant.role, Viewer | Security | Admin),
+        Action::ReadLedgerEntries => matches!(grant.role, Viewer | Auditor | Security | Admin),
         Action::ReviewAdmission => grant.role == Admission,
+        Action::ExportEvidence => matches!(grant.role, Auditor | Security | Admin),
     }
 }
 

@@ -12,6 +12,8 @@ pub enum Role {
     /// The Kubernetes API server asking the admission webhook; reads nothing else.
     Admission,
     Viewer,
+    /// Reads the whole estate, the ledger and evidence bundles; changes nothing.
+    Auditor,
     Developer,
     Manager,
     Security,
@@ -25,6 +27,7 @@ impl Role {
             Role::Ingest => "ingest",
             Role::Admission => "admission",
             Role::Viewer => "viewer",
+            Role::Auditor => "auditor",
             Role::Developer => "developer",
             Role::Manager => "manager",
             Role::Security => "security",
@@ -55,11 +58,16 @@ impl FromStr for Role {
             "ingest" => Role::Ingest,
             "admission" => Role::Admission,
             "viewer" => Role::Viewer,
+            "auditor" => Role::Auditor,
             "developer" => Role::Developer,
             "manager" => Role::Manager,
             "security" => Role::Security,
             "admin" => Role::Admin,
-            other => return Err(format!("unknown role {other:?} (one of ingest, admission, viewer, developer, manager, security, admin)")),
+            other => {
+                return Err(format!(
+                    "unknown role {other:?} (one of ingest, admission, viewer, auditor, developer, manager, security, admin)"
+                ))
+            }
         })
     }
 }

@@ -11,10 +11,10 @@ fn has_role(p: &Principal, roles: &[Role]) -> bool {
     p.grants.iter().any(|g| roles.contains(&g.role))
 }
 
-const ENTRIES: [Entry; 27] = [
+const ENTRIES: [Entry; 28] = [
     ("/my-teams", "My teams", |p| p.can(Action::ReadEstate, None)),
     ("/updates", "Required updates", |p| has_role(p, &[Role::Developer, Role::Manager, Role::Admin])),
-    ("/overdue", "Overdue", |p| has_role(p, &[Role::Manager, Role::Security, Role::Admin, Role::Viewer])),
+    ("/overdue", "Overdue", |p| has_role(p, &[Role::Manager, Role::Security, Role::Admin, Role::Viewer, Role::Auditor])),
     ("/campaigns", "Campaigns", |p| p.can(Action::ReadEstate, None)),
     ("/exceptions", "Exception queue", |p| p.can(Action::ManagePolicies, None)),
     ("/inbox", "Inbox", |p| p.can(Action::ReadEstate, None)),
@@ -32,6 +32,7 @@ const ENTRIES: [Entry; 27] = [
     ("/clusters", "Clusters", |p| p.can(Action::ReadEstate, None)),
     ("/registries", "Registries", |p| p.can(Action::ReadEstate, None)),
     ("/ledger", "Ledger", |p| p.can(Action::ReadEstate, None)),
+    ("/evidence", "Evidence", |p| p.can(Action::ExportEvidence, None)),
     ("/deliveries", "Delivery log", |p| p.can(Action::ManagePolicies, None)),
     ("/admin/contacts", "Contacts", |p| p.can(Action::ManagePolicies, None)),
     ("/admin/ownership", "Ownership", |p| p.can(Action::ManageEstateConfig, None)),
@@ -51,7 +52,7 @@ pub fn nav_for(who: Option<&Principal>) -> Vec<(String, String)> {
 
 /// Where a person lands after signing in: developers on their team's required updates, managers
 /// on their teams' cards (score, trend, what is late), security on the campaigns and exception queue,
-/// everyone else on the estate overview.
+/// auditors on the evidence bundles, everyone else on the estate overview.
 pub fn home_for(who: &Principal) -> &'static str {
     if has_role(who, &[Role::Admin, Role::Viewer]) {
         "/"
@@ -61,6 +62,8 @@ pub fn home_for(who: &Principal) -> &'static str {
         "/my-teams"
     } else if has_role(who, &[Role::Developer]) {
         "/updates"
+    } else if has_role(who, &[Role::Auditor]) {
+        "/evidence"
     } else {
         "/"
     }

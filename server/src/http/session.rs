@@ -413,8 +413,14 @@ pub async fn signed_out() -> Response {
 }
 
 /// The roles the demo picker offers: (role, team).
-const DEMO_ROLES: [(&str, Option<&str>); 5] =
-    [("viewer", None), ("developer", Some("payments")), ("manager", Some("payments")), ("security", None), ("admin", None)];
+const DEMO_ROLES: [(&str, Option<&str>); 6] = [
+    ("viewer", None),
+    ("developer", Some("payments")),
+    ("manager", Some("payments")),
+    ("security", None),
+    ("auditor", None),
+    ("admin", None),
+];
 
 /// `GET /auth/demo`: the demo sign-in page (only with `--demo`).
 pub async fn demo_page(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Response {

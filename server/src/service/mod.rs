@@ -75,7 +75,7 @@ pub fn refusal(who: &Principal, action: Action, team: Option<&str>) -> Error {
         (Action::SendData, _) => "send reports (ingest, security or admin may)",
         (Action::ReadEstate, _) => "read; it may only send data in or ask for admission",
         (Action::ReadLedgerEntries, _) => {
-            "read raw ledger entries (viewer, security and admin may; checkpoints and proofs are open to every reader)"
+            "read raw ledger entries (viewer, auditor, security and admin may; checkpoints and proofs are open to every reader)"
         }
         (Action::ManageTokens, _) => "manage API tokens (security and admin may)",
         (Action::ManageEstateConfig, _) => "change the estate's configuration (admin may)",
@@ -85,6 +85,7 @@ pub fn refusal(who: &Principal, action: Action, team: Option<&str>) -> Error {
         (Action::RequestException, _) => "request exceptions for this team (its developers, managers and admin may)",
         (Action::ExportTeamReport, _) => "export this team's report",
         (Action::ReviewAdmission, _) => "ask for admission decisions (admission tokens may)",
+        (Action::ExportEvidence, _) => "export evidence bundles (auditor, security and admin may)",
     };
     Error::Forbidden(format!("role {} may not {what}", roles.join(", ")))
 }

@@ -21,6 +21,7 @@ fn principals() -> Vec<(&'static str, Option<Grant>)> {
         ("ingest", g(Role::Ingest, None)),
         ("admission", g(Role::Admission, None)),
         ("viewer", g(Role::Viewer, None)),
+        ("auditor", g(Role::Auditor, None)),
         ("developer(storefront)", g(Role::Developer, Some("storefront"))),
         ("developer(payments)", g(Role::Developer, Some("payments"))),
         ("manager(storefront)", g(Role::Manager, Some("storefront"))),

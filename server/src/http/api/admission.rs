@@ -30,9 +30,9 @@ pub async fn admission_validate(
 /// `GET /api/v1/admission/settings`.
 #[utoipa::path(
     get, path = "/api/v1/admission/settings", tag = "admission",
-    description = "The admission settings: `default_mode` (off, warn, enforce), `namespaces` and `environments` (name → mode; a namespace's wins over its environment's, which wins over the default), `unknown_images` (allow or deny, in enforce), `policies` (policy id → `{enforce, grace_days}`). Roles: viewer, developer, manager, security, admin.",
+    description = "The admission settings: `default_mode` (off, warn, enforce), `namespaces` and `environments` (name → mode; a namespace's wins over its environment's, which wins over the default), `unknown_images` (allow or deny, in enforce), `policies` (policy id → `{enforce, grace_days}`). Roles: viewer, auditor, developer, manager, security, admin.",
     responses((status = 200, body = AdmissionSettings), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn get_admission_settings(State(state): State<AppState>, caller: Caller) -> Result<Json<AdmissionSettings>, ApiError> {
     Ok(Json(state.service.admission_settings(Some(&caller.principal())).await?))
@@ -59,9 +59,9 @@ pub async fn put_admission_settings(
 /// `GET /api/v1/vendor-images`.
 #[utoipa::path(
     get, path = "/api/v1/vendor-images", tag = "admission",
-    description = "The register of vendor images: `{\"items\": [{\"repository\", \"vendor\", \"owner_team\", \"owner_person\", \"licence\", \"allowed_teams\", \"allowed_namespaces\", \"environments\", \"not_environments\"}], \"total\"}` — who is responsible for each one's updates and where it may run. Roles: viewer, developer, manager, security, admin.",
+    description = "The register of vendor images: `{\"items\": [{\"repository\", \"vendor\", \"owner_team\", \"owner_person\", \"licence\", \"allowed_teams\", \"allowed_namespaces\", \"environments\", \"not_environments\"}], \"total\"}` — who is responsible for each one's updates and where it may run. Roles: viewer, auditor, developer, manager, security, admin.",
     responses((status = 200, body = Page<app::types::VendorImage>), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn get_vendor_images(State(state): State<AppState>, caller: Caller) -> Result<Json<Page<app::types::VendorImage>>, ApiError> {
     Ok(Json(state.service.vendor_images(Some(&caller.principal())).await?))

@@ -35,10 +35,10 @@ pub async fn create_campaign(
 /// `GET /api/v1/campaigns`.
 #[utoipa::path(
     get, path = "/api/v1/campaigns", tag = "campaigns",
-    description = "Campaigns, newest first, each with its items' current states (developers and managers: their teams' items and items of no team). Roles: viewer, developer, manager, security, admin.",
+    description = "Campaigns, newest first, each with its items' current states (developers and managers: their teams' items and items of no team). Roles: viewer, auditor, developer, manager, security, admin.",
     params(("limit" = Option<i64>, Query, description = "1..500 (50)"), ("offset" = Option<i64>, Query,)),
     responses((status = 200, body = Page<Campaign>), (status = 400, description = "limit or offset is not a number", body = ErrorBody), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_campaigns(
     State(state): State<AppState>,
@@ -54,10 +54,10 @@ pub async fn list_campaigns(
 /// `GET /api/v1/campaigns/{id}`.
 #[utoipa::path(
     get, path = "/api/v1/campaigns/{id}", tag = "campaigns",
-    description = "One campaign with its items' current states (developers and managers: their teams' items and items of no team). Roles: viewer, developer, manager, security, admin.",
+    description = "One campaign with its items' current states (developers and managers: their teams' items and items of no team). Roles: viewer, auditor, developer, manager, security, admin.",
     params(("id" = i64, Path,)),
     responses((status = 200, body = Campaign), (status = 404, description = "no such campaign", body = ErrorBody), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn get_campaign(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Campaign>, ApiError> {
     let id = id_of("campaign", &id)?;

@@ -7,9 +7,9 @@ use super::*;
 /// `GET /api/v1/ledger/checkpoint`: the signed checkpoint covering every committed entry (text/plain).
 #[utoipa::path(
     get, path = "/api/v1/ledger/checkpoint", tag = "ledger",
-    description = "The signed checkpoint (a signed note) covering every committed entry. Roles: viewer, developer, manager, security, admin.",
+    description = "The signed checkpoint (a signed note) covering every committed entry. Roles: viewer, auditor, developer, manager, security, admin.",
     responses((status = 200, description = "the signed note", content_type = "text/plain", body = String), Refused, (status = 503, description = "the ledger has no signing key", body = ErrorBody)),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn ledger_checkpoint(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let note = state.service.checkpoint(Some(&caller.principal())).await?;
@@ -19,10 +19,10 @@ pub async fn ledger_checkpoint(State(state): State<AppState>, caller: Caller) ->
 /// `GET /api/v1/ledger/entries?start=S&end=E` (end exclusive, at most 10,000 a call).
 #[utoipa::path(
     get, path = "/api/v1/ledger/entries", tag = "ledger",
-    description = "Entries start..end (end exclusive, at most 10,000 a call) with their exact bytes; a bare array (outside verifiers read it). Roles: viewer, security, admin.",
+    description = "Entries start..end (end exclusive, at most 10,000 a call) with their exact bytes; a bare array (outside verifiers read it). Roles: viewer, auditor, security, admin.",
     params(("start" = Option<i64>, Query, description = "(0)"), ("end" = Option<i64>, Query, description = "(the log's size)")),
     responses((status = 200, body = Vec<LedgerEntry>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused),
-    extensions(("x-roles" = json!(["viewer", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "security", "admin"])))
 )]
 pub async fn ledger_entries(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     use base64::Engine as _;
@@ -56,10 +56,10 @@ fn b64_hashes(h: &[crate::ledger::merkle::Hash]) -> Vec<String> {
 /// `GET /api/v1/ledger/proof/inclusion?index=I&size=N`.
 #[utoipa::path(
     get, path = "/api/v1/ledger/proof/inclusion", tag = "ledger",
-    description = "The inclusion proof of entry `index` in the tree of `size` entries. Roles: viewer, developer, manager, security, admin.",
+    description = "The inclusion proof of entry `index` in the tree of `size` entries. Roles: viewer, auditor, developer, manager, security, admin.",
     params(("index" = i64, Query,), ("size" = Option<i64>, Query, description = "(the log's size)")),
     responses((status = 200, body = InclusionProof), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn ledger_inclusion(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let q = query_map(raw);
@@ -73,10 +73,10 @@ pub async fn ledger_inclusion(State(state): State<AppState>, caller: Caller, Raw
 /// `GET /api/v1/ledger/proof/consistency?from=M&to=N`.
 #[utoipa::path(
     get, path = "/api/v1/ledger/proof/consistency", tag = "ledger",
-    description = "The consistency proof from the tree of `from` entries to that of `to`. Roles: viewer, developer, manager, security, admin.",
+    description = "The consistency proof from the tree of `from` entries to that of `to`. Roles: viewer, auditor, developer, manager, security, admin.",
     params(("from" = i64, Query,), ("to" = Option<i64>, Query, description = "(the log's size)")),
     responses((status = 200, body = ConsistencyProof), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn ledger_consistency(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let q = query_map(raw);

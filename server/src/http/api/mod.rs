@@ -95,11 +95,11 @@ fn list<T: serde::Serialize>(items: Vec<T>) -> Response {
 /// `GET /api/v1/images?limit=&offset=[&owner=none]`.
 #[utoipa::path(
     get, path = "/api/v1/images", tag = "estate",
-    description = "Images (newest first); `owner=none` lists those no ownership rule gives a team. Roles: viewer, developer, manager, security, admin (developers and managers see their teams' images and images of no team).",
+    description = "Images (newest first); `owner=none` lists those no ownership rule gives a team. Roles: viewer, auditor, developer, manager, security, admin (developers and managers see their teams' images and images of no team).",
     params(("limit" = Option<i64>, Query, description = "1 to 1000 (100)"), ("offset" = Option<i64>, Query, description = "(0)"),
         ("owner" = Option<String>, Query, description = "`none`: only images of no team")),
     responses((status = 200, body = Page<ImageSummary>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_images(
     State(state): State<AppState>,
@@ -119,10 +119,10 @@ pub async fn list_images(
 /// `GET /api/v1/images/{digest}`: by any of the image's digests.
 #[utoipa::path(
     get, path = "/api/v1/images/{digest}", tag = "estate",
-    description = "One image by any of its digests (manifest, index or config), with findings, packages, repositories and where it runs. Roles: viewer, security, admin; developers and managers for their teams' images.",
+    description = "One image by any of its digests (manifest, index or config), with findings, packages, repositories and where it runs. Roles: viewer, auditor, security, admin; developers and managers for their teams' images.",
     params(("digest" = String, Path, description = "sha256:…")),
     responses((status = 200, body = app::types::ImageDetail), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused, (status = 404, description = "not found", body = ErrorBody)),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn get_image(
     State(state): State<AppState>,
@@ -136,9 +136,9 @@ pub async fn get_image(
 /// `GET /api/v1/ownership-rules`.
 #[utoipa::path(
     get, path = "/api/v1/ownership-rules", tag = "ownership",
-    description = "Ownership rules. Roles: viewer, developer, manager, security, admin.",
+    description = "Ownership rules. Roles: viewer, auditor, developer, manager, security, admin.",
     responses((status = 200, body = Page<app::types::OwnershipRule>), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     Ok(list(state.service.ownership_rules(Some(&caller.principal())).await?))
@@ -164,10 +164,10 @@ pub async fn create_rule(State(state): State<AppState>, caller: Caller, body: Re
 /// a password is only ever named by its environment variable).
 #[utoipa::path(
     get, path = "/api/v1/registries", tag = "registries",
-    description = "Configured registries with their collection status (a password is only named by its environment variable). `anonymous=true` keeps those Drydock reads without credentials, `false` those it reads with them. Roles: viewer, developer, manager, security, admin.",
+    description = "Configured registries with their collection status (a password is only named by its environment variable). `anonymous=true` keeps those Drydock reads without credentials, `false` those it reads with them. Roles: viewer, auditor, developer, manager, security, admin.",
     params(("anonymous" = Option<bool>, Query,)),
     responses((status = 200, body = Page<app::types::RegistryRow>), (status = 422, description = "`field` names anonymous", body = ErrorBody), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_registries(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let q = query_map(raw);
@@ -219,9 +219,9 @@ pub async fn create_cluster(
 /// `GET /api/v1/clusters`: clusters with their nodes and live pod/container counts.
 #[utoipa::path(
     get, path = "/api/v1/clusters", tag = "runtime",
-    description = "Clusters with their nodes and live pod and container counts. Roles: viewer, developer, manager, security, admin.",
+    description = "Clusters with their nodes and live pod and container counts. Roles: viewer, auditor, developer, manager, security, admin.",
     responses((status = 200, body = Page<app::types::ClusterOverview>), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_clusters(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     Ok(list(state.service.clusters(Some(&caller.principal())).await?))
@@ -230,12 +230,12 @@ pub async fn list_clusters(State(state): State<AppState>, caller: Caller) -> Res
 /// `GET /api/v1/workloads?cluster=&namespace=&team=&state=&workload=Kind/name&ended=true&limit=&offset=`.
 #[utoipa::path(
     get, path = "/api/v1/workloads", tag = "runtime",
-    description = "What runs, by workload and container. Roles: viewer, developer, manager, security, admin (developers and managers see their teams' workloads).",
+    description = "What runs, by workload and container. Roles: viewer, auditor, developer, manager, security, admin (developers and managers see their teams' workloads).",
     params(("cluster" = Option<String>, Query,), ("namespace" = Option<String>, Query,), ("team" = Option<String>, Query,),
         ("state" = Option<String>, Query, description = "running, waiting, terminated or unknown"), ("workload" = Option<String>, Query, description = "Kind/name"),
         ("ended" = Option<bool>, Query, description = "include pods that ended"), ("limit" = Option<i64>, Query,), ("offset" = Option<i64>, Query,)),
     responses((status = 200, body = Page<app::types::WorkloadRow>), (status = 400, description = "a parameter or the body is malformed", body = ErrorBody), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_workloads(
     State(state): State<AppState>,
@@ -262,9 +262,9 @@ pub async fn list_workloads(
 /// approved, never scanned, or scanned longer ago than `scan_max_age_days`.
 #[utoipa::path(
     get, path = "/api/v1/unaccounted", tag = "runtime",
-    description = "Running images not in any configured registry, from a registry not approved, never scanned, or scanned too long ago. Roles: viewer, developer, manager, security, admin (team-scoped for developers and managers).",
+    description = "Running images not in any configured registry, from a registry not approved, never scanned, or scanned too long ago. Roles: viewer, auditor, developer, manager, security, admin (team-scoped for developers and managers).",
     responses((status = 200, body = Page<app::types::UnaccountedEntry>), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     Ok(list(state.service.unaccounted(Some(&caller.principal())).await?))
@@ -273,11 +273,11 @@ pub async fn list_unaccounted(State(state): State<AppState>, caller: Caller) -> 
 /// `GET /api/v1/secrets`: secrets found in images (never their text).
 #[utoipa::path(
     get, path = "/api/v1/secrets", tag = "estate",
-    description = "Secrets the newest Trivy report of each image found in its files, worst first: the image, its team, the file, the rule, category, severity, title, lines and layer — never the secret's text (Trivy's `Code` and `Match` are not read). Developers and managers see their teams' images and images of no team. `limit` 1..5000 (500), `offset`. Roles: viewer, developer, manager, security, admin.",
+    description = "Secrets the newest Trivy report of each image found in its files, worst first: the image, its team, the file, the rule, category, severity, title, lines and layer — never the secret's text (Trivy's `Code` and `Match` are not read). Developers and managers see their teams' images and images of no team. `limit` 1..5000 (500), `offset`. Roles: viewer, auditor, developer, manager, security, admin.",
     params(("limit" = Option<i64>, Query,), ("offset" = Option<i64>, Query,)),
     responses((status = 200, body = Page<app::types::SecretRow>), (status = 400, description = "limit or offset is not a number", body = ErrorBody),
         (status = 422, description = "`field` names limit", body = ErrorBody), Refused),
-    extensions(("x-roles" = json!(["viewer", "developer", "manager", "security", "admin"])))
+    extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
 pub async fn list_secrets(
     State(state): State<AppState>,
