@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/workloads") view=pages::workloads::WorkloadsPage ssr=SsrMode::Async/>
                     <Route path=path!("/checklist") view=pages::checklist::ChecklistPage ssr=SsrMode::Async/>
                     <Route path=path!("/admission") view=pages::admission::AdmissionSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/evidence") view=pages::evidence::EvidencePage ssr=SsrMode::Async/>
                     <Route path=path!("/risk") view=pages::risk::RiskPage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=pages::search::SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/scorecards") view=pages::scorecards::ScorecardsPage ssr=SsrMode::Async/>

@@ -62,6 +62,8 @@ pub trait EstateQueries: Send + Sync {
     async fn policies_page(&self) -> Result<crate::types::PoliciesPage, Error>;
     /// The admission settings, the policies that may be enforced, whether the viewer may edit.
     async fn admission_page(&self) -> Result<crate::types::AdmissionPage, Error>;
+    /// The evidence page: days with recorded snapshots, teams, the verifier key, recent exports.
+    async fn evidence_page(&self) -> Result<crate::types::EvidencePage, Error>;
     /// The enterprise Docker checklist answered from the estate.
     async fn checklist(&self) -> Result<crate::types::Checklist, Error>;
     /// Vulnerabilities ranked by exposure: one team's, or as the viewer's roles see them.

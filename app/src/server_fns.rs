@@ -156,6 +156,12 @@ pub async fn get_admission_page() -> Result<crate::types::AdmissionPage, Error> 
     estate()?.admission_page().await.map_err(port_err)
 }
 
+/// The evidence page.
+#[server(endpoint = "evidence")]
+pub async fn get_evidence_page() -> Result<crate::types::EvidencePage, Error> {
+    estate()?.evidence_page().await.map_err(port_err)
+}
+
 /// The enterprise Docker checklist.
 #[server(endpoint = "checklist")]
 pub async fn get_checklist() -> Result<crate::types::Checklist, Error> {

@@ -82,7 +82,7 @@ pub async fn load_if_empty(store: &Store, promotion: &crate::registry::Promotion
     // as reconstructed (the scores of earlier days are today's with a few failures more, fewer
     // each day: a synthetic improvement, so the charts have something to draw).
     crate::policy::run(store, promotion, now).await?;
-    store.take_snapshot(now.date_naive()).await?;
+    crate::policy::record_snapshot(store, now.date_naive(), &actor, now).await?;
     store.backfill_demo_snapshots(now.date_naive(), 30).await?;
     start_campaigns(store, now).await?;
     tracing::info!(

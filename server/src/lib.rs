@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod auth;
+pub mod bundle;
 pub mod campaigns;
 pub mod charts;
 pub mod cli;

@@ -4,6 +4,7 @@ pub mod admission;
 pub mod campaigns;
 pub mod checklist;
 pub mod components;
+pub mod evidence;
 pub mod forensics;
 pub mod image;
 pub mod images;

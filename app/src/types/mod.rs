@@ -254,6 +254,7 @@ pub struct OwnershipRule {
 
 mod access;
 mod admission;
+mod bundle;
 mod campaigns;
 mod compliance;
 mod evidence;
@@ -266,6 +267,7 @@ mod vendor;
 
 pub use access::*;
 pub use admission::*;
+pub use bundle::*;
 pub use campaigns::*;
 pub use compliance::*;
 pub use evidence::*;

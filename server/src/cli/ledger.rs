@@ -142,7 +142,7 @@ async fn verify_database(config: &crate::config::Config) -> anyhow::Result<ExitC
 }
 
 /// A verifier key given as text (NAME+ID+BASE64) or as a file holding it.
-fn read_verifier_key(pk: &str) -> anyhow::Result<ed25519_dalek::VerifyingKey> {
+pub(super) fn read_verifier_key(pk: &str) -> anyhow::Result<ed25519_dalek::VerifyingKey> {
     let text = if std::path::Path::new(pk).exists() { std::fs::read_to_string(pk)? } else { pk.to_string() };
     crate::ledger::parse_verifier_key(&text).map_err(anyhow::Error::msg)
 }

@@ -13,6 +13,7 @@ mod backup;
 mod cluster;
 mod collect;
 mod escalate;
+mod evidence;
 mod ingest_files;
 mod jobs;
 mod ledger;
@@ -86,6 +87,11 @@ pub enum Command {
     Ledger {
         #[command(subcommand)]
         command: LedgerCommand,
+    },
+    /// Evidence for auditors: export the signed bundle of the compliance state at a date, verify one offline.
+    Evidence {
+        #[command(subcommand)]
+        command: evidence::EvidenceCommand,
     },
     /// Manage the Kubernetes clusters Drydock collects from.
     Cluster {
@@ -190,13 +196,15 @@ fn service(config: &Config, store: Store) -> anyhow::Result<crate::service::Serv
     service_signing(config, store, Err("the command line signs no checkpoints here".into()))
 }
 
-/// As `service`, with the ledger's key for the jobs this process runs (`drydock jobs --run-pending`).
+/// As `service`, with the ledger's key for what this process signs (the jobs of `drydock jobs
+/// --run-pending`, evidence bundles).
 fn service_signing(
     config: &Config,
     store: Store,
     ledger_key: Result<Arc<crate::ledger::LedgerKey>, String>,
 ) -> anyhow::Result<crate::service::Service> {
     let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
+    let signing = ledger_key.clone();
     let jobs = crate::jobs::Jobs::new(
         store.clone(),
         crate::jobs::JobSettings::from_config(config)?,
@@ -210,7 +218,7 @@ fn service_signing(
         promotion: config.promotion()?,
         scan_max_age_days: config.scan_max_age_days,
         jobs,
-        ledger_key: Err("the command line signs no checkpoints here".into()),
+        ledger_key: signing,
         ledger_witness: None,
         configured_mappings: Arc::new(Vec::new()),
         webhook_policy: Arc::new(config.webhook_policy()?),
@@ -268,6 +276,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cluster { command } => cluster::run(cli.config.as_ref(), command).await,
         Command::Collect { once: _, db } => collect::run(cli.config.as_ref(), db).await,
         Command::Ledger { command } => ledger::run(cli.config.as_ref(), command).await,
+        Command::Evidence { command } => evidence::run(cli.config.as_ref(), command).await,
         Command::Jobs(args) => jobs::run(cli.config.as_ref(), args).await,
         Command::Snapshot(args) => snapshot::run(cli.config.as_ref(), args).await,
         Command::Escalate(args) => escalate::run(cli.config.as_ref(), args).await,

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod purl;
 pub mod registry;
 pub mod risk;
+pub mod snapshot;
 pub mod text;
 pub mod vendor;
 pub mod version;

@@ -145,6 +145,9 @@ impl EstateQueries for ServiceEstate {
     async fn admission_page(&self) -> Result<app::types::AdmissionPage, Error> {
         self.service.admission_page(current().principal.as_ref()).await
     }
+    async fn evidence_page(&self) -> Result<app::types::EvidencePage, Error> {
+        self.service.evidence_page(current().principal.as_ref()).await
+    }
     async fn checklist(&self) -> Result<app::types::Checklist, Error> {
         self.service.checklist(current().principal.as_ref()).await
     }

@@ -89,6 +89,22 @@ pub async fn checklist_export(State(state): State<AppState>, Extension(user): Ex
     }
 }
 
+/// `GET /evidence/bundle?at=DATE[&team=T]…`: the signed-in person's evidence bundle download.
+pub async fn evidence_download(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
+    let made = match super::api::bundle_query(raw) {
+        Ok((at, teams)) => state.service.evidence_bundle(user.principal.as_ref(), at, teams).await.map(|b| (at, b)),
+        Err(e) => Err(e),
+    };
+    match made {
+        Ok((at, bundle)) => super::api::bundle_response(at, bundle),
+        Err(e) => super::page::failure(("/evidence", "the evidence page"), e, "export"),
+    }
+}
+
 #[derive(serde::Deserialize)]
 pub struct TableQuery {
     table: Option<String>,

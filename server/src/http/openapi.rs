@@ -50,6 +50,7 @@ impl Modify for BearerAuth {
         api::list_outdated_libraries,
         api::list_overdue_items,
         api::list_team_notices,
+        api::evidence_bundle,
         api::admission_validate,
         api::get_admission_settings,
         api::put_admission_settings,

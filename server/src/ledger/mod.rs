@@ -10,7 +10,7 @@ pub mod remote;
 mod stored;
 mod witness;
 
-pub use stored::{consistency_proof, current_checkpoint, inclusion_proof, tree_root};
+pub use stored::{consistency_proof, current_checkpoint, inclusion_proof, inclusion_proofs, tree_root};
 pub use witness::{push_to_witness, push_with_retries, witness_in_background, WITNESS_ATTEMPTS, WITNESS_TIMEOUT};
 
 use base64::Engine as _;
@@ -76,6 +76,11 @@ impl LedgerKey {
         let mut raw = vec![0x01];
         raw.extend_from_slice(vk.as_bytes());
         format!("{ORIGIN}+{}+{}", hex::encode(key_id(ORIGIN, &vk)), base64::engine::general_purpose::STANDARD.encode(raw))
+    }
+
+    /// An Ed25519 signature over `bytes` (an evidence bundle's manifest).
+    pub fn sign(&self, bytes: &[u8]) -> [u8; 64] {
+        self.key.sign(bytes).to_bytes()
     }
 
     /// A signed note: the body, a blank line, and `— <name> <base64(key id || signature)>`.

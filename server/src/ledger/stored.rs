@@ -53,6 +53,17 @@ pub async fn inclusion_proof(store: &impl LedgerLog, index: i64, size: i64) -> R
     with_nodes(store, size, |g| merkle::inclusion_proof_from(&mut FnSource(g), 0, index as u64, size as u64)).await
 }
 
+/// The inclusion proofs of entries `indexes` in the tree of `size` entries, from one read of
+/// the stored nodes they all need.
+pub async fn inclusion_proofs(
+    store: &impl LedgerLog,
+    indexes: &[u64],
+    size: i64,
+) -> Result<Vec<Vec<merkle::Hash>>, crate::store::StoreError> {
+    with_nodes(store, size, |g| indexes.iter().map(|i| merkle::inclusion_proof_from(&mut FnSource(&mut *g), 0, *i, size as u64)).collect())
+        .await
+}
+
 /// The consistency proof from the tree of `from` entries to that of `to`, from stored nodes.
 pub async fn consistency_proof(store: &impl LedgerLog, from: i64, to: i64) -> Result<Vec<merkle::Hash>, crate::store::StoreError> {
     with_nodes(store, to, |g| merkle::consistency_proof_from(&mut FnSource(g), from as u64, to as u64)).await

@@ -39,6 +39,30 @@ pub fn in_force(saved: &[crate::store::PolicyRecord]) -> Vec<Policy> {
         .collect()
 }
 
+/// The policies in force as a snapshot records them: id, switch, scope and parameters.
+pub fn in_force_record(saved: &[crate::store::PolicyRecord]) -> Vec<crate::domain::snapshot::PolicyInForce> {
+    in_force(saved)
+        .into_iter()
+        .map(|p| crate::domain::snapshot::PolicyInForce {
+            id: p.id.to_string(),
+            enabled: p.enabled,
+            scope: p.scope.as_string(),
+            params: p.params_json(),
+        })
+        .collect()
+}
+
+/// Records `day`'s snapshot of the stored scores, with its content hashed into the ledger.
+pub async fn record_snapshot(
+    store: &impl PolicyStore,
+    day: chrono::NaiveDate,
+    actor: &crate::store::Actor,
+    now: DateTime<Utc>,
+) -> Result<u64, crate::store::StoreError> {
+    let policies = in_force_record(&store.policies().await?);
+    store.take_snapshot(day, &policies, actor, now).await
+}
+
 /// Images judged at a time: their findings and packages are what an evaluation holds in memory.
 pub const EVALUATION_CHUNK: usize = 1000;
 

@@ -153,9 +153,9 @@ impl Service {
         day: chrono::NaiveDate,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(usize, usize, u64)> {
-        require(who, Action::ManageEstateConfig, None)?;
+        let p = require(who, Action::ManageEstateConfig, None)?;
         let (results, failing) = crate::policy::run(&self.store, &self.promotion, at).await?;
-        let n = self.store.take_snapshot(day).await?;
+        let n = crate::policy::record_snapshot(&self.store, day, &crate::store::Actor(p.actor.clone()), self.clock.now()).await?;
         Ok((results, failing, n))
     }
 

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod admission;
+pub mod bundle;
 pub mod campaigns;
 pub mod checklist;
 pub mod clusters;

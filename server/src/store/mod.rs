@@ -183,6 +183,7 @@ macro_rules! dispatch {
 }
 
 mod admission;
+mod bundle;
 mod campaign_rows;
 mod campaigns;
 mod compliance;
@@ -212,6 +213,7 @@ pub use runtime::WorkloadFilter;
 /// Every capability trait of the store: `use crate::store::capabilities::*` to call them.
 pub mod capabilities {
     pub use super::admission::{AdmissionStore, VendorStore};
+    pub use super::bundle::BundleStore;
     pub use super::campaigns::CampaignStore;
     pub use super::compliance::FindingsStore;
     pub use super::evidence::EvidenceStore;
@@ -317,6 +319,7 @@ mod backend_sqlite {
     include!("backend/campaign_progress.rs");
     include!("backend/escalation.rs");
     include!("backend/risk.rs");
+    include!("backend/bundle.rs");
     include!("backend/evidence.rs");
     include!("backend/admission.rs");
 }
@@ -356,6 +359,7 @@ mod backend_postgres {
     include!("backend/campaign_progress.rs");
     include!("backend/escalation.rs");
     include!("backend/risk.rs");
+    include!("backend/bundle.rs");
     include!("backend/evidence.rs");
     include!("backend/admission.rs");
 }

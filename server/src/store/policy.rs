@@ -1,6 +1,7 @@
 //! Policies, environments, the stored evaluation and snapshots (`backend/policy.rs`).
 
 use super::*;
+use crate::domain::snapshot::PolicyInForce;
 use chrono::{DateTime, NaiveDate, Utc};
 
 store_capability! {
@@ -22,7 +23,9 @@ store_capability! {
         fn failing_results(&self, team: &str, policy: Option<&str>, limit: i64) -> Result<Vec<PolicyResultRecord>>;
         /// One policy's results (`failing`: only those failing; `teams`: theirs and no team's), failing first.
         fn policy_results_page(&self, policy: &str, failing: bool, teams: Option<&[String]>, limit: i64, offset: i64) -> Result<app::types::Page<PolicyResultRecord>>;
-        fn take_snapshot(&self, day: NaiveDate) -> Result<u64>;
+        fn take_snapshot(&self, day: NaiveDate, policies: &[PolicyInForce], actor: &Actor, now: DateTime<Utc>) -> Result<u64>;
+        /// The content recorded for `day`'s snapshot: (its SHA-256, the canonical JSON).
+        fn scorecard_document(&self, day: NaiveDate) -> Result<Option<(String, String)>>;
         fn snapshots(&self, team: Option<&str>, since: NaiveDate) -> Result<Vec<SnapshotRecord>>;
         /// The snapshots of `teams` from `since` on, oldest first.
         fn snapshots_of_teams(&self, teams: &[String], since: NaiveDate) -> Result<Vec<SnapshotRecord>>;

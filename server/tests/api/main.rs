@@ -27,6 +27,7 @@ mod campaigns;
 mod checklist;
 mod cli;
 mod escalation;
+mod evidence_bundle;
 mod faults;
 mod grants;
 mod hardening;

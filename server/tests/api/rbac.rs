@@ -208,6 +208,7 @@ async fn page_and_server_function_matrix_matches_the_specification() {
     // hydrated pages call them) with demo sessions (the picker gives developers and managers
     // team payments).
     let juice = format!("digest={JUICE}");
+    let bundle = format!("/evidence/bundle?at={}", chrono::Utc::now().date_naive());
     let entries: Vec<(Method, &str, &str, Needs)> = vec![
         (Method::GET, "/", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/images", "", vec![(Action::ReadEstate, None)]),
@@ -245,6 +246,9 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         (Method::GET, "/checklist", "", vec![(Action::ReadEstate, None)]),
         (Method::GET, "/admission", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/admission-settings", "", vec![(Action::ReadEstate, None)]),
+        (Method::GET, "/evidence", "", vec![(Action::ExportEvidence, None)]),
+        (Method::POST, "/api/evidence", "", vec![(Action::ExportEvidence, None)]),
+        (Method::GET, &bundle, "", vec![(Action::ExportEvidence, None)]),
         (Method::GET, "/checklist.csv", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/checklist", "", vec![(Action::ReadEstate, None)]),
         (Method::POST, "/api/risk", "", vec![(Action::ReadEstate, None)]),
@@ -293,11 +297,12 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         // The viewer signs in first, so this person exists by the time any role tries.
         (Method::POST, "/admin/users/end-sessions", "subject=demo%23demo-viewer", vec![(Action::ManageRoleMappings, None)]),
     ];
-    let roles: [(&str, Grant); 5] = [
+    let roles: [(&str, Grant); 6] = [
         ("viewer", Grant { role: Role::Viewer, team: None }),
         ("developer", Grant { role: Role::Developer, team: Some(drydock::domain::TeamName::parse("payments").unwrap()) }),
         ("manager", Grant { role: Role::Manager, team: Some(drydock::domain::TeamName::parse("payments").unwrap()) }),
         ("security", Grant { role: Role::Security, team: None }),
+        ("auditor", Grant { role: Role::Auditor, team: None }),
         ("admin", Grant { role: Role::Admin, team: None }),
     ];
     let app = demo_app().await;

@@ -38,6 +38,12 @@ pub(super) fn api_routes(item: &str) -> Vec<(Method, String, Option<Vec<u8>>, Ne
         (Method::GET, "/api/v1/clusters".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/ledger/checkpoint".into(), None, vec![(Action::ReadEstate, None)]),
         (Method::GET, "/api/v1/ledger/entries?start=0&end=5".into(), None, vec![(Action::ReadLedgerEntries, None)]),
+        (
+            Method::GET,
+            format!("/api/v1/evidence?at={}", chrono::Utc::now().date_naive()),
+            None,
+            vec![(Action::ExportEvidence, None)],
+        ),
         (Method::GET, "/api/v1/tokens".into(), None, vec![(Action::ManageTokens, None)]),
         (Method::DELETE, "/api/v1/users/demo%23matrix-user/sessions".into(), None, vec![(Action::ManageRoleMappings, None)]),
         (Method::GET, "/api/v1/ledger/proof/inclusion?index=0&size=2".into(), None, vec![(Action::ReadEstate, None)]),

@@ -67,7 +67,7 @@ pub async fn jobs(bench: &Bench, f: &mut Figures) -> anyhow::Result<()> {
     drydock::risk::rank(&bench.store, chrono::Utc::now()).await?;
     f.insert("risk_rank_s".into(), json!(round3(t.elapsed().as_secs_f64())));
     let today = chrono::Utc::now().date_naive();
-    bench.store.take_snapshot(today).await?;
+    drydock::policy::record_snapshot(&bench.store, today, &drydock::store::Actor::cli(), chrono::Utc::now()).await?;
     bench.store.backfill_demo_snapshots(today, 30).await?;
     let cve = widest_cve(&bench.store).await?;
     let t = Instant::now();

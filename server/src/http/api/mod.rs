@@ -3,6 +3,7 @@
 //! proofs (`ledger.rs`). Every list answers `{"items": [...], "total": n}`.
 
 mod admission;
+mod bundle;
 mod campaigns;
 mod compliance;
 mod evidence;
@@ -10,6 +11,7 @@ mod ingest;
 mod ledger;
 
 pub use admission::*;
+pub use bundle::*;
 pub use campaigns::*;
 pub use compliance::*;
 pub use evidence::*;

@@ -1,7 +1,7 @@
-//! `scorecard.snapshot`: the day's scores recorded for the trends.
+//! `scorecard.snapshot`: the day's scores recorded for the trends, their content hashed into the
+//! ledger for evidence.
 
 use crate::jobs::kind::{Job, JobContext, JobError};
-use crate::store::capabilities::*;
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub struct ScorecardSnapshot;
@@ -24,6 +24,7 @@ impl Job for ScorecardSnapshot {
 
     async fn run(&self, ctx: &JobContext, _: (), now: DateTime<Utc>) -> Result<Recorded, JobError> {
         let day = now.date_naive();
-        Ok(Recorded { scores: ctx.store.take_snapshot(day).await?, day })
+        let scores = crate::policy::record_snapshot(&ctx.store, day, &crate::store::Actor(format!("system:{}", Self::KIND)), now).await?;
+        Ok(Recorded { scores, day })
     }
 }

@@ -12,6 +12,7 @@ use super::admission::{AdmissionFacts, DecisionCount, ResolvedImage};
 use super::evidence::{Attribution, OutdatedLibraryRecord, PodAccessRecord, PushRecord, TeamMessagesRecord, LIBRARY_TYPES};
 use super::risk::{RiskFinding, RiskInputs, RiskRecord};
 use super::rows::*;
+use crate::domain::snapshot::PolicyInForce;
 #[allow(unused_imports)]
 use app::types::{Alias, AliasKind, FindingCounts, Page, PlatformManifest, RepositoryTags, RuleKind, ScanState, ScannerSeen, Severity, SignatureState};
 #[allow(unused_imports)]

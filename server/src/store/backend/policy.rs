@@ -348,8 +348,11 @@ pub async fn failing_results(pool: &Pool, team: &str, policy: Option<&str>, limi
     Ok(qb.build_query_as().fetch_all(pool).await?)
 }
 
-/// Records today's scores as the day's snapshot (taken again the same day, it is replaced).
-pub async fn take_snapshot(pool: &Pool, day: chrono::NaiveDate) -> Result<u64> {
+/// Records today's scores as the day's snapshot (taken again the same day, it is replaced) and
+/// its content — the scores, the failing subjects, `policies` in force — as canonical JSON whose
+/// SHA-256 a `scorecard.snapshot` ledger entry holds, all in one transaction.
+pub async fn take_snapshot(pool: &Pool, day: chrono::NaiveDate, policies: &[PolicyInForce], actor: &Actor, now: DateTime<Utc>) -> Result<u64> {
+    use crate::domain::snapshot::{entry_payload, entry_subject, sha256_hex, ENTRY_KIND};
     let mut tx = begin(pool).await?;
     sqlx::query("DELETE FROM scorecard_snapshots WHERE day = $1").bind(day).execute(&mut *tx).await?;
     let n = sqlx::query(
@@ -359,8 +362,60 @@ pub async fn take_snapshot(pool: &Pool, day: chrono::NaiveDate) -> Result<u64> {
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    let doc = snapshot_document(&mut tx, day, policies).await?;
+    let text = doc.canonical();
+    let sha256 = sha256_hex(text.as_bytes());
+    sqlx::query(
+        "INSERT INTO scorecard_documents (day, sha256, document, recorded_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (day) DO UPDATE SET sha256 = excluded.sha256, document = excluded.document, recorded_at = excluded.recorded_at",
+    )
+    .bind(day)
+    .bind(&sha256)
+    .bind(&text)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    append_event(&mut tx, actor, ENTRY_KIND, &entry_subject(day), entry_payload(&doc, &sha256), now).await?;
     tx.commit().await?;
     Ok(n)
+}
+
+/// A subject failing a policy, as the snapshot reads it.
+type FailingRow = (Option<String>, String, String, String, String, Option<DateTime<Utc>>);
+
+/// The snapshot content of the stored scores and results, read in `tx`.
+async fn snapshot_document(tx: &mut Tx<'_>, day: chrono::NaiveDate, policies: &[PolicyInForce]) -> Result<crate::domain::snapshot::Document> {
+    use crate::domain::snapshot::{Document, Failure, Score};
+    let scores: Vec<(String, String, i64, i64)> =
+        sqlx::query_as("SELECT team, policy, subjects, failing FROM policy_scores ORDER BY team, policy").fetch_all(&mut **tx).await?;
+    let failing: Vec<FailingRow> = sqlx::query_as(
+        "SELECT team, policy, subject_kind, subject, reason, failing_since FROM policy_results WHERE passed = $1
+         ORDER BY policy, subject_kind, subject",
+    )
+    .bind(false)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(Document {
+        day,
+        scores: scores.into_iter().map(|(team, policy, judged, failing)| Score { team, policy, judged, failing }).collect(),
+        failing: failing
+            .into_iter()
+            .map(|(team, policy, subject_kind, subject, reason, since)| Failure {
+                team,
+                policy,
+                subject_kind,
+                subject,
+                reason,
+                since: since.as_ref().map(crate::domain::entry::entry_time),
+            })
+            .collect(),
+        policies: policies.to_vec(),
+    })
+}
+
+/// The content recorded for `day`'s snapshot and its SHA-256, if one was taken.
+pub async fn scorecard_document(pool: &Pool, day: chrono::NaiveDate) -> Result<Option<(String, String)>> {
+    Ok(sqlx::query_as("SELECT sha256, document FROM scorecard_documents WHERE day = $1").bind(day).fetch_optional(pool).await?)
 }
 
 /// Snapshots of one team ('' for none; every team with None) from `since` on, oldest first.
