@@ -1,5 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import { readFileSync } from "fs";
 
 async function hydrated(page: Page) {
   // The app marks <body> once the wasm has taken over the server-rendered page.
@@ -114,6 +115,28 @@ test("the checklist answers each question with its evidence, exports CSV and pri
   await page.screenshot({ path: "screenshots/checklist-print.png", fullPage: true });
   const pdf = await page.pdf({ path: "screenshots/checklist.pdf", format: "A4", printBackground: true });
   expect(pdf.length).toBeGreaterThan(10_000);
+});
+
+test("an auditor lands on the evidence page and downloads a day's signed bundle without JavaScript", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/auth/demo");
+  await page.getByRole("button", { name: /^Sign in as auditor/ }).click();
+  await expect(page).toHaveURL(/\/evidence$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Evidence for auditors" })).toBeVisible();
+  const day = await page.locator("#ev-at").inputValue();
+  expect(day).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  await page.getByRole("checkbox", { name: "payments" }).check();
+  await fitsTheWindow(page);
+  await page.screenshot({ path: "screenshots/evidence.png", fullPage: true });
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download the bundle" }).click()]);
+  expect(download.suggestedFilename()).toBe(`drydock-evidence-${day}.tar.gz`);
+  const bytes = readFileSync(await download.path());
+  expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+  // The export is listed (the ledger recorded it) with the team asked for.
+  await page.goto("/evidence");
+  await expect(page.locator("table").last()).toContainText("payments");
+  await context.close();
 });
 
 test("the teams list filters as you type once hydrated", async ({ page }) => {

@@ -261,6 +261,11 @@ async fn a_day_between_two_snapshots_is_proven_offline(db: TestDb) {
     let config = drydock::config::Config { jobs_worker: false, ledger_key: Some(key_file.to_str().unwrap().into()), ..Default::default() };
     let app = TestApp::start_on(0, db, config, clock).await;
     let story = three_days(&app, &manual).await;
+    // The job runs hourly: content unchanged since the last run is not recorded again.
+    judge_and_snapshot(&app, "2026-07-01", "2026-07-01T12:00:00Z").await;
+    let recorded =
+        drydock::store::capabilities::BundleStore::ledger_entries_of_subject(&app.db.store, "scorecard:2026-07-01").await.unwrap();
+    assert_eq!(recorded.len(), 1, "one entry for one content");
     let security = app.token("security").await;
     let now_card = app.get_json("/api/v1/teams/web/scorecard", &security).await;
     // The command line.

@@ -254,7 +254,11 @@ async fn a_notification_naming_a_path_is_refused_and_nothing_is_fetched() {
     assert!(fetched.is_empty(), "the collector fetched: {fetched:?}");
     // (The day's scorecard snapshot, a background job's, may be appended meanwhile.)
     let rows = app.db.store.ledger_rows(before, i64::MAX).await.unwrap();
-    assert!(rows.iter().all(|r| r.kind == "scorecard.snapshot"), "nothing recorded: {:?}", rows.iter().map(|r| &r.kind).collect::<Vec<_>>());
+    assert!(
+        rows.iter().all(|r| r.kind == "scorecard.snapshot"),
+        "nothing recorded: {:?}",
+        rows.iter().map(|r| &r.kind).collect::<Vec<_>>()
+    );
     // The same event with a proper name is recorded and refreshed: the sink would have seen it.
     let r = post(event("team-a/app")).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);

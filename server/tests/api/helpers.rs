@@ -207,6 +207,13 @@ impl TestApp {
         TestApp::start_with(db, config).await
     }
 
+    /// As `start`, without the background worker: its jobs (the day's snapshot entered in the
+    /// ledger among them) would write beside the requests whose writes a test counts.
+    pub async fn start_quiet(db: TestDb, max_body_bytes: usize) -> TestApp {
+        let config = Config { database_url: db.url.clone(), max_body_bytes, jobs_worker: false, ..Config::default() };
+        TestApp::start_with(db, config).await
+    }
+
     /// With a given configuration (its database URL is replaced by the test database's).
     pub async fn start_with(db: TestDb, config: Config) -> TestApp {
         TestApp::start_on(0, db, config, Arc::new(drydock::clock::SystemClock)).await

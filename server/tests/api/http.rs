@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 pub(super) async fn app() -> TestApp {
-    TestApp::start(TestDb::sqlite().await, 1_000_000).await
+    TestApp::start_quiet(TestDb::sqlite().await, 1_000_000).await
 }
 
 pub(super) async fn post_scan(app: &TestApp, token: Option<&str>, query: &str, body: Vec<u8>) -> (StatusCode, Value) {
@@ -60,7 +60,7 @@ async fn rejected_requests_name_the_problem_and_write_nothing() {
     let schema1 = br#"{"SchemaVersion": 1, "ArtifactName": "x", "Results": []}"#.to_vec();
     let missing = br#"{"SchemaVersion": 2, "Results": []}"#.to_vec();
     let wrong_type = br#"{"SchemaVersion": 2, "ArtifactName": "x", "Results": {"a": 1}}"#.to_vec();
-    let small = TestApp::start(TestDb::sqlite().await, 100_000).await;
+    let small = TestApp::start_quiet(TestDb::sqlite().await, 100_000).await;
     let small_token = small.token("ingest").await;
 
     let before = app.db.store.table_counts().await.unwrap();
@@ -205,7 +205,7 @@ async fn health_and_pages_without_sign_in_configured() {
 
 #[tokio::test]
 async fn grype_and_cyclonedx_reports_go_through_the_same_endpoint() {
-    let app = TestApp::start(TestDb::sqlite().await, 10_000_000).await;
+    let app = TestApp::start_quiet(TestDb::sqlite().await, 10_000_000).await;
     let token = app.token("ingest").await;
     let viewer = app.token("viewer").await;
     let (s, b) = post_scan(&app, Some(&token), "", fixture("grype/defectdojo-many_vulns-python36.json")).await;

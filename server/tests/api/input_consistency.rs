@@ -97,7 +97,7 @@ fn malformed() -> Vec<(&'static str, &'static str, Vec<u8>, StatusCode)> {
 }
 
 async fn statuses_on(db: TestDb) -> Vec<(String, StatusCode)> {
-    let app = TestApp::start(db, 10_000_000).await;
+    let app = TestApp::start_quiet(db, 10_000_000).await;
     add_registry(&app.db.store, "dup", "http://127.0.0.1:9", None).await;
     let admin = app.token("admin").await;
     let mut out = Vec::new();
@@ -130,7 +130,7 @@ async fn malformed_input_gets_the_same_status_on_both_backends() {
 }
 
 async fn concurrent_reports_land_on_one_image(db: TestDb) {
-    let app = TestApp::start(db, 10_000_000).await;
+    let app = TestApp::start_quiet(db, 10_000_000).await;
     let token = app.token("ingest").await;
     let mut tasks = Vec::new();
     for seed in 0..8 {

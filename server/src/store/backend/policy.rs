@@ -350,7 +350,8 @@ pub async fn failing_results(pool: &Pool, team: &str, policy: Option<&str>, limi
 
 /// Records today's scores as the day's snapshot (taken again the same day, it is replaced) and
 /// its content — the scores, the failing subjects, `policies` in force — as canonical JSON whose
-/// SHA-256 a `scorecard.snapshot` ledger entry holds, all in one transaction.
+/// SHA-256 a `scorecard.snapshot` ledger entry holds (when it differs from the day's recorded
+/// content), all in one transaction.
 pub async fn take_snapshot(pool: &Pool, day: chrono::NaiveDate, policies: &[PolicyInForce], actor: &Actor, now: DateTime<Utc>) -> Result<u64> {
     use crate::domain::snapshot::{entry_payload, entry_subject, sha256_hex, ENTRY_KIND};
     let mut tx = begin(pool).await?;
@@ -365,17 +366,22 @@ pub async fn take_snapshot(pool: &Pool, day: chrono::NaiveDate, policies: &[Poli
     let doc = snapshot_document(&mut tx, day, policies).await?;
     let text = doc.canonical();
     let sha256 = sha256_hex(text.as_bytes());
-    sqlx::query(
-        "INSERT INTO scorecard_documents (day, sha256, document, recorded_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (day) DO UPDATE SET sha256 = excluded.sha256, document = excluded.document, recorded_at = excluded.recorded_at",
-    )
-    .bind(day)
-    .bind(&sha256)
-    .bind(&text)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    append_event(&mut tx, actor, ENTRY_KIND, &entry_subject(day), entry_payload(&doc, &sha256), now).await?;
+    let recorded: Option<String> =
+        sqlx::query_scalar("SELECT sha256 FROM scorecard_documents WHERE day = $1").bind(day).fetch_optional(&mut *tx).await?;
+    // The job runs hourly: the same content is recorded (and entered in the ledger) once.
+    if recorded.as_deref() != Some(sha256.as_str()) {
+        sqlx::query(
+            "INSERT INTO scorecard_documents (day, sha256, document, recorded_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (day) DO UPDATE SET sha256 = excluded.sha256, document = excluded.document, recorded_at = excluded.recorded_at",
+        )
+        .bind(day)
+        .bind(&sha256)
+        .bind(&text)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        append_event(&mut tx, actor, ENTRY_KIND, &entry_subject(day), entry_payload(&doc, &sha256), now).await?;
+    }
     tx.commit().await?;
     Ok(n)
 }
