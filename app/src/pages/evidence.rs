@@ -21,7 +21,7 @@ fn download_form(p: &EvidencePage) -> AnyView {
             <label for="ev-at">"Day (the bundle proves the state at its end)"</label>
             <input type="date" id="ev-at" name="at" required value=latest list="ev-days"/>
             <datalist id="ev-days">{days}</datalist>
-            <fieldset>
+            <fieldset class="teams">
                 <legend>"Teams (none ticked: every team)"</legend>
                 <div class="checks">{teams}</div>
             </fieldset>
