@@ -56,7 +56,12 @@ pub fn report_html(m: &Manifest, cards: &Scorecards, failing: &[Failure], campai
             worst.join(", ")
         );
     }
-    h.push_str("</tbody></table><h2>Exceptions</h2><table><thead><tr><th>Campaign</th><th>Item</th><th>Team</th><th>State</th><th>Reason</th><th>Until</th><th>Requested by</th><th>Decided by</th></tr></thead><tbody>");
+    h.push_str("</tbody></table><h2>Exceptions</h2>");
+    if campaigns.iter().all(|c| c.items.iter().all(|i| i.exception.is_none())) {
+        h.push_str("<p>No exception was asked for or in force.</p><table hidden><tbody>");
+    } else {
+        h.push_str("<table><thead><tr><th>Campaign</th><th>Item</th><th>Team</th><th>State</th><th>Reason</th><th>Until</th><th>Requested by</th><th>Decided by</th></tr></thead><tbody>");
+    }
     for c in campaigns {
         for it in &c.items {
             let Some(x) = &it.exception else { continue };
