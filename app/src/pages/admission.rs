@@ -111,6 +111,47 @@ fn vendor_table(entries: Vec<crate::types::VendorImage>) -> AnyView {
     }.into_any()
 }
 
+/// One editable row of the register (`i`: its row number; a blank row adds an entry).
+fn vendor_row(i: usize, e: Option<&crate::types::VendorImage>) -> AnyView {
+    let text = |f: fn(&crate::types::VendorImage) -> String| e.map(f).unwrap_or_default();
+    let cell = move |field: &'static str, value: String, label: &'static str| {
+        view! { <td><input type="text" name=format!("v:{i}:{field}") value=value aria-label=format!("{label}, row {}", i + 1)/></td> }
+    };
+    view! {
+        <tr>
+            {cell("repository", text(|e| e.repository.clone()), "repository")}
+            {cell("vendor", text(|e| e.vendor.clone()), "vendor")}
+            {cell("owner", text(|e| e.owner_team.clone().or(e.owner_person.clone()).unwrap_or_default()), "owner")}
+            {cell("allowed_teams", text(|e| e.allowed_teams.join(", ")), "allowed teams")}
+            {cell("allowed_namespaces", text(|e| e.allowed_namespaces.join(", ")), "allowed namespaces")}
+            {cell("environments", text(|e| e.environments.join(", ")), "environments")}
+            {cell("not_environments", text(|e| e.not_environments.join(", ")), "never in")}
+            {cell("licence", text(|e| e.licence.clone()), "licence")}
+            <td>{e.map(|_| view! { <input type="checkbox" name=format!("v:{i}:remove") aria-label=format!("remove row {}", i + 1)/> })}</td>
+        </tr>
+    }
+    .into_any()
+}
+
+/// The register as a table of fields (plain HTML: works without JavaScript), two blank rows to add.
+fn vendor_form(entries: &[crate::types::VendorImage]) -> AnyView {
+    let rows = entries.iter().enumerate().map(|(i, e)| vendor_row(i, Some(e))).collect_view();
+    let blank = (entries.len()..entries.len() + 2).map(|i| vendor_row(i, None)).collect_view();
+    view! {
+        <form method="post" action="/admin/vendor-images" class="vendor-form">
+            <p class="muted">"Owner: a team, or a person's e-mail address. Lists are comma-separated; empty: any."</p>
+            <div class="scroll-x">
+                <table class="fields">
+                    <thead><tr><th>"Repository (or prefix/*)"</th><th>"Vendor"</th><th>"Owner"</th><th>"Teams"</th><th>"Namespaces"</th><th>"Must run in"</th><th>"Never in"</th><th>"Licence"</th><th>"Remove"</th></tr></thead>
+                    <tbody>{rows}{blank}</tbody>
+                </table>
+            </div>
+            <button type="submit">"Save the register"</button>
+        </form>
+    }
+    .into_any()
+}
+
 #[component]
 pub fn AdmissionSettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_admission_page());
@@ -128,10 +169,10 @@ pub fn AdmissionSettingsPage() -> impl IntoView {
                             {settings_read(&p)}
                         </section>
                         {p.may_edit.then(|| view! { <section class="card"><h2>"Change"</h2>{settings_form(p.clone())}</section> }.into_any())}
-                        <section class="card">
+                        <section class="card" id="vendor-images">
                             <h2>"Vendor images"</h2>
                             <p class="muted">"Images adopted from vendors: who is responsible for their updates, and where they may run (the policy vendor-images and admission judge by it)."</p>
-                            {vendor_table(p.vendor.clone())}
+                            {if p.may_edit { vendor_form(&p.vendor) } else { vendor_table(p.vendor.clone()) }}
                         </section>
                     }.into_any(),
                 }

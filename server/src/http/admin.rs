@@ -313,3 +313,22 @@ pub async fn save_admission(
         Err(e) => failure(back, e, "admission settings change"),
     }
 }
+
+/// `POST /admin/vendor-images` (security, admin): the vendor register from the Admission page's table.
+pub async fn save_vendor_images(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let back = ("/admission", "the admission settings");
+    let entries = match super::vendor_form::read(&fields) {
+        Ok(e) => e,
+        Err((field, what)) => {
+            return refuse(back, StatusCode::UNPROCESSABLE_ENTITY, &format!("The register was not saved: {field}: {what}"))
+        }
+    };
+    match state.service.put_vendor_images(user.principal.as_ref(), entries).await {
+        Ok(_) => Redirect::to("/admission#vendor-images").into_response(),
+        Err(e) => failure(back, e, "vendor register change"),
+    }
+}

@@ -21,6 +21,7 @@ pub mod session_store;
 pub mod static_files;
 pub mod tls;
 pub mod upload_budget;
+pub mod vendor_form;
 
 use crate::config::Config;
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -186,6 +187,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/registries/{name}/approval", post(admin::set_registry_approval))
         .route("/admin/policies/{id}", post(admin::save_policy))
         .route("/admin/admission", post(admin::save_admission))
+        .route("/admin/vendor-images", post(admin::save_vendor_images))
         .route("/admin/environments", post(admin::add_environment))
         .route("/scorecards/{team}/export.csv", get(exports::scorecard_export))
         .route("/checklist.csv", get(exports::checklist_export))

@@ -294,6 +294,12 @@ async fn page_and_server_function_matrix_matches_the_specification() {
             vec![(Action::ManagePolicies, None)],
         ),
         (Method::POST, "/admin/environments", "cluster=*&namespace=n-ROLE&environment=e", vec![(Action::ManageEstateConfig, None)]),
+        (
+            Method::POST,
+            "/admin/vendor-images",
+            "v%3A0%3Arepository=r-ROLE.example%2Fx&v%3A0%3Avendor=V&v%3A0%3Aowner=platform",
+            vec![(Action::ManagePolicies, None)],
+        ),
         // The viewer signs in first, so this person exists by the time any role tries.
         (Method::POST, "/admin/users/end-sessions", "subject=demo%23demo-viewer", vec![(Action::ManageRoleMappings, None)]),
     ];

@@ -229,3 +229,54 @@ async fn vendor_items_escalate_to_their_owners(db: TestDb) {
     assert!(mail.replace("=\r\n", "").contains("vendor image owner agent-owner@acme-admin.example"), "{mail}");
     app.db.drop_database().await;
 }
+
+/// Security edits the register on the Admission page as a table of plain fields: rows become
+/// entries (owner a team or an e-mail address), a ticked row is removed, a blank one ignored; a
+/// row without an owner is refused naming the field, and nothing is saved.
+#[tokio::test]
+async fn security_edits_the_register_with_a_plain_form() {
+    let app = demo_app().await;
+    super::signin::demo_sign_in(&app, "security").await;
+    let html = app.client.get(app.url("/admission")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("action=\"/admin/vendor-images\"") && html.contains("name=\"v:0:repository\""), "{html}");
+    let post = |form: Vec<(&'static str, &'static str)>| {
+        app.client.post(app.url("/admin/vendor-images")).header("Origin", app.url("")).form(&form).send()
+    };
+    let r = post(vec![
+        ("v:0:repository", "nginx"),
+        ("v:0:vendor", "F5"),
+        ("v:0:owner", "platform"),
+        ("v:0:not_environments", "dmz"),
+        ("v:1:repository", "quay.io/acme/*"),
+        ("v:1:vendor", "Acme"),
+        ("v:1:owner", "ops@acme.example"),
+        ("v:1:allowed_namespaces", "monitoring, kube-ops"),
+        ("v:2:repository", ""),
+        ("v:2:vendor", ""),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let security = app.token("security").await;
+    let saved = app.get_json("/api/v1/vendor-images", &security).await;
+    let got: Vec<(String, Value, Value)> = saved["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["repository"].as_str().unwrap().to_string(), e["owner_team"].clone(), e["owner_person"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(repository("nginx"), json!("platform"), Value::Null), ("quay.io/acme/*".to_string(), Value::Null, json!("ops@acme.example")),]
+    );
+    assert_eq!(saved["items"][1]["allowed_namespaces"], json!(["monitoring", "kube-ops"]));
+    // A row without an owner: refused naming it, the register as it was.
+    let r = post(vec![("v:0:repository", "nginx"), ("v:0:vendor", "F5")]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("owner_team"));
+    assert_eq!(app.get_json("/api/v1/vendor-images", &security).await["total"], 2);
+    // Removing a row.
+    let r = post(vec![("v:0:repository", "nginx"), ("v:0:vendor", "F5"), ("v:0:owner", "platform"), ("v:0:remove", "on")]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.get_json("/api/v1/vendor-images", &security).await["total"], 0);
+}
