@@ -315,6 +315,7 @@ mod backend_sqlite {
     include!("backend/jobs.rs");
     include!("backend/compliance.rs");
     include!("backend/policy.rs");
+    include!("backend/snapshots.rs");
     include!("backend/campaigns.rs");
     include!("backend/campaign_progress.rs");
     include!("backend/escalation.rs");
@@ -355,6 +356,7 @@ mod backend_postgres {
     include!("backend/jobs.rs");
     include!("backend/compliance.rs");
     include!("backend/policy.rs");
+    include!("backend/snapshots.rs");
     include!("backend/campaigns.rs");
     include!("backend/campaign_progress.rs");
     include!("backend/escalation.rs");
