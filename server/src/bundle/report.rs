@@ -7,18 +7,7 @@ use crate::domain::snapshot::Failure;
 use std::fmt::Write as _;
 
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    app::format::escape_html(s)
 }
 
 fn number(score: Option<f64>) -> String {
