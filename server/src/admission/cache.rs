@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex};
 
 /// Most decisions kept at once (per replica); past it, the oldest minute's are dropped with the rest.
 const MAX_DECISIONS: usize = 4096;
+/// A decision whose key is longer than this (bytes of names and images) is not kept: the cache's
+/// memory stays bounded (4,096 × 16 KiB) whatever the objects asked about.
+const MAX_KEY_BYTES: usize = 16 * 1024;
 
 /// What every decision of one data version reads besides the images' facts.
 #[derive(Debug, Default)]
@@ -83,6 +86,10 @@ impl AdmissionCache {
     }
 
     pub fn keep(&self, version: i64, minute: i64, key: Key, decision: &Decision) {
+        let bytes: usize = key.namespace.len() + key.containers.iter().map(|(_, n, i)| n.len() + i.len()).sum::<usize>();
+        if bytes > MAX_KEY_BYTES {
+            return;
+        }
         let mut g = self.at(version);
         if g.minute != minute || g.decisions.len() >= MAX_DECISIONS {
             g.minute = minute;
@@ -114,6 +121,9 @@ mod tests {
         let other = Key::new("other", Some("prod"), &[Container { kind: "container", name: "app".into(), image: "a:1".into() }]);
         cache.keep(9, 1, key("a:1"), &d);
         assert_eq!(cache.decision(9, 1, &other), None, "another namespace");
+        let huge = key(&"x".repeat(MAX_KEY_BYTES + 1));
+        cache.keep(9, 1, huge.clone(), &d);
+        assert_eq!(cache.decision(9, 1, &huge), None, "too large to keep");
     }
 
     #[test]
