@@ -84,11 +84,12 @@ impl Service {
         Ok(next)
     }
 
-    /// Answers one AdmissionReview (`cluster`: the webhook's `?cluster=`, for environment rules).
-    /// Two reads when the estate has not changed since the same Pod was last asked (the token and
-    /// the data version); otherwise the context (once per data version) and the images' facts.
+    /// Answers one AdmissionReview (`cluster`: the webhook's `?cluster=`, for environment rules)
+    /// against the estate at data `version` (read with the caller's token, in the same statement).
+    /// No read when the estate has not changed since the same Pod was last asked; otherwise the
+    /// context (once per data version) and the images' facts.
     #[tracing::instrument(skip_all)]
-    pub async fn admission_review(&self, who: Option<&Principal>, body: &Value, cluster: Option<&str>) -> Result<Value> {
+    pub async fn admission_review(&self, who: Option<&Principal>, version: i64, body: &Value, cluster: Option<&str>) -> Result<Value> {
         require(who, Action::ReviewAdmission, None)?;
         let req = parse_review(body).map_err(Error::invalid_input)?;
         let Some(list) = containers(&req.kind, &req.object) else {
@@ -97,7 +98,7 @@ impl Service {
             return Ok(response(&req.uid, &d));
         };
         let now = self.clock.now();
-        let (version, minute) = (self.store.data_version().await?, now.timestamp().div_euclid(60));
+        let minute = now.timestamp().div_euclid(60);
         let key = Key::new(&req.namespace, cluster, &list);
         let d = match self.admission_cache.decision(version, minute, &key) {
             Some(d) => d,

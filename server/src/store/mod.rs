@@ -57,6 +57,8 @@ pub struct TokenInfo {
     pub team: Option<crate::domain::TeamName>,
     /// Ingest tokens: the clusters and registries they may post for (empty: none).
     pub bindings: TokenBindings,
+    /// The data version read with the token: the estate as this request sees it.
+    pub data_version: i64,
 }
 
 pub use crate::domain::TokenBindings;

@@ -243,7 +243,7 @@ async fn events_written_before_the_ledger_are_carried_into_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_serves_checkpoints_entries_and_proofs_that_verify() {
-    let app = TestApp::start(TestDb::sqlite().await, 1_000_000).await;
+    let app = TestApp::start_quiet(TestDb::sqlite().await, 1_000_000).await;
     drydock::demo::load_if_empty(&app.db.store, &drydock::config::Config::default().promotion().unwrap()).await.unwrap();
     let viewer = app.token("viewer").await;
     let ingest = app.token("ingest").await;
@@ -301,7 +301,7 @@ async fn the_api_serves_checkpoints_entries_and_proofs_that_verify() {
 
 #[tokio::test]
 async fn kubernetes_audit_events_are_kept_as_facts_never_as_objects() {
-    let app = TestApp::start(TestDb::sqlite().await, 10_000_000).await;
+    let app = TestApp::start_quiet(TestDb::sqlite().await, 10_000_000).await;
     let ingest = app.ingest_for(&["minikube", "default", "prod"], &[]).await;
     let post = |q: &str, body: Vec<u8>| app.client.post(app.url(&format!("/api/v1/audit/k8s{q}"))).bearer_auth(&ingest).body(body).send();
     let before = app.db.store.ledger_size().await.unwrap();

@@ -138,6 +138,8 @@ async fn a_callback_without_a_started_sign_in_is_refused() {
         oidc_client_id: Some("drydock".into()),
         oidc_client_secret: Some("secret".into()),
         public_url: Some("http://127.0.0.1:3000".into()),
+        // No background jobs: the day's snapshot they enter in the ledger is not these requests'.
+        jobs_worker: false,
         ..Default::default()
     };
     let app = TestApp::start_with(TestDb::sqlite().await, config).await;

@@ -24,7 +24,8 @@ pub async fn admission_validate(
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
     let q = query_map(raw);
     let cluster = q.get("cluster").filter(|c| !c.is_empty());
-    Ok(Json(state.service.admission_review(Some(&caller.principal()), &review, cluster.map(String::as_str)).await?))
+    let (who, version) = (caller.principal(), caller.0.data_version);
+    Ok(Json(state.service.admission_review(Some(&who), version, &review, cluster.map(String::as_str)).await?))
 }
 
 /// `GET /api/v1/admission/settings`.

@@ -54,24 +54,29 @@ pub async fn create_token(
 /// A live token as `verify_token` reads it.
 #[derive(sqlx::FromRow)]
 struct LiveTokenRow {
-    id: i64,
-    name: String,
-    role: String,
+    id: Option<i64>,
+    name: Option<String>,
+    role: Option<String>,
     team: Option<crate::domain::TeamName>,
-    clusters: String,
-    registries: String,
+    clusters: Option<String>,
+    registries: Option<String>,
     last_used_at: Option<DateTime<Utc>>,
+    version: i64,
 }
 
+/// The live token whose secret is `secret`, with the data version read by the same statement
+/// (the webhook then needs no second round trip to know whether its kept decisions are current).
 pub async fn verify_token(pool: &Pool, secret: &str, now: DateTime<Utc>) -> Result<Option<TokenInfo>> {
-    let row: Option<LiveTokenRow> = sqlx::query_as(
-        "SELECT k.id, k.name, k.role, t.name AS team, k.clusters, k.registries, k.last_used_at FROM api_tokens k
-         LEFT JOIN teams t ON t.id = k.team_id WHERE k.token_sha256 = $1 AND k.revoked_at IS NULL",
+    let row: LiveTokenRow = sqlx::query_as(
+        "SELECT k.id, k.name, k.role, t.name AS team, k.clusters, k.registries, k.last_used_at, v.version FROM data_version v
+         LEFT JOIN api_tokens k ON k.token_sha256 = $1 AND k.revoked_at IS NULL LEFT JOIN teams t ON t.id = k.team_id WHERE v.id = 1",
     )
     .bind(super::sha256_hex(secret.as_bytes()))
-    .fetch_optional(pool)
+    .fetch_one(pool)
     .await?;
-    let Some(LiveTokenRow { id, name, role, team, clusters, registries, last_used_at }) = row else { return Ok(None) };
+    let LiveTokenRow { id: Some(id), name: Some(name), role: Some(role), team, clusters, registries, last_used_at, version } = row else {
+        return Ok(None);
+    };
     // "Last used" is kept to the minute: no write per request. The check is made here, not in the
     // UPDATE's WHERE: on SQLite an UPDATE takes the write lock even when it changes no row, so a
     // request would wait behind every report being stored (the admission webhook's p99 did).
@@ -85,8 +90,11 @@ pub async fn verify_token(pool: &Pool, secret: &str, now: DateTime<Utc>) -> Resu
             .await?;
     }
     let role = role.parse().map_err(StoreError::invalid_input)?;
-    let bindings = super::TokenBindings { clusters: split_lines(&clusters), registries: split_lines(&registries) };
-    Ok(Some(TokenInfo { id, name, role, team, bindings }))
+    let bindings = super::TokenBindings {
+        clusters: split_lines(&clusters.unwrap_or_default()),
+        registries: split_lines(&registries.unwrap_or_default()),
+    };
+    Ok(Some(TokenInfo { id, name, role, team, bindings, data_version: version }))
 }
 
 pub async fn upsert_team(pool: &Pool, name: &crate::domain::TeamName, display_name: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {

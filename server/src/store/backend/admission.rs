@@ -94,13 +94,15 @@ pub async fn admission_facts(pool: &Pool, digests: &[String], tags: &[(String, S
     in_list(&mut qb, &OPEN_STATES);
     qb.push(" ORDER BY it.deadline, it.campaign_id");
     facts.items = qb.build_query_as().fetch_all(&mut *conn).await?;
+    // The results are sought by subject (digest): joined from images, SQLite's planner would
+    // walk every image result (12 ms at 13,500 results, growing with the estate).
     let mut qb = QueryBuilder::<DB>::new(
         "SELECT i.id AS image_id, pr.policy, pr.reason, pr.failing_since FROM policy_results pr JOIN images i ON i.digest = pr.subject
          WHERE pr.subject_kind = 'image' AND pr.passed = ",
     );
-    qb.push_bind(false).push(" AND i.id IN (");
+    qb.push_bind(false).push(" AND pr.subject IN (SELECT digest FROM images WHERE id IN (");
     in_list(&mut qb, &ids);
-    qb.push(" ORDER BY pr.policy");
+    qb.push(") ORDER BY pr.policy");
     facts.failures = qb.build_query_as().fetch_all(&mut *conn).await?;
     Ok(facts)
 }
