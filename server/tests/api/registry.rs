@@ -198,6 +198,20 @@ async fn collects_a_seeded_registry_by_command_and_lists_it_in_the_api() {
         "the image config's user applies"
     );
     assert_eq!(by_pod("elsewhere"), s.multi_index.as_str());
+
+    // The admission webhook's read: the index, asked by digest and by tag, resolves with its two
+    // platform images (whose items and results then count for it), and the platforms by digest.
+    let mut asked = vec![s.multi_index.clone()];
+    asked.extend(s.multi_platforms.iter().map(|(d, _)| d.clone()));
+    let tag = (host.to_string(), "team-b/multi".to_string(), "2.0".to_string());
+    let facts = app.db.store.admission_facts(&asked, std::slice::from_ref(&tag)).await.unwrap();
+    let id_of = |reference: &str| facts.resolved.iter().find(|r| r.reference == reference).map(|r| r.image_id);
+    let index_id = id_of(&s.multi_index).expect("the index resolves by digest");
+    assert_eq!(id_of(&format!("{}/{}:{}", tag.0, tag.1, tag.2)), Some(index_id), "and by its tag");
+    let mut children: Vec<(i64, i64)> = s.multi_platforms.iter().map(|(d, _)| (index_id, id_of(d).expect("a platform resolves"))).collect();
+    children.sort();
+    assert_eq!(facts.platforms, children, "the index's platforms, each once");
+    assert_eq!(facts.resolved.len(), 4, "{:?}", facts.resolved);
     drop(s.storage);
 }
 

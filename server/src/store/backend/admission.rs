@@ -51,49 +51,83 @@ async fn replace_setting(tx: &mut Tx<'_>, setting: Setting, value: &str, actor: 
 
 const OPEN_STATES: [ItemState; 4] = [ItemState::Open, ItemState::Acknowledged, ItemState::PendingVerification, ItemState::Excepted];
 
+/// A reference resolved, with one of its platform images when it is an index.
+#[derive(sqlx::FromRow)]
+struct ResolvedRow {
+    reference: String,
+    image_id: i64,
+    digest: String,
+    platform: Option<i64>,
+}
+
+/// Three round trips whatever the Pod: one statement resolves every reference (digests and tags)
+/// with each index's platforms, then the items and the failing results are read at once on two
+/// connections (the request waits for the slower, not the sum).
 pub async fn admission_facts(pool: &Pool, digests: &[String], tags: &[(String, String, String)]) -> Result<AdmissionFacts> {
     let mut facts = AdmissionFacts::default();
-    // One connection for the four reads: no wait for the pool between them.
-    let mut conn = pool.acquire().await?;
-    if !digests.is_empty() {
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT a.digest AS reference, i.id AS image_id, i.digest FROM image_aliases a JOIN images i ON i.id = a.image_id WHERE a.digest IN (",
-        );
+    if digests.is_empty() && tags.is_empty() {
+        return Ok(facts);
+    }
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT x.reference, x.image_id, x.digest, p.image_id AS platform FROM (
+           SELECT a.digest AS reference, i.id AS image_id, i.digest FROM image_aliases a JOIN images i ON i.id = a.image_id WHERE ",
+    );
+    if digests.is_empty() {
+        qb.push("1 = 0");
+    } else {
+        qb.push("a.digest IN (");
         in_list(&mut qb, digests);
-        facts.resolved.extend(qb.build_query_as::<ResolvedImage>().fetch_all(&mut *conn).await?);
     }
-    if !tags.is_empty() {
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT r.registry || '/' || r.name || ':' || t.tag AS reference, i.id AS image_id, i.digest
-             FROM tags t JOIN repositories r ON r.id = t.repository_id JOIN images i ON i.id = t.image_id WHERE 1 = 0",
-        );
-        for (registry, name, tag) in tags {
-            qb.push(" OR (r.registry = ").push_bind(registry);
-            qb.push(" AND r.name = ").push_bind(name);
-            qb.push(" AND t.tag = ").push_bind(tag).push(")");
+    qb.push(
+        " UNION ALL SELECT r.registry || '/' || r.name || ':' || t.tag, i.id, i.digest
+          FROM tags t JOIN repositories r ON r.id = t.repository_id JOIN images i ON i.id = t.image_id WHERE 1 = 0",
+    );
+    for (registry, name, tag) in tags {
+        qb.push(" OR (r.registry = ").push_bind(registry);
+        qb.push(" AND r.name = ").push_bind(name);
+        qb.push(" AND t.tag = ").push_bind(tag).push(")");
+    }
+    qb.push(") x LEFT JOIN image_platforms p ON p.index_image_id = x.image_id");
+    let rows: Vec<ResolvedRow> = qb.build_query_as().fetch_all(pool).await?;
+    let mut ids = Vec::with_capacity(rows.len() * 2);
+    for r in rows {
+        ids.push(r.image_id);
+        if let Some(platform) = r.platform {
+            ids.push(platform);
+            facts.platforms.push((r.image_id, platform));
         }
-        facts.resolved.extend(qb.build_query_as::<ResolvedImage>().fetch_all(&mut *conn).await?);
+        let resolved = ResolvedImage { reference: r.reference, image_id: r.image_id, digest: r.digest };
+        if !facts.resolved.contains(&resolved) {
+            facts.resolved.push(resolved);
+        }
     }
-    let mut ids: Vec<i64> = facts.resolved.iter().map(|r| r.image_id).collect();
+    facts.platforms.sort();
+    facts.platforms.dedup();
+    ids.sort();
+    ids.dedup();
     if ids.is_empty() {
         return Ok(facts);
     }
-    let mut qb = QueryBuilder::<DB>::new("SELECT index_image_id, image_id FROM image_platforms WHERE index_image_id IN (");
-    in_list(&mut qb, &ids);
-    facts.platforms = qb.build_query_as().fetch_all(&mut *conn).await?;
-    ids.extend(facts.platforms.iter().map(|(_, p)| *p));
-    ids.sort();
-    ids.dedup();
+    (facts.items, facts.failures) = tokio::try_join!(open_items(pool, &ids), failing_image_results(pool, &ids))?;
+    Ok(facts)
+}
+
+/// The campaign items not closed on the images `ids`.
+async fn open_items(pool: &Pool, ids: &[i64]) -> Result<Vec<crate::store::AdmissionItem>> {
     let mut qb = QueryBuilder::<DB>::new(
         "SELECT it.image_id, it.campaign_id, c.title, c.cves, c.package, it.state, it.deadline, it.planned, it.acknowledged_by,
                 it.exception_state, it.exception_until
          FROM campaign_items it JOIN campaigns c ON c.id = it.campaign_id WHERE it.image_id IN (",
     );
-    in_list(&mut qb, &ids);
+    in_list(&mut qb, ids);
     qb.push(" AND it.state IN (");
     in_list(&mut qb, &OPEN_STATES);
     qb.push(" ORDER BY it.deadline, it.campaign_id");
-    facts.items = qb.build_query_as().fetch_all(&mut *conn).await?;
+    Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+/// The image policies the images `ids` fail.
+async fn failing_image_results(pool: &Pool, ids: &[i64]) -> Result<Vec<crate::store::AdmissionFailure>> {
     // The results are sought by subject (digest): joined from images, SQLite's planner would
     // walk every image result (12 ms at 13,500 results, growing with the estate).
     let mut qb = QueryBuilder::<DB>::new(
@@ -101,10 +135,9 @@ pub async fn admission_facts(pool: &Pool, digests: &[String], tags: &[(String, S
          WHERE pr.subject_kind = 'image' AND pr.passed = ",
     );
     qb.push_bind(false).push(" AND pr.subject IN (SELECT digest FROM images WHERE id IN (");
-    in_list(&mut qb, &ids);
+    in_list(&mut qb, ids);
     qb.push(") ORDER BY pr.policy");
-    facts.failures = qb.build_query_as().fetch_all(&mut *conn).await?;
-    Ok(facts)
+    Ok(qb.build_query_as().fetch_all(pool).await?)
 }
 
 pub async fn record_admission_decisions(
