@@ -77,7 +77,7 @@ pub fn state(store: Store, config: Arc<Config>, addr: std::net::SocketAddr, cloc
         admission_cache: Default::default(),
     });
     let uploads = Arc::new(crate::http::upload_budget::UploadBudget::new(config.upload_memory_mb));
-    Ok(AppState { config, leptos_options, oidc, service, clock, pages: Default::default(), uploads })
+    Ok(AppState { config, leptos_options: Arc::new(leptos_options), oidc, service, clock, pages: Default::default(), uploads })
 }
 
 /// Serves until ctrl-c / SIGTERM, then shuts down within `shutdown_grace_seconds`: no new
