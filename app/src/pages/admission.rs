@@ -134,11 +134,12 @@ fn vendor_row(i: usize, e: Option<&crate::types::VendorImage>) -> AnyView {
 }
 
 /// The register as a table of fields (plain HTML: works without JavaScript), two blank rows to add.
-fn vendor_form(entries: &[crate::types::VendorImage]) -> AnyView {
+fn vendor_form(entries: &[crate::types::VendorImage], seen: String) -> AnyView {
     let rows = entries.iter().enumerate().map(|(i, e)| vendor_row(i, Some(e))).collect_view();
     let blank = (entries.len()..entries.len() + 2).map(|i| vendor_row(i, None)).collect_view();
     view! {
         <form method="post" action="/admin/vendor-images" class="vendor-form">
+            <input type="hidden" name="seen" value=seen/>
             <p class="muted">"Owner: a team, or a person's e-mail address. Lists are comma-separated; empty: any."</p>
             <div class="scroll-x">
                 <table class="fields">
@@ -172,7 +173,7 @@ pub fn AdmissionSettingsPage() -> impl IntoView {
                         <section class="card" id="vendor-images">
                             <h2>"Vendor images"</h2>
                             <p class="muted">"Images adopted from vendors: who is responsible for their updates, and where they may run (the policy vendor-images and admission judge by it)."</p>
-                            {if p.may_edit { vendor_form(&p.vendor) } else { vendor_table(p.vendor.clone()) }}
+                            {if p.may_edit { vendor_form(&p.vendor, p.vendor_version.clone()) } else { vendor_table(p.vendor.clone()) }}
                         </section>
                     }.into_any(),
                 }

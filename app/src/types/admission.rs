@@ -78,4 +78,6 @@ pub struct AdmissionPage {
     pub may_edit: bool,
     /// The vendor image register.
     pub vendor: Vec<super::VendorImage>,
+    /// The register's version as shown (sent back by its form: a register changed since is refused).
+    pub vendor_version: String,
 }

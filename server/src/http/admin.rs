@@ -321,13 +321,24 @@ pub async fn save_vendor_images(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let back = ("/admission", "the admission settings");
+    // Who may change it is told before what is wrong with the form.
+    if let Err(e) = crate::service::require(user.principal.as_ref(), crate::auth::Action::ManagePolicies, None) {
+        return failure(back, e, "vendor register change");
+    }
     let entries = match super::vendor_form::read(&fields) {
         Ok(e) => e,
         Err((field, what)) => {
             return refuse(back, StatusCode::UNPROCESSABLE_ENTITY, &format!("The register was not saved: {field}: {what}"))
         }
     };
-    match state.service.put_vendor_images(user.principal.as_ref(), entries).await {
+    let Some(seen) = fields.iter().find(|(k, _)| k == "seen").map(|(_, v)| v.as_str()) else {
+        return refuse(
+            back,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The register was not saved: seen: the version of the register the form showed is missing",
+        );
+    };
+    match state.service.put_vendor_images(user.principal.as_ref(), entries, Some(seen)).await {
         Ok(_) => Redirect::to("/admission#vendor-images").into_response(),
         Err(e) => failure(back, e, "vendor register change"),
     }

@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 
 /// The most rows the form may be sent with (the register holds at most 500).
 const MAX_ROWS: usize = 1000;
+/// The cells of a row.
+const FIELDS: [&str; 9] =
+    ["repository", "vendor", "owner", "licence", "allowed_teams", "allowed_namespaces", "environments", "not_environments", "remove"];
 
 fn names(v: &str) -> Vec<String> {
     v.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
@@ -27,6 +30,9 @@ pub fn read(fields: &[(String, String)]) -> Result<Vec<VendorImage>, (String, St
             .ok()
             .filter(|r| *r < MAX_ROWS)
             .ok_or_else(|| (name.clone(), format!("row {row:?} is not a row number below {MAX_ROWS}")))?;
+        if !FIELDS.contains(&field) {
+            return Err((name.clone(), format!("not a cell of the register (one of {})", FIELDS.join(", "))));
+        }
         rows.entry(row).or_default().insert(field, value.as_str());
     }
     let mut out = Vec::new();
@@ -98,5 +104,6 @@ mod tests {
         assert_eq!(read(&f(&[("v:x:vendor", "a")])).unwrap_err().0, "v:x:vendor");
         assert_eq!(read(&f(&[("v:5000:vendor", "a")])).unwrap_err().0, "v:5000:vendor");
         assert_eq!(read(&f(&[("v:1", "a")])).unwrap_err().0, "v:1");
+        assert_eq!(read(&f(&[("v:1:owner_team", "a")])).unwrap_err().0, "v:1:owner_team", "a cell the form does not have");
     }
 }

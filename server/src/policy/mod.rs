@@ -182,15 +182,20 @@ pub struct Context<'a> {
 /// The vendor image register as saved (the empty one when never saved; a saved one that no longer
 /// reads is logged and judged as empty rather than stopping every evaluation).
 pub async fn vendor_register(store: &impl VendorStore) -> Result<crate::domain::vendor::Register, crate::store::StoreError> {
-    let Some(text) = store.vendor_register().await? else { return Ok(Default::default()) };
-    let entries: Vec<app::types::VendorImage> = serde_json::from_str(&text).unwrap_or_else(|e| {
+    Ok(read_vendor_register(store.vendor_register().await?.as_deref()))
+}
+
+/// The register from its stored text (none stored: empty; text that does not hold: empty, logged).
+pub fn read_vendor_register(text: Option<&str>) -> crate::domain::vendor::Register {
+    let Some(text) = text else { return Default::default() };
+    let entries: Vec<app::types::VendorImage> = serde_json::from_str(text).unwrap_or_else(|e| {
         tracing::error!(error = %e, "the stored vendor register does not read");
         Vec::new()
     });
-    Ok(crate::domain::vendor::Register::parse(entries).unwrap_or_else(|e| {
+    crate::domain::vendor::Register::parse(entries).unwrap_or_else(|e| {
         tracing::error!(field = %e.field, error = %e.message, "the stored vendor register does not hold");
         Default::default()
-    }))
+    })
 }
 
 /// Judges `images` by every enabled image policy, from their findings and packages in `facts`.

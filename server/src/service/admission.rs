@@ -66,11 +66,15 @@ impl Service {
     pub async fn admission_page(&self, who: Option<&Principal>) -> Result<app::types::AdmissionPage> {
         let p = require(who, Action::ReadEstate, None)?;
         let policies = crate::domain::admission::enforceable().into_iter().map(|(id, t)| (id.to_string(), t.to_string())).collect();
+        // The version is the stored text's hash, as the store checks it when the form comes back.
+        let stored = self.store.vendor_register().await?;
+        let vendor = crate::policy::read_vendor_register(stored.as_deref()).entries().to_vec();
         Ok(app::types::AdmissionPage {
             settings: self.stored_admission_settings().await?,
             policies,
             may_edit: p.can(Action::ManagePolicies, None),
-            vendor: crate::policy::vendor_register(&self.store).await?.entries().to_vec(),
+            vendor_version: crate::store::sha256_hex(stored.as_deref().unwrap_or("[]").as_bytes()),
+            vendor,
         })
     }
 

@@ -80,7 +80,7 @@ store_capability! {
         /// The register as saved (JSON array), if ever.
         fn vendor_register(&self) -> Result<Option<String>>;
         /// Replaces the register (audited with the entries before and after); the estate is judged again.
-        fn put_vendor_register(&self, entries: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        fn put_vendor_register(&self, entries: &str, seen: Option<&str>, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
         /// (image, `registry/name`) of every repository holding these images (a thousand a query).
         fn repositories_of(&self, ids: &[i64]) -> Result<Vec<(i64, String)>>;
     }

@@ -297,7 +297,7 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         (
             Method::POST,
             "/admin/vendor-images",
-            "v%3A0%3Arepository=r-ROLE.example%2Fx&v%3A0%3Avendor=V&v%3A0%3Aowner=platform",
+            "v%3A0%3Arepository=r-ROLE.example%2Fx&v%3A0%3Avendor=V&v%3A0%3Aowner=platform&seen=SEEN",
             vec![(Action::ManagePolicies, None)],
         ),
         // The viewer signs in first, so this person exists by the time any role tries.
@@ -337,7 +337,10 @@ async fn page_and_server_function_matrix_matches_the_specification() {
     for (label, grant) in &roles {
         assert_eq!(demo_sign_in(&app, label).await.status(), StatusCode::SEE_OTHER);
         for (k, (method, path, body, needs)) in entries.iter().enumerate() {
-            let status = send(method, path, &body.replace("ROLE", label)).send().await.unwrap().status();
+            // SEEN: the register's version as its form shows it (the SHA-256 of the stored document).
+            let register = app.db.store.vendor_register().await.unwrap();
+            let seen = drydock::store::sha256_hex(register.as_deref().unwrap_or("[]").as_bytes());
+            let status = send(method, path, &body.replace("ROLE", label).replace("SEEN", &seen)).send().await.unwrap().status();
             // A form that worked answers 200 (a page) or 303 (back to the list).
             let allowed = status == StatusCode::OK || (status == StatusCode::SEE_OTHER && path.starts_with("/admin/"));
             assert!(allowed || status == StatusCode::FORBIDDEN, "{method} {path} {body} as {label}: {status}");

@@ -239,21 +239,34 @@ async fn security_edits_the_register_with_a_plain_form() {
     super::signin::demo_sign_in(&app, "security").await;
     let html = app.client.get(app.url("/admission")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("action=\"/admin/vendor-images\"") && html.contains("name=\"v:0:repository\""), "{html}");
-    let post = |form: Vec<(&'static str, &'static str)>| {
+    // The form carries the version of the register it shows; a form of an older one is refused.
+    let seen_on = |html: &str| {
+        let at = html.find("name=\"seen\" value=\"").expect("the form names the register's version") + "name=\"seen\" value=\"".len();
+        html[at..at + 64].to_string()
+    };
+    let first = seen_on(&html);
+    let post = |seen: String, mut form: Vec<(&'static str, &'static str)>| {
+        form.retain(|(k, _)| *k != "seen");
+        let mut form: Vec<(&str, String)> = form.into_iter().map(|(k, v)| (k, v.to_string())).collect();
+        form.push(("seen", seen));
         app.client.post(app.url("/admin/vendor-images")).header("Origin", app.url("")).form(&form).send()
     };
-    let r = post(vec![
-        ("v:0:repository", "nginx"),
-        ("v:0:vendor", "F5"),
-        ("v:0:owner", "platform"),
-        ("v:0:not_environments", "dmz"),
-        ("v:1:repository", "quay.io/acme/*"),
-        ("v:1:vendor", "Acme"),
-        ("v:1:owner", "ops@acme.example"),
-        ("v:1:allowed_namespaces", "monitoring, kube-ops"),
-        ("v:2:repository", ""),
-        ("v:2:vendor", ""),
-    ])
+    let page_seen = || async { seen_on(&app.client.get(app.url("/admission")).send().await.unwrap().text().await.unwrap()) };
+    let r = post(
+        first.clone(),
+        vec![
+            ("v:0:repository", "nginx"),
+            ("v:0:vendor", "F5"),
+            ("v:0:owner", "platform"),
+            ("v:0:not_environments", "dmz"),
+            ("v:1:repository", "quay.io/acme/*"),
+            ("v:1:vendor", "Acme"),
+            ("v:1:owner", "ops@acme.example"),
+            ("v:1:allowed_namespaces", "monitoring, kube-ops"),
+            ("v:2:repository", ""),
+            ("v:2:vendor", ""),
+        ],
+    )
     .await
     .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -270,13 +283,30 @@ async fn security_edits_the_register_with_a_plain_form() {
         vec![(repository("nginx"), json!("platform"), Value::Null), ("quay.io/acme/*".to_string(), Value::Null, json!("ops@acme.example")),]
     );
     assert_eq!(saved["items"][1]["allowed_namespaces"], json!(["monitoring", "kube-ops"]));
+    // The same form sent again (its register has changed since): 409, the register as it was.
+    let r = post(first.clone(), vec![("v:0:repository", "nginx"), ("v:0:vendor", "F5"), ("v:0:owner", "platform")]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("load the page again"));
+    assert_eq!(app.get_json("/api/v1/vendor-images", &security).await["total"], 2);
+    let r = app
+        .client
+        .post(app.url("/admin/vendor-images"))
+        .header("Origin", app.url(""))
+        .form(&[("v:0:repository", "nginx")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a form without the version it showed");
     // A row without an owner: refused naming it, the register as it was.
-    let r = post(vec![("v:0:repository", "nginx"), ("v:0:vendor", "F5")]).await.unwrap();
+    let r = post(page_seen().await, vec![("v:0:repository", "nginx"), ("v:0:vendor", "F5")]).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("owner_team"));
     assert_eq!(app.get_json("/api/v1/vendor-images", &security).await["total"], 2);
     // Removing a row.
-    let r = post(vec![("v:0:repository", "nginx"), ("v:0:vendor", "F5"), ("v:0:owner", "platform"), ("v:0:remove", "on")]).await.unwrap();
+    let r =
+        post(page_seen().await, vec![("v:0:repository", "nginx"), ("v:0:vendor", "F5"), ("v:0:owner", "platform"), ("v:0:remove", "on")])
+            .await
+            .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get_json("/api/v1/vendor-images", &security).await["total"], 0);
 }

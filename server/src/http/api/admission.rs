@@ -83,5 +83,5 @@ pub async fn put_vendor_images(
 ) -> Result<Json<Page<app::types::VendorImage>>, ApiError> {
     caller.require(Action::ManagePolicies, None)?;
     let entries: Vec<app::types::VendorImage> = json_body(&state, body, "vendor images")?;
-    Ok(Json(state.service.put_vendor_images(Some(&caller.principal()), entries).await?))
+    Ok(Json(state.service.put_vendor_images(Some(&caller.principal()), entries, None).await?))
 }

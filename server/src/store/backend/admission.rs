@@ -6,7 +6,7 @@ pub async fn admission_settings(pool: &Pool) -> Result<Option<String>> {
 
 pub async fn put_admission_settings(pool: &Pool, settings: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
     let mut tx = begin(pool).await?;
-    replace_setting(&mut tx, Setting::Admission, settings, actor, now).await?;
+    replace_setting(&mut tx, Setting::Admission, settings, None, actor, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -29,11 +29,25 @@ impl Setting {
 }
 
 /// Replaces the row of `setting` with `value` and appends a ledger entry holding both the
-/// document before and after, in `tx`.
-async fn replace_setting(tx: &mut Tx<'_>, setting: Setting, value: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+/// document before and after, in `tx`. With `seen` (the SHA-256 of the document the editor was
+/// shown; an absent row reads as `[]`), a document changed since is refused (409) and nothing is
+/// written: `tx` began by moving the data version, so writers take turns and the read is current.
+async fn replace_setting(
+    tx: &mut Tx<'_>,
+    setting: Setting,
+    value: &str,
+    seen: Option<&str>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let (table, column, kind, subject, absent) = setting.parts();
     let before: Option<String> =
         sqlx::query_scalar(&format!("SELECT {column} FROM {table} WHERE id = 1")).fetch_optional(&mut **tx).await?;
+    if seen.is_some_and(|seen| super::sha256_hex(before.as_deref().unwrap_or("[]").as_bytes()) != seen) {
+        return Err(StoreError::Refused(app::error::Error::Conflict(
+            "someone changed it since you loaded the page: load the page again and redo your change".into(),
+        )));
+    }
     sqlx::query(&format!(
         "INSERT INTO {table} (id, {column}, updated_at, updated_by) VALUES (1, $1, $2, $3)
          ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at, updated_by = excluded.updated_by"
@@ -164,9 +178,9 @@ pub async fn vendor_register(pool: &Pool) -> Result<Option<String>> {
     Ok(sqlx::query_scalar("SELECT entries FROM vendor_register WHERE id = 1").fetch_optional(pool).await?)
 }
 
-pub async fn put_vendor_register(pool: &Pool, entries: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+pub async fn put_vendor_register(pool: &Pool, entries: &str, seen: Option<&str>, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
     let mut tx = begin(pool).await?;
-    replace_setting(&mut tx, Setting::VendorRegister, entries, actor, now).await?;
+    replace_setting(&mut tx, Setting::VendorRegister, entries, seen, actor, now).await?;
     mark_evaluation_due(&mut tx, now).await?;
     tx.commit().await?;
     Ok(())
