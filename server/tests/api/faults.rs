@@ -187,12 +187,14 @@ async fn dead_collectors_hold_no_other_job(db: TestDb) {
     let cluster = json!({"name": "dead", "server": format!("http://127.0.0.1:{cluster_port}"), "token_env": "DRYDOCK_TEST_DEAD_TOKEN"});
     let (status, e) = post(&app, &admin, "/api/v1/clusters", &cluster).await;
     assert!(status.is_success(), "{e}");
-    // Both collectors are running (hanging) before the report arrives.
+    // Both collectors are running (hanging) before the report arrives. They are queued at once,
+    // beside the startup runs of every periodic job; under the whole suite on two cores those can
+    // take a while, so this waits up to 25 s (the registry's own timeout is 30 s).
     let running = |kind: &'static str| {
         let store = app.db.store.clone();
         async move { store.jobs().await.unwrap().iter().any(|j| j.kind == kind && j.locked_by.is_some()) }
     };
-    for _ in 0..100 {
+    for _ in 0..250 {
         if running("registry.collect").await && running("cluster.collect").await {
             break;
         }
