@@ -78,7 +78,22 @@ fn write_string(s: &str, out: &mut String) {
 
 /// The time as entries carry it: RFC 3339, UTC, microseconds (what both databases keep).
 pub fn entry_time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use chrono::{Datelike as _, Timelike as _};
+    // `%Y-%m-%dT%H:%M:%S%.6fZ`, written without parsing a format string each time (the ledger's
+    // verification formats every entry's time).
+    match t.year() {
+        0..=9999 => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.nanosecond() % 1_000_000_000 / 1000
+        ),
+        _ => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+    }
 }
 
 /// The entry bytes of one event.
@@ -86,6 +101,34 @@ pub fn entry_bytes(index: i64, time: &str, actor: &str, kind: &str, subject: &st
     canonical_json(&serde_json::json!({
         "index": index, "time": time, "actor": actor, "kind": kind, "subject": subject, "payload": payload,
     }))
+}
+
+/// Whether `entry` is exactly `entry_bytes` of these fields, checked without building the
+/// payload as a value: the fields around the payload are rebuilt (into `buf`, reused between
+/// calls) and compared as text; the payload is compared as text when its stored spelling is the
+/// entry's (and is JSON), otherwise as canonical JSON, as `entry_bytes` would spell it.
+#[allow(clippy::too_many_arguments)]
+pub fn entry_matches(entry: &str, index: i64, time: &str, actor: &str, kind: &str, subject: &str, payload: &str, buf: &mut String) -> bool {
+    use std::fmt::Write as _;
+    buf.clear();
+    buf.push_str("{\"actor\":");
+    write_string(actor, buf);
+    let _ = write!(buf, ",\"index\":{index},\"kind\":");
+    write_string(kind, buf);
+    buf.push_str(",\"payload\":");
+    let head = buf.len();
+    buf.push_str(",\"subject\":");
+    write_string(subject, buf);
+    buf.push_str(",\"time\":");
+    write_string(time, buf);
+    buf.push('}');
+    let (prefix, suffix) = buf.split_at(head);
+    let Some(middle) = entry.strip_prefix(prefix).and_then(|rest| rest.strip_suffix(suffix)) else { return false };
+    if middle == payload {
+        return serde_json::from_str::<serde::de::IgnoredAny>(middle).is_ok();
+    }
+    let value: Value = serde_json::from_str(payload).unwrap_or_else(|_| Value::String(payload.to_string()));
+    canonical_json(&value) == middle
 }
 
 /// Every `sha256:<64 hex>` digest named anywhere in a payload (strings, at any depth), once each.

@@ -281,15 +281,18 @@ fn check_batch(start: i64, rows: &[StoredEntry]) -> Vec<Result<merkle::Hash, Str
             .enumerate()
             .map(|(k, chunk)| {
                 let first = start + (k * per) as i64;
-                scope.spawn(move || chunk.iter().enumerate().map(|(i, r)| check_entry(first + i as i64, r)).collect::<Vec<_>>())
+                scope.spawn(move || {
+                    let mut buf = String::new();
+                    chunk.iter().enumerate().map(|(i, r)| check_entry(first + i as i64, r, &mut buf)).collect::<Vec<_>>()
+                })
             })
             .collect();
         parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|_| vec![Err("entry check panicked".into())])).collect()
     })
 }
 
-/// One entry: its place, its bytes rebuilt from its fields, its leaf hash.
-fn check_entry(expect: i64, r: &StoredEntry) -> Result<merkle::Hash, String> {
+/// One entry: its place, its bytes against its fields, its leaf hash (`buf`: scratch space).
+fn check_entry(expect: i64, r: &StoredEntry, buf: &mut String) -> Result<merkle::Hash, String> {
     let Some(index) = r.index else {
         return Err(format!("entry {expect}: an audit event is not in the log (inserted outside Drydock?)"));
     };
@@ -297,13 +300,12 @@ fn check_entry(expect: i64, r: &StoredEntry) -> Result<merkle::Hash, String> {
         return Err(format!("entry {expect}: missing (the next stored entry is {index})"));
     }
     let Some(entry) = &r.entry else { return Err(format!("entry {index}: no entry bytes")) };
-    let payload: Value = serde_json::from_str(&r.payload).unwrap_or(Value::String(r.payload.clone()));
-    let rebuilt = entry_bytes(index, &entry_time(&r.time), &r.actor, &r.kind, &r.subject, &payload);
-    if &rebuilt != entry {
+    if !crate::domain::entry::entry_matches(entry, index, &entry_time(&r.time), &r.actor, &r.kind, &r.subject, &r.payload, buf) {
         return Err(format!("entry {index}: its stored fields differ from its entry bytes (edited or moved)"));
     }
     let leaf = merkle::leaf_hash(entry.as_bytes());
-    if r.leaf_hash.as_deref() != Some(hex::encode(leaf).as_str()) {
+    let mut stored = [0u8; 32];
+    if r.leaf_hash.as_deref().is_none_or(|h| hex::decode_to_slice(h, &mut stored).is_err() || stored != leaf) {
         return Err(format!("entry {index}: its leaf hash does not match its bytes"));
     }
     Ok(leaf)
@@ -406,6 +408,68 @@ mod tests {
     fn canonical_json_sorts_members_and_escapes_like_jcs() {
         let v = serde_json::json!({"b": [1, "x\n\u{1}"], "a": {"d": true, "c": null}, "€": 2.5, "é": 10.0});
         assert_eq!(canonical_json(&v), "{\"a\":{\"c\":null,\"d\":true},\"b\":[1,\"x\\n\\u0001\"],\"é\":10,\"€\":2.5}");
+    }
+
+    #[test]
+    fn entry_times_are_spelled_as_chrono_spells_them() {
+        use chrono::TimeZone as _;
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let secs = (seed % 253_402_300_799) as i64; // 1970 to the end of 9999
+            let nanos = (seed >> 20) as u32 % 1_000_000_000;
+            let t = chrono::Utc.timestamp_opt(secs, if seed.is_multiple_of(3) { nanos / 1000 * 1000 } else { nanos }).unwrap();
+            assert_eq!(entry_time(&t), t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+        }
+        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        assert_eq!(entry_time(&t), "2026-01-02T03:04:05.000000Z");
+    }
+
+    #[test]
+    fn an_entry_matches_its_fields_and_nothing_else() {
+        use crate::domain::entry::entry_matches;
+        let mut buf = String::new();
+        let payloads = [
+            serde_json::json!({"b": [1, "x\n\u{1}"], "a": {"d": true, "c": null}, "é": 10.0, "f": 2.5}),
+            serde_json::json!("just text"),
+            serde_json::json!([]),
+        ];
+        for p in &payloads {
+            let entry = entry_bytes(7, "2026-01-02T03:04:05.000006Z", "al\"ice", "k.ind", "image:x", p);
+            // As Drydock stores the payload (serde's spelling), and respelled.
+            for stored in [p.to_string(), serde_json::to_string_pretty(p).unwrap()] {
+                assert!(
+                    entry_matches(&entry, 7, "2026-01-02T03:04:05.000006Z", "al\"ice", "k.ind", "image:x", &stored, &mut buf),
+                    "{stored}"
+                );
+            }
+            let other = |f: &dyn Fn(&mut [String; 5])| {
+                let mut v = ["2026-01-02T03:04:05.000006Z".to_string(), "al\"ice".into(), "k.ind".into(), "image:x".into(), p.to_string()];
+                f(&mut v);
+                entry_matches(&entry, 7, &v[0], &v[1], &v[2], &v[3], &v[4], &mut String::new())
+            };
+            assert!(!other(&|v| v[0] = "2026-01-02T03:04:05.000007Z".into()));
+            assert!(!other(&|v| v[1] = "alice".into()));
+            assert!(!other(&|v| v[2] = "k.inD".into()));
+            assert!(!other(&|v| v[3] = "image:y".into()));
+            assert!(!other(&|v| v[4] = "{\"forged\":true}".into()));
+            assert!(!entry_matches(&entry, 8, "2026-01-02T03:04:05.000006Z", "al\"ice", "k.ind", "image:x", &p.to_string(), &mut buf));
+            // The entry itself respelled (whitespace, members reordered) is not the entry.
+            let reordered = entry.replacen("{\"actor\":\"al\\\"ice\",", "{", 1).replacen('}', ",\"actor\":\"al\\\"ice\"}", 1);
+            let spaced = entry.replacen(",\"kind\"", ", \"kind\"", 1);
+            for bad in [reordered, spaced] {
+                assert_ne!(bad, entry);
+                assert!(
+                    !entry_matches(&bad, 7, "2026-01-02T03:04:05.000006Z", "al\"ice", "k.ind", "image:x", &p.to_string(), &mut buf),
+                    "{bad}"
+                );
+            }
+        }
+        // A stored payload that is not JSON is the string it spells, as `entry_bytes` takes it.
+        let entry = entry_bytes(1, "t", "a", "k", "s", &serde_json::json!("not json {"));
+        assert!(entry_matches(&entry, 1, "t", "a", "k", "s", "not json {", &mut buf));
     }
 
     #[test]

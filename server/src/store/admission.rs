@@ -67,7 +67,7 @@ store_capability! {
         /// Saves the settings (audited with the previous and new values).
         fn put_admission_settings(&self, settings: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
         /// The images `digests` and `tags` ((registry, repository, tag)) name, with their
-        /// outstanding campaign items and failing image policies: four indexed queries.
+        /// outstanding campaign items and failing image policies: one statement.
         fn admission_facts(&self, digests: &[String], tags: &[(String, String, String)]) -> Result<AdmissionFacts>;
         /// One ledger entry for a batch of decisions between `from` and `to`.
         fn record_admission_decisions(&self, counts: &[DecisionCount], from: DateTime<Utc>, to: DateTime<Utc>, actor: &Actor, now: DateTime<Utc>) -> Result<()>;

@@ -5,7 +5,7 @@
 //! exception, an unknown image, a dry run, no token, a kind Drydock does not judge; the
 //! decisions written to the ledger in one batch when the server stops.
 
-use super::helpers::TestApp;
+use super::helpers::{TestApp, TestDb};
 use super::signin::demo_app;
 use drydock::store::capabilities::*;
 use reqwest::StatusCode;
@@ -85,8 +85,23 @@ async fn images_by_item_state(app: &TestApp, token: &str) -> (BTreeSet<String>, 
 }
 
 #[tokio::test]
-async fn admission_answers_from_the_stored_estate() {
-    let mut app = demo_app().await;
+async fn admission_answers_from_the_stored_estate_sqlite() {
+    admission_answers_from_the_stored_estate(demo_app().await).await;
+}
+
+/// The same on PostgreSQL (`--demo` is for SQLite only: the demo estate is loaded by the test):
+/// the facts are one statement whose branches PostgreSQL types itself.
+#[tokio::test]
+async fn admission_answers_from_the_stored_estate_postgres() {
+    let db = TestDb::postgres().await;
+    drydock::demo::load_if_empty(&db.store, &drydock::config::Config::default().promotion().unwrap()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("ledger.pem");
+    drydock::ledger::LedgerKey::generate(&key).unwrap();
+    admission_answers_from_the_stored_estate(TestApp::process(db, &[], &[("DRYDOCK_LEDGER_KEY", key.to_str().unwrap())]).await).await;
+}
+
+async fn admission_answers_from_the_stored_estate(mut app: TestApp) {
     let security = app.token("security").await;
     let admission = app.token("admission").await;
     let (late, soon, _) = images_by_item_state(&app, &security).await;
@@ -281,6 +296,7 @@ async fn admission_answers_from_the_stored_estate() {
     // Each image of each judged request once: u-1 to u-15 and u-15a (u-0 was refused, u-16 judged nothing).
     assert!(decisions >= 16, "{decisions} over {batches:?}");
     assert!(events.iter().filter(|e| e.kind == "admission.settings_changed").count() >= 5);
+    app.db.drop_database().await;
 }
 
 /// The Admission page shows the settings in force to readers and a plain form to security; the

@@ -157,12 +157,25 @@ async fn tampering_with_one_entry_names_the_first_bad_index() {
 /// reaches it: any batch size gives the report of one pass (the root the leaves' tree has, every
 /// checkpoint checked), and a change in a later batch names its index.
 #[tokio::test]
-async fn verification_in_batches_checks_every_checkpoint() {
-    let (db, key, _dir) = demo_ledger().await;
-    let now = chrono::Utc::now();
+async fn verification_in_batches_checks_every_checkpoint_sqlite() {
+    verification_in_batches_checks_every_checkpoint(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn verification_in_batches_checks_every_checkpoint_postgres() {
+    verification_in_batches_checks_every_checkpoint(TestDb::postgres().await).await;
+}
+
+async fn verification_in_batches_checks_every_checkpoint(db: TestDb) {
+    drydock::demo::load_if_empty(&db.store, &drydock::config::Config::default().promotion().unwrap()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = ledger::LedgerKey::generate(&dir.path().join("ledger.pem")).unwrap();
+    ledger::current_checkpoint(&db.store, &key, chrono::Utc::now()).await.unwrap();
+    // Microseconds, a float, an escape and a non-ASCII name: the entry spells them canonically.
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-04T05:06:07.089012Z").unwrap().with_timezone(&chrono::Utc);
     for round in 0..3 {
         for i in 0..10 {
-            let payload = serde_json::json!({ "round": round, "i": i });
+            let payload = serde_json::json!({ "round": round, "i": i, "ratio": 2.0, "note": "tab\there, «é»" });
             db.store.record_auth_event(None, &drydock::store::Actor(format!("r{round}")), "test.event", payload, now).await.unwrap();
         }
         ledger::current_checkpoint(&db.store, &key, now).await.unwrap();
@@ -177,10 +190,39 @@ async fn verification_in_batches_checks_every_checkpoint() {
         let r = ledger::verify_store_in_batches(&db.store, Some(&key.public()), batch).await.unwrap();
         assert_eq!((r.error, r.checkpoints_checked, &r.root, r.size), (None, checkpoints, &whole.root, whole.size), "batch {batch}");
     }
+    // The same payload spelled otherwise (spaces, members reordered, 2.0 as 2.00) is the same
+    // entry; another value is not.
     let late = whole.size - 5;
-    sql(&db.store, &format!("UPDATE audit_events SET payload = '{{\"forged\":true}}' WHERE ledger_index = {late}")).await;
-    let e = ledger::verify_store_in_batches(&db.store, Some(&key.public()), 7).await.unwrap().error.unwrap();
+    let row = db.store.ledger_rows(late, late + 1).await.unwrap().pop().unwrap();
+    let value: Value = serde_json::from_str(&row.payload).unwrap();
+    let respelled = format!("{{ \"ratio\": 2.00, \"round\": {}, \"note\": {}, \"i\": {} }}", value["round"], value["note"], value["i"]);
+    sql(&db.store, &format!("UPDATE audit_events SET payload = '{respelled}' WHERE ledger_index = {late}")).await;
+    let again = ledger::verify_store_in_batches(&db.store, Some(&key.public()), 7).await.unwrap();
+    assert_eq!((again.error, again.root), (None, whole.root.clone()));
+    for tamper in [
+        format!("UPDATE audit_events SET payload = '{{\"forged\":true}}' WHERE ledger_index = {late}"),
+        format!("UPDATE audit_events SET payload = '{}' WHERE ledger_index = {late}", row.payload.replace("2.0", "2.5")),
+        format!("UPDATE audit_events SET actor = 'r9' WHERE ledger_index = {late}"),
+    ] {
+        sql(&db.store, &tamper).await;
+        let e = ledger::verify_store_in_batches(&db.store, Some(&key.public()), 7).await.unwrap().error.unwrap();
+        assert!(e.starts_with(&format!("entry {late}:")), "{tamper}: {e}");
+        sql(
+            &db.store,
+            &format!("UPDATE audit_events SET payload = '{}', actor = '{}' WHERE ledger_index = {late}", row.payload, row.actor),
+        )
+        .await;
+    }
+    // The time is part of the entry: a stored time a microsecond off is found.
+    let shift = match &db.store {
+        Store::Sqlite(_) => format!("UPDATE audit_events SET time = '2026-03-04T05:06:07.089013+00:00' WHERE ledger_index = {late}"),
+        Store::Postgres(_) => format!("UPDATE audit_events SET time = time + interval '1 microsecond' WHERE ledger_index = {late}"),
+    };
+    assert!(ledger::verify_store(&db.store, Some(&key.public())).await.unwrap().error.is_none());
+    sql(&db.store, &shift).await;
+    let e = ledger::verify_store(&db.store, Some(&key.public())).await.unwrap().error.unwrap();
     assert!(e.starts_with(&format!("entry {late}:")), "{e}");
+    db.cleanup().await;
 }
 
 /// A new database's ledger is empty; the checkpoint of its empty tree verifies like any other.

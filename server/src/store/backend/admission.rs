@@ -65,25 +65,40 @@ async fn replace_setting(
 
 const OPEN_STATES: [ItemState; 4] = [ItemState::Open, ItemState::Acknowledged, ItemState::PendingVerification, ItemState::Excepted];
 
-/// A reference resolved, with one of its platform images when it is an index.
+/// One row of the facts statement: a reference resolved (with one of its platform images when
+/// it is an index), an open campaign item or a failing image policy, told apart by `part`.
 #[derive(sqlx::FromRow)]
-struct ResolvedRow {
-    reference: String,
+struct FactRow {
+    part: String,
     image_id: i64,
-    digest: String,
+    reference: Option<String>,
+    digest: Option<String>,
     platform: Option<i64>,
+    campaign_id: Option<i64>,
+    title: Option<String>,
+    cves: Option<String>,
+    package: Option<String>,
+    state: Option<ItemState>,
+    deadline: Option<chrono::NaiveDate>,
+    planned: Option<chrono::NaiveDate>,
+    acknowledged_by: Option<String>,
+    exception_state: Option<String>,
+    exception_until: Option<chrono::NaiveDate>,
+    policy: Option<String>,
+    reason: Option<String>,
+    failing_since: Option<DateTime<Utc>>,
 }
 
-/// Three round trips whatever the Pod: one statement resolves every reference (digests and tags)
-/// with each index's platforms, then the items and the failing results are read at once on two
-/// connections (the request waits for the slower, not the sum).
+/// One round trip whatever the Pod: one statement resolves every reference (digests and tags)
+/// with each index's platforms, and reads the open campaign items and the failing image results
+/// of those images (under ingest, each further round trip is another wait for a core). The
+/// first branch's typed NULL lets PostgreSQL match the branches' column types.
 pub async fn admission_facts(pool: &Pool, digests: &[String], tags: &[(String, String, String)]) -> Result<AdmissionFacts> {
-    let mut facts = AdmissionFacts::default();
     if digests.is_empty() && tags.is_empty() {
-        return Ok(facts);
+        return Ok(AdmissionFacts::default());
     }
     let mut qb = QueryBuilder::<DB>::new(
-        "SELECT x.reference, x.image_id, x.digest, p.image_id AS platform FROM (
+        "WITH x AS (
            SELECT a.digest AS reference, i.id AS image_id, i.digest FROM image_aliases a JOIN images i ON i.id = a.image_id WHERE ",
     );
     if digests.is_empty() {
@@ -101,57 +116,74 @@ pub async fn admission_facts(pool: &Pool, digests: &[String], tags: &[(String, S
         qb.push(" AND r.name = ").push_bind(name);
         qb.push(" AND t.tag = ").push_bind(tag).push(")");
     }
-    qb.push(") x LEFT JOIN image_platforms p ON p.index_image_id = x.image_id");
-    let rows: Vec<ResolvedRow> = qb.build_query_as().fetch_all(pool).await?;
-    let mut ids = Vec::with_capacity(rows.len() * 2);
+    // The results are sought by subject (digest): joined from images, SQLite's planner would walk
+    // every image result (12 ms at 13,500 results, growing with the estate).
+    qb.push(
+        "), ids AS (SELECT image_id AS id FROM x UNION SELECT p.image_id FROM x JOIN image_platforms p ON p.index_image_id = x.image_id)
+         SELECT 'ref' AS part, x.image_id, x.reference, x.digest, p.image_id AS platform, NULL AS campaign_id, NULL AS title,
+                NULL AS cves, NULL AS package, NULL AS state, NULL AS deadline, NULL AS planned, NULL AS acknowledged_by,
+                NULL AS exception_state, NULL AS exception_until, NULL AS policy, NULL AS reason,
+                CAST(NULL AS TIMESTAMPTZ) AS failing_since
+         FROM x LEFT JOIN image_platforms p ON p.index_image_id = x.image_id
+         UNION ALL
+         SELECT 'item', it.image_id, NULL, NULL, NULL, it.campaign_id, c.title, c.cves, c.package, it.state, it.deadline, it.planned,
+                it.acknowledged_by, it.exception_state, it.exception_until, NULL, NULL, NULL
+         FROM campaign_items it JOIN campaigns c ON c.id = it.campaign_id WHERE it.image_id IN (SELECT id FROM ids) AND it.state IN (",
+    );
+    in_list(&mut qb, &OPEN_STATES);
+    qb.push(
+        " UNION ALL
+         SELECT 'failure', i.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, pr.policy, pr.reason, pr.failing_since
+         FROM policy_results pr JOIN images i ON i.digest = pr.subject
+         WHERE pr.subject_kind = 'image' AND pr.passed = ",
+    );
+    qb.push_bind(false).push(" AND pr.subject IN (SELECT digest FROM images WHERE id IN (SELECT id FROM ids))");
+    let rows: Vec<FactRow> = qb.build_query_as().fetch_all(pool).await?;
+    Ok(facts_of(rows))
+}
+
+/// The facts of the statement's rows: references once each, platforms, items by deadline then
+/// campaign, failures by policy.
+fn facts_of(rows: Vec<FactRow>) -> AdmissionFacts {
+    let mut facts = AdmissionFacts::default();
     for r in rows {
-        ids.push(r.image_id);
-        if let Some(platform) = r.platform {
-            ids.push(platform);
-            facts.platforms.push((r.image_id, platform));
-        }
-        let resolved = ResolvedImage { reference: r.reference, image_id: r.image_id, digest: r.digest };
-        if !facts.resolved.contains(&resolved) {
-            facts.resolved.push(resolved);
+        match (r.part.as_str(), r.state, r.deadline, r.policy) {
+            ("item", Some(state), Some(deadline), _) => facts.items.push(crate::store::AdmissionItem {
+                image_id: r.image_id,
+                campaign_id: r.campaign_id.unwrap_or_default(),
+                title: r.title.unwrap_or_default(),
+                cves: r.cves.unwrap_or_default(),
+                package: r.package,
+                state,
+                deadline,
+                planned: r.planned,
+                acknowledged_by: r.acknowledged_by,
+                exception_state: r.exception_state,
+                exception_until: r.exception_until,
+            }),
+            ("failure", _, _, Some(policy)) => facts.failures.push(crate::store::AdmissionFailure {
+                image_id: r.image_id,
+                policy,
+                reason: r.reason.unwrap_or_default(),
+                failing_since: r.failing_since,
+            }),
+            _ => {
+                if let Some(platform) = r.platform {
+                    facts.platforms.push((r.image_id, platform));
+                }
+                let resolved =
+                    ResolvedImage { reference: r.reference.unwrap_or_default(), image_id: r.image_id, digest: r.digest.unwrap_or_default() };
+                if !facts.resolved.contains(&resolved) {
+                    facts.resolved.push(resolved);
+                }
+            }
         }
     }
     facts.platforms.sort();
     facts.platforms.dedup();
-    ids.sort();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(facts);
-    }
-    (facts.items, facts.failures) = tokio::try_join!(open_items(pool, &ids), failing_image_results(pool, &ids))?;
-    Ok(facts)
-}
-
-/// The campaign items not closed on the images `ids`.
-async fn open_items(pool: &Pool, ids: &[i64]) -> Result<Vec<crate::store::AdmissionItem>> {
-    let mut qb = QueryBuilder::<DB>::new(
-        "SELECT it.image_id, it.campaign_id, c.title, c.cves, c.package, it.state, it.deadline, it.planned, it.acknowledged_by,
-                it.exception_state, it.exception_until
-         FROM campaign_items it JOIN campaigns c ON c.id = it.campaign_id WHERE it.image_id IN (",
-    );
-    in_list(&mut qb, ids);
-    qb.push(" AND it.state IN (");
-    in_list(&mut qb, &OPEN_STATES);
-    qb.push(" ORDER BY it.deadline, it.campaign_id");
-    Ok(qb.build_query_as().fetch_all(pool).await?)
-}
-
-/// The image policies the images `ids` fail.
-async fn failing_image_results(pool: &Pool, ids: &[i64]) -> Result<Vec<crate::store::AdmissionFailure>> {
-    // The results are sought by subject (digest): joined from images, SQLite's planner would
-    // walk every image result (12 ms at 13,500 results, growing with the estate).
-    let mut qb = QueryBuilder::<DB>::new(
-        "SELECT i.id AS image_id, pr.policy, pr.reason, pr.failing_since FROM policy_results pr JOIN images i ON i.digest = pr.subject
-         WHERE pr.subject_kind = 'image' AND pr.passed = ",
-    );
-    qb.push_bind(false).push(" AND pr.subject IN (SELECT digest FROM images WHERE id IN (");
-    in_list(&mut qb, ids);
-    qb.push(") ORDER BY pr.policy");
-    Ok(qb.build_query_as().fetch_all(pool).await?)
+    facts.items.sort_by_key(|it| (it.deadline, it.campaign_id));
+    facts.failures.sort_by(|a, b| a.policy.cmp(&b.policy));
+    facts
 }
 
 pub async fn record_admission_decisions(

@@ -199,15 +199,7 @@ pub async fn ledger_stream(pool: &Pool, batch: i64) -> Result<LedgerStream> {
         let mut start = 0;
         while start < size {
             let end = start.saturating_add(batch).min(size);
-            let rows: Result<Vec<super::StoredEntry>> = sqlx::query_as(
-                "SELECT ledger_index, entry, leaf_hash, time, actor, kind, subject, payload FROM audit_events
-                 WHERE ledger_index >= $1 AND ledger_index < $2 ORDER BY ledger_index",
-            )
-            .bind(start)
-            .bind(end)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(Into::into);
+            let rows = ledger_batch(&mut tx, start, end).await;
             let failed = rows.is_err();
             if send.send(rows).await.is_err() || failed {
                 break;
@@ -217,6 +209,65 @@ pub async fn ledger_stream(pool: &Pool, batch: i64) -> Result<LedgerStream> {
         let _ = tx.rollback().await;
     });
     Ok(LedgerStream { size, checkpoints, outside, beyond, batches })
+}
+
+/// Entries `start..end` in index order, as rows, or (`LEDGER_BATCH`) as one row: the batch
+/// concatenated in the database, each field prefixed by its length (nothing escaped), split here
+/// into the same rows.
+async fn ledger_batch(tx: &mut Tx<'_>, start: i64, end: i64) -> Result<Vec<super::StoredEntry>> {
+    let Some(batch) = LEDGER_BATCH else {
+        return Ok(sqlx::query_as(
+            "SELECT ledger_index, entry, leaf_hash, time, actor, kind, subject, payload FROM audit_events
+             WHERE ledger_index >= $1 AND ledger_index < $2 ORDER BY ledger_index",
+        )
+        .bind(start)
+        .bind(end)
+        .fetch_all(&mut **tx)
+        .await?);
+    };
+    let text: Option<String> = sqlx::query_scalar(batch).bind(start).bind(end).fetch_one(&mut **tx).await?;
+    let decode = |what: String| crate::store::StoreError::Db(sqlx::Error::Decode(format!("ledger batch from {start}: {what}").into()));
+    let mut fields = LengthPrefixed(text.as_deref().unwrap_or(""));
+    let mut out = Vec::with_capacity((end - start).max(0) as usize);
+    while !fields.0.is_empty() {
+        let mut next = || fields.next().map_err(|e| decode(e.into()));
+        let index = next()?.and_then(|i| i.parse().ok());
+        let (entry, leaf_hash) = (next()?.map(str::to_string), next()?.map(str::to_string));
+        let time = next()?.unwrap_or_default();
+        let time = stored_time(time).ok_or_else(|| decode(format!("entry {index:?}: unreadable time {time:?}")))?;
+        let mut text = || next().map(|f| f.unwrap_or_default().to_string());
+        let (actor, kind, subject, payload) = (text()?, text()?, text()?, text()?);
+        out.push(super::StoredEntry { index, entry, leaf_hash, time, actor, kind, subject, payload });
+    }
+    out.sort_by_key(|e| e.index);
+    Ok(out)
+}
+
+/// Fields written as `BYTES:TEXT`, or `-` for NULL, one after another.
+struct LengthPrefixed<'a>(&'a str);
+
+impl<'a> LengthPrefixed<'a> {
+    fn next(&mut self) -> std::result::Result<Option<&'a str>, &'static str> {
+        if let Some(rest) = self.0.strip_prefix('-') {
+            self.0 = rest;
+            return Ok(None);
+        }
+        let (len, rest) = self.0.split_once(':').ok_or("a field without its length")?;
+        let len: usize = len.parse().map_err(|_| "a field's length is not a number")?;
+        if !rest.is_char_boundary(len) {
+            return Err("a field's length runs past the text");
+        }
+        let (field, rest) = rest.split_at(len);
+        self.0 = rest;
+        Ok(Some(field))
+    }
+}
+
+/// A time column as text (RFC 3339, or SQLite's `YYYY-MM-DD HH:MM:SS.f` without an offset, UTC).
+fn stored_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).ok().or_else(|| {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").ok().map(|t| t.and_utc())
+    })
 }
 
 /// Every stored checkpoint, smallest first: (size, note).
