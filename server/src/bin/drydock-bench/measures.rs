@@ -183,7 +183,7 @@ async fn widest_package_range(store: &Store) -> anyhow::Result<(String, String)>
     Ok((format!("pkg:npm/{}", row[0]), format!("vers:npm/<{}", row[1])))
 }
 
-/// Appends (audit facts, 100 per transaction), full verification, inclusion proofs.
+/// Appends (audit facts, 100 per transaction), full verification (the median of three), inclusion proofs.
 pub async fn ledger(bench: &Bench, f: &mut Figures) -> anyhow::Result<()> {
     let cluster = drydock::domain::ClusterName::parse("bench-audit").map_err(anyhow::Error::msg)?;
     let n = 10_000;
@@ -195,10 +195,16 @@ pub async fn ledger(bench: &Bench, f: &mut Figures) -> anyhow::Result<()> {
     f.insert("ledger_appends_per_s".into(), json!((n as f64 / t.elapsed().as_secs_f64()).round()));
     drydock::ledger::current_checkpoint(&bench.store, &bench.ledger_key, chrono::Utc::now()).await?;
     let size = bench.store.ledger_size().await?;
-    let t = Instant::now();
-    let report = drydock::ledger::verify_store(&bench.store, Some(&bench.ledger_key.public())).await?;
-    let verify = t.elapsed().as_secs_f64();
-    anyhow::ensure!(report.error.is_none(), "the ledger does not verify: {:?}", report.error);
+    // The median of three: the first read of rows just written also pays PostgreSQL's hint bits.
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let report = drydock::ledger::verify_store(&bench.store, Some(&bench.ledger_key.public())).await?;
+        runs.push(t.elapsed().as_secs_f64());
+        anyhow::ensure!(report.error.is_none(), "the ledger does not verify: {:?}", report.error);
+    }
+    runs.sort_by(f64::total_cmp);
+    let verify = runs[1];
     f.insert("ledger_entries".into(), json!(size));
     f.insert("ledger_verify_s_per_million".into(), json!(round3(verify * 1_000_000.0 / size as f64)));
     let mut times = Vec::new();
