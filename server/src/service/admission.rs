@@ -150,10 +150,16 @@ impl Service {
         if mode == app::types::AdmissionMode::Off {
             return Ok(Decision::default());
         }
-        let lookups: Vec<Lookup> = list.iter().filter_map(|c| Lookup::of(&c.image)).collect();
-        let digests: Vec<String> = lookups.iter().filter_map(|l| if let Lookup::Digest(d) = l { Some(d.clone()) } else { None }).collect();
-        let tags: Vec<(String, String, String)> =
+        // Only the containers judged are looked up (a statement of at most that many tags), each image once.
+        let lookups: Vec<Lookup> = list.iter().take(crate::admission::MAX_CONTAINERS).filter_map(|c| Lookup::of(&c.image)).collect();
+        let mut digests: Vec<String> =
+            lookups.iter().filter_map(|l| if let Lookup::Digest(d) = l { Some(d.clone()) } else { None }).collect();
+        let mut tags: Vec<(String, String, String)> =
             lookups.into_iter().filter_map(|l| if let Lookup::Tag(r, n, t) = l { Some((r, n, t)) } else { None }).collect();
+        digests.sort();
+        digests.dedup();
+        tags.sort();
+        tags.dedup();
         let facts = self.store.admission_facts(&digests, &tags).await?;
         let judge = Judge { settings: &ctx.settings, mode, now, vendor: &ctx.vendor, namespace, environment };
         Ok(judge.decide(list, &facts))

@@ -185,6 +185,12 @@ async fn admission_answers_from_the_stored_estate(mut app: TestApp) {
     // By tag: a tag Drydock knows resolves to its image.
     let r = ask(&app, &admission, &review("u-9", "Pod", "shop", pod(spec(&[&tagged], None, None)), false), "").await;
     assert_eq!(r["allowed"], false, "{tagged}: {r}");
+    // A Pod of 300 containers by tag (Kubernetes sets no limit): answered, judged on the first 256.
+    let (repository, _) = tagged.rsplit_once(':').unwrap();
+    let many: Vec<String> = std::iter::once(tagged.clone()).chain((1..300).map(|k| format!("{repository}:bulk-{k}"))).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let r = ask(&app, &admission, &review("u-9b", "Pod", "shop", pod(spec(&many, None, None)), false), "").await;
+    assert_eq!(r["allowed"], false, "{r}");
 
     // An image never seen: a warning; in enforce with unknown_images deny, denied.
     let unknown = "registry.example/never-seen:1.0";
