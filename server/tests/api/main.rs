@@ -41,6 +41,7 @@ mod k8s;
 mod k8s_collect;
 mod ledger;
 mod ledger_scale;
+mod ledger_verify;
 mod oidc;
 mod oidc_support;
 mod openapi;
