@@ -20,7 +20,7 @@ def check(o):
     def need(cond, what):
         if not cond:
             problems.append(what)
-    keys = RATES + TIMES + ["ingest_ratio_to_raw_insert", "backend", "preset", "campaign_images"]
+    keys = RATES + TIMES + ["ingest_ratio_to_raw_insert", "backend", "preset", "campaign_images", "statistics_s", "statistics_tables"]
     for p in PAGES:
         keys += [f"{p}_ms_p50", f"{p}_ms_p99", f"{p}_rps", f"{p}_errors"]
         if p != "static":
@@ -33,6 +33,9 @@ def check(o):
         need(isinstance(o[k], (int, float)) and o[k] > 0, f"{k} = {o[k]!r} is not a positive number")
     need(abs(o["ingest_ratio_to_raw_insert"] - o["ingest_findings_per_s"] / o["raw_insert_findings_per_s"]) < 0.01,
          "ingest_ratio_to_raw_insert is not ingest / raw insert")
+    need(o.get("page_load_peak_rss_mb") is None or 0 < o["page_load_peak_rss_mb"] <= o["peak_rss_mb"],
+         "the page load's peak RSS is not within the run's")
+    need(o["statistics_tables"] > 0, "the statistics job found no table to analyse after loading the estate")
     need(o["report_1000_ms_p50"] <= o["report_1000_ms_p99"], "report p50 above p99")
     need(o["search_cve_ms_p50"] <= o["search_cve_ms_p99"], "search p50 above p99")
     for a in ["admission_pod5", "admission_pod5_uncached"]:

@@ -27,10 +27,13 @@ table("writes and jobs", [("ingest_findings_per_s", "ingest through the API, fin
                           ("campaign_images", "… images in it"),
                           ("first_evaluation_s", "first policy evaluation (every result written), s"),
                           ("reevaluate_s", "full policy re-evaluation (what changed written), s"),
+                          ("statistics_s", "planner statistics gathered after the day's writes, s"),
+                          ("statistics_tables", "… tables analysed"),
                           ("ledger_appends_per_s", "ledger appends/s"),
                           ("ledger_verify_s_per_million", "ledger verify, s per million entries"),
                           ("proof_ms_p50", "inclusion proof p50, ms"),
-                          ("peak_rss_mb", "peak RSS, MB (server and bench in one process)")])
+                          ("peak_rss_mb", "peak RSS over the run, MB (server and bench in one process)"),
+                          ("page_load_peak_rss_mb", "peak RSS under the page load, MB")])
 table("search, one request at a time", [("search_cve_images", "images matching the CVE"),
                                         ("search_cve_cold_ms", "CVE search, first after a change, ms"),
                                         ("search_cve_ms_p50", "CVE search p50, ms"), ("search_cve_ms_p99", "CVE search p99, ms"),

@@ -5,8 +5,8 @@
 //!
 //! Kinds (a job is a kind and a key, the key its typed payload) are in `kinds/`, one file each:
 //! `registry.collect`, `registry.refresh`, `cluster.collect`, `ledger.verify`,
-//! `ledger.checkpoint`, `session.purge`, `policy.evaluate`, `scorecard.snapshot`,
-//! `campaign.escalate`. Each implements [`Job`]; the runner knows them only by it.
+//! `ledger.checkpoint`, `session.purge`, `policy.evaluate`, `scorecard.snapshot`, `risk.rank`,
+//! `campaign.escalate`, `database.statistics`. Each implements [`Job`]; the runner knows them only by it.
 //!
 //! `run_pending(now)` runs everything due at `now` in the calling task: tests move a clock
 //! instead of sleeping. The background worker (`start`) runs up to `jobs_concurrency` jobs at
@@ -128,6 +128,7 @@ impl Jobs<Store> {
             Self::periodic::<LedgerVerify>(&(), s.ledger_verify_every),
             Self::periodic::<LedgerCheckpoint>(&(), s.checkpoint_every),
             Self::periodic::<SessionPurge>(&(), s.purge_every),
+            Self::periodic::<DatabaseStatistics>(&(), s.statistics_every),
             Self::periodic::<PolicyEvaluate>(&(), s.evaluate_every),
             Self::periodic::<ScorecardSnapshot>(&(), s.snapshot_every),
             Self::periodic::<RiskRank>(&(), s.rank_every),

@@ -10,6 +10,8 @@ pub struct JobSettings {
     pub ledger_verify_every: Duration,
     pub checkpoint_every: Duration,
     pub purge_every: Duration,
+    /// The database's planner statistics are looked at (and gathered where stale) this often.
+    pub statistics_every: Duration,
     /// A claimed job is this worker's for this long; a heartbeat extends it while the job runs,
     /// so only a dead worker's job is taken over.
     pub lease: Duration,
@@ -44,6 +46,7 @@ impl JobSettings {
             ledger_verify_every: minutes(c.ledger_verify_minutes),
             checkpoint_every: minutes(c.ledger_checkpoint_minutes),
             purge_every: Duration::minutes(5),
+            statistics_every: Duration::minutes(5),
             lease: Duration::seconds(c.job_lease_seconds.max(1) as i64),
             poll: std::time::Duration::from_millis((c.job_poll_seconds * 1000.0).clamp(100.0, 3_600_000.0) as u64),
             witness: c.ledger_witness.clone(),

@@ -200,6 +200,7 @@ mod registries;
 mod risk;
 mod rows;
 mod runtime;
+mod upkeep;
 pub use admission::{AdmissionFacts, AdmissionFailure, AdmissionItem, DecisionCount, ResolvedImage};
 pub use campaign_rows::*;
 pub(crate) use connection::InCall;
@@ -226,6 +227,7 @@ pub mod capabilities {
     pub use super::registries::RegistryStore;
     pub use super::risk::RiskStore;
     pub use super::runtime::RuntimeStore;
+    pub use super::upkeep::Upkeep;
     pub use super::InventoryStore;
 }
 
@@ -316,6 +318,12 @@ mod backend_sqlite {
            || length(CAST(payload AS BLOB)) || ':' || payload, '')
          FROM audit_events WHERE ledger_index >= $1 AND ledger_index < $2",
     );
+    /// The tables whose statistics `PRAGMA optimize` would gather (its debug mode lists the
+    /// statements), looking at every table, not only those this connection used.
+    pub const STALE_STATISTICS: &str = "PRAGMA optimize = 0x10013";
+    /// Gathers them, with the temporary analysis limit `PRAGMA optimize` sets (a sample of rows
+    /// per index, so it stays quick whatever the estate).
+    pub const REFRESH_STATISTICS: Option<&str> = Some("PRAGMA optimize = 0x10012");
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/image_contents.rs");
@@ -338,6 +346,7 @@ mod backend_sqlite {
     include!("backend/bundle.rs");
     include!("backend/evidence.rs");
     include!("backend/admission.rs");
+    include!("backend/upkeep.rs");
 }
 
 mod backend_postgres {
@@ -360,6 +369,18 @@ mod backend_postgres {
     /// Ledger entries are read as rows: PostgreSQL sends rows without a hand-off per row, and
     /// building one text of a batch costs it more than sending the rows.
     pub const LEDGER_BATCH: Option<&str> = None;
+    /// The tables changed more than autovacuum's default analyze threshold (50 rows and a tenth)
+    /// since their statistics were gathered, or changed and never analysed, as `ANALYZE`
+    /// statements: kept current by Drydock too, since a database run with autovacuum off (or
+    /// behind) plans the webhook's and the pages' reads on stale or no statistics.
+    pub const STALE_STATISTICS: &str = r#"SELECT 'ANALYZE "' || replace(schemaname, '"', '""') || '"."' || replace(relname, '"', '""') || '"'
+         FROM pg_stat_user_tables
+         WHERE schemaname = current_schema()
+           AND (n_mod_since_analyze > 50 + 0.1 * n_live_tup
+                OR (n_mod_since_analyze > 0 AND last_analyze IS NULL AND last_autoanalyze IS NULL))
+         ORDER BY relname"#;
+    /// Each table is analysed by its own statement.
+    pub const REFRESH_STATISTICS: Option<&str> = None;
     include!("backend/common.rs");
     include!("backend/ingest.rs");
     include!("backend/image_contents.rs");
@@ -382,4 +403,5 @@ mod backend_postgres {
     include!("backend/bundle.rs");
     include!("backend/evidence.rs");
     include!("backend/admission.rs");
+    include!("backend/upkeep.rs");
 }

@@ -63,5 +63,6 @@ mod search;
 mod signin;
 mod store;
 mod trivy_parser;
+mod upkeep;
 mod vendor;
 mod versions;

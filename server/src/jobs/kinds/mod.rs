@@ -2,6 +2,7 @@
 
 mod campaign_escalate;
 mod cluster_collect;
+mod database_statistics;
 mod ledger_checkpoint;
 mod ledger_verify;
 mod policy_evaluate;
@@ -13,6 +14,7 @@ mod session_purge;
 
 pub use campaign_escalate::CampaignEscalate;
 pub use cluster_collect::ClusterCollect;
+pub use database_statistics::DatabaseStatistics;
 pub use ledger_checkpoint::LedgerCheckpoint;
 pub use ledger_verify::LedgerVerify;
 pub use policy_evaluate::PolicyEvaluate;
@@ -41,5 +43,6 @@ pub(super) fn builtin() -> Vec<(&'static str, Arc<dyn Runnable>)> {
         entry(LedgerVerify),
         entry(LedgerCheckpoint),
         entry(SessionPurge),
+        entry(DatabaseStatistics),
     ]
 }
