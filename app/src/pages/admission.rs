@@ -38,6 +38,7 @@ fn settings_form(p: AdmissionPage) -> AnyView {
     }).collect_view();
     view! {
         <form method="post" action="/admin/admission" class="stacked">
+            <input type="hidden" name="seen" value=p.settings_version.clone()/>
             <label for="adm-default">"Default mode"</label>
             {mode_select("default_mode", "adm-default", s.default_mode)}
             <label for="adm-ns">"Namespaces (one NAME=off|warn|enforce a line; wins over the environment)"</label>

@@ -80,4 +80,6 @@ pub struct AdmissionPage {
     pub vendor: Vec<super::VendorImage>,
     /// The register's version as shown (sent back by its form: a register changed since is refused).
     pub vendor_version: String,
+    /// The settings' version as shown (sent back by their form, likewise).
+    pub settings_version: String,
 }

@@ -304,11 +304,22 @@ pub async fn save_admission(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let back = ("/admission", "the admission settings");
+    // Who may change them is told before what is wrong with the form.
+    if let Err(e) = crate::service::require(user.principal.as_ref(), crate::auth::Action::ManagePolicies, None) {
+        return failure(back, e, "admission settings change");
+    }
     let patch = match admission_patch(&fields) {
         Ok(p) => p,
         Err(what) => return refuse(back, StatusCode::UNPROCESSABLE_ENTITY, &format!("The settings were not saved: {what}")),
     };
-    match state.service.put_admission_settings(user.principal.as_ref(), &patch).await {
+    let Some(seen) = fields.iter().find(|(k, _)| k == "seen").map(|(_, v)| v.as_str()) else {
+        return refuse(
+            back,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The settings were not saved: seen: the version of the settings the form showed is missing",
+        );
+    };
+    match state.service.put_admission_settings(user.principal.as_ref(), &patch, Some(seen)).await {
         Ok(_) => Redirect::to("/admission").into_response(),
         Err(e) => failure(back, e, "admission settings change"),
     }

@@ -47,45 +47,78 @@ impl DecisionTally {
 
 impl Service {
     /// The saved settings, or the defaults.
-    pub async fn admission_settings(&self, who: Option<&Principal>) -> Result<AdmissionSettings> {
+    /// The settings with their version.
+    pub async fn admission_settings(&self, who: Option<&Principal>) -> Result<(AdmissionSettings, String)> {
         require(who, Action::ReadEstate, None)?;
-        self.stored_admission_settings().await
+        self.versioned_admission_settings().await
     }
 
     async fn stored_admission_settings(&self) -> Result<AdmissionSettings> {
-        match self.store.admission_settings().await? {
-            None => Ok(AdmissionSettings::default()),
+        Ok(self.versioned_admission_settings().await?.0)
+    }
+
+    /// The settings as stored, with their `document_version`.
+    async fn versioned_admission_settings(&self) -> Result<(AdmissionSettings, String)> {
+        let stored = self.store.admission_settings().await?;
+        let version = crate::store::document_version(stored.as_deref());
+        let settings = match stored {
+            None => AdmissionSettings::default(),
             Some(s) => serde_json::from_str(&s).map_err(|e| {
                 tracing::error!(error = %e, "the stored admission settings do not read");
                 Error::Internal
-            }),
-        }
+            })?,
+        };
+        Ok((settings, version))
     }
 
     /// The Admission page: the settings, the policies that may be enforced, whether the viewer may edit.
     pub async fn admission_page(&self, who: Option<&Principal>) -> Result<app::types::AdmissionPage> {
         let p = require(who, Action::ReadEstate, None)?;
         let policies = crate::domain::admission::enforceable().into_iter().map(|(id, t)| (id.to_string(), t.to_string())).collect();
-        // The version is the stored text's hash, as the store checks it when the form comes back.
+        // The versions are the stored texts' hashes, as the store checks them when a form comes back.
         let stored = self.store.vendor_register().await?;
         let vendor = crate::policy::read_vendor_register(stored.as_deref()).entries().to_vec();
+        let (settings, settings_version) = self.versioned_admission_settings().await?;
         Ok(app::types::AdmissionPage {
-            settings: self.stored_admission_settings().await?,
+            settings,
+            settings_version,
             policies,
             may_edit: p.can(Action::ManagePolicies, None),
-            vendor_version: crate::store::sha256_hex(stored.as_deref().unwrap_or("[]").as_bytes()),
+            vendor_version: crate::store::document_version(stored.as_deref()),
             vendor,
         })
     }
 
-    /// Replaces the keys `patch` sends (security); answers the settings now in force.
+    /// Replaces the keys `patch` sends (security); answers the settings now in force with their
+    /// version. With `seen` (the version the editor was shown: the page's form, an API `If-Match`),
+    /// settings changed since are a conflict. Without it the patch applies over the settings
+    /// current when it is written: a change landing between the read and the write (the store
+    /// refuses the write) is read again, so two patches of different keys both hold.
     #[tracing::instrument(skip(self, who, patch))]
-    pub async fn put_admission_settings(&self, who: Option<&Principal>, patch: &Value) -> Result<AdmissionSettings> {
+    pub async fn put_admission_settings(
+        &self,
+        who: Option<&Principal>,
+        patch: &Value,
+        seen: Option<&str>,
+    ) -> Result<(AdmissionSettings, String)> {
         let p = require(who, Action::ManagePolicies, None)?;
-        let next = merged(&self.stored_admission_settings().await?, patch)?;
-        let text = serde_json::to_string(&next).map_err(|_| Error::Internal)?;
-        self.store.put_admission_settings(&text, &Actor(p.actor.clone()), self.clock.now()).await?;
-        Ok(next)
+        for _ in 0..5 {
+            let (current, version) = self.versioned_admission_settings().await?;
+            // What is wrong with the patch is told before whether it is stale.
+            let next = merged(&current, patch)?;
+            if seen.is_some_and(|seen| seen != version) {
+                return Err(Error::Conflict(
+                    "the admission settings changed since you loaded them: load them again and redo your change".into(),
+                ));
+            }
+            let text = serde_json::to_string(&next).map_err(|_| Error::Internal)?;
+            match self.store.put_admission_settings(&text, Some(&version), &Actor(p.actor.clone()), self.clock.now()).await {
+                Ok(()) => return Ok((next, crate::store::document_version(Some(&text)))),
+                Err(crate::store::StoreError::Refused(Error::Conflict(_))) if seen.is_none() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Conflict("the admission settings kept changing while this change was written: send it again".into()))
     }
 
     /// Answers one AdmissionReview (`cluster`: the webhook's `?cluster=`, for environment rules)

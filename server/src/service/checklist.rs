@@ -269,7 +269,7 @@ impl Service {
     async fn vendor_owner(&self, who: Option<&Principal>) -> Result<ChecklistItem> {
         let unowned = self.unowned_images(who, Some(1), None).await?.total;
         let unapproved = self.policy_results(who, "approved-registry", true, Some(1), None).await?.total;
-        let registered = self.vendor_images(who).await?.total;
+        let registered = self.vendor_images(who).await?.0.total;
         let misplaced = self.policy_results(who, "vendor-images", true, Some(1), None).await?.total;
         let mut i = judged(
             item("vendor-owner", "third-party images", "Who is responsible for updating third-party images, and where may they run?"),

@@ -64,8 +64,9 @@ store_capability! {
     pub trait AdmissionStore {
         /// The settings security saved (JSON), if any.
         fn admission_settings(&self) -> Result<Option<String>>;
-        /// Saves the settings (audited with the previous and new values).
-        fn put_admission_settings(&self, settings: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+        /// Saves the settings (audited with the previous and new values); with `seen` (the
+        /// `document_version` read), settings changed since are refused (409) and nothing is written.
+        fn put_admission_settings(&self, settings: &str, seen: Option<&str>, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
         /// The images `digests` and `tags` ((registry, repository, tag)) name, with their
         /// outstanding campaign items and failing image policies: one statement.
         fn admission_facts(&self, digests: &[String], tags: &[(String, String, String)]) -> Result<AdmissionFacts>;
@@ -79,7 +80,8 @@ store_capability! {
     pub trait VendorStore {
         /// The register as saved (JSON array), if ever.
         fn vendor_register(&self) -> Result<Option<String>>;
-        /// Replaces the register (audited with the entries before and after); the estate is judged again.
+        /// Replaces the register (audited with the entries before and after); the estate is judged
+        /// again. With `seen`, a register changed since is refused (409) and nothing is written.
         fn put_vendor_register(&self, entries: &str, seen: Option<&str>, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
         /// (image, `registry/name`) of every repository holding these images (a thousand a query).
         fn repositories_of(&self, ids: &[i64]) -> Result<Vec<(i64, String)>>;

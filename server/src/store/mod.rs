@@ -286,6 +286,13 @@ pub fn backoff(failures: i64) -> chrono::Duration {
 /// SHA-256 of bytes as lowercase hex.
 pub use crate::domain::sha256_hex;
 
+/// The version of a document security edits as a whole (the admission settings, the vendor
+/// register) as stored: the SHA-256 of its text, an absent row read as `[]`. An editor sends
+/// back the version it was shown; the store refuses a change over a document changed since.
+pub fn document_version(stored: Option<&str>) -> String {
+    sha256_hex(stored.unwrap_or("[]").as_bytes())
+}
+
 mod backend_sqlite {
     //! The store's SQL compiled for SQLite.
     pub type DB = sqlx::Sqlite;

@@ -314,7 +314,11 @@ async fn security_sets_admission_with_a_plain_form() {
     let html = app.client.get(app.url("/admission")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("action=\"/admin/admission\"") && html.contains("name=\"enforce:signed\""), "{html}");
     assert!(!html.contains("enforce:non-root"), "container policies are not judged at admission");
+    let form = &html[html.find("action=\"/admin/admission\"").unwrap()..];
+    let at = form.find("name=\"seen\" value=\"").unwrap() + "name=\"seen\" value=\"".len();
+    let seen = form[at..at + 64].to_string();
     let form = [
+        ("seen", seen.as_str()),
         ("default_mode", "warn"),
         ("namespaces", "shop=enforce\r\ncanary=off"),
         ("environments", "prod=enforce"),
@@ -340,7 +344,7 @@ async fn security_sets_admission_with_a_plain_form() {
         .client
         .post(app.url("/admin/admission"))
         .header("Origin", app.url(""))
-        .form(&[("namespaces", "Shop=enforce")])
+        .form(&[("namespaces", "Shop=enforce"), ("seen", seen.as_str())])
         .send()
         .await
         .unwrap();

@@ -22,6 +22,7 @@ macro_rules! on_both_databases {
 mod access_admin;
 mod admission;
 mod admission_tls;
+mod admission_versions;
 mod backup;
 mod campaigns;
 mod checklist;

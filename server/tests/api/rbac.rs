@@ -290,7 +290,7 @@ async fn page_and_server_function_matrix_matches_the_specification() {
         (
             Method::POST,
             "/admin/admission",
-            "default_mode=warn&unknown_images=allow&namespaces=&environments=",
+            "default_mode=warn&unknown_images=allow&namespaces=&environments=&seen=SETTINGSV",
             vec![(Action::ManagePolicies, None)],
         ),
         (Method::POST, "/admin/environments", "cluster=*&namespace=n-ROLE&environment=e", vec![(Action::ManageEstateConfig, None)]),
@@ -337,10 +337,14 @@ async fn page_and_server_function_matrix_matches_the_specification() {
     for (label, grant) in &roles {
         assert_eq!(demo_sign_in(&app, label).await.status(), StatusCode::SEE_OTHER);
         for (k, (method, path, body, needs)) in entries.iter().enumerate() {
-            // SEEN: the register's version as its form shows it (the SHA-256 of the stored document).
+            // SEEN, SETTINGSV: the register's and the admission settings' versions as their forms
+            // show them (the SHA-256 of the stored document).
             let register = app.db.store.vendor_register().await.unwrap();
             let seen = drydock::store::sha256_hex(register.as_deref().unwrap_or("[]").as_bytes());
-            let status = send(method, path, &body.replace("ROLE", label).replace("SEEN", &seen)).send().await.unwrap().status();
+            let settings = app.db.store.admission_settings().await.unwrap();
+            let settings = drydock::store::sha256_hex(settings.as_deref().unwrap_or("[]").as_bytes());
+            let body = body.replace("ROLE", label).replace("SEEN", &seen).replace("SETTINGSV", &settings);
+            let status = send(method, path, &body).send().await.unwrap().status();
             // A form that worked answers 200 (a page) or 303 (back to the list).
             let allowed = status == StatusCode::OK || (status == StatusCode::SEE_OTHER && path.starts_with("/admin/"));
             assert!(allowed || status == StatusCode::FORBIDDEN, "{method} {path} {body} as {label}: {status}");

@@ -241,8 +241,9 @@ async fn security_edits_the_register_with_a_plain_form() {
     assert!(html.contains("action=\"/admin/vendor-images\"") && html.contains("name=\"v:0:repository\""), "{html}");
     // The form carries the version of the register it shows; a form of an older one is refused.
     let seen_on = |html: &str| {
-        let at = html.find("name=\"seen\" value=\"").expect("the form names the register's version") + "name=\"seen\" value=\"".len();
-        html[at..at + 64].to_string()
+        let form = &html[html.find("action=\"/admin/vendor-images\"").expect("the register's form")..];
+        let at = form.find("name=\"seen\" value=\"").expect("the form names the register's version") + "name=\"seen\" value=\"".len();
+        form[at..at + 64].to_string()
     };
     let first = seen_on(&html);
     let post = |seen: String, mut form: Vec<(&'static str, &'static str)>| {
@@ -286,7 +287,7 @@ async fn security_edits_the_register_with_a_plain_form() {
     // The same form sent again (its register has changed since): 409, the register as it was.
     let r = post(first.clone(), vec![("v:0:repository", "nginx"), ("v:0:vendor", "F5"), ("v:0:owner", "platform")]).await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(r.text().await.unwrap().contains("load the page again"));
+    assert!(r.text().await.unwrap().contains("load it again"));
     assert_eq!(app.get_json("/api/v1/vendor-images", &security).await["total"], 2);
     let r = app
         .client

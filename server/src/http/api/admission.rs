@@ -2,6 +2,28 @@
 
 use super::*;
 use app::types::AdmissionSettings;
+use axum::http::{header, HeaderMap};
+
+/// The `ETag` of a document security edits whole: its version, quoted.
+fn etag(version: &str) -> [(header::HeaderName, String); 1] {
+    [(header::ETAG, format!("\"{version}\""))]
+}
+
+/// The version a PUT's `If-Match` names (none, or `*`: whatever is current). A document changed
+/// since that version is refused with 409 and nothing is written.
+fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let value = value.to_str().map(str::trim).unwrap_or_default();
+    if value == "*" {
+        return Ok(None);
+    }
+    match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        Some(version) if !version.contains('"') => Ok(Some(version.to_string())),
+        _ => {
+            Err(ApiError::bad_request(format!("If-Match: {value:?} is not one entity tag: send the ETag a GET answered, quotes included")))
+        }
+    }
+}
 
 /// `POST /api/v1/admission/validate[?cluster=NAME]`: the Kubernetes API server's AdmissionReview.
 #[utoipa::path(
@@ -31,57 +53,67 @@ pub async fn admission_validate(
 /// `GET /api/v1/admission/settings`.
 #[utoipa::path(
     get, path = "/api/v1/admission/settings", tag = "admission",
-    description = "The admission settings: `default_mode` (off, warn, enforce), `namespaces` and `environments` (name → mode; a namespace's wins over its environment's, which wins over the default), `unknown_images` (allow or deny, in enforce), `policies` (policy id → `{enforce, grace_days}`). Roles: viewer, auditor, developer, manager, security, admin.",
-    responses((status = 200, body = AdmissionSettings), Refused),
+    description = "The admission settings: `default_mode` (off, warn, enforce), `namespaces` and `environments` (name → mode; a namespace's wins over its environment's, which wins over the default), `unknown_images` (allow or deny, in enforce), `policies` (policy id → `{enforce, grace_days}`). The `ETag` header is their version, for a PUT's `If-Match`. Roles: viewer, auditor, developer, manager, security, admin.",
+    responses((status = 200, body = AdmissionSettings, headers(("ETag" = String, description = "the settings' version"))), Refused),
     extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
-pub async fn get_admission_settings(State(state): State<AppState>, caller: Caller) -> Result<Json<AdmissionSettings>, ApiError> {
-    Ok(Json(state.service.admission_settings(Some(&caller.principal())).await?))
+pub async fn get_admission_settings(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let (settings, version) = state.service.admission_settings(Some(&caller.principal())).await?;
+    Ok((etag(&version), Json(settings)).into_response())
 }
 
 /// `PUT /api/v1/admission/settings`: the keys sent replace theirs; the others keep their values.
 #[utoipa::path(
     put, path = "/api/v1/admission/settings", tag = "admission",
-    description = "Replaces the settings' keys the body sends (the others keep their values), recorded in the ledger; an unknown key or value is refused naming it. Answers the settings in force. Roles: security, admin.",
+    description = "Replaces the settings' keys the body sends (the others keep their values: two changes of different keys both hold), recorded in the ledger; an unknown key or value is refused naming it. With `If-Match` (the `ETag` of a GET), settings changed since are refused with 409 and nothing is written. Answers the settings in force and their new `ETag`. Roles: security, admin.",
+    params(("If-Match" = Option<String>, Header, description = "the ETag of the settings this change was made over")),
     request_body = AdmissionSettings,
-    responses((status = 200, body = AdmissionSettings), BadBody, Refused),
+    responses((status = 200, body = AdmissionSettings, headers(("ETag" = String, description = "the settings' new version"))), BadBody, Refused),
     extensions(("x-roles" = json!(["security", "admin"])))
 )]
 pub async fn put_admission_settings(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<AdmissionSettings>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Action::ManagePolicies, None)?;
+    let seen = if_match(&headers)?;
     let patch: serde_json::Value = json_body(&state, body, "settings")?;
-    Ok(Json(state.service.put_admission_settings(Some(&caller.principal()), &patch).await?))
+    let (settings, version) = state.service.put_admission_settings(Some(&caller.principal()), &patch, seen.as_deref()).await?;
+    Ok((etag(&version), Json(settings)).into_response())
 }
 
 /// `GET /api/v1/vendor-images`.
 #[utoipa::path(
     get, path = "/api/v1/vendor-images", tag = "admission",
-    description = "The register of vendor images: `{\"items\": [{\"repository\", \"vendor\", \"owner_team\", \"owner_person\", \"licence\", \"allowed_teams\", \"allowed_namespaces\", \"environments\", \"not_environments\"}], \"total\"}` — who is responsible for each one's updates and where it may run. Roles: viewer, auditor, developer, manager, security, admin.",
-    responses((status = 200, body = Page<app::types::VendorImage>), Refused),
+    description = "The register of vendor images: `{\"items\": [{\"repository\", \"vendor\", \"owner_team\", \"owner_person\", \"licence\", \"allowed_teams\", \"allowed_namespaces\", \"environments\", \"not_environments\"}], \"total\"}` — who is responsible for each one's updates and where it may run. The `ETag` header is the register's version, for a PUT's `If-Match`. Roles: viewer, auditor, developer, manager, security, admin.",
+    responses((status = 200, body = Page<app::types::VendorImage>, headers(("ETag" = String, description = "the register's version"))), Refused),
     extensions(("x-roles" = json!(["viewer", "auditor", "developer", "manager", "security", "admin"])))
 )]
-pub async fn get_vendor_images(State(state): State<AppState>, caller: Caller) -> Result<Json<Page<app::types::VendorImage>>, ApiError> {
-    Ok(Json(state.service.vendor_images(Some(&caller.principal())).await?))
+pub async fn get_vendor_images(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let (page, version) = state.service.vendor_images(Some(&caller.principal())).await?;
+    Ok((etag(&version), Json(page)).into_response())
 }
 
 /// `PUT /api/v1/vendor-images`: the whole register.
 #[utoipa::path(
     put, path = "/api/v1/vendor-images", tag = "admission",
-    description = "Replaces the register (a JSON array of entries; `repository` is `registry/name` or a prefix ending in `/*`, exactly one of `owner_team` and `owner_person`); each entry checked before any is saved (422 names `[i].field`), recorded in the ledger with the register before and after; the policy `vendor-images` judges the running containers again and the admission webhook applies it at once. Roles: security, admin.",
+    description = "Replaces the register (a JSON array of entries; `repository` is `registry/name` or a prefix ending in `/*`, exactly one of `owner_team` and `owner_person`); each entry checked before any is saved (422 names `[i].field`), recorded in the ledger with the register before and after; the policy `vendor-images` judges the running containers again and the admission webhook applies it at once. With `If-Match` (the `ETag` of a GET), a register changed since is refused with 409 and nothing is written. Roles: security, admin.",
+    params(("If-Match" = Option<String>, Header, description = "the ETag of the register this one replaces")),
     request_body = Vec<app::types::VendorImage>,
-    responses((status = 200, body = Page<app::types::VendorImage>), BadBody, Refused),
+    responses((status = 200, body = Page<app::types::VendorImage>, headers(("ETag" = String, description = "the register's new version"))), BadBody, Refused),
     extensions(("x-roles" = json!(["security", "admin"])))
 )]
 pub async fn put_vendor_images(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Page<app::types::VendorImage>>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Action::ManagePolicies, None)?;
+    let seen = if_match(&headers)?;
     let entries: Vec<app::types::VendorImage> = json_body(&state, body, "vendor images")?;
-    Ok(Json(state.service.put_vendor_images(Some(&caller.principal()), entries, None).await?))
+    let (page, version) = state.service.put_vendor_images(Some(&caller.principal()), entries, seen.as_deref()).await?;
+    Ok((etag(&version), Json(page)).into_response())
 }

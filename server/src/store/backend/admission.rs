@@ -4,9 +4,9 @@ pub async fn admission_settings(pool: &Pool) -> Result<Option<String>> {
     Ok(sqlx::query_scalar("SELECT settings FROM admission_settings WHERE id = 1").fetch_optional(pool).await?)
 }
 
-pub async fn put_admission_settings(pool: &Pool, settings: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+pub async fn put_admission_settings(pool: &Pool, settings: &str, seen: Option<&str>, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
     let mut tx = begin(pool).await?;
-    replace_setting(&mut tx, Setting::Admission, settings, None, actor, now).await?;
+    replace_setting(&mut tx, Setting::Admission, settings, seen, actor, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -29,9 +29,8 @@ impl Setting {
 }
 
 /// Replaces the row of `setting` with `value` and appends a ledger entry holding both the
-/// document before and after, in `tx`. With `seen` (the SHA-256 of the document the editor was
-/// shown; an absent row reads as `[]`), a document changed since is refused (409) and nothing is
-/// written: `tx` began by moving the data version, so writers take turns and the read is current.
+/// document before and after, in `tx`. With `seen` (the `document_version` the editor was
+/// shown), a document changed since is refused (409) and nothing is written: `tx` began by moving the data version, so writers take turns and the read is current.
 async fn replace_setting(
     tx: &mut Tx<'_>,
     setting: Setting,
@@ -43,9 +42,9 @@ async fn replace_setting(
     let (table, column, kind, subject, absent) = setting.parts();
     let before: Option<String> =
         sqlx::query_scalar(&format!("SELECT {column} FROM {table} WHERE id = 1")).fetch_optional(&mut **tx).await?;
-    if seen.is_some_and(|seen| super::sha256_hex(before.as_deref().unwrap_or("[]").as_bytes()) != seen) {
+    if seen.is_some_and(|seen| super::document_version(before.as_deref()) != seen) {
         return Err(StoreError::Refused(app::error::Error::Conflict(
-            "someone changed it since you loaded the page: load the page again and redo your change".into(),
+            "someone changed it since you loaded it: load it again (the page, or a GET for its ETag) and redo your change".into(),
         )));
     }
     sqlx::query(&format!(
