@@ -154,16 +154,15 @@ impl Service {
         Ok(response(&req.uid, &d))
     }
 
-    /// The settings, environment rules and vendor register in force at data `version`.
-    async fn admission_context(&self, version: i64) -> Result<Arc<Context>> {
-        if let Some(c) = self.admission_cache.context(version) {
-            return Ok(c);
-        }
-        let context = Arc::new(Context {
-            settings: self.stored_admission_settings().await?,
-            rules: self.store.environment_rules().await?,
-            vendor: crate::policy::vendor_register(&self.store).await?,
-        });
+    /// The settings, environment rules and vendor register in force at data `version`, read at
+    /// once (three connections) and kept for that version.
+    async fn load_admission_context(&self, version: i64) -> Result<Arc<Context>> {
+        let (settings, rules, vendor) = tokio::try_join!(
+            self.stored_admission_settings(),
+            async { Ok::<_, Error>(self.store.environment_rules().await?) },
+            async { Ok::<_, Error>(crate::policy::vendor_register(&self.store).await?) },
+        )?;
+        let context = Arc::new(Context { settings, rules, vendor });
         self.admission_cache.keep_context(version, context.clone());
         Ok(context)
     }
@@ -177,12 +176,6 @@ impl Service {
         list: &[Container],
         now: DateTime<Utc>,
     ) -> Result<Decision> {
-        let ctx = self.admission_context(version).await?;
-        let environment = cluster.and_then(|c| crate::policy::environment_of(&ctx.rules, c, namespace)).map(|r| r.environment.as_str());
-        let mode = mode_for(&ctx.settings, namespace, environment);
-        if mode == app::types::AdmissionMode::Off {
-            return Ok(Decision::default());
-        }
         // Only the containers judged are looked up (a statement of at most that many tags), each image once.
         let lookups: Vec<Lookup> = list.iter().take(crate::admission::MAX_CONTAINERS).filter_map(|c| Lookup::of(&c.image)).collect();
         let mut digests: Vec<String> =
@@ -193,7 +186,26 @@ impl Service {
         digests.dedup();
         tags.sort();
         tags.dedup();
-        let facts = self.store.admission_facts(&digests, &tags).await?;
+        let facts = async { Ok::<_, Error>(self.store.admission_facts(&digests, &tags).await?) };
+        // The context is read again after each change of the data (an upload too): then its reads
+        // and the facts' go at once, one round trip instead of two (the facts are wasted only
+        // where the mode is off).
+        let (ctx, facts) = match self.admission_cache.context(version) {
+            Some(ctx) => (ctx, None),
+            None => {
+                let (ctx, facts) = tokio::try_join!(self.load_admission_context(version), facts)?;
+                (ctx, Some(facts))
+            }
+        };
+        let environment = cluster.and_then(|c| crate::policy::environment_of(&ctx.rules, c, namespace)).map(|r| r.environment.as_str());
+        let mode = mode_for(&ctx.settings, namespace, environment);
+        if mode == app::types::AdmissionMode::Off {
+            return Ok(Decision::default());
+        }
+        let facts = match facts {
+            Some(f) => f,
+            None => self.store.admission_facts(&digests, &tags).await?,
+        };
         let judge = Judge { settings: &ctx.settings, mode, now, vendor: &ctx.vendor, namespace, environment };
         Ok(judge.decide(list, &facts))
     }

@@ -49,11 +49,13 @@ impl Store {
     /// outage (503), so requests fail fast while the database is down and recover with it.
     pub async fn connect_with(url: &str, acquire_timeout: Duration) -> Result<Store> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            // Every statement planned for its own parameters: a prepared statement's generic plan,
-            // made once while a table was small, is otherwise kept as the table grows whenever
-            // statistics are not refreshed (autovacuum off: a per-image count went from an index
-            // lookup to scanning every finding, 0.2 ms to 200 ms, as the estate was loaded).
-            let opts = PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
+            // PostgreSQL's own plan caching (custom plans, then a generic one when it costs no
+            // more). Sessions 13-19 forced a custom plan for every statement, because a generic
+            // plan made while a table was small was kept as it grew on a database never analysed;
+            // the `database.statistics` job now analyses changed tables every minute (which
+            // invalidates the cached plans), and planning each statement again cost 0.6-1 ms of
+            // every admission request and page (BENCHMARKS.md, session 20).
+            let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(acquire_timeout).connect_with(opts).await?;
             Store::Postgres(pool)
         } else if url.starts_with("sqlite:") {
