@@ -157,11 +157,10 @@ impl Service {
     /// The settings, environment rules and vendor register in force at data `version`, read at
     /// once (three connections) and kept for that version.
     async fn load_admission_context(&self, version: i64) -> Result<Arc<Context>> {
-        let (settings, rules, vendor) = tokio::try_join!(
-            self.stored_admission_settings(),
-            async { Ok::<_, Error>(self.store.environment_rules().await?) },
-            async { Ok::<_, Error>(crate::policy::vendor_register(&self.store).await?) },
-        )?;
+        let settings = self.stored_admission_settings();
+        let rules = async { Ok::<_, Error>(self.store.environment_rules().await?) };
+        let vendor = async { Ok::<_, Error>(crate::policy::vendor_register(&self.store).await?) };
+        let (settings, rules, vendor) = tokio::try_join!(settings, rules, vendor)?;
         let context = Arc::new(Context { settings, rules, vendor });
         self.admission_cache.keep_context(version, context.clone());
         Ok(context)
