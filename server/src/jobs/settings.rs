@@ -46,7 +46,7 @@ impl JobSettings {
             ledger_verify_every: minutes(c.ledger_verify_minutes),
             checkpoint_every: minutes(c.ledger_checkpoint_minutes),
             purge_every: Duration::minutes(5),
-            statistics_every: Duration::minutes(1),
+            statistics_every: Duration::minutes(5),
             lease: Duration::seconds(c.job_lease_seconds.max(1) as i64),
             poll: std::time::Duration::from_millis((c.job_poll_seconds * 1000.0).clamp(100.0, 3_600_000.0) as u64),
             witness: c.ledger_witness.clone(),

@@ -52,7 +52,7 @@ impl Store {
             // PostgreSQL's own plan caching (custom plans, then a generic one when it costs no
             // more). Sessions 13-19 forced a custom plan for every statement, because a generic
             // plan made while a table was small was kept as it grew on a database never analysed;
-            // the `database.statistics` job now analyses changed tables every minute (which
+            // the `database.statistics` job now analyses changed tables every 5 minutes (which
             // invalidates the cached plans), and planning each statement again cost 0.6-1 ms of
             // every admission request and page (BENCHMARKS.md, session 20).
             let opts = PgConnectOptions::from_str(url)?;

@@ -1,7 +1,8 @@
-//! `database.statistics` (every minute): the planner's statistics gathered again for the tables that changed
-//! enough since (PostgreSQL: autovacuum's default threshold; SQLite: what `PRAGMA optimize`
-//! picks). Reads such as the admission webhook's are planned on them: on a PostgreSQL whose
-//! autovacuum is off or behind, a never-analysed table is planned as if it were tiny.
+//! `database.statistics` (every 5 minutes): the planner's statistics gathered again for the
+//! tables that changed enough since (PostgreSQL: autovacuum's default threshold; SQLite: what
+//! `PRAGMA optimize` picks). Reads such as the admission webhook's are planned on them: on a
+//! PostgreSQL whose autovacuum is off or behind, a never-analysed table is planned as if it were
+//! tiny.
 
 use crate::jobs::kind::{Job, JobContext, JobError};
 use crate::store::capabilities::*;
