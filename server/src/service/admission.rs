@@ -46,8 +46,7 @@ impl DecisionTally {
 }
 
 impl Service {
-    /// The saved settings, or the defaults.
-    /// The settings with their version.
+    /// The saved settings (or the defaults) with their version, the API's `ETag`.
     pub async fn admission_settings(&self, who: Option<&Principal>) -> Result<(AdmissionSettings, String)> {
         require(who, Action::ReadEstate, None)?;
         self.versioned_admission_settings().await
