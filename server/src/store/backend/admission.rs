@@ -30,7 +30,8 @@ impl Setting {
 
 /// Replaces the row of `setting` with `value` and appends a ledger entry holding both the
 /// document before and after, in `tx`. With `seen` (the `document_version` the editor was
-/// shown), a document changed since is refused (409) and nothing is written: `tx` began by moving the data version, so writers take turns and the read is current.
+/// shown), a document changed since is refused (409) and nothing is written: `tx` began by
+/// moving the data version, so writers take turns and the read is current.
 async fn replace_setting(
     tx: &mut Tx<'_>,
     setting: Setting,
