@@ -6,7 +6,8 @@
 //! Kinds (a job is a kind and a key, the key its typed payload) are in `kinds/`, one file each:
 //! `registry.collect`, `registry.refresh`, `cluster.collect`, `ledger.verify`,
 //! `ledger.checkpoint`, `session.purge`, `policy.evaluate`, `scorecard.snapshot`, `risk.rank`,
-//! `campaign.escalate`, `database.statistics`. Each implements [`Job`]; the runner knows them only by it.
+//! `campaign.escalate`, `database.statistics`. Each implements [`Job`]; the runner knows them
+//! only by it.
 //!
 //! `run_pending(now)` runs everything due at `now` in the calling task: tests move a clock
 //! instead of sleeping. The background worker (`start`) runs up to `jobs_concurrency` jobs at
