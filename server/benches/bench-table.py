@@ -25,6 +25,8 @@ table("writes and jobs", [("ingest_findings_per_s", "ingest through the API, fin
                           ("grype_1509_ms_p50", "Grype's 1,509-finding report, p50 ms"),
                           ("campaign_10k_ms", "campaign over every affected image, ms"),
                           ("campaign_images", "… images in it"),
+                          ("campaign_near_10k_ms", "campaign over the CVE nearest 10,000 images, ms"),
+                          ("campaign_near_10k_images", "… images in it"),
                           ("first_evaluation_s", "first policy evaluation (every result written), s"),
                           ("reevaluate_s", "full policy re-evaluation (what changed written), s"),
                           ("statistics_s", "planner statistics gathered after the day's writes, s"),

@@ -57,7 +57,7 @@ async fn bench(label: &str, store: Store) {
         deadline: None,
         ladder: serde_json::to_value(drydock::domain::campaign::Ladder::default_ladder().levels()).unwrap(),
     };
-    let id = store.create_campaign(&campaign, &items, &actor, now).await.unwrap();
+    let (id, _) = store.create_campaign(&campaign, &items, &actor, now).await.unwrap();
     let t_all = t.elapsed();
     let n = store.campaign_items(&[id], None).await.unwrap().len();
     println!(

@@ -192,7 +192,7 @@ async fn late_campaigns(store: &Store, security: &Actor, now: chrono::DateTime<c
     let days = chrono::Duration::days;
     let cve = |id: &str| crate::domain::campaign::Selector::parse(&[id.into()], None, None).map_err(|e| anyhow::anyhow!("{e}"));
     let started = now - days(20);
-    let libidn2 = crate::campaigns::create(
+    let (libidn2, _) = crate::campaigns::create(
         store,
         "libidn2 punycode overflow (CVE-2019-18224)",
         &cve("CVE-2019-18224")?,

@@ -8,6 +8,22 @@ use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+/// At most four malloc arenas for the process, unless `MALLOC_ARENA_MAX` says otherwise. glibc
+/// gives each thread that allocates while another holds an arena a new one, up to eight per core,
+/// and keeps what each has held: under 64 concurrent pages on SQLite (eight connections, each with
+/// its worker thread) that was 703 MB against 462 MB with four and 347 MB with two, at 90 % and
+/// 50 % of the static file's throughput (BENCHMARKS.md, "Session 20: enterprise"). Called first
+/// thing in `main`, before any thread starts.
+pub fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt changes a setting of glibc's allocator; no memory is touched.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 4);
+        }
+    }
+}
+
 /// Leptos settings from our config (no dependency on cargo-leptos environment variables, so the
 /// binary run from the repository root finds `target/site`).
 pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOptions {

@@ -12,7 +12,7 @@ pub mod refresh;
 
 use crate::domain::campaign::{sla_deadline, Ladder, Level, Selector};
 use crate::domain::policy::{Rule, Scope, SlaParams};
-use crate::store::{Actor, CampaignRecord, NewCampaignItem, StoreError};
+use crate::store::{Actor, CampaignItemRecord, CampaignRecord, NewCampaignItem, StoreError};
 use app::types::{EscalationReport, Severity};
 use chrono::{DateTime, NaiveDate, Utc};
 pub use escalation::{compose, deliver, escalate, retry_after, MAX_ATTEMPTS};
@@ -193,6 +193,7 @@ pub async fn new_items(
         .filter(|(id, _)| kept.contains(id))
         .map(|(id, a)| NewCampaignItem {
             image_id: *id,
+            digest: a.digest.clone(),
             team: a.team.clone(),
             severity: a.severity.as_str().to_string(),
             first_seen: a.first_seen,
@@ -203,7 +204,8 @@ pub async fn new_items(
 }
 
 /// Creates a campaign over what `selector` affects now: one item per affected image, each with
-/// the campaign's deadline or its SLA deadline, in one transaction (audited). Answers its id.
+/// the campaign's deadline or its SLA deadline, in one transaction (audited). Answers its id and
+/// its items as written.
 #[allow(clippy::too_many_arguments)]
 pub async fn create(
     store: &(impl CampaignStore + FindingsStore + PolicyStore + RuntimeStore + VendorStore),
@@ -214,7 +216,7 @@ pub async fn create(
     ladder: &Ladder,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+) -> Result<(i64, Vec<CampaignItemRecord>), StoreError> {
     let affected = affected(store, selector).await?;
     let sla = sla_params(store).await?;
     let items = new_items(store, &affected, scope, deadline, now, &sla).await?;

@@ -57,6 +57,8 @@ pub struct CampaignItemRecord {
 #[derive(Debug, Clone)]
 pub struct NewCampaignItem {
     pub image_id: i64,
+    /// The image's primary digest (what the created item answers with).
+    pub digest: String,
     pub team: Option<String>,
     pub severity: String,
     pub first_seen: DateTime<Utc>,

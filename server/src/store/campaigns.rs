@@ -11,8 +11,9 @@ store_capability! {
     pub trait CampaignStore {
         /// Takes the (item, level) pairs no run took before and queues `compose`'s messages for them.
         fn record_escalation(&self, run: &str, due: &[(i64, i64)], compose: Compose<'_>, actor: &Actor, now: DateTime<Utc>) -> Result<(usize, usize)>;
-        /// Creates a campaign and all its items in one transaction (audited); answers its id.
-        fn create_campaign(&self, c: &NewCampaign, items: &[NewCampaignItem], actor: &Actor, now: DateTime<Utc>) -> Result<i64>;
+        /// Creates a campaign and all its items in one transaction (audited); answers its id and
+        /// the items as written (as `campaign_items` would read them back).
+        fn create_campaign(&self, c: &NewCampaign, items: &[NewCampaignItem], actor: &Actor, now: DateTime<Utc>) -> Result<(i64, Vec<CampaignItemRecord>)>;
         /// Moves a campaign's deadline and its open items' (audited); false when there is no such campaign.
         fn change_deadline(&self, id: i64, deadline: NaiveDate, actor: &Actor, now: DateTime<Utc>) -> Result<bool>;
         /// Campaigns, newest first, and how many there are.

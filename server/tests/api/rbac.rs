@@ -113,7 +113,7 @@ async fn api_matrix_matches_the_specification() {
     let selector = drydock::domain::campaign::Selector::parse(&[], Some("pkg:npm/jsonwebtoken"), None).unwrap();
     let ladder = drydock::domain::campaign::Ladder::default_ladder();
     let all = drydock::domain::policy::Scope::All;
-    let id = drydock::campaigns::create(&app.db.store, "matrix", &selector, &all, None, &ladder, &Actor::cli(), now).await.unwrap();
+    let (id, _) = drydock::campaigns::create(&app.db.store, "matrix", &selector, &all, None, &ladder, &Actor::cli(), now).await.unwrap();
     let item =
         app.db.store.campaign_items(&[id], None).await.unwrap().into_iter().find(|i| i.team.as_deref() == Some("storefront")).unwrap();
     let item_path = format!("/api/v1/campaigns/{id}/items/{}", item.id);

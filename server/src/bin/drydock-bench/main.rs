@@ -39,10 +39,17 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
+    drydock::startup::limit_malloc_arenas();
     let args = Args::parse();
     let preset = Preset::by_name(&args.preset).map_err(anyhow::Error::msg)?;
+    // DRYDOCK_TRACE_SPANS=1 logs each service and store call as it ends, as `drydock serve` does.
+    let spans = match std::env::var("DRYDOCK_TRACE_SPANS").as_deref() {
+        Ok("1") => tracing_subscriber::fmt::format::FmtSpan::CLOSE,
+        _ => tracing_subscriber::fmt::format::FmtSpan::NONE,
+    };
     tracing_subscriber::fmt()
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_span_events(spans)
         .with_writer(std::io::stderr)
         .init();
     // Two workers, as on the machines Drydock is sized for; the load generator shares them (as

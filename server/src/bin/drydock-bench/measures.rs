@@ -70,6 +70,22 @@ pub async fn jobs(bench: &Bench, f: &mut Figures) -> anyhow::Result<()> {
     drydock::policy::record_snapshot(&bench.store, today, &drydock::store::Actor::cli(), chrono::Utc::now()).await?;
     bench.store.backfill_demo_snapshots(today, 30).await?;
     let cve = widest_cve(&bench.store).await?;
+    let (elapsed, items) = campaign(bench, &cve).await?;
+    f.insert("campaign_10k_ms".into(), json!(ms(elapsed)));
+    f.insert("campaign_images".into(), json!(items));
+    f.insert("search_cve".into(), json!(cve));
+    // The widest vulnerability affects nearly every image at `enterprise` (twice the goal's 10,000):
+    // a campaign over the one nearest 10,000 images as well.
+    let near = cve_nearest(&bench.store, 10_000).await?;
+    let (elapsed, items) = campaign(bench, &near).await?;
+    f.insert("campaign_near_10k_ms".into(), json!(ms(elapsed)));
+    f.insert("campaign_near_10k_images".into(), json!(items));
+    Ok(())
+}
+
+/// A campaign over every image `cve` affects, created through the API: (time to the answer's
+/// headers, items answered).
+async fn campaign(bench: &Bench, cve: &str) -> anyhow::Result<(Duration, usize)> {
     let t = Instant::now();
     let r = bench
         .api
@@ -81,11 +97,7 @@ pub async fn jobs(bench: &Bench, f: &mut Figures) -> anyhow::Result<()> {
     let status = r.status();
     let created: Value = r.json().await?;
     anyhow::ensure!(status.as_u16() == 201, "campaign: {status} {created}");
-    let items = created["items"].as_array().map(|a| a.len()).unwrap_or(0);
-    f.insert("campaign_10k_ms".into(), json!(ms(elapsed)));
-    f.insert("campaign_images".into(), json!(items));
-    f.insert("search_cve".into(), json!(cve));
-    Ok(())
+    Ok((elapsed, created["items"].as_array().map(|a| a.len()).unwrap_or(0)))
 }
 
 /// The `database.statistics` job's run after the day's writes, as its next periodic run would
@@ -107,6 +119,16 @@ async fn widest_cve(store: &Store) -> anyhow::Result<String> {
          GROUP BY vulnerability_id ORDER BY COUNT(DISTINCT image_id) DESC, vulnerability_id LIMIT 1",
     )
     .await?;
+    row.into_iter().next().ok_or_else(|| anyhow::anyhow!("the estate has no open finding"))
+}
+
+/// The vulnerability whose open findings are on the number of images nearest `images`.
+async fn cve_nearest(store: &Store, images: i64) -> anyhow::Result<String> {
+    let sql = format!(
+        "SELECT vulnerability_id FROM image_vulnerabilities WHERE resolved_at IS NULL
+         GROUP BY vulnerability_id ORDER BY ABS(COUNT(DISTINCT image_id) - {images}), vulnerability_id LIMIT 1"
+    );
+    let row = texts(store, &sql).await?;
     row.into_iter().next().ok_or_else(|| anyhow::anyhow!("the estate has no open finding"))
 }
 
