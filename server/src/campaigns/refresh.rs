@@ -176,36 +176,16 @@ mod tests {
 
     fn item(state: &str) -> CampaignItemRecord {
         let t = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap().with_timezone(&Utc);
-        CampaignItemRecord {
-            id: 1,
-            campaign_id: 1,
-            campaign_title: "t".into(),
+        let new = crate::store::NewCampaignItem {
             image_id: 10,
             digest: "sha256:x".into(),
             team: Some("web".into()),
-            running: true,
-            workloads: 1,
-            state: ItemState::parse(state).expect("a state"),
             severity: "critical".into(),
             first_seen: t,
             deadline: t.date_naive(),
-            planned: None,
-            note: None,
-            acknowledged_by: None,
-            acknowledged_at: None,
-            exception_state: None,
-            exception_reason: None,
-            exception_until: None,
-            exception_by: None,
-            exception_at: None,
-            exception_request_id: None,
-            decision_note: None,
-            decided_by: None,
-            decided_at: None,
-            created_at: t,
-            updated_at: t,
-            closed_at: None,
-        }
+            workloads: vec![key("a")],
+        };
+        CampaignItemRecord { state: ItemState::parse(state).expect("a state"), ..CampaignItemRecord::opened(1, 1, "t", &new, t) }
     }
 
     fn key(w: &str) -> (String, String, String) {

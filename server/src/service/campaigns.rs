@@ -245,13 +245,7 @@ impl Service {
         // campaign's creation (BENCHMARKS.md, session 21).
         let c = self.store.campaign(id).await?.ok_or_else(|| Error::NotFound(format!("campaign {id} does not exist")))?;
         let teams = p.visible_teams();
-        let mut items: Vec<CampaignItemRecord> = written
-            .into_iter()
-            .filter(|it| match (&teams, &it.team) {
-                (Some(teams), Some(team)) => teams.contains(team),
-                _ => true,
-            })
-            .collect();
+        let mut items: Vec<CampaignItemRecord> = written.into_iter().filter(|it| it.seen_by(teams.as_deref())).collect();
         // As `campaign_items` orders them: by team (no team last), deadline, id.
         items.sort_by(|a, b| (a.team.is_none(), &a.team, a.deadline, a.id).cmp(&(b.team.is_none(), &b.team, b.deadline, b.id)));
         Ok(campaign_view(c, items.into_iter().map(|r| item_view(r, now.date_naive())).collect()))

@@ -53,6 +53,52 @@ pub struct CampaignItemRecord {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
+impl CampaignItemRecord {
+    /// Item `id` of campaign `campaign` as `item` is first written: open, nothing acknowledged,
+    /// asked or decided, created and updated at `now`.
+    pub fn opened(id: i64, campaign: i64, title: &str, item: &NewCampaignItem, now: DateTime<Utc>) -> CampaignItemRecord {
+        CampaignItemRecord {
+            id,
+            campaign_id: campaign,
+            campaign_title: title.to_string(),
+            image_id: item.image_id,
+            digest: item.digest.clone(),
+            team: item.team.clone(),
+            running: !item.workloads.is_empty(),
+            workloads: item.workloads.len() as i64,
+            state: crate::domain::campaign::ItemState::Open,
+            severity: item.severity.clone(),
+            first_seen: item.first_seen,
+            deadline: item.deadline,
+            planned: None,
+            note: None,
+            acknowledged_by: None,
+            acknowledged_at: None,
+            exception_state: None,
+            exception_reason: None,
+            exception_until: None,
+            exception_by: None,
+            exception_at: None,
+            exception_request_id: None,
+            decision_note: None,
+            decided_by: None,
+            decided_at: None,
+            created_at: now,
+            updated_at: now,
+            closed_at: None,
+        }
+    }
+
+    /// Whether a caller who sees `teams` (None: every team) sees this item: its team's and items
+    /// of no team, the rule the store's item reads apply in SQL (`push_items_seen_by`).
+    pub fn seen_by(&self, teams: Option<&[String]>) -> bool {
+        match (teams, &self.team) {
+            (Some(teams), Some(team)) => teams.contains(team),
+            _ => true,
+        }
+    }
+}
+
 /// A campaign item to create.
 #[derive(Debug, Clone)]
 pub struct NewCampaignItem {
@@ -192,4 +238,30 @@ pub struct DeadlineRecord {
     pub title: String,
     pub deadline: chrono::NaiveDate,
     pub items: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_is_seen_by_its_team_by_everyone_when_it_has_none_and_by_estate_wide_callers() {
+        let t = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let new = |team: Option<&str>| NewCampaignItem {
+            image_id: 1,
+            digest: "sha256:a".into(),
+            team: team.map(str::to_string),
+            severity: "high".into(),
+            first_seen: t,
+            deadline: t.date_naive(),
+            workloads: vec![],
+        };
+        let web = CampaignItemRecord::opened(1, 7, "c", &new(Some("web")), t);
+        let none = CampaignItemRecord::opened(2, 7, "c", &new(None), t);
+        let teams = ["web".to_string()];
+        assert!(web.seen_by(Some(&teams)) && none.seen_by(Some(&teams)));
+        assert!(!web.seen_by(Some(&["payments".to_string()])) && !web.seen_by(Some(&[])));
+        assert!(web.seen_by(None) && none.seen_by(None));
+        assert_eq!((web.state, web.running, web.workloads, web.campaign_id), (crate::domain::campaign::ItemState::Open, false, 0, 7));
+    }
 }

@@ -101,40 +101,7 @@ pub async fn create_campaign(
 /// The rows `insert_items` wrote, as `campaign_items` reads them, without reading 20,000 rows back.
 fn created_records(campaign: i64, title: &str, items: &[NewCampaignItem], created: &[(i64, i64)], now: DateTime<Utc>) -> Vec<CampaignItemRecord> {
     let by_image: HashMap<i64, &NewCampaignItem> = items.iter().map(|it| (it.image_id, it)).collect();
-    created
-        .iter()
-        .filter_map(|(id, image)| by_image.get(image).map(|it| (*id, *it)))
-        .map(|(id, it)| CampaignItemRecord {
-            id,
-            campaign_id: campaign,
-            campaign_title: title.to_string(),
-            image_id: it.image_id,
-            digest: it.digest.clone(),
-            team: it.team.clone(),
-            running: !it.workloads.is_empty(),
-            workloads: it.workloads.len() as i64,
-            state: ItemState::Open,
-            severity: it.severity.clone(),
-            first_seen: it.first_seen,
-            deadline: it.deadline,
-            planned: None,
-            note: None,
-            acknowledged_by: None,
-            acknowledged_at: None,
-            exception_state: None,
-            exception_reason: None,
-            exception_until: None,
-            exception_by: None,
-            exception_at: None,
-            exception_request_id: None,
-            decision_note: None,
-            decided_by: None,
-            decided_at: None,
-            created_at: now,
-            updated_at: now,
-            closed_at: None,
-        })
-        .collect()
+    created.iter().filter_map(|(id, image)| by_image.get(image).map(|it| CampaignItemRecord::opened(*id, campaign, title, it, now))).collect()
 }
 
 /// Moves a campaign's deadline, and that of every item not closed, with its ledger entry.
