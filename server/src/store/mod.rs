@@ -354,6 +354,7 @@ mod backend_sqlite {
     include!("backend/evidence.rs");
     include!("backend/admission.rs");
     include!("backend/upkeep.rs");
+    include!("backend/campaign_insert_sqlite.rs");
 }
 
 mod backend_postgres {
@@ -411,4 +412,5 @@ mod backend_postgres {
     include!("backend/evidence.rs");
     include!("backend/admission.rs");
     include!("backend/upkeep.rs");
+    include!("backend/campaign_insert_postgres.rs");
 }
