@@ -215,10 +215,10 @@ async fn ensure_team(tx: &mut Tx<'_>, name: &crate::domain::TeamName, actor: &Ac
 
 /// Recomputes owners from the repository-prefix rules: the longest matching prefix wins (ties:
 /// the older rule). A prefix matches whole path segments of `registry/name` or of `name`.
-/// `image` limits the update to one image; `None` recomputes every image in one statement.
+/// `image` limits the update to one image (looked up by its key: `$1 IS NULL OR id = $1` made
+/// SQLite visit every image for each report); `None` recomputes every image in one statement.
 async fn recompute_owners(tx: &mut Tx<'_>, image: Option<i64>) -> Result<()> {
-    sqlx::query(
-        "UPDATE images SET (team_id, owner_rule_id) = (
+    const SET_OWNER: &str = "UPDATE images SET (team_id, owner_rule_id) = (
             SELECT r.team_id, r.id
             FROM image_repositories ir
             JOIN repositories rp ON rp.id = ir.repository_id
@@ -229,12 +229,11 @@ async fn recompute_owners(tx: &mut Tx<'_>, image: Option<i64>) -> Result<()> {
                 OR substr(rp.name, 1, length(r.pattern) + 1) = r.pattern || '/')
             WHERE ir.image_id = images.id
             ORDER BY length(r.pattern) DESC, r.id
-            LIMIT 1)
-         WHERE $1 IS NULL OR images.id = $1",
-    )
-    .bind(image)
-    .execute(&mut **tx)
-    .await?;
+            LIMIT 1)";
+    match image {
+        Some(id) => sqlx::query(&format!("{SET_OWNER} WHERE images.id = $1")).bind(id).execute(&mut **tx).await?,
+        None => sqlx::query(SET_OWNER).execute(&mut **tx).await?,
+    };
     Ok(())
 }
 
@@ -306,12 +305,12 @@ async fn ensure_repositories(
     });
     qb.push(" ON CONFLICT (registry, name) DO NOTHING");
     qb.build().execute(&mut **tx).await?;
-    let mut qb = QueryBuilder::<DB>::new("SELECT id, registry, name FROM repositories WHERE registry || '/' || name IN (");
-    let mut sep = qb.separated(", ");
-    for r in repos {
-        sep.push_bind(r.full());
+    // Each repository by its key (an expression over both columns would read every repository).
+    let mut qb = QueryBuilder::<DB>::new("SELECT id, registry, name FROM repositories WHERE ");
+    for (i, r) in repos.iter().enumerate() {
+        qb.push(if i == 0 { "(registry = " } else { " OR (registry = " });
+        qb.push_bind(&r.registry).push(" AND name = ").push_bind(&r.name).push(")");
     }
-    qb.push(")");
     let rows: Vec<(i64, String, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
     for (id, registry, name) in rows {
         out.insert((registry, name), id);
