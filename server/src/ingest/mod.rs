@@ -322,6 +322,8 @@ pub const MAX_ID: usize = 256;
 pub const MAX_NAME: usize = 512;
 pub const MAX_PATH: usize = 1024;
 pub const MAX_TEXT: usize = 8192;
+/// The most repository digests, and the most tags, one report may name its image by.
+pub const MAX_IMAGE_NAMES: usize = 1_000;
 
 impl Report {
     /// Every stored field within its documented limit; the message names the first one over.
@@ -347,6 +349,15 @@ impl Report {
             check_len(&format!("packages[{i}].purl"), p.purl.as_deref().unwrap_or(""), MAX_PATH)?;
         }
         if let Some(id) = &self.image {
+            // Each name is a row and its statement's parameters: a report naming tens of thousands
+            // would pass SQLite's parameter limit (a 500), and no image is pulled from that many.
+            if id.repo_digests.len() > MAX_IMAGE_NAMES || id.tags.len() > MAX_IMAGE_NAMES {
+                return Err(format!(
+                    "the image is named by {} repository digests and {} tags; at most {MAX_IMAGE_NAMES} of each",
+                    id.repo_digests.len(),
+                    id.tags.len()
+                ));
+            }
             for (i, t) in id.tags.iter().enumerate() {
                 check_len(&format!("image.tags[{i}]"), &t.repository.full(), MAX_PATH)?;
             }

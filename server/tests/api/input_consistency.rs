@@ -17,6 +17,15 @@ fn juice_with(seed: usize, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
+/// The juice-shop Trivy report with its image pulled from `n` repositories, each with a tag.
+fn juice_naming_repositories(n: usize) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(&fixture("trivy/juice-shop-v10.2.0.json")).unwrap();
+    let digest = v["Metadata"]["RepoDigests"][0].as_str().unwrap().split_once('@').unwrap().1.to_string();
+    v["Metadata"]["RepoDigests"] = json!((0..n).map(|i| format!("registry.example.com/team/app{i}@{digest}")).collect::<Vec<_>>());
+    v["Metadata"]["RepoTags"] = json!((0..n).map(|i| format!("registry.example.com/team/app{i}:v1")).collect::<Vec<_>>());
+    serde_json::to_vec(&v).unwrap()
+}
+
 fn pod_list(pods: Value) -> Vec<u8> {
     serde_json::to_vec(&json!({"apiVersion": "v1", "kind": "PodList", "metadata": {"resourceVersion": "7"}, "items": pods})).unwrap()
 }
@@ -42,6 +51,7 @@ fn malformed() -> Vec<(&'static str, &'static str, Vec<u8>, StatusCode)> {
             juice_with(2, |f| f["VulnerabilityID"] = json!("CVE-".repeat(3072))),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
+        ("12,000 repositories named", "/api/v1/scans", juice_naming_repositories(12_000), StatusCode::UNPROCESSABLE_ENTITY),
         (
             "2 KB package path",
             "/api/v1/scans",
@@ -93,6 +103,8 @@ fn malformed() -> Vec<(&'static str, &'static str, Vec<u8>, StatusCode)> {
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         ("a cluster name with NUL", "/api/v1/clusters/a%00b/pods", pod_list(json!([])), StatusCode::BAD_REQUEST),
+        // The bound's edge is stored, on both.
+        ("1,000 repositories named (the most)", "/api/v1/scans", juice_naming_repositories(1_000), StatusCode::CREATED),
     ]
 }
 

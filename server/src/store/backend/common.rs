@@ -305,15 +305,18 @@ async fn ensure_repositories(
     });
     qb.push(" ON CONFLICT (registry, name) DO NOTHING");
     qb.build().execute(&mut **tx).await?;
-    // Each repository by its key (an expression over both columns would read every repository).
-    let mut qb = QueryBuilder::<DB>::new("SELECT id, registry, name FROM repositories WHERE ");
-    for (i, r) in repos.iter().enumerate() {
-        qb.push(if i == 0 { "(registry = " } else { " OR (registry = " });
-        qb.push_bind(&r.registry).push(" AND name = ").push_bind(&r.name).push(")");
-    }
-    let rows: Vec<(i64, String, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
-    for (id, registry, name) in rows {
-        out.insert((registry, name), id);
+    // Each repository by its key (an expression over both columns would read every repository),
+    // a few hundred a statement: SQLite nests each `OR` one level deeper, and refuses past 1,000.
+    for chunk in repos.chunks(CHUNK / 4) {
+        let mut qb = QueryBuilder::<DB>::new("SELECT id, registry, name FROM repositories WHERE ");
+        for (i, r) in chunk.iter().enumerate() {
+            qb.push(if i == 0 { "(registry = " } else { " OR (registry = " });
+            qb.push_bind(&r.registry).push(" AND name = ").push_bind(&r.name).push(")");
+        }
+        let rows: Vec<(i64, String, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+        for (id, registry, name) in rows {
+            out.insert((registry, name), id);
+        }
     }
     Ok(out)
 }
