@@ -56,8 +56,9 @@ pub trait EstateQueries: Send + Sync {
     async fn unaccounted(&self) -> Result<Vec<crate::types::UnaccountedEntry>, Error>;
     /// Every team ranked by its policy score.
     async fn scorecards(&self) -> Result<crate::types::Scorecards, Error>;
-    /// One team's scorecard with its trend chart (`-`: subjects of no team).
-    async fn team_scorecard(&self, team: &str) -> Result<crate::types::ScorecardPage, Error>;
+    /// One team's scorecard with its trend chart (`-`: subjects of no team), and its failing
+    /// subjects (of `policy`, or all) from `offset` on, a page's worth.
+    async fn team_scorecard(&self, team: &str, policy: Option<&str>, offset: i64) -> Result<crate::types::ScorecardPage, Error>;
     /// The policies, the environment rules, and what the viewer may edit.
     async fn policies_page(&self) -> Result<crate::types::PoliciesPage, Error>;
     /// The admission settings, the policies that may be enforced, whether the viewer may edit.

@@ -134,8 +134,8 @@ pub async fn get_scorecards() -> Result<crate::types::Scorecards, Error> {
 
 /// One team's scorecard and trend chart.
 #[server(endpoint = "team-scorecard")]
-pub async fn get_team_scorecard(team: String) -> Result<crate::types::ScorecardPage, Error> {
-    estate()?.team_scorecard(&team).await.map_err(port_err)
+pub async fn get_team_scorecard(team: String, policy: Option<String>, offset: Option<i64>) -> Result<crate::types::ScorecardPage, Error> {
+    estate()?.team_scorecard(&team, policy.as_deref(), offset.unwrap_or(0).max(0)).await.map_err(port_err)
 }
 
 /// The policies and environment rules.

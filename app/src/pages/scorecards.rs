@@ -1,11 +1,11 @@
 //! `/scorecards`: every team ranked by its policy score (the managers' overview), and
 //! `/scorecards/{team}`: a team's scores per policy, trend, and the failing subjects with why.
 
-use super::components::{grade_class, score_text, trend_text};
+use super::components::{grade_class, score_text, trend_text, Pager};
 use super::layout::LoadError;
 use crate::format::{date, path_segment, query_value, short_digest};
 use crate::server_fns::{get_scorecards, get_team_scorecard};
-use crate::types::ScorecardPage;
+use crate::types::{ScorecardPage, FAILING_PAGE};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -61,35 +61,52 @@ pub fn ScorecardsPage() -> impl IntoView {
     }
 }
 
-/// One team's scorecard.
+/// One team's scorecard: `?policy=` keeps one policy's failing subjects, `?offset=` pages them.
 #[component]
 pub fn TeamScorecardPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let team = move || params.read().get("team").unwrap_or_default();
-    let data = Resource::new(team, get_team_scorecard);
+    let asked = move || {
+        let q = query.read();
+        let policy = q.get("policy").map(|p| p.trim().to_string()).filter(|p| !p.is_empty());
+        // Any number may come from the address bar: a negative or unreadable one is the first page.
+        let offset = q.get("offset").and_then(|o| o.trim().parse::<i64>().ok()).filter(|o| *o > 0);
+        (params.read().get("team").unwrap_or_default(), policy, offset)
+    };
+    let data = Resource::new(asked, |(team, policy, offset)| get_team_scorecard(team, policy, offset));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let only = query.read().get("policy").unwrap_or_default();
+                let (_, only, offset) = asked();
                 match data.await {
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
-                    Ok(page) => view! { <Card page only/> }.into_any(),
+                    Ok(page) => view! { <Card page only=only.unwrap_or_default() offset=offset.unwrap_or(0)/> }.into_any(),
                 }
             })}
         </Suspense>
     }
 }
 
+/// The link to the failing subjects from `offset` on, of `only` (a policy) or all.
+fn failing_link(only: &str, offset: i64) -> String {
+    let policy = if only.is_empty() { String::new() } else { format!("policy={}&", query_value(only)) };
+    format!("?{policy}offset={offset}#failing")
+}
+
 #[component]
-fn Card(page: ScorecardPage, only: String) -> impl IntoView {
+fn Card(page: ScorecardPage, only: String, offset: i64) -> impl IntoView {
     let c = page.card;
     let key = c.team.clone();
     let name = if key == "-" { "no team".to_string() } else { key.clone() };
     let grade = c.grade.clone().unwrap_or_default();
     let export = move |table: &str| format!("/scorecards/{}/export.csv?table={table}", path_segment(&key));
     let trend_text = trend_text(&c.trend);
-    let failing: Vec<_> = c.failing.into_iter().filter(|f| only.is_empty() || f.policy == only).collect();
+    let (failing, total) = (c.failing, c.failing_total);
+    let shown = failing.len();
+    let pager = |id: &'static str| {
+        let only = only.clone();
+        view! { <Pager id offset shown total page=FAILING_PAGE link=move |o| failing_link(&only, o)/> }
+    };
     view! {
         <Title text=format!("Scorecard: {name}")/>
         <p class="breadcrumb"><a href="/scorecards">"Scorecards"</a> " / "</p>
@@ -121,6 +138,7 @@ fn Card(page: ScorecardPage, only: String) -> impl IntoView {
         </table>
         <h2 id="failing">{if only.is_empty() { "Failing".to_string() } else { format!("Failing: {only}") }}</h2>
         <p><a href=export("failing")>"Export the failing subjects (CSV)"</a>{(!only.is_empty()).then(|| view! { " · " <a href="?#failing">"all policies"</a> })}</p>
+        {pager("failing-pager")}
         <table class="data" id="failing-subjects">
             <thead><tr><th scope="col">"Policy"</th><th scope="col">"Subject"</th><th scope="col">"Why"</th><th scope="col">"Failing since"</th></tr></thead>
             <tbody>
@@ -149,5 +167,6 @@ fn Card(page: ScorecardPage, only: String) -> impl IntoView {
                 }}
             </tbody>
         </table>
+        {(shown > 0 && total > FAILING_PAGE).then(|| pager("failing-pager-end"))}
     }
 }

@@ -224,6 +224,8 @@ pub struct TeamScorecard {
     pub policies: Vec<PolicyScore>,
     /// Failing subjects (at most 500), the longest failing first.
     pub failing: Vec<FailingSubject>,
+    /// How many subjects fail (of the policy asked for, on the page), however many are listed.
+    pub failing_total: i64,
     /// The daily overall score, oldest first (the last 90 days).
     pub trend: Vec<TrendPoint>,
     pub evaluated_at: Option<DateTime<Utc>>,
@@ -268,6 +270,9 @@ pub struct PoliciesPage {
     pub may_edit: bool,
     pub may_edit_environments: bool,
 }
+
+/// Failing subjects on one page of a team's scorecard.
+pub const FAILING_PAGE: i64 = 50;
 
 /// A team's scorecard page: the API's numbers and the trend chart (SVG drawn on the server).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

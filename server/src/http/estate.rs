@@ -2,6 +2,7 @@
 //! method takes the person behind the current request and calls one service function.
 
 use super::session::CurrentUser;
+use crate::service::policies::FailingWindow;
 use crate::service::{Error, Service};
 use app::ports::EstateQueries;
 use app::types::{ApiToken, DeploymentInfo, ImageSummary, ImageView, Overview, OwnershipRule, Page, RoleMapping, SignInMode, TeamView};
@@ -121,8 +122,9 @@ impl EstateQueries for ServiceEstate {
     async fn scorecards(&self) -> Result<app::types::Scorecards, Error> {
         self.service.scorecards(current().principal.as_ref()).await
     }
-    async fn team_scorecard(&self, team: &str) -> Result<app::types::ScorecardPage, Error> {
-        let card = self.service.team_scorecard(current().principal.as_ref(), team).await?;
+    async fn team_scorecard(&self, team: &str, policy: Option<&str>, offset: i64) -> Result<app::types::ScorecardPage, Error> {
+        let window = FailingWindow { policy, offset, limit: app::types::FAILING_PAGE };
+        let card = self.service.team_scorecard(current().principal.as_ref(), team, window).await?;
         let points: Vec<(chrono::NaiveDate, f64)> = card.trend.iter().map(|p| (p.day, p.score)).collect();
         let caption = format!("{}: score by day", if team == crate::service::policies::UNOWNED { "no team" } else { team });
         Ok(app::types::ScorecardPage { trend_svg: crate::charts::score_trend_svg(&points, &caption), card })

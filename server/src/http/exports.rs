@@ -3,6 +3,7 @@
 
 use super::session::CurrentUser;
 use super::AppState;
+use crate::service::policies::FailingWindow;
 use app::types::TeamScorecard;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -117,7 +118,7 @@ pub async fn scorecard_export(
     Path(team): Path<String>,
     Query(q): Query<TableQuery>,
 ) -> Response {
-    let card = match state.service.team_scorecard(user.principal.as_ref(), &team).await {
+    let card = match state.service.team_scorecard(user.principal.as_ref(), &team, FailingWindow::FIRST_500).await {
         Ok(c) => c,
         Err(e) => return super::page::failure(("/scorecards", "the scorecards"), e, "export"),
     };

@@ -29,6 +29,20 @@ fn view(r: EnvironmentRule) -> EnvironmentRuleView {
 /// The name that stands for "no team" in scorecard paths.
 pub const UNOWNED: &str = "-";
 
+/// Which of a team's failing subjects a scorecard carries: those of one policy or all, from
+/// `offset` on (the longest failing first), at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct FailingWindow<'a> {
+    pub policy: Option<&'a str>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl FailingWindow<'_> {
+    /// The API's and the exports' window: the first 500 of every policy.
+    pub const FIRST_500: FailingWindow<'static> = FailingWindow { policy: None, offset: 0, limit: 500 };
+}
+
 fn check_name(field: &str, v: &str, allow_glob: bool) -> Result<()> {
     let ok =
         !v.is_empty() && v.len() <= 253 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c) || (allow_glob && c == '*'));
@@ -216,10 +230,11 @@ impl Service {
         Ok(Scorecards { teams, evaluated_at: scores.iter().map(|s| s.evaluated_at).max(), formula: crate::policy::FORMULA.into() })
     }
 
-    /// One team's scorecard: its details (developers and managers: their own teams). The team `-`
-    /// is the subjects no team owns (no team may be named so).
+    /// One team's scorecard: its details (developers and managers: their own teams), with the
+    /// failing subjects in `window`. The team `-` is the subjects no team owns (no team may be
+    /// named so).
     #[tracing::instrument(skip(self, who))]
-    pub async fn team_scorecard(&self, who: Option<&Principal>, team: &str) -> Result<TeamScorecard> {
+    pub async fn team_scorecard(&self, who: Option<&Principal>, team: &str, window: FailingWindow<'_>) -> Result<TeamScorecard> {
         require(who, Action::ReadEstate, None)?;
         let key = if team == UNOWNED { "" } else { team };
         require(who, Action::ReadTeamDetails, (!key.is_empty()).then_some(key))?;
@@ -229,9 +244,11 @@ impl Service {
         if scores.is_empty() && !key.is_empty() && !self.store.team_exists(key).await? {
             return Err(Error::NotFound(format!("no team is named {key:?}")));
         }
+        let failing_total = scores.iter().filter(|s| window.policy.is_none_or(|p| p == s.policy)).map(|s| s.failing).sum();
+        let (offset, limit) = (window.offset.max(0), window.limit.clamp(1, 500));
         let failing = self
             .store
-            .failing_results(key, None, 500)
+            .failing_results(key, window.policy, limit, offset)
             .await?
             .into_iter()
             .map(|r| FailingSubject {
@@ -251,6 +268,7 @@ impl Service {
             score,
             policies,
             failing,
+            failing_total,
             trend,
             evaluated_at: scores.iter().map(|s| s.evaluated_at).max(),
             formula: crate::policy::FORMULA.into(),

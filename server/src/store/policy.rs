@@ -20,7 +20,8 @@ store_capability! {
         /// result without its start keeps the stored one, else starts now); answers (written, deleted).
         fn replace_policy_results(&self, results: &[PolicyResultRecord], scores: &[PolicyScoreRecord], now: DateTime<Utc>) -> Result<(u64, u64)>;
         fn policy_scores(&self) -> Result<Vec<PolicyScoreRecord>>;
-        fn failing_results(&self, team: &str, policy: Option<&str>, limit: i64) -> Result<Vec<PolicyResultRecord>>;
+        /// A team's failing results (`policy`: of that policy only), the longest failing first.
+        fn failing_results(&self, team: &str, policy: Option<&str>, limit: i64, offset: i64) -> Result<Vec<PolicyResultRecord>>;
         /// One policy's results (`failing`: only those failing; `teams`: theirs and no team's), failing first.
         fn policy_results_page(&self, policy: &str, failing: bool, teams: Option<&[String]>, limit: i64, offset: i64) -> Result<app::types::Page<PolicyResultRecord>>;
         fn take_snapshot(&self, day: NaiveDate, policies: &[PolicyInForce], actor: &Actor, now: DateTime<Utc>) -> Result<u64>;

@@ -114,4 +114,31 @@ async fn scorecard_page_numbers_equal_the_api() {
     let csv = app.client.get(app.url("/scorecards/payments/export.csv?table=failing")).send().await.unwrap();
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     assert_eq!(csv.text().await.unwrap().lines().count(), api["failing"].as_array().unwrap().len() + 1);
+    failing_subjects_page_through(&app, &api).await;
+}
+
+/// The page lists a page's worth of failing subjects, of one policy (`?policy=`) or all, from
+/// `?offset=` on, in the API's order, and says how many fail in all (the policy's stored count).
+async fn failing_subjects_page_through(app: &super::helpers::TestApp, api: &serde_json::Value) {
+    let failing = api["failing"].as_array().unwrap();
+    let subjects = |html: &str| -> Vec<String> {
+        let table = &html[html.find("id=\"failing-subjects\"").unwrap()..];
+        let table = &table[..table.find("</table>").unwrap()];
+        table.split("<td class=\"subject\">").skip(1).map(|cell| cell.split("title=\"").nth(1).unwrap().split('"').next().unwrap().to_string()).collect()
+    };
+    let policy = api["policies"].as_array().unwrap().iter().max_by_key(|p| p["failing"].as_i64()).unwrap();
+    let (id, total) = (policy["policy"].as_str().unwrap(), policy["failing"].as_i64().unwrap());
+    assert!(total >= 2, "a policy with two failing subjects to page through: {policy}");
+    let of_policy: Vec<String> =
+        failing.iter().filter(|f| f["policy"] == id).map(|f| f["subject"].as_str().unwrap().to_string()).collect();
+    let get = |q: String| async move { app.client.get(app.url(&format!("/scorecards/payments?{q}"))).send().await.unwrap().text().await.unwrap() };
+    let html = get(format!("policy={id}")).await;
+    assert_eq!(subjects(&html), of_policy.iter().take(50).cloned().collect::<Vec<_>>(), "one policy's subjects, in the API's order");
+    assert!(html.contains(&format!("Showing 1–{} of {total}", total.min(50))), "the pager counts the policy's failing subjects");
+    let html = get(format!("policy={id}&offset=1")).await;
+    assert_eq!(subjects(&html), of_policy.iter().skip(1).take(50).cloned().collect::<Vec<_>>(), "from the second on");
+    assert!(html.contains("rel=\"prev\""), "a way back to the first page");
+    let html = get("offset=-5".into()).await;
+    let all: Vec<String> = failing.iter().take(50).map(|f| f["subject"].as_str().unwrap().to_string()).collect();
+    assert_eq!(subjects(&html), all, "a negative offset is the first page");
 }

@@ -461,7 +461,7 @@ async fn an_evaluation_writes_only_the_results_that_changed(store: &Store) {
     second.push(result(2000, false));
     assert_eq!(store.replace_policy_results(&second, &scores(&second), t0).await.unwrap(), (3, 400));
     for team in ["team-0", "team-1", "team-2"] {
-        let mut stored = store.failing_results(team, None, 10_000).await.unwrap();
+        let mut stored = store.failing_results(team, None, 10_000, 0).await.unwrap();
         let mut want: Vec<PolicyResultRecord> = second.iter().filter(|r| !r.passed && r.team.as_deref() == Some(team)).cloned().collect();
         stored.sort_by(|a, b| a.subject.cmp(&b.subject));
         want.sort_by(|a, b| a.subject.cmp(&b.subject));
@@ -475,7 +475,7 @@ async fn an_evaluation_writes_only_the_results_that_changed(store: &Store) {
     third[4] = PolicyResultRecord { failing_since: None, ..result(4, false) };
     assert_eq!(store.replace_policy_results(&third, &scores(&third), t1).await.unwrap(), (1, 0));
     let all_failing: Vec<PolicyResultRecord> =
-        futures_util::future::try_join_all(["team-0", "team-1", "team-2"].map(|t| store.failing_results(t, None, 10_000)))
+        futures_util::future::try_join_all(["team-0", "team-1", "team-2"].map(|t| store.failing_results(t, None, 10_000, 0)))
             .await
             .unwrap()
             .concat();

@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::service::policies::FailingWindow;
 use app::types::{KevCatalogInfo, SearchQuery, SearchResult};
 
 /// `GET /api/v1/search?cve=ID` or `?package=PURL&range=VERS`: affected images, their matches and
@@ -210,7 +211,7 @@ pub async fn team_scorecard(
     caller: Caller,
     Path(team): Path<String>,
 ) -> Result<Json<app::types::TeamScorecard>, ApiError> {
-    Ok(Json(state.service.team_scorecard(Some(&caller.principal()), &team).await?))
+    Ok(Json(state.service.team_scorecard(Some(&caller.principal()), &team, FailingWindow::FIRST_500).await?))
 }
 
 /// `GET /api/v1/teams/{team}/scorecard.csv?table=policies|failing`: a scorecard table as CSV.
@@ -229,6 +230,6 @@ pub async fn team_scorecard_csv(
 ) -> Result<Response, ApiError> {
     let q = query_map(raw);
     let table = q.get("table").map(String::as_str).unwrap_or("policies");
-    let card = state.service.team_scorecard(Some(&caller.principal()), &team).await?;
+    let card = state.service.team_scorecard(Some(&caller.principal()), &team, FailingWindow::FIRST_500).await?;
     crate::http::exports::scorecard_csv(&card, table).map_err(|e| ApiError(e.in_query()))
 }

@@ -331,7 +331,7 @@ pub async fn policy_results_page(
 }
 
 /// Failing results of a team ('' for none) and, when given, one policy; worst (oldest) first.
-pub async fn failing_results(pool: &Pool, team: &str, policy: Option<&str>, limit: i64) -> Result<Vec<PolicyResultRecord>> {
+pub async fn failing_results(pool: &Pool, team: &str, policy: Option<&str>, limit: i64, offset: i64) -> Result<Vec<PolicyResultRecord>> {
     let mut qb = QueryBuilder::<DB>::new(
         "SELECT policy, subject_kind, subject, team, environment, passed, reason, failing_since FROM policy_results WHERE NOT passed AND ",
     );
@@ -344,6 +344,6 @@ pub async fn failing_results(pool: &Pool, team: &str, policy: Option<&str>, limi
     if let Some(p) = policy {
         qb.push(" AND policy = ").push_bind(p);
     }
-    qb.push(" ORDER BY failing_since, policy, subject LIMIT ").push_bind(limit);
+    qb.push(" ORDER BY failing_since, policy, subject LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
     Ok(qb.build_query_as().fetch_all(pool).await?)
 }
