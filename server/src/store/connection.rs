@@ -36,6 +36,31 @@ pub struct PoolState {
     pub waiting: i64,
 }
 
+/// How often SQLite's write-ahead log is copied into the database file, off the requests' path.
+/// SQLite's default copies it inside the commit that takes the log past 1,000 pages: at
+/// `enterprise` that was every report of a thousand findings or more (Grype's 1,509 write some
+/// 1,400 pages), and 16 ms of such an upload's 20 ms commit (BENCHMARKS.md, session 23). In the
+/// background a page written by several reports is also copied once.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// The log's size at which a commit checkpoints after all (the background fell behind): 64 MB.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 16_384;
+/// The log file is cut back to this size once checkpointed and restarted.
+const WAL_SIZE_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Copies the log's committed pages into the database every `CHECKPOINT_EVERY` until the pool
+/// closes. PASSIVE: it waits for no reader and no writer, and copies what no reader still needs;
+/// a checkpoint another connection or process is running answers busy and the next tick tries.
+async fn checkpoint_wal(pool: sqlx::SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        tick.tick().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::debug!(error = %e, "the write-ahead log was not checkpointed this time");
+        }
+    }
+}
+
 impl Store {
     /// Opens the database named by `url` (creating a missing SQLite file) and migrates it.
     #[tracing::instrument(level = "debug", skip_all)]
@@ -64,8 +89,13 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(15));
+                .busy_timeout(Duration::from_secs(15))
+                // A commit copies the log into the database only past WAL_AUTOCHECKPOINT_PAGES;
+                // `checkpoint_wal` does it in the background well before.
+                .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
+                .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES.to_string());
             let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts).await?;
+            tokio::spawn(checkpoint_wal(pool.clone()));
             Store::Sqlite(pool)
         } else {
             return Err(StoreError::invalid_input(format!(

@@ -12,7 +12,11 @@ async fn store_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate::inges
         qb.push_values(chunk, |mut b, p| {
             b.push_bind(&p.package_type).push_bind(&p.name).push_bind(&p.version).push_bind(&p.purl);
         });
-        qb.push(" ON CONFLICT (pkg_type, name, version) DO UPDATE SET purl = COALESCE(packages.purl, excluded.purl)");
+        // A known package is written again only to learn its purl.
+        qb.push(
+            " ON CONFLICT (pkg_type, name, version) DO UPDATE SET purl = excluded.purl
+              WHERE packages.purl IS NULL AND excluded.purl IS NOT NULL",
+        );
         qb.build().execute(&mut **tx).await?;
     }
     for chunk in packages.chunks(CHUNK) {

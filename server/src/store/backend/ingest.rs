@@ -314,6 +314,8 @@ async fn update_reported_image(tx: &mut Tx<'_>, id: i64, identity: &crate::inges
     Ok(())
 }
 
+/// The report's vulnerabilities: new ones added, known ones updated where the report says
+/// something new (`updated_at`: when their details last changed).
 async fn upsert_vulnerabilities(tx: &mut Tx<'_>, findings: &[crate::ingest::Finding], now: DateTime<Utc>) -> Result<()> {
     // One row per id (a statement may not touch a row twice); keep the first description.
     let mut seen = HashSet::new();
@@ -332,13 +334,20 @@ async fn upsert_vulnerabilities(tx: &mut Tx<'_>, findings: &[crate::ingest::Find
                 .push_bind(f.published)
                 .push_bind(now);
         });
+        // A row the report changes nothing in is left as it is: rewriting every known
+        // vulnerability of every report wrote a page per row, wherever its id sorts.
         qb.push(
             " ON CONFLICT (id) DO UPDATE SET severity = excluded.severity,
                 title = COALESCE(excluded.title, vulnerabilities.title),
                 primary_url = COALESCE(excluded.primary_url, vulnerabilities.primary_url),
                 cvss_score = COALESCE(excluded.cvss_score, vulnerabilities.cvss_score),
                 published = COALESCE(excluded.published, vulnerabilities.published),
-                updated_at = excluded.updated_at",
+                updated_at = excluded.updated_at
+              WHERE vulnerabilities.severity <> excluded.severity
+                 OR (excluded.title IS NOT NULL AND excluded.title IS DISTINCT FROM vulnerabilities.title)
+                 OR (excluded.primary_url IS NOT NULL AND excluded.primary_url IS DISTINCT FROM vulnerabilities.primary_url)
+                 OR (excluded.cvss_score IS NOT NULL AND excluded.cvss_score IS DISTINCT FROM vulnerabilities.cvss_score)
+                 OR (excluded.published IS NOT NULL AND excluded.published IS DISTINCT FROM vulnerabilities.published)",
         );
         qb.build().execute(&mut **tx).await?;
     }
