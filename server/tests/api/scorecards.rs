@@ -124,14 +124,19 @@ async fn failing_subjects_page_through(app: &super::helpers::TestApp, api: &serd
     let subjects = |html: &str| -> Vec<String> {
         let table = &html[html.find("id=\"failing-subjects\"").unwrap()..];
         let table = &table[..table.find("</table>").unwrap()];
-        table.split("<td class=\"subject\">").skip(1).map(|cell| cell.split("title=\"").nth(1).unwrap().split('"').next().unwrap().to_string()).collect()
+        table
+            .split("<td class=\"subject\">")
+            .skip(1)
+            .map(|cell| cell.split("title=\"").nth(1).unwrap().split('"').next().unwrap().to_string())
+            .collect()
     };
     let policy = api["policies"].as_array().unwrap().iter().max_by_key(|p| p["failing"].as_i64()).unwrap();
     let (id, total) = (policy["policy"].as_str().unwrap(), policy["failing"].as_i64().unwrap());
     assert!(total >= 2, "a policy with two failing subjects to page through: {policy}");
-    let of_policy: Vec<String> =
-        failing.iter().filter(|f| f["policy"] == id).map(|f| f["subject"].as_str().unwrap().to_string()).collect();
-    let get = |q: String| async move { app.client.get(app.url(&format!("/scorecards/payments?{q}"))).send().await.unwrap().text().await.unwrap() };
+    let of_policy: Vec<String> = failing.iter().filter(|f| f["policy"] == id).map(|f| f["subject"].as_str().unwrap().to_string()).collect();
+    let get = |q: String| async move {
+        app.client.get(app.url(&format!("/scorecards/payments?{q}"))).send().await.unwrap().text().await.unwrap()
+    };
     let html = get(format!("policy={id}")).await;
     assert_eq!(subjects(&html), of_policy.iter().take(50).cloned().collect::<Vec<_>>(), "one policy's subjects, in the API's order");
     assert!(html.contains(&format!("Showing 1–{} of {total}", total.min(50))), "the pager counts the policy's failing subjects");
