@@ -1,0 +1,33 @@
+//! SQLite's own upkeep, which PostgreSQL does not share.
+
+use super::*;
+use crate::helpers::TestDb;
+
+/// SQLite's write-ahead log is copied into the database by the store's background checkpoint,
+/// not inside the commits: a connection checkpoints only past 16,384 pages, and a report's pages
+/// are copied within a few seconds of its commit with no one else asking. Read from the WAL
+/// index in the `-shm` file (its header: `mxFrame` at byte 16, the last frame committed; its
+/// checkpoint record: `nBackfill` at byte 96, the last frame copied), written in the machine's
+/// byte order.
+#[tokio::test]
+async fn sqlite_checkpoints_its_log_in_the_background() {
+    let db = TestDb::sqlite().await;
+    let Store::Sqlite(pool) = &db.store else { unreachable!("an SQLite store") };
+    let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(pool).await.unwrap();
+    assert_eq!(pages, 16_384, "a commit does not checkpoint a log under 64 MB");
+    ingest_bytes(&db.store, &juice_shop(), Utc::now()).await;
+    let shm = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://").to_string() + "-shm");
+    let word = |bytes: &[u8], at: usize| u32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap());
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let index = std::fs::read(&shm).unwrap();
+        let (committed, copied) = (word(&index, 16), word(&index, 96));
+        seen.push((committed, copied));
+        if committed > 0 && copied == committed {
+            db.cleanup().await;
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the report's frames were not copied into the database within 10 s: (committed, copied) {seen:?}");
+}
