@@ -43,6 +43,15 @@ impl FailingWindow<'_> {
     pub const FIRST_500: FailingWindow<'static> = FailingWindow { policy: None, offset: 0, limit: 500 };
 }
 
+/// `policy` names one of the policies Drydock judges.
+fn known_policy(policy: &str) -> Result<()> {
+    if crate::domain::policy::IDS.contains(&policy) {
+        Ok(())
+    } else {
+        Err(Error::invalid("policy", format!("{policy:?} is not a policy (known: {})", crate::domain::policy::IDS.join(", "))))
+    }
+}
+
 fn check_name(field: &str, v: &str, allow_glob: bool) -> Result<()> {
     let ok =
         !v.is_empty() && v.len() <= 253 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c) || (allow_glob && c == '*'));
@@ -172,9 +181,7 @@ impl Service {
         offset: Option<i64>,
     ) -> Result<Page<PolicyResultRow>> {
         let p = require(who, Action::ReadEstate, None)?;
-        if !crate::domain::policy::IDS.contains(&policy) {
-            return Err(Error::invalid("policy", format!("{policy:?} is not a policy (known: {})", crate::domain::policy::IDS.join(", "))));
-        }
+        known_policy(policy)?;
         let limit = limit.unwrap_or(500);
         if !(1..=5000).contains(&limit) {
             return Err(Error::invalid("limit", "between 1 and 5000"));
@@ -238,6 +245,9 @@ impl Service {
         require(who, Action::ReadEstate, None)?;
         let key = if team == UNOWNED { "" } else { team };
         require(who, Action::ReadTeamDetails, (!key.is_empty()).then_some(key))?;
+        if let Some(p) = window.policy {
+            known_policy(p)?;
+        }
         let scores: Vec<_> = self.store.policy_scores().await?.into_iter().filter(|s| s.team == key).collect();
         let policies = policy_scores(&scores);
         let score = crate::policy::overall(scores.iter().map(|s| (s.subjects, s.failing)));

@@ -146,4 +146,9 @@ async fn failing_subjects_page_through(app: &super::helpers::TestApp, api: &serd
     let html = get("offset=-5".into()).await;
     let all: Vec<String> = failing.iter().take(50).map(|f| f["subject"].as_str().unwrap().to_string()).collect();
     assert_eq!(subjects(&html), all, "a negative offset is the first page");
+    let html = get("policy=no-such".into()).await;
+    assert!(
+        html.contains("is not a policy") && !html.contains("id=\"failing-subjects\""),
+        "an unknown policy is refused, not shown as passing"
+    );
 }
