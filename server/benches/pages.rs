@@ -111,7 +111,7 @@ async fn serve(store: &Store, url: &str, session: Option<&SessionRecord>) -> (St
             assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "demo sign-in");
             let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &base.parse().unwrap()).unwrap();
             let id = cookies.to_str().unwrap().split(';').find_map(|c| c.trim().strip_prefix("drydock_session=")).unwrap().to_string();
-            let (data, expires) = store.session_load(&id, chrono::Utc::now().timestamp()).await.unwrap().0.unwrap();
+            let (_, data, expires) = store.sessions_load(std::slice::from_ref(&id)).await.unwrap().0.pop().unwrap();
             (id, data, expires)
         }
         Some((id, data, expires)) => {

@@ -166,13 +166,15 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let options = LeptosOptions::clone(&state.leptos_options);
 
-    let sessions =
-        tower_sessions::SessionManagerLayer::new(crate::http::session_store::DbSessionStore(state.service.sessions(), state.clock.clone()))
-            .with_name("drydock_session")
-            .with_http_only(true)
-            .with_same_site(tower_sessions::cookie::SameSite::Lax)
-            .with_secure(state.config.is_https())
-            .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
+    let sessions = tower_sessions::SessionManagerLayer::new(crate::http::session_store::DbSessionStore::new(
+        state.service.sessions(),
+        state.clock.clone(),
+    ))
+    .with_name("drydock_session")
+    .with_http_only(true)
+    .with_same_site(tower_sessions::cookie::SameSite::Lax)
+    .with_secure(state.config.is_https())
+    .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
 
     let app = Router::new()
         .route("/auth/login", get(session::login))

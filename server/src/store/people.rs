@@ -20,8 +20,9 @@ pub struct SignedInUser {
 store_capability! {
     /// Browser sessions (`backend/sessions.rs`): the session layer's rows.
     pub trait SessionStore {
-        /// A live session's data and expiry (unix seconds), and the data version read with it.
-        fn session_load(&self, id: &str, now_unix: i64) -> Result<(Option<(String, i64)>, i64)>;
+        /// The sessions of `ids` that exist, (id, data, expiry in unix seconds), expired ones too,
+        /// and the data version read with them.
+        fn sessions_load(&self, ids: &[String]) -> Result<(Vec<(String, String, i64)>, i64)>;
         /// Inserts a session unless the id exists.
         fn session_create(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<bool>;
         /// Upserts a session.

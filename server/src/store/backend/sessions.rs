@@ -1,17 +1,23 @@
 // Sessions (tower-sessions records as JSON) and signed-in people.
 
-/// A live session's data and expiry, with the data version read by the same statement (a page
-/// then needs no second round trip to know whether its kept copy is current).
-pub async fn session_load(pool: &Pool, id: &str, now_unix: i64) -> Result<(Option<(String, i64)>, i64)> {
-    let (data, expires, version): (Option<String>, Option<i64>, i64) = sqlx::query_as(
-        "SELECT s.data, s.expires_at, v.version FROM data_version v
-         LEFT JOIN sessions s ON s.id = $1 AND s.expires_at > $2 WHERE v.id = 1",
-    )
-    .bind(id)
-    .bind(now_unix)
-    .fetch_one(pool)
-    .await?;
-    Ok((data.zip(expires), version))
+/// The sessions of `ids` that exist (id, data, expiry in unix seconds; expired ones too: whoever
+/// asked judges expiry by its own clock), with the data version read by the same statement: one
+/// statement answers every page request waiting at the time (`http::session_store`), and a page
+/// then needs no second round trip to know whether its kept copy is current.
+pub async fn sessions_load(pool: &Pool, ids: &[String]) -> Result<(Vec<(String, String, i64)>, i64)> {
+    let mut qb = QueryBuilder::<DB>::new("SELECT v.version, s.id, s.data, s.expires_at FROM data_version v LEFT JOIN sessions s ON s.id IN (");
+    let mut list = qb.separated(", ");
+    for id in ids {
+        list.push_bind(id);
+    }
+    if ids.is_empty() {
+        list.push("NULL");
+    }
+    qb.push(") WHERE v.id = 1");
+    let rows: Vec<(i64, Option<String>, Option<String>, Option<i64>)> = qb.build_query_as().fetch_all(pool).await?;
+    let version = rows.first().map(|r| r.0).ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
+    let found = rows.into_iter().filter_map(|(_, id, data, expires)| Some((id?, data?, expires?))).collect();
+    Ok((found, version))
 }
 
 /// Inserts a new session; `false` when the id is taken (the caller draws another).
