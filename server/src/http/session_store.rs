@@ -43,12 +43,14 @@ struct Loads {
 
 /// Reads the waiting loads a batch at a time until none waits.
 async fn read_waiting<S: SessionStore>(store: S, loads: Arc<Mutex<Loads>>) {
-    let _reset = ReadingEnds(loads.clone());
+    let mut ends = ReadingEnds { loads: loads.clone(), done: false };
     loop {
         let batch: Vec<_> = {
             let mut l = loads.lock().unwrap_or_else(|e| e.into_inner());
             if l.waiting.is_empty() {
+                // Decided under the lock: a load pushed after this starts the next reader.
                 l.reading = false;
+                ends.done = true;
                 return;
             }
             let n = l.waiting.len().min(MOST_PER_LOAD);
@@ -73,13 +75,20 @@ async fn read_waiting<S: SessionStore>(store: S, loads: Arc<Mutex<Loads>>) {
     }
 }
 
-/// Should the reading task end early (a panic in the store, the runtime shutting down), the loads
-/// still waiting fail and the next load starts a new task, instead of every later page waiting.
-struct ReadingEnds(Arc<Mutex<Loads>>);
+/// Should the reading task end before it decided to (a panic in the store, the runtime shutting
+/// down), the loads still waiting fail and the next load starts a new task, instead of every later
+/// page waiting.
+struct ReadingEnds {
+    loads: Arc<Mutex<Loads>>,
+    done: bool,
+}
 
 impl Drop for ReadingEnds {
     fn drop(&mut self) {
-        let mut l = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if self.done {
+            return;
+        }
+        let mut l = self.loads.lock().unwrap_or_else(|e| e.into_inner());
         l.reading = false;
         l.waiting.clear();
     }
@@ -340,6 +349,32 @@ mod tests {
         }
         assert_eq!(rows.statements.load(std::sync::atomic::Ordering::SeqCst), 2, "41 loads, two statements");
         assert!(!store.loads.lock().unwrap().reading, "the reader stops when no load waits");
+    }
+
+    /// Loads that come just as the reader decides to stop start the next reader, and nothing
+    /// of the stopping one fails them: many loads from several tasks, every one answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_load_is_answered_however_loads_and_readers_interleave() {
+        let rows = Rows::default();
+        let store = DbSessionStore::new(rows.clone(), ManualClock::new(start()) as SharedClock);
+        let mut r = record(start() + chrono::Duration::hours(1), "s");
+        store.create(&mut r).await.unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for _ in 0..3_000 {
+                        assert!(store.load(&r.id).await.expect("a load is answered").is_some());
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let statements = rows.statements.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(statements <= 24_000, "no more statements than loads: {statements}");
     }
 
     #[tokio::test]
