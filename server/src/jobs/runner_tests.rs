@@ -96,7 +96,7 @@ fn runner(queue: &Queue, lease: Duration) -> Arc<Jobs<Queue>> {
     settings.lease = lease;
     let unopenable = sqlx::SqlitePool::connect_lazy("sqlite:///nonexistent-drydock-dir/never.db?mode=ro").unwrap();
     let ctx = JobContext {
-        store: Store::Sqlite(unopenable.into()),
+        store: Store::Sqlite(unopenable),
         settings,
         collect: Default::default(),
         ledger_key: Err("no key in this test".into()),

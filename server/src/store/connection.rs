@@ -36,88 +36,6 @@ pub struct PoolState {
     pub waiting: i64,
 }
 
-/// An SQLite database as the store opens it: a pool of connections that read, and one connection
-/// every transaction that writes takes (`backend/common.rs`: `begin`). SQLite admits one writer at
-/// a time anyway; one connection keeps what it writes in its own page cache, which a commit of
-/// another connection would have emptied: a report's new rows go to index pages it has already
-/// read (BENCHMARKS.md, session 24). Reads run on the pool, as `&SqliteDb` is an executor of it.
-#[derive(Clone, Debug)]
-pub struct SqliteDb {
-    pub read: sqlx::SqlitePool,
-    pub write: sqlx::SqlitePool,
-}
-
-/// The writer's page cache: 64 MB (SQLite's default is 2 MB); the readers keep the default. It
-/// fills as the writer touches pages, up to this size, whatever the uploads in flight.
-pub const SQLITE_WRITER_CACHE_KIB: i64 = 64 * 1024;
-/// How long a writer waits for the writer connection: as long as it waited for SQLite's write
-/// lock before (the busy timeout), so concurrent reports queue rather than fail.
-const WRITER_WAIT: Duration = Duration::from_secs(15);
-
-impl SqliteDb {
-    /// Closes the readers' pool and the writer.
-    pub async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
-    }
-}
-
-/// A pool used alone (a test's own, a copy being checked): it reads and writes.
-impl From<sqlx::SqlitePool> for SqliteDb {
-    fn from(pool: sqlx::SqlitePool) -> SqliteDb {
-        SqliteDb { read: pool.clone(), write: pool }
-    }
-}
-
-impl std::ops::Deref for SqliteDb {
-    type Target = sqlx::SqlitePool;
-    fn deref(&self) -> &sqlx::SqlitePool {
-        &self.read
-    }
-}
-
-impl<'p> sqlx::Executor<'p> for &'_ SqliteDb {
-    type Database = sqlx::Sqlite;
-
-    fn fetch_many<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> futures_util::stream::BoxStream<
-        'e,
-        std::result::Result<sqlx::Either<sqlx::sqlite::SqliteQueryResult, sqlx::sqlite::SqliteRow>, sqlx::Error>,
-    >
-    where
-        E: 'q + sqlx::Execute<'q, sqlx::Sqlite>,
-    {
-        (&self.read).fetch_many(query)
-    }
-
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> futures_util::future::BoxFuture<'e, std::result::Result<Option<sqlx::sqlite::SqliteRow>, sqlx::Error>>
-    where
-        E: 'q + sqlx::Execute<'q, sqlx::Sqlite>,
-    {
-        (&self.read).fetch_optional(query)
-    }
-
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-        parameters: &'e [sqlx::sqlite::SqliteTypeInfo],
-    ) -> futures_util::future::BoxFuture<'e, std::result::Result<sqlx::sqlite::SqliteStatement<'q>, sqlx::Error>> {
-        (&self.read).prepare_with(sql, parameters)
-    }
-
-    fn describe<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-    ) -> futures_util::future::BoxFuture<'e, std::result::Result<sqlx::Describe<sqlx::Sqlite>, sqlx::Error>> {
-        (&self.read).describe(sql)
-    }
-}
-
 /// How often SQLite's write-ahead log is copied into the database file, off the requests' path.
 /// SQLite's default copies it inside the commit that takes the log past 1,000 pages: at
 /// `enterprise` that was every report of a thousand findings or more (Grype's 1,509 write some
@@ -176,17 +94,9 @@ impl Store {
                 // `checkpoint_wal` does it in the background well before.
                 .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
                 .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES.to_string());
-            let read = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts.clone()).await?;
-            // The writer: one connection kept open (its cache with it), waited for in turn.
-            let write = SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(WRITER_WAIT.max(acquire_timeout))
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(opts.pragma("cache_size", (-SQLITE_WRITER_CACHE_KIB).to_string()))
-                .await?;
-            tokio::spawn(checkpoint_wal(read.clone()));
-            Store::Sqlite(SqliteDb { read, write })
+            let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts).await?;
+            tokio::spawn(checkpoint_wal(pool.clone()));
+            Store::Sqlite(pool)
         } else {
             return Err(StoreError::invalid_input(format!(
                 "unsupported database URL {:?}: use sqlite://FILE or postgres://...",
@@ -200,7 +110,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Store::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(&p.write).await?,
+            Store::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await?,
             Store::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await?,
         }
         // Events written before the ledger existed join the log once, in id order.
@@ -243,7 +153,7 @@ impl Store {
             return Err(StoreError::invalid_input("a PostgreSQL database is backed up with pg_dump, not drydock backup"));
         };
         let target = path.to_str().ok_or_else(|| StoreError::invalid("file", "the path is not UTF-8"))?;
-        sqlx::query("VACUUM INTO $1").bind(target).execute(&pool.read).await?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
         let copy = SqliteConnectOptions::new().filename(path).read_only(true);
         let mut conn = sqlx::ConnectOptions::connect(&copy).await?;
         let entries: i64 = sqlx::query_scalar("SELECT size FROM ledger_head WHERE id = 1").fetch_one(&mut conn).await?;
@@ -253,7 +163,7 @@ impl Store {
     /// The pool's connections now, and the store calls waiting for one.
     pub fn pool_state(&self) -> PoolState {
         let (size, idle) = match self {
-            Store::Sqlite(p) => (p.read.size() + p.write.size(), p.read.num_idle() + p.write.num_idle()),
+            Store::Sqlite(p) => (p.size(), p.num_idle()),
             Store::Postgres(p) => (p.size(), p.num_idle()),
         };
         let used = i64::from(size) - idle as i64;

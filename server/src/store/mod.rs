@@ -133,7 +133,7 @@ pub struct StoredEntry {
 /// The database handle, one variant per backend.
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(SqliteDb),
+    Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
 
@@ -204,7 +204,7 @@ mod upkeep;
 pub use admission::{AdmissionFacts, AdmissionFailure, AdmissionItem, DecisionCount, ResolvedImage};
 pub use campaign_rows::*;
 pub(crate) use connection::InCall;
-pub use connection::{PoolState, SqliteDb, SQLITE_WRITER_CACHE_KIB};
+pub use connection::PoolState;
 pub use evidence::{Attribution, OutdatedLibraryRecord, PodAccessRecord, PushRecord, TeamMessagesRecord, LIBRARY_TYPES};
 pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
 pub use people::SignedInUser;
@@ -296,12 +296,6 @@ pub fn document_version(stored: Option<&str>) -> String {
 mod backend_sqlite {
     //! The store's SQL compiled for SQLite.
     pub type DB = sqlx::Sqlite;
-    /// Reads on the readers' pool, writes on the writer (`SqliteDb`).
-    pub type Pool = super::SqliteDb;
-    /// The connection a transaction that writes takes.
-    fn writer(pool: &Pool) -> &sqlx::SqlitePool {
-        &pool.write
-    }
     /// Take the write lock up front: a deferred transaction that later writes can fail with
     /// SQLITE_BUSY when another process writes first, whatever the busy timeout.
     pub const BEGIN: &str = "BEGIN IMMEDIATE";
@@ -366,11 +360,6 @@ mod backend_sqlite {
 mod backend_postgres {
     //! The store's SQL compiled for PostgreSQL.
     pub type DB = sqlx::Postgres;
-    pub type Pool = sqlx::PgPool;
-    /// Every connection of the pool writes.
-    fn writer(pool: &Pool) -> &Pool {
-        pool
-    }
     pub const BEGIN: &str = "BEGIN";
     /// Serialises writers of one key (an image digest) until the transaction ends, so concurrent
     /// reports of one new image land on one row instead of failing on its unique digest.

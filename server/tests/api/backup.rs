@@ -136,7 +136,7 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     let opts: sqlx::sqlite::SqliteConnectOptions = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
     let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
     sqlx::migrate::Migrator::new(old.path()).await.unwrap().run(&pool).await.unwrap();
-    let before = Store::Sqlite(pool.clone().into());
+    let before = Store::Sqlite(pool.clone());
     previous_release_estate(&before).await;
     assert!(!before.schema_is_current().await.unwrap(), "{newest} not applied yet");
     let counts = before.table_counts().await.unwrap();

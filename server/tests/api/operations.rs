@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 fn sqlite(store: &drydock::store::Store) -> &sqlx::SqlitePool {
     match store {
-        drydock::store::Store::Sqlite(p) => &p.read,
+        drydock::store::Store::Sqlite(p) => p,
         drydock::store::Store::Postgres(_) => unreachable!("these tests run on SQLite"),
     }
 }

@@ -156,8 +156,7 @@ async fn floor_insert(store: &Store, image: i64, body: &[u8]) -> anyhow::Result<
         }};
     }
     Ok(match store {
-        // The writer, as Drydock's own transactions on SQLite.
-        Store::Sqlite(p) => insert_all!(p.write, sqlx::Sqlite),
+        Store::Sqlite(p) => insert_all!(p, sqlx::Sqlite),
         Store::Postgres(p) => insert_all!(p, sqlx::Postgres),
     })
 }

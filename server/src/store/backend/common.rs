@@ -23,6 +23,7 @@ use sqlx::{QueryBuilder, Row};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::domain::campaign::ItemState;
 
+type Pool = sqlx::Pool<DB>;
 type Tx<'a> = sqlx::Transaction<'a, DB>;
 
 /// Most rows one multi-row statement carries: well under both backends' bind limits.
@@ -31,7 +32,7 @@ const CHUNK: usize = 1000;
 /// A transaction that changes the estate: it moves the data version (pages kept for the old
 /// version are rendered again), committed or rolled back with the change.
 async fn begin(pool: &Pool) -> Result<Tx<'_>> {
-    let mut tx = writer(pool).begin_with(BEGIN).await?;
+    let mut tx = pool.begin_with(BEGIN).await?;
     sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1").execute(&mut *tx).await?;
     Ok(tx)
 }
@@ -39,7 +40,7 @@ async fn begin(pool: &Pool) -> Result<Tx<'_>> {
 /// A transaction of bookkeeping no page shows as estate data (the job queue, sessions, ledger
 /// checkpoints): the data version stays.
 async fn begin_quiet(pool: &Pool) -> Result<Tx<'_>> {
-    Ok(writer(pool).begin_with(BEGIN).await?)
+    Ok(pool.begin_with(BEGIN).await?)
 }
 
 /// The data version (see `begin`).
