@@ -301,7 +301,7 @@ mod tests {
         assert_eq!(loaded(Id::default()).await, (false, Some(1)), "an unknown session still reads the version");
     }
 
-    /// A session's row as `load` finds it: `Some(version)` when it exists.
+    /// Whether `load` finds the session `id`, and the data version it hands on.
     async fn version_of_load(store: &DbSessionStore<Rows>, id: Id) -> (bool, Option<i64>) {
         let store = store.clone();
         VERSION_SEEN
