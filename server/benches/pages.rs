@@ -111,8 +111,8 @@ async fn serve(store: &Store, url: &str, session: Option<&SessionRecord>) -> (St
             assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "demo sign-in");
             let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &base.parse().unwrap()).unwrap();
             let id = cookies.to_str().unwrap().split(';').find_map(|c| c.trim().strip_prefix("drydock_session=")).unwrap().to_string();
-            let (_, data, expires) = store.sessions_load(std::slice::from_ref(&id)).await.unwrap().0.pop().unwrap();
-            (id, data, expires)
+            let stored = store.sessions_load(std::slice::from_ref(&id)).await.unwrap().0.pop().unwrap();
+            (id, stored.data, stored.expires_at)
         }
         Some((id, data, expires)) => {
             assert!(store.session_create(id, data, *expires, None).await.unwrap());

@@ -62,7 +62,7 @@ async fn read_waiting<S: SessionStore>(store: S, loads: Arc<Mutex<Loads>>) {
         let answer = store.sessions_load(&ids).await;
         let mut rows: HashMap<String, (String, i64)> = HashMap::new();
         let answer = answer.map(|(found, version)| {
-            rows.extend(found.into_iter().map(|(id, data, expires)| (id, (data, expires))));
+            rows.extend(found.into_iter().map(|s| (s.id, (s.data, s.expires_at))));
             version
         });
         for (id, answer_to) in batch {
@@ -208,13 +208,18 @@ mod tests {
     }
 
     impl SessionStore for Rows {
-        async fn sessions_load(&self, ids: &[String]) -> std::result::Result<(Vec<(String, String, i64)>, i64), StoreError> {
+        async fn sessions_load(&self, ids: &[String]) -> std::result::Result<(Vec<crate::store::StoredSession>, i64), StoreError> {
             self.check()?;
             self.statements.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             // Read as the statement starts (a snapshot), answered once the gate opens.
             let read = {
                 let rows = self.rows.lock().unwrap();
-                let found = ids.iter().filter_map(|id| rows.get(id).map(|r| (id.clone(), r.0.clone(), r.1))).collect();
+                let found = ids
+                    .iter()
+                    .filter_map(|id| {
+                        rows.get(id).map(|r| crate::store::StoredSession { id: id.clone(), data: r.0.clone(), expires_at: r.1 })
+                    })
+                    .collect();
                 (found, rows.len() as i64)
             };
             if let Some(gate) = &self.gate {

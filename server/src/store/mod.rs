@@ -207,7 +207,7 @@ pub(crate) use connection::InCall;
 pub use connection::PoolState;
 pub use evidence::{Attribution, OutdatedLibraryRecord, PodAccessRecord, PushRecord, TeamMessagesRecord, LIBRARY_TYPES};
 pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
-pub use people::SignedInUser;
+pub use people::{SignedInUser, StoredSession};
 pub use policy_rows::*;
 pub use risk::{RiskFinding, RiskInputs, RiskRecord};
 pub use rows::*;

@@ -17,12 +17,20 @@ pub struct SignedInUser {
     pub email: Option<String>,
 }
 
+/// A stored session as `sessions_load` reads it: its data and expiry (unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub id: String,
+    pub data: String,
+    pub expires_at: i64,
+}
+
 store_capability! {
     /// Browser sessions (`backend/sessions.rs`): the session layer's rows.
     pub trait SessionStore {
         /// The sessions of `ids` that exist, (id, data, expiry in unix seconds), expired ones too,
         /// and the data version read with them.
-        fn sessions_load(&self, ids: &[String]) -> Result<(Vec<(String, String, i64)>, i64)>;
+        fn sessions_load(&self, ids: &[String]) -> Result<(Vec<StoredSession>, i64)>;
         /// Inserts a session unless the id exists.
         fn session_create(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<bool>;
         /// Upserts a session.

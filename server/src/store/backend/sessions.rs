@@ -4,7 +4,7 @@
 /// asked judges expiry by its own clock), with the data version read by the same statement: one
 /// statement answers every page request waiting at the time (`http::session_store`), and a page
 /// then needs no second round trip to know whether its kept copy is current.
-pub async fn sessions_load(pool: &Pool, ids: &[String]) -> Result<(Vec<(String, String, i64)>, i64)> {
+pub async fn sessions_load(pool: &Pool, ids: &[String]) -> Result<(Vec<super::StoredSession>, i64)> {
     let mut qb = QueryBuilder::<DB>::new("SELECT v.version, s.id, s.data, s.expires_at FROM data_version v LEFT JOIN sessions s ON s.id IN (");
     let mut list = qb.separated(", ");
     for id in ids {
@@ -14,9 +14,14 @@ pub async fn sessions_load(pool: &Pool, ids: &[String]) -> Result<(Vec<(String, 
         list.push("NULL");
     }
     qb.push(") WHERE v.id = 1");
-    let rows: Vec<(i64, Option<String>, Option<String>, Option<i64>)> = qb.build_query_as().fetch_all(pool).await?;
+    // (version, id, data, expiry): one row with NULLs when no session is found.
+    type Row = (i64, Option<String>, Option<String>, Option<i64>);
+    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
     let version = rows.first().map(|r| r.0).ok_or(StoreError::Db(sqlx::Error::RowNotFound))?;
-    let found = rows.into_iter().filter_map(|(_, id, data, expires)| Some((id?, data?, expires?))).collect();
+    let found = rows
+        .into_iter()
+        .filter_map(|(_, id, data, expires)| Some(super::StoredSession { id: id?, data: data?, expires_at: expires? }))
+        .collect();
     Ok((found, version))
 }
 
