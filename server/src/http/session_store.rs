@@ -195,6 +195,8 @@ mod tests {
         statements: Arc<std::sync::atomic::AtomicUsize>,
         /// When set, each statement waits for a permit before it reads.
         gate: Option<Arc<tokio::sync::Semaphore>>,
+        /// When set, the next statement panics (and clears it).
+        panic_next: Arc<std::sync::atomic::AtomicBool>,
     }
 
     impl Rows {
@@ -211,6 +213,9 @@ mod tests {
         async fn sessions_load(&self, ids: &[String]) -> std::result::Result<(Vec<crate::store::StoredSession>, i64), StoreError> {
             self.check()?;
             self.statements.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if self.panic_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                panic!("the store panicked");
+            }
             // Read as the statement starts (a snapshot), answered once the gate opens.
             let read = {
                 let rows = self.rows.lock().unwrap();
@@ -380,6 +385,18 @@ mod tests {
         }
         let statements = rows.statements.load(std::sync::atomic::Ordering::SeqCst);
         assert!(statements <= 24_000, "no more statements than loads: {statements}");
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_panics_fails_its_loads_and_the_next_load_reads_again() {
+        let rows = Rows::default();
+        let store = DbSessionStore::new(rows.clone(), ManualClock::new(start()) as SharedClock);
+        let mut r = record(start() + chrono::Duration::hours(1), "s");
+        store.create(&mut r).await.unwrap();
+        rows.panic_next.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(matches!(store.load(&r.id).await, Err(Error::Backend(m)) if m.contains("reader stopped")), "a failed load, not a hang");
+        assert!(!store.loads.lock().unwrap().reading, "the panicked reader is no longer counted as reading");
+        assert_eq!(version_of_load(&store, r.id).await, (true, Some(1)), "a new reader answers the next load");
     }
 
     #[tokio::test]

@@ -3,15 +3,21 @@
 /// The sessions of `ids` that exist (id, data, expiry in unix seconds; expired ones too: whoever
 /// asked judges expiry by its own clock), with the data version read by the same statement: one
 /// statement answers every page request waiting at the time (`http::session_store`), and a page
-/// then needs no second round trip to know whether its kept copy is current.
+/// then needs no second round trip to know whether its kept copy is current. The list is padded
+/// to a power of two (the last id repeated: `IN` matches a row once): batches of any size are a
+/// few statement texts, not one per size crowding the connections' prepared statements.
 pub async fn sessions_load(pool: &Pool, ids: &[String]) -> Result<(Vec<super::StoredSession>, i64)> {
     let mut qb = QueryBuilder::<DB>::new("SELECT v.version, s.id, s.data, s.expires_at FROM data_version v LEFT JOIN sessions s ON s.id IN (");
     let mut list = qb.separated(", ");
-    for id in ids {
-        list.push_bind(id);
-    }
-    if ids.is_empty() {
-        list.push("NULL");
+    match ids.last() {
+        Some(last) => {
+            for id in ids.iter().chain(std::iter::repeat(last)).take(ids.len().next_power_of_two()) {
+                list.push_bind(id);
+            }
+        }
+        None => {
+            list.push("NULL");
+        }
     }
     qb.push(") WHERE v.id = 1");
     // (version, id, data, expiry): one row with NULLs when no session is found.

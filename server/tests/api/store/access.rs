@@ -13,7 +13,32 @@ on_both_backends!(
     tokens_are_hashed_and_verified,
     every_change_appends_an_audit_event,
     role_mappings_are_unique_and_audited,
+    sessions_are_read_in_one_batch_with_the_data_version,
 );
+
+/// Sessions asked for together come back once each, whatever the batch's padding, expired ones
+/// too (the caller judges expiry), unknown ones not at all, with the data version of the moment.
+async fn sessions_are_read_in_one_batch_with_the_data_version(store: &Store) {
+    let ids: Vec<String> = (0..5).map(|i| format!("session-{i}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        assert!(store.session_create(id, &format!("{{\"n\":{i}}}"), 1_000 + i as i64, None).await.unwrap());
+    }
+    let (none, version) = store.sessions_load(&[]).await.unwrap();
+    assert!(none.is_empty());
+    assert_eq!(version, store.data_version().await.unwrap());
+    // Three known (padded to four) and one unknown, out of order.
+    let asked = vec![ids[3].clone(), "nobody".to_string(), ids[0].clone(), ids[4].clone()];
+    let (mut found, seen) = store.sessions_load(&asked[..3]).await.unwrap();
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    let got: Vec<_> = found.iter().map(|s| (s.id.as_str(), s.data.as_str(), s.expires_at)).collect();
+    assert_eq!(got, vec![("session-0", "{\"n\":0}", 1_000), ("session-3", "{\"n\":3}", 1_003)]);
+    assert_eq!(seen, version, "sessions are not estate data: the version stays");
+    let (found, _) = store.sessions_load(&asked).await.unwrap();
+    assert_eq!(found.len(), 3, "each once, the padding repeating none");
+    // A change to the estate moves the version the next batch reads.
+    store.ensure_teams(&[TeamName::parse("payments").unwrap()], &actor(), Utc::now()).await.unwrap();
+    assert_eq!(store.sessions_load(&ids).await.unwrap().1, version + 1);
+}
 
 async fn ownership_longest_prefix_on_segment_boundaries(store: &Store) {
     let now = Utc::now();
