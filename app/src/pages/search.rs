@@ -48,6 +48,7 @@ fn item_row(item: SearchItem) -> impl IntoView {
                     {item.matches.into_iter().map(|m| view! {
                         <li>
                             <strong>{m.vulnerability}</strong>" in "<code>{m.package}</code>" "{m.installed}
+                            {(m.locations > 1).then(|| view! { <span class="muted">{format!(" at {} paths", m.locations)}</span> })}
                             {m.fixed.map(|f| view! { <span class="muted">" → fixed in "{f}</span> })}
                             {m.kev.then(|| view! { " " <span class="sev sev-critical" title="In CISA's Known Exploited Vulnerabilities catalogue">"KEV"</span> })}
                         </li>

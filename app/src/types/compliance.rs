@@ -53,7 +53,7 @@ pub struct SearchItem {
     pub running: Vec<RunningWorkload>,
 }
 
-/// One matching finding.
+/// One matching finding, once however many places in the image hold it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchMatch {
@@ -68,6 +68,9 @@ pub struct SearchMatch {
     pub epss: Option<f64>,
     /// The finding's severity (the worst among the scanners listing it).
     pub severity: Severity,
+    /// How many places in the image (package paths: a library bundled by several applications)
+    /// hold this package at this version; 1 or more. The answer's `instances` counts each place.
+    pub locations: i64,
 }
 
 /// A workload running an affected image.

@@ -2,8 +2,10 @@
 //! version, the minute, the path and query, who asked) and served again to the same person until
 //! a change to the estate moves the data version (every replica reads it from the database, so a
 //! write on one is seen by all on the next request) or the minute turns (pages show "due in 3
-//! days" and "overdue": time moves them too). Concurrent requests for a page being rendered wait
-//! for that one rendering. Each served copy gets a fresh CSP nonce.
+//! days" and "overdue": time moves them too). The estate search shows nothing time moves, and is
+//! the costliest to render (every matching finding estate-wide): it is kept until the data
+//! version moves, whatever the minute. Concurrent requests for a page being rendered wait for that
+//! one rendering. Each served copy gets a fresh CSP nonce.
 //!
 //! Only the heavy estate-wide read pages and the estate search's answer are kept; everything
 //! else passes through.
@@ -27,7 +29,8 @@ const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     version: i64,
-    minute: i64,
+    /// The minute it was rendered in; `None` for a page time does not move (`timeless_path`).
+    minute: Option<i64>,
     uri: String,
     who: u64,
 }
@@ -53,14 +56,15 @@ pub struct PageCache {
 }
 
 impl PageCache {
-    /// The cell for `key` (made empty when absent); older versions and minutes go first when full.
-    fn cell(&self, key: &Key) -> Arc<Cell> {
+    /// The cell for `key` (made empty when absent); when full, pages of older versions and of
+    /// minutes before `minute` go first.
+    fn cell(&self, key: &Key, minute: i64) -> Arc<Cell> {
         let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = pages.get(key) {
             return c.clone();
         }
         if pages.len() >= MAX_PAGES {
-            pages.retain(|k, _| k.version == key.version && k.minute == key.minute);
+            pages.retain(|k, _| k.version == key.version && k.minute.is_none_or(|m| m == minute));
             if pages.len() >= MAX_PAGES {
                 pages.clear();
             }
@@ -82,6 +86,13 @@ fn kept_path(path: &str) -> bool {
         || path == "/api/v1/checklist"
         || path.starts_with("/teams/")
         || path.starts_with("/scorecards/")
+}
+
+/// The kept pages nothing moves but the data: the estate search (page and API) shows findings,
+/// images and workloads, no deadline or age. (An API token is checked when its answer is first
+/// rendered; tokens do not expire, and revoking one moves the data version.)
+fn timeless_path(path: &str) -> bool {
+    path == "/search" || path == "/api/v1/search"
 }
 
 /// Who asked, as the answer sees them: the signed-in person (every grant and the name shown),
@@ -110,13 +121,14 @@ pub async fn kept(State(state): State<AppState>, req: Request, next: Next) -> Re
             Err(_) => return next.run(req).await,
         },
     };
+    let minute = state.clock.now().timestamp().div_euclid(60);
     let key = Key {
         version,
-        minute: state.clock.now().timestamp().div_euclid(60),
+        minute: (!timeless_path(req.uri().path())).then_some(minute),
         uri: req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
         who: fingerprint(req.extensions().get::<CurrentUser>(), req.headers().get(header::AUTHORIZATION)),
     };
-    let cell = state.pages.cell(&key);
+    let cell = state.pages.cell(&key, minute);
     let mut request = Some((req, next));
     let mut own = None;
     let (slot, answer) = (&mut request, &mut own);
@@ -301,6 +313,33 @@ mod tests {
         let (a, b) = (fresh_nonce(22), fresh_nonce(22));
         assert_eq!(a.len(), 22);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_search_outlives_the_minute_but_not_the_data_version() {
+        assert!(timeless_path("/search") && timeless_path("/api/v1/search"));
+        for p in ["/", "/teams/payments", "/scorecards/payments", "/images", "/checklist", "/api/v1/checklist"] {
+            assert!(!timeless_path(p), "{p}: shows deadlines or ages");
+        }
+        let key = |version, minute, uri: &str| Key { version, minute, uri: uri.to_string(), who: 0 };
+        let cache = PageCache::default();
+        let search = cache.cell(&key(7, None, "/search?cve=X"), 100);
+        for i in 1..MAX_PAGES {
+            cache.cell(&key(7, Some(100), &format!("/teams/t{i}")), 100);
+        }
+        // Full: a page of the next minute clears the last minute's pages; the search stays (the
+        // same cell, whose rendering later requests share).
+        cache.cell(&key(7, Some(101), "/"), 101);
+        assert!(Arc::ptr_eq(&search, &cache.cell(&key(7, None, "/search?cve=X"), 101)));
+        assert_eq!(cache.pages.lock().unwrap().len(), 2);
+        // A new data version clears it when the cache fills again.
+        for i in 2..MAX_PAGES {
+            cache.cell(&key(7, Some(101), &format!("/teams/t{i}")), 101);
+        }
+        cache.cell(&key(8, Some(101), "/"), 101);
+        let pages = cache.pages.lock().unwrap();
+        assert!(!pages.contains_key(&key(7, None, "/search?cve=X")));
+        assert_eq!(pages.len(), 1);
     }
 
     #[test]

@@ -9,7 +9,11 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
-on_both_databases!(search_matches_the_raw_reports, bad_questions_are_refused_naming_the_field);
+on_both_databases!(
+    search_matches_the_raw_reports,
+    a_package_at_several_paths_is_one_match_with_its_locations,
+    bad_questions_are_refused_naming_the_field
+);
 
 /// (image digest, vulnerability, package name, installed version) from every raw report that
 /// names an image, with each package's purl type and namespace.
@@ -215,6 +219,44 @@ async fn search_matches_the_raw_reports(db: TestDb) {
     }
 
     app.db.drop_database().await;
+}
+
+/// juice-shop's report lists `debug` 4.1.1 under six applications' `node_modules`, each time with
+/// CVE-2017-16137: the answer lists it once, with the paths counted here from the raw report; and
+/// the matches' locations add up to the answer's `instances`.
+async fn a_package_at_several_paths_is_one_match_with_its_locations(db: TestDb) {
+    let app = TestApp::start(db, 64 << 20).await;
+    let security = app.token("security").await;
+    load(&app, &security).await;
+    let cve = "CVE-2017-16137";
+    let doc: Value = serde_json::from_slice(&fixture("trivy/juice-shop-v10.2.0.json")).unwrap();
+    let image = digest_of(doc["Metadata"]["RepoDigests"][0].as_str(), doc["Metadata"]["ImageID"].as_str()).unwrap();
+    let mut paths: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for r in doc["Results"].as_array().into_iter().flatten() {
+        for v in r["Vulnerabilities"].as_array().into_iter().flatten().filter(|v| v["VulnerabilityID"] == cve) {
+            let key = (short(v["PkgName"].as_str().unwrap()), v["InstalledVersion"].as_str().unwrap().to_string());
+            paths.entry(key).or_default().insert(v["PkgPath"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(paths.values().any(|p| p.len() > 1), "the report lists a package at several paths");
+
+    let v = app.get_json(&format!("/api/v1/search?cve={cve}"), &security).await;
+    let item = v["items"].as_array().unwrap().iter().find(|i| i["image"] == image.as_str()).expect("juice-shop is affected");
+    let mut got: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for m in item["matches"].as_array().unwrap() {
+        let key = (short(m["package"].as_str().unwrap()), m["installed"].as_str().unwrap().to_string());
+        assert!(got.insert(key, m["locations"].as_u64().unwrap() as usize).is_none(), "listed twice: {m}");
+    }
+    let want: BTreeMap<(String, String), usize> = paths.into_iter().map(|(k, p)| (k, p.len())).collect();
+    assert_eq!(got, want);
+    let locations: u64 = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["matches"].as_array().unwrap())
+        .map(|m| m["locations"].as_u64().unwrap())
+        .sum();
+    assert_eq!(locations, v["instances"].as_u64().unwrap());
 }
 
 async fn bad_questions_are_refused_naming_the_field(db: TestDb) {
