@@ -116,7 +116,7 @@ impl Service {
         let registry_only_images = ids.len() as i64 - running_images;
         let visible = |team: Option<&str>| p.can(Action::ReadTeamDetails, team);
         let runs_visibly: BTreeSet<i64> = runs.iter().filter(|(_, t)| visible(t.as_deref())).map(|(id, _)| *id).collect();
-        // Running images first, then the most matches, then by digest.
+        // Running images first, then the most instances (every path counted), then by digest.
         let mut order: Vec<(bool, std::cmp::Reverse<usize>, &str, i64)> = by_image
             .iter()
             .filter(|(_, m)| visible(m[0].team.as_deref()))

@@ -28,8 +28,8 @@ pub struct StoredSession {
 store_capability! {
     /// Browser sessions (`backend/sessions.rs`): the session layer's rows.
     pub trait SessionStore {
-        /// The sessions of `ids` that exist, (id, data, expiry in unix seconds), expired ones too,
-        /// and the data version read with them.
+        /// The sessions of `ids` that exist, expired ones too (the caller judges expiry by its
+        /// clock), and the data version read with them.
         fn sessions_load(&self, ids: &[String]) -> Result<(Vec<StoredSession>, i64)>;
         /// Inserts a session unless the id exists.
         fn session_create(&self, id: &str, data: &str, expires_at: i64, subject: Option<&str>) -> Result<bool>;
