@@ -122,6 +122,48 @@ async fn previous_release_estate(store: &drydock::store::Store) {
     }
 }
 
+/// Pods and containers as the previous release's schema stores them, written directly (today's
+/// pod upload also keeps what runs, a table the previous schema lacks): one pod of a ReplicaSet
+/// with a running container and a terminated one.
+async fn previous_release_pods(store: &drydock::store::Store) {
+    let running = format!("sha256:{}", "a1".repeat(32));
+    let ended = format!("sha256:{}", "b2".repeat(32));
+    let statements = [
+        "INSERT INTO clusters (name, created_at, created_by) VALUES ('prod', $1, 'test')".to_string(),
+        "INSERT INTO pods (cluster_id, uid, namespace, name, node, workload_kind, workload_name, phase, first_seen, last_seen)
+         SELECT id, 'u1', 'shop', 'web-7d9-x2', 'n1', 'ReplicaSet', 'web-7d9', 'Running', $1, $1 FROM clusters WHERE name = 'prod'"
+            .to_string(),
+        format!(
+            "INSERT INTO containers (pod_id, kind, name, image, image_id, digest, state, first_seen, last_seen)
+             SELECT id, 'container', 'web', 'shop/web:1', 'shop/web@{running}', '{running}', 'running', $1, $1 FROM pods WHERE uid = 'u1'"
+        ),
+        format!(
+            "INSERT INTO containers (pod_id, kind, name, image, image_id, digest, state, first_seen, last_seen)
+             SELECT id, 'init', 'migrate', 'shop/migrate:1', 'shop/migrate@{ended}', '{ended}', 'terminated', $1, $1 FROM pods WHERE uid = 'u1'"
+        ),
+    ];
+    let now = chrono::Utc::now();
+    for sql in &statements {
+        match store {
+            drydock::store::Store::Sqlite(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()).unwrap(),
+            drydock::store::Store::Postgres(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()).unwrap(),
+        }
+    }
+}
+
+/// What runs after the upgrade: the migration built it from the pods already stored.
+async fn running_after_upgrade(store: &drydock::store::Store) -> Vec<(String, String, String, String)> {
+    const SQL: &str = "SELECT namespace, workload, digest, platform FROM running_workloads";
+    match store {
+        drydock::store::Store::Sqlite(p) => sqlx::query_as(SQL).fetch_all(p).await.unwrap(),
+        drydock::store::Store::Postgres(p) => sqlx::query_as(SQL).fetch_all(p).await.unwrap(),
+    }
+}
+
+fn running_before_upgrade() -> Vec<(String, String, String, String)> {
+    vec![("shop".into(), "ReplicaSet/web-7d9".into(), format!("sha256:{}", "a1".repeat(32)), String::new())]
+}
+
 /// An upgrade from the previous release's schema with data: on SQLite, and on PostgreSQL by two
 /// replicas starting together (the migration runs once, under its lock). Afterwards the schema is
 /// current, the data is there and the ledger verifies.
@@ -138,6 +180,7 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     sqlx::migrate::Migrator::new(old.path()).await.unwrap().run(&pool).await.unwrap();
     let before = Store::Sqlite(pool.clone());
     previous_release_estate(&before).await;
+    previous_release_pods(&before).await;
     assert!(!before.schema_is_current().await.unwrap(), "{newest} not applied yet");
     let counts = before.table_counts().await.unwrap();
     pool.close().await;
@@ -145,6 +188,7 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     assert!(upgraded.schema_is_current().await.unwrap());
     assert_eq!(format!("{:?}", upgraded.table_counts().await.unwrap()), format!("{counts:?}"), "the data is as it was");
     assert!(drydock::ledger::verify_store(&upgraded, None).await.unwrap().error.is_none());
+    assert_eq!(running_after_upgrade(&upgraded).await, running_before_upgrade(), "the running container, not the terminated one");
 
     // PostgreSQL, two replicas at once.
     let db = TestDb::postgres_empty().await;
@@ -153,6 +197,7 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     sqlx::migrate::Migrator::new(old.path()).await.unwrap().run(&pool).await.unwrap();
     let before = Store::Postgres(pool.clone());
     previous_release_estate(&before).await;
+    previous_release_pods(&before).await;
     let counts = before.table_counts().await.unwrap();
     let (a, b) = tokio::join!(Store::connect(&db.url), Store::connect(&db.url));
     let (a, b) = (a.unwrap(), b.unwrap());
@@ -163,6 +208,7 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     assert_eq!(applied, unique, "each migration applied once");
     assert_eq!(format!("{:?}", a.table_counts().await.unwrap()), format!("{counts:?}"));
     assert!(drydock::ledger::verify_store(&b, None).await.unwrap().error.is_none());
+    assert_eq!(running_after_upgrade(&a).await, running_before_upgrade());
     pool.close().await;
     db.cleanup().await;
 }

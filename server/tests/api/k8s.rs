@@ -45,6 +45,43 @@ pub(super) fn expected_states(file: &Value) -> BTreeMap<(String, String), i64> {
     out
 }
 
+/// What runs as the campaigns and the search read it — the read model every pod, node and rule
+/// write keeps (`running_workloads`) — equals what the workloads join answers now over every
+/// container: each live, not terminated container's (cluster, namespace, workload, digest) once,
+/// with the pod's owner; and, for the images Drydock knows, (image, cluster, namespace, workload)
+/// and (image, team) as the store's readers answer them. (No image index runs in these tests: an
+/// image row stands for itself only.)
+pub(super) async fn what_runs_is_current(store: &drydock::store::Store) {
+    use drydock::store::Store;
+    use std::collections::BTreeSet;
+    type Row = (String, String, String, String, Option<String>);
+    const SQL: &str = "SELECT k.name, rw.namespace, rw.workload, rw.digest, t.name FROM running_workloads rw
+        JOIN clusters k ON k.id = rw.cluster_id LEFT JOIN teams t ON t.id = rw.team_id";
+    let rows: Vec<Row> = match store {
+        Store::Sqlite(p) => sqlx::query_as(SQL).fetch_all(p).await.unwrap(),
+        Store::Postgres(p) => sqlx::query_as(SQL).fetch_all(p).await.unwrap(),
+    };
+    let kept: BTreeSet<Row> = rows.iter().cloned().collect();
+    assert_eq!(kept.len(), rows.len(), "each once");
+    let every = store.workloads(&drydock::store::WorkloadFilter { ended: true, ..Default::default() }, 1_000_000, 0).await.unwrap().items;
+    let live: Vec<_> = every.iter().filter(|w| w.ended_at.is_none() && w.state != "terminated" && w.digest.is_some()).collect();
+    let workload = |w: &drydock::store::WorkloadRecord| w.workload.clone().unwrap_or_else(|| format!("Pod/{}", w.pod));
+    let place = |w: &drydock::store::WorkloadRecord| (w.cluster.clone(), w.namespace.clone(), workload(w), w.digest.clone().unwrap());
+    let want: BTreeSet<_> = live.iter().map(|w| place(w)).collect();
+    assert_eq!(kept.iter().map(|r| (r.0.clone(), r.1.clone(), r.2.clone(), r.3.clone())).collect::<BTreeSet<_>>(), want);
+    // Where no image answers to the digest, the team the join answers is the pod's own.
+    for w in live.iter().filter(|w| w.image_row.is_none()) {
+        let (c, n, wl, d) = place(w);
+        assert!(kept.contains(&(c, n, wl, d, w.team.clone())), "{}/{} owned by {:?}", w.namespace, w.pod, w.team);
+    }
+    let ids: Vec<i64> = every.iter().filter_map(|w| w.image_row).collect::<BTreeSet<_>>().into_iter().collect();
+    let running = live.iter().filter(|w| w.image_row.is_some());
+    let keys: BTreeSet<_> = running.clone().map(|w| (w.image_row.unwrap(), w.cluster.clone(), w.namespace.clone(), workload(w))).collect();
+    assert_eq!(store.running_workload_keys(&ids).await.unwrap().into_iter().collect::<BTreeSet<_>>(), keys);
+    let teams: BTreeSet<_> = running.map(|w| (w.image_row.unwrap(), w.team.clone())).collect();
+    assert_eq!(store.running_teams(&ids).await.unwrap().into_iter().collect::<BTreeSet<_>>(), teams);
+}
+
 fn counted(items: &Value) -> BTreeMap<(String, String), i64> {
     let mut out = BTreeMap::new();
     for w in items.as_array().unwrap() {
@@ -168,7 +205,9 @@ async fn ended_pods_and_per_node_kubelet_uploads(db: TestDb) {
     }
     other["items"] = Value::Array(other["items"].as_array().unwrap()[..5].to_vec());
     upload(&app, &ingest, "k", "pods", serde_json::to_vec(&file).unwrap()).await;
+    what_runs_is_current(&app.db.store).await;
     upload(&app, &ingest, "k", "pods", serde_json::to_vec(&other).unwrap()).await;
+    what_runs_is_current(&app.db.store).await;
     assert_eq!(workloads(&app, &viewer, "cluster=k").await["total"], 29);
 
     // The first node's kubelet now lists 20 of its 24 pods: 4 end there, node "other" is untouched.
@@ -176,6 +215,7 @@ async fn ended_pods_and_per_node_kubelet_uploads(db: TestDb) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!((b["scope"].as_str(), b["ended"].as_i64()), (Some("node datagen-1-35"), Some(4)), "{b}");
     assert_eq!(workloads(&app, &viewer, "cluster=k").await["total"], 25);
+    what_runs_is_current(&app.db.store).await;
     // Ended pods are kept as history.
     let history = workloads(&app, &viewer, "cluster=k&ended=true").await;
     assert_eq!(history["total"], 29);
@@ -186,12 +226,22 @@ async fn ended_pods_and_per_node_kubelet_uploads(db: TestDb) {
     let (_, b) = upload(&app, &ingest, "k", "pods", subset(&file, 10, true)).await;
     assert_eq!((b["scope"].as_str(), b["ended"].as_i64()), (Some("cluster"), Some(15)), "{b}");
     assert_eq!(workloads(&app, &viewer, "cluster=k").await["total"], 10);
+    what_runs_is_current(&app.db.store).await;
     // A pod that comes back runs again.
     let (_, b) = upload(&app, &ingest, "k", "pods", subset(&file, 12, true)).await;
     assert_eq!(b["ended"], 0);
     assert_eq!(workloads(&app, &viewer, "cluster=k").await["total"], 12);
+    what_runs_is_current(&app.db.store).await;
+    // A uid listed in another namespace leaves its old one (a pod-scoped upload of that pod alone).
+    let mut moved = file["items"][0].clone();
+    moved["metadata"]["namespace"] = "moved-here".into();
+    (moved["kind"], moved["apiVersion"]) = ("Pod".into(), "v1".into());
+    upload(&app, &ingest, "k", "pods", serde_json::to_vec(&moved).unwrap()).await;
+    let containers: i64 = expected_states(&serde_json::json!({"items": [moved]})).values().sum();
+    assert_eq!(workloads(&app, &viewer, "cluster=k&namespace=moved-here").await["total"].as_i64().unwrap(), containers);
+    what_runs_is_current(&app.db.store).await;
     let kinds: Vec<String> = app.db.store.audit_events().await.unwrap().into_iter().map(|e| e.kind).collect();
-    assert!(kinds.contains(&"cluster.created".to_string()) && kinds.iter().filter(|k| *k == "cluster.pods_recorded").count() == 5);
+    assert!(kinds.contains(&"cluster.created".to_string()) && kinds.iter().filter(|k| *k == "cluster.pods_recorded").count() == 6);
     app.db.drop_database().await;
 }
 
@@ -237,6 +287,7 @@ async fn image_ids_resolve_to_images_from_real_reports_and_unaccounted_says_why(
     let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": pods});
     let (s, b) = upload(&app, &ingest, "prod", "pods", serde_json::to_vec(&list).unwrap()).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
+    what_runs_is_current(&app.db.store).await;
     let got = workloads(&app, &viewer, "cluster=prod").await;
     for (suffix, _, digest) in &shapes {
         let w = got["items"].as_array().unwrap().iter().find(|w| w["pod"] == format!("myapp-{suffix}")).unwrap();
@@ -294,6 +345,7 @@ async fn what_runs_is_owned_by_label_then_namespace_then_image_rules() {
     let bad = rule("label", "no-equals-sign", "x").send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     upload(&app, &ingest, "m", "pods", fixture("k8s-pods/nri-k8s-1.35-kubelet-pods.json")).await;
+    what_runs_is_current(&app.db.store).await;
     let all = workloads(&app, &viewer, "cluster=m").await;
     for w in all["items"].as_array().unwrap() {
         let pod = file["items"].as_array().unwrap().iter().find(|p| p["metadata"]["name"] == w["pod"]).unwrap();
@@ -318,6 +370,7 @@ async fn what_runs_is_owned_by_label_then_namespace_then_image_rules() {
     // each pod and recomputed when a rule is added).
     let other = all["items"].as_array().unwrap().iter().find(|w| w["team"].is_null()).unwrap()["namespace"].as_str().unwrap().to_string();
     assert_eq!(rule("namespace", &other, "late-team").send().await.unwrap().status(), StatusCode::CREATED);
+    what_runs_is_current(&app.db.store).await;
     let now = workloads(&app, &viewer, "cluster=m").await;
     let late: Vec<&Value> = now["items"].as_array().unwrap().iter().filter(|w| w["team"] == "late-team").collect();
     let want_late = all["items"].as_array().unwrap().iter().filter(|w| w["namespace"] == other.as_str() && w["team"].is_null()).count();
@@ -330,6 +383,7 @@ async fn what_runs_is_owned_by_label_then_namespace_then_image_rules() {
         file["items"].as_array().unwrap().iter().any(|p| p["metadata"]["name"] == pod && p["metadata"]["labels"]["app"] == "statefulset")
     };
     assert_eq!(rule("label", "app=statefulset", "late-label").send().await.unwrap().status(), StatusCode::CREATED);
+    what_runs_is_current(&app.db.store).await;
     let after = workloads(&app, &viewer, "cluster=m").await;
     let mut labelled = 0;
     for (w, before) in after["items"].as_array().unwrap().iter().zip(now["items"].as_array().unwrap()) {

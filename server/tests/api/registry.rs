@@ -212,6 +212,27 @@ async fn collects_a_seeded_registry_by_command_and_lists_it_in_the_api() {
     children.sort();
     assert_eq!(facts.platforms, children, "the index's platforms, each once");
     assert_eq!(facts.resolved.len(), 4, "{:?}", facts.resolved);
+
+    // What runs as the campaigns and the search read it (kept by the uploads) resolves the same
+    // way: a platform image runs as itself and as its index. A node list that arrives after the
+    // pods moves the pod on the node it did not know to that node's platform.
+    let arm_id = id_of(&arm).expect("the arm64 platform resolves");
+    let runs = || async {
+        let keys = app.db.store.running_workload_keys(&[index_id, arm_id]).await.unwrap();
+        keys.into_iter().map(|(image, _, _, workload)| (image, workload)).collect::<std::collections::BTreeSet<_>>()
+    };
+    let want = |pairs: &[(i64, &str)]| pairs.iter().map(|(i, w)| (*i, w.to_string())).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(runs().await, want(&[(arm_id, "Pod/on-arm"), (index_id, "Pod/on-arm"), (index_id, "Pod/elsewhere")]));
+    let late = serde_json::json!({"apiVersion": "v1", "kind": "NodeList", "items": [
+        {"metadata": {"name": "unknown-node"}, "status": {"nodeInfo": {"architecture": "arm64", "operatingSystem": "linux"}}}]});
+    assert!(post("/api/v1/clusters/edge/nodes".into(), late).await.unwrap().status().is_success());
+    let w: Value = app.get_json("/api/v1/workloads?cluster=edge", &viewer).await;
+    let by_pod = |name: &str| w["items"].as_array().unwrap().iter().find(|i| i["pod"] == name).unwrap()["image_digest"].clone();
+    assert_eq!(by_pod("elsewhere"), arm.as_str());
+    assert_eq!(
+        runs().await,
+        want(&[(arm_id, "Pod/on-arm"), (index_id, "Pod/on-arm"), (arm_id, "Pod/elsewhere"), (index_id, "Pod/elsewhere")])
+    );
     drop(s.storage);
 }
 

@@ -34,11 +34,15 @@ pub async fn store_pods(
 ) -> Result<(usize, usize, u64)> {
     let mut tx = begin(pool).await?;
     let cluster_id = ensure_cluster(&mut tx, cluster, actor, now).await?;
+    let mut places = namespaces_of(&mut tx, cluster_id, &upload.pods).await?;
     let pod_ids = upsert_pods(&mut tx, cluster_id, &upload.pods, now).await?;
     replace_pod_labels(&mut tx, &upload.pods, &pod_ids).await?;
     set_pod_owners(&mut tx, PodsToOwn::Ids(&pod_ids.values().copied().collect::<Vec<_>>())).await?;
     let containers = upsert_containers(&mut tx, &upload.pods, &pod_ids, now).await?;
     let ended = end_unlisted_pods(&mut tx, cluster_id, &upload.scope, now).await?;
+    places.extend(upload.pods.iter().map(|p| p.namespace.clone()));
+    places.extend(ended.iter().map(|(ns, _)| ns.clone()));
+    refresh_running_workloads(&mut tx, cluster_id, Some(&places.into_iter().collect::<Vec<_>>())).await?;
     sqlx::query("UPDATE clusters SET last_upload = $2 WHERE id = $1").bind(cluster_id).bind(now).execute(&mut *tx).await?;
     let payload = serde_json::json!({
         "scope": upload.scope.label(),
@@ -50,6 +54,54 @@ pub async fn store_pods(
     mark_evaluation_due(&mut tx, now).await?;
     tx.commit().await?;
     Ok((upload.pods.len(), containers, ended.len() as u64))
+}
+
+/// The namespaces the listed pods were in before this upload (a uid's namespace is overwritten:
+/// the read model must leave the old place as well).
+async fn namespaces_of(tx: &mut Tx<'_>, cluster_id: i64, pods: &[crate::k8s::PodRecord]) -> Result<std::collections::BTreeSet<String>> {
+    let mut out = std::collections::BTreeSet::new();
+    for chunk in pods.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new("SELECT DISTINCT namespace FROM pods WHERE cluster_id = ");
+        qb.push_bind(cluster_id).push(" AND uid IN (");
+        let mut sep = qb.separated(", ");
+        for p in chunk {
+            sep.push_bind(&p.uid);
+        }
+        qb.push(")");
+        out.extend(qb.build_query_scalar::<String>().fetch_all(&mut **tx).await?);
+    }
+    Ok(out)
+}
+
+/// Rebuilds the read model of what runs (`running_workloads`, migration 0026) for one cluster's
+/// `namespaces` (all of them for `None`): each live container's (namespace, workload, digest, node
+/// platform, the pod's own owner) once. Called by every write that changes one of them: pods,
+/// their containers and owners, nodes.
+async fn refresh_running_workloads(tx: &mut Tx<'_>, cluster_id: i64, namespaces: Option<&[String]>) -> Result<()> {
+    const INSERT: &str = "INSERT INTO running_workloads (cluster_id, namespace, workload, digest, platform, team_id)
+        SELECT DISTINCT p.cluster_id, p.namespace,
+               CASE WHEN p.workload_kind IS NULL THEN 'Pod/' || p.name ELSE p.workload_kind || '/' || p.workload_name END,
+               c.digest, COALESCE(COALESCE(n.operating_system, 'linux') || '/' || n.architecture, ''), p.rule_team_id
+        FROM containers c
+        JOIN pods p ON p.id = c.pod_id
+        LEFT JOIN nodes n ON n.cluster_id = p.cluster_id AND n.name = p.node
+        WHERE p.ended_at IS NULL AND c.state <> 'terminated' AND c.digest IS NOT NULL AND p.cluster_id = ";
+    let Some(namespaces) = namespaces else {
+        sqlx::query("DELETE FROM running_workloads WHERE cluster_id = $1").bind(cluster_id).execute(&mut **tx).await?;
+        QueryBuilder::<DB>::new(INSERT).push_bind(cluster_id).build().execute(&mut **tx).await?;
+        return Ok(());
+    };
+    for chunk in namespaces.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new("DELETE FROM running_workloads WHERE cluster_id = ");
+        qb.push_bind(cluster_id).push(" AND namespace IN (");
+        in_list(&mut qb, chunk);
+        qb.build().execute(&mut **tx).await?;
+        let mut qb = QueryBuilder::<DB>::new(INSERT);
+        qb.push_bind(cluster_id).push(" AND p.namespace IN (");
+        in_list(&mut qb, chunk);
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Upserts the pods by uid (an ended pod that reappears runs again); answers uid → id.
@@ -208,6 +260,7 @@ pub async fn store_nodes(pool: &Pool, cluster: &crate::domain::ClusterName, node
         );
         qb.build().execute(&mut *tx).await?;
     }
+    refresh_running_workloads(&mut tx, cluster_id, None).await?;
     append_event(
         &mut tx,
         actor,

@@ -262,15 +262,33 @@ async fn set_pod_owners(tx: &mut Tx<'_>, pods: PodsToOwn<'_>) -> Result<()> {
             }
         }
         PodsToOwn::MatchedBy(rule) => {
-            let mut qb = QueryBuilder::<DB>::new(SET);
-            match rule.kind() {
+            let label = match rule.kind() {
                 app::types::RuleKind::RepositoryPrefix => return Ok(()),
-                app::types::RuleKind::Namespace => qb.push(" WHERE namespace = ").push_bind(rule.pattern()),
-                app::types::RuleKind::Label => {
-                    qb.push(" WHERE id IN (SELECT pod_id FROM pod_labels WHERE key || '=' || value = ").push_bind(rule.pattern()).push(")")
-                }
+                app::types::RuleKind::Namespace => false,
+                app::types::RuleKind::Label => true,
             };
-            qb.build().execute(&mut **tx).await?;
+            let matched = |head: &str| {
+                let mut qb = QueryBuilder::<DB>::new(head);
+                if label {
+                    qb.push(" WHERE id IN (SELECT pod_id FROM pod_labels WHERE key || '=' || value = ").push_bind(rule.pattern()).push(")");
+                } else {
+                    qb.push(" WHERE namespace = ").push_bind(rule.pattern());
+                }
+                qb
+            };
+            matched(SET).build().execute(&mut **tx).await?;
+            let places: Vec<(i64, String)> = matched("SELECT DISTINCT cluster_id, namespace FROM pods")
+                .push(" AND ended_at IS NULL")
+                .build_query_as()
+                .fetch_all(&mut **tx)
+                .await?;
+            let mut by_cluster: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+            for (cluster, namespace) in places {
+                by_cluster.entry(cluster).or_default().push(namespace);
+            }
+            for (cluster, namespaces) in by_cluster {
+                refresh_running_workloads(tx, cluster, Some(&namespaces)).await?;
+            }
         }
     }
     Ok(())

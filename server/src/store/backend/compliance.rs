@@ -113,24 +113,21 @@ pub async fn affected_by_package(pool: &Pool, c: &crate::domain::purl::PackageCo
 }
 
 /// The workloads running the given images (an index through its platforms), each (image,
-/// cluster, namespace, workload) once: a campaign's items need no more of a container. Up to a
-/// thousand images the containers are looked up by digest; beyond, one pass over the estate.
+/// cluster, namespace, workload) once: a campaign's items need no more of a container. Read from
+/// what runs as kept by the pod and node uploads (`RUNNING_SELECT`): up to a thousand images by
+/// their digests, beyond, every running digest once.
 pub async fn running_workload_keys(pool: &Pool, ids: &[i64]) -> Result<Vec<(i64, String, String, String)>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
     let runs_as = runs_as(pool, ids).await?;
     let rows: Vec<i64> = runs_as.keys().copied().collect();
-    let mut qb = QueryBuilder::<DB>::new("SELECT DISTINCT w.image_row, w.cluster, w.namespace, COALESCE(w.workload, 'Pod/' || w.pod) FROM (");
-    qb.push(WORKLOAD_SELECT);
+    let mut qb = QueryBuilder::<DB>::new("SELECT w.image_row, w.cluster, w.namespace, w.workload FROM (");
+    qb.push(RUNNING_SELECT);
     if ids.len() <= CHUNK {
-        only_containers_of(&mut qb, &rows);
+        only_digests_of(&mut qb, "rw.digest", &rows);
     }
-    qb.push(") w WHERE w.ended_at IS NULL AND w.state <> 'terminated' AND w.image_row IS NOT NULL");
-    if ids.len() <= CHUNK {
-        qb.push(" AND w.image_row IN (");
-        in_list(&mut qb, &rows);
-    }
+    qb.push(") w");
     let found: Vec<(i64, String, String, String)> = qb.build_query_as().fetch_all(pool).await?;
     let mut out = std::collections::BTreeSet::new();
     for (row, cluster, namespace, workload) in found {
@@ -176,7 +173,7 @@ pub async fn matched_images(pool: &Pool, ids: &[i64], teams: Option<&[String]>) 
     let rows: Vec<i64> = runs_as.keys().copied().collect();
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (");
     qb.push(WORKLOAD_SELECT);
-    only_containers_of(&mut qb, &rows);
+    only_digests_of(&mut qb, "c.digest", &rows);
     qb.push(") w");
     push_workload_filter(&mut qb, &f);
     qb.push(" AND w.state <> 'terminated' AND w.image_row IN (");
@@ -191,11 +188,11 @@ pub async fn matched_images(pool: &Pool, ids: &[i64], teams: Option<&[String]>) 
     Ok(out)
 }
 
-/// Restricts the workload rows to containers running one of `rows` by a digest of its own or of
-/// an index it is a platform of (an indexed lookup first: the owner of each row, worked out per
+/// Restricts the rows to those whose digest (`column`) names one of `rows`, by its own digest or
+/// an index's it is a platform of (an indexed lookup first: the owner of each row, worked out per
 /// container, is then worked out only for those).
-fn only_containers_of<'a>(qb: &mut QueryBuilder<'a, DB>, rows: &'a [i64]) {
-    qb.push(" WHERE c.digest IN (SELECT a2.digest FROM image_aliases a2 WHERE a2.image_id IN (");
+fn only_digests_of<'a>(qb: &mut QueryBuilder<'a, DB>, column: &str, rows: &'a [i64]) {
+    qb.push(format!(" WHERE {column} IN (SELECT a2.digest FROM image_aliases a2 WHERE a2.image_id IN ("));
     in_list(qb, rows);
     qb.push(" OR a2.image_id IN (SELECT ip2.index_image_id FROM image_platforms ip2 WHERE ip2.image_id IN (");
     in_list(qb, rows);
@@ -223,28 +220,21 @@ async fn runs_as(pool: &Pool, ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
 
 /// Which of the given images run (live containers; an index through its platforms), with the
 /// owning team of each workload running them: (image, team), each pair once. What the search
-/// orders and counts by before it reads the workloads of the page it answers. Up to a thousand
-/// images, the containers running them are looked up by digest; beyond, one pass over every live
-/// container answers for all of them.
+/// orders and counts by before it reads the workloads of the page it answers. Read from what runs
+/// as kept by the pod and node uploads (`RUNNING_SELECT`): up to a thousand images by their
+/// digests, beyond, every running digest once.
 pub async fn running_teams(pool: &Pool, ids: &[i64]) -> Result<Vec<(i64, Option<String>)>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
     let runs_as = runs_as(pool, ids).await?;
     let rows: Vec<i64> = runs_as.keys().copied().collect();
-    let every = WorkloadFilter::default();
     let mut qb = QueryBuilder::<DB>::new("SELECT DISTINCT w.image_row, w.team FROM (");
-    qb.push(WORKLOAD_SELECT);
+    qb.push(RUNNING_SELECT);
     if ids.len() <= CHUNK {
-        only_containers_of(&mut qb, &rows);
+        only_digests_of(&mut qb, "rw.digest", &rows);
     }
     qb.push(") w");
-    push_workload_filter(&mut qb, &every);
-    qb.push(" AND w.state <> 'terminated' AND w.image_row IS NOT NULL");
-    if ids.len() <= CHUNK {
-        qb.push(" AND w.image_row IN (");
-        in_list(&mut qb, &rows);
-    }
     let runs: Vec<(i64, Option<String>)> = qb.build_query_as().fetch_all(pool).await?;
     let mut out = std::collections::BTreeSet::new();
     for (row, team) in runs {

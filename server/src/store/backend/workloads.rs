@@ -26,6 +26,22 @@ const WORKLOAD_SELECT: &str = "
     LEFT JOIN teams pt ON pt.id = p.rule_team_id
     LEFT JOIN teams it ON it.id = COALESCE(child.team_id, img.team_id)";
 
+/// What runs, by image, from the read model the pod and node uploads keep (`running_workloads`,
+/// `clusters.rs`): the image each running digest names — an index resolves to the manifest of
+/// the node's platform, as in `WORKLOAD_SELECT` — with the cluster, namespace, workload and owning
+/// team (the pod's own, else the image's). Only digests some image answers to.
+const RUNNING_SELECT: &str = "
+    SELECT COALESCE(child.id, img.id) AS image_row, k.name AS cluster, rw.namespace, rw.workload,
+           COALESCE(pt.name, it.name) AS team
+    FROM running_workloads rw
+    JOIN clusters k ON k.id = rw.cluster_id
+    JOIN image_aliases a ON a.digest = rw.digest
+    JOIN images img ON img.id = a.image_id
+    LEFT JOIN image_platforms ip ON img.is_index AND ip.index_image_id = img.id AND ip.platform = rw.platform
+    LEFT JOIN images child ON child.id = ip.image_id
+    LEFT JOIN teams pt ON pt.id = rw.team_id
+    LEFT JOIN teams it ON it.id = COALESCE(child.team_id, img.team_id)";
+
 fn push_workload_filter<'a>(qb: &mut QueryBuilder<'a, DB>, f: &'a WorkloadFilter) {
     qb.push(" WHERE 1 = 1");
     if !f.ended {
