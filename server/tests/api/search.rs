@@ -257,6 +257,34 @@ async fn a_package_at_several_paths_is_one_match_with_its_locations(db: TestDb) 
         .map(|m| m["locations"].as_u64().unwrap())
         .sum();
     assert_eq!(locations, v["instances"].as_u64().unwrap());
+
+    // A client that accepts gzip gets the same answer gzip'd (the page cache keeps it so), one
+    // that refuses it gets it as it is; an answer under a kilobyte goes as it is.
+    let ask = |query: String, encoding: &'static str| {
+        app.client.get(app.url(&format!("/api/v1/search?{query}"))).bearer_auth(&security).header("accept-encoding", encoding).send()
+    };
+    let query = "package=pkg:npm/lodash".to_string();
+    let plain = ask(query.clone(), "identity").await.unwrap().bytes().await.unwrap();
+    assert!(plain.len() >= 2048, "a search answer of 2 KB or more: {} bytes", plain.len());
+    let whole: Value = serde_json::from_slice(&plain).unwrap();
+    for _ in 0..2 {
+        let r = ask(query.clone(), "br;q=1.0, gzip;q=0.8").await.unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        assert_eq!(r.headers()["vary"], "accept-encoding");
+        let gz = r.bytes().await.unwrap();
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped).unwrap();
+        assert!(gz.len() * 2 < unzipped.len(), "{} bytes for {}", gz.len(), unzipped.len());
+        assert_eq!(serde_json::from_slice::<Value>(&unzipped).unwrap(), whole);
+    }
+    let r = ask(query.clone(), "gzip;q=0, identity").await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert_eq!(r.json::<Value>().await.unwrap(), whole);
+    let small = serde_json::json!({"items": [], "total": 0});
+    let r = ask("cve=CVE-1999-0001".to_string(), "gzip").await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none(), "an answer under a kilobyte");
+    assert_eq!(r.json::<Value>().await.unwrap()["items"], small["items"]);
 }
 
 async fn bad_questions_are_refused_naming_the_field(db: TestDb) {
