@@ -77,30 +77,34 @@ pub async fn ledger_index_backfill(pool: &Pool) -> Result<u64> {
     Ok(written)
 }
 
-/// The stored nodes asked for (level 0: leaf hashes), in two queries whatever the ledger's size.
+/// The stored nodes asked for (level 0: leaf hashes), in one statement whatever the ledger's size.
 pub async fn ledger_nodes(pool: &Pool, keys: &std::collections::BTreeSet<(u32, u64)>) -> Result<HashMap<(u32, u64), [u8; 32]>> {
-    let mut out = HashMap::new();
     let decode = |h: &str| hex::decode(h).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
     let leaves: Vec<i64> = keys.iter().filter(|(l, _)| *l == 0).map(|(_, i)| *i as i64).collect();
-    if !leaves.is_empty() {
-        let mut qb = QueryBuilder::<DB>::new("SELECT ledger_index, leaf_hash FROM audit_events WHERE ledger_index IN (");
-        in_list(&mut qb, &leaves);
-        let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(pool).await?;
-        out.extend(rows.into_iter().filter_map(|(i, h)| Some(((0, i as u64), decode(&h)?))));
+    let inner: Vec<(i64, i64)> = keys.iter().filter(|(l, _)| *l > 0).map(|(l, i)| (i64::from(*l), *i as i64)).collect();
+    if leaves.is_empty() && inner.is_empty() {
+        return Ok(HashMap::new());
     }
-    let inner: Vec<(u32, u64)> = keys.iter().filter(|(l, _)| *l > 0).copied().collect();
+    // One statement for both (a proof is one round trip): the leaves are the entries' own hashes.
+    let mut qb = QueryBuilder::<DB>::new("");
+    if !leaves.is_empty() {
+        qb.push("SELECT CAST(0 AS BIGINT), ledger_index, leaf_hash FROM audit_events WHERE ledger_index IN (");
+        in_list(&mut qb, &leaves);
+    }
     if !inner.is_empty() {
-        let mut qb = QueryBuilder::<DB>::new("SELECT level, idx, hash FROM ledger_nodes WHERE ");
+        if !leaves.is_empty() {
+            qb.push(" UNION ALL ");
+        }
+        qb.push("SELECT level, idx, hash FROM ledger_nodes WHERE ");
         for (n, (l, i)) in inner.iter().enumerate() {
             if n > 0 {
                 qb.push(" OR ");
             }
-            qb.push("(level = ").push_bind(*l as i64).push(" AND idx = ").push_bind(*i as i64).push(")");
+            qb.push("(level = ").push_bind(*l).push(" AND idx = ").push_bind(*i).push(")");
         }
-        let rows: Vec<(i64, i64, String)> = qb.build_query_as().fetch_all(pool).await?;
-        out.extend(rows.into_iter().filter_map(|(l, i, h)| Some(((l as u32, i as u64), decode(&h)?))));
     }
-    Ok(out)
+    let rows: Vec<(i64, i64, String)> = qb.build_query_as().fetch_all(pool).await?;
+    Ok(rows.into_iter().filter_map(|(l, i, h)| Some(((l as u32, i as u64), decode(&h)?))).collect())
 }
 
 /// Keeps the scheduled verification's result (one row: the latest).
