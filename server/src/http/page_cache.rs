@@ -208,14 +208,22 @@ async fn render(req: Request, next: Next) -> Result<Kept, Response> {
     Ok(Kept { headers, parts: pieces, nonce, gzip: OnceCell::new() })
 }
 
-/// Whether the request's `Accept-Encoding` takes gzip (`gzip` or `*`, not at `q=0`).
+/// Whether the request's `Accept-Encoding` takes gzip: `gzip` named at a weight above 0, else `*`
+/// at a weight above 0 (`gzip;q=0, *` refuses it).
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|coding| {
+    let (mut gzip, mut any) = (None, None);
+    for coding in headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')) {
         let mut params = coding.split(';').map(str::trim);
         let name = params.next().unwrap_or_default();
-        let refused = params.any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()).is_some_and(|q| q <= 0.0));
-        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-    })
+        let weight = params.find_map(|p| p.strip_prefix("q=")).map_or(Some(1.0), |q| q.parse::<f32>().ok());
+        let accepted = weight.is_some_and(|q| q > 0.0);
+        if name.eq_ignore_ascii_case("gzip") {
+            gzip = Some(accepted);
+        } else if name == "*" {
+            any = Some(accepted);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// The kept answer gzip'd, compressed by the first asker (off the async threads) and kept; `None`
@@ -416,7 +424,7 @@ mod tests {
         for yes in ["gzip", "gzip, deflate, br", "br;q=1.0, GZIP;q=0.5", "*", "identity, *;q=0.1", "deflate, gzip;q=1"] {
             assert!(asks(yes), "{yes}");
         }
-        for no in ["identity", "br, deflate", "gzip;q=0", "gzip; q=0.0, br", "x-gzip-not"] {
+        for no in ["identity", "br, deflate", "gzip;q=0", "gzip; q=0.0, br", "x-gzip-not", "gzip;q=0, *", "*;q=0", "gzip;q=nonsense"] {
             assert!(!asks(no), "{no}");
         }
         assert!(!accepts_gzip(&HeaderMap::new()));
