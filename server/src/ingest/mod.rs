@@ -116,6 +116,20 @@ impl Report {
         }
         c
     }
+
+    /// The findings as the report listed them, the scan's evidence: a JSON array of
+    /// `[vulnerability_id, package_name, installed_version, package_path, severity, fixed_version]`.
+    pub fn listed_findings_json(&self) -> String {
+        let rows: Vec<_> = self
+            .findings
+            .iter()
+            .map(|f| {
+                let (v, p, i, path) = f.identity();
+                (v, p, i, path, f.severity.as_str(), f.fixed_version.as_deref())
+            })
+            .collect();
+        serde_json::to_string(&rows).expect("strings serialise")
+    }
 }
 
 /// What identifies the scanned image.

@@ -355,6 +355,7 @@ mod backend_sqlite {
     include!("backend/admission.rs");
     include!("backend/upkeep.rs");
     include!("backend/campaign_insert_sqlite.rs");
+    include!("backend/report_rows_sqlite.rs");
 }
 
 mod backend_postgres {
@@ -413,4 +414,5 @@ mod backend_postgres {
     include!("backend/admission.rs");
     include!("backend/upkeep.rs");
     include!("backend/campaign_insert_postgres.rs");
+    include!("backend/report_rows_postgres.rs");
 }

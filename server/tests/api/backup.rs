@@ -111,20 +111,100 @@ fn previous_release_migrations(backend: &str) -> (tempfile::TempDir, String) {
     (dir, newest.file_name().unwrap().to_string_lossy().into_owned())
 }
 
+/// A report's listed findings as rows: (vulnerability, package, version, path, severity, fix).
+type Listed = Vec<(String, String, String, String, String, Option<String>)>;
+
+const PREVIOUS_RELEASE_REPORTS: [&str; 2] = ["grype/defectdojo-busybox-epss.json", "grype/defectdojo-many_vulns-python36.json"];
+
 /// Data written by the previous release's schema: Grype reports, whose ingest writes only tables
-/// the previous release had (the newest migrations add the risk ranking's and Trivy secrets').
-async fn previous_release_estate(store: &drydock::store::Store) {
+/// the previous release had (the newest migrations add the risk ranking's and Trivy secrets'),
+/// but for the findings a scan listed, which today's ingest keeps as a document on the scan row:
+/// the column is there for the ingest only, and the previous release's row per listed finding
+/// (`scan_findings`) is written directly. Answers each report's hash and listed findings.
+async fn previous_release_estate(store: &drydock::store::Store) -> Vec<(String, Listed)> {
     use drydock::store::capabilities::*;
-    for r in ["grype/defectdojo-busybox-epss.json", "grype/defectdojo-many_vulns-python36.json"] {
+    execute(store, "ALTER TABLE scans ADD COLUMN listed_findings TEXT NOT NULL DEFAULT '[]'").await;
+    let mut written = Vec::new();
+    for r in PREVIOUS_RELEASE_REPORTS {
         let body = std::fs::read(fixture_path(r)).unwrap();
         let report = drydock::ingest::parse(&body, None).unwrap();
-        store.ingest_report(&report, &drydock::store::sha256_hex(&body), &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
+        let sha = drydock::store::sha256_hex(&body);
+        store.ingest_report(&report, &sha, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
+        let listed = listed_by(&report);
+        for chunk in listed.chunks(500) {
+            let q = |x: &str| format!("'{}'", x.replace('\'', "''"));
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|(v, p, i, path, sev, fix)| {
+                    format!("({}, {}, {}, {}, {}, {})", q(v), q(p), q(i), q(path), q(sev), fix.as_deref().map_or("NULL".into(), q))
+                })
+                .collect();
+            execute(
+                store,
+                &format!(
+                    "INSERT INTO scan_findings (scan_id, vulnerability_id, package_name, installed_version, package_path, severity, fixed_version)
+                     SELECT s.id, v.* FROM (VALUES {}) v, scans s WHERE s.report_sha256 = '{sha}'",
+                    values.join(", ")
+                ),
+            )
+            .await;
+        }
+        written.push((sha, listed));
+    }
+    execute(store, "ALTER TABLE scans DROP COLUMN listed_findings").await;
+    written
+}
+
+/// What a report lists, sorted.
+fn listed_by(report: &drydock::ingest::Report) -> Listed {
+    let text = |x: &str| x.to_string();
+    let mut listed: Listed = report
+        .findings
+        .iter()
+        .map(|f| {
+            let (v, p, i, path) = (&f.vulnerability_id, &f.package_name, &f.installed_version, &f.package_path);
+            (text(v), text(p), text(i), text(path), text(f.severity.as_str()), f.fixed_version.clone())
+        })
+        .collect();
+    listed.sort();
+    listed
+}
+
+/// Each scan's listed findings after the upgrade, in the order `Listed` sorts.
+async fn listed_after_upgrade(store: &drydock::store::Store) -> Vec<(String, Listed)> {
+    const SQL: &str = "SELECT report_sha256, listed_findings FROM scans ORDER BY id";
+    let rows: Vec<(String, String)> = match store {
+        drydock::store::Store::Sqlite(p) => sqlx::query_as(SQL).fetch_all(p).await.unwrap(),
+        drydock::store::Store::Postgres(p) => sqlx::query_as(SQL).fetch_all(p).await.unwrap(),
+    };
+    rows.into_iter()
+        .map(|(sha, doc)| {
+            let mut listed: Listed = serde_json::from_str(&doc).unwrap();
+            listed.sort();
+            (sha, listed)
+        })
+        .collect()
+}
+
+/// Runs `sql`, with the time now as `$1` when it has one.
+async fn execute(store: &drydock::store::Store, sql: &str) {
+    let now = chrono::Utc::now();
+    let timed = sql.contains("$1");
+    match store {
+        drydock::store::Store::Sqlite(p) => {
+            let q = sqlx::query(sql);
+            if timed { q.bind(now) } else { q }.execute(p).await.map(|_| ()).unwrap()
+        }
+        drydock::store::Store::Postgres(p) => {
+            let q = sqlx::query(sql);
+            if timed { q.bind(now) } else { q }.execute(p).await.map(|_| ()).unwrap()
+        }
     }
 }
 
-/// Pods and containers as the previous release's schema stores them, written directly (today's
-/// pod upload also keeps what runs, a table the previous schema lacks): one pod of a ReplicaSet
-/// with a running container and a terminated one.
+/// Pods and containers as the previous release stores them, written directly: one pod of a
+/// ReplicaSet with a running container and a terminated one, and what runs as its pod upload
+/// keeps it (the running container's workload).
 async fn previous_release_pods(store: &drydock::store::Store) {
     let running = format!("sha256:{}", "a1".repeat(32));
     let ended = format!("sha256:{}", "b2".repeat(32));
@@ -141,17 +221,17 @@ async fn previous_release_pods(store: &drydock::store::Store) {
             "INSERT INTO containers (pod_id, kind, name, image, image_id, digest, state, first_seen, last_seen)
              SELECT id, 'init', 'migrate', 'shop/migrate:1', 'shop/migrate@{ended}', '{ended}', 'terminated', $1, $1 FROM pods WHERE uid = 'u1'"
         ),
+        format!(
+            "INSERT INTO running_workloads (cluster_id, namespace, workload, digest, platform)
+             SELECT id, 'shop', 'ReplicaSet/web-7d9', '{running}', '' FROM clusters WHERE name = 'prod'"
+        ),
     ];
-    let now = chrono::Utc::now();
     for sql in &statements {
-        match store {
-            drydock::store::Store::Sqlite(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()).unwrap(),
-            drydock::store::Store::Postgres(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()).unwrap(),
-        }
+        execute(store, sql).await;
     }
 }
 
-/// What runs after the upgrade: the migration built it from the pods already stored.
+/// What runs after the upgrade.
 async fn running_after_upgrade(store: &drydock::store::Store) -> Vec<(String, String, String, String)> {
     const SQL: &str = "SELECT namespace, workload, digest, platform FROM running_workloads";
     match store {
@@ -179,7 +259,7 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
     sqlx::migrate::Migrator::new(old.path()).await.unwrap().run(&pool).await.unwrap();
     let before = Store::Sqlite(pool.clone());
-    previous_release_estate(&before).await;
+    let listed = previous_release_estate(&before).await;
     previous_release_pods(&before).await;
     assert!(!before.schema_is_current().await.unwrap(), "{newest} not applied yet");
     let counts = before.table_counts().await.unwrap();
@@ -188,7 +268,16 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     assert!(upgraded.schema_is_current().await.unwrap());
     assert_eq!(format!("{:?}", upgraded.table_counts().await.unwrap()), format!("{counts:?}"), "the data is as it was");
     assert!(drydock::ledger::verify_store(&upgraded, None).await.unwrap().error.is_none());
-    assert_eq!(running_after_upgrade(&upgraded).await, running_before_upgrade(), "the running container, not the terminated one");
+    assert_eq!(running_after_upgrade(&upgraded).await, running_before_upgrade(), "what runs is kept");
+    assert_eq!(listed_after_upgrade(&upgraded).await, listed, "each scan's listed findings, now its document");
+    // Today's ingest writes the same document for a report it receives.
+    let body = std::fs::read(fixture_path("trivy/juice-shop-v10.2.0.json")).unwrap();
+    let report = drydock::ingest::parse(&body, None).unwrap();
+    let sha = drydock::store::sha256_hex(&body);
+    upgraded.ingest_report(&report, &sha, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
+    let mut expected = listed;
+    expected.push((sha, listed_by(&report)));
+    assert_eq!(listed_after_upgrade(&upgraded).await, expected);
 
     // PostgreSQL, two replicas at once.
     let db = TestDb::postgres_empty().await;
@@ -196,7 +285,7 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     sqlx::migrate::Migrator::new(old.path()).await.unwrap().run(&pool).await.unwrap();
     let before = Store::Postgres(pool.clone());
-    previous_release_estate(&before).await;
+    let listed = previous_release_estate(&before).await;
     previous_release_pods(&before).await;
     let counts = before.table_counts().await.unwrap();
     let (a, b) = tokio::join!(Store::connect(&db.url), Store::connect(&db.url));
@@ -209,6 +298,7 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     assert_eq!(format!("{:?}", a.table_counts().await.unwrap()), format!("{counts:?}"));
     assert!(drydock::ledger::verify_store(&b, None).await.unwrap().error.is_none());
     assert_eq!(running_after_upgrade(&a).await, running_before_upgrade());
+    assert_eq!(listed_after_upgrade(&a).await, listed);
     pool.close().await;
     db.cleanup().await;
 }

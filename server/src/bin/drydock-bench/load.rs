@@ -1,5 +1,5 @@
 //! Loading the estate through the API, and the floor it is compared with: the same finding rows
-//! Drydock writes (a report's scan findings, findings and image findings) inserted as plain
+//! Drydock writes (a report's listed findings as one document, its findings and image findings) inserted as plain
 //! multi-row statements of the same batch size (1,000 rows), one transaction per report, into
 //! tables of the same keys and indexes, in the same database, during the same run.
 
@@ -86,12 +86,11 @@ async fn check_counts(bench: &Bench, estate: &Estate, findings: usize) -> anyhow
     Ok(())
 }
 
-/// The floor's tables: the three a report writes per finding, with their keys and indexes as
-/// the migrations leave them (`findings` without its surrogate key, which only SQLite keeps, as its rowid).
+/// The floor's tables: the two a report writes per finding, with their keys and indexes as
+/// the migrations leave them (`findings` without its surrogate key, which only SQLite keeps, as its rowid),
+/// and the scan's document of the findings as listed.
 const FLOOR_DDL: [&str; 6] = [
-    "CREATE TABLE floor_scan_findings (scan_id BIGINT NOT NULL, vulnerability_id TEXT NOT NULL, package_name TEXT NOT NULL,
-        installed_version TEXT NOT NULL, package_path TEXT NOT NULL, severity TEXT NOT NULL, fixed_version TEXT,
-        PRIMARY KEY (scan_id, vulnerability_id, package_name, installed_version, package_path))",
+    "CREATE TABLE floor_scans (id BIGINT PRIMARY KEY, listed_findings TEXT NOT NULL)",
     "CREATE TABLE floor_findings (image_id BIGINT NOT NULL, scanner TEXT NOT NULL, vulnerability_id TEXT NOT NULL,
         package_name TEXT NOT NULL, installed_version TEXT NOT NULL, package_path TEXT NOT NULL, package_type TEXT NOT NULL,
         purl TEXT, severity TEXT NOT NULL, fixed_version TEXT, first_seen {TS} NOT NULL, last_seen {TS} NOT NULL, resolved_at {TS},
@@ -117,22 +116,18 @@ async fn create_floor_tables(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The floor for one report: its rows in three tables, multi-row statements of `CHUNK`, one
-/// transaction; parsing is not timed.
+/// The floor for one report: its listed findings as one document, its finding rows in two
+/// tables by multi-row statements of `CHUNK`, one transaction; parsing and serialising are not timed.
 async fn floor_insert(store: &Store, image: i64, body: &[u8]) -> anyhow::Result<Duration> {
     let report = drydock::ingest::parse(body, None)?;
     let now = chrono::Utc::now();
+    let listed = report.listed_findings_json();
     macro_rules! insert_all {
         ($pool:expr, $db:ty) => {{
             let t = Instant::now();
             let mut tx = $pool.begin().await?;
+            sqlx::query("INSERT INTO floor_scans (id, listed_findings) VALUES ($1, $2)").bind(image).bind(&listed).execute(&mut *tx).await?;
             for chunk in report.findings.chunks(CHUNK) {
-                let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO floor_scan_findings (scan_id, vulnerability_id, package_name, installed_version, package_path, severity, fixed_version) ");
-                qb.push_values(chunk, |mut b, f| {
-                    b.push_bind(image).push_bind(&f.vulnerability_id).push_bind(&f.package_name).push_bind(&f.installed_version)
-                        .push_bind(&f.package_path).push_bind(f.severity.as_str()).push_bind(&f.fixed_version);
-                });
-                qb.build().execute(&mut *tx).await?;
                 let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO floor_findings (image_id, scanner, vulnerability_id, package_name, installed_version, package_path, package_type, purl, severity, fixed_version, first_seen, last_seen, resolved_at, last_scan_id, purl_type, purl_namespace, purl_name, epss, first_reported) ");
                 qb.push_values(chunk, |mut b, f| {
                     b.push_bind(image).push_bind(report.scanner).push_bind(&f.vulnerability_id).push_bind(&f.package_name)

@@ -179,9 +179,9 @@ pub async fn is_empty(pool: &Pool) -> Result<bool> {
 }
 
 pub async fn table_counts(pool: &Pool) -> Result<TableCounts> {
-    const TABLES: [&str; 15] = [
+    const TABLES: [&str; 14] = [
         "teams", "ownership_rules", "repositories", "images", "image_aliases", "image_repositories", "tags",
-        "vulnerabilities", "packages", "image_packages", "scans", "scan_findings", "findings", "audit_events", "sessions",
+        "vulnerabilities", "packages", "image_packages", "scans", "findings", "audit_events", "sessions",
     ];
     let sql = TABLES
         .iter()
@@ -218,8 +218,17 @@ async fn ensure_team(tx: &mut Tx<'_>, name: &crate::domain::TeamName, actor: &Ac
 /// `image` limits the update to one image (looked up by its key: `$1 IS NULL OR id = $1` made
 /// SQLite visit every image for each report); `None` recomputes every image in one statement.
 async fn recompute_owners(tx: &mut Tx<'_>, image: Option<i64>) -> Result<()> {
-    const SET_OWNER: &str = "UPDATE images SET (team_id, owner_rule_id) = (
-            SELECT r.team_id, r.id
+    let set_owner = format!("UPDATE images SET (team_id, owner_rule_id) = ({OWNER_BY_REPOSITORY})");
+    match image {
+        Some(id) => sqlx::query(&format!("{set_owner} WHERE images.id = $1")).bind(id).execute(&mut **tx).await?,
+        None => sqlx::query(&set_owner).execute(&mut **tx).await?,
+    };
+    Ok(())
+}
+
+/// The (team, rule) owning the image being updated by the repository-prefix rules, as a subquery
+/// of an `UPDATE images` (see `recompute_owners`).
+const OWNER_BY_REPOSITORY: &str = "SELECT r.team_id, r.id
             FROM image_repositories ir
             JOIN repositories rp ON rp.id = ir.repository_id
             JOIN ownership_rules r ON r.kind = 'repository_prefix' AND (
@@ -229,13 +238,7 @@ async fn recompute_owners(tx: &mut Tx<'_>, image: Option<i64>) -> Result<()> {
                 OR substr(rp.name, 1, length(r.pattern) + 1) = r.pattern || '/')
             WHERE ir.image_id = images.id
             ORDER BY length(r.pattern) DESC, r.id
-            LIMIT 1)";
-    match image {
-        Some(id) => sqlx::query(&format!("{SET_OWNER} WHERE images.id = $1")).bind(id).execute(&mut **tx).await?,
-        None => sqlx::query(SET_OWNER).execute(&mut **tx).await?,
-    };
-    Ok(())
-}
+            LIMIT 1";
 
 /// The pods whose stored owner `set_pod_owners` recomputes.
 enum PodsToOwn<'a> {

@@ -19,28 +19,21 @@ async fn store_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate::inges
         );
         qb.build().execute(&mut **tx).await?;
     }
-    for chunk in packages.chunks(CHUNK) {
-        // VALUES columns are named column1.. on both backends.
-        let mut qb = QueryBuilder::<DB>::new(
-            "INSERT INTO image_packages (image_id, package_id, path) SELECT ",
-        );
-        qb.push_bind(image_id);
-        qb.push(", p.id, v.column4 FROM (");
-        qb.push_values(chunk, |mut b, p| {
-            b.push_bind(&p.package_type).push_bind(&p.name).push_bind(&p.version).push_bind(&p.path);
-        });
-        qb.push(
-            ") v JOIN packages p ON p.pkg_type = v.column1 AND p.name = v.column2 AND p.version = v.column3
-             WHERE true ON CONFLICT (image_id, package_id, path) DO NOTHING",
-        );
-        qb.build().execute(&mut **tx).await?;
-    }
-    Ok(())
+    insert_image_packages(tx, image_id, packages).await
 }
 
-/// The image's secrets as its newest Trivy report lists them (none: none found).
-async fn replace_secrets(tx: &mut Tx<'_>, image_id: i64, secrets: &[crate::ingest::SecretFinding], now: DateTime<Utc>) -> Result<()> {
-    sqlx::query("DELETE FROM image_secrets WHERE image_id = $1").bind(image_id).execute(&mut **tx).await?;
+/// The image's secrets as its newest Trivy report lists them (none: none found); `known`: the
+/// image may hold secrets of an earlier report.
+async fn replace_secrets(
+    tx: &mut Tx<'_>,
+    image_id: i64,
+    known: bool,
+    secrets: &[crate::ingest::SecretFinding],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if known {
+        sqlx::query("DELETE FROM image_secrets WHERE image_id = $1").bind(image_id).execute(&mut **tx).await?;
+    }
     for chunk in secrets.chunks(CHUNK) {
         let mut qb = QueryBuilder::<DB>::new(
             "INSERT INTO image_secrets (image_id, target, rule_id, category, severity, title, start_line, end_line, layer_diff_id, reported_at) ",

@@ -47,6 +47,7 @@ async fn ingest_report_tx(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<IngestOutcome> {
+    let listed_findings = report.listed_findings_json();
     let mut tx = begin(pool).await?;
     if let Some(s) = stored_scan_summary(&mut *tx, report_sha256).await? {
         return Ok(IngestOutcome::Duplicate(s));
@@ -61,19 +62,18 @@ async fn ingest_report_tx(
         Some(identity) => Some(upsert_image(&mut tx, identity, now).await?),
         None => None,
     };
-    let image_id = image.as_ref().map(|(id, _)| *id);
-    let is_current = match image_id {
-        Some(id) => is_current_report(&mut tx, id, report.scanner, now).await?,
-        None => true,
+    let image_id = image.as_ref().map(|i| i.id);
+    let is_current = match &image {
+        Some(i) if !i.new => is_current_report(&mut tx, i.id, report.scanner, now).await?,
+        _ => true,
     };
-    let scan = NewScan { report, report_sha256, image_id, scanned_at, future_dated, actor, now };
+    let scan = NewScan { report, report_sha256, listed_findings: &listed_findings, image_id, scanned_at, future_dated, actor, now };
     let scan_id = insert_scan(&mut tx, &scan).await?;
     upsert_vulnerabilities(&mut tx, &report.findings, now).await?;
-    insert_scan_findings(&mut tx, scan_id, &report.findings).await?;
-    if let Some(id) = image_id {
-        apply_to_image(&mut tx, id, report, scan_id, is_current, effective, now).await?;
+    if let Some(i) = &image {
+        apply_to_image(&mut tx, i, report, scan_id, is_current, effective, now).await?;
     }
-    let digest = image.map(|(_, d)| d);
+    let digest = image.map(|i| i.digest);
     let subject = match &digest {
         Some(d) => format!("image:{d}"),
         None => format!("artifact:{}", report.artifact),
@@ -119,6 +119,8 @@ async fn is_current_report(tx: &mut Tx<'_>, image_id: i64, scanner: &str, now: D
 struct NewScan<'a> {
     report: &'a crate::ingest::Report,
     report_sha256: &'a str,
+    /// The findings as listed, the scan's evidence (`Report::listed_findings_json`).
+    listed_findings: &'a str,
     image_id: Option<i64>,
     scanned_at: DateTime<Utc>,
     future_dated: bool,
@@ -131,8 +133,9 @@ async fn insert_scan(tx: &mut Tx<'_>, s: &NewScan<'_>) -> Result<i64> {
     let counts = s.report.counts();
     Ok(sqlx::query_scalar(
         "INSERT INTO scans (report_sha256, scanner, format, artifact, image_id, unmatched, scanned_at, received_at,
-                            received_by, n_critical, n_high, n_medium, n_low, n_negligible, n_unknown, vulnerability_data, future_dated)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+                            received_by, n_critical, n_high, n_medium, n_low, n_negligible, n_unknown, vulnerability_data, future_dated,
+                            listed_findings)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
     )
     .bind(s.report_sha256)
     .bind(s.report.scanner)
@@ -151,28 +154,9 @@ async fn insert_scan(tx: &mut Tx<'_>, s: &NewScan<'_>) -> Result<i64> {
     .bind(counts.unknown)
     .bind(s.report.vulnerability_data)
     .bind(s.future_dated)
+    .bind(s.listed_findings)
     .fetch_one(&mut **tx)
     .await?)
-}
-
-/// The report's findings as it listed them (the scan's evidence), in multi-row statements.
-async fn insert_scan_findings(tx: &mut Tx<'_>, scan_id: i64, findings: &[crate::ingest::Finding]) -> Result<()> {
-    for chunk in findings.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<DB>::new(
-            "INSERT INTO scan_findings (scan_id, vulnerability_id, package_name, installed_version, package_path, severity, fixed_version) ",
-        );
-        qb.push_values(chunk, |mut b, f| {
-            b.push_bind(scan_id)
-                .push_bind(&f.vulnerability_id)
-                .push_bind(&f.package_name)
-                .push_bind(&f.installed_version)
-                .push_bind(&f.package_path)
-                .push_bind(f.severity.as_str())
-                .push_bind(&f.fixed_version);
-        });
-        qb.build().execute(&mut **tx).await?;
-    }
-    Ok(())
 }
 
 /// What the report says about its image: packages, findings (merged when the report is the
@@ -180,39 +164,44 @@ async fn insert_scan_findings(tx: &mut Tx<'_>, scan_id: i64, findings: &[crate::
 /// freshness, the image's facts and its owner.
 async fn apply_to_image(
     tx: &mut Tx<'_>,
-    id: i64,
+    image: &ReportedImage,
     report: &crate::ingest::Report,
     scan_id: i64,
     is_current: bool,
     effective: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let id = image.id;
     store_packages(tx, id, &report.packages).await?;
-    if report.vulnerability_data {
-        if is_current {
-            merge_findings(tx, id, report, scan_id, effective, now).await?;
-            rebuild_image_vulnerabilities(tx, id).await?;
-        }
-        sqlx::query("UPDATE images SET last_scanned = $2 WHERE id = $1 AND (last_scanned IS NULL OR last_scanned < $2)")
-            .bind(id)
-            .bind(effective)
-            .execute(&mut **tx)
-            .await?;
+    let rebuilt = report.vulnerability_data && is_current;
+    if rebuilt {
+        merge_findings(tx, image, report, scan_id, effective, now).await?;
+        rebuild_image_vulnerabilities(tx, image).await?;
     }
-    store_image_facts(tx, id, &report.facts).await?;
     if report.scanner == "trivy" && is_current {
-        replace_secrets(tx, id, &report.secrets, now).await?;
+        replace_secrets(tx, id, !image.new, &report.secrets, now).await?;
     }
-    recompute_owners(tx, Some(id)).await
+    let scanned = report.vulnerability_data.then_some(effective);
+    update_image_row(tx, id, &report.facts, scanned, rebuilt).await
+}
+
+/// The image a report is about, as its transaction found or created it.
+struct ReportedImage {
+    id: i64,
+    /// Its primary digest.
+    digest: String,
+    /// Created by this report: it has no findings, scans or secrets yet, so nothing of them is
+    /// read or removed.
+    new: bool,
 }
 
 /// Finds the image by any of the report's digests or creates it; records every digest as an
-/// alias, and the repositories and tags the report names. Returns (id, primary digest).
+/// alias, and the repositories and tags the report names.
 async fn upsert_image(
     tx: &mut Tx<'_>,
     identity: &crate::ingest::ImageIdentity,
     now: DateTime<Utc>,
-) -> Result<(i64, String)> {
+) -> Result<ReportedImage> {
     let primary = identity
         .primary()
         .ok_or_else(|| StoreError::invalid_input("the report names no image digest"))?
@@ -228,22 +217,24 @@ async fn upsert_image(
     let mut seen = HashSet::new();
     aliases.retain(|(d, _)| seen.insert(d.clone()));
     lock_digests(tx, &aliases, &primary).await?;
-    let image_id = match image_by_alias(tx, &aliases).await? {
-        Some(id) => {
-            update_reported_image(tx, id, identity, &primary).await?;
-            id
-        }
-        None => sqlx::query_scalar(
-            "INSERT INTO images (digest, os, architecture, created, first_seen) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(&primary)
-        .bind(&identity.os)
-        .bind(&identity.architecture)
-        .bind(identity.created)
-        .bind(now)
-        .fetch_one(&mut **tx)
-        .await?,
+    let image = match image_by_alias(tx, &aliases).await? {
+        Some(id) => ReportedImage { id, digest: update_reported_image(tx, id, identity, &primary).await?, new: false },
+        None => ReportedImage {
+            id: sqlx::query_scalar(
+                "INSERT INTO images (digest, os, architecture, created, first_seen) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(&primary)
+            .bind(&identity.os)
+            .bind(&identity.architecture)
+            .bind(identity.created)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?,
+            digest: primary,
+            new: true,
+        },
     };
+    let image_id = image.id;
     let mut qb = QueryBuilder::<DB>::new("INSERT INTO image_aliases (digest, image_id, kind) ");
     qb.push_values(&aliases, |mut b, (d, kind)| {
         b.push_bind(d).push_bind(image_id).push_bind(*kind);
@@ -255,8 +246,7 @@ async fn upsert_image(
     let tags: Vec<(crate::domain::Repository, String)> =
         identity.tags.iter().filter_map(|r| r.tag.clone().map(|t| (r.repository.clone(), t))).collect();
     link_repositories(tx, image_id, &repos, &tags, now).await?;
-    let digest: String = sqlx::query_scalar("SELECT digest FROM images WHERE id = $1").bind(image_id).fetch_one(&mut **tx).await?;
-    Ok((image_id, digest))
+    Ok(image)
 }
 
 /// Concurrent reports of one image: each takes its digests' locks in one global order (no
@@ -286,18 +276,8 @@ async fn image_by_alias(tx: &mut Tx<'_>, aliases: &[(String, &'static str)]) -> 
 
 /// What a report adds to a known image: details it lacked, and its manifest digest as primary
 /// when the image was first known by its config digest (unless that digest names another image).
-async fn update_reported_image(tx: &mut Tx<'_>, id: i64, identity: &crate::ingest::ImageIdentity, primary: &str) -> Result<()> {
-    sqlx::query(
-        "UPDATE images SET os = COALESCE($2, os), architecture = COALESCE($3, architecture),
-                           created = COALESCE($4, created)
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(&identity.os)
-    .bind(&identity.architecture)
-    .bind(identity.created)
-    .execute(&mut **tx)
-    .await?;
+/// Answers the image's primary digest.
+async fn update_reported_image(tx: &mut Tx<'_>, id: i64, identity: &crate::ingest::ImageIdentity, primary: &str) -> Result<String> {
     if !identity.repo_digests.is_empty() {
         sqlx::query(
             "UPDATE images SET digest = $2
@@ -311,7 +291,17 @@ async fn update_reported_image(tx: &mut Tx<'_>, id: i64, identity: &crate::inges
         .execute(&mut **tx)
         .await?;
     }
-    Ok(())
+    Ok(sqlx::query_scalar(
+        "UPDATE images SET os = COALESCE($2, os), architecture = COALESCE($3, architecture),
+                           created = COALESCE($4, created)
+         WHERE id = $1 RETURNING digest",
+    )
+    .bind(id)
+    .bind(&identity.os)
+    .bind(&identity.architecture)
+    .bind(identity.created)
+    .fetch_one(&mut **tx)
+    .await?)
 }
 
 /// The report's vulnerabilities: new ones added, known ones updated where the report says
@@ -360,54 +350,21 @@ async fn upsert_vulnerabilities(tx: &mut Tx<'_>, findings: &[crate::ingest::Find
 /// report (`received_at`); the report's own time is kept as evidence (`first_reported`).
 async fn merge_findings(
     tx: &mut Tx<'_>,
-    image_id: i64,
+    image: &ReportedImage,
     report: &crate::ingest::Report,
     scan_id: i64,
     scanned_at: DateTime<Utc>,
     received_at: DateTime<Utc>,
 ) -> Result<()> {
-    for chunk in report.findings.chunks(CHUNK) {
-        let mut qb = QueryBuilder::<DB>::new(
-            "INSERT INTO findings (image_id, scanner, vulnerability_id, package_name, installed_version, package_path,
-                                   package_type, purl, severity, fixed_version, first_seen, last_seen, resolved_at, last_scan_id,
-                                   purl_type, purl_namespace, purl_name, epss, first_reported) ",
-        );
-        qb.push_values(chunk, |mut b, f| {
-            b.push_bind(image_id)
-                .push_bind(report.scanner)
-                .push_bind(&f.vulnerability_id)
-                .push_bind(&f.package_name)
-                .push_bind(&f.installed_version)
-                .push_bind(&f.package_path)
-                .push_bind(&f.package_type)
-                .push_bind(&f.purl)
-                .push_bind(f.severity.as_str())
-                .push_bind(&f.fixed_version)
-                .push_bind(received_at)
-                .push_bind(scanned_at)
-                .push_bind(None::<DateTime<Utc>>)
-                .push_bind(scan_id)
-                .push_bind(f.coordinates.ptype())
-                .push_bind(f.coordinates.namespace())
-                .push_bind(f.coordinates.name())
-                .push_bind(f.epss)
-                .push_bind(scanned_at);
-        });
-        qb.push(
-            " ON CONFLICT (image_id, scanner, vulnerability_id, package_name, installed_version, package_path)
-              DO UPDATE SET severity = excluded.severity, fixed_version = excluded.fixed_version,
-                            purl = COALESCE(excluded.purl, findings.purl), last_seen = excluded.last_seen,
-                            purl_type = excluded.purl_type, purl_namespace = excluded.purl_namespace,
-                            purl_name = excluded.purl_name, epss = COALESCE(excluded.epss, findings.epss),
-                            resolved_at = NULL, last_scan_id = excluded.last_scan_id",
-        );
-        qb.build().execute(&mut **tx).await?;
+    upsert_findings(tx, image.id, report, scan_id, scanned_at, received_at).await?;
+    if image.new {
+        return Ok(());
     }
     sqlx::query(
         "UPDATE findings SET resolved_at = $4
          WHERE image_id = $1 AND scanner = $2 AND resolved_at IS NULL AND last_scan_id <> $3",
     )
-    .bind(image_id)
+    .bind(image.id)
     .bind(report.scanner)
     .bind(scan_id)
     .bind(scanned_at)
@@ -419,9 +376,13 @@ async fn merge_findings(
 /// Rebuilds an image's findings across scanners: one per (vulnerability, package coordinates,
 /// version, path for language packages), open while any scanner's current report lists it, with
 /// the worst severity among those that do, the earliest first sighting and the scanners naming it.
-/// One statement pair, in the ingest's transaction.
-async fn rebuild_image_vulnerabilities(tx: &mut Tx<'_>, image_id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM image_vulnerabilities WHERE image_id = $1").bind(image_id).execute(&mut **tx).await?;
+/// One statement pair (a new image has nothing to delete), in the ingest's transaction; the
+/// image's open counts follow with its row (`update_image_row`).
+async fn rebuild_image_vulnerabilities(tx: &mut Tx<'_>, image: &ReportedImage) -> Result<()> {
+    let image_id = image.id;
+    if !image.new {
+        sqlx::query("DELETE FROM image_vulnerabilities WHERE image_id = $1").bind(image_id).execute(&mut **tx).await?;
+    }
     // Severity rank 0 (critical) .. 5 (unknown); +10 for resolved rows so open ones decide.
     let sql = format!(
         "INSERT INTO image_vulnerabilities (image_id, vulnerability_id, purl_type, purl_namespace, purl_name, package_name,
@@ -439,38 +400,42 @@ async fn rebuild_image_vulnerabilities(tx: &mut Tx<'_>, image_id: i64) -> Result
         scanners = SCANNER_LIST
     );
     sqlx::query(&sql).bind(image_id).execute(&mut **tx).await?;
-    // The image's open counts, kept with it (what lists, team pages and the overview read).
-    let count = |sev: &str| format!("(SELECT COUNT(*) FROM image_vulnerabilities v WHERE v.image_id = $1 AND v.resolved_at IS NULL AND v.severity = '{sev}')");
-    let sql = format!(
-        "UPDATE images SET open_critical = {}, open_high = {}, open_medium = {}, open_low = {}, open_negligible = {}, open_unknown = {} WHERE id = $1",
-        count("critical"),
-        count("high"),
-        count("medium"),
-        count("low"),
-        count("negligible"),
-        count("unknown")
-    );
-    sqlx::query(&sql).bind(image_id).execute(&mut **tx).await?;
     Ok(())
 }
 
-/// What a report says about the image itself: the OS family and end of life (the latest report
-/// decides), and config facts the registry did not give (the registry's own read wins).
-async fn store_image_facts(tx: &mut Tx<'_>, image_id: i64, facts: &crate::ingest::ImageFacts) -> Result<()> {
+/// The image's row after a report, by one statement: what the report says about the image itself
+/// (the OS family and end of life: the latest report decides; config facts the registry did not
+/// give: the registry's own read wins), when it was last scanned (`scanned`: a report with
+/// vulnerability data, at its effective time), its open counts when its findings were rebuilt
+/// (what lists, team pages and the overview read), and its owner by the repository rules.
+async fn update_image_row(
+    tx: &mut Tx<'_>,
+    image_id: i64,
+    facts: &crate::ingest::ImageFacts,
+    scanned: Option<DateTime<Utc>>,
+    counted: bool,
+) -> Result<()> {
     let labels = (!facts.labels.is_empty()).then(|| serde_json::to_string(&facts.labels).unwrap_or_default());
     let diff_ids = (!facts.diff_ids.is_empty()).then(|| serde_json::to_string(&facts.diff_ids).unwrap_or_default());
-    sqlx::query(
+    let mut sql = String::from(
         "UPDATE images SET os_family = COALESCE($2, os_family), eosl = COALESCE($3, eosl),
-                config_user = COALESCE(config_user, $4), labels = COALESCE(labels, $5), diff_ids = COALESCE(diff_ids, $6)
-         WHERE id = $1",
-    )
-    .bind(image_id)
-    .bind(&facts.os_family)
-    .bind(facts.eosl)
-    .bind(&facts.user)
-    .bind(labels)
-    .bind(diff_ids)
-    .execute(&mut **tx)
-    .await?;
+                config_user = COALESCE(config_user, $4), labels = COALESCE(labels, $5), diff_ids = COALESCE(diff_ids, $6),",
+    );
+    if scanned.is_some() {
+        sql.push_str(" last_scanned = CASE WHEN last_scanned IS NULL OR last_scanned < $7 THEN $7 ELSE last_scanned END,");
+    }
+    if counted {
+        for sev in ["critical", "high", "medium", "low", "negligible", "unknown"] {
+            sql.push_str(&format!(
+                " open_{sev} = (SELECT COUNT(*) FROM image_vulnerabilities v WHERE v.image_id = $1 AND v.resolved_at IS NULL AND v.severity = '{sev}'),"
+            ));
+        }
+    }
+    sql.push_str(&format!(" (team_id, owner_rule_id) = ({OWNER_BY_REPOSITORY}) WHERE id = $1"));
+    let query = sqlx::query(&sql).bind(image_id).bind(&facts.os_family).bind(facts.eosl).bind(&facts.user).bind(labels).bind(diff_ids);
+    match scanned {
+        Some(t) => query.bind(t).execute(&mut **tx).await?,
+        None => query.execute(&mut **tx).await?,
+    };
     Ok(())
 }

@@ -1,0 +1,74 @@
+// A report's per-finding and per-package rows as SQLite takes them (included into the SQLite
+// backend only): multi-row statements of `CHUNK` rows (PostgreSQL's twin takes arrays:
+// `report_rows_postgres.rs`).
+
+/// The report's findings upserted by identity into the image's findings for its scanner: a new one
+/// first seen at `received_at`, a known one reopened and updated with what the report says now.
+async fn upsert_findings(
+    tx: &mut Tx<'_>,
+    image_id: i64,
+    report: &crate::ingest::Report,
+    scan_id: i64,
+    scanned_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+) -> Result<()> {
+    for chunk in report.findings.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO findings (image_id, scanner, vulnerability_id, package_name, installed_version, package_path,
+                                   package_type, purl, severity, fixed_version, first_seen, last_seen, resolved_at, last_scan_id,
+                                   purl_type, purl_namespace, purl_name, epss, first_reported) ",
+        );
+        qb.push_values(chunk, |mut b, f| {
+            b.push_bind(image_id)
+                .push_bind(report.scanner)
+                .push_bind(&f.vulnerability_id)
+                .push_bind(&f.package_name)
+                .push_bind(&f.installed_version)
+                .push_bind(&f.package_path)
+                .push_bind(&f.package_type)
+                .push_bind(&f.purl)
+                .push_bind(f.severity.as_str())
+                .push_bind(&f.fixed_version)
+                .push_bind(received_at)
+                .push_bind(scanned_at)
+                .push_bind(None::<DateTime<Utc>>)
+                .push_bind(scan_id)
+                .push_bind(f.coordinates.ptype())
+                .push_bind(f.coordinates.namespace())
+                .push_bind(f.coordinates.name())
+                .push_bind(f.epss)
+                .push_bind(scanned_at);
+        });
+        qb.push(
+            " ON CONFLICT (image_id, scanner, vulnerability_id, package_name, installed_version, package_path)
+              DO UPDATE SET severity = excluded.severity, fixed_version = excluded.fixed_version,
+                            purl = COALESCE(excluded.purl, findings.purl), last_seen = excluded.last_seen,
+                            purl_type = excluded.purl_type, purl_namespace = excluded.purl_namespace,
+                            purl_name = excluded.purl_name, epss = COALESCE(excluded.epss, findings.epss),
+                            resolved_at = NULL, last_scan_id = excluded.last_scan_id",
+        );
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The image's packages at their paths (each package already stored); a row already there is kept.
+async fn insert_image_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate::ingest::Package]) -> Result<()> {
+    for chunk in packages.chunks(CHUNK) {
+        // VALUES columns are named column1.., column4.
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO image_packages (image_id, package_id, path) SELECT ",
+        );
+        qb.push_bind(image_id);
+        qb.push(", p.id, v.column4 FROM (");
+        qb.push_values(chunk, |mut b, p| {
+            b.push_bind(&p.package_type).push_bind(&p.name).push_bind(&p.version).push_bind(&p.path);
+        });
+        qb.push(
+            ") v JOIN packages p ON p.pkg_type = v.column1 AND p.name = v.column2 AND p.version = v.column3
+             WHERE true ON CONFLICT (image_id, package_id, path) DO NOTHING",
+        );
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
