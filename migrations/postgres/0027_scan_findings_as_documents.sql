@@ -1,8 +1,8 @@
 -- Issue 21: the findings a report listed, kept as one document on its scan row instead of a row
 -- per finding. They are the scan's evidence (what the report said, as it said it); nothing reads
 -- them per finding — the merged, queried findings are `findings` and `image_vulnerabilities`.
--- Written per finding they were a fifth of a 1,000-finding upload's statements (1,000 rows, each
--- in the table and its five-column key). The document is a JSON array of
+-- Written per finding (1,000 rows for a 1,000-finding report, each in the table and its
+-- five-column key) they took 10-17 % of an upload's statement time (BENCHMARKS.md, sessions 21, 23). The document is a JSON array of
 -- [vulnerability_id, package_name, installed_version, package_path, severity, fixed_version]
 -- (TEXT: PostgreSQL compresses it when stored; nothing queries into it).
 ALTER TABLE scans ADD COLUMN listed_findings TEXT NOT NULL DEFAULT '[]';
