@@ -8,21 +8,14 @@ use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// At most four malloc arenas for the process, unless `MALLOC_ARENA_MAX` says otherwise. glibc
-/// gives each thread that allocates while another holds an arena a new one, up to eight per core,
-/// and keeps what each has held: under 64 concurrent pages on SQLite (eight connections, each with
-/// its worker thread) that was 703 MB against 462 MB with four and 347 MB with two, at 90 % and
-/// 50 % of the static file's throughput (BENCHMARKS.md, "Session 20: enterprise"). Called first
-/// thing in `main`, before any thread starts.
-pub fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt changes a setting of glibc's allocator; no memory is touched.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 4);
-        }
-    }
-}
+/// The process's allocator, for every binary built on this library (the server, the bench, the
+/// tests): mimalloc. glibc's malloc took a fifth of the CPU of loading an estate through the API
+/// (`malloc`, `_int_malloc`, `_int_free`, `malloc_consolidate` in a `perf` profile of
+/// `drydock-bench`'s load), and under 64 concurrent pages it kept up to sixteen arenas on two
+/// cores unless limited to four. mimalloc keeps a heap per thread and returns freed pages to the
+/// system after a short delay (BENCHMARKS.md, "Session 28").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Leptos settings from our config (no dependency on cargo-leptos environment variables, so the
 /// binary run from the repository root finds `target/site`).

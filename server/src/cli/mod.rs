@@ -148,7 +148,6 @@ pub struct IngestArgs {
 
 /// Parses arguments, runs the command, maps failure to a non-zero exit code.
 pub fn main() -> ExitCode {
-    crate::startup::limit_malloc_arenas();
     let cli = Cli::parse();
     init_tracing();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

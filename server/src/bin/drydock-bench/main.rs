@@ -39,7 +39,6 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
-    drydock::startup::limit_malloc_arenas();
     let args = Args::parse();
     let preset = Preset::by_name(&args.preset).map_err(anyhow::Error::msg)?;
     // DRYDOCK_TRACE_SPANS=1 logs each service and store call as it ends, as `drydock serve` does.
