@@ -116,8 +116,8 @@ async fn a_kept_page_gets_a_fresh_nonce_each_time() {
 
 /// Eight 20 MB reports at once with a 128 MiB upload budget: every one is stored (201), none is
 /// refused, and the server's peak memory stays within a few times what one such upload alone
-/// took (measured: about 3x with glibc's malloc limited to two arenas; without the budget, about
-/// 7x: every body held, two parsed at once).
+/// took (measured in a release build with mimalloc: 137 MB against 82 MB; with glibc's malloc
+/// limited to two arenas about 3x; without the budget about 7x: every body held, two parsed at once).
 #[tokio::test]
 async fn concurrent_large_uploads_stay_within_the_memory_budget() {
     let app = TestApp::process(TestDb::sqlite().await, &[], &[("DRYDOCK_UPLOAD_MEMORY_MB", "128")]).await;
