@@ -6,7 +6,7 @@ statuses, the seconds they took, and the server's peak RSS (VmHWM) before and af
     drydock serve --database-url sqlite:///var/tmp/eight.db --addr 127.0.0.1:3901 &
     python3 server/benches/eight-large-reports.py http://127.0.0.1:3901 "$(drydock token create --name e --role ingest)" PID
 """
-import json, os, sys, time, threading, urllib.request, hashlib, copy
+import json, os, sys, time, threading, urllib.error, urllib.request, hashlib, copy
 base, token, pid = sys.argv[1], sys.argv[2], sys.argv[3]
 src = json.load(open(os.path.join(os.path.dirname(__file__), "../fixtures/trivy/juice-shop-v10.2.0.json")))
 node = [r for r in src["Results"] if r.get("Target") == "Node.js"][0]
@@ -34,7 +34,9 @@ def post(k):
     try:
         with urllib.request.urlopen(req, timeout=600) as r: res[k] = r.status
     except urllib.error.HTTPError as e: res[k] = (e.code, e.read()[:200])
+    except urllib.error.URLError as e: res[k] = ("no answer", str(e.reason))
 t = time.monotonic()
 ts = [threading.Thread(target=post, args=(k,)) for k in range(8)]
 [x.start() for x in ts]; [x.join() for x in ts]
 print("statuses", res, "in %.1f s" % (time.monotonic() - t), "hwm after", hwm())
+sys.exit(0 if res == [201] * 8 else 1)
