@@ -344,6 +344,17 @@ async fn upsert_vulnerabilities(tx: &mut Tx<'_>, findings: &[crate::ingest::Find
     Ok(())
 }
 
+/// A finding the image already has, reported again (`upsert_findings`): reopened if it was
+/// resolved, and updated with what the report says now. A new image has none, so its findings are
+/// inserted without it: PostgreSQL's speculative insertion for `ON CONFLICT` costs each row.
+const FINDING_REPORTED_AGAIN: &str = "
+         ON CONFLICT (image_id, scanner, vulnerability_id, package_name, installed_version, package_path)
+         DO UPDATE SET severity = excluded.severity, fixed_version = excluded.fixed_version,
+                       purl = COALESCE(excluded.purl, findings.purl), last_seen = excluded.last_seen,
+                       purl_type = excluded.purl_type, purl_namespace = excluded.purl_namespace,
+                       purl_name = excluded.purl_name, epss = COALESCE(excluded.epss, findings.epss),
+                       resolved_at = NULL, last_scan_id = excluded.last_scan_id";
+
 /// The report becomes the image's current state for its scanner: its findings are upserted by
 /// identity (reopened if they had been resolved), and open findings it no longer lists are
 /// resolved at the report's scan time. A new finding is first seen when Drydock received the
@@ -356,7 +367,7 @@ async fn merge_findings(
     scanned_at: DateTime<Utc>,
     received_at: DateTime<Utc>,
 ) -> Result<()> {
-    upsert_findings(tx, image.id, report, scan_id, scanned_at, received_at).await?;
+    upsert_findings(tx, image, report, scan_id, scanned_at, received_at).await?;
     if image.new {
         return Ok(());
     }

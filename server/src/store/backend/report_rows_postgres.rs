@@ -5,11 +5,12 @@
 // parsing and binding (BENCHMARKS.md, session 21: PostgreSQL's statement log).
 
 /// The report's findings upserted by identity into the image's findings for its scanner: a new one
-/// first seen at `received_at`, a known one reopened and updated with what the report says now.
+/// first seen at `received_at`, a known one reopened and updated with what the report says now
+/// (`FINDING_REPORTED_AGAIN`; a new image's are only inserted).
 /// A report's findings are distinct by identity (the parser merges repeats), as one statement needs.
 async fn upsert_findings(
     tx: &mut Tx<'_>,
-    image_id: i64,
+    image: &ReportedImage,
     report: &crate::ingest::Report,
     scan_id: i64,
     scanned_at: DateTime<Utc>,
@@ -18,7 +19,7 @@ async fn upsert_findings(
     let f = &report.findings;
     let text = |pick: fn(&crate::ingest::Finding) -> &str| f.iter().map(pick).collect::<Vec<&str>>();
     let optional = |pick: fn(&crate::ingest::Finding) -> Option<&str>| f.iter().map(pick).collect::<Vec<Option<&str>>>();
-    sqlx::query(
+    let sql = format!(
         "INSERT INTO findings (image_id, scanner, vulnerability_id, package_name, installed_version, package_path,
                                package_type, purl, severity, fixed_version, first_seen, last_seen, resolved_at, last_scan_id,
                                purl_type, purl_namespace, purl_name, epss, first_reported)
@@ -27,33 +28,29 @@ async fn upsert_findings(
          FROM UNNEST($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
                      $14::text[], $15::text[], $16::text[], $17::float8[])
               AS u (vulnerability_id, package_name, installed_version, package_path, package_type, purl, severity,
-                    fixed_version, purl_type, purl_namespace, purl_name, epss)
-         ON CONFLICT (image_id, scanner, vulnerability_id, package_name, installed_version, package_path)
-         DO UPDATE SET severity = excluded.severity, fixed_version = excluded.fixed_version,
-                       purl = COALESCE(excluded.purl, findings.purl), last_seen = excluded.last_seen,
-                       purl_type = excluded.purl_type, purl_namespace = excluded.purl_namespace,
-                       purl_name = excluded.purl_name, epss = COALESCE(excluded.epss, findings.epss),
-                       resolved_at = NULL, last_scan_id = excluded.last_scan_id",
-    )
-    .bind(image_id)
-    .bind(report.scanner)
-    .bind(received_at)
-    .bind(scanned_at)
-    .bind(scan_id)
-    .bind(text(|f| &f.vulnerability_id))
-    .bind(text(|f| &f.package_name))
-    .bind(text(|f| &f.installed_version))
-    .bind(text(|f| &f.package_path))
-    .bind(text(|f| &f.package_type))
-    .bind(optional(|f| f.purl.as_deref()))
-    .bind(text(|f| f.severity.as_str()))
-    .bind(optional(|f| f.fixed_version.as_deref()))
-    .bind(text(|f| f.coordinates.ptype()))
-    .bind(text(|f| f.coordinates.namespace()))
-    .bind(text(|f| f.coordinates.name()))
-    .bind(f.iter().map(|f| f.epss).collect::<Vec<Option<f64>>>())
-    .execute(&mut **tx)
-    .await?;
+                    fixed_version, purl_type, purl_namespace, purl_name, epss){}",
+        if image.new { "" } else { FINDING_REPORTED_AGAIN }
+    );
+    sqlx::query(&sql)
+        .bind(image.id)
+        .bind(report.scanner)
+        .bind(received_at)
+        .bind(scanned_at)
+        .bind(scan_id)
+        .bind(text(|f| &f.vulnerability_id))
+        .bind(text(|f| &f.package_name))
+        .bind(text(|f| &f.installed_version))
+        .bind(text(|f| &f.package_path))
+        .bind(text(|f| &f.package_type))
+        .bind(optional(|f| f.purl.as_deref()))
+        .bind(text(|f| f.severity.as_str()))
+        .bind(optional(|f| f.fixed_version.as_deref()))
+        .bind(text(|f| f.coordinates.ptype()))
+        .bind(text(|f| f.coordinates.namespace()))
+        .bind(text(|f| f.coordinates.name()))
+        .bind(f.iter().map(|f| f.epss).collect::<Vec<Option<f64>>>())
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

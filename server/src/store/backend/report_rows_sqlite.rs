@@ -3,10 +3,11 @@
 // `report_rows_postgres.rs`).
 
 /// The report's findings upserted by identity into the image's findings for its scanner: a new one
-/// first seen at `received_at`, a known one reopened and updated with what the report says now.
+/// first seen at `received_at`, a known one reopened and updated with what the report says now
+/// (`FINDING_REPORTED_AGAIN`; a new image's are only inserted).
 async fn upsert_findings(
     tx: &mut Tx<'_>,
-    image_id: i64,
+    image: &ReportedImage,
     report: &crate::ingest::Report,
     scan_id: i64,
     scanned_at: DateTime<Utc>,
@@ -19,7 +20,7 @@ async fn upsert_findings(
                                    purl_type, purl_namespace, purl_name, epss, first_reported) ",
         );
         qb.push_values(chunk, |mut b, f| {
-            b.push_bind(image_id)
+            b.push_bind(image.id)
                 .push_bind(report.scanner)
                 .push_bind(&f.vulnerability_id)
                 .push_bind(&f.package_name)
@@ -39,14 +40,9 @@ async fn upsert_findings(
                 .push_bind(f.epss)
                 .push_bind(scanned_at);
         });
-        qb.push(
-            " ON CONFLICT (image_id, scanner, vulnerability_id, package_name, installed_version, package_path)
-              DO UPDATE SET severity = excluded.severity, fixed_version = excluded.fixed_version,
-                            purl = COALESCE(excluded.purl, findings.purl), last_seen = excluded.last_seen,
-                            purl_type = excluded.purl_type, purl_namespace = excluded.purl_namespace,
-                            purl_name = excluded.purl_name, epss = COALESCE(excluded.epss, findings.epss),
-                            resolved_at = NULL, last_scan_id = excluded.last_scan_id",
-        );
+        if !image.new {
+            qb.push(FINDING_REPORTED_AGAIN);
+        }
         qb.build().execute(&mut **tx).await?;
     }
     Ok(())
@@ -56,9 +52,7 @@ async fn upsert_findings(
 async fn insert_image_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate::ingest::Package]) -> Result<()> {
     for chunk in packages.chunks(CHUNK) {
         // VALUES columns are named column1.., column4.
-        let mut qb = QueryBuilder::<DB>::new(
-            "INSERT INTO image_packages (image_id, package_id, path) SELECT ",
-        );
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO image_packages (image_id, package_id, path) SELECT ");
         qb.push_bind(image_id);
         qb.push(", p.id, v.column4 FROM (");
         qb.push_values(chunk, |mut b, p| {
