@@ -200,7 +200,16 @@ async fn dead_collectors_hold_no_other_job(db: TestDb) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(running("registry.collect").await && running("cluster.collect").await, "both collectors hang");
+    let jobs: Vec<String> = app
+        .db
+        .store
+        .jobs()
+        .await
+        .unwrap()
+        .iter()
+        .map(|j| format!("{} locked_by={:?} last_error={:?}", j.kind, j.locked_by, j.last_error))
+        .collect();
+    assert!(running("registry.collect").await && running("cluster.collect").await, "both collectors hang; the jobs: {jobs:#?}");
     let posted = Utc::now();
     post_report(&app, &security, "trivy/debian-buster.json").await;
     let mut evaluated = None;
