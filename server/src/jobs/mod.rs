@@ -107,22 +107,13 @@ impl Jobs<Store> {
     /// Makes the table hold every periodic job the configuration asks for: one collection per
     /// registry and per cluster with an API server, the ledger's verification and checkpoint,
     /// the purge. Jobs of registries or clusters that are gone are deleted.
+    ///
+    /// A registry or cluster added while this runs (after its lists were read) may have its job
+    /// deleted as gone; the lists are read again after the deletion and such a job is made again.
     pub async fn sync(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
         let (s, store) = (&self.ctx.settings, &self.ctx.store);
-        // Registry rows are shared with the pages (app::types), so their names arrive as text.
-        let registries = store
-            .registries()
-            .await?
-            .into_iter()
-            .filter_map(|r| {
-                // One name a newer grammar refuses must not stop every other job's schedule.
-                crate::domain::RegistryName::parse(&r.name)
-                    .map_err(|e| tracing::warn!(registry = %r.name, error = %e, "a configured registry's name is not collectable"))
-                    .ok()
-            })
-            .collect::<Vec<_>>();
-        let clusters: Vec<_> = store.collectable_clusters().await?.into_iter().map(|c| c.name).collect();
-        let mut wanted = Vec::with_capacity(registries.len() + clusters.len() + 6);
+        let (registries, clusters) = self.collected().await?;
+        let mut wanted = Vec::with_capacity(registries.len() + clusters.len() + 8);
         wanted.extend(registries.iter().map(|r| Self::periodic::<RegistryCollect>(r, s.collect_every)));
         wanted.extend(clusters.iter().map(|c| Self::periodic::<ClusterCollect>(c, s.collect_every)));
         wanted.extend([
@@ -138,7 +129,37 @@ impl Jobs<Store> {
         store.ensure_periodic_jobs(&wanted, now).await?;
         store.retire_periodic_jobs(RegistryCollect::KIND, &keys(&registries)).await?;
         store.retire_periodic_jobs(ClusterCollect::KIND, &keys(&clusters)).await?;
+        let (registries_now, clusters_now) = self.collected().await?;
+        let mut added: Vec<PeriodicJob> = registries_now
+            .iter()
+            .filter(|r| !registries.contains(r))
+            .map(|r| Self::periodic::<RegistryCollect>(r, s.collect_every))
+            .collect();
+        added.extend(clusters_now.iter().filter(|c| !clusters.contains(c)).map(|c| Self::periodic::<ClusterCollect>(c, s.collect_every)));
+        if !added.is_empty() {
+            store.ensure_periodic_jobs(&added, now).await?;
+        }
         Ok(())
+    }
+
+    /// The registries and the clusters with an API server, whose collections are periodic jobs.
+    async fn collected(&self) -> Result<(Vec<crate::domain::RegistryName>, Vec<crate::domain::ClusterName>), StoreError> {
+        // Registry rows are shared with the pages (app::types), so their names arrive as text.
+        let registries = self
+            .ctx
+            .store
+            .registries()
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                // One name a newer grammar refuses must not stop every other job's schedule.
+                crate::domain::RegistryName::parse(&r.name)
+                    .map_err(|e| tracing::warn!(registry = %r.name, error = %e, "a configured registry's name is not collectable"))
+                    .ok()
+            })
+            .collect();
+        let clusters = self.ctx.store.collectable_clusters().await?.into_iter().map(|c| c.name).collect();
+        Ok((registries, clusters))
     }
 
     /// Runs every job due at `now`, one after another, in the calling task; returns what ran.
