@@ -116,42 +116,19 @@ type Listed = Vec<(String, String, String, String, String, Option<String>)>;
 
 const PREVIOUS_RELEASE_REPORTS: [&str; 2] = ["grype/defectdojo-busybox-epss.json", "grype/defectdojo-many_vulns-python36.json"];
 
-/// Data written by the previous release's schema: Grype reports, whose ingest writes only tables
-/// the previous release had (the newest migrations add the risk ranking's and Trivy secrets'),
-/// but for the findings a scan listed, which today's ingest keeps as a document on the scan row:
-/// the column is there for the ingest only, and the previous release's row per listed finding
-/// (`scan_findings`) is written directly. Answers each report's hash and listed findings.
+/// Data written by the previous release's schema: Grype reports, stored by today's ingest (the
+/// previous release stored a report's rows as today's does; the newest migration only drops an
+/// index no read uses). Answers each report's hash and listed findings.
 async fn previous_release_estate(store: &drydock::store::Store) -> Vec<(String, Listed)> {
     use drydock::store::capabilities::*;
-    execute(store, "ALTER TABLE scans ADD COLUMN listed_findings TEXT NOT NULL DEFAULT '[]'").await;
     let mut written = Vec::new();
     for r in PREVIOUS_RELEASE_REPORTS {
         let body = std::fs::read(fixture_path(r)).unwrap();
         let report = drydock::ingest::parse(&body, None).unwrap();
         let sha = drydock::store::sha256_hex(&body);
         store.ingest_report(&report, &sha, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
-        let listed = listed_by(&report);
-        for chunk in listed.chunks(500) {
-            let q = |x: &str| format!("'{}'", x.replace('\'', "''"));
-            let values: Vec<String> = chunk
-                .iter()
-                .map(|(v, p, i, path, sev, fix)| {
-                    format!("({}, {}, {}, {}, {}, {})", q(v), q(p), q(i), q(path), q(sev), fix.as_deref().map_or("NULL".into(), q))
-                })
-                .collect();
-            execute(
-                store,
-                &format!(
-                    "INSERT INTO scan_findings (scan_id, vulnerability_id, package_name, installed_version, package_path, severity, fixed_version)
-                     SELECT s.id, v.* FROM (VALUES {}) v, scans s WHERE s.report_sha256 = '{sha}'",
-                    values.join(", ")
-                ),
-            )
-            .await;
-        }
-        written.push((sha, listed));
+        written.push((sha, listed_by(&report)));
     }
-    execute(store, "ALTER TABLE scans DROP COLUMN listed_findings").await;
     written
 }
 
@@ -269,7 +246,7 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     assert_eq!(format!("{:?}", upgraded.table_counts().await.unwrap()), format!("{counts:?}"), "the data is as it was");
     assert!(drydock::ledger::verify_store(&upgraded, None).await.unwrap().error.is_none());
     assert_eq!(running_after_upgrade(&upgraded).await, running_before_upgrade(), "what runs is kept");
-    assert_eq!(listed_after_upgrade(&upgraded).await, listed, "each scan's listed findings, now its document");
+    assert_eq!(listed_after_upgrade(&upgraded).await, listed, "each scan's listed findings, its document");
     // Today's ingest writes the same document for a report it receives.
     let body = std::fs::read(fixture_path("trivy/juice-shop-v10.2.0.json")).unwrap();
     let report = drydock::ingest::parse(&body, None).unwrap();
