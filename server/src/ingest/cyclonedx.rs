@@ -19,9 +19,10 @@ use std::collections::{HashMap, HashSet};
 
 const SUPPORTED: [&str; 4] = ["1.4", "1.5", "1.6", "1.7"];
 
+/// A CycloneDX BOM as its JSON says it: the fields Drydock reads.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Bom {
+pub struct Bom {
     spec_version: String,
     #[serde(default)]
     metadata: Option<Metadata>,
@@ -119,12 +120,11 @@ struct Affect {
     reference: String,
 }
 
-/// Reads a CycloneDX BOM already parsed as JSON. Field errors name the JSON path.
-pub fn parse<'de>(value: impl serde::Deserializer<'de>) -> Result<Report, IngestError> {
-    let bom: Bom = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        IngestError::Invalid(format!("CycloneDX BOM: {} at {}", e.inner(), if path == "." { "the top level".into() } else { path }))
-    })?;
+/// How errors name the format.
+pub const LABEL: &str = "CycloneDX BOM";
+
+/// The report a CycloneDX BOM makes (`super::parse` reads its JSON).
+pub fn read(bom: Bom) -> Result<Report, IngestError> {
     if !SUPPORTED.contains(&bom.spec_version.as_str()) {
         return Err(IngestError::Invalid(format!(
             "CycloneDX BOM: specVersion {} is not supported (Drydock reads 1.4 to 1.7)",

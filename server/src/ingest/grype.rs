@@ -19,8 +19,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
 
+/// A Grype report as its JSON says it: the fields Drydock reads.
 #[derive(Deserialize)]
-struct GrypeReport {
+pub struct GrypeReport {
     matches: Vec<Match>,
     #[serde(default)]
     source: Option<Source>,
@@ -135,12 +136,11 @@ struct Artifact {
     purl: Option<String>,
 }
 
-/// Reads a Grype report already parsed as JSON. Field errors name the JSON path.
-pub fn parse<'de>(value: impl serde::Deserializer<'de>) -> Result<Report, IngestError> {
-    let report: GrypeReport = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        IngestError::Invalid(format!("Grype report: {} at {}", e.inner(), if path == "." { "the top level".into() } else { path }))
-    })?;
+/// How errors name the format.
+pub const LABEL: &str = "Grype report";
+
+/// The report a Grype document makes (`super::parse` reads its JSON).
+pub fn read(report: GrypeReport) -> Result<Report, IngestError> {
     let (artifact, image) = identity(report.source.as_ref(), report.distro.as_ref())?;
     let os_family = report.distro.as_ref().and_then(|d| d.name.as_deref()).filter(|n| !n.is_empty()).map(str::to_ascii_lowercase);
     let mut findings = Vec::with_capacity(report.matches.len());

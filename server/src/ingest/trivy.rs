@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 
+/// A Trivy report (schema 2) as its JSON says it: the fields Drydock reads.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct TrivyReport {
+pub struct TrivyReport {
     schema_version: i64,
     artifact_name: String,
     #[serde(default)]
@@ -196,12 +197,11 @@ struct TrivyPackage {
     identifier: Option<PkgIdentifier>,
 }
 
-/// Reads a Trivy report from JSON (a parsed value or the bytes). Field errors name the JSON path.
-pub fn parse<'de>(value: impl serde::Deserializer<'de>) -> Result<Report, IngestError> {
-    let report: TrivyReport = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        IngestError::Invalid(format!("Trivy report: {} at {}", e.inner(), if path == "." { "the top level".into() } else { path }))
-    })?;
+/// How errors name the format.
+pub const LABEL: &str = "Trivy report";
+
+/// The report a Trivy document makes (`super::parse` reads its JSON).
+pub fn read(report: TrivyReport) -> Result<Report, IngestError> {
     if report.schema_version != 2 {
         return Err(IngestError::Invalid(format!("Trivy report: SchemaVersion {} is not supported (expected 2)", report.schema_version)));
     }
