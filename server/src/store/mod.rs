@@ -185,6 +185,7 @@ macro_rules! dispatch {
 }
 
 mod admission;
+mod batches;
 mod bundle;
 mod campaign_rows;
 mod campaigns;
@@ -202,6 +203,7 @@ mod rows;
 mod runtime;
 mod upkeep;
 pub use admission::{AdmissionFacts, AdmissionFailure, AdmissionItem, DecisionCount, ResolvedImage};
+pub use batches::{batches, SQLITE_BATCH};
 pub use campaign_rows::*;
 pub(crate) use connection::InCall;
 pub use connection::PoolState;
@@ -299,6 +301,8 @@ mod backend_sqlite {
     /// Take the write lock up front: a deferred transaction that later writes can fail with
     /// SQLITE_BUSY when another process writes first, whatever the busy timeout.
     pub const BEGIN: &str = "BEGIN IMMEDIATE";
+    /// The most rows of a report's multi-row statement (`super::batches`).
+    const BATCH: usize = super::SQLITE_BATCH;
     /// Serialises writers of one key inside a transaction: nothing to do, `BEGIN IMMEDIATE`
     /// already serialises every writer.
     pub const KEY_LOCK: Option<&str> = None;
@@ -362,6 +366,9 @@ mod backend_postgres {
     //! The store's SQL compiled for PostgreSQL.
     pub type DB = sqlx::Postgres;
     pub const BEGIN: &str = "BEGIN";
+    /// The most rows of a report's multi-row statement (`super::batches`): PostgreSQL keeps
+    /// its prepared statements in the server's memory, not Drydock's.
+    const BATCH: usize = CHUNK;
     /// Serialises writers of one key (an image digest) until the transaction ends, so concurrent
     /// reports of one new image land on one row instead of failing on its unique digest.
     pub const KEY_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))");

@@ -1,12 +1,14 @@
 //! Loading the estate through the API, and the floor it is compared with: the same finding rows
 //! Drydock writes (a report's listed findings as one document, its findings and image findings) inserted as plain
-//! multi-row statements of the same batch size (1,000 rows), one transaction per report, into
+//! multi-row statements of the same batch sizes (on SQLite `drydock::store::batches`: 256 rows,
+//! then powers of two down to 16, then the rest; on PostgreSQL, which takes a report's findings as
+//! arrays in one statement, 1,000), one transaction per report, into
 //! tables of the same keys and indexes, in the same database, during the same run.
 
 use crate::measures::round3;
 use crate::server::Bench;
 use drydock::generator::Estate;
-use drydock::store::Store;
+use drydock::store::{batches, Store, SQLITE_BATCH};
 use serde_json::{json, Map, Value};
 use std::time::{Duration, Instant};
 
@@ -117,17 +119,21 @@ async fn create_floor_tables(store: &Store) -> anyhow::Result<()> {
 }
 
 /// The floor for one report: its listed findings as one document, its finding rows in two
-/// tables by multi-row statements of `CHUNK`, one transaction; parsing and serialising are not timed.
+/// tables by multi-row statements of Drydock's batch sizes, one transaction; parsing and serialising are not timed.
 async fn floor_insert(store: &Store, image: i64, body: &[u8]) -> anyhow::Result<Duration> {
     let report = drydock::ingest::parse(body, None)?;
     let now = chrono::Utc::now();
     let listed = report.listed_findings_json();
+    let parts: Vec<&[drydock::ingest::Finding]> = match store {
+        Store::Sqlite(_) => batches(&report.findings, SQLITE_BATCH).collect(),
+        Store::Postgres(_) => report.findings.chunks(CHUNK).collect(),
+    };
     macro_rules! insert_all {
         ($pool:expr, $db:ty) => {{
             let t = Instant::now();
             let mut tx = $pool.begin().await?;
             sqlx::query("INSERT INTO floor_scans (id, listed_findings) VALUES ($1, $2)").bind(image).bind(&listed).execute(&mut *tx).await?;
-            for chunk in report.findings.chunks(CHUNK) {
+            for chunk in parts.iter().copied() {
                 let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO floor_findings (image_id, scanner, vulnerability_id, package_name, installed_version, package_path, package_type, purl, severity, fixed_version, first_seen, last_seen, resolved_at, last_scan_id, purl_type, purl_namespace, purl_name, epss, first_reported) ");
                 qb.push_values(chunk, |mut b, f| {
                     b.push_bind(image).push_bind(report.scanner).push_bind(&f.vulnerability_id).push_bind(&f.package_name)

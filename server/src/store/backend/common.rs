@@ -8,6 +8,7 @@ use super::{
 use super::campaign_rows::*;
 #[allow(unused_imports)]
 use super::policy_rows::*;
+use super::batches::batches;
 use super::admission::{AdmissionFacts, DecisionCount, ResolvedImage};
 use super::evidence::{Attribution, OutdatedLibraryRecord, PodAccessRecord, PushRecord, TeamMessagesRecord, LIBRARY_TYPES};
 use super::risk::{RiskFinding, RiskInputs, RiskRecord};

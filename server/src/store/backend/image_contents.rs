@@ -7,7 +7,7 @@ async fn store_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate::inges
         .iter()
         .filter(|p| seen.insert((p.package_type.as_str(), p.name.as_str(), p.version.as_str())))
         .collect();
-    for chunk in unique.chunks(CHUNK) {
+    for chunk in batches(&unique, BATCH) {
         let mut qb = QueryBuilder::<DB>::new("INSERT INTO packages (pkg_type, name, version, purl) ");
         qb.push_values(chunk, |mut b, p| {
             b.push_bind(&p.package_type).push_bind(&p.name).push_bind(&p.version).push_bind(&p.purl);

@@ -311,7 +311,7 @@ async fn upsert_vulnerabilities(tx: &mut Tx<'_>, findings: &[crate::ingest::Find
     let mut seen = HashSet::new();
     let vulns: Vec<&crate::ingest::Finding> =
         findings.iter().filter(|f| seen.insert(f.vulnerability_id.as_str())).collect();
-    for chunk in vulns.chunks(CHUNK) {
+    for chunk in batches(&vulns, BATCH) {
         let mut qb = QueryBuilder::<DB>::new(
             "INSERT INTO vulnerabilities (id, severity, title, primary_url, cvss_score, published, updated_at) ",
         );

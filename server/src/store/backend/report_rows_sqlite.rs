@@ -13,7 +13,7 @@ async fn upsert_findings(
     scanned_at: DateTime<Utc>,
     received_at: DateTime<Utc>,
 ) -> Result<()> {
-    for chunk in report.findings.chunks(CHUNK) {
+    for chunk in batches(&report.findings, BATCH) {
         let mut qb = QueryBuilder::<DB>::new(
             "INSERT INTO findings (image_id, scanner, vulnerability_id, package_name, installed_version, package_path,
                                    package_type, purl, severity, fixed_version, first_seen, last_seen, resolved_at, last_scan_id,
@@ -50,7 +50,7 @@ async fn upsert_findings(
 
 /// The image's packages at their paths (each package already stored); a row already there is kept.
 async fn insert_image_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate::ingest::Package]) -> Result<()> {
-    for chunk in packages.chunks(CHUNK) {
+    for chunk in batches(packages, BATCH) {
         // VALUES columns are named column1.., column4.
         let mut qb = QueryBuilder::<DB>::new("INSERT INTO image_packages (image_id, package_id, path) SELECT ");
         qb.push_bind(image_id);
