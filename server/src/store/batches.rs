@@ -13,6 +13,8 @@ pub const SQLITE_BATCH: usize = 256;
 /// for nearly every report, and preparing a 100-row, 19-column insert costs more than running it
 /// (BENCHMARKS.md, session 30).
 pub fn batches<T>(rows: &[T], most: usize) -> impl Iterator<Item = &[T]> {
+    // A batch holds a row at least, whatever `most` says: every call ends.
+    let most = most.max(1);
     let mut rest = rows;
     std::iter::from_fn(move || {
         let n = match rest.len() {
@@ -36,6 +38,8 @@ mod tests {
     /// below it down to 16, and 1 to 15.
     #[test]
     fn every_row_once_in_order_in_sizes_that_recur() {
+        // No rows are lost or looped over when `most` is 0.
+        assert_eq!(batches(&[1, 2, 3], 0).collect::<Vec<_>>(), vec![&[1][..], &[2][..], &[3][..]]);
         for most in [SQLITE_BATCH, 1000] {
             let mut seen = BTreeSet::new();
             for n in 0..=2600usize {

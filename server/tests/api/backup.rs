@@ -97,18 +97,23 @@ async fn a_postgres_dump_restores_with_its_ledger_and_key() {
     db.cleanup().await;
 }
 
-/// The migrations of `backend` but the newest, in a directory of their own: the previous
-/// release's schema.
+/// The oldest migration the upgrade test applies: 0027 turned each scan's listed findings into a
+/// document, and the test writes the release before it (0028 and later follow in the same upgrade).
+const FIRST_UPGRADE: &str = "0027_";
+
+/// The migrations of `backend` before `FIRST_UPGRADE`, in a directory of their own: the schema of
+/// the release the test upgrades from; and the first migration left to apply.
 fn previous_release_migrations(backend: &str) -> (tempfile::TempDir, String) {
     let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(backend);
     let mut files: Vec<_> = std::fs::read_dir(&all).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
-    let newest = files.pop().unwrap();
+    let name = |f: &std::path::PathBuf| f.file_name().unwrap().to_string_lossy().into_owned();
+    let first = files.iter().position(|f| name(f).starts_with(FIRST_UPGRADE)).expect("the first migration to upgrade through");
     let dir = tempfile::tempdir().unwrap();
-    for f in &files {
+    for f in &files[..first] {
         std::fs::copy(f, dir.path().join(f.file_name().unwrap())).unwrap();
     }
-    (dir, newest.file_name().unwrap().to_string_lossy().into_owned())
+    (dir, name(&files[first]))
 }
 
 /// A report's listed findings as rows: (vulnerability, package, version, path, severity, fix).
@@ -116,19 +121,42 @@ type Listed = Vec<(String, String, String, String, String, Option<String>)>;
 
 const PREVIOUS_RELEASE_REPORTS: [&str; 2] = ["grype/defectdojo-busybox-epss.json", "grype/defectdojo-many_vulns-python36.json"];
 
-/// Data written by the previous release's schema: Grype reports, stored by today's ingest (the
-/// previous release stored a report's rows as today's does; the newest migration only drops an
-/// index no read uses). Answers each report's hash and listed findings.
+/// Data written by the schema before 0027: Grype reports, whose ingest writes only tables that
+/// release had (later migrations add the risk ranking's and Trivy secrets'), but for the findings
+/// a scan listed, which today's ingest keeps as a document on the scan row (0027):
+/// the column is there for the ingest only, and the previous release's row per listed finding
+/// (`scan_findings`) is written directly. Answers each report's hash and listed findings.
 async fn previous_release_estate(store: &drydock::store::Store) -> Vec<(String, Listed)> {
     use drydock::store::capabilities::*;
+    execute(store, "ALTER TABLE scans ADD COLUMN listed_findings TEXT NOT NULL DEFAULT '[]'").await;
     let mut written = Vec::new();
     for r in PREVIOUS_RELEASE_REPORTS {
         let body = std::fs::read(fixture_path(r)).unwrap();
         let report = drydock::ingest::parse(&body, None).unwrap();
         let sha = drydock::store::sha256_hex(&body);
         store.ingest_report(&report, &sha, &drydock::store::Actor::cli(), chrono::Utc::now()).await.unwrap();
-        written.push((sha, listed_by(&report)));
+        let listed = listed_by(&report);
+        for chunk in listed.chunks(500) {
+            let q = |x: &str| format!("'{}'", x.replace('\'', "''"));
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|(v, p, i, path, sev, fix)| {
+                    format!("({}, {}, {}, {}, {}, {})", q(v), q(p), q(i), q(path), q(sev), fix.as_deref().map_or("NULL".into(), q))
+                })
+                .collect();
+            execute(
+                store,
+                &format!(
+                    "INSERT INTO scan_findings (scan_id, vulnerability_id, package_name, installed_version, package_path, severity, fixed_version)
+                     SELECT s.id, v.* FROM (VALUES {}) v, scans s WHERE s.report_sha256 = '{sha}'",
+                    values.join(", ")
+                ),
+            )
+            .await;
+        }
+        written.push((sha, listed));
     }
+    execute(store, "ALTER TABLE scans DROP COLUMN listed_findings").await;
     written
 }
 
@@ -231,14 +259,14 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     // SQLite.
     let file = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", file.path().join("old.db").display());
-    let (old, newest) = previous_release_migrations("sqlite");
+    let (old, pending) = previous_release_migrations("sqlite");
     let opts: sqlx::sqlite::SqliteConnectOptions = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
     let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
     sqlx::migrate::Migrator::new(old.path()).await.unwrap().run(&pool).await.unwrap();
     let before = Store::Sqlite(pool.clone());
     let listed = previous_release_estate(&before).await;
     previous_release_pods(&before).await;
-    assert!(!before.schema_is_current().await.unwrap(), "{newest} not applied yet");
+    assert!(!before.schema_is_current().await.unwrap(), "{pending} not applied yet");
     let counts = before.table_counts().await.unwrap();
     pool.close().await;
     let upgraded = Store::connect(&url).await.unwrap();
@@ -246,7 +274,7 @@ async fn an_upgrade_from_the_previous_schema_keeps_the_data() {
     assert_eq!(format!("{:?}", upgraded.table_counts().await.unwrap()), format!("{counts:?}"), "the data is as it was");
     assert!(drydock::ledger::verify_store(&upgraded, None).await.unwrap().error.is_none());
     assert_eq!(running_after_upgrade(&upgraded).await, running_before_upgrade(), "what runs is kept");
-    assert_eq!(listed_after_upgrade(&upgraded).await, listed, "each scan's listed findings, its document");
+    assert_eq!(listed_after_upgrade(&upgraded).await, listed, "each scan's listed findings, now its document");
     // Today's ingest writes the same document for a report it receives.
     let body = std::fs::read(fixture_path("trivy/juice-shop-v10.2.0.json")).unwrap();
     let report = drydock::ingest::parse(&body, None).unwrap();
