@@ -93,7 +93,8 @@ impl Store {
                 // A commit copies the log into the database only past WAL_AUTOCHECKPOINT_PAGES;
                 // `checkpoint_wal` does it in the background well before.
                 .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
-                .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES.to_string());
+                .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES.to_string())
+                .pragma("cache_size", format!("-{}", super::PAGE_CACHE_KIB));
             let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts).await?;
             tokio::spawn(checkpoint_wal(pool.clone()));
             Store::Sqlite(pool)

@@ -52,6 +52,27 @@ async fn ingest_report_tx(
     if let Some(s) = stored_scan_summary(&mut *tx, report_sha256).await? {
         return Ok(IngestOutcome::Duplicate(s));
     }
+    let widened = widen_page_cache(&mut tx, report.findings.len() + report.packages.len()).await?;
+    let stored = store_report(&mut tx, report, report_sha256, &listed_findings, actor, now).await;
+    // Back to the connection's own cache before the commit, which writes the transaction's
+    // pages whatever the size and then frees those over it; a failure's error comes first.
+    let restored = if widened { restore_page_cache(&mut tx).await } else { Ok(()) };
+    let summary = stored?;
+    restored?;
+    tx.commit().await?;
+    Ok(IngestOutcome::Created(summary))
+}
+
+/// A new report's rows in the caller's transaction: its scan, vulnerabilities, what it says
+/// about its image, and its ledger entry.
+async fn store_report(
+    tx: &mut Tx<'_>,
+    report: &crate::ingest::Report,
+    report_sha256: &str,
+    listed_findings: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<IngestSummary> {
     // The report's own date is evidence only: a scanner's clock (or a forger) may claim any date.
     // Which report is current is decided by when Drydock received it; freshness uses the earlier
     // of the two; a date more than a day ahead of Drydock's clock is flagged.
@@ -59,19 +80,19 @@ async fn ingest_report_tx(
     let future_dated = scanned_at > now + chrono::Duration::days(1);
     let effective = scanned_at.min(now);
     let image = match &report.image {
-        Some(identity) => Some(upsert_image(&mut tx, identity, now).await?),
+        Some(identity) => Some(upsert_image(tx, identity, now).await?),
         None => None,
     };
     let image_id = image.as_ref().map(|i| i.id);
     let is_current = match &image {
-        Some(i) if !i.new => is_current_report(&mut tx, i.id, report.scanner, now).await?,
+        Some(i) if !i.new => is_current_report(tx, i.id, report.scanner, now).await?,
         _ => true,
     };
-    let scan = NewScan { report, report_sha256, listed_findings: &listed_findings, image_id, scanned_at, future_dated, actor, now };
-    let scan_id = insert_scan(&mut tx, &scan).await?;
-    upsert_vulnerabilities(&mut tx, &report.findings, now).await?;
+    let scan = NewScan { report, report_sha256, listed_findings, image_id, scanned_at, future_dated, actor, now };
+    let scan_id = insert_scan(tx, &scan).await?;
+    upsert_vulnerabilities(tx, &report.findings, now).await?;
     if let Some(i) = &image {
-        apply_to_image(&mut tx, i, report, scan_id, is_current, effective, now).await?;
+        apply_to_image(tx, i, report, scan_id, is_current, effective, now).await?;
     }
     let digest = image.map(|i| i.digest);
     let subject = match &digest {
@@ -92,12 +113,9 @@ async fn ingest_report_tx(
         "vulnerability_data": report.vulnerability_data,
         "findings": counts,
     });
-    append_event(&mut tx, actor, "scan.ingested", &subject, payload, now).await?;
-    mark_evaluation_due(&mut tx, now).await?;
-    tx.commit().await?;
-    let summary =
-        IngestSummary { image: digest, artifact: report.artifact.clone(), scanner: report.scanner.to_string(), findings: counts, future_dated };
-    Ok(IngestOutcome::Created(summary))
+    append_event(tx, actor, "scan.ingested", &subject, payload, now).await?;
+    mark_evaluation_due(tx, now).await?;
+    Ok(IngestSummary { image: digest, artifact: report.artifact.clone(), scanner: report.scanner.to_string(), findings: counts, future_dated })
 }
 
 /// The report received last is the current one (a report received earlier but dated later

@@ -73,3 +73,13 @@ async fn insert_image_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate
     .await?;
     Ok(())
 }
+
+/// PostgreSQL's buffers are the server's to size: a report's transaction takes none of its own.
+async fn widen_page_cache(_tx: &mut Tx<'_>, _rows: usize) -> Result<bool> {
+    Ok(false)
+}
+
+/// Nothing was widened (`widen_page_cache`).
+async fn restore_page_cache(_tx: &mut Tx<'_>) -> Result<()> {
+    Ok(())
+}

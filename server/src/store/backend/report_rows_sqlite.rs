@@ -1,6 +1,6 @@
 // A report's per-finding and per-package rows as SQLite takes them (included into the SQLite
 // backend only): multi-row statements of `CHUNK` rows (PostgreSQL's twin takes arrays:
-// `report_rows_postgres.rs`).
+// `report_rows_postgres.rs`); and the page cache a large report's transaction takes.
 
 /// The report's findings upserted by identity into the image's findings for its scanner: a new one
 /// first seen at `received_at`, a known one reopened and updated with what the report says now
@@ -64,5 +64,19 @@ async fn insert_image_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate
         );
         qb.build().execute(&mut **tx).await?;
     }
+    Ok(())
+}
+
+/// A large report's transaction takes a page cache that holds the pages it touches
+/// (`super::report_page_cache_kib`): only the write lock's holder runs it. Answers whether it did.
+async fn widen_page_cache(tx: &mut Tx<'_>, rows: usize) -> Result<bool> {
+    let Some(kib) = super::report_page_cache_kib(rows) else { return Ok(false) };
+    sqlx::query(&format!("PRAGMA cache_size = -{kib}")).execute(&mut **tx).await?;
+    Ok(true)
+}
+
+/// The connection's own page cache again (`super::PAGE_CACHE_KIB`).
+async fn restore_page_cache(tx: &mut Tx<'_>) -> Result<()> {
+    sqlx::query(&format!("PRAGMA cache_size = -{}", super::PAGE_CACHE_KIB)).execute(&mut **tx).await?;
     Ok(())
 }

@@ -31,3 +31,29 @@ async fn sqlite_checkpoints_its_log_in_the_background() {
     }
     panic!("the report's frames were not copied into the database within 10 s: (committed, copied) {seen:?}");
 }
+
+/// A large report's transaction takes a larger page cache while it holds the write lock (its
+/// pages would not fit SQLite's default: Grype's 1,509 findings and 178 packages touch thousands)
+/// and gives it back before its commit: afterwards every connection of the pool has its own
+/// 2,000 KiB again, and the report's rows are all stored.
+#[tokio::test]
+async fn a_large_report_gives_its_page_cache_back() {
+    let db = TestDb::sqlite().await;
+    let Store::Sqlite(pool) = &db.store else { unreachable!("an SQLite store") };
+    let bytes = fixture("grype/defectdojo-many_vulns-python36.json");
+    let listed = serde_json::from_slice::<Value>(&bytes).unwrap()["matches"].as_array().unwrap().len();
+    ingest_bytes(&db.store, &bytes, Utc::now()).await;
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM findings").fetch_one(pool).await.unwrap();
+    assert_eq!(stored as usize, listed, "every match of the report is a finding");
+    // Every connection the pool may have, the report's among them.
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await.unwrap());
+    }
+    for conn in &mut held {
+        let kib: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(&mut **conn).await.unwrap();
+        assert_eq!(kib, -2000, "a connection's page cache after the report");
+    }
+    drop(held);
+    db.cleanup().await;
+}
