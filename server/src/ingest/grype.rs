@@ -131,9 +131,73 @@ struct Artifact {
     #[serde(rename = "type", default)]
     kind: Option<String>,
     #[serde(default)]
-    locations: Option<Vec<Value>>,
+    locations: Option<Vec<Location>>,
     #[serde(default)]
     purl: Option<String>,
+}
+
+/// An artifact's location: a path (the oldest schemas) or an object with one (`path`, `layerID`,
+/// ...); any other value names no path. Read without building the object: Grype's many-matches
+/// reports list three locations a match.
+struct Location(Option<String>);
+
+/// The keys of a location object: only `path` is read.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum LocationKey {
+    Path,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Location {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Location, D::Error> {
+        d.deserialize_any(LocationVisitor)
+    }
+}
+
+struct LocationVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LocationVisitor {
+    type Value = Location;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a path or an object with one")
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Location, E> {
+        Ok(Location(Some(s.to_string())))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Location, A::Error> {
+        let mut path = None;
+        while let Some(key) = map.next_key::<LocationKey>()? {
+            match key {
+                // A path that is not text names none, as a location of another kind does.
+                LocationKey::Path => path = map.next_value::<Value>()?.as_str().map(str::to_string),
+                LocationKey::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Location(path))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Location, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Location(None))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Location, E> {
+        Ok(Location(None))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Location, E> {
+        Ok(Location(None))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Location, E> {
+        Ok(Location(None))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Location, E> {
+        Ok(Location(None))
+    }
+    fn visit_unit<E>(self) -> Result<Location, E> {
+        Ok(Location(None))
+    }
 }
 
 /// How errors name the format.
@@ -208,16 +272,7 @@ fn read_match(m: Match, os_family: Option<&str>) -> (Finding, Package) {
 
 /// The artifact's locations, sorted and joined (a location is a path or an object with one).
 fn artifact_path(a: &Artifact) -> String {
-    let mut paths: Vec<String> = a
-        .locations
-        .iter()
-        .flatten()
-        .filter_map(|l| match l {
-            Value::String(s) => Some(s.clone()),
-            Value::Object(o) => o.get("path").and_then(Value::as_str).map(str::to_string),
-            _ => None,
-        })
-        .collect();
+    let mut paths: Vec<String> = a.locations.iter().flatten().filter_map(|l| l.0.clone()).collect();
     paths.sort();
     paths.dedup();
     paths.join(", ")
@@ -295,4 +350,26 @@ fn identity(source: Option<&Source>, distro: Option<&Distro>) -> Result<(String,
         _ => None,
     });
     Ok((artifact, Some(ImageIdentity { repo_digests, config_digest, tags, os, architecture: t.architecture, created: None })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Location;
+
+    /// A location is a path, or an object's `path` when it is text; anything else names none.
+    #[test]
+    fn a_location_is_a_path_or_an_object_with_one() {
+        let read = |json: &str| serde_json::from_str::<Vec<Location>>(json).unwrap().into_iter().map(|l| l.0).collect::<Vec<_>>();
+        let p = |s: &str| Some(s.to_string());
+        assert_eq!(read(r#"["/usr/lib/a.so", "b\\c"]"#), vec![p("/usr/lib/a.so"), p("b\\c")]);
+        assert_eq!(
+            read(
+                r#"[{"path": "/var/lib/dpkg/status", "layerID": "sha256:ab", "annotations": {"evidence": ["x"]}},
+                     {"layerID": "sha256:cd", "path": "/p"}, {"layerID": "x"}, {"path": 7}, {"path": null}]"#
+            ),
+            vec![p("/var/lib/dpkg/status"), p("/p"), None, None, None]
+        );
+        assert_eq!(read(r#"[1, 2.5, true, null, [], ["/x"]]"#), vec![None; 6]);
+        assert!(serde_json::from_str::<Vec<Location>>(r#"[{"path": "/a""#).is_err(), "a broken document is still refused");
+    }
 }
