@@ -194,7 +194,6 @@ mod connection;
 mod evidence;
 mod jobs;
 mod ledger;
-mod page_cache;
 mod people;
 mod policy;
 mod policy_rows;
@@ -202,6 +201,7 @@ mod registries;
 mod risk;
 mod rows;
 mod runtime;
+mod sqlite_cache;
 mod upkeep;
 pub use admission::{AdmissionFacts, AdmissionFailure, AdmissionItem, DecisionCount, ResolvedImage};
 pub use batches::{batches, SQLITE_BATCH};
@@ -210,12 +210,12 @@ pub(crate) use connection::InCall;
 pub use connection::PoolState;
 pub use evidence::{Attribution, OutdatedLibraryRecord, PodAccessRecord, PushRecord, TeamMessagesRecord, LIBRARY_TYPES};
 pub use jobs::{ClaimedJob, JobClaimRow, JobRow, JobRunRow, PeriodicJob};
-use page_cache::{report_page_cache_kib, PAGE_CACHE_KIB};
 pub use people::{SignedInUser, StoredSession};
 pub use policy_rows::*;
 pub use risk::{RiskFinding, RiskInputs, RiskRecord};
 pub use rows::*;
 pub use runtime::WorkloadFilter;
+use sqlite_cache::{report_page_cache_kib, PAGE_CACHE_KIB};
 
 /// Every capability trait of the store: `use crate::store::capabilities::*` to call them.
 pub mod capabilities {
