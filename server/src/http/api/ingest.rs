@@ -62,7 +62,7 @@ async fn receive_scan(
 }
 
 /// A body from which the report is hashed on a thread of its own while it is parsed: 1 MiB
-/// (Grype's 1,509 findings are 3.8 MB, some 2.5 ms of hashing).
+/// (Grype's 1,509 findings are 3.8 MB, some 2 ms of hashing).
 const HASH_BESIDE_BYTES: usize = 1 << 20;
 
 /// The report a body holds, and the body's SHA-256. Parsing and hashing are CPU work of up to
