@@ -1,6 +1,6 @@
 // A report's per-finding and per-package rows as SQLite takes them (included into the SQLite
-// backend only): multi-row statements of `CHUNK` rows (PostgreSQL's twin takes arrays:
-// `report_rows_postgres.rs`); and the page cache a large report's transaction takes.
+// backend only): multi-row statements in `batches` of up to `BATCH` rows (PostgreSQL's twin
+// takes arrays: `report_rows_postgres.rs`); and the page cache a large report's transaction takes.
 
 /// The report's findings upserted by identity into the image's findings for its scanner: a new one
 /// first seen at `received_at`, a known one reopened and updated with what the report says now

@@ -57,3 +57,32 @@ async fn a_large_report_gives_its_page_cache_back() {
     drop(held);
     db.cleanup().await;
 }
+
+/// A large report that fails after its transaction widened the page cache gives the cache back
+/// too, and leaves nothing of itself: on a pool of one connection (so the report's connection is
+/// the one read afterwards), a trigger refuses the report's ledger entry, the last of its writes.
+#[tokio::test]
+async fn a_large_report_that_fails_gives_its_page_cache_back_and_writes_nothing() {
+    let db = TestDb::sqlite().await;
+    let opts: sqlx::sqlite::SqliteConnectOptions = db.url.parse().unwrap();
+    let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(opts.pragma("cache_size", "-2000")).await.unwrap();
+    sqlx::query("CREATE TRIGGER refuse_entries BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let store = Store::Sqlite(pool.clone());
+    let bytes = fixture("grype/defectdojo-many_vulns-python36.json");
+    let report = ingest::parse(&bytes, None).unwrap();
+    let failed = store.ingest_report(&report, &sha256_hex(&bytes), &actor(), Utc::now()).await;
+    assert!(failed.is_err(), "the trigger refuses the report's ledger entry");
+    let kib: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(&pool).await.unwrap();
+    assert_eq!(kib, -2000, "the report's connection after the failure");
+    let left: (i64, i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM scans), (SELECT COUNT(*) FROM findings), (SELECT COUNT(*) FROM images)")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(left, (0, 0, 0), "nothing of the failed report is stored");
+    pool.close().await;
+    db.cleanup().await;
+}
