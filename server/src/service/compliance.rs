@@ -7,7 +7,7 @@ use crate::domain::kev::KevCatalog;
 use crate::domain::purl::PackageCoordinates;
 use crate::domain::version::{Scheme, VersionRange};
 use crate::store::capabilities::*;
-use crate::store::{Actor, KevUploadRecord, MatchedImages, SearchMatchRecord};
+use crate::store::{Actor, KevUploadRecord, MatchedImages, SearchFilter, SearchImageRecord, SearchMatchRecord};
 use app::types::{KevCatalogInfo, RunningWorkload, SearchItem, SearchMatch, SearchQuery, SearchResult, Severity};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -91,62 +91,70 @@ impl Service {
             return Err(Error::invalid("limit", "between 1 and 5000"));
         }
         let offset = q.offset.unwrap_or(0).max(0);
-        let rows: Vec<SearchMatchRecord> = match question(q)? {
-            Question::Vulnerability(id) => self.store.search_vulnerability(&id).await?,
-            Question::Package(c, range) => {
-                let mut rows = self.store.search_package(&c).await?;
-                if let Some(r) = range {
-                    // Each installed version is ordered once, however many images hold it.
-                    let mut inside: HashMap<String, bool> = HashMap::new();
-                    rows.retain(|m| *inside.entry(m.installed.clone()).or_insert_with(|| r.contains(&m.installed)));
-                }
-                rows
+        let filter = match question(q)? {
+            Question::Vulnerability(id) => SearchFilter::Vulnerability(id),
+            Question::Package(coordinates, range) => {
+                // Each installed version is checked against the range once, however many images hold it.
+                let versions = match range {
+                    Some(r) => Some(self.store.package_versions(&coordinates).await?.into_iter().filter(|v| r.contains(v)).collect()),
+                    None => None,
+                };
+                SearchFilter::Package { coordinates, versions }
             }
         };
-        let unique_vulnerabilities = rows.iter().map(|m| m.vulnerability.as_str()).collect::<BTreeSet<_>>().len() as i64;
-        let instances = rows.len() as i64;
-        let mut by_image: BTreeMap<i64, Vec<SearchMatchRecord>> = BTreeMap::new();
-        for m in rows {
-            by_image.entry(m.image_row).or_default().push(m);
-        }
-        let ids: Vec<i64> = by_image.keys().copied().collect();
-        // Counted and ordered over every match; the workloads are read for the page only.
+        // Counted and ordered over every matching image; the matches and workloads are read
+        // for the page only.
+        let found = self.store.search_images(&filter).await?;
+        let instances: i64 = found.images.iter().map(|i| i.instances).sum();
+        let ids: Vec<i64> = found.images.iter().map(|i| i.image_row).collect();
         let runs = self.store.running_teams(&ids).await?;
         let running_images = runs.iter().map(|(id, _)| *id).collect::<BTreeSet<i64>>().len() as i64;
         let registry_only_images = ids.len() as i64 - running_images;
         let visible = |team: Option<&str>| p.can(Action::ReadTeamDetails, team);
         let runs_visibly: BTreeSet<i64> = runs.iter().filter(|(_, t)| visible(t.as_deref())).map(|(id, _)| *id).collect();
         // Running images first, then the most instances (every path counted), then by digest.
-        let mut order: Vec<(bool, std::cmp::Reverse<usize>, &str, i64)> = by_image
+        let mut order: Vec<(bool, std::cmp::Reverse<i64>, &str, i64)> = found
+            .images
             .iter()
-            .filter(|(_, m)| visible(m[0].team.as_deref()))
-            .map(|(id, m)| (!runs_visibly.contains(id), std::cmp::Reverse(m.len()), m[0].digest.as_str(), *id))
+            .filter(|i| visible(i.team.as_deref()))
+            .map(|i| (!runs_visibly.contains(&i.image_row), std::cmp::Reverse(i.instances), i.digest.as_str(), i.image_row))
             .collect();
         order.sort();
         let total = order.len() as i64;
         let page: Vec<i64> = order.into_iter().skip(offset as usize).take(limit as usize).map(|(_, _, _, id)| id).collect();
+        let images: HashMap<i64, &SearchImageRecord> = found.images.iter().map(|i| (i.image_row, i)).collect();
+        let mut by_image: HashMap<i64, Vec<SearchMatchRecord>> = HashMap::new();
+        for m in self.store.search_matches(&filter, &page).await? {
+            by_image.entry(m.image_row).or_default().push(m);
+        }
         let facts = self.store.matched_images(&page, None).await?;
         let mut items = Vec::with_capacity(page.len());
         for id in page {
             let matches = by_image.remove(&id).unwrap_or_default();
-            items.push(search_item(id, matches, &facts, &visible));
+            items.push(search_item(images[&id], matches, &facts, &visible));
         }
+        let unique_vulnerabilities = found.unique_vulnerabilities;
         Ok(SearchResult { items, total, unique_vulnerabilities, instances, running_images, registry_only_images })
     }
 }
 
 /// One affected image as the search lists it: its repositories, the workloads the caller may
 /// list running it (containers counted per workload), and its matches.
-fn search_item(id: i64, matches: Vec<SearchMatchRecord>, facts: &MatchedImages, visible: &dyn Fn(Option<&str>) -> bool) -> SearchItem {
-    let first = &matches[0];
+fn search_item(
+    image: &SearchImageRecord,
+    matches: Vec<SearchMatchRecord>,
+    facts: &MatchedImages,
+    visible: &dyn Fn(Option<&str>) -> bool,
+) -> SearchItem {
+    let id = image.image_row;
     let mut running: BTreeMap<(String, String, String), i64> = BTreeMap::new();
     for (_, w) in facts.running.iter().filter(|(m, w)| *m == id && visible(w.team.as_deref())) {
         let workload = w.workload.clone().unwrap_or_else(|| format!("Pod/{}", w.pod));
         *running.entry((w.cluster.clone(), w.namespace.clone(), workload)).or_insert(0) += 1;
     }
     SearchItem {
-        image: first.digest.clone(),
-        team: first.team.clone(),
+        image: image.digest.clone(),
+        team: image.team.clone(),
         repositories: facts.repositories.get(&id).cloned().unwrap_or_default(),
         running: running
             .into_iter()

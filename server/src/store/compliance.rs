@@ -10,10 +10,12 @@ store_capability! {
         fn replace_kev(&self, catalog: &crate::domain::kev::KevCatalog, sha256: &str, actor: &Actor, now: DateTime<Utc>) -> Result<KevUploadRecord>;
         /// The latest KEV upload.
         fn kev_upload(&self) -> Result<Option<KevUploadRecord>>;
-        /// Open findings of one vulnerability id, estate-wide.
-        fn search_vulnerability(&self, id: &str) -> Result<Vec<SearchMatchRecord>>;
-        /// Open findings of one package (coordinates), estate-wide.
-        fn search_package(&self, c: &crate::domain::purl::PackageCoordinates) -> Result<Vec<SearchMatchRecord>>;
+        /// The installed versions of one package (coordinates) among open findings, each once.
+        fn package_versions(&self, c: &crate::domain::purl::PackageCoordinates) -> Result<Vec<String>>;
+        /// Every image with open findings the filter matches, counted, estate-wide.
+        fn search_images(&self, filter: &SearchFilter) -> Result<SearchImages>;
+        /// The open findings the filter matches on the given images (a search's page).
+        fn search_matches(&self, filter: &SearchFilter, ids: &[i64]) -> Result<Vec<SearchMatchRecord>>;
         /// Open findings of one vulnerability id, summed per image (a campaign's affected images).
         fn affected_by_vulnerability(&self, id: &str) -> Result<Vec<AffectedRecord>>;
         /// Open findings of one package, summed per image and installed version.

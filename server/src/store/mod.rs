@@ -318,6 +318,9 @@ mod backend_sqlite {
     pub const FIXED_LIST: &str = "GROUP_CONCAT(DISTINCT iv.fixed_version)";
     /// A deferred transaction reads one snapshot (WAL) from its first read on.
     pub const READ_SNAPSHOT: Option<&str> = None;
+    /// The texts of a bound JSON array as a set (`x IN` it), whatever their number: what goes
+    /// before the bound array and after it.
+    pub const JSON_TEXTS: (&str, &str) = ("(SELECT value FROM json_each(", "))");
     /// Ledger entries `$1..$2` as one text: per entry, its index, entry, leaf hash, time, actor,
     /// kind, subject and payload, each as `BYTES:TEXT` (`-` for NULL), in no particular order:
     /// one row crossing sqlx-sqlite's worker thread instead of one per entry.
@@ -384,6 +387,9 @@ mod backend_postgres {
     pub const FIXED_LIST: &str = "STRING_AGG(DISTINCT iv.fixed_version, ',')";
     /// Reads that must agree with each other (the ledger's size and its entries) share one snapshot.
     pub const READ_SNAPSHOT: Option<&str> = Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    /// The texts of a bound JSON array as a set (`x IN` it), whatever their number: what goes
+    /// before the bound array and after it.
+    pub const JSON_TEXTS: (&str, &str) = ("(SELECT jsonb_array_elements_text(CAST(", " AS jsonb)))");
     /// Ledger entries are read as rows: PostgreSQL sends rows without a hand-off per row, and
     /// building one text of a batch costs it more than sending the rows.
     pub const LEDGER_BATCH: Option<&str> = None;

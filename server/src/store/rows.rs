@@ -338,6 +338,30 @@ pub struct RuleRecord {
     pub created_by: String,
 }
 
+/// What an estate search asks of the open findings: one vulnerability, or one package (by its
+/// coordinates), its installed versions limited to `versions` when a range was asked.
+pub enum SearchFilter {
+    Vulnerability(String),
+    Package { coordinates: crate::domain::purl::PackageCoordinates, versions: Option<Vec<String>> },
+}
+
+/// An image a search matches: its primary digest, owner, and open matching findings (every
+/// path counted).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SearchImageRecord {
+    pub image_row: i64,
+    pub digest: String,
+    pub team: Option<String>,
+    pub instances: i64,
+}
+
+/// Every image a search matches, and the distinct vulnerabilities their matches name.
+#[derive(Debug, Clone, Default)]
+pub struct SearchImages {
+    pub images: Vec<SearchImageRecord>,
+    pub unique_vulnerabilities: i64,
+}
+
 /// One open finding the estate search matched, with its image and whether the CVE is in the
 /// uploaded KEV catalogue.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -154,9 +154,32 @@ async fn search_matches_the_raw_reports(db: TestDb) {
         let path = format!("/api/v1/search?package={}&range={}", enc(&format!("pkg:deb/{ns}/{name}")), enc(&format!("vers:deb/<{cut}")));
         let v = app.get_json(&path, &security).await;
         assert_eq!(answered(&v), want, "{path}");
+        let distinct = |pick: fn(&Row) -> &String| want.iter().map(pick).collect::<BTreeSet<_>>().len() as u64;
+        assert_eq!(v["total"].as_u64(), Some(distinct(|r| &r.0)), "{path}: images");
+        assert_eq!(v["unique_vulnerabilities"].as_u64(), Some(distinct(|r| &r.1)), "{path}: vulnerabilities");
+        assert_eq!(v["instances"].as_u64(), Some(want.len() as u64), "{path}: instances");
         checked += 1;
     }
     assert!(checked >= 3, "Debian packages with several versions in the reports: {checked}");
+
+    // Paged: pages of two images, one after the other, are the whole answer in its order (the
+    // most instances first, then by digest: nothing runs yet), each image with its matches.
+    let (widest, _) = by_vuln.iter().max_by_key(|(_, rows)| rows.iter().map(|r| &r.0).collect::<BTreeSet<_>>().len()).unwrap();
+    let whole = app.get_json(&format!("/api/v1/search?cve={widest}&limit=5000"), &security).await;
+    let all = whole["items"].as_array().unwrap();
+    assert!(all.len() >= 3, "{widest} is on {} images", all.len());
+    let mut paged = Vec::new();
+    for offset in (0..all.len()).step_by(2) {
+        let page = app.get_json(&format!("/api/v1/search?cve={widest}&limit=2&offset={offset}"), &security).await;
+        assert_eq!(page["total"], whole["total"]);
+        paged.extend(page["items"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(&paged, all);
+    let key = |i: &Value| {
+        let n: u64 = i["matches"].as_array().unwrap().iter().map(|m| m["locations"].as_u64().unwrap()).sum();
+        (std::cmp::Reverse(n), i["image"].as_str().unwrap().to_string())
+    };
+    assert!(all.windows(2).all(|w| key(&w[0]) < key(&w[1])), "the most instances first, then by digest");
 
     // The KEV upload marks CVE-2022-22965 (and nothing absent from the catalogue).
     let before = app.get_json("/api/v1/search?cve=CVE-2022-22965", &security).await;

@@ -64,28 +64,80 @@ pub async fn kev_upload(pool: &Pool) -> Result<Option<KevUploadRecord>> {
     .await?)
 }
 
-const SEARCH_SELECT: &str = "SELECT f.image_id AS image_row, i.digest, t.name AS team, f.vulnerability_id AS vulnerability,
-        f.purl_type, f.purl_namespace, f.purl_name, f.installed_version AS installed, f.fixed_version AS fixed, f.epss, f.severity, f.first_seen,
-        (k.cve_id IS NOT NULL) AS kev
-    FROM image_vulnerabilities f JOIN images i ON i.id = f.image_id LEFT JOIN teams t ON t.id = i.team_id
-    LEFT JOIN kev k ON k.cve_id = f.vulnerability_id
-    WHERE f.resolved_at IS NULL";
-
-/// Open findings of one vulnerability, estate-wide (one indexed lookup).
-pub async fn search_vulnerability(pool: &Pool, id: &str) -> Result<Vec<SearchMatchRecord>> {
-    let mut qb = QueryBuilder::<DB>::new(SEARCH_SELECT);
-    qb.push(" AND f.vulnerability_id = ").push_bind(id).push(" ORDER BY i.digest, f.purl_name, f.installed_version");
-    Ok(qb.build_query_as().fetch_all(pool).await?)
+/// The installed versions of one package among open findings, each once (what a range is
+/// checked against, instead of every finding).
+pub async fn package_versions(pool: &Pool, c: &crate::domain::purl::PackageCoordinates) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT installed_version FROM image_vulnerabilities
+         WHERE resolved_at IS NULL AND purl_type = $1 AND purl_namespace = $2 AND purl_name = $3",
+    )
+    .bind(c.ptype())
+    .bind(c.namespace())
+    .bind(c.name())
+    .fetch_all(pool)
+    .await?)
 }
 
-/// Open findings of one package (by coordinates), estate-wide; the caller filters versions.
-pub async fn search_package(pool: &Pool, c: &crate::domain::purl::PackageCoordinates) -> Result<Vec<SearchMatchRecord>> {
-    let mut qb = QueryBuilder::<DB>::new(SEARCH_SELECT);
-    qb.push(" AND f.purl_type = ").push_bind(c.ptype());
-    qb.push(" AND f.purl_namespace = ").push_bind(c.namespace());
-    qb.push(" AND f.purl_name = ").push_bind(c.name());
-    qb.push(" ORDER BY i.digest, f.vulnerability_id, f.installed_version");
-    Ok(qb.build_query_as().fetch_all(pool).await?)
+/// The condition a search's filter puts on the open findings `f`.
+fn push_search_filter<'a>(qb: &mut QueryBuilder<'a, DB>, filter: &'a SearchFilter) {
+    match filter {
+        SearchFilter::Vulnerability(id) => {
+            qb.push(" AND f.vulnerability_id = ").push_bind(id.as_str());
+        }
+        SearchFilter::Package { coordinates: c, versions } => {
+            qb.push(" AND f.purl_type = ").push_bind(c.ptype());
+            qb.push(" AND f.purl_namespace = ").push_bind(c.namespace());
+            qb.push(" AND f.purl_name = ").push_bind(c.name());
+            if let Some(v) = versions {
+                let (before, after) = JSON_TEXTS;
+                qb.push(" AND f.installed_version IN ").push(before);
+                qb.push_bind(serde_json::Value::from(v.clone()).to_string()).push(after);
+            }
+        }
+    }
+}
+
+/// Every image with open findings the filter matches, with their number, and the distinct
+/// vulnerabilities they name: a row an image, not one a finding (a search's counts and order).
+pub async fn search_images(pool: &Pool, filter: &SearchFilter) -> Result<SearchImages> {
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT f.image_id AS image_row, i.digest, t.name AS team, COUNT(*) AS instances
+         FROM image_vulnerabilities f JOIN images i ON i.id = f.image_id LEFT JOIN teams t ON t.id = i.team_id
+         WHERE f.resolved_at IS NULL",
+    );
+    push_search_filter(&mut qb, filter);
+    qb.push(" GROUP BY f.image_id, i.digest, t.name ORDER BY f.image_id");
+    let images = qb.build_query_as().fetch_all(pool).await?;
+    let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(DISTINCT f.vulnerability_id) FROM image_vulnerabilities f WHERE f.resolved_at IS NULL");
+    push_search_filter(&mut qb, filter);
+    let unique_vulnerabilities = qb.build_query_scalar().fetch_one(pool).await?;
+    Ok(SearchImages { images, unique_vulnerabilities })
+}
+
+/// The open findings the filter matches on the given images (a search's page), a thousand
+/// images a statement; per image in the order a search lists them.
+pub async fn search_matches(pool: &Pool, filter: &SearchFilter, ids: &[i64]) -> Result<Vec<SearchMatchRecord>> {
+    let order = match filter {
+        SearchFilter::Vulnerability(_) => " ORDER BY i.digest, f.purl_name, f.installed_version",
+        SearchFilter::Package { .. } => " ORDER BY i.digest, f.vulnerability_id, f.installed_version",
+    };
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT f.image_id AS image_row, i.digest, t.name AS team, f.vulnerability_id AS vulnerability,
+                    f.purl_type, f.purl_namespace, f.purl_name, f.installed_version AS installed, f.fixed_version AS fixed, f.epss,
+                    f.severity, f.first_seen, (k.cve_id IS NOT NULL) AS kev
+             FROM image_vulnerabilities f JOIN images i ON i.id = f.image_id LEFT JOIN teams t ON t.id = i.team_id
+             LEFT JOIN kev k ON k.cve_id = f.vulnerability_id
+             WHERE f.resolved_at IS NULL",
+        );
+        push_search_filter(&mut qb, filter);
+        qb.push(" AND f.image_id IN (");
+        in_list(&mut qb, chunk);
+        qb.push(order);
+        out.extend(qb.build_query_as::<SearchMatchRecord>().fetch_all(pool).await?);
+    }
+    Ok(out)
 }
 
 const AFFECTED_SELECT: &str = "SELECT f.image_id AS image_row, i.digest, t.name AS team, f.installed_version AS installed, f.severity,
