@@ -1,5 +1,6 @@
 //! Reports stored: idempotent by content, counts, rescans resolving and reopening findings,
-//! which report is current, and Trivy and Grype of one image counted once.
+//! which report is current, Trivy and Grype of one image counted once, and an image's findings
+//! across scanners the same when the same content is received again.
 
 use super::*;
 use crate::helpers::trivy_fixtures;
@@ -12,6 +13,7 @@ on_both_backends!(
     rescan_resolves_and_reopens_findings,
     the_report_received_last_is_current_whatever_its_date,
     trivy_and_grype_of_one_image_count_once,
+    the_same_content_received_again_leaves_the_images_findings_as_they_were,
 );
 
 async fn ingest_is_idempotent_by_content(store: &Store) {
@@ -256,4 +258,37 @@ async fn trivy_and_grype_of_one_image_count_once(store: &Store) {
     // The team totals count the merged findings too.
     let totals = store.overview().await.unwrap();
     assert_eq!(totals.teams.iter().fold(totals.unowned_findings, |a, t| a.merged(&t.findings)), want);
+}
+
+/// An image's findings across scanners, every column, one line a finding in a stable order.
+async fn image_vulnerability_rows(store: &Store, digest: &str) -> Vec<String> {
+    const SQL: &str = "SELECT vulnerability_id || '|' || purl_type || '|' || purl_namespace || '|' || purl_name || '|' || package_name
+            || '|' || installed_version || '|' || path_key || '|' || severity || '|' || COALESCE(fixed_version, '-')
+            || '|' || COALESCE(CAST(epss AS TEXT), '-') || '|' || scanners || '|' || CAST(first_seen AS TEXT)
+            || '|' || COALESCE(CAST(resolved_at AS TEXT), '-')
+         FROM image_vulnerabilities WHERE image_id = (SELECT image_id FROM image_aliases WHERE digest = $1) ORDER BY 1";
+    match store {
+        Store::Sqlite(p) => sqlx::query_scalar(SQL).bind(digest).fetch_all(p).await.unwrap(),
+        Store::Postgres(p) => sqlx::query_scalar(SQL).bind(digest).fetch_all(p).await.unwrap(),
+    }
+}
+
+/// A new image's findings across scanners are written from its first report; a known image's
+/// are rebuilt from its stored findings. The same report received again a day later (other
+/// bytes, the same content) takes the second path: every row, every column is as it was (first
+/// seen at the first receipt), and the image's counts are its open findings.
+async fn the_same_content_received_again_leaves_the_images_findings_as_they_were(store: &Store) {
+    let t0: DateTime<Utc> = "2026-03-01T00:00:00Z".parse().unwrap();
+    for name in ["grype/defectdojo-many_vulns-python36.json", "trivy/juice-shop-v10.2.0.json"] {
+        let bytes = fixture(name);
+        let d = ingest_bytes(store, &bytes, t0).await.summary().image.clone().unwrap();
+        let first = image_vulnerability_rows(store, &d).await;
+        let counts = store.image_view(&crate::helpers::digest(&d), None).await.unwrap().unwrap().image.image.findings;
+        assert!(first.len() > 200, "{name}: {} findings", first.len());
+        assert_eq!(counts.total() as usize, first.len(), "{name}: the image's counts are its open findings");
+        let again = serde_json::to_vec_pretty(&serde_json::from_slice::<Value>(&bytes).unwrap()).unwrap();
+        let outcome = ingest_bytes(store, &again, t0 + chrono::Duration::days(1)).await;
+        assert!(matches!(outcome, IngestOutcome::Created(_)), "{name}: stored as a second report");
+        assert_eq!(image_vulnerability_rows(store, &d).await, first, "{name}: rebuilt from the stored findings");
+    }
 }
