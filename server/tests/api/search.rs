@@ -234,6 +234,14 @@ async fn search_matches_the_raw_reports(db: TestDb) {
     );
     assert_eq!((v["running_images"].as_i64(), v["registry_only_images"].as_i64()), (Some(1), Some(0)));
     assert!(v["items"][0]["repositories"].as_array().unwrap().iter().any(|r| r == "docker.io/bkimminich/juice-shop"), "{v}");
+    // Running images come first, whatever their number of instances.
+    let (shared, _) = by_vuln
+        .iter()
+        .find(|(_, rows)| rows.iter().any(|r| r.0 == juice) && rows.iter().map(|r| &r.0).collect::<BTreeSet<_>>().len() > 1)
+        .expect("a vulnerability Juice Shop shares with another image");
+    let s = app.get_json(&format!("/api/v1/search?cve={shared}"), &security).await;
+    assert_eq!(s["items"][0]["image"], juice, "cve={shared}: the running image first");
+    assert_eq!(s["running_images"], 1);
     let dev = app.token_with("dev-web", "developer", Some("web"), Default::default()).await;
     let w = app.get_json(&format!("/api/v1/search?cve={id}"), &dev).await;
     assert_eq!((w["total"].as_i64(), w["items"].as_array().unwrap().len()), (Some(0), 0), "another team's image is not listed");
