@@ -192,6 +192,7 @@ mod campaigns;
 mod compliance;
 mod connection;
 mod evidence;
+mod grouped_findings;
 mod jobs;
 mod ledger;
 mod people;
@@ -312,6 +313,8 @@ mod backend_sqlite {
     pub const SKIP_LOCKED: &str = "";
     /// The distinct values of a text column, comma-separated, in an aggregate.
     pub const SCANNER_LIST: &str = "GROUP_CONCAT(DISTINCT f.scanner ORDER BY f.scanner)";
+    /// Text compared by its bytes, as Drydock compares it (`grouped_findings`): SQLite's default.
+    pub const BYTE_ORDER: &str = "";
     /// The levels delivered for an item, comma-separated.
     pub const LEVEL_LIST: &str = "GROUP_CONCAT(d.level)";
     /// The distinct fixed versions of a group of findings, comma-separated.
@@ -381,6 +384,9 @@ mod backend_postgres {
     pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
     /// The distinct values of a text column, comma-separated, in an aggregate.
     pub const SCANNER_LIST: &str = "STRING_AGG(DISTINCT f.scanner, ',' ORDER BY f.scanner)";
+    /// Text compared by its bytes, as Drydock compares it (`grouped_findings`), whatever the
+    /// database's collation.
+    pub const BYTE_ORDER: &str = r#" COLLATE "C""#;
     /// The levels delivered for an item, comma-separated.
     pub const LEVEL_LIST: &str = "STRING_AGG(d.level::text, ',')";
     /// The distinct fixed versions of a group of findings, comma-separated.

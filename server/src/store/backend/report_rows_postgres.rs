@@ -54,6 +54,44 @@ async fn upsert_findings(
     Ok(())
 }
 
+/// A new image's findings across scanners (`grouped_findings`), each named by `scanner` alone,
+/// first seen at `first_seen`.
+async fn insert_grouped_findings<'a>(
+    tx: &mut Tx<'_>,
+    image_id: i64,
+    rows: &[super::grouped_findings::GroupedFinding<'a>],
+    scanner: &str,
+    first_seen: DateTime<Utc>,
+) -> Result<()> {
+    let text = |pick: fn(&super::grouped_findings::GroupedFinding<'a>) -> &'a str| rows.iter().map(pick).collect::<Vec<&str>>();
+    sqlx::query(
+        "INSERT INTO image_vulnerabilities (image_id, vulnerability_id, purl_type, purl_namespace, purl_name, package_name,
+                                            installed_version, path_key, severity, fixed_version, epss, scanners, first_seen, resolved_at)
+         SELECT $1, u.vulnerability_id, u.purl_type, u.purl_namespace, u.purl_name, u.package_name, u.installed_version,
+                u.path_key, u.severity, u.fixed_version, u.epss, $2, $3, NULL
+         FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                     $12::text[], $13::float8[])
+              AS u (vulnerability_id, purl_type, purl_namespace, purl_name, package_name, installed_version, path_key,
+                    severity, fixed_version, epss)",
+    )
+    .bind(image_id)
+    .bind(scanner)
+    .bind(first_seen)
+    .bind(text(|r| r.vulnerability_id))
+    .bind(text(|r| r.purl_type))
+    .bind(text(|r| r.purl_namespace))
+    .bind(text(|r| r.purl_name))
+    .bind(text(|r| r.package_name))
+    .bind(text(|r| r.installed_version))
+    .bind(text(|r| r.path_key))
+    .bind(text(|r| r.severity.as_str()))
+    .bind(rows.iter().map(|r| r.fixed_version).collect::<Vec<Option<&str>>>())
+    .bind(rows.iter().map(|r| r.epss).collect::<Vec<Option<f64>>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The image's packages at their paths (each package already stored); a row already there is kept.
 async fn insert_image_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate::ingest::Package]) -> Result<()> {
     let column = |pick: fn(&crate::ingest::Package) -> &str| packages.iter().map(pick).collect::<Vec<&str>>();

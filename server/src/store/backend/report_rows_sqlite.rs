@@ -48,6 +48,40 @@ async fn upsert_findings(
     Ok(())
 }
 
+/// A new image's findings across scanners (`grouped_findings`), each named by `scanner` alone,
+/// first seen at `first_seen`.
+async fn insert_grouped_findings(
+    tx: &mut Tx<'_>,
+    image_id: i64,
+    rows: &[super::grouped_findings::GroupedFinding<'_>],
+    scanner: &str,
+    first_seen: DateTime<Utc>,
+) -> Result<()> {
+    for chunk in batches(rows, BATCH) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO image_vulnerabilities (image_id, vulnerability_id, purl_type, purl_namespace, purl_name, package_name,
+                                                installed_version, path_key, severity, fixed_version, epss, scanners, first_seen) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(image_id)
+                .push_bind(r.vulnerability_id)
+                .push_bind(r.purl_type)
+                .push_bind(r.purl_namespace)
+                .push_bind(r.purl_name)
+                .push_bind(r.package_name)
+                .push_bind(r.installed_version)
+                .push_bind(r.path_key)
+                .push_bind(r.severity.as_str())
+                .push_bind(r.fixed_version)
+                .push_bind(r.epss)
+                .push_bind(scanner)
+                .push_bind(first_seen);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// The image's packages at their paths (each package already stored); a row already there is kept.
 async fn insert_image_packages(tx: &mut Tx<'_>, image_id: i64, packages: &[crate::ingest::Package]) -> Result<()> {
     for chunk in batches(packages, BATCH) {

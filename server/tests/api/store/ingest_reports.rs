@@ -276,11 +276,14 @@ async fn image_vulnerability_rows(store: &Store, digest: &str) -> Vec<String> {
 /// A new image's findings across scanners are written from its first report; a known image's
 /// are rebuilt from its stored findings. The same report received again a day later (other
 /// bytes, the same content) takes the second path: every row, every column is as it was (first
-/// seen at the first receipt), and the image's counts are its open findings.
+/// seen at the first receipt), and the image's counts are its open findings. Juice Shop's
+/// report gains findings that merge with others (`juice_shop_with_findings_that_merge`), so the
+/// grouping, not only the copying, is compared.
 async fn the_same_content_received_again_leaves_the_images_findings_as_they_were(store: &Store) {
     let t0: DateTime<Utc> = "2026-03-01T00:00:00Z".parse().unwrap();
-    for name in ["grype/defectdojo-many_vulns-python36.json", "trivy/juice-shop-v10.2.0.json"] {
-        let bytes = fixture(name);
+    let reports =
+        [("grype python36", fixture("grype/defectdojo-many_vulns-python36.json")), ("juice shop", juice_shop_with_findings_that_merge())];
+    for (name, bytes) in reports {
         let d = ingest_bytes(store, &bytes, t0).await.summary().image.clone().unwrap();
         let first = image_vulnerability_rows(store, &d).await;
         let counts = store.image_view(&crate::helpers::digest(&d), None).await.unwrap().unwrap().image.image.findings;
@@ -290,5 +293,42 @@ async fn the_same_content_received_again_leaves_the_images_findings_as_they_were
         let outcome = ingest_bytes(store, &again, t0 + chrono::Duration::days(1)).await;
         assert!(matches!(outcome, IngestOutcome::Created(_)), "{name}: stored as a second report");
         assert_eq!(image_vulnerability_rows(store, &d).await, first, "{name}: rebuilt from the stored findings");
+        if name == "juice shop" {
+            assert_eq!(first.len(), 236, "the two added findings merge with others");
+            let ajv = first.iter().find(|r| r.starts_with("CVE-2020-15366|npm||ajv|")).unwrap();
+            let apk = first.iter().find(|r| r.starts_with("CVE-2021-36159|apk|alpine|apk-tools|")).unwrap();
+            // The smallest name and the largest fixed version by their bytes, the worst severity,
+            // the path without its leading `/`; an OS package whatever its name and path.
+            assert!(ajv.contains("|AJV|5.5.2|usr/local/lib/node_modules/npm/node_modules/ajv/package.json|high|6.9.0|"), "{ajv}");
+            assert!(apk.contains("|apk-tools|2.10.4-r3||critical|2.10.7-r0|"), "{apk}");
+        }
     }
+}
+
+/// Juice Shop's report with two more findings, each merging with one already there: Ajv's first
+/// finding again under its name in capitals at its path with a leading `/`, as high with an
+/// earlier-sorting fix; apk-tools' first again under another name at a path, as low with no fix.
+fn juice_shop_with_findings_that_merge() -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(&juice_shop()).unwrap();
+    let results = v["Results"].as_array_mut().unwrap();
+    let os = results[0]["Vulnerabilities"].as_array_mut().unwrap();
+    let mut apk = os[0].clone();
+    assert_eq!((apk["PkgName"].as_str(), apk["Severity"].as_str()), (Some("apk-tools"), Some("CRITICAL")));
+    apk["PkgName"] = "apk-tools-extra".into();
+    apk["PkgPath"] = "/sbin/apk".into();
+    apk["Severity"] = "LOW".into();
+    apk.as_object_mut().unwrap().remove("FixedVersion");
+    os.push(apk);
+    let npm = results[1]["Vulnerabilities"].as_array_mut().unwrap();
+    let mut ajv = npm[0].clone();
+    assert_eq!(
+        (ajv["PkgName"].as_str(), ajv["Severity"].as_str(), ajv["FixedVersion"].as_str()),
+        (Some("ajv"), Some("MEDIUM"), Some("6.12.3"))
+    );
+    ajv["PkgName"] = "AJV".into();
+    ajv["PkgPath"] = format!("/{}", ajv["PkgPath"].as_str().unwrap()).into();
+    ajv["Severity"] = "HIGH".into();
+    ajv["FixedVersion"] = "6.9.0".into();
+    npm.push(ajv);
+    serde_json::to_vec(&v).unwrap()
 }
