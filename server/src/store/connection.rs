@@ -95,7 +95,16 @@ impl Store {
                 .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
                 .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES.to_string())
                 .pragma("cache_size", format!("-{}", super::PAGE_CACHE_KIB));
-            let pool = SqlitePoolOptions::new().max_connections(8).acquire_timeout(acquire_timeout).connect_with(opts).await?;
+            // A pooled connection is handed out without a ping first: a SQLite connection is a
+            // file handle and a worker thread, not a socket that can go stale, and each ping is a
+            // round trip to that thread (55–65 µs measured, BENCHMARKS.md session 33), paid by
+            // every acquire of every request.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(acquire_timeout)
+                .test_before_acquire(false)
+                .connect_with(opts)
+                .await?;
             tokio::spawn(checkpoint_wal(pool.clone()));
             Store::Sqlite(pool)
         } else {
