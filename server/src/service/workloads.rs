@@ -74,10 +74,11 @@ impl Service {
 }
 
 /// The unaccounted entries of live containers: each (cluster, namespace, workload, image, digest)
-/// once, with its reasons and how many containers run it there.
+/// once, with its reasons and how many containers run it there. The store counts containers per
+/// place and image row (an index resolves to a manifest per node platform): of a place's rows
+/// with reasons, the first decides them and the containers of each are counted.
 fn unaccounted(facts: RunningFacts, approved_hosts: &[String], stale_before: DateTime<Utc>) -> Vec<UnaccountedEntry> {
     let mut out: Vec<UnaccountedEntry> = Vec::new();
-    // Rows arrive sorted, but replicas of one workload can interleave with init containers.
     type Place = (String, String, Option<String>, String, Option<String>);
     let mut seen: HashMap<Place, usize> = HashMap::new();
     for w in facts.runs {
@@ -99,7 +100,7 @@ fn unaccounted(facts: RunningFacts, approved_hosts: &[String], stale_before: Dat
         }
         let key = (w.cluster.clone(), w.namespace.clone(), w.workload.clone(), w.image.clone(), w.digest.clone());
         match seen.get(&key) {
-            Some(&i) => out[i].containers += 1,
+            Some(&i) => out[i].containers += w.containers,
             None => {
                 seen.insert(key, out.len());
                 out.push(UnaccountedEntry {
@@ -111,7 +112,7 @@ fn unaccounted(facts: RunningFacts, approved_hosts: &[String], stale_before: Dat
                     namespace: w.namespace,
                     workload: w.workload,
                     team: w.team,
-                    containers: 1,
+                    containers: w.containers,
                 });
             }
         }

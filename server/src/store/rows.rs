@@ -35,11 +35,27 @@ pub struct WorkloadRecord {
     pub image_row: Option<i64>,
 }
 
-/// Live containers with what decides whether each image is accounted for: whether a configured
-/// registry holds its image row, and when that row was last scanned.
+/// The live containers of one place (cluster, namespace, workload, image reference, digest) that
+/// resolve to one image row, counted: what the unaccounted images are judged by.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunningPlace {
+    pub cluster: String,
+    pub namespace: String,
+    pub workload: Option<String>,
+    pub image: String,
+    pub digest: Option<String>,
+    pub image_row: Option<i64>,
+    /// The smallest of the containers' image IDs and owning teams.
+    pub image_id: String,
+    pub team: Option<String>,
+    pub containers: i64,
+}
+
+/// Live containers, by place, with what decides whether each image is accounted for: whether a
+/// configured registry holds its image row, and when that row was last scanned.
 #[derive(Debug, Clone, Default)]
 pub struct RunningFacts {
-    pub runs: Vec<WorkloadRecord>,
+    pub runs: Vec<RunningPlace>,
     pub in_registry: HashSet<i64>,
     pub last_scanned: HashMap<i64, Option<DateTime<Utc>>>,
 }
