@@ -345,6 +345,8 @@ mod backend_sqlite {
     pub const REFRESH_STATISTICS: Option<&str> = Some("PRAGMA optimize = 0x10012");
     include!("backend/common.rs");
     include!("backend/ingest.rs");
+    include!("backend/reported_image.rs");
+    include!("backend/image_findings.rs");
     include!("backend/image_contents.rs");
     include!("backend/admin.rs");
     include!("backend/queries.rs");
@@ -413,6 +415,8 @@ mod backend_postgres {
     pub const REFRESH_STATISTICS: Option<&str> = None;
     include!("backend/common.rs");
     include!("backend/ingest.rs");
+    include!("backend/reported_image.rs");
+    include!("backend/image_findings.rs");
     include!("backend/image_contents.rs");
     include!("backend/admin.rs");
     include!("backend/queries.rs");
