@@ -32,7 +32,7 @@ pub(crate) struct GroupedFinding<'a> {
 type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
 
 /// Where a package was found counts for language packages only: an OS package is one per image.
-pub(crate) fn path_key<'a>(purl_type: &str, package_path: &'a str) -> &'a str {
+fn path_key<'a>(purl_type: &str, package_path: &'a str) -> &'a str {
     if matches!(purl_type, "deb" | "rpm" | "apk") {
         ""
     } else {
